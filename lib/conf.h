@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The configuration model: loaded from a libconfig tree, validated against
+ * a schema, printed back in normal form.  struct conf owns all its memory;
+ * nothing points into the config_t it was loaded from.
+ */
+#ifndef PROXYD_CONF_H
+#define PROXYD_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+
+#include <libconfig.h>
+
+#define CONF_NAME_MAX		63	/* proxy names: [A-Za-z0-9._-], 1-63 */
+#define CONF_DEFAULT_PORT	4790
+#define CONF_DEFAULT_TUN_MTU	1400
+#define CONF_DEFAULT_KA_MIN	5
+#define CONF_DEFAULT_KA_MAX	120
+
+/* Forwarding policy classes; a bit set in conf.forward. */
+enum conf_fwd {
+	CONF_FWD_IKE	= 1 << 0,	/* UDP 500 and 4500 (also ESP in UDP) */
+	CONF_FWD_ESP	= 1 << 1,	/* IP protocol 50 */
+	CONF_FWD_ICMP	= 1 << 2,
+	CONF_FWD_ALL	= 1 << 3,	/* "all": everything (benchmarks) */
+};
+
+struct conf_prefix {
+	struct in_addr	addr;		/* network address, host bits zero */
+	uint8_t		plen;		/* 0-32 */
+};
+
+struct conf_neighbour {
+	char		name[CONF_NAME_MAX + 1];
+	char		*host;		/* IPv4 literal or hostname */
+	uint16_t	port;
+};
+
+struct conf {
+	char		 name[CONF_NAME_MAX + 1];
+	struct in_addr	 listen_addr;		/* default 0.0.0.0 */
+	uint16_t	 listen_port;		/* default 4790 */
+	uint16_t	 alt_port;		/* 0: none; default port+1 */
+	bool		 has_alt_addr;
+	struct in_addr	 alt_addr;
+	bool		 has_public;
+	struct in_addr	 public_addr;		/* "public" = "A.B.C.D:PORT" */
+	uint16_t	 public_port;
+	struct conf_neighbour *neighbours;
+	size_t		 n_neighbours;
+	struct conf_prefix *prefixes;
+	size_t		 n_prefixes;
+	bool		 has_tun;
+	char		 tun_name[16];		/* IFNAMSIZ; default "pxy0" */
+	int		 tun_mtu;		/* 576-9000; default 1400 */
+	unsigned	 forward;		/* enum conf_fwd bits; default IKE|ESP|ICMP */
+	char		*tls_ca;		/* paths, made absolute relative */
+	char		*tls_cert;		/* to the config file's directory */
+	char		*tls_key;
+	char		*control;		/* default /run/proxyd/NAME.sock */
+	int		 ka_min;		/* seconds, 1 <= min <= max <= 3600 */
+	int		 ka_max;
+	int		 log_level;		/* enum log_level; default info */
+};
+
+/* One error: "FILE:LINE: 'key' what is wrong". */
+struct conf_errs {
+	char		**msgs;
+	size_t		  n;
+};
+
+/*
+ * Validates the libconfig tree cf (read from file 'path', used in messages
+ * and to resolve relative tls paths) and builds a conf.  Unknown keys, wrong
+ * types, out-of-range values and missing required keys are all reported.
+ * Returns 0 and sets *out (caller frees with conf_free), or -1 with every
+ * error appended to errs (caller frees with conf_errs_release).
+ */
+int	 conf_load(const config_t *cf, const char *path, struct conf **out,
+	    struct conf_errs *errs);
+/*
+ * Reads and validates a file.  Syntax errors are reported as
+ * "FILE:LINE: TEXT", unreadable files as "FILE: strerror".
+ */
+int	 conf_load_file(const char *path, struct conf **out,
+	    struct conf_errs *errs);
+void	 conf_free(struct conf *);
+void	 conf_errs_release(struct conf_errs *);
+/* Prints the normalised configuration, every default made explicit. */
+void	 conf_print(const struct conf *, FILE *);
+/* Parses "A.B.C.D/N" (host bits must be zero); 0 or -1. */
+int	 conf_prefix_parse(const char *, struct conf_prefix *);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Reads the IPv4 header (and the UDP/ESP/ICMP header after it) of a packet
+ * from the TUN or from a link, bounds-checked, and classifies it for the
+ * forwarding policy and the flow table.
+ */
+#ifndef PROXYD_IPV4_H
+#define PROXYD_IPV4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+enum ipv4_class {
+	IPV4_IKE,	/* UDP port 500, or 4500 with a non-ESP marker / keepalive */
+	IPV4_ESP_UDP,	/* UDP 4500 carrying ESP (RFC 3948): spi set */
+	IPV4_ESP,	/* IP protocol 50: spi set */
+	IPV4_ICMP,
+	IPV4_OTHER,
+};
+
+struct ipv4_info {
+	struct in_addr	src, dst;
+	uint8_t		proto;
+	uint8_t		ttl;
+	uint16_t	total_len;	/* from the header, == packet length */
+	uint16_t	sport, dport;	/* UDP/TCP, 0 otherwise or non-first fragment */
+	uint32_t	spi;		/* ESP / ESP in UDP, 0 otherwise */
+	uint64_t	ike_spi_i;	/* IKE initiator SPI where readable, else 0 */
+	bool		fragment;	/* MF set or offset > 0 */
+	bool		later_fragment;	/* offset > 0: no transport header */
+	enum ipv4_class	cls;
+};
+
+/*
+ * Parses an IPv4 packet of exactly len bytes.  Checks version 4, IHL >= 5,
+ * total length == len, and that the transport header it reads is inside the
+ * packet.  Transport headers too short to classify make it IPV4_OTHER (not
+ * an error).  Later fragments are classified by protocol alone: UDP -> IKE,
+ * ESP -> ESP.  Returns 0, or -1 with *why set.
+ */
+int	ipv4_parse(const uint8_t *, size_t, struct ipv4_info *, const char **why);
+/* Whether the forwarding policy (enum conf_fwd bits) lets this packet pass. */
+bool	ipv4_policy_allows(const struct ipv4_info *, unsigned fwd);
+const char *ipv4_class_name(enum ipv4_class);	/* "ike", "esp-udp", "esp", "icmp", "other" */
+
+#endif

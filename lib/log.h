@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Logging for the daemon and tools: stderr in the foreground, syslog
+ * otherwise.  Codecs in lib/ never log; they report through their cursor.
+ * Every function preserves errno.
+ */
+#ifndef PROXYD_LOG_H
+#define PROXYD_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void	log_init(int foreground, int level, const char *ident);
+void	log_setlevel(int level);
+int	log_getlevel(void);
+/* Parses "error", "warn", "info", "debug"; returns -1 if unknown. */
+int	log_level_parse(const char *);
+const char *log_level_name(int);
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_vmsg(int level, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+void	fatal(const char *, ...) __attribute__((format(printf, 1, 2),
+	    noreturn));
+void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2),
+	    noreturn));
+
+#endif

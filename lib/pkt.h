@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The peer protocol between proxies, as bytes <-> plain structs.
+ *
+ * Every UDP datagram between proxies starts with an outer header:
+ *
+ *	u8  version		PKT_VERSION
+ *	u8  type		enum pkt_type
+ *	u32 session		link session id, chosen by the initiator
+ *
+ * PKT_HS carries DTLS records (the link handshake) as its body.
+ * PKT_SEALED carries u64 seq, then AEAD ciphertext and a 16-byte tag; the
+ * 14 header bytes (version .. seq) are the AEAD's associated data.  The
+ * plaintext is one message: u8 enum pkt_msg_type followed by its body.
+ * All integers are big-endian.  Decoders never cast bytes onto structs and
+ * require every byte to be consumed.
+ */
+#ifndef PROXYD_PKT_H
+#define PROXYD_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "buf.h"
+
+#define PKT_VERSION		1
+#define PKT_HDR_LEN		6	/* version, type, session */
+#define PKT_SEALED_HDR_LEN	14	/* ... plus u64 seq */
+#define PKT_TAG_LEN		16
+#define PKT_MAX			65535	/* largest datagram we accept */
+#define PKT_NAME_MAX		63
+#define PKT_ANNOUNCE_MAX	256	/* prefixes in one announcement */
+#define PKT_TTL_DEFAULT		16
+
+enum pkt_type {
+	PKT_HS		= 1,
+	PKT_SEALED	= 2,
+};
+
+struct pkt_hdr {
+	uint8_t		 version;
+	uint8_t		 type;
+	uint32_t	 session;
+	uint64_t	 seq;		/* PKT_SEALED only */
+	const uint8_t	*body;		/* borrowed: DTLS bytes or ciphertext+tag */
+	size_t		 body_len;
+};
+
+enum pkt_msg_type {
+	PKT_MSG_KEEPALIVE	= 1,
+	PKT_MSG_KEEPALIVE_ACK	= 2,
+	PKT_MSG_ANNOUNCE	= 3,
+	PKT_MSG_DATA		= 4,
+	PKT_MSG_CLOSE		= 5,
+};
+
+struct pkt_keepalive {			/* also used for KEEPALIVE_ACK */
+	uint32_t	id;
+	uint64_t	time_us;	/* sender's clock; the ack echoes it */
+	uint32_t	interval_ms;	/* sender's keepalive interval */
+};
+
+struct pkt_route {
+	uint8_t		plen;		/* 0-32, host bits of addr zero */
+	struct in_addr	addr;
+	uint8_t		hops;		/* 0 = the announcer's own prefix */
+	char		origin[PKT_NAME_MAX + 1];	/* proxy owning it, 1-63 chars */
+};
+
+/*
+ * u32 seq, u16 count, count x { u8 family (4), u8 plen, 4 addr, u8 hops,
+ * u8 name_len, name }.  A full table from the sender; it replaces the last.
+ */
+struct pkt_announce {
+	uint32_t	seq;
+	uint16_t	count;		/* <= PKT_ANNOUNCE_MAX */
+	struct pkt_route routes[PKT_ANNOUNCE_MAX];
+};
+
+/* u8 ttl, then an IPv4 packet (20-65535 bytes), borrowed. */
+struct pkt_data {
+	uint8_t		 ttl;
+	const uint8_t	*ip;
+	size_t		 ip_len;
+};
+
+enum pkt_close_reason {
+	PKT_CLOSE_SHUTDOWN	= 1,
+	PKT_CLOSE_REPLACED	= 2,
+};
+
+struct pkt_msg {
+	uint8_t		type;		/* enum pkt_msg_type */
+	union {
+		struct pkt_keepalive	ka;
+		struct pkt_announce	ann;
+		struct pkt_data		data;
+		uint8_t			close_reason;
+	} u;
+};
+
+/*
+ * Decodes the outer header of a datagram.  Returns 0, or -1 with *why set
+ * (unknown version, unknown type, truncated, empty body).
+ */
+int	pkt_hdr_decode(const uint8_t *, size_t, struct pkt_hdr *, const char **why);
+/* Writes the outer header (14 bytes for PKT_SEALED, 6 otherwise). */
+int	pkt_hdr_encode(struct buf_wr *, uint8_t type, uint32_t session,
+	    uint64_t seq);
+
+/* Decodes one plaintext message.  Returns 0, or -1 with *why set. */
+int	pkt_msg_decode(const uint8_t *, size_t, struct pkt_msg *, const char **why);
+/* Encodes one message; returns bytes written, or -1 (no space, bad field). */
+int	pkt_msg_encode(const struct pkt_msg *, uint8_t *, size_t);
+
+#endif
