@@ -1,0 +1,914 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * This file owns the configuration model: the schema of every key, the walk
+ * over a libconfig tree that checks it (unknown keys, types, ranges, missing
+ * keys, rules across keys), and the printer of the normal form.  Errors are
+ * collected as "FILE:LINE: 'key' what is wrong", all of them; nothing logs.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <sys/stat.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+#define NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789._-"
+#define CONTROL_DIR	"/run/proxyd/"
+#define SUN_PATH_MAX	107	/* sizeof(sun_path) - 1 on Linux */
+
+struct ld;
+struct field;
+
+/* One value handed to a setter; s is NULL when the value is the default. */
+struct val {
+	const struct field	*f;
+	const char		*key;	/* as shown: "neighbours.[1].port" */
+	const config_setting_t	*s;
+	long long		 i;
+	const char		*str;
+};
+
+enum ftype { F_GROUP, F_LIST, F_INT, F_STR };
+
+/*
+ * The schema.  A path names a key from the root, "[]" standing for any
+ * element of a list or array.  min/max bound an integer's value, a string's
+ * length (max 0: no limit) or a list's length (min only).  Defaults are
+ * text, applied through the setter when the key is absent; the few that
+ * depend on other keys are filled in by conf_finish().  Keys are checked
+ * in table order, so rules that look at earlier keys may rely on them.
+ */
+struct field {
+	const char	*path;
+	enum ftype	 type;
+	bool		 required;
+	long long	 min, max;
+	const char	*def;
+	void		(*set)(struct ld *, const struct val *);
+	size_t		 off;		/* into struct conf, for generic setters */
+};
+
+/* Loader state for one conf_load() call. */
+struct ld {
+	const config_t		*cf;
+	const char		*path;
+	struct conf_errs	*errs;
+	struct conf		*c;
+	struct conf_neighbour	*nb;		/* being filled in, or NULL */
+	char			*dir;		/* of path, absolute; lazily */
+	size_t			 first;		/* this load's first error */
+	unsigned		*lines;		/* and the lines of all of them */
+	bool			 alt_port_set;
+	bool			 failed;
+};
+
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} fwd_names[] = {
+	{ "ike", CONF_FWD_IKE },
+	{ "esp", CONF_FWD_ESP },
+	{ "icmp", CONF_FWD_ICMP },
+	{ "all", CONF_FWD_ALL },
+};
+
+static char	*strf(const char *, ...) __attribute__((format(printf, 1, 2)));
+static void	 errs_add(struct conf_errs *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	 err(struct ld *, const config_setting_t *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static char *
+vstrf(const char *fmt, va_list ap)
+{
+	va_list	 aq;
+	char	*s;
+	int	 n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+static char *
+strf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	s = vstrf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* XXX out of memory loses the message; the caller still sees -1. */
+static void
+errs_add(struct conf_errs *errs, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s, **v;
+
+	va_start(ap, fmt);
+	s = vstrf(fmt, ap);
+	va_end(ap);
+	if (s == NULL)
+		return;
+	if ((v = realloc(errs->msgs, (errs->n + 1) * sizeof(*v))) == NULL) {
+		free(s);
+		return;
+	}
+	v[errs->n++] = s;
+	errs->msgs = v;
+}
+
+/*
+ * Records an error at setting s, keeping this load's errors in line order
+ * (the walk visits keys in schema order).  The root group has no line of
+ * its own: a key missing from the top level is reported at line 1.
+ */
+static void
+err(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	struct conf_errs *e = ld->errs;
+	const char	*file = NULL;
+	unsigned	 line = 1, *lines;
+	va_list		 ap;
+	char		*msg;
+	size_t		 i;
+
+	ld->failed = true;
+	if (s != NULL && config_setting_source_line(s) > 0) {
+		file = config_setting_source_file(s);
+		line = config_setting_source_line(s);
+	}
+	va_start(ap, fmt);
+	msg = vstrf(fmt, ap);
+	va_end(ap);
+	if (msg == NULL)
+		return;
+	i = e->n - ld->first;
+	if ((lines = realloc(ld->lines, (i + 1) * sizeof(*lines))) == NULL) {
+		free(msg);
+		return;
+	}
+	ld->lines = lines;
+	errs_add(e, "%s:%u: %s", file != NULL ? file : ld->path, line, msg);
+	free(msg);
+	if (e->n - ld->first != i + 1)
+		return;
+	/* Insertion sort: move it before every later line. */
+	for (msg = e->msgs[e->n - 1]; i > 0 && lines[i - 1] > line; i--) {
+		e->msgs[ld->first + i] = e->msgs[ld->first + i - 1];
+		lines[i] = lines[i - 1];
+	}
+	e->msgs[ld->first + i] = msg;
+	lines[i] = line;
+}
+
+static void
+oom(struct ld *ld, const struct val *v)
+{
+	err(ld, v->s, "'%s' %s", v->key, strerror(ENOMEM));
+}
+
+static bool
+name_ok(const char *s)
+{
+	return s[strspn(s, NAME_CHARS)] == '\0';
+}
+
+static int
+addr_parse(const char *s, struct in_addr *a)
+{
+	return inet_pton(AF_INET, s, a) == 1 ? 0 : -1;
+}
+
+/* Parses "A.B.C.D/N"; *why says what is wrong. */
+static int
+prefix_parse(const char *s, struct conf_prefix *p, const char **why)
+{
+	const char	*slash = strchr(s, '/');
+	char		 a[INET_ADDRSTRLEN];
+	uint32_t	 mask;
+	size_t		 n;
+
+	*why = "is not A.B.C.D/N";
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(a))
+		return -1;
+	memcpy(a, s, (size_t)(slash - s));
+	a[slash - s] = '\0';
+	n = strlen(slash + 1);
+	if (addr_parse(a, &p->addr) == -1 || n < 1 || n > 2 ||
+	    strspn(slash + 1, "0123456789") != n || atoi(slash + 1) > 32)
+		return -1;
+	p->plen = (uint8_t)atoi(slash + 1);
+	mask = p->plen == 0 ? 0 : htonl(UINT32_MAX << (32 - p->plen));
+	if ((p->addr.s_addr & ~mask) != 0) {
+		*why = "has host bits set";
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_prefix_parse(const char *s, struct conf_prefix *p)
+{
+	const char *why;
+
+	return prefix_parse(s, p, &why);
+}
+
+/* The absolute directory of the config file, without a trailing slash. */
+static char *
+path_dir(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+	char		 cwd[4096];
+	int		 n = slash == NULL ? 0 : (int)(slash - path);
+
+	if (path[0] == '/')
+		return strf("%.*s", n, path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	if (strcmp(cwd, "/") == 0)
+		cwd[0] = '\0';
+	return slash == NULL ? strf("%s", cwd) : strf("%s/%.*s", cwd, n, path);
+}
+
+/* Drops "." components and repeated slashes ("/a/./b//c" -> "/a/b/c"). */
+static void
+path_clean(char *p)
+{
+	char	*r = p, *w = p;
+
+	while (*r != '\0') {
+		if (r[0] == '/' && (r[1] == '/' ||
+		    (r[1] == '.' && (r[2] == '/' || r[2] == '\0')))) {
+			r += r[1] == '/' ? 1 : 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	if (w == p)
+		*w++ = '/';
+	*w = '\0';
+}
+
+static void *
+field_at(struct ld *ld, const struct val *v)
+{
+	return (char *)ld->c + v->f->off;
+}
+
+static void
+set_int(struct ld *ld, const struct val *v)
+{
+	*(int *)field_at(ld, v) = (int)v->i;
+}
+
+static void
+set_u16(struct ld *ld, const struct val *v)
+{
+	*(uint16_t *)field_at(ld, v) = (uint16_t)v->i;
+}
+
+static void
+set_str(struct ld *ld, const struct val *v)
+{
+	char **p = field_at(ld, v);
+
+	if ((*p = strdup(v->str)) == NULL)
+		oom(ld, v);
+}
+
+/* tls paths: relative ones are taken from the config file's directory. */
+static void
+set_path(struct ld *ld, const struct val *v)
+{
+	char **p = field_at(ld, v);
+
+	if (v->str[0] != '/' && ld->dir == NULL &&
+	    (ld->dir = path_dir(ld->path)) == NULL) {
+		err(ld, v->s, "'%s' cannot resolve '%s': %s", v->key, v->str,
+		    strerror(errno));
+		return;
+	}
+	*p = v->str[0] == '/' ? strf("%s", v->str) :
+	    strf("%s/%s", ld->dir, v->str);
+	if (*p == NULL)
+		oom(ld, v);
+	else
+		path_clean(*p);
+}
+
+static void
+set_name(struct ld *ld, const struct val *v)
+{
+	if (!name_ok(v->str))
+		err(ld, v->s, "'%s' '%s' may only contain A-Za-z0-9._-",
+		    v->key, v->str);
+	else
+		strcpy(ld->c->name, v->str);
+}
+
+static void
+set_listen_addr(struct ld *ld, const struct val *v)
+{
+	if (addr_parse(v->str, &ld->c->listen_addr) == -1)
+		err(ld, v->s, "'%s' '%s' is not an IPv4 address", v->key,
+		    v->str);
+}
+
+static void
+set_alt_port(struct ld *ld, const struct val *v)
+{
+	ld->c->alt_port = (uint16_t)v->i;
+	ld->alt_port_set = true;
+}
+
+static void
+set_alt_addr(struct ld *ld, const struct val *v)
+{
+	if (addr_parse(v->str, &ld->c->alt_addr) == -1)
+		err(ld, v->s, "'%s' '%s' is not an IPv4 address", v->key,
+		    v->str);
+	else if (ld->c->alt_addr.s_addr == ld->c->listen_addr.s_addr)
+		err(ld, v->s, "'%s' '%s' equals 'listen.address'", v->key,
+		    v->str);
+	else
+		ld->c->has_alt_addr = true;
+}
+
+static void
+set_public(struct ld *ld, const struct val *v)
+{
+	const char	*colon = strrchr(v->str, ':');
+	char		 a[INET_ADDRSTRLEN];
+	size_t		 n;
+	long		 port;
+
+	if (colon == NULL || (size_t)(colon - v->str) >= sizeof(a))
+		goto bad;
+	memcpy(a, v->str, (size_t)(colon - v->str));
+	a[colon - v->str] = '\0';
+	n = strlen(colon + 1);
+	if (addr_parse(a, &ld->c->public_addr) == -1 || n < 1 || n > 5 ||
+	    strspn(colon + 1, "0123456789") != n)
+		goto bad;
+	port = atol(colon + 1);
+	if (port < 1 || port > 65535)
+		goto bad;
+	ld->c->public_port = (uint16_t)port;
+	ld->c->has_public = true;
+	return;
+bad:
+	err(ld, v->s, "'%s' '%s' is not A.B.C.D:PORT (PORT 1-65535)", v->key,
+	    v->str);
+}
+
+static void
+set_nb(struct ld *ld, const struct val *v)
+{
+	struct conf		*c = ld->c;
+	struct conf_neighbour	*nb;
+
+	ld->nb = NULL;
+	if ((nb = realloc(c->neighbours, (c->n_neighbours + 1) *
+	    sizeof(*nb))) == NULL) {
+		oom(ld, v);
+		return;
+	}
+	c->neighbours = nb;
+	ld->nb = &nb[c->n_neighbours++];
+	memset(ld->nb, 0, sizeof(*ld->nb));
+}
+
+static void
+set_nb_name(struct ld *ld, const struct val *v)
+{
+	const struct conf *c = ld->c;
+
+	if (ld->nb == NULL)
+		return;
+	if (!name_ok(v->str)) {
+		err(ld, v->s, "'%s' '%s' may only contain A-Za-z0-9._-",
+		    v->key, v->str);
+		return;
+	}
+	if (strcmp(v->str, c->name) == 0) {
+		err(ld, v->s, "'%s' '%s' is this proxy's own name", v->key,
+		    v->str);
+		return;
+	}
+	for (size_t i = 0; i + 1 < c->n_neighbours; i++)
+		if (strcmp(v->str, c->neighbours[i].name) == 0) {
+			err(ld, v->s, "'%s' '%s' already used by "
+			    "'neighbours.[%zu]'", v->key, v->str, i);
+			return;
+		}
+	strcpy(ld->nb->name, v->str);
+}
+
+static void
+set_nb_host(struct ld *ld, const struct val *v)
+{
+	if (ld->nb != NULL && (ld->nb->host = strdup(v->str)) == NULL)
+		oom(ld, v);
+}
+
+static void
+set_nb_port(struct ld *ld, const struct val *v)
+{
+	if (ld->nb != NULL)
+		ld->nb->port = (uint16_t)v->i;
+}
+
+static void
+set_prefix(struct ld *ld, const struct val *v)
+{
+	struct conf		*c = ld->c;
+	struct conf_prefix	 p, *np;
+	const char		*why;
+
+	if (prefix_parse(v->str, &p, &why) == -1) {
+		err(ld, v->s, "'%s' '%s' %s", v->key, v->str, why);
+		return;
+	}
+	for (size_t i = 0; i < c->n_prefixes; i++)
+		if (c->prefixes[i].addr.s_addr == p.addr.s_addr &&
+		    c->prefixes[i].plen == p.plen) {
+			err(ld, v->s, "'%s' '%s' duplicates 'prefixes.[%zu]'",
+			    v->key, v->str, i);
+			return;
+		}
+	if ((np = realloc(c->prefixes, (c->n_prefixes + 1) *
+	    sizeof(*np))) == NULL) {
+		oom(ld, v);
+		return;
+	}
+	c->prefixes = np;
+	np[c->n_prefixes++] = p;
+}
+
+static void
+set_tun(struct ld *ld, const struct val *v)
+{
+	(void)v;
+	ld->c->has_tun = true;
+}
+
+static void
+set_tun_name(struct ld *ld, const struct val *v)
+{
+	if (!name_ok(v->str) || strcmp(v->str, ".") == 0 ||
+	    strcmp(v->str, "..") == 0)
+		err(ld, v->s, "'%s' '%s' is not a valid interface name",
+		    v->key, v->str);
+	else
+		strcpy(ld->c->tun_name, v->str);
+}
+
+static void
+set_forward(struct ld *ld, const struct val *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fwd_names) / sizeof(fwd_names[0]); i++)
+		if (strcmp(v->str, fwd_names[i].name) == 0)
+			break;
+	if (i == sizeof(fwd_names) / sizeof(fwd_names[0]))
+		err(ld, v->s, "'%s' '%s' is not one of ike, esp, icmp, all",
+		    v->key, v->str);
+	else if (ld->c->forward & fwd_names[i].bit)
+		err(ld, v->s, "'%s' '%s' given twice", v->key, v->str);
+	else
+		ld->c->forward |= fwd_names[i].bit;
+}
+
+static void
+set_log(struct ld *ld, const struct val *v)
+{
+	int l = log_level_parse(v->str);
+
+	if (l == -1)
+		err(ld, v->s, "'%s' '%s' is not one of error, warn, info, "
+		    "debug", v->key, v->str);
+	else
+		ld->c->log_level = l;
+}
+
+#define OFF(m)	offsetof(struct conf, m)
+#define REQ	true
+#define OPT	false
+
+static const struct field fields[] = {
+	/* path			type	req  min  max	default		setter */
+	{ "name",		F_STR,	 REQ, 1, CONF_NAME_MAX, NULL,	set_name, 0 },
+	{ "listen",		F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
+	{ "listen.address",	F_STR,	 OPT, 1, 0,	"0.0.0.0",	set_listen_addr, 0 },
+	{ "listen.port",	F_INT,	 OPT, 1, 65535,	STR(CONF_DEFAULT_PORT), set_u16, OFF(listen_port) },
+	{ "listen.alt_port",	F_INT,	 OPT, 0, 65535,	NULL /* port + 1 */, set_alt_port, 0 },
+	{ "listen.alt_address",	F_STR,	 OPT, 1, 0,	NULL,		set_alt_addr, 0 },
+	{ "public",		F_STR,	 OPT, 1, 0,	NULL,		set_public, 0 },
+	{ "neighbours",		F_LIST,	 OPT, 0, 0,	NULL,		NULL, 0 },
+	{ "neighbours.[]",	F_GROUP, OPT, 0, 0,	NULL,		set_nb, 0 },
+	{ "neighbours.[].name",	F_STR,	 REQ, 1, CONF_NAME_MAX, NULL,	set_nb_name, 0 },
+	{ "neighbours.[].host",	F_STR,	 REQ, 1, 253,	NULL,		set_nb_host, 0 },
+	{ "neighbours.[].port",	F_INT,	 OPT, 1, 65535,	STR(CONF_DEFAULT_PORT), set_nb_port, 0 },
+	{ "prefixes",		F_LIST,	 OPT, 0, 0,	NULL,		NULL, 0 },
+	{ "prefixes.[]",	F_STR,	 OPT, 1, 0,	NULL,		set_prefix, 0 },
+	{ "tun",		F_GROUP, OPT, 0, 0,	NULL,		set_tun, 0 },
+	{ "tun.name",		F_STR,	 OPT, 1, 15,	"pxy0",		set_tun_name, 0 },
+	{ "tun.mtu",		F_INT,	 OPT, 576, 9000, STR(CONF_DEFAULT_TUN_MTU), set_int, OFF(tun_mtu) },
+	{ "forward",		F_LIST,	 OPT, 1, 0,	NULL /* ike, esp, icmp */, NULL, 0 },
+	{ "forward.[]",		F_STR,	 OPT, 1, 0,	NULL,		set_forward, 0 },
+	{ "tls",		F_GROUP, REQ, 0, 0,	NULL,		NULL, 0 },
+	{ "tls.ca",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_ca) },
+	{ "tls.cert",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_cert) },
+	{ "tls.key",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_key) },
+	{ "control",		F_STR,	 OPT, 1, SUN_PATH_MAX, NULL /* CONTROL_DIR NAME.sock */, set_str, OFF(control) },
+	{ "keepalive",		F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
+	{ "keepalive.min",	F_INT,	 OPT, 1, 3600,	STR(CONF_DEFAULT_KA_MIN), set_int, OFF(ka_min) },
+	{ "keepalive.max",	F_INT,	 OPT, 1, 3600,	STR(CONF_DEFAULT_KA_MAX), set_int, OFF(ka_max) },
+	{ "log",		F_STR,	 OPT, 1, 0,	"info",		set_log, 0 },
+	{ NULL,			F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
+};
+
+static const struct field *
+field_find(const char *path)
+{
+	for (const struct field *f = fields; f->path != NULL; f++)
+		if (strcmp(f->path, path) == 0)
+			return f;
+	return NULL;
+}
+
+/* The last component of f's path if f is a child of parent, else NULL. */
+static const char *
+field_leaf(const struct field *f, const char *parent)
+{
+	const char	*p = f->path;
+	size_t		 n = strlen(parent);
+
+	if (n > 0) {
+		if (strncmp(p, parent, n) != 0 || p[n] != '.')
+			return NULL;
+		p += n + 1;
+	}
+	return strchr(p, '.') == NULL ? p : NULL;
+}
+
+static const char *
+type_name(int type)
+{
+	static const char *const names[] = { "nothing", "a group", "an integer",
+	    "an integer", "a float", "a string", "a boolean", "an array",
+	    "a list" };
+
+	return type >= 0 && type <= CONFIG_TYPE_LIST ? names[type] : "?";
+}
+
+static void	walk_group(struct ld *, const config_setting_t *, const char *,
+		    const char *);
+
+/* Checks setting s against field f and hands its value to the setter. */
+static void
+check(struct ld *ld, const struct field *f, const config_setting_t *s,
+    const char *key)
+{
+	struct val	 v = { f, key, s, 0, NULL };
+	const struct field *ef = NULL;
+	char		 ekey[256], epath[64];
+	int		 t = config_setting_type(s);
+	size_t		 len;
+
+	if (f->type == F_LIST) {
+		snprintf(epath, sizeof(epath), "%s.[]", f->path);
+		ef = field_find(epath);
+	}
+	switch (f->type) {
+	case F_GROUP:
+		if (t != CONFIG_TYPE_GROUP)
+			goto wrong;
+		if (f->set != NULL)
+			f->set(ld, &v);
+		walk_group(ld, s, f->path, key);
+		return;
+	case F_LIST:
+		if (t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_ARRAY)
+			goto wrong;
+		if (config_setting_length(s) < f->min)
+			err(ld, s, "'%s' is empty", key);
+		for (int i = 0; i < config_setting_length(s); i++) {
+			snprintf(ekey, sizeof(ekey), "%s.[%d]", key, i);
+			check(ld, ef, config_setting_get_elem(s, (unsigned)i),
+			    ekey);
+		}
+		return;
+	case F_INT:
+		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+			goto wrong;
+		/* XXX libconfig 1.5 wraps literals past 32 bits without L. */
+		v.i = config_setting_get_int64(s);
+		if (v.i < f->min || v.i > f->max) {
+			err(ld, s, "'%s' %lld out of range %lld-%lld", key, v.i,
+			    f->min, f->max);
+			return;
+		}
+		break;
+	case F_STR:
+		if (t != CONFIG_TYPE_STRING)
+			goto wrong;
+		v.str = config_setting_get_string(s);
+		len = strlen(v.str);
+		if (len < (size_t)f->min) {
+			err(ld, s, "'%s' is empty", key);
+			return;
+		}
+		if (f->max > 0 && len > (size_t)f->max) {
+			err(ld, s, "'%s' '%s' longer than %lld characters", key,
+			    v.str, f->max);
+			return;
+		}
+		break;
+	}
+	f->set(ld, &v);
+	return;
+wrong:
+	if (f->type == F_GROUP)
+		walk_group(ld, NULL, f->path, key);	/* its defaults */
+	err(ld, s, "'%s' must be %s, not %s", key,
+	    f->type == F_GROUP ? "a group { ... }" :
+	    f->type == F_INT ? "an integer" :
+	    f->type == F_STR ? "a string" :
+	    ef->type == F_GROUP ? "a list ( ... )" : "an array [ ... ]",
+	    type_name(t));
+}
+
+/* Applies a field's default through its setter. */
+static void
+apply_default(struct ld *ld, const struct field *f, const char *key)
+{
+	struct val v = { f, key, NULL, 0, f->def };
+
+	if (f->type == F_INT)
+		v.i = strtoll(f->def, NULL, 10);
+	f->set(ld, &v);
+}
+
+/*
+ * Walks group g (NULL if absent: then only defaults apply) whose schema
+ * path is spath and whose key as shown is dkey.  Unknown members first, in
+ * file order; then every known member in table order.
+ */
+static void
+walk_group(struct ld *ld, const config_setting_t *g, const char *spath,
+    const char *dkey)
+{
+	const config_setting_t	*s;
+	const struct field	*f;
+	const char		*leaf, *name;
+	char			 key[256];
+	int			 i;
+
+	for (i = 0; g != NULL && i < config_setting_length(g); i++) {
+		s = config_setting_get_elem(g, (unsigned)i);
+		name = config_setting_name(s);
+		for (f = fields; f->path != NULL; f++)
+			if ((leaf = field_leaf(f, spath)) != NULL &&
+			    strcmp(leaf, name) == 0)
+				break;
+		if (f->path == NULL)
+			err(ld, s, "unknown key '%s%s%s'", dkey,
+			    *dkey != '\0' ? "." : "", name);
+	}
+	for (f = fields; f->path != NULL; f++) {
+		if ((leaf = field_leaf(f, spath)) == NULL)
+			continue;
+		snprintf(key, sizeof(key), "%s%s%s", dkey,
+		    *dkey != '\0' ? "." : "", leaf);
+		s = g == NULL ? NULL : config_setting_get_member(g, leaf);
+		if (s != NULL)
+			check(ld, f, s, key);
+		else if (g != NULL && f->required)
+			err(ld, g, "'%s' missing", key);
+		else if (f->type == F_GROUP)
+			walk_group(ld, NULL, f->path, key);
+		else if (f->def != NULL)
+			apply_default(ld, f, key);
+	}
+}
+
+/* Defaults that depend on other keys, and rules across keys. */
+static void
+conf_finish(struct ld *ld)
+{
+	struct conf		*c = ld->c;
+	const config_t		*cf = ld->cf;
+	const config_setting_t	*s;
+
+	if (!ld->alt_port_set)
+		c->alt_port = c->listen_port == 65535 ? 0 : c->listen_port + 1;
+	else if (c->alt_port == c->listen_port)
+		err(ld, config_lookup(cf, "listen.alt_port"),
+		    "'listen.alt_port' %u equals 'listen.port'", c->alt_port);
+	if (c->has_tun && c->n_prefixes == 0)
+		err(ld, config_lookup(cf, "tun"),
+		    "'tun' needs at least one prefix");
+	if (!c->has_tun && c->n_prefixes > 0)
+		err(ld, config_lookup(cf, "prefixes"), "'prefixes' need a tun");
+	if (c->forward == 0)
+		c->forward = CONF_FWD_IKE | CONF_FWD_ESP | CONF_FWD_ICMP;
+	if (c->ka_min > c->ka_max) {
+		if ((s = config_lookup(cf, "keepalive.min")) == NULL)
+			s = config_lookup(cf, "keepalive.max");
+		err(ld, s, "'keepalive.min' %d greater than 'keepalive.max' %d",
+		    c->ka_min, c->ka_max);
+	}
+	if (c->control == NULL && (c->control = strf(CONTROL_DIR "%s.sock",
+	    c->name)) == NULL)
+		err(ld, NULL, "'control' %s", strerror(ENOMEM));
+}
+
+int
+conf_load(const config_t *cf, const char *path, struct conf **out,
+    struct conf_errs *errs)
+{
+	struct ld ld = { .cf = cf, .path = path, .errs = errs,
+	    .first = errs->n };
+
+	*out = NULL;
+	if ((ld.c = calloc(1, sizeof(*ld.c))) == NULL) {
+		errs_add(errs, "%s: %s", path, strerror(ENOMEM));
+		return -1;
+	}
+	walk_group(&ld, config_root_setting(cf), "", "");
+	conf_finish(&ld);
+	free(ld.dir);
+	free(ld.lines);
+	if (ld.failed) {
+		conf_free(ld.c);
+		return -1;
+	}
+	*out = ld.c;
+	return 0;
+}
+
+int
+conf_load_file(const char *path, struct conf **out, struct conf_errs *errs)
+{
+	config_t	 cf;
+	struct stat	 st;
+	char		*dir;
+	int		 rc = -1, e;
+
+	*out = NULL;
+	config_init(&cf);
+	/* @include is relative to the file, not to the working directory. */
+	if ((dir = path_dir(path)) != NULL)
+		config_set_include_dir(&cf, dir);
+	free(dir);
+	errno = 0;
+	if (config_read_file(&cf, path)) {
+		rc = conf_load(&cf, path, out, errs);
+	} else if (config_error_type(&cf) == CONFIG_ERR_FILE_IO) {
+		/* libconfig opens a directory, fails to read it, keeps errno 0 */
+		if ((e = errno) == 0)
+			e = stat(path, &st) == 0 && S_ISDIR(st.st_mode) ?
+			    EISDIR : EIO;
+		errs_add(errs, "%s: %s", path, strerror(e));
+	} else {
+		errs_add(errs, "%s:%d: %s", config_error_file(&cf) != NULL ?
+		    config_error_file(&cf) : path, config_error_line(&cf),
+		    config_error_text(&cf));
+	}
+	config_destroy(&cf);
+	return rc;
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n_neighbours; i++)
+		free(c->neighbours[i].host);
+	free(c->neighbours);
+	free(c->prefixes);
+	free(c->tls_ca);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->control);
+	free(c);
+}
+
+void
+conf_errs_release(struct conf_errs *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	errs->msgs = NULL;
+	errs->n = 0;
+}
+
+/* Prints a libconfig string literal. */
+static void
+pstr(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(fp, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fprintf(fp, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+paddr(FILE *fp, struct in_addr a)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	pstr(fp, inet_ntop(AF_INET, &a, buf, sizeof(buf)));
+}
+
+void
+conf_print(const struct conf *c, FILE *fp)
+{
+	char	 buf[INET_ADDRSTRLEN];
+	size_t	 i, n;
+
+	fputs("name = ", fp);
+	pstr(fp, c->name);
+	fputs(";\nlisten = {\n\taddress = ", fp);
+	paddr(fp, c->listen_addr);
+	fprintf(fp, ";\n\tport = %u;\n\talt_port = %u;\n", c->listen_port,
+	    c->alt_port);
+	if (c->has_alt_addr) {
+		fputs("\talt_address = ", fp);
+		paddr(fp, c->alt_addr);
+		fputs(";\n", fp);
+	}
+	fputs("};\n", fp);
+	if (c->has_public)
+		fprintf(fp, "public = \"%s:%u\";\n", inet_ntop(AF_INET,
+		    &c->public_addr, buf, sizeof(buf)), c->public_port);
+	fputs("neighbours = (", fp);
+	for (i = 0; i < c->n_neighbours; i++) {
+		fputs(i > 0 ? ",\n\t{ name = " : "\n\t{ name = ", fp);
+		pstr(fp, c->neighbours[i].name);
+		fputs("; host = ", fp);
+		pstr(fp, c->neighbours[i].host);
+		fprintf(fp, "; port = %u; }", c->neighbours[i].port);
+	}
+	fputs(c->n_neighbours > 0 ? "\n);\nprefixes = [" : " );\nprefixes = [",
+	    fp);
+	for (i = 0; i < c->n_prefixes; i++)
+		fprintf(fp, "%s \"%s/%u\"", i > 0 ? "," : "", inet_ntop(AF_INET,
+		    &c->prefixes[i].addr, buf, sizeof(buf)),
+		    c->prefixes[i].plen);
+	fputs(" ];\n", fp);
+	if (c->has_tun) {
+		fputs("tun = {\n\tname = ", fp);
+		pstr(fp, c->tun_name);
+		fprintf(fp, ";\n\tmtu = %d;\n};\n", c->tun_mtu);
+	}
+	fputs("forward = [", fp);
+	for (i = n = 0; i < sizeof(fwd_names) / sizeof(fwd_names[0]); i++)
+		if (c->forward & fwd_names[i].bit)
+			fprintf(fp, "%s \"%s\"", n++ > 0 ? "," : "",
+			    fwd_names[i].name);
+	fputs(" ];\ntls = {\n\tca = ", fp);
+	pstr(fp, c->tls_ca);
+	fputs(";\n\tcert = ", fp);
+	pstr(fp, c->tls_cert);
+	fputs(";\n\tkey = ", fp);
+	pstr(fp, c->tls_key);
+	fputs(";\n};\ncontrol = ", fp);
+	pstr(fp, c->control);
+	fprintf(fp, ";\nkeepalive = {\n\tmin = %d;\n\tmax = %d;\n};\n"
+	    "log = \"%s\";\n", c->ka_min, c->ka_max,
+	    log_level_name(c->log_level));
+}

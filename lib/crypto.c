@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * AES-256-GCM through EVP, one context per direction keyed once, and the
+ * sliding anti-replay window (RFC 6479 style bitmap).  See crypto.h.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "crypto.h"
+
+static int
+dir_init(struct aead_dir *d, const uint8_t *key, const uint8_t *salt, int enc)
+{
+	EVP_CIPHER_CTX *ctx;
+
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return -1;
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL,
+	    enc) != 1) {
+		EVP_CIPHER_CTX_free(ctx);
+		return -1;
+	}
+	d->ctx = ctx;
+	memcpy(d->salt, salt, CRYPTO_SALT_LEN);
+	return 0;
+}
+
+int
+aead_init(struct aead *a, const uint8_t *km, bool initiator)
+{
+	const uint8_t *k_cs = km, *k_sc = km + CRYPTO_KEY_LEN;
+	const uint8_t *s_cs = km + 2 * CRYPTO_KEY_LEN;
+	const uint8_t *s_sc = s_cs + CRYPTO_SALT_LEN;
+
+	memset(a, 0, sizeof(*a));
+	if (dir_init(&a->tx, initiator ? k_cs : k_sc,
+	    initiator ? s_cs : s_sc, 1) == -1 ||
+	    dir_init(&a->rx, initiator ? k_sc : k_cs,
+	    initiator ? s_sc : s_cs, 0) == -1) {
+		aead_release(a);
+		return -1;
+	}
+	return 0;
+}
+
+void
+aead_release(struct aead *a)
+{
+	EVP_CIPHER_CTX_free(a->tx.ctx);
+	EVP_CIPHER_CTX_free(a->rx.ctx);
+	OPENSSL_cleanse(a, sizeof(*a));
+	a->tx.ctx = a->rx.ctx = NULL;
+}
+
+static void
+nonce(uint8_t iv[12], const uint8_t salt[CRYPTO_SALT_LEN], uint64_t seq)
+{
+	memcpy(iv, salt, CRYPTO_SALT_LEN);
+	for (int i = 0; i < 8; i++)
+		iv[4 + i] = (uint8_t)(seq >> (56 - 8 * i));
+}
+
+int
+aead_seal(struct aead *a, uint64_t seq, const uint8_t *aad, size_t aadlen,
+    const uint8_t *pt, size_t ptlen, uint8_t *out)
+{
+	EVP_CIPHER_CTX *ctx = a->tx.ctx;
+	uint8_t iv[12];
+	int n, fin;
+
+	if (ctx == NULL || ptlen > INT32_MAX || aadlen > INT32_MAX)
+		return -1;
+	nonce(iv, a->tx.salt, seq);
+	if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1 ||
+	    EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1 ||
+	    EVP_EncryptUpdate(ctx, out, &n, pt, (int)ptlen) != 1 ||
+	    EVP_EncryptFinal_ex(ctx, out + n, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_TAG_LEN,
+	    out + ptlen) != 1)
+		return -1;
+	return 0;
+}
+
+int
+aead_open(struct aead *a, uint64_t seq, const uint8_t *aad, size_t aadlen,
+    const uint8_t *ct, size_t ctlen, uint8_t *out)
+{
+	EVP_CIPHER_CTX *ctx = a->rx.ctx;
+	uint8_t iv[12], tag[CRYPTO_TAG_LEN];
+	size_t len;
+	int n, fin;
+
+	if (ctx == NULL || ctlen < CRYPTO_TAG_LEN || ctlen > INT32_MAX ||
+	    aadlen > INT32_MAX)
+		return -1;
+	len = ctlen - CRYPTO_TAG_LEN;
+	memcpy(tag, ct + len, CRYPTO_TAG_LEN);
+	nonce(iv, a->rx.salt, seq);
+	if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1 ||
+	    EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1 ||
+	    EVP_DecryptUpdate(ctx, out, &n, ct, (int)len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CRYPTO_TAG_LEN,
+	    tag) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, out + n, &fin) != 1)
+		return -1;
+	return 0;
+}
+
+void
+replay_init(struct replay *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->bits[0] = 1;		/* sequence number 0 counts as used */
+}
+
+#define WORDS	(REPLAY_WINDOW / 64)
+
+bool
+replay_check(const struct replay *r, uint64_t seq)
+{
+	uint64_t bit = seq % REPLAY_WINDOW;
+
+	if (seq > r->top)
+		return true;
+	if (r->top - seq >= REPLAY_WINDOW - 64)
+		return false;
+	return (r->bits[bit / 64] & (UINT64_C(1) << (bit % 64))) == 0;
+}
+
+/*
+ * The bitmap is a ring indexed by seq modulo the window.  Moving the top
+ * forward clears the words between the old and the new top, a word at a
+ * time; the last word's worth of the window is kept out of use (checked
+ * above), so a partly reused word never reports a stale bit.
+ */
+void
+replay_commit(struct replay *r, uint64_t seq)
+{
+	uint64_t bit = seq % REPLAY_WINDOW;
+
+	if (seq > r->top) {
+		uint64_t from = r->top / 64, to = seq / 64;
+		uint64_t steps = to - from;
+
+		if (steps > WORDS)
+			steps = WORDS;
+		for (uint64_t i = 1; i <= steps; i++)
+			r->bits[(from + i) % WORDS] = 0;
+		r->top = seq;
+	}
+	r->bits[bit / 64] |= UINT64_C(1) << (bit % 64);
+}

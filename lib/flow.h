@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The flow table: IKE and ESP conversations between endpoints as the proxy
+ * sees them, with packet and byte counters.  Fixed capacity chosen at
+ * creation; when full, the least recently seen flow is evicted (counted).
+ * Updating a flow on the hot path never allocates.
+ */
+#ifndef PROXYD_FLOW_H
+#define PROXYD_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "ipv4.h"
+
+struct flow_key {
+	struct in_addr	src, dst;
+	uint16_t	sport, dport;	/* 0 for ESP / ICMP / fragments */
+	uint8_t		cls;		/* enum ipv4_class */
+	uint32_t	spi;		/* ESP, ESP-in-UDP; 0 otherwise */
+};
+
+struct flow {
+	struct flow_key	key;
+	uint64_t	ike_spi_i;	/* IKE: initiator SPI once seen */
+	uint64_t	packets;
+	uint64_t	bytes;
+	uint64_t	first_us;
+	uint64_t	last_us;
+};
+
+struct flow_table;
+
+/* capacity >= 1.  NULL on ENOMEM. */
+struct flow_table *flow_table_new(size_t capacity);
+void	flow_table_free(struct flow_table *);
+/*
+ * Counts one packet of len bytes at time now_us.  The key is built from
+ * the parsed packet: IKE flows keyed by addresses and ports, ESP by
+ * addresses and SPI, later fragments fold into the addresses' flow with
+ * ports 0.  Returns the flow (borrowed, valid until the next update).
+ */
+const struct flow *flow_update(struct flow_table *, const struct ipv4_info *,
+	    size_t len, uint64_t now_us);
+/* Forgets flows not seen since now_us - idle_us; returns how many. */
+size_t	flow_expire(struct flow_table *, uint64_t now_us, uint64_t idle_us);
+size_t	flow_count(const struct flow_table *);
+uint64_t flow_evictions(const struct flow_table *);
+/* Iteration in no particular order: i from 0 while the result is not NULL. */
+const struct flow *flow_at(const struct flow_table *, size_t i);
+
+#endif

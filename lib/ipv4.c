@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * This file owns IPv4 packet inspection for the data path: the IPv4 header,
+ * enough of the UDP/ESP/TCP header after it to tell IKE from ESP from the
+ * rest (RFC 7296 ports, RFC 3948 markers), and the forwarding policy check.
+ * Reads go through buf_rd cursors; nothing is cast onto the packet.
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "ipv4.h"
+
+#define IPV4_HDR_MIN		20
+#define IPV4_MF			0x2000
+#define IPV4_OFFSET_MASK	0x1fff
+
+#define PROTO_ICMP		1
+#define PROTO_TCP		6
+#define PROTO_UDP		17
+#define PROTO_ESP		50
+
+#define PORT_IKE		500
+#define PORT_IKE_NATT		4500
+#define UDP_HDR_LEN		8
+#define ESP_HDR_LEN		8	/* SPI, sequence number */
+#define NATT_KEEPALIVE		0xff	/* RFC 3948 2.3 */
+
+static int
+fail(const char **why, const char *msg)
+{
+	if (why != NULL)
+		*why = msg;
+	return -1;
+}
+
+/* Reads an IKE initiator SPI if 8 bytes are left, else leaves it 0. */
+static void
+read_ike_spi(struct buf_rd *r, struct ipv4_info *info)
+{
+	if (rd_left(r) >= 8)
+		info->ike_spi_i = rd_u64be(r);
+}
+
+/*
+ * UDP on 4500 carries IKE behind a 4-byte zero non-ESP marker, NAT
+ * keepalives (one 0xff byte) and ESP, whose SPI is never zero (RFC 3948 2).
+ */
+static void
+classify_natt(struct buf_rd *r, struct ipv4_info *info)
+{
+	size_t left = rd_left(r);
+	uint32_t marker;
+
+	if (left == 1) {
+		if (rd_u8(r) == NATT_KEEPALIVE)
+			info->cls = IPV4_IKE;
+		return;
+	}
+	if (left < 4)
+		return;
+	marker = rd_u32be(r);
+	if (marker == 0) {
+		read_ike_spi(r, info);
+		info->cls = IPV4_IKE;
+	} else if (left >= ESP_HDR_LEN) {
+		info->spi = marker;
+		info->cls = IPV4_ESP_UDP;
+	}
+}
+
+static void
+classify_udp(struct buf_rd *r, struct ipv4_info *info)
+{
+	if (rd_left(r) < UDP_HDR_LEN)
+		return;
+	info->sport = rd_u16be(r);
+	info->dport = rd_u16be(r);
+	rd_skip(r, 4);			/* length, checksum */
+	if (info->sport == PORT_IKE || info->dport == PORT_IKE) {
+		read_ike_spi(r, info);
+		info->cls = IPV4_IKE;
+	} else if (info->sport == PORT_IKE_NATT ||
+	    info->dport == PORT_IKE_NATT)
+		classify_natt(r, info);
+}
+
+static void
+classify_first(struct buf_rd *r, struct ipv4_info *info)
+{
+	switch (info->proto) {
+	case PROTO_UDP:
+		classify_udp(r, info);
+		break;
+	case PROTO_ESP:
+		if (rd_left(r) >= ESP_HDR_LEN) {
+			info->spi = rd_u32be(r);
+			info->cls = IPV4_ESP;
+		}
+		break;
+	case PROTO_ICMP:
+		info->cls = IPV4_ICMP;
+		break;
+	case PROTO_TCP:
+		if (rd_left(r) >= 4) {
+			info->sport = rd_u16be(r);
+			info->dport = rd_u16be(r);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Later fragments have no transport header: go by protocol alone. */
+static void
+classify_later(struct ipv4_info *info)
+{
+	switch (info->proto) {
+	case PROTO_UDP:
+		info->cls = IPV4_IKE;
+		break;
+	case PROTO_ESP:
+		info->cls = IPV4_ESP;
+		break;
+	case PROTO_ICMP:
+		info->cls = IPV4_ICMP;
+		break;
+	default:
+		break;
+	}
+}
+
+int
+ipv4_parse(const uint8_t *p, size_t len, struct ipv4_info *info,
+    const char **why)
+{
+	struct buf_rd r;
+	uint8_t vihl;
+	size_t hlen;
+	uint16_t frag;
+
+	memset(info, 0, sizeof(*info));
+	info->cls = IPV4_OTHER;
+	buf_rd_init(&r, p, len);
+	if (rd_left(&r) < IPV4_HDR_MIN)
+		return fail(why, "truncated");
+	vihl = rd_u8(&r);
+	if (vihl >> 4 != 4)
+		return fail(why, "not ipv4");
+	hlen = (size_t)(vihl & 0x0f) * 4;
+	if (hlen < IPV4_HDR_MIN)
+		return fail(why, "header length under 20");
+	if (hlen > len)
+		return fail(why, "header length beyond packet");
+	rd_skip(&r, 1);				/* DSCP, ECN */
+	info->total_len = rd_u16be(&r);
+	if (info->total_len != len)
+		return fail(why, "length mismatch");
+	rd_skip(&r, 2);				/* identification */
+	frag = rd_u16be(&r);
+	info->ttl = rd_u8(&r);
+	info->proto = rd_u8(&r);
+	rd_skip(&r, 2);				/* checksum */
+	info->src.s_addr = htonl(rd_u32be(&r));
+	info->dst.s_addr = htonl(rd_u32be(&r));
+	rd_skip(&r, hlen - IPV4_HDR_MIN);	/* options */
+	if (r.err != NULL)
+		return fail(why, r.err);
+
+	info->fragment = (frag & (IPV4_MF | IPV4_OFFSET_MASK)) != 0;
+	info->later_fragment = (frag & IPV4_OFFSET_MASK) != 0;
+	if (info->later_fragment)
+		classify_later(info);
+	else
+		classify_first(&r, info);
+	return 0;
+}
+
+bool
+ipv4_policy_allows(const struct ipv4_info *info, unsigned fwd)
+{
+	if (fwd & CONF_FWD_ALL)
+		return true;
+	switch (info->cls) {
+	case IPV4_IKE:
+		return (fwd & CONF_FWD_IKE) != 0;
+	case IPV4_ESP_UDP:
+		return (fwd & (CONF_FWD_IKE | CONF_FWD_ESP)) != 0;
+	case IPV4_ESP:
+		return (fwd & CONF_FWD_ESP) != 0;
+	case IPV4_ICMP:
+		return (fwd & CONF_FWD_ICMP) != 0;
+	case IPV4_OTHER:
+	default:
+		return false;
+	}
+}
+
+const char *
+ipv4_class_name(enum ipv4_class cls)
+{
+	switch (cls) {
+	case IPV4_IKE:
+		return "ike";
+	case IPV4_ESP_UDP:
+		return "esp-udp";
+	case IPV4_ESP:
+		return "esp";
+	case IPV4_ICMP:
+		return "icmp";
+	case IPV4_OTHER:
+		return "other";
+	}
+	return "unknown";
+}

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Control socket server.  Framing: one JSON object per line, at most
+ * JSON_LINE_MAX bytes; a longer line gets an error and the client is
+ * dropped.  Bad input from a client never reaches fatal(): the worst it
+ * gets is a closed connection.  Tables are small today, so each is written
+ * whole in one turn.  XXX: stream in chunks with a high-water mark once
+ * topology tables reach thousands of rows.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "ctl.h"
+#include "json.h"
+#include "link.h"
+#include "log.h"
+#include "tun.h"
+#include "control.h"
+
+#define CTL_CLIENTS_MAX	32
+
+struct control {
+	struct proxyd		*px;
+	struct evconnlistener	*lev;
+	char			 path[108];
+	int			 n_clients;
+};
+
+struct client {
+	struct control		*ctl;
+	struct bufferevent	*bev;
+	bool			 hello;
+	int64_t			 id;
+};
+
+static char rowbuf[8192];
+static struct json_doc req;	/* one request parsed at a time */
+
+static void
+client_free(struct client *c)
+{
+	c->ctl->n_clients--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+reply_error(struct client *c, const char *code, const char *msg)
+{
+	struct json_w w;
+
+	json_begin(&w, rowbuf, sizeof(rowbuf));
+	json_int(&w, "id", c->id);
+	json_bool(&w, "ok", false);
+	json_str(&w, "error", code);
+	json_str(&w, "msg", msg);
+	if (json_end(&w) > 0)
+		evbuffer_add_printf(bufferevent_get_output(c->bev), "%s\n",
+		    rowbuf);
+}
+
+static void
+row_out(struct client *c, struct json_w *w, unsigned *rows)
+{
+	if (json_end(w) < 0)
+		return;
+	evbuffer_add_printf(bufferevent_get_output(c->bev),
+	    "{\"id\":%lld,\"row\":%s}\n", (long long)c->id, rowbuf);
+	(*rows)++;
+}
+
+static double
+secs_since(uint64_t t, uint64_t now)
+{
+	return t == 0 || t > now ? -1 : (double)(now - t) / 1e6;
+}
+
+static void
+cmd_status(struct client *c, unsigned *rows)
+{
+	struct proxyd *px = c->ctl->px;
+	struct proxyd_stats *s = &px->st;
+	struct json_w w;
+	unsigned n = 0, up = 0;
+
+	for (struct link *l = px->links; l != NULL; l = l->next) {
+		n++;
+		up += l->state == LINK_UP;
+	}
+	json_begin(&w, rowbuf, sizeof(rowbuf));
+	json_str(&w, "name", px->conf->name);
+	json_str(&w, "version", PROXYD_VERSION);
+	json_dbl(&w, "uptime_s", secs_since(px->start_us, now_us()));
+	json_uint(&w, "neighbours_up", up);
+	json_uint(&w, "neighbours", n);
+	json_uint(&w, "routes", px->routes.n);
+	json_uint(&w, "flows", flow_count(px->flows));
+	json_uint(&w, "rx_packets", s->rx_packets);
+	json_uint(&w, "tx_packets", s->tx_packets);
+	json_uint(&w, "rx_bytes", s->rx_bytes);
+	json_uint(&w, "tx_bytes", s->tx_bytes);
+	json_uint(&w, "tun_rx", s->tun_rx);
+	json_uint(&w, "tun_tx", s->tun_tx);
+	json_uint(&w, "drop_malformed", s->drop_malformed);
+	json_uint(&w, "drop_auth", s->drop_auth);
+	json_uint(&w, "drop_replay", s->drop_replay);
+	json_uint(&w, "drop_nosession", s->drop_nosession);
+	json_uint(&w, "drop_policy", s->drop_policy);
+	json_uint(&w, "drop_noroute", s->drop_noroute);
+	json_uint(&w, "drop_ttl", s->drop_ttl);
+	json_uint(&w, "drop_hs_limit", s->drop_hs_limit);
+	json_uint(&w, "auth_refused", s->auth_refused);
+	json_str(&w, "tun", px->tun != NULL ? tun_name(px->tun) : "");
+	row_out(c, &w, rows);
+}
+
+static void
+cmd_neighbours(struct client *c, unsigned *rows)
+{
+	struct proxyd *px = c->ctl->px;
+	uint64_t now = now_us();
+
+	for (struct link *l = px->links; l != NULL; l = l->next) {
+		struct json_w w;
+		char a[INET_ADDRSTRLEN], addr[32];
+
+		if (l->name[0] == '\0')
+			continue;	/* inbound handshake, name unknown */
+		inet_ntop(AF_INET, &l->peer.sin_addr, a, sizeof(a));
+		snprintf(addr, sizeof(addr), "%s:%u", a,
+		    ntohs(l->peer.sin_port));
+		json_begin(&w, rowbuf, sizeof(rowbuf));
+		json_str(&w, "name", l->name);
+		json_str(&w, "addr", l->resolved ? addr : "");
+		json_str(&w, "state", link_state_name(l));
+		json_str(&w, "dir", l->initiator ? "out" : "in");
+		if (l->rtt_ms >= 0)
+			json_dbl(&w, "rtt_ms", l->rtt_ms);
+		else
+			json_null(&w, "rtt_ms");
+		json_dbl(&w, "last_rx_s", l->state == LINK_UP ?
+		    secs_since(l->last_rx_us, now) : -1);
+		json_int(&w, "ka_interval_s", l->ka_interval_s);
+		json_int(&w, "dead_after_s", link_dead_after(l));
+		json_dbl(&w, "up_s", l->state == LINK_UP ?
+		    secs_since(l->up_us, now) : -1);
+		json_uint(&w, "reconnects", l->reconnects);
+		json_uint(&w, "rx_packets", l->rx_packets);
+		json_uint(&w, "tx_packets", l->tx_packets);
+		row_out(c, &w, rows);
+	}
+}
+
+static void
+cmd_routes(struct client *c, unsigned *rows)
+{
+	struct proxyd *px = c->ctl->px;
+
+	for (size_t i = 0; i < px->routes.n; i++) {
+		const struct route *r = &px->routes.v[i];
+		struct json_w w;
+		char p[32];
+
+		json_begin(&w, rowbuf, sizeof(rowbuf));
+		json_str(&w, "prefix", route_prefix_str(r, p, sizeof(p)));
+		json_str(&w, "dest", r->dest);
+		json_str(&w, "next_hop", r->hops == 0 ? "local" : r->next_hop);
+		json_uint(&w, "hops", r->hops);
+		row_out(c, &w, rows);
+	}
+}
+
+static void
+cmd_flows(struct client *c, unsigned *rows)
+{
+	struct proxyd *px = c->ctl->px;
+	const struct flow *f;
+	uint64_t now = now_us();
+
+	for (size_t i = 0; (f = flow_at(px->flows, i)) != NULL; i++) {
+		struct json_w w;
+		char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], src[32], dst[32];
+		char spi[16] = "";
+
+		inet_ntop(AF_INET, &f->key.src, s, sizeof(s));
+		inet_ntop(AF_INET, &f->key.dst, d, sizeof(d));
+		if (f->key.sport || f->key.dport) {
+			snprintf(src, sizeof(src), "%s:%u", s, f->key.sport);
+			snprintf(dst, sizeof(dst), "%s:%u", d, f->key.dport);
+		} else {
+			snprintf(src, sizeof(src), "%s", s);
+			snprintf(dst, sizeof(dst), "%s", d);
+		}
+		if (f->key.spi != 0)
+			snprintf(spi, sizeof(spi), "0x%08x", f->key.spi);
+		json_begin(&w, rowbuf, sizeof(rowbuf));
+		json_str(&w, "proto", ipv4_class_name(f->key.cls));
+		json_str(&w, "src", src);
+		json_str(&w, "dst", dst);
+		json_str(&w, "spi", spi);
+		json_uint(&w, "packets", f->packets);
+		json_uint(&w, "bytes", f->bytes);
+		json_dbl(&w, "last_seen_s", secs_since(f->last_us, now));
+		row_out(c, &w, rows);
+	}
+}
+
+static const struct {
+	const char	*name;
+	void		(*fn)(struct client *, unsigned *);
+} cmds[] = {
+	{ "status",	cmd_status },
+	{ "neighbours",	cmd_neighbours },
+	{ "neighbors",	cmd_neighbours },
+	{ "routes",	cmd_routes },
+	{ "flows",	cmd_flows },
+};
+
+/* Commands of the interface contract that later issues implement. */
+static const char *const later[] = { "nat", "topology", "probe", "ping" };
+
+static void
+handle(struct client *c, const char *line, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	const char *why, *cmd;
+	int64_t id = 0;
+	char msg[128];
+	unsigned rows = 0;
+
+	c->id = 0;
+	if (json_parse(line, len, &req, &why) == -1) {
+		snprintf(msg, sizeof(msg), "bad request: %s", why);
+		reply_error(c, "bad_request", msg);
+		return;
+	}
+	if (json_get(&req, "id") != NULL && json_get_int(&req, "id", &id) == 0)
+		c->id = id;
+	if ((cmd = json_get_str(&req, "cmd")) == NULL) {
+		reply_error(c, "bad_request", "no 'cmd' string");
+		return;
+	}
+	if (strcmp(cmd, "hello") == 0) {
+		const struct json_kv *v = json_get(&req, "v");
+
+		if (v == NULL || v->type != JSON_RAW || v->val[0] != '[' ||
+		    atoi(v->val + 1) != CTL_PROTO_MAJOR) {
+			reply_error(c, "version", "protocol major version 1 "
+			    "required");
+			bufferevent_flush(c->bev, EV_WRITE, BEV_FLUSH);
+			return;
+		}
+		c->hello = true;
+		evbuffer_add_printf(out, "{\"id\":%lld,\"ok\":true,\"v\":[%d,%d],"
+		    "\"server\":\"proxyd " PROXYD_VERSION "\"}\n",
+		    (long long)c->id, CTL_PROTO_MAJOR, CTL_PROTO_MINOR);
+		return;
+	}
+	if (!c->hello) {
+		reply_error(c, "hello_first", "say hello first");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmd, cmds[i].name) == 0) {
+			cmds[i].fn(c, &rows);
+			evbuffer_add_printf(out,
+			    "{\"id\":%lld,\"end\":true,\"rows\":%u}\n",
+			    (long long)c->id, rows);
+			return;
+		}
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if (strcmp(cmd, later[i]) == 0) {
+			snprintf(msg, sizeof(msg), "'%s' is not implemented "
+			    "in this version of proxyd", later[i]);
+			reply_error(c, "not_implemented", msg);
+			return;
+		}
+	snprintf(msg, sizeof(msg), "unknown command '%.60s'", cmd);
+	reply_error(c, "unknown_command", msg);
+}
+
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr eol;
+	size_t len;
+	char *line;
+
+	for (;;) {
+		eol = evbuffer_search_eol(in, NULL, &len, EVBUFFER_EOL_LF);
+		if (eol.pos < 0) {
+			if (evbuffer_get_length(in) > JSON_LINE_MAX) {
+				reply_error(c, "too_long", "request line "
+				    "longer than 65536 bytes");
+				bufferevent_disable(bev, EV_READ);
+				c->hello = false;
+				bufferevent_flush(bev, EV_WRITE, BEV_FINISHED);
+				client_free(c);
+			}
+			return;
+		}
+		if ((size_t)eol.pos > JSON_LINE_MAX) {
+			reply_error(c, "too_long", "request line longer than "
+			    "65536 bytes");
+			client_free(c);
+			return;
+		}
+		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) == NULL)
+			return;
+		handle(c, line, len);
+		free(line);
+	}
+}
+
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		client_free(arg);
+}
+
+static void
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct control *ctl = arg;
+	struct client *c;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	(void)lev;
+	(void)sa;
+	(void)salen;
+	if (ctl->n_clients >= CTL_CLIENTS_MAX ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+		log_debug("control client uid %u pid %d", (unsigned)cred.uid,
+		    (int)cred.pid);
+	c->ctl = ctl;
+	c->bev = bufferevent_socket_new(ctl->px->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	ctl->n_clients++;
+	bufferevent_setcb(c->bev, client_read_cb, NULL, client_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+struct control *
+control_open(struct proxyd *px, const char *path)
+{
+	struct control *ctl;
+	struct sockaddr_un sun;
+	char dir[sizeof(sun.sun_path)], *slash;
+	mode_t old;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("control socket path '%s' is too long", path);
+		return NULL;
+	}
+	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
+		return NULL;
+	ctl->px = px;
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			log_warn("cannot create '%s'", dir);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("cannot remove stale '%s'", path);
+	old = umask(0117);
+	ctl->lev = evconnlistener_new_bind(px->base, accept_cb, ctl,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+	    (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (ctl->lev == NULL) {
+		log_warn("cannot bind control socket '%s'", path);
+		free(ctl);
+		return NULL;
+	}
+	return ctl;
+}
+
+void
+control_close(struct control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	evconnlistener_free(ctl->lev);
+	unlink(ctl->path);
+	free(ctl);
+}

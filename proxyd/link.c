@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Links: handshake, sealed messages, keepalive, dead-link detection and
+ * reconnection with backoff.  See link.h for the life of a link.
+ *
+ * Demultiplexing is by the session id in every datagram, not by source
+ * address: a NAT that rebinds a mapping changes the address, and an
+ * authenticated packet from the new address moves the link there.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "link.h"
+#include "log.h"
+#include "relay.h"
+
+/* One frame buffer for everything the control plane sends. */
+static uint8_t	ctl_frame[PKT_SEALED_HDR_LEN + 65536 + PKT_TAG_LEN];
+
+static void	link_close(struct link *, const char *reason);
+static void	hs_timer_cb(evutil_socket_t, short, void *);
+
+static const char *
+addr_str(const struct sockaddr_in *sin, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+	snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
+	return buf;
+}
+
+static const char *
+link_who(const struct link *l, char *buf, size_t len)
+{
+	char a[32];
+
+	snprintf(buf, len, "peer '%s' (%s)", l->name[0] ? l->name : "?",
+	    l->resolved ? addr_str(&l->peer, a, sizeof(a)) : "unresolved");
+	return buf;
+}
+
+const char *
+link_state_name(const struct link *l)
+{
+	switch (l->state) {
+	case LINK_UP:
+		return "up";
+	case LINK_HANDSHAKE:
+		return "handshake";
+	case LINK_IDLE:
+	default:
+		return l->reconnects > 0 || l->backoff_s > 1 ? "down" :
+		    "connecting";
+	}
+}
+
+int
+link_dead_after(const struct link *l)
+{
+	int d = 3 * l->ka_interval_s;
+
+	return d < LINK_DEAD_MIN_S ? LINK_DEAD_MIN_S : d;
+}
+
+static int
+udp_send(struct link *l, const uint8_t *p, size_t len)
+{
+	struct proxyd *px = l->px;
+
+	if (sendto(px->udp_fd, p, len, 0, (const struct sockaddr *)&l->peer,
+	    sizeof(l->peer)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			log_debug("sendto %s: %s", l->name, strerror(errno));
+		return -1;
+	}
+	px->st.tx_packets++;
+	px->st.tx_bytes += len;
+	l->tx_packets++;
+	return 0;
+}
+
+/* The DTLS BIO's output: frame each record write as one PKT_HS datagram. */
+static int
+hs_output(void *arg, const uint8_t *p, size_t len)
+{
+	struct link *l = arg;
+	uint8_t dgram[PKT_HDR_LEN + 2048];
+	struct buf_wr w;
+
+	buf_wr_init(&w, dgram, sizeof(dgram));
+	pkt_hdr_encode(&w, PKT_HS, l->session, 0);
+	wr_bytes(&w, p, len);
+	if (w.err != NULL)
+		return -1;
+	return udp_send(l, dgram, w.off);
+}
+
+static struct link *
+link_alloc(struct proxyd *px)
+{
+	struct link *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->px = px;
+	l->rtt_ms = -1;
+	l->backoff_s = 1;
+	l->ka_interval_s = px->conf->ka_min;
+	l->io.out = hs_output;
+	l->io.arg = l;
+	if ((l->hs_timer = evtimer_new(px->base, hs_timer_cb, l)) == NULL) {
+		free(l);
+		return NULL;
+	}
+	l->next = px->links;
+	px->links = l;
+	return l;
+}
+
+static void
+link_unlink_free(struct link *l)
+{
+	struct link **pp;
+
+	for (pp = &l->px->links; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	if (l->ssl != NULL)
+		SSL_free(l->ssl);
+	event_free(l->hs_timer);
+	aead_release(&l->aead);
+	free(l);
+}
+
+static int
+resolve(struct link *l)
+{
+	struct addrinfo hints, *res;
+	char port[8];
+	int e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_DGRAM;
+	snprintf(port, sizeof(port), "%u", l->nbr->port);
+	if ((e = getaddrinfo(l->nbr->host, port, &hints, &res)) != 0) {
+		log_warnx("neighbour '%s': cannot resolve '%s': %s",
+		    l->nbr->name, l->nbr->host, gai_strerror(e));
+		return -1;
+	}
+	memcpy(&l->peer, res->ai_addr, sizeof(l->peer));
+	freeaddrinfo(res);
+	l->resolved = true;
+	return 0;
+}
+
+int
+link_init(struct proxyd *px)
+{
+	for (size_t i = 0; i < px->conf->n_neighbours; i++) {
+		struct link *l;
+
+		if ((l = link_alloc(px)) == NULL)
+			return -1;
+		l->nbr = &px->conf->neighbours[i];
+		l->initiator = true;
+		snprintf(l->name, sizeof(l->name), "%s", l->nbr->name);
+		l->next_try_us = now_us();
+	}
+	return 0;
+}
+
+static uint32_t
+new_session(struct proxyd *px)
+{
+	uint32_t s;
+	struct link *l;
+
+again:
+	if (RAND_bytes((unsigned char *)&s, sizeof(s)) != 1 || s == 0)
+		s = (uint32_t)random() | 1;
+	for (l = px->links; l != NULL; l = l->next)
+		if (l->session == s)
+			goto again;
+	return s;
+}
+
+static void
+hs_arm(struct link *l)
+{
+	struct timeval tv;
+
+	if (l->ssl == NULL || DTLSv1_get_timeout(l->ssl, &tv) != 1) {
+		tv.tv_sec = 1;
+		tv.tv_usec = 0;
+	}
+	evtimer_add(l->hs_timer, &tv);
+}
+
+static void
+hs_start(struct link *l)
+{
+	struct proxyd *px = l->px;
+	char who[128];
+
+	if (!l->resolved && resolve(l) == -1) {
+		link_close(l, "cannot resolve");
+		return;
+	}
+	l->session = new_session(px);
+	l->ssl = tls_new(px->ssl_ctx, true, l->nbr->name, &l->io);
+	if (l->ssl == NULL) {
+		link_close(l, "cannot start handshake");
+		return;
+	}
+	l->state = LINK_HANDSHAKE;
+	l->hs_start_us = now_us();
+	log_debug("%s: starting handshake, session %08x",
+	    link_who(l, who, sizeof(who)), l->session);
+	(void)SSL_do_handshake(l->ssl);
+	hs_arm(l);
+}
+
+/*
+ * Two links to the same peer can exist for a moment: after the peer
+ * restarted (it initiates again), or when both sides have each other
+ * configured.  The newer link wins when both were initiated by the same
+ * side; otherwise the link initiated by the proxy with the smaller name
+ * wins, which both ends compute alike.
+ */
+static bool
+link_wins_over(const struct link *l, const struct link *m)
+{
+	const char *self = l->px->conf->name;
+	const char *l_ini = l->initiator ? self : l->name;
+	const char *m_ini = m->initiator ? self : m->name;
+
+	if (l->initiator == m->initiator)
+		return true;
+	return strcmp(l_ini, m_ini) < 0;
+}
+
+static void
+link_up(struct link *l)
+{
+	struct proxyd *px = l->px;
+	struct link *m, *next;
+	uint8_t km[CRYPTO_KEYMAT_LEN];
+	char who[128];
+
+	if (SSL_export_keying_material(l->ssl, km, sizeof(km),
+	    CRYPTO_EXPORT_LABEL, strlen(CRYPTO_EXPORT_LABEL), NULL, 0, 0) != 1 ||
+	    aead_init(&l->aead, km, l->initiator) == -1) {
+		OPENSSL_cleanse(km, sizeof(km));
+		link_close(l, "cannot derive link keys");
+		return;
+	}
+	OPENSSL_cleanse(km, sizeof(km));
+	if (!l->initiator) {
+		char cn[PKT_NAME_MAX + 2];
+
+		if (tls_peer_name(l->ssl, cn, sizeof(cn)) == -1 ||
+		    strlen(cn) > PKT_NAME_MAX || strcmp(cn, px->conf->name) == 0) {
+			px->st.auth_refused++;
+			link_close(l, "certificate has no usable proxy name");
+			return;
+		}
+		snprintf(l->name, sizeof(l->name), "%s", cn);
+		px->n_handshakes--;
+		l->hs_counted = false;
+	}
+	for (m = px->links; m != NULL; m = next) {
+		next = m->next;
+		if (m == l || strcmp(m->name, l->name) != 0 ||
+		    m->state == LINK_IDLE)
+			continue;
+		if (link_wins_over(l, m)) {
+			log_info("%s: replaced by a newer link",
+			    link_who(m, who, sizeof(who)));
+			link_close(m, "replaced");
+		} else {
+			link_close(l, "a preferred link to this peer exists");
+			return;
+		}
+	}
+	replay_init(&l->replay);
+	l->tx_seq = 0;
+	l->state = LINK_UP;
+	l->up_us = l->last_rx_us = now_us();
+	l->backoff_s = 1;
+	log_info("%s: link up (%s, session %08x)", link_who(l, who,
+	    sizeof(who)), l->initiator ? "outbound" : "inbound", l->session);
+	evtimer_del(l->hs_timer);
+	{
+		struct pkt_msg ka = { .type = PKT_MSG_KEEPALIVE };
+
+		ka.u.ka.id = ++l->ka_id;
+		ka.u.ka.time_us = now_us();
+		ka.u.ka.interval_ms = (uint32_t)l->ka_interval_s * 1000;
+		l->last_ka_us = ka.u.ka.time_us;
+		link_send_msg(l, &ka);
+	}
+	link_announce(l);
+}
+
+static void
+hs_fail(struct link *l, int ret)
+{
+	struct proxyd *px = l->px;
+	char who[128], err[512], why[600];
+	long vr = SSL_get_verify_result(l->ssl);
+
+	if (vr != X509_V_OK)
+		snprintf(why, sizeof(why), "certificate refused: %s",
+		    X509_verify_cert_error_string(vr));
+	else
+		snprintf(why, sizeof(why), "handshake failed (%d): %s", ret,
+		    tls_errors(err, sizeof(err)));
+	ERR_clear_error();
+	px->st.auth_refused++;
+	log_warnx("%s: %s", link_who(l, who, sizeof(who)), why);
+	link_close(l, "authentication failed");
+}
+
+/* Advances a handshake.  After it returns, l may have been freed. */
+static void
+hs_step(struct link *l)
+{
+	int r, e;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(l->ssl);
+	l->io.in = NULL;
+	if (r == 1) {
+		link_up(l);
+		return;
+	}
+	e = SSL_get_error(l->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		hs_arm(l);
+		return;
+	}
+	hs_fail(l, e);
+}
+
+static void
+hs_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct link *l = arg;
+
+	(void)fd;
+	(void)ev;
+	if (l->state != LINK_HANDSHAKE || l->ssl == NULL)
+		return;
+	if (DTLSv1_handle_timeout(l->ssl) < 0) {
+		hs_fail(l, -1);
+		return;
+	}
+	hs_arm(l);
+}
+
+/*
+ * Closes a link.  A configured link goes back to idle and is retried after
+ * its backoff; an inbound one is freed.  Routes learned over an up link
+ * are withdrawn.
+ */
+static void
+link_close(struct link *l, const char *reason)
+{
+	struct proxyd *px = l->px;
+	bool was_up = l->state == LINK_UP;
+	char who[128];
+
+	if (l->hs_counted) {
+		px->n_handshakes--;
+		l->hs_counted = false;
+	}
+	if (was_up || l->state == LINK_HANDSHAKE)
+		log_info("%s: link %s: %s", link_who(l, who, sizeof(who)),
+		    was_up ? "down" : "not established", reason);
+	evtimer_del(l->hs_timer);
+	if (l->ssl != NULL) {
+		SSL_free(l->ssl);
+		l->ssl = NULL;
+	}
+	aead_release(&l->aead);
+	if (was_up) {
+		rib_drop_neighbour(px->rib, l->name);
+		proxyd_routes_changed(px);
+	}
+	if (l->nbr == NULL) {
+		link_unlink_free(l);
+		return;
+	}
+	l->state = LINK_IDLE;
+	l->session = 0;
+	l->reconnects++;
+	l->next_try_us = now_us() + (uint64_t)l->backoff_s * 1000000;
+	if (was_up)
+		l->next_try_us = now_us() + 1000000;
+	else if (l->backoff_s < LINK_BACKOFF_MAX_S)
+		l->backoff_s = l->backoff_s * 2 > LINK_BACKOFF_MAX_S ?
+		    LINK_BACKOFF_MAX_S : l->backoff_s * 2;
+}
+
+static struct link *
+find_session(struct proxyd *px, uint32_t session)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l->session == session && l->state != LINK_IDLE)
+			return l;
+	return NULL;
+}
+
+struct link *
+link_find(struct proxyd *px, const char *name)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l->state == LINK_UP && strcmp(l->name, name) == 0)
+			return l;
+	return NULL;
+}
+
+static void
+hs_input(struct proxyd *px, const struct sockaddr_in *from,
+    const struct pkt_hdr *h)
+{
+	struct link *l = find_session(px, h->session);
+	char a[32];
+
+	if (l == NULL) {
+		if (px->n_handshakes >= LINK_HS_MAX) {
+			px->st.drop_hs_limit++;
+			return;
+		}
+		if ((l = link_alloc(px)) == NULL)
+			return;
+		l->peer = *from;
+		l->resolved = true;
+		l->session = h->session;
+		l->state = LINK_HANDSHAKE;
+		l->hs_start_us = now_us();
+		px->n_handshakes++;
+		l->hs_counted = true;
+		if ((l->ssl = tls_new(px->ssl_ctx, false, NULL, &l->io)) ==
+		    NULL) {
+			link_close(l, "cannot start handshake");
+			return;
+		}
+		log_debug("handshake from %s, session %08x",
+		    addr_str(from, a, sizeof(a)), h->session);
+	} else if (l->peer.sin_addr.s_addr != from->sin_addr.s_addr ||
+	    l->peer.sin_port != from->sin_port) {
+		/* Handshake packets are not authenticated: never move a link. */
+		px->st.drop_malformed++;
+		return;
+	}
+	if (l->ssl == NULL)
+		return;
+	l->io.in = h->body;
+	l->io.in_len = h->body_len;
+	if (l->state == LINK_HANDSHAKE)
+		hs_step(l);	/* may free l */
+	else {
+		/* A retransmitted final flight: let DTLS answer it. */
+		uint8_t sink[64];
+
+		(void)SSL_read(l->ssl, sink, sizeof(sink));
+		ERR_clear_error();
+		l->io.in = NULL;
+	}
+}
+
+static void
+msg_input(struct link *l, struct pkt_msg *m)
+{
+	struct proxyd *px = l->px;
+	char who[128];
+
+	switch (m->type) {
+	case PKT_MSG_KEEPALIVE: {
+		struct pkt_msg ack = { .type = PKT_MSG_KEEPALIVE_ACK };
+
+		ack.u.ka = m->u.ka;
+		ack.u.ka.interval_ms = (uint32_t)l->ka_interval_s * 1000;
+		link_send_msg(l, &ack);
+		break;
+	}
+	case PKT_MSG_KEEPALIVE_ACK: {
+		uint64_t now = now_us();
+
+		if (m->u.ka.time_us <= now && m->u.ka.id == l->ka_id)
+			l->rtt_ms = (double)(now - m->u.ka.time_us) / 1000.0;
+		break;
+	}
+	case PKT_MSG_ANNOUNCE:
+		if (rib_set_neighbour(px->rib, l->name, m->u.ann.routes,
+		    m->u.ann.count) == -1) {
+			log_warnx("%s: cannot store announcement",
+			    link_who(l, who, sizeof(who)));
+			break;
+		}
+		log_debug("%s: announcement %u with %u routes",
+		    link_who(l, who, sizeof(who)), m->u.ann.seq,
+		    m->u.ann.count);
+		proxyd_routes_changed(px);
+		break;
+	case PKT_MSG_DATA:
+		relay_from_link(px, l, m->u.data.ttl, m->u.data.ip,
+		    m->u.data.ip_len);
+		break;
+	case PKT_MSG_CLOSE:
+		link_close(l, "closed by peer");
+		break;
+	default:
+		px->st.drop_malformed++;
+		break;
+	}
+}
+
+static void
+sealed_input(struct proxyd *px, const struct sockaddr_in *from,
+    uint8_t *buf, const struct pkt_hdr *h)
+{
+	struct link *l = find_session(px, h->session);
+	uint8_t *body;
+	size_t ptlen;
+	struct pkt_msg m;
+	const char *why;
+	char who[128], a[32];
+
+	if (l == NULL || l->state != LINK_UP) {
+		px->st.drop_nosession++;
+		return;
+	}
+	if (!replay_check(&l->replay, h->seq)) {
+		px->st.drop_replay++;
+		return;
+	}
+	/* body points into buf: open it in place. */
+	body = buf + (h->body - buf);
+	if (aead_open(&l->aead, h->seq, buf, PKT_SEALED_HDR_LEN, body,
+	    h->body_len, body) == -1) {
+		px->st.drop_auth++;
+		return;
+	}
+	replay_commit(&l->replay, h->seq);
+	l->last_rx_us = now_us();
+	l->rx_packets++;
+	if (l->peer.sin_addr.s_addr != from->sin_addr.s_addr ||
+	    l->peer.sin_port != from->sin_port) {
+		log_info("%s: moved to %s", link_who(l, who, sizeof(who)),
+		    addr_str(from, a, sizeof(a)));
+		l->peer = *from;
+	}
+	if (l->ssl != NULL) {
+		/* The peer finished its handshake: the DTLS state can go. */
+		SSL_free(l->ssl);
+		l->ssl = NULL;
+		if (!l->initiator)
+			link_announce(l);
+	}
+	ptlen = h->body_len - PKT_TAG_LEN;
+	if (pkt_msg_decode(body, ptlen, &m, &why) == -1) {
+		px->st.drop_malformed++;
+		log_debug("%s: bad message: %s", link_who(l, who, sizeof(who)),
+		    why);
+		return;
+	}
+	msg_input(l, &m);
+}
+
+void
+link_input(struct proxyd *px, const struct sockaddr_in *from, uint8_t *buf,
+    size_t len)
+{
+	struct pkt_hdr h;
+	const char *why;
+	char a[32];
+
+	px->st.rx_packets++;
+	px->st.rx_bytes += len;
+	if (pkt_hdr_decode(buf, len, &h, &why) == -1) {
+		px->st.drop_malformed++;
+		log_debug("dropped datagram from %s: %s",
+		    addr_str(from, a, sizeof(a)), why);
+		return;
+	}
+	if (h.type == PKT_HS)
+		hs_input(px, from, &h);
+	else
+		sealed_input(px, from, buf, &h);
+}
+
+static int
+seal_send(struct link *l, uint8_t *frame, size_t ptlen)
+{
+	struct buf_wr w;
+
+	if (l->state != LINK_UP)
+		return -1;
+	buf_wr_init(&w, frame, PKT_SEALED_HDR_LEN);
+	pkt_hdr_encode(&w, PKT_SEALED, l->session, ++l->tx_seq);
+	if (w.err != NULL || aead_seal(&l->aead, l->tx_seq, frame,
+	    PKT_SEALED_HDR_LEN, frame + PKT_SEALED_HDR_LEN, ptlen,
+	    frame + PKT_SEALED_HDR_LEN) == -1)
+		return -1;
+	return udp_send(l, frame, PKT_SEALED_HDR_LEN + ptlen + PKT_TAG_LEN);
+}
+
+int
+link_send_msg(struct link *l, const struct pkt_msg *m)
+{
+	int n;
+
+	n = pkt_msg_encode(m, ctl_frame + PKT_SEALED_HDR_LEN,
+	    sizeof(ctl_frame) - PKT_SEALED_HDR_LEN - PKT_TAG_LEN);
+	if (n < 0)
+		return -1;
+	return seal_send(l, ctl_frame, (size_t)n);
+}
+
+int
+link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl)
+{
+	frame[PKT_SEALED_HDR_LEN] = PKT_MSG_DATA;
+	frame[PKT_SEALED_HDR_LEN + 1] = ttl;
+	return seal_send(l, frame, len + 2);
+}
+
+int
+link_announce(struct link *l)
+{
+	struct proxyd *px = l->px;
+	static struct pkt_msg m;
+
+	if (l->state != LINK_UP)
+		return -1;
+	m.type = PKT_MSG_ANNOUNCE;
+	m.u.ann.seq = ++px->announce_seq;
+	m.u.ann.count = (uint16_t)rib_export(px->rib, &px->routes, l->name,
+	    m.u.ann.routes, PKT_ANNOUNCE_MAX);
+	l->last_ann_us = now_us();
+	return link_send_msg(l, &m);
+}
+
+void
+link_tick(struct proxyd *px)
+{
+	struct link *l, *next;
+	uint64_t now = now_us();
+	char who[128], why[64];
+
+	for (l = px->links; l != NULL; l = next) {
+		next = l->next;
+		switch (l->state) {
+		case LINK_IDLE:
+			if (now >= l->next_try_us && link_find(px, l->name) ==
+			    NULL)
+				hs_start(l);
+			break;
+		case LINK_HANDSHAKE:
+			if (now - l->hs_start_us >
+			    (uint64_t)LINK_HS_TIMEOUT_S * 1000000) {
+				log_debug("%s: handshake timed out",
+				    link_who(l, who, sizeof(who)));
+				link_close(l, "handshake timed out");
+			}
+			break;
+		case LINK_UP:
+			if (now - l->last_rx_us >
+			    (uint64_t)link_dead_after(l) * 1000000) {
+				snprintf(why, sizeof(why),
+				    "dead: nothing heard for %d s",
+				    link_dead_after(l));
+				link_close(l, why);
+				break;
+			}
+			if (now - l->last_ka_us >=
+			    (uint64_t)l->ka_interval_s * 1000000) {
+				struct pkt_msg ka = { .type = PKT_MSG_KEEPALIVE };
+
+				ka.u.ka.id = ++l->ka_id;
+				ka.u.ka.time_us = now;
+				ka.u.ka.interval_ms =
+				    (uint32_t)l->ka_interval_s * 1000;
+				l->last_ka_us = now;
+				link_send_msg(l, &ka);
+			}
+			if (now - l->last_ann_us >=
+			    (uint64_t)LINK_ANNOUNCE_S * 1000000)
+				link_announce(l);
+			break;
+		}
+	}
+}
+
+void
+link_shutdown(struct proxyd *px)
+{
+	struct pkt_msg bye = { .type = PKT_MSG_CLOSE };
+
+	bye.u.close_reason = PKT_CLOSE_SHUTDOWN;
+	while (px->links != NULL) {
+		struct link *l = px->links;
+
+		if (l->state == LINK_UP)
+			link_send_msg(l, &bye);
+		l->nbr = NULL;		/* free, do not retry */
+		l->state = LINK_IDLE;
+		link_unlink_free(l);
+	}
+}

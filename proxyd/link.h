@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Links: one authenticated UDP association per neighbour over the shared
+ * listen socket.  A link is set up by a DTLS handshake (certificates from
+ * the network's CA), after which every packet is sealed with AES-GCM under
+ * keys exported from that handshake and checked against a replay window.
+ * Keepalives hold NAT mappings open and measure RTT; a link silent for
+ * dead_after seconds is closed and a configured one is retried with
+ * exponential backoff.
+ */
+#ifndef PROXYD_LINK_H
+#define PROXYD_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include <openssl/ssl.h>
+
+#include "crypto.h"
+#include "pkt.h"
+#include "proxyd.h"
+#include "tls.h"
+
+#define LINK_HS_TIMEOUT_S	10	/* a handshake must finish within */
+#define LINK_HS_MAX		64	/* inbound handshakes at once */
+#define LINK_DEAD_MIN_S		15	/* dead after max(3 intervals, this) */
+#define LINK_BACKOFF_MAX_S	60
+#define LINK_ANNOUNCE_S		30	/* full announcement at least this often */
+/* Room before an IP packet in a frame buffer: sealed header, type, ttl. */
+#define LINK_DATA_HEADROOM	(PKT_SEALED_HDR_LEN + 2)
+
+enum link_state {
+	LINK_IDLE,		/* configured, waiting for the next attempt */
+	LINK_HANDSHAKE,
+	LINK_UP,
+};
+
+struct link {
+	struct link		*next;
+	struct proxyd		*px;
+	char			 name[PKT_NAME_MAX + 1];	/* "" until known */
+	const struct conf_neighbour *nbr;	/* configured; NULL if inbound */
+	bool			 initiator;
+	bool			 hs_counted;	/* in px->n_handshakes */
+	enum link_state		 state;
+	struct sockaddr_in	 peer;		/* address as seen */
+	bool			 resolved;
+	uint32_t		 session;
+	SSL			*ssl;		/* during and just after handshake */
+	struct tls_io		 io;
+	struct event		*hs_timer;
+	uint64_t		 hs_start_us;
+	struct aead		 aead;
+	struct replay		 replay;
+	uint64_t		 tx_seq;
+	uint64_t		 last_rx_us, last_ka_us, last_ann_us;
+	uint64_t		 up_us, next_try_us;
+	int			 backoff_s;
+	unsigned		 reconnects;
+	double			 rtt_ms;	/* < 0 until measured */
+	int			 ka_interval_s;
+	uint32_t		 ka_id;
+	uint64_t		 rx_packets, tx_packets;
+};
+
+/* Creates an idle link per configured neighbour.  0 or -1. */
+int	 link_init(struct proxyd *);
+/* Dispatches one datagram from the listen socket (buf is writable). */
+void	 link_input(struct proxyd *, const struct sockaddr_in *from,
+	    uint8_t *buf, size_t len);
+/* Once a second: attempts, handshake deadlines, keepalives, dead links. */
+void	 link_tick(struct proxyd *);
+/* Sends a control message on an up link; 0 or -1. */
+int	 link_send_msg(struct link *, const struct pkt_msg *);
+/*
+ * Sends the IP packet at frame + LINK_DATA_HEADROOM (len bytes) as a DATA
+ * message; frame must have room for PKT_TAG_LEN bytes after the packet.
+ * The frame is sealed in place.  0 or -1.
+ */
+int	 link_send_data(struct link *, uint8_t *frame, size_t len, uint8_t ttl);
+/* The up link to neighbour name, or NULL. */
+struct link *link_find(struct proxyd *, const char *name);
+/* Sends the neighbour our routes (rib_export); 0 or -1. */
+int	 link_announce(struct link *);
+/* Closes every link, telling up neighbours goodbye, and frees them. */
+void	 link_shutdown(struct proxyd *);
+const char *link_state_name(const struct link *);
+/* Seconds a link may be silent before it is declared dead. */
+int	 link_dead_after(const struct link *);
+
+#endif

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * proxyd: main, configuration check, start-up and shutdown order, the
+ * listen socket's read loop, and route installation.  The modules it wires
+ * together are link.c (links), relay.c and tun.c (data path), control.c
+ * (control socket) and rtnl.c (routes on the TUN).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "control.h"
+#include "link.h"
+#include "log.h"
+#include "proxyd.h"
+#include "rtnl.h"
+#include "tun.h"
+
+#define UDP_BATCH	32
+#define FLOWS_MAX	4096
+#define FLOW_IDLE_S	300
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/usr/local/etc"
+#endif
+#define DEFAULT_CONF	SYSCONFDIR "/proxyd/proxyd.conf"
+
+uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static __attribute__((noreturn)) void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: proxyd [-fhtvV] [-c FILE]\n"
+"\n"
+"proxyd relays IKE and ESP between IPsec endpoints whose sites are both\n"
+"behind NAT.  One proxyd runs per site (and optionally on public hosts);\n"
+"proxies link to their configured neighbours over UDP with mutually\n"
+"authenticated DTLS handshakes, keep the NAT mappings open, announce\n"
+"their site prefixes, install routes for remote prefixes on their TUN\n"
+"device and carry the endpoints' packets hop by hop.\n"
+"\n"
+"  -c FILE   configuration file (default " DEFAULT_CONF ")\n"
+"  -f        stay in the foreground and log to stderr\n"
+"            (default: detach and log to syslog)\n"
+"  -t        check the configuration and exit: 0 if valid, 1 otherwise;\n"
+"            every error is printed as FILE:LINE: 'key' problem\n"
+"  -v        with -t: print the normalised configuration;\n"
+"            otherwise: log at debug level\n"
+"  -V        print the version and exit\n"
+"  -h        print this help and exit\n"
+"\n"
+"Signals: TERM and INT stop the daemon (neighbours are told goodbye);\n"
+"HUP is logged and ignored (restart to apply a new configuration).\n"
+"See proxyd(8), proxyd.conf(5) and proxyctl(8).\n");
+	exit(status);
+}
+
+static void
+udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static uint8_t bufs[UDP_BATCH][PKT_MAX + 1];
+	static struct mmsghdr msgs[UDP_BATCH];
+	static struct iovec iov[UDP_BATCH];
+	static struct sockaddr_in from[UDP_BATCH];
+	struct proxyd *px = arg;
+	int n;
+
+	(void)what;
+	for (int round = 0; round < 8; round++) {
+		for (int i = 0; i < UDP_BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof(bufs[i]);
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n == -1 && errno != EAGAIN && errno != EINTR)
+				log_warn("recvmmsg");
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC ||
+			    from[i].sin_family != AF_INET) {
+				px->st.drop_malformed++;
+				continue;
+			}
+			link_input(px, &from[i], bufs[i], msgs[i].msg_len);
+		}
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+static int
+udp_open(struct proxyd *px)
+{
+	struct sockaddr_in sin;
+	char a[INET_ADDRSTRLEN];
+	int fd, one = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr = px->conf->listen_addr;
+	sin.sin_port = htons(px->conf->listen_port);
+	inet_ntop(AF_INET, &sin.sin_addr, a, sizeof(a));
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		log_warn("cannot create UDP socket");
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		log_warn("cannot bind UDP %s:%u", a, px->conf->listen_port);
+		close(fd);
+		return -1;
+	}
+	px->udp_fd = fd;
+	px->udp_ev = event_new(px->base, fd, EV_READ | EV_PERSIST, udp_read_cb,
+	    px);
+	if (px->udp_ev == NULL || event_add(px->udp_ev, NULL) == -1)
+		return -1;
+	log_info("listening on UDP %s:%u", a, px->conf->listen_port);
+	return 0;
+}
+
+static bool
+same_route(const struct route *a, const struct route *b)
+{
+	return a->addr.s_addr == b->addr.s_addr && a->plen == b->plen;
+}
+
+static bool
+table_has(const struct route_table *t, const struct route *r)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (same_route(&t->v[i], r))
+			return true;
+	return false;
+}
+
+/*
+ * Puts the routes for remote prefixes on the TUN and removes the ones no
+ * longer announced.  The kernel route only says "to the TUN": which proxy
+ * gets the packet is decided by our own table on every packet.
+ */
+static void
+install_routes(struct proxyd *px)
+{
+	struct route_table *inst = &px->installed;
+	char p[32];
+	size_t i;
+
+	if (px->tun == NULL)
+		return;
+	for (i = 0; i < inst->n; ) {
+		const struct route *r = route_lookup(&px->routes,
+		    inst->v[i].addr);
+
+		if (r != NULL && r->hops > 0 && same_route(r, &inst->v[i])) {
+			i++;
+			continue;
+		}
+		rtnl_route(false, tun_ifindex(px->tun), inst->v[i].addr,
+		    inst->v[i].plen);
+		log_info("route %s withdrawn", route_prefix_str(&inst->v[i],
+		    p, sizeof(p)));
+		inst->v[i] = inst->v[--inst->n];
+	}
+	for (i = 0; i < px->routes.n; i++) {
+		const struct route *r = &px->routes.v[i];
+
+		if (r->hops == 0 || table_has(inst, r))
+			continue;
+		if (route_is_local(&px->routes, r->addr))
+			continue;	/* inside our own site: never via TUN */
+		if (inst->n == inst->cap) {
+			size_t cap = inst->cap ? inst->cap * 2 : 16;
+			struct route *v = realloc(inst->v, cap * sizeof(*v));
+
+			if (v == NULL) {
+				log_warnx("out of memory installing routes");
+				return;
+			}
+			inst->v = v;
+			inst->cap = cap;
+		}
+		if (rtnl_route(true, tun_ifindex(px->tun), r->addr, r->plen)
+		    == 0) {
+			inst->v[inst->n++] = *r;
+			log_info("route %s to '%s' via '%s' (%u hops) installed "
+			    "on '%s'", route_prefix_str(r, p, sizeof(p)),
+			    r->dest, r->next_hop, r->hops, tun_name(px->tun));
+		}
+	}
+}
+
+static bool
+tables_equal(const struct route_table *a, const struct route_table *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct route *x = &a->v[i], *y = &b->v[i];
+
+		if (!same_route(x, y) || x->hops != y->hops ||
+		    strcmp(x->dest, y->dest) != 0 ||
+		    strcmp(x->next_hop, y->next_hop) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Called after every RIB change.  Neighbours hear about it only when the
+ * computed table really changed; otherwise two neighbours would bounce
+ * announcements back and forth forever.
+ */
+void
+proxyd_routes_changed(struct proxyd *px)
+{
+	struct route_table next;
+	struct route conf_a[8], conf_b[8];
+	size_t n;
+	char pa[32], pb[32];
+
+	route_table_init(&next);
+	if (rib_compute(px->rib, &next) == -1) {
+		log_warnx("cannot compute routes: out of memory");
+		route_table_release(&next);
+		return;
+	}
+	if (tables_equal(&next, &px->routes)) {
+		route_table_release(&next);
+		return;
+	}
+	route_table_release(&px->routes);
+	px->routes = next;
+	n = rib_conflicts(&px->routes, conf_a, conf_b, 8);
+	for (size_t i = 0; i < n; i++)
+		log_warnx("prefix conflict: %s claimed by '%s' overlaps %s "
+		    "claimed by '%s'", route_prefix_str(&conf_a[i], pa,
+		    sizeof(pa)), conf_a[i].dest, route_prefix_str(&conf_b[i],
+		    pb, sizeof(pb)), conf_b[i].dest);
+	install_routes(px);
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l->state == LINK_UP && l->ssl == NULL)
+			link_announce(l);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxyd *px = arg;
+
+	(void)fd;
+	(void)what;
+	link_tick(px);
+	flow_expire(px->flows, now_us(), (uint64_t)FLOW_IDLE_S * 1000000);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct proxyd *px = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		log_warnx("SIGHUP: reloading is not supported yet; restart "
+		    "proxyd to apply a new configuration");
+		return;
+	}
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopexit(px->base, NULL);
+}
+
+static int
+check_config(const char *path, bool verbose, struct conf **out)
+{
+	struct conf_errs errs = { 0 };
+
+	if (conf_load_file(path, out, &errs) == -1) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		conf_errs_release(&errs);
+		return -1;
+	}
+	conf_errs_release(&errs);
+	if (verbose)
+		conf_print(*out, stdout);
+	return 0;
+}
+
+static int
+setup_local_routes(struct proxyd *px)
+{
+	const struct conf *c = px->conf;
+	struct in_addr a[64];
+	uint8_t p[64];
+	size_t n = c->n_prefixes < 64 ? c->n_prefixes : 64;
+
+	for (size_t i = 0; i < n; i++) {
+		a[i] = c->prefixes[i].addr;
+		p[i] = c->prefixes[i].plen;
+	}
+	if (rib_set_local(px->rib, a, p, n) == -1)
+		return -1;
+	return rib_compute(px->rib, &px->routes);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct proxyd px_store;
+	struct proxyd *px = &px_store;
+	const char *conf_path = DEFAULT_CONF;
+	bool foreground = false, test = false;
+	int verbose = 0, ch, rc = 1;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+	while ((ch = getopt(argc, argv, "c:fhtvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("proxyd %s\n", PROXYD_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(1);
+		}
+	}
+	if (optind != argc)
+		usage(1);
+	if (check_config(conf_path, test && verbose, &px->conf) == -1)
+		return 1;
+	if (test)
+		return 0;
+
+	log_init(foreground, verbose ? LOG_LVL_DEBUG : px->conf->log_level,
+	    "proxyd");
+	signal(SIGPIPE, SIG_IGN);
+	px->conf_path = conf_path;
+	px->udp_fd = -1;
+	px->start_us = now_us();
+	if ((px->base = event_base_new()) == NULL)
+		fatalx("cannot create event base");
+	if ((px->ssl_ctx = tls_ctx_new(px->conf)) == NULL)
+		goto out;
+	if ((px->rib = rib_new(px->conf->name)) == NULL ||
+	    (px->flows = flow_table_new(FLOWS_MAX)) == NULL)
+		fatalx("out of memory");
+	route_table_init(&px->routes);
+	route_table_init(&px->installed);
+	if (setup_local_routes(px) == -1)
+		fatalx("cannot set up own prefixes");
+	if (udp_open(px) == -1)
+		goto out;
+	if (px->conf->has_tun && (px->tun = tun_open(px, px->conf->tun_name,
+	    px->conf->tun_mtu)) == NULL)
+		goto out;
+	if ((px->control = control_open(px, px->conf->control)) == NULL)
+		goto out;
+	if (link_init(px) == -1)
+		fatalx("out of memory");
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		px->sigs[i] = evsignal_new(px->base, sigs[i], signal_cb, px);
+		if (px->sigs[i] == NULL || event_add(px->sigs[i], NULL) == -1)
+			fatalx("cannot install signal handlers");
+	}
+	{
+		struct timeval one = { 1, 0 };
+
+		px->tick = event_new(px->base, -1, EV_PERSIST, tick_cb, px);
+		if (px->tick == NULL || event_add(px->tick, &one) == -1)
+			fatalx("cannot start the timer");
+	}
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("cannot detach");
+	log_info("proxyd %s '%s' started with %zu neighbour(s), %zu prefix(es)",
+	    PROXYD_VERSION, px->conf->name, px->conf->n_neighbours,
+	    px->conf->n_prefixes);
+	link_tick(px);		/* first attempts now, not in a second */
+	event_base_dispatch(px->base);
+	rc = 0;
+	link_shutdown(px);
+out:
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (px->sigs[i] != NULL)
+			event_free(px->sigs[i]);
+	if (px->tick != NULL)
+		event_free(px->tick);
+	control_close(px->control);
+	tun_close(px->tun);
+	if (px->udp_ev != NULL)
+		event_free(px->udp_ev);
+	if (px->udp_fd != -1)
+		close(px->udp_fd);
+	route_table_release(&px->routes);
+	free(px->installed.v);
+	flow_table_free(px->flows);
+	rib_free(px->rib);
+	SSL_CTX_free(px->ssl_ctx);
+	conf_free(px->conf);
+	event_base_free(px->base);
+	if (rc != 0)
+		log_warnx("proxyd '%s' could not start", px->conf_path);
+	return rc;
+}

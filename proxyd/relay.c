@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Data path.  From the TUN: parse, apply the forwarding policy, count the
+ * flow, look up the destination proxy and send on the next hop's link.
+ * From a link: the same checks, then either write to the TUN (our own
+ * site) or pass the packet on to the next hop with its TTL lowered.
+ * Nothing here allocates; one static frame serves every relayed packet.
+ */
+#include <string.h>
+
+#include "ipv4.h"
+#include "link.h"
+#include "log.h"
+#include "relay.h"
+#include "tun.h"
+
+static uint8_t relay_frame[LINK_DATA_HEADROOM + 65536 + PKT_TAG_LEN];
+
+static int
+classify(struct proxyd *px, const uint8_t *ip, size_t len,
+    struct ipv4_info *info)
+{
+	const char *why;
+
+	if (ipv4_parse(ip, len, info, &why) == -1) {
+		px->st.drop_malformed++;
+		return -1;
+	}
+	if (!ipv4_policy_allows(info, px->conf->forward)) {
+		px->st.drop_policy++;
+		return -1;
+	}
+	flow_update(px->flows, info, len, now_us());
+	return 0;
+}
+
+static struct link *
+next_hop(struct proxyd *px, const struct ipv4_info *info)
+{
+	const struct route *r = route_lookup(&px->routes, info->dst);
+	struct link *l;
+
+	if (r == NULL || r->hops == 0) {
+		px->st.drop_noroute++;
+		return NULL;
+	}
+	if ((l = link_find(px, r->next_hop)) == NULL) {
+		px->st.drop_noroute++;
+		return NULL;
+	}
+	return l;
+}
+
+void
+relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
+{
+	struct ipv4_info info;
+	struct link *l;
+
+	px->st.tun_rx++;
+	if (classify(px, frame + LINK_DATA_HEADROOM, len, &info) == -1)
+		return;
+	if ((l = next_hop(px, &info)) == NULL)
+		return;
+	link_send_data(l, frame, len, PKT_TTL_DEFAULT);
+}
+
+void
+relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
+    const uint8_t *ip, size_t len)
+{
+	struct ipv4_info info;
+	struct link *l;
+
+	(void)from;
+	if (classify(px, ip, len, &info) == -1)
+		return;
+	if (route_is_local(&px->routes, info.dst)) {
+		if (px->tun == NULL) {
+			px->st.drop_noroute++;
+			return;
+		}
+		if (tun_write(px->tun, ip, len) == 0)
+			px->st.tun_tx++;
+		return;
+	}
+	if (ttl <= 1) {
+		px->st.drop_ttl++;
+		return;
+	}
+	if ((l = next_hop(px, &info)) == NULL)
+		return;
+	if (len > sizeof(relay_frame) - LINK_DATA_HEADROOM - PKT_TAG_LEN) {
+		px->st.drop_malformed++;
+		return;
+	}
+	memcpy(relay_frame + LINK_DATA_HEADROOM, ip, len);
+	link_send_data(l, relay_frame, len, (uint8_t)(ttl - 1));
+}

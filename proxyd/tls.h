@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * OpenSSL for links: the DTLS context built from the configured CA,
+ * certificate and key, and one SSL per handshake whose records travel over
+ * a BIO of ours that keeps datagram boundaries (each record write becomes
+ * one PKT_HS datagram; each received datagram is one read).
+ */
+#ifndef PROXYD_TLS_H
+#define PROXYD_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "conf.h"
+
+#define TLS_MTU		1200	/* DTLS record size limit: fits any path */
+
+/* The I/O a handshake's BIO reads from and writes to. */
+struct tls_io {
+	const uint8_t	*in;		/* the datagram being fed, or NULL */
+	size_t		 in_len;
+	int		(*out)(void *arg, const uint8_t *, size_t);
+	void		*arg;
+};
+
+/* Builds the DTLS context; logs every problem and returns NULL on failure. */
+SSL_CTX	*tls_ctx_new(const struct conf *);
+/*
+ * A new SSL for one handshake.  A client checks that the peer's
+ * certificate names expect (SAN DNS or, without SANs, CN).  io must
+ * outlive the SSL.  NULL on failure (logged).
+ */
+SSL	*tls_new(SSL_CTX *, bool client, const char *expect, struct tls_io *io);
+/* Copies the peer certificate's CN into buf; 0 or -1. */
+int	 tls_peer_name(SSL *, char *buf, size_t len);
+/* Drains the OpenSSL error queue into one string: "what: reason; reason". */
+const char *tls_errors(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,884 @@
+# SPDX-License-Identifier: ISC
+# shellcheck shell=bash disable=SC2034 # the WORLD_* plan is used by sourcing scripts
+#
+# The end-to-end test world, as a bash library: source it, then call
+# world_up / world_down and the helpers below.  It builds network namespaces
+# joined by veth pairs and bridges, with netfilter NATs, strongSwan endpoints
+# (userspace ESP via kernel-libipsec) and proxyd instances.
+#
+#   HOSTA 10.1.0.10 ─┐                                        ┌─ HOSTB 10.2.0.10
+#   (lo 172.16.1.1)  ├─ br0 NATA ─wan─ INET ─wan─ NATB br0 ──┤  (lo 172.16.2.1)
+#   PXA   10.1.0.2  ─┘  10.1.0.1  192.0.2.2 │ 198.51.100.2    └─ PXB  10.2.0.2
+#                                           │ brpub 203.0.113.1
+#                                           └─ PUB 203.0.113.10 (+ inet_host ...)
+#
+# Namespaces are named "$PXT_PREFIX<short>" (short: inet nata natb pub hosta
+# hostb pxa pxb, plus whatever inet_host adds).  PXT_PREFIX defaults to
+# "pxt<pid>-", so parallel runs never collide.  Everything a run creates
+# (configs, logs, pid files, certificates, charon's private /run) lives in
+# WORLD_DIR (a fresh /tmp/pxt.XXXXXX unless set).  world_down kills only the
+# processes whose pids it recorded, deletes only namespaces with our prefix,
+# and removes WORLD_DIR unless WORLD_KEEP=1.  It is idempotent.
+#
+# The simulated internet is 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24;
+# INET has no default route, so nothing can leave the world.
+#
+# Variables read: PXT_PREFIX, WORLD_DIR, WORLD_KEEP, top_srcdir, top_builddir,
+# PROXYD (binary), PROXYCTL (binary), PROXYD_WRAPPER (e.g. "valgrind -q"),
+# CHARON_RETRANSMIT ("tries timeout base", default "4 1 1.5"),
+# WORLD_VERBOSE=1 (trace the commands that build the world).
+
+# --------------------------------------------------------------------------
+# Basics
+
+: "${PXT_PREFIX:=pxt$$-}"
+if [ -z "${top_srcdir:-}" ]; then
+	top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+fi
+if [ -z "${top_builddir:-}" ]; then
+	top_builddir=$top_srcdir
+	for _d in "$top_srcdir" "$top_srcdir/build-werror" \
+	    "$top_srcdir/build-demo" "$top_srcdir/build-asan"; do
+		if [ -x "$_d/proxyd/proxyd" ]; then
+			top_builddir=$_d
+			break
+		fi
+	done
+	unset _d
+fi
+: "${PROXYD:=$top_builddir/proxyd/proxyd}"
+: "${PROXYCTL:=$top_builddir/tools/proxyctl}"
+: "${PROXYD_CA:=$top_srcdir/tools/proxyd-ca}"
+: "${CHARON:=/usr/lib/ipsec/charon}"
+: "${CHARON_RETRANSMIT:=4 1 1.5}"
+
+# Site plan: the addresses every helper and test agrees on.
+
+WORLD_A_LAN=10.1.0.0/24     WORLD_B_LAN=10.2.0.0/24
+WORLD_A_GW=10.1.0.1         WORLD_B_GW=10.2.0.1
+WORLD_A_HOST=10.1.0.10      WORLD_B_HOST=10.2.0.10
+WORLD_A_PX=10.1.0.2         WORLD_B_PX=10.2.0.2
+WORLD_A_INNER=172.16.1.1    WORLD_B_INNER=172.16.2.1
+WORLD_A_INNER_NET=172.16.1.0/24 WORLD_B_INNER_NET=172.16.2.0/24
+WORLD_A_WAN=192.0.2.2       WORLD_B_WAN=198.51.100.2
+WORLD_A_WAN_GW=192.0.2.1    WORLD_B_WAN_GW=198.51.100.1
+WORLD_PUB_ADDR=203.0.113.10 WORLD_PUB_GW=203.0.113.1
+WORLD_PUB_PORT=4790
+
+wlog() { echo "# $*" >&2; }
+
+# ns SHORT: the full namespace name of a world host ("HOSTA" works too).
+ns() { local s=${1,,}; echo "$PXT_PREFIX$s"; }
+
+# nsx SHORT CMD...: runs CMD inside that namespace.
+nsx() {
+	local n
+	n=$(ns "$1"); shift
+	ip netns exec "$n" "$@"
+}
+
+# Internal: runs a world-building command, traced if WORLD_VERBOSE=1; a
+# failure names the command and fails the caller.
+_w() {
+	[ "${WORLD_VERBOSE:-0}" = 1 ] && echo "+ $*" >&2
+	"$@" || { wlog "world: command failed: $*"; return 1; }
+}
+
+# now_ms: wall clock in milliseconds.
+now_ms() { date +%s%3N; }
+
+# wait_for TIMEOUT CMD...: polls CMD (every 0.2 s) until it succeeds or
+# TIMEOUT seconds (may be fractional) have passed.  Returns 0 or 1.
+wait_for() {
+	local timeout=$1 deadline
+	shift
+	deadline=$(( $(now_ms) + $(awk -v t="$timeout" 'BEGIN { printf "%d", t * 1000 }') ))
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.2
+	done
+}
+
+# world_require: exits 77 (automake's SKIP) when this machine cannot host
+# the world: not root, or tools missing.
+world_require() {
+	local t missing=
+	if [ "$(id -u)" != 0 ]; then
+		echo "# SKIP: end-to-end tests need root (network namespaces)"
+		exit 77
+	fi
+	for t in ip iptables conntrack sysctl mount timeout "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+	done
+	if [ -n "$missing" ]; then
+		echo "# SKIP: missing tools:$missing (run tools/install-deps.sh)"
+		exit 77
+	fi
+}
+
+# --------------------------------------------------------------------------
+# Process bookkeeping: $WORLD_DIR/pids/NAME.pid holds "PID NAMESPACE".
+
+_pid_record() {	# NAME PID NS
+	mkdir -p "$WORLD_DIR/pids"
+	echo "$2 $3" >"$WORLD_DIR/pids/$1.pid"
+}
+
+# pid_of NAME: prints the recorded pid (if the process is still ours).
+pid_of() {
+	local f=$WORLD_DIR/pids/$1.pid pid nsn
+	[ -r "$f" ] || return 1
+	read -r pid nsn <"$f" || return 1
+	_pid_is_ours "$pid" "$nsn" || return 1
+	echo "$pid"
+}
+
+# A recorded pid is ours if it is alive and still in the namespace we
+# started it in (guards against pid reuse after a crash).
+_pid_is_ours() {	# PID NS
+	local pid=$1 nsn=$2
+	kill -0 "$pid" 2>/dev/null || return 1
+	[ "$(ip netns identify "$pid" 2>/dev/null)" = "$nsn" ]
+}
+
+# Stops one recorded process: TERM, up to 5 s, then KILL.  Writes the exit
+# status (when the process is our child) to $WORLD_DIR/NAME.exit.
+_pid_stop() {	# NAME
+	local name=$1 f=$WORLD_DIR/pids/$1.pid pid nsn rc
+	[ -r "$f" ] || return 0
+	read -r pid nsn <"$f" || { rm -f "$f"; return 0; }
+	if _pid_is_ours "$pid" "$nsn"; then
+		kill -TERM "$pid" 2>/dev/null
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			wlog "world: '$name' (pid $pid) ignored SIGTERM, killing"
+			kill -KILL "$pid" 2>/dev/null
+			sleep 0.1
+		fi
+	fi
+	# Reap it if it is our child, to learn how it ended.
+	if wait "$pid" 2>/dev/null; then rc=0; else rc=$?; fi
+	[ "$rc" = 127 ] || echo "$rc" >"$WORLD_DIR/$name.exit"
+	rm -f "$f"
+}
+
+# --------------------------------------------------------------------------
+# Building the world
+
+# Internal: a namespace with lo up, no IPv6, no redirects.
+_ns_new() {	# SHORT
+	local n
+	n=$(ns "$1")
+	_w ip netns add "$n" || return 1
+	_w ip -n "$n" link set lo up
+	ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+	    net.ipv6.conf.default.disable_ipv6=1 \
+	    net.ipv4.conf.all.send_redirects=0 \
+	    net.ipv4.conf.default.send_redirects=0 \
+	    net.ipv4.conf.all.accept_redirects=0 \
+	    net.ipv4.conf.default.accept_redirects=0 >/dev/null 2>&1
+	return 0
+}
+
+# Internal: a veth pair between two namespaces, both ends up.
+_veth() {	# SHORT_A IF_A SHORT_B IF_B
+	local a b
+	a=$(ns "$1") b=$(ns "$3")
+	_w ip -n "$a" link add "$2" type veth peer name "$4" netns "$b" &&
+	_w ip -n "$a" link set "$2" up &&
+	_w ip -n "$b" link set "$4" up
+}
+
+# Internal: a bridge in a namespace, with bridge netfilter off.
+_bridge() {	# SHORT BRIDGE [ADDR/LEN]
+	local n
+	n=$(ns "$1")
+	_w ip -n "$n" link add "$2" type bridge || return 1
+	_w ip -n "$n" link set "$2" up || return 1
+	[ -n "${3:-}" ] && { _w ip -n "$n" addr add "$3" dev "$2" || return 1; }
+	if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+		ip netns exec "$n" sh -c \
+		    'echo 0 >/proc/sys/net/bridge/bridge-nf-call-iptables' 2>/dev/null
+	fi
+	return 0
+}
+
+# Internal: a LAN host HOST attached to SITE's bridge.
+_lan_host() {	# SITE(a|b) HOST ADDR GW
+	local site=$1 host=$2 addr=$3 gw=$4 n
+	_ns_new "$host" || return 1
+	_veth "nat$site" "p-$host" "$host" eth0 || return 1
+	n=$(ns "nat$site")
+	_w ip -n "$n" link set "p-$host" master br0 || return 1
+	_w ip -n "$(ns "$host")" addr add "$addr/24" dev eth0 &&
+	_w ip -n "$(ns "$host")" route add default via "$gw"
+}
+
+# Internal: one site: NAT box with WAN to INET and LAN bridge, endpoint host,
+# proxy host.
+_site_up() {	# a|b
+	local s=$1 S=${1^^} wan wan_gw gw lan host px inner
+	eval "wan=\$WORLD_${S}_WAN wan_gw=\$WORLD_${S}_WAN_GW gw=\$WORLD_${S}_GW"
+	eval "lan=\$WORLD_${S}_LAN host=\$WORLD_${S}_HOST px=\$WORLD_${S}_PX"
+	eval "inner=\$WORLD_${S}_INNER"
+
+	_ns_new "nat$s" || return 1
+	_veth inet "nat$s" "nat$s" wan || return 1
+	_w ip -n "$(ns inet)" addr add "$wan_gw/24" dev "nat$s" || return 1
+	_w ip -n "$(ns "nat$s")" addr add "$wan/24" dev wan || return 1
+	_w ip -n "$(ns "nat$s")" route add default via "$wan_gw" || return 1
+	_bridge "nat$s" br0 "$gw/24" || return 1
+	nsx "nat$s" sysctl -qw net.ipv4.ip_forward=1 >/dev/null || return 1
+
+	_lan_host "$s" "host$s" "$host" "$gw" || return 1
+	_w ip -n "$(ns "host$s")" addr add "$inner/32" dev lo || return 1
+	_lan_host "$s" "px$s" "$px" "$gw" || return 1
+	nsx "px$s" sysctl -qw net.ipv4.ip_forward=1 >/dev/null || return 1
+	# The proxy host routes packets from its TUN back onto the LAN: no
+	# reverse-path filter in the way.
+	nsx "px$s" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+	    net.ipv4.conf.default.rp_filter=0 >/dev/null 2>&1
+	return 0
+}
+
+# world_up [--nat-a MODE] [--nat-b MODE] [--routes proxy|nat|none]
+#   Builds the whole world.  NAT modes as in nat_mode (default masquerade);
+#   --routes chooses host_routes for both endpoints (default proxy).
+#   On failure it tears down what it built and returns 1.
+world_up() {
+	local nat_a=masquerade nat_b=masquerade routes=proxy
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--nat-a) nat_a=$2; shift 2 ;;
+		--nat-b) nat_b=$2; shift 2 ;;
+		--routes) routes=$2; shift 2 ;;
+		*) wlog "world_up: unknown option '$1'"; return 1 ;;
+		esac
+	done
+	if [ -z "${WORLD_DIR:-}" ]; then
+		WORLD_DIR=$(mktemp -d /tmp/pxt.XXXXXX) || return 1
+	fi
+	mkdir -p "$WORLD_DIR/pids" || return 1
+	chmod 0755 "$WORLD_DIR"
+	if ip netns list | grep -q "^$PXT_PREFIX"; then
+		wlog "world_up: namespaces with prefix '$PXT_PREFIX' already exist"
+		return 1
+	fi
+	{
+		_ns_new inet &&
+		nsx inet sysctl -qw net.ipv4.ip_forward=1 >/dev/null &&
+		_bridge inet brpub "$WORLD_PUB_GW/24" &&
+		_site_up a && _site_up b &&
+		inet_host pub "$WORLD_PUB_ADDR" &&
+		nat_mode a $nat_a && nat_mode b $nat_b &&
+		host_routes hosta "$routes" && host_routes hostb "$routes"
+	} || { wlog "world_up failed; tearing down"; world_down; return 1; }
+	return 0
+}
+
+# inet_host SHORT ADDR: a new namespace on the internet side, on INET's
+# 203.0.113.0/24 bridge, default route via INET (e.g. an attacker, a rogue
+# proxy, a second public proxy).
+inet_host() {
+	local host=$1 addr=$2
+	_ns_new "$host" || return 1
+	_veth inet "p-$host" "$host" eth0 || return 1
+	_w ip -n "$(ns inet)" link set "p-$host" master brpub || return 1
+	_w ip -n "$(ns "$host")" addr add "$addr/24" dev eth0 &&
+	_w ip -n "$(ns "$host")" route add default via "$WORLD_PUB_GW"
+}
+
+# world_down: stops every process we recorded, deletes our namespaces and
+# WORLD_DIR (unless WORLD_KEEP=1).  Safe to call any number of times.
+world_down() {
+	local f name n
+	if [ -n "${WORLD_DIR:-}" ] && [ -d "$WORLD_DIR/pids" ]; then
+		for f in "$WORLD_DIR"/pids/*.pid; do
+			[ -e "$f" ] || continue
+			name=${f##*/}
+			_pid_stop "${name%.pid}"
+		done
+	fi
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+		case $n in
+		"$PXT_PREFIX"*) ip netns del "$n" 2>/dev/null ;;
+		esac
+	done
+	if [ -n "${WORLD_DIR:-}" ] && [ -d "$WORLD_DIR" ] &&
+	    [ "${WORLD_KEEP:-0}" != 1 ]; then
+		# charon's private /run was bind-mounted only inside its own
+		# (now gone) mount namespace; nothing is mounted here.
+		rm -rf -- "$WORLD_DIR"
+	fi
+	return 0
+}
+
+# --------------------------------------------------------------------------
+# NATs and routes
+
+# Internal: iptables in namespace (full name) NS.
+_ipt() { local n=$1; shift; _w ip netns exec "$n" iptables -w "$@"; }
+
+# nat_mode a|b MODE [ARGS]: (re)programs site a's or b's NAT.
+#   masquerade            MASQUERADE out WAN (port-restricted cone)
+#   random                MASQUERADE --random-fully (symmetric-like)
+#   static HOST PORT...   DNAT+SNAT of those UDP ports on the WAN address to
+#                         LAN host HOST (ports kept; full cone for them), the
+#                         rest masqueraded
+#   none                  plain routing; INET gets a route to the LAN
+# All NAT modes: FORWARD LAN->WAN accepted, WAN->LAN only ESTABLISHED,RELATED
+# (plus the static ports), default DROP; INPUT on WAN only ESTABLISHED,RELATED.
+# Existing conntrack entries are flushed.
+nat_mode() {
+	local s=$1 mode=$2 S=${1^^} n wan lan host p
+	shift 2
+	n=$(ns "nat$s")
+	eval "wan=\$WORLD_${S}_WAN lan=\$WORLD_${S}_LAN"
+
+	_ipt "$n" -F && _ipt "$n" -X && _ipt "$n" -t nat -F &&
+	_ipt "$n" -t nat -X && _ipt "$n" -t raw -F || return 1
+	_ipt "$n" -P INPUT ACCEPT && _ipt "$n" -P OUTPUT ACCEPT || return 1
+	ip -n "$(ns inet)" route del "$lan" 2>/dev/null
+
+	case $mode in
+	none)
+		_ipt "$n" -P FORWARD ACCEPT || return 1
+		_w ip -n "$(ns inet)" route replace "$lan" via "$wan" || return 1
+		;;
+	masquerade|random|static)
+		_ipt "$n" -P FORWARD DROP &&
+		_ipt "$n" -A FORWARD -i br0 -o wan -j ACCEPT &&
+		_ipt "$n" -A FORWARD -i wan -o br0 -m conntrack \
+		    --ctstate ESTABLISHED,RELATED -j ACCEPT &&
+		_ipt "$n" -A INPUT -i wan -m conntrack \
+		    --ctstate ESTABLISHED,RELATED -j ACCEPT &&
+		_ipt "$n" -A INPUT -i wan -j DROP || return 1
+		if [ "$mode" = static ]; then
+			host=${1:?nat_mode static needs HOST PORT...}
+			shift
+			[ $# -gt 0 ] || { wlog "nat_mode static: no ports"; return 1; }
+			for p in "$@"; do
+				_ipt "$n" -t nat -A PREROUTING -i wan -d "$wan" -p udp \
+				    --dport "$p" -j DNAT --to-destination "$host:$p" &&
+				_ipt "$n" -t nat -A POSTROUTING -o wan -s "$host" -p udp \
+				    --sport "$p" -j SNAT --to-source "$wan:$p" &&
+				_ipt "$n" -A FORWARD -i wan -o br0 -d "$host" -p udp \
+				    --dport "$p" -j ACCEPT || return 1
+			done
+		fi
+		if [ "$mode" = random ]; then
+			_ipt "$n" -t nat -A POSTROUTING -o wan -j MASQUERADE --random-fully
+		else
+			_ipt "$n" -t nat -A POSTROUTING -o wan -j MASQUERADE
+		fi || return 1
+		;;
+	*)
+		wlog "nat_mode: unknown mode '$mode'"
+		return 1 ;;
+	esac
+	ip netns exec "$n" conntrack -F >/dev/null 2>&1
+	return 0
+}
+
+# nat_udp_timeout a|b SECS [STREAM_SECS]: the NAT's UDP mapping lifetime
+# (one-way, and after replies; STREAM_SECS defaults to SECS).
+nat_udp_timeout() {
+	nsx "nat$1" sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$2" \
+	    net.netfilter.nf_conntrack_udp_timeout_stream="${3:-$2}" >/dev/null
+}
+
+# nat_reboot a|b: forgets every mapping (conntrack -F), as a NAT reboot does.
+nat_reboot() { nsx "nat$1" conntrack -F >/dev/null 2>&1; return 0; }
+
+# host_routes hosta|hostb proxy|nat|none: how the endpoint reaches the
+# other site's LAN and inner (protected) prefix: via its proxy (the design),
+# via its NAT (the plain internet path), or only by its default route.
+host_routes() {
+	local h=$1 how=$2 s S R px gw n net
+	s=${h#host}; S=${s^^}
+	[ "$s" = a ] && R=B || R=A
+	eval "px=\$WORLD_${S}_PX gw=\$WORLD_${S}_GW"
+	n=$(ns "$h")
+	for net in $(eval "echo \$WORLD_${R}_LAN \$WORLD_${R}_INNER_NET"); do
+		ip -n "$n" route del "$net" 2>/dev/null
+		case $how in
+		proxy) _w ip -n "$n" route replace "$net" via "$px" || return 1 ;;
+		nat) _w ip -n "$n" route replace "$net" via "$gw" || return 1 ;;
+		none) ;;
+		*) wlog "host_routes: unknown '$how'"; return 1 ;;
+		esac
+	done
+	return 0
+}
+
+# ipt_count SHORT TABLE CHAIN: sum of the packet counters of all rules in
+# that chain (use rules without a target as pure counters).
+ipt_count() {
+	nsx "$1" iptables -w -t "$2" -L "$3" -nvx 2>/dev/null |
+	    awk 'NR > 2 { n += $1 } END { print n + 0 }'
+}
+
+# --------------------------------------------------------------------------
+# strongSwan endpoints (hosta, hostb)
+
+_charon_dir() { echo "$WORLD_DIR/charon-${1,,}"; }
+_vici() { echo "unix://$(_charon_dir "$1")/run/charon.vici"; }
+
+# Internal: the plugins we want that this machine has, in load order
+# (kernel-libipsec first, so it provides the IPsec backend).
+_charon_plugins() {
+	local p out=
+	for p in kernel-libipsec kernel-netlink socket-default vici openssl \
+	    nonce random pem x509 pubkey pkcs1 pkcs8 constraints revocation \
+	    hmac gcm aes sha1 sha2 curve25519 kdf updown; do
+		[ -e "/usr/lib/ipsec/plugins/libstrongswan-$p.so" ] && out="$out $p"
+	done
+	echo "${out# }"
+}
+
+# charon_start hosta|hostb: starts charon in that namespace, in a mount
+# namespace of its own with a private directory bind-mounted over /run, with
+# a generated strongswan.conf (userspace ESP, short retransmits: see
+# CHARON_RETRANSMIT).  Waits (10 s) for its VICI socket.
+charon_start() {
+	local h=${1,,} d n tries tmo base pid
+	d=$(_charon_dir "$h")
+	n=$(ns "$h")
+	read -r tries tmo base <<<"$CHARON_RETRANSMIT"
+	if ! [ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ]; then
+		wlog "charon_start: no kernel-libipsec plugin (install libcharon-extra-plugins)"
+		return 1
+	fi
+	mkdir -p "$d/run" "$d/swanctl" || return 1
+	rm -f "$d/run/"* 2>/dev/null
+	cat >"$d/strongswan.conf" <<EOF
+# generated by tests/world.sh for $n
+charon {
+	load = $(_charon_plugins)
+	install_routes = yes
+	retransmit_tries = $tries
+	retransmit_timeout = $tmo
+	retransmit_base = $base
+	filelog {
+		log {
+			path = $d/charon.log
+			time_format = %b %e %T
+			default = 1
+			ike = 2
+			cfg = 1
+			net = 1
+			esp = 1
+			flush_line = yes
+		}
+	}
+	plugins {
+		kernel-libipsec {
+			allow_peer_ts = no
+		}
+	}
+}
+EOF
+	ip netns exec "$n" sh -c \
+	    'mount --bind "$1" /run && exec env STRONGSWAN_CONF="$2" "$3"' \
+	    sh "$d/run" "$d/strongswan.conf" "$CHARON" \
+	    >"$d/charon.out" 2>&1 </dev/null &
+	pid=$!
+	_pid_record "charon-$h" "$pid" "$n"
+	if ! wait_for 10 test -S "$d/run/charon.vici"; then
+		wlog "charon_start $h: no VICI socket after 10 s; charon.out:"
+		sed 's/^/#   /' "$d/charon.out" >&2
+		return 1
+	fi
+	return 0
+}
+
+# charon_stop hosta|hostb (no argument: both).
+charon_stop() {
+	local h
+	for h in ${1:-hosta hostb}; do
+		_pid_stop "charon-${h,,}"
+	done
+	return 0
+}
+
+# swanctl_x HOST COMMAND [OPTIONS...]: swanctl against HOST's charon
+# (bounded to 30 s); swanctl wants the command before its options.
+swanctl_x() {
+	local h=${1,,} cmd=$2 d
+	shift 2
+	d=$(_charon_dir "$h")
+	SWANCTL_DIR=$d/swanctl timeout 30 swanctl "$cmd" --uri "$(_vici "$h")" "$@"
+}
+
+# swanctl_load HOST [CONN=REMOTE_ADDR ...]: loads the PSK, IKEv2 connection
+# "tunnel" to the peer's private LAN address (local_addrs = own private
+# address, encap = yes, child "tunnel" from own 172.16.x.1/32 to the peer's),
+# plus one more connection per CONN=REMOTE_ADDR (same identities and child,
+# child named like the connection), e.g. "via-nat=198.51.100.2".
+swanctl_load() {
+	local h=${1,,} s S R d laddr raddr lin rin lid rid spec
+	shift
+	s=${h#host}; S=${s^^}
+	[ "$s" = a ] && R=B || R=A
+	eval "laddr=\$WORLD_${S}_HOST raddr=\$WORLD_${R}_HOST"
+	eval "lin=\$WORLD_${S}_INNER rin=\$WORLD_${R}_INNER"
+	lid=host$s.test
+	rid=host${R,,}.test
+	d=$(_charon_dir "$h")
+	mkdir -p "$d/swanctl"
+	{
+		echo "# generated by tests/world.sh"
+		echo "connections {"
+		for spec in "tunnel=$raddr" "$@"; do
+			cat <<EOF
+	${spec%%=*} {
+		version = 2
+		local_addrs = $laddr
+		remote_addrs = ${spec#*=}
+		encap = yes
+		mobike = no
+		proposals = aes128gcm16-prfsha256-x25519, aes128-sha256-ecp256
+		local {
+			auth = psk
+			id = $lid
+		}
+		remote {
+			auth = psk
+			id = $rid
+		}
+		children {
+			${spec%%=*} {
+				mode = tunnel
+				local_ts = $lin/32
+				remote_ts = $rin/32
+				esp_proposals = aes128gcm16, aes128-sha256
+				start_action = none
+			}
+		}
+	}
+EOF
+		done
+		cat <<EOF
+}
+secrets {
+	ike-world {
+		id-a = hosta.test
+		id-b = hostb.test
+		secret = "proxyd-test-world-psk-not-a-secret"
+	}
+}
+EOF
+	} >"$d/swanctl/swanctl.conf"
+	swanctl_x "$h" --load-all --noprompt >"$d/swanctl-load.out" 2>&1 || {
+		wlog "swanctl_load $h failed:"
+		sed 's/^/#   /' "$d/swanctl-load.out" >&2
+		return 1
+	}
+}
+
+# swanctl_initiate HOST [CONN [TIMEOUT]]: initiates CONN's child (default
+# "tunnel"), waiting at most TIMEOUT seconds (default 20).  Returns swanctl's
+# status (0 = established).  Output goes to charon-HOST/initiate-CONN.out.
+swanctl_initiate() {
+	local h=${1,,} c=${2:-tunnel} t=${3:-20} d
+	d=$(_charon_dir "$h")
+	SWANCTL_DIR=$d/swanctl timeout $((t + 5)) swanctl --initiate \
+	    --uri "$(_vici "$h")" --ike "$c" --child "$c" --timeout "$t" \
+	    >"$d/initiate-$c.out" 2>&1
+}
+
+# child_sa_installed HOST [CHILD]: true (0) if HOST has an INSTALLED
+# CHILD_SA (named CHILD, if given), else 1.  Quiet.
+child_sa_installed() {
+	local out
+	out=$(swanctl_x "$1" --list-sas 2>/dev/null) || return 1
+	if [ -n "${2:-}" ]; then
+		grep -Eq "^ +$2: #[0-9]+, reqid [0-9]+, INSTALLED" <<<"$out"
+	else
+		grep -q 'INSTALLED' <<<"$out"
+	fi
+}
+
+# --------------------------------------------------------------------------
+# proxyd
+
+# make_certs DIR [NAME...]: a CA in DIR plus certificates for pub, site-a,
+# site-b and any further NAMEs.
+make_certs() {
+	local dir=$1 name
+	shift
+	"$PROXYD_CA" init "$dir" >/dev/null || return 1
+	for name in pub site-a site-b "$@"; do
+		"$PROXYD_CA" issue "$dir" "$name" >/dev/null || return 1
+	done
+}
+
+# proxy_conf NAME [key=value ...]: writes $WORLD_DIR/NAME.conf and prints
+# its path.  Keys (defaults in brackets):
+#   listen=ADDR:PORT [0.0.0.0:4790]   alt_port=N|none [PORT+1]
+#   alt_address=ADDR                  public=ADDR:PORT
+#   neighbours="n1@host:port n2@host:port" []
+#   prefixes="10.1.0.0/24 ..." []     tun=yes|no [yes if prefixes]
+#   tun_name [pxy0]  mtu [1400]       forward="ike esp icmp"
+#   pki=DIR [$WORLD_DIR/pki]  ca= cert= key= [pki/ca.crt, pki/NAME.crt, .key]
+#   control=PATH [$WORLD_DIR/NAME.sock]  keepalive=MIN:MAX [5:120]
+#   log=LEVEL [debug]                 extra="raw libconfig lines"
+proxy_conf() {
+	local name=$1 kv k v
+	shift
+	local listen=0.0.0.0:4790 alt_port='' alt_address='' public=''
+	local neighbours='' prefixes='' tun='' tun_name=pxy0 mtu=1400
+	local forward="ike esp icmp" pki=$WORLD_DIR/pki ca='' cert='' key=''
+	local control='' keepalive=5:120 log=debug extra=''
+	for kv in "$@"; do
+		k=${kv%%=*} v=${kv#*=}
+		case $k in
+		listen|alt_port|alt_address|public|neighbours|prefixes|tun|\
+		tun_name|mtu|forward|pki|ca|cert|key|control|keepalive|log|extra)
+			printf -v "$k" '%s' "$v" ;;
+		*) wlog "proxy_conf: unknown key '$k'"; return 1 ;;
+		esac
+	done
+	: "${ca:=$pki/ca.crt}" "${cert:=$pki/$name.crt}" "${key:=$pki/$name.key}"
+	: "${control:=$WORLD_DIR/$name.sock}"
+	[ -n "$tun" ] || { [ -n "$prefixes" ] && tun=yes || tun=no; }
+	[ -n "$alt_port" ] || alt_port=$(( ${listen##*:} + 1 ))
+
+	local f=$WORLD_DIR/$name.conf first n h
+	{
+		echo "# generated by tests/world.sh"
+		echo "name = \"$name\";"
+		printf 'listen = { address = "%s"; port = %s;' "${listen%:*}" "${listen##*:}"
+		[ "$alt_port" != none ] && printf ' alt_port = %s;' "$alt_port"
+		[ -n "$alt_address" ] && printf ' alt_address = "%s";' "$alt_address"
+		echo ' };'
+		[ -n "$public" ] && echo "public = \"$public\";"
+		printf 'neighbours = ('
+		first=1
+		for n in $neighbours; do
+			h=${n#*@}
+			[ $first = 1 ] || printf ','
+			printf ' { name = "%s"; host = "%s"; port = %s; }' \
+			    "${n%%@*}" "${h%:*}" "${h##*:}"
+			first=0
+		done
+		echo ' );'
+		printf 'prefixes = ['
+		first=1
+		for n in $prefixes; do
+			[ $first = 1 ] || printf ','
+			printf ' "%s"' "$n"
+			first=0
+		done
+		echo ' ];'
+		[ "$tun" = yes ] &&
+		    echo "tun = { name = \"$tun_name\"; mtu = $mtu; };"
+		printf 'forward = ['
+		first=1
+		for n in $forward; do
+			[ $first = 1 ] || printf ','
+			printf ' "%s"' "$n"
+			first=0
+		done
+		echo ' ];'
+		echo "tls = { ca = \"$ca\"; cert = \"$cert\"; key = \"$key\"; };"
+		echo "control = \"$control\";"
+		echo "keepalive = { min = ${keepalive%:*}; max = ${keepalive#*:}; };"
+		echo "log = \"$log\";"
+		[ -n "$extra" ] && printf '%s\n' "$extra"
+	} >"$f" || return 1
+	echo "$f"
+}
+
+# proxy_ns NAME: the short namespace name of a standard proxy.
+proxy_ns() {
+	case $1 in
+	pub) echo pub ;;
+	site-a) echo pxa ;;
+	site-b) echo pxb ;;
+	*) cat "$WORLD_DIR/$1.ns" 2>/dev/null || return 1 ;;
+	esac
+}
+
+# proxy_sock NAME: the control socket of a proxy made with proxy_conf.
+proxy_sock() { echo "$WORLD_DIR/$1.sock"; }
+
+# proxy_conf_std pub|site-a|site-b [key=value ...]: the standard topology:
+# "pub" on 203.0.113.10:4790 with no prefixes and no TUN; "site-a" and
+# "site-b" with their LAN and inner prefixes, linking to pub.  Extra keys
+# override.  Prints the path.
+proxy_conf_std() {
+	local name=$1
+	shift
+	case $name in
+	pub)
+		proxy_conf pub listen="$WORLD_PUB_ADDR:$WORLD_PUB_PORT" "$@" ;;
+	site-a)
+		proxy_conf site-a \
+		    neighbours="pub@$WORLD_PUB_ADDR:$WORLD_PUB_PORT" \
+		    prefixes="$WORLD_A_LAN $WORLD_A_INNER_NET" "$@" ;;
+	site-b)
+		proxy_conf site-b \
+		    neighbours="pub@$WORLD_PUB_ADDR:$WORLD_PUB_PORT" \
+		    prefixes="$WORLD_B_LAN $WORLD_B_INNER_NET" "$@" ;;
+	*) wlog "proxy_conf_std: unknown proxy '$name'"; return 1 ;;
+	esac
+}
+
+# proxy_start NS NAME CONF: runs "proxyd -f -c CONF" in namespace NS in the
+# background, logging to $WORLD_DIR/NAME.log.  Fails if the binary is
+# missing or the process is gone 0.3 s later.  Call it directly (not in a
+# subshell), so proxy_stop can learn the exit status.
+proxy_start() {
+	local short=$1 name=$2 conf=$3 n pid
+	n=$(ns "$short")
+	if [ ! -x "$PROXYD" ]; then
+		wlog "proxy_start: no daemon at '$PROXYD' (build it, or set top_builddir)"
+		return 1
+	fi
+	echo "$short" >"$WORLD_DIR/$name.ns"
+	rm -f "$WORLD_DIR/$name.exit"
+	# shellcheck disable=SC2086 # PROXYD_WRAPPER is a command line
+	ip netns exec "$n" ${PROXYD_WRAPPER:-} "$PROXYD" -f -c "$conf" \
+	    >>"$WORLD_DIR/$name.log" 2>&1 </dev/null &
+	pid=$!
+	_pid_record "proxy-$name" "$pid" "$n"
+	sleep 0.3
+	if ! kill -0 "$pid" 2>/dev/null; then
+		wlog "proxy_start: '$name' exited at once; its log:"
+		sed 's/^/#   /' "$WORLD_DIR/$name.log" >&2
+		return 1
+	fi
+	return 0
+}
+
+# proxy_pid NAME: the pid of a running proxy.
+proxy_pid() { pid_of "proxy-$1"; }
+
+# proxy_alive NAME: true while the proxy process runs.
+proxy_alive() { pid_of "proxy-$1" >/dev/null; }
+
+# proxy_stop NAME: SIGTERM (then SIGKILL after 5 s); its exit status is in
+# $WORLD_DIR/NAME.exit afterwards.
+proxy_stop() {
+	_pid_stop "proxy-$1"
+	if [ -r "$WORLD_DIR/proxy-$1.exit" ]; then
+		mv -f "$WORLD_DIR/proxy-$1.exit" "$WORLD_DIR/$1.exit"
+	fi
+	return 0
+}
+
+# proxy_std_up [NAME...]: certificates (once), configs and start of the
+# standard proxies (default: pub site-a site-b), in that order.
+proxy_std_up() {
+	local name conf
+	[ -e "$WORLD_DIR/pki/ca.crt" ] || make_certs "$WORLD_DIR/pki" || return 1
+	[ $# -gt 0 ] || set -- pub site-a site-b
+	for name in "$@"; do
+		conf=$(proxy_conf_std "$name") || return 1
+		proxy_start "$(proxy_ns "$name")" "$name" "$conf" || return 1
+	done
+}
+
+# pctl NS SOCK ARGS...: proxyctl -s SOCK ARGS in namespace NS (10 s bound).
+pctl() {
+	local short=$1 sock=$2
+	shift 2
+	nsx "$short" timeout 10 "$PROXYCTL" -s "$sock" "$@"
+}
+
+# pjson NAME COMMAND: "proxyctl -j COMMAND" of a proxy started by
+# proxy_start, normalised: tables become one JSON array (whether proxyctl
+# prints an array, one object per line, or {"row":...} lines); status
+# becomes one object.
+pjson() {
+	local name=$1 short
+	shift
+	short=$(proxy_ns "$name") || return 1
+	pctl "$short" "$(proxy_sock "$name")" -j "$@" |
+	    jq -cs '[ .[] | if type == "array" then .[] else . end
+		      | if type == "object" and has("row") then .row else . end
+		      | select(type != "object" or (has("end") | not)) ]'
+}
+
+# pstatus NAME FIELD: one field of "proxyctl -j status" (a number or string).
+pstatus() {
+	pjson "$1" status | jq -r --arg f "$2" \
+	    'if length == 1 then .[0][$f] else (map(select(has($f))) | .[0][$f]) end // empty'
+}
+
+# neighbour_state PROXY NEIGHBOUR: prints the state of PROXY's link to
+# NEIGHBOUR ("up", "handshake", ... or nothing).
+neighbour_state() {
+	pjson "$1" neighbours | jq -r --arg n "$2" \
+	    'map(select(.name == $n)) | .[0].state // empty'
+}
+
+# neighbour_up PROXY NEIGHBOUR: true if that link is "up".
+neighbour_up() { [ "$(neighbour_state "$1" "$2")" = up ]; }
+
+# has_route PROXY PREFIX: true if PROXY's routes list PREFIX.
+has_route() {
+	pjson "$1" routes | jq -e --arg p "$2" 'any(.[]; .prefix == $p)' >/dev/null
+}
+
+# flow_packets PROXY [PROTO...]: total packets of PROXY's flows with those
+# protocols (default: ike esp esp-udp).
+flow_packets() {
+	local name=$1
+	shift
+	[ $# -gt 0 ] || set -- ike esp esp-udp
+	pjson "$name" flows | jq --arg p "$*" \
+	    '($p | split(" ")) as $ps
+	     | map(select(.proto as $x | $ps | index([$x]))) | map(.packets) | add // 0'
+}
+
+# --------------------------------------------------------------------------
+# TAP-ish reporting for the e2e scripts
+
+T_N=0 T_PASS=0 T_FAIL=0
+
+# ok COND_STATUS DESCRIPTION: records one result ("ok N - ..." or "not ok").
+ok() {
+	local rc=$1
+	shift
+	T_N=$((T_N + 1))
+	if [ "$rc" = 0 ]; then
+		T_PASS=$((T_PASS + 1))
+		echo "ok $T_N - $*"
+	else
+		T_FAIL=$((T_FAIL + 1))
+		echo "not ok $T_N - $*"
+	fi
+}
+
+# check DESCRIPTION CMD...: runs CMD and records its success.
+check() {
+	local d=$1 rc=0
+	shift
+	"$@" || rc=1
+	ok $rc "$d"
+}
+
+# t_summary: prints "# N passed, N failed"; returns 0 only if all passed
+# (and at least one test ran).
+t_summary() {
+	echo "# $T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" = 0 ] && [ "$T_N" -gt 0 ]
+}
+
+# world_dump_logs: prints the world's logs (for a failed run).
+world_dump_logs() {
+	local f
+	[ -n "${WORLD_DIR:-}" ] && [ -d "$WORLD_DIR" ] || return 0
+	for f in "$WORLD_DIR"/*.log "$WORLD_DIR"/charon-*/charon.log \
+	    "$WORLD_DIR"/charon-*/*.out; do
+		[ -s "$f" ] || continue
+		echo "# ---- ${f#"$WORLD_DIR"/} (last 60 lines)"
+		tail -n 60 "$f" | sed 's/^/#   /'
+	done
+}
