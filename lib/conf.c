@@ -85,6 +85,8 @@ static const struct {
 	{ "all", CONF_FWD_ALL },
 };
 
+static char	*vstrf(const char *, va_list)
+		    __attribute__((format(printf, 1, 0)));
 static char	*strf(const char *, ...) __attribute__((format(printf, 1, 2)));
 static void	 errs_add(struct conf_errs *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -401,10 +403,15 @@ set_nb(struct ld *ld, const struct val *v)
 	memset(ld->nb, 0, sizeof(*ld->nb));
 }
 
+/*
+ * Earlier list elements are compared in the tree, not in struct conf, so
+ * the index named is the one in the file even when some were rejected.
+ */
 static void
 set_nb_name(struct ld *ld, const struct val *v)
 {
-	const struct conf *c = ld->c;
+	const config_setting_t	*nb, *list, *s;
+	int			 i;
 
 	if (ld->nb == NULL)
 		return;
@@ -413,17 +420,24 @@ set_nb_name(struct ld *ld, const struct val *v)
 		    v->key, v->str);
 		return;
 	}
-	if (strcmp(v->str, c->name) == 0) {
+	if (strcmp(v->str, ld->c->name) == 0) {
 		err(ld, v->s, "'%s' '%s' is this proxy's own name", v->key,
 		    v->str);
 		return;
 	}
-	for (size_t i = 0; i + 1 < c->n_neighbours; i++)
-		if (strcmp(v->str, c->neighbours[i].name) == 0) {
+	nb = config_setting_parent(v->s);
+	list = config_setting_parent(nb);
+	for (i = 0; i < config_setting_index(nb); i++) {
+		s = config_setting_get_elem(list, (unsigned)i);
+		if (config_setting_is_group(s) &&
+		    (s = config_setting_get_member(s, "name")) != NULL &&
+		    config_setting_type(s) == CONFIG_TYPE_STRING &&
+		    strcmp(v->str, config_setting_get_string(s)) == 0) {
 			err(ld, v->s, "'%s' '%s' already used by "
-			    "'neighbours.[%zu]'", v->key, v->str, i);
+			    "'neighbours.[%d]'", v->key, v->str, i);
 			return;
 		}
+	}
 	strcpy(ld->nb->name, v->str);
 }
 
@@ -445,17 +459,20 @@ static void
 set_prefix(struct ld *ld, const struct val *v)
 {
 	struct conf		*c = ld->c;
-	struct conf_prefix	 p, *np;
-	const char		*why;
+	const config_setting_t	*list = config_setting_parent(v->s);
+	struct conf_prefix	 p, q, *np;
+	const char		*why, *s;
+	int			 i;
 
 	if (prefix_parse(v->str, &p, &why) == -1) {
 		err(ld, v->s, "'%s' '%s' %s", v->key, v->str, why);
 		return;
 	}
-	for (size_t i = 0; i < c->n_prefixes; i++)
-		if (c->prefixes[i].addr.s_addr == p.addr.s_addr &&
-		    c->prefixes[i].plen == p.plen) {
-			err(ld, v->s, "'%s' '%s' duplicates 'prefixes.[%zu]'",
+	for (i = 0; i < config_setting_index(v->s); i++)
+		if ((s = config_setting_get_string_elem(list, (unsigned)i)) &&
+		    prefix_parse(s, &q, &why) == 0 &&
+		    q.addr.s_addr == p.addr.s_addr && q.plen == p.plen) {
+			err(ld, v->s, "'%s' '%s' duplicates 'prefixes.[%d]'",
 			    v->key, v->str, i);
 			return;
 		}
@@ -723,18 +740,21 @@ conf_finish(struct ld *ld)
 {
 	struct conf		*c = ld->c;
 	const config_t		*cf = ld->cf;
-	const config_setting_t	*s;
+	const config_setting_t	*s, *pfx = config_lookup(cf, "prefixes");
+	const config_setting_t	*tun = config_lookup(cf, "tun");
+	/* as written, so that rejected values do not make more errors */
+	int			 npfx = pfx == NULL ? 0 :
+	    config_setting_is_aggregate(pfx) ? config_setting_length(pfx) : 1;
 
 	if (!ld->alt_port_set)
 		c->alt_port = c->listen_port == 65535 ? 0 : c->listen_port + 1;
 	else if (c->alt_port == c->listen_port)
 		err(ld, config_lookup(cf, "listen.alt_port"),
 		    "'listen.alt_port' %u equals 'listen.port'", c->alt_port);
-	if (c->has_tun && c->n_prefixes == 0)
-		err(ld, config_lookup(cf, "tun"),
-		    "'tun' needs at least one prefix");
-	if (!c->has_tun && c->n_prefixes > 0)
-		err(ld, config_lookup(cf, "prefixes"), "'prefixes' need a tun");
+	if (tun != NULL && npfx == 0)
+		err(ld, tun, "'tun' needs at least one prefix");
+	if (tun == NULL && npfx > 0)
+		err(ld, pfx, "'prefixes' need a tun");
 	if (c->forward == 0)
 		c->forward = CONF_FWD_IKE | CONF_FWD_ESP | CONF_FWD_ICMP;
 	if (c->ka_min > c->ka_max) {

@@ -267,7 +267,8 @@ END_TEST
 START_TEST(reader_accepts_raw_utf8)
 {
 	ck_assert_int_eq(parse("{\"s\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}"), 0);
-	ck_assert_str_eq(json_get_str(&doc, "s"), "caf\xc3\xa9 \xf0\x9f\x98\x80");
+	ck_assert_str_eq(json_get_str(&doc, "s"),
+	    "caf\xc3\xa9 \xf0\x9f\x98\x80");
 }
 END_TEST
 
@@ -336,8 +337,8 @@ START_TEST(reader_accepts_64_keys)
 
 	line[o++] = '{';
 	for (i = 0; i < JSON_KV_MAX; i++)
-		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s\"k%d\":%d",
-		    i ? "," : "", i, i);
+		o += (size_t)snprintf(line + o, sizeof(line) - o,
+		    "%s\"k%d\":%d", i ? "," : "", i, i);
 	line[o++] = '}';
 	line[o] = '\0';
 	ck_assert_int_eq(parse(line), 0);
@@ -389,8 +390,8 @@ check_bad(const struct bad *b)
 	ck_assert_msg(parse(b->in) == -1, "accepted: %s", b->in);
 	ck_assert_ptr_nonnull(why);
 	if (b->why != NULL)
-		ck_assert_msg(strcmp(why, b->why) == 0, "%s: got '%s' want '%s'",
-		    b->in, why, b->why);
+		ck_assert_msg(strcmp(why, b->why) == 0,
+		    "%s: got '%s' want '%s'", b->in, why, b->why);
 	ck_assert_uint_eq(doc.n, 0);
 	ck_assert_ptr_null(json_get(&doc, "a"));
 	ck_assert_int_eq(json_get_int(&doc, "a", &v), -1);
@@ -590,8 +591,8 @@ START_TEST(reader_rejects_too_many_keys)
 
 	line[o++] = '{';
 	for (i = 0; i <= JSON_KV_MAX; i++)
-		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s\"k%d\":%d",
-		    i ? "," : "", i, i);
+		o += (size_t)snprintf(line + o, sizeof(line) - o,
+		    "%s\"k%d\":%d", i ? "," : "", i, i);
 	line[o++] = '}';
 	line[o] = '\0';
 	ck_assert_int_eq(parse(line), -1);

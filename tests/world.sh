@@ -689,7 +689,7 @@ proxy_conf() {
 		echo "control = \"$control\";"
 		echo "keepalive = { min = ${keepalive%:*}; max = ${keepalive#*:}; };"
 		echo "log = \"$log\";"
-		[ -n "$extra" ] && printf '%s\n' "$extra"
+		if [ -n "$extra" ]; then printf '%s\n' "$extra"; fi
 	} >"$f" || return 1
 	echo "$f"
 }

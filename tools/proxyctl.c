@@ -8,6 +8,9 @@
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1	/* getopt "+", SOCK_CLOEXEC, MSG_NOSIGNAL */
+#endif
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -76,9 +79,9 @@ struct rows {
 struct conn {
 	int		 fd;
 	const char	*path;
-	size_t		 start;			/* unread data: buf[start..len) */
+	size_t		 start;		/* unread: buf[start..len) */
 	size_t		 len;
-	char		 buf[JSON_LINE_MAX + 1];	/* one line and its '\n' */
+	char		 buf[JSON_LINE_MAX + 1];	/* a line and '\n' */
 };
 
 static int	check_topology(int, char **);
@@ -150,7 +153,7 @@ static const struct command commands[] = {
 	    "summary: uptime, traffic and drop counters", OUT_KV,
 	    status_cols, NULL },
 	{ "neighbours", "neighbors", 0, 0, "",
-	    "links to neighbours: state, RTT, keepalive", OUT_TABLE,
+	    "links: state, RTT, keepalive", OUT_TABLE,
 	    neighbour_cols, NULL },
 	{ "nat", NULL, 0, 0, "",
 	    "NAT type measured on each link", OUT_TABLE, NULL, NULL },
@@ -254,6 +257,15 @@ usage_long(void)
 		putchar('\n');
 	}
 	printf("\n"
+	    "environment:\n"
+	    "  PROXYCTL_SOCKET  control socket when -s is not given\n"
+	    "\n"
+	    "Tables are for people: durations, sizes and round-trip times\n"
+	    "are rounded, and a missing field shows as \"-\".  With -j the\n"
+	    "rows are passed through exactly as proxyd sent them, e.g.\n"
+	    "  proxyctl -j neighbours | jq -r '.[] | select(.state != \"up\")"
+	    " | .name'\n"
+	    "\n"
 	    "Exit status is 0 on success and 1 on any error, with a message"
 	    " on stderr.\n"
 	    "See proxyctl(8).\n");
@@ -482,8 +494,9 @@ reply_is_true(const struct json_doc *d, const char *key)
 }
 
 /*
- * The reply's id: 0 and true when present, false when absent.  A reply
- * without an id can only be a connection-level error.
+ * The reply's id: returns 0 with *id set, -1 when there is none (only a
+ * connection-level error lacks one), or -2 after a message when it is not
+ * an integer.
  */
 static int
 reply_id(const struct json_doc *d, int64_t *id)
@@ -516,9 +529,9 @@ json_str_array(char *out, size_t cap, int argc, char **argv)
 	for (i = 0; i < argc; i++) {
 		json_begin(&w, tmp, sizeof(tmp));
 		json_str(&w, "", argv[i]);
-		if ((n = json_end(&w)) < 5)
+		if ((n = json_end(&w)) < 7)
 			return -1;
-		vlen = (size_t)n - 4;		/* drop {"": and } */
+		vlen = (size_t)n - 5;		/* drop {"": and } */
 		if (vlen + 3 > cap - off)	/* ',' ']' NUL */
 			return -1;
 		if (i > 0)
@@ -739,7 +752,7 @@ fmt_secs(char *out, size_t cap, double s)
 {
 	long long t;
 
-	if (s < 60) {
+	if (s < 59.95) {	/* so that %.1f never shows "60.0s" */
 		if (s == (double)(long long)s)
 			snprintf(out, cap, "%llds", (long long)s);
 		else
@@ -837,64 +850,69 @@ is_numeric_fmt(enum fmt f)
 	return f != FMT_STR;
 }
 
+/* Columns made from the rows themselves; owns their strings. */
+struct gen_columns {
+	struct column	*cols;
+	char		**names;	/* field, head, field, head, ... */
+	size_t		 n;
+};
+
 /*
  * Columns for commands without a fixed list: every key in order of first
- * appearance; numeric when every value present is a number.
+ * appearance; right-aligned when every value present is a number.
  */
-static struct column *
-columns_from_rows(const struct rows *rs, size_t *ncols)
+static int
+columns_from_rows(const struct rows *rs, struct gen_columns *g)
 {
-	struct column	*cols = xcalloc(JSON_KV_MAX * 4 + 1, sizeof(*cols));
-	size_t		 i, j, k, n = 0;
-	const size_t	 max = JSON_KV_MAX * 4;
+	const size_t	max = JSON_KV_MAX * 4;
+	size_t		i, j, k;
+	char		*h, *p;
 
+	g->cols = xcalloc(max + 1, sizeof(*g->cols));
+	g->names = xcalloc(2 * max, sizeof(*g->names));
+	g->n = 0;
 	for (i = 0; i < rs->n; i++) {
-		if (parse_row(rs->v[i]) == -1) {
-			free(cols);
-			return NULL;
-		}
+		if (parse_row(rs->v[i]) == -1)
+			return -1;
 		for (j = 0; j < row_doc.n; j++) {
 			const struct json_kv *kv = &row_doc.kv[j];
 
-			for (k = 0; k < n; k++)
-				if (strcmp(cols[k].field, kv->key) == 0)
+			for (k = 0; k < g->n; k++)
+				if (strcmp(g->cols[k].field, kv->key) == 0)
 					break;
-			if (k == n) {
-				if (n == max)
+			if (k == g->n) {
+				if (g->n == max)
 					continue;
-				cols[n].field = xstrdup(kv->key);
-				cols[n].fmt = FMT_NUM;
-				n++;
+				g->names[2 * k] = xstrdup(kv->key);
+				h = sanitize(xstrdup(kv->key));
+				for (p = h; *p != '\0'; p++) {
+					if (*p >= 'a' && *p <= 'z')
+						*p = (char)(*p - 'a' + 'A');
+					else if (*p == '_' || *p == ' ')
+						*p = '-';
+				}
+				g->names[2 * k + 1] = h;
+				g->cols[k].field = g->names[2 * k];
+				g->cols[k].head = h;
+				g->cols[k].fmt = FMT_NUM;
+				g->n++;
 			}
 			if (kv->type != JSON_NUM && kv->type != JSON_NULL)
-				cols[k].fmt = FMT_STR;
+				g->cols[k].fmt = FMT_STR;
 		}
 	}
-	for (k = 0; k < n; k++) {
-		char *h = xstrdup(cols[k].field), *p;
-
-		for (p = h; *p != '\0'; p++) {
-			if (*p >= 'a' && *p <= 'z')
-				*p = (char)(*p - 'a' + 'A');
-			else if (*p == '_' || *p == ' ')
-				*p = '-';
-		}
-		cols[k].head = sanitize(h);
-	}
-	*ncols = n;
-	return cols;
+	return 0;
 }
 
 static void
-columns_free(struct column *cols, size_t n)
+columns_free(struct gen_columns *g)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free((void *)(uintptr_t)cols[i].field);
-		free((void *)(uintptr_t)cols[i].head);
-	}
-	free(cols);
+	for (i = 0; i < 2 * g->n; i++)
+		free(g->names[i]);
+	free(g->names);
+	free(g->cols);
 }
 
 static void
@@ -961,14 +979,16 @@ out:
 }
 
 /*
- * "label: value" lines for the known fields, then any field a newer
- * daemon added, under its own name.
+ * "label: value" lines in the daemon's order, so that fields a newer
+ * daemon adds appear next to their kin; known fields get a label and a
+ * format, others show under their key.  Known fields missing show "-".
  */
 static int
 print_kv(const struct column *cols, const struct rows *rs)
 {
-	size_t	i, j, k, w = 0;
-	char	*s;
+	const struct column	*col;
+	size_t			 i, j, k, w = 0;
+	char			*s, *label, *p;
 
 	for (k = 0; cols[k].head != NULL; k++)
 		if (strlen(cols[k].head) > w)
@@ -976,30 +996,39 @@ print_kv(const struct column *cols, const struct rows *rs)
 	for (i = 0; i < rs->n; i++) {
 		if (parse_row(rs->v[i]) == -1)
 			return -1;
+		for (j = 0; j < row_doc.n; j++)
+			if (text_width(row_doc.kv[j].key) > w)
+				w = text_width(row_doc.kv[j].key);
+	}
+	for (i = 0; i < rs->n; i++) {
+		(void)parse_row(rs->v[i]);
 		if (i > 0)
 			putchar('\n');
-		for (j = 0; j < row_doc.n; j++)
-			if (strlen(row_doc.kv[j].key) > w)
-				w = strlen(row_doc.kv[j].key);
-		for (k = 0; cols[k].head != NULL; k++) {
-			s = cell(&row_doc, cols[k].field, cols[k].fmt);
-			printf("%s:%*s %s\n", cols[k].head,
-			    (int)(w - strlen(cols[k].head)), "", s);
-			free(s);
-		}
 		for (j = 0; j < row_doc.n; j++) {
 			const char *key = row_doc.kv[j].key;
 
-			for (k = 0; cols[k].head != NULL; k++)
-				if (strcmp(cols[k].field, key) == 0)
+			for (col = cols; col->head != NULL; col++)
+				if (strcmp(col->field, key) == 0)
 					break;
-			if (cols[k].head != NULL)
-				continue;
-			s = cell(&row_doc, key, FMT_STR);
-			printf("%s:%*s %s\n", sanitize(xstrdup(key)) == NULL ?
-			    "" : key, (int)(w - strlen(key)), "", s);
+			if (col->head != NULL)
+				label = xstrdup(col->head);
+			else {
+				label = sanitize(xstrdup(key));
+				for (p = label; *p != '\0'; p++)
+					if (*p == '_')
+						*p = ' ';
+			}
+			s = cell(&row_doc, key, col->head != NULL ? col->fmt :
+			    FMT_STR);
+			printf("%s:%*s %s\n", label,
+			    (int)(w - text_width(label)), "", s);
+			free(label);
 			free(s);
 		}
+		for (col = cols; col->head != NULL; col++)
+			if (json_get(&row_doc, col->field) == NULL)
+				printf("%s:%*s -\n", col->head,
+				    (int)(w - strlen(col->head)), "");
 	}
 	return 0;
 }
@@ -1019,9 +1048,9 @@ print_json(const struct rows *rs)
 static int
 print_rows(const struct command *cmd, const struct rows *rs)
 {
-	struct column	*gen;
-	size_t		 n;
-	int		 rc;
+	struct gen_columns	g;
+	size_t			n;
+	int			rc = -1;
 
 	if (cmd->cols != NULL && cmd->out == OUT_KV)
 		return print_kv(cmd->cols, rs);
@@ -1030,10 +1059,9 @@ print_rows(const struct command *cmd, const struct rows *rs)
 			;
 		return print_table(cmd->cols, n, rs);
 	}
-	if ((gen = columns_from_rows(rs, &n)) == NULL)
-		return -1;
-	rc = print_table(gen, n, rs);
-	columns_free(gen, n);
+	if (columns_from_rows(rs, &g) == 0)
+		rc = print_table(g.cols, g.n, rs);
+	columns_free(&g);
 	return rc;
 }
 
@@ -1050,6 +1078,7 @@ main(int argc, char *argv[])
 	if ((env = getenv("PROXYCTL_SOCKET")) != NULL && *env != '\0')
 		sock = env;
 	/* '+': stop at the command, so its own options stay its own. */
+	opterr = 0;
 	while ((ch = getopt(argc, argv, "+hjs:")) != -1) {
 		switch (ch) {
 		case 'h':
@@ -1062,6 +1091,10 @@ main(int argc, char *argv[])
 			sock = optarg;
 			break;
 		default:
+			if (optopt == 's')
+				warnmsg("option -s needs an argument");
+			else
+				warnmsg("unknown option -%c", optopt);
 			usage_short(stderr);
 			return 1;
 		}

@@ -1,0 +1,79 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+#
+# This file owns the golden tests of configuration checking: for every
+# tests/conf/NAME.conf, `proxyd -tv -c NAME.conf` must print NAME.out and
+# exit 0, or `proxyd -t -c NAME.conf` must print NAME.err on stderr and
+# exit 1.  Absolute paths of the test directory are written @DIR@ in the
+# golden files.  The example etc/proxyd.conf must pass `proxyd -t` as well.
+
+top_srcdir=$(cd "${top_srcdir:-.}" && pwd -P) || exit 99
+top_builddir=$(cd "${top_builddir:-.}" && pwd -P) || exit 99
+proxyd=$top_builddir/proxyd/proxyd
+dir=$top_srcdir/tests/conf
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/conf.sh.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 99' HUP INT TERM
+
+if [ ! -x "$proxyd" ]; then
+	echo "Bail out! no daemon at $proxyd" >&2
+	exit 99
+fi
+
+# $dir as a sed pattern: escape what is special in a basic regex.
+dir_re=$(printf '%s\n' "$dir" | sed 's/[]\/$*.^[]/\\&/g')
+pass=0
+fail=0
+
+result() {	# name, status
+	if [ "$2" -eq 0 ]; then
+		pass=$((pass + 1))
+		echo "ok - $1"
+	else
+		fail=$((fail + 1))
+		echo "not ok - $1"
+	fi
+}
+
+same() {	# expected-file actual-file; differences as TAP comments
+	sed "s/$dir_re/@DIR@/g" "$2" > "$tmp/got"
+	cmp -s "$1" "$tmp/got" && return 0
+	diff -u "$1" "$tmp/got" | sed 's/^/# /'
+	return 1
+}
+
+cd "$dir" || exit 99
+for conf in *.conf; do
+	name=${conf%.conf}
+	if [ -f "$name.out" ]; then
+		"$proxyd" -tv -c "$conf" > "$tmp/out" 2> "$tmp/err"
+		rc=$?
+		st=0
+		[ "$rc" -eq 0 ] || { echo "# exit status $rc, want 0"; st=1; }
+		same "$name.out" "$tmp/out" || st=1
+		same /dev/null "$tmp/err" || st=1
+		result "$name" $st
+	elif [ -f "$name.err" ]; then
+		"$proxyd" -t -c "$conf" > "$tmp/out" 2> "$tmp/err"
+		rc=$?
+		st=0
+		[ "$rc" -eq 1 ] || { echo "# exit status $rc, want 1"; st=1; }
+		same "$name.err" "$tmp/err" || st=1
+		same /dev/null "$tmp/out" || st=1
+		result "$name" $st
+	else
+		echo "# $conf has neither $name.out nor $name.err"
+		result "$name" 1
+	fi
+done
+
+"$proxyd" -t -c "$top_srcdir/etc/proxyd.conf" > "$tmp/out" 2> "$tmp/err"
+rc=$?
+st=0
+[ "$rc" -eq 0 ] || { echo "# exit status $rc, want 0"; st=1; }
+same /dev/null "$tmp/err" || st=1
+same /dev/null "$tmp/out" || st=1
+result "etc/proxyd.conf" $st
+
+echo "# conf: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
