@@ -18,6 +18,12 @@
 #define PKT_HOPS_MAX		64
 #define PKT_FAMILY_IPV4		4
 #define PKT_IP_MIN		20	/* smallest IPv4 header */
+#define PKT_NONCE_LEN		8	/* PKT_PROBE body: u64 nonce */
+#define PKT_FROM_MAX		PKT_FROM_THIRD
+#define PKT_NAT_BEH_MAX		4	/* nat.h enum nat_behaviour */
+#define PKT_NAT_TYPE_MAX	5	/* as pkt.h documents it */
+#define PKT_NAT_PP_MAX		2	/* no, yes, unknown */
+#define PKT_NAT_OUTCOME_MAX	2	/* nat.h enum nat_outcome */
 
 static int
 fail(const char **why, const char *msg)
@@ -49,6 +55,45 @@ name_check(const uint8_t *name, size_t len)
 }
 
 static bool
+assumed_char_ok(uint8_t c)
+{
+	return c >= 0x20 && c <= 0x7e;
+}
+
+/* A probe target is either unset (0.0.0.0:0) or fully set. */
+static bool
+target_ok(struct in_addr addr, uint16_t port)
+{
+	return (addr.s_addr == 0) == (port == 0);
+}
+
+/* Checks a NAT result's enums and assumed text; the encoder's rules. */
+static bool
+nat_ok(const struct pkt_nat_result *nr, size_t *assumed_len)
+{
+	const char *nul;
+	size_t i, len;
+
+	if (nr->mapping > PKT_NAT_BEH_MAX || nr->filtering > PKT_NAT_BEH_MAX ||
+	    nr->type > PKT_NAT_TYPE_MAX || nr->port_preserved > PKT_NAT_PP_MAX)
+		return false;
+	for (i = 0; i < PKT_NAT_TRIALS; i++)
+		if (nr->trials[i] > PKT_NAT_OUTCOME_MAX)
+			return false;
+	nul = memchr(nr->assumed, '\0', sizeof(nr->assumed));
+	if (nul == NULL)
+		return false;
+	len = (size_t)(nul - nr->assumed);
+	if (len > PKT_NAT_ASSUMED_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!assumed_char_ok((uint8_t)nr->assumed[i]))
+			return false;
+	*assumed_len = len;
+	return true;
+}
+
+static bool
 prefix_ok(uint8_t plen, uint32_t addr)
 {
 	uint32_t host;
@@ -75,11 +120,30 @@ pkt_hdr_decode(const uint8_t *p, size_t len, struct pkt_hdr *h,
 	if (h->version != PKT_VERSION)
 		return fail(why, "unknown version");
 	h->type = rd_u8(&r);
-	if (r.err == NULL && h->type != PKT_HS && h->type != PKT_SEALED)
+	if (r.err == NULL && h->type != PKT_HS && h->type != PKT_SEALED &&
+	    h->type != PKT_PROBE)
 		return fail(why, "unknown type");
 	h->session = rd_u32be(&r);
 	if (h->type == PKT_SEALED)
 		h->seq = rd_u64be(&r);
+	if (h->type == PKT_PROBE) {
+		/* The body is the nonce itself; it is also returned as seq. */
+		h->body = rd_ptr(&r, PKT_NONCE_LEN);
+		if (h->body != NULL) {
+			struct buf_rd nr;
+
+			buf_rd_init(&nr, h->body, PKT_NONCE_LEN);
+			h->seq = rd_u64be(&nr);
+			h->body_len = PKT_NONCE_LEN;
+		}
+		if (r.err != NULL)
+			return fail(why, r.err);
+		if (h->session != 0)
+			return fail(why, "probe session not zero");
+		if (rd_left(&r) != 0)
+			return fail(why, "bad probe length");
+		return 0;
+	}
 	if (r.err != NULL)
 		return fail(why, r.err);
 	h->body_len = rd_left(&r);
@@ -96,15 +160,20 @@ pkt_hdr_decode(const uint8_t *p, size_t len, struct pkt_hdr *h,
 int
 pkt_hdr_encode(struct buf_wr *w, uint8_t type, uint32_t session, uint64_t seq)
 {
-	if (type != PKT_HS && type != PKT_SEALED) {
+	if (type != PKT_HS && type != PKT_SEALED && type != PKT_PROBE) {
 		if (w->err == NULL)
 			w->err = "unknown type";
+		return -1;
+	}
+	if (type == PKT_PROBE && session != 0) {
+		if (w->err == NULL)
+			w->err = "probe session not zero";
 		return -1;
 	}
 	wr_u8(w, PKT_VERSION);
 	wr_u8(w, type);
 	wr_u32be(w, session);
-	if (type == PKT_SEALED)
+	if (type == PKT_SEALED || type == PKT_PROBE)
 		wr_u64be(w, seq);
 	return w->err == NULL ? 0 : -1;
 }
@@ -189,6 +258,105 @@ data_decode(struct buf_rd *r, struct pkt_data *d)
 	d->ip = rd_ptr(r, d->ip_len);
 }
 
+static void
+info_decode(struct buf_rd *r, struct pkt_info *in)
+{
+	in->alt_port = rd_u16be(r);
+	in->alt_addr.s_addr = htonl(rd_u32be(r));
+}
+
+static void
+probe_req_decode(struct buf_rd *r, struct pkt_probe_req *pr)
+{
+	pr->id = rd_u64be(r);
+	pr->from = rd_u8(r);
+	if (r->err == NULL && pr->from > PKT_FROM_MAX) {
+		rd_fail(r, "unknown probe source");
+		return;
+	}
+	pr->target_addr.s_addr = htonl(rd_u32be(r));
+	pr->target_port = rd_u16be(r);
+	if (r->err == NULL && !target_ok(pr->target_addr, pr->target_port))
+		rd_fail(r, "half-set probe target");
+}
+
+static void
+probe_resp_decode(struct buf_rd *r, struct pkt_probe_resp *pr)
+{
+	pr->id = rd_u64be(r);
+	pr->status = rd_u8(r);
+	if (r->err == NULL && pr->status != PKT_PROBE_OK &&
+	    pr->status != PKT_PROBE_UNAVAILABLE) {
+		rd_fail(r, "unknown probe status");
+		return;
+	}
+	pr->from = rd_u8(r);
+	if (r->err == NULL && pr->from > PKT_FROM_MAX) {
+		rd_fail(r, "unknown probe source");
+		return;
+	}
+	pr->mapped_addr.s_addr = htonl(rd_u32be(r));
+	pr->mapped_port = rd_u16be(r);
+}
+
+static void
+third_req_decode(struct buf_rd *r, struct pkt_third_req *t)
+{
+	t->nonce = rd_u64be(r);
+	t->target_addr.s_addr = htonl(rd_u32be(r));
+	t->target_port = rd_u16be(r);
+	if (r->err == NULL &&
+	    (t->target_addr.s_addr == 0 || t->target_port == 0))
+		rd_fail(r, "missing third-party target");
+}
+
+/* Reads a u8 and fails with 'why' if it is over max. */
+static uint8_t
+rd_enum(struct buf_rd *r, uint8_t max, const char *why)
+{
+	uint8_t v = rd_u8(r);
+
+	if (r->err == NULL && v > max)
+		rd_fail(r, why);
+	return v;
+}
+
+static void
+nat_decode(struct buf_rd *r, struct pkt_nat_result *nr)
+{
+	const uint8_t *text;
+	uint8_t len;
+	size_t i;
+
+	nr->mapping = rd_enum(r, PKT_NAT_BEH_MAX, "unknown nat mapping");
+	nr->filtering = rd_enum(r, PKT_NAT_BEH_MAX, "unknown nat filtering");
+	nr->type = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown nat type");
+	nr->port_preserved = rd_enum(r, PKT_NAT_PP_MAX,
+	    "unknown port preservation");
+	nr->lifetime_s = rd_u32be(r);
+	for (i = 0; i < PKT_NAT_TRIALS; i++)
+		nr->trials[i] = rd_enum(r, PKT_NAT_OUTCOME_MAX,
+		    "unknown trial outcome");
+	nr->mapped_addr.s_addr = htonl(rd_u32be(r));
+	nr->mapped_port = rd_u16be(r);
+	len = rd_u8(r);
+	if (r->err == NULL && len > PKT_NAT_ASSUMED_MAX) {
+		rd_fail(r, "assumed text too long");
+		return;
+	}
+	text = rd_ptr(r, len);
+	if (text == NULL)
+		return;
+	for (i = 0; i < len; i++) {
+		if (!assumed_char_ok(text[i])) {
+			rd_fail(r, "bad character in assumed text");
+			return;
+		}
+	}
+	memcpy(nr->assumed, text, len);
+	nr->assumed[len] = '\0';
+}
+
 int
 pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
     const char **why)
@@ -220,6 +388,26 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 		if (r.err == NULL && m->u.close_reason != PKT_CLOSE_SHUTDOWN &&
 		    m->u.close_reason != PKT_CLOSE_REPLACED)
 			rd_fail(&r, "unknown close reason");
+		break;
+	case PKT_MSG_INFO:
+		memset(&m->u.info, 0, sizeof(m->u.info));
+		info_decode(&r, &m->u.info);
+		break;
+	case PKT_MSG_PROBE_REQ:
+		memset(&m->u.probe_req, 0, sizeof(m->u.probe_req));
+		probe_req_decode(&r, &m->u.probe_req);
+		break;
+	case PKT_MSG_PROBE_RESP:
+		memset(&m->u.probe_resp, 0, sizeof(m->u.probe_resp));
+		probe_resp_decode(&r, &m->u.probe_resp);
+		break;
+	case PKT_MSG_THIRD_REQ:
+		memset(&m->u.third, 0, sizeof(m->u.third));
+		third_req_decode(&r, &m->u.third);
+		break;
+	case PKT_MSG_NAT_RESULT:
+		memset(&m->u.nat, 0, sizeof(m->u.nat));
+		nat_decode(&r, &m->u.nat);
 		break;
 	default:
 		rd_fail(&r, "unknown message type");
@@ -257,7 +445,9 @@ route_encode(struct buf_wr *w, const struct pkt_route *rt)
 int
 pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 {
+	const struct pkt_nat_result *nr;
 	struct buf_wr w;
+	size_t alen;
 	uint16_t i;
 
 	buf_wr_init(&w, out, cap);
@@ -293,6 +483,59 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 			return -1;
 		wr_u8(&w, m->type);
 		wr_u8(&w, m->u.close_reason);
+		break;
+	case PKT_MSG_INFO:
+		wr_u8(&w, m->type);
+		wr_u16be(&w, m->u.info.alt_port);
+		wr_u32be(&w, ntohl(m->u.info.alt_addr.s_addr));
+		break;
+	case PKT_MSG_PROBE_REQ:
+		if (m->u.probe_req.from > PKT_FROM_MAX ||
+		    !target_ok(m->u.probe_req.target_addr,
+		    m->u.probe_req.target_port))
+			return -1;
+		wr_u8(&w, m->type);
+		wr_u64be(&w, m->u.probe_req.id);
+		wr_u8(&w, m->u.probe_req.from);
+		wr_u32be(&w, ntohl(m->u.probe_req.target_addr.s_addr));
+		wr_u16be(&w, m->u.probe_req.target_port);
+		break;
+	case PKT_MSG_PROBE_RESP:
+		if ((m->u.probe_resp.status != PKT_PROBE_OK &&
+		    m->u.probe_resp.status != PKT_PROBE_UNAVAILABLE) ||
+		    m->u.probe_resp.from > PKT_FROM_MAX)
+			return -1;
+		wr_u8(&w, m->type);
+		wr_u64be(&w, m->u.probe_resp.id);
+		wr_u8(&w, m->u.probe_resp.status);
+		wr_u8(&w, m->u.probe_resp.from);
+		wr_u32be(&w, ntohl(m->u.probe_resp.mapped_addr.s_addr));
+		wr_u16be(&w, m->u.probe_resp.mapped_port);
+		break;
+	case PKT_MSG_THIRD_REQ:
+		if (m->u.third.target_addr.s_addr == 0 ||
+		    m->u.third.target_port == 0)
+			return -1;
+		wr_u8(&w, m->type);
+		wr_u64be(&w, m->u.third.nonce);
+		wr_u32be(&w, ntohl(m->u.third.target_addr.s_addr));
+		wr_u16be(&w, m->u.third.target_port);
+		break;
+	case PKT_MSG_NAT_RESULT:
+		nr = &m->u.nat;
+		if (!nat_ok(nr, &alen))
+			return -1;
+		wr_u8(&w, m->type);
+		wr_u8(&w, nr->mapping);
+		wr_u8(&w, nr->filtering);
+		wr_u8(&w, nr->type);
+		wr_u8(&w, nr->port_preserved);
+		wr_u32be(&w, nr->lifetime_s);
+		wr_bytes(&w, nr->trials, PKT_NAT_TRIALS);
+		wr_u32be(&w, ntohl(nr->mapped_addr.s_addr));
+		wr_u16be(&w, nr->mapped_port);
+		wr_u8(&w, (uint8_t)alen);
+		wr_bytes(&w, nr->assumed, alen);
 		break;
 	default:
 		return -1;

@@ -36,13 +36,16 @@
 enum pkt_type {
 	PKT_HS		= 1,
 	PKT_SEALED	= 2,
+	PKT_PROBE	= 3,	/* body: u64 nonce; session 0; unauthenticated */
 };
+
+#define PKT_PROBE_LEN	(PKT_HDR_LEN + 8)
 
 struct pkt_hdr {
 	uint8_t		 version;
 	uint8_t		 type;
 	uint32_t	 session;
-	uint64_t	 seq;		/* PKT_SEALED only */
+	uint64_t	 seq;		/* PKT_SEALED only; PKT_PROBE: the nonce */
 	const uint8_t	*body;		/* borrowed: DTLS bytes or ciphertext+tag */
 	size_t		 body_len;
 };
@@ -53,6 +56,80 @@ enum pkt_msg_type {
 	PKT_MSG_ANNOUNCE	= 3,
 	PKT_MSG_DATA		= 4,
 	PKT_MSG_CLOSE		= 5,
+	PKT_MSG_INFO		= 6,
+	PKT_MSG_PROBE_REQ	= 7,
+	PKT_MSG_PROBE_RESP	= 8,
+	PKT_MSG_THIRD_REQ	= 9,
+	PKT_MSG_NAT_RESULT	= 10,
+};
+
+/* u16 alt_port (0: none), u32 alt_addr (0.0.0.0: none).  Sent on link up. */
+struct pkt_info {
+	uint16_t	alt_port;
+	struct in_addr	alt_addr;
+};
+
+/* Which of its sockets the neighbour should answer a probe from. */
+enum pkt_probe_from {
+	PKT_FROM_PRIMARY	= 0,
+	PKT_FROM_ALT_PORT	= 1,	/* same address, alternate port */
+	PKT_FROM_ALT_ADDR	= 2,	/* alternate address, primary port */
+	PKT_FROM_THIRD		= 3,	/* a third proxy sends a PKT_PROBE */
+};
+
+/*
+ * u64 id, u8 from (enum pkt_probe_from), u32 target addr, u16 target port.
+ * Target 0.0.0.0:0 means "answer the source address of this request".
+ */
+struct pkt_probe_req {
+	uint64_t	id;
+	uint8_t		from;
+	struct in_addr	target_addr;
+	uint16_t	target_port;
+};
+
+enum pkt_probe_status {
+	PKT_PROBE_OK		= 0,
+	PKT_PROBE_UNAVAILABLE	= 1,	/* no such socket / no third proxy */
+};
+
+/* u64 id, u8 status, u8 from, u32 mapped addr, u16 mapped port. */
+struct pkt_probe_resp {
+	uint64_t	id;
+	uint8_t		status;		/* enum pkt_probe_status */
+	uint8_t		from;		/* enum pkt_probe_from that answered */
+	struct in_addr	mapped_addr;	/* the request's source as seen */
+	uint16_t	mapped_port;
+};
+
+/* u64 nonce, u32 target addr, u16 target port: send a PKT_PROBE there. */
+struct pkt_third_req {
+	uint64_t	nonce;
+	struct in_addr	target_addr;
+	uint16_t	target_port;
+};
+
+#define PKT_NAT_TRIALS		6	/* map primary, alt port, alt addr; */
+					/* filter alt port, alt addr, third */
+#define PKT_NAT_ASSUMED_MAX	159
+
+/*
+ * The sender's measurement of its own NAT toward the receiver:
+ * u8 mapping (0-4), u8 filtering (0-4), u8 type (1-6), u8 port_preserved
+ * (0 no, 1 yes, 2 unknown), u32 lifetime_s, 6 x u8 trial outcome (0-2),
+ * u32 mapped addr, u16 mapped port, u8 assumed_len (<= 159), assumed text
+ * (printable ASCII).  Numbers are lib/nat.h's enums.
+ */
+struct pkt_nat_result {
+	uint8_t		mapping;
+	uint8_t		filtering;
+	uint8_t		type;
+	uint8_t		port_preserved;
+	uint32_t	lifetime_s;
+	uint8_t		trials[PKT_NAT_TRIALS];
+	struct in_addr	mapped_addr;
+	uint16_t	mapped_port;
+	char		assumed[PKT_NAT_ASSUMED_MAX + 1];
 };
 
 struct pkt_keepalive {			/* also used for KEEPALIVE_ACK */
@@ -97,6 +174,11 @@ struct pkt_msg {
 		struct pkt_announce	ann;
 		struct pkt_data		data;
 		uint8_t			close_reason;
+		struct pkt_info		info;
+		struct pkt_probe_req	probe_req;
+		struct pkt_probe_resp	probe_resp;
+		struct pkt_third_req	third;
+		struct pkt_nat_result	nat;
 	} u;
 };
 

@@ -7,7 +7,10 @@
  * whole in one turn.  XXX: stream in chunks with a high-water mark once
  * topology tables reach thousands of rows.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include "json.h"
 #include "link.h"
 #include "log.h"
+#include "probe.h"
 #include "tun.h"
 #include "control.h"
 
@@ -120,6 +124,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_noroute", s->drop_noroute);
 	json_uint(&w, "drop_ttl", s->drop_ttl);
 	json_uint(&w, "drop_hs_limit", s->drop_hs_limit);
+	json_uint(&w, "drop_probe_limit", s->drop_probe_limit);
 	json_uint(&w, "auth_refused", s->auth_refused);
 	json_str(&w, "tun", px->tun != NULL ? tun_name(px->tun) : "");
 	row_out(c, &w, rows);
@@ -216,10 +221,123 @@ cmd_flows(struct client *c, unsigned *rows)
 	}
 }
 
+static void
+cmd_nat(struct client *c, unsigned *rows)
+{
+	struct proxyd *px = c->ctl->px;
+	time_t now = time(NULL);
+
+	for (struct link *l = px->links; l != NULL; l = l->next) {
+		const struct nat_result *r = &l->nat.res;
+		const struct pkt_nat_result *rr = &l->nat_remote.r;
+		struct json_w w;
+		char trials[256], a[INET_ADDRSTRLEN], mapped[32];
+		size_t off = 0;
+
+		if (l->state != LINK_UP)
+			continue;
+		trials[0] = '\0';
+		for (int t = 0; t < PROBE_TRIALS && l->nat.valid; t++) {
+			int n = snprintf(trials + off, sizeof(trials) - off,
+			    "%s%s=%s", off ? " " : "", probe_trial_name(t),
+			    nat_outcome_name(l->nat.trials[t]));
+
+			if (n > 0 && (size_t)n < sizeof(trials) - off)
+				off += (size_t)n;
+		}
+		inet_ntop(AF_INET, &l->nat.mapped.addr, a, sizeof(a));
+		snprintf(mapped, sizeof(mapped), "%s:%u", a, l->nat.mapped.port);
+		json_begin(&w, rowbuf, sizeof(rowbuf));
+		json_str(&w, "name", l->name);
+		json_str(&w, "type", l->nat.valid ? nat_type_name(r->type) :
+		    l->probe != NULL ? "probing" : "unknown");
+		json_str(&w, "mapping", nat_behaviour_name(r->mapping));
+		json_str(&w, "filtering", nat_behaviour_name(r->filtering));
+		if (r->port_preserved_known)
+			json_bool(&w, "port_preserved", r->port_preserved);
+		else
+			json_null(&w, "port_preserved");
+		json_str(&w, "mapped", l->nat.mapped.valid ? mapped : "");
+		json_uint(&w, "lifetime_s", r->lifetime_s);
+		json_str(&w, "lifetime", l->nat.lifetime_running ? "measuring" :
+		    r->lifetime_s == 0 ? "unknown" :
+		    l->nat.lifetime_lower_bound ? "lower-bound" : "measured");
+		json_int(&w, "ka_interval_s", l->ka_interval_s);
+		json_dbl(&w, "measured_s", l->nat.valid ?
+		    (double)(now - l->nat.measured_at) : -1);
+		json_str(&w, "trials", trials);
+		json_str(&w, "assumed", r->assumed);
+		json_str(&w, "remote_type", l->nat_remote.valid ?
+		    nat_type_name(rr->type) : "unknown");
+		json_str(&w, "remote_mapping", l->nat_remote.valid ?
+		    nat_behaviour_name(rr->mapping) : "unknown");
+		json_str(&w, "remote_filtering", l->nat_remote.valid ?
+		    nat_behaviour_name(rr->filtering) : "unknown");
+		json_uint(&w, "remote_lifetime_s", l->nat_remote.valid ?
+		    rr->lifetime_s : 0);
+		json_str(&w, "remote_assumed", l->nat_remote.valid ?
+		    rr->assumed : "");
+		row_out(c, &w, rows);
+	}
+}
+
+/* The first string of a JSON array of strings, if it is a proxy name. */
+static bool
+first_arg(const struct json_doc *d, char *buf, size_t len)
+{
+	const struct json_kv *kv = json_get(d, "args");
+	const char *p, *q;
+
+	if (kv == NULL || kv->type != JSON_RAW || kv->val[0] != '[' ||
+	    (p = strchr(kv->val, '"')) == NULL ||
+	    (q = strchr(p + 1, '"')) == NULL || (size_t)(q - p - 1) >= len ||
+	    q == p + 1)
+		return false;
+	for (const char *x = p + 1; x < q; x++)
+		if (!(isalnum((unsigned char)*x) || *x == '.' || *x == '_' ||
+		    *x == '-'))
+			return false;
+	memcpy(buf, p + 1, (size_t)(q - p - 1));
+	buf[q - p - 1] = '\0';
+	return true;
+}
+
+static void
+cmd_probe(struct client *c, unsigned *rows)
+{
+	struct proxyd *px = c->ctl->px;
+	char name[PKT_NAME_MAX + 1], msg[128];
+	struct link *l;
+	struct json_w w;
+
+	if (!first_arg(&req, name, sizeof(name))) {
+		reply_error(c, "usage", "usage: probe NEIGHBOUR");
+		*rows = UINT_MAX;
+		return;
+	}
+	if ((l = link_find(px, name)) == NULL) {
+		snprintf(msg, sizeof(msg), "no up link to neighbour '%s'",
+		    name);
+		reply_error(c, "no_such_neighbour", msg);
+		*rows = UINT_MAX;
+		return;
+	}
+	probe_start(l, 0);
+	log_info("control: NAT trials toward '%s' restarted", name);
+	json_begin(&w, rowbuf, sizeof(rowbuf));
+	json_str(&w, "name", name);
+	json_str(&w, "probe", "started");
+	json_str(&w, "msg", "trials take a few seconds, the binding lifetime "
+	    "longer: see 'proxyctl nat'");
+	row_out(c, &w, rows);
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(struct client *, unsigned *);
 } cmds[] = {
+	{ "nat",	cmd_nat },
+	{ "probe",	cmd_probe },
 	{ "status",	cmd_status },
 	{ "neighbours",	cmd_neighbours },
 	{ "neighbors",	cmd_neighbours },
@@ -228,7 +346,7 @@ static const struct {
 };
 
 /* Commands of the interface contract that later issues implement. */
-static const char *const later[] = { "nat", "topology", "probe", "ping" };
+static const char *const later[] = { "topology", "ping" };
 
 static void
 handle(struct client *c, const char *line, size_t len)
@@ -274,6 +392,8 @@ handle(struct client *c, const char *line, size_t len)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0) {
 			cmds[i].fn(c, &rows);
+			if (rows == UINT_MAX)
+				return;		/* the command replied an error */
 			evbuffer_add_printf(out,
 			    "{\"id\":%lld,\"end\":true,\"rows\":%u}\n",
 			    (long long)c->id, rows);

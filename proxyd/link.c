@@ -38,7 +38,7 @@ addr_str(const struct sockaddr_in *sin, char *buf, size_t len)
 	return buf;
 }
 
-static const char *
+const char *
 link_who(const struct link *l, char *buf, size_t len)
 {
 	char a[32];
@@ -74,16 +74,8 @@ link_dead_after(const struct link *l)
 static int
 udp_send(struct link *l, const uint8_t *p, size_t len)
 {
-	struct proxyd *px = l->px;
-
-	if (sendto(px->udp_fd, p, len, 0, (const struct sockaddr *)&l->peer,
-	    sizeof(l->peer)) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			log_debug("sendto %s: %s", l->name, strerror(errno));
+	if (psock_send(&l->px->socks[PSOCK_PRIMARY], p, len, &l->peer) == -1)
 		return -1;
-	}
-	px->st.tx_packets++;
-	px->st.tx_bytes += len;
 	l->tx_packets++;
 	return 0;
 }
@@ -115,6 +107,7 @@ link_alloc(struct proxyd *px)
 	l->rtt_ms = -1;
 	l->backoff_s = 1;
 	l->ka_interval_s = px->conf->ka_min;
+	l->probe_budget = PROBE_REPLY_BUDGET;
 	l->io.out = hs_output;
 	l->io.arg = l;
 	if ((l->hs_timer = evtimer_new(px->base, hs_timer_cb, l)) == NULL) {
@@ -311,7 +304,19 @@ link_up(struct link *l)
 		l->last_ka_us = ka.u.ka.time_us;
 		link_send_msg(l, &ka);
 	}
+	{
+		struct pkt_msg info = { .type = PKT_MSG_INFO };
+
+		info.u.info.alt_port = px->conf->alt_port;
+		if (px->conf->has_alt_addr)
+			info.u.info.alt_addr = px->conf->alt_addr;
+		link_send_msg(l, &info);
+	}
 	link_announce(l);
+	memset(&l->nat, 0, sizeof(l->nat));
+	memset(&l->nat_remote, 0, sizeof(l->nat_remote));
+	l->ka_interval_s = px->conf->ka_min;
+	probe_start(l, 1000);
 }
 
 static void
@@ -390,6 +395,7 @@ link_close(struct link *l, const char *reason)
 		log_info("%s: link %s: %s", link_who(l, who, sizeof(who)),
 		    was_up ? "down" : "not established", reason);
 	evtimer_del(l->hs_timer);
+	probe_stop(l);
 	if (l->ssl != NULL) {
 		SSL_free(l->ssl);
 		l->ssl = NULL;
@@ -483,7 +489,8 @@ hs_input(struct proxyd *px, const struct sockaddr_in *from,
 }
 
 static void
-msg_input(struct link *l, struct pkt_msg *m)
+msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
+    const struct sockaddr_in *from)
 {
 	struct proxyd *px = l->px;
 	char who[128];
@@ -523,6 +530,16 @@ msg_input(struct link *l, struct pkt_msg *m)
 	case PKT_MSG_CLOSE:
 		link_close(l, "closed by peer");
 		break;
+	case PKT_MSG_INFO:
+		l->peer_alt_port = m->u.info.alt_port;
+		l->peer_alt_addr = m->u.info.alt_addr;
+		break;
+	case PKT_MSG_PROBE_REQ:
+	case PKT_MSG_PROBE_RESP:
+	case PKT_MSG_THIRD_REQ:
+	case PKT_MSG_NAT_RESULT:
+		probe_msg(l, m, in, from);
+		break;
 	default:
 		px->st.drop_malformed++;
 		break;
@@ -530,8 +547,8 @@ msg_input(struct link *l, struct pkt_msg *m)
 }
 
 static void
-sealed_input(struct proxyd *px, const struct sockaddr_in *from,
-    uint8_t *buf, const struct pkt_hdr *h)
+sealed_input(struct proxyd *px, struct psock *in,
+    const struct sockaddr_in *from, uint8_t *buf, const struct pkt_hdr *h)
 {
 	struct link *l = find_session(px, h->session);
 	uint8_t *body;
@@ -558,12 +575,6 @@ sealed_input(struct proxyd *px, const struct sockaddr_in *from,
 	replay_commit(&l->replay, h->seq);
 	l->last_rx_us = now_us();
 	l->rx_packets++;
-	if (l->peer.sin_addr.s_addr != from->sin_addr.s_addr ||
-	    l->peer.sin_port != from->sin_port) {
-		log_info("%s: moved to %s", link_who(l, who, sizeof(who)),
-		    addr_str(from, a, sizeof(a)));
-		l->peer = *from;
-	}
 	if (l->ssl != NULL) {
 		/* The peer finished its handshake: the DTLS state can go. */
 		SSL_free(l->ssl);
@@ -578,12 +589,24 @@ sealed_input(struct proxyd *px, const struct sockaddr_in *from,
 		    why);
 		return;
 	}
-	msg_input(l, &m);
+	/*
+	 * The peer's NAT gave it a new mapping: follow it.  Probe traffic
+	 * comes from other sockets on purpose and never moves a link.
+	 */
+	if (in->kind == PSOCK_PRIMARY && m.type != PKT_MSG_PROBE_REQ &&
+	    m.type != PKT_MSG_PROBE_RESP &&
+	    (l->peer.sin_addr.s_addr != from->sin_addr.s_addr ||
+	    l->peer.sin_port != from->sin_port)) {
+		log_info("%s: moved to %s", link_who(l, who, sizeof(who)),
+		    addr_str(from, a, sizeof(a)));
+		l->peer = *from;
+	}
+	msg_input(l, &m, in, from);
 }
 
 void
-link_input(struct proxyd *px, const struct sockaddr_in *from, uint8_t *buf,
-    size_t len)
+link_input(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
+    uint8_t *buf, size_t len)
 {
 	struct pkt_hdr h;
 	const char *why;
@@ -597,14 +620,24 @@ link_input(struct proxyd *px, const struct sockaddr_in *from, uint8_t *buf,
 		    addr_str(from, a, sizeof(a)), why);
 		return;
 	}
-	if (h.type == PKT_HS)
-		hs_input(px, from, &h);
-	else
-		sealed_input(px, from, buf, &h);
+	switch (h.type) {
+	case PKT_HS:
+		if (in->kind == PSOCK_PRIMARY)
+			hs_input(px, from, &h);
+		else
+			px->st.drop_malformed++;
+		break;
+	case PKT_PROBE:
+		probe_nonce(px, h.seq);
+		break;
+	default:
+		sealed_input(px, in, from, buf, &h);
+		break;
+	}
 }
 
 static int
-seal_send(struct link *l, uint8_t *frame, size_t ptlen)
+seal(struct link *l, uint8_t *frame, size_t ptlen)
 {
 	struct buf_wr w;
 
@@ -615,6 +648,14 @@ seal_send(struct link *l, uint8_t *frame, size_t ptlen)
 	if (w.err != NULL || aead_seal(&l->aead, l->tx_seq, frame,
 	    PKT_SEALED_HDR_LEN, frame + PKT_SEALED_HDR_LEN, ptlen,
 	    frame + PKT_SEALED_HDR_LEN) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+seal_send(struct link *l, uint8_t *frame, size_t ptlen)
+{
+	if (seal(l, frame, ptlen) == -1)
 		return -1;
 	return udp_send(l, frame, PKT_SEALED_HDR_LEN + ptlen + PKT_TAG_LEN);
 }
@@ -629,6 +670,20 @@ link_send_msg(struct link *l, const struct pkt_msg *m)
 	if (n < 0)
 		return -1;
 	return seal_send(l, ctl_frame, (size_t)n);
+}
+
+int
+link_send_msg_via(struct link *l, const struct pkt_msg *m, struct psock *via,
+    const struct sockaddr_in *to)
+{
+	int n;
+
+	n = pkt_msg_encode(m, ctl_frame + PKT_SEALED_HDR_LEN,
+	    sizeof(ctl_frame) - PKT_SEALED_HDR_LEN - PKT_TAG_LEN);
+	if (n < 0 || seal(l, ctl_frame, (size_t)n) == -1)
+		return -1;
+	return psock_send(via, ctl_frame, PKT_SEALED_HDR_LEN + (size_t)n +
+	    PKT_TAG_LEN, to);
 }
 
 int
@@ -664,6 +719,7 @@ link_tick(struct proxyd *px)
 
 	for (l = px->links; l != NULL; l = next) {
 		next = l->next;
+		l->probe_budget = PROBE_REPLY_BUDGET;
 		switch (l->state) {
 		case LINK_IDLE:
 			if (now >= l->next_try_us && link_find(px, l->name) ==

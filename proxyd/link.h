@@ -19,6 +19,7 @@
 
 #include "crypto.h"
 #include "pkt.h"
+#include "probe.h"
 #include "proxyd.h"
 #include "tls.h"
 
@@ -62,17 +63,30 @@ struct link {
 	int			 ka_interval_s;
 	uint32_t		 ka_id;
 	uint64_t		 rx_packets, tx_packets;
+	/* NAT trials (probe.c) */
+	uint16_t		 peer_alt_port;	/* from its INFO; 0 none */
+	struct in_addr		 peer_alt_addr;	/* from its INFO; 0 none */
+	struct probe		*probe;		/* running trials or NULL */
+	struct nat_view		 nat;		/* our NAT toward it */
+	struct nat_remote	 nat_remote;	/* its NAT toward us */
+	uint64_t		 last_map_trial_us;
+	unsigned		 probe_budget;	/* answers left this second */
 };
 
 /* Creates an idle link per configured neighbour.  0 or -1. */
 int	 link_init(struct proxyd *);
-/* Dispatches one datagram from the listen socket (buf is writable). */
-void	 link_input(struct proxyd *, const struct sockaddr_in *from,
-	    uint8_t *buf, size_t len);
+/* Dispatches one datagram received on socket in (buf is writable). */
+void	 link_input(struct proxyd *, struct psock *in,
+	    const struct sockaddr_in *from, uint8_t *buf, size_t len);
 /* Once a second: attempts, handshake deadlines, keepalives, dead links. */
 void	 link_tick(struct proxyd *);
 /* Sends a control message on an up link; 0 or -1. */
 int	 link_send_msg(struct link *, const struct pkt_msg *);
+/* The same, from socket via to address to (probes); 0 or -1. */
+int	 link_send_msg_via(struct link *, const struct pkt_msg *,
+	    struct psock *via, const struct sockaddr_in *to);
+/* "peer 'name' (addr:port)" for log lines. */
+const char *link_who(const struct link *, char *buf, size_t len);
 /*
  * Sends the IP packet at frame + LINK_DATA_HEADROOM (len bytes) as a DATA
  * message; frame must have room for PKT_TAG_LEN bytes after the packet.

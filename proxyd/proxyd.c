@@ -80,7 +80,8 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	static struct mmsghdr msgs[UDP_BATCH];
 	static struct iovec iov[UDP_BATCH];
 	static struct sockaddr_in from[UDP_BATCH];
-	struct proxyd *px = arg;
+	struct psock *ps = arg;
+	struct proxyd *px = ps->px;
 	int n;
 
 	(void)what;
@@ -106,42 +107,105 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				px->st.drop_malformed++;
 				continue;
 			}
-			link_input(px, &from[i], bufs[i], msgs[i].msg_len);
+			/* a probe socket may be closed by what it received */
+			link_input(px, ps, &from[i], bufs[i], msgs[i].msg_len);
+			if (ps->kind == PSOCK_PROBE)
+				return;
 		}
 		if (n < UDP_BATCH)
 			return;
 	}
 }
 
-static int
-udp_open(struct proxyd *px)
+int
+psock_open(struct proxyd *px, struct psock *ps, struct in_addr addr,
+    uint16_t port, enum psock_kind kind)
 {
-	struct sockaddr_in sin;
+	socklen_t len = sizeof(ps->local);
 	char a[INET_ADDRSTRLEN];
-	int fd, one = 1;
+	int one = 1;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr = px->conf->listen_addr;
-	sin.sin_port = htons(px->conf->listen_port);
-	inet_ntop(AF_INET, &sin.sin_addr, a, sizeof(a));
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1) {
+	memset(ps, 0, sizeof(*ps));
+	ps->px = px;
+	ps->kind = kind;
+	ps->local.sin_family = AF_INET;
+	ps->local.sin_addr = addr;
+	ps->local.sin_port = htons(port);
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	if ((ps->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("cannot create UDP socket");
 		return -1;
 	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		log_warn("cannot bind UDP %s:%u", a, px->conf->listen_port);
-		close(fd);
+	if (kind != PSOCK_PROBE)
+		(void)setsockopt(ps->fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+	if (bind(ps->fd, (struct sockaddr *)&ps->local, sizeof(ps->local))
+	    == -1) {
+		log_warn("cannot bind UDP %s:%u", a, port);
+		goto fail;
+	}
+	(void)getsockname(ps->fd, (struct sockaddr *)&ps->local, &len);
+	ps->ev = event_new(px->base, ps->fd, EV_READ | EV_PERSIST,
+	    udp_read_cb, ps);
+	if (ps->ev == NULL || event_add(ps->ev, NULL) == -1) {
+		log_warnx("cannot watch UDP socket");
+		goto fail;
+	}
+	if (kind != PSOCK_PROBE)
+		log_info("listening on UDP %s:%u", a, port);
+	return 0;
+fail:
+	if (ps->ev != NULL)
+		event_free(ps->ev);
+	close(ps->fd);
+	ps->fd = -1;
+	ps->ev = NULL;
+	return -1;
+}
+
+void
+psock_close(struct psock *ps)
+{
+	if (ps->ev != NULL)
+		event_free(ps->ev);
+	if (ps->fd != -1)
+		close(ps->fd);
+	ps->ev = NULL;
+	ps->fd = -1;
+}
+
+int
+psock_send(struct psock *ps, const uint8_t *p, size_t len,
+    const struct sockaddr_in *to)
+{
+	if (sendto(ps->fd, p, len, 0, (const struct sockaddr *)to,
+	    sizeof(*to)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			log_debug("sendto: %s", strerror(errno));
 		return -1;
 	}
-	px->udp_fd = fd;
-	px->udp_ev = event_new(px->base, fd, EV_READ | EV_PERSIST, udp_read_cb,
-	    px);
-	if (px->udp_ev == NULL || event_add(px->udp_ev, NULL) == -1)
+	ps->px->st.tx_packets++;
+	ps->px->st.tx_bytes += len;
+	return 0;
+}
+
+static int
+listen_open(struct proxyd *px)
+{
+	const struct conf *c = px->conf;
+
+	for (int i = 0; i < PSOCK_LISTEN; i++)
+		px->socks[i].fd = -1;
+	if (psock_open(px, &px->socks[PSOCK_PRIMARY], c->listen_addr,
+	    c->listen_port, PSOCK_PRIMARY) == -1)
 		return -1;
-	log_info("listening on UDP %s:%u", a, px->conf->listen_port);
+	if (c->alt_port != 0 && psock_open(px, &px->socks[PSOCK_ALT_PORT],
+	    c->listen_addr, c->alt_port, PSOCK_ALT_PORT) == -1)
+		return -1;
+	if (c->has_alt_addr && psock_open(px, &px->socks[PSOCK_ALT_ADDR],
+	    c->alt_addr, c->listen_port, PSOCK_ALT_ADDR) == -1)
+		return -1;
 	return 0;
 }
 
@@ -373,7 +437,8 @@ main(int argc, char *argv[])
 	    "proxyd");
 	signal(SIGPIPE, SIG_IGN);
 	px->conf_path = conf_path;
-	px->udp_fd = -1;
+	for (int i = 0; i < PSOCK_LISTEN; i++)
+		px->socks[i].fd = -1;
 	px->start_us = now_us();
 	if ((px->base = event_base_new()) == NULL)
 		fatalx("cannot create event base");
@@ -386,7 +451,7 @@ main(int argc, char *argv[])
 	route_table_init(&px->installed);
 	if (setup_local_routes(px) == -1)
 		fatalx("cannot set up own prefixes");
-	if (udp_open(px) == -1)
+	if (listen_open(px) == -1)
 		goto out;
 	if (px->conf->has_tun && (px->tun = tun_open(px, px->conf->tun_name,
 	    px->conf->tun_mtu)) == NULL)
@@ -424,10 +489,8 @@ out:
 		event_free(px->tick);
 	control_close(px->control);
 	tun_close(px->tun);
-	if (px->udp_ev != NULL)
-		event_free(px->udp_ev);
-	if (px->udp_fd != -1)
-		close(px->udp_fd);
+	for (int i = 0; i < PSOCK_LISTEN; i++)
+		psock_close(&px->socks[i]);
 	route_table_release(&px->routes);
 	free(px->installed.v);
 	flow_table_free(px->flows);

@@ -8,6 +8,7 @@
 #define PROXYD_PROXYD_H
 
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include <event2/event.h>
 #include <openssl/ssl.h>
@@ -22,6 +23,24 @@ struct link;
 struct tun;
 struct control;
 
+/* The UDP sockets: listen sockets, and short-lived probe sockets. */
+enum psock_kind {
+	PSOCK_PRIMARY	= 0,	/* listen address, port: links live here */
+	PSOCK_ALT_PORT	= 1,	/* listen address, alternate port */
+	PSOCK_ALT_ADDR	= 2,	/* alternate address, primary port */
+	PSOCK_LISTEN	= 3,	/* number of listen socket kinds */
+	PSOCK_PROBE	= 4,	/* a binding-lifetime probe's own socket */
+};
+
+struct psock {
+	struct proxyd		*px;
+	int			 fd;
+	struct event		*ev;
+	enum psock_kind		 kind;
+	struct sockaddr_in	 local;		/* as bound */
+	void			*owner;		/* PSOCK_PROBE: its trial */
+};
+
 struct proxyd_stats {
 	uint64_t	rx_packets, tx_packets, rx_bytes, tx_bytes;
 	uint64_t	drop_malformed;	/* undecodable datagrams or messages */
@@ -32,6 +51,7 @@ struct proxyd_stats {
 	uint64_t	drop_noroute;
 	uint64_t	drop_ttl;
 	uint64_t	drop_hs_limit;	/* too many handshakes in progress */
+	uint64_t	drop_probe_limit; /* probe answers over the budget */
 	uint64_t	auth_refused;	/* handshakes refused or failed */
 	uint64_t	tun_rx, tun_tx;
 };
@@ -41,8 +61,7 @@ struct proxyd {
 	const char		*conf_path;
 	struct conf		*conf;
 	SSL_CTX			*ssl_ctx;
-	int			 udp_fd;
-	struct event		*udp_ev;
+	struct psock		 socks[PSOCK_LISTEN];	/* fd -1 if unused */
 	struct link		*links;		/* list, see link.h */
 	unsigned		 n_handshakes;	/* inbound, in progress */
 	struct rib		*rib;
@@ -60,6 +79,16 @@ struct proxyd {
 
 /* Monotonic microseconds. */
 uint64_t	now_us(void);
+/*
+ * Opens a non-blocking UDP socket bound to addr:port (port 0: any) whose
+ * datagrams go to link_input().  0 or -1 (logged).
+ */
+int		psock_open(struct proxyd *, struct psock *, struct in_addr addr,
+		    uint16_t port, enum psock_kind);
+void		psock_close(struct psock *);
+/* Sends one datagram; 0 or -1.  Counts it. */
+int		psock_send(struct psock *, const uint8_t *, size_t,
+		    const struct sockaddr_in *to);
 /* Recomputes routes after a RIB change, installs them, announces them. */
 void		proxyd_routes_changed(struct proxyd *);
 

@@ -78,6 +78,11 @@ static const uint8_t g_hdr_sealed[] = {
 	0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
 };
 
+static const uint8_t g_hdr_probe[] = {
+	0x01, 0x03, 0x00, 0x00, 0x00, 0x00,	/* v1, PROBE, session 0 */
+	0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,	/* nonce */
+};
+
 static const uint8_t g_keepalive[] = {
 	0x01,					/* KEEPALIVE */
 	0x00, 0x00, 0x00, 0x01,			/* id 1 */
@@ -124,6 +129,113 @@ static const uint8_t g_data[] = {
 
 static const uint8_t g_close[] = { 0x05, 0x01 };
 static const uint8_t g_close_replaced[] = { 0x05, 0x02 };
+
+static const uint8_t g_info[] = {
+	0x06,					/* INFO */
+	0x11, 0x52,				/* alt port 4434 */
+	0xc0, 0x00, 0x02, 0x63,			/* alt addr 192.0.2.99 */
+};
+
+static const uint8_t g_info_none[] = {
+	0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+static const uint8_t g_probe_req[] = {
+	0x07,					/* PROBE_REQ */
+	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,	/* id */
+	0x03,					/* from THIRD */
+	0xc6, 0x33, 0x64, 0x07,			/* 198.51.100.7 */
+	0x9c, 0x40,				/* port 40000 */
+};
+
+static const uint8_t g_probe_req_reply[] = {
+	0x07,					/* PROBE_REQ */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* id */
+	0x00,					/* from PRIMARY */
+	0x00, 0x00, 0x00, 0x00,			/* 0.0.0.0:0: reply to */
+	0x00, 0x00,				/* the request's source */
+};
+
+static const uint8_t g_probe_resp[] = {
+	0x08,					/* PROBE_RESP */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a,	/* id 42 */
+	0x00,					/* OK */
+	0x02,					/* from ALT_ADDR */
+	0xcb, 0x00, 0x71, 0x05,			/* 203.0.113.5 */
+	0xc3, 0x50,				/* port 50000 */
+};
+
+static const uint8_t g_probe_resp_unavail[] = {
+	0x08,					/* PROBE_RESP */
+	0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,	/* id */
+	0x01,					/* UNAVAILABLE */
+	0x01,					/* from ALT_PORT */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* nothing mapped */
+};
+
+static const uint8_t g_third_req[] = {
+	0x09,					/* THIRD_REQ */
+	0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x00, 0x01,	/* nonce */
+	0xc0, 0x00, 0x02, 0x0a,			/* 192.0.2.10 */
+	0x1f, 0x90,				/* port 8080 */
+};
+
+static const uint8_t g_nat_result[] = {
+	0x0a,					/* NAT_RESULT */
+	0x02, 0x04, 0x04, 0x01,			/* EI, APD, type 4, yes */
+	0x00, 0x00, 0x01, 0x2c,			/* lifetime 300 s */
+	0x01, 0x01, 0x02, 0x02, 0x01, 0x00,	/* trials */
+	0xcb, 0x00, 0x71, 0x05,			/* 203.0.113.5 */
+	0xc3, 0x50,				/* port 50000 */
+	0x11,					/* 17 bytes assumed */
+	'a', 'l', 't', ' ', 'a', 'd', 'd', 'r', ' ',
+	'u', 'n', 't', 'e', 's', 't', 'e', 'd',
+};
+
+static const uint8_t g_nat_result_max[] = {
+	0x0a,					/* NAT_RESULT */
+	0x04, 0x04, 0x05, 0x02,			/* every enum at its max */
+	0xff, 0xff, 0xff, 0xff,
+	0x02, 0x02, 0x02, 0x02, 0x02, 0x02,
+	0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff,
+	0x00,					/* nothing assumed */
+};
+
+static const uint8_t g_nat_result_zero[] = {
+	0x0a,
+	0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00,
+	0x00,
+};
+
+/* Offsets of fields in the goldens above, for the rejection tests. */
+#define OFF_REQ_FROM		9
+#define OFF_REQ_ADDR		10
+#define OFF_REQ_PORT		14
+#define OFF_RESP_STATUS		9
+#define OFF_RESP_FROM		10
+#define OFF_THIRD_ADDR		9
+#define OFF_THIRD_PORT		13
+#define OFF_NAT_MAPPING		1
+#define OFF_NAT_FILTERING	2
+#define OFF_NAT_TYPE		3
+#define OFF_NAT_PP		4
+#define OFF_NAT_TRIALS		9
+#define OFF_NAT_ALEN		21
+#define OFF_NAT_TEXT		22
+
+static struct in_addr
+ip4(const char *s)
+{
+	struct in_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
 
 static void
 route_set(struct pkt_route *rt, uint8_t plen, const char *addr, uint8_t hops,
@@ -197,6 +309,115 @@ build_close_replaced(struct pkt_msg *m)
 	m->u.close_reason = PKT_CLOSE_REPLACED;
 }
 
+static void
+build_info(struct pkt_msg *m)
+{
+	m->type = PKT_MSG_INFO;
+	m->u.info.alt_port = 4434;
+	m->u.info.alt_addr = ip4("192.0.2.99");
+}
+
+static void
+build_info_none(struct pkt_msg *m)
+{
+	m->type = PKT_MSG_INFO;
+	m->u.info.alt_port = 0;
+	m->u.info.alt_addr.s_addr = 0;
+}
+
+static void
+build_probe_req(struct pkt_msg *m)
+{
+	m->type = PKT_MSG_PROBE_REQ;
+	m->u.probe_req.id = 0x0102030405060708ULL;
+	m->u.probe_req.from = PKT_FROM_THIRD;
+	m->u.probe_req.target_addr = ip4("198.51.100.7");
+	m->u.probe_req.target_port = 40000;
+}
+
+static void
+build_probe_req_reply(struct pkt_msg *m)
+{
+	m->type = PKT_MSG_PROBE_REQ;
+	m->u.probe_req.id = UINT64_MAX;
+	m->u.probe_req.from = PKT_FROM_PRIMARY;
+	m->u.probe_req.target_addr.s_addr = 0;
+	m->u.probe_req.target_port = 0;
+}
+
+static void
+build_probe_resp(struct pkt_msg *m)
+{
+	m->type = PKT_MSG_PROBE_RESP;
+	m->u.probe_resp.id = 42;
+	m->u.probe_resp.status = PKT_PROBE_OK;
+	m->u.probe_resp.from = PKT_FROM_ALT_ADDR;
+	m->u.probe_resp.mapped_addr = ip4("203.0.113.5");
+	m->u.probe_resp.mapped_port = 50000;
+}
+
+static void
+build_probe_resp_unavail(struct pkt_msg *m)
+{
+	m->type = PKT_MSG_PROBE_RESP;
+	m->u.probe_resp.id = 0x8000000000000001ULL;
+	m->u.probe_resp.status = PKT_PROBE_UNAVAILABLE;
+	m->u.probe_resp.from = PKT_FROM_ALT_PORT;
+	m->u.probe_resp.mapped_addr.s_addr = 0;
+	m->u.probe_resp.mapped_port = 0;
+}
+
+static void
+build_third_req(struct pkt_msg *m)
+{
+	m->type = PKT_MSG_THIRD_REQ;
+	m->u.third.nonce = 0xdeadbeef00000001ULL;
+	m->u.third.target_addr = ip4("192.0.2.10");
+	m->u.third.target_port = 8080;
+}
+
+static void
+build_nat_result(struct pkt_msg *m)
+{
+	static const uint8_t trials[PKT_NAT_TRIALS] = { 1, 1, 2, 2, 1, 0 };
+	struct pkt_nat_result *nr = &m->u.nat;
+
+	m->type = PKT_MSG_NAT_RESULT;
+	nr->mapping = 2;
+	nr->filtering = 4;
+	nr->type = 4;
+	nr->port_preserved = 1;
+	nr->lifetime_s = 300;
+	memcpy(nr->trials, trials, sizeof(trials));
+	nr->mapped_addr = ip4("203.0.113.5");
+	nr->mapped_port = 50000;
+	strcpy(nr->assumed, "alt addr untested");
+}
+
+static void
+build_nat_result_max(struct pkt_msg *m)
+{
+	struct pkt_nat_result *nr = &m->u.nat;
+
+	m->type = PKT_MSG_NAT_RESULT;
+	nr->mapping = 4;
+	nr->filtering = 4;
+	nr->type = 5;
+	nr->port_preserved = 2;
+	nr->lifetime_s = UINT32_MAX;
+	memset(nr->trials, 2, sizeof(nr->trials));
+	nr->mapped_addr.s_addr = 0xffffffff;
+	nr->mapped_port = UINT16_MAX;
+	nr->assumed[0] = '\0';
+}
+
+static void
+build_nat_result_zero(struct pkt_msg *m)
+{
+	memset(&m->u.nat, 0, sizeof(m->u.nat));
+	m->type = PKT_MSG_NAT_RESULT;
+}
+
 static const struct golden {
 	const char	*name;
 	const uint8_t	*bytes;
@@ -211,6 +432,16 @@ static const struct golden {
 	G(g_data, build_data),
 	G(g_close, build_close),
 	G(g_close_replaced, build_close_replaced),
+	G(g_info, build_info),
+	G(g_info_none, build_info_none),
+	G(g_probe_req, build_probe_req),
+	G(g_probe_req_reply, build_probe_req_reply),
+	G(g_probe_resp, build_probe_resp),
+	G(g_probe_resp_unavail, build_probe_resp_unavail),
+	G(g_third_req, build_third_req),
+	G(g_nat_result, build_nat_result),
+	G(g_nat_result_max, build_nat_result_max),
+	G(g_nat_result_zero, build_nat_result_zero),
 #undef G
 };
 #define NGOLDEN	((int)(sizeof(goldens) / sizeof(goldens[0])))
@@ -249,6 +480,50 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 	case PKT_MSG_CLOSE:
 		ck_assert_uint_eq(a->u.close_reason, b->u.close_reason);
 		break;
+	case PKT_MSG_INFO:
+		ck_assert_uint_eq(a->u.info.alt_port, b->u.info.alt_port);
+		ck_assert_uint_eq(a->u.info.alt_addr.s_addr,
+		    b->u.info.alt_addr.s_addr);
+		break;
+	case PKT_MSG_PROBE_REQ:
+		ck_assert_uint_eq(a->u.probe_req.id, b->u.probe_req.id);
+		ck_assert_uint_eq(a->u.probe_req.from, b->u.probe_req.from);
+		ck_assert_uint_eq(a->u.probe_req.target_addr.s_addr,
+		    b->u.probe_req.target_addr.s_addr);
+		ck_assert_uint_eq(a->u.probe_req.target_port,
+		    b->u.probe_req.target_port);
+		break;
+	case PKT_MSG_PROBE_RESP:
+		ck_assert_uint_eq(a->u.probe_resp.id, b->u.probe_resp.id);
+		ck_assert_uint_eq(a->u.probe_resp.status,
+		    b->u.probe_resp.status);
+		ck_assert_uint_eq(a->u.probe_resp.from, b->u.probe_resp.from);
+		ck_assert_uint_eq(a->u.probe_resp.mapped_addr.s_addr,
+		    b->u.probe_resp.mapped_addr.s_addr);
+		ck_assert_uint_eq(a->u.probe_resp.mapped_port,
+		    b->u.probe_resp.mapped_port);
+		break;
+	case PKT_MSG_THIRD_REQ:
+		ck_assert_uint_eq(a->u.third.nonce, b->u.third.nonce);
+		ck_assert_uint_eq(a->u.third.target_addr.s_addr,
+		    b->u.third.target_addr.s_addr);
+		ck_assert_uint_eq(a->u.third.target_port,
+		    b->u.third.target_port);
+		break;
+	case PKT_MSG_NAT_RESULT:
+		ck_assert_uint_eq(a->u.nat.mapping, b->u.nat.mapping);
+		ck_assert_uint_eq(a->u.nat.filtering, b->u.nat.filtering);
+		ck_assert_uint_eq(a->u.nat.type, b->u.nat.type);
+		ck_assert_uint_eq(a->u.nat.port_preserved,
+		    b->u.nat.port_preserved);
+		ck_assert_uint_eq(a->u.nat.lifetime_s, b->u.nat.lifetime_s);
+		ck_assert_mem_eq(a->u.nat.trials, b->u.nat.trials,
+		    PKT_NAT_TRIALS);
+		ck_assert_uint_eq(a->u.nat.mapped_addr.s_addr,
+		    b->u.nat.mapped_addr.s_addr);
+		ck_assert_uint_eq(a->u.nat.mapped_port, b->u.nat.mapped_port);
+		ck_assert_str_eq(a->u.nat.assumed, b->u.nat.assumed);
+		break;
 	default:
 		ck_abort_msg("unexpected type %u", a->type);
 	}
@@ -286,6 +561,24 @@ START_TEST(hdr_decode_reads_golden_sealed)
 }
 END_TEST
 
+START_TEST(hdr_decode_reads_golden_probe)
+{
+	struct pkt_hdr h;
+	const char *why;
+
+	ck_assert_int_eq(hdr_dec(g_hdr_probe, sizeof(g_hdr_probe), &h, &why),
+	    0);
+	ck_assert_uint_eq(h.version, PKT_VERSION);
+	ck_assert_uint_eq(h.type, PKT_PROBE);
+	ck_assert_uint_eq(h.session, 0);
+	ck_assert_uint_eq(h.seq, 0xfedcba9876543210ULL);
+	/* The body is the nonce's 8 bytes. */
+	ck_assert_ptr_eq(h.body, g_hdr_probe + PKT_HDR_LEN);
+	ck_assert_uint_eq(h.body_len, 8);
+	ck_assert_uint_eq(sizeof(g_hdr_probe), PKT_PROBE_LEN);
+}
+END_TEST
+
 START_TEST(hdr_encode_matches_golden)
 {
 	uint8_t out[64];
@@ -300,6 +593,12 @@ START_TEST(hdr_encode_matches_golden)
 	ck_assert_int_eq(pkt_hdr_encode(&w, PKT_SEALED, 42, 0x107), 0);
 	ck_assert_uint_eq(w.off, PKT_SEALED_HDR_LEN);
 	ck_assert_mem_eq(out, g_hdr_sealed, PKT_SEALED_HDR_LEN);
+
+	buf_wr_init(&w, out, sizeof(out));
+	ck_assert_int_eq(pkt_hdr_encode(&w, PKT_PROBE, 0,
+	    0xfedcba9876543210ULL), 0);
+	ck_assert_uint_eq(w.off, PKT_PROBE_LEN);
+	ck_assert_mem_eq(out, g_hdr_probe, PKT_PROBE_LEN);
 }
 END_TEST
 
@@ -322,6 +621,10 @@ START_TEST(hdr_decode_rejects_truncated)
 	for (; n < PKT_SEALED_HDR_LEN + PKT_TAG_LEN; n++) {
 		ck_assert_int_eq(hdr_dec(g_hdr_sealed, n, &h, &why), -1);
 		ck_assert_str_eq(why, "sealed body shorter than tag");
+	}
+	for (n = 0; n < PKT_PROBE_LEN; n++) {
+		ck_assert_int_eq(hdr_dec(g_hdr_probe, n, &h, &why), -1);
+		ck_assert_str_eq(why, "truncated");
 	}
 }
 END_TEST
@@ -348,7 +651,7 @@ END_TEST
 
 START_TEST(hdr_decode_rejects_unknown_type)
 {
-	static const uint8_t types[] = { 0, 3, 0x80, 0xff };
+	static const uint8_t types[] = { 0, 4, 5, 0x80, 0xff };
 	uint8_t p[sizeof(g_hdr_sealed)];
 	struct pkt_hdr h;
 	const char *why;
@@ -390,6 +693,50 @@ START_TEST(hdr_decode_rejects_sealed_body_shorter_than_tag)
 }
 END_TEST
 
+START_TEST(hdr_decode_rejects_probe_session_not_zero)
+{
+	static const uint32_t sessions[] = {
+		1, 0x100, 0x10000, 0x80000000, 0xffffffff,
+	};
+	uint8_t p[PKT_PROBE_LEN];
+	struct pkt_hdr h;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(sessions) / sizeof(sessions[0]); i++) {
+		memcpy(p, g_hdr_probe, sizeof(p));
+		p[2] = (uint8_t)(sessions[i] >> 24);
+		p[3] = (uint8_t)(sessions[i] >> 16);
+		p[4] = (uint8_t)(sessions[i] >> 8);
+		p[5] = (uint8_t)sessions[i];
+		ck_assert_int_eq(hdr_dec(p, sizeof(p), &h, &why), -1);
+		ck_assert_str_eq(why, "probe session not zero");
+	}
+}
+END_TEST
+
+START_TEST(hdr_decode_rejects_probe_bad_length)
+{
+	static const size_t lens[] = {
+		PKT_PROBE_LEN + 1, PKT_PROBE_LEN + 2, PKT_PROBE_LEN + 8,
+		PKT_SEALED_HDR_LEN + PKT_TAG_LEN, 1500, PKT_MAX,
+	};
+	uint8_t *p = calloc(1, PKT_MAX);
+	struct pkt_hdr h;
+	const char *why;
+	size_t i;
+
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, g_hdr_probe, sizeof(g_hdr_probe));
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		ck_assert_int_eq(hdr_dec(p, lens[i], &h, &why), -1);
+		ck_assert_str_eq(why, "bad probe length");
+	}
+	ck_assert_int_eq(hdr_dec(p, PKT_PROBE_LEN, &h, &why), 0);
+	free(p);
+}
+END_TEST
+
 START_TEST(hdr_decode_rejects_oversized_datagram)
 {
 	uint8_t *p = calloc(1, PKT_MAX + 1);
@@ -423,6 +770,48 @@ START_TEST(hdr_encode_fails_without_space)
 }
 END_TEST
 
+START_TEST(hdr_encode_probe_fails_without_space)
+{
+	uint8_t *out;
+	struct buf_wr w;
+	size_t cap;
+
+	for (cap = 0; cap <= PKT_PROBE_LEN; cap++) {
+		/* Exactly-sized buffers so ASan sees any write past cap. */
+		out = malloc(cap > 0 ? cap : 1);
+		ck_assert_ptr_nonnull(out);
+		buf_wr_init(&w, out, cap);
+		if (cap < PKT_PROBE_LEN) {
+			ck_assert_int_eq(pkt_hdr_encode(&w, PKT_PROBE, 0, 7),
+			    -1);
+			ck_assert_str_eq(w.err, "no space");
+		} else {
+			ck_assert_int_eq(pkt_hdr_encode(&w, PKT_PROBE, 0, 7),
+			    0);
+			ck_assert_uint_eq(w.off, PKT_PROBE_LEN);
+		}
+		free(out);
+	}
+}
+END_TEST
+
+START_TEST(hdr_encode_rejects_probe_session_not_zero)
+{
+	static const uint32_t sessions[] = { 1, 0x80000000, 0xffffffff };
+	uint8_t out[64];
+	struct buf_wr w;
+	size_t i;
+
+	for (i = 0; i < sizeof(sessions) / sizeof(sessions[0]); i++) {
+		buf_wr_init(&w, out, sizeof(out));
+		ck_assert_int_eq(pkt_hdr_encode(&w, PKT_PROBE, sessions[i], 1),
+		    -1);
+		ck_assert_uint_eq(w.off, 0);
+		ck_assert_str_eq(w.err, "probe session not zero");
+	}
+}
+END_TEST
+
 START_TEST(hdr_encode_rejects_unknown_type)
 {
 	uint8_t out[64];
@@ -432,7 +821,10 @@ START_TEST(hdr_encode_rejects_unknown_type)
 	ck_assert_int_eq(pkt_hdr_encode(&w, 0, 1, 0), -1);
 	ck_assert_uint_eq(w.off, 0);
 	buf_wr_init(&w, out, sizeof(out));
-	ck_assert_int_eq(pkt_hdr_encode(&w, 3, 1, 0), -1);
+	ck_assert_int_eq(pkt_hdr_encode(&w, 4, 1, 0), -1);
+	ck_assert_uint_eq(w.off, 0);
+	buf_wr_init(&w, out, sizeof(out));
+	ck_assert_int_eq(pkt_hdr_encode(&w, 0xff, 0, 0), -1);
 }
 END_TEST
 
@@ -567,7 +959,7 @@ END_TEST
 
 START_TEST(decode_rejects_unknown_message_type)
 {
-	static const uint8_t types[] = { 0, 6, 7, 0x7f, 0x80, 0xff };
+	static const uint8_t types[] = { 0, 11, 12, 0x7f, 0x80, 0xff };
 	uint8_t p[sizeof(g_keepalive)];
 	size_t i;
 
@@ -859,11 +1251,293 @@ START_TEST(decode_rejects_unknown_close_reason)
 }
 END_TEST
 
+/*
+ * Fails the test unless the golden g with byte 'off' set to each of the
+ * n values in 'vals' is rejected with reason 'want'.
+ */
+static void
+patched_rejects(const uint8_t *g, size_t len, size_t off,
+    const uint8_t *vals, size_t n, const char *want)
+{
+	uint8_t p[256];
+	size_t i;
+
+	ck_assert_uint_le(len, sizeof(p));
+	ck_assert_uint_lt(off, len);
+	for (i = 0; i < n; i++) {
+		memcpy(p, g, len);
+		p[off] = vals[i];
+		msg_rejects(p, len, want);
+	}
+}
+
+/* Fails the test unless the patched golden decodes and re-encodes. */
+static void
+patched_accepts(const uint8_t *g, size_t len, size_t off, uint8_t val)
+{
+	uint8_t p[256], out[256];
+	struct pkt_msg m;
+	const char *why;
+
+	ck_assert_uint_le(len, sizeof(p));
+	memcpy(p, g, len);
+	p[off] = val;
+	ck_assert_msg(msg_dec(p, len, &m, &why) == 0, "byte %zu = %u: %s",
+	    off, val, why);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), (int)len);
+	ck_assert_mem_eq(out, p, len);
+}
+
+START_TEST(decode_accepts_any_info)
+{
+	static const uint8_t p[] = {
+		0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
+	static const uint8_t q[] = {
+		0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,	/* port only */
+	};
+	static const uint8_t r[] = {
+		0x06, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x01,	/* addr only */
+	};
+	struct pkt_msg m;
+	const char *why;
+
+	ck_assert_int_eq(msg_dec(p, sizeof(p), &m, &why), 0);
+	ck_assert_uint_eq(m.u.info.alt_port, UINT16_MAX);
+	ck_assert_uint_eq(m.u.info.alt_addr.s_addr, 0xffffffff);
+	ck_assert_int_eq(msg_dec(q, sizeof(q), &m, &why), 0);
+	ck_assert_uint_eq(m.u.info.alt_port, 1);
+	ck_assert_uint_eq(m.u.info.alt_addr.s_addr, 0);
+	ck_assert_int_eq(msg_dec(r, sizeof(r), &m, &why), 0);
+	ck_assert_uint_eq(m.u.info.alt_port, 0);
+	ck_assert_uint_eq(m.u.info.alt_addr.s_addr, ip4("10.0.0.1").s_addr);
+}
+END_TEST
+
+START_TEST(decode_rejects_probe_req_unknown_from)
+{
+	static const uint8_t bad[] = { 4, 5, 0x80, 0xff };
+	uint8_t v;
+
+	patched_rejects(g_probe_req, sizeof(g_probe_req), OFF_REQ_FROM, bad,
+	    sizeof(bad), "unknown probe source");
+	patched_rejects(g_probe_req_reply, sizeof(g_probe_req_reply),
+	    OFF_REQ_FROM, bad, sizeof(bad), "unknown probe source");
+	for (v = PKT_FROM_PRIMARY; v <= PKT_FROM_THIRD; v++) {
+		patched_accepts(g_probe_req, sizeof(g_probe_req),
+		    OFF_REQ_FROM, v);
+		patched_accepts(g_probe_req_reply, sizeof(g_probe_req_reply),
+		    OFF_REQ_FROM, v);
+	}
+}
+END_TEST
+
+START_TEST(decode_rejects_probe_req_half_target)
+{
+	static const uint8_t one[] = { 1 };
+	uint8_t p[sizeof(g_probe_req)];
+	size_t i;
+
+	/* Address set, port zero. */
+	memcpy(p, g_probe_req, sizeof(p));
+	p[OFF_REQ_PORT] = p[OFF_REQ_PORT + 1] = 0;
+	msg_rejects(p, sizeof(p), "half-set probe target");
+	/* Port set, address zero. */
+	memcpy(p, g_probe_req, sizeof(p));
+	memset(p + OFF_REQ_ADDR, 0, 4);
+	msg_rejects(p, sizeof(p), "half-set probe target");
+	/* Any single non-zero byte of either half of an unset target. */
+	for (i = 0; i < 6; i++)
+		patched_rejects(g_probe_req_reply, sizeof(g_probe_req_reply),
+		    OFF_REQ_ADDR + i, one, 1, "half-set probe target");
+}
+END_TEST
+
+START_TEST(decode_rejects_probe_resp_unknown_status)
+{
+	static const uint8_t bad[] = { 2, 3, 0x80, 0xff };
+
+	patched_rejects(g_probe_resp, sizeof(g_probe_resp), OFF_RESP_STATUS,
+	    bad, sizeof(bad), "unknown probe status");
+	patched_accepts(g_probe_resp, sizeof(g_probe_resp), OFF_RESP_STATUS,
+	    PKT_PROBE_UNAVAILABLE);
+	patched_accepts(g_probe_resp_unavail, sizeof(g_probe_resp_unavail),
+	    OFF_RESP_STATUS, PKT_PROBE_OK);
+}
+END_TEST
+
+START_TEST(decode_rejects_probe_resp_unknown_from)
+{
+	static const uint8_t bad[] = { 4, 5, 0x80, 0xff };
+	uint8_t v;
+
+	patched_rejects(g_probe_resp, sizeof(g_probe_resp), OFF_RESP_FROM,
+	    bad, sizeof(bad), "unknown probe source");
+	for (v = PKT_FROM_PRIMARY; v <= PKT_FROM_THIRD; v++)
+		patched_accepts(g_probe_resp, sizeof(g_probe_resp),
+		    OFF_RESP_FROM, v);
+}
+END_TEST
+
+START_TEST(decode_rejects_third_req_missing_target)
+{
+	uint8_t p[sizeof(g_third_req)];
+
+	memcpy(p, g_third_req, sizeof(p));
+	memset(p + OFF_THIRD_ADDR, 0, 4);
+	msg_rejects(p, sizeof(p), "missing third-party target");
+	memcpy(p, g_third_req, sizeof(p));
+	memset(p + OFF_THIRD_PORT, 0, 2);
+	msg_rejects(p, sizeof(p), "missing third-party target");
+	memset(p + OFF_THIRD_ADDR, 0, 4);
+	msg_rejects(p, sizeof(p), "missing third-party target");
+	/* One non-zero byte in each half is enough. */
+	memset(p + OFF_THIRD_ADDR, 0, 6);
+	p[OFF_THIRD_ADDR + 3] = 1;
+	p[OFF_THIRD_PORT + 1] = 1;
+	patched_accepts(p, sizeof(p), 0, PKT_MSG_THIRD_REQ);
+}
+END_TEST
+
+/* Rejects 'bad' at off in both NAT goldens; accepts every value <= max. */
+static void
+nat_enum_rule(size_t off, uint8_t max, const char *want)
+{
+	const uint8_t bad[] = { (uint8_t)(max + 1), (uint8_t)(max + 2),
+	    0x80, 0xff };
+	unsigned v;
+
+	patched_rejects(g_nat_result, sizeof(g_nat_result), off, bad,
+	    sizeof(bad), want);
+	patched_rejects(g_nat_result_zero, sizeof(g_nat_result_zero), off,
+	    bad, sizeof(bad), want);
+	for (v = 0; v <= max; v++)
+		patched_accepts(g_nat_result, sizeof(g_nat_result), off,
+		    (uint8_t)v);
+}
+
+START_TEST(decode_rejects_nat_unknown_mapping)
+{
+	nat_enum_rule(OFF_NAT_MAPPING, 4, "unknown nat mapping");
+}
+END_TEST
+
+START_TEST(decode_rejects_nat_unknown_filtering)
+{
+	nat_enum_rule(OFF_NAT_FILTERING, 4, "unknown nat filtering");
+}
+END_TEST
+
+START_TEST(decode_rejects_nat_unknown_type)
+{
+	nat_enum_rule(OFF_NAT_TYPE, 5, "unknown nat type");
+}
+END_TEST
+
+START_TEST(decode_rejects_nat_unknown_port_preserved)
+{
+	nat_enum_rule(OFF_NAT_PP, 2, "unknown port preservation");
+}
+END_TEST
+
+START_TEST(decode_rejects_nat_unknown_trial_outcome)
+{
+	size_t i;
+
+	for (i = 0; i < PKT_NAT_TRIALS; i++)
+		nat_enum_rule(OFF_NAT_TRIALS + i, 2, "unknown trial outcome");
+}
+END_TEST
+
+/* A NAT_RESULT with the golden's fields and the given assumed bytes. */
+static size_t
+nat_with_text(uint8_t *p, size_t cap, uint8_t alen, const uint8_t *text,
+    size_t text_len)
+{
+	ck_assert_uint_le(OFF_NAT_TEXT + text_len, cap);
+	memcpy(p, g_nat_result, OFF_NAT_ALEN);
+	p[OFF_NAT_ALEN] = alen;
+	if (text_len > 0)
+		memcpy(p + OFF_NAT_TEXT, text, text_len);
+	return OFF_NAT_TEXT + text_len;
+}
+
+START_TEST(decode_rejects_nat_assumed_too_long)
+{
+	uint8_t text[255], p[OFF_NAT_TEXT + 255];
+	struct pkt_msg m;
+	const char *why;
+	size_t n;
+
+	memset(text, 'x', sizeof(text));
+	n = nat_with_text(p, sizeof(p), 160, text, 160);
+	msg_rejects(p, n, "assumed text too long");
+	n = nat_with_text(p, sizeof(p), 255, text, 255);
+	msg_rejects(p, n, "assumed text too long");
+	/* Judged on the length byte alone, before the text is read. */
+	n = nat_with_text(p, sizeof(p), 160, text, 0);
+	msg_rejects(p, n, "assumed text too long");
+	/* 159 is the most there is room for. */
+	n = nat_with_text(p, sizeof(p), PKT_NAT_ASSUMED_MAX, text,
+	    PKT_NAT_ASSUMED_MAX);
+	ck_assert_int_eq(msg_dec(p, n, &m, &why), 0);
+	ck_assert_uint_eq(strlen(m.u.nat.assumed), PKT_NAT_ASSUMED_MAX);
+}
+END_TEST
+
+START_TEST(decode_rejects_nat_assumed_truncated)
+{
+	uint8_t p[sizeof(g_nat_result)];
+
+	memcpy(p, g_nat_result, sizeof(p));
+	p[OFF_NAT_ALEN]++;
+	msg_rejects(p, sizeof(p), "truncated");
+}
+END_TEST
+
+START_TEST(decode_rejects_nat_assumed_bad_chars)
+{
+	static const uint8_t bad[] = {
+		0x00, 0x01, '\t', '\n', '\r', 0x1b, 0x1f, 0x7f, 0x80, 0xa0,
+		0xc3, 0xff,
+	};
+	static const size_t pos[] = { 0, 8, 16 };
+	size_t i, j;
+
+	for (i = 0; i < sizeof(bad); i++)
+		for (j = 0; j < sizeof(pos) / sizeof(pos[0]); j++)
+			patched_rejects(g_nat_result, sizeof(g_nat_result),
+			    OFF_NAT_TEXT + pos[j], &bad[i], 1,
+			    "bad character in assumed text");
+}
+END_TEST
+
+START_TEST(decode_accepts_every_printable_assumed_char)
+{
+	uint8_t text[95], p[OFF_NAT_TEXT + 95], out[256];
+	struct pkt_msg m;
+	const char *why;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(text); i++)
+		text[i] = (uint8_t)(0x20 + i);
+	ck_assert_uint_eq(text[sizeof(text) - 1], 0x7e);
+	n = nat_with_text(p, sizeof(p), sizeof(text), text, sizeof(text));
+	/* Garbage where the NUL goes: the decoder must terminate. */
+	memset(&m, 0xa5, sizeof(m));
+	ck_assert_int_eq(msg_dec(p, n, &m, &why), 0);
+	ck_assert_uint_eq(strlen(m.u.nat.assumed), sizeof(text));
+	ck_assert_mem_eq(m.u.nat.assumed, text, sizeof(text));
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), (int)n);
+	ck_assert_mem_eq(out, p, n);
+}
+END_TEST
+
 /* ---- message encode rules --------------------------------------------- */
 
 START_TEST(encode_rejects_unknown_type)
 {
-	static const uint8_t types[] = { 0, 6, 0xff };
+	static const uint8_t types[] = { 0, 11, 12, 0xff };
 	struct pkt_msg m;
 	uint8_t out[64];
 	size_t i;
@@ -989,6 +1663,217 @@ START_TEST(encode_rejects_unknown_close_reason)
 }
 END_TEST
 
+static void
+brk_req_from(struct pkt_msg *m)
+{
+	build_probe_req(m);
+	m->u.probe_req.from = PKT_FROM_THIRD + 1;
+}
+
+static void
+brk_req_from_ff(struct pkt_msg *m)
+{
+	build_probe_req_reply(m);
+	m->u.probe_req.from = 0xff;
+}
+
+static void
+brk_req_addr_only(struct pkt_msg *m)
+{
+	build_probe_req(m);
+	m->u.probe_req.target_port = 0;
+}
+
+static void
+brk_req_port_only(struct pkt_msg *m)
+{
+	build_probe_req(m);
+	m->u.probe_req.target_addr.s_addr = 0;
+}
+
+static void
+brk_resp_status(struct pkt_msg *m)
+{
+	build_probe_resp(m);
+	m->u.probe_resp.status = 2;
+}
+
+static void
+brk_resp_from(struct pkt_msg *m)
+{
+	build_probe_resp(m);
+	m->u.probe_resp.from = 4;
+}
+
+static void
+brk_third_no_addr(struct pkt_msg *m)
+{
+	build_third_req(m);
+	m->u.third.target_addr.s_addr = 0;
+}
+
+static void
+brk_third_no_port(struct pkt_msg *m)
+{
+	build_third_req(m);
+	m->u.third.target_port = 0;
+}
+
+static void
+brk_third_unset(struct pkt_msg *m)
+{
+	build_third_req(m);
+	m->u.third.target_addr.s_addr = 0;
+	m->u.third.target_port = 0;
+}
+
+static void
+brk_nat_mapping(struct pkt_msg *m)
+{
+	build_nat_result(m);
+	m->u.nat.mapping = 5;
+}
+
+static void
+brk_nat_filtering(struct pkt_msg *m)
+{
+	build_nat_result(m);
+	m->u.nat.filtering = 5;
+}
+
+static void
+brk_nat_type(struct pkt_msg *m)
+{
+	build_nat_result(m);
+	m->u.nat.type = 6;
+}
+
+static void
+brk_nat_pp(struct pkt_msg *m)
+{
+	build_nat_result(m);
+	m->u.nat.port_preserved = 3;
+}
+
+static void
+brk_nat_first_trial(struct pkt_msg *m)
+{
+	build_nat_result(m);
+	m->u.nat.trials[0] = 3;
+}
+
+static void
+brk_nat_last_trial(struct pkt_msg *m)
+{
+	build_nat_result(m);
+	m->u.nat.trials[PKT_NAT_TRIALS - 1] = 0xff;
+}
+
+static void
+brk_nat_unterminated(struct pkt_msg *m)
+{
+	build_nat_result(m);
+	memset(m->u.nat.assumed, 'a', sizeof(m->u.nat.assumed));
+}
+
+static void
+brk_nat_control_char(struct pkt_msg *m)
+{
+	build_nat_result(m);
+	strcpy(m->u.nat.assumed, "line\none");
+}
+
+static void
+brk_nat_del(struct pkt_msg *m)
+{
+	build_nat_result(m);
+	strcpy(m->u.nat.assumed, "x\x7f");
+}
+
+static void
+brk_nat_high_bit(struct pkt_msg *m)
+{
+	build_nat_result(m);
+	strcpy(m->u.nat.assumed, "caf\xc3\xa9");
+}
+
+static void (*const msg_breakers[])(struct pkt_msg *) = {
+	brk_req_from, brk_req_from_ff, brk_req_addr_only, brk_req_port_only,
+	brk_resp_status, brk_resp_from,
+	brk_third_no_addr, brk_third_no_port, brk_third_unset,
+	brk_nat_mapping, brk_nat_filtering, brk_nat_type, brk_nat_pp,
+	brk_nat_first_trial, brk_nat_last_trial, brk_nat_unterminated,
+	brk_nat_control_char, brk_nat_del, brk_nat_high_bit,
+};
+#define NMSGBREAKERS \
+	((int)(sizeof(msg_breakers) / sizeof(msg_breakers[0])))
+
+START_TEST(encode_rejects_invalid_field)
+{
+	struct pkt_msg m;
+	uint8_t out[256];
+
+	memset(&m, 0, sizeof(m));
+	msg_breakers[_i](&m);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+}
+END_TEST
+
+START_TEST(encode_nat_assumed_at_max)
+{
+	struct pkt_msg m, back;
+	uint8_t *out;
+	const char *why;
+	const size_t want = OFF_NAT_TEXT + PKT_NAT_ASSUMED_MAX;
+
+	memset(&m, 0, sizeof(m));
+	build_nat_result(&m);
+	memset(m.u.nat.assumed, '~', PKT_NAT_ASSUMED_MAX);
+	m.u.nat.assumed[PKT_NAT_ASSUMED_MAX] = '\0';
+	out = malloc(want);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, want - 1), -1);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, want), (int)want);
+	ck_assert_uint_eq(out[OFF_NAT_ALEN], PKT_NAT_ASSUMED_MAX);
+	ck_assert_int_eq(msg_dec(out, want, &back, &why), 0);
+	assert_msg_eq(&back, &m);
+	free(out);
+}
+END_TEST
+
+START_TEST(encode_nat_assumed_stops_at_nul)
+{
+	struct pkt_msg m;
+	uint8_t out[256];
+
+	/* Bytes after the terminator, printable or not, are not sent. */
+	memset(&m, 0, sizeof(m));
+	build_nat_result(&m);
+	memcpy(m.u.nat.assumed + sizeof("alt addr untested"), "\xff\n", 2);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    (int)sizeof(g_nat_result));
+	ck_assert_mem_eq(out, g_nat_result, sizeof(g_nat_result));
+}
+END_TEST
+
+START_TEST(encode_accepts_any_info)
+{
+	struct pkt_msg m;
+	uint8_t out[16];
+	static const uint8_t want[] = {
+		0x06, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff,
+	};
+
+	memset(&m, 0, sizeof(m));
+	m.type = PKT_MSG_INFO;
+	m.u.info.alt_port = 1;
+	m.u.info.alt_addr.s_addr = 0xffffffff;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    (int)sizeof(want));
+	ck_assert_mem_eq(out, want, sizeof(want));
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------- */
 
 static void
@@ -1017,6 +1902,8 @@ pkt_suite(void)
 	add(s, "hdr_decode_reads_golden_hs", hdr_decode_reads_golden_hs);
 	add(s, "hdr_decode_reads_golden_sealed",
 	    hdr_decode_reads_golden_sealed);
+	add(s, "hdr_decode_reads_golden_probe",
+	    hdr_decode_reads_golden_probe);
 	add(s, "hdr_encode_matches_golden", hdr_encode_matches_golden);
 	add(s, "hdr_decode_rejects_truncated", hdr_decode_rejects_truncated);
 	add(s, "hdr_decode_rejects_unknown_version",
@@ -1027,12 +1914,20 @@ pkt_suite(void)
 	    hdr_decode_rejects_empty_hs_body);
 	add(s, "hdr_decode_rejects_sealed_body_shorter_than_tag",
 	    hdr_decode_rejects_sealed_body_shorter_than_tag);
+	add(s, "hdr_decode_rejects_probe_session_not_zero",
+	    hdr_decode_rejects_probe_session_not_zero);
+	add(s, "hdr_decode_rejects_probe_bad_length",
+	    hdr_decode_rejects_probe_bad_length);
 	add(s, "hdr_decode_rejects_oversized_datagram",
 	    hdr_decode_rejects_oversized_datagram);
 	add(s, "hdr_encode_fails_without_space",
 	    hdr_encode_fails_without_space);
+	add(s, "hdr_encode_probe_fails_without_space",
+	    hdr_encode_probe_fails_without_space);
 	add(s, "hdr_encode_rejects_unknown_type",
 	    hdr_encode_rejects_unknown_type);
+	add(s, "hdr_encode_rejects_probe_session_not_zero",
+	    hdr_encode_rejects_probe_session_not_zero);
 
 	add_loop(s, "msg_encode_matches_golden", msg_encode_matches_golden,
 	    NGOLDEN);
@@ -1075,6 +1970,35 @@ pkt_suite(void)
 	add(s, "decode_accepts_largest_data", decode_accepts_largest_data);
 	add(s, "decode_rejects_unknown_close_reason",
 	    decode_rejects_unknown_close_reason);
+	add(s, "decode_accepts_any_info", decode_accepts_any_info);
+	add(s, "decode_rejects_probe_req_unknown_from",
+	    decode_rejects_probe_req_unknown_from);
+	add(s, "decode_rejects_probe_req_half_target",
+	    decode_rejects_probe_req_half_target);
+	add(s, "decode_rejects_probe_resp_unknown_status",
+	    decode_rejects_probe_resp_unknown_status);
+	add(s, "decode_rejects_probe_resp_unknown_from",
+	    decode_rejects_probe_resp_unknown_from);
+	add(s, "decode_rejects_third_req_missing_target",
+	    decode_rejects_third_req_missing_target);
+	add(s, "decode_rejects_nat_unknown_mapping",
+	    decode_rejects_nat_unknown_mapping);
+	add(s, "decode_rejects_nat_unknown_filtering",
+	    decode_rejects_nat_unknown_filtering);
+	add(s, "decode_rejects_nat_unknown_type",
+	    decode_rejects_nat_unknown_type);
+	add(s, "decode_rejects_nat_unknown_port_preserved",
+	    decode_rejects_nat_unknown_port_preserved);
+	add(s, "decode_rejects_nat_unknown_trial_outcome",
+	    decode_rejects_nat_unknown_trial_outcome);
+	add(s, "decode_rejects_nat_assumed_too_long",
+	    decode_rejects_nat_assumed_too_long);
+	add(s, "decode_rejects_nat_assumed_truncated",
+	    decode_rejects_nat_assumed_truncated);
+	add(s, "decode_rejects_nat_assumed_bad_chars",
+	    decode_rejects_nat_assumed_bad_chars);
+	add(s, "decode_accepts_every_printable_assumed_char",
+	    decode_accepts_every_printable_assumed_char);
 
 	add(s, "encode_rejects_unknown_type", encode_rejects_unknown_type);
 	add(s, "encode_rejects_announce_over_max",
@@ -1084,6 +2008,12 @@ pkt_suite(void)
 	add(s, "encode_rejects_bad_data", encode_rejects_bad_data);
 	add(s, "encode_rejects_unknown_close_reason",
 	    encode_rejects_unknown_close_reason);
+	add_loop(s, "encode_rejects_invalid_field",
+	    encode_rejects_invalid_field, NMSGBREAKERS);
+	add(s, "encode_nat_assumed_at_max", encode_nat_assumed_at_max);
+	add(s, "encode_nat_assumed_stops_at_nul",
+	    encode_nat_assumed_stops_at_nul);
+	add(s, "encode_accepts_any_info", encode_accepts_any_info);
 	return s;
 }
 

@@ -143,6 +143,22 @@ static const struct column flow_cols[] = {
 	{ NULL,			NULL,			FMT_STR }
 };
 
+static const struct column nat_cols[] = {
+	{ "NAME",		"name",			FMT_STR },
+	{ "TYPE",		"type",			FMT_STR },
+	{ "MAPPING",		"mapping",		FMT_STR },
+	{ "FILTERING",		"filtering",		FMT_STR },
+	{ "MAPPED",		"mapped",		FMT_STR },
+	{ "LIFETIME",		"lifetime_s",		FMT_SECS },
+	{ "(HOW)",		"lifetime",		FMT_STR },
+	{ "KEEPALIVE",		"ka_interval_s",	FMT_SECS },
+	{ "MEASURED",		"measured_s",		FMT_AGE },
+	{ "REMOTE-TYPE",	"remote_type",		FMT_STR },
+	{ "TRIALS",		"trials",		FMT_STR },
+	{ "ASSUMED",		"assumed",		FMT_STR },
+	{ NULL,			NULL,			FMT_STR }
+};
+
 /*
  * The subcommand table (bgpctl parser.c, wg.c).  Commands the daemon does
  * not know yet are still sent: it answers "not_implemented", which is
@@ -156,7 +172,7 @@ static const struct command commands[] = {
 	    "links: state, RTT, keepalive", OUT_TABLE,
 	    neighbour_cols, NULL },
 	{ "nat", NULL, 0, 0, "",
-	    "NAT type measured on each link", OUT_TABLE, NULL, NULL },
+	    "NAT type measured on each link", OUT_TABLE, nat_cols, NULL },
 	{ "topology", NULL, 0, 1, "[--dot]",
 	    "links known network-wide (--dot: Graphviz)", OUT_TABLE, NULL,
 	    check_topology },

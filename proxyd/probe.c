@@ -1,0 +1,752 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * NAT trials over an up link, and answers to a neighbour's trials.
+ *
+ * One run has three short phases, each a few resends within PHASE_MS:
+ *  1. primary: a binding request from the link's socket to the neighbour's
+ *     primary address and port; the answer is our mapped address.
+ *  2. filtering: "answer me from your alternate port", "... from your
+ *     alternate address", "have a third proxy send to my mapping".  These
+ *     run before the mapping trials, because a mapping trial toward the
+ *     alternate port itself opens the NAT for answers from there.  For the
+ *     same reason a re-run within FILTER_QUARANTINE_S of the last mapping
+ *     trial keeps the previous filtering outcomes and says so.
+ *  3. mapping: binding requests from the same socket to the neighbour's
+ *     alternate port and alternate address.
+ * lib/nat.c classifies the observations.  Then, unless we are not behind a
+ * NAT, the binding-lifetime search starts: a ladder of fresh sockets, each
+ * makes a mapping with one exchange, stays idle for its rung's time, and
+ * then asks (over the link) for a packet to that mapping.  Rungs grow by a
+ * quarter, so the estimate (midway between the last live and first dead
+ * rung) is within about 12% of the real lifetime.  The link itself is
+ * never left idle for this: its keepalives go on as before.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <openssl/rand.h>
+
+#include "link.h"
+#include "log.h"
+#include "probe.h"
+
+#define STEP_MS			200
+#define RESEND_MS		400
+#define PHASE_MS		2400
+#define FILTER_QUARANTINE_S	180
+#define LADDER_MAX		24
+#define LADDER_FIRST_S		4
+#define CHECK_GRACE_MS		2000
+
+enum phase { PH_PRIMARY, PH_FILTER, PH_MAP, PH_DONE };
+
+enum rung_state { R_BINDING, R_WAITING, R_CHECKING, R_ALIVE, R_DEAD,
+	R_FAILED, R_SKIPPED };
+
+struct rung {
+	struct psock		 ps;
+	struct probe		*pr;
+	enum rung_state		 st;
+	uint32_t		 wait_s;
+	uint64_t		 id_bind, id_check;
+	struct sockaddr_in	 mapped;
+	uint64_t		 t_us;		/* state entered */
+	uint64_t		 last_send_us;
+	int			 tries;
+};
+
+struct probe {
+	struct link		*l;
+	struct event		*timer;
+	enum phase		 phase;
+	uint64_t		 phase_us, last_send_us;
+	uint64_t		 ids[PROBE_TRIALS];
+	bool			 answered[PROBE_TRIALS];
+	bool			 third_acked;
+	enum nat_outcome	 out[PROBE_TRIALS];
+	struct nat_endpoint	 mapped[3];	/* primary, alt port, alt addr */
+	bool			 reuse_filter;
+	struct rung		 rungs[LADDER_MAX];
+	int			 n_rungs;
+	bool			 ladder;
+};
+
+static const char *const trial_names[PROBE_TRIALS] = {
+	"map-primary", "map-alt-port", "map-alt-addr",
+	"filter-alt-port", "filter-alt-addr", "filter-third",
+};
+
+const char *
+probe_trial_name(enum probe_trial t)
+{
+	return (unsigned)t < PROBE_TRIALS ? trial_names[t] : "?";
+}
+
+static uint64_t
+new_id(void)
+{
+	uint64_t id;
+
+	if (RAND_bytes((unsigned char *)&id, sizeof(id)) != 1)
+		id = ((uint64_t)random() << 32) ^ (uint64_t)random();
+	return id | 1;
+}
+
+static struct psock *
+primary(struct link *l)
+{
+	return &l->px->socks[PSOCK_PRIMARY];
+}
+
+static void
+send_req(struct link *l, struct psock *via, const struct sockaddr_in *to,
+    uint64_t id, uint8_t from, const struct sockaddr_in *target)
+{
+	struct pkt_msg m = { .type = PKT_MSG_PROBE_REQ };
+
+	m.u.probe_req.id = id;
+	m.u.probe_req.from = from;
+	if (target != NULL) {
+		m.u.probe_req.target_addr = target->sin_addr;
+		m.u.probe_req.target_port = ntohs(target->sin_port);
+	}
+	link_send_msg_via(l, &m, via, to);
+}
+
+static void
+rung_close(struct rung *r, enum rung_state st)
+{
+	r->st = st;
+	psock_close(&r->ps);
+}
+
+static void
+free_rungs(struct probe *pr)
+{
+	for (int i = 0; i < pr->n_rungs; i++)
+		if (pr->rungs[i].ps.fd != -1)
+			psock_close(&pr->rungs[i].ps);
+	pr->n_rungs = 0;
+	pr->ladder = false;
+}
+
+void
+probe_stop(struct link *l)
+{
+	struct probe *pr = l->probe;
+
+	if (pr == NULL)
+		return;
+	free_rungs(pr);
+	event_free(pr->timer);
+	free(pr);
+	l->probe = NULL;
+	l->nat.lifetime_running = false;
+}
+
+/* Our own address toward the neighbour, for the "open" test. */
+static void
+local_endpoint(struct link *l, struct nat_endpoint *ep)
+{
+	struct sockaddr_in sin = primary(l)->local;
+	socklen_t len = sizeof(sin);
+	int fd;
+
+	ep->port = ntohs(primary(l)->local.sin_port);
+	ep->valid = true;
+	if (sin.sin_addr.s_addr != htonl(INADDR_ANY)) {
+		ep->addr = sin.sin_addr;
+		return;
+	}
+	/* bound to any address: ask the routing table which one is used */
+	ep->addr.s_addr = htonl(INADDR_ANY);
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (connect(fd, (struct sockaddr *)&l->peer, sizeof(l->peer)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		ep->addr = sin.sin_addr;
+	close(fd);
+}
+
+static void
+send_result(struct link *l)
+{
+	struct pkt_msg m = { .type = PKT_MSG_NAT_RESULT };
+	struct pkt_nat_result *r = &m.u.nat;
+	const struct nat_result *res = &l->nat.res;
+
+	r->mapping = (uint8_t)res->mapping;
+	r->filtering = (uint8_t)res->filtering;
+	r->type = (uint8_t)res->type;
+	r->port_preserved = !res->port_preserved_known ? 2 :
+	    res->port_preserved ? 1 : 0;
+	r->lifetime_s = res->lifetime_s;
+	for (int i = 0; i < PROBE_TRIALS; i++)
+		r->trials[i] = (uint8_t)l->nat.trials[i];
+	r->mapped_addr = l->nat.mapped.addr;
+	r->mapped_port = l->nat.mapped.port;
+	snprintf(r->assumed, sizeof(r->assumed), "%s", res->assumed);
+	for (char *p = r->assumed; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	link_send_msg(l, &m);
+}
+
+static void
+adapt_keepalive(struct link *l)
+{
+	const struct conf *c = l->px->conf;
+	int ka = nat_keepalive_interval(l->nat.res.lifetime_s, c->ka_min,
+	    c->ka_max);
+	char who[128];
+
+	if (ka != l->ka_interval_s)
+		log_info("%s: keepalive interval %d s -> %d s (binding "
+		    "lifetime %s%u s)", link_who(l, who, sizeof(who)),
+		    l->ka_interval_s, ka, l->nat.lifetime_lower_bound ? ">" :
+		    "", l->nat.res.lifetime_s);
+	l->ka_interval_s = ka;
+}
+
+static void
+ladder_start(struct probe *pr)
+{
+	struct link *l = pr->l;
+	uint32_t w = LADDER_FIRST_S, top;
+	uint64_t now = now_us();
+
+	top = (uint32_t)l->px->conf->ka_max * 2;
+	if (top < 30)
+		top = 30;
+	if (top > 600)
+		top = 600;
+	pr->n_rungs = 0;
+	while (w <= top && pr->n_rungs < LADDER_MAX) {
+		struct rung *r = &pr->rungs[pr->n_rungs];
+
+		memset(r, 0, sizeof(*r));
+		r->pr = pr;
+		r->wait_s = w;
+		r->id_bind = new_id();
+		r->id_check = new_id();
+		if (psock_open(l->px, &r->ps, primary(l)->local.sin_addr, 0,
+		    PSOCK_PROBE) == -1)
+			break;
+		r->ps.owner = r;
+		r->st = R_BINDING;
+		r->t_us = now;
+		pr->n_rungs++;
+		w = w * 5 / 4 > w + 1 ? w * 5 / 4 : w + 1;
+	}
+	pr->ladder = pr->n_rungs > 0;
+	l->nat.lifetime_running = pr->ladder;
+}
+
+static void
+ladder_finish(struct probe *pr)
+{
+	struct link *l = pr->l;
+	uint32_t alive = 0, dead = 0, top = 0;
+	char who[128];
+
+	for (int i = 0; i < pr->n_rungs; i++) {
+		struct rung *r = &pr->rungs[i];
+
+		if (r->st == R_DEAD && (dead == 0 || r->wait_s < dead))
+			dead = r->wait_s;
+		if (r->wait_s > top && r->st == R_ALIVE)
+			top = r->wait_s;
+	}
+	for (int i = 0; i < pr->n_rungs; i++) {
+		struct rung *r = &pr->rungs[i];
+
+		if (r->st == R_ALIVE && (dead == 0 || r->wait_s < dead) &&
+		    r->wait_s > alive)
+			alive = r->wait_s;
+	}
+	free_rungs(pr);
+	l->nat.lifetime_running = false;
+	l->nat.lifetime_lower_bound = false;
+	if (dead == 0 && alive == 0) {
+		log_info("%s: binding lifetime trial gave no answer",
+		    link_who(l, who, sizeof(who)));
+		return;
+	}
+	if (dead == 0) {
+		l->nat.res.lifetime_s = alive;
+		l->nat.lifetime_lower_bound = true;
+	} else
+		l->nat.res.lifetime_s = alive == 0 ? dead / 2 :
+		    (alive + dead) / 2;
+	log_info("%s: binding lifetime %s%u s (last live rung %u s, first "
+	    "dead rung %u s)", link_who(l, who, sizeof(who)),
+	    l->nat.lifetime_lower_bound ? ">" : "", l->nat.res.lifetime_s,
+	    alive, dead);
+	adapt_keepalive(l);
+	send_result(l);
+}
+
+static void
+ladder_step(struct probe *pr, uint64_t now)
+{
+	struct link *l = pr->l;
+	bool pending = false;
+	uint32_t first_dead = 0;
+
+	for (int i = 0; i < pr->n_rungs; i++) {
+		struct rung *r = &pr->rungs[i];
+
+		switch (r->st) {
+		case R_BINDING:
+			if (now - r->last_send_us < RESEND_MS * 1000)
+				break;
+			if (r->tries++ >= 5) {
+				rung_close(r, R_FAILED);
+				break;
+			}
+			r->last_send_us = now;
+			send_req(l, &r->ps, &l->peer, r->id_bind,
+			    PKT_FROM_PRIMARY, NULL);
+			break;
+		case R_WAITING:
+			if (now - r->t_us < (uint64_t)r->wait_s * 1000000)
+				break;
+			r->st = R_CHECKING;
+			r->t_us = now;
+			r->tries = 0;
+			r->last_send_us = 0;
+			/* FALLTHROUGH */
+		case R_CHECKING:
+			if (now - r->t_us > CHECK_GRACE_MS * 1000) {
+				rung_close(r, R_DEAD);
+				break;
+			}
+			if (now - r->last_send_us >= 700 * 1000 &&
+			    r->tries++ < 3) {
+				r->last_send_us = now;
+				send_req(l, primary(l), &l->peer, r->id_check,
+				    PKT_FROM_PRIMARY, &r->mapped);
+			}
+			break;
+		default:
+			break;
+		}
+		if (r->st == R_DEAD && (first_dead == 0 ||
+		    r->wait_s < first_dead))
+			first_dead = r->wait_s;
+	}
+	/* Mappings die in order of age: longer rungs cannot outlive this. */
+	for (int i = 0; i < pr->n_rungs; i++) {
+		struct rung *r = &pr->rungs[i];
+
+		if (first_dead != 0 && r->wait_s > first_dead &&
+		    (r->st == R_WAITING || r->st == R_BINDING))
+			rung_close(r, R_SKIPPED);
+		if (r->st <= R_CHECKING)
+			pending = true;
+	}
+	if (!pending)
+		ladder_finish(pr);
+}
+
+static void
+classify(struct probe *pr)
+{
+	struct link *l = pr->l;
+	struct nat_obs obs;
+	uint32_t lifetime = l->nat.res.lifetime_s;
+	char who[128], a[INET_ADDRSTRLEN];
+
+	memset(&obs, 0, sizeof(obs));
+	local_endpoint(l, &obs.local);
+	obs.mapped_primary = pr->mapped[0];
+	obs.mapped_alt_port = pr->mapped[1];
+	obs.mapped_alt_addr = pr->mapped[2];
+	obs.alt_port_available = l->peer_alt_port != 0;
+	obs.alt_addr_available = l->peer_alt_addr.s_addr != 0;
+	obs.filt_alt_port = pr->out[TRIAL_FILT_ALT_PORT];
+	obs.filt_alt_addr = pr->out[TRIAL_FILT_ALT_ADDR];
+	obs.filt_third = pr->out[TRIAL_FILT_THIRD];
+	obs.lifetime_s = lifetime;
+	nat_classify(&obs, &l->nat.res);
+	if (pr->reuse_filter) {
+		size_t n = strlen(l->nat.res.assumed);
+
+		snprintf(l->nat.res.assumed + n, sizeof(l->nat.res.assumed) - n,
+		    "%sfiltering outcomes kept from the previous run (a "
+		    "mapping trial opened the NAT less than %d s ago)",
+		    n > 0 ? "; " : "", FILTER_QUARANTINE_S);
+	}
+	memcpy(l->nat.trials, pr->out, sizeof(l->nat.trials));
+	l->nat.mapped = pr->mapped[0];
+	l->nat.valid = true;
+	l->nat.measured_at = time(NULL);
+	inet_ntop(AF_INET, &pr->mapped[0].addr, a, sizeof(a));
+	log_info("%s: NAT toward it: %s (mapping %s, filtering %s), mapped "
+	    "%s:%u%s%s", link_who(l, who, sizeof(who)),
+	    nat_type_name(l->nat.res.type),
+	    nat_behaviour_name(l->nat.res.mapping),
+	    nat_behaviour_name(l->nat.res.filtering),
+	    pr->mapped[0].valid ? a : "?", pr->mapped[0].port,
+	    l->nat.res.assumed[0] ? "; " : "", l->nat.res.assumed);
+	send_result(l);
+	if (l->nat.res.type != NAT_TYPE_OPEN && pr->mapped[0].valid)
+		ladder_start(pr);
+}
+
+static void
+phase_enter(struct probe *pr, enum phase ph, uint64_t now)
+{
+	struct link *l = pr->l;
+
+	pr->phase = ph;
+	pr->phase_us = now;
+	pr->last_send_us = 0;
+	if (ph == PH_FILTER) {
+		if (pr->reuse_filter) {
+			for (int t = TRIAL_FILT_ALT_PORT; t <= TRIAL_FILT_THIRD;
+			    t++)
+				pr->out[t] = l->nat.trials[t];
+			phase_enter(pr, PH_MAP, now);
+			return;
+		}
+		if (l->peer_alt_port == 0)
+			pr->answered[TRIAL_FILT_ALT_PORT] = true;
+		if (l->peer_alt_addr.s_addr == 0)
+			pr->answered[TRIAL_FILT_ALT_ADDR] = true;
+	} else if (ph == PH_MAP) {
+		if (l->peer_alt_port == 0)
+			pr->answered[TRIAL_MAP_ALT_PORT] = true;
+		if (l->peer_alt_addr.s_addr == 0)
+			pr->answered[TRIAL_MAP_ALT_ADDR] = true;
+		l->last_map_trial_us = now;
+	} else if (ph == PH_DONE)
+		classify(pr);
+}
+
+static void
+phase_send(struct probe *pr)
+{
+	struct link *l = pr->l;
+	struct sockaddr_in to;
+	const struct sockaddr_in *mapped = NULL;
+	struct sockaddr_in m;
+
+	switch (pr->phase) {
+	case PH_PRIMARY:
+		send_req(l, primary(l), &l->peer, pr->ids[TRIAL_MAP_PRIMARY],
+		    PKT_FROM_PRIMARY, NULL);
+		break;
+	case PH_FILTER:
+		if (!pr->answered[TRIAL_FILT_ALT_PORT])
+			send_req(l, primary(l), &l->peer,
+			    pr->ids[TRIAL_FILT_ALT_PORT], PKT_FROM_ALT_PORT,
+			    NULL);
+		if (!pr->answered[TRIAL_FILT_ALT_ADDR])
+			send_req(l, primary(l), &l->peer,
+			    pr->ids[TRIAL_FILT_ALT_ADDR], PKT_FROM_ALT_ADDR,
+			    NULL);
+		if (!pr->answered[TRIAL_FILT_THIRD]) {
+			memset(&m, 0, sizeof(m));
+			m.sin_family = AF_INET;
+			m.sin_addr = pr->mapped[0].addr;
+			m.sin_port = htons(pr->mapped[0].port);
+			mapped = &m;
+			send_req(l, primary(l), &l->peer,
+			    pr->ids[TRIAL_FILT_THIRD], PKT_FROM_THIRD, mapped);
+		}
+		break;
+	case PH_MAP:
+		if (!pr->answered[TRIAL_MAP_ALT_PORT]) {
+			to = l->peer;
+			to.sin_port = htons(l->peer_alt_port);
+			send_req(l, primary(l), &to,
+			    pr->ids[TRIAL_MAP_ALT_PORT], PKT_FROM_PRIMARY, NULL);
+		}
+		if (!pr->answered[TRIAL_MAP_ALT_ADDR]) {
+			to = l->peer;
+			to.sin_addr = l->peer_alt_addr;
+			send_req(l, primary(l), &to,
+			    pr->ids[TRIAL_MAP_ALT_ADDR], PKT_FROM_PRIMARY, NULL);
+		}
+		break;
+	case PH_DONE:
+		break;
+	}
+}
+
+static bool
+phase_complete(const struct probe *pr)
+{
+	switch (pr->phase) {
+	case PH_PRIMARY:
+		return pr->answered[TRIAL_MAP_PRIMARY];
+	case PH_FILTER:
+		return pr->answered[TRIAL_FILT_ALT_PORT] &&
+		    pr->answered[TRIAL_FILT_ALT_ADDR] &&
+		    pr->answered[TRIAL_FILT_THIRD];
+	case PH_MAP:
+		return pr->answered[TRIAL_MAP_ALT_PORT] &&
+		    pr->answered[TRIAL_MAP_ALT_ADDR];
+	default:
+		return true;
+	}
+}
+
+/* Trials that got no answer by the end of their phase. */
+static void
+phase_timeout(struct probe *pr)
+{
+	static const int first[] = { TRIAL_MAP_PRIMARY, TRIAL_FILT_ALT_PORT,
+	    TRIAL_MAP_ALT_PORT };
+	static const int last[] = { TRIAL_MAP_PRIMARY, TRIAL_FILT_THIRD,
+	    TRIAL_MAP_ALT_ADDR };
+
+	for (int t = first[pr->phase]; t <= last[pr->phase]; t++) {
+		if (pr->answered[t])
+			continue;
+		pr->answered[t] = true;
+		/* a third-proxy request nobody acknowledged was not run */
+		pr->out[t] = t == TRIAL_FILT_THIRD && !pr->third_acked ?
+		    NAT_UNTESTED : NAT_NOT_RECEIVED;
+	}
+}
+
+static void
+probe_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe *pr = arg;
+	uint64_t now = now_us();
+
+	(void)fd;
+	(void)what;
+	if (pr->l->state != LINK_UP)
+		return;
+	while (pr->phase != PH_DONE) {
+		if (phase_complete(pr) ||
+		    now - pr->phase_us > PHASE_MS * 1000) {
+			bool primary_failed = pr->phase == PH_PRIMARY &&
+			    !pr->answered[TRIAL_MAP_PRIMARY];
+
+			phase_timeout(pr);
+			phase_enter(pr, primary_failed ? PH_DONE :
+			    (enum phase)(pr->phase + 1), now);
+			continue;
+		}
+		if (now - pr->last_send_us >= RESEND_MS * 1000) {
+			pr->last_send_us = now;
+			phase_send(pr);
+		}
+		break;
+	}
+	if (pr->ladder)
+		ladder_step(pr, now);
+	if (pr->phase == PH_DONE && !pr->ladder) {
+		struct timeval tv = { 0, 0 };
+
+		(void)tv;
+		evtimer_del(pr->timer);
+	}
+}
+
+void
+probe_start(struct link *l, unsigned delay_ms)
+{
+	struct probe *pr;
+	struct timeval tv = { 0, STEP_MS * 1000 };
+	uint64_t now = now_us();
+	bool had = l->nat.valid;
+
+	probe_stop(l);
+	if ((pr = calloc(1, sizeof(*pr))) == NULL)
+		return;
+	pr->l = l;
+	pr->timer = event_new(l->px->base, -1, EV_PERSIST, probe_timer_cb, pr);
+	if (pr->timer == NULL) {
+		free(pr);
+		return;
+	}
+	for (int t = 0; t < PROBE_TRIALS; t++)
+		pr->ids[t] = new_id();
+	pr->reuse_filter = had && l->last_map_trial_us != 0 &&
+	    now - l->last_map_trial_us <
+	    (uint64_t)FILTER_QUARANTINE_S * 1000000;
+	pr->phase = PH_PRIMARY;
+	pr->phase_us = now + (uint64_t)delay_ms * 1000;
+	pr->last_send_us = now + (uint64_t)delay_ms * 1000 - RESEND_MS * 1000;
+	l->probe = pr;
+	evtimer_add(pr->timer, &tv);
+}
+
+static void
+answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
+    const struct sockaddr_in *from)
+{
+	struct proxyd *px = l->px;
+	struct pkt_msg m = { .type = PKT_MSG_PROBE_RESP };
+	struct pkt_probe_resp *r = &m.u.probe_resp;
+	struct sockaddr_in dst = *from;
+	struct psock *via = in;
+	struct link *third;
+
+	if (l->probe_budget == 0) {
+		px->st.drop_probe_limit++;
+		return;
+	}
+	l->probe_budget--;
+	if (q->target_port != 0) {
+		dst.sin_addr = q->target_addr;
+		dst.sin_port = htons(q->target_port);
+	}
+	r->id = q->id;
+	r->from = q->from;
+	r->status = PKT_PROBE_OK;
+	r->mapped_addr = from->sin_addr;
+	r->mapped_port = ntohs(from->sin_port);
+	switch (q->from) {
+	case PKT_FROM_ALT_PORT:
+	case PKT_FROM_ALT_ADDR: {
+		struct psock *alt = &px->socks[q->from == PKT_FROM_ALT_PORT ?
+		    PSOCK_ALT_PORT : PSOCK_ALT_ADDR];
+
+		if (alt->fd == -1)
+			r->status = PKT_PROBE_UNAVAILABLE;
+		else
+			via = alt;
+		break;
+	}
+	case PKT_FROM_THIRD:
+		for (third = px->links; third != NULL; third = third->next)
+			if (third != l && third->state == LINK_UP &&
+			    strcmp(third->name, l->name) != 0)
+				break;
+		if (third == NULL)
+			r->status = PKT_PROBE_UNAVAILABLE;
+		else {
+			struct pkt_msg t = { .type = PKT_MSG_THIRD_REQ };
+
+			t.u.third.nonce = q->id;
+			t.u.third.target_addr = dst.sin_addr;
+			t.u.third.target_port = ntohs(dst.sin_port);
+			link_send_msg(third, &t);
+		}
+		dst = *from;		/* the acknowledgement goes back */
+		break;
+	default:
+		break;
+	}
+	if (via->kind == PSOCK_PROBE)
+		via = primary(l);
+	link_send_msg_via(l, &m, via, &dst);
+}
+
+static void
+on_resp(struct link *l, const struct pkt_probe_resp *r, struct psock *in)
+{
+	struct probe *pr = l->probe;
+	struct nat_endpoint ep = { .valid = true };
+
+	if (pr == NULL)
+		return;
+	ep.addr = r->mapped_addr;
+	ep.port = r->mapped_port;
+	if (in->kind == PSOCK_PROBE) {
+		struct rung *rg = in->owner;
+
+		if (rg == NULL || rg->pr != pr)
+			return;
+		if (rg->st == R_BINDING && r->id == rg->id_bind) {
+			rg->mapped.sin_family = AF_INET;
+			rg->mapped.sin_addr = r->mapped_addr;
+			rg->mapped.sin_port = htons(r->mapped_port);
+			rg->st = R_WAITING;
+			rg->t_us = now_us();
+		} else if (rg->st == R_CHECKING && r->id == rg->id_check)
+			rung_close(rg, R_ALIVE);
+		return;
+	}
+	for (int t = 0; t < PROBE_TRIALS; t++) {
+		if (r->id != pr->ids[t] || pr->answered[t])
+			continue;
+		if (t == TRIAL_FILT_THIRD) {
+			/* the neighbour's acknowledgement, not the trial */
+			pr->third_acked = r->status == PKT_PROBE_OK;
+			if (!pr->third_acked) {
+				pr->answered[t] = true;
+				pr->out[t] = NAT_UNTESTED;
+			}
+			return;
+		}
+		pr->answered[t] = true;
+		if (r->status != PKT_PROBE_OK) {
+			pr->out[t] = NAT_UNTESTED;
+			return;
+		}
+		pr->out[t] = NAT_RECEIVED;
+		if (t <= TRIAL_MAP_ALT_ADDR)
+			pr->mapped[t] = ep;
+		return;
+	}
+}
+
+void
+probe_nonce(struct proxyd *px, uint64_t nonce)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next) {
+		struct probe *pr = l->probe;
+
+		if (pr != NULL && pr->ids[TRIAL_FILT_THIRD] == nonce &&
+		    !pr->answered[TRIAL_FILT_THIRD]) {
+			pr->answered[TRIAL_FILT_THIRD] = true;
+			pr->out[TRIAL_FILT_THIRD] = NAT_RECEIVED;
+			return;
+		}
+	}
+	px->st.drop_malformed++;	/* a probe nobody asked for */
+}
+
+void
+probe_msg(struct link *l, const struct pkt_msg *m, struct psock *in,
+    const struct sockaddr_in *from)
+{
+	struct proxyd *px = l->px;
+
+	switch (m->type) {
+	case PKT_MSG_PROBE_REQ:
+		answer(l, &m->u.probe_req, in, from);
+		break;
+	case PKT_MSG_PROBE_RESP:
+		on_resp(l, &m->u.probe_resp, in);
+		break;
+	case PKT_MSG_THIRD_REQ: {
+		uint8_t dgram[PKT_PROBE_LEN];
+		struct buf_wr w;
+		struct sockaddr_in to = { .sin_family = AF_INET };
+
+		if (l->probe_budget == 0) {
+			px->st.drop_probe_limit++;
+			break;
+		}
+		l->probe_budget--;
+		to.sin_addr = m->u.third.target_addr;
+		to.sin_port = htons(m->u.third.target_port);
+		buf_wr_init(&w, dgram, sizeof(dgram));
+		pkt_hdr_encode(&w, PKT_PROBE, 0, m->u.third.nonce);
+		if (w.err == NULL)
+			psock_send(primary(l), dgram, w.off, &to);
+		break;
+	}
+	case PKT_MSG_NAT_RESULT:
+		l->nat_remote.valid = true;
+		l->nat_remote.r = m->u.nat;
+		l->nat_remote.received_at = time(NULL);
+		break;
+	default:
+		break;
+	}
+}
