@@ -115,10 +115,11 @@ struct pkt_third_req {
 
 /*
  * The sender's measurement of its own NAT toward the receiver:
- * u8 mapping (0-4), u8 filtering (0-4), u8 type (1-6), u8 port_preserved
+ * u8 mapping (0-4), u8 filtering (0-4), u8 type (0-5), u8 port_preserved
  * (0 no, 1 yes, 2 unknown), u32 lifetime_s, 6 x u8 trial outcome (0-2),
  * u32 mapped addr, u16 mapped port, u8 assumed_len (<= 159), assumed text
- * (printable ASCII).  Numbers are lib/nat.h's enums.
+ * (printable ASCII).  Numbers are lib/nat.h's enums, except type, which
+ * is enum nat_type minus one.
  */
 struct pkt_nat_result {
 	uint8_t		mapping;

@@ -268,7 +268,7 @@ cmd_nat(struct client *c, unsigned *rows)
 		json_str(&w, "trials", trials);
 		json_str(&w, "assumed", r->assumed);
 		json_str(&w, "remote_type", l->nat_remote.valid ?
-		    nat_type_name(rr->type) : "unknown");
+		    nat_type_name((enum nat_type)(rr->type + 1)) : "unknown");
 		json_str(&w, "remote_mapping", l->nat_remote.valid ?
 		    nat_behaviour_name(rr->mapping) : "unknown");
 		json_str(&w, "remote_filtering", l->nat_remote.valid ?

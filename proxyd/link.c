@@ -628,7 +628,7 @@ link_input(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
 			px->st.drop_malformed++;
 		break;
 	case PKT_PROBE:
-		probe_nonce(px, h.seq);
+		probe_nonce(px, h.seq, from);
 		break;
 	default:
 		sealed_input(px, in, from, buf, &h);

@@ -71,6 +71,7 @@ struct probe {
 	enum nat_outcome	 out[PROBE_TRIALS];
 	struct nat_endpoint	 mapped[3];	/* primary, alt port, alt addr */
 	bool			 reuse_filter;
+	bool			 third_void;	/* third proxy was one we sent to */
 	struct rung		 rungs[LADDER_MAX];
 	int			 n_rungs;
 	bool			 ladder;
@@ -182,7 +183,7 @@ send_result(struct link *l)
 
 	r->mapping = (uint8_t)res->mapping;
 	r->filtering = (uint8_t)res->filtering;
-	r->type = (uint8_t)res->type;
+	r->type = (uint8_t)(res->type - 1);	/* wire: 0-5 */
 	r->port_preserved = !res->port_preserved_known ? 2 :
 	    res->port_preserved ? 1 : 0;
 	r->lifetime_s = res->lifetime_s;
@@ -382,6 +383,13 @@ classify(struct probe *pr)
 		    "mapping trial opened the NAT less than %d s ago)",
 		    n > 0 ? "; " : "", FILTER_QUARANTINE_S);
 	}
+	if (pr->third_void) {
+		size_t n = strlen(l->nat.res.assumed);
+
+		snprintf(l->nat.res.assumed + n, sizeof(l->nat.res.assumed) - n,
+		    "%sthird-proxy trial void: we had sent to that proxy",
+		    n > 0 ? "; " : "");
+	}
 	memcpy(l->nat.trials, pr->out, sizeof(l->nat.trials));
 	l->nat.mapped = pr->mapped[0];
 	l->nat.valid = true;
@@ -525,8 +533,8 @@ probe_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (pr->l->state != LINK_UP)
-		return;
+	if (pr->l->state != LINK_UP || now < pr->phase_us)
+		return;		/* not up, or still in the start delay */
 	while (pr->phase != PH_DONE) {
 		if (phase_complete(pr) ||
 		    now - pr->phase_us > PHASE_MS * 1000) {
@@ -546,12 +554,8 @@ probe_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (pr->ladder)
 		ladder_step(pr, now);
-	if (pr->phase == PH_DONE && !pr->ladder) {
-		struct timeval tv = { 0, 0 };
-
-		(void)tv;
+	if (pr->phase == PH_DONE && !pr->ladder)
 		evtimer_del(pr->timer);
-	}
 }
 
 void
@@ -578,7 +582,7 @@ probe_start(struct link *l, unsigned delay_ms)
 	    (uint64_t)FILTER_QUARANTINE_S * 1000000;
 	pr->phase = PH_PRIMARY;
 	pr->phase_us = now + (uint64_t)delay_ms * 1000;
-	pr->last_send_us = now + (uint64_t)delay_ms * 1000 - RESEND_MS * 1000;
+	pr->last_send_us = 0;
 	l->probe = pr;
 	evtimer_add(pr->timer, &tv);
 }
@@ -694,8 +698,27 @@ on_resp(struct link *l, const struct pkt_probe_resp *r, struct psock *in)
 	}
 }
 
+/*
+ * Acting as the third proxy for someone else's trial, we send to their
+ * mapping, which opens our own NAT for packets from them.  A probe that
+ * then arrives from an address we sent to recently proves nothing about
+ * our filtering, so those addresses are remembered here.
+ */
+static bool
+sent_recently(struct proxyd *px, struct in_addr a)
+{
+	uint64_t now = now_us();
+
+	for (int i = 0; i < PROXYD_SENT_RING; i++)
+		if (px->sent_to[i].addr.s_addr == a.s_addr &&
+		    px->sent_to[i].at_us != 0 && now - px->sent_to[i].at_us <
+		    (uint64_t)FILTER_QUARANTINE_S * 1000000)
+			return true;
+	return false;
+}
+
 void
-probe_nonce(struct proxyd *px, uint64_t nonce)
+probe_nonce(struct proxyd *px, uint64_t nonce, const struct sockaddr_in *from)
 {
 	for (struct link *l = px->links; l != NULL; l = l->next) {
 		struct probe *pr = l->probe;
@@ -703,7 +726,11 @@ probe_nonce(struct proxyd *px, uint64_t nonce)
 		if (pr != NULL && pr->ids[TRIAL_FILT_THIRD] == nonce &&
 		    !pr->answered[TRIAL_FILT_THIRD]) {
 			pr->answered[TRIAL_FILT_THIRD] = true;
-			pr->out[TRIAL_FILT_THIRD] = NAT_RECEIVED;
+			if (sent_recently(px, from->sin_addr)) {
+				pr->out[TRIAL_FILT_THIRD] = NAT_UNTESTED;
+				pr->third_void = true;
+			} else
+				pr->out[TRIAL_FILT_THIRD] = NAT_RECEIVED;
 			return;
 		}
 	}
@@ -737,8 +764,12 @@ probe_msg(struct link *l, const struct pkt_msg *m, struct psock *in,
 		to.sin_port = htons(m->u.third.target_port);
 		buf_wr_init(&w, dgram, sizeof(dgram));
 		pkt_hdr_encode(&w, PKT_PROBE, 0, m->u.third.nonce);
-		if (w.err == NULL)
-			psock_send(primary(l), dgram, w.off, &to);
+		if (w.err == NULL &&
+		    psock_send(primary(l), dgram, w.off, &to) == 0) {
+			px->sent_to[px->sent_next].addr = to.sin_addr;
+			px->sent_to[px->sent_next].at_us = now_us();
+			px->sent_next = (px->sent_next + 1) % PROXYD_SENT_RING;
+		}
 		break;
 	}
 	case PKT_MSG_NAT_RESULT:

@@ -61,7 +61,8 @@ void	probe_stop(struct link *);
 void	probe_msg(struct link *l, const struct pkt_msg *, struct psock *in,
 	    const struct sockaddr_in *from);
 /* An unauthenticated PKT_PROBE datagram (third-proxy filtering trial). */
-void	probe_nonce(struct proxyd *, uint64_t nonce);
+void	probe_nonce(struct proxyd *, uint64_t nonce,
+	    const struct sockaddr_in *from);
 const char *probe_trial_name(enum probe_trial);
 
 #endif

@@ -73,6 +73,12 @@ struct proxyd {
 	struct event		*tick;
 	struct event		*sigs[4];
 	uint64_t		 start_us;
+#define PROXYD_SENT_RING 16
+	struct {
+		struct in_addr	addr;
+		uint64_t	at_us;
+	}			 sent_to[PROXYD_SENT_RING];	/* probe.c */
+	int			 sent_next;
 	uint32_t		 announce_seq;
 	struct proxyd_stats	 st;
 };

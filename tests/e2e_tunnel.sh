@@ -59,10 +59,10 @@ ping_size() {
 
 # One run: (re)start charons, then the proxies; wait for routes, initiate,
 # wait for both CHILD_SAs.  Sets RUN_MS to the milliseconds from starting
-# the proxies to CHILD_SA installed.  $1 = 1 records detailed checks.
+# the proxies to CHILD_SA installed.
 RUN_MS=
 run_tunnel() {
-	local detail=$1 t0 name
+	local t0 name
 	RUN_MS=
 	charon_stop
 	for name in site-b site-a pub; do proxy_stop "$name"; done
@@ -74,27 +74,8 @@ run_tunnel() {
 		proxy_start "$(proxy_ns "$name")" "$name" \
 		    "$WORLD_DIR/$name.conf" || return 1
 	done
-	if [ "$detail" = 1 ]; then
-		ok 0 "proxies pub, site-a, site-b started"
-		wait_for 30 neighbour_up site-a pub
-		ok $? "site-a's link to pub is up"
-		wait_for 30 neighbour_up site-b pub
-		ok $? "site-b's link to pub is up"
-		wait_for 10 neighbour_up pub site-a
-		ok $? "pub sees site-a up"
-	fi
 	wait_for 30 has_route site-a "$WORLD_B_LAN" &&
 	wait_for 30 has_route site-b "$WORLD_A_LAN" || return 1
-	if [ "$detail" = 1 ]; then
-		ok 0 "site-a routes $WORLD_B_LAN and site-b routes $WORLD_A_LAN"
-		echo "# site-a routes: $(pjson site-a routes)"
-		pjson site-a routes | jq -e --arg p "$WORLD_B_LAN" \
-		    'any(.[]; .prefix == $p and .dest == "site-b")' >/dev/null
-		ok $? "site-a's route to $WORLD_B_LAN leads to site-b"
-		pjson site-a routes | jq -e --arg p "$WORLD_B_INNER_NET" \
-		    'any(.[]; .prefix == $p)' >/dev/null
-		ok $? "site-a also routes the inner prefix $WORLD_B_INNER_NET"
-	fi
 	swanctl_initiate hosta tunnel 20 || return 1
 	wait_for 10 both_installed || return 1
 	RUN_MS=$(( $(now_ms) - t0 ))
@@ -111,10 +92,33 @@ done
 [ -x "$PROXYD" ] || bail "daemon built ($PROXYD)"
 
 # ---- Run 1, with every check
-run_tunnel 1 || bail "tunnel up through the proxies (run 1)"
+if ! run_tunnel; then
+	for name in pub site-a site-b; do
+		echo "# $name neighbours: $(pjson "$name" neighbours 2>&1)"
+		echo "# $name routes: $(pjson "$name" routes 2>&1)"
+	done
+	bail "tunnel up through the proxies (run 1)"
+fi
 ok 0 "CHILD_SA installed on hosta and hostb through the proxies"
 times=("$RUN_MS")
 echo "# run 1: proxies started -> CHILD_SA installed in $RUN_MS ms"
+
+for name in site-a site-b; do
+	neighbour_up "$name" pub
+	ok $? "$name's link to pub is up"
+	neighbour_up pub "$name"
+	ok $? "pub sees $name up"
+done
+echo "# site-a routes: $(pjson site-a routes)"
+pjson site-a routes | jq -e --arg p "$WORLD_B_LAN" \
+    'any(.[]; .prefix == $p and .dest == "site-b")' >/dev/null
+ok $? "site-a's route to $WORLD_B_LAN leads to site-b"
+pjson site-a routes | jq -e --arg p "$WORLD_B_INNER_NET" \
+    'any(.[]; .prefix == $p and .dest == "site-b")' >/dev/null
+ok $? "site-a also routes the inner prefix $WORLD_B_INNER_NET to site-b"
+pjson site-b routes | jq -e --arg p "$WORLD_A_LAN" \
+    'any(.[]; .prefix == $p and .dest == "site-a")' >/dev/null
+ok $? "site-b's route to $WORLD_A_LAN leads to site-a"
 echo "# hosta: $(swanctl_x hosta --list-sas | grep -E 'remote|INSTALLED' | tr -s ' ' | paste -sd ';')"
 
 nsx hosta ping -n -q -c 3 -W 2 -I "$WORLD_A_INNER" "$WORLD_B_INNER" >/dev/null
@@ -148,6 +152,8 @@ for size in $(printf '%s\n' 56 1000 1200 1300 1372 "$max" | sort -nu); do
 	ping_size "$size"
 	ok $? "ping -M do -s $size through the tunnel"
 done
+echo "# path MTU cache: hosta $(nsx hosta ip -o route get "$WORLD_B_HOST" | grep -o 'mtu [0-9]*' || echo none)," \
+    "hostb $(nsx hostb ip -o route get "$WORLD_A_HOST" | grep -o 'mtu [0-9]*' || echo none)"
 
 # TCP through the tunnel.
 nsx hostb iperf3 -s -1 -B "$WORLD_B_INNER" >"$WORLD_DIR/iperf3-server.log" 2>&1 </dev/null &
@@ -168,7 +174,7 @@ done
 
 # ---- Runs 2..RUNS: time only
 for r in $(seq 2 "$RUNS"); do
-	if run_tunnel 0; then
+	if run_tunnel; then
 		times+=("$RUN_MS")
 		ok 0 "run $r: tunnel up through the proxies in $RUN_MS ms"
 	else

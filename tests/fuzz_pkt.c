@@ -15,6 +15,27 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* Also checks what the decoder promises: terminated, printable text. */
+static bool
+nat_equal(const struct pkt_nat_result *a, const struct pkt_nat_result *b)
+{
+	const char *nul = memchr(a->assumed, '\0', sizeof(a->assumed));
+	size_t i;
+
+	if (nul == NULL)
+		return false;
+	for (i = 0; a->assumed[i] != '\0'; i++)
+		if (a->assumed[i] < 0x20 || a->assumed[i] > 0x7e)
+			return false;
+	return a->mapping == b->mapping && a->filtering == b->filtering &&
+	    a->type == b->type && a->port_preserved == b->port_preserved &&
+	    a->lifetime_s == b->lifetime_s &&
+	    memcmp(a->trials, b->trials, sizeof(a->trials)) == 0 &&
+	    a->mapped_addr.s_addr == b->mapped_addr.s_addr &&
+	    a->mapped_port == b->mapped_port &&
+	    strcmp(a->assumed, b->assumed) == 0;
+}
+
 static bool
 msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 {
@@ -49,6 +70,29 @@ msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 		    memcmp(a->u.data.ip, b->u.data.ip, a->u.data.ip_len) == 0;
 	case PKT_MSG_CLOSE:
 		return a->u.close_reason == b->u.close_reason;
+	case PKT_MSG_INFO:
+		return a->u.info.alt_port == b->u.info.alt_port &&
+		    a->u.info.alt_addr.s_addr == b->u.info.alt_addr.s_addr;
+	case PKT_MSG_PROBE_REQ:
+		return a->u.probe_req.id == b->u.probe_req.id &&
+		    a->u.probe_req.from == b->u.probe_req.from &&
+		    a->u.probe_req.target_addr.s_addr ==
+		    b->u.probe_req.target_addr.s_addr &&
+		    a->u.probe_req.target_port == b->u.probe_req.target_port;
+	case PKT_MSG_PROBE_RESP:
+		return a->u.probe_resp.id == b->u.probe_resp.id &&
+		    a->u.probe_resp.status == b->u.probe_resp.status &&
+		    a->u.probe_resp.from == b->u.probe_resp.from &&
+		    a->u.probe_resp.mapped_addr.s_addr ==
+		    b->u.probe_resp.mapped_addr.s_addr &&
+		    a->u.probe_resp.mapped_port == b->u.probe_resp.mapped_port;
+	case PKT_MSG_THIRD_REQ:
+		return a->u.third.nonce == b->u.third.nonce &&
+		    a->u.third.target_addr.s_addr ==
+		    b->u.third.target_addr.s_addr &&
+		    a->u.third.target_port == b->u.third.target_port;
+	case PKT_MSG_NAT_RESULT:
+		return nat_equal(&a->u.nat, &b->u.nat);
 	default:
 		return false;
 	}
@@ -71,9 +115,17 @@ check_hdr(const uint8_t *data, size_t size)
 	    h.body + h.body_len != data + size)
 		abort();
 	buf_wr_init(&w, out, sizeof(out));
-	if (pkt_hdr_encode(&w, h.type, h.session, h.seq) == -1 ||
-	    w.off != (size_t)(h.body - data) ||
-	    memcmp(out, data, w.off) != 0)
+	if (pkt_hdr_encode(&w, h.type, h.session, h.seq) == -1)
+		abort();
+	if (h.type == PKT_PROBE) {
+		/* The whole datagram is the header; the body is the nonce. */
+		if (size != PKT_PROBE_LEN || h.session != 0 ||
+		    h.body != data + PKT_HDR_LEN || h.body_len != 8 ||
+		    w.off != size || memcmp(out, data, size) != 0)
+			abort();
+		return;
+	}
+	if (w.off != (size_t)(h.body - data) || memcmp(out, data, w.off) != 0)
 		abort();
 }
 

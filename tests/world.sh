@@ -87,7 +87,7 @@ _w() {
 # now_ms: wall clock in milliseconds.
 now_ms() { date +%s%3N; }
 
-# wait_for TIMEOUT CMD...: polls CMD (every 0.2 s) until it succeeds or
+# wait_for TIMEOUT CMD...: polls CMD (every 0.1 s) until it succeeds or
 # TIMEOUT seconds (may be fractional) have passed.  Returns 0 or 1.
 wait_for() {
 	local timeout=$1 deadline
@@ -96,7 +96,7 @@ wait_for() {
 	while :; do
 		"$@" >/dev/null 2>&1 && return 0
 		[ "$(now_ms)" -ge "$deadline" ] && return 1
-		sleep 0.2
+		sleep 0.1
 	done
 }
 
@@ -731,17 +731,25 @@ proxy_conf_std() {
 	esac
 }
 
+# Internal: a starting proxy is ready (control socket there) or gone.
+_proxy_ready() { [ -S "$1" ] || ! kill -0 "$2" 2>/dev/null; }
+
 # proxy_start NS NAME CONF: runs "proxyd -f -c CONF" in namespace NS in the
-# background, logging to $WORLD_DIR/NAME.log.  Fails if the binary is
-# missing or the process is gone 0.3 s later.  Call it directly (not in a
-# subshell), so proxy_stop can learn the exit status.
+# background, logging to $WORLD_DIR/NAME.log, and waits (at most 5 s) until
+# its control socket ($WORLD_DIR/NAME.sock, unless CONF says otherwise)
+# exists.  Fails if the binary is missing or the process exits meanwhile.
+# Call it directly (not in a subshell), so proxy_stop can learn the exit
+# status.
 proxy_start() {
-	local short=$1 name=$2 conf=$3 n pid
+	local short=$1 name=$2 conf=$3 n pid sock
 	n=$(ns "$short")
 	if [ ! -x "$PROXYD" ]; then
 		wlog "proxy_start: no daemon at '$PROXYD' (build it, or set top_builddir)"
 		return 1
 	fi
+	sock=$(sed -n 's/^[[:space:]]*control[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' \
+	    "$conf" 2>/dev/null | head -n 1)
+	: "${sock:=$WORLD_DIR/$name.sock}"
 	echo "$short" >"$WORLD_DIR/$name.ns"
 	rm -f "$WORLD_DIR/$name.exit"
 	# shellcheck disable=SC2086 # PROXYD_WRAPPER is a command line
@@ -749,12 +757,13 @@ proxy_start() {
 	    >>"$WORLD_DIR/$name.log" 2>&1 </dev/null &
 	pid=$!
 	_pid_record "proxy-$name" "$pid" "$n"
-	sleep 0.3
+	wait_for 5 _proxy_ready "$sock" "$pid"
 	if ! kill -0 "$pid" 2>/dev/null; then
 		wlog "proxy_start: '$name' exited at once; its log:"
 		sed 's/^/#   /' "$WORLD_DIR/$name.log" >&2
 		return 1
 	fi
+	[ -S "$sock" ] || wlog "proxy_start: '$name' has no control socket '$sock' after 5 s"
 	return 0
 }
 
