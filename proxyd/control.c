@@ -99,6 +99,8 @@ cmd_status(struct client *c, unsigned *rows)
 	unsigned n = 0, up = 0;
 
 	for (struct link *l = px->links; l != NULL; l = l->next) {
+		if (l->name[0] == '\0')
+			continue;	/* inbound handshake, not a neighbour yet */
 		n++;
 		up += l->state == LINK_UP;
 	}
