@@ -311,3 +311,59 @@ nat_classify(const struct nat_obs *obs, struct nat_result *res)
 	else
 		res->type = NAT_TYPE_PORT_RESTRICTED;
 }
+
+/*
+ * Can two proxies, whose own NATs toward the internet are of types a and
+ * b, make a direct hole-punched link?  The mediating proxies tell each side
+ * the other's mapped address, and both send to it at once.
+ *  - open or full cone on either side: the other side's packets get in at
+ *    the mapped address (which a full cone keeps for every destination),
+ *    and replies go back through the sender's own fresh mapping;
+ *  - both cone types (restricted, port-restricted): each side's first
+ *    packet opens its own NAT for the other's mapping, which both know in
+ *    advance because cone mappings do not change with the destination;
+ *  - symmetric with restricted cone: the symmetric side's mapping toward
+ *    the peer is unknown in advance, but a restricted cone filters on the
+ *    address only, and the restricted side's own punch opened that address;
+ *  - symmetric with port-restricted or symmetric: the filter wants the
+ *    exact port, and the symmetric side's port cannot be predicted: never;
+ *  - unknown on either side: no evidence, no direct channel.
+ */
+bool
+nat_direct_feasible(enum nat_type a, enum nat_type b, char *why, size_t len)
+{
+	enum nat_type lo = a < b ? a : b, hi = a < b ? b : a;
+	bool ok;
+	const char *text;
+
+	if (hi < NAT_TYPE_OPEN || hi > NAT_TYPE_UNKNOWN ||
+	    lo < NAT_TYPE_OPEN) {
+		lo = hi = NAT_TYPE_UNKNOWN;
+	}
+	if (hi == NAT_TYPE_UNKNOWN) {
+		ok = false;
+		text = "a NAT type is unknown: no evidence that punching works";
+	} else if (lo <= NAT_TYPE_FULL_CONE) {
+		ok = true;
+		text = "one side is open or full cone: the other reaches its "
+		    "mapped address directly";
+	} else if (hi <= NAT_TYPE_PORT_RESTRICTED) {
+		ok = true;
+		text = "both sides are cone NATs: simultaneous punching to the "
+		    "known mapped addresses opens both";
+	} else if (lo == NAT_TYPE_RESTRICTED) {
+		ok = true;
+		text = "symmetric with restricted cone: the restricted side "
+		    "filters on the address only";
+	} else {
+		ok = false;
+		text = lo == NAT_TYPE_SYMMETRIC ? "both sides symmetric: "
+		    "mappings cannot be predicted" : "symmetric with "
+		    "port-restricted cone: the symmetric side's port cannot be "
+		    "predicted and the other filters on it";
+	}
+	if (why != NULL && len > 0)
+		snprintf(why, len, "%s-%s: %s", nat_type_name(a),
+		    nat_type_name(b), text);
+	return ok;
+}

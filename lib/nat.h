@@ -11,6 +11,7 @@
 #define PROXYD_NAT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 
@@ -122,6 +123,15 @@ enum nat_type	 nat_path_fold(enum nat_type a, enum nat_type b);
  */
 int		 nat_keepalive_interval(uint32_t lifetime_s, int min_s,
 		    int max_s);
+
+/*
+ * Whether two proxies whose own NATs are of types a and b can make a
+ * direct hole-punched link (the feasibility matrix; the argument for each
+ * cell is above the function in nat.c).  Symmetric in a and b.  Writes
+ * "TYPE-TYPE: reason" into why (if not NULL).
+ */
+bool		 nat_direct_feasible(enum nat_type a, enum nat_type b,
+		    char *why, size_t len);
 
 /*
  * Names for control output and configuration.  Each returns a static

@@ -24,6 +24,8 @@
 #define PKT_NAT_TYPE_MAX	5	/* as pkt.h documents it */
 #define PKT_NAT_PP_MAX		2	/* no, yes, unknown */
 #define PKT_NAT_OUTCOME_MAX	2	/* nat.h enum nat_outcome */
+#define PKT_CLS_MAX		4	/* ipv4.h enum ipv4_class */
+#define PKT_DIRECT_MAX		1	/* CONN_RESP direct: no, yes */
 
 static int
 fail(const char **why, const char *msg)
@@ -60,6 +62,41 @@ assumed_char_ok(uint8_t c)
 	return c >= 0x20 && c <= 0x7e;
 }
 
+/*
+ * Returns the length of a NUL-terminated text of at most max printable
+ * ASCII chars held in a size-byte array, or -1 (unterminated, too long,
+ * other bytes).  The encoders' rule for NAT_RESULT and CONN_RESP text.
+ */
+static int
+text_len(const char *s, size_t size, size_t max)
+{
+	const char *nul;
+	size_t i, len;
+
+	nul = memchr(s, '\0', size);
+	if (nul == NULL)
+		return -1;
+	len = (size_t)(nul - s);
+	if (len > max)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (!assumed_char_ok((uint8_t)s[i]))
+			return -1;
+	return (int)len;
+}
+
+/* The length of a terminated, valid name in a PKT_NAME_MAX + 1 array, or 0. */
+static size_t
+name_len_ok(const char *name)
+{
+	const char *nul;
+
+	nul = memchr(name, '\0', PKT_NAME_MAX + 1);
+	if (nul == NULL)
+		return 0;
+	return name_check((const uint8_t *)name, (size_t)(nul - name));
+}
+
 /* A probe target is either unset (0.0.0.0:0) or fully set. */
 static bool
 target_ok(struct in_addr addr, uint16_t port)
@@ -71,8 +108,8 @@ target_ok(struct in_addr addr, uint16_t port)
 static bool
 nat_ok(const struct pkt_nat_result *nr, size_t *assumed_len)
 {
-	const char *nul;
-	size_t i, len;
+	size_t i;
+	int len;
 
 	if (nr->mapping > PKT_NAT_BEH_MAX || nr->filtering > PKT_NAT_BEH_MAX ||
 	    nr->type > PKT_NAT_TYPE_MAX || nr->port_preserved > PKT_NAT_PP_MAX)
@@ -80,16 +117,10 @@ nat_ok(const struct pkt_nat_result *nr, size_t *assumed_len)
 	for (i = 0; i < PKT_NAT_TRIALS; i++)
 		if (nr->trials[i] > PKT_NAT_OUTCOME_MAX)
 			return false;
-	nul = memchr(nr->assumed, '\0', sizeof(nr->assumed));
-	if (nul == NULL)
+	len = text_len(nr->assumed, sizeof(nr->assumed), PKT_NAT_ASSUMED_MAX);
+	if (len < 0)
 		return false;
-	len = (size_t)(nul - nr->assumed);
-	if (len > PKT_NAT_ASSUMED_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!assumed_char_ok((uint8_t)nr->assumed[i]))
-			return false;
-	*assumed_len = len;
+	*assumed_len = (size_t)len;
 	return true;
 }
 
@@ -186,11 +217,34 @@ ka_decode(struct buf_rd *r, struct pkt_keepalive *ka)
 	ka->interval_ms = rd_u32be(r);
 }
 
+/* Reads u8 len + name into dst (PKT_NAME_MAX + 1 bytes), terminated. */
+static void
+name_decode(struct buf_rd *r, char *dst, const char *bad_len,
+    const char *bad_char)
+{
+	const uint8_t *name;
+	uint8_t len;
+
+	len = rd_u8(r);
+	if (r->err == NULL && (len == 0 || len > PKT_NAME_MAX)) {
+		rd_fail(r, bad_len);
+		return;
+	}
+	name = rd_ptr(r, len);
+	if (name == NULL)
+		return;
+	if (name_check(name, len) == 0) {
+		rd_fail(r, bad_char);
+		return;
+	}
+	memcpy(dst, name, len);
+	dst[len] = '\0';
+}
+
 static void
 route_decode(struct buf_rd *r, struct pkt_route *rt)
 {
-	const uint8_t *name;
-	uint8_t family, name_len;
+	uint8_t family;
 
 	family = rd_u8(r);
 	if (r->err == NULL && family != PKT_FAMILY_IPV4) {
@@ -212,20 +266,8 @@ route_decode(struct buf_rd *r, struct pkt_route *rt)
 		rd_fail(r, "hop count too large");
 		return;
 	}
-	name_len = rd_u8(r);
-	if (r->err == NULL && (name_len == 0 || name_len > PKT_NAME_MAX)) {
-		rd_fail(r, "bad origin name length");
-		return;
-	}
-	name = rd_ptr(r, name_len);
-	if (name == NULL)
-		return;
-	if (name_check(name, name_len) == 0) {
-		rd_fail(r, "bad character in origin name");
-		return;
-	}
-	memcpy(rt->origin, name, name_len);
-	rt->origin[name_len] = '\0';
+	name_decode(r, rt->origin, "bad origin name length",
+	    "bad character in origin name");
 }
 
 static void
@@ -357,6 +399,133 @@ nat_decode(struct buf_rd *r, struct pkt_nat_result *nr)
 	nr->assumed[len] = '\0';
 }
 
+static void
+lsa_decode(struct buf_rd *r, struct pkt_lsa *l)
+{
+	struct pkt_lsa_prefix *pf;
+	struct pkt_lsa_link *lk;
+	uint16_t i, j;
+
+	name_decode(r, l->origin, "bad origin name length",
+	    "bad character in origin name");
+	l->seq = rd_u64be(r);
+	l->age_s = rd_u16be(r);
+	l->ep_addr.s_addr = htonl(rd_u32be(r));
+	l->ep_port = rd_u16be(r);
+	if (r->err == NULL && !target_ok(l->ep_addr, l->ep_port)) {
+		rd_fail(r, "half-set endpoint");
+		return;
+	}
+	l->n_prefixes = rd_u16be(r);
+	if (r->err == NULL && l->n_prefixes > PKT_LSA_PREFIX_MAX) {
+		rd_fail(r, "too many prefixes in lsa");
+		return;
+	}
+	for (i = 0; i < l->n_prefixes && r->err == NULL; i++) {
+		pf = &l->prefixes[i];
+		pf->plen = rd_u8(r);
+		if (r->err == NULL && pf->plen > 32) {
+			rd_fail(r, "prefix length over 32");
+			return;
+		}
+		pf->addr.s_addr = htonl(rd_u32be(r));
+		if (r->err == NULL &&
+		    !prefix_ok(pf->plen, ntohl(pf->addr.s_addr)))
+			rd_fail(r, "host bits set in prefix");
+	}
+	l->n_links = rd_u16be(r);
+	if (r->err == NULL && l->n_links > PKT_LSA_LINK_MAX) {
+		rd_fail(r, "too many links in lsa");
+		return;
+	}
+	for (i = 0; i < l->n_links && r->err == NULL; i++) {
+		lk = &l->links[i];
+		name_decode(r, lk->peer, "bad peer name length",
+		    "bad character in peer name");
+		for (j = 0; j < i && r->err == NULL; j++)
+			if (strcmp(l->links[j].peer, lk->peer) == 0)
+				rd_fail(r, "duplicate peer in lsa");
+		lk->nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown link nat type");
+		lk->cost = rd_u16be(r);
+		if (r->err == NULL && lk->cost == 0)
+			rd_fail(r, "zero link cost");
+	}
+}
+
+/* u8 n_path (1-16), then that many names. */
+static void
+path_decode(struct buf_rd *r, uint8_t *n_path,
+    char path[PKT_PATH_MAX][PKT_NAME_MAX + 1])
+{
+	uint8_t i;
+
+	*n_path = rd_u8(r);
+	if (r->err == NULL && (*n_path == 0 || *n_path > PKT_PATH_MAX)) {
+		rd_fail(r, "bad path length");
+		return;
+	}
+	for (i = 0; i < *n_path && r->err == NULL; i++)
+		name_decode(r, path[i], "bad path name length",
+		    "bad character in path name");
+}
+
+static void
+conn_req_decode(struct buf_rd *r, struct pkt_conn_req *cr)
+{
+	cr->id = rd_u64be(r);
+	name_decode(r, cr->src, "bad source name length",
+	    "bad character in source name");
+	name_decode(r, cr->dst, "bad destination name length",
+	    "bad character in destination name");
+	if (r->err == NULL && strcmp(cr->src, cr->dst) == 0) {
+		rd_fail(r, "source is destination");
+		return;
+	}
+	cr->src_ip.s_addr = htonl(rd_u32be(r));
+	cr->dst_ip.s_addr = htonl(rd_u32be(r));
+	cr->cls = rd_enum(r, PKT_CLS_MAX, "unknown traffic class");
+	cr->src_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown source nat type");
+	cr->path_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown path nat type");
+	path_decode(r, &cr->n_path, cr->path);
+}
+
+static void
+conn_resp_decode(struct buf_rd *r, struct pkt_conn_resp *cr)
+{
+	const uint8_t *text;
+	uint8_t len;
+	size_t i;
+
+	cr->id = rd_u64be(r);
+	cr->decision = rd_u8(r);
+	if (r->err == NULL && cr->decision != PKT_CONN_RELAY) {
+		rd_fail(r, "unknown connection decision");
+		return;
+	}
+	cr->direct = rd_enum(r, PKT_DIRECT_MAX, "bad direct flag");
+	cr->path_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown path nat type");
+	cr->src_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown source nat type");
+	cr->dst_nat = rd_enum(r, PKT_NAT_TYPE_MAX,
+	    "unknown destination nat type");
+	len = rd_u8(r);
+	if (r->err == NULL && len > PKT_REASON_MAX) {
+		rd_fail(r, "reason text too long");
+		return;
+	}
+	text = rd_ptr(r, len);
+	if (text == NULL)
+		return;
+	for (i = 0; i < len; i++) {
+		if (!assumed_char_ok(text[i])) {
+			rd_fail(r, "bad character in reason text");
+			return;
+		}
+	}
+	memcpy(cr->reason, text, len);
+	cr->reason[len] = '\0';
+	path_decode(r, &cr->n_path, cr->path);
+}
+
 int
 pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
     const char **why)
@@ -367,7 +536,7 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 	m->type = rd_u8(&r);
 	if (r.err != NULL)
 		return fail(why, r.err);
-	/* Only the active union member is cleared: ann is 18 KB. */
+	/* Only the active union member is cleared: ann is 18 KB, lsa 5. */
 	switch (m->type) {
 	case PKT_MSG_KEEPALIVE:
 	case PKT_MSG_KEEPALIVE_ACK:
@@ -409,6 +578,18 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 		memset(&m->u.nat, 0, sizeof(m->u.nat));
 		nat_decode(&r, &m->u.nat);
 		break;
+	case PKT_MSG_LSA:
+		memset(&m->u.lsa, 0, sizeof(m->u.lsa));
+		lsa_decode(&r, &m->u.lsa);
+		break;
+	case PKT_MSG_CONN_REQ:
+		memset(&m->u.conn_req, 0, sizeof(m->u.conn_req));
+		conn_req_decode(&r, &m->u.conn_req);
+		break;
+	case PKT_MSG_CONN_RESP:
+		memset(&m->u.conn_resp, 0, sizeof(m->u.conn_resp));
+		conn_resp_decode(&r, &m->u.conn_resp);
+		break;
 	default:
 		rd_fail(&r, "unknown message type");
 		break;
@@ -418,27 +599,154 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 	return 0;
 }
 
+/* Writes u8 len + name; -1 if the name is unterminated or invalid. */
+static int
+name_encode(struct buf_wr *w, const char *name)
+{
+	size_t len = name_len_ok(name);
+
+	if (len == 0)
+		return -1;
+	wr_u8(w, (uint8_t)len);
+	wr_bytes(w, name, len);
+	return 0;
+}
+
 static int
 route_encode(struct buf_wr *w, const struct pkt_route *rt)
 {
-	const char *nul;
-	size_t name_len;
-
-	nul = memchr(rt->origin, '\0', sizeof(rt->origin));
-	if (nul == NULL)
-		return -1;
-	name_len = (size_t)(nul - rt->origin);
-	if (name_check((const uint8_t *)rt->origin, name_len) == 0)
-		return -1;
-	if (!prefix_ok(rt->plen, ntohl(rt->addr.s_addr)) ||
+	if (name_len_ok(rt->origin) == 0 ||
+	    !prefix_ok(rt->plen, ntohl(rt->addr.s_addr)) ||
 	    rt->hops > PKT_HOPS_MAX)
 		return -1;
 	wr_u8(w, PKT_FAMILY_IPV4);
 	wr_u8(w, rt->plen);
 	wr_u32be(w, ntohl(rt->addr.s_addr));
 	wr_u8(w, rt->hops);
-	wr_u8(w, (uint8_t)name_len);
-	wr_bytes(w, rt->origin, name_len);
+	return name_encode(w, rt->origin);
+}
+
+/* Checks every rule of an LSA before anything is written. */
+static bool
+lsa_ok(const struct pkt_lsa *l)
+{
+	const struct pkt_lsa_link *lk;
+	uint16_t i, j;
+
+	if (name_len_ok(l->origin) == 0 || !target_ok(l->ep_addr, l->ep_port) ||
+	    l->n_prefixes > PKT_LSA_PREFIX_MAX ||
+	    l->n_links > PKT_LSA_LINK_MAX)
+		return false;
+	for (i = 0; i < l->n_prefixes; i++)
+		if (!prefix_ok(l->prefixes[i].plen,
+		    ntohl(l->prefixes[i].addr.s_addr)))
+			return false;
+	for (i = 0; i < l->n_links; i++) {
+		lk = &l->links[i];
+		if (name_len_ok(lk->peer) == 0 || lk->nat > PKT_NAT_TYPE_MAX ||
+		    lk->cost == 0)
+			return false;
+		/* Both terminated: checked above for every j < i. */
+		for (j = 0; j < i; j++)
+			if (strcmp(l->links[j].peer, lk->peer) == 0)
+				return false;
+	}
+	return true;
+}
+
+static int
+lsa_encode(struct buf_wr *w, const struct pkt_lsa *l)
+{
+	uint16_t i;
+
+	if (!lsa_ok(l))
+		return -1;
+	wr_u8(w, PKT_MSG_LSA);
+	(void)name_encode(w, l->origin);
+	wr_u64be(w, l->seq);
+	wr_u16be(w, l->age_s);
+	wr_u32be(w, ntohl(l->ep_addr.s_addr));
+	wr_u16be(w, l->ep_port);
+	wr_u16be(w, l->n_prefixes);
+	for (i = 0; i < l->n_prefixes; i++) {
+		wr_u8(w, l->prefixes[i].plen);
+		wr_u32be(w, ntohl(l->prefixes[i].addr.s_addr));
+	}
+	wr_u16be(w, l->n_links);
+	for (i = 0; i < l->n_links; i++) {
+		(void)name_encode(w, l->links[i].peer);
+		wr_u8(w, l->links[i].nat);
+		wr_u16be(w, l->links[i].cost);
+	}
+	return 0;
+}
+
+static bool
+path_ok(uint8_t n_path, const char path[PKT_PATH_MAX][PKT_NAME_MAX + 1])
+{
+	uint8_t i;
+
+	if (n_path == 0 || n_path > PKT_PATH_MAX)
+		return false;
+	for (i = 0; i < n_path; i++)
+		if (name_len_ok(path[i]) == 0)
+			return false;
+	return true;
+}
+
+static void
+path_encode(struct buf_wr *w, uint8_t n_path,
+    const char path[PKT_PATH_MAX][PKT_NAME_MAX + 1])
+{
+	uint8_t i;
+
+	wr_u8(w, n_path);
+	for (i = 0; i < n_path; i++)
+		(void)name_encode(w, path[i]);
+}
+
+static int
+conn_req_encode(struct buf_wr *w, const struct pkt_conn_req *cr)
+{
+	if (name_len_ok(cr->src) == 0 || name_len_ok(cr->dst) == 0 ||
+	    strcmp(cr->src, cr->dst) == 0 || cr->cls > PKT_CLS_MAX ||
+	    cr->src_nat > PKT_NAT_TYPE_MAX ||
+	    cr->path_nat > PKT_NAT_TYPE_MAX || !path_ok(cr->n_path, cr->path))
+		return -1;
+	wr_u8(w, PKT_MSG_CONN_REQ);
+	wr_u64be(w, cr->id);
+	(void)name_encode(w, cr->src);
+	(void)name_encode(w, cr->dst);
+	wr_u32be(w, ntohl(cr->src_ip.s_addr));
+	wr_u32be(w, ntohl(cr->dst_ip.s_addr));
+	wr_u8(w, cr->cls);
+	wr_u8(w, cr->src_nat);
+	wr_u8(w, cr->path_nat);
+	path_encode(w, cr->n_path, cr->path);
+	return 0;
+}
+
+static int
+conn_resp_encode(struct buf_wr *w, const struct pkt_conn_resp *cr)
+{
+	int rlen;
+
+	rlen = text_len(cr->reason, sizeof(cr->reason), PKT_REASON_MAX);
+	if (rlen < 0 || cr->decision != PKT_CONN_RELAY ||
+	    cr->direct > PKT_DIRECT_MAX || cr->path_nat > PKT_NAT_TYPE_MAX ||
+	    cr->src_nat > PKT_NAT_TYPE_MAX || cr->dst_nat > PKT_NAT_TYPE_MAX ||
+	    !path_ok(cr->n_path, cr->path))
+		return -1;
+	wr_u8(w, PKT_MSG_CONN_RESP);
+	wr_u64be(w, cr->id);
+	wr_u8(w, cr->decision);
+	wr_u8(w, cr->direct);
+	wr_u8(w, cr->path_nat);
+	wr_u8(w, cr->src_nat);
+	wr_u8(w, cr->dst_nat);
+	wr_u8(w, (uint8_t)rlen);
+	wr_bytes(w, cr->reason, (size_t)rlen);
+	path_encode(w, cr->n_path, cr->path);
 	return 0;
 }
 
@@ -537,9 +845,24 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 		wr_u8(&w, (uint8_t)alen);
 		wr_bytes(&w, nr->assumed, alen);
 		break;
+	case PKT_MSG_LSA:
+		if (lsa_encode(&w, &m->u.lsa) == -1)
+			return -1;
+		break;
+	case PKT_MSG_CONN_REQ:
+		if (conn_req_encode(&w, &m->u.conn_req) == -1)
+			return -1;
+		break;
+	case PKT_MSG_CONN_RESP:
+		if (conn_resp_encode(&w, &m->u.conn_resp) == -1)
+			return -1;
+		break;
 	default:
 		return -1;
 	}
-	/* The largest message (DATA) is 65537 bytes, so w.off fits an int. */
+	/*
+	 * The largest message (DATA) is 65537 bytes, so w.off fits an int;
+	 * the largest LSA is 4693, CONN_REQ 1173 and CONN_RESP 1199.
+	 */
 	return w.err == NULL ? (int)w.off : -1;
 }

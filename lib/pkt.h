@@ -61,6 +61,9 @@ enum pkt_msg_type {
 	PKT_MSG_PROBE_RESP	= 8,
 	PKT_MSG_THIRD_REQ	= 9,
 	PKT_MSG_NAT_RESULT	= 10,
+	PKT_MSG_LSA		= 11,
+	PKT_MSG_CONN_REQ	= 12,
+	PKT_MSG_CONN_RESP	= 13,
 };
 
 /* u16 alt_port (0: none), u32 alt_addr (0.0.0.0: none).  Sent on link up. */
@@ -168,6 +171,85 @@ enum pkt_close_reason {
 	PKT_CLOSE_REPLACED	= 2,
 };
 
+#define PKT_LSA_PREFIX_MAX	64
+#define PKT_LSA_LINK_MAX	64
+#define PKT_PATH_MAX		16	/* proxies on a connection request's path */
+#define PKT_REASON_MAX		159
+
+struct pkt_lsa_prefix {
+	uint8_t		plen;		/* 0-32, host bits of addr zero */
+	struct in_addr	addr;
+};
+
+struct pkt_lsa_link {
+	char		peer[PKT_NAME_MAX + 1];	/* 1-63 name chars */
+	uint8_t		nat;		/* origin's NAT toward peer: 0-5 */
+	uint16_t	cost;		/* >= 1 */
+};
+
+/*
+ * A link-state advertisement (flooded):
+ * u8 name_len, origin name, u64 seq, u16 age_s, u32 endpoint addr,
+ * u16 endpoint port (0.0.0.0:0: not reachable from outside), u16 n_prefixes
+ * (<= 64), n x { u8 plen, u32 addr }, u16 n_links (<= 64), n x { u8
+ * name_len, peer name, u8 nat (0-5), u16 cost (>= 1) }.  NAT types on the
+ * wire are lib/nat.h's enum nat_type minus one.  The endpoint is either
+ * fully zero or fully non-zero.
+ */
+struct pkt_lsa {
+	char			origin[PKT_NAME_MAX + 1];
+	uint64_t		seq;
+	uint16_t		age_s;
+	struct in_addr		ep_addr;
+	uint16_t		ep_port;
+	uint16_t		n_prefixes;
+	struct pkt_lsa_prefix	prefixes[PKT_LSA_PREFIX_MAX];
+	uint16_t		n_links;
+	struct pkt_lsa_link	links[PKT_LSA_LINK_MAX];
+};
+
+/*
+ * A connection request, forwarded hop by hop toward dst:
+ * u64 id, u8 len + src proxy name, u8 len + dst proxy name, u32 src_ip,
+ * u32 dst_ip, u8 cls (enum ipv4_class, 0-4), u8 src_nat (0-5), u8 path_nat
+ * (0-5), u8 n_path (1-16), n x { u8 len, name }: the proxies it crossed so
+ * far, starting with src.
+ */
+struct pkt_conn_req {
+	uint64_t	id;
+	char		src[PKT_NAME_MAX + 1];
+	char		dst[PKT_NAME_MAX + 1];
+	struct in_addr	src_ip, dst_ip;
+	uint8_t		cls;
+	uint8_t		src_nat;
+	uint8_t		path_nat;
+	uint8_t		n_path;
+	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
+};
+
+enum pkt_conn_decision {
+	PKT_CONN_RELAY		= 0,
+};
+
+/*
+ * The destination's answer, sent back along the request's path:
+ * u64 id, u8 decision (0), u8 direct (0 not possible, 1 possible), u8
+ * path_nat (0-5), u8 src_nat (0-5), u8 dst_nat (0-5), u8 reason_len
+ * (<= 159) + reason (printable ASCII), u8 n_path (1-16) + names: the
+ * request's path with the destination appended.
+ */
+struct pkt_conn_resp {
+	uint64_t	id;
+	uint8_t		decision;
+	uint8_t		direct;
+	uint8_t		path_nat;
+	uint8_t		src_nat;
+	uint8_t		dst_nat;
+	char		reason[PKT_REASON_MAX + 1];
+	uint8_t		n_path;
+	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
+};
+
 struct pkt_msg {
 	uint8_t		type;		/* enum pkt_msg_type */
 	union {
@@ -180,6 +262,9 @@ struct pkt_msg {
 		struct pkt_probe_resp	probe_resp;
 		struct pkt_third_req	third;
 		struct pkt_nat_result	nat;
+		struct pkt_lsa		lsa;
+		struct pkt_conn_req	conn_req;
+		struct pkt_conn_resp	conn_resp;
 	} u;
 };
 

@@ -26,6 +26,9 @@ struct route {
 	uint8_t		hops;		/* 0: own prefix */
 	char		dest[PKT_NAME_MAX + 1];		/* proxy owning the prefix */
 	char		next_hop[PKT_NAME_MAX + 1];	/* neighbour, "" when local */
+	uint32_t	cost;		/* path cost (topology), 0 when local */
+	uint8_t		path_nat;	/* enum nat_type folded along the path; */
+					/* 0 when not computed (local, rib) */
 };
 
 /* Forwarding table: routes sorted by plen, longest first. */

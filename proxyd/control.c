@@ -28,7 +28,9 @@
 #include "json.h"
 #include "link.h"
 #include "log.h"
+#include "conn.h"
 #include "probe.h"
+#include "topology.h"
 #include "tun.h"
 #include "control.h"
 
@@ -127,6 +129,11 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_ttl", s->drop_ttl);
 	json_uint(&w, "drop_hs_limit", s->drop_hs_limit);
 	json_uint(&w, "drop_probe_limit", s->drop_probe_limit);
+	json_uint(&w, "drop_queue", s->drop_queue);
+	json_uint(&w, "queued", s->queued);
+	json_uint(&w, "conn_requests", s->conn_requests);
+	json_uint(&w, "proxies", topo_count(px->topo));
+	json_uint(&w, "conflicts", px->n_conflicts);
 	json_uint(&w, "auth_refused", s->auth_refused);
 	json_str(&w, "tun", px->tun != NULL ? tun_name(px->tun) : "");
 	row_out(c, &w, rows);
@@ -169,6 +176,22 @@ cmd_neighbours(struct client *c, unsigned *rows)
 	}
 }
 
+/* Whether another proxy claims a prefix overlapping r's. */
+static bool
+route_conflicts(const struct route_table *t, const struct route *r)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct route *o = &t->v[i];
+		uint8_t plen = o->plen < r->plen ? o->plen : r->plen;
+		uint32_t mask = plen == 0 ? 0 : htonl(UINT32_MAX << (32 - plen));
+
+		if (strcmp(o->dest, r->dest) != 0 &&
+		    (o->addr.s_addr & mask) == (r->addr.s_addr & mask))
+			return true;
+	}
+	return false;
+}
+
 static void
 cmd_routes(struct client *c, unsigned *rows)
 {
@@ -179,11 +202,30 @@ cmd_routes(struct client *c, unsigned *rows)
 		struct json_w w;
 		char p[32];
 
+		const struct channel *ch = r->hops > 0 ?
+		    conn_channel(px, r->dest) : NULL;
+		uint8_t pnat = ch != NULL && ch->answered ? ch->path_nat :
+		    r->path_nat;
+
 		json_begin(&w, rowbuf, sizeof(rowbuf));
 		json_str(&w, "prefix", route_prefix_str(r, p, sizeof(p)));
 		json_str(&w, "dest", r->dest);
 		json_str(&w, "next_hop", r->hops == 0 ? "local" : r->next_hop);
 		json_uint(&w, "hops", r->hops);
+		json_uint(&w, "cost", r->cost);
+		json_str(&w, "path_nat", r->hops == 0 ? "-" :
+		    nat_type_name((enum nat_type)pnat));
+		json_str(&w, "path_nat_from", r->hops == 0 ? "-" :
+		    ch != NULL && ch->answered ? "request" : "topology");
+		json_str(&w, "channel", r->hops == 0 ? "local" : ch == NULL ?
+		    "none" : ch->state == CH_REQUESTING ? "requesting" :
+		    "relay");
+		json_dbl(&w, "channel_s", ch != NULL ?
+		    secs_since(ch->since_us, now_us()) : -1);
+		json_str(&w, "reason", r->hops == 0 ? "own prefix" :
+		    ch == NULL ? "no traffic yet" : ch->reason[0] ? ch->reason :
+		    "connection request in flight");
+		json_bool(&w, "conflict", route_conflicts(&px->routes, r));
 		row_out(c, &w, rows);
 	}
 }
@@ -334,10 +376,55 @@ cmd_probe(struct client *c, unsigned *rows)
 	row_out(c, &w, rows);
 }
 
+static void
+cmd_topology(struct client *c, unsigned *rows)
+{
+	struct proxyd *px = c->ctl->px;
+	const struct pkt_lsa *a;
+	uint16_t age;
+
+	for (size_t i = 0; (a = topo_at(px->topo, i, now_us(), &age)) != NULL;
+	    i++) {
+		static char pfx[PKT_LSA_PREFIX_MAX * 20], lnk[PKT_LSA_LINK_MAX *
+		    96];
+		char ep[32], addr[INET_ADDRSTRLEN];
+		struct json_w w;
+		size_t off = 0;
+
+		pfx[0] = lnk[0] = '\0';
+		for (int k = 0; k < a->n_prefixes; k++) {
+			inet_ntop(AF_INET, &a->prefixes[k].addr, addr,
+			    sizeof(addr));
+			off += (size_t)snprintf(pfx + off, sizeof(pfx) - off,
+			    "%s%s/%u", k ? " " : "", addr, a->prefixes[k].plen);
+		}
+		off = 0;
+		for (int k = 0; k < a->n_links; k++)
+			off += (size_t)snprintf(lnk + off, sizeof(lnk) - off,
+			    "%s%s:%s:%u", k ? " " : "", a->links[k].peer,
+			    nat_type_name((enum nat_type)(a->links[k].nat + 1)),
+			    a->links[k].cost);
+		inet_ntop(AF_INET, &a->ep_addr, addr, sizeof(addr));
+		snprintf(ep, sizeof(ep), "%s:%u", addr, a->ep_port);
+		json_begin(&w, rowbuf, sizeof(rowbuf));
+		json_str(&w, "origin", a->origin);
+		json_uint(&w, "seq", a->seq);
+		json_uint(&w, "age_s", age);
+		json_str(&w, "endpoint", a->ep_port ? ep : "");
+		json_str(&w, "prefixes", pfx);
+		json_str(&w, "links", lnk);
+		json_bool(&w, "reachable", strcmp(a->origin,
+		    px->conf->name) == 0 || topology_path(px, a->origin) !=
+		    NULL);
+		row_out(c, &w, rows);
+	}
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(struct client *, unsigned *);
 } cmds[] = {
+	{ "topology",	cmd_topology },
 	{ "nat",	cmd_nat },
 	{ "probe",	cmd_probe },
 	{ "status",	cmd_status },
@@ -348,7 +435,7 @@ static const struct {
 };
 
 /* Commands of the interface contract that later issues implement. */
-static const char *const later[] = { "topology", "ping" };
+static const char *const later[] = { "ping" };
 
 static void
 handle(struct client *c, const char *line, size_t len)

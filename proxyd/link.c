@@ -20,7 +20,9 @@
 
 #include "link.h"
 #include "log.h"
+#include "conn.h"
 #include "relay.h"
+#include "topology.h"
 
 /* One frame buffer for everything the control plane sends. */
 static uint8_t	ctl_frame[PKT_SEALED_HDR_LEN + 65536 + PKT_TAG_LEN];
@@ -174,6 +176,35 @@ link_init(struct proxyd *px)
 	return 0;
 }
 
+int
+link_learn(struct proxyd *px, struct conf_neighbour *nb)
+{
+	struct link *l;
+
+	if ((l = link_alloc(px)) == NULL)
+		return -1;
+	l->nbr = l->learned_nbr = nb;
+	l->initiator = true;
+	snprintf(l->name, sizeof(l->name), "%s", nb->name);
+	l->next_try_us = now_us();
+	return 0;
+}
+
+void
+link_forget(struct link *l)
+{
+	struct conf_neighbour *nb = l->learned_nbr;
+
+	if (l->state != LINK_IDLE)
+		link_close(l, "forgotten");
+	l->nbr = NULL;
+	link_unlink_free(l);
+	if (nb != NULL) {
+		free(nb->host);
+		free(nb);
+	}
+}
+
 static uint32_t
 new_session(struct proxyd *px)
 {
@@ -312,11 +343,11 @@ link_up(struct link *l)
 			info.u.info.alt_addr = px->conf->alt_addr;
 		link_send_msg(l, &info);
 	}
-	link_announce(l);
 	memset(&l->nat, 0, sizeof(l->nat));
 	memset(&l->nat_remote, 0, sizeof(l->nat_remote));
 	l->ka_interval_s = px->conf->ka_min;
 	probe_start(l, 1000);
+	topology_link_up(l);
 }
 
 static void
@@ -401,10 +432,8 @@ link_close(struct link *l, const char *reason)
 		l->ssl = NULL;
 	}
 	aead_release(&l->aead);
-	if (was_up) {
-		rib_drop_neighbour(px->rib, l->name);
-		proxyd_routes_changed(px);
-	}
+	if (was_up)
+		topology_link_down(px);
 	if (l->nbr == NULL) {
 		link_unlink_free(l);
 		return;
@@ -493,7 +522,6 @@ msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
     const struct sockaddr_in *from)
 {
 	struct proxyd *px = l->px;
-	char who[128];
 
 	switch (m->type) {
 	case PKT_MSG_KEEPALIVE: {
@@ -511,17 +539,14 @@ msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
 			l->rtt_ms = (double)(now - m->u.ka.time_us) / 1000.0;
 		break;
 	}
-	case PKT_MSG_ANNOUNCE:
-		if (rib_set_neighbour(px->rib, l->name, m->u.ann.routes,
-		    m->u.ann.count) == -1) {
-			log_warnx("%s: cannot store announcement",
-			    link_who(l, who, sizeof(who)));
-			break;
-		}
-		log_debug("%s: announcement %u with %u routes",
-		    link_who(l, who, sizeof(who)), m->u.ann.seq,
-		    m->u.ann.count);
-		proxyd_routes_changed(px);
+	case PKT_MSG_LSA:
+		topology_lsa_input(l, &m->u.lsa);
+		break;
+	case PKT_MSG_CONN_REQ:
+		conn_req_input(l, &m->u.conn_req);
+		break;
+	case PKT_MSG_CONN_RESP:
+		conn_resp_input(l, &m->u.conn_resp);
 		break;
 	case PKT_MSG_DATA:
 		relay_from_link(px, l, m->u.data.ttl, m->u.data.ip,
@@ -579,8 +604,6 @@ sealed_input(struct proxyd *px, struct psock *in,
 		/* The peer finished its handshake: the DTLS state can go. */
 		SSL_free(l->ssl);
 		l->ssl = NULL;
-		if (!l->initiator)
-			link_announce(l);
 	}
 	ptlen = h->body_len - PKT_TAG_LEN;
 	if (pkt_msg_decode(body, ptlen, &m, &why) == -1) {
@@ -694,22 +717,6 @@ link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl)
 	return seal_send(l, frame, len + 2);
 }
 
-int
-link_announce(struct link *l)
-{
-	struct proxyd *px = l->px;
-	static struct pkt_msg m;
-
-	if (l->state != LINK_UP)
-		return -1;
-	m.type = PKT_MSG_ANNOUNCE;
-	m.u.ann.seq = ++px->announce_seq;
-	m.u.ann.count = (uint16_t)rib_export(px->rib, &px->routes, l->name,
-	    m.u.ann.routes, PKT_ANNOUNCE_MAX);
-	l->last_ann_us = now_us();
-	return link_send_msg(l, &m);
-}
-
 void
 link_tick(struct proxyd *px)
 {
@@ -754,9 +761,6 @@ link_tick(struct proxyd *px)
 				l->last_ka_us = now;
 				link_send_msg(l, &ka);
 			}
-			if (now - l->last_ann_us >=
-			    (uint64_t)LINK_ANNOUNCE_S * 1000000)
-				link_announce(l);
 			break;
 		}
 	}
@@ -773,8 +777,13 @@ link_shutdown(struct proxyd *px)
 
 		if (l->state == LINK_UP)
 			link_send_msg(l, &bye);
+		probe_stop(l);
 		l->nbr = NULL;		/* free, do not retry */
 		l->state = LINK_IDLE;
+		if (l->learned_nbr != NULL) {
+			free(l->learned_nbr->host);
+			free(l->learned_nbr);
+		}
 		link_unlink_free(l);
 	}
 }

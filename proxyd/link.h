@@ -27,7 +27,6 @@
 #define LINK_HS_MAX		64	/* inbound handshakes at once */
 #define LINK_DEAD_MIN_S		15	/* dead after max(3 intervals, this) */
 #define LINK_BACKOFF_MAX_S	60
-#define LINK_ANNOUNCE_S		30	/* full announcement at least this often */
 /* Room before an IP packet in a frame buffer: sealed header, type, ttl. */
 #define LINK_DATA_HEADROOM	(PKT_SEALED_HDR_LEN + 2)
 
@@ -42,6 +41,7 @@ struct link {
 	struct proxyd		*px;
 	char			 name[PKT_NAME_MAX + 1];	/* "" until known */
 	const struct conf_neighbour *nbr;	/* configured; NULL if inbound */
+	struct conf_neighbour	*learned_nbr;	/* owned, if learned */
 	bool			 initiator;
 	bool			 hs_counted;	/* in px->n_handshakes */
 	enum link_state		 state;
@@ -55,7 +55,7 @@ struct link {
 	struct aead		 aead;
 	struct replay		 replay;
 	uint64_t		 tx_seq;
-	uint64_t		 last_rx_us, last_ka_us, last_ann_us;
+	uint64_t		 last_rx_us, last_ka_us;
 	uint64_t		 up_us, next_try_us;
 	int			 backoff_s;
 	unsigned		 reconnects;
@@ -95,8 +95,13 @@ const char *link_who(const struct link *, char *buf, size_t len);
 int	 link_send_data(struct link *, uint8_t *frame, size_t len, uint8_t ttl);
 /* The up link to neighbour name, or NULL. */
 struct link *link_find(struct proxyd *, const char *name);
-/* Sends the neighbour our routes (rib_export); 0 or -1. */
-int	 link_announce(struct link *);
+/*
+ * Adds a link to a proxy learned from the topology (takes ownership of
+ * nb, freed with the link).  0 or -1.
+ */
+int	 link_learn(struct proxyd *, struct conf_neighbour *nb);
+/* Closes and frees a learned link. */
+void	 link_forget(struct link *);
 /* Closes every link, telling up neighbours goodbye, and frees them. */
 void	 link_shutdown(struct proxyd *);
 const char *link_state_name(const struct link *);

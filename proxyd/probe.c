@@ -34,6 +34,7 @@
 #include "link.h"
 #include "log.h"
 #include "probe.h"
+#include "topology.h"
 
 #define STEP_MS			200
 #define RESEND_MS		400
@@ -403,6 +404,7 @@ classify(struct probe *pr)
 	    pr->mapped[0].valid ? a : "?", pr->mapped[0].port,
 	    l->nat.res.assumed[0] ? "; " : "", l->nat.res.assumed);
 	send_result(l);
+	topology_originate(l->px);	/* our links' NAT types changed */
 	if (l->nat.res.type != NAT_TYPE_OPEN && pr->mapped[0].valid)
 		ladder_start(pr);
 }

@@ -17,11 +17,13 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "conn.h"
 #include "control.h"
 #include "link.h"
 #include "log.h"
 #include "proxyd.h"
 #include "rtnl.h"
+#include "topology.h"
 #include "tun.h"
 
 #define UDP_BATCH	32
@@ -209,130 +211,6 @@ listen_open(struct proxyd *px)
 	return 0;
 }
 
-static bool
-same_route(const struct route *a, const struct route *b)
-{
-	return a->addr.s_addr == b->addr.s_addr && a->plen == b->plen;
-}
-
-static bool
-table_has(const struct route_table *t, const struct route *r)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (same_route(&t->v[i], r))
-			return true;
-	return false;
-}
-
-/*
- * Puts the routes for remote prefixes on the TUN and removes the ones no
- * longer announced.  The kernel route only says "to the TUN": which proxy
- * gets the packet is decided by our own table on every packet.
- */
-static void
-install_routes(struct proxyd *px)
-{
-	struct route_table *inst = &px->installed;
-	char p[32];
-	size_t i;
-
-	if (px->tun == NULL)
-		return;
-	for (i = 0; i < inst->n; ) {
-		const struct route *r = route_lookup(&px->routes,
-		    inst->v[i].addr);
-
-		if (r != NULL && r->hops > 0 && same_route(r, &inst->v[i])) {
-			i++;
-			continue;
-		}
-		rtnl_route(false, tun_ifindex(px->tun), inst->v[i].addr,
-		    inst->v[i].plen);
-		log_info("route %s withdrawn", route_prefix_str(&inst->v[i],
-		    p, sizeof(p)));
-		inst->v[i] = inst->v[--inst->n];
-	}
-	for (i = 0; i < px->routes.n; i++) {
-		const struct route *r = &px->routes.v[i];
-
-		if (r->hops == 0 || table_has(inst, r))
-			continue;
-		if (route_is_local(&px->routes, r->addr))
-			continue;	/* inside our own site: never via TUN */
-		if (inst->n == inst->cap) {
-			size_t cap = inst->cap ? inst->cap * 2 : 16;
-			struct route *v = realloc(inst->v, cap * sizeof(*v));
-
-			if (v == NULL) {
-				log_warnx("out of memory installing routes");
-				return;
-			}
-			inst->v = v;
-			inst->cap = cap;
-		}
-		if (rtnl_route(true, tun_ifindex(px->tun), r->addr, r->plen)
-		    == 0) {
-			inst->v[inst->n++] = *r;
-			log_info("route %s to '%s' via '%s' (%u hops) installed "
-			    "on '%s'", route_prefix_str(r, p, sizeof(p)),
-			    r->dest, r->next_hop, r->hops, tun_name(px->tun));
-		}
-	}
-}
-
-static bool
-tables_equal(const struct route_table *a, const struct route_table *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct route *x = &a->v[i], *y = &b->v[i];
-
-		if (!same_route(x, y) || x->hops != y->hops ||
-		    strcmp(x->dest, y->dest) != 0 ||
-		    strcmp(x->next_hop, y->next_hop) != 0)
-			return false;
-	}
-	return true;
-}
-
-/*
- * Called after every RIB change.  Neighbours hear about it only when the
- * computed table really changed; otherwise two neighbours would bounce
- * announcements back and forth forever.
- */
-void
-proxyd_routes_changed(struct proxyd *px)
-{
-	struct route_table next;
-	struct route conf_a[8], conf_b[8];
-	size_t n;
-	char pa[32], pb[32];
-
-	route_table_init(&next);
-	if (rib_compute(px->rib, &next) == -1) {
-		log_warnx("cannot compute routes: out of memory");
-		route_table_release(&next);
-		return;
-	}
-	if (tables_equal(&next, &px->routes)) {
-		route_table_release(&next);
-		return;
-	}
-	route_table_release(&px->routes);
-	px->routes = next;
-	n = rib_conflicts(&px->routes, conf_a, conf_b, 8);
-	for (size_t i = 0; i < n; i++)
-		log_warnx("prefix conflict: %s claimed by '%s' overlaps %s "
-		    "claimed by '%s'", route_prefix_str(&conf_a[i], pa,
-		    sizeof(pa)), conf_a[i].dest, route_prefix_str(&conf_b[i],
-		    pb, sizeof(pb)), conf_b[i].dest);
-	install_routes(px);
-	for (struct link *l = px->links; l != NULL; l = l->next)
-		if (l->state == LINK_UP && l->ssl == NULL)
-			link_announce(l);
-}
-
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -341,6 +219,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	link_tick(px);
+	topology_tick(px);
 	flow_expire(px->flows, now_us(), (uint64_t)FLOW_IDLE_S * 1000000);
 }
 
@@ -374,23 +253,6 @@ check_config(const char *path, bool verbose, struct conf **out)
 	if (verbose)
 		conf_print(*out, stdout);
 	return 0;
-}
-
-static int
-setup_local_routes(struct proxyd *px)
-{
-	const struct conf *c = px->conf;
-	struct in_addr a[64];
-	uint8_t p[64];
-	size_t n = c->n_prefixes < 64 ? c->n_prefixes : 64;
-
-	for (size_t i = 0; i < n; i++) {
-		a[i] = c->prefixes[i].addr;
-		p[i] = c->prefixes[i].plen;
-	}
-	if (rib_set_local(px->rib, a, p, n) == -1)
-		return -1;
-	return rib_compute(px->rib, &px->routes);
 }
 
 int
@@ -444,13 +306,10 @@ main(int argc, char *argv[])
 		fatalx("cannot create event base");
 	if ((px->ssl_ctx = tls_ctx_new(px->conf)) == NULL)
 		goto out;
-	if ((px->rib = rib_new(px->conf->name)) == NULL ||
-	    (px->flows = flow_table_new(FLOWS_MAX)) == NULL)
+	if ((px->flows = flow_table_new(FLOWS_MAX)) == NULL)
 		fatalx("out of memory");
 	route_table_init(&px->routes);
 	route_table_init(&px->installed);
-	if (setup_local_routes(px) == -1)
-		fatalx("cannot set up own prefixes");
 	if (listen_open(px) == -1)
 		goto out;
 	if (px->conf->has_tun && (px->tun = tun_open(px, px->conf->tun_name,
@@ -458,7 +317,8 @@ main(int argc, char *argv[])
 		goto out;
 	if ((px->control = control_open(px, px->conf->control)) == NULL)
 		goto out;
-	if (link_init(px) == -1)
+	if (link_init(px) == -1 || conn_init(px) == -1 ||
+	    topology_init(px) == -1)
 		fatalx("out of memory");
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		px->sigs[i] = evsignal_new(px->base, sigs[i], signal_cb, px);
@@ -494,7 +354,9 @@ out:
 	route_table_release(&px->routes);
 	free(px->installed.v);
 	flow_table_free(px->flows);
-	rib_free(px->rib);
+	if (px->topo != NULL)
+		topology_free(px);
+	conn_free(px);
 	SSL_CTX_free(px->ssl_ctx);
 	conf_free(px->conf);
 	event_base_free(px->base);

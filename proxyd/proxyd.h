@@ -22,6 +22,7 @@
 struct link;
 struct tun;
 struct control;
+struct conn_pool;
 
 /* The UDP sockets: listen sockets, and short-lived probe sockets. */
 enum psock_kind {
@@ -54,6 +55,9 @@ struct proxyd_stats {
 	uint64_t	drop_probe_limit; /* probe answers over the budget */
 	uint64_t	auth_refused;	/* handshakes refused or failed */
 	uint64_t	tun_rx, tun_tx;
+	uint64_t	conn_requests;	/* connection requests we started */
+	uint64_t	queued;		/* first packets that waited */
+	uint64_t	drop_queue;	/* first packets the queue refused */
 };
 
 struct proxyd {
@@ -64,7 +68,12 @@ struct proxyd {
 	struct psock		 socks[PSOCK_LISTEN];	/* fd -1 if unused */
 	struct link		*links;		/* list, see link.h */
 	unsigned		 n_handshakes;	/* inbound, in progress */
-	struct rib		*rib;
+	struct topo		*topo;		/* topology.c */
+	struct topo_path	*paths;		/* shortest paths, by SPF */
+	size_t			 n_paths;
+	size_t			 n_conflicts;	/* overlapping prefix claims */
+	uint64_t		 last_originate_us;
+	struct conn_pool	*conn;		/* conn.c */
 	struct route_table	 routes;
 	struct route_table	 installed;	/* routes put on the TUN */
 	struct flow_table	*flows;
@@ -79,7 +88,6 @@ struct proxyd {
 		uint64_t	at_us;
 	}			 sent_to[PROXYD_SENT_RING];	/* probe.c */
 	int			 sent_next;
-	uint32_t		 announce_seq;
 	struct proxyd_stats	 st;
 };
 
@@ -95,7 +103,5 @@ void		psock_close(struct psock *);
 /* Sends one datagram; 0 or -1.  Counts it. */
 int		psock_send(struct psock *, const uint8_t *, size_t,
 		    const struct sockaddr_in *to);
-/* Recomputes routes after a RIB change, installs them, announces them. */
-void		proxyd_routes_changed(struct proxyd *);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "conn.h"
 #include "ipv4.h"
 #include "link.h"
 #include "log.h"
@@ -62,7 +63,8 @@ relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 		return;
 	if ((l = next_hop(px, &info)) == NULL)
 		return;
-	link_send_data(l, frame, len, PKT_TTL_DEFAULT);
+	conn_from_tun(px, route_lookup(&px->routes, info.dst)->dest, l, frame,
+	    len, &info);
 }
 
 void

@@ -212,6 +212,69 @@ static const uint8_t g_nat_result_zero[] = {
 	0x00,
 };
 
+static const uint8_t g_lsa[] = {
+	0x0b,					/* LSA */
+	0x01, 'a',				/* origin "a" */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,	/* seq 256 */
+	0x00, 0x05,				/* age 5 s */
+	0xcb, 0x00, 0x71, 0x05,			/* endpoint 203.0.113.5 */
+	0x11, 0x51,				/* port 4433 */
+	0x00, 0x02,				/* 2 prefixes */
+	0x18, 0x0a, 0x01, 0x02, 0x00,		/* 10.1.2.0/24 */
+	0x20, 0xc0, 0x00, 0x02, 0x01,		/* 192.0.2.1/32 */
+	0x00, 0x02,				/* 2 links */
+	0x01, 'b', 0x00, 0x00, 0x01,		/* "b", nat 0, cost 1 */
+	0x03, 'c', '.', 'd', 0x05, 0xff, 0xff,	/* "c.d", nat 5, cost 65535 */
+};
+
+static const uint8_t g_lsa_bare[] = {
+	0x0b,					/* LSA */
+	0x01, '-',				/* origin "-" */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* seq max */
+	0xff, 0xff,				/* age 65535 s */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* no endpoint */
+	0x00, 0x01,				/* 1 prefix */
+	0x00, 0x00, 0x00, 0x00, 0x00,		/* 0.0.0.0/0 */
+	0x00, 0x00,				/* no links */
+};
+
+static const uint8_t g_conn_req[] = {
+	0x0c,					/* CONN_REQ */
+	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,	/* id */
+	0x01, 'a',				/* src "a" */
+	0x01, 'd',				/* dst "d" */
+	0x0a, 0x01, 0x02, 0x03,			/* src_ip 10.1.2.3 */
+	0x0a, 0x04, 0x05, 0x06,			/* dst_ip 10.4.5.6 */
+	0x01,					/* cls ESP_UDP */
+	0x02,					/* src_nat 2 */
+	0x04,					/* path_nat 4 */
+	0x02,					/* 2 on the path: */
+	0x01, 'a',				/* "a" */
+	0x03, 'b', '-', 'c',			/* "b-c" */
+};
+
+static const uint8_t g_conn_resp[] = {
+	0x0d,					/* CONN_RESP */
+	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,	/* id */
+	0x00,					/* RELAY */
+	0x01,					/* direct possible */
+	0x04, 0x02, 0x03,			/* path, src, dst nat */
+	0x0b,					/* 11 bytes reason */
+	'r', 'e', 'l', 'a', 'y', ' ', 'v', 'i', 'a', ' ', 'b',
+	0x03,					/* 3 on the path: */
+	0x01, 'a', 0x01, 'b', 0x01, 'd',	/* "a", "b", "d" */
+};
+
+static const uint8_t g_conn_resp_min[] = {
+	0x0d,					/* CONN_RESP */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* id 0 */
+	0x00,					/* RELAY */
+	0x00,					/* direct not possible */
+	0x05, 0x00, 0x05,			/* path, src, dst nat */
+	0x00,					/* no reason */
+	0x01, 0x01, 'd',			/* path "d" */
+};
+
 /* Offsets of fields in the goldens above, for the rejection tests. */
 #define OFF_REQ_FROM		9
 #define OFF_REQ_ADDR		10
@@ -227,6 +290,38 @@ static const uint8_t g_nat_result_zero[] = {
 #define OFF_NAT_TRIALS		9
 #define OFF_NAT_ALEN		21
 #define OFF_NAT_TEXT		22
+#define OFF_LSA_ORIGIN		1	/* name_len; g_lsa and g_lsa_bare */
+#define OFF_LSA_EP_ADDR		13
+#define OFF_LSA_EP_PORT		17
+#define OFF_LSA_NPFX		19
+#define OFF_LSA_PFX0		21	/* plen, then u32 addr */
+#define OFF_LSA_PFX1		26
+#define OFF_LSA_NLINKS		31	/* g_lsa_bare: 26 */
+#define OFF_LSA_LINK0		33	/* name_len "b" */
+#define OFF_LSA_NAT0		35
+#define OFF_LSA_COST0		36
+#define OFF_LSA_LINK1		38	/* name_len "c.d" */
+#define OFF_LSA_NAT1		42
+#define OFF_LSA_COST1		43
+#define OFF_CREQ_SRC		9
+#define OFF_CREQ_DST		11
+#define OFF_CREQ_CLS		21
+#define OFF_CREQ_SRC_NAT	22
+#define OFF_CREQ_PATH_NAT	23
+#define OFF_CREQ_NPATH		24
+#define OFF_CREQ_PATH0		25
+#define OFF_CREQ_PATH1		27
+#define OFF_CRESP_DECISION	9
+#define OFF_CRESP_DIRECT	10
+#define OFF_CRESP_PATH_NAT	11
+#define OFF_CRESP_SRC_NAT	12
+#define OFF_CRESP_DST_NAT	13
+#define OFF_CRESP_RLEN		14
+#define OFF_CRESP_RTEXT		15
+#define OFF_CRESP_NPATH		26	/* g_conn_resp_min: 15 */
+#define OFF_CRESP_PATH0		27
+#define OFF_CRESP_PATH1		29
+#define OFF_CRESP_PATH2		31
 
 static struct in_addr
 ip4(const char *s)
@@ -418,6 +513,110 @@ build_nat_result_zero(struct pkt_msg *m)
 	m->type = PKT_MSG_NAT_RESULT;
 }
 
+static void
+set_name(char *dst, const char *name)
+{
+	ck_assert_uint_le(strlen(name), PKT_NAME_MAX);
+	strcpy(dst, name);
+}
+
+static void
+build_lsa(struct pkt_msg *m)
+{
+	struct pkt_lsa *l = &m->u.lsa;
+
+	m->type = PKT_MSG_LSA;
+	set_name(l->origin, "a");
+	l->seq = 256;
+	l->age_s = 5;
+	l->ep_addr = ip4("203.0.113.5");
+	l->ep_port = 4433;
+	l->n_prefixes = 2;
+	l->prefixes[0].plen = 24;
+	l->prefixes[0].addr = ip4("10.1.2.0");
+	l->prefixes[1].plen = 32;
+	l->prefixes[1].addr = ip4("192.0.2.1");
+	l->n_links = 2;
+	set_name(l->links[0].peer, "b");
+	l->links[0].nat = 0;
+	l->links[0].cost = 1;
+	set_name(l->links[1].peer, "c.d");
+	l->links[1].nat = 5;
+	l->links[1].cost = UINT16_MAX;
+}
+
+static void
+build_lsa_bare(struct pkt_msg *m)
+{
+	struct pkt_lsa *l = &m->u.lsa;
+
+	m->type = PKT_MSG_LSA;
+	set_name(l->origin, "-");
+	l->seq = UINT64_MAX;
+	l->age_s = UINT16_MAX;
+	l->ep_addr.s_addr = 0;
+	l->ep_port = 0;
+	l->n_prefixes = 1;
+	l->prefixes[0].plen = 0;
+	l->prefixes[0].addr.s_addr = 0;
+	l->n_links = 0;
+}
+
+static void
+build_conn_req(struct pkt_msg *m)
+{
+	struct pkt_conn_req *cr = &m->u.conn_req;
+
+	m->type = PKT_MSG_CONN_REQ;
+	cr->id = 0x0102030405060708ULL;
+	set_name(cr->src, "a");
+	set_name(cr->dst, "d");
+	cr->src_ip = ip4("10.1.2.3");
+	cr->dst_ip = ip4("10.4.5.6");
+	cr->cls = 1;
+	cr->src_nat = 2;
+	cr->path_nat = 4;
+	cr->n_path = 2;
+	set_name(cr->path[0], "a");
+	set_name(cr->path[1], "b-c");
+}
+
+static void
+build_conn_resp(struct pkt_msg *m)
+{
+	struct pkt_conn_resp *cr = &m->u.conn_resp;
+
+	m->type = PKT_MSG_CONN_RESP;
+	cr->id = 0x0102030405060708ULL;
+	cr->decision = PKT_CONN_RELAY;
+	cr->direct = 1;
+	cr->path_nat = 4;
+	cr->src_nat = 2;
+	cr->dst_nat = 3;
+	strcpy(cr->reason, "relay via b");
+	cr->n_path = 3;
+	set_name(cr->path[0], "a");
+	set_name(cr->path[1], "b");
+	set_name(cr->path[2], "d");
+}
+
+static void
+build_conn_resp_min(struct pkt_msg *m)
+{
+	struct pkt_conn_resp *cr = &m->u.conn_resp;
+
+	m->type = PKT_MSG_CONN_RESP;
+	cr->id = 0;
+	cr->decision = PKT_CONN_RELAY;
+	cr->direct = 0;
+	cr->path_nat = 5;
+	cr->src_nat = 0;
+	cr->dst_nat = 5;
+	cr->reason[0] = '\0';
+	cr->n_path = 1;
+	set_name(cr->path[0], "d");
+}
+
 static const struct golden {
 	const char	*name;
 	const uint8_t	*bytes;
@@ -442,9 +641,38 @@ static const struct golden {
 	G(g_nat_result, build_nat_result),
 	G(g_nat_result_max, build_nat_result_max),
 	G(g_nat_result_zero, build_nat_result_zero),
+	G(g_lsa, build_lsa),
+	G(g_lsa_bare, build_lsa_bare),
+	G(g_conn_req, build_conn_req),
+	G(g_conn_resp, build_conn_resp),
+	G(g_conn_resp_min, build_conn_resp_min),
 #undef G
 };
 #define NGOLDEN	((int)(sizeof(goldens) / sizeof(goldens[0])))
+
+static void
+assert_lsa_eq(const struct pkt_lsa *a, const struct pkt_lsa *b)
+{
+	uint16_t i;
+
+	ck_assert_str_eq(a->origin, b->origin);
+	ck_assert_uint_eq(a->seq, b->seq);
+	ck_assert_uint_eq(a->age_s, b->age_s);
+	ck_assert_uint_eq(a->ep_addr.s_addr, b->ep_addr.s_addr);
+	ck_assert_uint_eq(a->ep_port, b->ep_port);
+	ck_assert_uint_eq(a->n_prefixes, b->n_prefixes);
+	for (i = 0; i < a->n_prefixes; i++) {
+		ck_assert_uint_eq(a->prefixes[i].plen, b->prefixes[i].plen);
+		ck_assert_uint_eq(a->prefixes[i].addr.s_addr,
+		    b->prefixes[i].addr.s_addr);
+	}
+	ck_assert_uint_eq(a->n_links, b->n_links);
+	for (i = 0; i < a->n_links; i++) {
+		ck_assert_str_eq(a->links[i].peer, b->links[i].peer);
+		ck_assert_uint_eq(a->links[i].nat, b->links[i].nat);
+		ck_assert_uint_eq(a->links[i].cost, b->links[i].cost);
+	}
+}
 
 static void
 assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
@@ -523,6 +751,43 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 		    b->u.nat.mapped_addr.s_addr);
 		ck_assert_uint_eq(a->u.nat.mapped_port, b->u.nat.mapped_port);
 		ck_assert_str_eq(a->u.nat.assumed, b->u.nat.assumed);
+		break;
+	case PKT_MSG_LSA:
+		assert_lsa_eq(&a->u.lsa, &b->u.lsa);
+		break;
+	case PKT_MSG_CONN_REQ:
+		ck_assert_uint_eq(a->u.conn_req.id, b->u.conn_req.id);
+		ck_assert_str_eq(a->u.conn_req.src, b->u.conn_req.src);
+		ck_assert_str_eq(a->u.conn_req.dst, b->u.conn_req.dst);
+		ck_assert_uint_eq(a->u.conn_req.src_ip.s_addr,
+		    b->u.conn_req.src_ip.s_addr);
+		ck_assert_uint_eq(a->u.conn_req.dst_ip.s_addr,
+		    b->u.conn_req.dst_ip.s_addr);
+		ck_assert_uint_eq(a->u.conn_req.cls, b->u.conn_req.cls);
+		ck_assert_uint_eq(a->u.conn_req.src_nat, b->u.conn_req.src_nat);
+		ck_assert_uint_eq(a->u.conn_req.path_nat,
+		    b->u.conn_req.path_nat);
+		ck_assert_uint_eq(a->u.conn_req.n_path, b->u.conn_req.n_path);
+		for (i = 0; i < a->u.conn_req.n_path; i++)
+			ck_assert_str_eq(a->u.conn_req.path[i],
+			    b->u.conn_req.path[i]);
+		break;
+	case PKT_MSG_CONN_RESP:
+		ck_assert_uint_eq(a->u.conn_resp.id, b->u.conn_resp.id);
+		ck_assert_uint_eq(a->u.conn_resp.decision,
+		    b->u.conn_resp.decision);
+		ck_assert_uint_eq(a->u.conn_resp.direct, b->u.conn_resp.direct);
+		ck_assert_uint_eq(a->u.conn_resp.path_nat,
+		    b->u.conn_resp.path_nat);
+		ck_assert_uint_eq(a->u.conn_resp.src_nat,
+		    b->u.conn_resp.src_nat);
+		ck_assert_uint_eq(a->u.conn_resp.dst_nat,
+		    b->u.conn_resp.dst_nat);
+		ck_assert_str_eq(a->u.conn_resp.reason, b->u.conn_resp.reason);
+		ck_assert_uint_eq(a->u.conn_resp.n_path, b->u.conn_resp.n_path);
+		for (i = 0; i < a->u.conn_resp.n_path; i++)
+			ck_assert_str_eq(a->u.conn_resp.path[i],
+			    b->u.conn_resp.path[i]);
 		break;
 	default:
 		ck_abort_msg("unexpected type %u", a->type);
@@ -959,7 +1224,7 @@ END_TEST
 
 START_TEST(decode_rejects_unknown_message_type)
 {
-	static const uint8_t types[] = { 0, 11, 12, 0x7f, 0x80, 0xff };
+	static const uint8_t types[] = { 0, 14, 15, 0x7f, 0x80, 0xff };
 	uint8_t p[sizeof(g_keepalive)];
 	size_t i;
 
@@ -1537,7 +1802,7 @@ END_TEST
 
 START_TEST(encode_rejects_unknown_type)
 {
-	static const uint8_t types[] = { 0, 11, 12, 0xff };
+	static const uint8_t types[] = { 0, 14, 15, 0xff };
 	struct pkt_msg m;
 	uint8_t out[64];
 	size_t i;

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Connection requests, channels and the first-packet queue.  See conn.h.
+ * The queue is a pool of CONN_QUEUE_SLOTS buffers of the TUN's MTU,
+ * allocated once; a channel owns a FIFO of slot indices.  Nothing here
+ * allocates per packet.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "conn.h"
+#include "link.h"
+#include "log.h"
+#include "relay.h"
+#include "topology.h"
+
+struct conn_pool {
+	size_t		 slot_size;
+	uint8_t		*mem;		/* CONN_QUEUE_SLOTS x slot_size */
+	size_t		 len[CONN_QUEUE_SLOTS];
+	int		 next[CONN_QUEUE_SLOTS];	/* FIFO / free list */
+	int		 free_head;
+	struct channel	 ch[CONN_CHANNELS_MAX];
+	struct event	*timer;
+};
+
+static struct pkt_msg conn_msg;	/* large: one, reused */
+
+static uint8_t *
+slot(struct conn_pool *cp, int i)
+{
+	return cp->mem + (size_t)i * cp->slot_size;
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_tick(arg);
+}
+
+int
+conn_init(struct proxyd *px)
+{
+	struct conn_pool *cp;
+	struct timeval tv = { 0, 100000 };
+
+	if ((cp = calloc(1, sizeof(*cp))) == NULL)
+		return -1;
+	cp->slot_size = LINK_DATA_HEADROOM + (size_t)(px->conf->has_tun ?
+	    px->conf->tun_mtu : 1500) + PKT_TAG_LEN;
+	if ((cp->mem = calloc(CONN_QUEUE_SLOTS, cp->slot_size)) == NULL) {
+		free(cp);
+		return -1;
+	}
+	for (int i = 0; i < CONN_QUEUE_SLOTS; i++)
+		cp->next[i] = i + 1 < CONN_QUEUE_SLOTS ? i + 1 : -1;
+	cp->free_head = 0;
+	cp->timer = event_new(px->base, -1, EV_PERSIST, conn_timer_cb, px);
+	if (cp->timer == NULL || event_add(cp->timer, &tv) == -1) {
+		free(cp->mem);
+		free(cp);
+		return -1;
+	}
+	px->conn = cp;
+	return 0;
+}
+
+void
+conn_free(struct proxyd *px)
+{
+	if (px->conn == NULL)
+		return;
+	event_free(px->conn->timer);
+	free(px->conn->mem);
+	free(px->conn);
+	px->conn = NULL;
+}
+
+static struct channel *
+find(const struct proxyd *px, const char *dest)
+{
+	if (px->conn == NULL)
+		return NULL;
+	for (int i = 0; i < CONN_CHANNELS_MAX; i++)
+		if (px->conn->ch[i].used &&
+		    strcmp(px->conn->ch[i].dest, dest) == 0)
+			return &px->conn->ch[i];
+	return NULL;
+}
+
+const struct channel *
+conn_channel(const struct proxyd *px, const char *dest)
+{
+	return find(px, dest);
+}
+
+static void
+queue_drop_all(struct conn_pool *cp, struct channel *ch)
+{
+	while (ch->q_head != -1) {
+		int i = ch->q_head;
+
+		ch->q_head = cp->next[i];
+		cp->next[i] = cp->free_head;
+		cp->free_head = i;
+	}
+	ch->q_tail = -1;
+	ch->q_len = 0;
+}
+
+/* Sends the queued first packets in order, by relay. */
+static void
+flush(struct proxyd *px, struct channel *ch)
+{
+	struct conn_pool *cp = px->conn;
+	const struct topo_path *p = topology_path(px, ch->dest);
+	struct link *nh = p != NULL ? link_find(px, p->next_hop) : NULL;
+
+	while (ch->q_head != -1) {
+		int i = ch->q_head;
+
+		if (nh != NULL)
+			link_send_data(nh, slot(cp, i), cp->len[i],
+			    PKT_TTL_DEFAULT);
+		else
+			px->st.drop_noroute++;
+		ch->q_head = cp->next[i];
+		cp->next[i] = cp->free_head;
+		cp->free_head = i;
+	}
+	ch->q_tail = -1;
+	ch->q_len = 0;
+}
+
+static void
+forget(struct proxyd *px, struct channel *ch)
+{
+	queue_drop_all(px->conn, ch);
+	ch->used = false;
+}
+
+static struct channel *
+channel_new(struct proxyd *px, const char *dest)
+{
+	struct conn_pool *cp = px->conn;
+	struct channel *ch = NULL, *oldest = NULL;
+
+	for (int i = 0; i < CONN_CHANNELS_MAX; i++) {
+		if (!cp->ch[i].used) {
+			ch = &cp->ch[i];
+			break;
+		}
+		if (oldest == NULL || cp->ch[i].last_use_us <
+		    oldest->last_use_us)
+			oldest = &cp->ch[i];
+	}
+	if (ch == NULL) {
+		forget(px, oldest);
+		ch = oldest;
+	}
+	memset(ch, 0, sizeof(*ch));
+	ch->used = true;
+	ch->q_head = ch->q_tail = -1;
+	snprintf(ch->dest, sizeof(ch->dest), "%s", dest);
+	return ch;
+}
+
+static void
+send_request(struct proxyd *px, struct channel *ch, struct link *nh,
+    const struct ipv4_info *info)
+{
+	struct pkt_conn_req *q = &conn_msg.u.conn_req;
+	uint8_t link_nat = topology_link_nat(nh);
+
+	memset(&conn_msg, 0, sizeof(conn_msg));
+	conn_msg.type = PKT_MSG_CONN_REQ;
+	if (RAND_bytes((unsigned char *)&ch->id, sizeof(ch->id)) != 1)
+		ch->id = now_us();
+	q->id = ch->id;
+	snprintf(q->src, sizeof(q->src), "%s", px->conf->name);
+	snprintf(q->dst, sizeof(q->dst), "%s", ch->dest);
+	q->src_ip = info->src;
+	q->dst_ip = info->dst;
+	q->cls = (uint8_t)info->cls;
+	/* our own NAT: what we measured toward the first hop */
+	q->src_nat = (uint8_t)((nh->nat.valid ? nh->nat.res.type :
+	    NAT_TYPE_UNKNOWN) - 1);
+	q->path_nat = (uint8_t)(link_nat - 1);
+	q->n_path = 1;
+	snprintf(q->path[0], sizeof(q->path[0]), "%s", px->conf->name);
+	ch->req_us = now_us();
+	link_send_msg(nh, &conn_msg);
+	px->st.conn_requests++;
+	log_info("connection request %016llx to '%s' for %s flow via '%s'",
+	    (unsigned long long)ch->id, ch->dest, ipv4_class_name(info->cls),
+	    nh->name);
+}
+
+void
+conn_from_tun(struct proxyd *px, const char *dest, struct link *nh,
+    uint8_t *frame, size_t len, const struct ipv4_info *info)
+{
+	struct conn_pool *cp = px->conn;
+	struct channel *ch = find(px, dest);
+	int i;
+
+	if (ch == NULL) {
+		ch = channel_new(px, dest);
+		ch->state = CH_REQUESTING;
+		ch->since_us = now_us();
+		send_request(px, ch, nh, info);
+	}
+	ch->last_use_us = now_us();
+	if (ch->state == CH_RELAY) {
+		link_send_data(nh, frame, len, PKT_TTL_DEFAULT);
+		return;
+	}
+	/* requesting: the packet waits */
+	if (ch->q_len >= CONN_QUEUE_PER_CH || cp->free_head == -1 ||
+	    LINK_DATA_HEADROOM + len + PKT_TAG_LEN > cp->slot_size) {
+		px->st.drop_queue++;
+		return;
+	}
+	i = cp->free_head;
+	cp->free_head = cp->next[i];
+	memcpy(slot(cp, i) + LINK_DATA_HEADROOM, frame + LINK_DATA_HEADROOM,
+	    len);
+	cp->len[i] = len;
+	cp->next[i] = -1;
+	if (ch->q_tail == -1)
+		ch->q_head = i;
+	else
+		cp->next[ch->q_tail] = i;
+	ch->q_tail = i;
+	ch->q_len++;
+	px->st.queued++;
+}
+
+static bool
+path_has(const char path[][PKT_NAME_MAX + 1], int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(path[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void
+answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
+{
+	struct pkt_conn_resp *r = &conn_msg.u.conn_resp;
+	enum nat_type src = (enum nat_type)(q->src_nat + 1);
+	enum nat_type dst = from->nat.valid ? from->nat.res.type :
+	    NAT_TYPE_UNKNOWN;
+	char why[PKT_REASON_MAX + 1];
+	bool direct;
+
+	direct = nat_direct_feasible(src, dst, why, sizeof(why));
+	memset(&conn_msg, 0, sizeof(conn_msg));
+	conn_msg.type = PKT_MSG_CONN_RESP;
+	r->id = q->id;
+	r->decision = PKT_CONN_RELAY;
+	r->direct = direct;
+	r->path_nat = q->path_nat;
+	r->src_nat = q->src_nat;
+	r->dst_nat = (uint8_t)(dst - 1);
+	if (snprintf(r->reason, sizeof(r->reason), "relay now; direct %s (%s)",
+	    direct ? "possible" : "not possible", why) < 0)
+		r->reason[0] = '\0';
+	r->n_path = q->n_path;
+	memcpy(r->path, q->path, sizeof(r->path));
+	if (r->n_path < PKT_PATH_MAX)
+		snprintf(r->path[r->n_path++], sizeof(r->path[0]), "%s",
+		    px->conf->name);
+	log_info("connection request %016llx from '%s' (%u hops, path NAT %s):"
+	    " %s", (unsigned long long)q->id, q->src, q->n_path,
+	    nat_type_name((enum nat_type)(q->path_nat + 1)), r->reason);
+	link_send_msg(from, &conn_msg);
+}
+
+void
+conn_req_input(struct link *from, struct pkt_conn_req *q)
+{
+	struct proxyd *px = from->px;
+	const struct topo_path *p;
+	struct link *nh;
+	uint8_t link_nat;
+
+	if (path_has(q->path, q->n_path, px->conf->name)) {
+		px->st.drop_malformed++;	/* a loop */
+		return;
+	}
+	if (strcmp(q->dst, px->conf->name) == 0) {
+		answer(px, from, q);
+		return;
+	}
+	if (q->n_path >= PKT_PATH_MAX ||
+	    (p = topology_path(px, q->dst)) == NULL ||
+	    (nh = link_find(px, p->next_hop)) == NULL) {
+		px->st.drop_noroute++;
+		return;
+	}
+	link_nat = topology_link_nat(nh);
+	q->path_nat = (uint8_t)(nat_path_fold((enum nat_type)(q->path_nat + 1),
+	    (enum nat_type)link_nat) - 1);
+	snprintf(q->path[q->n_path++], sizeof(q->path[0]), "%s",
+	    px->conf->name);
+	conn_msg.type = PKT_MSG_CONN_REQ;
+	conn_msg.u.conn_req = *q;
+	link_send_msg(nh, &conn_msg);
+}
+
+void
+conn_resp_input(struct link *from, const struct pkt_conn_resp *r)
+{
+	struct proxyd *px = from->px;
+	struct conn_pool *cp = px->conn;
+	int me = -1;
+
+	for (int i = 0; i < r->n_path; i++)
+		if (strcmp(r->path[i], px->conf->name) == 0)
+			me = i;
+	if (me < 0 || me >= r->n_path - 1) {
+		px->st.drop_malformed++;
+		return;
+	}
+	if (me > 0) {
+		/* not ours: back toward the previous proxy on the path */
+		struct link *prev = link_find(px, r->path[me - 1]);
+
+		if (prev == NULL) {
+			px->st.drop_noroute++;
+			return;
+		}
+		conn_msg.type = PKT_MSG_CONN_RESP;
+		conn_msg.u.conn_resp = *r;
+		link_send_msg(prev, &conn_msg);
+		return;
+	}
+	for (int i = 0; i < CONN_CHANNELS_MAX; i++) {
+		struct channel *ch = &cp->ch[i];
+
+		if (!ch->used || ch->id != r->id)
+			continue;
+		ch->answered = true;
+		ch->state = CH_RELAY;
+		ch->since_us = now_us();
+		ch->path_nat = (uint8_t)(r->path_nat + 1);
+		ch->src_nat = (uint8_t)(r->src_nat + 1);
+		ch->dst_nat = (uint8_t)(r->dst_nat + 1);
+		ch->direct_possible = r->direct;
+		ch->hops = (uint8_t)(r->n_path - 1);
+		snprintf(ch->reason, sizeof(ch->reason), "%s", r->reason);
+		log_info("channel to '%s': %s (path NAT %s, %u hops, answer "
+		    "after %.1f ms)", ch->dest, r->reason,
+		    nat_type_name((enum nat_type)ch->path_nat), ch->hops,
+		    (double)(now_us() - ch->req_us) / 1000.0);
+		flush(px, ch);
+		return;
+	}
+}
+
+void
+conn_tick(struct proxyd *px)
+{
+	struct conn_pool *cp = px->conn;
+	uint64_t now = now_us();
+
+	for (int i = 0; i < CONN_CHANNELS_MAX; i++) {
+		struct channel *ch = &cp->ch[i];
+
+		if (!ch->used)
+			continue;
+		if (ch->state == CH_REQUESTING &&
+		    now - ch->req_us > (uint64_t)CONN_TIMEOUT_MS * 1000) {
+			ch->state = CH_RELAY;
+			ch->since_us = now;
+			snprintf(ch->reason, sizeof(ch->reason), "no answer to "
+			    "the connection request within %d ms: relaying",
+			    CONN_TIMEOUT_MS);
+			log_info("channel to '%s': %s", ch->dest, ch->reason);
+			flush(px, ch);
+		} else if (now - ch->last_use_us >
+		    (uint64_t)CONN_IDLE_S * 1000000)
+			forget(px, ch);
+	}
+}
+
+void
+conn_routes_changed(struct proxyd *px)
+{
+	struct conn_pool *cp = px->conn;
+
+	if (cp == NULL)
+		return;
+	for (int i = 0; i < CONN_CHANNELS_MAX; i++) {
+		struct channel *ch = &cp->ch[i];
+		const struct topo_path *p;
+
+		if (!ch->used)
+			continue;
+		p = topology_path(px, ch->dest);
+		/* the path changed: ask again on the next packet */
+		if (p == NULL || p->hops != ch->hops || p->path_nat !=
+		    ch->path_nat)
+			if (ch->state == CH_RELAY)
+				forget(px, ch);
+	}
+}

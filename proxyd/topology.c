@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Link-state flooding over authenticated links.  Our advertisement lists
+ * our prefixes, our up links (peer, our NAT type toward it, a cost from the
+ * RTT) and, when outsiders can reach us, our endpoint.  It is re-originated
+ * when links or NAT types change and refreshed every TOPO_REFRESH_S so the
+ * costs follow the RTT without flooding on every keepalive.  Received
+ * advertisements are flooded to every other neighbour when newer; an older
+ * one gets ours back.  Routes come from a shortest-path run over the
+ * database (lib/topo.c) and are installed on the TUN when they change.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include "conn.h"
+#include "link.h"
+#include "log.h"
+#include "rtnl.h"
+#include "topology.h"
+#include "tun.h"
+
+static struct pkt_msg lsa_msg;	/* large: one, reused */
+
+uint8_t
+topology_link_nat(const struct link *l)
+{
+	enum nat_type mine = l->nat.valid ? l->nat.res.type : NAT_TYPE_UNKNOWN;
+	enum nat_type theirs = l->nat_remote.valid ?
+	    (enum nat_type)(l->nat_remote.r.type + 1) : NAT_TYPE_UNKNOWN;
+
+	return (uint8_t)nat_path_fold(mine, theirs);
+}
+
+static void
+build_own(struct proxyd *px, struct pkt_lsa *a)
+{
+	const struct conf *c = px->conf;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->origin, sizeof(a->origin), "%s", c->name);
+	for (size_t i = 0; i < c->n_prefixes && i < PKT_LSA_PREFIX_MAX; i++) {
+		a->prefixes[a->n_prefixes].addr = c->prefixes[i].addr;
+		a->prefixes[a->n_prefixes++].plen = c->prefixes[i].plen;
+	}
+	if (c->has_public) {
+		a->ep_addr = c->public_addr;
+		a->ep_port = c->public_port;
+	}
+	for (struct link *l = px->links; l != NULL; l = l->next) {
+		struct pkt_lsa_link *k;
+		bool dup = false;
+
+		if (l->state != LINK_UP || a->n_links >= PKT_LSA_LINK_MAX)
+			continue;
+		for (int i = 0; i < a->n_links; i++)
+			dup |= strcmp(a->links[i].peer, l->name) == 0;
+		if (dup)
+			continue;
+		k = &a->links[a->n_links++];
+		snprintf(k->peer, sizeof(k->peer), "%s", l->name);
+		k->nat = (uint8_t)((l->nat.valid ? l->nat.res.type :
+		    NAT_TYPE_UNKNOWN) - 1);
+		/* cost: 1 + RTT in tenths of a millisecond */
+		k->cost = l->rtt_ms < 0 ? 10 : l->rtt_ms > 6000 ? 60001 :
+		    (uint16_t)(1 + l->rtt_ms * 10);
+		/* not behind a NAT toward it: reachable where it sees us */
+		if (a->ep_port == 0 && l->nat.valid &&
+		    l->nat.res.type == NAT_TYPE_OPEN && l->nat.mapped.valid) {
+			a->ep_addr = l->nat.mapped.addr;
+			a->ep_port = l->nat.mapped.port;
+		}
+	}
+}
+
+static void
+send_lsa(struct link *l, const char *origin)
+{
+	struct proxyd *px = l->px;
+
+	lsa_msg.type = PKT_MSG_LSA;
+	if (topo_copy(px->topo, origin, now_us(), &lsa_msg.u.lsa) == 0)
+		link_send_msg(l, &lsa_msg);
+}
+
+static void
+flood(struct proxyd *px, const char *origin, const struct link *except)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l != except && l->state == LINK_UP)
+			send_lsa(l, origin);
+}
+
+void
+topology_originate(struct proxyd *px)
+{
+	static struct pkt_lsa own;
+
+	build_own(px, &own);
+	own.seq = topo_next_seq(px->topo, (uint64_t)time(NULL) << 20);
+	if (topo_set_self(px->topo, &own, now_us()) == -1) {
+		log_warnx("cannot store our own advertisement");
+		return;
+	}
+	px->last_originate_us = now_us();
+	flood(px, px->conf->name, NULL);
+	topology_recompute(px);
+}
+
+int
+topology_init(struct proxyd *px)
+{
+	if ((px->topo = topo_new(px->conf->name)) == NULL)
+		return -1;
+	topology_originate(px);
+	return 0;
+}
+
+void
+topology_free(struct proxyd *px)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l->learned_nbr != NULL) {
+			free(l->learned_nbr->host);
+			free(l->learned_nbr);
+			l->learned_nbr = NULL;
+		}
+	topo_free(px->topo);
+	free(px->paths);
+}
+
+void
+topology_link_up(struct link *l)
+{
+	struct proxyd *px = l->px;
+	uint16_t age;
+	const struct pkt_lsa *a;
+
+	/* database exchange: the new neighbour gets everything we know */
+	for (size_t i = 0; (a = topo_at(px->topo, i, now_us(), &age)) != NULL;
+	    i++)
+		if (strcmp(a->origin, px->conf->name) != 0)
+			send_lsa(l, a->origin);
+	topology_originate(px);
+}
+
+void
+topology_link_down(struct proxyd *px)
+{
+	topology_originate(px);
+}
+
+void
+topology_lsa_input(struct link *l, const struct pkt_lsa *a)
+{
+	struct proxyd *px = l->px;
+	char who[128];
+
+	switch (topo_receive(px->topo, a, now_us())) {
+	case TOPO_NEWER:
+		log_debug("%s: advertisement of '%s' seq %llu", link_who(l, who,
+		    sizeof(who)), a->origin, (unsigned long long)a->seq);
+		flood(px, a->origin, l);
+		topology_recompute(px);
+		break;
+	case TOPO_OLDER:
+		send_lsa(l, a->origin);
+		break;
+	case TOPO_OWN:
+		log_info("an older run of ours advertised seq %llu: "
+		    "re-advertising above it", (unsigned long long)a->seq);
+		topology_originate(px);
+		break;
+	case TOPO_INVALID:
+		px->st.drop_malformed++;
+		break;
+	case TOPO_SAME:
+		break;
+	}
+}
+
+static bool
+same_route(const struct route *a, const struct route *b)
+{
+	return a->addr.s_addr == b->addr.s_addr && a->plen == b->plen;
+}
+
+static bool
+tables_equal(const struct route_table *a, const struct route_table *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct route *x = &a->v[i], *y = &b->v[i];
+
+		if (!same_route(x, y) || x->hops != y->hops ||
+		    x->path_nat != y->path_nat ||
+		    strcmp(x->dest, y->dest) != 0 ||
+		    strcmp(x->next_hop, y->next_hop) != 0)
+			return false;
+	}
+	return true;
+}
+
+static bool
+table_has(const struct route_table *t, const struct route *r)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (same_route(&t->v[i], r))
+			return true;
+	return false;
+}
+
+/*
+ * Puts the routes for remote prefixes on the TUN and removes the ones no
+ * longer reachable.  The kernel route only says "to the TUN": which proxy
+ * gets the packet is decided by our own table on every packet.
+ */
+static void
+install_routes(struct proxyd *px)
+{
+	struct route_table *inst = &px->installed;
+	char p[32];
+	size_t i;
+
+	if (px->tun == NULL)
+		return;
+	for (i = 0; i < inst->n; ) {
+		const struct route *r = route_lookup(&px->routes,
+		    inst->v[i].addr);
+
+		if (r != NULL && r->hops > 0 && same_route(r, &inst->v[i])) {
+			i++;
+			continue;
+		}
+		rtnl_route(false, tun_ifindex(px->tun), inst->v[i].addr,
+		    inst->v[i].plen);
+		log_info("route %s withdrawn", route_prefix_str(&inst->v[i],
+		    p, sizeof(p)));
+		inst->v[i] = inst->v[--inst->n];
+	}
+	for (i = 0; i < px->routes.n; i++) {
+		const struct route *r = &px->routes.v[i];
+
+		if (r->hops == 0 || table_has(inst, r) ||
+		    route_is_local(&px->routes, r->addr))
+			continue;	/* own site: never via the TUN */
+		if (inst->n == inst->cap) {
+			size_t cap = inst->cap ? inst->cap * 2 : 16;
+			struct route *v = realloc(inst->v, cap * sizeof(*v));
+
+			if (v == NULL) {
+				log_warnx("out of memory installing routes");
+				return;
+			}
+			inst->v = v;
+			inst->cap = cap;
+		}
+		if (rtnl_route(true, tun_ifindex(px->tun), r->addr, r->plen)
+		    == 0) {
+			inst->v[inst->n++] = *r;
+			log_info("route %s to '%s' via '%s' (%u hops) installed "
+			    "on '%s'", route_prefix_str(r, p, sizeof(p)),
+			    r->dest, r->next_hop, r->hops, tun_name(px->tun));
+		}
+	}
+}
+
+void
+topology_recompute(struct proxyd *px)
+{
+	struct route_table next;
+	struct route ca[8], cb[8];
+	struct topo_path *paths = NULL;
+	size_t n, npaths = 0;
+	char pa[32], pb[32];
+
+	if (topo_spf(px->topo, &paths, &npaths) == 0) {
+		free(px->paths);
+		px->paths = paths;
+		px->n_paths = npaths;
+	}
+	route_table_init(&next);
+	if (topo_routes(px->topo, &next) == -1) {
+		log_warnx("cannot compute routes: out of memory");
+		route_table_release(&next);
+		return;
+	}
+	if (tables_equal(&next, &px->routes)) {
+		route_table_release(&next);
+		return;
+	}
+	route_table_release(&px->routes);
+	px->routes = next;
+	n = rib_conflicts(&px->routes, ca, cb, 8);
+	if (n != px->n_conflicts)
+		for (size_t i = 0; i < n; i++)
+			log_warnx("prefix conflict: %s claimed by '%s' overlaps "
+			    "%s claimed by '%s'; traffic follows the longest "
+			    "match, then the nearest claim",
+			    route_prefix_str(&ca[i], pa, sizeof(pa)), ca[i].dest,
+			    route_prefix_str(&cb[i], pb, sizeof(pb)), cb[i].dest);
+	px->n_conflicts = n;
+	install_routes(px);
+	conn_routes_changed(px);
+}
+
+const struct topo_path *
+topology_path(const struct proxyd *px, const char *dest)
+{
+	for (size_t i = 0; i < px->n_paths; i++)
+		if (strcmp(px->paths[i].dest, dest) == 0)
+			return &px->paths[i];
+	return NULL;
+}
+
+/*
+ * Links to proxies we learn about: an advertisement with an endpoint
+ * says where outsiders reach its origin.  We link to it like to a
+ * configured neighbour (the certificate must carry that name), up to
+ * TOPOLOGY_LEARNED_MAX, and drop the learned link again when the origin
+ * leaves the topology while the link is not up.
+ */
+static void
+learn_links(struct proxyd *px)
+{
+	const struct pkt_lsa *a;
+	uint16_t age;
+	unsigned learned = 0;
+	struct link *l, *next;
+
+	for (l = px->links; l != NULL; l = next) {
+		next = l->next;
+		if (l->learned_nbr == NULL)
+			continue;
+		if (topo_get(px->topo, l->name) == NULL &&
+		    l->state != LINK_UP) {
+			log_info("learned neighbour '%s' left the topology",
+			    l->name);
+			link_forget(l);
+			continue;
+		}
+		learned++;
+	}
+	for (size_t i = 0; (a = topo_at(px->topo, i, now_us(), &age)) != NULL;
+	    i++) {
+		struct conf_neighbour *nb;
+		char host[INET_ADDRSTRLEN];
+		bool known = false;
+
+		if (a->ep_port == 0 || strcmp(a->origin, px->conf->name) == 0 ||
+		    learned >= TOPOLOGY_LEARNED_MAX)
+			continue;
+		for (l = px->links; l != NULL; l = l->next)
+			known |= strcmp(l->name, a->origin) == 0;
+		if (known)
+			continue;
+		if ((nb = calloc(1, sizeof(*nb))) == NULL)
+			return;
+		inet_ntop(AF_INET, &a->ep_addr, host, sizeof(host));
+		snprintf(nb->name, sizeof(nb->name), "%s", a->origin);
+		nb->port = a->ep_port;
+		if ((nb->host = strdup(host)) == NULL ||
+		    link_learn(px, nb) == -1) {
+			free(nb->host);
+			free(nb);
+			return;
+		}
+		learned++;
+		log_info("learned neighbour '%s' at %s:%u from the topology",
+		    a->origin, host, a->ep_port);
+	}
+}
+
+void
+topology_tick(struct proxyd *px)
+{
+	uint64_t now = now_us();
+
+	if (topo_expire(px->topo, now) > 0)
+		topology_recompute(px);
+	if (now - px->last_originate_us >= (uint64_t)TOPO_REFRESH_S * 1000000)
+		topology_originate(px);
+	learn_links(px);
+}

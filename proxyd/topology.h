@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The daemon's side of the topology (lib/topo.c holds the database):
+ * originating our own advertisement, flooding, ageing, computing and
+ * installing routes, and linking to proxies learned from the topology.
+ *
+ * Bounds (documented in proxyd(8)): a proxy that stops gracefully is gone
+ * from every table at once (its neighbours re-advertise without it); one
+ * that dies is gone when its neighbours declare the link dead (at most
+ * 3 keepalive intervals, 15 s minimum); a stale advertisement ages out of
+ * every database after TOPO_MAX_AGE_S (60 s).
+ */
+#ifndef PROXYD_TOPOLOGY_H
+#define PROXYD_TOPOLOGY_H
+
+#include "proxyd.h"
+#include "topo.h"
+
+struct link;
+
+#define TOPOLOGY_LEARNED_MAX	16	/* links to proxies learned from ads */
+
+int	topology_init(struct proxyd *);
+void	topology_free(struct proxyd *);
+/* Rebuilds and floods our advertisement (links, NAT types changed). */
+void	topology_originate(struct proxyd *);
+/* A link came up: send it our database; a link went down. */
+void	topology_link_up(struct link *);
+void	topology_link_down(struct proxyd *);
+void	topology_lsa_input(struct link *, const struct pkt_lsa *);
+/* Once a second: refresh, ageing, learned links. */
+void	topology_tick(struct proxyd *);
+/* Recomputes routes from the database and installs them on the TUN. */
+void	topology_recompute(struct proxyd *);
+/* The shortest path to proxy dest, or NULL if unreachable. */
+const struct topo_path *topology_path(const struct proxyd *, const char *dest);
+/* Our link's NAT type, folded from both ends' measurements (1-6). */
+uint8_t	topology_link_nat(const struct link *);
+
+#endif
