@@ -16,6 +16,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <glob.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -107,6 +108,11 @@ static const struct column status_cols[] = {
 	{ "drop ttl",		"drop_ttl",		FMT_NUM },
 	{ "auth refused",	"auth_refused",		FMT_NUM },
 	{ "tun",		"tun",			FMT_STR },
+	{ "proxies known",	"proxies",		FMT_NUM },
+	{ "prefix conflicts",	"conflicts",		FMT_NUM },
+	{ "conn requests",	"conn_requests",	FMT_NUM },
+	{ "first pkts queued",	"queued",		FMT_NUM },
+	{ "drop queue full",	"drop_queue",		FMT_NUM },
 	{ NULL,			NULL,			FMT_STR }
 };
 
@@ -129,6 +135,21 @@ static const struct column route_cols[] = {
 	{ "DEST",		"dest",			FMT_STR },
 	{ "NEXT-HOP",		"next_hop",		FMT_STR },
 	{ "HOPS",		"hops",			FMT_NUM },
+	{ "COST",		"cost",			FMT_NUM },
+	{ "PATH-NAT",		"path_nat",		FMT_STR },
+	{ "CHANNEL",		"channel",		FMT_STR },
+	{ "SINCE",		"channel_s",		FMT_AGE },
+	{ "REASON",		"reason",		FMT_STR },
+	{ NULL,			NULL,			FMT_STR }
+};
+
+static const struct column topology_cols[] = {
+	{ "ORIGIN",		"origin",		FMT_STR },
+	{ "SEQ",		"seq",			FMT_NUM },
+	{ "AGE",		"age_s",		FMT_SECS },
+	{ "ENDPOINT",		"endpoint",		FMT_STR },
+	{ "PREFIXES",		"prefixes",		FMT_STR },
+	{ "LINKS (peer:nat:cost)", "links",		FMT_STR },
 	{ NULL,			NULL,			FMT_STR }
 };
 
@@ -174,8 +195,8 @@ static const struct command commands[] = {
 	{ "nat", NULL, 0, 0, "",
 	    "NAT type measured on each link", OUT_TABLE, nat_cols, NULL },
 	{ "topology", NULL, 0, 1, "[--dot]",
-	    "links known network-wide (--dot: Graphviz)", OUT_TABLE, NULL,
-	    check_topology },
+	    "links known network-wide (--dot: Graphviz)", OUT_TABLE,
+	    topology_cols, check_topology },
 	{ "routes", NULL, 0, 0, "",
 	    "site prefixes, destination proxy, next hop", OUT_TABLE,
 	    route_cols, NULL },
@@ -1061,6 +1082,79 @@ print_json(const struct rows *rs)
 	fputs("]\n", stdout);
 }
 
+/*
+ * topology --dot: one node per proxy (labelled with its prefixes), one
+ * edge per link; a link only one side advertises is dashed.  Edge labels
+ * are the NAT types each end measured toward the other.
+ */
+static int
+print_dot(const struct rows *rs)
+{
+	static struct json_doc other;
+	const char *why;
+
+	printf("graph proxyd {\n\tnode [shape=box, fontname=\"Helvetica\"];\n"
+	    "\tedge [fontname=\"Helvetica\", fontsize=10];\n");
+	for (size_t i = 0; i < rs->n; i++) {
+		const char *o, *p, *ep;
+
+		if (json_parse(rs->v[i], strlen(rs->v[i]), &row_doc, &why) == -1 ||
+		    (o = json_get_str(&row_doc, "origin")) == NULL)
+			continue;
+		p = json_get_str(&row_doc, "prefixes");
+		ep = json_get_str(&row_doc, "endpoint");
+		printf("\t\"%s\" [label=\"%s%s%s%s%s\"];\n", o, o,
+		    p != NULL && *p ? "\\n" : "", p != NULL ? p : "",
+		    ep != NULL && *ep ? "\\npublic " : "", ep != NULL ? ep : "");
+	}
+	for (size_t i = 0; i < rs->n; i++) {
+		char links[8192], *save = NULL, *tok;
+		const char *o, *l;
+
+		if (json_parse(rs->v[i], strlen(rs->v[i]), &row_doc, &why) == -1 ||
+		    (o = json_get_str(&row_doc, "origin")) == NULL ||
+		    (l = json_get_str(&row_doc, "links")) == NULL)
+			continue;
+		snprintf(links, sizeof(links), "%s", l);
+		for (tok = strtok_r(links, " ", &save); tok != NULL;
+		    tok = strtok_r(NULL, " ", &save)) {
+			char *c1 = strchr(tok, ':'), *c2;
+			const char *back = NULL;
+
+			if (c1 == NULL || (c2 = strchr(c1 + 1, ':')) == NULL)
+				continue;
+			*c1 = *c2 = '\0';
+			/* the other end's view of the same link */
+			for (size_t k = 0; k < rs->n; k++) {
+				const char *ko, *kl, *at;
+				char pat[80];
+
+				if (json_parse(rs->v[k], strlen(rs->v[k]), &other,
+				    &why) == -1 ||
+				    (ko = json_get_str(&other, "origin")) == NULL ||
+				    strcmp(ko, tok) != 0 ||
+				    (kl = json_get_str(&other, "links")) == NULL)
+					continue;
+				snprintf(pat, sizeof(pat), "%s:", o);
+				for (at = strstr(kl, pat); at != NULL;
+				    at = strstr(at + 1, pat))
+					if (at == kl || at[-1] == ' ') {
+						back = at + strlen(pat);
+						break;
+					}
+			}
+			if (back != NULL && strcmp(o, tok) > 0)
+				continue;	/* printed from the other end */
+			printf("\t\"%s\" -- \"%s\" [label=\"%s", o, tok, c1 + 1);
+			if (back != NULL)
+				printf(" / %.*s", (int)strcspn(back, ":"), back);
+			printf("\"%s];\n", back == NULL ? ", style=dashed" : "");
+		}
+	}
+	printf("}\n");
+	return 0;
+}
+
 static int
 print_rows(const struct command *cmd, const struct rows *rs)
 {
@@ -1088,11 +1182,13 @@ main(int argc, char *argv[])
 	const struct command	*cmd;
 	struct rows		 rs = { NULL, 0, 0 };
 	const char		*sock = CTL_DEFAULT_SOCK, *env;
-	bool			 json = false;
+	bool			 json = false, sock_given = false;
 	int			 ch, nargs, rc = 1;
 
-	if ((env = getenv("PROXYCTL_SOCKET")) != NULL && *env != '\0')
+	if ((env = getenv("PROXYCTL_SOCKET")) != NULL && *env != '\0') {
 		sock = env;
+		sock_given = true;
+	}
 	/* '+': stop at the command, so its own options stay its own. */
 	opterr = 0;
 	while ((ch = getopt(argc, argv, "+hjs:")) != -1) {
@@ -1105,6 +1201,7 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			sock = optarg;
+			sock_given = true;
 			break;
 		default:
 			if (optopt == 's')
@@ -1139,6 +1236,20 @@ main(int argc, char *argv[])
 	if (cmd->check != NULL && cmd->check(nargs, argv + 1) == -1)
 		return 1;
 
+	/*
+	 * proxyd's default socket is /run/proxyd/NAME.sock: with neither -s
+	 * nor PROXYCTL_SOCKET, use the only one there if there is just one.
+	 */
+	if (!sock_given && access(sock, F_OK) == -1) {
+		glob_t g;
+
+		if (glob("/run/proxyd/*.sock", 0, NULL, &g) == 0 &&
+		    g.gl_pathc == 1)
+			sock = strdup(g.gl_pathv[0]);
+		globfree(&g);
+		if (sock == NULL)
+			sock = CTL_DEFAULT_SOCK;
+	}
 	if (conn_open(&c, sock) == -1)
 		return 1;
 	if (hello(&c) == -1)
@@ -1147,6 +1258,8 @@ main(int argc, char *argv[])
 		goto out;
 	if (json)
 		print_json(&rs);
+	else if (strcmp(cmd->name, "topology") == 0 && nargs == 1)
+		print_dot(&rs);
 	else if (print_rows(cmd, &rs) == -1)
 		goto out;
 	if (fflush(stdout) == EOF || ferror(stdout)) {
