@@ -37,6 +37,7 @@ enum pkt_type {
 	PKT_HS		= 1,
 	PKT_SEALED	= 2,
 	PKT_PROBE	= 3,	/* body: u64 nonce; session 0; unauthenticated */
+	PKT_PUNCH	= 4,	/* hole punch: same layout as PKT_PROBE */
 };
 
 #define PKT_PROBE_LEN	(PKT_HDR_LEN + 8)
@@ -213,7 +214,10 @@ struct pkt_lsa {
  * u64 id, u8 len + src proxy name, u8 len + dst proxy name, u32 src_ip,
  * u32 dst_ip, u8 cls (enum ipv4_class, 0-4), u8 src_nat (0-5), u8 path_nat
  * (0-5), u8 n_path (1-16), n x { u8 len, name }: the proxies it crossed so
- * far, starting with src.
+ * far, starting with src; then three endpoints of u32 addr + u16 port:
+ * src_mapped (filled in by the first hop: where it sees src), dst_mapped
+ * (filled in by the last hop: where it sees dst), src_local (src's own
+ * listen address).  An endpoint is all zero when unknown.
  */
 struct pkt_conn_req {
 	uint64_t	id;
@@ -225,6 +229,12 @@ struct pkt_conn_req {
 	uint8_t		path_nat;
 	uint8_t		n_path;
 	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
+	struct in_addr	src_mapped_addr;
+	uint16_t	src_mapped_port;
+	struct in_addr	dst_mapped_addr;
+	uint16_t	dst_mapped_port;
+	struct in_addr	src_local_addr;
+	uint16_t	src_local_port;
 };
 
 enum pkt_conn_decision {
@@ -236,7 +246,9 @@ enum pkt_conn_decision {
  * u64 id, u8 decision (0), u8 direct (0 not possible, 1 possible), u8
  * path_nat (0-5), u8 src_nat (0-5), u8 dst_nat (0-5), u8 reason_len
  * (<= 159) + reason (printable ASCII), u8 n_path (1-16) + names: the
- * request's path with the destination appended.
+ * request's path with the destination appended; then three endpoints of
+ * u32 addr + u16 port: src_mapped, dst_mapped (copied from the request)
+ * and dst_local (the destination's own listen address).
  */
 struct pkt_conn_resp {
 	uint64_t	id;
@@ -248,6 +260,12 @@ struct pkt_conn_resp {
 	char		reason[PKT_REASON_MAX + 1];
 	uint8_t		n_path;
 	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
+	struct in_addr	src_mapped_addr;
+	uint16_t	src_mapped_port;
+	struct in_addr	dst_mapped_addr;
+	uint16_t	dst_mapped_port;
+	struct in_addr	dst_local_addr;
+	uint16_t	dst_local_port;
 };
 
 struct pkt_msg {

@@ -6,6 +6,7 @@
  * allocates per packet.
  */
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,6 +194,10 @@ send_request(struct proxyd *px, struct channel *ch, struct link *nh,
 	q->path_nat = (uint8_t)(link_nat - 1);
 	q->n_path = 1;
 	snprintf(q->path[0], sizeof(q->path[0]), "%s", px->conf->name);
+	/* our LAN endpoint, for a destination behind the same NAT */
+	q->src_local_addr = px->socks[PSOCK_PRIMARY].local.sin_addr;
+	q->src_local_port = ntohs(px->socks[PSOCK_PRIMARY].local.sin_port);
+	ch->origin = true;
 	ch->req_us = now_us();
 	link_send_msg(nh, &conn_msg);
 	px->st.conn_requests++;
@@ -250,6 +255,37 @@ path_has(const char path[][PKT_NAME_MAX + 1], int n, const char *name)
 	return false;
 }
 
+static void	punch_begin(struct channel *,
+		    struct in_addr mapped, uint16_t mport, struct in_addr local,
+		    uint16_t lport, struct in_addr own_mapped);
+
+/* The destination keeps a channel toward the origin too. */
+static void
+answer_channel(struct proxyd *px, const struct pkt_conn_req *q,
+    const struct pkt_conn_resp *r)
+{
+	struct channel *ch = find(px, q->src);
+
+	if (ch == NULL)
+		ch = channel_new(px, q->src);
+	ch->state = CH_RELAY;
+	ch->answered = true;
+	ch->since_us = ch->last_use_us = now_us();
+	ch->id = q->id;
+	ch->origin = false;
+	ch->path_nat = (uint8_t)(r->path_nat + 1);
+	ch->src_nat = (uint8_t)(r->src_nat + 1);
+	ch->dst_nat = (uint8_t)(r->dst_nat + 1);
+	ch->direct_possible = r->direct;
+	ch->hops = (uint8_t)(r->n_path - 1);
+	ch->n_path = r->n_path;
+	memcpy(ch->path, r->path, sizeof(ch->path));
+	snprintf(ch->reason, sizeof(ch->reason), "%s", r->reason);
+	if (r->direct && ch->direct != DIRECT_UP)
+		punch_begin(ch, q->src_mapped_addr, q->src_mapped_port,
+		    q->src_local_addr, q->src_local_port, q->dst_mapped_addr);
+}
+
 static void
 answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 {
@@ -277,6 +313,20 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 	if (r->n_path < PKT_PATH_MAX)
 		snprintf(r->path[r->n_path++], sizeof(r->path[0]), "%s",
 		    px->conf->name);
+	r->src_mapped_addr = q->src_mapped_addr;
+	r->src_mapped_port = q->src_mapped_port;
+	r->dst_mapped_addr = q->dst_mapped_addr;
+	r->dst_mapped_port = q->dst_mapped_port;
+	r->dst_local_addr = px->socks[PSOCK_PRIMARY].local.sin_addr;
+	r->dst_local_port = ntohs(px->socks[PSOCK_PRIMARY].local.sin_port);
+	if (direct && (q->src_mapped_port == 0 || q->dst_mapped_port == 0)) {
+		direct = false;
+		r->direct = 0;
+		snprintf(r->reason, sizeof(r->reason), "relay now; direct "
+		    "not possible (the path did not learn both mapped "
+		    "addresses)");
+	}
+	answer_channel(px, q, r);
 	log_info("connection request %016llx from '%s' (%u hops, path NAT %s):"
 	    " %s", (unsigned long long)q->id, q->src, q->n_path,
 	    nat_type_name((enum nat_type)(q->path_nat + 1)), r->reason);
@@ -304,6 +354,15 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 	    (nh = link_find(px, p->next_hop)) == NULL) {
 		px->st.drop_noroute++;
 		return;
+	}
+	/* the mediating proxies tell each end where the other is mapped */
+	if (q->n_path == 1) {
+		q->src_mapped_addr = from->peer.sin_addr;
+		q->src_mapped_port = ntohs(from->peer.sin_port);
+	}
+	if (strcmp(nh->name, q->dst) == 0) {
+		q->dst_mapped_addr = nh->peer.sin_addr;
+		q->dst_mapped_port = ntohs(nh->peer.sin_port);
 	}
 	link_nat = topology_link_nat(nh);
 	q->path_nat = (uint8_t)(nat_path_fold((enum nat_type)(q->path_nat + 1),
@@ -355,14 +414,184 @@ conn_resp_input(struct link *from, const struct pkt_conn_resp *r)
 		ch->dst_nat = (uint8_t)(r->dst_nat + 1);
 		ch->direct_possible = r->direct;
 		ch->hops = (uint8_t)(r->n_path - 1);
+		ch->n_path = r->n_path;
+		memcpy(ch->path, r->path, sizeof(ch->path));
 		snprintf(ch->reason, sizeof(ch->reason), "%s", r->reason);
 		log_info("channel to '%s': %s (path NAT %s, %u hops, answer "
 		    "after %.1f ms)", ch->dest, r->reason,
 		    nat_type_name((enum nat_type)ch->path_nat), ch->hops,
 		    (double)(now_us() - ch->req_us) / 1000.0);
 		flush(px, ch);
+		if (r->direct && ch->direct != DIRECT_UP)
+			punch_begin(ch, r->dst_mapped_addr,
+			    r->dst_mapped_port, r->dst_local_addr,
+			    r->dst_local_port, r->src_mapped_addr);
 		return;
 	}
+}
+
+const char *
+direct_state_name(enum direct_state d)
+{
+	static const char *const names[] = { "none", "punching", "up",
+	    "failed" };
+
+	return (unsigned)d < 4 ? names[d] : "?";
+}
+
+/*
+ * Starts hole punching toward the other end of a channel: its mapped
+ * address, or its LAN address when both ends sit behind the same NAT
+ * (same public address).  Both ends punch; the one with the smaller name
+ * dials the DTLS handshake once its own punches have opened its NAT.
+ */
+static void
+punch_begin(struct channel *ch, struct in_addr mapped,
+    uint16_t mport, struct in_addr local, uint16_t lport,
+    struct in_addr own_mapped)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (mport == 0)
+		return;
+	memset(&ch->peer_ep, 0, sizeof(ch->peer_ep));
+	ch->peer_ep.sin_family = AF_INET;
+	ch->peer_ep_local = mapped.s_addr == own_mapped.s_addr &&
+	    lport != 0 && local.s_addr != htonl(INADDR_ANY);
+	ch->peer_ep.sin_addr = ch->peer_ep_local ? local : mapped;
+	ch->peer_ep.sin_port = htons(ch->peer_ep_local ? lport : mport);
+	ch->direct = DIRECT_PUNCHING;
+	ch->punch_start_us = now_us();
+	ch->punch_last_us = 0;
+	ch->punch_tx = ch->punch_rx = 0;
+	ch->direct_tries++;
+	inet_ntop(AF_INET, &ch->peer_ep.sin_addr, a, sizeof(a));
+	snprintf(ch->direct_why, sizeof(ch->direct_why), "punching to %s:%u "
+	    "(%s address)", a, ntohs(ch->peer_ep.sin_port),
+	    ch->peer_ep_local ? "LAN" : "mapped");
+	log_info("channel to '%s': direct possible, %s, attempt %u",
+	    ch->dest, ch->direct_why, ch->direct_tries);
+}
+
+static bool
+we_dial(const struct proxyd *px, const struct channel *ch)
+{
+	return strcmp(px->conf->name, ch->dest) < 0;
+}
+
+static void
+direct_fail(struct channel *ch, const char *why)
+{
+	unsigned backoff = DIRECT_BACKOFF_MIN_S << (ch->direct_fails < 6 ?
+	    ch->direct_fails : 6);
+
+	if (backoff > DIRECT_BACKOFF_MAX_S)
+		backoff = DIRECT_BACKOFF_MAX_S;
+	ch->direct_fails++;
+	ch->direct = DIRECT_FAILED;
+	ch->direct_since_us = now_us();
+	ch->direct_next_us = now_us() + (uint64_t)backoff * 1000000;
+	snprintf(ch->direct_why, sizeof(ch->direct_why), "%s; next attempt in "
+	    "%u s", why, backoff);
+	log_info("channel to '%s': direct failed: %s", ch->dest,
+	    ch->direct_why);
+}
+
+static void
+direct_step(struct proxyd *px, struct channel *ch, uint64_t now)
+{
+	char why[PKT_REASON_MAX + 1];
+
+	switch (ch->direct) {
+	case DIRECT_PUNCHING:
+		if (now - ch->punch_start_us >
+		    (uint64_t)DIRECT_GIVEUP_S * 1000000) {
+			snprintf(why, sizeof(why), "no direct link after %d s "
+			    "(%u punches sent, %u received)", DIRECT_GIVEUP_S,
+			    ch->punch_tx, ch->punch_rx);
+			link_direct_abort(px, ch->dest);
+			direct_fail(ch, why);
+			break;
+		}
+		if (now - ch->punch_last_us >= DIRECT_PUNCH_MS * 1000 &&
+		    ch->punch_tx < (unsigned)(DIRECT_GIVEUP_S * 1000 /
+		    DIRECT_PUNCH_MS)) {
+			uint8_t dgram[PKT_PROBE_LEN];
+			struct buf_wr w;
+
+			buf_wr_init(&w, dgram, sizeof(dgram));
+			pkt_hdr_encode(&w, PKT_PUNCH, 0, ch->id);
+			if (w.err == NULL)
+				psock_send(&px->socks[PSOCK_PRIMARY], dgram,
+				    w.off, &ch->peer_ep);
+			ch->punch_tx++;
+			ch->punch_last_us = now;
+		}
+		if (we_dial(px, ch) && now - ch->punch_start_us >=
+		    DIRECT_DIAL_MS * 1000)
+			link_direct_dial(px, ch->dest, &ch->peer_ep);
+		break;
+	case DIRECT_FAILED:
+		/* only the origin asks again: a new request, fresh addresses */
+		if (ch->origin && now >= ch->direct_next_us &&
+		    ch->state == CH_RELAY) {
+			ch->direct = DIRECT_NONE;
+			forget(px, ch);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void
+conn_punch_input(struct proxyd *px, uint64_t nonce,
+    const struct sockaddr_in *from)
+{
+	struct channel *ch;
+
+	(void)from;
+	for (int i = 0; px->conn != NULL && i < CONN_CHANNELS_MAX; i++) {
+		ch = &px->conn->ch[i];
+		if (ch->used && ch->id == nonce) {
+			ch->punch_rx++;
+			return;
+		}
+	}
+	px->st.drop_malformed++;
+}
+
+bool
+conn_link_up(struct link *l)
+{
+	struct proxyd *px = l->px;
+	struct channel *ch = find(px, l->name);
+
+	if (ch == NULL || (ch->direct != DIRECT_PUNCHING && !l->direct))
+		return false;
+	l->direct = true;
+	ch->direct = DIRECT_UP;
+	ch->direct_since_us = now_us();
+	ch->direct_fails = 0;
+	snprintf(ch->direct_why, sizeof(ch->direct_why), "direct link up "
+	    "after %.0f ms (%u punches sent, %u received, %s address)",
+	    (double)(now_us() - ch->punch_start_us) / 1000.0, ch->punch_tx,
+	    ch->punch_rx, ch->peer_ep_local ? "LAN" : "mapped");
+	log_info("channel to '%s': %s", ch->dest, ch->direct_why);
+	return true;
+}
+
+void
+conn_direct_down(struct proxyd *px, const char *peer, const char *why)
+{
+	struct channel *ch = find(px, peer);
+	char text[PKT_REASON_MAX + 1];
+
+	if (ch == NULL || ch->direct != DIRECT_UP)
+		return;
+	snprintf(text, sizeof(text), "direct link lost (%.100s): back to "
+	    "relay", why);
+	direct_fail(ch, text);
 }
 
 void
@@ -376,6 +605,7 @@ conn_tick(struct proxyd *px)
 
 		if (!ch->used)
 			continue;
+		direct_step(px, ch, now);
 		if (ch->state == CH_REQUESTING &&
 		    now - ch->req_us > (uint64_t)CONN_TIMEOUT_MS * 1000) {
 			ch->state = CH_RELAY;
@@ -386,7 +616,7 @@ conn_tick(struct proxyd *px)
 			log_info("channel to '%s': %s", ch->dest, ch->reason);
 			flush(px, ch);
 		} else if (now - ch->last_use_us >
-		    (uint64_t)CONN_IDLE_S * 1000000)
+		    (uint64_t)CONN_IDLE_S * 1000000 && ch->direct != DIRECT_UP)
 			forget(px, ch);
 	}
 }
@@ -406,9 +636,11 @@ conn_routes_changed(struct proxyd *px)
 			continue;
 		p = topology_path(px, ch->dest);
 		/* the path changed: ask again on the next packet */
-		if (p == NULL || p->hops != ch->hops || p->path_nat !=
-		    ch->path_nat)
-			if (ch->state == CH_RELAY)
-				forget(px, ch);
+		if (ch->direct == DIRECT_UP || ch->direct == DIRECT_PUNCHING)
+			continue;	/* the direct link changes the route */
+		if (p == NULL || (ch->origin && ch->state == CH_RELAY &&
+		    ch->direct == DIRECT_NONE && (p->hops != ch->hops ||
+		    p->path_nat != ch->path_nat)))
+			forget(px, ch);
 	}
 }

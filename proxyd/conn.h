@@ -31,6 +31,20 @@ enum channel_state {
 	CH_RELAY,
 };
 
+/* The direct (hole-punched) side of a channel. */
+enum direct_state {
+	DIRECT_NONE,		/* not possible, or not tried yet */
+	DIRECT_PUNCHING,	/* sending punches; the smaller name dials */
+	DIRECT_UP,		/* a direct link carries the traffic */
+	DIRECT_FAILED,		/* waiting for the next attempt (backoff) */
+};
+
+#define DIRECT_PUNCH_MS		200	/* punch packet interval */
+#define DIRECT_DIAL_MS		300	/* the dialling side starts after */
+#define DIRECT_GIVEUP_S		12	/* punching + handshake must succeed */
+#define DIRECT_BACKOFF_MIN_S	5
+#define DIRECT_BACKOFF_MAX_S	300
+
 struct channel {
 	bool		used;
 	char		dest[PKT_NAME_MAX + 1];
@@ -43,6 +57,17 @@ struct channel {
 	char		reason[PKT_REASON_MAX + 1];
 	uint8_t		hops;
 	int		q_head, q_tail, q_len;	/* slot indices, FIFO */
+	bool		origin;		/* we sent the request */
+	uint8_t		n_path;		/* the request's path, dest included */
+	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
+	/* direct channel */
+	enum direct_state direct;
+	struct sockaddr_in peer_ep;	/* where we punch: its mapped address */
+	bool		peer_ep_local;	/* its LAN address: same NAT as us */
+	uint64_t	punch_start_us, punch_last_us, direct_since_us;
+	uint64_t	direct_next_us;
+	unsigned	punch_tx, punch_rx, direct_tries, direct_fails;
+	char		direct_why[PKT_REASON_MAX + 1];	/* last outcome */
 };
 
 int	conn_init(struct proxyd *);
@@ -62,5 +87,16 @@ void	conn_tick(struct proxyd *);
 void	conn_routes_changed(struct proxyd *);
 /* The channel toward dest, or NULL. */
 const struct channel *conn_channel(const struct proxyd *, const char *dest);
+/* An unauthenticated punch datagram arrived (nonce = request id). */
+void	conn_punch_input(struct proxyd *, uint64_t nonce,
+	    const struct sockaddr_in *from);
+/*
+ * Link hooks: a link came up (if it is the awaited direct link, the
+ * channel goes direct; returns true if l is a direct link), and a direct
+ * link went down (the channel falls back to relay and retries later).
+ */
+bool	conn_link_up(struct link *);
+void	conn_direct_down(struct proxyd *, const char *peer, const char *why);
+const char *direct_state_name(enum direct_state);
 
 #endif

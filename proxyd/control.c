@@ -8,6 +8,7 @@
  * topology tables reach thousands of rows.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
 #include <time.h>
@@ -218,13 +219,19 @@ cmd_routes(struct client *c, unsigned *rows)
 		json_str(&w, "path_nat_from", r->hops == 0 ? "-" :
 		    ch != NULL && ch->answered ? "request" : "topology");
 		json_str(&w, "channel", r->hops == 0 ? "local" : ch == NULL ?
-		    "none" : ch->state == CH_REQUESTING ? "requesting" :
-		    "relay");
-		json_dbl(&w, "channel_s", ch != NULL ?
-		    secs_since(ch->since_us, now_us()) : -1);
+		    "none" : ch->direct == DIRECT_UP ? "direct" :
+		    ch->state == CH_REQUESTING ? "requesting" : "relay");
+		json_dbl(&w, "channel_s", ch == NULL ? -1 :
+		    ch->direct == DIRECT_UP || ch->direct == DIRECT_FAILED ?
+		    secs_since(ch->direct_since_us, now_us()) :
+		    secs_since(ch->since_us, now_us()));
+		json_str(&w, "direct", ch == NULL ? "none" :
+		    direct_state_name(ch->direct));
 		json_str(&w, "reason", r->hops == 0 ? "own prefix" :
-		    ch == NULL ? "no traffic yet" : ch->reason[0] ? ch->reason :
+		    ch == NULL ? "no traffic yet" : ch->direct_why[0] ?
+		    ch->direct_why : ch->reason[0] ? ch->reason :
 		    "connection request in flight");
+		json_str(&w, "decision", ch != NULL ? ch->reason : "");
 		json_bool(&w, "conflict", route_conflicts(&px->routes, r));
 		row_out(c, &w, rows);
 	}
@@ -325,6 +332,27 @@ cmd_nat(struct client *c, unsigned *rows)
 	}
 }
 
+/* The first string of a JSON array of strings (name or IPv4 chars). */
+static bool
+first_arg_any(const struct json_doc *d, char *buf, size_t len)
+{
+	const struct json_kv *kv = json_get(d, "args");
+	const char *p, *q;
+
+	if (kv == NULL || kv->type != JSON_RAW || kv->val[0] != '[' ||
+	    (p = strchr(kv->val, '"')) == NULL ||
+	    (q = strchr(p + 1, '"')) == NULL || (size_t)(q - p - 1) >= len ||
+	    q == p + 1)
+		return false;
+	for (const char *x = p + 1; x < q; x++)
+		if (!(isalnum((unsigned char)*x) || *x == '.' || *x == '_' ||
+		    *x == '-'))
+			return false;
+	memcpy(buf, p + 1, (size_t)(q - p - 1));
+	buf[q - p - 1] = '\0';
+	return true;
+}
+
 /* The first string of a JSON array of strings, if it is a proxy name. */
 static bool
 first_arg(const struct json_doc *d, char *buf, size_t len)
@@ -420,10 +448,176 @@ cmd_topology(struct client *c, unsigned *rows)
 	}
 }
 
+static void
+explain_line(struct client *c, unsigned *rows, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+explain_line(struct client *c, unsigned *rows, const char *fmt, ...)
+{
+	char text[1024];
+	struct json_w w;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	json_begin(&w, rowbuf, sizeof(rowbuf));
+	json_uint(&w, "step", *rows + 1);
+	json_str(&w, "text", text);
+	row_out(c, &w, rows);
+}
+
+static const char *
+own_nat_text(const struct proxyd *px, const char *peer, char *buf, size_t len)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l->state == LINK_UP && strcmp(l->name, peer) == 0 &&
+		    l->nat.valid) {
+			snprintf(buf, len, "%s (mapping %s, filtering %s%s%s)",
+			    nat_type_name(l->nat.res.type),
+			    nat_behaviour_name(l->nat.res.mapping),
+			    nat_behaviour_name(l->nat.res.filtering),
+			    l->nat.res.assumed[0] ? "; " : "",
+			    l->nat.res.assumed);
+			return buf;
+		}
+	return NULL;
+}
+
+/* The NAT type origin advertises toward peer, or NULL. */
+static const char *
+advertised_nat(const struct proxyd *px, const char *origin, const char *peer)
+{
+	const struct pkt_lsa *a = topo_get(px->topo, origin);
+
+	for (int i = 0; a != NULL && i < a->n_links; i++)
+		if (strcmp(a->links[i].peer, peer) == 0)
+			return nat_type_name((enum nat_type)(a->links[i].nat +
+			    1));
+	return NULL;
+}
+
+/*
+ * explain SITE: the whole channel decision for one destination, in words.
+ * SITE is a proxy name or an address inside a site's prefix.
+ */
+static void
+cmd_explain(struct client *c, unsigned *rows)
+{
+	struct proxyd *px = c->ctl->px;
+	char dest[PKT_NAME_MAX + 1], arg[64], buf[256], p[32];
+	const struct topo_path *tp;
+	const struct channel *ch;
+	const struct pkt_lsa *a;
+	struct in_addr ip;
+
+	if (!first_arg_any(&req, arg, sizeof(arg))) {
+		reply_error(c, "usage", "usage: explain PROXY|ADDRESS");
+		*rows = UINT_MAX;
+		return;
+	}
+	if (inet_pton(AF_INET, arg, &ip) == 1) {
+		const struct route *r = route_lookup(&px->routes, ip);
+
+		if (r == NULL) {
+			reply_error(c, "no_route", "no site claims that address");
+			*rows = UINT_MAX;
+			return;
+		}
+		snprintf(dest, sizeof(dest), "%s", r->dest);
+		explain_line(c, rows, "%s is in %s, a prefix of proxy '%s'",
+		    arg, route_prefix_str(r, p, sizeof(p)), dest);
+	} else
+		snprintf(dest, sizeof(dest), "%s", arg);
+	if (strcmp(dest, px->conf->name) == 0) {
+		explain_line(c, rows, "'%s' is this proxy: its site's traffic "
+		    "is delivered locally, no channel is needed", dest);
+		return;
+	}
+	if ((a = topo_get(px->topo, dest)) == NULL) {
+		snprintf(buf, sizeof(buf), "no proxy '%s' in the topology",
+		    dest);
+		reply_error(c, "no_such_proxy", buf);
+		*rows = UINT_MAX;
+		return;
+	}
+	tp = topology_path(px, dest);
+	if (tp == NULL) {
+		explain_line(c, rows, "'%s' is known (advertisement age %u s) "
+		    "but unreachable: no two-way path in the topology", dest,
+		    a->age_s);
+		return;
+	}
+	ch = conn_channel(px, dest);
+	explain_line(c, rows, "path: %u hop(s), cost %u, first hop '%s' "
+	    "(shortest path over the links both ends advertise)", tp->hops,
+	    tp->cost, tp->next_hop);
+	if (ch != NULL && ch->n_path > 1) {
+		char path[PKT_PATH_MAX * 66] = "";
+		size_t off = 0;
+
+		for (int i = 0; i < ch->n_path; i++)
+			off += (size_t)snprintf(path + off, sizeof(path) - off,
+			    "%s%s", i ? " -> " : "", ch->path[i]);
+		explain_line(c, rows, "the connection request travelled %s",
+		    path);
+		for (int i = 0; i + 1 < ch->n_path; i++) {
+			const char *x = ch->path[i], *y = ch->path[i + 1];
+			const char *xy = advertised_nat(px, x, y);
+			const char *yx = advertised_nat(px, y, x);
+			char mine[200];
+
+			explain_line(c, rows, "link %s -- %s: %s's NAT toward %s "
+			    "is %s; %s's NAT toward %s is %s", x, y, x, y,
+			    strcmp(x, px->conf->name) == 0 &&
+			    own_nat_text(px, y, mine, sizeof(mine)) != NULL ?
+			    mine : xy != NULL ? xy : "unknown", y, x,
+			    strcmp(y, px->conf->name) == 0 &&
+			    own_nat_text(px, x, mine, sizeof(mine)) != NULL ?
+			    mine : yx != NULL ? yx : "unknown");
+		}
+	} else
+		explain_line(c, rows, "no connection request yet (no traffic "
+		    "toward '%s'): the topology says the path NAT type is %s",
+		    dest, nat_type_name((enum nat_type)tp->path_nat));
+	if (ch == NULL)
+		return;
+	if (ch->answered) {
+		explain_line(c, rows, "combined path NAT type: %s (highest "
+		    "adaptation: each hop folded in its link, the most "
+		    "restrictive wins)", nat_type_name((enum nat_type)
+		    ch->path_nat));
+		explain_line(c, rows, "own NATs toward the internet: %s is "
+		    "%s, %s is %s", ch->origin ? px->conf->name : dest,
+		    nat_type_name((enum nat_type)ch->src_nat),
+		    ch->origin ? dest : px->conf->name,
+		    nat_type_name((enum nat_type)ch->dst_nat));
+		explain_line(c, rows, "decision of '%s': %s",
+		    ch->origin ? dest : px->conf->name, ch->reason);
+	} else
+		explain_line(c, rows, "connection request in flight: first "
+		    "packets wait (%d queued)", ch->q_len);
+	if (ch->direct_tries == 0 && ch->direct == DIRECT_NONE) {
+		explain_line(c, rows, "no punching attempted: the channel "
+		    "stays relayed through '%s'", tp->next_hop);
+		return;
+	}
+	explain_line(c, rows, "punching: %u attempt(s), %u failure(s); "
+	    "punches sent %u, received %u", ch->direct_tries,
+	    ch->direct_fails, ch->punch_tx, ch->punch_rx);
+	explain_line(c, rows, "direct channel: %s: %s",
+	    direct_state_name(ch->direct), ch->direct_why);
+	explain_line(c, rows, "traffic now goes %s",
+	    ch->direct == DIRECT_UP ? "directly, over the hole-punched link "
+	    "(the relay stays as fallback)" : "by relay, hop by hop");
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(struct client *, unsigned *);
 } cmds[] = {
+	{ "explain",	cmd_explain },
 	{ "topology",	cmd_topology },
 	{ "nat",	cmd_nat },
 	{ "probe",	cmd_probe },

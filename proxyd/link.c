@@ -28,6 +28,8 @@
 static uint8_t	ctl_frame[PKT_SEALED_HDR_LEN + 65536 + PKT_TAG_LEN];
 
 static void	link_close(struct link *, const char *reason);
+static void	hs_start(struct link *);
+static void	free_learned(struct link *);
 static void	hs_timer_cb(evutil_socket_t, short, void *);
 
 static const char *
@@ -70,6 +72,8 @@ link_dead_after(const struct link *l)
 {
 	int d = 3 * l->ka_interval_s;
 
+	if (l->direct)
+		return LINK_DIRECT_DEAD_S;
 	return d < LINK_DEAD_MIN_S ? LINK_DEAD_MIN_S : d;
 }
 
@@ -176,6 +180,56 @@ link_init(struct proxyd *px)
 	return 0;
 }
 
+static void
+free_learned(struct link *l)
+{
+	if (l->learned_nbr != NULL) {
+		free(l->learned_nbr->host);
+		free(l->learned_nbr);
+		l->learned_nbr = NULL;
+	}
+	l->nbr = NULL;
+}
+
+void
+link_direct_dial(struct proxyd *px, const char *name,
+    const struct sockaddr_in *ep)
+{
+	struct conf_neighbour *nb;
+	struct link *l;
+	char host[INET_ADDRSTRLEN];
+
+	for (l = px->links; l != NULL; l = l->next)
+		if (strcmp(l->name, name) == 0)
+			return;		/* dialled already, or linked */
+	if ((nb = calloc(1, sizeof(*nb))) == NULL)
+		return;
+	inet_ntop(AF_INET, &ep->sin_addr, host, sizeof(host));
+	snprintf(nb->name, sizeof(nb->name), "%s", name);
+	nb->port = ntohs(ep->sin_port);
+	if ((nb->host = strdup(host)) == NULL || link_learn(px, nb) == -1) {
+		free(nb->host);
+		free(nb);
+		return;
+	}
+	l = px->links;		/* link_learn put it first */
+	l->direct = true;
+	l->peer = *ep;
+	l->resolved = true;
+	hs_start(l);
+}
+
+void
+link_direct_abort(struct proxyd *px, const char *name)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l->direct && l->state != LINK_UP &&
+		    strcmp(l->name, name) == 0) {
+			link_close(l, "punching gave up");
+			return;
+		}
+}
+
 int
 link_learn(struct proxyd *px, struct conf_neighbour *nb)
 {
@@ -193,16 +247,13 @@ link_learn(struct proxyd *px, struct conf_neighbour *nb)
 void
 link_forget(struct link *l)
 {
-	struct conf_neighbour *nb = l->learned_nbr;
-
-	if (l->state != LINK_IDLE)
+	if (l->state != LINK_IDLE) {
+		l->direct = true;	/* link_close frees it */
 		link_close(l, "forgotten");
-	l->nbr = NULL;
-	link_unlink_free(l);
-	if (nb != NULL) {
-		free(nb->host);
-		free(nb);
+		return;
 	}
+	free_learned(l);
+	link_unlink_free(l);
 }
 
 static uint32_t
@@ -346,7 +397,11 @@ link_up(struct link *l)
 	memset(&l->nat, 0, sizeof(l->nat));
 	memset(&l->nat_remote, 0, sizeof(l->nat_remote));
 	l->ka_interval_s = px->conf->ka_min;
-	probe_start(l, 1000);
+	/* a direct link is watched closely and not probed: its NATs are known */
+	if (conn_link_up(l))
+		l->ka_interval_s = LINK_DIRECT_KA_S;
+	else
+		probe_start(l, 1000);
 	topology_link_up(l);
 }
 
@@ -432,9 +487,12 @@ link_close(struct link *l, const char *reason)
 		l->ssl = NULL;
 	}
 	aead_release(&l->aead);
+	if (was_up && l->direct)
+		conn_direct_down(px, l->name, reason);
 	if (was_up)
 		topology_link_down(px);
-	if (l->nbr == NULL) {
+	if (l->nbr == NULL || l->direct) {
+		free_learned(l);
 		link_unlink_free(l);
 		return;
 	}
@@ -653,6 +711,9 @@ link_input(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
 	case PKT_PROBE:
 		probe_nonce(px, h.seq, from);
 		break;
+	case PKT_PUNCH:
+		conn_punch_input(px, h.seq, from);
+		break;
 	default:
 		sealed_input(px, in, from, buf, &h);
 		break;
@@ -778,12 +839,8 @@ link_shutdown(struct proxyd *px)
 		if (l->state == LINK_UP)
 			link_send_msg(l, &bye);
 		probe_stop(l);
-		l->nbr = NULL;		/* free, do not retry */
+		free_learned(l);	/* free, do not retry */
 		l->state = LINK_IDLE;
-		if (l->learned_nbr != NULL) {
-			free(l->learned_nbr->host);
-			free(l->learned_nbr);
-		}
 		link_unlink_free(l);
 	}
 }

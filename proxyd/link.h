@@ -26,6 +26,8 @@
 #define LINK_HS_TIMEOUT_S	10	/* a handshake must finish within */
 #define LINK_HS_MAX		64	/* inbound handshakes at once */
 #define LINK_DEAD_MIN_S		15	/* dead after max(3 intervals, this) */
+#define LINK_DIRECT_KA_S	1	/* direct links: keepalive interval */
+#define LINK_DIRECT_DEAD_S	3	/* direct links: dead after */
 #define LINK_BACKOFF_MAX_S	60
 /* Room before an IP packet in a frame buffer: sealed header, type, ttl. */
 #define LINK_DATA_HEADROOM	(PKT_SEALED_HDR_LEN + 2)
@@ -44,6 +46,7 @@ struct link {
 	struct conf_neighbour	*learned_nbr;	/* owned, if learned */
 	bool			 initiator;
 	bool			 hs_counted;	/* in px->n_handshakes */
+	bool			 direct;	/* hole-punched, made on demand */
 	enum link_state		 state;
 	struct sockaddr_in	 peer;		/* address as seen */
 	bool			 resolved;
@@ -102,6 +105,14 @@ struct link *link_find(struct proxyd *, const char *name);
 int	 link_learn(struct proxyd *, struct conf_neighbour *nb);
 /* Closes and frees a learned link. */
 void	 link_forget(struct link *);
+/*
+ * Dials a direct (hole-punched) link to proxy name at ep, unless a link
+ * to it exists already.  The link is freed, not retried, when it fails.
+ */
+void	 link_direct_dial(struct proxyd *, const char *name,
+	    const struct sockaddr_in *ep);
+/* Drops a direct link to name that is not up (punching gave up). */
+void	 link_direct_abort(struct proxyd *, const char *name);
 /* Closes every link, telling up neighbours goodbye, and frees them. */
 void	 link_shutdown(struct proxyd *);
 const char *link_state_name(const struct link *);

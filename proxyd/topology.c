@@ -121,12 +121,6 @@ topology_init(struct proxyd *px)
 void
 topology_free(struct proxyd *px)
 {
-	for (struct link *l = px->links; l != NULL; l = l->next)
-		if (l->learned_nbr != NULL) {
-			free(l->learned_nbr->host);
-			free(l->learned_nbr);
-			l->learned_nbr = NULL;
-		}
 	topo_free(px->topo);
 	free(px->paths);
 }
@@ -333,7 +327,7 @@ learn_links(struct proxyd *px)
 
 	for (l = px->links; l != NULL; l = next) {
 		next = l->next;
-		if (l->learned_nbr == NULL)
+		if (l->learned_nbr == NULL || l->direct)
 			continue;
 		if (topo_get(px->topo, l->name) == NULL &&
 		    l->state != LINK_UP) {

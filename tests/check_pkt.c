@@ -1798,6 +1798,756 @@ START_TEST(decode_accepts_every_printable_assumed_char)
 }
 END_TEST
 
+/* ---- LSA, CONN_REQ, CONN_RESP: largest messages ----------------------- */
+
+/* 64 distinct 63-char names, differing in their last character. */
+static void
+long_name(char *dst, unsigned i)
+{
+	static const char base[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.";
+	static const char last[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+
+	ck_assert_uint_lt(i, sizeof(last) - 1);
+	memcpy(dst, base, sizeof(base));
+	dst[PKT_NAME_MAX - 1] = last[i];
+}
+
+#define FULL_LSA_LEN	(1 + 1 + PKT_NAME_MAX + 8 + 2 + 4 + 2 + \
+	2 + PKT_LSA_PREFIX_MAX * 5 + 2 + PKT_LSA_LINK_MAX * (1 + PKT_NAME_MAX + 3))
+#define FULL_CREQ_LEN	(1 + 8 + 2 * (1 + PKT_NAME_MAX) + 4 + 4 + 3 + \
+	1 + PKT_PATH_MAX * (1 + PKT_NAME_MAX))
+#define FULL_CRESP_LEN	(1 + 8 + 5 + 1 + PKT_REASON_MAX + \
+	1 + PKT_PATH_MAX * (1 + PKT_NAME_MAX))
+
+/* The full LSA's 63-char origin moves its counts by 62 bytes. */
+#define FULL_LSA_NPFX	(OFF_LSA_NPFX + PKT_NAME_MAX - 1)
+#define FULL_LSA_NLINKS	(FULL_LSA_NPFX + 2 + PKT_LSA_PREFIX_MAX * 5)
+#define FULL_CREQ_NPATH	(FULL_CREQ_LEN - PKT_PATH_MAX * (1 + PKT_NAME_MAX) - 1)
+#define FULL_CRESP_NPATH (FULL_CRESP_LEN - PKT_PATH_MAX * (1 + PKT_NAME_MAX) - 1)
+#define FULL_LSA_LINK(i) \
+	(FULL_LSA_NLINKS + 2 + (size_t)(i) * (1 + PKT_NAME_MAX + 3))
+
+static void
+build_full_lsa(struct pkt_msg *m)
+{
+	struct pkt_lsa *l = &m->u.lsa;
+	unsigned i;
+
+	m->type = PKT_MSG_LSA;
+	long_name(l->origin, 63);
+	l->seq = 0x0123456789abcdefULL;
+	l->age_s = 59;
+	l->ep_addr = ip4("198.51.100.1");
+	l->ep_port = 1;
+	l->n_prefixes = PKT_LSA_PREFIX_MAX;
+	for (i = 0; i < PKT_LSA_PREFIX_MAX; i++) {
+		l->prefixes[i].plen = (uint8_t)(i % 33 == 32 ? 32 : 24);
+		l->prefixes[i].addr.s_addr = htonl(0x0a000000 | i << 8);
+	}
+	l->n_links = PKT_LSA_LINK_MAX;
+	for (i = 0; i < PKT_LSA_LINK_MAX; i++) {
+		long_name(l->links[i].peer, i);
+		l->links[i].nat = (uint8_t)(i % 6);
+		l->links[i].cost = (uint16_t)(i == 0 ? UINT16_MAX : i);
+	}
+}
+
+static void
+build_full_conn_req(struct pkt_msg *m)
+{
+	struct pkt_conn_req *cr = &m->u.conn_req;
+	unsigned i;
+
+	m->type = PKT_MSG_CONN_REQ;
+	cr->id = UINT64_MAX;
+	long_name(cr->src, 0);
+	long_name(cr->dst, 1);
+	cr->src_ip.s_addr = 0xffffffff;
+	cr->dst_ip.s_addr = 0;
+	cr->cls = 4;
+	cr->src_nat = 5;
+	cr->path_nat = 5;
+	cr->n_path = PKT_PATH_MAX;
+	for (i = 0; i < PKT_PATH_MAX; i++)
+		long_name(cr->path[i], i == 0 ? 0 : i + 1);
+}
+
+static void
+build_full_conn_resp(struct pkt_msg *m)
+{
+	struct pkt_conn_resp *cr = &m->u.conn_resp;
+	unsigned i;
+
+	m->type = PKT_MSG_CONN_RESP;
+	cr->id = 0x8000000000000000ULL;
+	cr->decision = PKT_CONN_RELAY;
+	cr->direct = 1;
+	cr->path_nat = 5;
+	cr->src_nat = 5;
+	cr->dst_nat = 5;
+	for (i = 0; i < PKT_REASON_MAX; i++)
+		cr->reason[i] = (char)(0x20 + i % 95);
+	cr->reason[PKT_REASON_MAX] = '\0';
+	cr->n_path = PKT_PATH_MAX;
+	for (i = 0; i < PKT_PATH_MAX; i++)
+		long_name(cr->path[i], i);
+}
+
+static const struct big {
+	const char	*name;
+	void		(*build)(struct pkt_msg *);
+	size_t		 len;
+} bigs[] = {
+	{ "full lsa", build_full_lsa, FULL_LSA_LEN },
+	{ "full conn_req", build_full_conn_req, FULL_CREQ_LEN },
+	{ "full conn_resp", build_full_conn_resp, FULL_CRESP_LEN },
+};
+#define NBIG	((int)(sizeof(bigs) / sizeof(bigs[0])))
+
+/* Encodes bigs[i] into an exactly-sized heap buffer the caller frees. */
+static uint8_t *
+big_encode(int i, struct pkt_msg *m)
+{
+	uint8_t *out = malloc(bigs[i].len);
+
+	ck_assert_ptr_nonnull(out);
+	memset(m, 0, sizeof(*m));
+	bigs[i].build(m);
+	ck_assert_msg(pkt_msg_encode(m, out, bigs[i].len) == (int)bigs[i].len,
+	    "%s: wrong encoded length", bigs[i].name);
+	return out;
+}
+
+START_TEST(big_msg_sizes)
+{
+	/* What pkt.c's comment on the int return assumes. */
+	ck_assert_uint_eq(FULL_LSA_LEN, 4693);
+	ck_assert_uint_eq(FULL_CREQ_LEN, 1173);
+	ck_assert_uint_eq(FULL_CRESP_LEN, 1199);
+}
+END_TEST
+
+START_TEST(big_msg_round_trips)
+{
+	static struct pkt_msg m, back;
+	uint8_t *out = big_encode(_i, &m), *again;
+	const char *why;
+
+	ck_assert_int_eq(msg_dec(out, bigs[_i].len, &back, &why), 0);
+	assert_msg_eq(&back, &m);
+	again = malloc(bigs[_i].len);
+	ck_assert_ptr_nonnull(again);
+	ck_assert_int_eq(pkt_msg_encode(&back, again, bigs[_i].len),
+	    (int)bigs[_i].len);
+	ck_assert_mem_eq(again, out, bigs[_i].len);
+	free(again);
+	free(out);
+}
+END_TEST
+
+START_TEST(big_msg_encode_fails_without_space)
+{
+	static struct pkt_msg m;
+	uint8_t *out = big_encode(_i, &m), *small;
+	size_t cap;
+
+	for (cap = 0; cap < bigs[_i].len; cap++) {
+		small = malloc(cap > 0 ? cap : 1);
+		ck_assert_ptr_nonnull(small);
+		ck_assert_msg(pkt_msg_encode(&m, small, cap) == -1,
+		    "%s: encoded into %zu bytes", bigs[_i].name, cap);
+		free(small);
+	}
+	free(out);
+}
+END_TEST
+
+START_TEST(big_msg_decode_rejects_truncated)
+{
+	static struct pkt_msg m;
+	uint8_t *out = big_encode(_i, &m);
+	const char *why;
+	size_t n;
+
+	for (n = 0; n < bigs[_i].len; n++) {
+		ck_assert_msg(msg_dec(out, n, &m, &why) == -1,
+		    "%s: truncated at %zu decoded", bigs[_i].name, n);
+		ck_assert_str_eq(why, "truncated");
+	}
+	free(out);
+}
+END_TEST
+
+START_TEST(big_msg_decode_rejects_trailing_bytes)
+{
+	static struct pkt_msg m;
+	uint8_t *out = big_encode(_i, &m), *p;
+
+	p = calloc(1, bigs[_i].len + 1);
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, out, bigs[_i].len);
+	msg_rejects(p, bigs[_i].len + 1, "trailing bytes");
+	free(p);
+	free(out);
+}
+END_TEST
+
+/* ---- LSA, CONN_REQ, CONN_RESP: decode rules --------------------------- */
+
+#define SPLICE_MAX	512
+
+/* No prefixes, no links, endpoint set. */
+static const uint8_t g_lsa_none[] = {
+	0x0b, 0x01, 'x',
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0x00, 0x00,
+	0x00, 0x00,
+};
+
+
+/*
+ * Copies golden g with the name field at off (u8 len, name) replaced by
+ * the length byte len_byte and the n bytes of name.  Returns the length.
+ */
+static size_t
+splice_name(uint8_t *p, const uint8_t *g, size_t glen, size_t off,
+    uint8_t len_byte, const void *name, size_t n)
+{
+	size_t old_end = off + 1 + g[off];
+
+	ck_assert_uint_le(old_end, glen);
+	ck_assert_uint_le(glen - (old_end - off) + 1 + n, SPLICE_MAX);
+	memcpy(p, g, off);
+	p[off] = len_byte;
+	memcpy(p + off + 1, name, n);
+	memcpy(p + off + 1 + n, g + old_end, glen - old_end);
+	return off + 1 + n + glen - old_end;
+}
+
+/* Fails the test unless p decodes and re-encodes to the same bytes. */
+static void
+bytes_accepted(const uint8_t *p, size_t n)
+{
+	static struct pkt_msg m;
+	uint8_t *out = malloc(n);
+	const char *why;
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_msg(msg_dec(p, n, &m, &why) == 0, "rejected: %s", why);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, n), (int)n);
+	ck_assert_mem_eq(out, p, n);
+	free(out);
+}
+
+static void
+name_swap_accepts(const uint8_t *g, size_t glen, size_t off, const char *name)
+{
+	uint8_t p[SPLICE_MAX];
+	size_t n;
+
+	n = splice_name(p, g, glen, off, (uint8_t)strlen(name), name,
+	    strlen(name));
+	bytes_accepted(p, n);
+}
+
+static void
+name_swap_rejects(const uint8_t *g, size_t glen, size_t off, const char *name,
+    const char *want)
+{
+	uint8_t p[SPLICE_MAX];
+	size_t n;
+
+	n = splice_name(p, g, glen, off, (uint8_t)strlen(name), name,
+	    strlen(name));
+	msg_rejects(p, n, want);
+}
+
+/*
+ * The name rules for the name field at off in golden g: lengths 0 and 64
+ * and up rejected with bad_len (judged on the length byte alone), each
+ * non-name byte at each position rejected with bad_char, 63 chars and
+ * every name character accepted.
+ */
+static void
+name_rule(const uint8_t *g, size_t glen, size_t off, const char *bad_len,
+    const char *bad_char)
+{
+	static const uint8_t bad[] = {
+		0x00, ' ', '\t', '\n', '/', '\\', '@', ':', '*', '+', ',',
+		'~', 0x7f, 0x80, 0xc3, 0xff,
+	};
+	static const uint8_t lens[] = { 64, 65, 0x80, 0xff };
+	static const char *good[] = {
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz",
+		"0123456789._-", ".", "-", "_",
+	};
+	char n64[PKT_NAME_MAX + 2];
+	uint8_t p[SPLICE_MAX], abc[3];
+	size_t i, pos, n;
+
+	memset(n64, 'x', PKT_NAME_MAX + 1);
+	n64[PKT_NAME_MAX + 1] = '\0';
+	n = splice_name(p, g, glen, off, 0, "", 0);
+	msg_rejects(p, n, bad_len);
+	n = splice_name(p, g, glen, off, PKT_NAME_MAX + 1, n64,
+	    PKT_NAME_MAX + 1);
+	msg_rejects(p, n, bad_len);
+	for (i = 0; i < sizeof(lens); i++) {
+		n = splice_name(p, g, glen, off, lens[i], "", 0);
+		msg_rejects(p, n, bad_len);
+	}
+	for (i = 0; i < sizeof(bad); i++) {
+		for (pos = 0; pos < 3; pos++) {
+			memcpy(abc, "xyz", 3);
+			abc[pos] = bad[i];
+			n = splice_name(p, g, glen, off, 3, abc, 3);
+			msg_rejects(p, n, bad_char);
+		}
+	}
+	name_swap_accepts(g, glen, off, n64 + 2);	/* 63 chars */
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		name_swap_accepts(g, glen, off, good[i]);
+}
+
+/* Rejects max+1, max+2, 0x80, 0xff at off; accepts every value <= max. */
+static void
+enum_rule(const uint8_t *g, size_t glen, size_t off, uint8_t max,
+    const char *want)
+{
+	const uint8_t bad[] = { (uint8_t)(max + 1), (uint8_t)(max + 2),
+	    0x80, 0xff };
+	unsigned v;
+
+	patched_rejects(g, glen, off, bad, sizeof(bad), want);
+	for (v = 0; v <= max; v++)
+		patched_accepts(g, glen, off, (uint8_t)v);
+}
+
+/* Golden g with the big-endian u16 at off set to v. */
+static void
+patch16(uint8_t *p, const uint8_t *g, size_t glen, size_t off, uint16_t v)
+{
+	memcpy(p, g, glen);
+	p[off] = (uint8_t)(v >> 8);
+	p[off + 1] = (uint8_t)v;
+}
+
+START_TEST(decode_rejects_lsa_bad_origin)
+{
+	name_rule(g_lsa, sizeof(g_lsa), OFF_LSA_ORIGIN,
+	    "bad origin name length", "bad character in origin name");
+	name_rule(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_ORIGIN,
+	    "bad origin name length", "bad character in origin name");
+}
+END_TEST
+
+START_TEST(decode_rejects_lsa_half_endpoint)
+{
+	static const uint8_t one[] = { 1 };
+	uint8_t p[sizeof(g_lsa)];
+	size_t i;
+
+	/* Address set, port zero; port set, address zero. */
+	memcpy(p, g_lsa, sizeof(p));
+	memset(p + OFF_LSA_EP_PORT, 0, 2);
+	msg_rejects(p, sizeof(p), "half-set endpoint");
+	memcpy(p, g_lsa, sizeof(p));
+	memset(p + OFF_LSA_EP_ADDR, 0, 4);
+	msg_rejects(p, sizeof(p), "half-set endpoint");
+	/* Any single non-zero byte of an unset endpoint. */
+	for (i = 0; i < 6; i++)
+		patched_rejects(g_lsa_bare, sizeof(g_lsa_bare),
+		    OFF_LSA_EP_ADDR + i, one, 1, "half-set endpoint");
+	/* One non-zero byte in each half is enough. */
+	memcpy(p, g_lsa, sizeof(p));
+	memset(p + OFF_LSA_EP_ADDR, 0, 6);
+	p[OFF_LSA_EP_ADDR] = 1;
+	p[OFF_LSA_EP_PORT + 1] = 1;
+	bytes_accepted(p, sizeof(p));
+	bytes_accepted(g_lsa_bare, sizeof(g_lsa_bare));
+}
+END_TEST
+
+START_TEST(decode_rejects_lsa_too_many_prefixes)
+{
+	static const uint16_t bad[] = { PKT_LSA_PREFIX_MAX + 1, 0x100, 0xffff };
+	static struct pkt_msg m;
+	uint8_t p[sizeof(g_lsa)], *full;
+	size_t i;
+
+	/* Judged on the count alone. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		patch16(p, g_lsa, sizeof(g_lsa), OFF_LSA_NPFX, bad[i]);
+		msg_rejects(p, sizeof(p), "too many prefixes in lsa");
+	}
+	/* 64 is allowed (bigs[0]); 65 in the same message is not. */
+	full = big_encode(0, &m);
+	ck_assert_uint_eq(m.u.lsa.n_prefixes, PKT_LSA_PREFIX_MAX);
+	bytes_accepted(full, FULL_LSA_LEN);
+	ck_assert_uint_eq(full[FULL_LSA_NPFX + 1], PKT_LSA_PREFIX_MAX);
+	full[FULL_LSA_NPFX + 1] = PKT_LSA_PREFIX_MAX + 1;
+	msg_rejects(full, FULL_LSA_LEN, "too many prefixes in lsa");
+	free(full);
+	/* Zero is allowed. */
+	bytes_accepted(g_lsa_none, sizeof(g_lsa_none));
+}
+END_TEST
+
+START_TEST(decode_rejects_lsa_plen_over_32)
+{
+	static const uint8_t bad[] = { 33, 64, 0x80, 0xff };
+
+	patched_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_PFX0, bad, sizeof(bad),
+	    "prefix length over 32");
+	patched_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_PFX1, bad, sizeof(bad),
+	    "prefix length over 32");
+	patched_rejects(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0, bad,
+	    sizeof(bad), "prefix length over 32");
+	/* Any length up to 32 where no host bits are set. */
+	patched_accepts(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0, 32);
+	patched_accepts(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0, 17);
+	patched_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_PFX0, 23);
+	patched_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_PFX0, 32);
+}
+END_TEST
+
+START_TEST(decode_rejects_lsa_host_bits)
+{
+	static const uint8_t one[] = { 1 }, high[] = { 0x80 };
+	size_t i;
+
+	/* 10.1.2.1/24, 10.1.2.0/22 */
+	patched_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_PFX0 + 4, one, 1,
+	    "host bits set in prefix");
+	patched_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_PFX0, (const uint8_t[])
+	    { 22 }, 1, "host bits set in prefix");
+	/* 192.0.2.1/31 */
+	patched_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_PFX1, (const uint8_t[])
+	    { 31 }, 1, "host bits set in prefix");
+	/* Any bit of a /0. */
+	for (i = 1; i <= 4; i++) {
+		patched_rejects(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0 + i,
+		    one, 1, "host bits set in prefix");
+		patched_rejects(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0 + i,
+		    high, 1, "host bits set in prefix");
+	}
+	/* A /32 has none; 10.1.2.128/25 is clean. */
+	patched_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_PFX1 + 4, 0xff);
+	{
+		uint8_t p[sizeof(g_lsa)];
+
+		memcpy(p, g_lsa, sizeof(p));
+		p[OFF_LSA_PFX0] = 25;
+		p[OFF_LSA_PFX0 + 4] = 0x80;
+		bytes_accepted(p, sizeof(p));
+	}
+}
+END_TEST
+
+START_TEST(decode_rejects_lsa_too_many_links)
+{
+	static const uint16_t bad[] = { PKT_LSA_LINK_MAX + 1, 0x100, 0xffff };
+	static struct pkt_msg m;
+	uint8_t p[sizeof(g_lsa)], *full;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		patch16(p, g_lsa, sizeof(g_lsa), OFF_LSA_NLINKS, bad[i]);
+		msg_rejects(p, sizeof(p), "too many links in lsa");
+	}
+	full = big_encode(0, &m);
+	ck_assert_uint_eq(full[FULL_LSA_NLINKS + 1], PKT_LSA_LINK_MAX);
+	full[FULL_LSA_NLINKS + 1] = PKT_LSA_LINK_MAX + 1;
+	msg_rejects(full, FULL_LSA_LEN, "too many links in lsa");
+	free(full);
+	bytes_accepted(g_lsa_none, sizeof(g_lsa_none));
+}
+END_TEST
+
+START_TEST(decode_rejects_lsa_bad_peer_name)
+{
+	name_rule(g_lsa, sizeof(g_lsa), OFF_LSA_LINK0, "bad peer name length",
+	    "bad character in peer name");
+	name_rule(g_lsa, sizeof(g_lsa), OFF_LSA_LINK1, "bad peer name length",
+	    "bad character in peer name");
+}
+END_TEST
+
+START_TEST(decode_rejects_lsa_unknown_link_nat)
+{
+	enum_rule(g_lsa, sizeof(g_lsa), OFF_LSA_NAT0, 5,
+	    "unknown link nat type");
+	enum_rule(g_lsa, sizeof(g_lsa), OFF_LSA_NAT1, 5,
+	    "unknown link nat type");
+}
+END_TEST
+
+START_TEST(decode_rejects_lsa_zero_cost)
+{
+	uint8_t p[sizeof(g_lsa)];
+
+	patch16(p, g_lsa, sizeof(g_lsa), OFF_LSA_COST0, 0);
+	msg_rejects(p, sizeof(p), "zero link cost");
+	patch16(p, g_lsa, sizeof(g_lsa), OFF_LSA_COST1, 0);
+	msg_rejects(p, sizeof(p), "zero link cost");
+	/* 1 and 65535 are in the golden; 256 has a zero low byte. */
+	patch16(p, g_lsa, sizeof(g_lsa), OFF_LSA_COST0, 0x100);
+	bytes_accepted(p, sizeof(p));
+	patch16(p, g_lsa, sizeof(g_lsa), OFF_LSA_COST1, 1);
+	bytes_accepted(p, sizeof(p));
+}
+END_TEST
+
+START_TEST(decode_rejects_lsa_duplicate_peer)
+{
+	static struct pkt_msg m;
+	uint8_t *full;
+
+	name_swap_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_LINK1, "b",
+	    "duplicate peer in lsa");
+	name_swap_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_LINK0, "c.d",
+	    "duplicate peer in lsa");
+	/* Names are case-sensitive and compared whole. */
+	name_swap_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_LINK1, "B");
+	name_swap_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_LINK1, "bb");
+	name_swap_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_LINK1, "c.");
+	/* A link to a name equal to the origin's is not this rule's. */
+	name_swap_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_LINK1, "a");
+	/* The last of 64 repeating the first. */
+	full = big_encode(0, &m);
+	memcpy(full + FULL_LSA_LINK(PKT_LSA_LINK_MAX - 1),
+	    full + FULL_LSA_LINK(0), 1 + PKT_NAME_MAX);
+	msg_rejects(full, FULL_LSA_LEN, "duplicate peer in lsa");
+	free(full);
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_req_bad_names)
+{
+	name_rule(g_conn_req, sizeof(g_conn_req), OFF_CREQ_SRC,
+	    "bad source name length", "bad character in source name");
+	name_rule(g_conn_req, sizeof(g_conn_req), OFF_CREQ_DST,
+	    "bad destination name length",
+	    "bad character in destination name");
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_req_src_is_dst)
+{
+	name_swap_rejects(g_conn_req, sizeof(g_conn_req), OFF_CREQ_DST, "a",
+	    "source is destination");
+	name_swap_rejects(g_conn_req, sizeof(g_conn_req), OFF_CREQ_SRC, "d",
+	    "source is destination");
+	name_swap_accepts(g_conn_req, sizeof(g_conn_req), OFF_CREQ_DST, "A");
+	name_swap_accepts(g_conn_req, sizeof(g_conn_req), OFF_CREQ_DST, "aa");
+	name_swap_accepts(g_conn_req, sizeof(g_conn_req), OFF_CREQ_SRC, "d.");
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_req_unknown_class)
+{
+	enum_rule(g_conn_req, sizeof(g_conn_req), OFF_CREQ_CLS, 4,
+	    "unknown traffic class");
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_req_unknown_nat)
+{
+	enum_rule(g_conn_req, sizeof(g_conn_req), OFF_CREQ_SRC_NAT, 5,
+	    "unknown source nat type");
+	enum_rule(g_conn_req, sizeof(g_conn_req), OFF_CREQ_PATH_NAT, 5,
+	    "unknown path nat type");
+}
+END_TEST
+
+/* n_path rules for a golden whose count is at off and path runs to its end. */
+static void
+path_len_rule(const uint8_t *g, size_t glen, size_t off)
+{
+	static const uint8_t bad[] = { 0, PKT_PATH_MAX + 1, 0x80, 0xff };
+	uint8_t p[SPLICE_MAX];
+
+	/* Judged on the count alone. */
+	patched_rejects(g, glen, off, bad, sizeof(bad), "bad path length");
+	/* A single entry: the first one. */
+	memcpy(p, g, off + 2 + g[off + 1]);
+	p[off] = 1;
+	bytes_accepted(p, off + 2 + g[off + 1]);
+}
+
+START_TEST(decode_rejects_conn_req_bad_path_len)
+{
+	static struct pkt_msg m;
+	uint8_t *full;
+
+	path_len_rule(g_conn_req, sizeof(g_conn_req), OFF_CREQ_NPATH);
+	/* 16 is allowed (bigs[1]); 17 there is not. */
+	full = big_encode(1, &m);
+	ck_assert_uint_eq(full[FULL_CREQ_NPATH], PKT_PATH_MAX);
+	full[FULL_CREQ_NPATH] = PKT_PATH_MAX + 1;
+	msg_rejects(full, FULL_CREQ_LEN, "bad path length");
+	free(full);
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_req_bad_path_name)
+{
+	name_rule(g_conn_req, sizeof(g_conn_req), OFF_CREQ_PATH0,
+	    "bad path name length", "bad character in path name");
+	name_rule(g_conn_req, sizeof(g_conn_req), OFF_CREQ_PATH1,
+	    "bad path name length", "bad character in path name");
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_resp_unknown_decision)
+{
+	static const uint8_t bad[] = { 1, 2, 0x80, 0xff };
+
+	patched_rejects(g_conn_resp, sizeof(g_conn_resp), OFF_CRESP_DECISION,
+	    bad, sizeof(bad), "unknown connection decision");
+	patched_rejects(g_conn_resp_min, sizeof(g_conn_resp_min),
+	    OFF_CRESP_DECISION, bad, sizeof(bad),
+	    "unknown connection decision");
+	patched_accepts(g_conn_resp, sizeof(g_conn_resp), OFF_CRESP_DECISION,
+	    PKT_CONN_RELAY);
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_resp_bad_direct)
+{
+	enum_rule(g_conn_resp, sizeof(g_conn_resp), OFF_CRESP_DIRECT, 1,
+	    "bad direct flag");
+	enum_rule(g_conn_resp_min, sizeof(g_conn_resp_min), OFF_CRESP_DIRECT,
+	    1, "bad direct flag");
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_resp_unknown_nat)
+{
+	enum_rule(g_conn_resp, sizeof(g_conn_resp), OFF_CRESP_PATH_NAT, 5,
+	    "unknown path nat type");
+	enum_rule(g_conn_resp, sizeof(g_conn_resp), OFF_CRESP_SRC_NAT, 5,
+	    "unknown source nat type");
+	enum_rule(g_conn_resp, sizeof(g_conn_resp), OFF_CRESP_DST_NAT, 5,
+	    "unknown destination nat type");
+}
+END_TEST
+
+/* g_conn_resp with the reason length byte rlen and the given text. */
+static size_t
+resp_with_reason(uint8_t *p, size_t cap, uint8_t rlen, const uint8_t *text,
+    size_t text_len)
+{
+	size_t tail = sizeof(g_conn_resp) - OFF_CRESP_NPATH;
+
+	ck_assert_uint_le(OFF_CRESP_RTEXT + text_len + tail, cap);
+	memcpy(p, g_conn_resp, OFF_CRESP_RLEN);
+	p[OFF_CRESP_RLEN] = rlen;
+	if (text_len > 0)
+		memcpy(p + OFF_CRESP_RTEXT, text, text_len);
+	memcpy(p + OFF_CRESP_RTEXT + text_len, g_conn_resp + OFF_CRESP_NPATH,
+	    tail);
+	return OFF_CRESP_RTEXT + text_len + tail;
+}
+
+START_TEST(decode_rejects_conn_resp_reason_too_long)
+{
+	uint8_t text[255], p[SPLICE_MAX];
+	struct pkt_msg m;
+	const char *why;
+	size_t n;
+
+	memset(text, 'x', sizeof(text));
+	n = resp_with_reason(p, sizeof(p), 160, text, 160);
+	msg_rejects(p, n, "reason text too long");
+	n = resp_with_reason(p, sizeof(p), 255, text, 255);
+	msg_rejects(p, n, "reason text too long");
+	/* Judged on the length byte alone. */
+	n = resp_with_reason(p, sizeof(p), 160, text, 0);
+	msg_rejects(p, n, "reason text too long");
+	n = resp_with_reason(p, sizeof(p), PKT_REASON_MAX, text,
+	    PKT_REASON_MAX);
+	ck_assert_int_eq(msg_dec(p, n, &m, &why), 0);
+	ck_assert_uint_eq(strlen(m.u.conn_resp.reason), PKT_REASON_MAX);
+	bytes_accepted(p, n);
+	/* Empty is fine too. */
+	n = resp_with_reason(p, sizeof(p), 0, text, 0);
+	bytes_accepted(p, n);
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_resp_reason_bad_chars)
+{
+	static const uint8_t bad[] = {
+		0x00, 0x01, '\t', '\n', '\r', 0x1b, 0x1f, 0x7f, 0x80, 0xa0,
+		0xc3, 0xff,
+	};
+	static const size_t pos[] = { 0, 5, 10 };
+	size_t i, j;
+
+	for (i = 0; i < sizeof(bad); i++)
+		for (j = 0; j < sizeof(pos) / sizeof(pos[0]); j++)
+			patched_rejects(g_conn_resp, sizeof(g_conn_resp),
+			    OFF_CRESP_RTEXT + pos[j], &bad[i], 1,
+			    "bad character in reason text");
+}
+END_TEST
+
+START_TEST(decode_accepts_every_printable_reason_char)
+{
+	uint8_t text[95], p[SPLICE_MAX];
+	struct pkt_msg m;
+	const char *why;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(text); i++)
+		text[i] = (uint8_t)(0x20 + i);
+	n = resp_with_reason(p, sizeof(p), sizeof(text), text, sizeof(text));
+	/* Garbage where the NUL goes: the decoder must terminate. */
+	memset(&m, 0xa5, sizeof(m));
+	ck_assert_int_eq(msg_dec(p, n, &m, &why), 0);
+	ck_assert_uint_eq(strlen(m.u.conn_resp.reason), sizeof(text));
+	ck_assert_mem_eq(m.u.conn_resp.reason, text, sizeof(text));
+	bytes_accepted(p, n);
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_resp_bad_path_len)
+{
+	static struct pkt_msg m;
+	uint8_t *full;
+
+	path_len_rule(g_conn_resp, sizeof(g_conn_resp), OFF_CRESP_NPATH);
+	path_len_rule(g_conn_resp_min, sizeof(g_conn_resp_min),
+	    OFF_CRESP_RTEXT);
+	full = big_encode(2, &m);
+	ck_assert_uint_eq(full[FULL_CRESP_NPATH], PKT_PATH_MAX);
+	full[FULL_CRESP_NPATH] = PKT_PATH_MAX + 1;
+	msg_rejects(full, FULL_CRESP_LEN, "bad path length");
+	free(full);
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_resp_bad_path_name)
+{
+	static const size_t offs[] = {
+		OFF_CRESP_PATH0, OFF_CRESP_PATH1, OFF_CRESP_PATH2,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		name_rule(g_conn_resp, sizeof(g_conn_resp), offs[i],
+		    "bad path name length", "bad character in path name");
+	name_rule(g_conn_resp_min, sizeof(g_conn_resp_min),
+	    OFF_CRESP_RTEXT + 1, "bad path name length",
+	    "bad character in path name");
+}
+END_TEST
+
 /* ---- message encode rules --------------------------------------------- */
 
 START_TEST(encode_rejects_unknown_type)
@@ -2062,6 +2812,273 @@ brk_nat_high_bit(struct pkt_msg *m)
 	strcpy(m->u.nat.assumed, "caf\xc3\xa9");
 }
 
+static void
+brk_lsa_origin_empty(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.origin[0] = '\0';
+}
+
+static void
+brk_lsa_origin_unterminated(struct pkt_msg *m)
+{
+	build_lsa(m);
+	memset(m->u.lsa.origin, 'a', sizeof(m->u.lsa.origin));
+}
+
+static void
+brk_lsa_origin_char(struct pkt_msg *m)
+{
+	build_lsa(m);
+	strcpy(m->u.lsa.origin, "a/b");
+}
+
+static void
+brk_lsa_ep_addr_only(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.ep_port = 0;
+}
+
+static void
+brk_lsa_ep_port_only(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.ep_addr.s_addr = 0;
+}
+
+static void
+brk_lsa_too_many_prefixes(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.n_prefixes = PKT_LSA_PREFIX_MAX + 1;
+}
+
+static void
+brk_lsa_plen(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.prefixes[1].plen = 33;
+}
+
+static void
+brk_lsa_host_bits(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.prefixes[0].addr = ip4("10.1.2.1");
+}
+
+static void
+brk_lsa_too_many_links(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.n_links = PKT_LSA_LINK_MAX + 1;
+}
+
+static void
+brk_lsa_peer_empty(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.links[1].peer[0] = '\0';
+}
+
+static void
+brk_lsa_peer_unterminated(struct pkt_msg *m)
+{
+	build_lsa(m);
+	memset(m->u.lsa.links[0].peer, 'b', sizeof(m->u.lsa.links[0].peer));
+}
+
+static void
+brk_lsa_peer_char(struct pkt_msg *m)
+{
+	build_lsa(m);
+	strcpy(m->u.lsa.links[1].peer, "caf\xc3\xa9");
+}
+
+static void
+brk_lsa_nat(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.links[0].nat = 6;
+}
+
+static void
+brk_lsa_cost(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.links[1].cost = 0;
+}
+
+static void
+brk_lsa_duplicate(struct pkt_msg *m)
+{
+	build_lsa(m);
+	strcpy(m->u.lsa.links[1].peer, "b");
+}
+
+static void
+brk_creq_src_empty(struct pkt_msg *m)
+{
+	build_conn_req(m);
+	m->u.conn_req.src[0] = '\0';
+}
+
+static void
+brk_creq_dst_unterminated(struct pkt_msg *m)
+{
+	build_conn_req(m);
+	memset(m->u.conn_req.dst, 'd', sizeof(m->u.conn_req.dst));
+}
+
+static void
+brk_creq_dst_char(struct pkt_msg *m)
+{
+	build_conn_req(m);
+	strcpy(m->u.conn_req.dst, "d d");
+}
+
+static void
+brk_creq_src_is_dst(struct pkt_msg *m)
+{
+	build_conn_req(m);
+	strcpy(m->u.conn_req.dst, "a");
+}
+
+static void
+brk_creq_cls(struct pkt_msg *m)
+{
+	build_conn_req(m);
+	m->u.conn_req.cls = 5;
+}
+
+static void
+brk_creq_src_nat(struct pkt_msg *m)
+{
+	build_conn_req(m);
+	m->u.conn_req.src_nat = 6;
+}
+
+static void
+brk_creq_path_nat(struct pkt_msg *m)
+{
+	build_conn_req(m);
+	m->u.conn_req.path_nat = 0xff;
+}
+
+static void
+brk_creq_no_path(struct pkt_msg *m)
+{
+	build_conn_req(m);
+	m->u.conn_req.n_path = 0;
+}
+
+static void
+brk_creq_long_path(struct pkt_msg *m)
+{
+	build_conn_req(m);
+	m->u.conn_req.n_path = PKT_PATH_MAX + 1;
+}
+
+static void
+brk_creq_path_name(struct pkt_msg *m)
+{
+	build_conn_req(m);
+	strcpy(m->u.conn_req.path[1], "b:c");
+}
+
+static void
+brk_creq_path_unset(struct pkt_msg *m)
+{
+	/* n_path counts an entry that was never filled in. */
+	build_conn_req(m);
+	m->u.conn_req.n_path = 3;
+}
+
+static void
+brk_cresp_decision(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	m->u.conn_resp.decision = 1;
+}
+
+static void
+brk_cresp_direct(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	m->u.conn_resp.direct = 2;
+}
+
+static void
+brk_cresp_path_nat(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	m->u.conn_resp.path_nat = 6;
+}
+
+static void
+brk_cresp_src_nat(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	m->u.conn_resp.src_nat = 6;
+}
+
+static void
+brk_cresp_dst_nat(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	m->u.conn_resp.dst_nat = 6;
+}
+
+static void
+brk_cresp_reason_unterminated(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	memset(m->u.conn_resp.reason, 'r', sizeof(m->u.conn_resp.reason));
+}
+
+static void
+brk_cresp_reason_control(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	strcpy(m->u.conn_resp.reason, "tab\there");
+}
+
+static void
+brk_cresp_reason_del(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	strcpy(m->u.conn_resp.reason, "x\x7f");
+}
+
+static void
+brk_cresp_reason_high_bit(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	strcpy(m->u.conn_resp.reason, "caf\xc3\xa9");
+}
+
+static void
+brk_cresp_no_path(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	m->u.conn_resp.n_path = 0;
+}
+
+static void
+brk_cresp_long_path(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	m->u.conn_resp.n_path = 0xff;
+}
+
+static void
+brk_cresp_path_name(struct pkt_msg *m)
+{
+	build_conn_resp(m);
+	m->u.conn_resp.path[2][0] = '\0';
+}
+
 static void (*const msg_breakers[])(struct pkt_msg *) = {
 	brk_req_from, brk_req_from_ff, brk_req_addr_only, brk_req_port_only,
 	brk_resp_status, brk_resp_from,
@@ -2069,6 +3086,20 @@ static void (*const msg_breakers[])(struct pkt_msg *) = {
 	brk_nat_mapping, brk_nat_filtering, brk_nat_type, brk_nat_pp,
 	brk_nat_first_trial, brk_nat_last_trial, brk_nat_unterminated,
 	brk_nat_control_char, brk_nat_del, brk_nat_high_bit,
+	brk_lsa_origin_empty, brk_lsa_origin_unterminated, brk_lsa_origin_char,
+	brk_lsa_ep_addr_only, brk_lsa_ep_port_only, brk_lsa_too_many_prefixes,
+	brk_lsa_plen, brk_lsa_host_bits, brk_lsa_too_many_links,
+	brk_lsa_peer_empty, brk_lsa_peer_unterminated, brk_lsa_peer_char,
+	brk_lsa_nat, brk_lsa_cost, brk_lsa_duplicate,
+	brk_creq_src_empty, brk_creq_dst_unterminated, brk_creq_dst_char,
+	brk_creq_src_is_dst, brk_creq_cls, brk_creq_src_nat,
+	brk_creq_path_nat, brk_creq_no_path, brk_creq_long_path,
+	brk_creq_path_name, brk_creq_path_unset,
+	brk_cresp_decision, brk_cresp_direct, brk_cresp_path_nat,
+	brk_cresp_src_nat, brk_cresp_dst_nat, brk_cresp_reason_unterminated,
+	brk_cresp_reason_control, brk_cresp_reason_del,
+	brk_cresp_reason_high_bit, brk_cresp_no_path, brk_cresp_long_path,
+	brk_cresp_path_name,
 };
 #define NMSGBREAKERS \
 	((int)(sizeof(msg_breakers) / sizeof(msg_breakers[0])))
@@ -2118,6 +3149,45 @@ START_TEST(encode_nat_assumed_stops_at_nul)
 	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
 	    (int)sizeof(g_nat_result));
 	ck_assert_mem_eq(out, g_nat_result, sizeof(g_nat_result));
+}
+END_TEST
+
+START_TEST(encode_conn_resp_reason_stops_at_nul)
+{
+	struct pkt_msg m;
+	uint8_t out[256];
+
+	/* Bytes after the terminator, printable or not, are not sent. */
+	memset(&m, 0, sizeof(m));
+	build_conn_resp(&m);
+	memcpy(m.u.conn_resp.reason + sizeof("relay via b"), "\xff\n", 2);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    (int)sizeof(g_conn_resp));
+	ck_assert_mem_eq(out, g_conn_resp, sizeof(g_conn_resp));
+}
+END_TEST
+
+START_TEST(encode_ignores_unused_entries)
+{
+	struct pkt_msg m;
+	uint8_t out[256];
+
+	/* Garbage past n_prefixes, n_links and n_path is never looked at. */
+	memset(&m, 0xa5, sizeof(m));
+	build_lsa(&m);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    (int)sizeof(g_lsa));
+	ck_assert_mem_eq(out, g_lsa, sizeof(g_lsa));
+	memset(&m, 0xa5, sizeof(m));
+	build_conn_req(&m);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    (int)sizeof(g_conn_req));
+	ck_assert_mem_eq(out, g_conn_req, sizeof(g_conn_req));
+	memset(&m, 0xa5, sizeof(m));
+	build_conn_resp_min(&m);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    (int)sizeof(g_conn_resp_min));
+	ck_assert_mem_eq(out, g_conn_resp_min, sizeof(g_conn_resp_min));
 }
 END_TEST
 
@@ -2265,6 +3335,60 @@ pkt_suite(void)
 	add(s, "decode_accepts_every_printable_assumed_char",
 	    decode_accepts_every_printable_assumed_char);
 
+	add(s, "big_msg_sizes", big_msg_sizes);
+	add_loop(s, "big_msg_round_trips", big_msg_round_trips, NBIG);
+	add_loop(s, "big_msg_encode_fails_without_space",
+	    big_msg_encode_fails_without_space, NBIG);
+	add_loop(s, "big_msg_decode_rejects_truncated",
+	    big_msg_decode_rejects_truncated, NBIG);
+	add_loop(s, "big_msg_decode_rejects_trailing_bytes",
+	    big_msg_decode_rejects_trailing_bytes, NBIG);
+	add(s, "decode_rejects_lsa_bad_origin", decode_rejects_lsa_bad_origin);
+	add(s, "decode_rejects_lsa_half_endpoint",
+	    decode_rejects_lsa_half_endpoint);
+	add(s, "decode_rejects_lsa_too_many_prefixes",
+	    decode_rejects_lsa_too_many_prefixes);
+	add(s, "decode_rejects_lsa_plen_over_32",
+	    decode_rejects_lsa_plen_over_32);
+	add(s, "decode_rejects_lsa_host_bits", decode_rejects_lsa_host_bits);
+	add(s, "decode_rejects_lsa_too_many_links",
+	    decode_rejects_lsa_too_many_links);
+	add(s, "decode_rejects_lsa_bad_peer_name",
+	    decode_rejects_lsa_bad_peer_name);
+	add(s, "decode_rejects_lsa_unknown_link_nat",
+	    decode_rejects_lsa_unknown_link_nat);
+	add(s, "decode_rejects_lsa_zero_cost", decode_rejects_lsa_zero_cost);
+	add(s, "decode_rejects_lsa_duplicate_peer",
+	    decode_rejects_lsa_duplicate_peer);
+	add(s, "decode_rejects_conn_req_bad_names",
+	    decode_rejects_conn_req_bad_names);
+	add(s, "decode_rejects_conn_req_src_is_dst",
+	    decode_rejects_conn_req_src_is_dst);
+	add(s, "decode_rejects_conn_req_unknown_class",
+	    decode_rejects_conn_req_unknown_class);
+	add(s, "decode_rejects_conn_req_unknown_nat",
+	    decode_rejects_conn_req_unknown_nat);
+	add(s, "decode_rejects_conn_req_bad_path_len",
+	    decode_rejects_conn_req_bad_path_len);
+	add(s, "decode_rejects_conn_req_bad_path_name",
+	    decode_rejects_conn_req_bad_path_name);
+	add(s, "decode_rejects_conn_resp_unknown_decision",
+	    decode_rejects_conn_resp_unknown_decision);
+	add(s, "decode_rejects_conn_resp_bad_direct",
+	    decode_rejects_conn_resp_bad_direct);
+	add(s, "decode_rejects_conn_resp_unknown_nat",
+	    decode_rejects_conn_resp_unknown_nat);
+	add(s, "decode_rejects_conn_resp_reason_too_long",
+	    decode_rejects_conn_resp_reason_too_long);
+	add(s, "decode_rejects_conn_resp_reason_bad_chars",
+	    decode_rejects_conn_resp_reason_bad_chars);
+	add(s, "decode_accepts_every_printable_reason_char",
+	    decode_accepts_every_printable_reason_char);
+	add(s, "decode_rejects_conn_resp_bad_path_len",
+	    decode_rejects_conn_resp_bad_path_len);
+	add(s, "decode_rejects_conn_resp_bad_path_name",
+	    decode_rejects_conn_resp_bad_path_name);
+
 	add(s, "encode_rejects_unknown_type", encode_rejects_unknown_type);
 	add(s, "encode_rejects_announce_over_max",
 	    encode_rejects_announce_over_max);
@@ -2278,6 +3402,9 @@ pkt_suite(void)
 	add(s, "encode_nat_assumed_at_max", encode_nat_assumed_at_max);
 	add(s, "encode_nat_assumed_stops_at_nul",
 	    encode_nat_assumed_stops_at_nul);
+	add(s, "encode_conn_resp_reason_stops_at_nul",
+	    encode_conn_resp_reason_stops_at_nul);
+	add(s, "encode_ignores_unused_entries", encode_ignores_unused_entries);
 	add(s, "encode_accepts_any_info", encode_accepts_any_info);
 	return s;
 }

@@ -56,6 +56,7 @@ struct column {
 enum out_kind {
 	OUT_TABLE,	/* one line per row under a header */
 	OUT_KV,		/* "label: value" lines (status) */
+	OUT_TEXT,	/* each row's "text" field on a line (explain) */
 };
 
 struct command {
@@ -206,6 +207,9 @@ static const struct command commands[] = {
 	{ "probe", NULL, 1, 1, "NEIGHBOUR",
 	    "run the NAT-type trials against a neighbour", OUT_TABLE, NULL,
 	    NULL },
+	{ "explain", NULL, 1, 1, "PROXY|ADDRESS",
+	    "why traffic to a site is relayed or direct, in words", OUT_TEXT,
+	    NULL, NULL },
 	{ "ping", NULL, 1, 1, "PROXY",
 	    "measure the path to a proxy", OUT_TABLE, NULL, NULL },
 };
@@ -1164,6 +1168,16 @@ print_rows(const struct command *cmd, const struct rows *rs)
 
 	if (cmd->cols != NULL && cmd->out == OUT_KV)
 		return print_kv(cmd->cols, rs);
+	if (cmd->out == OUT_TEXT) {
+		const char *why, *t;
+
+		for (size_t i = 0; i < rs->n; i++)
+			if (json_parse(rs->v[i], strlen(rs->v[i]), &row_doc,
+			    &why) == 0 && (t = json_get_str(&row_doc, "text"))
+			    != NULL)
+				printf("%2zu. %s\n", i + 1, t);
+		return 0;
+	}
 	if (cmd->cols != NULL) {
 		for (n = 0; cmd->cols[n].head != NULL; n++)
 			;

@@ -1,0 +1,997 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Unit tests for lib/topo.c: flooding verdicts, ageing and iteration of
+ * the link-state database, shortest paths on small synthetic graphs and on
+ * a 1000-node random graph checked against a plain O(V^2) Dijkstra, and the
+ * forwarding table built from them.  Each TCase is one behaviour.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nat.h"
+#include "route.h"
+#include "topo.h"
+
+#define SEC	1000000ULL	/* microseconds */
+#define T0	(1000 * SEC)	/* an arbitrary "now" */
+
+static struct topo	*topo;
+static struct route_table tbl;
+
+static void
+setup(void)
+{
+	topo = topo_new("alpha");
+	ck_assert_ptr_nonnull(topo);
+	route_table_init(&tbl);
+}
+
+static void
+teardown(void)
+{
+	route_table_release(&tbl);
+	topo_free(topo);
+	topo = NULL;
+}
+
+static struct in_addr
+ip(const char *s)
+{
+	struct in_addr	a;
+
+	ck_assert_int_eq(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+static struct pkt_lsa
+lsa(const char *origin, uint64_t seq)
+{
+	struct pkt_lsa	l;
+
+	memset(&l, 0, sizeof(l));
+	strcpy(l.origin, origin);
+	l.seq = seq;
+	return l;
+}
+
+/* nat: enum nat_type (1-6), stored as on the wire (minus one). */
+static void
+add_link(struct pkt_lsa *l, const char *peer, enum nat_type nat,
+    uint16_t cost)
+{
+	struct pkt_lsa_link *k = &l->links[l->n_links++];
+
+	strcpy(k->peer, peer);
+	k->nat = (uint8_t)(nat - 1);
+	k->cost = cost;
+}
+
+static void
+add_prefix(struct pkt_lsa *l, const char *addr, uint8_t plen)
+{
+	struct pkt_lsa_prefix *p = &l->prefixes[l->n_prefixes++];
+
+	p->addr = ip(addr);
+	p->plen = plen;
+}
+
+/*
+ * A tiny graph language for the SPF tests: nodes by name, each with its own
+ * advertisement; edge() adds both directions (a two-way link).
+ */
+#define G_MAX	16
+
+static struct pkt_lsa	g[G_MAX];
+static size_t		gn;
+
+static struct pkt_lsa *
+node(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < gn; i++)
+		if (strcmp(g[i].origin, name) == 0)
+			return &g[i];
+	ck_assert_uint_lt(gn, G_MAX);
+	g[gn] = lsa(name, 1);
+	return &g[gn++];
+}
+
+static void
+edge_nat(const char *a, const char *b, uint16_t cost, enum nat_type na,
+    enum nat_type nb)
+{
+	add_link(node(a), b, na, cost);
+	add_link(node(b), a, nb, cost);
+}
+
+static void
+edge(const char *a, const char *b, uint16_t cost)
+{
+	edge_nat(a, b, cost, NAT_TYPE_OPEN, NAT_TYPE_OPEN);
+}
+
+/* Loads the graph: alpha via topo_set_self, the rest via topo_receive. */
+static void
+load(void)
+{
+	size_t	i;
+
+	for (i = 0; i < gn; i++) {
+		if (strcmp(g[i].origin, "alpha") == 0)
+			ck_assert_int_eq(topo_set_self(topo, &g[i], T0), 0);
+		else
+			ck_assert_int_eq(topo_receive(topo, &g[i], T0),
+			    TOPO_NEWER);
+	}
+}
+
+static void
+graph_setup(void)
+{
+	setup();
+	gn = 0;
+	node("alpha");
+}
+
+static struct topo_path	*paths;
+static size_t		 npaths;
+
+static void
+spf(void)
+{
+	free(paths);
+	paths = NULL;
+	ck_assert_int_eq(topo_spf(topo, &paths, &npaths), 0);
+}
+
+static void
+spf_teardown(void)
+{
+	free(paths);
+	paths = NULL;
+	npaths = 0;
+	teardown();
+}
+
+static const struct topo_path *
+path(const char *dest)
+{
+	size_t	i;
+
+	for (i = 0; i < npaths; i++)
+		if (strcmp(paths[i].dest, dest) == 0)
+			return &paths[i];
+	return NULL;
+}
+
+static void
+check_path(const char *dest, const char *nh, unsigned hops, unsigned cost)
+{
+	const struct topo_path *p = path(dest);
+
+	ck_assert_msg(p != NULL, "no path to %s", dest);
+	ck_assert_str_eq(p->next_hop, nh);
+	ck_assert_uint_eq(p->hops, hops);
+	ck_assert_uint_eq(p->cost, cost);
+}
+
+/* --- flooding verdicts --- */
+
+START_TEST(receive_unknown_origin_is_newer)
+{
+	struct pkt_lsa	l = lsa("bravo", 7);
+
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	ck_assert_uint_eq(topo_count(topo), 1);
+	ck_assert_ptr_nonnull(topo_get(topo, "bravo"));
+	ck_assert_uint_eq(topo_get(topo, "bravo")->seq, 7);
+	ck_assert_ptr_null(topo_get(topo, "charlie"));
+}
+END_TEST
+
+START_TEST(receive_larger_seq_replaces)
+{
+	struct pkt_lsa	l = lsa("bravo", 7);
+
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	l.seq = 8;
+	add_prefix(&l, "10.2.0.0", 16);
+	ck_assert_int_eq(topo_receive(topo, &l, T0 + SEC), TOPO_NEWER);
+	ck_assert_uint_eq(topo_count(topo), 1);
+	ck_assert_uint_eq(topo_get(topo, "bravo")->seq, 8);
+	ck_assert_uint_eq(topo_get(topo, "bravo")->n_prefixes, 1);
+}
+END_TEST
+
+START_TEST(receive_equal_seq_is_same)
+{
+	struct pkt_lsa	l = lsa("bravo", 7);
+
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	l.age_s = 5;
+	ck_assert_int_eq(topo_receive(topo, &l, T0 + SEC), TOPO_SAME);
+	ck_assert_uint_eq(topo_count(topo), 1);
+}
+END_TEST
+
+START_TEST(receive_smaller_seq_is_older_and_kept_out)
+{
+	struct pkt_lsa	l = lsa("bravo", 7);
+
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	l.seq = 6;
+	add_prefix(&l, "10.2.0.0", 16);
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_OLDER);
+	ck_assert_uint_eq(topo_get(topo, "bravo")->seq, 7);
+	ck_assert_uint_eq(topo_get(topo, "bravo")->n_prefixes, 0);
+}
+END_TEST
+
+START_TEST(receive_own_restart_is_own_and_next_seq_jumps)
+{
+	struct pkt_lsa	own = lsa("alpha", 5), old;
+
+	ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+	ck_assert_uint_eq(topo_next_seq(topo, 0), 6);
+	/* a copy from our previous run, still flooding around */
+	old = lsa("alpha", 100);
+	ck_assert_int_eq(topo_receive(topo, &old, T0), TOPO_OWN);
+	old.seq = 90;
+	ck_assert_int_eq(topo_receive(topo, &old, T0), TOPO_OWN);
+	ck_assert_uint_eq(topo_next_seq(topo, 0), 101);
+	ck_assert_uint_eq(topo_next_seq(topo, 1000), 1000);
+	/* the stored own advertisement is not replaced by the foreign copy */
+	ck_assert_uint_eq(topo_get(topo, "alpha")->seq, 5);
+	/* re-originated above it: the leftover is now older */
+	own.seq = topo_next_seq(topo, 0);
+	ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+	old.seq = 100;
+	ck_assert_int_eq(topo_receive(topo, &old, T0), TOPO_OLDER);
+	ck_assert_uint_eq(topo_next_seq(topo, 0), 102);
+}
+END_TEST
+
+START_TEST(receive_own_echo_is_same)
+{
+	struct pkt_lsa	own = lsa("alpha", 5), echo;
+
+	add_prefix(&own, "10.1.0.0", 16);
+	ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+	echo = own;
+	echo.age_s = 3;
+	ck_assert_int_eq(topo_receive(topo, &echo, T0), TOPO_SAME);
+	ck_assert_uint_eq(topo_next_seq(topo, 0), 6);
+	/* same seq, different content: a previous run's */
+	echo.n_prefixes = 0;
+	ck_assert_int_eq(topo_receive(topo, &echo, T0), TOPO_OWN);
+	ck_assert_uint_eq(topo_next_seq(topo, 0), 6);
+	echo.seq = 4;
+	ck_assert_int_eq(topo_receive(topo, &echo, T0), TOPO_OLDER);
+}
+END_TEST
+
+START_TEST(receive_own_before_set_self_is_own)
+{
+	struct pkt_lsa	old = lsa("alpha", 42);
+
+	ck_assert_uint_eq(topo_next_seq(topo, 0), 1);
+	ck_assert_uint_eq(topo_next_seq(topo, 7), 7);
+	ck_assert_int_eq(topo_receive(topo, &old, T0), TOPO_OWN);
+	ck_assert_uint_eq(topo_count(topo), 0);
+	ck_assert_uint_eq(topo_next_seq(topo, 7), 43);
+	ck_assert_uint_eq(topo_next_seq(topo, 50), 50);
+}
+END_TEST
+
+START_TEST(receive_rejects_invalid)
+{
+	struct pkt_lsa	l = lsa("bravo", 1);
+
+	l.age_s = TOPO_MAX_AGE_S;
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_INVALID);
+	l.age_s = UINT16_MAX;
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_INVALID);
+	l = lsa("", 1);
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_INVALID);
+	l = lsa("bravo", 1);
+	l.n_links = PKT_LSA_LINK_MAX + 1;
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_INVALID);
+	l = lsa("bravo", 1);
+	l.n_prefixes = PKT_LSA_PREFIX_MAX + 1;
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_INVALID);
+	l = lsa("bravo", 1);
+	memset(l.origin, 'x', sizeof(l.origin));	/* unterminated */
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_INVALID);
+	ck_assert_uint_eq(topo_count(topo), 0);
+	/* just under the limit is fine */
+	l = lsa("bravo", 1);
+	l.age_s = TOPO_MAX_AGE_S - 1;
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+}
+END_TEST
+
+START_TEST(receive_refuses_new_origin_when_full)
+{
+	struct pkt_lsa	own = lsa("alpha", 1), l;
+	char		name[16];
+	unsigned	i;
+
+	ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+	for (i = 0; i < 4095; i++) {
+		snprintf(name, sizeof(name), "n%05u", i);
+		l = lsa(name, 1);
+		ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	}
+	ck_assert_uint_eq(topo_count(topo), 4096);
+	l = lsa("zz-one-too-many", 1);
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_INVALID);
+	ck_assert_ptr_null(topo_get(topo, "zz-one-too-many"));
+	/* known origins still update */
+	l = lsa("n00017", 2);
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	ck_assert_uint_eq(topo_count(topo), 4096);
+}
+END_TEST
+
+START_TEST(receive_replaces_aged_out_copy)
+{
+	struct pkt_lsa	l = lsa("bravo", 50);
+
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	l.seq = 3;	/* restarted with a smaller seq */
+	ck_assert_int_eq(topo_receive(topo, &l, T0 + 10 * SEC), TOPO_OLDER);
+	ck_assert_int_eq(topo_receive(topo, &l,
+	    T0 + TOPO_MAX_AGE_S * SEC), TOPO_NEWER);
+	ck_assert_uint_eq(topo_get(topo, "bravo")->seq, 3);
+}
+END_TEST
+
+START_TEST(set_self_rejects_foreign_origin)
+{
+	struct pkt_lsa	l = lsa("bravo", 1);
+
+	ck_assert_int_eq(topo_set_self(topo, &l, T0), -1);
+	ck_assert_uint_eq(topo_count(topo), 0);
+	ck_assert_ptr_null(topo_new(""));
+	ck_assert_ptr_null(topo_new(NULL));
+}
+END_TEST
+
+/* --- ageing and iteration --- */
+
+START_TEST(expire_counts_received_age)
+{
+	struct pkt_lsa	l = lsa("bravo", 1), m = lsa("charlie", 1);
+
+	l.age_s = 50;
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	ck_assert_int_eq(topo_receive(topo, &m, T0), TOPO_NEWER);
+	ck_assert_uint_eq(topo_expire(topo, T0 + 9 * SEC + SEC / 2), 0);
+	ck_assert_uint_eq(topo_expire(topo, T0 + 10 * SEC), 1);
+	ck_assert_ptr_null(topo_get(topo, "bravo"));
+	ck_assert_ptr_nonnull(topo_get(topo, "charlie"));
+	ck_assert_uint_eq(topo_expire(topo, T0 + 59 * SEC), 0);
+	ck_assert_uint_eq(topo_expire(topo, T0 + 60 * SEC), 1);
+	ck_assert_uint_eq(topo_count(topo), 0);
+}
+END_TEST
+
+START_TEST(expire_never_drops_own)
+{
+	struct pkt_lsa	own = lsa("alpha", 1), l = lsa("bravo", 1);
+
+	ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	ck_assert_uint_eq(topo_expire(topo, T0 + 3600 * SEC), 1);
+	ck_assert_uint_eq(topo_count(topo), 1);
+	ck_assert_ptr_nonnull(topo_get(topo, "alpha"));
+}
+END_TEST
+
+START_TEST(copy_reports_growing_age)
+{
+	struct pkt_lsa	l = lsa("bravo", 9), out;
+
+	l.age_s = 4;
+	add_prefix(&l, "10.2.0.0", 16);
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	ck_assert_int_eq(topo_copy(topo, "bravo", T0, &out), 0);
+	ck_assert_uint_eq(out.age_s, 4);
+	ck_assert_uint_eq(out.seq, 9);
+	ck_assert_uint_eq(out.n_prefixes, 1);
+	ck_assert_int_eq(topo_copy(topo, "bravo", T0 + 2 * SEC + 999999,
+	    &out), 0);
+	ck_assert_uint_eq(out.age_s, 6);
+	ck_assert_int_eq(topo_copy(topo, "bravo", T0 + 20 * SEC, &out), 0);
+	ck_assert_uint_eq(out.age_s, 24);
+	/* the stored copy keeps its arrival age */
+	ck_assert_uint_eq(topo_get(topo, "bravo")->age_s, 4);
+	/* a clock before arrival does not underflow */
+	ck_assert_int_eq(topo_copy(topo, "bravo", T0 - SEC, &out), 0);
+	ck_assert_uint_eq(out.age_s, 4);
+	/* saturates */
+	ck_assert_int_eq(topo_copy(topo, "bravo", T0 + 100000 * SEC, &out), 0);
+	ck_assert_uint_eq(out.age_s, UINT16_MAX);
+	ck_assert_int_eq(topo_copy(topo, "nobody", T0, &out), -1);
+}
+END_TEST
+
+START_TEST(own_age_restarts_on_set_self)
+{
+	struct pkt_lsa	own = lsa("alpha", 1), out;
+
+	own.age_s = 30;		/* ignored: our own is installed at age 0 */
+	ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+	ck_assert_int_eq(topo_copy(topo, "alpha", T0 + 5 * SEC, &out), 0);
+	ck_assert_uint_eq(out.age_s, 5);
+	own.seq = 2;
+	ck_assert_int_eq(topo_set_self(topo, &own, T0 + 20 * SEC), 0);
+	ck_assert_int_eq(topo_copy(topo, "alpha", T0 + 21 * SEC, &out), 0);
+	ck_assert_uint_eq(out.age_s, 1);
+	ck_assert_uint_eq(topo_count(topo), 1);
+}
+END_TEST
+
+START_TEST(iteration_in_name_order)
+{
+	const char	*names[] = { "delta", "alpha", "charlie", "bravo" };
+	const char	*want[] = { "alpha", "bravo", "charlie", "delta" };
+	const struct pkt_lsa *p;
+	uint16_t	 age;
+	size_t		 i;
+
+	for (i = 0; i < 4; i++) {
+		struct pkt_lsa	l = lsa(names[i], 1);
+
+		l.age_s = (uint16_t)i;
+		if (i == 1)
+			ck_assert_int_eq(topo_set_self(topo, &l, T0), 0);
+		else
+			ck_assert_int_eq(topo_receive(topo, &l, T0),
+			    TOPO_NEWER);
+	}
+	for (i = 0; (p = topo_at(topo, i, T0 + 3 * SEC, &age)) != NULL; i++) {
+		ck_assert_str_eq(p->origin, want[i]);
+		if (strcmp(p->origin, "delta") == 0)
+			ck_assert_uint_eq(age, 3);
+		if (strcmp(p->origin, "bravo") == 0)
+			ck_assert_uint_eq(age, 3 + 3);
+		if (strcmp(p->origin, "alpha") == 0)
+			ck_assert_uint_eq(age, 3);	/* own: from 0 */
+	}
+	ck_assert_uint_eq(i, 4);
+	ck_assert_ptr_null(topo_at(topo, 4, T0, NULL));
+}
+END_TEST
+
+/* --- shortest paths --- */
+
+START_TEST(spf_line)
+{
+	edge("alpha", "bravo", 1);
+	edge("bravo", "charlie", 2);
+	edge("charlie", "delta", 3);
+	load();
+	spf();
+	ck_assert_uint_eq(npaths, 3);
+	check_path("bravo", "bravo", 1, 1);
+	check_path("charlie", "bravo", 2, 3);
+	check_path("delta", "bravo", 3, 6);
+	ck_assert_ptr_null(path("alpha"));	/* self excluded */
+	/* output in name order */
+	ck_assert_str_eq(paths[0].dest, "bravo");
+	ck_assert_str_eq(paths[2].dest, "delta");
+}
+END_TEST
+
+START_TEST(spf_ring_equal_costs_tie_by_next_hop_name)
+{
+	/* alpha - bravo - delta - charlie - alpha: delta is 2 either way */
+	edge("alpha", "charlie", 1);
+	edge("charlie", "delta", 1);
+	edge("alpha", "bravo", 1);
+	edge("bravo", "delta", 1);
+	load();
+	spf();
+	ck_assert_uint_eq(npaths, 3);
+	check_path("delta", "bravo", 2, 2);
+	check_path("charlie", "charlie", 1, 1);
+}
+END_TEST
+
+START_TEST(spf_ring_tie_mirrored_names)
+{
+	/* same ring, the other neighbour now has the smaller name */
+	edge("alpha", "zulu", 1);
+	edge("zulu", "mike", 1);
+	edge("alpha", "yankee", 1);
+	edge("yankee", "mike", 1);
+	load();
+	spf();
+	check_path("mike", "yankee", 2, 2);
+}
+END_TEST
+
+START_TEST(spf_cheaper_long_path_beats_expensive_short)
+{
+	edge("alpha", "echo", 10);
+	edge("alpha", "bravo", 1);
+	edge("bravo", "charlie", 1);
+	edge("charlie", "delta", 1);
+	edge("delta", "echo", 1);
+	load();
+	spf();
+	check_path("echo", "bravo", 4, 4);
+}
+END_TEST
+
+START_TEST(spf_equal_cost_prefers_fewer_hops)
+{
+	/* via zulu: 2 hops, cost 4; via delta (smaller name): 4 hops, cost 4 */
+	edge("alpha", "zulu", 2);
+	edge("zulu", "echo", 2);
+	edge("alpha", "delta", 1);
+	edge("delta", "foxtrot", 1);
+	edge("foxtrot", "golf", 1);
+	edge("golf", "echo", 1);
+	load();
+	spf();
+	check_path("echo", "zulu", 2, 4);
+}
+END_TEST
+
+START_TEST(spf_one_way_link_ignored)
+{
+	/* bravo claims charlie, charlie does not claim bravo */
+	edge("alpha", "bravo", 1);
+	add_link(node("bravo"), "charlie", NAT_TYPE_OPEN, 1);
+	node("charlie");
+	add_link(node("alpha"), "delta", NAT_TYPE_OPEN, 1);	/* one-way */
+	node("delta");
+	load();
+	spf();
+	ck_assert_uint_eq(npaths, 1);
+	check_path("bravo", "bravo", 1, 1);
+	ck_assert_ptr_null(path("charlie"));
+	ck_assert_ptr_null(path("delta"));
+	ck_assert_uint_eq(topo_link_nat(topo, "bravo", "charlie"),
+	    NAT_TYPE_UNKNOWN);
+}
+END_TEST
+
+START_TEST(spf_link_cost_is_larger_end)
+{
+	add_link(node("alpha"), "bravo", NAT_TYPE_OPEN, 3);
+	add_link(node("bravo"), "alpha", NAT_TYPE_OPEN, 7);
+	load();
+	spf();
+	check_path("bravo", "bravo", 1, 7);
+}
+END_TEST
+
+START_TEST(spf_unreachable_absent)
+{
+	edge("alpha", "bravo", 1);
+	edge("charlie", "delta", 1);	/* an island */
+	load();
+	spf();
+	ck_assert_uint_eq(npaths, 1);
+	ck_assert_ptr_null(path("charlie"));
+	ck_assert_ptr_null(path("delta"));
+}
+END_TEST
+
+START_TEST(spf_link_to_unknown_origin_ignored)
+{
+	edge("alpha", "bravo", 1);
+	add_link(node("alpha"), "ghost", NAT_TYPE_OPEN, 1);
+	load();
+	spf();
+	ck_assert_uint_eq(npaths, 1);
+	ck_assert_ptr_null(path("ghost"));
+}
+END_TEST
+
+START_TEST(spf_without_own_advertisement_reaches_nothing)
+{
+	struct pkt_lsa	b = lsa("bravo", 1);
+
+	add_link(&b, "alpha", NAT_TYPE_OPEN, 1);
+	ck_assert_int_eq(topo_receive(topo, &b, T0), TOPO_NEWER);
+	spf();
+	ck_assert_uint_eq(npaths, 0);
+	ck_assert_ptr_null(paths);
+	ck_assert_int_eq(topo_routes(topo, &tbl), 0);
+	ck_assert_uint_eq(tbl.n, 0);
+}
+END_TEST
+
+START_TEST(spf_path_nat_most_restrictive_wins)
+{
+	edge_nat("alpha", "bravo", 1, NAT_TYPE_OPEN, NAT_TYPE_FULL_CONE);
+	edge_nat("bravo", "charlie", 1, NAT_TYPE_SYMMETRIC, NAT_TYPE_OPEN);
+	edge_nat("charlie", "delta", 1, NAT_TYPE_RESTRICTED,
+	    NAT_TYPE_PORT_RESTRICTED);
+	edge("alpha", "echo", 1);
+	edge_nat("echo", "foxtrot", 1, NAT_TYPE_OPEN, NAT_TYPE_UNKNOWN);
+	load();
+	spf();
+	ck_assert_uint_eq(path("bravo")->path_nat, NAT_TYPE_FULL_CONE);
+	ck_assert_uint_eq(path("charlie")->path_nat, NAT_TYPE_SYMMETRIC);
+	ck_assert_uint_eq(path("delta")->path_nat, NAT_TYPE_SYMMETRIC);
+	ck_assert_uint_eq(path("echo")->path_nat, NAT_TYPE_OPEN);
+	ck_assert_uint_eq(path("foxtrot")->path_nat, NAT_TYPE_UNKNOWN);
+	ck_assert_uint_eq(topo_link_nat(topo, "charlie", "delta"),
+	    NAT_TYPE_PORT_RESTRICTED);
+	ck_assert_uint_eq(topo_link_nat(topo, "delta", "charlie"),
+	    NAT_TYPE_PORT_RESTRICTED);
+	ck_assert_uint_eq(topo_link_nat(topo, "alpha", "echo"),
+	    NAT_TYPE_OPEN);
+	ck_assert_uint_eq(topo_link_nat(topo, "alpha", "nobody"),
+	    NAT_TYPE_UNKNOWN);
+}
+END_TEST
+
+START_TEST(spf_equal_paths_prefer_more_open_nat)
+{
+	/* two paths to delta, same cost, hops and next hop */
+	edge("alpha", "bravo", 1);
+	edge_nat("bravo", "charlie", 1, NAT_TYPE_SYMMETRIC, NAT_TYPE_OPEN);
+	edge("bravo", "echo", 1);
+	edge("charlie", "delta", 1);
+	edge("echo", "delta", 1);
+	load();
+	spf();
+	check_path("delta", "bravo", 3, 3);
+	ck_assert_uint_eq(path("delta")->path_nat, NAT_TYPE_OPEN);
+}
+END_TEST
+
+START_TEST(spf_out_of_range_nat_is_unknown)
+{
+	edge("alpha", "bravo", 1);
+	node("bravo")->links[0].nat = 200;
+	load();
+	spf();
+	ck_assert_uint_eq(path("bravo")->path_nat, NAT_TYPE_UNKNOWN);
+}
+END_TEST
+
+/* --- forwarding table --- */
+
+START_TEST(routes_own_prefixes_local)
+{
+	add_prefix(node("alpha"), "10.1.0.0", 16);
+	add_prefix(node("alpha"), "10.9.0.0", 24);
+	load();
+	ck_assert_int_eq(topo_routes(topo, &tbl), 0);
+	ck_assert_uint_eq(tbl.n, 2);
+	ck_assert_uint_eq(tbl.v[0].plen, 24);
+	ck_assert_uint_eq(tbl.v[0].hops, 0);
+	ck_assert_str_eq(tbl.v[0].dest, "alpha");
+	ck_assert_str_eq(tbl.v[0].next_hop, "");
+	ck_assert_uint_eq(tbl.v[0].cost, 0);
+	ck_assert_uint_eq(tbl.v[0].path_nat, 0);
+	ck_assert(route_is_local(&tbl, ip("10.1.2.3")));
+	ck_assert(!route_is_local(&tbl, ip("10.2.0.1")));
+}
+END_TEST
+
+START_TEST(routes_remote_via_next_hop)
+{
+	const struct route *r;
+
+	add_prefix(node("alpha"), "10.1.0.0", 16);
+	add_prefix(node("charlie"), "10.3.0.0", 16);
+	edge_nat("alpha", "bravo", 2, NAT_TYPE_OPEN, NAT_TYPE_RESTRICTED);
+	edge("bravo", "charlie", 5);
+	add_prefix(node("delta"), "10.4.0.0", 16);	/* unreachable */
+	load();
+	ck_assert_int_eq(topo_routes(topo, &tbl), 0);
+	ck_assert_uint_eq(tbl.n, 2);
+	r = route_lookup(&tbl, ip("10.3.7.7"));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->dest, "charlie");
+	ck_assert_str_eq(r->next_hop, "bravo");
+	ck_assert_uint_eq(r->hops, 2);
+	ck_assert_uint_eq(r->cost, 7);
+	ck_assert_uint_eq(r->path_nat, NAT_TYPE_RESTRICTED);
+	ck_assert_ptr_null(route_lookup(&tbl, ip("10.4.0.1")));
+}
+END_TEST
+
+START_TEST(routes_overlapping_claims_both_present)
+{
+	struct route	a[4], b[4];
+	size_t		n;
+
+	edge("alpha", "bravo", 1);
+	edge("alpha", "charlie", 3);
+	add_prefix(node("bravo"), "10.5.0.0", 16);
+	add_prefix(node("charlie"), "10.5.0.0", 16);
+	add_prefix(node("charlie"), "10.5.0.0", 16);	/* listed twice */
+	load();
+	ck_assert_int_eq(topo_routes(topo, &tbl), 0);
+	ck_assert_uint_eq(tbl.n, 2);
+	/* the cheaper claim sorts first, so lookups follow it */
+	ck_assert_str_eq(tbl.v[0].dest, "bravo");
+	ck_assert_str_eq(tbl.v[1].dest, "charlie");
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.5.1.1"))->dest, "bravo");
+	n = rib_conflicts(&tbl, a, b, 4);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(a[0].dest, "bravo");
+	ck_assert_str_eq(b[0].dest, "charlie");
+}
+END_TEST
+
+START_TEST(routes_longest_prefix_first)
+{
+	edge("alpha", "bravo", 1);
+	edge("bravo", "charlie", 1);
+	add_prefix(node("alpha"), "10.0.0.0", 8);
+	add_prefix(node("bravo"), "10.1.2.0", 24);
+	add_prefix(node("charlie"), "10.1.0.0", 16);
+	add_prefix(node("charlie"), "0.0.0.0", 0);
+	add_prefix(node("bravo"), "10.7.0.0", 16);
+	load();
+	ck_assert_int_eq(topo_routes(topo, &tbl), 0);
+	ck_assert_uint_eq(tbl.n, 5);
+	ck_assert_uint_eq(tbl.v[0].plen, 24);
+	ck_assert_uint_eq(tbl.v[1].plen, 16);
+	ck_assert_str_eq(tbl.v[1].dest, "bravo");	/* cost 1 */
+	ck_assert_uint_eq(tbl.v[2].plen, 16);
+	ck_assert_str_eq(tbl.v[2].dest, "charlie");	/* cost 2 */
+	ck_assert_uint_eq(tbl.v[3].plen, 8);
+	ck_assert_uint_eq(tbl.v[4].plen, 0);
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.1.2.9"))->dest, "bravo");
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.1.3.9"))->dest,
+	    "charlie");
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.8.0.1"))->dest, "alpha");
+	ck_assert_str_eq(route_lookup(&tbl, ip("8.8.8.8"))->dest, "charlie");
+}
+END_TEST
+
+START_TEST(routes_rebuild_reuses_table)
+{
+	edge("alpha", "bravo", 1);
+	add_prefix(node("bravo"), "10.2.0.0", 16);
+	add_prefix(node("bravo"), "10.3.0.0", 16);
+	load();
+	ck_assert_int_eq(topo_routes(topo, &tbl), 0);
+	ck_assert_uint_eq(tbl.n, 2);
+	node("bravo")->seq = 2;
+	node("bravo")->n_prefixes = 1;
+	ck_assert_int_eq(topo_receive(topo, node("bravo"), T0), TOPO_NEWER);
+	ck_assert_int_eq(topo_routes(topo, &tbl), 0);
+	ck_assert_uint_eq(tbl.n, 1);
+	ck_assert_uint_ge(tbl.cap, 2);
+}
+END_TEST
+
+/* --- a large random graph against a reference --- */
+
+#define RN	1000
+
+static uint64_t	rng_state;
+
+static uint32_t
+rng(void)
+{
+	/* xorshift64*: deterministic, good enough for graph shapes */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 2685821657736338717ULL) >> 32);
+}
+
+/* Plain O(V^2) Dijkstra over an adjacency matrix of costs (0: none). */
+static void
+ref_dijkstra(const uint16_t *w, size_t n, size_t src, uint64_t *dist)
+{
+	bool	*done = calloc(n, sizeof(*done));
+	size_t	 i, j;
+
+	ck_assert_ptr_nonnull(done);
+	for (i = 0; i < n; i++)
+		dist[i] = UINT64_MAX;
+	dist[src] = 0;
+	for (;;) {
+		size_t	u = n;
+
+		for (i = 0; i < n; i++)
+			if (!done[i] && dist[i] != UINT64_MAX &&
+			    (u == n || dist[i] < dist[u]))
+				u = i;
+		if (u == n)
+			break;
+		done[u] = true;
+		for (j = 0; j < n; j++)
+			if (w[u * n + j] != 0 &&
+			    dist[u] + w[u * n + j] < dist[j])
+				dist[j] = dist[u] + w[u * n + j];
+	}
+	free(done);
+}
+
+START_TEST(spf_random_1000_matches_reference)
+{
+	struct pkt_lsa	*v = calloc(RN, sizeof(*v));
+	uint16_t	*w = calloc((size_t)RN * RN, sizeof(*w));
+	uint64_t	*dist = calloc(RN, sizeof(*dist));
+	size_t		 i, links = 0, reached = 0;
+	char		 name[PKT_NAME_MAX + 1];
+
+	ck_assert(v != NULL && w != NULL && dist != NULL);
+	rng_state = 0x9e3779b97f4a7c15ULL;
+	for (i = 0; i < RN; i++) {
+		/* node 0 is "alpha"; "n" sorts after it, so ordering varies */
+		if (i == 0)
+			snprintf(name, sizeof(name), "alpha");
+		else
+			snprintf(name, sizeof(name), "n%u", rng() % 100000 *
+			    RN + (unsigned)i);
+		v[i] = lsa(name, 1);
+	}
+	/* a random tree (connected), then extra random links */
+	for (i = 1; i < RN + 2 * RN; i++) {
+		size_t		 a, b;
+		uint16_t	 ca = (uint16_t)(1 + rng() % 20);
+		uint16_t	 cb = (uint16_t)(1 + rng() % 20);
+
+		if (i < RN) {
+			a = i;
+			b = rng() % i;
+		} else {
+			a = rng() % RN;
+			b = rng() % RN;
+		}
+		if (a == b || w[a * RN + b] != 0 ||
+		    v[a].n_links >= PKT_LSA_LINK_MAX ||
+		    v[b].n_links >= PKT_LSA_LINK_MAX)
+			continue;
+		add_link(&v[a], v[b].origin, NAT_TYPE_OPEN, ca);
+		add_link(&v[b], v[a].origin, NAT_TYPE_OPEN, cb);
+		w[a * RN + b] = w[b * RN + a] = ca > cb ? ca : cb;
+		links++;
+	}
+	/* some one-way claims, which both sides must ignore */
+	for (i = 0; i < 50; i++) {
+		size_t	a = rng() % RN, b = rng() % RN;
+
+		if (a == b || w[a * RN + b] != 0 ||
+		    v[a].n_links >= PKT_LSA_LINK_MAX)
+			continue;
+		add_link(&v[a], v[b].origin, NAT_TYPE_OPEN, 1);
+	}
+	ck_assert_uint_gt(links, RN);
+
+	ck_assert_int_eq(topo_set_self(topo, &v[0], T0), 0);
+	for (i = 1; i < RN; i++)
+		ck_assert_int_eq(topo_receive(topo, &v[i], T0), TOPO_NEWER);
+	spf();
+	ref_dijkstra(w, RN, 0, dist);
+	for (i = 1; i < RN; i++) {
+		const struct topo_path *p = path(v[i].origin);
+
+		if (dist[i] == UINT64_MAX) {
+			ck_assert_ptr_null(p);
+			continue;
+		}
+		reached++;
+		ck_assert_msg(p != NULL, "no path to %s", v[i].origin);
+		ck_assert_uint_eq(p->cost, dist[i]);
+	}
+	ck_assert_uint_eq(reached, RN - 1);
+	ck_assert_uint_eq(npaths, reached);
+	free(v);
+	free(w);
+	free(dist);
+}
+END_TEST
+
+static Suite *
+topo_suite(void)
+{
+	Suite	*s = suite_create("topo");
+	const struct {
+		const char	*name;
+		const TTest	*fn;
+		bool		 graph;
+	} cases[] = {
+		{ "receive_unknown_origin_is_newer",
+		    receive_unknown_origin_is_newer, false },
+		{ "receive_larger_seq_replaces",
+		    receive_larger_seq_replaces, false },
+		{ "receive_equal_seq_is_same", receive_equal_seq_is_same,
+		    false },
+		{ "receive_smaller_seq_is_older_and_kept_out",
+		    receive_smaller_seq_is_older_and_kept_out, false },
+		{ "receive_own_restart_is_own_and_next_seq_jumps",
+		    receive_own_restart_is_own_and_next_seq_jumps, false },
+		{ "receive_own_echo_is_same", receive_own_echo_is_same,
+		    false },
+		{ "receive_own_before_set_self_is_own",
+		    receive_own_before_set_self_is_own, false },
+		{ "receive_rejects_invalid", receive_rejects_invalid, false },
+		{ "receive_refuses_new_origin_when_full",
+		    receive_refuses_new_origin_when_full, false },
+		{ "receive_replaces_aged_out_copy",
+		    receive_replaces_aged_out_copy, false },
+		{ "set_self_rejects_foreign_origin",
+		    set_self_rejects_foreign_origin, false },
+		{ "expire_counts_received_age", expire_counts_received_age,
+		    false },
+		{ "expire_never_drops_own", expire_never_drops_own, false },
+		{ "copy_reports_growing_age", copy_reports_growing_age,
+		    false },
+		{ "own_age_restarts_on_set_self",
+		    own_age_restarts_on_set_self, false },
+		{ "iteration_in_name_order", iteration_in_name_order, false },
+		{ "spf_line", spf_line, true },
+		{ "spf_ring_equal_costs_tie_by_next_hop_name",
+		    spf_ring_equal_costs_tie_by_next_hop_name, true },
+		{ "spf_ring_tie_mirrored_names", spf_ring_tie_mirrored_names,
+		    true },
+		{ "spf_cheaper_long_path_beats_expensive_short",
+		    spf_cheaper_long_path_beats_expensive_short, true },
+		{ "spf_equal_cost_prefers_fewer_hops",
+		    spf_equal_cost_prefers_fewer_hops, true },
+		{ "spf_one_way_link_ignored", spf_one_way_link_ignored, true },
+		{ "spf_link_cost_is_larger_end", spf_link_cost_is_larger_end,
+		    true },
+		{ "spf_unreachable_absent", spf_unreachable_absent, true },
+		{ "spf_link_to_unknown_origin_ignored",
+		    spf_link_to_unknown_origin_ignored, true },
+		{ "spf_without_own_advertisement_reaches_nothing",
+		    spf_without_own_advertisement_reaches_nothing, true },
+		{ "spf_path_nat_most_restrictive_wins",
+		    spf_path_nat_most_restrictive_wins, true },
+		{ "spf_equal_paths_prefer_more_open_nat",
+		    spf_equal_paths_prefer_more_open_nat, true },
+		{ "spf_out_of_range_nat_is_unknown",
+		    spf_out_of_range_nat_is_unknown, true },
+		{ "routes_own_prefixes_local", routes_own_prefixes_local,
+		    true },
+		{ "routes_remote_via_next_hop", routes_remote_via_next_hop,
+		    true },
+		{ "routes_overlapping_claims_both_present",
+		    routes_overlapping_claims_both_present, true },
+		{ "routes_longest_prefix_first", routes_longest_prefix_first,
+		    true },
+		{ "routes_rebuild_reuses_table", routes_rebuild_reuses_table,
+		    true },
+		{ "spf_random_1000_matches_reference",
+		    spf_random_1000_matches_reference, true },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase	*tc = tcase_create(cases[i].name);
+
+		if (cases[i].graph)
+			tcase_add_checked_fixture(tc, graph_setup,
+			    spf_teardown);
+		else
+			tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_set_timeout(tc, 60);
+		tcase_add_test(tc, cases[i].fn);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(topo_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

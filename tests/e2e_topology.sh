@@ -1,0 +1,376 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# shellcheck disable=SC2119 # nested_up, nested_rogue_host: no script arguments
+#
+# Topology flooding, computed routes, hop-by-hop connection requests
+# (issue "Topology flooding, computed routes, hop-by-hop connection
+# requests").  The nested world of tests/world_nested.sh: site A behind
+# NATA, the public proxy pub, a middle site M behind NATM, and site C behind
+# NATC whose WAN is on M's LAN, so C's traffic crosses two NATs.  Proxies:
+# pub, site-a (-> pub), site-m (-> pub), site-c (-> site-m only; it does not
+# know pub).  No route is configured anywhere.
+#
+#   world  the nested world itself: namespaces, C's two-NAT path (conntrack
+#          entries in NATC and NATM), nothing gets in unsolicited
+#   (a)    routes learned from the topology: site-a -> 10.4.0.0/24 is site-c
+#          via pub in 3 hops, site-c -> 10.1.0.0/24 is site-a via site-m in
+#          3 hops; every proxy's topology lists every origin
+#   (f)    proxyctl topology --dot: Graphviz naming every proxy (written to
+#          $WORLD_DIR/topology.dot; rendered if graphviz's dot is installed)
+#   (b)    an IKEv2 tunnel hosta <-> hostc comes up across the multi-hop
+#          relay, and a ping crosses it
+#   (c)    path NAT type: port-restricted cone with masquerading NATs, then
+#          symmetric (the most restrictive on the path) with NATC random
+#   (d)    the middle proxy goes away: site-a's routes through it vanish
+#          within 5 s of SIGTERM and within 35 s (dead-link detection) of
+#          SIGKILL; measured times are printed
+#   (e)    a rogue proxy claiming site A's prefix: site-a counts a conflict
+#          and logs it
+#
+# WORLD_KEEP=1 keeps $WORLD_DIR (logs, topology.dot) afterwards.
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+# shellcheck source=tests/world.sh
+. "$top_srcdir/tests/world.sh"
+# shellcheck source=tests/world_nested.sh
+. "$top_srcdir/tests/world_nested.sh"
+
+world_require swanctl jq ping conntrack
+CHARON_RETRANSMIT="5 1 1.5"
+TERM_BOUND=${E2E_TOPO_TERM_BOUND:-5}	# s: routes gone after SIGTERM
+KILL_BOUND=${E2E_TOPO_KILL_BOUND:-35}	# s: routes gone after SIGKILL
+KILL_WATCH=${E2E_TOPO_KILL_WATCH:-75}	# s: how long we watch after SIGKILL
+
+finish() {
+	local rc=$?
+	trap - EXIT INT TERM
+	{ [ "$T_FAIL" != 0 ] || [ "$rc" != 0 ]; } && world_dump_logs
+	world_down
+	exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bail() {
+	ok 1 "$*"
+	t_summary
+	exit 1
+}
+
+PROXIES=(pub site-m site-a site-c)
+
+# ---- helpers
+
+# route_row PROXY PREFIX: PROXY's route row for PREFIX (compact JSON) or
+# nothing.
+route_row() {
+	pjson "$1" routes | jq -c --arg p "$2" 'map(select(.prefix == $p)) | .[0] // empty'
+}
+
+# route_field PROXY PREFIX FIELD
+route_field() {
+	pjson "$1" routes | jq -r --arg p "$2" --arg f "$3" \
+	    'map(select(.prefix == $p)) | .[0][$f] // empty | tostring'
+}
+
+# route_is PROXY PREFIX DEST NEXT_HOP HOPS
+route_is() {
+	pjson "$1" routes | jq -e --arg p "$2" --arg d "$3" --arg n "$4" \
+	    --arg h "$5" 'any(.[]; .prefix == $p and .dest == $d and
+		.next_hop == $n and (.hops | tostring) == $h)' >/dev/null
+}
+
+# routes_have PROXY PREFIX...: PROXY has a route for every PREFIX.
+routes_have() {
+	local name=$1 p j
+	shift
+	j=$(pjson "$name" routes) || return 1
+	for p in "$@"; do
+		jq -e --arg p "$p" 'any(.[]; .prefix == $p)' <<<"$j" >/dev/null ||
+		    return 1
+	done
+}
+
+# routes_gone PROXY OWN_PREFIX PREFIX...: PROXY answers (its own prefix
+# OWN_PREFIX is listed, so an empty answer does not count) and has no route
+# for any PREFIX.
+routes_gone() {
+	local name=$1 own=$2 p j
+	shift 2
+	j=$(pjson "$name" routes) || return 1
+	jq -e --arg p "$own" 'any(.[]; .prefix == $p)' <<<"$j" >/dev/null ||
+	    return 1
+	for p in "$@"; do
+		jq -e --arg p "$p" 'any(.[]; .prefix == $p)' <<<"$j" >/dev/null &&
+		    return 1
+	done
+	return 0
+}
+
+# topo_origins PROXY: the origins in PROXY's topology, sorted, one line.
+topo_origins() {
+	pjson "$1" topology | jq -r '[.[] | .origin // empty] | sort | join(" ")'
+}
+
+# topo_has_all PROXY NAME...: PROXY's topology has an entry from each NAME.
+topo_has_all() {
+	local name=$1 o n
+	shift
+	o=" $(topo_origins "$name") "
+	for n in "$@"; do
+		case $o in *" $n "*) ;; *) return 1 ;; esac
+	done
+}
+
+# nat_type PROXY NEIGHBOUR: the NAT type PROXY measured on that link.
+nat_type() {
+	pjson "$1" nat | jq -r --arg n "$2" 'map(select(.name == $n)) | .[0].type // empty'
+}
+
+# nat_measured PROXY NEIGHBOUR: the trials on that link have a result.
+nat_measured() {
+	local t
+	t=$(nat_type "$1" "$2")
+	[ -n "$t" ] && [ "$t" != probing ] && [ "$t" != unknown ]
+}
+
+path_nat_is() {	# PROXY PREFIX TYPE: path_nat is TYPE and a channel exists
+	local ch
+	ch=$(route_field "$1" "$2" channel)
+	[ "$(route_field "$1" "$2" path_nat)" = "$3" ] &&
+	    [ -n "$ch" ] && [ "$ch" != none ]
+}
+
+both_installed() { child_sa_installed hosta tunnel && child_sa_installed hostc tunnel; }
+
+# links_up: every proxy's outward link is up.
+links_up() {
+	neighbour_up site-a pub && neighbour_up site-m pub &&
+	    neighbour_up site-c site-m
+}
+
+show_state() {	# PROXY...
+	local name
+	for name in "$@"; do
+		proxy_alive "$name" || { echo "# $name: not running"; continue; }
+		echo "# $name neighbours: $(pjson "$name" neighbours 2>&1 |
+		    jq -c '[.[] | {name, state}]' 2>/dev/null)"
+		echo "# $name routes: $(pjson "$name" routes 2>&1 |
+		    jq -c '[.[] | {prefix, dest, next_hop, hops, path_nat, channel}]' 2>/dev/null)"
+		echo "# $name topology origins: $(topo_origins "$name" 2>&1)"
+	done
+}
+
+restart_proxies() {
+	local name
+	for name in site-c site-a site-m pub; do proxy_stop "$name"; done
+	nested_proxies_up "${PROXIES[@]}"
+}
+
+# ==== The world ============================================================
+
+echo "# nested world: NATA, NATM, NATC masquerade; proxies ${PROXIES[*]} (prefix $PXT_PREFIX)"
+nested_up || bail "nested world up"
+ok 0 "nested world up"
+
+missing=
+for h in inet nata pub hosta pxa natm pxm natc pxc hostc; do
+	ip netns list | awk '{print $1}' | grep -qx "$(ns "$h")" || missing="$missing $h"
+done
+ok "$([ -z "$missing" ]; echo $?)" "namespaces natm pxm natc pxc hostc (and A's) exist${missing:+ (missing:$missing)}"
+
+nsx hostc ping -n -q -c 2 -W 2 "$WORLD_PUB_ADDR" >/dev/null
+ok $? "hostc reaches pub ($WORLD_PUB_ADDR) through NATC and NATM"
+ct_c=$(nsx natc conntrack -L -p icmp 2>/dev/null |
+    grep "src=$WORLD_C_HOST dst=$WORLD_PUB_ADDR" | grep "dst=$WORLD_C_WAN ")
+ok "$([ -n "$ct_c" ]; echo $?)" "NATC translated it ($WORLD_C_HOST -> $WORLD_C_WAN)"
+ct_m=$(nsx natm conntrack -L -p icmp 2>/dev/null |
+    grep "src=$WORLD_C_WAN dst=$WORLD_PUB_ADDR" | grep "dst=$WORLD_M_WAN ")
+ok "$([ -n "$ct_m" ]; echo $?)" "NATM translated it again ($WORLD_C_WAN -> $WORLD_M_WAN)"
+echo "# natc: ${ct_c:-none}"
+echo "# natm: ${ct_m:-none}"
+! nsx pub ping -n -q -c 1 -W 1 "$WORLD_M_WAN" >/dev/null 2>&1
+ok $? "NATM drops unsolicited inbound (pub cannot ping $WORLD_M_WAN)"
+! nsx pxm ping -n -q -c 1 -W 1 "$WORLD_C_PX" >/dev/null 2>&1
+ok $? "site C is not reachable from site M's LAN ($WORLD_C_PX)"
+nsx hosta ip -o route get "$WORLD_C_HOST" | grep -q "via $WORLD_A_PX "
+ok $? "hosta routes site C ($WORLD_C_LAN) via its proxy $WORLD_A_PX"
+nsx hostc ip -o route get "$WORLD_A_INNER" | grep -q "via $WORLD_C_PX "
+ok $? "hostc routes site A ($WORLD_A_INNER_NET) via its proxy $WORLD_C_PX"
+
+# ==== Proxies ==============================================================
+
+[ -x "$PROXYD" ] || bail "daemon built ($PROXYD)"
+nested_certs || bail "certificates (pub site-a site-b site-m site-c rogue)"
+ok 0 "certificates made (site-m, site-c and rogue added)"
+nested_proxies_up "${PROXIES[@]}" || bail "proxies ${PROXIES[*]} start"
+ok 0 "proxies ${PROXIES[*]} started"
+
+if ! wait_for 30 links_up; then
+	show_state "${PROXIES[@]}"
+fi
+for pair in site-a:pub site-m:pub site-c:site-m; do
+	neighbour_up "${pair%%:*}" "${pair#*:}"
+	ok $? "${pair%%:*}'s link to ${pair#*:} is up"
+done
+
+# ---- (a) routes from the topology, nothing configured
+wait_for 30 route_is site-a "$WORLD_C_LAN" site-c pub 3
+ok $? "(a) site-a: $WORLD_C_LAN -> site-c via pub, 3 hops ($(route_row site-a "$WORLD_C_LAN"))"
+route_is site-a "$WORLD_C_INNER_NET" site-c pub 3
+ok $? "(a) site-a: $WORLD_C_INNER_NET -> site-c via pub, 3 hops"
+wait_for 10 route_is site-a "$WORLD_M_LAN" site-m pub 2
+ok $? "(a) site-a: $WORLD_M_LAN -> site-m via pub, 2 hops"
+wait_for 10 route_is site-c "$WORLD_A_LAN" site-a site-m 3
+ok $? "(a) site-c: $WORLD_A_LAN -> site-a via site-m, 3 hops ($(route_row site-c "$WORLD_A_LAN"))"
+route_is site-c "$WORLD_A_INNER_NET" site-a site-m 3
+ok $? "(a) site-c: $WORLD_A_INNER_NET -> site-a via site-m, 3 hops"
+for name in "${PROXIES[@]}"; do
+	wait_for 15 topo_has_all "$name" "${PROXIES[@]}"
+	ok $? "(a) $name's topology lists every origin ($(topo_origins "$name"))"
+done
+if pjson site-a topology | jq -e 'length > 0' >/dev/null 2>&1; then
+	echo "# site-a topology: $(pjson site-a topology | jq -c '[.[] | {origin, seq, endpoint, prefixes, links}]')"
+fi
+
+# site-c learns site-m's prefix, which holds site-c's own neighbour
+# (10.3.0.2): the route toward the TUN must not capture the link itself.
+rc0=$(pjson site-c neighbours | jq -r 'map(select(.name == "site-m")) | .[0].reconnects // empty')
+sleep 12
+rc1=$(pjson site-c neighbours | jq -r 'map(select(.name == "site-m")) | .[0].reconnects // empty')
+neighbour_up site-c site-m && [ "$rc0" = "$rc1" ]
+ok $? "site-c's link to site-m survives site-c routing site-m's prefix $WORLD_M_LAN (reconnects $rc0 -> $rc1)"
+echo "# pxc: $(nsx pxc ip -o route get "$WORLD_M_PX" 2>&1)"
+
+# The NAT types on the links, as measured (the path combines them).
+wait_for 20 nat_measured site-c site-m
+t=$(nat_type site-c site-m)
+ok "$([ "$t" = port-restricted-cone ]; echo $?)" "site-c's link to site-m: NATC masquerade measured as port-restricted-cone ($t)"
+t=$(nat_type site-m pub)
+ok "$([ "$t" = port-restricted-cone ]; echo $?)" "site-m's link to pub: NATM masquerade measured as port-restricted-cone ($t)"
+
+# ---- (f) topology as Graphviz
+dotf=$WORLD_DIR/topology.dot
+pctl pxa "$(proxy_sock site-a)" topology --dot >"$dotf" 2>"$WORLD_DIR/topology-dot.err"
+rc=$?
+first=$(grep -m 1 -v '^[[:space:]]*\(//.*\)\?$' "$dotf")
+ok "$([ "$rc" = 0 ] && grep -Eq '^[[:space:]]*(strict[[:space:]]+)?(di)?graph' <<<"$first"; echo $?)" \
+    "(f) proxyctl topology --dot prints Graphviz (status $rc, starts: ${first:0:40})"
+missing=
+for name in "${PROXIES[@]}"; do grep -q -- "$name" "$dotf" || missing="$missing $name"; done
+ok "$([ -s "$dotf" ] && [ -z "$missing" ]; echo $?)" "(f) the dot output names every proxy${missing:+ (missing:$missing)}"
+if command -v dot >/dev/null 2>&1; then
+	timeout 20 dot -Tsvg -o "$WORLD_DIR/topology.svg" "$dotf" 2>"$WORLD_DIR/dot.err" &&
+	    [ -s "$WORLD_DIR/topology.svg" ]
+	ok $? "(f) graphviz renders it ($WORLD_DIR/topology.svg)"
+else
+	ok 0 "(f) graphviz renders it # SKIP dot (graphviz) not installed"
+fi
+
+# ---- (b) IKEv2 tunnel hosta <-> hostc across the multi-hop relay
+check "charon on hosta" charon_start hosta
+check "charon on hostc" charon_start hostc
+check "tunnel hosta <-> hostc loaded on hosta" swanctl_load_to hosta hostc
+check "tunnel hostc <-> hosta loaded on hostc" swanctl_load_to hostc hosta
+t0=$(now_ms)
+swanctl_initiate hosta tunnel 20 && wait_for 10 both_installed
+rc=$?
+ok $rc "(b) CHILD_SA installed on hosta and hostc through site-a, pub, site-m, site-c ($(( $(now_ms) - t0 )) ms)"
+if [ $rc = 0 ]; then
+	nsx hosta ping -n -q -c 3 -W 2 -I "$WORLD_A_INNER" "$WORLD_C_INNER" >/dev/null
+	ok $? "(b) ping $WORLD_C_INNER from $WORLD_A_INNER across the tunnel"
+	echo "# hosta: $(swanctl_x hosta --list-sas | grep -E 'remote|INSTALLED' | tr -s ' ' | paste -sd ';')"
+else
+	sed 's/^/#   /' "$(_charon_dir hosta)/initiate-tunnel.out" | tail -n 10
+	show_state "${PROXIES[@]}"
+	ok 1 "(b) ping $WORLD_C_INNER from $WORLD_A_INNER across the tunnel"
+fi
+for name in pub site-m; do
+	echo "# $name flows: $(pjson "$name" flows | jq -c '[.[] | {proto, packets}]' 2>/dev/null)"
+done
+
+# ---- (c) the path's NAT type
+nsx hosta ping -n -q -c 2 -W 1 "$WORLD_C_HOST" >/dev/null 2>&1	# a first packet, at least
+wait_for 15 path_nat_is site-a "$WORLD_C_LAN" port-restricted-cone
+ok $? "(c) masquerade everywhere: site-a's path to $WORLD_C_LAN is port-restricted-cone with a channel ($(route_row site-a "$WORLD_C_LAN"))"
+
+charon_stop hosta
+charon_stop hostc
+nested_nat_mode c random || bail "NATC switched to random (symmetric)"
+ok 0 "NATC switched to MASQUERADE --random-fully"
+restart_proxies || bail "proxies restarted"
+wait_for 60 routes_have site-a "$WORLD_C_LAN" "$WORLD_M_LAN"
+ok $? "(c) after the restart site-a routes $WORLD_C_LAN and $WORLD_M_LAN again"
+wait_for 20 nat_measured site-c site-m
+t=$(nat_type site-c site-m)
+ok "$([ "$t" = symmetric ]; echo $?)" "site-c's link to site-m: NATC random measured as symmetric ($t)"
+nsx hosta ping -n -q -c 2 -W 1 "$WORLD_C_HOST" >/dev/null 2>&1	# the first packet
+wait_for 30 path_nat_is site-a "$WORLD_C_LAN" symmetric
+ok $? "(c) NATC random: site-a's path to $WORLD_C_LAN is symmetric, the most restrictive on it ($(route_row site-a "$WORLD_C_LAN"))"
+reason=$(route_field site-a "$WORLD_C_LAN" reason)
+grep -qi symmetric <<<"$reason"
+ok $? "(c) the route's reason mentions it ($reason)"
+
+# ---- (d) the middle proxy goes away
+mid_routes_gone() { routes_gone site-a "$WORLD_A_LAN" "$WORLD_C_LAN" "$WORLD_M_LAN"; }
+# gone_within WATCH: waits until site-a's routes through site-m are gone,
+# at most WATCH seconds; prints the milliseconds since t0 (or nothing).
+gone_within() {
+	if wait_for "$1" mid_routes_gone; then echo $(( $(now_ms) - t0 )); fi
+}
+
+if wait_for 30 routes_have site-a "$WORLD_C_LAN" "$WORLD_M_LAN"; then
+	t0=$(now_ms)
+	proxy_stop site-m
+	ms=$(gone_within 15)
+	echo "# SIGTERM to site-m: site-a's routes to $WORLD_C_LAN and $WORLD_M_LAN gone after ${ms:-more than 15000} ms"
+	ok "$([ -n "$ms" ] && [ "$ms" -le $((TERM_BOUND * 1000)) ]; echo $?)" \
+	    "(d) SIGTERM: site-a's routes through site-m gone within ${TERM_BOUND} s (${ms:-never} ms)"
+else
+	ok 1 "(d) SIGTERM: site-a routes through site-m before the stop"
+fi
+
+nested_proxy_start site-m || bail "site-m restarted"
+if wait_for 60 routes_have site-a "$WORLD_C_LAN" "$WORLD_M_LAN"; then
+	ok 0 "(d) site-m restarted: site-a routes through it again"
+	pid=$(proxy_pid site-m) || bail "site-m's pid"
+	t0=$(now_ms)
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	proxy_stop site-m	# only forgets the record
+	ms=$(gone_within "$KILL_WATCH")
+	echo "# SIGKILL to site-m: site-a's routes to $WORLD_C_LAN and $WORLD_M_LAN gone after ${ms:-more than $((KILL_WATCH * 1000))} ms"
+	ok "$([ -n "$ms" ] && [ "$ms" -le $((KILL_BOUND * 1000)) ]; echo $?)" \
+	    "(d) SIGKILL: site-a's routes through site-m gone within ${KILL_BOUND} s (${ms:-never} ms)"
+else
+	show_state site-a site-m site-c
+	ok 1 "(d) site-m restarted: site-a routes through it again"
+fi
+
+# ---- (e) a rogue proxy claims site A's prefix
+nested_rogue_host || bail "internet host for rogue"
+nested_proxy_start rogue ||
+    bail "rogue proxy (claiming $WORLD_A_LAN) starts"
+ok 0 "rogue proxy started, claiming $WORLD_A_LAN"
+conflicts_seen() { [ "$(pstatus site-a conflicts)" -gt 0 ] 2>/dev/null; }
+wait_for 30 conflicts_seen
+ok $? "(e) site-a's status counts the overlapping claim (conflicts $(pstatus site-a conflicts))"
+grep -qi conflict "$WORLD_DIR/site-a.log"
+ok $? "(e) site-a's log mentions the conflict ($(grep -i -m 1 conflict "$WORLD_DIR/site-a.log" | cut -c1-120))"
+d=$(route_field site-a "$WORLD_A_LAN" dest)
+ok "$([ "$d" = site-a ]; echo $?)" "(e) site-a keeps its own prefix $WORLD_A_LAN (dest $d)"
+
+# ---- the end: nobody crashed, everyone exits cleanly
+for name in pub site-a site-c rogue; do
+	proxy_alive "$name"
+	ok $? "proxy $name still running"
+done
+for name in rogue site-c site-a pub; do
+	proxy_stop "$name"
+	rc=$(cat "$WORLD_DIR/$name.exit" 2>/dev/null || echo '?')
+	ok "$([ "$rc" = 0 ]; echo $?)" "proxy $name exits cleanly on SIGTERM (status $rc)"
+done
+
+t_summary
