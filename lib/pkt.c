@@ -18,7 +18,7 @@
 #define PKT_HOPS_MAX		64
 #define PKT_FAMILY_IPV4		4
 #define PKT_IP_MIN		20	/* smallest IPv4 header */
-#define PKT_NONCE_LEN		8	/* PKT_PROBE body: u64 nonce */
+#define PKT_NONCE_LEN		8	/* PKT_PROBE/PKT_PUNCH body: u64 nonce */
 #define PKT_FROM_MAX		PKT_FROM_THIRD
 #define PKT_NAT_BEH_MAX		4	/* nat.h enum nat_behaviour */
 #define PKT_NAT_TYPE_MAX	5	/* as pkt.h documents it */
@@ -152,12 +152,12 @@ pkt_hdr_decode(const uint8_t *p, size_t len, struct pkt_hdr *h,
 		return fail(why, "unknown version");
 	h->type = rd_u8(&r);
 	if (r.err == NULL && h->type != PKT_HS && h->type != PKT_SEALED &&
-	    h->type != PKT_PROBE)
+	    h->type != PKT_PROBE && h->type != PKT_PUNCH)
 		return fail(why, "unknown type");
 	h->session = rd_u32be(&r);
 	if (h->type == PKT_SEALED)
 		h->seq = rd_u64be(&r);
-	if (h->type == PKT_PROBE) {
+	if (h->type == PKT_PROBE || h->type == PKT_PUNCH) {
 		/* The body is the nonce itself; it is also returned as seq. */
 		h->body = rd_ptr(&r, PKT_NONCE_LEN);
 		if (h->body != NULL) {
@@ -170,9 +170,11 @@ pkt_hdr_decode(const uint8_t *p, size_t len, struct pkt_hdr *h,
 		if (r.err != NULL)
 			return fail(why, r.err);
 		if (h->session != 0)
-			return fail(why, "probe session not zero");
+			return fail(why, h->type == PKT_PROBE ?
+			    "probe session not zero" : "punch session not zero");
 		if (rd_left(&r) != 0)
-			return fail(why, "bad probe length");
+			return fail(why, h->type == PKT_PROBE ?
+			    "bad probe length" : "bad punch length");
 		return 0;
 	}
 	if (r.err != NULL)
@@ -191,20 +193,22 @@ pkt_hdr_decode(const uint8_t *p, size_t len, struct pkt_hdr *h,
 int
 pkt_hdr_encode(struct buf_wr *w, uint8_t type, uint32_t session, uint64_t seq)
 {
-	if (type != PKT_HS && type != PKT_SEALED && type != PKT_PROBE) {
+	if (type != PKT_HS && type != PKT_SEALED && type != PKT_PROBE &&
+	    type != PKT_PUNCH) {
 		if (w->err == NULL)
 			w->err = "unknown type";
 		return -1;
 	}
-	if (type == PKT_PROBE && session != 0) {
+	if ((type == PKT_PROBE || type == PKT_PUNCH) && session != 0) {
 		if (w->err == NULL)
-			w->err = "probe session not zero";
+			w->err = type == PKT_PROBE ? "probe session not zero" :
+			    "punch session not zero";
 		return -1;
 	}
 	wr_u8(w, PKT_VERSION);
 	wr_u8(w, type);
 	wr_u32be(w, session);
-	if (type == PKT_SEALED || type == PKT_PROBE)
+	if (type == PKT_SEALED || type == PKT_PROBE || type == PKT_PUNCH)
 		wr_u64be(w, seq);
 	return w->err == NULL ? 0 : -1;
 }
@@ -452,6 +456,14 @@ lsa_decode(struct buf_rd *r, struct pkt_lsa *l)
 	}
 }
 
+/* u32 addr, u16 port; any value (all zero: unknown). */
+static void
+ep_decode(struct buf_rd *r, struct in_addr *addr, uint16_t *port)
+{
+	addr->s_addr = htonl(rd_u32be(r));
+	*port = rd_u16be(r);
+}
+
 /* u8 n_path (1-16), then that many names. */
 static void
 path_decode(struct buf_rd *r, uint8_t *n_path,
@@ -487,6 +499,9 @@ conn_req_decode(struct buf_rd *r, struct pkt_conn_req *cr)
 	cr->src_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown source nat type");
 	cr->path_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown path nat type");
 	path_decode(r, &cr->n_path, cr->path);
+	ep_decode(r, &cr->src_mapped_addr, &cr->src_mapped_port);
+	ep_decode(r, &cr->dst_mapped_addr, &cr->dst_mapped_port);
+	ep_decode(r, &cr->src_local_addr, &cr->src_local_port);
 }
 
 static void
@@ -524,6 +539,9 @@ conn_resp_decode(struct buf_rd *r, struct pkt_conn_resp *cr)
 	memcpy(cr->reason, text, len);
 	cr->reason[len] = '\0';
 	path_decode(r, &cr->n_path, cr->path);
+	ep_decode(r, &cr->src_mapped_addr, &cr->src_mapped_port);
+	ep_decode(r, &cr->dst_mapped_addr, &cr->dst_mapped_port);
+	ep_decode(r, &cr->dst_local_addr, &cr->dst_local_port);
 }
 
 int
@@ -705,6 +723,13 @@ path_encode(struct buf_wr *w, uint8_t n_path,
 		(void)name_encode(w, path[i]);
 }
 
+static void
+ep_encode(struct buf_wr *w, struct in_addr addr, uint16_t port)
+{
+	wr_u32be(w, ntohl(addr.s_addr));
+	wr_u16be(w, port);
+}
+
 static int
 conn_req_encode(struct buf_wr *w, const struct pkt_conn_req *cr)
 {
@@ -723,6 +748,9 @@ conn_req_encode(struct buf_wr *w, const struct pkt_conn_req *cr)
 	wr_u8(w, cr->src_nat);
 	wr_u8(w, cr->path_nat);
 	path_encode(w, cr->n_path, cr->path);
+	ep_encode(w, cr->src_mapped_addr, cr->src_mapped_port);
+	ep_encode(w, cr->dst_mapped_addr, cr->dst_mapped_port);
+	ep_encode(w, cr->src_local_addr, cr->src_local_port);
 	return 0;
 }
 
@@ -747,6 +775,9 @@ conn_resp_encode(struct buf_wr *w, const struct pkt_conn_resp *cr)
 	wr_u8(w, (uint8_t)rlen);
 	wr_bytes(w, cr->reason, (size_t)rlen);
 	path_encode(w, cr->n_path, cr->path);
+	ep_encode(w, cr->src_mapped_addr, cr->src_mapped_port);
+	ep_encode(w, cr->dst_mapped_addr, cr->dst_mapped_port);
+	ep_encode(w, cr->dst_local_addr, cr->dst_local_port);
 	return 0;
 }
 
@@ -862,7 +893,7 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 	}
 	/*
 	 * The largest message (DATA) is 65537 bytes, so w.off fits an int;
-	 * the largest LSA is 4693, CONN_REQ 1173 and CONN_RESP 1199.
+	 * the largest LSA is 4693, CONN_REQ 1191 and CONN_RESP 1217.
 	 */
 	return w.err == NULL ? (int)w.off : -1;
 }

@@ -487,6 +487,7 @@ link_close(struct link *l, const char *reason)
 		l->ssl = NULL;
 	}
 	aead_release(&l->aead);
+	l->state = LINK_IDLE;	/* before re-advertising: it is gone */
 	if (was_up && l->direct)
 		conn_direct_down(px, l->name, reason);
 	if (was_up)

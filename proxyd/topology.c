@@ -64,7 +64,7 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 		k->nat = (uint8_t)((l->nat.valid ? l->nat.res.type :
 		    NAT_TYPE_UNKNOWN) - 1);
 		/* cost: 1 + RTT in tenths of a millisecond */
-		k->cost = l->rtt_ms < 0 ? 10 : l->rtt_ms > 6000 ? 60001 :
+		k->cost = l->rtt_ms < 0 ? 1 : l->rtt_ms > 6000 ? 60001 :
 		    (uint16_t)(1 + l->rtt_ms * 10);
 		/* not behind a NAT toward it: reachable where it sees us */
 		if (a->ep_port == 0 && l->nat.valid &&

@@ -5,6 +5,7 @@
  * offset, and one case per rejection rule of the decoders and encoder.
  * Inputs are copied into exactly-sized heap buffers so ASan sees over-reads.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,11 @@ static const uint8_t g_hdr_sealed[] = {
 static const uint8_t g_hdr_probe[] = {
 	0x01, 0x03, 0x00, 0x00, 0x00, 0x00,	/* v1, PROBE, session 0 */
 	0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,	/* nonce */
+};
+
+static const uint8_t g_hdr_punch[] = {
+	0x01, 0x04, 0x00, 0x00, 0x00, 0x00,	/* v1, PUNCH, session 0 */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a,	/* nonce 42 */
 };
 
 static const uint8_t g_keepalive[] = {
@@ -251,6 +257,9 @@ static const uint8_t g_conn_req[] = {
 	0x02,					/* 2 on the path: */
 	0x01, 'a',				/* "a" */
 	0x03, 'b', '-', 'c',			/* "b-c" */
+	0xcb, 0x00, 0x71, 0x07, 0xea, 0x60,	/* src_mapped 203.0.113.7:60000 */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* dst_mapped unknown */
+	0x00, 0x00, 0x00, 0x00, 0x11, 0x51,	/* src_local 0.0.0.0:4433 */
 };
 
 static const uint8_t g_conn_resp[] = {
@@ -263,6 +272,9 @@ static const uint8_t g_conn_resp[] = {
 	'r', 'e', 'l', 'a', 'y', ' ', 'v', 'i', 'a', ' ', 'b',
 	0x03,					/* 3 on the path: */
 	0x01, 'a', 0x01, 'b', 0x01, 'd',	/* "a", "b", "d" */
+	0xcb, 0x00, 0x71, 0x07, 0xea, 0x60,	/* src_mapped 203.0.113.7:60000 */
+	0xc6, 0x33, 0x64, 0x09, 0x11, 0x51,	/* dst_mapped 198.51.100.9:4433 */
+	0xc0, 0xa8, 0x01, 0x02, 0x11, 0x51,	/* dst_local 192.168.1.2:4433 */
 };
 
 static const uint8_t g_conn_resp_min[] = {
@@ -273,6 +285,9 @@ static const uint8_t g_conn_resp_min[] = {
 	0x05, 0x00, 0x05,			/* path, src, dst nat */
 	0x00,					/* no reason */
 	0x01, 0x01, 'd',			/* path "d" */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* src_mapped */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* dst_mapped unknown */
+	0x0a, 0x00, 0x00, 0x01, 0x00, 0x00,	/* dst_local 10.0.0.1:0 */
 };
 
 /* Offsets of fields in the goldens above, for the rejection tests. */
@@ -322,6 +337,7 @@ static const uint8_t g_conn_resp_min[] = {
 #define OFF_CRESP_PATH0		27
 #define OFF_CRESP_PATH1		29
 #define OFF_CRESP_PATH2		31
+#define EPS_LEN			18	/* CONN_REQ/RESP: 3 x (addr, port) */
 
 static struct in_addr
 ip4(const char *s)
@@ -579,6 +595,12 @@ build_conn_req(struct pkt_msg *m)
 	cr->n_path = 2;
 	set_name(cr->path[0], "a");
 	set_name(cr->path[1], "b-c");
+	cr->src_mapped_addr = ip4("203.0.113.7");
+	cr->src_mapped_port = 60000;
+	cr->dst_mapped_addr.s_addr = 0;
+	cr->dst_mapped_port = 0;
+	cr->src_local_addr.s_addr = htonl(INADDR_ANY);
+	cr->src_local_port = 4433;
 }
 
 static void
@@ -598,6 +620,12 @@ build_conn_resp(struct pkt_msg *m)
 	set_name(cr->path[0], "a");
 	set_name(cr->path[1], "b");
 	set_name(cr->path[2], "d");
+	cr->src_mapped_addr = ip4("203.0.113.7");
+	cr->src_mapped_port = 60000;
+	cr->dst_mapped_addr = ip4("198.51.100.9");
+	cr->dst_mapped_port = 4433;
+	cr->dst_local_addr = ip4("192.168.1.2");
+	cr->dst_local_port = 4433;
 }
 
 static void
@@ -615,6 +643,12 @@ build_conn_resp_min(struct pkt_msg *m)
 	cr->reason[0] = '\0';
 	cr->n_path = 1;
 	set_name(cr->path[0], "d");
+	cr->src_mapped_addr.s_addr = 0xffffffff;
+	cr->src_mapped_port = UINT16_MAX;
+	cr->dst_mapped_addr.s_addr = 0;
+	cr->dst_mapped_port = 0;
+	cr->dst_local_addr = ip4("10.0.0.1");
+	cr->dst_local_port = 0;
 }
 
 static const struct golden {
@@ -771,6 +805,18 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 		for (i = 0; i < a->u.conn_req.n_path; i++)
 			ck_assert_str_eq(a->u.conn_req.path[i],
 			    b->u.conn_req.path[i]);
+		ck_assert_uint_eq(a->u.conn_req.src_mapped_addr.s_addr,
+		    b->u.conn_req.src_mapped_addr.s_addr);
+		ck_assert_uint_eq(a->u.conn_req.src_mapped_port,
+		    b->u.conn_req.src_mapped_port);
+		ck_assert_uint_eq(a->u.conn_req.dst_mapped_addr.s_addr,
+		    b->u.conn_req.dst_mapped_addr.s_addr);
+		ck_assert_uint_eq(a->u.conn_req.dst_mapped_port,
+		    b->u.conn_req.dst_mapped_port);
+		ck_assert_uint_eq(a->u.conn_req.src_local_addr.s_addr,
+		    b->u.conn_req.src_local_addr.s_addr);
+		ck_assert_uint_eq(a->u.conn_req.src_local_port,
+		    b->u.conn_req.src_local_port);
 		break;
 	case PKT_MSG_CONN_RESP:
 		ck_assert_uint_eq(a->u.conn_resp.id, b->u.conn_resp.id);
@@ -788,6 +834,18 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 		for (i = 0; i < a->u.conn_resp.n_path; i++)
 			ck_assert_str_eq(a->u.conn_resp.path[i],
 			    b->u.conn_resp.path[i]);
+		ck_assert_uint_eq(a->u.conn_resp.src_mapped_addr.s_addr,
+		    b->u.conn_resp.src_mapped_addr.s_addr);
+		ck_assert_uint_eq(a->u.conn_resp.src_mapped_port,
+		    b->u.conn_resp.src_mapped_port);
+		ck_assert_uint_eq(a->u.conn_resp.dst_mapped_addr.s_addr,
+		    b->u.conn_resp.dst_mapped_addr.s_addr);
+		ck_assert_uint_eq(a->u.conn_resp.dst_mapped_port,
+		    b->u.conn_resp.dst_mapped_port);
+		ck_assert_uint_eq(a->u.conn_resp.dst_local_addr.s_addr,
+		    b->u.conn_resp.dst_local_addr.s_addr);
+		ck_assert_uint_eq(a->u.conn_resp.dst_local_port,
+		    b->u.conn_resp.dst_local_port);
 		break;
 	default:
 		ck_abort_msg("unexpected type %u", a->type);
@@ -844,6 +902,23 @@ START_TEST(hdr_decode_reads_golden_probe)
 }
 END_TEST
 
+START_TEST(hdr_decode_reads_golden_punch)
+{
+	struct pkt_hdr h;
+	const char *why;
+
+	ck_assert_int_eq(hdr_dec(g_hdr_punch, sizeof(g_hdr_punch), &h, &why),
+	    0);
+	ck_assert_uint_eq(h.version, PKT_VERSION);
+	ck_assert_uint_eq(h.type, PKT_PUNCH);
+	ck_assert_uint_eq(h.session, 0);
+	ck_assert_uint_eq(h.seq, 42);
+	ck_assert_ptr_eq(h.body, g_hdr_punch + PKT_HDR_LEN);
+	ck_assert_uint_eq(h.body_len, 8);
+	ck_assert_uint_eq(sizeof(g_hdr_punch), PKT_PROBE_LEN);
+}
+END_TEST
+
 START_TEST(hdr_encode_matches_golden)
 {
 	uint8_t out[64];
@@ -864,6 +939,11 @@ START_TEST(hdr_encode_matches_golden)
 	    0xfedcba9876543210ULL), 0);
 	ck_assert_uint_eq(w.off, PKT_PROBE_LEN);
 	ck_assert_mem_eq(out, g_hdr_probe, PKT_PROBE_LEN);
+
+	buf_wr_init(&w, out, sizeof(out));
+	ck_assert_int_eq(pkt_hdr_encode(&w, PKT_PUNCH, 0, 42), 0);
+	ck_assert_uint_eq(w.off, PKT_PROBE_LEN);
+	ck_assert_mem_eq(out, g_hdr_punch, PKT_PROBE_LEN);
 }
 END_TEST
 
@@ -889,6 +969,8 @@ START_TEST(hdr_decode_rejects_truncated)
 	}
 	for (n = 0; n < PKT_PROBE_LEN; n++) {
 		ck_assert_int_eq(hdr_dec(g_hdr_probe, n, &h, &why), -1);
+		ck_assert_str_eq(why, "truncated");
+		ck_assert_int_eq(hdr_dec(g_hdr_punch, n, &h, &why), -1);
 		ck_assert_str_eq(why, "truncated");
 	}
 }
@@ -916,7 +998,7 @@ END_TEST
 
 START_TEST(hdr_decode_rejects_unknown_type)
 {
-	static const uint8_t types[] = { 0, 4, 5, 0x80, 0xff };
+	static const uint8_t types[] = { 0, 5, 6, 0x80, 0xff };
 	uint8_t p[sizeof(g_hdr_sealed)];
 	struct pkt_hdr h;
 	const char *why;
@@ -976,6 +1058,9 @@ START_TEST(hdr_decode_rejects_probe_session_not_zero)
 		p[5] = (uint8_t)sessions[i];
 		ck_assert_int_eq(hdr_dec(p, sizeof(p), &h, &why), -1);
 		ck_assert_str_eq(why, "probe session not zero");
+		p[1] = PKT_PUNCH;
+		ck_assert_int_eq(hdr_dec(p, sizeof(p), &h, &why), -1);
+		ck_assert_str_eq(why, "punch session not zero");
 	}
 }
 END_TEST
@@ -996,6 +1081,12 @@ START_TEST(hdr_decode_rejects_probe_bad_length)
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		ck_assert_int_eq(hdr_dec(p, lens[i], &h, &why), -1);
 		ck_assert_str_eq(why, "bad probe length");
+	}
+	ck_assert_int_eq(hdr_dec(p, PKT_PROBE_LEN, &h, &why), 0);
+	p[1] = PKT_PUNCH;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		ck_assert_int_eq(hdr_dec(p, lens[i], &h, &why), -1);
+		ck_assert_str_eq(why, "bad punch length");
 	}
 	ck_assert_int_eq(hdr_dec(p, PKT_PROBE_LEN, &h, &why), 0);
 	free(p);
@@ -1050,8 +1141,16 @@ START_TEST(hdr_encode_probe_fails_without_space)
 			ck_assert_int_eq(pkt_hdr_encode(&w, PKT_PROBE, 0, 7),
 			    -1);
 			ck_assert_str_eq(w.err, "no space");
+			buf_wr_init(&w, out, cap);
+			ck_assert_int_eq(pkt_hdr_encode(&w, PKT_PUNCH, 0, 7),
+			    -1);
+			ck_assert_str_eq(w.err, "no space");
 		} else {
 			ck_assert_int_eq(pkt_hdr_encode(&w, PKT_PROBE, 0, 7),
+			    0);
+			ck_assert_uint_eq(w.off, PKT_PROBE_LEN);
+			buf_wr_init(&w, out, cap);
+			ck_assert_int_eq(pkt_hdr_encode(&w, PKT_PUNCH, 0, 7),
 			    0);
 			ck_assert_uint_eq(w.off, PKT_PROBE_LEN);
 		}
@@ -1073,6 +1172,11 @@ START_TEST(hdr_encode_rejects_probe_session_not_zero)
 		    -1);
 		ck_assert_uint_eq(w.off, 0);
 		ck_assert_str_eq(w.err, "probe session not zero");
+		buf_wr_init(&w, out, sizeof(out));
+		ck_assert_int_eq(pkt_hdr_encode(&w, PKT_PUNCH, sessions[i], 1),
+		    -1);
+		ck_assert_uint_eq(w.off, 0);
+		ck_assert_str_eq(w.err, "punch session not zero");
 	}
 }
 END_TEST
@@ -1086,7 +1190,7 @@ START_TEST(hdr_encode_rejects_unknown_type)
 	ck_assert_int_eq(pkt_hdr_encode(&w, 0, 1, 0), -1);
 	ck_assert_uint_eq(w.off, 0);
 	buf_wr_init(&w, out, sizeof(out));
-	ck_assert_int_eq(pkt_hdr_encode(&w, 4, 1, 0), -1);
+	ck_assert_int_eq(pkt_hdr_encode(&w, 5, 1, 0), -1);
 	ck_assert_uint_eq(w.off, 0);
 	buf_wr_init(&w, out, sizeof(out));
 	ck_assert_int_eq(pkt_hdr_encode(&w, 0xff, 0, 0), -1);
@@ -1816,16 +1920,16 @@ long_name(char *dst, unsigned i)
 
 #define FULL_LSA_LEN	(1 + 1 + PKT_NAME_MAX + 8 + 2 + 4 + 2 + \
 	2 + PKT_LSA_PREFIX_MAX * 5 + 2 + PKT_LSA_LINK_MAX * (1 + PKT_NAME_MAX + 3))
-#define FULL_CREQ_LEN	(1 + 8 + 2 * (1 + PKT_NAME_MAX) + 4 + 4 + 3 + \
-	1 + PKT_PATH_MAX * (1 + PKT_NAME_MAX))
-#define FULL_CRESP_LEN	(1 + 8 + 5 + 1 + PKT_REASON_MAX + \
-	1 + PKT_PATH_MAX * (1 + PKT_NAME_MAX))
+#define FULL_CREQ_NPATH	(1 + 8 + 2 * (1 + PKT_NAME_MAX) + 4 + 4 + 3)
+#define FULL_CREQ_LEN	(FULL_CREQ_NPATH + 1 + \
+	PKT_PATH_MAX * (1 + PKT_NAME_MAX) + EPS_LEN)
+#define FULL_CRESP_NPATH (1 + 8 + 5 + 1 + PKT_REASON_MAX)
+#define FULL_CRESP_LEN	(FULL_CRESP_NPATH + 1 + \
+	PKT_PATH_MAX * (1 + PKT_NAME_MAX) + EPS_LEN)
 
 /* The full LSA's 63-char origin moves its counts by 62 bytes. */
 #define FULL_LSA_NPFX	(OFF_LSA_NPFX + PKT_NAME_MAX - 1)
 #define FULL_LSA_NLINKS	(FULL_LSA_NPFX + 2 + PKT_LSA_PREFIX_MAX * 5)
-#define FULL_CREQ_NPATH	(FULL_CREQ_LEN - PKT_PATH_MAX * (1 + PKT_NAME_MAX) - 1)
-#define FULL_CRESP_NPATH (FULL_CRESP_LEN - PKT_PATH_MAX * (1 + PKT_NAME_MAX) - 1)
 #define FULL_LSA_LINK(i) \
 	(FULL_LSA_NLINKS + 2 + (size_t)(i) * (1 + PKT_NAME_MAX + 3))
 
@@ -1872,6 +1976,12 @@ build_full_conn_req(struct pkt_msg *m)
 	cr->n_path = PKT_PATH_MAX;
 	for (i = 0; i < PKT_PATH_MAX; i++)
 		long_name(cr->path[i], i == 0 ? 0 : i + 1);
+	cr->src_mapped_addr.s_addr = 0xffffffff;
+	cr->src_mapped_port = UINT16_MAX;
+	cr->dst_mapped_addr = ip4("198.51.100.2");
+	cr->dst_mapped_port = 1;
+	cr->src_local_addr = ip4("172.16.0.1");
+	cr->src_local_port = 2;
 }
 
 static void
@@ -1893,6 +2003,12 @@ build_full_conn_resp(struct pkt_msg *m)
 	cr->n_path = PKT_PATH_MAX;
 	for (i = 0; i < PKT_PATH_MAX; i++)
 		long_name(cr->path[i], i);
+	cr->src_mapped_addr = ip4("203.0.113.1");
+	cr->src_mapped_port = 3;
+	cr->dst_mapped_addr.s_addr = 0xffffffff;
+	cr->dst_mapped_port = UINT16_MAX;
+	cr->dst_local_addr = ip4("192.168.0.1");
+	cr->dst_local_port = 4;
 }
 
 static const struct big {
@@ -1924,8 +2040,8 @@ START_TEST(big_msg_sizes)
 {
 	/* What pkt.c's comment on the int return assumes. */
 	ck_assert_uint_eq(FULL_LSA_LEN, 4693);
-	ck_assert_uint_eq(FULL_CREQ_LEN, 1173);
-	ck_assert_uint_eq(FULL_CRESP_LEN, 1199);
+	ck_assert_uint_eq(FULL_CREQ_LEN, 1191);
+	ck_assert_uint_eq(FULL_CRESP_LEN, 1217);
 }
 END_TEST
 
@@ -2364,19 +2480,21 @@ START_TEST(decode_rejects_conn_req_unknown_nat)
 }
 END_TEST
 
-/* n_path rules for a golden whose count is at off and path runs to its end. */
+/* n_path rules for a golden whose count is at off; endpoints follow. */
 static void
 path_len_rule(const uint8_t *g, size_t glen, size_t off)
 {
 	static const uint8_t bad[] = { 0, PKT_PATH_MAX + 1, 0x80, 0xff };
 	uint8_t p[SPLICE_MAX];
+	size_t first = off + 2 + g[off + 1];
 
 	/* Judged on the count alone. */
 	patched_rejects(g, glen, off, bad, sizeof(bad), "bad path length");
 	/* A single entry: the first one. */
-	memcpy(p, g, off + 2 + g[off + 1]);
+	memcpy(p, g, first);
+	memcpy(p + first, g + glen - EPS_LEN, EPS_LEN);
 	p[off] = 1;
-	bytes_accepted(p, off + 2 + g[off + 1]);
+	bytes_accepted(p, first + EPS_LEN);
 }
 
 START_TEST(decode_rejects_conn_req_bad_path_len)
@@ -2400,6 +2518,33 @@ START_TEST(decode_rejects_conn_req_bad_path_name)
 	    "bad path name length", "bad character in path name");
 	name_rule(g_conn_req, sizeof(g_conn_req), OFF_CREQ_PATH1,
 	    "bad path name length", "bad character in path name");
+}
+END_TEST
+
+/* Every byte of the three endpoints at the end of golden g is free. */
+static void
+endpoints_free(const uint8_t *g, size_t glen)
+{
+	static const uint8_t vals[] = { 0x00, 0x01, 0x80, 0xff };
+	uint8_t p[SPLICE_MAX];
+	size_t i, j;
+
+	for (i = glen - EPS_LEN; i < glen; i++)
+		for (j = 0; j < sizeof(vals); j++)
+			patched_accepts(g, glen, i, vals[j]);
+	/* Half-set is fine: a socket bound to 0.0.0.0 has only a port. */
+	memcpy(p, g, glen);
+	memset(p + glen - EPS_LEN, 0, EPS_LEN);
+	p[glen - 1] = 1;
+	p[glen - EPS_LEN] = 1;
+	bytes_accepted(p, glen);
+}
+
+START_TEST(decode_accepts_any_conn_endpoints)
+{
+	endpoints_free(g_conn_req, sizeof(g_conn_req));
+	endpoints_free(g_conn_resp, sizeof(g_conn_resp));
+	endpoints_free(g_conn_resp_min, sizeof(g_conn_resp_min));
 }
 END_TEST
 
@@ -3152,6 +3297,69 @@ START_TEST(encode_nat_assumed_stops_at_nul)
 }
 END_TEST
 
+/* Writes n bytes at offset off into the union's storage. */
+static void
+plant(struct pkt_msg *m, size_t off, const void *src, size_t n)
+{
+	ck_assert_uint_le(off + n, sizeof(m->u));
+	memcpy((uint8_t *)&m->u + off, src, n);
+}
+
+START_TEST(encode_rejects_counts_over_max)
+{
+	static struct pkt_msg m;
+	static uint8_t out[8192];
+	struct pkt_lsa_link lk;
+	struct pkt_lsa_prefix pf;
+	char name[PKT_NAME_MAX + 1];
+
+	/*
+	 * Each count one over its maximum, with a valid-looking entry in
+	 * the bytes just past the array so only the count check can reject
+	 * it.  Each is first shown to encode at the maximum.
+	 */
+	memset(&m, 0, sizeof(m));
+	build_full_lsa(&m);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), FULL_LSA_LEN);
+	memset(&lk, 0, sizeof(lk));
+	strcpy(lk.peer, "extra");
+	lk.nat = 1;
+	lk.cost = 1;
+	plant(&m, offsetof(struct pkt_lsa, links) +
+	    PKT_LSA_LINK_MAX * sizeof(lk), &lk, sizeof(lk));
+	m.u.lsa.n_links = PKT_LSA_LINK_MAX + 1;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+
+	memset(&m, 0, sizeof(m));
+	build_full_lsa(&m);
+	memset(&pf, 0, sizeof(pf));	/* 0.0.0.0/0; also zeroes n_links */
+	plant(&m, offsetof(struct pkt_lsa, prefixes) +
+	    PKT_LSA_PREFIX_MAX * sizeof(pf), &pf, sizeof(pf));
+	m.u.lsa.n_links = 0;
+	ck_assert_int_gt(pkt_msg_encode(&m, out, sizeof(out)), 0);
+	m.u.lsa.n_prefixes = PKT_LSA_PREFIX_MAX + 1;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+
+	memset(name, 0, sizeof(name));
+	strcpy(name, "extra");
+	memset(&m, 0, sizeof(m));
+	build_full_conn_req(&m);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), FULL_CREQ_LEN);
+	plant(&m, offsetof(struct pkt_conn_req, path) +
+	    PKT_PATH_MAX * sizeof(name), name, sizeof(name));
+	m.u.conn_req.n_path = PKT_PATH_MAX + 1;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+
+	memset(&m, 0, sizeof(m));
+	build_full_conn_resp(&m);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), FULL_CRESP_LEN);
+	plant(&m, offsetof(struct pkt_conn_resp, path) +
+	    PKT_PATH_MAX * sizeof(name), name, sizeof(name));
+	m.u.conn_resp.n_path = PKT_PATH_MAX + 1;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+}
+END_TEST
+
 START_TEST(encode_conn_resp_reason_stops_at_nul)
 {
 	struct pkt_msg m;
@@ -3239,6 +3447,8 @@ pkt_suite(void)
 	    hdr_decode_reads_golden_sealed);
 	add(s, "hdr_decode_reads_golden_probe",
 	    hdr_decode_reads_golden_probe);
+	add(s, "hdr_decode_reads_golden_punch",
+	    hdr_decode_reads_golden_punch);
 	add(s, "hdr_encode_matches_golden", hdr_encode_matches_golden);
 	add(s, "hdr_decode_rejects_truncated", hdr_decode_rejects_truncated);
 	add(s, "hdr_decode_rejects_unknown_version",
@@ -3372,6 +3582,8 @@ pkt_suite(void)
 	    decode_rejects_conn_req_bad_path_len);
 	add(s, "decode_rejects_conn_req_bad_path_name",
 	    decode_rejects_conn_req_bad_path_name);
+	add(s, "decode_accepts_any_conn_endpoints",
+	    decode_accepts_any_conn_endpoints);
 	add(s, "decode_rejects_conn_resp_unknown_decision",
 	    decode_rejects_conn_resp_unknown_decision);
 	add(s, "decode_rejects_conn_resp_bad_direct",
@@ -3402,6 +3614,8 @@ pkt_suite(void)
 	add(s, "encode_nat_assumed_at_max", encode_nat_assumed_at_max);
 	add(s, "encode_nat_assumed_stops_at_nul",
 	    encode_nat_assumed_stops_at_nul);
+	add(s, "encode_rejects_counts_over_max",
+	    encode_rejects_counts_over_max);
 	add(s, "encode_conn_resp_reason_stops_at_nul",
 	    encode_conn_resp_reason_stops_at_nul);
 	add(s, "encode_ignores_unused_entries", encode_ignores_unused_entries);

@@ -11,10 +11,14 @@
 # know pub).  No route is configured anywhere.
 #
 #   world  the nested world itself: namespaces, C's two-NAT path (conntrack
-#          entries in NATC and NATM), nothing gets in unsolicited
+#          entries in NATC and NATM), nothing gets in unsolicited.  Then
+#          NATM is made to let site C reach only site M's LAN
+#          (nested_c_egress m), so C's only way out is the middle proxy
 #   (a)    routes learned from the topology: site-a -> 10.4.0.0/24 is site-c
 #          via pub in 3 hops, site-c -> 10.1.0.0/24 is site-a via site-m in
-#          3 hops; every proxy's topology lists every origin
+#          3 hops; every proxy's topology lists every origin; site-c's link
+#          to site-m survives site-c routing site-m's prefix (which holds
+#          site-m's own address)
 #   (f)    proxyctl topology --dot: Graphviz naming every proxy (written to
 #          $WORLD_DIR/topology.dot; rendered if graphviz's dot is installed)
 #   (b)    an IKEv2 tunnel hosta <-> hostc comes up across the multi-hop
@@ -26,6 +30,8 @@
 #          SIGKILL; measured times are printed
 #   (e)    a rogue proxy claiming site A's prefix: site-a counts a conflict
 #          and logs it
+#   learn  site C may reach the internet again: site-c links to pub, which
+#          it learned from the topology, and site-a's route shortens
 #
 # WORLD_KEEP=1 keeps $WORLD_DIR (logs, topology.dot) afterwards.
 
@@ -200,6 +206,13 @@ ok $? "hosta routes site C ($WORLD_C_LAN) via its proxy $WORLD_A_PX"
 nsx hostc ip -o route get "$WORLD_A_INNER" | grep -q "via $WORLD_C_PX "
 ok $? "hostc routes site A ($WORLD_A_INNER_NET) via its proxy $WORLD_C_PX"
 
+# From here on site C reaches only site M's LAN: its way to the rest of the
+# network is the middle proxy (until the "learn" part at the end).
+nested_c_egress m || bail "NATM limits site C to site M's LAN"
+! nsx pxc ping -n -q -c 1 -W 1 "$WORLD_PUB_ADDR" >/dev/null 2>&1 &&
+    nsx pxc ping -n -q -c 1 -W 2 "$WORLD_M_PX" >/dev/null 2>&1
+ok $? "NATM limits site C to site M's LAN (pxc reaches $WORLD_M_PX, not pub)"
+
 # ==== Proxies ==============================================================
 
 [ -x "$PROXYD" ] || bail "daemon built ($PROXYD)"
@@ -235,14 +248,20 @@ if pjson site-a topology | jq -e 'length > 0' >/dev/null 2>&1; then
 	echo "# site-a topology: $(pjson site-a topology | jq -c '[.[] | {origin, seq, endpoint, prefixes, links}]')"
 fi
 
-# site-c learns site-m's prefix, which holds site-c's own neighbour
-# (10.3.0.2): the route toward the TUN must not capture the link itself.
+# site-c learns site-m's prefix 10.3.0.0/24, which holds site-c's own
+# neighbour (10.3.0.2): routing that prefix into the TUN must not capture
+# the link itself.  Watched for 30 s (longer than dead-link detection).
+c_link_down() {
+	grep -q "peer 'site-m'.*link down" "$WORLD_DIR/site-c.log" 2>/dev/null
+}
 rc0=$(pjson site-c neighbours | jq -r 'map(select(.name == "site-m")) | .[0].reconnects // empty')
-sleep 12
+! wait_for 30 c_link_down && neighbour_up site-c site-m
+rc=$?
 rc1=$(pjson site-c neighbours | jq -r 'map(select(.name == "site-m")) | .[0].reconnects // empty')
-neighbour_up site-c site-m && [ "$rc0" = "$rc1" ]
-ok $? "site-c's link to site-m survives site-c routing site-m's prefix $WORLD_M_LAN (reconnects $rc0 -> $rc1)"
-echo "# pxc: $(nsx pxc ip -o route get "$WORLD_M_PX" 2>&1)"
+ok "$([ $rc = 0 ] && [ "$rc0" = "$rc1" ]; echo $?)" \
+    "site-c's link to site-m stays up (30 s) although site-c routes $WORLD_M_LAN, which holds site-m's address (reconnects $rc0 -> $rc1)"
+echo "# pxc: ip route get $WORLD_M_PX: $(nsx pxc ip route get "$WORLD_M_PX" 2>&1 | head -n 1)"
+c_link_down && echo "# site-c.log: $(grep -m 1 "peer 'site-m'.*link down" "$WORLD_DIR/site-c.log")"
 
 # The NAT types on the links, as measured (the path combines them).
 wait_for 20 nat_measured site-c site-m
@@ -362,12 +381,23 @@ ok $? "(e) site-a's log mentions the conflict ($(grep -i -m 1 conflict "$WORLD_D
 d=$(route_field site-a "$WORLD_A_LAN" dest)
 ok "$([ "$d" = site-a ]; echo $?)" "(e) site-a keeps its own prefix $WORLD_A_LAN (dest $d)"
 
+# ---- learn: site C may reach the internet again
+echo "# site C may reach the internet again: site-c should link to pub, learned from the topology"
+proxy_alive site-m || nested_proxy_start site-m || bail "site-m restarted"
+wait_for 60 route_is site-a "$WORLD_C_LAN" site-c pub 3
+ok $? "site-m back: site-a routes $WORLD_C_LAN via pub in 3 hops again ($(route_row site-a "$WORLD_C_LAN"))"
+nested_c_egress all || bail "NATM lets site C out again"
+learned() { neighbour_up site-c pub && route_is site-a "$WORLD_C_LAN" site-c pub 2; }
+wait_for 60 learned
+ok $? "learn: site-c links to pub (learned from the topology) and site-a's route to $WORLD_C_LAN shortens to 2 hops ($(route_row site-a "$WORLD_C_LAN"))"
+grep -m 1 "learned neighbour 'pub'" "$WORLD_DIR/site-c.log" | sed 's/^/# site-c.log: /'
+
 # ---- the end: nobody crashed, everyone exits cleanly
-for name in pub site-a site-c rogue; do
+for name in pub site-m site-a site-c rogue; do
 	proxy_alive "$name"
 	ok $? "proxy $name still running"
 done
-for name in rogue site-c site-a pub; do
+for name in rogue site-c site-a site-m pub; do
 	proxy_stop "$name"
 	rc=$(cat "$WORLD_DIR/$name.exit" 2>/dev/null || echo '?')
 	ok "$([ "$rc" = 0 ]; echo $?)" "proxy $name exits cleanly on SIGTERM (status $rc)"

@@ -3,7 +3,7 @@
  * This file owns the libFuzzer harness for lib/pkt.c.  Arbitrary bytes go
  * through the header and message decoders; whatever decodes must re-encode
  * to the same bytes (the encoding is canonical) and decode again to an
- * equal message.  Any mismatch aborts.
+ * equal message that still obeys the decoder's rules.  Any mismatch aborts.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,18 +15,50 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* Also checks what the decoder promises: terminated, printable text. */
+/* What the decoder promises for text: terminated, printable, <= max. */
+static bool
+text_ok(const char *s, size_t size, size_t max)
+{
+	const char *nul = memchr(s, '\0', size);
+	size_t i;
+
+	if (nul == NULL || (size_t)(nul - s) > max)
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* ... and for names: terminated, 1-63 chars of [A-Za-z0-9._-]. */
+static bool
+name_ok(const char *s)
+{
+	const char *nul = memchr(s, '\0', PKT_NAME_MAX + 1);
+	size_t i;
+
+	if (nul == NULL || nul == s)
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool
+names_equal(const char *a, const char *b)
+{
+	return name_ok(a) && name_ok(b) && strcmp(a, b) == 0;
+}
+
 static bool
 nat_equal(const struct pkt_nat_result *a, const struct pkt_nat_result *b)
 {
-	const char *nul = memchr(a->assumed, '\0', sizeof(a->assumed));
-	size_t i;
-
-	if (nul == NULL)
+	if (!text_ok(a->assumed, sizeof(a->assumed), PKT_NAT_ASSUMED_MAX))
 		return false;
-	for (i = 0; a->assumed[i] != '\0'; i++)
-		if (a->assumed[i] < 0x20 || a->assumed[i] > 0x7e)
-			return false;
 	return a->mapping == b->mapping && a->filtering == b->filtering &&
 	    a->type == b->type && a->port_preserved == b->port_preserved &&
 	    a->lifetime_s == b->lifetime_s &&
@@ -34,6 +66,109 @@ nat_equal(const struct pkt_nat_result *a, const struct pkt_nat_result *b)
 	    a->mapped_addr.s_addr == b->mapped_addr.s_addr &&
 	    a->mapped_port == b->mapped_port &&
 	    strcmp(a->assumed, b->assumed) == 0;
+}
+
+/* plen 0-32 and no host bits set. */
+static bool
+prefix_clean(uint8_t plen, uint32_t addr)
+{
+	if (plen > 32)
+		return false;
+	if (plen == 0)
+		return addr == 0;
+	return plen == 32 || (addr & (UINT32_MAX >> plen)) == 0;
+}
+
+/* Also re-checks the decoder's rules on what it accepted. */
+static bool
+lsa_equal(const struct pkt_lsa *a, const struct pkt_lsa *b)
+{
+	uint16_t i, j;
+
+	if (!names_equal(a->origin, b->origin) || a->seq != b->seq ||
+	    a->age_s != b->age_s || a->ep_addr.s_addr != b->ep_addr.s_addr ||
+	    a->ep_port != b->ep_port ||
+	    (a->ep_addr.s_addr == 0) != (a->ep_port == 0) ||
+	    a->n_prefixes != b->n_prefixes ||
+	    a->n_prefixes > PKT_LSA_PREFIX_MAX ||
+	    a->n_links != b->n_links || a->n_links > PKT_LSA_LINK_MAX)
+		return false;
+	for (i = 0; i < a->n_prefixes; i++)
+		if (a->prefixes[i].plen != b->prefixes[i].plen ||
+		    a->prefixes[i].addr.s_addr != b->prefixes[i].addr.s_addr ||
+		    !prefix_clean(a->prefixes[i].plen,
+		    ntohl(a->prefixes[i].addr.s_addr)))
+			return false;
+	for (i = 0; i < a->n_links; i++) {
+		if (!names_equal(a->links[i].peer, b->links[i].peer) ||
+		    a->links[i].nat != b->links[i].nat ||
+		    a->links[i].cost != b->links[i].cost ||
+		    a->links[i].nat > 5 || a->links[i].cost == 0)
+			return false;
+		for (j = 0; j < i; j++)
+			if (strcmp(a->links[i].peer, a->links[j].peer) == 0)
+				return false;
+	}
+	return true;
+}
+
+static bool
+path_equal(uint8_t an, const char a[PKT_PATH_MAX][PKT_NAME_MAX + 1],
+    uint8_t bn, const char b[PKT_PATH_MAX][PKT_NAME_MAX + 1])
+{
+	uint8_t i;
+
+	if (an != bn || an == 0 || an > PKT_PATH_MAX)
+		return false;
+	for (i = 0; i < an; i++)
+		if (!names_equal(a[i], b[i]))
+			return false;
+	return true;
+}
+
+static bool
+ep_equal(struct in_addr aa, uint16_t ap, struct in_addr ba, uint16_t bp)
+{
+	return aa.s_addr == ba.s_addr && ap == bp;
+}
+
+static bool
+conn_req_equal(const struct pkt_conn_req *a, const struct pkt_conn_req *b)
+{
+	return a->id == b->id && names_equal(a->src, b->src) &&
+	    names_equal(a->dst, b->dst) && strcmp(a->src, a->dst) != 0 &&
+	    a->src_ip.s_addr == b->src_ip.s_addr &&
+	    a->dst_ip.s_addr == b->dst_ip.s_addr &&
+	    a->cls == b->cls && a->cls <= 4 &&
+	    a->src_nat == b->src_nat && a->src_nat <= 5 &&
+	    a->path_nat == b->path_nat && a->path_nat <= 5 &&
+	    path_equal(a->n_path, a->path, b->n_path, b->path) &&
+	    ep_equal(a->src_mapped_addr, a->src_mapped_port,
+	    b->src_mapped_addr, b->src_mapped_port) &&
+	    ep_equal(a->dst_mapped_addr, a->dst_mapped_port,
+	    b->dst_mapped_addr, b->dst_mapped_port) &&
+	    ep_equal(a->src_local_addr, a->src_local_port,
+	    b->src_local_addr, b->src_local_port);
+}
+
+static bool
+conn_resp_equal(const struct pkt_conn_resp *a, const struct pkt_conn_resp *b)
+{
+	return a->id == b->id && a->decision == b->decision &&
+	    a->decision == PKT_CONN_RELAY &&
+	    a->direct == b->direct && a->direct <= 1 &&
+	    a->path_nat == b->path_nat && a->path_nat <= 5 &&
+	    a->src_nat == b->src_nat && a->src_nat <= 5 &&
+	    a->dst_nat == b->dst_nat && a->dst_nat <= 5 &&
+	    text_ok(a->reason, sizeof(a->reason), PKT_REASON_MAX) &&
+	    strcmp(a->reason, b->reason) == 0 &&
+	    path_equal(a->n_path, a->path, b->n_path, b->path) &&
+	    ep_equal(a->src_mapped_addr, a->src_mapped_port,
+	    b->src_mapped_addr, b->src_mapped_port) &&
+	    ep_equal(a->dst_mapped_addr, a->dst_mapped_port,
+	    b->dst_mapped_addr, b->dst_mapped_port) &&
+	    ep_equal(a->dst_local_addr, a->dst_local_port,
+	    b->dst_local_addr, b->dst_local_port);
 }
 
 static bool
@@ -93,6 +228,12 @@ msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 		    a->u.third.target_port == b->u.third.target_port;
 	case PKT_MSG_NAT_RESULT:
 		return nat_equal(&a->u.nat, &b->u.nat);
+	case PKT_MSG_LSA:
+		return lsa_equal(&a->u.lsa, &b->u.lsa);
+	case PKT_MSG_CONN_REQ:
+		return conn_req_equal(&a->u.conn_req, &b->u.conn_req);
+	case PKT_MSG_CONN_RESP:
+		return conn_resp_equal(&a->u.conn_resp, &b->u.conn_resp);
 	default:
 		return false;
 	}
@@ -117,7 +258,7 @@ check_hdr(const uint8_t *data, size_t size)
 	buf_wr_init(&w, out, sizeof(out));
 	if (pkt_hdr_encode(&w, h.type, h.session, h.seq) == -1)
 		abort();
-	if (h.type == PKT_PROBE) {
+	if (h.type == PKT_PROBE || h.type == PKT_PUNCH) {
 		/* The whole datagram is the header; the body is the nonce. */
 		if (size != PKT_PROBE_LEN || h.session != 0 ||
 		    h.body != data + PKT_HDR_LEN || h.body_len != 8 ||

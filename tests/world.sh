@@ -36,12 +36,13 @@ if [ -z "${top_srcdir:-}" ]; then
 	top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fi
 if [ -z "${top_builddir:-}" ]; then
+	# the most recently built daemon among the usual build directories
 	top_builddir=$top_srcdir
-	for _d in "$top_srcdir" "$top_srcdir/build-werror" \
+	for _d in "$top_srcdir" "$top_srcdir/build" "$top_srcdir/build-werror" \
 	    "$top_srcdir/build-demo" "$top_srcdir/build-asan"; do
-		if [ -x "$_d/proxyd/proxyd" ]; then
+		if [ -x "$_d/proxyd/proxyd" ] && { [ ! -x "$top_builddir/proxyd/proxyd" ] ||
+		    [ "$_d/proxyd/proxyd" -nt "$top_builddir/proxyd/proxyd" ]; }; then
 			top_builddir=$_d
-			break
 		fi
 	done
 	unset _d

@@ -29,6 +29,10 @@
 #
 # NATM and NATC get world.sh's NAT rule shapes (nested_nat_mode calls
 # nat_mode for them); "none" on NATC gives NATM a route to site C's LAN.
+# nested_c_egress m makes NATM a firewall that lets site C reach only site
+# M's LAN, so that C reaches the rest of the network only through site-m
+# (otherwise site-c, which learns pub's endpoint from the topology, also
+# links to pub directly).
 # The namespaces are natm, natc, pxm, pxc, hostc (and rogue, when
 # nested_rogue_host makes it), all with world.sh's PXT_PREFIX, so
 # world_down deletes them; processes are started through world.sh's
@@ -36,10 +40,12 @@
 #
 # Proxies (nested_proxy_conf NAME): every proxy links only outward, to
 # what it can reach:
-#   pub     203.0.113.10:4790, no prefixes, no TUN      (world.sh's)
+#   pub     203.0.113.10:4790 (alternate address 203.0.113.11), no
+#           prefixes, no TUN                            (world.sh's)
 #   site-a  -> pub; 10.1.0.0/24 172.16.1.0/24           (world.sh's)
 #   site-b  -> pub; 10.2.0.0/24 172.16.2.0/24           (world.sh's; optional)
-#   site-m  -> pub; 10.3.0.0/24, TUN
+#   site-m  10.3.0.2:4790 (alternate address 10.3.0.4) -> pub;
+#           10.3.0.0/24, TUN
 #   site-c  -> site-m@10.3.0.2:4790 only (it does not know pub);
 #              10.4.0.0/24 172.16.4.0/24
 #   rogue   -> pub; on the internet (203.0.113.30) claiming 10.1.0.0/24
@@ -58,6 +64,7 @@ WORLD_C_WAN=10.3.0.3        WORLD_C_WAN_GW=$WORLD_M_GW
 WORLD_C_LAN=10.4.0.0/24     WORLD_C_GW=10.4.0.1
 WORLD_C_HOST=10.4.0.10      WORLD_C_PX=10.4.0.2
 WORLD_C_INNER=172.16.4.1    WORLD_C_INNER_NET=172.16.4.0/24
+WORLD_M_PX_ALT=10.3.0.4     WORLD_PUB_ALT=203.0.113.11
 WORLD_ROGUE_ADDR=203.0.113.30
 WORLD_PROXY_PORT=4790
 
@@ -77,6 +84,10 @@ _nested_build() {
 	_bridge natm br0 "$WORLD_M_GW/24" || return 1
 	nsx natm sysctl -qw net.ipv4.ip_forward=1 >/dev/null || return 1
 	_lan_host m pxm "$WORLD_M_PX" "$WORLD_M_GW" || return 1
+	# Second addresses for the NAT trials' "alternate address" (without
+	# one, endpoint-independent mapping cannot be confirmed).
+	_w ip -n "$(ns pxm)" addr add "$WORLD_M_PX_ALT/24" dev eth0 || return 1
+	_w ip -n "$(ns pub)" addr add "$WORLD_PUB_ALT/24" dev eth0 || return 1
 
 	# NATC: its WAN is a host on NATM's LAN.
 	_ns_new natc || return 1
@@ -148,7 +159,42 @@ nested_nat_mode() {
 		nat_mode "$s" "$mode" "$@" || return 1
 	fi
 	echo "$mode" >"$WORLD_DIR/nat-$s.mode"
-	_nested_routes
+	_nested_routes || return 1
+	if [ "$s" = m ]; then _nested_c_egress_rules || return 1; fi
+	return 0
+}
+
+# Internal: NATM's rules for site C's egress (see nested_c_egress), put
+# back after every nat_mode on NATM.
+_nested_c_egress_rules() {
+	local n
+	n=$(ns natm)
+	[ "$(cat "$WORLD_DIR/c-egress" 2>/dev/null)" = m ] || return 0
+	_ipt "$n" -I FORWARD 1 -i br0 -o wan -s "$WORLD_C_WAN" -j DROP &&
+	_ipt "$n" -I FORWARD 1 -i br0 -o wan -s "$WORLD_C_LAN" -j DROP
+}
+
+# nested_c_egress all|m: whether site C may reach the internet through
+# NATM ("all", the default) or only site M's LAN ("m": NATM's FORWARD
+# drops everything from NATC's WAN address and from C's LAN toward the
+# internet, like a corporate firewall that lets only M's proxy out).  With
+# "m", site C can reach the rest of the network only through site-m.
+nested_c_egress() {
+	local n
+	n=$(ns natm)
+	case $1 in
+	all|m) ;;
+	*) wlog "nested_c_egress: unknown '$1' (all or m)"; return 1 ;;
+	esac
+	while ip netns exec "$n" iptables -w -D FORWARD -i br0 -o wan \
+	    -s "$WORLD_C_WAN" -j DROP 2>/dev/null; do :; done
+	while ip netns exec "$n" iptables -w -D FORWARD -i br0 -o wan \
+	    -s "$WORLD_C_LAN" -j DROP 2>/dev/null; do :; done
+	echo "$1" >"$WORLD_DIR/c-egress"
+	_nested_c_egress_rules || return 1
+	# Forget what C had open toward the internet.
+	ip netns exec "$n" conntrack -D -s "$WORLD_C_WAN" >/dev/null 2>&1
+	return 0
 }
 
 # nested_host_routes hosta|hostc proxy|nat|none: the routes of site C's
@@ -176,19 +222,20 @@ nested_host_routes() {
 	return 0
 }
 
-# nested_up [--nat-m MODE] [--nat-c MODE] [--routes proxy|nat|none]
-#           [world_up options...]
+# nested_up [--nat-m MODE] [--nat-c MODE] [--c-egress all|m]
+#           [--routes proxy|nat|none] [world_up options...]
 #   world_up (with the other options) and then the nested part.  A MODE with
 #   arguments is one word: --nat-c "static 10.4.0.2 4790 4791".  --routes
 #   applies to every endpoint.  On failure it tears everything down and
 #   returns 1.
 nested_up() {
-	local nat_m=masquerade nat_c=masquerade routes=proxy
+	local nat_m=masquerade nat_c=masquerade routes=proxy egress=all
 	local -a wargs=()
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--nat-m) nat_m=$2; shift 2 ;;
 		--nat-c) nat_c=$2; shift 2 ;;
+		--c-egress) egress=$2; shift 2 ;;
 		--routes) routes=$2; shift 2 ;;
 		*) wargs+=("$1"); shift ;;
 		esac
@@ -197,6 +244,7 @@ nested_up() {
 	# shellcheck disable=SC2086 # a mode may carry arguments
 	{
 		_nested_build &&
+		echo "$egress" >"$WORLD_DIR/c-egress" &&
 		nested_nat_mode m $nat_m && nested_nat_mode c $nat_c &&
 		nested_host_routes hosta "$routes" &&
 		nested_host_routes hostc "$routes"
@@ -298,9 +346,11 @@ nested_proxy_conf() {
 	local name=$1 pubn=pub@$WORLD_PUB_ADDR:$WORLD_PUB_PORT
 	shift
 	case $name in
-	pub|site-a|site-b) proxy_conf_std "$name" "$@" ;;
+	pub) proxy_conf_std pub alt_address="$WORLD_PUB_ALT" "$@" ;;
+	site-a|site-b) proxy_conf_std "$name" "$@" ;;
 	site-m)
-		proxy_conf site-m neighbours="$pubn" \
+		proxy_conf site-m listen="$WORLD_M_PX:$WORLD_PROXY_PORT" \
+		    alt_address="$WORLD_M_PX_ALT" neighbours="$pubn" \
 		    prefixes="$WORLD_M_LAN" tun=yes "$@" ;;
 	site-c)
 		proxy_conf site-c \
