@@ -11,12 +11,6 @@
 #include "buf.h"
 #include "pkt.h"
 
-/*
- * XXX Not in pkt.h yet: announcements further than this are dropped by
- * the sender anyway (hops only grows), so anything larger is garbage.
- */
-#define PKT_HOPS_MAX		64
-#define PKT_FAMILY_IPV4		4
 #define PKT_IP_MIN		20	/* smallest IPv4 header */
 #define PKT_NONCE_LEN		8	/* PKT_PROBE/PKT_PUNCH body: u64 nonce */
 #define PKT_FROM_MAX		PKT_FROM_THIRD
@@ -243,50 +237,6 @@ name_decode(struct buf_rd *r, char *dst, const char *bad_len,
 	}
 	memcpy(dst, name, len);
 	dst[len] = '\0';
-}
-
-static void
-route_decode(struct buf_rd *r, struct pkt_route *rt)
-{
-	uint8_t family;
-
-	family = rd_u8(r);
-	if (r->err == NULL && family != PKT_FAMILY_IPV4) {
-		rd_fail(r, "unknown address family");
-		return;
-	}
-	rt->plen = rd_u8(r);
-	if (r->err == NULL && rt->plen > 32) {
-		rd_fail(r, "prefix length over 32");
-		return;
-	}
-	rt->addr.s_addr = htonl(rd_u32be(r));
-	if (r->err == NULL && !prefix_ok(rt->plen, ntohl(rt->addr.s_addr))) {
-		rd_fail(r, "host bits set in prefix");
-		return;
-	}
-	rt->hops = rd_u8(r);
-	if (r->err == NULL && rt->hops > PKT_HOPS_MAX) {
-		rd_fail(r, "hop count too large");
-		return;
-	}
-	name_decode(r, rt->origin, "bad origin name length",
-	    "bad character in origin name");
-}
-
-static void
-announce_decode(struct buf_rd *r, struct pkt_announce *ann)
-{
-	uint16_t i;
-
-	ann->seq = rd_u32be(r);
-	ann->count = rd_u16be(r);
-	if (r->err == NULL && ann->count > PKT_ANNOUNCE_MAX) {
-		rd_fail(r, "too many prefixes in announcement");
-		return;
-	}
-	for (i = 0; i < ann->count && r->err == NULL; i++)
-		route_decode(r, &ann->routes[i]);
 }
 
 static void
@@ -554,17 +504,12 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 	m->type = rd_u8(&r);
 	if (r.err != NULL)
 		return fail(why, r.err);
-	/* Only the active union member is cleared: ann is 18 KB, lsa 5. */
+	/* Only the active union member is cleared: lsa alone is 5 KB. */
 	switch (m->type) {
 	case PKT_MSG_KEEPALIVE:
 	case PKT_MSG_KEEPALIVE_ACK:
 		memset(&m->u.ka, 0, sizeof(m->u.ka));
 		ka_decode(&r, &m->u.ka);
-		break;
-	case PKT_MSG_ANNOUNCE:
-		m->u.ann.seq = 0;
-		m->u.ann.count = 0;
-		announce_decode(&r, &m->u.ann);
 		break;
 	case PKT_MSG_DATA:
 		memset(&m->u.data, 0, sizeof(m->u.data));
@@ -628,20 +573,6 @@ name_encode(struct buf_wr *w, const char *name)
 	wr_u8(w, (uint8_t)len);
 	wr_bytes(w, name, len);
 	return 0;
-}
-
-static int
-route_encode(struct buf_wr *w, const struct pkt_route *rt)
-{
-	if (name_len_ok(rt->origin) == 0 ||
-	    !prefix_ok(rt->plen, ntohl(rt->addr.s_addr)) ||
-	    rt->hops > PKT_HOPS_MAX)
-		return -1;
-	wr_u8(w, PKT_FAMILY_IPV4);
-	wr_u8(w, rt->plen);
-	wr_u32be(w, ntohl(rt->addr.s_addr));
-	wr_u8(w, rt->hops);
-	return name_encode(w, rt->origin);
 }
 
 /* Checks every rule of an LSA before anything is written. */
@@ -787,7 +718,6 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 	const struct pkt_nat_result *nr;
 	struct buf_wr w;
 	size_t alen;
-	uint16_t i;
 
 	buf_wr_init(&w, out, cap);
 	switch (m->type) {
@@ -797,16 +727,6 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 		wr_u32be(&w, m->u.ka.id);
 		wr_u64be(&w, m->u.ka.time_us);
 		wr_u32be(&w, m->u.ka.interval_ms);
-		break;
-	case PKT_MSG_ANNOUNCE:
-		if (m->u.ann.count > PKT_ANNOUNCE_MAX)
-			return -1;
-		wr_u8(&w, m->type);
-		wr_u32be(&w, m->u.ann.seq);
-		wr_u16be(&w, m->u.ann.count);
-		for (i = 0; i < m->u.ann.count; i++)
-			if (route_encode(&w, &m->u.ann.routes[i]) == -1)
-				return -1;
 		break;
 	case PKT_MSG_DATA:
 		if (m->u.data.ip == NULL || m->u.data.ip_len < PKT_IP_MIN ||

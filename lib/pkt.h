@@ -30,7 +30,6 @@
 #define PKT_TAG_LEN		16
 #define PKT_MAX			65535	/* largest datagram we accept */
 #define PKT_NAME_MAX		63
-#define PKT_ANNOUNCE_MAX	256	/* prefixes in one announcement */
 #define PKT_TTL_DEFAULT		16
 
 enum pkt_type {
@@ -54,7 +53,7 @@ struct pkt_hdr {
 enum pkt_msg_type {
 	PKT_MSG_KEEPALIVE	= 1,
 	PKT_MSG_KEEPALIVE_ACK	= 2,
-	PKT_MSG_ANNOUNCE	= 3,
+	/* 3 was ANNOUNCE (foundation), retired: decoders reject it */
 	PKT_MSG_DATA		= 4,
 	PKT_MSG_CLOSE		= 5,
 	PKT_MSG_INFO		= 6,
@@ -141,23 +140,6 @@ struct pkt_keepalive {			/* also used for KEEPALIVE_ACK */
 	uint32_t	id;
 	uint64_t	time_us;	/* sender's clock; the ack echoes it */
 	uint32_t	interval_ms;	/* sender's keepalive interval */
-};
-
-struct pkt_route {
-	uint8_t		plen;		/* 0-32, host bits of addr zero */
-	struct in_addr	addr;
-	uint8_t		hops;		/* 0 = the announcer's own prefix */
-	char		origin[PKT_NAME_MAX + 1];	/* proxy owning it, 1-63 chars */
-};
-
-/*
- * u32 seq, u16 count, count x { u8 family (4), u8 plen, 4 addr, u8 hops,
- * u8 name_len, name }.  A full table from the sender; it replaces the last.
- */
-struct pkt_announce {
-	uint32_t	seq;
-	uint16_t	count;		/* <= PKT_ANNOUNCE_MAX */
-	struct pkt_route routes[PKT_ANNOUNCE_MAX];
 };
 
 /* u8 ttl, then an IPv4 packet (20-65535 bytes), borrowed. */
@@ -272,7 +254,6 @@ struct pkt_msg {
 	uint8_t		type;		/* enum pkt_msg_type */
 	union {
 		struct pkt_keepalive	ka;
-		struct pkt_announce	ann;
 		struct pkt_data		data;
 		uint8_t			close_reason;
 		struct pkt_info		info;

@@ -96,7 +96,7 @@ int		 topo_spf(const struct topo *, struct topo_path **out,
  * Builds the forwarding table: our own prefixes (hops 0, dest self), then
  * every reachable proxy's prefixes with its path's next hop, hops, cost and
  * path NAT type; one route per (prefix, origin) so overlapping claims stay
- * visible to rib_conflicts().  Sorted longest prefix first, then by cost.
+ * visible to route_conflicts_find().  Sorted longest prefix first, then by cost.
  * 0 or -1.
  */
 int		 topo_routes(const struct topo *, struct route_table *);

@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "relay.h"
 #include "topology.h"
+#include "txq.h"
 
 /* One frame buffer for everything the control plane sends. */
 static uint8_t	ctl_frame[PKT_SEALED_HDR_LEN + 65536 + PKT_TAG_LEN];
@@ -776,7 +777,14 @@ link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl)
 {
 	frame[PKT_SEALED_HDR_LEN] = PKT_MSG_DATA;
 	frame[PKT_SEALED_HDR_LEN + 1] = ttl;
-	return seal_send(l, frame, len + 2);
+	if (!txq_is_slot(l->px, frame))
+		return seal_send(l, frame, len + 2);
+	/* built in the send batch's slot: seal and queue it */
+	if (seal(l, frame, len + 2) == -1)
+		return -1;
+	l->tx_packets++;
+	txq_commit(l->px, PKT_SEALED_HDR_LEN + len + 2 + PKT_TAG_LEN, &l->peer);
+	return 0;
 }
 
 void

@@ -25,6 +25,7 @@
 #include "rtnl.h"
 #include "topology.h"
 #include "tun.h"
+#include "txq.h"
 
 #define UDP_BATCH	32
 #define FLOWS_MAX	4096
@@ -84,6 +85,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	static struct sockaddr_in from[UDP_BATCH];
 	struct psock *ps = arg;
 	struct proxyd *px = ps->px;
+	bool probe_sock = ps->kind == PSOCK_PROBE;
 	int n;
 
 	(void)what;
@@ -101,6 +103,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		if (n <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
 				log_warn("recvmmsg");
+			txq_flush(px);
 			return;
 		}
 		for (int i = 0; i < n; i++) {
@@ -111,9 +114,12 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			/* a probe socket may be closed by what it received */
 			link_input(px, ps, &from[i], bufs[i], msgs[i].msg_len);
-			if (ps->kind == PSOCK_PROBE)
+			if (probe_sock) {
+				txq_flush(px);
 				return;
+			}
 		}
+		txq_flush(px);
 		if (n < UDP_BATCH)
 			return;
 	}
@@ -317,7 +323,7 @@ main(int argc, char *argv[])
 		goto out;
 	if ((px->control = control_open(px, px->conf->control)) == NULL)
 		goto out;
-	if (link_init(px) == -1 || conn_init(px) == -1 ||
+	if (link_init(px) == -1 || conn_init(px) == -1 || txq_init(px) == -1 ||
 	    topology_init(px) == -1)
 		fatalx("out of memory");
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
@@ -357,6 +363,7 @@ out:
 	if (px->topo != NULL)
 		topology_free(px);
 	conn_free(px);
+	txq_free(px);
 	SSL_CTX_free(px->ssl_ctx);
 	conf_free(px->conf);
 	event_base_free(px->base);

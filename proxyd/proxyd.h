@@ -23,6 +23,7 @@ struct link;
 struct tun;
 struct control;
 struct conn_pool;
+struct txq;
 
 /* The UDP sockets: listen sockets, and short-lived probe sockets. */
 enum psock_kind {
@@ -58,6 +59,7 @@ struct proxyd_stats {
 	uint64_t	conn_requests;	/* connection requests we started */
 	uint64_t	queued;		/* first packets that waited */
 	uint64_t	drop_queue;	/* first packets the queue refused */
+	uint64_t	drop_send;	/* frames the socket refused */
 };
 
 struct proxyd {
@@ -74,6 +76,7 @@ struct proxyd {
 	size_t			 n_conflicts;	/* overlapping prefix claims */
 	uint64_t		 last_originate_us;
 	struct conn_pool	*conn;		/* conn.c */
+	struct txq		*txq;		/* txq.c: send batch */
 	struct route_table	 routes;
 	struct route_table	 installed;	/* routes put on the TUN */
 	struct flow_table	*flows;

@@ -14,8 +14,8 @@
 #include "log.h"
 #include "relay.h"
 #include "tun.h"
+#include "txq.h"
 
-static uint8_t relay_frame[LINK_DATA_HEADROOM + 65536 + PKT_TAG_LEN];
 
 static int
 classify(struct proxyd *px, const uint8_t *ip, size_t len,
@@ -92,10 +92,14 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 	}
 	if ((l = next_hop(px, &info)) == NULL)
 		return;
-	if (len > sizeof(relay_frame) - LINK_DATA_HEADROOM - PKT_TAG_LEN) {
+	if (len > 65535) {
 		px->st.drop_malformed++;
 		return;
 	}
-	memcpy(relay_frame + LINK_DATA_HEADROOM, ip, len);
-	link_send_data(l, relay_frame, len, (uint8_t)(ttl - 1));
+	{
+		uint8_t *frame = txq_slot(px);
+
+		memcpy(frame + LINK_DATA_HEADROOM, ip, len);
+		link_send_data(l, frame, len, (uint8_t)(ttl - 1));
+	}
 }

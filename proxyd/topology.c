@@ -288,7 +288,7 @@ topology_recompute(struct proxyd *px)
 	}
 	route_table_release(&px->routes);
 	px->routes = next;
-	n = rib_conflicts(&px->routes, ca, cb, 8);
+	n = route_conflicts_find(&px->routes, ca, cb, 8);
 	if (n != px->n_conflicts)
 		for (size_t i = 0; i < n; i++)
 			log_warnx("prefix conflict: %s claimed by '%s' overlaps "

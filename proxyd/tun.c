@@ -19,6 +19,7 @@
 #include "log.h"
 #include "relay.h"
 #include "tun.h"
+#include "txq.h"
 
 #define TUN_BATCH	64
 
@@ -29,27 +30,27 @@ struct tun {
 	int		 mtu;
 	char		 name[IFNAMSIZ];
 	struct event	*ev;
-	uint8_t		 frame[LINK_DATA_HEADROOM + 65536 + PKT_TAG_LEN];
 };
 
 static void
 tun_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tun *t = arg;
-	uint8_t *p = t->frame + LINK_DATA_HEADROOM;
-	size_t room = sizeof(t->frame) - LINK_DATA_HEADROOM - PKT_TAG_LEN;
 
 	(void)what;
+	/* read until empty (or a batch), each packet into the send batch */
 	for (int i = 0; i < TUN_BATCH; i++) {
-		ssize_t n = read(fd, p, room);
+		uint8_t *frame = txq_slot(t->px);
+		ssize_t n = read(fd, frame + LINK_DATA_HEADROOM, 65535);
 
 		if (n <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
 				log_warn("read from tun '%s'", t->name);
-			return;
+			break;
 		}
-		relay_from_tun(t->px, t->frame, (size_t)n);
+		relay_from_tun(t->px, frame, (size_t)n);
 	}
+	txq_flush(t->px);
 }
 
 static int

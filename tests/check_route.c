@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests for lib/route.c: the RIB's preference rules, the forwarding
- * table's order and longest-prefix lookups, what is exported to a
- * neighbour, and conflict detection.  Each TCase is one behaviour.
+ * Unit tests for lib/route.c: longest-prefix lookups over the forwarding
+ * table, the own-prefix test, prefix formatting and conflict detection.
+ * Tables are built by hand in the order lib/topo.c's topo_routes() keeps
+ * (longest prefix first, preferred claim first among equal prefixes).
+ * Each TCase is one behaviour.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -11,14 +13,13 @@
 
 #include "route.h"
 
-static struct rib		*rib;
+#define SELF	"alpha"
+
 static struct route_table	 tbl;
 
 static void
 setup(void)
 {
-	rib = rib_new("alpha");
-	ck_assert_ptr_nonnull(rib);
 	route_table_init(&tbl);
 }
 
@@ -26,8 +27,6 @@ static void
 teardown(void)
 {
 	route_table_release(&tbl);
-	rib_free(rib);
-	rib = NULL;
 }
 
 static struct in_addr
@@ -39,37 +38,52 @@ ip(const char *s)
 	return a;
 }
 
-static struct pkt_route
-pr(const char *addr, uint8_t plen, uint8_t hops, const char *origin)
+/*
+ * Inserts a route after every route with an equal or longer prefix, so
+ * the table stays sorted longest first and equal prefixes keep the order
+ * they were added in (the first one added is the preferred claim).
+ */
+static void
+add(const char *addr, uint8_t plen, const char *dest, const char *next_hop,
+    uint8_t hops)
 {
-	struct pkt_route r;
+	struct route	*r;
+	size_t		 i;
 
-	memset(&r, 0, sizeof(r));
-	r.addr = ip(addr);
-	r.plen = plen;
-	r.hops = hops;
-	strcpy(r.origin, origin);
-	return r;
+	if (tbl.n == tbl.cap) {
+		size_t	cap = tbl.cap == 0 ? 4 : tbl.cap * 2;
+
+		r = realloc(tbl.v, cap * sizeof(*r));
+		ck_assert_ptr_nonnull(r);
+		tbl.v = r;
+		tbl.cap = cap;
+	}
+	for (i = 0; i < tbl.n && tbl.v[i].plen >= plen; i++)
+		;
+	memmove(&tbl.v[i + 1], &tbl.v[i], (tbl.n - i) * sizeof(*r));
+	tbl.n++;
+	r = &tbl.v[i];
+	memset(r, 0, sizeof(*r));
+	r->addr = ip(addr);
+	r->plen = plen;
+	r->hops = hops;
+	r->cost = hops;
+	strcpy(r->dest, dest);
+	strcpy(r->next_hop, next_hop);
 }
 
+/* One of this proxy's own prefixes: hops 0, no next hop. */
 static void
-set_local1(const char *addr, uint8_t plen)
+add_local(const char *addr, uint8_t plen)
 {
-	struct in_addr	a = ip(addr);
-
-	ck_assert_int_eq(rib_set_local(rib, &a, &plen, 1), 0);
+	add(addr, plen, SELF, "", 0);
 }
 
+/* A remote proxy's prefix, one hop away through that proxy. */
 static void
-announce1(const char *nbr, struct pkt_route r)
+add_remote(const char *addr, uint8_t plen, const char *dest)
 {
-	ck_assert_int_eq(rib_set_neighbour(rib, nbr, &r, 1), 0);
-}
-
-static void
-compute(void)
-{
-	ck_assert_int_eq(rib_compute(rib, &tbl), 0);
+	add(addr, plen, dest, dest, 1);
 }
 
 /* "A.B.C.D/N" of the route lookup() picks for dst, or "none". */
@@ -87,330 +101,169 @@ lookup_str(const char *dst, char *buf, size_t len)
 
 START_TEST(lookup_picks_longest_prefix)
 {
-	struct pkt_route v[3];
-	char		 b[32];
+	char	b[32];
 
-	v[0] = pr("10.0.0.0", 8, 0, "bravo");
-	v[1] = pr("10.1.0.0", 16, 0, "charlie");
-	v[2] = pr("10.1.2.0", 24, 0, "delta");
-	ck_assert_int_eq(rib_set_neighbour(rib, "bravo", v, 3), 0);
-	compute();
+	add_remote("10.0.0.0", 8, "bravo");
+	add_remote("10.1.0.0", 16, "charlie");
+	add_remote("10.1.2.0", 24, "delta");
 	ck_assert_str_eq(lookup_str("10.1.2.3", b, sizeof(b)), "10.1.2.0/24");
 	ck_assert_str_eq(lookup_str("10.1.3.3", b, sizeof(b)), "10.1.0.0/16");
 	ck_assert_str_eq(lookup_str("10.2.0.1", b, sizeof(b)), "10.0.0.0/8");
 	ck_assert_str_eq(route_lookup(&tbl, ip("10.1.2.3"))->dest, "delta");
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.1.2.3"))->next_hop,
+	    "delta");
 }
 END_TEST
 
 START_TEST(lookup_default_route_matches_everything)
 {
-	struct pkt_route v[2];
-	char		 b[32];
+	char	b[32];
 
-	v[0] = pr("0.0.0.0", 0, 1, "gw");
-	v[1] = pr("192.168.0.0", 16, 0, "bravo");
-	ck_assert_int_eq(rib_set_neighbour(rib, "bravo", v, 2), 0);
-	compute();
+	add_remote("0.0.0.0", 0, "gw");
+	add_remote("192.168.0.0", 16, "bravo");
 	ck_assert_str_eq(lookup_str("8.8.8.8", b, sizeof(b)), "0.0.0.0/0");
+	ck_assert_str_eq(lookup_str("0.0.0.0", b, sizeof(b)), "0.0.0.0/0");
 	ck_assert_str_eq(lookup_str("255.255.255.255", b, sizeof(b)),
 	    "0.0.0.0/0");
 	ck_assert_str_eq(lookup_str("192.168.7.7", b, sizeof(b)),
 	    "192.168.0.0/16");
+	ck_assert_str_eq(route_lookup(&tbl, ip("8.8.8.8"))->dest, "gw");
 }
 END_TEST
 
 START_TEST(lookup_host_route_matches_only_its_address)
 {
-	struct pkt_route v[2];
-	char		 b[32];
+	char	b[32];
 
-	v[0] = pr("10.0.0.0", 24, 0, "bravo");
-	v[1] = pr("10.0.0.7", 32, 0, "bravo");
-	ck_assert_int_eq(rib_set_neighbour(rib, "bravo", v, 2), 0);
-	compute();
+	add_remote("10.0.0.0", 24, "bravo");
+	add_remote("10.0.0.7", 32, "charlie");
+	add_remote("255.255.255.255", 32, "delta");
 	ck_assert_str_eq(lookup_str("10.0.0.7", b, sizeof(b)), "10.0.0.7/32");
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.0.0.7"))->dest, "charlie");
 	ck_assert_str_eq(lookup_str("10.0.0.6", b, sizeof(b)), "10.0.0.0/24");
 	ck_assert_str_eq(lookup_str("10.0.0.8", b, sizeof(b)), "10.0.0.0/24");
+	ck_assert_str_eq(lookup_str("255.255.255.255", b, sizeof(b)),
+	    "255.255.255.255/32");
+	ck_assert_str_eq(lookup_str("255.255.255.254", b, sizeof(b)), "none");
 }
 END_TEST
 
 START_TEST(lookup_without_match_returns_null)
 {
-	/* Empty table. */
+	/* Empty table, then one that does not cover the address. */
 	ck_assert_ptr_null(route_lookup(&tbl, ip("10.0.0.1")));
-	compute();
-	ck_assert_ptr_null(route_lookup(&tbl, ip("10.0.0.1")));
-	announce1("bravo", pr("10.0.0.0", 24, 0, "bravo"));
-	compute();
+	ck_assert_ptr_null(route_lookup(&tbl, ip("0.0.0.0")));
+	add_remote("10.0.0.0", 24, "bravo");
 	ck_assert_ptr_null(route_lookup(&tbl, ip("10.0.1.0")));
 	ck_assert_ptr_null(route_lookup(&tbl, ip("9.255.255.255")));
+	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.0.0.0")));
 	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.0.0.255")));
 }
 END_TEST
 
-START_TEST(table_sorted_longest_first_then_by_address)
+START_TEST(lookup_takes_first_of_equal_prefixes)
 {
-	struct pkt_route v[5];
-	char		 b[32];
-	const char	*want[] = { "10.0.0.9/32", "10.0.2.0/24",
-	    "10.9.0.0/24", "10.0.0.0/16", "0.0.0.0/0" };
-	size_t		 i;
-
-	v[0] = pr("10.0.0.0", 16, 0, "bravo");
-	v[1] = pr("0.0.0.0", 0, 0, "bravo");
-	v[2] = pr("10.9.0.0", 24, 0, "bravo");
-	v[3] = pr("10.0.0.9", 32, 0, "bravo");
-	v[4] = pr("10.0.2.0", 24, 0, "bravo");
-	ck_assert_int_eq(rib_set_neighbour(rib, "bravo", v, 5), 0);
-	compute();
-	ck_assert_uint_eq(tbl.n, 5);
-	for (i = 0; i < 5; i++)
-		ck_assert_str_eq(route_prefix_str(&tbl.v[i], b, sizeof(b)),
-		    want[i]);
-}
-END_TEST
-
-/* --- preference --- */
-
-START_TEST(local_beats_learned)
-{
-	struct route	 a[4], b[4];
-
-	set_local1("10.5.0.0", 24);
-	announce1("bravo", pr("10.5.0.0", 24, 0, "bravo"));
-	compute();
+	/* The table order says which claim is preferred, not the name. */
+	add_remote("10.7.0.0", 24, "charlie");
+	add_remote("10.7.0.0", 24, "bravo");
 	ck_assert_uint_eq(tbl.n, 2);
-	ck_assert_str_eq(route_lookup(&tbl, ip("10.5.0.1"))->dest, "alpha");
-	ck_assert_str_eq(route_lookup(&tbl, ip("10.5.0.1"))->next_hop, "");
-	ck_assert_uint_eq(route_lookup(&tbl, ip("10.5.0.1"))->hops, 0);
-	ck_assert(route_is_local(&tbl, ip("10.5.0.1")));
-	/* The competing claim stays visible as a conflict. */
-	ck_assert_uint_eq(rib_conflicts(&tbl, a, b, 4), 1);
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.7.0.1"))->dest, "charlie");
 }
 END_TEST
 
-START_TEST(local_prefix_has_hops_zero_dest_self)
+START_TEST(lookup_returns_pointer_into_table)
 {
-	struct in_addr	 a[2] = { ip("10.5.0.77"), ip("10.6.0.0") };
-	uint8_t		 p[2] = { 24, 16 };
-	char		 b[32];
-
-	ck_assert_int_eq(rib_set_local(rib, a, p, 2), 0);
-	compute();
-	ck_assert_uint_eq(tbl.n, 2);
-	/* Host bits are cleared. */
-	ck_assert_str_eq(lookup_str("10.5.0.1", b, sizeof(b)), "10.5.0.0/24");
-	ck_assert_str_eq(tbl.v[0].dest, "alpha");
-	ck_assert_str_eq(tbl.v[0].next_hop, "");
-	ck_assert_uint_eq(tbl.v[0].hops, 0);
-	ck_assert(route_is_local(&tbl, ip("10.6.200.1")));
-	ck_assert(!route_is_local(&tbl, ip("10.7.0.1")));
-
-	p[0] = 33;
-	ck_assert_int_eq(rib_set_local(rib, a, p, 2), -1);
-	ck_assert_int_eq(rib_set_local(rib, NULL, NULL, 0), 0);
-	compute();
-	ck_assert_uint_eq(tbl.n, 0);
-}
-END_TEST
-
-START_TEST(learned_route_is_not_local)
-{
-	announce1("bravo", pr("10.8.0.0", 16, 0, "bravo"));
-	compute();
-	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.8.0.1")));
-	ck_assert(!route_is_local(&tbl, ip("10.8.0.1")));
-	/* Our distance is one more than the neighbour's figure. */
-	ck_assert_uint_eq(route_lookup(&tbl, ip("10.8.0.1"))->hops, 1);
-}
-END_TEST
-
-START_TEST(fewer_hops_wins)
-{
-	announce1("bravo", pr("10.9.0.0", 24, 3, "echo"));
-	announce1("charlie", pr("10.9.0.0", 24, 1, "echo"));
-	announce1("delta", pr("10.9.0.0", 24, 2, "echo"));
-	compute();
-	ck_assert_uint_eq(tbl.n, 1);
-	ck_assert_str_eq(tbl.v[0].next_hop, "charlie");
-	ck_assert_str_eq(tbl.v[0].dest, "echo");
-	ck_assert_uint_eq(tbl.v[0].hops, 2);
-}
-END_TEST
-
-START_TEST(hops_tie_broken_by_neighbour_name)
-{
-	announce1("charlie", pr("10.9.0.0", 24, 1, "echo"));
-	announce1("bravo", pr("10.9.0.0", 24, 1, "echo"));
-	announce1("delta", pr("10.9.0.0", 24, 1, "echo"));
-	compute();
-	ck_assert_uint_eq(tbl.n, 1);
-	ck_assert_str_eq(tbl.v[0].next_hop, "bravo");
-}
-END_TEST
-
-/* --- neighbour lists --- */
-
-START_TEST(neighbour_announcement_replaces_previous)
-{
-	announce1("bravo", pr("10.1.0.0", 16, 0, "bravo"));
-	compute();
-	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.1.0.1")));
-	announce1("bravo", pr("10.2.0.0", 16, 0, "bravo"));
-	compute();
-	ck_assert_uint_eq(tbl.n, 1);
-	ck_assert_ptr_null(route_lookup(&tbl, ip("10.1.0.1")));
-	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.2.0.1")));
-	/* An empty announcement withdraws everything. */
-	ck_assert_int_eq(rib_set_neighbour(rib, "bravo", NULL, 0), 0);
-	compute();
-	ck_assert_uint_eq(tbl.n, 0);
-}
-END_TEST
-
-START_TEST(dropped_neighbour_routes_disappear)
-{
-	announce1("bravo", pr("10.9.0.0", 24, 1, "echo"));
-	announce1("charlie", pr("10.9.0.0", 24, 2, "echo"));
-	announce1("delta", pr("10.4.0.0", 16, 0, "delta"));
-	compute();
-	ck_assert_str_eq(route_lookup(&tbl, ip("10.9.0.1"))->next_hop, "bravo");
-
-	rib_drop_neighbour(rib, "bravo");
-	compute();
-	ck_assert_str_eq(route_lookup(&tbl, ip("10.9.0.1"))->next_hop,
-	    "charlie");
-	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.4.0.1")));
-
-	rib_drop_neighbour(rib, "charlie");
-	rib_drop_neighbour(rib, "nobody");	/* unknown: no effect */
-	compute();
-	ck_assert_ptr_null(route_lookup(&tbl, ip("10.9.0.1")));
-	ck_assert_uint_eq(tbl.n, 1);
-}
-END_TEST
-
-START_TEST(own_origin_and_hops_at_max_ignored)
-{
-	struct pkt_route v[4];
-
-	v[0] = pr("10.1.0.0", 16, 1, "alpha");	/* our own, echoed */
-	v[1] = pr("10.2.0.0", 16, ROUTE_HOPS_MAX, "echo");
-	v[2] = pr("10.3.0.0", 16, 200, "echo");
-	v[3] = pr("10.4.0.0", 16, ROUTE_HOPS_MAX - 1, "echo");
-	ck_assert_int_eq(rib_set_neighbour(rib, "bravo", v, 4), 0);
-	compute();
-	ck_assert_uint_eq(tbl.n, 1);
-	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.4.0.1")));
-	ck_assert_uint_eq(tbl.v[0].hops, ROUTE_HOPS_MAX);
-}
-END_TEST
-
-START_TEST(malformed_announcement_rejected_or_filtered)
-{
-	struct pkt_route v[PKT_ANNOUNCE_MAX + 1], bad;
-	char		 longname[PKT_NAME_MAX + 2];
 	const struct route *r;
 
-	memset(v, 0, sizeof(v));
-	announce1("bravo", pr("10.1.0.0", 16, 0, "bravo"));
-	/* Too many routes: refused, previous list kept. */
-	ck_assert_int_eq(rib_set_neighbour(rib, "bravo", v,
-	    PKT_ANNOUNCE_MAX + 1), -1);
-	memset(longname, 'x', sizeof(longname) - 1);
-	longname[sizeof(longname) - 1] = '\0';
-	ck_assert_int_eq(rib_set_neighbour(rib, longname, v, 1), -1);
-	ck_assert_int_eq(rib_set_neighbour(rib, "", v, 1), -1);
-	/* Bad entries are dropped, good ones kept; host bits cleared. */
-	bad = pr("10.2.0.0", 16, 0, "echo");
-	bad.plen = 33;
-	v[0] = bad;
-	v[1] = pr("10.3.0.0", 16, 0, "");
-	v[2] = pr("10.4.9.9", 16, 0, "echo");
-	ck_assert_int_eq(rib_set_neighbour(rib, "charlie", v, 3), 0);
-	compute();
-	ck_assert_uint_eq(tbl.n, 2);
-	r = route_lookup(&tbl, ip("10.4.0.1"));
-	ck_assert_ptr_nonnull(r);
-	ck_assert_uint_eq(ntohl(r->addr.s_addr), 0x0a040000);
-	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.1.0.1")));
-	ck_assert_ptr_null(rib_new(""));
-	ck_assert_ptr_null(rib_new(longname));
+	add_local("10.5.0.0", 24);
+	add_remote("10.6.0.0", 16, "bravo");
+	r = route_lookup(&tbl, ip("10.6.1.1"));
+	ck_assert_ptr_eq(r, &tbl.v[1]);
+	ck_assert_uint_eq(r->hops, 1);
+	ck_assert_str_eq(r->next_hop, "bravo");
+	r = route_lookup(&tbl, ip("10.5.0.9"));
+	ck_assert_ptr_eq(r, &tbl.v[0]);
+	ck_assert_uint_eq(r->hops, 0);
+	ck_assert_str_eq(r->next_hop, "");
 }
 END_TEST
 
-START_TEST(compute_reuses_table)
+/* --- own prefixes --- */
+
+START_TEST(is_local_only_for_own_prefixes)
 {
-	int	i;
-
-	for (i = 0; i < 5; i++) {
-		struct pkt_route v[PKT_ANNOUNCE_MAX];
-		size_t		 j, n = (size_t)(i % 2 == 0 ? 3 : 200);
-
-		for (j = 0; j < n; j++) {
-			v[j] = pr("10.0.0.0", 24, 0, "bravo");
-			v[j].addr.s_addr =
-			    htonl(0x0a000000u | (uint32_t)j << 8);
-		}
-		ck_assert_int_eq(rib_set_neighbour(rib, "bravo", v, n), 0);
-		compute();
-		ck_assert_uint_eq(tbl.n, n);
-	}
-	rib_free(NULL);		/* no-op */
+	add_local("10.5.0.0", 24);
+	add_local("10.6.0.0", 16);
+	add_remote("10.8.0.0", 16, "bravo");
+	ck_assert(route_is_local(&tbl, ip("10.5.0.1")));
+	ck_assert(route_is_local(&tbl, ip("10.5.0.255")));
+	ck_assert(route_is_local(&tbl, ip("10.6.200.1")));
+	ck_assert(!route_is_local(&tbl, ip("10.5.1.0")));
+	ck_assert(!route_is_local(&tbl, ip("10.7.0.1")));
+	/* A learned route is routable but not local. */
+	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.8.0.1")));
+	ck_assert(!route_is_local(&tbl, ip("10.8.0.1")));
 }
 END_TEST
 
-/* --- export --- */
-
-START_TEST(export_split_horizon)
+START_TEST(is_local_empty_table_and_edges)
 {
-	struct pkt_route out[8];
-	size_t		 n;
-
-	set_local1("10.0.0.0", 24);
-	announce1("bravo", pr("10.1.0.0", 24, 0, "bravo"));
-	announce1("charlie", pr("10.2.0.0", 24, 0, "charlie"));
-	compute();
-
-	n = rib_export(rib, &tbl, "bravo", out, 8);
-	ck_assert_uint_eq(n, 2);
-	ck_assert_str_eq(out[0].origin, "alpha");
-	ck_assert_str_eq(out[1].origin, "charlie");
-	ck_assert_uint_eq(ntohl(out[1].addr.s_addr), 0x0a020000);
-
-	n = rib_export(rib, &tbl, "charlie", out, 8);
-	ck_assert_uint_eq(n, 2);
-	ck_assert_str_eq(out[0].origin, "alpha");
-	ck_assert_str_eq(out[1].origin, "bravo");
+	ck_assert(!route_is_local(&tbl, ip("10.0.0.1")));
+	add_local("192.0.2.1", 32);
+	ck_assert(route_is_local(&tbl, ip("192.0.2.1")));
+	ck_assert(!route_is_local(&tbl, ip("192.0.2.0")));
+	ck_assert(!route_is_local(&tbl, ip("192.0.2.2")));
+	add_local("0.0.0.0", 0);
+	ck_assert(route_is_local(&tbl, ip("8.8.8.8")));
+	ck_assert(route_is_local(&tbl, ip("255.255.255.255")));
 }
 END_TEST
 
-START_TEST(export_adds_one_hop)
+START_TEST(is_local_despite_longer_remote_claim)
 {
-	struct pkt_route out[8], v[3];
-	size_t		 n;
+	/*
+	 * Our /16 with another proxy claiming a /24 inside it: lookups
+	 * follow the longer remote route, but the address is still ours.
+	 */
+	add_local("10.6.0.0", 16);
+	add_remote("10.6.1.0", 24, "bravo");
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.6.1.1"))->dest, "bravo");
+	ck_assert(route_is_local(&tbl, ip("10.6.1.1")));
+}
+END_TEST
 
-	set_local1("10.0.0.0", 24);
-	v[0] = pr("10.1.0.0", 24, 0, "bravo");
-	v[1] = pr("10.2.0.0", 24, 2, "echo");
-	v[2] = pr("10.3.0.0", 24, ROUTE_HOPS_MAX - 1, "far");
-	ck_assert_int_eq(rib_set_neighbour(rib, "bravo", v, 3), 0);
-	compute();
+START_TEST(is_local_needs_hops_zero_and_no_next_hop)
+{
+	/* Our own name as dest is not enough: reached through a neighbour. */
+	add("10.1.0.0", 16, SELF, "bravo", 0);
+	add("10.2.0.0", 16, SELF, "", 1);
+	ck_assert(!route_is_local(&tbl, ip("10.1.0.1")));
+	ck_assert(!route_is_local(&tbl, ip("10.2.0.1")));
+	add_local("10.3.0.0", 16);
+	ck_assert(route_is_local(&tbl, ip("10.3.0.1")));
+}
+END_TEST
 
-	n = rib_export(rib, &tbl, "charlie", out, 8);
-	ck_assert_uint_eq(n, 3);	/* "far" would reach the limit */
-	ck_assert_uint_eq(ntohl(out[0].addr.s_addr), 0x0a000000);
-	ck_assert_uint_eq(out[0].hops, 0);
-	ck_assert_uint_eq(out[0].plen, 24);
-	ck_assert_str_eq(out[0].origin, "alpha");
-	ck_assert_uint_eq(out[1].hops, 1);
-	ck_assert_str_eq(out[1].origin, "bravo");
-	ck_assert_uint_eq(out[2].hops, 3);
-	ck_assert_str_eq(out[2].origin, "echo");
+/* --- table lifetime --- */
 
-	/* max bounds the output. */
-	ck_assert_uint_eq(rib_export(rib, &tbl, "charlie", out, 1), 1);
-	ck_assert_uint_eq(rib_export(rib, &tbl, "charlie", NULL, 0), 0);
+START_TEST(table_init_release)
+{
+	struct route_table t;
+
+	route_table_init(&t);
+	ck_assert_ptr_null(t.v);
+	ck_assert_uint_eq(t.n, 0);
+	ck_assert_uint_eq(t.cap, 0);
+	ck_assert_ptr_null(route_lookup(&t, ip("10.0.0.1")));
+	route_table_release(&t);	/* empty: no-op */
+
+	add_remote("10.0.0.0", 8, "bravo");
+	route_table_release(&tbl);
+	ck_assert_ptr_null(tbl.v);
+	ck_assert_uint_eq(tbl.n, 0);
+	ck_assert_uint_eq(tbl.cap, 0);
+	ck_assert_ptr_null(route_lookup(&tbl, ip("10.0.0.1")));
+	route_table_release(&tbl);	/* twice: still fine */
 }
 END_TEST
 
@@ -421,52 +274,117 @@ START_TEST(conflicts_equal_prefixes_different_dests)
 	struct route	 a[4], b[4];
 	char		 s1[32], s2[32];
 
-	announce1("bravo", pr("10.7.0.0", 24, 0, "bravo"));
-	announce1("charlie", pr("10.7.0.0", 24, 0, "charlie"));
-	compute();
-	ck_assert_uint_eq(tbl.n, 2);
-	ck_assert_uint_eq(rib_conflicts(&tbl, a, b, 4), 1);
+	add_remote("10.7.0.0", 24, "bravo");
+	add_remote("10.7.0.0", 24, "charlie");
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 4), 1);
 	ck_assert_str_eq(route_prefix_str(&a[0], s1, sizeof(s1)),
 	    route_prefix_str(&b[0], s2, sizeof(s2)));
-	ck_assert_str_ne(a[0].dest, b[0].dest);
-	/* Lookup still follows preference: equal hops, smaller name. */
+	ck_assert_str_eq(a[0].dest, "bravo");
+	ck_assert_str_eq(b[0].dest, "charlie");
+	/* Lookup still follows the table's preference. */
 	ck_assert_str_eq(route_lookup(&tbl, ip("10.7.0.1"))->dest, "bravo");
+}
+END_TEST
+
+START_TEST(conflicts_own_prefix_claimed_remotely)
+{
+	struct route	 a[4], b[4];
+
+	add_local("10.5.0.0", 24);
+	add_remote("10.5.0.0", 24, "bravo");
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.5.0.1"))->dest, SELF);
+	ck_assert(route_is_local(&tbl, ip("10.5.0.1")));
+	/* The competing claim stays visible as a conflict. */
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 4), 1);
+	ck_assert_str_eq(a[0].dest, SELF);
+	ck_assert_str_eq(b[0].dest, "bravo");
 }
 END_TEST
 
 START_TEST(conflicts_nested_prefixes_different_dests)
 {
 	struct route	 a[4], b[4];
-	struct pkt_route v[2];
 
-	v[0] = pr("10.0.0.0", 8, 0, "bravo");
-	v[1] = pr("10.3.0.0", 16, 1, "echo");
-	ck_assert_int_eq(rib_set_neighbour(rib, "bravo", v, 2), 0);
-	announce1("charlie", pr("192.168.0.0", 16, 0, "charlie"));
-	compute();
-	ck_assert_uint_eq(rib_conflicts(&tbl, a, b, 4), 1);
+	add_remote("10.0.0.0", 8, "bravo");
+	add_remote("10.3.0.0", 16, "echo");
+	add_remote("192.168.0.0", 16, "charlie");
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 4), 1);
+	/* The longer prefix comes first in the table, so in a. */
 	ck_assert_str_eq(a[0].dest, "echo");
+	ck_assert_uint_eq(a[0].plen, 16);
 	ck_assert_str_eq(b[0].dest, "bravo");
-	ck_assert_uint_eq(rib_conflicts(&tbl, a, b, 0), 0);
+	ck_assert_uint_eq(b[0].plen, 8);
+}
+END_TEST
+
+START_TEST(conflicts_default_route_overlaps_everything)
+{
+	struct route	 a[4], b[4];
+
+	add_remote("0.0.0.0", 0, "gw");
+	add_remote("10.0.0.0", 8, "bravo");
+	add_remote("192.0.2.1", 32, "charlie");
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 4), 2);
+	ck_assert_str_eq(a[0].dest, "charlie");
+	ck_assert_str_eq(b[0].dest, "gw");
+	ck_assert_str_eq(a[1].dest, "bravo");
+	ck_assert_str_eq(b[1].dest, "gw");
+}
+END_TEST
+
+START_TEST(conflicts_host_route)
+{
+	struct route	 a[4], b[4];
+
+	add_remote("10.0.0.0", 24, "bravo");
+	add_remote("10.0.1.0", 24, "delta");
+	add_remote("10.0.0.7", 32, "charlie");
+	add_remote("10.0.0.8", 32, "bravo");	/* bravo's own: no conflict */
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 4), 1);
+	ck_assert_str_eq(a[0].dest, "charlie");
+	ck_assert_uint_eq(ntohl(a[0].addr.s_addr), 0x0a000007);
+	ck_assert_str_eq(b[0].dest, "bravo");
+	ck_assert_uint_eq(b[0].plen, 24);
+}
+END_TEST
+
+START_TEST(conflicts_bounded_by_max)
+{
+	struct route	 a[4], b[4];
+
+	add_remote("10.1.0.0", 16, "charlie");
+	add_remote("10.0.0.0", 8, "bravo");
+	add_remote("0.0.0.0", 0, "gw");
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 4), 3);
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 2), 2);
+	ck_assert_str_eq(a[0].dest, "charlie");
+	ck_assert_str_eq(b[0].dest, "bravo");
+	ck_assert_str_eq(a[1].dest, "charlie");
+	ck_assert_str_eq(b[1].dest, "gw");
+	ck_assert_str_eq(a[2].dest, "");	/* untouched */
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 1), 1);
+	ck_assert_uint_eq(route_conflicts_find(&tbl, NULL, NULL, 0), 0);
 }
 END_TEST
 
 START_TEST(no_conflict_for_same_dest_or_disjoint)
 {
 	struct route	 a[4], b[4];
-	struct pkt_route v[3];
 
-	v[0] = pr("10.0.0.0", 8, 0, "bravo");
-	v[1] = pr("10.3.0.0", 16, 0, "bravo");		/* same dest */
-	v[2] = pr("11.0.0.0", 8, 0, "echo");		/* disjoint */
-	ck_assert_int_eq(rib_set_neighbour(rib, "bravo", v, 3), 0);
-	/* Same claim via two neighbours is one table route. */
-	announce1("charlie", pr("11.0.0.0", 8, 1, "echo"));
-	compute();
-	ck_assert_uint_eq(tbl.n, 3);
-	ck_assert_uint_eq(rib_conflicts(&tbl, a, b, 4), 0);
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 4), 0);
+	add_remote("10.0.0.0", 8, "bravo");
+	add_remote("10.3.0.0", 16, "bravo");		/* same dest */
+	add_remote("11.0.0.0", 8, "echo");		/* disjoint */
+	add_remote("10.0.0.0", 8, "bravo");		/* same claim twice */
+	add_local("12.0.0.0", 24);
+	add_local("12.0.0.0", 16);			/* ours, nested */
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 4), 0);
 }
 END_TEST
+
+/* --- formatting --- */
 
 START_TEST(prefix_str_formats)
 {
@@ -485,6 +403,7 @@ START_TEST(prefix_str_formats)
 	r.plen = 24;
 	ck_assert_str_eq(route_prefix_str(&r, small, sizeof(small)), "10.1.");
 	ck_assert_ptr_null(route_prefix_str(&r, b, 0));
+	ck_assert_ptr_null(route_prefix_str(&r, NULL, 19));
 }
 END_TEST
 
@@ -503,30 +422,29 @@ route_suite(void)
 		    lookup_host_route_matches_only_its_address },
 		{ "lookup_without_match_returns_null",
 		    lookup_without_match_returns_null },
-		{ "table_sorted_longest_first_then_by_address",
-		    table_sorted_longest_first_then_by_address },
-		{ "local_beats_learned", local_beats_learned },
-		{ "local_prefix_has_hops_zero_dest_self",
-		    local_prefix_has_hops_zero_dest_self },
-		{ "learned_route_is_not_local", learned_route_is_not_local },
-		{ "fewer_hops_wins", fewer_hops_wins },
-		{ "hops_tie_broken_by_neighbour_name",
-		    hops_tie_broken_by_neighbour_name },
-		{ "neighbour_announcement_replaces_previous",
-		    neighbour_announcement_replaces_previous },
-		{ "dropped_neighbour_routes_disappear",
-		    dropped_neighbour_routes_disappear },
-		{ "own_origin_and_hops_at_max_ignored",
-		    own_origin_and_hops_at_max_ignored },
-		{ "malformed_announcement_rejected_or_filtered",
-		    malformed_announcement_rejected_or_filtered },
-		{ "compute_reuses_table", compute_reuses_table },
-		{ "export_split_horizon", export_split_horizon },
-		{ "export_adds_one_hop", export_adds_one_hop },
+		{ "lookup_takes_first_of_equal_prefixes",
+		    lookup_takes_first_of_equal_prefixes },
+		{ "lookup_returns_pointer_into_table",
+		    lookup_returns_pointer_into_table },
+		{ "is_local_only_for_own_prefixes",
+		    is_local_only_for_own_prefixes },
+		{ "is_local_empty_table_and_edges",
+		    is_local_empty_table_and_edges },
+		{ "is_local_despite_longer_remote_claim",
+		    is_local_despite_longer_remote_claim },
+		{ "is_local_needs_hops_zero_and_no_next_hop",
+		    is_local_needs_hops_zero_and_no_next_hop },
+		{ "table_init_release", table_init_release },
 		{ "conflicts_equal_prefixes_different_dests",
 		    conflicts_equal_prefixes_different_dests },
+		{ "conflicts_own_prefix_claimed_remotely",
+		    conflicts_own_prefix_claimed_remotely },
 		{ "conflicts_nested_prefixes_different_dests",
 		    conflicts_nested_prefixes_different_dests },
+		{ "conflicts_default_route_overlaps_everything",
+		    conflicts_default_route_overlaps_everything },
+		{ "conflicts_host_route", conflicts_host_route },
+		{ "conflicts_bounded_by_max", conflicts_bounded_by_max },
 		{ "no_conflict_for_same_dest_or_disjoint",
 		    no_conflict_for_same_dest_or_disjoint },
 		{ "prefix_str_formats", prefix_str_formats },

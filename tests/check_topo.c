@@ -721,7 +721,7 @@ START_TEST(routes_overlapping_claims_both_present)
 	ck_assert_str_eq(tbl.v[0].dest, "bravo");
 	ck_assert_str_eq(tbl.v[1].dest, "charlie");
 	ck_assert_str_eq(route_lookup(&tbl, ip("10.5.1.1"))->dest, "bravo");
-	n = rib_conflicts(&tbl, a, b, 4);
+	n = route_conflicts_find(&tbl, a, b, 4);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(a[0].dest, "bravo");
 	ck_assert_str_eq(b[0].dest, "charlie");
