@@ -558,6 +558,49 @@ START_TEST(type_parse_rejects_unknown_names)
 }
 END_TEST
 
+/*
+ * The direct-channel feasibility matrix, every cell written out by hand
+ * (rows and columns: open, full cone, restricted, port-restricted,
+ * symmetric, unknown).  1: a direct channel may be punched.
+ */
+static const int feasible[6][6] = {
+	/*            open full rest port sym unk */
+	/* open */  { 1,   1,   1,   1,   1,  0 },
+	/* full */  { 1,   1,   1,   1,   1,  0 },
+	/* rest */  { 1,   1,   1,   1,   1,  0 },
+	/* port */  { 1,   1,   1,   1,   0,  0 },
+	/* sym  */  { 1,   1,   1,   0,   0,  0 },
+	/* unk  */  { 0,   0,   0,   0,   0,  0 },
+};
+
+START_TEST(direct_feasibility_matrix_cell)
+{
+	enum nat_type a = (enum nat_type)(NAT_TYPE_OPEN + _i / 6);
+	enum nat_type b = (enum nat_type)(NAT_TYPE_OPEN + _i % 6);
+	char why[160];
+	bool got;
+
+	got = nat_direct_feasible(a, b, why, sizeof(why));
+	ck_assert_msg(got == (feasible[_i / 6][_i % 6] == 1),
+	    "%s with %s: got %d (%s)", nat_type_name(a), nat_type_name(b),
+	    got, why);
+	/* symmetric in its arguments, and it always says why */
+	ck_assert(nat_direct_feasible(b, a, NULL, 0) == got);
+	ck_assert(strstr(why, nat_type_name(a)) != NULL);
+	ck_assert(strlen(why) > strlen(nat_type_name(a)) +
+	    strlen(nat_type_name(b)) + 3);
+}
+END_TEST
+
+START_TEST(direct_feasibility_rejects_values_outside_enum)
+{
+	ck_assert(!nat_direct_feasible((enum nat_type)0, NAT_TYPE_OPEN,
+	    NULL, 0));
+	ck_assert(!nat_direct_feasible(NAT_TYPE_OPEN, (enum nat_type)42,
+	    NULL, 0));
+}
+END_TEST
+
 static Suite *
 nat_suite(void)
 {
@@ -644,6 +687,10 @@ nat_suite(void)
 	tc = tcase_create("path_fold_takes_more_restrictive");
 	tcase_add_loop_test(tc, path_fold_takes_more_restrictive, 0,
 	    (int)(NFOLD * NFOLD));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("direct_feasibility_matrix");
+	tcase_add_loop_test(tc, direct_feasibility_matrix_cell, 0, 36);
+	tcase_add_test(tc, direct_feasibility_rejects_values_outside_enum);
 	suite_add_tcase(s, tc);
 	return s;
 }
