@@ -198,10 +198,10 @@ pub_counters_add() {
 pub_bytes() {
 	nsx pub iptables -w -L INPUT -nvx 2>/dev/null | awk -v tp="dpt:$TINC_PORT" \
 	    -v pp="dpt:$WORLD_PUB_PORT" -v pa="dpt:$((WORLD_PUB_PORT + 1))" '
-	    NR > 2 { b = $2; d = $NF
-	             if ($3 == "tcp" && d == tp) tt += b
-	             else if ($3 == "udp" && d == tp) tu += b
-	             else if ($3 == "udp" && (d == pp || d == pa)) pu += b }
+	    NR > 2 { b = $2; d = $NF; p = $(NF - 1)	# "... udp dpt:655"
+	             if (p == "tcp" && d == tp) tt += b
+	             else if (p == "udp" && d == tp) tu += b
+	             else if (p == "udp" && (d == pp || d == pa)) pu += b }
 	    END { printf "%d %d %d\n", tt, tu, pu }'
 }
 

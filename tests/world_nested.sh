@@ -46,8 +46,8 @@
 #   site-b  -> pub; 10.2.0.0/24 172.16.2.0/24           (world.sh's; optional)
 #   site-m  10.3.0.2:4790 (alternate address 10.3.0.4) -> pub;
 #           10.3.0.0/24, TUN
-#   site-c  -> site-m@10.3.0.2:4790 only (it does not know pub);
-#              10.4.0.0/24 172.16.4.0/24
+#   site-c  -> site-m@10.3.0.2:4790 only (pub is not configured; it
+#           can only learn it); 10.4.0.0/24 172.16.4.0/24
 #   rogue   -> pub; on the internet (203.0.113.30) claiming 10.1.0.0/24
 #
 # Endpoints: HOSTA (world.sh's) additionally routes site C's prefixes via

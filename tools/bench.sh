@@ -1,0 +1,668 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+#
+# proxyd benchmarks, side by side with kernel routing and tinc.
+#
+# Usage (root, Debian 12, from anywhere in the tree):
+#
+#   bash tools/bench.sh                  # BENCH_RUNS (3) runs, ~20 minutes
+#   BENCH_QUICK=1 bash tools/bench.sh    # 1 run, 2 s tests, 50 pings, ~5 minutes
+#
+# One command: installs what is missing (tinc, iperf3, gnuplot-nox, ...),
+# uses the newest proxyd build like tests/world.sh does (top_builddir; if
+# there is none, builds one in build-bench/), builds the two-site world of
+# tests/world.sh in network namespaces once, and in every run measures these
+# paths between hostA (10.1.0.10, inner 172.16.1.1) and hostB (10.2.0.10,
+# inner 172.16.2.1), one after the other, on the same traffic:
+#
+#   (a) kernel   kernel routing between the two LANs: no NAT on either site,
+#                hosts route the other LAN via their NAT box, no proxies.
+#                The physical limit of this machine.
+#   (b) relay    proxyd relayed through pub: site A MASQUERADE, site B
+#                MASQUERADE --random-fully, pub without an alternate address;
+#                checked: proxyctl routes says channel "relay".
+#   (c) direct   proxyd over a direct hole-punched channel: both sites
+#                MASQUERADE, pub with the alternate address 203.0.113.11;
+#                checked: channel "direct".
+#   (d) tinc     tinc 1.0 (Debian's tincd): a public node on PUB, router-mode
+#                nodes with their own TUN on PXA and PXB (ConnectTo = pub),
+#                both sites MASQUERADE; hosts route via PXA/PXB as for
+#                proxyd.  tinc punches a direct UDP path here.
+#   (e) tinc-relay  the same with site B MASQUERADE --random-fully: tinc
+#                cannot punch and relays through the public node.
+#
+# Every path is measured twice: "plain" (hostA 10.1.0.10 -> hostB 10.2.0.10;
+# the proxies run with forward = all) and "ipsec" (a strongSwan IKEv2 tunnel
+# between the endpoints, userspace ESP in UDP 4500, traffic 172.16.1.1 ->
+# 172.16.2.1 inside it).  Per path and variant:
+#
+#   TCP        iperf3 TCP, one stream, BENCH_TCP_SECS (5) s: receiver Mbit/s
+#   UDP 64     iperf3 -u -b 0 -l 64 for BENCH_UDP_SECS (5) s: packets the
+#              receiver got per second (the sender blasts; losses are the
+#              point: this is what the path delivers)
+#   UDP MTU    the same with 1372-byte payloads (1400-byte IP packets, the
+#              proxyd TUN MTU, so every path carries them unfragmented);
+#              1300 bytes inside IPsec (the ESP-in-UDP packet then fits 1400)
+#   RTT        BENCH_PINGS (200) pings at 0.01 s: median and 99th percentile
+#   IKE        IPsec only: swanctl --initiate until the CHILD_SA is installed,
+#              minus the cost of one swanctl call measured just before
+#              (process start and VICI connect, ~20 ms)
+#   CPU/GB     per proxy process (proxyd or tincd on PXA, PUB, PXB):
+#              utime+stime from /proc/PID/stat before/after the TCP run,
+#              divided by the TCP bytes the receiver got (inner bytes for
+#              ipsec); "total" is the sum of the three processes
+#   RSS        VmRSS of each proxy process after the variant's tests
+#   via pub    bytes PUB received (iptables counters on tinc's TCP/UDP 655
+#              and proxyd's UDP 4790/4791) per TCP byte moved: ~0 = direct,
+#              >= 1 = relayed through pub
+#
+# Runs: BENCH_RUNS (3); the paths are interleaved within each run (a b c d e,
+# then again), the world stays up, proxies/tinc/charon are restarted per path.
+# Reported: the median over runs of each figure, and each figure as a ratio
+# to (a) and to (d): per run, value(path, variant) / value(reference,
+# same variant, same run), then the median of those per-run ratios.  For
+# throughput and pps a ratio below 1 is slower than the reference; for RTT,
+# IKE, CPU and memory a ratio above 1 is worse.
+#
+# CAVEAT: this machine is shared and noisy (2 cores, other jobs).  Absolute
+# figures move between runs and between days; only ratios from the same run
+# mean anything, and even those have a noise of several percent.
+#
+# Output: a markdown table on stdout and in bench-results/bench-DATE.md, raw
+# per-run numbers in bench-results/bench-DATE.csv, a gnuplot bar chart (TCP
+# throughput and RTT per path, with and without IPsec) in
+# bench-results/bench-DATE.png.  Progress goes to stderr.
+#
+# Knobs: BENCH_RUNS, BENCH_QUICK=1, BENCH_PATHS ("kernel relay direct tinc
+# tinc-relay", a subset is fine but ratios need kernel and tinc),
+# BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_OUT (results directory),
+# BENCH_TIMEOUT (seconds for the whole run, 1800; quick 900), BENCH_KEEP=1
+# (keep the world directory with every iperf3 JSON and log), top_builddir,
+# TINC_CIPHER / TINC_DIGEST (default: tinc's own, aes-256-cbc / sha256).
+# Everything is bounded in time and torn down on exit (world_down; tincd,
+# iperf3 and charon are killed by their recorded pids).
+
+set -u
+top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+export LC_ALL=C
+
+BENCH_QUICK=${BENCH_QUICK:-0}
+if [ "$BENCH_QUICK" = 1 ]; then
+	: "${BENCH_RUNS:=1}" "${BENCH_TCP_SECS:=2}" "${BENCH_UDP_SECS:=2}"
+	: "${BENCH_PINGS:=50}" "${BENCH_TIMEOUT:=900}"
+else
+	: "${BENCH_RUNS:=3}" "${BENCH_TCP_SECS:=5}" "${BENCH_UDP_SECS:=5}"
+	: "${BENCH_PINGS:=200}" "${BENCH_TIMEOUT:=1800}"
+fi
+: "${BENCH_PATHS:=kernel relay direct tinc tinc-relay}"
+: "${BENCH_OUT:=$top_srcdir/bench-results}"
+PUB_ALT=203.0.113.11
+UDP_BIG_PLAIN=1372
+UDP_BIG_IPSEC=1300
+CLK_TCK=$(getconf CLK_TCK)
+
+blog() { echo "# bench: $*" >&2; }
+die() { blog "$*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
+
+# ---------------------------------------------------------------------------
+# Dependencies (Debian packages only)
+
+pkg_installed() {
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
+need=()
+for p in tinc iperf3 gnuplot-nox jq iproute2 iptables conntrack iputils-ping \
+    procps strongswan-charon strongswan-swanctl libstrongswan-standard-plugins \
+    libstrongswan-extra-plugins libcharon-extra-plugins openssl; do
+	pkg_installed "$p" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	blog "installing ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt_i() {
+		apt-get install -y -q --no-install-recommends \
+		    -o Dpkg::Options::=--force-confdef \
+		    -o Dpkg::Options::=--force-confold "${need[@]}" >&2
+	}
+	apt_i || { apt-get update -q >&2 && apt_i; } || die "apt-get install failed"
+fi
+
+# ---------------------------------------------------------------------------
+# The daemon: the newest build (world.sh's choice), else build one.
+
+# shellcheck source=tests/world.sh
+. "$top_srcdir/tests/world.sh"
+# shellcheck source=tests/bench_world.sh
+. "$top_srcdir/tests/bench_world.sh"
+
+if [ ! -x "$PROXYD" ] || [ ! -x "$PROXYCTL" ]; then
+	blog "no proxyd build found: building in build-bench/"
+	bash "$top_srcdir/tools/install-deps.sh" >&2 || die "install-deps failed"
+	( cd "$top_srcdir" && { [ -x configure ] || ./autogen.sh; } &&
+	  mkdir -p build-bench && cd build-bench &&
+	  { [ -f Makefile ] || ../configure; } && make -j"$(nproc)" ) >&2 ||
+	    die "build failed"
+	top_builddir=$top_srcdir/build-bench
+	PROXYD=$top_builddir/proxyd/proxyd
+	PROXYCTL=$top_builddir/tools/proxyctl
+fi
+
+world_require swanctl jq ping iperf3 tincd ss
+
+# ---------------------------------------------------------------------------
+# Clean-up and the time bound
+
+PXT_PREFIX=pxbench$$-
+WORLD_DIR=$(mktemp -d /tmp/pxbench.XXXXXX) || die "mktemp failed"
+[ "${BENCH_KEEP:-0}" = 1 ] && WORLD_KEEP=1
+WATCHDOG=
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	[ -n "$WATCHDOG" ] && kill -TERM "$WATCHDOG" 2>/dev/null
+	world_down
+	[ "${BENCH_KEEP:-0}" = 1 ] && blog "world directory kept: $WORLD_DIR"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+(
+	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+	sleep "$BENCH_TIMEOUT" & sp=$!
+	wait "$sp"
+	echo "# bench: time limit of $BENCH_TIMEOUT s reached, stopping" >&2
+	kill -TERM $$
+) &
+WATCHDOG=$!
+
+# A private copy of the binaries: the tree is rebuilt concurrently.
+mkdir -p "$WORLD_DIR/bin"
+cp "$PROXYD" "$WORLD_DIR/bin/proxyd" && cp "$PROXYCTL" "$WORLD_DIR/bin/proxyctl" ||
+    die "cannot copy the binaries"
+BUILD_DESC="$top_builddir ($(date -r "$PROXYD" '+%F %T'))"
+PROXYD=$WORLD_DIR/bin/proxyd PROXYCTL=$WORLD_DIR/bin/proxyctl
+
+STAMP=$(date +%Y%m%d-%H%M%S)
+mkdir -p "$BENCH_OUT" || die "cannot create $BENCH_OUT"
+CSV=$BENCH_OUT/bench-$STAMP.csv
+MD=$BENCH_OUT/bench-$STAMP.md
+PNG=$BENCH_OUT/bench-$STAMP.png
+NOTES=$WORLD_DIR/notes.md
+: >"$NOTES"
+T_START=$(date +%s)
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------------------
+# The world
+
+blog "building the world (prefix $PXT_PREFIX, dir $WORLD_DIR)"
+world_up --nat-a none --nat-b none --routes nat >/dev/null || die "world_up failed"
+make_certs "$WORLD_DIR/pki" || die "make_certs failed"
+tinc_setup || die "tinc_setup failed"
+pub_counters_add || die "cannot add the counters on pub"
+PUB_IF=$(nsx pub ip -o -4 addr show | awk '/203\.0\.113\.10\//{ print $2 }')
+for h in hosta hostb; do
+	# no TCP metrics carried from one path's connections to the next
+	nsx "$h" sysctl -qw net.ipv4.tcp_no_metrics_save=1
+done
+
+# proxyd / tinc process names per path (site A, pub, site B)
+procs_of() {
+	case $1 in
+	relay|direct) echo "proxy-site-a proxy-pub proxy-site-b" ;;
+	tinc|tinc-relay) echo "tinc-sitea tinc-pub tinc-siteb" ;;
+	*) echo "" ;;
+	esac
+}
+
+route_field() {	# PROXY PREFIX FIELD
+	pjson "$1" routes | jq -r --arg p "$2" --arg f "$3" \
+	    'map(select(.prefix == $p)) | .[0][$f] // empty'
+}
+channel_of() { route_field site-a "$WORLD_B_LAN" channel; }
+nat_type() { pjson "$1" nat | jq -r '.[0].type // empty'; }
+nat_settled() {	# PROXY...: every one's NAT type toward pub is measured
+	local p t
+	for p in "$@"; do
+		t=$(nat_type "$p")
+		case $t in ''|probing|unknown) return 1 ;; esac
+	done
+}
+plain_ping() { nsx hosta ping -n -q -c 1 -W 1 "$WORLD_B_HOST" >/dev/null 2>&1; }
+is_direct() { [ "$(channel_of)" = direct ]; }
+tinc_both_direct() { tinc_direct sitea siteb && tinc_direct siteb sitea; }
+
+flush_caches() {
+	local h
+	for h in hosta hostb pxa pxb; do
+		nsx "$h" ip route flush cache 2>/dev/null
+		nsx "$h" ip tcp_metrics flush all 2>/dev/null
+	done
+	return 0
+}
+
+proxies_start() {	# [alt]
+	local n extra
+	for n in pub site-a site-b; do
+		extra=
+		[ "$n" = pub ] && [ "${1:-}" = alt ] && extra=alt_address=$PUB_ALT
+		rm -f "$(proxy_sock "$n")"
+		# shellcheck disable=SC2086
+		proxy_start "$(proxy_ns "$n")" "$n" \
+		    "$(proxy_conf_std "$n" forward=all log=info $extra)" || return 1
+	done
+	wait_for 30 has_route site-a "$WORLD_B_LAN" &&
+	    wait_for 30 has_route site-b "$WORLD_A_LAN"
+}
+
+# path_up PATH: builds one path; sets PATH_NOTE (what was checked).
+PATH_NOTE=
+path_up() {
+	PATH_NOTE=
+	case $1 in
+	kernel)
+		nat_mode a none && nat_mode b none &&
+		host_routes hosta nat && host_routes hostb nat || return 1
+		flush_caches
+		wait_for 10 plain_ping || { PATH_NOTE="no ping"; return 1; }
+		PATH_NOTE="routed, no NAT"
+		;;
+	relay)
+		nat_mode a masquerade && nat_mode b random &&
+		host_routes hosta proxy && host_routes hostb proxy || return 1
+		flush_caches
+		proxies_start || { PATH_NOTE="proxies did not come up"; return 1; }
+		wait_for 20 nat_settled site-a site-b
+		wait_for 10 plain_ping || { PATH_NOTE="no ping"; return 1; }
+		sleep 1
+		PATH_NOTE="site-a $(nat_type site-a), site-b $(nat_type site-b); channel $(channel_of): $(route_field site-a "$WORLD_B_LAN" reason)"
+		[ "$(channel_of)" = relay ] || { PATH_NOTE="channel is not relay: $PATH_NOTE"; return 1; }
+		;;
+	direct)
+		nat_mode a masquerade && nat_mode b masquerade &&
+		host_routes hosta proxy && host_routes hostb proxy || return 1
+		flush_caches
+		nsx pub ip addr replace "$PUB_ALT/24" dev "$PUB_IF" || return 1
+		proxies_start alt || { PATH_NOTE="proxies did not come up"; return 1; }
+		wait_for 20 nat_settled site-a site-b
+		wait_for 10 plain_ping || { PATH_NOTE="no ping"; return 1; }
+		nsx hosta ping -n -q -c 5 -i 0.2 "$WORLD_B_HOST" >/dev/null 2>&1
+		wait_for 15 is_direct
+		PATH_NOTE="site-a $(nat_type site-a), site-b $(nat_type site-b); channel $(channel_of): $(route_field site-a "$WORLD_B_LAN" reason)"
+		is_direct || { PATH_NOTE="channel is not direct: $PATH_NOTE"; return 1; }
+		;;
+	tinc|tinc-relay)
+		nat_mode a masquerade || return 1
+		if [ "$1" = tinc ]; then nat_mode b masquerade; else nat_mode b random; fi || return 1
+		host_routes hosta proxy && host_routes hostb proxy || return 1
+		flush_caches
+		tinc_start pub && tinc_start sitea && tinc_start siteb ||
+		    { PATH_NOTE="tincd did not start"; return 1; }
+		wait_for 20 plain_ping || { PATH_NOTE="no ping"; return 1; }
+		nsx hosta ping -n -q -c 5 -i 0.2 "$WORLD_B_HOST" >/dev/null 2>&1
+		if [ "$1" = tinc ]; then
+			wait_for 30 tinc_both_direct
+		else
+			sleep 3	# let its UDP probes toward siteb fail
+		fi
+		PATH_NOTE="sitea's node list: $(tinc_node_line sitea siteb | sed 's/^.*]: *//')"
+		;;
+	*) PATH_NOTE="unknown path"; return 1 ;;
+	esac
+	return 0
+}
+
+path_down() {
+	charon_stop
+	case $1 in
+	relay|direct)
+		local n
+		for n in site-b site-a pub; do
+			proxy_stop "$n"
+		done
+		nsx pub ip addr del "$PUB_ALT/24" dev "$PUB_IF" 2>/dev/null
+		;;
+	tinc|tinc-relay) tinc_stop ;;
+	esac
+	_pid_stop iperf3-server
+	return 0
+}
+
+# ipsec_up: charons, connections, the timed initiation.  Sets IKE_MS.
+IKE_MS=NA
+ipsec_up() {
+	local t0 t1 b0 b1 base
+	IKE_MS=NA
+	charon_start hosta && charon_start hostb &&
+	    swanctl_load hosta && swanctl_load hostb || return 1
+	# what one swanctl call costs by itself (fork, exec, VICI connect)
+	b0=$(now_ms); swanctl_x hosta --stats >/dev/null 2>&1; b1=$(now_ms)
+	base=$((b1 - b0))
+	b0=$(now_ms); swanctl_x hosta --stats >/dev/null 2>&1; b1=$(now_ms)
+	[ $((b1 - b0)) -lt "$base" ] && base=$((b1 - b0))
+	t0=$(now_ms)
+	swanctl_initiate hosta tunnel 20 || return 1
+	t1=$(now_ms)
+	wait_for 5 child_sa_installed hostb tunnel || return 1
+	IKE_MS=$((t1 - t0 - base))
+	[ "$IKE_MS" -lt 0 ] && IKE_MS=0
+	nsx hosta ping -n -q -c 3 -i 0.2 -W 1 -I "$WORLD_A_INNER" "$WORLD_B_INNER" \
+	    >/dev/null 2>&1
+	return 0
+}
+
+CSV_HEADER="run,path,variant,mode,tcp_mbps,udp64_kpps,udp64_loss_pct,udpbig_kpps,udpbig_loss_pct,rtt_med_ms,rtt_p99_ms,ping_loss_pct,ike_ms,cpu_a_s_gb,cpu_pub_s_gb,cpu_b_s_gb,cpu_total_s_gb,rss_a_kb,rss_pub_kb,rss_b_kb,rss_total_kb,pub_per_byte,pub_transport"
+
+# csv_fail RUN PATH VARIANT WHY: a row of NA.
+csv_fail() {
+	local why=${4//,/;}
+	echo "$1,$2,$3,FAILED: ${why:0:120}$(printf ',NA%.0s' $(seq 19))" >>"$CSV"
+}
+
+# measure RUN PATH VARIANT: one row of figures.
+measure() {
+	local run=$1 path=$2 var=$3 src dst big tag procs p pid
+	local rtt_med rtt_p99 ploss bps bytes pps64 loss64 ppsbig lossbig
+	local -A pids=() c0=() c1=() rss=()
+	local pb0 pb1 mode cpu_a cpu_pub cpu_b cpu_tot rss_a rss_pub rss_b rss_tot
+	local via transport ike
+	if [ "$var" = plain ]; then
+		src=$WORLD_A_HOST dst=$WORLD_B_HOST big=$UDP_BIG_PLAIN ike=NA
+	else
+		src=$WORLD_A_INNER dst=$WORLD_B_INNER big=$UDP_BIG_IPSEC ike=$IKE_MS
+	fi
+	tag=$WORLD_DIR/r$run-$path-$var
+	procs=$(procs_of "$path")
+	for p in $procs; do pids[$p]=$(pid_of "$p" || echo); done
+
+	nsx hosta ping -n -q -c 10 -i 0.02 -W 1 -I "$src" "$dst" >/dev/null 2>&1
+	read -r rtt_med rtt_p99 ploss < <(ping_stats "$BENCH_PINGS" 0.01 "$src" "$dst")
+	sleep 0.5
+
+	for p in $procs; do c0[$p]=$(proc_cpu_ticks "${pids[$p]:-0}"); done
+	pb0=$(pub_bytes)
+	iperf_run "$tag-tcp.json" "$BENCH_TCP_SECS" "$src" "$dst" ||
+	    blog "run $run $path $var: iperf3 TCP failed ($(head -c 200 "$tag-tcp.json.err"))"
+	pb1=$(pub_bytes)
+	for p in $procs; do c1[$p]=$(proc_cpu_ticks "${pids[$p]:-0}"); done
+	bps=$(tcp_bps "$tag-tcp.json") bytes=$(tcp_bytes "$tag-tcp.json")
+	sleep 1
+
+	iperf_run "$tag-udp64.json" "$BENCH_UDP_SECS" "$src" "$dst" -u -b 0 -l 64 ||
+	    blog "run $run $path $var: iperf3 UDP 64 failed"
+	read -r pps64 loss64 < <(udp_rx "$tag-udp64.json"; echo)
+	sleep 1
+	iperf_run "$tag-udpbig.json" "$BENCH_UDP_SECS" "$src" "$dst" -u -b 0 -l "$big" ||
+	    blog "run $run $path $var: iperf3 UDP $big failed"
+	read -r ppsbig lossbig < <(udp_rx "$tag-udpbig.json"; echo)
+	sleep 1
+
+	for p in $procs; do rss[$p]=$(proc_rss_kb "${pids[$p]:-0}"); done
+
+	# how the TCP bytes travelled: through pub or not
+	read -r via transport < <(awk -v a="$pb0" -v b="$pb1" -v n="${bytes:-0}" 'BEGIN {
+	    split(a, x, " "); split(b, y, " ")
+	    tt = y[1] - x[1]; tu = y[2] - x[2]; pu = y[3] - x[3]; s = tt + tu + pu
+	    t = "none"
+	    if (s > 0) t = (pu >= tt && pu >= tu) ? "proxyd-udp" : (tt >= tu ? "tinc-tcp" : "tinc-udp")
+	    if (n > 0) printf "%.3f %s\n", s / n, t; else printf "NA %s\n", t }')
+	case $path in
+	kernel) mode=routed ;;
+	relay|direct) mode="channel $(channel_of)" ;;
+	tinc|tinc-relay)
+		if awk -v v="$via" 'BEGIN { exit !(v != "NA" && v < 0.05) }'; then
+			mode="direct UDP"
+		else
+			mode="relayed via pub (${transport#tinc-})"
+		fi ;;
+	esac
+
+	# CPU seconds per GB for each proxy process (A, pub, B) and in total
+	read -r cpu_a cpu_pub cpu_b cpu_tot < <(
+	    for p in $procs; do
+		    echo "${c0[$p]:-NA} ${c1[$p]:-NA}"
+	    done | awk -v n="${bytes:-0}" -v hz="$CLK_TCK" -v np="$(wc -w <<<"$procs")" '
+	    { if ($1 != "" && $2 != "" && $1 != "NA" && $2 != "NA" && n > 0) {
+		  v[NR] = sprintf("%.2f", ($2 - $1) / hz / (n / 1e9)); t += v[NR] }
+	      else { v[NR] = "NA"; bad = 1 } }
+	    END { if (np == 0) { print "NA NA NA NA"; exit }
+		  printf "%s %s %s %s\n", v[1], v[2], v[3], bad ? "NA" : sprintf("%.2f", t) }')
+	rss_a=NA rss_pub=NA rss_b=NA rss_tot=NA
+	if [ -n "$procs" ]; then
+		set -- $procs
+		rss_a=${rss[$1]:-NA} rss_pub=${rss[$2]:-NA} rss_b=${rss[$3]:-NA}
+		rss_a=${rss_a:-NA} rss_pub=${rss_pub:-NA} rss_b=${rss_b:-NA}
+		case "$rss_a $rss_pub $rss_b" in
+		*NA*) ;;
+		*) rss_tot=$((rss_a + rss_pub + rss_b)) ;;
+		esac
+	fi
+
+	awk -v OFS=, -v run="$run" -v path="$path" -v var="$var" -v mode="$mode" \
+	    -v bps="${bps:-}" -v p64="${pps64:-}" -v l64="${loss64:-}" \
+	    -v pb="${ppsbig:-}" -v lb="${lossbig:-}" -v rm="${rtt_med:--}" \
+	    -v r99="${rtt_p99:--}" -v pl="${ploss:-NA}" -v ike="$ike" \
+	    -v ca="$cpu_a" -v cp="$cpu_pub" -v cb="$cpu_b" -v ct="$cpu_tot" \
+	    -v ra="$rss_a" -v rp="$rss_pub" -v rb="$rss_b" -v rt="$rss_tot" \
+	    -v via="$via" -v tr="$transport" '
+	    function num(x, f) { return (x == "" || x == "-" || x == "NA") ? "NA" : sprintf(f, x) }
+	    BEGIN { print run, path, var, mode, num(bps == "" ? "" : bps / 1e6, "%.1f"),
+		num(p64 == "" ? "" : p64 / 1000, "%.2f"), num(l64, "%.1f"),
+		num(pb == "" ? "" : pb / 1000, "%.2f"), num(lb, "%.1f"),
+		num(rm, "%.3f"), num(r99, "%.3f"), num(pl, "%.1f"), ike,
+		ca, cp, cb, ct, ra, rp, rb, rt, via, tr }' >>"$CSV"
+	blog "run $run $path $var: $(tail -n 1 "$CSV")"
+}
+
+# ---------------------------------------------------------------------------
+# The runs
+
+echo "$CSV_HEADER" >"$CSV"
+blog "runs $BENCH_RUNS, paths: $BENCH_PATHS; TCP ${BENCH_TCP_SECS}s, UDP ${BENCH_UDP_SECS}s, $BENCH_PINGS pings; daemon $BUILD_DESC"
+for run in $(seq 1 "$BENCH_RUNS"); do
+	for path in $BENCH_PATHS; do
+		blog "run $run: path $path up"
+		if ! path_up "$path"; then
+			blog "run $run: path $path failed: $PATH_NOTE"
+			csv_fail "$run" "$path" plain "$PATH_NOTE"
+			csv_fail "$run" "$path" ipsec "$PATH_NOTE"
+			[ "$run" = 1 ] && world_dump_logs >"$WORLD_DIR/fail-$path.log" 2>&1
+			path_down "$path"
+			continue
+		fi
+		echo "- run $run, $path: $PATH_NOTE" >>"$NOTES"
+		measure "$run" "$path" plain
+		case $path in
+		relay|direct)
+			pjson site-a status >"$WORLD_DIR/r$run-$path-status-site-a.json" 2>/dev/null
+			pjson pub status >"$WORLD_DIR/r$run-$path-status-pub.json" 2>/dev/null ;;
+		esac
+		if ipsec_up; then
+			measure "$run" "$path" ipsec
+		else
+			blog "run $run: IPsec over $path failed"
+			csv_fail "$run" "$path" ipsec "IPsec tunnel did not come up"
+		fi
+		if [ "$path" = tinc-relay ] || [ "$path" = tinc ]; then
+			echo "- run $run, $path after the tests: $(tinc_node_line sitea siteb | sed 's/^.*]: *//')" >>"$NOTES"
+		fi
+		path_down "$path"
+	done
+done
+T_END=$(date +%s)
+
+# ---------------------------------------------------------------------------
+# The report
+
+# report CSV DATFILE: the markdown tables (stdout) and the chart data.
+report() {
+	awk -F, -v dat="$2" -v paths="$BENCH_PATHS" '
+	function isnum(x) { return x != "" && x != "NA" && x != "-" && x ~ /^-?[0-9.]+$/ }
+	function median(arr, n,   i, j, x, m) {
+		for (i = 2; i <= n; i++) { x = arr[i]; j = i - 1
+			while (j > 0 && arr[j] > x) { arr[j + 1] = arr[j]; j-- }
+			arr[j + 1] = x }
+		if (n == 0) return "NA"
+		return (n % 2) ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
+	}
+	# median over runs of column c for (p, v)
+	function med(p, v, c,   r, n, a) {
+		n = 0; split("", a)
+		for (r = 1; r <= nrun; r++)
+			if (((p, v, r) in row) && isnum(val[p, v, r, c])) a[++n] = val[p, v, r, c] + 0
+		return median(a, n)
+	}
+	# median over runs of the per-run ratio p / ref (same variant, same run)
+	function rat(p, v, c, ref,   r, n, a) {
+		n = 0; split("", a)
+		for (r = 1; r <= nrun; r++)
+			if (((p, v, r) in row) && ((ref, v, r) in row) && isnum(val[p, v, r, c]) &&
+			    isnum(val[ref, v, r, c]) && val[ref, v, r, c] + 0 != 0)
+				a[++n] = val[p, v, r, c] / val[ref, v, r, c]
+		return median(a, n)
+	}
+	function f(x, fmt) { return x == "NA" ? "–" : sprintf(fmt, x) }
+	function fr(x) { if (x == "NA") return "–"
+		return x >= 100 ? sprintf("×%.0f", x) : x >= 10 ? sprintf("×%.1f", x) : sprintf("×%.2f", x) }
+	function mib(x) { return x == "NA" ? "–" : sprintf("%.1f", x / 1024) }
+	function modes(p, v,   r, s, seen) {
+		s = ""; split("", seen)
+		for (r = 1; r <= nrun; r++) if (((p, v, r) in row) && !(val[p, v, r, col["mode"]] in seen)) {
+			seen[val[p, v, r, col["mode"]]] = 1
+			s = s (s == "" ? "" : "; ") val[p, v, r, col["mode"]] }
+		return s
+	}
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	{ row[$2, $3, $1] = 1; for (i = 1; i <= NF; i++) val[$2, $3, $1, i] = $i
+	  if ($1 + 0 > nrun) nrun = $1 + 0 }
+	END {
+		np = split(paths, P, " ")
+		label["kernel"] = "(a) kernel routing, no NAT"
+		label["relay"] = "(b) proxyd relayed via pub"
+		label["direct"] = "(c) proxyd direct"
+		label["tinc"] = "(d) tinc 1.0"
+		label["tinc-relay"] = "(e) tinc 1.0, B symmetric"
+		short["kernel"] = "kernel"; short["relay"] = "proxyd relay"
+		short["direct"] = "proxyd direct"; short["tinc"] = "tinc"
+		short["tinc-relay"] = "tinc relay"
+		nv = split("plain ipsec", V, " ")
+		c_tcp = col["tcp_mbps"]; c_u64 = col["udp64_kpps"]; c_ub = col["udpbig_kpps"]
+		c_rm = col["rtt_med_ms"]; c_r99 = col["rtt_p99_ms"]; c_ike = col["ike_ms"]
+		c_ca = col["cpu_a_s_gb"]; c_cp = col["cpu_pub_s_gb"]; c_cb = col["cpu_b_s_gb"]
+		c_ct = col["cpu_total_s_gb"]; c_ra = col["rss_a_kb"]; c_rp = col["rss_pub_kb"]
+		c_rb = col["rss_b_kb"]; c_rt = col["rss_total_kb"]; c_via = col["pub_per_byte"]
+
+		print "### Medians over " nrun " run(s)"
+		print ""
+		print "| path | IPsec | how it went | TCP Mbit/s | UDP 64 B kpps | UDP MTU kpps | RTT median ms | RTT p99 ms | IKE ms | CPU s/GB A / pub / B (total) | RSS MiB A / pub / B | via pub |"
+		print "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+		for (i = 1; i <= np; i++) for (j = 1; j <= nv; j++) {
+			p = P[i]; v = V[j]
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s (%s) | %s / %s / %s | %s |\n",
+			    label[p], v == "ipsec" ? "yes" : "no", modes(p, v),
+			    f(med(p, v, c_tcp), "%.0f"), f(med(p, v, c_u64), "%.1f"), f(med(p, v, c_ub), "%.1f"),
+			    f(med(p, v, c_rm), "%.3f"), f(med(p, v, c_r99), "%.3f"), f(med(p, v, c_ike), "%.0f"),
+			    f(med(p, v, c_ca), "%.1f"), f(med(p, v, c_cp), "%.1f"), f(med(p, v, c_cb), "%.1f"),
+			    f(med(p, v, c_ct), "%.1f"),
+			    mib(med(p, v, c_ra)), mib(med(p, v, c_rp)), mib(med(p, v, c_rb)),
+			    f(med(p, v, c_via), "%.2f")
+		}
+		for (k = 1; k <= 2; k++) {
+			ref = k == 1 ? "kernel" : "tinc"
+			print ""
+			print "### Ratios to " label[ref] " (per-run ratio, same variant, median over runs)"
+			print ""
+			print "| path | IPsec | TCP | UDP 64 B | UDP MTU | RTT median | RTT p99 | IKE | CPU s/GB total | RSS total |"
+			print "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+			for (i = 1; i <= np; i++) for (j = 1; j <= nv; j++) {
+				p = P[i]; v = V[j]
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				    label[p], v == "ipsec" ? "yes" : "no",
+				    fr(rat(p, v, c_tcp, ref)), fr(rat(p, v, c_u64, ref)), fr(rat(p, v, c_ub, ref)),
+				    fr(rat(p, v, c_rm, ref)), fr(rat(p, v, c_r99, ref)), fr(rat(p, v, c_ike, ref)),
+				    fr(rat(p, v, c_ct, ref)), fr(rat(p, v, c_rt, ref))
+			}
+		}
+		# proxy capacity: plain traffic, proxyd relayed next to tinc relayed
+		print ""
+		print "### Proxy capacity: plain traffic through a relaying public proxy"
+		print ""
+		print "| path | how it went | TCP Mbit/s | UDP 64 B kpps | UDP MTU kpps | pub CPU s/GB | sites CPU s/GB (A + B) | pub RSS MiB | via pub |"
+		print "|---|---|--:|--:|--:|--:|--:|--:|--:|"
+		for (i = 1; i <= np; i++) {
+			p = P[i]; if (p != "relay" && p != "tinc-relay") continue
+			sa = med(p, "plain", c_ca); sb = med(p, "plain", c_cb)
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label[p], modes(p, "plain"),
+			    f(med(p, "plain", c_tcp), "%.0f"), f(med(p, "plain", c_u64), "%.1f"),
+			    f(med(p, "plain", c_ub), "%.1f"), f(med(p, "plain", c_cp), "%.1f"),
+			    (sa == "NA" || sb == "NA") ? "–" : sprintf("%.1f", sa + sb),
+			    mib(med(p, "plain", c_rp)), f(med(p, "plain", c_via), "%.2f")
+		}
+		if (("relay", "plain", 1) in row && ("tinc-relay", "plain", 1) in row) {
+			printf "| proxyd relay / tinc relay (per-run ratio) | | %s | %s | %s | %s | | %s | |\n",
+			    fr(rat("relay", "plain", c_tcp, "tinc-relay")), fr(rat("relay", "plain", c_u64, "tinc-relay")),
+			    fr(rat("relay", "plain", c_ub, "tinc-relay")), fr(rat("relay", "plain", c_cp, "tinc-relay")),
+			    fr(rat("relay", "plain", c_rp, "tinc-relay"))
+		}
+		# chart data: label, TCP plain, TCP ipsec, RTT plain, RTT ipsec
+		for (i = 1; i <= np; i++) {
+			p = P[i]
+			printf "\"%s\" %s %s %s %s\n", short[p], med(p, "plain", c_tcp), med(p, "ipsec", c_tcp),
+			    med(p, "plain", c_rm), med(p, "ipsec", c_rm) > dat
+		}
+	}' "$1"
+}
+
+chart() {	# DAT PNG
+	command -v gnuplot >/dev/null 2>&1 || { blog "no gnuplot: no chart"; return 0; }
+	gnuplot <<EOF 2>"$WORLD_DIR/gnuplot.err" || blog "gnuplot failed: $(head -c 300 "$WORLD_DIR/gnuplot.err")"
+set terminal pngcairo size 1400,560 font "sans,10"
+set output "$2"
+set datafile missing "NA"
+set style data histograms
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set xtics rotate by -20 nomirror
+set grid ytics
+set key top right
+set multiplot layout 1,2 title "proxyd vs kernel routing vs tinc 1.0 (medians of $BENCH_RUNS run(s), $(date +%F))"
+set title "TCP throughput hostA -> hostB (iperf3, 1 stream)"
+set ylabel "Mbit/s (log scale)"
+set logscale y
+set yrange [10:*]
+plot "$1" using 2:xtic(1) title "plain", "" using 3 title "inside IPsec (strongSwan, userspace ESP)"
+unset logscale y
+set yrange [0:*]
+set title "ping RTT median"
+set ylabel "ms"
+plot "$1" using 4:xtic(1) title "plain", "" using 5 title "inside IPsec"
+unset multiplot
+EOF
+}
+
+DAT=$WORLD_DIR/chart.dat
+{
+	echo "## proxyd benchmark $(date '+%F %T')"
+	echo
+	echo "Paths between hostA and hostB in the tests/world.sh namespaces world; $BENCH_RUNS run(s);"
+	echo "TCP ${BENCH_TCP_SECS} s, UDP ${BENCH_UDP_SECS} s per test (iperf3 -b 0; MTU-sized = $UDP_BIG_PLAIN-byte payload plain, $UDP_BIG_IPSEC inside IPsec),"
+	echo "$BENCH_PINGS pings at 0.01 s.  Machine: $(nproc) cores, kernel $(uname -r), load at start $START_LOAD."
+	echo "proxyd: $BUILD_DESC, tree $(git -C "$top_srcdir" rev-parse --short HEAD 2>/dev/null)$(git -C "$top_srcdir" diff --quiet HEAD -- proxyd lib 2>/dev/null || echo '+local changes'); tinc $(tincd --version 2>/dev/null | head -n 1 | awk '{ print $3 }'), default cipher/digest."
+	echo "Whole run: $((T_END - T_START)) s.  The machine is shared: compare ratios within this run only."
+	echo
+	report "$CSV" "$DAT"
+	echo
+	echo "Units: CPU s/GB = CPU seconds (user + system) of that proxy process per 10^9 bytes of TCP payload the receiver got; RSS = VmRSS; \"via pub\" = bytes PUB received during the TCP test per TCP byte moved (0 = not through pub).  UDP kpps = thousands of packets per second the receiver got while the sender blasted (-b 0)."
+	echo
+	echo "### What was checked per path"
+	echo
+	cat "$NOTES"
+} >"$MD.tmp"
+mv "$MD.tmp" "$MD"
+chart "$DAT" "$PNG"
+cat "$MD"
+blog "results: $MD, $CSV$( [ -s "$PNG" ] && echo ", $PNG"); took $((T_END - T_START)) s"
