@@ -208,6 +208,24 @@ table_has(const struct route_table *t, const struct route *r)
 }
 
 /*
+ * A remote prefix that holds one of our neighbours' addresses must not go
+ * on the TUN: our own link packets to that neighbour would follow it into
+ * the TUN and the link would die (a site inside another site's LAN, as
+ * site C inside site M's network).  Returns the neighbour, or NULL.
+ */
+static const struct link *
+covers_peer(const struct proxyd *px, const struct route *r)
+{
+	uint32_t mask = r->plen == 0 ? 0 : htonl(UINT32_MAX << (32 - r->plen));
+
+	for (const struct link *l = px->links; l != NULL; l = l->next)
+		if (l->resolved && (l->peer.sin_addr.s_addr & mask) ==
+		    r->addr.s_addr)
+			return l;
+	return NULL;
+}
+
+/*
  * Puts the routes for remote prefixes on the TUN and removes the ones no
  * longer reachable.  The kernel route only says "to the TUN": which proxy
  * gets the packet is decided by our own table on every packet.
@@ -225,7 +243,8 @@ install_routes(struct proxyd *px)
 		const struct route *r = route_lookup(&px->routes,
 		    inst->v[i].addr);
 
-		if (r != NULL && r->hops > 0 && same_route(r, &inst->v[i])) {
+		if (r != NULL && r->hops > 0 && same_route(r, &inst->v[i]) &&
+		    covers_peer(px, r) == NULL) {
 			i++;
 			continue;
 		}
@@ -238,9 +257,20 @@ install_routes(struct proxyd *px)
 	for (i = 0; i < px->routes.n; i++) {
 		const struct route *r = &px->routes.v[i];
 
+		const struct link *nb;
+		char a[INET_ADDRSTRLEN];
+
 		if (r->hops == 0 || table_has(inst, r) ||
 		    route_is_local(&px->routes, r->addr))
 			continue;	/* own site: never via the TUN */
+		if ((nb = covers_peer(px, r)) != NULL) {
+			inet_ntop(AF_INET, &nb->peer.sin_addr, a, sizeof(a));
+			log_warnx("route %s to '%s' not installed on the TUN: "
+			    "it holds neighbour '%s''s address %s, and our link "
+			    "to it would loop into the TUN", route_prefix_str(r,
+			    p, sizeof(p)), r->dest, nb->name, a);
+			continue;
+		}
 		if (inst->n == inst->cap) {
 			size_t cap = inst->cap ? inst->cap * 2 : 16;
 			struct route *v = realloc(inst->v, cap * sizeof(*v));
