@@ -100,12 +100,24 @@ conn_channel(const struct proxyd *px, const char *dest)
 	return find(px, dest);
 }
 
+/*
+ * Empties a channel's queue in order: each packet goes out on link nh, or
+ * is dropped when nh is NULL (counted as no route if count_drops).
+ */
 static void
-queue_drop_all(struct conn_pool *cp, struct channel *ch)
+drain(struct proxyd *px, struct channel *ch, struct link *nh,
+    bool count_drops)
 {
+	struct conn_pool *cp = px->conn;
+
 	while (ch->q_head != -1) {
 		int i = ch->q_head;
 
+		if (nh != NULL)
+			link_send_data(nh, slot(cp, i), cp->len[i],
+			    PKT_TTL_DEFAULT);
+		else if (count_drops)
+			px->st.drop_noroute++;
 		ch->q_head = cp->next[i];
 		cp->next[i] = cp->free_head;
 		cp->free_head = i;
@@ -118,30 +130,15 @@ queue_drop_all(struct conn_pool *cp, struct channel *ch)
 static void
 flush(struct proxyd *px, struct channel *ch)
 {
-	struct conn_pool *cp = px->conn;
 	const struct topo_path *p = topology_path(px, ch->dest);
-	struct link *nh = p != NULL ? link_find(px, p->next_hop) : NULL;
 
-	while (ch->q_head != -1) {
-		int i = ch->q_head;
-
-		if (nh != NULL)
-			link_send_data(nh, slot(cp, i), cp->len[i],
-			    PKT_TTL_DEFAULT);
-		else
-			px->st.drop_noroute++;
-		ch->q_head = cp->next[i];
-		cp->next[i] = cp->free_head;
-		cp->free_head = i;
-	}
-	ch->q_tail = -1;
-	ch->q_len = 0;
+	drain(px, ch, p != NULL ? link_find(px, p->next_hop) : NULL, true);
 }
 
 static void
 forget(struct proxyd *px, struct channel *ch)
 {
-	queue_drop_all(px->conn, ch);
+	drain(px, ch, NULL, false);
 	ch->used = false;
 }
 

@@ -332,28 +332,10 @@ cmd_nat(struct client *c, unsigned *rows)
 	}
 }
 
-/* The first string of a JSON array of strings (name or IPv4 chars). */
-static bool
-first_arg_any(const struct json_doc *d, char *buf, size_t len)
-{
-	const struct json_kv *kv = json_get(d, "args");
-	const char *p, *q;
-
-	if (kv == NULL || kv->type != JSON_RAW || kv->val[0] != '[' ||
-	    (p = strchr(kv->val, '"')) == NULL ||
-	    (q = strchr(p + 1, '"')) == NULL || (size_t)(q - p - 1) >= len ||
-	    q == p + 1)
-		return false;
-	for (const char *x = p + 1; x < q; x++)
-		if (!(isalnum((unsigned char)*x) || *x == '.' || *x == '_' ||
-		    *x == '-'))
-			return false;
-	memcpy(buf, p + 1, (size_t)(q - p - 1));
-	buf[q - p - 1] = '\0';
-	return true;
-}
-
-/* The first string of a JSON array of strings, if it is a proxy name. */
+/*
+ * The first string of a JSON array of strings, if it is made of name
+ * characters (a proxy name, or an IPv4 address).
+ */
 static bool
 first_arg(const struct json_doc *d, char *buf, size_t len)
 {
@@ -512,7 +494,7 @@ cmd_explain(struct client *c, unsigned *rows)
 	const struct pkt_lsa *a;
 	struct in_addr ip;
 
-	if (!first_arg_any(&req, arg, sizeof(arg))) {
+	if (!first_arg(&req, arg, sizeof(arg))) {
 		reply_error(c, "usage", "usage: explain PROXY|ADDRESS");
 		*rows = UINT_MAX;
 		return;

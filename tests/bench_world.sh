@@ -158,10 +158,10 @@ tinc_pmtu() {
 # tinc_direct NODE PEER: true when NODE reaches PEER over UDP directly: PEER
 # is its own "via" and the path MTU discovery has settled (min = max > 0).
 tinc_direct() {
-	local line pm mn mx
+	local line mn mx
 	line=$(tinc_node_line "$1" "$2") || return 1
 	grep -q "via $2 " <<<"$line" || return 1
-	read -r pm mn mx < <(sed -n \
+	read -r _ mn mx < <(sed -n \
 	    's/.*pmtu \([0-9]*\) (min \([0-9]*\) max \([0-9]*\)).*/\1 \2 \3/p' <<<"$line")
 	[ -n "${mn:-}" ] && [ "$mn" -gt 0 ] && [ "$mn" = "$mx" ]
 }

@@ -159,7 +159,7 @@ world_require swanctl jq ping iperf3 tincd ss tcpdump
 
 PXT_PREFIX=pxbench$$-
 WORLD_DIR=$(mktemp -d /tmp/pxbench.XXXXXX) || die "mktemp failed"
-[ "${BENCH_KEEP:-0}" = 1 ] && WORLD_KEEP=1
+[ "${BENCH_KEEP:-0}" = 1 ] && export WORLD_KEEP=1
 WATCHDOG=
 cleanup() {
 	local rc=$?
@@ -183,8 +183,8 @@ WATCHDOG=$!
 
 # A private copy of the binaries: the tree is rebuilt concurrently.
 mkdir -p "$WORLD_DIR/bin"
-cp "$PROXYD" "$WORLD_DIR/bin/proxyd" && cp "$PROXYCTL" "$WORLD_DIR/bin/proxyctl" ||
-    die "cannot copy the binaries"
+{ cp "$PROXYD" "$WORLD_DIR/bin/proxyd" &&
+    cp "$PROXYCTL" "$WORLD_DIR/bin/proxyctl"; } || die "cannot copy the binaries"
 BUILD_DESC="$top_builddir ($(date -r "$PROXYD" '+%F %T'))"
 PROXYD=$WORLD_DIR/bin/proxyd PROXYCTL=$WORLD_DIR/bin/proxyctl
 
@@ -308,8 +308,10 @@ path_up() {
 		if [ "$1" = tinc ]; then nat_mode b masquerade; else nat_mode b random; fi || return 1
 		host_routes hosta proxy && host_routes hostb proxy || return 1
 		flush_caches
-		tinc_start pub && tinc_start sitea && tinc_start siteb ||
-		    { PATH_NOTE="tincd did not start"; return 1; }
+		if ! { tinc_start pub && tinc_start sitea && tinc_start siteb; }; then
+			PATH_NOTE="tincd did not start"
+			return 1
+		fi
 		wait_for 20 plain_ping || { PATH_NOTE="no ping"; return 1; }
 		nsx hosta ping -n -q -c 5 -i 0.2 "$WORLD_B_HOST" >/dev/null 2>&1
 		if [ "$1" = tinc ]; then
@@ -455,6 +457,7 @@ measure() {
 		  printf "%s %s %s %s\n", v[1], v[2], v[3], bad ? "NA" : sprintf("%.2f", t) }')
 	rss_a=NA rss_pub=NA rss_b=NA rss_tot=NA
 	if [ -n "$procs" ]; then
+		# shellcheck disable=SC2086 # three names
 		set -- $procs
 		rss_a=${rss[$1]:-NA} rss_pub=${rss[$2]:-NA} rss_b=${rss[$3]:-NA}
 		rss_a=${rss_a:-NA} rss_pub=${rss_pub:-NA} rss_b=${rss_b:-NA}
