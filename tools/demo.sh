@@ -132,9 +132,13 @@ world_up || fail "cannot build the world"
 make_certs "$WORLD_DIR/pki" || fail "cannot make certificates"
 echo "namespaces: $(ip netns list | awk '{print $1}' | grep "^$PXT_PREFIX" | sort | tr '\n' ' ')"
 
-say "Starting proxies: pub (203.0.113.10:4790), site-a (PXA 10.1.0.2), site-b (PXB 10.2.0.2)"
+say "Starting proxies: pub (203.0.113.10:4790, alternate address 203.0.113.11), site-a (PXA 10.1.0.2), site-b (PXB 10.2.0.2)"
+# pub's alternate address lets the NAT trials tell mapping behaviours apart
+pubif=$(nsx pub ip -o -4 addr show | awk '/203\.0\.113\.10\//{print $2}')
+nsx pub ip addr add 203.0.113.11/24 dev "$pubif" || fail "cannot add pub's alternate address"
 t0=$(now_ms)
-proxy_std_up || fail "cannot start the proxies"
+proxy_start pub pub "$(proxy_conf_std pub alt_address=203.0.113.11)" &&
+    proxy_std_up site-a site-b || fail "cannot start the proxies"
 
 say "Starting strongSwan on HOSTA and HOSTB (userspace ESP)"
 charon_start hosta && charon_start hostb || fail "cannot start charon"
@@ -155,8 +159,25 @@ swanctl_x hosta --list-sas
 say "Ping $WORLD_B_INNER from $WORLD_A_INNER through the tunnel"
 nsx hosta ping -n -c 3 -I "$WORLD_A_INNER" "$WORLD_B_INNER" || fail "ping through the tunnel failed"
 
+say "NAT trials: site-a's view of its NAT toward pub, and pub's of its own"
+sleep 5
+for name in site-a pub; do
+	echo "--- $name: proxyctl nat"
+	pctl "$(proxy_ns "$name")" "$(proxy_sock "$name")" nat 2>&1
+done
+
+say "The first packets asked for a channel; both NATs are cone NATs, so the sites punched a direct link"
+nsx hosta ping -n -c 3 -i 0.3 -I "$WORLD_A_INNER" "$WORLD_B_INNER" >/dev/null
+direct() { pjson site-a routes | jq -e 'any(.[]; .channel == "direct")' >/dev/null; }
+wait_for 15 direct && echo "channel site-a -> site-b: direct" ||
+    echo "channel site-a -> site-b: still relayed (see the explanation below)"
+echo "--- site-a: proxyctl explain site-b"
+pctl pxa "$(proxy_sock site-a)" explain site-b 2>&1
+
 say "The proxies' view"
 show_tables
+echo "--- site-a: proxyctl topology --dot (render with: dot -Tpng)"
+pctl pxa "$(proxy_sock site-a)" topology --dot 2>&1
 
 n_=$PXT_PREFIX
 ctl=$top_builddir/tools/proxyctl
@@ -166,7 +187,7 @@ cat <<EOF
 
   ip netns list | grep $n_
   ip netns exec ${n_}pxa $ctl -s $WORLD_DIR/site-a.sock status
-  ip netns exec ${n_}pxa $ctl -s $WORLD_DIR/site-a.sock neighbours   (also: nat, topology --dot, routes, flows)
+  ip netns exec ${n_}pxa $ctl -s $WORLD_DIR/site-a.sock neighbours   (also: nat, topology [--dot], routes, flows, explain site-b, probe pub)
   ip netns exec ${n_}pub $ctl -s $WORLD_DIR/pub.sock flows
   ip netns exec ${n_}pxb $ctl -s $WORLD_DIR/site-b.sock routes
   ip netns exec ${n_}hosta ping -I $WORLD_A_INNER $WORLD_B_INNER
