@@ -532,7 +532,7 @@ cmd_explain(struct client *c, unsigned *rows)
 		return;
 	}
 	ch = conn_channel(px, dest);
-	explain_line(c, rows, "path: %u hop(s), cost %u, first hop '%s' "
+	explain_line(c, rows, "relay path: %u hop(s), cost %u, first hop '%s' "
 	    "(shortest path over the links both ends advertise)", tp->hops,
 	    tp->cost, tp->next_hop);
 	if (ch != NULL && ch->n_path > 1) {

@@ -492,7 +492,7 @@ link_close(struct link *l, const char *reason)
 	if (was_up && l->direct)
 		conn_direct_down(px, l->name, reason);
 	if (was_up)
-		topology_link_down(px);
+		topology_link_down(px, l->direct);
 	if (l->nbr == NULL || l->direct) {
 		free_learned(l);
 		link_unlink_free(l);

@@ -53,7 +53,13 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 		struct pkt_lsa_link *k;
 		bool dup = false;
 
-		if (l->state != LINK_UP || a->n_links >= PKT_LSA_LINK_MAX)
+		/*
+		 * Direct links serve the channel between their two ends
+		 * only: advertised, they would make those sites transit for
+		 * everyone else.  The ends route over them locally.
+		 */
+		if (l->state != LINK_UP || l->direct ||
+		    a->n_links >= PKT_LSA_LINK_MAX)
 			continue;
 		for (int i = 0; i < a->n_links; i++)
 			dup |= strcmp(a->links[i].peer, l->name) == 0;
@@ -132,6 +138,10 @@ topology_link_up(struct link *l)
 	uint16_t age;
 	const struct pkt_lsa *a;
 
+	if (l->direct) {
+		topology_recompute(px);		/* our routes to it change */
+		return;
+	}
 	/* database exchange: the new neighbour gets everything we know */
 	for (size_t i = 0; (a = topo_at(px->topo, i, now_us(), &age)) != NULL;
 	    i++)
@@ -141,9 +151,12 @@ topology_link_up(struct link *l)
 }
 
 void
-topology_link_down(struct proxyd *px)
+topology_link_down(struct proxyd *px, bool direct)
 {
-	topology_originate(px);
+	if (direct)
+		topology_recompute(px);
+	else
+		topology_originate(px);
 }
 
 void
@@ -311,6 +324,18 @@ topology_recompute(struct proxyd *px)
 		log_warnx("cannot compute routes: out of memory");
 		route_table_release(&next);
 		return;
+	}
+	/* a site we hold a direct link to is one hop away */
+	for (size_t i = 0; i < next.n; i++) {
+		struct route *r = &next.v[i];
+		struct link *d;
+
+		if (r->hops > 0 && (d = link_find(px, r->dest)) != NULL &&
+		    d->direct) {
+			snprintf(r->next_hop, sizeof(r->next_hop), "%s",
+			    r->dest);
+			r->hops = 1;
+		}
 	}
 	if (tables_equal(&next, &px->routes)) {
 		route_table_release(&next);

@@ -26,7 +26,7 @@ void	topology_free(struct proxyd *);
 void	topology_originate(struct proxyd *);
 /* A link came up: send it our database; a link went down. */
 void	topology_link_up(struct link *);
-void	topology_link_down(struct proxyd *);
+void	topology_link_down(struct proxyd *, bool direct);
 void	topology_lsa_input(struct link *, const struct pkt_lsa *);
 /* Once a second: refresh, ageing, learned links. */
 void	topology_tick(struct proxyd *);
