@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include "conn.h"
@@ -76,6 +77,31 @@ usage(int status)
 	exit(status);
 }
 
+/*
+ * With UDP GRO the kernel hands over a run of same-size datagrams from one
+ * peer as one buffer and says the segment size in a control message: cut
+ * it back into datagrams.
+ */
+static void
+input_segments(struct proxyd *px, struct psock *ps, struct msghdr *h,
+    const struct sockaddr_in *from, uint8_t *buf, size_t len)
+{
+	size_t seg = len;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL;
+	    c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			if (v > 0)
+				seg = (size_t)v;
+		}
+	for (size_t off = 0; off < len; off += seg)
+		link_input(px, ps, from, buf + off, len - off < seg ?
+		    len - off : seg);
+}
+
 static void
 udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -83,6 +109,10 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	static struct mmsghdr msgs[UDP_BATCH];
 	static struct iovec iov[UDP_BATCH];
 	static struct sockaddr_in from[UDP_BATCH];
+	static union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	} cmsg[UDP_BATCH];
 	struct psock *ps = arg;
 	struct proxyd *px = ps->px;
 	bool probe_sock = ps->kind == PSOCK_PROBE;
@@ -98,6 +128,8 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			msgs[i].msg_hdr.msg_iovlen = 1;
 			msgs[i].msg_hdr.msg_name = &from[i];
 			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msgs[i].msg_hdr.msg_control = cmsg[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
 		}
 		n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0) {
@@ -113,6 +145,11 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				continue;
 			}
 			/* a probe socket may be closed by what it received */
+			if (!probe_sock) {
+				input_segments(px, ps, &msgs[i].msg_hdr,
+				    &from[i], bufs[i], msgs[i].msg_len);
+				continue;
+			}
 			link_input(px, ps, &from[i], bufs[i], msgs[i].msg_len);
 			if (probe_sock) {
 				txq_flush(px);
@@ -160,6 +197,9 @@ psock_open(struct proxyd *px, struct psock *ps, struct in_addr addr,
 		log_warnx("cannot watch UDP socket");
 		goto fail;
 	}
+	if (kind == PSOCK_PRIMARY &&
+	    setsockopt(ps->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == -1)
+		log_debug("UDP GRO not available: %s", strerror(errno));
 	if (kind != PSOCK_PROBE)
 		log_info("listening on UDP %s:%u", a, port);
 	return 0;
