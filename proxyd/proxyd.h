@@ -75,6 +75,8 @@ struct proxyd {
 	size_t			 n_paths;
 	size_t			 n_conflicts;	/* overlapping prefix claims */
 	uint64_t		 last_originate_us;
+	struct event		*originate_ev;	/* a held-back flood */
+	bool			 originate_pending;
 	struct conn_pool	*conn;		/* conn.c */
 	struct txq		*txq;		/* txq.c: send batch */
 	struct route_table	 routes;

@@ -99,8 +99,15 @@ flood(struct proxyd *px, const char *origin, const struct link *except)
 			send_lsa(l, origin);
 }
 
-void
-topology_originate(struct proxyd *px)
+/*
+ * Rebuilds our advertisement and our routes; floods it when asked.  A
+ * burst of changes (many links coming up at once, NAT results arriving)
+ * would otherwise flood the network once per change: flooding is held to
+ * one per TOPOLOGY_FLOOD_MIN_MS, and what changed in between goes out
+ * with the next one.  Our own routes follow every change at once.
+ */
+static void
+originate_now(struct proxyd *px, bool flood_it)
 {
 	static struct pkt_lsa own;
 
@@ -110,15 +117,52 @@ topology_originate(struct proxyd *px)
 		log_warnx("cannot store our own advertisement");
 		return;
 	}
-	px->last_originate_us = now_us();
-	flood(px, px->conf->name, NULL);
+	if (flood_it) {
+		px->last_originate_us = now_us();
+		flood(px, px->conf->name, NULL);
+	}
 	topology_recompute(px);
+}
+
+static void
+originate_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxyd *px = arg;
+
+	(void)fd;
+	(void)what;
+	px->originate_pending = false;
+	originate_now(px, true);
+}
+
+void
+topology_originate(struct proxyd *px)
+{
+	uint64_t now = now_us(), wait;
+	struct timeval tv;
+
+	if (px->last_originate_us == 0 || now - px->last_originate_us >=
+	    (uint64_t)TOPOLOGY_FLOOD_MIN_MS * 1000) {
+		originate_now(px, true);
+		return;
+	}
+	originate_now(px, false);
+	if (px->originate_pending)
+		return;
+	wait = (uint64_t)TOPOLOGY_FLOOD_MIN_MS * 1000 -
+	    (now - px->last_originate_us);
+	tv.tv_sec = (time_t)(wait / 1000000);
+	tv.tv_usec = (suseconds_t)(wait % 1000000);
+	if (evtimer_add(px->originate_ev, &tv) == 0)
+		px->originate_pending = true;
 }
 
 int
 topology_init(struct proxyd *px)
 {
-	if ((px->topo = topo_new(px->conf->name)) == NULL)
+	if ((px->topo = topo_new(px->conf->name)) == NULL ||
+	    (px->originate_ev = evtimer_new(px->base, originate_cb, px)) ==
+	    NULL)
 		return -1;
 	topology_originate(px);
 	return 0;
@@ -127,6 +171,8 @@ topology_init(struct proxyd *px)
 void
 topology_free(struct proxyd *px)
 {
+	if (px->originate_ev != NULL)
+		event_free(px->originate_ev);
 	topo_free(px->topo);
 	free(px->paths);
 }
@@ -372,6 +418,22 @@ topology_path(const struct proxyd *px, const char *dest)
  * TOPOLOGY_LEARNED_MAX, and drop the learned link again when the origin
  * leaves the topology while the link is not up.
  */
+/* FNV-1a over "a\0b". */
+static uint32_t
+pair_hash(const char *a, const char *b)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *s = a; ; s++) {
+		h = (h ^ (uint8_t)*s) * 16777619u;
+		if (*s == '\0')
+			break;
+	}
+	for (const char *s = b; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
 static void
 learn_links(struct proxyd *px)
 {
@@ -393,19 +455,37 @@ learn_links(struct proxyd *px)
 		}
 		learned++;
 	}
-	for (size_t i = 0; (a = topo_at(px->topo, i, now_us(), &age)) != NULL;
-	    i++) {
+	/*
+	 * Candidates in an order of their own for every proxy (a hash of both
+	 * names): in database order every proxy would pick the same ones and
+	 * make them hubs.
+	 */
+	while (learned < TOPOLOGY_LEARNED_MAX) {
 		struct conf_neighbour *nb;
 		char host[INET_ADDRSTRLEN];
-		bool known = false;
+		const struct pkt_lsa *best = NULL;
+		uint32_t best_h = 0;
 
-		if (a->ep_port == 0 || strcmp(a->origin, px->conf->name) == 0 ||
-		    learned >= TOPOLOGY_LEARNED_MAX)
-			continue;
-		for (l = px->links; l != NULL; l = l->next)
-			known |= strcmp(l->name, a->origin) == 0;
-		if (known)
-			continue;
+		for (size_t i = 0; (a = topo_at(px->topo, i, now_us(), &age)) !=
+		    NULL; i++) {
+			bool known = false;
+			uint32_t h;
+
+			if (a->ep_port == 0 ||
+			    strcmp(a->origin, px->conf->name) == 0)
+				continue;
+			for (l = px->links; l != NULL; l = l->next)
+				known |= strcmp(l->name, a->origin) == 0;
+			if (known)
+				continue;
+			h = pair_hash(px->conf->name, a->origin);
+			if (best == NULL || h < best_h) {
+				best = a;
+				best_h = h;
+			}
+		}
+		if ((a = best) == NULL)
+			break;
 		if ((nb = calloc(1, sizeof(*nb))) == NULL)
 			return;
 		inet_ntop(AF_INET, &a->ep_addr, host, sizeof(host));

@@ -18,7 +18,8 @@
 
 struct link;
 
-#define TOPOLOGY_LEARNED_MAX	16	/* links to proxies learned from ads */
+#define TOPOLOGY_LEARNED_MAX	4	/* links to proxies learned from ads */
+#define TOPOLOGY_FLOOD_MIN_MS	1000	/* our advertisement at most this often */
 
 int	topology_init(struct proxyd *);
 void	topology_free(struct proxyd *);
