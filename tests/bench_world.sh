@@ -180,6 +180,18 @@ proc_rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
+# udp_rcvbuf_errors SHORT...: the sum of UDP RcvbufErrors (datagrams, or
+# GRO batches of them, dropped because a socket's receive buffer was full)
+# in those namespaces.
+udp_rcvbuf_errors() {
+	local h
+	for h in "$@"; do
+		nsx "$h" cat /proc/net/snmp 2>/dev/null
+	done | awk '/^Udp:/ { if (!hdr) { for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i; hdr = 1 }
+			      else { n += $c; hdr = 0 } }
+		    END { printf "%.0f\n", n }'
+}
+
 # --------------------------------------------------------------------------
 # Counters on the public host: bytes it received for tinc (TCP and UDP port
 # TINC_PORT) and proxyd (UDP WORLD_PUB_PORT and its alternate), from rules
@@ -202,7 +214,7 @@ pub_bytes() {
 	             if (p == "tcp" && d == tp) tt += b
 	             else if (p == "udp" && d == tp) tu += b
 	             else if (p == "udp" && (d == pp || d == pa)) pu += b }
-	    END { printf "%d %d %d\n", tt, tu, pu }'
+	    END { printf "%.0f %.0f %.0f\n", tt, tu, pu }'
 }
 
 # --------------------------------------------------------------------------
@@ -233,14 +245,21 @@ iperf_run() {
 }
 
 # tcp_bps JSON / tcp_bytes JSON: receiver's throughput and bytes.
-tcp_bps() { jq -r '.end.sum_received.bits_per_second // empty' "$1" 2>/dev/null; }
-tcp_bytes() { jq -r '.end.sum_received.bytes // empty' "$1" 2>/dev/null; }
+# (nothing when iperf3 reported an error)
+tcp_bps() {
+	jq -r 'if has("error") then empty else .end.sum_received.bits_per_second // empty end' \
+	    "$1" 2>/dev/null
+}
+tcp_bytes() {
+	jq -r 'if has("error") then empty else .end.sum_received.bytes // empty end' \
+	    "$1" 2>/dev/null
+}
 
 # udp_rx JSON: "PPS LOSS_PERCENT" as the receiver counted them (packets
 # received = highest sequence seen - lost).
 udp_rx() {
-	jq -r '.end.sum_received // empty
-	       | if .seconds > 0 then
+	jq -r 'if has("error") then empty else .end.sum_received // empty end
+	       | if .seconds > 0 and .packets > 0 then
 		   "\((.packets - .lost_packets) / .seconds) \(.lost_percent)"
 		 else empty end' "$1" 2>/dev/null
 }

@@ -374,12 +374,12 @@ ipsec_up() {
 	return 0
 }
 
-CSV_HEADER="run,path,variant,mode,tcp_mbps,tcp_retrans,udp64_kpps,udp64_loss_pct,udpbig_kpps,udpbig_loss_pct,rtt_med_ms,rtt_p99_ms,ping_loss_pct,ike_ms,ike_wall_ms,cpu_a_s_gb,cpu_pub_s_gb,cpu_b_s_gb,cpu_total_s_gb,rss_a_kb,rss_pub_kb,rss_b_kb,rss_total_kb,pub_per_byte,pub_transport"
+CSV_HEADER="run,path,variant,load1,mode,tcp_mbps,tcp_retrans,udp_rcvbuf_err,udp64_kpps,udp64_loss_pct,udpbig_kpps,udpbig_loss_pct,rtt_med_ms,rtt_p99_ms,ping_loss_pct,ike_ms,ike_wall_ms,cpu_a_s_gb,cpu_pub_s_gb,cpu_b_s_gb,cpu_total_s_gb,rss_a_kb,rss_pub_kb,rss_b_kb,rss_total_kb,pub_per_byte,pub_transport"
 
 # csv_fail RUN PATH VARIANT WHY: a row of NA.
 csv_fail() {
 	local why=${4//,/;}
-	echo "$1,$2,$3,FAILED: ${why:0:120}$(printf ',NA%.0s' $(seq 21))" >>"$CSV"
+	echo "$1,$2,$3,$(cut -d' ' -f1 /proc/loadavg),FAILED: ${why:0:120}$(printf ',NA%.0s' $(seq 22))" >>"$CSV"
 }
 
 # measure RUN PATH VARIANT: one row of figures.
@@ -388,7 +388,7 @@ measure() {
 	local rtt_med rtt_p99 ploss bps bytes pps64 loss64 ppsbig lossbig
 	local -A pids=() c0=() c1=() rss=()
 	local pb0 pb1 mode cpu_a cpu_pub cpu_b cpu_tot rss_a rss_pub rss_b rss_tot
-	local via transport ike ikew retr
+	local via transport ike ikew retr load1 rb0 rb1
 	if [ "$var" = plain ]; then
 		src=$WORLD_A_HOST dst=$WORLD_B_HOST big=$UDP_BIG_PLAIN ike=NA ikew=NA
 	else
@@ -405,9 +405,12 @@ measure() {
 
 	for p in $procs; do c0[$p]=$(proc_cpu_ticks "${pids[$p]:-0}"); done
 	pb0=$(pub_bytes)
+	load1=$(cut -d' ' -f1 /proc/loadavg)
+	rb0=$(udp_rcvbuf_errors pxa pub pxb)
 	iperf_run "$tag-tcp.json" "$BENCH_TCP_SECS" "$src" "$dst" ||
 	    blog "run $run $path $var: iperf3 TCP failed ($(head -c 200 "$tag-tcp.json.err"))"
 	pb1=$(pub_bytes)
+	rb1=$(udp_rcvbuf_errors pxa pub pxb)
 	for p in $procs; do c1[$p]=$(proc_cpu_ticks "${pids[$p]:-0}"); done
 	bps=$(tcp_bps "$tag-tcp.json") bytes=$(tcp_bytes "$tag-tcp.json")
 	retr=$(jq -r '.end.sum_sent.retransmits // empty' "$tag-tcp.json" 2>/dev/null)
@@ -437,7 +440,12 @@ measure() {
 	    printf "%.3f %s\n", s / n, t == "" ? "none" : t }')
 	case $path in
 	kernel) mode=routed ;;
-	relay|direct) mode="channel $(channel_of)" ;;
+	relay|direct)
+		local pfx=$WORLD_B_LAN
+		[ "$var" = plain ] || pfx=$WORLD_B_INNER_NET
+		mode="channel $(route_field site-a "$pfx" channel) (next hop $(route_field site-a "$pfx" next_hop))"
+		pjson site-a routes >"$tag-routes-site-a.json" 2>/dev/null
+		pjson pub flows >"$tag-flows-pub.json" 2>/dev/null ;;
 	tinc|tinc-relay)
 		if awk -v v="$via" 'BEGIN { exit !(v != "NA" && v < 0.05) }'; then
 			mode="direct UDP"
@@ -469,6 +477,7 @@ measure() {
 	fi
 
 	awk -v OFS=, -v run="$run" -v path="$path" -v var="$var" -v mode="$mode" \
+	    -v load1="$load1" -v rbe="$((rb1 - rb0))" \
 	    -v bps="${bps:-}" -v retr="${retr:-NA}" -v p64="${pps64:-}" -v l64="${loss64:-}" \
 	    -v pb="${ppsbig:-}" -v lb="${lossbig:-}" -v rm="${rtt_med:--}" \
 	    -v r99="${rtt_p99:--}" -v pl="${ploss:-NA}" -v ike="$ike" -v ikew="$ikew" \
@@ -476,7 +485,8 @@ measure() {
 	    -v ra="$rss_a" -v rp="$rss_pub" -v rb="$rss_b" -v rt="$rss_tot" \
 	    -v via="$via" -v tr="$transport" '
 	    function num(x, f) { return (x == "" || x == "-" || x == "NA") ? "NA" : sprintf(f, x) }
-	    BEGIN { print run, path, var, mode, num(bps == "" ? "" : bps / 1e6, "%.1f"), retr,
+	    BEGIN { gsub(/,/, ";", mode); gsub(/,/, ";", tr)
+		print run, path, var, load1, mode, num(bps == "" ? "" : bps / 1e6, "%.1f"), retr, rbe,
 		num(p64 == "" ? "" : p64 / 1000, "%.2f"), num(l64, "%.1f"),
 		num(pb == "" ? "" : pb / 1000, "%.2f"), num(lb, "%.1f"),
 		num(rm, "%.3f"), num(r99, "%.3f"), num(pl, "%.1f"), ike, ikew,
@@ -564,7 +574,8 @@ report() {
 	}
 	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 	{ row[$2, $3, $1] = 1; for (i = 1; i <= NF; i++) val[$2, $3, $1, i] = $i
-	  if ($1 + 0 > nrun) nrun = $1 + 0 }
+	  if ($1 + 0 > nrun) nrun = $1 + 0
+	  l = $col["load1"] + 0; if (lmin == "" || l < lmin) lmin = l; if (l > lmax) lmax = l }
 	END {
 		np = split(paths, P, " ")
 		label["kernel"] = "(a) kernel routing, no NAT"
@@ -576,7 +587,7 @@ report() {
 		short["direct"] = "proxyd direct"; short["tinc"] = "tinc"
 		short["tinc-relay"] = "tinc relay"
 		nv = split("plain ipsec", V, " ")
-		c_tcp = col["tcp_mbps"]; c_retr = col["tcp_retrans"]; c_u64 = col["udp64_kpps"]; c_ub = col["udpbig_kpps"]
+		c_tcp = col["tcp_mbps"]; c_retr = col["tcp_retrans"]; c_rbe = col["udp_rcvbuf_err"]; c_u64 = col["udp64_kpps"]; c_ub = col["udpbig_kpps"]
 		c_rm = col["rtt_med_ms"]; c_r99 = col["rtt_p99_ms"]; c_ike = col["ike_ms"]
 		c_ca = col["cpu_a_s_gb"]; c_cp = col["cpu_pub_s_gb"]; c_cb = col["cpu_b_s_gb"]
 		c_ct = col["cpu_total_s_gb"]; c_ra = col["rss_a_kb"]; c_rp = col["rss_pub_kb"]
@@ -584,13 +595,14 @@ report() {
 
 		print "### Medians over " nrun " run(s)"
 		print ""
-		print "| path | IPsec | how it went | TCP Mbit/s | TCP retransmits | UDP 64 B kpps | UDP MTU kpps | RTT median ms | RTT p99 ms | IKE ms | CPU s/GB A / pub / B (total) | RSS MiB A / pub / B | via pub |"
+		printf "Load average (1 min) when the tests started: %.1f to %.1f (2 cores).\n\n", lmin, lmax
+		print "| path | IPsec | how it went | TCP Mbit/s | TCP retransmits (socket drops) | UDP 64 B kpps | UDP MTU kpps | RTT median ms | RTT p99 ms | IKE ms | CPU s/GB A / pub / B (total) | RSS MiB A / pub / B | via pub |"
 		print "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 		for (i = 1; i <= np; i++) for (j = 1; j <= nv; j++) {
 			p = P[i]; v = V[j]
 			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s (%s) | %s / %s / %s | %s |\n",
 			    label[p], v == "ipsec" ? "yes" : "no", modes(p, v),
-			    f(med(p, v, c_tcp), "%.0f"), f(med(p, v, c_retr), "%.0f"), f(med(p, v, c_u64), "%.1f"), f(med(p, v, c_ub), "%.1f"),
+			    f(med(p, v, c_tcp), "%.0f"), f(med(p, v, c_retr), "%.0f") " (" f(med(p, v, c_rbe), "%.0f") ")", f(med(p, v, c_u64), "%.1f"), f(med(p, v, c_ub), "%.1f"),
 			    f(med(p, v, c_rm), "%.3f"), f(med(p, v, c_r99), "%.3f"), f(med(p, v, c_ike), "%.1f"),
 			    f(med(p, v, c_ca), "%.1f"), f(med(p, v, c_cp), "%.1f"), f(med(p, v, c_cb), "%.1f"),
 			    f(med(p, v, c_ct), "%.1f"),
@@ -688,7 +700,9 @@ DAT=$WORLD_DIR/chart.dat
 	echo
 	report "$CSV" "$DAT"
 	echo
-	echo "Units: CPU s/GB = CPU seconds (user + system) of that proxy process per 10^9 bytes of TCP payload the receiver got; system time includes the kernel work done inside its syscalls (TUN, UDP, veth delivery and the forwarding and NAT of the next namespaces, which run inline), the same for proxyd and tincd.  RSS = VmRSS.  TCP retransmits = the sender's count over the TCP test.  \"via pub\" = bytes PUB received during the TCP test (both directions, with headers and retransmissions) per TCP payload byte delivered: 0 = not through pub.  UDP kpps = thousands of packets per second the receiver got while the sender blasted (-b 0).  IKE ms = first IKE_SA_INIT out to IKE_AUTH response in, on hostA's wire."
+	echo "Units: CPU s/GB = CPU seconds (user + system) of that proxy process per 10^9 bytes of TCP payload the receiver got; system time includes the kernel work done inside its syscalls (TUN, UDP, veth delivery and the forwarding and NAT of the next namespaces, which run inline), the same for proxyd and tincd.  RSS = VmRSS.  TCP retransmits = the sender's count over the TCP test; socket drops = UDP RcvbufErrors on PXA, PUB and PXB during it (datagrams, or GRO batches of datagrams, dropped because a proxy's socket receive buffer was full).  \"via pub\" = bytes PUB received during the TCP test (both directions, with headers and retransmissions) per TCP payload byte delivered: 0 = not through pub.  UDP kpps = thousands of packets per second the receiver got while the sender blasted (-b 0).  IKE ms = first IKE_SA_INIT out to IKE_AUTH response in, on hostA's wire."
+	echo
+	echo "Setups: proxyd with forward = all, TUN MTU 1400, log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
 	echo
 	echo "### What was checked per path"
 	echo
