@@ -29,6 +29,7 @@
 #include "txq.h"
 
 #define UDP_BATCH	32
+#define UDP_BUFSIZE	(4 * 1024 * 1024)	/* link socket buffers */
 #define FLOWS_MAX	4096
 #define FLOW_IDLE_S	300
 
@@ -196,6 +197,23 @@ psock_open(struct proxyd *px, struct psock *ps, struct in_addr addr,
 	if (ps->ev == NULL || event_add(ps->ev, NULL) == -1) {
 		log_warnx("cannot watch UDP socket");
 		goto fail;
+	}
+	if (kind == PSOCK_PRIMARY) {
+		/*
+		 * Links carry bursts: the default 212 KB buffers overflow and
+		 * every drop costs the endpoints a TCP retransmission.  As
+		 * root we may go beyond the sysctl limits.
+		 */
+		int sz = UDP_BUFSIZE;
+
+		if (setsockopt(ps->fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+		    sizeof(sz)) == -1)
+			(void)setsockopt(ps->fd, SOL_SOCKET, SO_RCVBUF, &sz,
+			    sizeof(sz));
+		if (setsockopt(ps->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz,
+		    sizeof(sz)) == -1)
+			(void)setsockopt(ps->fd, SOL_SOCKET, SO_SNDBUF, &sz,
+			    sizeof(sz));
 	}
 	if (kind == PSOCK_PRIMARY &&
 	    setsockopt(ps->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == -1)
