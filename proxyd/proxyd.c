@@ -98,6 +98,10 @@ input_segments(struct proxyd *px, struct psock *ps, struct msghdr *h,
 			if (v > 0)
 				seg = (size_t)v;
 		}
+	if (len == 0) {
+		link_input(px, ps, from, buf, 0);	/* empty: counted */
+		return;
+	}
 	for (size_t off = 0; off < len; off += seg)
 		link_input(px, ps, from, buf + off, len - off < seg ?
 		    len - off : seg);
