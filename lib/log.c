@@ -26,18 +26,6 @@ log_init(int foreground, int level, const char *ident)
 	tzset();
 }
 
-void
-log_setlevel(int level)
-{
-	log_lvl = level;
-}
-
-int
-log_getlevel(void)
-{
-	return log_lvl;
-}
-
 int
 log_level_parse(const char *s)
 {

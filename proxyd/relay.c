@@ -35,12 +35,15 @@ classify(struct proxyd *px, const uint8_t *ip, size_t len,
 	return 0;
 }
 
+/* The next hop's link toward info->dst; *rp gets the route.  NULL: no route. */
 static struct link *
-next_hop(struct proxyd *px, const struct ipv4_info *info)
+next_hop(struct proxyd *px, const struct ipv4_info *info,
+    const struct route **rp)
 {
 	const struct route *r = route_lookup(&px->routes, info->dst);
 	struct link *l;
 
+	*rp = r;
 	if (r == NULL || r->hops == 0) {
 		px->st.drop_noroute++;
 		return NULL;
@@ -56,15 +59,15 @@ void
 relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 {
 	struct ipv4_info info;
+	const struct route *r;
 	struct link *l;
 
 	px->st.tun_rx++;
 	if (classify(px, frame + LINK_DATA_HEADROOM, len, &info) == -1)
 		return;
-	if ((l = next_hop(px, &info)) == NULL)
+	if ((l = next_hop(px, &info, &r)) == NULL)
 		return;
-	conn_from_tun(px, route_lookup(&px->routes, info.dst)->dest, l, frame,
-	    len, &info);
+	conn_from_tun(px, r->dest, l, frame, len, &info);
 }
 
 void
@@ -72,6 +75,7 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
     const uint8_t *ip, size_t len)
 {
 	struct ipv4_info info;
+	const struct route *r;
 	struct link *l;
 
 	(void)from;
@@ -90,7 +94,7 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 		px->st.drop_ttl++;
 		return;
 	}
-	if ((l = next_hop(px, &info)) == NULL)
+	if ((l = next_hop(px, &info, &r)) == NULL)
 		return;
 	if (len > 65535) {
 		px->st.drop_malformed++;
