@@ -26,6 +26,8 @@
 # Variables read: PXT_PREFIX, WORLD_DIR, WORLD_KEEP, top_srcdir, top_builddir,
 # PROXYD (binary), PROXYCTL (binary), PROXYD_WRAPPER (e.g. "valgrind -q"),
 # CHARON_RETRANSMIT ("tries timeout base", default "4 1 1.5"),
+# CHARON_MTU (MTU set on the endpoints' ipsec0 TUN once charon made it;
+# default: libipsec's fixed 1400),
 # WORLD_VERBOSE=1 (trace the commands that build the world).
 
 # --------------------------------------------------------------------------
@@ -494,6 +496,12 @@ EOF
 	if ! wait_for 10 test -S "$d/run/charon.vici"; then
 		wlog "charon_start $h: no VICI socket after 10 s; charon.out:"
 		sed 's/^/#   /' "$d/charon.out" >&2
+		return 1
+	fi
+	# libipsec 5.9 has no MTU option: set it on the interface it made
+	if [ -n "${CHARON_MTU:-}" ] &&
+	    ! nsx "$h" ip link set ipsec0 mtu "$CHARON_MTU"; then
+		wlog "charon_start $h: cannot set mtu $CHARON_MTU on ipsec0"
 		return 1
 	fi
 	return 0
