@@ -636,7 +636,7 @@ sealed_input(struct proxyd *px, struct psock *in,
     const struct sockaddr_in *from, uint8_t *buf, const struct pkt_hdr *h)
 {
 	struct link *l = find_session(px, h->session);
-	uint8_t *body;
+	uint8_t *body, *slot;
 	size_t ptlen;
 	struct pkt_msg m;
 	const char *why;
@@ -650,13 +650,25 @@ sealed_input(struct proxyd *px, struct psock *in,
 		px->st.drop_replay++;
 		return;
 	}
-	/* body points into buf: open it in place. */
+	/*
+	 * Open the body straight into the send batch's next slot, where a
+	 * DATA message's IP packet lands at LINK_DATA_HEADROOM: a relayed
+	 * packet is then sealed again where it lies, with no copy.  Anything
+	 * else is copied back into buf (rare, and its handlers may build
+	 * frames in that very slot).
+	 */
 	body = buf + (h->body - buf);
+	slot = txq_slot(px) + PKT_SEALED_HDR_LEN;
 	if (aead_open(&l->aead, h->seq, buf, PKT_SEALED_HDR_LEN, body,
-	    h->body_len, body) == -1) {
+	    h->body_len, slot) == -1) {
 		px->st.drop_auth++;
 		return;
 	}
+	ptlen = h->body_len - PKT_TAG_LEN;
+	if (ptlen > 0 && slot[0] == PKT_MSG_DATA)
+		body = slot;
+	else
+		memcpy(body, slot, ptlen);
 	replay_commit(&l->replay, h->seq);
 	l->last_rx_us = now_us();
 	l->rx_packets++;
@@ -665,7 +677,6 @@ sealed_input(struct proxyd *px, struct psock *in,
 		SSL_free(l->ssl);
 		l->ssl = NULL;
 	}
-	ptlen = h->body_len - PKT_TAG_LEN;
 	if (pkt_msg_decode(body, ptlen, &m, &why) == -1) {
 		px->st.drop_malformed++;
 		log_debug("%s: bad message: %s", link_who(l, who, sizeof(who)),

@@ -4,7 +4,8 @@
  * flow, look up the destination proxy and send on the next hop's link.
  * From a link: the same checks, then either write to the TUN (our own
  * site) or pass the packet on to the next hop with its TTL lowered.
- * Nothing here allocates; one static frame serves every relayed packet.
+ * Nothing here allocates; a relayed packet arrives already in the send
+ * batch's slot (link.c opens it there) and is sealed again in place.
  */
 #include <string.h>
 
@@ -103,7 +104,9 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 	{
 		uint8_t *frame = txq_slot(px);
 
-		memcpy(frame + LINK_DATA_HEADROOM, ip, len);
+		/* link.c opened it into this slot already; else copy it in */
+		if (ip != frame + LINK_DATA_HEADROOM)
+			memcpy(frame + LINK_DATA_HEADROOM, ip, len);
 		link_send_data(l, frame, len, (uint8_t)(ttl - 1));
 	}
 }
