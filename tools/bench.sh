@@ -43,7 +43,13 @@
 #   UDP MTU    the same with 1372-byte payloads (1400-byte IP packets, the
 #              proxyd TUN MTU, so every path carries them unfragmented);
 #              1300 bytes inside IPsec (the ESP-in-UDP packet then fits 1400)
-#   RTT        BENCH_PINGS (200) pings at 0.01 s: median and 99th percentile
+#   RTT        BENCH_PINGS (200) pings at 0.01 s: median and 99th percentile;
+#              then BENCH_BUSY_PINGS (1000) at 0.001 s: median ("RTT busy").
+#              At 100 pings/s the CPUs idle between pings and every process
+#              on the path (ping, and each proxy once per direction) pays a
+#              wake-up from idle, which on this VM costs tens of
+#              microseconds; at 1000/s they stay warm and what remains is
+#              the path's own work.
 #   IKE        IPsec only: IKE SA + CHILD_SA set-up time, as hostA's wire
 #              sees it (tcpdump): first IKE_SA_INIT request out to the
 #              IKE_AUTH response in, i.e. swanctl --initiate to CHILD_SA
@@ -78,10 +84,13 @@
 #
 # Knobs: BENCH_RUNS, BENCH_QUICK=1, BENCH_PATHS ("kernel relay direct tinc
 # tinc-relay", a subset is fine but ratios need kernel and tinc),
-# BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_OUT (results directory),
+# BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_BUSY_PINGS, BENCH_OUT (results directory),
 # BENCH_TIMEOUT (seconds for the whole run, 1800; quick 900), BENCH_KEEP=1
 # (keep the world directory with every iperf3 JSON and log), top_builddir,
-# TINC_CIPHER / TINC_DIGEST (default: tinc's own, aes-256-cbc / sha256).
+# TINC_CIPHER / TINC_DIGEST (default: tinc's own, aes-256-cbc / sha256),
+# CHARON_MTU (the endpoints' ipsec0 MTU, 1336), BENCH_HOLD=FILE (for
+# profiling: with the IPsec tunnel of each path up, create FILE and wait
+# until it is removed).
 # Everything is bounded in time and torn down on exit (world_down; tincd,
 # iperf3 and charon are killed by their recorded pids).
 
@@ -92,10 +101,10 @@ export LC_ALL=C
 BENCH_QUICK=${BENCH_QUICK:-0}
 if [ "$BENCH_QUICK" = 1 ]; then
 	: "${BENCH_RUNS:=1}" "${BENCH_TCP_SECS:=2}" "${BENCH_UDP_SECS:=2}"
-	: "${BENCH_PINGS:=50}" "${BENCH_TIMEOUT:=900}"
+	: "${BENCH_PINGS:=50}" "${BENCH_BUSY_PINGS:=500}" "${BENCH_TIMEOUT:=900}"
 else
 	: "${BENCH_RUNS:=3}" "${BENCH_TCP_SECS:=5}" "${BENCH_UDP_SECS:=5}"
-	: "${BENCH_PINGS:=200}" "${BENCH_TIMEOUT:=1800}"
+	: "${BENCH_PINGS:=200}" "${BENCH_BUSY_PINGS:=1000}" "${BENCH_TIMEOUT:=1800}"
 fi
 : "${BENCH_PATHS:=kernel relay direct tinc tinc-relay}"
 : "${BENCH_OUT:=$top_srcdir/bench-results}"
@@ -354,10 +363,10 @@ path_down() {
 # the wire at hostA: first IKE_SA_INIT request out to the IKE_AUTH response
 # in, from tcpdump timestamps) and IKE_WALL_MS (the whole swanctl --initiate
 # call, which includes its own start and VICI round trips, ~20 ms).
-IKE_MS=NA IKE_WALL_MS=NA
+IKE_MS=NA IKE_WALL_MS=NA IKE_RETX=NA
 ipsec_up() {
 	local t0 t1 cap=$WORLD_DIR/ike.txt
-	IKE_MS=NA IKE_WALL_MS=NA
+	IKE_MS=NA IKE_WALL_MS=NA IKE_RETX=NA
 	charon_start hosta && charon_start hostb &&
 	    swanctl_load hosta && swanctl_load hostb || return 1
 	ip netns exec "$(ns hosta)" tcpdump -i eth0 -n -tt -l -U \
@@ -377,31 +386,34 @@ ipsec_up() {
 	    NR == 1 { t0 = $1 }
 	    { split($3, a, "."); if (a[1] "." a[2] "." a[3] "." a[4] == b) t1 = $1 }
 	    END { if (t0 != "" && t1 != "") printf "%.1f\n", (t1 - t0) * 1000; else print "NA" }' "$cap")
+	# charon logs every retransmission ("sending retransmit N of request")
+	IKE_RETX=$(cat "$(_charon_dir hosta)/run/charon.log" \
+	    "$(_charon_dir hostb)/run/charon.log" 2>/dev/null | grep -c 'retransmit')
 	nsx hosta ping -n -q -c 3 -i 0.2 -W 1 -I "$WORLD_A_INNER" "$WORLD_B_INNER" \
 	    >/dev/null 2>&1
 	return 0
 }
 
-CSV_HEADER="run,path,variant,load1,mode,tcp_mbps,tcp_retrans,udp_rcvbuf_err,udp64_kpps,udp64_loss_pct,udpbig_kpps,udpbig_loss_pct,rtt_med_ms,rtt_p99_ms,ping_loss_pct,ike_ms,ike_wall_ms,cpu_a_s_gb,cpu_pub_s_gb,cpu_b_s_gb,cpu_total_s_gb,rss_a_kb,rss_pub_kb,rss_b_kb,rss_total_kb,pub_per_byte,pub_transport"
+CSV_HEADER="run,path,variant,load1,mode,tcp_mbps,tcp_retrans,udp_rcvbuf_err,udp64_kpps,udp64_loss_pct,udpbig_kpps,udpbig_loss_pct,rtt_med_ms,rtt_p99_ms,ping_loss_pct,ike_ms,ike_wall_ms,cpu_a_s_gb,cpu_pub_s_gb,cpu_b_s_gb,cpu_total_s_gb,rss_a_kb,rss_pub_kb,rss_b_kb,rss_total_kb,pub_per_byte,pub_transport,ike_retransmits,rtt_busy_med_ms"
 
 # csv_fail RUN PATH VARIANT WHY: a row of NA.
 csv_fail() {
 	local why=${4//,/;}
-	echo "$1,$2,$3,$(cut -d' ' -f1 /proc/loadavg),FAILED: ${why:0:120}$(printf ',NA%.0s' $(seq 22))" >>"$CSV"
+	echo "$1,$2,$3,$(cut -d' ' -f1 /proc/loadavg),FAILED: ${why:0:120}$(printf ',NA%.0s' $(seq 24))" >>"$CSV"
 }
 
 # measure RUN PATH VARIANT: one row of figures.
 measure() {
 	local run=$1 path=$2 var=$3 src dst big tag procs p pid
-	local rtt_med rtt_p99 ploss bps bytes pps64 loss64 ppsbig lossbig
+	local rtt_med rtt_p99 rtt_busy ploss bps bytes pps64 loss64 ppsbig lossbig
 	local -A pids=() c0=() c1=() rss=()
 	local pb0 pb1 mode cpu_a cpu_pub cpu_b cpu_tot rss_a rss_pub rss_b rss_tot
-	local via transport ike ikew retr load1 rb0 rb1
+	local via transport ike ikew ikeretx retr load1 rb0 rb1
 	if [ "$var" = plain ]; then
-		src=$WORLD_A_HOST dst=$WORLD_B_HOST big=$UDP_BIG_PLAIN ike=NA ikew=NA
+		src=$WORLD_A_HOST dst=$WORLD_B_HOST big=$UDP_BIG_PLAIN ike=NA ikew=NA ikeretx=NA
 	else
 		src=$WORLD_A_INNER dst=$WORLD_B_INNER big=$UDP_BIG_IPSEC
-		ike=$IKE_MS ikew=$IKE_WALL_MS
+		ike=$IKE_MS ikew=$IKE_WALL_MS ikeretx=$IKE_RETX
 	fi
 	tag=$WORLD_DIR/r$run-$path-$var
 	procs=$(procs_of "$path")
@@ -409,6 +421,7 @@ measure() {
 
 	nsx hosta ping -n -q -c 10 -i 0.02 -W 1 -I "$src" "$dst" >/dev/null 2>&1
 	read -r rtt_med rtt_p99 ploss < <(ping_stats "$BENCH_PINGS" 0.01 "$src" "$dst")
+	read -r rtt_busy _ _ < <(ping_stats "$BENCH_BUSY_PINGS" 0.001 "$src" "$dst")
 	sleep 0.5
 
 	for p in $procs; do c0[$p]=$(proc_cpu_ticks "${pids[$p]:-0}"); done
@@ -491,14 +504,14 @@ measure() {
 	    -v r99="${rtt_p99:--}" -v pl="${ploss:-NA}" -v ike="$ike" -v ikew="$ikew" \
 	    -v ca="$cpu_a" -v cp="$cpu_pub" -v cb="$cpu_b" -v ct="$cpu_tot" \
 	    -v ra="$rss_a" -v rp="$rss_pub" -v rb="$rss_b" -v rt="$rss_tot" \
-	    -v via="$via" -v tr="$transport" '
+	    -v via="$via" -v tr="$transport" -v ikeretx="$ikeretx" -v rb1k="${rtt_busy:--}" '
 	    function num(x, f) { return (x == "" || x == "-" || x == "NA") ? "NA" : sprintf(f, x) }
 	    BEGIN { gsub(/,/, ";", mode); gsub(/,/, ";", tr)
 		print run, path, var, load1, mode, num(bps == "" ? "" : bps / 1e6, "%.1f"), retr, rbe,
 		num(p64 == "" ? "" : p64 / 1000, "%.2f"), num(l64, "%.1f"),
 		num(pb == "" ? "" : pb / 1000, "%.2f"), num(lb, "%.1f"),
 		num(rm, "%.3f"), num(r99, "%.3f"), num(pl, "%.1f"), ike, ikew,
-		ca, cp, cb, ct, ra, rp, rb, rt, via, tr }' >>"$CSV"
+		ca, cp, cb, ct, ra, rp, rb, rt, via, tr, ikeretx, num(rb1k, "%.3f") }' >>"$CSV"
 	blog "run $run $path $var: $(tail -n 1 "$CSV")"
 }
 
@@ -575,6 +588,30 @@ report() {
 		return median(a, n)
 	}
 	function f(x, fmt) { return x == "NA" ? "–" : sprintf(fmt, x) }
+	# median over runs of (p - ref) / div, same variant, same run
+	function dper(p, v, c, ref, div,   r, n, a) {
+		n = 0; split("", a)
+		for (r = 1; r <= nrun; r++)
+			if (((p, v, r) in row) && ((ref, v, r) in row) && isnum(val[p, v, r, c]) &&
+			    isnum(val[ref, v, r, c]))
+				a[++n] = (val[p, v, r, c] - val[ref, v, r, c]) / div
+		return median(a, n)
+	}
+	# largest value over runs
+	function maxv(p, v, c,   r, m) {
+		m = "NA"
+		for (r = 1; r <= nrun; r++)
+			if (((p, v, r) in row) && isnum(val[p, v, r, c]) &&
+			    (m == "NA" || val[p, v, r, c] + 0 > m)) m = val[p, v, r, c] + 0
+		return m
+	}
+	function target(what, x, op, goal, unit,   shown, met) {
+		shown = x == "NA" ? "–" : unit == "x" ? fr(x) : unit == "ms" ? sprintf("%.3f", x) : sprintf("%d", x)
+		if (op == "") { printf "| %s | %s | | |\n", what, shown; return }
+		met = x == "NA" ? "not measured" : (op == ">=" ? x >= goal : x <= goal) ? "yes" : "**no**"
+		printf "| %s | %s | %s %s%s | %s |\n", what, shown, op == ">=" ? "≥" : "≤",
+		    unit == "x" ? "×" : "", goal, met
+	}
 	function fr(x) { if (x == "NA") return "–"
 		return x >= 100 ? sprintf("×%.0f", x) : x >= 10 ? sprintf("×%.1f", x) : sprintf("×%.2f", x) }
 	function mib(x) { return x == "NA" ? "–" : sprintf("%.1f", x / 1024) }
@@ -601,7 +638,7 @@ report() {
 		short["tinc-relay"] = "tinc relay"
 		nv = split("plain ipsec", V, " ")
 		c_tcp = col["tcp_mbps"]; c_retr = col["tcp_retrans"]; c_rbe = col["udp_rcvbuf_err"]; c_u64 = col["udp64_kpps"]; c_ub = col["udpbig_kpps"]
-		c_rm = col["rtt_med_ms"]; c_r99 = col["rtt_p99_ms"]; c_ike = col["ike_ms"]
+		c_rm = col["rtt_med_ms"]; c_r99 = col["rtt_p99_ms"]; c_rbz = col["rtt_busy_med_ms"]; c_ike = col["ike_ms"]; c_retx = col["ike_retransmits"]
 		c_ca = col["cpu_a_s_gb"]; c_cp = col["cpu_pub_s_gb"]; c_cb = col["cpu_b_s_gb"]
 		c_ct = col["cpu_total_s_gb"]; c_ra = col["rss_a_kb"]; c_rp = col["rss_pub_kb"]
 		c_rb = col["rss_b_kb"]; c_rt = col["rss_total_kb"]; c_via = col["pub_per_byte"]
@@ -609,14 +646,14 @@ report() {
 		print "### Medians over " nrun " run(s)"
 		print ""
 		printf "Load average (1 min) when the tests started: %.1f to %.1f (2 cores).\n\n", lmin, lmax
-		print "| path | IPsec | how it went | TCP Mbit/s | TCP retransmits (socket drops) | UDP 64 B kpps | UDP MTU kpps | RTT median ms | RTT p99 ms | IKE ms | CPU s/GB A / pub / B (total) | RSS MiB A / pub / B | via pub |"
-		print "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+		print "| path | IPsec | how it went | TCP Mbit/s | TCP retransmits (socket drops) | UDP 64 B kpps | UDP MTU kpps | RTT median ms | RTT p99 ms | RTT busy ms | IKE ms | CPU s/GB A / pub / B (total) | RSS MiB A / pub / B | via pub |"
+		print "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 		for (i = 1; i <= np; i++) for (j = 1; j <= nv; j++) {
 			p = P[i]; v = V[j]
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s (%s) | %s / %s / %s | %s |\n",
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s (%s) | %s / %s / %s | %s |\n",
 			    label[p], v == "ipsec" ? "yes" : "no", modes(p, v),
 			    f(med(p, v, c_tcp), "%.0f"), f(med(p, v, c_retr), "%.0f") " (" f(med(p, v, c_rbe), "%.0f") ")", f(med(p, v, c_u64), "%.1f"), f(med(p, v, c_ub), "%.1f"),
-			    f(med(p, v, c_rm), "%.3f"), f(med(p, v, c_r99), "%.3f"), f(med(p, v, c_ike), "%.1f"),
+			    f(med(p, v, c_rm), "%.3f"), f(med(p, v, c_r99), "%.3f"), f(med(p, v, c_rbz), "%.3f"), f(med(p, v, c_ike), "%.1f"),
 			    f(med(p, v, c_ca), "%.1f"), f(med(p, v, c_cp), "%.1f"), f(med(p, v, c_cb), "%.1f"),
 			    f(med(p, v, c_ct), "%.1f"),
 			    mib(med(p, v, c_ra)), mib(med(p, v, c_rp)), mib(med(p, v, c_rb)),
@@ -638,6 +675,25 @@ report() {
 				    fr(rat(p, v, c_ct, ref)), fr(rat(p, v, c_rt, ref))
 			}
 		}
+		# the targets of issue 6, from the same per-run figures
+		print ""
+		print "### Targets (per-run figures, median over runs)"
+		print ""
+		print "| target | measured | goal | met |"
+		print "|---|--:|--:|---|"
+		target("IPsec TCP: proxyd relayed / kernel routed", rat("relay", "ipsec", c_tcp, "kernel"), ">=", 0.8, "x")
+		target("IPsec TCP: proxyd direct / kernel routed", rat("direct", "ipsec", c_tcp, "kernel"), ">=", 0.9, "x")
+		target("IPsec TCP: proxyd relayed / tinc relayed", rat("relay", "ipsec", c_tcp, "tinc-relay"), ">=", 3, "x")
+		target("(ceiling) IPsec TCP: kernel routed / tinc relayed", rat("kernel", "ipsec", c_tcp, "tinc-relay"), "", "", "x")
+		target("plain TCP: proxyd relayed / tinc relayed", rat("relay", "plain", c_tcp, "tinc-relay"), ">=", 3, "x")
+		target("added RTT per proxy hop, relayed: (relay - kernel) / 3 proxies, ms", dper("relay", "plain", c_rm, "kernel", 3), "<=", 0.1, "ms")
+		target("added RTT per proxy hop, direct: (direct - kernel) / 2 proxies, ms", dper("direct", "plain", c_rm, "kernel", 2), "<=", 0.1, "ms")
+		target("(tinc) added RTT per hop, tinc relayed: (tinc relay - kernel) / 3, ms", dper("tinc-relay", "plain", c_rm, "kernel", 3), "", "", "ms")
+		target("added RTT per proxy hop at 1000 pings/s, relayed, ms", dper("relay", "plain", c_rbz, "kernel", 3), "<=", 0.1, "ms")
+		target("added RTT per proxy hop at 1000 pings/s, direct, ms", dper("direct", "plain", c_rbz, "kernel", 2), "<=", 0.1, "ms")
+		target("(tinc) added RTT per hop at 1000 pings/s, tinc relayed, ms", dper("tinc-relay", "plain", c_rbz, "kernel", 3), "", "", "ms")
+		target("IKE retransmissions, proxyd relayed (most in a run)", maxv("relay", "ipsec", c_retx), "<=", 0, "n")
+		target("IKE retransmissions, proxyd direct (most in a run)", maxv("direct", "ipsec", c_retx), "<=", 0, "n")
 		# proxy capacity: plain traffic, proxyd relayed next to tinc relayed
 		print ""
 		print "### Proxy capacity: plain traffic through a relaying public proxy"
