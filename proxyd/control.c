@@ -121,6 +121,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "tx_bytes", s->tx_bytes);
 	json_uint(&w, "tun_rx", s->tun_rx);
 	json_uint(&w, "tun_tx", s->tun_tx);
+	json_uint(&w, "tun_gso", s->tun_gso);
 	json_uint(&w, "drop_malformed", s->drop_malformed);
 	json_uint(&w, "drop_auth", s->drop_auth);
 	json_uint(&w, "drop_replay", s->drop_replay);

@@ -141,6 +141,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
 				log_warn("recvmmsg");
 			txq_flush(px);
+			tun_flush(px->tun);
 			return;
 		}
 		for (int i = 0; i < n; i++) {
@@ -158,10 +159,12 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			link_input(px, ps, &from[i], bufs[i], msgs[i].msg_len);
 			if (probe_sock) {
 				txq_flush(px);
+				tun_flush(px->tun);
 				return;
 			}
 		}
 		txq_flush(px);
+		tun_flush(px->tun);
 		if (n < UDP_BATCH)
 			return;
 	}

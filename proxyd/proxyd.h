@@ -56,6 +56,7 @@ struct proxyd_stats {
 	uint64_t	drop_probe_limit; /* probe answers over the budget */
 	uint64_t	auth_refused;	/* handshakes refused or failed */
 	uint64_t	tun_rx, tun_tx;
+	uint64_t	tun_gso;	/* GSO frames written to the TUN */
 	uint64_t	conn_requests;	/* connection requests we started */
 	uint64_t	queued;		/* first packets that waited */
 	uint64_t	drop_queue;	/* first packets the queue refused */

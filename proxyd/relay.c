@@ -87,8 +87,7 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 			px->st.drop_noroute++;
 			return;
 		}
-		if (tun_write(px->tun, ip, len) == 0)
-			px->st.tun_tx++;
+		tun_send(px->tun, ip, len);
 		return;
 	}
 	if (ttl <= 1) {

@@ -1,8 +1,21 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * TUN device set-up (TUNSETIFF, MTU, up) and the read loop.  The read
- * loop takes at most TUN_BATCH packets per readiness event so the links'
- * socket gets its turn; the fd stays readable and libevent calls again.
+ * TUN device set-up (TUNSETIFF, MTU, up), the read loop and the write
+ * batch.  The read loop takes at most TUN_BATCH packets per readiness event
+ * so the links' socket gets its turn; the fd stays readable and libevent
+ * calls again.
+ *
+ * The device carries a virtio-net header (IFF_VNET_HDR) so that writes can
+ * be GSO super-frames.  Packets for our LAN arrive in bursts from one
+ * recvmmsg(); consecutive UDP datagrams of one flow with the same size (a
+ * tunnel's ESP in UDP, full-size) are held, and tun_flush() writes them as
+ * one UDP GSO frame (VIRTIO_NET_HDR_GSO_UDP_L4): the kernel forwards it
+ * once and cuts it into the original datagrams, with their checksums, at
+ * the end.  Everything else, and a run of one, is written as it is.  If the
+ * kernel refuses the GSO frame, the held datagrams are written one by one
+ * and GSO is not tried again.  Reads carry the header too: offloads are not
+ * enabled (TUNSETOFFLOAD), so the kernel hands over whole, checksummed
+ * packets, and anything else is dropped and counted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +25,10 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "link.h"
 #include "log.h"
@@ -21,15 +36,35 @@
 #include "tun.h"
 #include "txq.h"
 
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4	5	/* Linux 6.2; older headers lack it */
+#endif
+
 #define TUN_BATCH	64
+#define VNET_LEN	((int)sizeof(struct virtio_net_hdr))
+#define IP_UDP_LEN	28		/* IPv4 header without options + UDP */
+#define HOLD_MAX	64		/* datagrams in one GSO frame */
+#define HOLD_BYTES	65000		/* IP length of one GSO frame */
+
+/* The UDP datagrams held for one GSO frame, stored whole and back to back. */
+struct hold {
+	uint8_t		 mem[HOLD_BYTES + IP_UDP_LEN];
+	size_t		 off[HOLD_MAX], len[HOLD_MAX];
+	int		 n;
+	size_t		 used;		/* bytes of mem in use */
+	size_t		 seg;		/* UDP payload of the first */
+	size_t		 payload;	/* UDP payload of all of them */
+};
 
 struct tun {
 	struct proxyd	*px;
 	int		 fd;
 	int		 ifindex;
 	int		 mtu;
+	bool		 no_gso;	/* the kernel refused a GSO frame */
 	char		 name[IFNAMSIZ];
 	struct event	*ev;
+	struct hold	 hold;
 };
 
 static void
@@ -41,14 +76,22 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 	/* read until empty (or a batch), each packet into the send batch */
 	for (int i = 0; i < TUN_BATCH; i++) {
 		uint8_t *frame = txq_slot(t->px);
-		ssize_t n = read(fd, frame + LINK_DATA_HEADROOM, 65535);
+		uint8_t *at = frame + LINK_DATA_HEADROOM - VNET_LEN;
+		struct virtio_net_hdr vh;
+		ssize_t n = read(fd, at, 65535 + VNET_LEN);
 
 		if (n <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
 				log_warn("read from tun '%s'", t->name);
 			break;
 		}
-		relay_from_tun(t->px, frame, (size_t)n);
+		memcpy(&vh, at, sizeof(vh));
+		if (n <= VNET_LEN || vh.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+		    (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+			t->px->st.drop_malformed++;	/* not offered: never */
+			continue;
+		}
+		relay_from_tun(t->px, frame, (size_t)n - VNET_LEN);
 	}
 	txq_flush(t->px);
 }
@@ -99,13 +142,22 @@ tun_open(struct proxyd *px, const char *name, int mtu)
 		goto fail_free;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) == -1) {
 		log_warn("cannot create tun '%s'", name);
 		goto fail_close;
 	}
 	snprintf(t->name, sizeof(t->name), "%s", ifr.ifr_name);
+	{
+		int hl = VNET_LEN;
+
+		if (ioctl(t->fd, TUNSETVNETHDRSZ, &hl) == -1) {
+			log_warn("cannot set the header size of tun '%s'",
+			    t->name);
+			goto fail_close;
+		}
+	}
 	if (if_set(t->name, mtu) == -1)
 		goto fail_close;
 	if ((t->ifindex = (int)if_nametoindex(t->name)) == 0) {
@@ -139,14 +191,166 @@ tun_close(struct tun *t)
 	free(t);
 }
 
-int
-tun_write(struct tun *t, const uint8_t *p, size_t len)
+/* Writes one packet as it is (an all-zero virtio-net header before it). */
+static int
+write_one(struct tun *t, const uint8_t *p, size_t len)
 {
-	if (write(t->fd, p, len) == -1) {
+	static struct virtio_net_hdr none;	/* all zero, never written */
+	struct iovec iov[2] = {
+		{ &none, sizeof(none) }, { (void *)(uintptr_t)p, len }
+	};
+
+	if (writev(t->fd, iov, 2) == -1) {
 		log_debug("write to tun '%s': %s", t->name, strerror(errno));
 		return -1;
 	}
+	t->px->st.tun_tx++;
 	return 0;
+}
+
+static uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void
+wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The one's complement sum of n bytes (n even), not folded to 16 bits. */
+static uint32_t
+sum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += rd16(p + i);
+	return sum;
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * A UDP datagram that may go into a GSO frame: IPv4 without options, not
+ * a fragment, DF set (so rewriting the IP ids is harmless), lengths
+ * consistent, some payload.
+ */
+static bool
+holdable(const uint8_t *ip, size_t len)
+{
+	return len > IP_UDP_LEN && len <= HOLD_BYTES && ip[0] == 0x45 &&
+	    ip[9] == 17 && rd16(ip + 2) == len &&
+	    (rd16(ip + 6) & 0xbfff) == 0 && (ip[6] & 0x40) &&
+	    rd16(ip + 24) == len - 20;
+}
+
+/* Same flow and header as the held ones, and room for it. */
+static bool
+joins(const struct hold *h, const uint8_t *ip, size_t len)
+{
+	const uint8_t *first = h->mem;
+
+	return h->n > 0 && h->n < HOLD_MAX && len - IP_UDP_LEN <= h->seg &&
+	    h->used + len <= sizeof(h->mem) &&
+	    IP_UDP_LEN + h->payload + (len - IP_UDP_LEN) <= HOLD_BYTES &&
+	    ip[1] == first[1] && ip[8] == first[8] &&
+	    memcmp(ip + 12, first + 12, 12) == 0;	/* addresses, ports */
+}
+
+/* The held datagrams as one UDP GSO frame; -1 if the kernel refused it. */
+static int
+write_gso(struct tun *t)
+{
+	struct hold *h = &t->hold;
+	struct virtio_net_hdr vh;
+	uint8_t hdr[IP_UDP_LEN];
+	struct iovec iov[2 + HOLD_MAX];
+	size_t total = IP_UDP_LEN + h->payload;
+
+	memcpy(hdr, h->mem, IP_UDP_LEN);
+	wr16(hdr + 2, (uint16_t)total);
+	wr16(hdr + 10, 0);
+	wr16(hdr + 10, (uint16_t)~fold(sum16(hdr, 20, 0)));
+	wr16(hdr + 24, (uint16_t)(total - 20));
+	/* UDP checksum: the pseudo-header sum only, the kernel adds the rest */
+	wr16(hdr + 26, fold(sum16(hdr + 12, 8, 17u + (uint32_t)(total - 20))));
+	memset(&vh, 0, sizeof(vh));
+	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	vh.hdr_len = IP_UDP_LEN;
+	vh.gso_size = (uint16_t)h->seg;
+	vh.csum_start = 20;
+	vh.csum_offset = 6;
+	iov[0].iov_base = &vh;
+	iov[0].iov_len = sizeof(vh);
+	iov[1].iov_base = hdr;
+	iov[1].iov_len = sizeof(hdr);
+	for (int i = 0; i < h->n; i++) {
+		iov[2 + i].iov_base = h->mem + h->off[i] + IP_UDP_LEN;
+		iov[2 + i].iov_len = h->len[i] - IP_UDP_LEN;
+	}
+	if (writev(t->fd, iov, 2 + h->n) == -1) {
+		if (errno == EINVAL || errno == EOPNOTSUPP) {
+			log_info("tun '%s': UDP GSO frames refused (%s): "
+			    "writing datagrams one by one from now on",
+			    t->name, strerror(errno));
+			t->no_gso = true;
+			return -1;
+		}
+		/* a full queue and the like: the datagrams are lost */
+		log_debug("write to tun '%s': %s", t->name, strerror(errno));
+		return 0;
+	}
+	t->px->st.tun_tx += (uint64_t)h->n;
+	t->px->st.tun_gso++;
+	return 0;
+}
+
+void
+tun_flush(struct tun *t)
+{
+	struct hold *h;
+
+	if (t == NULL || (h = &t->hold)->n == 0)
+		return;
+	if (h->n == 1 || t->no_gso || write_gso(t) == -1)
+		for (int i = 0; i < h->n; i++)
+			write_one(t, h->mem + h->off[i], h->len[i]);
+	h->n = 0;
+	h->used = 0;
+	h->payload = 0;
+}
+
+void
+tun_send(struct tun *t, const uint8_t *ip, size_t len)
+{
+	struct hold *h = &t->hold;
+
+	if (!t->no_gso && holdable(ip, len)) {
+		if (!joins(h, ip, len))
+			tun_flush(t);
+		if (h->n == 0)
+			h->seg = len - IP_UDP_LEN;
+		h->off[h->n] = h->used;
+		h->len[h->n] = len;
+		memcpy(h->mem + h->used, ip, len);
+		h->used += len;
+		h->payload += len - IP_UDP_LEN;
+		h->n++;
+		if (len - IP_UDP_LEN < h->seg || h->n == HOLD_MAX)
+			tun_flush(t);	/* a shorter one ends the run */
+		return;
+	}
+	tun_flush(t);
+	write_one(t, ip, len);
 }
 
 int

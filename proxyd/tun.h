@@ -7,6 +7,7 @@
 #ifndef PROXYD_TUN_H
 #define PROXYD_TUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,8 +18,13 @@ struct tun;
 /* Opens, configures and starts reading the TUN.  NULL on failure (logged). */
 struct tun	*tun_open(struct proxyd *, const char *name, int mtu);
 void		 tun_close(struct tun *);
-/* Writes one IP packet; 0 or -1. */
-int		 tun_write(struct tun *, const uint8_t *, size_t);
+/*
+ * Sends one IP packet to the LAN: written at once, or held to go out with
+ * the next ones of its flow as one GSO frame at the latest on tun_flush(),
+ * which every read loop calls at the end of its burst.  Counted in tun_tx.
+ */
+void		 tun_send(struct tun *, const uint8_t *, size_t);
+void		 tun_flush(struct tun *);
 int		 tun_ifindex(const struct tun *);
 const char	*tun_name(const struct tun *);
 

@@ -33,7 +33,8 @@ PKGS=(
 	libstrongswan-extra-plugins   # curve25519 plugin
 	libcharon-extra-plugins       # kernel-libipsec (userspace ESP: no kernel ESP here)
 	iperf3                        # throughput through the tunnel
-	tcpdump                       # debugging the test world
+	tcpdump                       # debugging the test world; e2e_tungso
+	ethtool                       # e2e_tungso: software checksums on a veth
 	python3                       # malformed-datagram sender
 	jq                            # reading proxyctl -j output
 )

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+#
+# Test: UDP GSO frames written to the TUN (proxyd/tun.c) arrive on the LAN
+# as the original datagrams, whole, in order, with correct checksums.
+#
+# pub, site-a and site-b with forward = all; hostA sends UDP to hostB
+# through the proxies.  On site-b's LAN side (PXB eth0) transmit checksum
+# offload is turned off, so the kernel computes every datagram's UDP
+# checksum in software from the pseudo-header sum proxyd put in the GSO
+# frame, as a real NIC without offload would; tcpdump on hostB checks them.
+#
+#   1. A burst of numbered datagrams (python3 on both ends): every one
+#      arrives, in order, byte for byte; site-b wrote GSO frames meanwhile
+#      (or, on a kernel that refuses them, said so in its log and wrote the
+#      datagrams one by one: then that is what is checked).
+#   2. An iperf3 UDP blast: tcpdump on hostB sees no datagram from hostA
+#      with a bad UDP checksum among thousands.
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+# shellcheck source=tests/world.sh
+. "$top_srcdir/tests/world.sh"
+
+world_require jq python3 iperf3 tcpdump ethtool
+N=${E2E_TUNGSO_N:-20000}
+
+finish() {
+	local rc=$?
+	trap - EXIT INT TERM
+	[ "$T_FAIL" != 0 ] || [ "$rc" != 0 ] && world_dump_logs
+	world_down
+	exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bail() {
+	ok 1 "$*"
+	t_summary
+	exit 1
+}
+
+gso_frames() { pstatus site-b tun_gso; }
+refused() { grep -q "UDP GSO frames refused" "$WORLD_DIR/site-b.log"; }
+
+world_up || bail "world up"
+make_certs "$WORLD_DIR/pki" || bail "certificates"
+for n in pub site-a site-b; do
+	proxy_start "$(proxy_ns "$n")" "$n" \
+	    "$(proxy_conf_std "$n" forward=all)" || bail "$n started"
+done
+wait_for 30 has_route site-a "$WORLD_B_LAN" &&
+    wait_for 30 has_route site-b "$WORLD_A_LAN" || bail "routes between the sites"
+wait_for 20 nsx hosta ping -n -q -c 1 -W 1 "$WORLD_B_HOST" ||
+    bail "ping hosta -> hostb through the proxies"
+ok 0 "world up, proxies up, hostA reaches hostB through them"
+
+nsx pxb ethtool -K eth0 tx off >/dev/null 2>&1 &&
+    nsx hostb ethtool -K eth0 rx off >/dev/null 2>&1
+ok $? "checksum offload off on PXB's LAN side (software checksums)"
+
+# 1. numbered datagrams, checked byte for byte
+cat >"$WORLD_DIR/udp.py" <<'EOF'
+import socket, sys, time
+
+def body(i):
+    b = i.to_bytes(4, "big")
+    return b + bytes((i + k) & 0xff for k in range(1196))
+
+if sys.argv[1] == "recv":
+    addr, n, out = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind((addr, 9999))
+    open(out + ".ready", "w").close()
+    s.settimeout(3)
+    got = bad = disorder = 0
+    last = -1
+    try:
+        while got + bad < n:
+            d = s.recv(2048)
+            i = int.from_bytes(d[:4], "big")
+            if len(d) != 1200 or d != body(i):
+                bad += 1
+                continue
+            if i <= last:
+                disorder += 1
+            last = i
+            got += 1
+    except socket.timeout:
+        pass
+    with open(out, "w") as f:
+        f.write("%d %d %d\n" % (got, bad, disorder))
+else:
+    addr, n = sys.argv[2], int(sys.argv[3])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(n):
+        s.sendto(body(i), (addr, 9999))
+        if i % 200 == 199:
+            time.sleep(0.002)    # bursts, not a flood the receiver drops
+EOF
+g0=$(gso_frames)
+nsx hostb python3 "$WORLD_DIR/udp.py" recv "$WORLD_B_HOST" "$N" \
+    "$WORLD_DIR/recv.txt" </dev/null &
+_pid_record udp-recv $! "$(ns hostb)"
+wait_for 5 test -e "$WORLD_DIR/recv.txt.ready" || bail "receiver ready"
+nsx hosta timeout 60 python3 "$WORLD_DIR/udp.py" send "$WORLD_B_HOST" "$N"
+wait_for 15 test -s "$WORLD_DIR/recv.txt" || bail "receiver finished"
+read -r got bad disorder <"$WORLD_DIR/recv.txt"
+g1=$(gso_frames)
+echo "# $N sent; received $got intact, $bad damaged, $disorder out of order;" \
+    "site-b GSO frames $g0 -> $g1"
+[ "$bad" = 0 ]
+ok $? "no damaged datagram ($bad)"
+[ "$disorder" = 0 ]
+ok $? "none out of order ($disorder)"
+[ "$got" -ge $((N * 99 / 100)) ]
+ok $? "at least 99% arrived ($got of $N)"
+if refused; then
+	ok 0 "# SKIP this kernel refuses UDP GSO frames on a TUN: datagrams went one by one"
+else
+	[ "${g1:-0}" -gt "${g0:-0}" ]
+	ok $? "site-b wrote them as GSO frames ($((g1 - g0)) frames)"
+fi
+
+# 2. checksums of an iperf3 blast, as hostB receives them
+nsx hostb tcpdump -i eth0 -n -vv -c 5000 "udp and src host $WORLD_A_HOST" \
+    >"$WORLD_DIR/tcpdump.txt" 2>"$WORLD_DIR/tcpdump.err" </dev/null &
+_pid_record tcpdump-b $! "$(ns hostb)"
+wait_for 3 grep -q listening "$WORLD_DIR/tcpdump.err"
+nsx hostb iperf3 -s -1 -B "$WORLD_B_HOST" >"$WORLD_DIR/iperf3-server.log" 2>&1 </dev/null &
+_pid_record iperf3-server $! "$(ns hostb)"
+sleep 0.5
+g0=$(gso_frames)
+nsx hosta timeout 20 iperf3 -c "$WORLD_B_HOST" -u -b 200M -l 1200 -t 2 \
+    >"$WORLD_DIR/iperf3.txt" 2>&1
+ok $? "iperf3 UDP blast through the proxies"
+g1=$(gso_frames)
+sleep 1
+_pid_stop tcpdump-b
+seen=$(grep -c "UDP, length" "$WORLD_DIR/tcpdump.txt")
+badsum=$(grep -c "bad udp cksum" "$WORLD_DIR/tcpdump.txt")
+echo "# tcpdump on hostB: $seen datagrams from hostA, $badsum with a bad" \
+    "checksum; site-b GSO frames $g0 -> $g1"
+[ "$seen" -ge 1000 ]
+ok $? "tcpdump saw at least 1000 of hostA's datagrams on hostB ($seen)"
+[ "$badsum" = 0 ]
+ok $? "none with a bad UDP checksum ($badsum)"
+
+t_summary
