@@ -18,6 +18,9 @@ root=$(pwd)
 STATE_DIR=/run/proxyd-demo
 STATE=$STATE_DIR/state
 DEMO_PREFIX=${DEMO_PREFIX:-pxdemo-}
+# The endpoints' ipsec0 MTU: their ESP in UDP then fits the proxies' TUN
+# MTU of 1400 unfragmented (README, "MTU").
+export CHARON_MTU=${CHARON_MTU:-1336}
 
 say() { printf '\n=== %s\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
