@@ -31,22 +31,7 @@ if ldd "$PROXYD" 2>/dev/null | grep -Eq 'lib(a|ub)san'; then
 	exit 77
 fi
 
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ "$T_FAIL" != 0 ] || [ "$rc" != 0 ] && world_dump_logs
-	world_down
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-bail() {
-	ok 1 "$*"
-	t_summary
-	exit 1
-}
+e2e_traps
 
 [ -r "$SHIM" ] || bail "the shim $SHIM is built (make tests/alloc_count.so)"
 

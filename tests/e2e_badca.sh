@@ -15,22 +15,7 @@ set -u
 world_require jq
 WATCH=${E2E_BADCA_WATCH:-12}	# seconds the rogue links are watched
 
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ "$T_FAIL" != 0 ] || [ "$rc" != 0 ] && world_dump_logs
-	world_down
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-bail() {
-	ok 1 "$*"
-	t_summary
-	exit 1
-}
+e2e_traps
 
 ROGUE_ADDR=203.0.113.66
 IMPOSTOR_ADDR=203.0.113.67

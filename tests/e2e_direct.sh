@@ -25,16 +25,7 @@ world_require swanctl jq ping conntrack
 PUB_ALT=203.0.113.11
 HEAL_BOUND=${HEAL_BOUND:-30}	# s: a gap larger than this is a failure
 
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	{ [ "$T_FAIL" != 0 ] || [ "$rc" != 0 ]; } && world_dump_logs
-	world_down
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+e2e_traps
 
 route_field() {	# PROXY PREFIX FIELD
 	pjson "$1" routes | jq -r --arg p "$2" --arg f "$3" \

@@ -19,22 +19,7 @@ RANDOM_N=${E2E_MALFORMED_RANDOM:-3000}
 HS_FLOOD_N=${E2E_MALFORMED_HS_FLOOD:-500}
 SEED=${E2E_MALFORMED_SEED:-$RANDOM}
 
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ "$T_FAIL" != 0 ] || [ "$rc" != 0 ] && world_dump_logs
-	world_down
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-bail() {
-	ok 1 "$*"
-	t_summary
-	exit 1
-}
+e2e_traps
 
 ATTACKER=203.0.113.99
 

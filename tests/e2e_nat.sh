@@ -22,16 +22,7 @@ world_require jq conntrack
 LIFETIME_TRUE=${LIFETIME_TRUE:-20}
 PUB_ALT=203.0.113.11
 
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	{ [ "$T_FAIL" != 0 ] || [ "$rc" != 0 ]; } && world_dump_logs
-	world_down
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+e2e_traps
 
 # nat_field PROXY NEIGHBOUR FIELD
 nat_field() {

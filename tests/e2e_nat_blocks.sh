@@ -20,16 +20,7 @@ mode=${E2E_NAT_MODE:-masquerade}
 # Give up quickly: 3 retransmits, 1 s then x1.5 (about 8 s per attempt).
 CHARON_RETRANSMIT="3 1 1.5"
 
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ "$T_FAIL" != 0 ] || [ "$rc" != 0 ] && world_dump_logs
-	world_down
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+e2e_traps
 
 echo "# world: NAT mode '$mode' on both sites, no proxies (prefix $PXT_PREFIX)"
 if ! world_up --nat-a "$mode" --nat-b "$mode" --routes nat; then

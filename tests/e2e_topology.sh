@@ -48,22 +48,7 @@ TERM_BOUND=${E2E_TOPO_TERM_BOUND:-5}	# s: routes gone after SIGTERM
 KILL_BOUND=${E2E_TOPO_KILL_BOUND:-35}	# s: routes gone after SIGKILL
 KILL_WATCH=${E2E_TOPO_KILL_WATCH:-75}	# s: how long we watch after SIGKILL
 
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	{ [ "$T_FAIL" != 0 ] || [ "$rc" != 0 ]; } && world_dump_logs
-	world_down
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-bail() {
-	ok 1 "$*"
-	t_summary
-	exit 1
-}
+e2e_traps
 
 PROXIES=(pub site-m site-a site-c)
 

@@ -25,22 +25,7 @@ set -u
 world_require jq python3 iperf3 tcpdump ethtool
 N=${E2E_TUNGSO_N:-20000}
 
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ "$T_FAIL" != 0 ] || [ "$rc" != 0 ] && world_dump_logs
-	world_down
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-bail() {
-	ok 1 "$*"
-	t_summary
-	exit 1
-}
+e2e_traps
 
 gso_frames() { pstatus site-b tun_gso; }
 refused() { grep -q "UDP GSO frames refused" "$WORLD_DIR/site-b.log"; }

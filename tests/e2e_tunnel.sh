@@ -19,24 +19,7 @@ world_require swanctl jq ping iperf3
 RUNS=${E2E_RUNS:-3}
 CHARON_RETRANSMIT="5 1 1.5"
 
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ "$T_FAIL" != 0 ] || [ "$rc" != 0 ] && world_dump_logs
-	world_down
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# bail DESCRIPTION: records a failure and stops (later checks would only
-# repeat it).
-bail() {
-	ok 1 "$*"
-	t_summary
-	exit 1
-}
+e2e_traps
 
 # Both endpoints' CHILD_SA "tunnel" installed.
 both_installed() { child_sa_installed hosta tunnel && child_sa_installed hostb tunnel; }

@@ -891,6 +891,30 @@ t_summary() {
 	[ "$T_FAIL" = 0 ] && [ "$T_N" -gt 0 ]
 }
 
+# e2e_traps: the traps every end-to-end test sets after loading this file:
+# on exit, the logs if anything failed, then world_down; INT and TERM exit
+# through that too.
+_e2e_finish() {
+	local rc=$?
+	trap - EXIT INT TERM
+	{ [ "$T_FAIL" != 0 ] || [ "$rc" != 0 ]; } && world_dump_logs
+	world_down
+	exit "$rc"
+}
+e2e_traps() {
+	trap _e2e_finish EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# bail DESCRIPTION: records a failure and stops the test (later checks
+# would only repeat it).
+bail() {
+	ok 1 "$*"
+	t_summary
+	exit 1
+}
+
 # world_dump_logs: prints the world's logs (for a failed run).
 world_dump_logs() {
 	local f
