@@ -107,6 +107,14 @@ input_segments(struct proxyd *px, struct psock *ps, struct msghdr *h,
 		    len - off : seg);
 }
 
+/* The end of a read burst: what it queued for the links and the LAN goes. */
+static void
+burst_end(struct proxyd *px)
+{
+	txq_flush(px);
+	tun_flush(px->tun);
+}
+
 static void
 udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -140,8 +148,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		if (n <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
 				log_warn("recvmmsg");
-			txq_flush(px);
-			tun_flush(px->tun);
+			burst_end(px);
 			return;
 		}
 		for (int i = 0; i < n; i++) {
@@ -158,13 +165,11 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			link_input(px, ps, &from[i], bufs[i], msgs[i].msg_len);
 			if (probe_sock) {
-				txq_flush(px);
-				tun_flush(px->tun);
+				burst_end(px);
 				return;
 			}
 		}
-		txq_flush(px);
-		tun_flush(px->tun);
+		burst_end(px);
 		if (n < UDP_BATCH)
 			return;
 	}
