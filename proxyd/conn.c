@@ -135,6 +135,18 @@ flush(struct proxyd *px, struct channel *ch)
 	drain(px, ch, p != NULL ? link_find(px, p->next_hop) : NULL, true);
 }
 
+/* Notes the topology's path to ch->dest, for conn_routes_changed(). */
+static void
+topo_seen(const struct proxyd *px, struct channel *ch)
+{
+	const struct topo_path *p = topology_path(px, ch->dest);
+
+	ch->topo_hops = p != NULL ? p->hops : 0;
+	ch->topo_nat = p != NULL ? p->path_nat : 0;
+	snprintf(ch->topo_next, sizeof(ch->topo_next), "%s",
+	    p != NULL ? p->next_hop : "");
+}
+
 static void
 forget(struct proxyd *px, struct channel *ch)
 {
@@ -414,6 +426,7 @@ conn_resp_input(struct link *from, const struct pkt_conn_resp *r)
 		ch->n_path = r->n_path;
 		memcpy(ch->path, r->path, sizeof(ch->path));
 		snprintf(ch->reason, sizeof(ch->reason), "%s", r->reason);
+		topo_seen(px, ch);
 		log_info("channel to '%s': %s (path NAT %s, %u hops, answer "
 		    "after %.1f ms)", ch->dest, r->reason,
 		    nat_type_name((enum nat_type)ch->path_nat), ch->hops,
@@ -632,12 +645,23 @@ conn_routes_changed(struct proxyd *px)
 		if (!ch->used)
 			continue;
 		p = topology_path(px, ch->dest);
-		/* the path changed: ask again on the next packet */
 		if (ch->direct == DIRECT_UP || ch->direct == DIRECT_PUNCHING)
 			continue;	/* the direct link changes the route */
+		/*
+		 * The path changed since the answer (other hops, or the
+		 * topology now folds a NAT type the answer did not find on
+		 * it): ask again on the next packet.  A new cost alone, or the
+		 * topology catching up with the answer, is no reason to.
+		 */
 		if (p == NULL || (ch->origin && ch->state == CH_RELAY &&
-		    ch->direct == DIRECT_NONE && (p->hops != ch->hops ||
-		    p->path_nat != ch->path_nat)))
+		    ch->direct == DIRECT_NONE && (p->hops != ch->topo_hops ||
+		    strcmp(p->next_hop, ch->topo_next) != 0 ||
+		    (p->path_nat != ch->topo_nat &&
+		    p->path_nat != ch->path_nat)))) {
+			log_info("channel to '%s': %s; a new request goes with "
+			    "the next packet", ch->dest, p == NULL ?
+			    "no route any more" : "the path changed");
 			forget(px, ch);
+		}
 	}
 }

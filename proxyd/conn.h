@@ -58,6 +58,9 @@ struct channel {
 	uint8_t		hops;
 	int		q_head, q_tail, q_len;	/* slot indices, FIFO */
 	bool		origin;		/* we sent the request */
+	/* the topology's path when the answer came: a change asks again */
+	uint8_t		topo_hops, topo_nat;
+	char		topo_next[PKT_NAME_MAX + 1];
 	uint8_t		n_path;		/* the request's path, dest included */
 	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
 	/* direct channel */
