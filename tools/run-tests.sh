@@ -265,6 +265,12 @@ if [ ${#FAILED_LOGS[@]} -gt 0 ]; then
 		fi
 		echo
 	done
+	# CI shows only the end of this output: name every failed check last.
+	echo "======== failed checks"
+	for entry in "${FAILED_LOGS[@]}"; do
+		grep -E '^(not ok |FAIL:|Bail out)|:[0-9]+:[EF]:' "${entry#*|}" 2>/dev/null |
+		    head -n 20 | sed "s|^|${entry%%|*}: |"
+	done
 fi
 [ "$SKIP" -gt 0 ] && say "$SKIP test programs skipped"
 echo "$PASS passed, $FAIL failed"
