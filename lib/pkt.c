@@ -20,6 +20,7 @@
 #define PKT_NAT_OUTCOME_MAX	2	/* nat.h enum nat_outcome */
 #define PKT_CLS_MAX		4	/* ipv4.h enum ipv4_class */
 #define PKT_DIRECT_MAX		1	/* CONN_RESP direct: no, yes */
+#define PKT_ECHO_KIND_MAX	PKT_ECHO_ANSWER
 
 static int
 fail(const char **why, const char *msg)
@@ -494,6 +495,24 @@ conn_resp_decode(struct buf_rd *r, struct pkt_conn_resp *cr)
 	ep_decode(r, &cr->dst_local_addr, &cr->dst_local_port);
 }
 
+static void
+echo_decode(struct buf_rd *r, struct pkt_echo *e)
+{
+	e->id = rd_u64be(r);
+	e->kind = rd_enum(r, PKT_ECHO_KIND_MAX, "unknown echo kind");
+	e->time_us = rd_u64be(r);
+	e->hops = rd_enum(r, PKT_ECHO_HOPS_MAX, "too many echo hops");
+	name_decode(r, e->src, "bad source name length",
+	    "bad character in source name");
+	name_decode(r, e->dst, "bad destination name length",
+	    "bad character in destination name");
+	if (r->err == NULL && strcmp(e->src, e->dst) == 0) {
+		rd_fail(r, "source is destination");
+		return;
+	}
+	path_decode(r, &e->n_path, e->path);
+}
+
 int
 pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
     const char **why)
@@ -552,6 +571,10 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 	case PKT_MSG_CONN_RESP:
 		memset(&m->u.conn_resp, 0, sizeof(m->u.conn_resp));
 		conn_resp_decode(&r, &m->u.conn_resp);
+		break;
+	case PKT_MSG_ECHO:
+		memset(&m->u.echo, 0, sizeof(m->u.echo));
+		echo_decode(&r, &m->u.echo);
 		break;
 	default:
 		rd_fail(&r, "unknown message type");
@@ -712,6 +735,24 @@ conn_resp_encode(struct buf_wr *w, const struct pkt_conn_resp *cr)
 	return 0;
 }
 
+static int
+echo_encode(struct buf_wr *w, const struct pkt_echo *e)
+{
+	if (e->kind > PKT_ECHO_KIND_MAX || e->hops > PKT_ECHO_HOPS_MAX ||
+	    name_len_ok(e->src) == 0 || name_len_ok(e->dst) == 0 ||
+	    strcmp(e->src, e->dst) == 0 || !path_ok(e->n_path, e->path))
+		return -1;
+	wr_u8(w, PKT_MSG_ECHO);
+	wr_u64be(w, e->id);
+	wr_u8(w, e->kind);
+	wr_u64be(w, e->time_us);
+	wr_u8(w, e->hops);
+	(void)name_encode(w, e->src);
+	(void)name_encode(w, e->dst);
+	path_encode(w, e->n_path, e->path);
+	return 0;
+}
+
 int
 pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 {
@@ -808,12 +849,17 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 		if (conn_resp_encode(&w, &m->u.conn_resp) == -1)
 			return -1;
 		break;
+	case PKT_MSG_ECHO:
+		if (echo_encode(&w, &m->u.echo) == -1)
+			return -1;
+		break;
 	default:
 		return -1;
 	}
 	/*
 	 * The largest message (DATA) is 65537 bytes, so w.off fits an int;
-	 * the largest LSA is 4693, CONN_REQ 1191 and CONN_RESP 1217.
+	 * the largest LSA is 4693, CONN_REQ 1191, CONN_RESP 1217 and ECHO
+	 * 1172.
 	 */
 	return w.err == NULL ? (int)w.off : -1;
 }

@@ -64,6 +64,7 @@ enum pkt_msg_type {
 	PKT_MSG_LSA		= 11,
 	PKT_MSG_CONN_REQ	= 12,
 	PKT_MSG_CONN_RESP	= 13,
+	PKT_MSG_ECHO		= 14,
 };
 
 /* u16 alt_port (0: none), u32 alt_addr (0.0.0.0: none).  Sent on link up. */
@@ -250,6 +251,35 @@ struct pkt_conn_resp {
 	uint16_t	dst_local_port;
 };
 
+enum pkt_echo_kind {
+	PKT_ECHO_REQUEST	= 0,
+	PKT_ECHO_ANSWER		= 1,
+};
+
+#define PKT_ECHO_HOPS_MAX	32	/* hops a path echo may take, both ways */
+
+/*
+ * A path echo (proxyctl ping), forwarded hop by hop: a request toward dst,
+ * an answer back toward src, each by the forwarding proxy's own routes.
+ * u64 id, u8 kind (enum pkt_echo_kind), u64 time_us (src's clock, echoed
+ * back unchanged), u8 hops (proxies crossed so far, 0-32: a proxy drops an
+ * echo that would exceed 32), u8 len + src proxy name, u8 len + dst proxy
+ * name (src != dst), u8 n_path (1-16) + names: the proxies it crossed,
+ * starting with src; a proxy appends itself while there is room (so the
+ * answer carries the way there, dst, and the way back as far as 16 names
+ * go).
+ */
+struct pkt_echo {
+	uint64_t	id;
+	uint8_t		kind;
+	uint64_t	time_us;
+	uint8_t		hops;
+	char		src[PKT_NAME_MAX + 1];
+	char		dst[PKT_NAME_MAX + 1];
+	uint8_t		n_path;
+	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
+};
+
 struct pkt_msg {
 	uint8_t		type;		/* enum pkt_msg_type */
 	union {
@@ -264,6 +294,7 @@ struct pkt_msg {
 		struct pkt_lsa		lsa;
 		struct pkt_conn_req	conn_req;
 		struct pkt_conn_resp	conn_resp;
+		struct pkt_echo		echo;
 	} u;
 };
 

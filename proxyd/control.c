@@ -30,6 +30,7 @@
 #include "link.h"
 #include "log.h"
 #include "conn.h"
+#include "ping.h"
 #include "probe.h"
 #include "topology.h"
 #include "tun.h"
@@ -54,9 +55,13 @@ struct client {
 static char rowbuf[8192];
 static struct json_doc req;	/* one request parsed at a time */
 
+/* rows value of a command whose answer comes later (ping) */
+#define ROWS_PENDING	(UINT_MAX - 1)
+
 static void
 client_free(struct client *c)
 {
+	ping_client_gone(c);
 	c->ctl->n_clients--;
 	bufferevent_free(c->bev);
 	free(c);
@@ -388,6 +393,55 @@ cmd_probe(struct client *c, unsigned *rows)
 }
 
 static void
+cmd_ping(struct client *c, unsigned *rows)
+{
+	char name[PKT_NAME_MAX + 1], msg[200];
+
+	if (!first_arg(&req, name, sizeof(name))) {
+		reply_error(c, "usage", "usage: ping PROXY");
+		*rows = UINT_MAX;
+		return;
+	}
+	if (ping_start(c->ctl->px, name, c, c->id, msg, sizeof(msg)) == -1) {
+		reply_error(c, "no_route", msg);
+		*rows = UINT_MAX;
+		return;
+	}
+	*rows = ROWS_PENDING;
+}
+
+void
+control_ping_done(void *client, int64_t ctl_id, const struct ping_result *r)
+{
+	struct client *c = client;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int64_t id = c->id;
+	unsigned rows = 0;
+	struct json_w w;
+	char msg[200];
+
+	c->id = ctl_id;
+	if (!r->answered) {
+		snprintf(msg, sizeof(msg), "no answer from '%s' within %d ms "
+		    "(request sent via '%s')", r->dest, PING_TIMEOUT_MS,
+		    r->via);
+		reply_error(c, "timeout", msg);
+	} else {
+		json_begin(&w, rowbuf, sizeof(rowbuf));
+		json_str(&w, "name", r->dest);
+		json_dbl(&w, "rtt_ms", r->rtt_ms);
+		json_uint(&w, "hops_there", r->hops_there);
+		json_uint(&w, "hops_back", r->hops_back);
+		json_str(&w, "via", r->via);
+		json_str(&w, "path", r->path);
+		row_out(c, &w, &rows);
+		evbuffer_add_printf(out, "{\"id\":%lld,\"end\":true,"
+		    "\"rows\":%u}\n", (long long)ctl_id, rows);
+	}
+	c->id = id;
+}
+
+static void
 cmd_topology(struct client *c, unsigned *rows)
 {
 	struct proxyd *px = c->ctl->px;
@@ -609,10 +663,8 @@ static const struct {
 	{ "neighbors",	cmd_neighbours },
 	{ "routes",	cmd_routes },
 	{ "flows",	cmd_flows },
+	{ "ping",	cmd_ping },
 };
-
-/* Commands of the interface contract that later issues implement. */
-static const char *const later[] = { "ping" };
 
 static void
 handle(struct client *c, const char *line, size_t len)
@@ -658,18 +710,11 @@ handle(struct client *c, const char *line, size_t len)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0) {
 			cmds[i].fn(c, &rows);
-			if (rows == UINT_MAX)
-				return;		/* the command replied an error */
+			if (rows == UINT_MAX || rows == ROWS_PENDING)
+				return;		/* replied an error, or later */
 			evbuffer_add_printf(out,
 			    "{\"id\":%lld,\"end\":true,\"rows\":%u}\n",
 			    (long long)c->id, rows);
-			return;
-		}
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-		if (strcmp(cmd, later[i]) == 0) {
-			snprintf(msg, sizeof(msg), "'%s' is not implemented "
-			    "in this version of proxyd", later[i]);
-			reply_error(c, "not_implemented", msg);
 			return;
 		}
 	snprintf(msg, sizeof(msg), "unknown command '%.60s'", cmd);

@@ -2,7 +2,9 @@
 /*
  * The control socket: a UNIX stream socket speaking JSON lines (lib/ctl.h).
  * Clients say hello first; then each request line is answered with rows
- * and an end line, or an error line.  It only reads state.
+ * and an end line, or an error line.  It only reads state, except for
+ * probe (restarts a link's NAT trials) and ping (sends a path echo, and
+ * answers when it comes back).
  */
 #ifndef PROXYD_CONTROL_H
 #define PROXYD_CONTROL_H
@@ -13,5 +15,14 @@
 struct control	*control_open(struct proxyd *, const char *path);
 /* Closes every client and the listener and removes the socket file. */
 void		 control_close(struct control *);
+
+struct ping_result;
+/*
+ * The outcome of a ping a client asked for (ping.c): its row and end
+ * line, or an error line if nobody answered.  client is the one given to
+ * ping_start().
+ */
+void		 control_ping_done(void *client, int64_t ctl_id,
+		    const struct ping_result *);
 
 #endif

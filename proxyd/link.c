@@ -20,6 +20,7 @@
 
 #include "link.h"
 #include "log.h"
+#include "ping.h"
 #include "conn.h"
 #include "relay.h"
 #include "topology.h"
@@ -607,6 +608,9 @@ msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
 		break;
 	case PKT_MSG_CONN_RESP:
 		conn_resp_input(l, &m->u.conn_resp);
+		break;
+	case PKT_MSG_ECHO:
+		ping_input(l, &m->u.echo);
 		break;
 	case PKT_MSG_DATA:
 		relay_from_link(px, l, m->u.data.ttl, m->u.data.ip,

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "link.h"
 #include "log.h"
+#include "ping.h"
 #include "proxyd.h"
 #include "rtnl.h"
 #include "topology.h"
@@ -296,6 +297,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	link_tick(px);
 	topology_tick(px);
+	ping_tick(px);
 	flow_expire(px->flows, now_us(), (uint64_t)FLOW_IDLE_S * 1000000);
 }
 

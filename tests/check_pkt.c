@@ -274,6 +274,36 @@ static const uint8_t g_conn_resp_min[] = {
 	0x0a, 0x00, 0x00, 0x01, 0x00, 0x00,	/* dst_local 10.0.0.1:0 */
 };
 
+static const uint8_t g_echo[] = {
+	0x0e,					/* ECHO */
+	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,	/* id */
+	0x00,					/* REQUEST */
+	0x00, 0x05, 0xf0, 0x0d, 0xca, 0xfe, 0xba, 0xbe,	/* time_us */
+	0x02,					/* 2 hops */
+	0x01, 'a',				/* src "a" */
+	0x01, 'd',				/* dst "d" */
+	0x03,					/* 3 on the path: */
+	0x01, 'a',				/* "a" */
+	0x03, 'b', '-', 'c',			/* "b-c" */
+	0x03, 'x', '.', 'y',			/* "x.y" */
+};
+
+static const uint8_t g_echo_answer[] = {
+	0x0e,					/* ECHO */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* id 0 */
+	0x01,					/* ANSWER */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* time_us */
+	0x20,					/* 32 hops */
+	0x05, 's', 'r', 'c', '_', '1',		/* src "src_1" */
+	0x01, 'D',				/* dst "D" */
+	0x05,					/* 5 on the path: */
+	0x05, 's', 'r', 'c', '_', '1',		/* "src_1" */
+	0x03, 'm', 'i', 'd',			/* "mid" */
+	0x01, 'D',				/* "D" */
+	0x03, 'm', 'i', 'd',			/* "mid" again */
+	0x05, 's', 'r', 'c', '_', '1',		/* "src_1" again */
+};
+
 /* Offsets of fields in the goldens above, for the rejection tests. */
 #define OFF_REQ_FROM		9
 #define OFF_REQ_ADDR		10
@@ -322,6 +352,18 @@ static const uint8_t g_conn_resp_min[] = {
 #define OFF_CRESP_PATH1		29
 #define OFF_CRESP_PATH2		31
 #define EPS_LEN			18	/* CONN_REQ/RESP: 3 x (addr, port) */
+#define OFF_ECHO_ID		1
+#define OFF_ECHO_KIND		9
+#define OFF_ECHO_TIME		10
+#define OFF_ECHO_HOPS		18
+#define OFF_ECHO_SRC		19
+#define OFF_ECHO_DST		21
+#define OFF_ECHO_NPATH		23
+#define OFF_ECHO_PATH0		24
+#define OFF_ECHO_PATH1		26
+#define OFF_ECHO_PATH2		30
+#define OFF_ECHOA_DST		25	/* g_echo_answer: after a 5-char src */
+#define OFF_ECHOA_NPATH		27
 
 static struct in_addr
 ip4(const char *s)
@@ -604,6 +646,44 @@ build_conn_resp_min(struct pkt_msg *m)
 	cr->dst_local_port = 0;
 }
 
+static void
+build_echo(struct pkt_msg *m)
+{
+	struct pkt_echo *e = &m->u.echo;
+
+	m->type = PKT_MSG_ECHO;
+	e->id = 0x0102030405060708ULL;
+	e->kind = PKT_ECHO_REQUEST;
+	e->time_us = 0x0005f00dcafebabeULL;
+	e->hops = 2;
+	set_name(e->src, "a");
+	set_name(e->dst, "d");
+	e->n_path = 3;
+	set_name(e->path[0], "a");
+	set_name(e->path[1], "b-c");
+	set_name(e->path[2], "x.y");
+}
+
+static void
+build_echo_answer(struct pkt_msg *m)
+{
+	struct pkt_echo *e = &m->u.echo;
+
+	m->type = PKT_MSG_ECHO;
+	e->id = 0;
+	e->kind = PKT_ECHO_ANSWER;
+	e->time_us = UINT64_MAX;
+	e->hops = PKT_ECHO_HOPS_MAX;
+	set_name(e->src, "src_1");
+	set_name(e->dst, "D");
+	e->n_path = 5;
+	set_name(e->path[0], "src_1");
+	set_name(e->path[1], "mid");
+	set_name(e->path[2], "D");
+	set_name(e->path[3], "mid");
+	set_name(e->path[4], "src_1");
+}
+
 static const struct golden {
 	const char	*name;
 	const uint8_t	*bytes;
@@ -631,6 +711,8 @@ static const struct golden {
 	G(g_conn_req, build_conn_req),
 	G(g_conn_resp, build_conn_resp),
 	G(g_conn_resp_min, build_conn_resp_min),
+	G(g_echo, build_echo),
+	G(g_echo_answer, build_echo_answer),
 #undef G
 };
 #define NGOLDEN	((int)(sizeof(goldens) / sizeof(goldens[0])))
@@ -784,6 +866,17 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 		    b->u.conn_resp.dst_local_addr.s_addr);
 		ck_assert_uint_eq(a->u.conn_resp.dst_local_port,
 		    b->u.conn_resp.dst_local_port);
+		break;
+	case PKT_MSG_ECHO:
+		ck_assert_uint_eq(a->u.echo.id, b->u.echo.id);
+		ck_assert_uint_eq(a->u.echo.kind, b->u.echo.kind);
+		ck_assert_uint_eq(a->u.echo.time_us, b->u.echo.time_us);
+		ck_assert_uint_eq(a->u.echo.hops, b->u.echo.hops);
+		ck_assert_str_eq(a->u.echo.src, b->u.echo.src);
+		ck_assert_str_eq(a->u.echo.dst, b->u.echo.dst);
+		ck_assert_uint_eq(a->u.echo.n_path, b->u.echo.n_path);
+		for (i = 0; i < a->u.echo.n_path; i++)
+			ck_assert_str_eq(a->u.echo.path[i], b->u.echo.path[i]);
 		break;
 	default:
 		ck_abort_msg("unexpected type %u", a->type);
@@ -1267,7 +1360,7 @@ END_TEST
 START_TEST(decode_rejects_unknown_message_type)
 {
 	/* 3 was ANNOUNCE (foundation), retired. */
-	static const uint8_t types[] = { 0, 3, 14, 15, 0x7f, 0x80, 0xff };
+	static const uint8_t types[] = { 0, 3, 15, 16, 0x7f, 0x80, 0xff };
 	uint8_t p[sizeof(g_keepalive)];
 	size_t i;
 
@@ -1631,6 +1724,9 @@ long_name(char *dst, unsigned i)
 #define FULL_CRESP_NPATH (1 + 8 + 5 + 1 + PKT_REASON_MAX)
 #define FULL_CRESP_LEN	(FULL_CRESP_NPATH + 1 + \
 	PKT_PATH_MAX * (1 + PKT_NAME_MAX) + EPS_LEN)
+#define FULL_ECHO_NPATH	(1 + 8 + 1 + 8 + 1 + 2 * (1 + PKT_NAME_MAX))
+#define FULL_ECHO_LEN	(FULL_ECHO_NPATH + 1 + \
+	PKT_PATH_MAX * (1 + PKT_NAME_MAX))
 
 /* The full LSA's 63-char origin moves its counts by 62 bytes. */
 #define FULL_LSA_NPFX	(OFF_LSA_NPFX + PKT_NAME_MAX - 1)
@@ -1716,6 +1812,24 @@ build_full_conn_resp(struct pkt_msg *m)
 	cr->dst_local_port = 4;
 }
 
+static void
+build_full_echo(struct pkt_msg *m)
+{
+	struct pkt_echo *e = &m->u.echo;
+	unsigned i;
+
+	m->type = PKT_MSG_ECHO;
+	e->id = UINT64_MAX;
+	e->kind = PKT_ECHO_ANSWER;
+	e->time_us = 0x8000000000000001ULL;
+	e->hops = PKT_ECHO_HOPS_MAX;
+	long_name(e->src, 0);
+	long_name(e->dst, 1);
+	e->n_path = PKT_PATH_MAX;
+	for (i = 0; i < PKT_PATH_MAX; i++)
+		long_name(e->path[i], i == 0 ? 0 : i + 1);
+}
+
 static const struct big {
 	const char	*name;
 	void		(*build)(struct pkt_msg *);
@@ -1724,6 +1838,7 @@ static const struct big {
 	{ "full lsa", build_full_lsa, FULL_LSA_LEN },
 	{ "full conn_req", build_full_conn_req, FULL_CREQ_LEN },
 	{ "full conn_resp", build_full_conn_resp, FULL_CRESP_LEN },
+	{ "full echo", build_full_echo, FULL_ECHO_LEN },
 };
 #define NBIG	((int)(sizeof(bigs) / sizeof(bigs[0])))
 
@@ -1747,6 +1862,7 @@ START_TEST(big_msg_sizes)
 	ck_assert_uint_eq(FULL_LSA_LEN, 4693);
 	ck_assert_uint_eq(FULL_CREQ_LEN, 1191);
 	ck_assert_uint_eq(FULL_CRESP_LEN, 1217);
+	ck_assert_uint_eq(FULL_ECHO_LEN, 1172);
 }
 END_TEST
 
@@ -2398,11 +2514,167 @@ START_TEST(decode_rejects_conn_resp_bad_path_name)
 }
 END_TEST
 
+/* ---- ECHO: decode rules ------------------------------------------------ */
+
+START_TEST(decode_reads_echo_fields)
+{
+	struct pkt_msg m;
+	const char *why;
+
+	/* Concrete values, not only agreement with the builders. */
+	ck_assert_int_eq(msg_dec(g_echo, sizeof(g_echo), &m, &why), 0);
+	ck_assert_uint_eq(m.type, PKT_MSG_ECHO);
+	ck_assert_uint_eq(m.u.echo.id, 0x0102030405060708ULL);
+	ck_assert_uint_eq(m.u.echo.kind, PKT_ECHO_REQUEST);
+	ck_assert_uint_eq(m.u.echo.time_us, 0x0005f00dcafebabeULL);
+	ck_assert_uint_eq(m.u.echo.hops, 2);
+	ck_assert_str_eq(m.u.echo.src, "a");
+	ck_assert_str_eq(m.u.echo.dst, "d");
+	ck_assert_uint_eq(m.u.echo.n_path, 3);
+	ck_assert_str_eq(m.u.echo.path[0], "a");
+	ck_assert_str_eq(m.u.echo.path[1], "b-c");
+	ck_assert_str_eq(m.u.echo.path[2], "x.y");
+
+	ck_assert_int_eq(msg_dec(g_echo_answer, sizeof(g_echo_answer), &m,
+	    &why), 0);
+	ck_assert_uint_eq(m.type, PKT_MSG_ECHO);
+	ck_assert_uint_eq(m.u.echo.id, 0);
+	ck_assert_uint_eq(m.u.echo.kind, PKT_ECHO_ANSWER);
+	ck_assert_uint_eq(m.u.echo.time_us, UINT64_MAX);
+	ck_assert_uint_eq(m.u.echo.hops, 32);
+	ck_assert_str_eq(m.u.echo.src, "src_1");
+	ck_assert_str_eq(m.u.echo.dst, "D");
+	ck_assert_uint_eq(m.u.echo.n_path, 5);
+	ck_assert_str_eq(m.u.echo.path[0], "src_1");
+	ck_assert_str_eq(m.u.echo.path[1], "mid");
+	ck_assert_str_eq(m.u.echo.path[2], "D");
+	ck_assert_str_eq(m.u.echo.path[3], "mid");
+	ck_assert_str_eq(m.u.echo.path[4], "src_1");
+}
+END_TEST
+
+START_TEST(decode_rejects_echo_unknown_kind)
+{
+	uint8_t bad[256 - 2];
+	unsigned v;
+
+	/* Only REQUEST (0) and ANSWER (1): every other byte value fails. */
+	for (v = 2; v < 256; v++)
+		bad[v - 2] = (uint8_t)v;
+	patched_rejects(g_echo, sizeof(g_echo), OFF_ECHO_KIND, bad,
+	    sizeof(bad), "unknown echo kind");
+	patched_rejects(g_echo_answer, sizeof(g_echo_answer), OFF_ECHO_KIND,
+	    bad, sizeof(bad), "unknown echo kind");
+	enum_rule(g_echo, sizeof(g_echo), OFF_ECHO_KIND, PKT_ECHO_ANSWER,
+	    "unknown echo kind");
+}
+END_TEST
+
+START_TEST(decode_rejects_echo_too_many_hops)
+{
+	static const uint8_t bad[] = { PKT_ECHO_HOPS_MAX + 1, 64, 0x80, 0xff };
+
+	/* 0-32 are accepted (enum_rule tries each). */
+	enum_rule(g_echo, sizeof(g_echo), OFF_ECHO_HOPS, PKT_ECHO_HOPS_MAX,
+	    "too many echo hops");
+	patched_rejects(g_echo_answer, sizeof(g_echo_answer), OFF_ECHO_HOPS,
+	    bad, sizeof(bad), "too many echo hops");
+}
+END_TEST
+
+START_TEST(decode_rejects_echo_bad_names)
+{
+	name_rule(g_echo, sizeof(g_echo), OFF_ECHO_SRC,
+	    "bad source name length", "bad character in source name");
+	name_rule(g_echo, sizeof(g_echo), OFF_ECHO_DST,
+	    "bad destination name length",
+	    "bad character in destination name");
+}
+END_TEST
+
+START_TEST(decode_rejects_echo_src_is_dst)
+{
+	name_swap_rejects(g_echo, sizeof(g_echo), OFF_ECHO_DST, "a",
+	    "source is destination");
+	name_swap_rejects(g_echo, sizeof(g_echo), OFF_ECHO_SRC, "d",
+	    "source is destination");
+	name_swap_rejects(g_echo_answer, sizeof(g_echo_answer), OFF_ECHOA_DST,
+	    "src_1", "source is destination");
+	/* Names are case-sensitive and compared whole. */
+	name_swap_accepts(g_echo, sizeof(g_echo), OFF_ECHO_DST, "A");
+	name_swap_accepts(g_echo, sizeof(g_echo), OFF_ECHO_DST, "aa");
+	name_swap_accepts(g_echo, sizeof(g_echo), OFF_ECHO_SRC, "d.");
+	name_swap_accepts(g_echo_answer, sizeof(g_echo_answer), OFF_ECHOA_DST,
+	    "src_");
+}
+END_TEST
+
+START_TEST(decode_rejects_echo_bad_path_len)
+{
+	static const uint8_t bad[] = { 0, PKT_PATH_MAX + 1, 0x80, 0xff };
+	static struct pkt_msg m;
+	uint8_t p[sizeof(g_echo)], *full;
+	const size_t first = OFF_ECHO_PATH0 + 1 + g_echo[OFF_ECHO_PATH0];
+
+	/* Judged on the count alone. */
+	patched_rejects(g_echo, sizeof(g_echo), OFF_ECHO_NPATH, bad,
+	    sizeof(bad), "bad path length");
+	patched_rejects(g_echo_answer, sizeof(g_echo_answer), OFF_ECHOA_NPATH,
+	    bad, sizeof(bad), "bad path length");
+	/* A single entry: the first one. */
+	memcpy(p, g_echo, first);
+	p[OFF_ECHO_NPATH] = 1;
+	bytes_accepted(p, first);
+	/* A count below the names sent leaves bytes; above, runs short. */
+	memcpy(p, g_echo, sizeof(p));
+	p[OFF_ECHO_NPATH] = 2;
+	msg_rejects(p, sizeof(p), "trailing bytes");
+	p[OFF_ECHO_NPATH] = 4;
+	msg_rejects(p, sizeof(p), "truncated");
+	/* 16 is allowed (bigs[3]); 17 there is not. */
+	full = big_encode(3, &m);
+	ck_assert_uint_eq(full[FULL_ECHO_NPATH], PKT_PATH_MAX);
+	bytes_accepted(full, FULL_ECHO_LEN);
+	full[FULL_ECHO_NPATH] = PKT_PATH_MAX + 1;
+	msg_rejects(full, FULL_ECHO_LEN, "bad path length");
+	free(full);
+}
+END_TEST
+
+START_TEST(decode_rejects_echo_bad_path_name)
+{
+	static const size_t offs[] = {
+		OFF_ECHO_PATH0, OFF_ECHO_PATH1, OFF_ECHO_PATH2,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		name_rule(g_echo, sizeof(g_echo), offs[i],
+		    "bad path name length", "bad character in path name");
+}
+END_TEST
+
+START_TEST(decode_accepts_any_echo_id_and_time)
+{
+	static const uint8_t vals[] = { 0x00, 0x01, 0x80, 0xff };
+	size_t i, j;
+
+	for (i = 0; i < 8; i++) {
+		for (j = 0; j < sizeof(vals); j++) {
+			patched_accepts(g_echo, sizeof(g_echo),
+			    OFF_ECHO_ID + i, vals[j]);
+			patched_accepts(g_echo, sizeof(g_echo),
+			    OFF_ECHO_TIME + i, vals[j]);
+		}
+	}
+}
+END_TEST
+
 /* ---- message encode rules --------------------------------------------- */
 
 START_TEST(encode_rejects_unknown_type)
 {
-	static const uint8_t types[] = { 0, 3, 14, 15, 0xff };
+	static const uint8_t types[] = { 0, 3, 15, 16, 0xff };
 	struct pkt_msg m;
 	uint8_t out[64];
 	size_t i;
@@ -2850,6 +3122,105 @@ brk_cresp_path_name(struct pkt_msg *m)
 	m->u.conn_resp.path[2][0] = '\0';
 }
 
+static void
+brk_echo_kind(struct pkt_msg *m)
+{
+	build_echo(m);
+	m->u.echo.kind = 2;
+}
+
+static void
+brk_echo_kind_ff(struct pkt_msg *m)
+{
+	build_echo_answer(m);
+	m->u.echo.kind = 0xff;
+}
+
+static void
+brk_echo_hops(struct pkt_msg *m)
+{
+	build_echo_answer(m);
+	m->u.echo.hops = PKT_ECHO_HOPS_MAX + 1;
+}
+
+static void
+brk_echo_hops_ff(struct pkt_msg *m)
+{
+	build_echo(m);
+	m->u.echo.hops = 0xff;
+}
+
+static void
+brk_echo_src_is_dst(struct pkt_msg *m)
+{
+	build_echo(m);
+	strcpy(m->u.echo.dst, "a");
+}
+
+static void
+brk_echo_no_path(struct pkt_msg *m)
+{
+	build_echo(m);
+	m->u.echo.n_path = 0;
+}
+
+static void
+brk_echo_long_path(struct pkt_msg *m)
+{
+	build_echo(m);
+	m->u.echo.n_path = PKT_PATH_MAX + 1;
+}
+
+static void
+brk_echo_src_empty(struct pkt_msg *m)
+{
+	build_echo(m);
+	m->u.echo.src[0] = '\0';
+}
+
+static void
+brk_echo_dst_empty(struct pkt_msg *m)
+{
+	build_echo(m);
+	m->u.echo.dst[0] = '\0';
+}
+
+static void
+brk_echo_dst_unterminated(struct pkt_msg *m)
+{
+	build_echo(m);
+	memset(m->u.echo.dst, 'd', sizeof(m->u.echo.dst));
+}
+
+static void
+brk_echo_src_char(struct pkt_msg *m)
+{
+	build_echo(m);
+	strcpy(m->u.echo.src, "a b");
+}
+
+static void
+brk_echo_path_empty(struct pkt_msg *m)
+{
+	build_echo(m);
+	m->u.echo.path[2][0] = '\0';
+}
+
+static void
+brk_echo_path_name(struct pkt_msg *m)
+{
+	build_echo(m);
+	strcpy(m->u.echo.path[1], "b:c");
+}
+
+static void
+brk_echo_path_unset(struct pkt_msg *m)
+{
+	/* n_path counts an entry that was never filled in. */
+	build_echo(m);
+	m->u.echo.n_path = 4;
+}
+
 static void (*const msg_breakers[])(struct pkt_msg *) = {
 	brk_req_from, brk_req_from_ff, brk_req_addr_only, brk_req_port_only,
 	brk_resp_status, brk_resp_from,
@@ -2871,6 +3242,11 @@ static void (*const msg_breakers[])(struct pkt_msg *) = {
 	brk_cresp_reason_control, brk_cresp_reason_del,
 	brk_cresp_reason_high_bit, brk_cresp_no_path, brk_cresp_long_path,
 	brk_cresp_path_name,
+	brk_echo_kind, brk_echo_kind_ff, brk_echo_hops, brk_echo_hops_ff,
+	brk_echo_src_is_dst, brk_echo_no_path, brk_echo_long_path,
+	brk_echo_src_empty, brk_echo_dst_empty, brk_echo_dst_unterminated,
+	brk_echo_src_char, brk_echo_path_empty, brk_echo_path_name,
+	brk_echo_path_unset,
 };
 #define NMSGBREAKERS \
 	((int)(sizeof(msg_breakers) / sizeof(msg_breakers[0])))
@@ -2995,6 +3371,63 @@ START_TEST(encode_rejects_counts_over_max)
 	    PKT_PATH_MAX * sizeof(name), name, sizeof(name));
 	m->u.conn_resp.n_path = PKT_PATH_MAX + 1;
 	ck_assert_int_eq(pkt_msg_encode(m, out, sizeof(out)), -1);
+
+	memset(&roomy, 0, sizeof(roomy));
+	build_full_echo(m);
+	ck_assert_int_eq(pkt_msg_encode(m, out, sizeof(out)), FULL_ECHO_LEN);
+	plant(offsetof(struct pkt_echo, path) +
+	    PKT_PATH_MAX * sizeof(name), name, sizeof(name));
+	m->u.echo.n_path = PKT_PATH_MAX + 1;
+	ck_assert_int_eq(pkt_msg_encode(m, out, sizeof(out)), -1);
+}
+END_TEST
+
+START_TEST(encode_echo_limits)
+{
+	struct pkt_msg m;
+	uint8_t out[256];
+
+	/* Each refusal next to its accepted neighbour, so both are seen. */
+	memset(&m, 0, sizeof(m));
+	build_echo(&m);
+	m.u.echo.kind = PKT_ECHO_ANSWER;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    (int)sizeof(g_echo));
+	ck_assert_uint_eq(out[OFF_ECHO_KIND], 1);
+	m.u.echo.kind = 2;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+
+	build_echo(&m);
+	m.u.echo.hops = PKT_ECHO_HOPS_MAX;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    (int)sizeof(g_echo));
+	ck_assert_uint_eq(out[OFF_ECHO_HOPS], 32);
+	m.u.echo.hops = 33;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+
+	build_echo(&m);
+	strcpy(m.u.echo.dst, "A");
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    (int)sizeof(g_echo));
+	strcpy(m.u.echo.dst, "a");
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+
+	build_echo(&m);
+	m.u.echo.n_path = 1;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    OFF_ECHO_PATH0 + 2);
+	ck_assert_uint_eq(out[OFF_ECHO_NPATH], 1);
+	m.u.echo.n_path = 0;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+	m.u.echo.n_path = PKT_PATH_MAX + 1;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+
+	build_echo(&m);
+	m.u.echo.src[0] = '\0';
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+	build_echo(&m);
+	m.u.echo.path[0][0] = '\0';
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
 }
 END_TEST
 
@@ -3034,6 +3467,11 @@ START_TEST(encode_ignores_unused_entries)
 	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
 	    (int)sizeof(g_conn_resp_min));
 	ck_assert_mem_eq(out, g_conn_resp_min, sizeof(g_conn_resp_min));
+	memset(&m, 0xa5, sizeof(m));
+	build_echo(&m);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
+	    (int)sizeof(g_echo));
+	ck_assert_mem_eq(out, g_echo, sizeof(g_echo));
 }
 END_TEST
 
@@ -3216,6 +3654,20 @@ pkt_suite(void)
 	    decode_rejects_conn_resp_bad_path_len);
 	add(s, "decode_rejects_conn_resp_bad_path_name",
 	    decode_rejects_conn_resp_bad_path_name);
+	add(s, "decode_reads_echo_fields", decode_reads_echo_fields);
+	add(s, "decode_rejects_echo_unknown_kind",
+	    decode_rejects_echo_unknown_kind);
+	add(s, "decode_rejects_echo_too_many_hops",
+	    decode_rejects_echo_too_many_hops);
+	add(s, "decode_rejects_echo_bad_names", decode_rejects_echo_bad_names);
+	add(s, "decode_rejects_echo_src_is_dst",
+	    decode_rejects_echo_src_is_dst);
+	add(s, "decode_rejects_echo_bad_path_len",
+	    decode_rejects_echo_bad_path_len);
+	add(s, "decode_rejects_echo_bad_path_name",
+	    decode_rejects_echo_bad_path_name);
+	add(s, "decode_accepts_any_echo_id_and_time",
+	    decode_accepts_any_echo_id_and_time);
 
 	add(s, "encode_rejects_unknown_type", encode_rejects_unknown_type);
 	add(s, "encode_rejects_bad_data", encode_rejects_bad_data);
@@ -3228,6 +3680,7 @@ pkt_suite(void)
 	    encode_nat_assumed_stops_at_nul);
 	add(s, "encode_rejects_counts_over_max",
 	    encode_rejects_counts_over_max);
+	add(s, "encode_echo_limits", encode_echo_limits);
 	add(s, "encode_conn_resp_reason_stops_at_nul",
 	    encode_conn_resp_reason_stops_at_nul);
 	add(s, "encode_ignores_unused_entries", encode_ignores_unused_entries);

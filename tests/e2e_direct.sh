@@ -103,6 +103,12 @@ ex=$(pctl pxa "$(proxy_sock site-a)" explain site-b)
 ok "$(grep -q 'directly' <<<"$ex" && grep -q 'cone' <<<"$ex"; echo $?)" \
     "proxyctl explain site-b walks the decision"
 sed 's/^/#   /' <<<"$ex"
+# proxyctl ping takes the direct link, as the data does: one hop each way
+pr=$(pjson site-a ping site-b | jq -c '.[0] // empty')
+ok "$(jq -e '.name == "site-b" and .via == "site-b" and .hops_there == 1 and
+    .hops_back == 1 and .path == "site-a > site-b > site-a" and .rtt_ms > 0 and
+    .rtt_ms < 3000' <<<"$pr" >/dev/null; echo $?)" \
+    "proxyctl ping site-b goes over the direct link, one hop each way ($pr)"
 
 # 2. NAT reboot on site A during a continuous ping.
 ping_bg 12

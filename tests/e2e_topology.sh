@@ -30,6 +30,9 @@
 #          SIGKILL; measured times are printed
 #   (e)    a rogue proxy claiming site A's prefix: site-a counts a conflict
 #          and logs it
+#   (g)    proxyctl ping: site-a -> site-c and back is 3 hops each way with
+#          the path named; unknown proxy and itself are errors; through the
+#          killed site-m (before the dead time) no answer comes: an error
 #   learn  site C may reach the internet again: site-c links to pub, which
 #          it learned from the topology, and site-a's route shortens
 #
@@ -258,6 +261,30 @@ ok "$([ $rc = 0 ] && [ "$rc0" = "$rc1" ]; echo $?)" \
 echo "# pxc: ip route get $WORLD_M_PX: $(nsx pxc ip route get "$WORLD_M_PX" 2>&1 | head -n 1)"
 c_link_down && echo "# site-c.log: $(grep -m 1 "peer 'site-m'.*link down" "$WORLD_DIR/site-c.log")"
 
+# ---- (g) proxyctl ping: an echo hop by hop to a proxy and back
+pr=$(pjson site-a ping site-c | jq -c '.[0] // empty')
+ok "$(jq -e '.name == "site-c" and .via == "pub" and .hops_there == 3 and
+    .hops_back == 3 and .rtt_ms > 0 and .rtt_ms < 3000 and
+    .path == "site-a > pub > site-m > site-c > site-m > pub > site-a"' \
+    <<<"$pr" >/dev/null; echo $?)" \
+    "(g) proxyctl ping site-c from site-a: 3 hops there and back through pub and site-m ($pr)"
+pr=$(pjson site-c ping site-a | jq -c '.[0] // empty')
+ok "$(jq -e '.via == "site-m" and .hops_there == 3 and .hops_back == 3 and
+    .path == "site-c > site-m > pub > site-a > pub > site-m > site-c"' \
+    <<<"$pr" >/dev/null; echo $?)" "(g) and from site-c to site-a ($pr)"
+txt=$(pctl pxa "$(proxy_sock site-a)" ping site-c)
+ok "$(grep -q 'PATH' <<<"$txt" && grep -q 'site-a > pub > site-m > site-c' <<<"$txt"; echo $?)" \
+    "(g) the table for people names the columns and the path"
+sed 's/^/#   /' <<<"$txt"
+err=$(pctl pxa "$(proxy_sock site-a)" ping nosuch 2>&1)
+rc=$?
+ok "$([ $rc = 1 ] && grep -q "no route to proxy 'nosuch'" <<<"$err"; echo $?)" \
+    "(g) ping to an unknown proxy: status 1 and why ($rc: $err)"
+err=$(pctl pxa "$(proxy_sock site-a)" ping site-a 2>&1)
+rc=$?
+ok "$([ $rc = 1 ] && grep -q "is this proxy" <<<"$err"; echo $?)" \
+    "(g) ping to itself: status 1 and why ($rc: $err)"
+
 # The NAT types on the links, as measured (the path combines them).
 wait_for 20 nat_measured site-c site-m
 t=$(nat_type site-c site-m)
@@ -356,6 +383,13 @@ if wait_for 60 routes_have site-a "$WORLD_C_LAN" "$WORLD_M_LAN"; then
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	proxy_stop site-m	# only forgets the record
+	# site-a still routes through site-m until the dead time: an echo
+	# to site-c goes out and nobody answers
+	t1=$(now_ms)
+	err=$(pctl pxa "$(proxy_sock site-a)" ping site-c 2>&1)
+	rc=$? t1=$(( $(now_ms) - t1 ))
+	ok "$([ $rc = 1 ] && grep -q "no answer from 'site-c' within 3000 ms" <<<"$err"; echo $?)" \
+	    "(g) ping through the killed site-m: status 1 after $t1 ms, no answer ($err)"
 	ms=$(gone_within "$KILL_WATCH")
 	echo "# SIGKILL to site-m: site-a's routes to $WORLD_C_LAN and $WORLD_M_LAN gone after ${ms:-more than $((KILL_WATCH * 1000))} ms"
 	ok "$([ -n "$ms" ] && [ "$ms" -le $((KILL_BOUND * 1000)) ]; echo $?)" \

@@ -176,6 +176,18 @@ conn_resp_equal(const struct pkt_conn_resp *a, const struct pkt_conn_resp *b)
 }
 
 static bool
+echo_equal(const struct pkt_echo *a, const struct pkt_echo *b)
+{
+	return a->id == b->id &&
+	    a->kind == b->kind && a->kind <= PKT_ECHO_ANSWER &&
+	    a->time_us == b->time_us &&
+	    a->hops == b->hops && a->hops <= PKT_ECHO_HOPS_MAX &&
+	    names_equal(a->src, b->src) && names_equal(a->dst, b->dst) &&
+	    strcmp(a->src, a->dst) != 0 &&
+	    path_equal(a->n_path, a->path, b->n_path, b->path);
+}
+
+static bool
 msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 {
 	if (a->type != b->type)
@@ -221,6 +233,8 @@ msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 		return conn_req_equal(&a->u.conn_req, &b->u.conn_req);
 	case PKT_MSG_CONN_RESP:
 		return conn_resp_equal(&a->u.conn_resp, &b->u.conn_resp);
+	case PKT_MSG_ECHO:
+		return echo_equal(&a->u.echo, &b->u.echo);
 	default:
 		return false;
 	}

@@ -176,6 +176,11 @@ wait_for 15 direct && echo "channel site-a -> site-b: direct" ||
     echo "channel site-a -> site-b: still relayed (see the explanation below)"
 echo "--- site-a: proxyctl explain site-b"
 pctl pxa "$(proxy_sock site-a)" explain site-b 2>&1
+echo "--- site-a: proxyctl ping site-b (over the direct link), then pub"
+pctl pxa "$(proxy_sock site-a)" ping site-b 2>&1
+pctl pxa "$(proxy_sock site-a)" ping pub 2>&1
+echo "--- site-b: proxyctl ping site-a"
+pctl pxb "$(proxy_sock site-b)" ping site-a 2>&1
 
 say "The proxies' view"
 show_tables
@@ -190,7 +195,7 @@ cat <<EOF
 
   ip netns list | grep $n_
   ip netns exec ${n_}pxa $ctl -s $WORLD_DIR/site-a.sock status
-  ip netns exec ${n_}pxa $ctl -s $WORLD_DIR/site-a.sock neighbours   (also: nat, topology [--dot], routes, flows, explain site-b, probe pub)
+  ip netns exec ${n_}pxa $ctl -s $WORLD_DIR/site-a.sock neighbours   (also: nat, topology [--dot], routes, flows, explain site-b, ping site-b, probe pub)
   ip netns exec ${n_}pub $ctl -s $WORLD_DIR/pub.sock flows
   ip netns exec ${n_}pxb $ctl -s $WORLD_DIR/site-b.sock routes
   ip netns exec ${n_}hosta ping -I $WORLD_A_INNER $WORLD_B_INNER

@@ -168,6 +168,16 @@ static const struct column flow_cols[] = {
 	{ NULL,			NULL,			FMT_STR }
 };
 
+static const struct column ping_cols[] = {
+	{ "PROXY",		"name",			FMT_STR },
+	{ "RTT",		"rtt_ms",		FMT_MS },
+	{ "HOPS-THERE",		"hops_there",		FMT_NUM },
+	{ "HOPS-BACK",		"hops_back",		FMT_NUM },
+	{ "VIA",		"via",			FMT_STR },
+	{ "PATH",		"path",			FMT_STR },
+	{ NULL,			NULL,			FMT_STR }
+};
+
 static const struct column nat_cols[] = {
 	{ "NAME",		"name",			FMT_STR },
 	{ "TYPE",		"type",			FMT_STR },
@@ -214,7 +224,8 @@ static const struct command commands[] = {
 	    "why traffic to a site is relayed or direct, in words", OUT_TEXT,
 	    NULL, NULL },
 	{ "ping", NULL, 1, 1, "PROXY",
-	    "measure the path to a proxy", OUT_TABLE, NULL, NULL },
+	    "echo to a proxy and back, hop by hop: round trip and path",
+	    OUT_TABLE, ping_cols, NULL },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
