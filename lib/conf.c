@@ -28,6 +28,7 @@
 			"0123456789._-"
 #define CONTROL_DIR	"/run/proxyd/"
 #define SUN_PATH_MAX	107	/* sizeof(sun_path) - 1 on Linux */
+#define USER_NAME_MAX	255	/* LOGIN_NAME_MAX - 1 on Linux */
 
 struct ld;
 struct field;
@@ -520,6 +521,22 @@ set_forward(struct ld *ld, const struct val *v)
 		ld->c->forward |= fwd_names[i].bit;
 }
 
+/*
+ * Whether the user exists is for proxyd to check (getpwnam): this file
+ * does no system lookups.  Where the key was written is kept so that its
+ * message has the same FILE:LINE form as these.
+ */
+static void
+set_user(struct ld *ld, const struct val *v)
+{
+	const char *file = config_setting_source_file(v->s);
+
+	if ((ld->c->user = strdup(v->str)) == NULL ||
+	    (ld->c->user_at = strf("%s:%u", file != NULL ? file : ld->path,
+	    config_setting_source_line(v->s))) == NULL)
+		oom(ld, v);
+}
+
 static void
 set_log(struct ld *ld, const struct val *v)
 {
@@ -562,6 +579,7 @@ static const struct field fields[] = {
 	{ "tls.cert",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_cert) },
 	{ "tls.key",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_key) },
 	{ "control",		F_STR,	 OPT, 1, SUN_PATH_MAX, NULL /* CONTROL_DIR NAME.sock */, set_str, OFF(control) },
+	{ "user",		F_STR,	 OPT, 1, USER_NAME_MAX, NULL /* stay root */, set_user, 0 },
 	{ "keepalive",		F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
 	{ "keepalive.min",	F_INT,	 OPT, 1, 3600,	STR(CONF_DEFAULT_KA_MIN), set_int, OFF(ka_min) },
 	{ "keepalive.max",	F_INT,	 OPT, 1, 3600,	STR(CONF_DEFAULT_KA_MAX), set_int, OFF(ka_max) },
@@ -837,6 +855,8 @@ conf_free(struct conf *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->control);
+	free(c->user);
+	free(c->user_at);
 	free(c);
 }
 
@@ -928,6 +948,10 @@ conf_print(const struct conf *c, FILE *fp)
 	pstr(fp, c->tls_key);
 	fputs(";\n};\ncontrol = ", fp);
 	pstr(fp, c->control);
+	if (c->user != NULL) {		/* only if set: older output stays */
+		fputs(";\nuser = ", fp);
+		pstr(fp, c->user);
+	}
 	fprintf(fp, ";\nkeepalive = {\n\tmin = %d;\n\tmax = %d;\n};\n"
 	    "log = \"%s\";\n", c->ka_min, c->ka_max,
 	    log_level_name(c->log_level));

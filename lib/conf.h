@@ -61,6 +61,8 @@ struct conf {
 	char		*tls_cert;		/* to the config file's directory */
 	char		*tls_key;
 	char		*control;		/* default /run/proxyd/NAME.sock */
+	char		*user;			/* drop root to it; NULL: stay */
+	char		*user_at;		/* "FILE:LINE" of 'user' */
 	int		 ka_min;		/* seconds, 1 <= min <= max <= 3600 */
 	int		 ka_max;
 	int		 log_level;		/* enum log_level; default info */

@@ -843,6 +843,12 @@ control_close(struct control *ctl)
 	if (ctl == NULL)
 		return;
 	evconnlistener_free(ctl->lev);
-	unlink(ctl->path);
+	/*
+	 * After the privilege drop (privs.c) a root-owned directory may not
+	 * let us: the stale socket is then replaced at the next start.
+	 */
+	if (unlink(ctl->path) == -1 && errno != ENOENT)
+		log_debug("cannot remove control socket '%s': %s", ctl->path,
+		    strerror(errno));
 	free(ctl);
 }

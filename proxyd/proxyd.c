@@ -23,6 +23,7 @@
 #include "link.h"
 #include "log.h"
 #include "ping.h"
+#include "privs.h"
 #include "proxyd.h"
 #include "rtnl.h"
 #include "topology.h"
@@ -320,6 +321,7 @@ static int
 check_config(const char *path, bool verbose, struct conf **out)
 {
 	struct conf_errs errs = { 0 };
+	char msg[512];
 
 	if (conf_load_file(path, out, &errs) == -1) {
 		for (size_t i = 0; i < errs.n; i++)
@@ -328,6 +330,13 @@ check_config(const char *path, bool verbose, struct conf **out)
 		return -1;
 	}
 	conf_errs_release(&errs);
+	/* what lib/conf.c cannot know: whether 'user' exists here */
+	if (privs_check(*out, msg, sizeof(msg)) == -1) {
+		fprintf(stderr, "%s\n", msg);
+		conf_free(*out);
+		*out = NULL;
+		return -1;
+	}
 	if (verbose)
 		conf_print(*out, stdout);
 	return 0;
@@ -410,6 +419,12 @@ main(int argc, char *argv[])
 		if (px->tick == NULL || event_add(px->tick, &one) == -1)
 			fatalx("cannot start the timer");
 	}
+	/*
+	 * Every step that needs root is behind us: keys read, TUN opened,
+	 * sockets bound (with forced buffers), control socket made.  Drop
+	 * before detaching so that a failed drop still fails the start.
+	 */
+	privs_drop(px);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("cannot detach");
 	log_info("proxyd %s '%s' started with %zu neighbour(s), %zu prefix(es)",

@@ -36,6 +36,7 @@ static const char full[] =
 	"forward = [ \"esp\", \"ike\" ];\n"
 	"tls = { ca = \"ca.crt\"; cert = \"/c/site-a.crt\"; key = \"k/a.key\"; };\n"
 	"control = \"/tmp/a.sock\";\n"
+	"user = \"proxyd\";\n"
 	"keepalive = { min = 10; max = 60; };\n"
 	"log = \"debug\";\n";
 
@@ -139,6 +140,8 @@ START_TEST(loads_minimal_config_with_defaults)
 	ck_assert_str_eq(c->tls_cert, "/cert");
 	ck_assert_str_eq(c->tls_key, "/key");
 	ck_assert_str_eq(c->control, "/run/proxyd/a.sock");
+	ck_assert_ptr_null(c->user);
+	ck_assert_ptr_null(c->user_at);
 	ck_assert_int_eq(c->ka_min, CONF_DEFAULT_KA_MIN);
 	ck_assert_int_eq(c->ka_max, CONF_DEFAULT_KA_MAX);
 	ck_assert_int_eq(c->log_level, LOG_LVL_INFO);
@@ -177,6 +180,8 @@ START_TEST(loads_every_key_of_full_config)
 	ck_assert_str_eq(c->tls_cert, "/c/site-a.crt");
 	ck_assert_str_eq(c->tls_key, "/etc/proxyd/k/a.key");
 	ck_assert_str_eq(c->control, "/tmp/a.sock");
+	ck_assert_str_eq(c->user, "proxyd");
+	ck_assert_str_eq(c->user_at, "/etc/proxyd/x.conf:12");
 	ck_assert_int_eq(c->ka_min, 10);
 	ck_assert_int_eq(c->ka_max, 60);
 	ck_assert_int_eq(c->log_level, LOG_LVL_DEBUG);
@@ -465,6 +470,43 @@ START_TEST(rejects_empty_and_long_strings)
 	conf_errs_release(&errs);
 	loads(MIN "control = \"/" D100 "012345\";\n");
 	ck_assert_uint_eq(strlen(c->control), 107);
+}
+END_TEST
+
+/* Only its form is checked here: proxyd looks the user up. */
+START_TEST(rejects_bad_user)
+{
+	FAILS(MIN "user = \"\";\n", "x.conf:3: 'user' is empty");
+	conf_errs_release(&errs);
+	FAILS(MIN "user = 65534;\n",
+	    "x.conf:3: 'user' must be a string, not an integer");
+	conf_errs_release(&errs);
+	FAILS(MIN "user = \"" D100 D100 D10 D10 D10 D10 D10 "123456\";\n",
+	    "x.conf:3: 'user' '" D100 D100 D10 D10 D10 D10 D10 "123456' "
+	    "longer than 255 characters");
+	conf_errs_release(&errs);
+	loads(MIN "user = \"no-such-user-xyz\";\n");
+	ck_assert_str_eq(c->user, "no-such-user-xyz");
+	ck_assert_str_eq(c->user_at, "/etc/proxyd/x.conf:3");
+}
+END_TEST
+
+/* user is printed after control, and only when set (golden files). */
+START_TEST(prints_user_only_when_set)
+{
+	char *s;
+
+	loads(MIN "user = \"nobody\";\n");
+	s = print(c);
+	ck_assert_ptr_nonnull(strstr(s, "control = \"/run/proxyd/a.sock\";\n"
+	    "user = \"nobody\";\nkeepalive = {\n"));
+	free(s);
+	conf_free(c);
+	c = NULL;
+	loads(MIN);
+	s = print(c);
+	ck_assert_ptr_null(strstr(s, "user"));
+	free(s);
 }
 END_TEST
 
@@ -779,6 +821,8 @@ conf_suite(void)
 	add(s, "rejects_bad_log_level", rejects_bad_log_level);
 	add(s, "rejects_empty_and_long_strings",
 	    rejects_empty_and_long_strings);
+	add(s, "rejects_bad_user", rejects_bad_user);
+	add(s, "prints_user_only_when_set", prints_user_only_when_set);
 	add(s, "reports_all_errors_in_line_order",
 	    reports_all_errors_in_line_order);
 	add(s, "appends_to_existing_errors", appends_to_existing_errors);
