@@ -432,18 +432,25 @@ path_decode(struct buf_rd *r, uint8_t *n_path,
 		    "bad character in path name");
 }
 
+/* Source and destination proxy names, which must differ; -1 on error. */
+static int
+ends_decode(struct buf_rd *r, char *src, char *dst)
+{
+	name_decode(r, src, "bad source name length",
+	    "bad character in source name");
+	name_decode(r, dst, "bad destination name length",
+	    "bad character in destination name");
+	if (r->err == NULL && strcmp(src, dst) == 0)
+		rd_fail(r, "source is destination");
+	return r->err == NULL ? 0 : -1;
+}
+
 static void
 conn_req_decode(struct buf_rd *r, struct pkt_conn_req *cr)
 {
 	cr->id = rd_u64be(r);
-	name_decode(r, cr->src, "bad source name length",
-	    "bad character in source name");
-	name_decode(r, cr->dst, "bad destination name length",
-	    "bad character in destination name");
-	if (r->err == NULL && strcmp(cr->src, cr->dst) == 0) {
-		rd_fail(r, "source is destination");
+	if (ends_decode(r, cr->src, cr->dst) == -1)
 		return;
-	}
 	cr->src_ip.s_addr = htonl(rd_u32be(r));
 	cr->dst_ip.s_addr = htonl(rd_u32be(r));
 	cr->cls = rd_enum(r, PKT_CLS_MAX, "unknown traffic class");
@@ -502,14 +509,8 @@ echo_decode(struct buf_rd *r, struct pkt_echo *e)
 	e->kind = rd_enum(r, PKT_ECHO_KIND_MAX, "unknown echo kind");
 	e->time_us = rd_u64be(r);
 	e->hops = rd_enum(r, PKT_ECHO_HOPS_MAX, "too many echo hops");
-	name_decode(r, e->src, "bad source name length",
-	    "bad character in source name");
-	name_decode(r, e->dst, "bad destination name length",
-	    "bad character in destination name");
-	if (r->err == NULL && strcmp(e->src, e->dst) == 0) {
-		rd_fail(r, "source is destination");
+	if (ends_decode(r, e->src, e->dst) == -1)
 		return;
-	}
 	path_decode(r, &e->n_path, e->path);
 }
 
