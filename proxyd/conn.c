@@ -130,9 +130,7 @@ drain(struct proxyd *px, struct channel *ch, struct link *nh,
 static void
 flush(struct proxyd *px, struct channel *ch)
 {
-	const struct topo_path *p = topology_path(px, ch->dest);
-
-	drain(px, ch, p != NULL ? link_find(px, p->next_hop) : NULL, true);
+	drain(px, ch, topology_next_link(px, ch->dest), true);
 }
 
 /* Notes the topology's path to ch->dest, for conn_routes_changed(). */
@@ -346,7 +344,6 @@ void
 conn_req_input(struct link *from, struct pkt_conn_req *q)
 {
 	struct proxyd *px = from->px;
-	const struct topo_path *p;
 	struct link *nh;
 	uint8_t link_nat;
 
@@ -359,8 +356,7 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 		return;
 	}
 	if (q->n_path >= PKT_PATH_MAX ||
-	    (p = topology_path(px, q->dst)) == NULL ||
-	    (nh = link_find(px, p->next_hop)) == NULL) {
+	    (nh = topology_next_link(px, q->dst)) == NULL) {
 		px->st.drop_noroute++;
 		return;
 	}

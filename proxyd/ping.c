@@ -33,14 +33,9 @@ static struct pkt_msg	echo_msg;	/* large: one, reused */
 static struct link *
 toward(struct proxyd *px, const char *name)
 {
-	const struct topo_path *p;
-	struct link *l;
+	struct link *l = link_find(px, name);
 
-	if ((l = link_find(px, name)) != NULL)
-		return l;
-	if ((p = topology_path(px, name)) == NULL)
-		return NULL;
-	return link_find(px, p->next_hop);
+	return l != NULL ? l : topology_next_link(px, name);
 }
 
 static void

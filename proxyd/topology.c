@@ -411,6 +411,14 @@ topology_path(const struct proxyd *px, const char *dest)
 	return NULL;
 }
 
+struct link *
+topology_next_link(struct proxyd *px, const char *dest)
+{
+	const struct topo_path *p = topology_path(px, dest);
+
+	return p != NULL ? link_find(px, p->next_hop) : NULL;
+}
+
 /*
  * Links to proxies we learn about: an advertisement with an endpoint
  * says where outsiders reach its origin.  We link to it like to a

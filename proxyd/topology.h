@@ -35,6 +35,8 @@ void	topology_tick(struct proxyd *);
 void	topology_recompute(struct proxyd *);
 /* The shortest path to proxy dest, or NULL if unreachable. */
 const struct topo_path *topology_path(const struct proxyd *, const char *dest);
+/* The up link to the first hop of that path, or NULL. */
+struct link	*topology_next_link(struct proxyd *, const char *dest);
 /* Our link's NAT type, folded from both ends' measurements (1-6). */
 uint8_t	topology_link_nat(const struct link *);
 
