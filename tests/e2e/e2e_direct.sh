@@ -17,9 +17,9 @@
 # behaviours apart (without one, the strict classification says symmetric).
 
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
 
 world_require swanctl jq ping conntrack
 PUB_ALT=203.0.113.11

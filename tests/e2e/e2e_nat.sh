@@ -14,9 +14,9 @@
 # timeout.  Finally "proxyctl probe" re-runs the trials.
 
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
 
 world_require jq conntrack
 LIFETIME_TRUE=${LIFETIME_TRUE:-20}

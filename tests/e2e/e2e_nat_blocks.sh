@@ -11,9 +11,9 @@
 # the test can see the difference).
 
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
 
 world_require swanctl
 mode=${E2E_NAT_MODE:-masquerade}

@@ -10,9 +10,9 @@
 # drop_malformed, answers proxyctl, and its link with site-a is still up.
 
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
 
 world_require jq python3
 RANDOM_N=${E2E_MALFORMED_RANDOM:-3000}

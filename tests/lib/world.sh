@@ -35,7 +35,7 @@
 
 : "${PXT_PREFIX:=pxt$$-}"
 if [ -z "${top_srcdir:-}" ]; then
-	top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 fi
 if [ -z "${top_builddir:-}" ]; then
 	# the most recently built daemon among the usual build directories

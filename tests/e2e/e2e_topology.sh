@@ -4,7 +4,7 @@
 #
 # Topology flooding, computed routes, hop-by-hop connection requests
 # (issue "Topology flooding, computed routes, hop-by-hop connection
-# requests").  The nested world of tests/world_nested.sh: site A behind
+# requests").  The nested world of tests/lib/world_nested.sh: site A behind
 # NATA, the public proxy pub, a middle site M behind NATM, and site C behind
 # NATC whose WAN is on M's LAN, so C's traffic crosses two NATs.  Proxies:
 # pub, site-a (-> pub), site-m (-> pub), site-c (-> site-m only; it does not
@@ -39,11 +39,11 @@
 # WORLD_KEEP=1 keeps $WORLD_DIR (logs, topology.dot) afterwards.
 
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
-# shellcheck source=tests/world_nested.sh
-. "$top_srcdir/tests/world_nested.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
+# shellcheck source=tests/lib/world_nested.sh
+. "$top_srcdir/tests/lib/world_nested.sh"
 
 world_require swanctl jq ping conntrack
 CHARON_RETRANSMIT="5 1 1.5"

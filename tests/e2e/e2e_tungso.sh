@@ -17,20 +17,20 @@
 #   2. An iperf3 UDP blast: tcpdump on hostB sees no datagram from hostA
 #      with a bad UDP checksum among thousands.
 #   3. The fallback for kernels before 6.2: site-b restarted under
-#      tests/gso_refuse.so, an LD_PRELOAD shim that makes its TUN refuse
+#      tests/lib/gso_refuse.so, an LD_PRELOAD shim that makes its TUN refuse
 #      UDP GSO frames with EINVAL as such a kernel does.  site-b says so once
 #      in its log, writes no GSO frame, and the numbered datagrams of 1.
 #      still all arrive whole and in order (the burst that met the refusal
 #      included).
 
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
 
 world_require jq python3 iperf3 tcpdump ethtool
 N=${E2E_TUNGSO_N:-20000}
-SHIM=$top_builddir/tests/gso_refuse.so
+SHIM=$top_builddir/tests/lib/gso_refuse.so
 
 e2e_traps
 

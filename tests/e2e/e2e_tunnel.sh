@@ -11,9 +11,9 @@
 # run) and the median printed.
 
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
 
 world_require swanctl jq ping iperf3
 RUNS=${E2E_RUNS:-3}

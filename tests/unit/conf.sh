@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 #
 # This file owns the golden tests of configuration checking: for every
-# tests/conf/NAME.conf, `proxyd -tv -c NAME.conf` must print NAME.out and
+# tests/unit/conf/NAME.conf, `proxyd -tv -c NAME.conf` must print NAME.out and
 # exit 0, or `proxyd -t -c NAME.conf` must print NAME.err on stderr and
 # exit 1.  Absolute paths of the test directory are written @DIR@ in the
 # golden files.  The example etc/proxyd.conf must pass `proxyd -t` as well.
@@ -10,7 +10,7 @@
 top_srcdir=$(cd "${top_srcdir:-.}" && pwd -P) || exit 99
 top_builddir=$(cd "${top_builddir:-.}" && pwd -P) || exit 99
 proxyd=$top_builddir/proxyd/proxyd
-dir=$top_srcdir/tests/conf
+dir=$top_srcdir/tests/unit/conf
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/conf.sh.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' HUP INT TERM

@@ -8,9 +8,9 @@
 # pub's auth_refused counter grows and its log says why; site-a is unharmed.
 
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
 
 world_require jq
 WATCH=${E2E_BADCA_WATCH:-12}	# seconds the rogue links are watched

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 #
 # Test: the data path allocates nothing per packet.  pub, site-a and site-b
-# run under tests/alloc_count.so (an LD_PRELOAD shim that counts malloc,
+# run under tests/lib/alloc_count.so (an LD_PRELOAD shim that counts malloc,
 # calloc, realloc and the aligned allocations and writes the count to a
 # file); the hosts route each other's LAN through their proxies, relayed
 # through pub, with forward = all.  After a warm-up (links, channel, flows
@@ -18,13 +18,13 @@
 # Skipped for sanitizer builds: those replace malloc themselves.
 
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
 
 world_require jq ping iperf3
 PER=${E2E_ALLOC_PER:-100}
-SHIM=$top_builddir/tests/alloc_count.so
+SHIM=$top_builddir/tests/lib/alloc_count.so
 
 if ldd "$PROXYD" 2>/dev/null | grep -Eq 'lib(a|ub)san'; then
 	echo "1..0 # SKIP $PROXYD is a sanitizer build (it replaces malloc itself)"
@@ -33,7 +33,7 @@ fi
 
 e2e_traps
 
-[ -r "$SHIM" ] || bail "the shim $SHIM is built (make tests/alloc_count.so)"
+[ -r "$SHIM" ] || bail "the shim $SHIM is built (make tests/lib/alloc_count.so)"
 
 # allocs NAME: the proxy's allocation count so far (waits for a fresh one).
 allocs() {

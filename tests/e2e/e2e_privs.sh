@@ -14,9 +14,9 @@
 # that does not exist is refused by `proxyd -t` and at start, by name.
 
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
 
 world_require jq ping
 
