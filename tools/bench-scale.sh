@@ -48,7 +48,7 @@
 # POLL (0.2 s between polling rounds), SETTLE (60), LOG (proxyd log level,
 # "info"), KEEPALIVE ("5:120", min:max), KEEP=1 (keep the temporary
 # directory with configurations and logs), PROXYD, PROXYCTL, PROXYD_CA
-# (default: the newest build in the tree, as tests/world.sh picks it;
+# (default: the newest build in the tree, as tests/lib/builddir.sh picks it;
 # the daemon and proxyctl are copied into the temporary directory first,
 # so a rebuild meanwhile does not disturb the run).
 #
@@ -65,15 +65,9 @@ set -u
 
 top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ -z "${top_builddir:-}" ]; then
-	top_builddir=$top_srcdir
-	for _d in "$top_srcdir" "$top_srcdir/build" "$top_srcdir/build-werror" \
-	    "$top_srcdir/build-demo" "$top_srcdir/build-asan"; do
-		if [ -x "$_d/proxyd/proxyd" ] && { [ ! -x "$top_builddir/proxyd/proxyd" ] ||
-		    [ "$_d/proxyd/proxyd" -nt "$top_builddir/proxyd/proxyd" ]; }; then
-			top_builddir=$_d
-		fi
-	done
-	unset _d
+	# shellcheck source=tests/lib/builddir.sh
+	. "$top_srcdir/tests/lib/builddir.sh"
+	top_builddir=$(builddir_newest "$top_srcdir")
 fi
 : "${PROXYD:=$top_builddir/proxyd/proxyd}"
 : "${PROXYCTL:=$top_builddir/tools/proxyctl}"

@@ -9,9 +9,9 @@
 #   BENCH_QUICK=1 bash tools/bench.sh    # 1 run, 2 s tests, 50 pings, ~5 minutes
 #
 # One command: installs what is missing (tinc, iperf3, gnuplot-nox, ...),
-# uses the newest proxyd build like tests/world.sh does (top_builddir; if
+# uses the newest proxyd build like tests/lib/world.sh does (top_builddir; if
 # there is none, builds one in build-bench/), builds the two-site world of
-# tests/world.sh in network namespaces once, and in every run measures these
+# tests/lib/world.sh in network namespaces once, and in every run measures these
 # paths between hostA (10.1.0.10, inner 172.16.1.1) and hostB (10.2.0.10,
 # inner 172.16.2.1), one after the other, on the same traffic:
 #
@@ -152,10 +152,10 @@ fi
 # ---------------------------------------------------------------------------
 # The daemon: the newest build (world.sh's choice), else build one.
 
-# shellcheck source=tests/world.sh
-. "$top_srcdir/tests/world.sh"
-# shellcheck source=tests/bench_world.sh
-. "$top_srcdir/tests/bench_world.sh"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
+# shellcheck source=tests/bench/bench_world.sh
+. "$top_srcdir/tests/bench/bench_world.sh"
 
 if [ ! -x "$PROXYD" ] || [ ! -x "$PROXYCTL" ]; then
 	blog "no proxyd build found: building in build-bench/"
@@ -761,7 +761,7 @@ DAT=$WORLD_DIR/chart.dat
 {
 	echo "## proxyd benchmark $(date '+%F %T')"
 	echo
-	echo "Paths between hostA and hostB in the tests/world.sh namespaces world; $BENCH_RUNS run(s);"
+	echo "Paths between hostA and hostB in the tests/lib/world.sh namespaces world; $BENCH_RUNS run(s);"
 	echo "TCP ${BENCH_TCP_SECS} s, UDP ${BENCH_UDP_SECS} s per test (iperf3 -b 0; MTU-sized = $UDP_BIG_PLAIN-byte payload plain, $UDP_BIG_IPSEC inside IPsec),"
 	echo "$BENCH_PINGS pings at 0.01 s.  Machine: $(nproc) cores, kernel $(uname -r), load at start $START_LOAD."
 	echo "proxyd: $BUILD_DESC, tree $(git -C "$top_srcdir" rev-parse --short HEAD 2>/dev/null)$(git -C "$top_srcdir" diff --quiet HEAD -- proxyd lib 2>/dev/null || echo '+local changes'); tinc $(tincd --version 2>/dev/null | head -n 1 | awk '{ print $3 }'), default cipher/digest."

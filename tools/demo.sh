@@ -33,8 +33,8 @@ load_state() {
 	# shellcheck source=/dev/null
 	. "$STATE"
 	export PXT_PREFIX WORLD_DIR top_srcdir top_builddir
-	# shellcheck source=tests/world.sh
-	. "$top_srcdir/tests/world.sh"
+	# shellcheck source=tests/lib/world.sh
+	. "$top_srcdir/tests/lib/world.sh"
 }
 
 demo_down() {
@@ -46,8 +46,8 @@ demo_down() {
 		if ip netns list | grep -q "^$DEMO_PREFIX"; then
 			echo "demo: deleting leftover namespaces ${DEMO_PREFIX}*"
 			PXT_PREFIX=$DEMO_PREFIX WORLD_DIR=
-			# shellcheck source=tests/world.sh
-			. "$root/tests/world.sh"
+			# shellcheck source=tests/lib/world.sh
+			. "$root/tests/lib/world.sh"
 			world_down
 		fi
 	fi

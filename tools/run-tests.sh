@@ -3,7 +3,7 @@
 #
 # The test command: installs dependencies, then
 #   (a) build-werror/: configure --enable-werror, make, make check
-#       (Check unit suites + tests/conf.sh)
+#       (Check unit suites + tests/unit/conf.sh)
 #   (b) build-asan/:   configure --enable-sanitizers --enable-werror, make check
 #       (the same suites under ASan + UBSan)
 #   (c) build-fuzz/:   CC=clang configure --enable-fuzz; each libFuzzer
@@ -68,7 +68,8 @@ run_check() {
 }
 
 # collect DIR TITLE PATTERN: adds up the results of the automake test logs
-# DIR/tests/PATTERN.trs.
+# DIR/tests/PATTERN.trs (PATTERN names the kind directory too: 'unit/*',
+# 'e2e/e2e_*', '*/*' for every kind).
 collect() {
 	local dir=$1 title=$2 pat=$3 trs log name res checks p f
 	for trs in "$dir"/tests/$pat.trs; do
@@ -117,9 +118,9 @@ configure_in() {
 }
 
 # Removes the test logs of an earlier run, so only this run counts.
-clean_test_logs() {	# DIR PATTERN
-	find "$root/$1/tests" -maxdepth 1 \( -name "$2.trs" -o -name "$2.log" \) \
-	    -delete 2>/dev/null
+clean_test_logs() {	# DIR PATTERN (as collect's)
+	# shellcheck disable=SC2086 # $2 is a glob
+	rm -f "$root/$1"/tests/$2.trs "$root/$1"/tests/$2.log
 	rm -f "$root/$1/test-suite.log"
 }
 
@@ -148,8 +149,8 @@ if [ $autogen_ok -eq 0 ] &&
 	configure_in build-werror --enable-werror &&
     step "(a) make" "$logs/werror-make.log" timeout 1800 make -C build-werror -j"$JOBS"; then
 	werror_ok=0
-	clean_test_logs build-werror '*'
-	run_check "(a)" "$logs/werror-check.log" build-werror '*' -j"$JOBS" check
+	clean_test_logs build-werror '*/*'
+	run_check "(a)" "$logs/werror-check.log" build-werror '*/*' -j"$JOBS" check
 fi
 
 # ------------------------------------------------------------------------
@@ -162,8 +163,8 @@ elif [ $autogen_ok -eq 0 ] &&
 	"$logs/asan-configure.log" \
 	configure_in build-asan --enable-sanitizers --enable-werror &&
     step "(b) make" "$logs/asan-make.log" timeout 1800 make -C build-asan -j"$JOBS"; then
-	clean_test_logs build-asan '*'
-	run_check "(b)" "$logs/asan-check.log" build-asan '*' -j"$JOBS" check
+	clean_test_logs build-asan '*/*'
+	run_check "(b)" "$logs/asan-check.log" build-asan '*/*' -j"$JOBS" check
 fi
 
 # ------------------------------------------------------------------------
@@ -178,11 +179,10 @@ elif [ $autogen_ok -eq 0 ] &&
 	configure_in build-fuzz --enable-fuzz CC=clang \
 	CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined"; then
 	for fz in $FUZZERS; do
-		step "(c) make tests/$fz" "$logs/fuzz-make-$fz.log" \
-		    timeout 1800 make -C build-fuzz -j"$JOBS" "tests/$fz" || continue
+		step "(c) make tests/fuzz/$fz" "$logs/fuzz-make-$fz.log" \
+		    timeout 1800 make -C build-fuzz -j"$JOBS" "tests/fuzz/$fz" || continue
 		corpus=
-		for c in "tests/corpus/$fz" "tests/corpus/${fz#fuzz_}" \
-		    "tests/${fz}_corpus" "tests/fuzz/${fz#fuzz_}"; do
+		for c in "tests/fuzz/corpus/${fz#fuzz_}" "tests/fuzz/corpus/$fz"; do
 			[ -d "$root/$c" ] && { corpus=$root/$c; break; }
 		done
 		# New inputs go to a scratch dir, never into the source tree.
@@ -191,7 +191,7 @@ elif [ $autogen_ok -eq 0 ] &&
 		mkdir -p "$work" "$art"
 		say "(c) $fz for ${FUZZ_TIME}s${corpus:+ (corpus ${corpus#"$root"/})}"
 		# shellcheck disable=SC2086 # $corpus is empty or one path
-		if timeout $((FUZZ_TIME + 120)) "$root/build-fuzz/tests/$fz" \
+		if timeout $((FUZZ_TIME + 120)) "$root/build-fuzz/tests/fuzz/$fz" \
 		    -max_total_time="$FUZZ_TIME" -print_final_stats=1 \
 		    -artifact_prefix="$art/$fz-" "$work" $corpus \
 		    >"$logs/fuzz-run-$fz.log" 2>&1; then
@@ -209,7 +209,7 @@ fi
 if [ "${SKIP_E2E:-0}" = 1 ]; then
 	say "(d) skipped (SKIP_E2E=1)"
 elif [ $werror_ok -eq 0 ]; then
-	clean_test_logs build-werror 'e2e_*'
+	clean_test_logs build-werror 'e2e/e2e_*'
 	if [ "$(id -u)" != 0 ]; then
 		say "(d) not root: the end-to-end tests will skip themselves"
 	fi
@@ -217,14 +217,14 @@ elif [ $werror_ok -eq 0 ]; then
 	timeout 7200 make -C "$root/build-werror" check-e2e \
 	    >"$logs/e2e-check.log" 2>&1
 	rc=$?
-	if ls "$root"/build-werror/tests/e2e_*.trs >/dev/null 2>&1; then
+	if ls "$root"/build-werror/tests/e2e/e2e_*.trs >/dev/null 2>&1; then
 		fail_before=$FAIL
-		collect "$root/build-werror" "(d)" 'e2e_*'
+		collect "$root/build-werror" "(d)" 'e2e/e2e_*'
 		if [ $rc -ne 0 ] && [ $FAIL -eq $fail_before ]; then
 			FAIL=$((FAIL + 1))
 			FAILED_LOGS+=("(d) make check-e2e|$logs/e2e-check.log")
 		fi
-	elif [ $rc -ne 0 ] && ! grep -q 'failed to create tests/e2e_' "$logs/e2e-check.log"; then
+	elif [ $rc -ne 0 ] && ! grep -q 'failed to create tests/e2e/e2e_' "$logs/e2e-check.log"; then
 		# Broke before running any test (e.g. the build).
 		FAIL=$((FAIL + 1))
 		FAILED_LOGS+=("(d) make check-e2e|$logs/e2e-check.log")
@@ -238,17 +238,18 @@ elif [ $werror_ok -eq 0 ]; then
 		e2e=$(sed -n '/^E2E_TESTS *=/,/[^\\]$/p' Makefile.am |
 		    sed 's/^E2E_TESTS *=//; s/\\$//' | tr -s ' \t\n' ' ')
 		for t in $e2e; do
-			name=${t##*/}; name=${name%.sh}
+			out=$root/build-werror/${t%.sh}	# tests/e2e/NAME
+			mkdir -p "${out%/*}"
 			say "(d) $t"
 			(top_srcdir=$root top_builddir=$root/build-werror \
 			    timeout 1800 bash "$root/$t") \
-			    >"$root/build-werror/tests/$name.log" 2>&1
+			    >"$out.log" 2>&1
 			case $? in
 			0) res=PASS ;; 77) res=SKIP ;; *) res=FAIL ;;
 			esac
-			echo ":test-result: $res" >"$root/build-werror/tests/$name.trs"
+			echo ":test-result: $res" >"$out.trs"
 		done
-		collect "$root/build-werror" "(d)" 'e2e_*'
+		collect "$root/build-werror" "(d)" 'e2e/e2e_*'
 	fi
 fi
 

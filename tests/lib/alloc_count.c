@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * An LD_PRELOAD shim for tests/e2e_alloc.sh: counts the heap allocations
+ * An LD_PRELOAD shim for tests/e2e/e2e_alloc.sh: counts the heap allocations
  * of the process it is loaded into (malloc, calloc, realloc, the aligned
  * ones; free is not counted) and publishes the count.  A thread of its own
  * writes the total, in decimal, to $ALLOC_COUNT_DIR/PID every 50 ms (via a

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * An LD_PRELOAD shim for tests/e2e_tungso.sh: makes the process's TUN
+ * An LD_PRELOAD shim for tests/e2e/e2e_tungso.sh: makes the process's TUN
  * refuse UDP GSO frames the way a kernel before 6.2 does (it does not know
  * VIRTIO_NET_HDR_GSO_UDP_L4 and writev() fails with EINVAL), so proxyd's
  * fallback to writing datagrams one by one runs on a kernel that would
