@@ -27,9 +27,24 @@ prefix_contains(const struct route *r, struct in_addr dst)
 }
 
 /*
+ * Two claims conflict when different proxies make them and the prefixes
+ * overlap, i.e. agree on the bits of the shorter one (equal prefixes
+ * included).  A proxy's own overlapping prefixes are not a conflict.
+ */
+static bool
+claims_conflict(const struct route *x, const struct route *y)
+{
+	uint32_t	m;
+
+	if (strcmp(x->dest, y->dest) == 0)
+		return false;
+	m = plen_mask(x->plen < y->plen ? x->plen : y->plen);
+	return (ntohl(x->addr.s_addr) & m) == (ntohl(y->addr.s_addr) & m);
+}
+
+/*
  * Every pair is compared: O(n^2) over a table of tens of prefixes, run
- * when the table changes or on a CLI request, never per packet.  Two
- * prefixes overlap when they agree on the bits of the shorter one.
+ * when the table changes or on a CLI request, never per packet.
  */
 size_t
 route_conflicts_find(const struct route_table *t, struct route *a,
@@ -39,21 +54,25 @@ route_conflicts_find(const struct route_table *t, struct route *a,
 
 	for (i = 0; i < t->n && n < max; i++) {
 		for (j = i + 1; j < t->n && n < max; j++) {
-			const struct route *x = &t->v[i], *y = &t->v[j];
-			uint32_t	 m;
-
-			if (strcmp(x->dest, y->dest) == 0)
+			if (!claims_conflict(&t->v[i], &t->v[j]))
 				continue;
-			m = plen_mask(x->plen < y->plen ? x->plen : y->plen);
-			if ((ntohl(x->addr.s_addr) & m) !=
-			    (ntohl(y->addr.s_addr) & m))
-				continue;
-			a[n] = *x;
-			b[n] = *y;
+			a[n] = t->v[i];
+			b[n] = t->v[j];
 			n++;
 		}
 	}
 	return n;
+}
+
+bool
+route_conflicts(const struct route_table *t, const struct route *r)
+{
+	size_t	i;
+
+	for (i = 0; i < t->n; i++)
+		if (claims_conflict(&t->v[i], r))
+			return true;
+	return false;
 }
 
 void

@@ -44,6 +44,14 @@ struct route_table {
  */
 size_t		 route_conflicts_find(const struct route_table *,
 		    struct route *a, struct route *b, size_t max);
+/*
+ * Whether a proxy other than r's dest claims a prefix in t that overlaps
+ * (or equals) r's: the per-route view of route_conflicts_find(), e.g. for
+ * a "conflict" flag on each row of a route listing.  r need not be in t.
+ * O(t->n), no allocation; callable from any callback.
+ */
+bool		 route_conflicts(const struct route_table *t,
+		    const struct route *r);
 
 void		 route_table_init(struct route_table *);
 void		 route_table_release(struct route_table *);

@@ -183,22 +183,6 @@ cmd_neighbours(struct client *c, unsigned *rows)
 	}
 }
 
-/* Whether another proxy claims a prefix overlapping r's. */
-static bool
-route_conflicts(const struct route_table *t, const struct route *r)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		const struct route *o = &t->v[i];
-		uint8_t plen = o->plen < r->plen ? o->plen : r->plen;
-		uint32_t mask = plen == 0 ? 0 : htonl(UINT32_MAX << (32 - plen));
-
-		if (strcmp(o->dest, r->dest) != 0 &&
-		    (o->addr.s_addr & mask) == (r->addr.s_addr & mask))
-			return true;
-	}
-	return false;
-}
-
 static void
 cmd_routes(struct client *c, unsigned *rows)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for lib/route.c: longest-prefix lookups over the forwarding
- * table, the own-prefix test, prefix formatting and conflict detection.
+ * table, the own-prefix test, prefix formatting and conflict detection
+ * (the pair list, and the per-route flag that the routes listing shows).
  * Tables are built by hand in the order lib/topo.c's topo_routes() keeps
  * (longest prefix first, preferred claim first among equal prefixes).
  * Each TCase is one behaviour.
@@ -384,6 +385,124 @@ START_TEST(no_conflict_for_same_dest_or_disjoint)
 }
 END_TEST
 
+/* The route of dest for addr/plen in the table; fails the test if none. */
+static const struct route *
+find(const char *addr, uint8_t plen, const char *dest)
+{
+	struct in_addr	a = ip(addr);
+	size_t		i;
+
+	for (i = 0; i < tbl.n; i++)
+		if (tbl.v[i].addr.s_addr == a.s_addr && tbl.v[i].plen == plen &&
+		    strcmp(tbl.v[i].dest, dest) == 0)
+			return &tbl.v[i];
+	ck_abort_msg("no route %s/%u of %s", addr, (unsigned)plen, dest);
+	return NULL;
+}
+
+/* A route outside the table, as a caller may hold one. */
+static struct route
+probe(const char *addr, uint8_t plen, const char *dest)
+{
+	struct route	r;
+
+	memset(&r, 0, sizeof(r));
+	r.addr = ip(addr);
+	r.plen = plen;
+	strcpy(r.dest, dest);
+	return r;
+}
+
+START_TEST(conflict_flag_marks_both_claims_only)
+{
+	add_remote("10.0.0.0", 8, "bravo");
+	add_remote("10.3.0.0", 16, "echo");
+	add_remote("192.168.0.0", 16, "charlie");
+	add_local("12.0.0.0", 24);
+	add_local("12.0.0.0", 16);			/* ours, nested */
+	ck_assert(route_conflicts(&tbl, find("10.0.0.0", 8, "bravo")));
+	ck_assert(route_conflicts(&tbl, find("10.3.0.0", 16, "echo")));
+	ck_assert(!route_conflicts(&tbl, find("192.168.0.0", 16, "charlie")));
+	ck_assert(!route_conflicts(&tbl, find("12.0.0.0", 24, SELF)));
+	ck_assert(!route_conflicts(&tbl, find("12.0.0.0", 16, SELF)));
+}
+END_TEST
+
+START_TEST(conflict_flag_for_route_outside_table)
+{
+	struct route	r = probe("10.3.5.0", 24, "zulu");
+
+	ck_assert(!route_conflicts(&tbl, &r));		/* empty table */
+	add_remote("10.0.0.0", 8, "bravo");
+	add_remote("192.168.0.0", 16, "charlie");
+	add_local("12.0.0.0", 24);
+	ck_assert(route_conflicts(&tbl, &r));		/* inside bravo's */
+	r = probe("192.168.1.0", 24, "charlie");
+	ck_assert(!route_conflicts(&tbl, &r));		/* charlie's own */
+	r = probe("192.168.1.0", 24, "zulu");
+	ck_assert(route_conflicts(&tbl, &r));
+	r = probe("172.16.0.0", 12, "zulu");
+	ck_assert(!route_conflicts(&tbl, &r));		/* disjoint */
+	r = probe("0.0.0.0", 0, "zulu");
+	ck_assert(route_conflicts(&tbl, &r));		/* covers all */
+	r = probe("12.0.0.0", 8, SELF);
+	ck_assert(!route_conflicts(&tbl, &r));		/* ours again */
+	r = probe("12.0.0.128", 25, "zulu");
+	ck_assert(route_conflicts(&tbl, &r));		/* inside ours */
+}
+END_TEST
+
+START_TEST(conflict_flag_host_routes_differ_in_last_bit)
+{
+	struct route	r;
+
+	add_remote("10.0.0.8", 32, "bravo");
+	r = probe("10.0.0.9", 32, "foxtrot");
+	ck_assert(!route_conflicts(&tbl, &r));
+	r = probe("10.0.0.8", 31, "foxtrot");
+	ck_assert(route_conflicts(&tbl, &r));
+	r = probe("10.0.0.8", 32, "foxtrot");
+	ck_assert(route_conflicts(&tbl, &r));
+}
+END_TEST
+
+/* Same claim: prefix and origin (struct copies need not copy padding). */
+static bool
+same_claim(const struct route *x, const struct route *y)
+{
+	return x->addr.s_addr == y->addr.s_addr && x->plen == y->plen &&
+	    strcmp(x->dest, y->dest) == 0;
+}
+
+/* The per-route flag says exactly which routes the pair list names. */
+START_TEST(conflict_flag_agrees_with_pairs)
+{
+	struct route	a[16], b[16];
+	size_t		i, j, n;
+
+	add_remote("10.0.0.0", 24, "bravo");
+	add_remote("10.0.1.0", 24, "delta");
+	add_remote("10.0.0.7", 32, "charlie");
+	add_remote("10.0.0.8", 32, "bravo");
+	add_remote("11.0.0.0", 8, "echo");
+	add_remote("11.1.0.0", 16, "echo");
+	add_remote("11.1.2.0", 24, "golf");
+	add_local("12.0.0.0", 24);
+	n = route_conflicts_find(&tbl, a, b, 16);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < tbl.n; i++) {
+		const struct route *r = &tbl.v[i];
+		bool	 named = false;
+
+		for (j = 0; j < n; j++)
+			named |= same_claim(&a[j], r) || same_claim(&b[j], r);
+		ck_assert_msg(route_conflicts(&tbl, r) == named,
+		    "route %zu (%s): flag %d, in a pair %d", i, r->dest,
+		    route_conflicts(&tbl, r), named);
+	}
+}
+END_TEST
+
 /* --- formatting --- */
 
 START_TEST(prefix_str_formats)
@@ -447,6 +566,14 @@ route_suite(void)
 		{ "conflicts_bounded_by_max", conflicts_bounded_by_max },
 		{ "no_conflict_for_same_dest_or_disjoint",
 		    no_conflict_for_same_dest_or_disjoint },
+		{ "conflict_flag_marks_both_claims_only",
+		    conflict_flag_marks_both_claims_only },
+		{ "conflict_flag_for_route_outside_table",
+		    conflict_flag_for_route_outside_table },
+		{ "conflict_flag_host_routes_differ_in_last_bit",
+		    conflict_flag_host_routes_differ_in_last_bit },
+		{ "conflict_flag_agrees_with_pairs",
+		    conflict_flag_agrees_with_pairs },
 		{ "prefix_str_formats", prefix_str_formats },
 	};
 	size_t	i;
