@@ -356,6 +356,18 @@ link_to(const struct pkt_lsa *lsa, const char *peer)
 	return NULL;
 }
 
+enum nat_type
+topo_advertised_nat(const struct topo *t, const char *origin,
+    const char *peer)
+{
+	const struct topo_entry		*e = lookup(t, origin);
+	const struct pkt_lsa_link	*l;
+
+	if (e == NULL || (l = link_to(&e->lsa, peer)) == NULL)
+		return NAT_TYPE_UNKNOWN;
+	return wire_nat(l->nat);
+}
+
 uint8_t
 topo_link_nat(const struct topo *t, const char *a, const char *b)
 {

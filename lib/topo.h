@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nat.h"
 #include "pkt.h"
 #include "route.h"
 
@@ -104,5 +105,12 @@ int		 topo_routes(const struct topo *, struct route_table *);
  * NAT_TYPE_UNKNOWN if the link is not two-way. */
 uint8_t		 topo_link_nat(const struct topo *, const char *a,
 		    const char *b);
+/*
+ * The NAT type origin advertises toward peer: origin's own end of the link
+ * (its first link to peer), one-way links included.  NAT_TYPE_UNKNOWN if
+ * origin is not in the database or advertises no link to peer.
+ */
+enum nat_type	 topo_advertised_nat(const struct topo *, const char *origin,
+		    const char *peer);
 
 #endif

@@ -506,19 +506,6 @@ own_nat_text(const struct proxyd *px, const char *peer, char *buf, size_t len)
 	return NULL;
 }
 
-/* The NAT type origin advertises toward peer, or NULL. */
-static const char *
-advertised_nat(const struct proxyd *px, const char *origin, const char *peer)
-{
-	const struct pkt_lsa *a = topo_get(px->topo, origin);
-
-	for (int i = 0; a != NULL && i < a->n_links; i++)
-		if (strcmp(a->links[i].peer, peer) == 0)
-			return nat_type_name((enum nat_type)(a->links[i].nat +
-			    1));
-	return NULL;
-}
-
 /*
  * explain SITE: the whole channel decision for one destination, in words.
  * SITE is a proxy name or an address inside a site's prefix.
@@ -585,18 +572,21 @@ cmd_explain(struct client *c, unsigned *rows)
 		    path);
 		for (int i = 0; i + 1 < ch->n_path; i++) {
 			const char *x = ch->path[i], *y = ch->path[i + 1];
-			const char *xy = advertised_nat(px, x, y);
-			const char *yx = advertised_nat(px, y, x);
+			/* "unknown" also when no such link is advertised */
+			const char *xy = nat_type_name(
+			    topo_advertised_nat(px->topo, x, y));
+			const char *yx = nat_type_name(
+			    topo_advertised_nat(px->topo, y, x));
 			char mine[200];
 
 			explain_line(c, rows, "link %s -- %s: %s's NAT toward %s "
 			    "is %s; %s's NAT toward %s is %s", x, y, x, y,
 			    strcmp(x, px->conf->name) == 0 &&
 			    own_nat_text(px, y, mine, sizeof(mine)) != NULL ?
-			    mine : xy != NULL ? xy : "unknown", y, x,
+			    mine : xy, y, x,
 			    strcmp(y, px->conf->name) == 0 &&
 			    own_nat_text(px, x, mine, sizeof(mine)) != NULL ?
-			    mine : yx != NULL ? yx : "unknown");
+			    mine : yx);
 		}
 	} else
 		explain_line(c, rows, "no connection request yet (no traffic "

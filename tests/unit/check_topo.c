@@ -661,6 +661,89 @@ START_TEST(spf_out_of_range_nat_is_unknown)
 }
 END_TEST
 
+/* --- one end's advertised NAT type --- */
+
+START_TEST(advertised_nat_is_own_end_of_link)
+{
+	edge_nat("alpha", "bravo", 1, NAT_TYPE_OPEN, NAT_TYPE_SYMMETRIC);
+	add_link(node("alpha"), "bravo", NAT_TYPE_FULL_CONE, 1); /* 2nd */
+	add_link(node("bravo"), "charlie", NAT_TYPE_RESTRICTED, 1);
+	node("charlie");		/* advertises no link at all */
+	load();
+	ck_assert_uint_eq(topo_advertised_nat(topo, "alpha", "bravo"),
+	    NAT_TYPE_OPEN);		/* the first link to bravo */
+	ck_assert_uint_eq(topo_advertised_nat(topo, "bravo", "alpha"),
+	    NAT_TYPE_SYMMETRIC);
+	/* not the fold of both ends, which topo_link_nat() gives */
+	ck_assert_uint_eq(topo_link_nat(topo, "alpha", "bravo"),
+	    NAT_TYPE_SYMMETRIC);
+	/* a one-way link is still advertised by its origin */
+	ck_assert_uint_eq(topo_advertised_nat(topo, "bravo", "charlie"),
+	    NAT_TYPE_RESTRICTED);
+	ck_assert_uint_eq(topo_link_nat(topo, "bravo", "charlie"),
+	    NAT_TYPE_UNKNOWN);
+}
+END_TEST
+
+START_TEST(advertised_nat_unknown_without_link)
+{
+	edge_nat("alpha", "bravo", 1, NAT_TYPE_OPEN, NAT_TYPE_FULL_CONE);
+	node("charlie");
+	load();
+	ck_assert_uint_eq(topo_advertised_nat(topo, "charlie", "bravo"),
+	    NAT_TYPE_UNKNOWN);		/* charlie lists no links */
+	ck_assert_uint_eq(topo_advertised_nat(topo, "alpha", "charlie"),
+	    NAT_TYPE_UNKNOWN);		/* alpha has none to charlie */
+	ck_assert_uint_eq(topo_advertised_nat(topo, "nobody", "alpha"),
+	    NAT_TYPE_UNKNOWN);		/* origin not in the database */
+	ck_assert_uint_eq(topo_advertised_nat(topo, "alpha", "alpha"),
+	    NAT_TYPE_UNKNOWN);
+	ck_assert_uint_eq(topo_advertised_nat(topo, "", "bravo"),
+	    NAT_TYPE_UNKNOWN);
+}
+END_TEST
+
+/* Every type comes back as advertised (no off-by-one on the wire value). */
+START_TEST(advertised_nat_every_type)
+{
+	static const char *const peer[] = {
+		"bravo", "charlie", "delta", "echo", "foxtrot", "golf"
+	};
+	enum nat_type	t;
+
+	for (t = NAT_TYPE_OPEN; t <= NAT_TYPE_UNKNOWN; t++)
+		edge_nat("alpha", peer[t - NAT_TYPE_OPEN], 1, t,
+		    NAT_TYPE_OPEN);
+	load();
+	for (t = NAT_TYPE_OPEN; t <= NAT_TYPE_UNKNOWN; t++) {
+		ck_assert_uint_eq(topo_advertised_nat(topo, "alpha",
+		    peer[t - NAT_TYPE_OPEN]), t);
+		ck_assert_uint_eq(topo_advertised_nat(topo,
+		    peer[t - NAT_TYPE_OPEN], "alpha"), NAT_TYPE_OPEN);
+	}
+}
+END_TEST
+
+START_TEST(advertised_nat_follows_newer_advertisement)
+{
+	struct pkt_lsa	b = lsa("bravo", 1);
+
+	add_link(&b, "alpha", NAT_TYPE_FULL_CONE, 1);
+	ck_assert_int_eq(topo_receive(topo, &b, T0), TOPO_NEWER);
+	ck_assert_uint_eq(topo_advertised_nat(topo, "bravo", "alpha"),
+	    NAT_TYPE_FULL_CONE);
+	b = lsa("bravo", 2);
+	add_link(&b, "alpha", NAT_TYPE_PORT_RESTRICTED, 1);
+	ck_assert_int_eq(topo_receive(topo, &b, T0), TOPO_NEWER);
+	ck_assert_uint_eq(topo_advertised_nat(topo, "bravo", "alpha"),
+	    NAT_TYPE_PORT_RESTRICTED);
+	b = lsa("bravo", 3);		/* the link is gone */
+	ck_assert_int_eq(topo_receive(topo, &b, T0), TOPO_NEWER);
+	ck_assert_uint_eq(topo_advertised_nat(topo, "bravo", "alpha"),
+	    NAT_TYPE_UNKNOWN);
+}
+END_TEST
+
 /* --- forwarding table --- */
 
 START_TEST(routes_own_prefixes_local)
@@ -954,6 +1037,14 @@ topo_suite(void)
 		    spf_equal_paths_prefer_more_open_nat, true },
 		{ "spf_out_of_range_nat_is_unknown",
 		    spf_out_of_range_nat_is_unknown, true },
+		{ "advertised_nat_is_own_end_of_link",
+		    advertised_nat_is_own_end_of_link, true },
+		{ "advertised_nat_unknown_without_link",
+		    advertised_nat_unknown_without_link, true },
+		{ "advertised_nat_every_type", advertised_nat_every_type,
+		    true },
+		{ "advertised_nat_follows_newer_advertisement",
+		    advertised_nat_follows_newer_advertisement, false },
 		{ "routes_own_prefixes_local", routes_own_prefixes_local,
 		    true },
 		{ "routes_remote_via_next_hop", routes_remote_via_next_hop,
