@@ -148,15 +148,21 @@ w_key(struct json_w *w, const char *key)
 	w_putc(w, ':');
 }
 
-void
-json_begin(struct json_w *w, char *buf, size_t cap)
+static void
+w_open(struct json_w *w, char *buf, size_t cap, char c)
 {
 	w->p = buf;
 	w->cap = cap;
 	w->off = 0;
 	w->n = 0;
 	w->err = false;
-	w_putc(w, '{');
+	w_putc(w, c);
+}
+
+void
+json_begin(struct json_w *w, char *buf, size_t cap)
+{
+	w_open(w, buf, cap, '{');
 }
 
 void
@@ -242,10 +248,33 @@ json_raw(struct json_w *w, const char *key, const char *raw)
 		w_put(w, raw, strlen(raw));
 }
 
-int
-json_end(struct json_w *w)
+void
+json_begin_array(struct json_w *w, char *buf, size_t cap)
 {
-	w_putc(w, '}');
+	w_open(w, buf, cap, '[');
+}
+
+/*
+ * Elements are separated like members; the count lives in the same field.
+ * An empty or NULL element is what a failed json_end() leaves: it fails
+ * the array rather than make it invalid JSON.
+ */
+void
+json_elem(struct json_w *w, const char *raw)
+{
+	if (raw == NULL || raw[0] == '\0') {
+		w->err = true;
+		return;
+	}
+	if (w->n++ > 0)
+		w_putc(w, ',');
+	w_put(w, raw, strlen(raw));
+}
+
+static int
+w_close(struct json_w *w, char c)
+{
+	w_putc(w, c);
 	if (w->err || w->off > INT_MAX) {
 		/* Never leave a truncated object that looks complete. */
 		if (w->cap > 0)
@@ -254,6 +283,18 @@ json_end(struct json_w *w)
 	}
 	w->p[w->off] = '\0';
 	return (int)w->off;
+}
+
+int
+json_end(struct json_w *w)
+{
+	return w_close(w, '}');
+}
+
+int
+json_end_array(struct json_w *w)
+{
+	return w_close(w, ']');
 }
 
 /*
@@ -718,6 +759,52 @@ json_get_str(const struct json_doc *d, const char *key)
 	if (kv == NULL || kv->type != JSON_STR)
 		return NULL;
 	return kv->val;
+}
+
+/*
+ * The array's own brackets and commas are checked here, each element by
+ * r_value() (which stores nothing, so no arena is needed).
+ */
+bool
+json_array_next(const char *raw, size_t *off, const char **elem,
+    size_t *elen)
+{
+	struct rd	r;
+	enum json_type	t;
+	size_t		start;
+	char		none[1];	/* an arena of size 0, never written */
+
+	if (raw == NULL)
+		return false;
+	memset(&r, 0, sizeof(r));
+	r.s = raw;
+	r.len = strlen(raw);
+	r.arena = none;
+	if (*off > r.len)
+		return false;
+	r.off = *off;
+	r_ws(&r);
+	if (*off == 0) {
+		if (r_peek(&r) != '[')
+			return false;
+		r.off++;
+		r_ws(&r);
+		if (r_peek(&r) == ']') {
+			*off = r.off;
+			return false;
+		}
+	} else if (r_peek(&r) == ',') {
+		r.off++;
+		r_ws(&r);
+	} else
+		return false;	/* ']' after the last element, or garbage */
+	start = r.off;
+	if (!r_value(&r, 2, &t))
+		return false;
+	*elem = raw + start;
+	*elen = r.off - start;
+	*off = r.off;
+	return true;
 }
 
 /* Integers only: a fraction or exponent, or a value out of range, fails. */

@@ -35,6 +35,16 @@ void	json_null(struct json_w *, const char *key);
 void	json_raw(struct json_w *, const char *key, const char *raw);
 /* Writes "}" and NUL; returns the length, or -1 if anything did not fit. */
 int	json_end(struct json_w *);
+/*
+ * Arrays, for a json_raw() value: json_begin_array() writes "[",
+ * json_elem() adds one element given as valid JSON text (e.g. an object
+ * that json_begin()..json_end() wrote into another buffer; an empty or NULL
+ * one, as a failed json_end() leaves, fails the array), and
+ * json_end_array() writes "]" and NUL, returning like json_end().
+ */
+void	json_begin_array(struct json_w *, char *buf, size_t cap);
+void	json_elem(struct json_w *, const char *raw);
+int	json_end_array(struct json_w *);
 
 enum json_type { JSON_STR, JSON_NUM, JSON_BOOL, JSON_NULL, JSON_RAW };
 
@@ -62,5 +72,15 @@ const struct json_kv *json_get(const struct json_doc *, const char *key);
 /* Convenience: string value or NULL; integer with range check (0/-1). */
 const char *json_get_str(const struct json_doc *, const char *key);
 int	json_get_int(const struct json_doc *, const char *key, int64_t *);
+/*
+ * Steps through the elements of an array given as NUL-terminated JSON text,
+ * e.g. a JSON_RAW value from json_parse().  *off starts at 0.  Each call
+ * that returns true points *elem at the next element's text (not
+ * NUL-terminated; json_parse() it if it is an object) and sets *elen.
+ * False after the last element, or where the text is not a valid array.
+ * No allocation.
+ */
+bool	json_array_next(const char *raw, size_t *off, const char **elem,
+	    size_t *elen);
 
 #endif

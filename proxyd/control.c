@@ -52,7 +52,7 @@ struct client {
 	int64_t			 id;
 };
 
-static char rowbuf[8192];
+static char rowbuf[16384];	/* a full topology row is about 9 KB */
 static struct json_doc req;	/* one request parsed at a time */
 
 /* rows value of a command whose answer comes later (ping) */
@@ -434,25 +434,32 @@ cmd_topology(struct client *c, unsigned *rows)
 
 	for (size_t i = 0; (a = topo_at(px->topo, i, now_us(), &age)) != NULL;
 	    i++) {
+		/* a link object is at most ~130 bytes (names need no escapes) */
 		static char pfx[PKT_LSA_PREFIX_MAX * 20], lnk[PKT_LSA_LINK_MAX *
-		    96];
-		char ep[32], addr[INET_ADDRSTRLEN];
-		struct json_w w;
+		    256];
+		char ep[32], addr[INET_ADDRSTRLEN], one[256];
+		struct json_w w, lw;
 		size_t off = 0;
 
-		pfx[0] = lnk[0] = '\0';
+		pfx[0] = '\0';
 		for (int k = 0; k < a->n_prefixes; k++) {
 			inet_ntop(AF_INET, &a->prefixes[k].addr, addr,
 			    sizeof(addr));
 			off += (size_t)snprintf(pfx + off, sizeof(pfx) - off,
 			    "%s%s/%u", k ? " " : "", addr, a->prefixes[k].plen);
 		}
-		off = 0;
-		for (int k = 0; k < a->n_links; k++)
-			off += (size_t)snprintf(lnk + off, sizeof(lnk) - off,
-			    "%s%s:%s:%u", k ? " " : "", a->links[k].peer,
-			    nat_type_name((enum nat_type)(a->links[k].nat + 1)),
-			    a->links[k].cost);
+		json_begin_array(&lw, lnk, sizeof(lnk));
+		for (int k = 0; k < a->n_links; k++) {
+			struct json_w ow;
+
+			json_begin(&ow, one, sizeof(one));
+			json_str(&ow, "peer", a->links[k].peer);
+			json_str(&ow, "nat", nat_type_name((enum nat_type)
+			    (a->links[k].nat + 1)));
+			json_uint(&ow, "cost", a->links[k].cost);
+			json_end(&ow);
+			json_elem(&lw, one);	/* fails the array if ow did */
+		}
 		inet_ntop(AF_INET, &a->ep_addr, addr, sizeof(addr));
 		snprintf(ep, sizeof(ep), "%s:%u", addr, a->ep_port);
 		json_begin(&w, rowbuf, sizeof(rowbuf));
@@ -461,7 +468,10 @@ cmd_topology(struct client *c, unsigned *rows)
 		json_uint(&w, "age_s", age);
 		json_str(&w, "endpoint", a->ep_port ? ep : "");
 		json_str(&w, "prefixes", pfx);
-		json_str(&w, "links", lnk);
+		if (json_end_array(&lw) < 0)
+			json_null(&w, "links");
+		else
+			json_raw(&w, "links", lnk);
 		json_bool(&w, "reachable", strcmp(a->origin,
 		    px->conf->name) == 0 || topology_path(px, a->origin) !=
 		    NULL);

@@ -45,6 +45,7 @@ enum fmt {
 	FMT_SECS,	/* duration: "3.2s", "4m05s", "2h10m", "3d04h" */
 	FMT_AGE,	/* like FMT_SECS, but -1 means "never" */
 	FMT_BYTES,	/* "512B", "1.5KiB", "3.0GiB" */
+	FMT_LINKS,	/* topology links array: "peer:nat:cost peer:nat:cost" */
 };
 
 struct column {
@@ -153,7 +154,7 @@ static const struct column topology_cols[] = {
 	{ "AGE",		"age_s",		FMT_SECS },
 	{ "ENDPOINT",		"endpoint",		FMT_STR },
 	{ "PREFIXES",		"prefixes",		FMT_STR },
-	{ "LINKS (peer:nat:cost)", "links",		FMT_STR },
+	{ "LINKS (peer:nat:cost)", "links",		FMT_LINKS },
 	{ NULL,			NULL,			FMT_STR }
 };
 
@@ -843,6 +844,65 @@ fmt_bytes(char *out, size_t cap, double b)
 	snprintf(out, cap, "%.1f%s", b, units[u]);
 }
 
+/*
+ * A topology row's links: a JSON array of objects {"peer", "nat", "cost"}.
+ * Each call parses the next element into d and returns true with its peer
+ * and NAT type ("-" if absent); elements that are not objects with a peer
+ * are skipped (a newer daemon may add fields, never remove these).  *off
+ * starts at 0, as for json_array_next().
+ */
+static bool
+link_next(const char *links, size_t *off, struct json_doc *d,
+    const char **peer, const char **nat)
+{
+	const char	*e, *why;
+	size_t		 n;
+
+	while (json_array_next(links, off, &e, &n)) {
+		if (n == 0 || e[0] != '{' || json_parse(e, n, d, &why) == -1 ||
+		    (*peer = json_get_str(d, "peer")) == NULL)
+			continue;
+		if ((*nat = json_get_str(d, "nat")) == NULL)
+			*nat = "-";
+		return true;
+	}
+	return false;
+}
+
+/* Links as people read them, "peer:nat:cost" separated by spaces. */
+static char *
+links_text(const char *links)
+{
+	static struct json_doc	 d;
+	const char		*peer, *nat;
+	const struct json_kv	*cost;
+	size_t			 off = 0, len = 0, cap = 256;
+	char			*out = xcalloc(cap, 1);
+	int			 n;
+
+	while (link_next(links, &off, &d, &peer, &nat)) {
+		cost = json_get(&d, "cost");
+		for (;;) {
+			n = snprintf(out + len, cap - len, "%s%s:%s:%s",
+			    len ? " " : "", peer, nat, cost != NULL &&
+			    cost->type == JSON_NUM ? cost->val : "-");
+			if (n >= 0 && (size_t)n < cap - len)
+				break;
+			if ((out = realloc(out, cap * 2)) == NULL) {
+				warnmsg("out of memory");
+				exit(1);
+			}
+			cap *= 2;
+		}
+		len += (size_t)n;
+	}
+	if (len == 0) {
+		free(out);
+		return xstrdup("-");
+	}
+	return sanitize(out);
+}
+
 /* The text of one cell; the caller frees it.  Missing fields show "-". */
 static char *
 cell(const struct json_doc *row, const char *field, enum fmt fmt)
@@ -853,6 +913,8 @@ cell(const struct json_doc *row, const char *field, enum fmt fmt)
 
 	if (kv == NULL || kv->type == JSON_NULL)
 		return xstrdup("-");
+	if (fmt == FMT_LINKS && kv->type == JSON_RAW)
+		return links_text(kv->val);
 	if (kv->type == JSON_STR)
 		return sanitize(xstrdup(kv->val[0] != '\0' ? kv->val : "-"));
 	if (kv->type != JSON_NUM || fmt == FMT_STR || fmt == FMT_NUM)
@@ -902,7 +964,7 @@ parse_row(const char *raw)
 static bool
 is_numeric_fmt(enum fmt f)
 {
-	return f != FMT_STR;
+	return f != FMT_STR && f != FMT_LINKS;
 }
 
 /* Columns made from the rows themselves; owns their strings. */
@@ -1126,47 +1188,47 @@ print_dot(const struct rows *rs)
 		    ep != NULL && *ep ? "\\npublic " : "", ep != NULL ? ep : "");
 	}
 	for (size_t i = 0; i < rs->n; i++) {
-		char links[8192], *save = NULL, *tok;
-		const char *o, *l;
+		static struct json_doc here, there;
+		const struct json_kv *l;
+		const char *o, *peer, *nat;
+		size_t off = 0;
 
 		if (json_parse(rs->v[i], strlen(rs->v[i]), &row_doc, &why) == -1 ||
 		    (o = json_get_str(&row_doc, "origin")) == NULL ||
-		    (l = json_get_str(&row_doc, "links")) == NULL)
+		    (l = json_get(&row_doc, "links")) == NULL ||
+		    l->type != JSON_RAW)
 			continue;
-		snprintf(links, sizeof(links), "%s", l);
-		for (tok = strtok_r(links, " ", &save); tok != NULL;
-		    tok = strtok_r(NULL, " ", &save)) {
-			char *c1 = strchr(tok, ':'), *c2;
-			const char *back = NULL;
+		while (link_next(l->val, &off, &here, &peer, &nat)) {
+			char back[64];	/* a NAT type name */
+			bool two_way = false;
 
-			if (c1 == NULL || (c2 = strchr(c1 + 1, ':')) == NULL)
-				continue;
-			*c1 = *c2 = '\0';
 			/* the other end's view of the same link */
-			for (size_t k = 0; k < rs->n; k++) {
-				const char *ko, *kl, *at;
-				char pat[80];
+			for (size_t k = 0; k < rs->n && !two_way; k++) {
+				const struct json_kv *kl;
+				const char *ko, *kp, *kn;
+				size_t koff = 0;
 
 				if (json_parse(rs->v[k], strlen(rs->v[k]), &other,
 				    &why) == -1 ||
 				    (ko = json_get_str(&other, "origin")) == NULL ||
-				    strcmp(ko, tok) != 0 ||
-				    (kl = json_get_str(&other, "links")) == NULL)
+				    strcmp(ko, peer) != 0 ||
+				    (kl = json_get(&other, "links")) == NULL ||
+				    kl->type != JSON_RAW)
 					continue;
-				snprintf(pat, sizeof(pat), "%s:", o);
-				for (at = strstr(kl, pat); at != NULL;
-				    at = strstr(at + 1, pat))
-					if (at == kl || at[-1] == ' ') {
-						back = at + strlen(pat);
+				while (link_next(kl->val, &koff, &there, &kp, &kn))
+					if (strcmp(kp, o) == 0) {
+						snprintf(back, sizeof(back), "%s",
+						    kn);
+						two_way = true;
 						break;
 					}
 			}
-			if (back != NULL && strcmp(o, tok) > 0)
+			if (two_way && strcmp(o, peer) > 0)
 				continue;	/* printed from the other end */
-			printf("\t\"%s\" -- \"%s\" [label=\"%s", o, tok, c1 + 1);
-			if (back != NULL)
-				printf(" / %.*s", (int)strcspn(back, ":"), back);
-			printf("\"%s];\n", back == NULL ? ", style=dashed" : "");
+			printf("\t\"%s\" -- \"%s\" [label=\"%s", o, peer, nat);
+			if (two_way)
+				printf(" / %s", back);
+			printf("\"%s];\n", two_way ? "" : ", style=dashed");
 		}
 	}
 	printf("}\n");

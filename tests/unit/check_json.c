@@ -2,7 +2,8 @@
 /*
  * This file owns the unit tests of lib/json.c: the writer's escaping and
  * overflow handling, the reader on valid control-protocol lines, and the
- * reader's refusal of every kind of bad input.
+ * reader's refusal of every kind of bad input; arrays written element by
+ * element and stepped through with json_array_next().
  */
 #include <check.h>
 #include <math.h>
@@ -181,6 +182,134 @@ START_TEST(writer_fails_when_buffer_too_small)
 			ck_assert_str_eq(buf, full);
 		}
 	}
+}
+END_TEST
+
+/* arrays: written from element objects, read back element by element */
+
+START_TEST(array_of_objects_round_trips)
+{
+	char		 arr[256], one[64], row[512];
+	struct json_w	 a, o, w;
+	const char	*e;
+	size_t		 off = 0, n;
+	int		 i;
+
+	json_begin_array(&a, arr, sizeof(arr));
+	for (i = 0; i < 3; i++) {
+		json_begin(&o, one, sizeof(one));
+		json_str(&o, "peer", i == 1 ? "b\"q" : "a");
+		json_uint(&o, "cost", (uint64_t)i + 1);
+		ck_assert_int_gt(json_end(&o), 0);
+		json_elem(&a, one);
+	}
+	ck_assert_int_gt(json_end_array(&a), 0);
+	ck_assert_str_eq(arr, "[{\"peer\":\"a\",\"cost\":1},"
+	    "{\"peer\":\"b\\\"q\",\"cost\":2},{\"peer\":\"a\",\"cost\":3}]");
+	json_begin(&w, row, sizeof(row));
+	json_raw(&w, "links", arr);
+	ck_assert_int_gt(json_end(&w), 0);
+	ck_assert_int_eq(parse(row), 0);
+	ck_assert_int_eq(json_get(&doc, "links")->type, JSON_RAW);
+	ck_assert_str_eq(json_get(&doc, "links")->val, arr);
+
+	for (i = 0; json_array_next(arr, &off, &e, &n); i++) {
+		struct json_doc	*d = malloc(sizeof(*d));
+		int64_t		 cost = 0;
+
+		ck_assert_ptr_nonnull(d);
+		ck_assert_int_eq(json_parse(e, n, d, &why), 0);
+		ck_assert_str_eq(json_get_str(d, "peer"), i == 1 ? "b\"q" : "a");
+		ck_assert_int_eq(json_get_int(d, "cost", &cost), 0);
+		ck_assert_int_eq(cost, i + 1);
+		free(d);
+	}
+	ck_assert_int_eq(i, 3);
+	ck_assert(!json_array_next(arr, &off, &e, &n));	/* stays at end */
+}
+END_TEST
+
+START_TEST(array_empty_and_scalars)
+{
+	char		 arr[8];
+	struct json_w	 a;
+	const char	*e = NULL;
+	size_t		 off = 0, n = 0;
+
+	json_begin_array(&a, arr, sizeof(arr));
+	ck_assert_int_eq(json_end_array(&a), 2);
+	ck_assert_str_eq(arr, "[]");
+	ck_assert(!json_array_next(arr, &off, &e, &n));
+	off = 0;
+	ck_assert(!json_array_next(" [ ] ", &off, &e, &n));
+
+	off = 0;
+	ck_assert(json_array_next("[ 1 , \"x,]\" ,[2,3],null ]", &off, &e, &n));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(strncmp(e, "1", n), 0);
+	ck_assert(json_array_next("[ 1 , \"x,]\" ,[2,3],null ]", &off, &e, &n));
+	ck_assert_int_eq(strncmp(e, "\"x,]\"", n), 0);
+	ck_assert_uint_eq(n, 5);
+	ck_assert(json_array_next("[ 1 , \"x,]\" ,[2,3],null ]", &off, &e, &n));
+	ck_assert_int_eq(strncmp(e, "[2,3]", n), 0);
+	ck_assert_uint_eq(n, 5);
+	ck_assert(json_array_next("[ 1 , \"x,]\" ,[2,3],null ]", &off, &e, &n));
+	ck_assert_int_eq(strncmp(e, "null", n), 0);
+	ck_assert(!json_array_next("[ 1 , \"x,]\" ,[2,3],null ]", &off, &e, &n));
+}
+END_TEST
+
+START_TEST(array_next_stops_at_bad_text)
+{
+	static const char *const bad[] = {
+		"", "{}", "\"[1]\"", "[", "[1", "[1,", "[1 2]", "[,1]",
+		"[\"unterminated]", "[1,]",
+	};
+	const char	*e;
+	size_t		 i, off, n, seen;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		off = 0;
+		seen = 0;
+		while (json_array_next(bad[i], &off, &e, &n))
+			seen++;
+		/* at most the one good element before the damage */
+		ck_assert_msg(seen <= 1, "'%s': %zu elements", bad[i], seen);
+	}
+	off = 0;
+	ck_assert(!json_array_next(NULL, &off, &e, &n));
+	off = 99;			/* past the end */
+	ck_assert(!json_array_next("[1]", &off, &e, &n));
+}
+END_TEST
+
+/* A failed element (json_end() left "") fails the array, not its JSON. */
+START_TEST(array_fails_on_failed_element_or_small_buffer)
+{
+	char		 arr[64], one[8];
+	struct json_w	 a, o;
+
+	json_begin_array(&a, arr, sizeof(arr));
+	json_begin(&o, one, sizeof(one));
+	json_str(&o, "peer", "too long for eight bytes");
+	ck_assert_int_eq(json_end(&o), -1);
+	json_elem(&a, one);
+	ck_assert_int_eq(json_end_array(&a), -1);
+	ck_assert_str_eq(arr, "");
+
+	json_begin_array(&a, arr, sizeof(arr));
+	json_elem(&a, NULL);
+	ck_assert_int_eq(json_end_array(&a), -1);
+
+	json_begin_array(&a, arr, 6);		/* "[1,2]" needs 6 with NUL */
+	json_elem(&a, "1");
+	json_elem(&a, "2");
+	ck_assert_int_eq(json_end_array(&a), 5);
+	json_begin_array(&a, arr, 5);
+	json_elem(&a, "1");
+	json_elem(&a, "2");
+	ck_assert_int_eq(json_end_array(&a), -1);
+	ck_assert_str_eq(arr, "");
 }
 END_TEST
 
@@ -651,6 +780,13 @@ json_suite(void)
 
 	tc = tcase_create("writer_fails_when_buffer_too_small");
 	tcase_add_test(tc, writer_fails_when_buffer_too_small);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("arrays_write_and_step_through");
+	tcase_add_test(tc, array_of_objects_round_trips);
+	tcase_add_test(tc, array_empty_and_scalars);
+	tcase_add_test(tc, array_next_stops_at_bad_text);
+	tcase_add_test(tc, array_fails_on_failed_element_or_small_buffer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reader_parses_valid_lines");
