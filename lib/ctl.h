@@ -17,6 +17,22 @@
 #define CTL_DEFAULT_SOCK "/run/proxyd/proxyd.sock"
 
 /*
+ * Commands the daemon answers (proxyd/control.c's table; proxyctl has a
+ * subcommand for each but hello).  ARG: the first string of "args".
+ *
+ * hello       version handshake; must come first (above)
+ * status      one row: name, version, uptime, traffic and drop counters
+ * neighbours  a row per neighbour link: state, RTT, keepalive ("neighbors")
+ * nat         a row per up link: the NAT type each end measured
+ * probe ARG   restarts the NAT-type trials toward neighbour ARG
+ * topology    a row per advertisement in the link-state database
+ * routes      a row per route: prefix, destination, next hop, channel
+ * flows       a row per IKE/ESP conversation seen on the data path
+ * explain ARG why traffic to proxy or address ARG is relayed or direct
+ * ping ARG    echo to proxy ARG and back, hop by hop: a row when answered
+ */
+
+/*
  * Table commands and their row fields (numbers are JSON numbers):
  *
  * status:     name, version, uptime_s, neighbours_up, neighbours, routes,
@@ -27,10 +43,17 @@
  *             "connecting", "down"), dir ("out", "in"), rtt_ms,
  *             last_rx_s (seconds since last packet, -1 never),
  *             ka_interval_s, dead_after_s, up_s, reconnects
- * routes:     prefix, dest, next_hop ("local" for own prefixes), hops
+ * routes:     prefix, dest, next_hop ("local" for own prefixes), hops,
+ *             cost, path_nat, path_nat_from, channel, channel_s, direct,
+ *             reason, decision, conflict (true if another proxy claims an
+ *             overlapping prefix: route_conflicts())
  * flows:      proto ("ike", "esp", "esp-udp", "icmp", "other"), src, dst
  *             ("ip" or "ip:port"), spi ("0x..." or ""), packets, bytes,
  *             last_seen_s
+ * topology:   origin, seq, age_s, endpoint ("ip:port" or ""), prefixes
+ *             ("a.b.c.d/n ..."), links (array of objects {"peer": name,
+ *             "nat": NAT type name, "cost": number}, in advertised order),
+ *             reachable (bool)
  */
 
 #endif
