@@ -318,11 +318,40 @@ rd_enum(struct buf_rd *r, uint8_t max, const char *why)
 	return v;
 }
 
+/*
+ * Reads u8 len + printable ASCII text (at most max chars) into dst (max + 1
+ * bytes), terminated.  The rule of NAT_RESULT's assumed and CONN_RESP's
+ * reason text.
+ */
 static void
-nat_decode(struct buf_rd *r, struct pkt_nat_result *nr)
+text_decode(struct buf_rd *r, char *dst, size_t max, const char *too_long,
+    const char *bad_char)
 {
 	const uint8_t *text;
 	uint8_t len;
+	size_t i;
+
+	len = rd_u8(r);
+	if (r->err == NULL && len > max) {
+		rd_fail(r, too_long);
+		return;
+	}
+	text = rd_ptr(r, len);
+	if (text == NULL)
+		return;
+	for (i = 0; i < len; i++) {
+		if (!assumed_char_ok(text[i])) {
+			rd_fail(r, bad_char);
+			return;
+		}
+	}
+	memcpy(dst, text, len);
+	dst[len] = '\0';
+}
+
+static void
+nat_decode(struct buf_rd *r, struct pkt_nat_result *nr)
+{
 	size_t i;
 
 	nr->mapping = rd_enum(r, PKT_NAT_BEH_MAX, "unknown nat mapping");
@@ -336,22 +365,8 @@ nat_decode(struct buf_rd *r, struct pkt_nat_result *nr)
 		    "unknown trial outcome");
 	nr->mapped_addr.s_addr = htonl(rd_u32be(r));
 	nr->mapped_port = rd_u16be(r);
-	len = rd_u8(r);
-	if (r->err == NULL && len > PKT_NAT_ASSUMED_MAX) {
-		rd_fail(r, "assumed text too long");
-		return;
-	}
-	text = rd_ptr(r, len);
-	if (text == NULL)
-		return;
-	for (i = 0; i < len; i++) {
-		if (!assumed_char_ok(text[i])) {
-			rd_fail(r, "bad character in assumed text");
-			return;
-		}
-	}
-	memcpy(nr->assumed, text, len);
-	nr->assumed[len] = '\0';
+	text_decode(r, nr->assumed, PKT_NAT_ASSUMED_MAX,
+	    "assumed text too long", "bad character in assumed text");
 }
 
 static void
@@ -465,10 +480,6 @@ conn_req_decode(struct buf_rd *r, struct pkt_conn_req *cr)
 static void
 conn_resp_decode(struct buf_rd *r, struct pkt_conn_resp *cr)
 {
-	const uint8_t *text;
-	uint8_t len;
-	size_t i;
-
 	cr->id = rd_u64be(r);
 	cr->decision = rd_u8(r);
 	if (r->err == NULL && cr->decision != PKT_CONN_RELAY) {
@@ -480,22 +491,8 @@ conn_resp_decode(struct buf_rd *r, struct pkt_conn_resp *cr)
 	cr->src_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown source nat type");
 	cr->dst_nat = rd_enum(r, PKT_NAT_TYPE_MAX,
 	    "unknown destination nat type");
-	len = rd_u8(r);
-	if (r->err == NULL && len > PKT_REASON_MAX) {
-		rd_fail(r, "reason text too long");
-		return;
-	}
-	text = rd_ptr(r, len);
-	if (text == NULL)
-		return;
-	for (i = 0; i < len; i++) {
-		if (!assumed_char_ok(text[i])) {
-			rd_fail(r, "bad character in reason text");
-			return;
-		}
-	}
-	memcpy(cr->reason, text, len);
-	cr->reason[len] = '\0';
+	text_decode(r, cr->reason, PKT_REASON_MAX, "reason text too long",
+	    "bad character in reason text");
 	path_decode(r, &cr->n_path, cr->path);
 	ep_decode(r, &cr->src_mapped_addr, &cr->src_mapped_port);
 	ep_decode(r, &cr->dst_mapped_addr, &cr->dst_mapped_port);
