@@ -15,7 +15,7 @@
 #define PKT_NONCE_LEN		8	/* PKT_PROBE/PKT_PUNCH body: u64 nonce */
 #define PKT_FROM_MAX		PKT_FROM_THIRD
 #define PKT_NAT_BEH_MAX		4	/* nat.h enum nat_behaviour */
-#define PKT_NAT_TYPE_MAX	5	/* as pkt.h documents it */
+#define PKT_NAT_WIRE_MAX	(NAT_TYPE_UNKNOWN - NAT_TYPE_OPEN)	/* 5 */
 #define PKT_NAT_PP_MAX		2	/* no, yes, unknown */
 #define PKT_NAT_OUTCOME_MAX	2	/* nat.h enum nat_outcome */
 #define PKT_CLS_MAX		4	/* ipv4.h enum ipv4_class */
@@ -99,6 +99,23 @@ target_ok(struct in_addr addr, uint16_t port)
 	return (addr.s_addr == 0) == (port == 0);
 }
 
+/* Whether t is an enum nat_type value: the ones the wire can carry. */
+static bool
+nat_type_ok(enum nat_type t)
+{
+	return t >= NAT_TYPE_OPEN && t <= NAT_TYPE_UNKNOWN;
+}
+
+/*
+ * Writes a NAT type as the wire has it, enum nat_type minus one (0-5).  The
+ * caller has checked it with nat_type_ok().
+ */
+static void
+wr_nat_type(struct buf_wr *w, enum nat_type t)
+{
+	wr_u8(w, (uint8_t)(t - NAT_TYPE_OPEN));
+}
+
 /* Checks a NAT result's enums and assumed text; the encoder's rules. */
 static bool
 nat_ok(const struct pkt_nat_result *nr, size_t *assumed_len)
@@ -107,7 +124,7 @@ nat_ok(const struct pkt_nat_result *nr, size_t *assumed_len)
 	int len;
 
 	if (nr->mapping > PKT_NAT_BEH_MAX || nr->filtering > PKT_NAT_BEH_MAX ||
-	    nr->type > PKT_NAT_TYPE_MAX || nr->port_preserved > PKT_NAT_PP_MAX)
+	    !nat_type_ok(nr->type) || nr->port_preserved > PKT_NAT_PP_MAX)
 		return false;
 	for (i = 0; i < PKT_NAT_TRIALS; i++)
 		if (nr->trials[i] > PKT_NAT_OUTCOME_MAX)
@@ -319,6 +336,20 @@ rd_enum(struct buf_rd *r, uint8_t max, const char *why)
 }
 
 /*
+ * Reads a NAT type, u8 enum nat_type minus one (0-5), and fails with 'why'
+ * over 5.  Returns the enum value; NAT_TYPE_UNKNOWN once the cursor failed.
+ */
+static enum nat_type
+rd_nat_type(struct buf_rd *r, const char *why)
+{
+	uint8_t v = rd_enum(r, PKT_NAT_WIRE_MAX, why);
+
+	if (r->err != NULL)
+		return NAT_TYPE_UNKNOWN;
+	return (enum nat_type)(NAT_TYPE_OPEN + v);
+}
+
+/*
  * Reads u8 len + printable ASCII text (at most max chars) into dst (max + 1
  * bytes), terminated.  The rule of NAT_RESULT's assumed and CONN_RESP's
  * reason text.
@@ -356,7 +387,7 @@ nat_decode(struct buf_rd *r, struct pkt_nat_result *nr)
 
 	nr->mapping = rd_enum(r, PKT_NAT_BEH_MAX, "unknown nat mapping");
 	nr->filtering = rd_enum(r, PKT_NAT_BEH_MAX, "unknown nat filtering");
-	nr->type = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown nat type");
+	nr->type = rd_nat_type(r, "unknown nat type");
 	nr->port_preserved = rd_enum(r, PKT_NAT_PP_MAX,
 	    "unknown port preservation");
 	nr->lifetime_s = rd_u32be(r);
@@ -415,7 +446,7 @@ lsa_decode(struct buf_rd *r, struct pkt_lsa *l)
 		for (j = 0; j < i && r->err == NULL; j++)
 			if (strcmp(l->links[j].peer, lk->peer) == 0)
 				rd_fail(r, "duplicate peer in lsa");
-		lk->nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown link nat type");
+		lk->nat = rd_nat_type(r, "unknown link nat type");
 		lk->cost = rd_u16be(r);
 		if (r->err == NULL && lk->cost == 0)
 			rd_fail(r, "zero link cost");
@@ -469,8 +500,8 @@ conn_req_decode(struct buf_rd *r, struct pkt_conn_req *cr)
 	cr->src_ip.s_addr = htonl(rd_u32be(r));
 	cr->dst_ip.s_addr = htonl(rd_u32be(r));
 	cr->cls = rd_enum(r, PKT_CLS_MAX, "unknown traffic class");
-	cr->src_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown source nat type");
-	cr->path_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown path nat type");
+	cr->src_nat = rd_nat_type(r, "unknown source nat type");
+	cr->path_nat = rd_nat_type(r, "unknown path nat type");
 	path_decode(r, &cr->n_path, cr->path);
 	ep_decode(r, &cr->src_mapped_addr, &cr->src_mapped_port);
 	ep_decode(r, &cr->dst_mapped_addr, &cr->dst_mapped_port);
@@ -487,10 +518,9 @@ conn_resp_decode(struct buf_rd *r, struct pkt_conn_resp *cr)
 		return;
 	}
 	cr->direct = rd_enum(r, PKT_DIRECT_MAX, "bad direct flag");
-	cr->path_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown path nat type");
-	cr->src_nat = rd_enum(r, PKT_NAT_TYPE_MAX, "unknown source nat type");
-	cr->dst_nat = rd_enum(r, PKT_NAT_TYPE_MAX,
-	    "unknown destination nat type");
+	cr->path_nat = rd_nat_type(r, "unknown path nat type");
+	cr->src_nat = rd_nat_type(r, "unknown source nat type");
+	cr->dst_nat = rd_nat_type(r, "unknown destination nat type");
 	text_decode(r, cr->reason, PKT_REASON_MAX, "reason text too long",
 	    "bad character in reason text");
 	path_decode(r, &cr->n_path, cr->path);
@@ -613,7 +643,7 @@ lsa_ok(const struct pkt_lsa *l)
 			return false;
 	for (i = 0; i < l->n_links; i++) {
 		lk = &l->links[i];
-		if (name_len_ok(lk->peer) == 0 || lk->nat > PKT_NAT_TYPE_MAX ||
+		if (name_len_ok(lk->peer) == 0 || !nat_type_ok(lk->nat) ||
 		    lk->cost == 0)
 			return false;
 		/* Both terminated: checked above for every j < i. */
@@ -645,7 +675,7 @@ lsa_encode(struct buf_wr *w, const struct pkt_lsa *l)
 	wr_u16be(w, l->n_links);
 	for (i = 0; i < l->n_links; i++) {
 		(void)name_encode(w, l->links[i].peer);
-		wr_u8(w, l->links[i].nat);
+		wr_nat_type(w, l->links[i].nat);
 		wr_u16be(w, l->links[i].cost);
 	}
 	return 0;
@@ -687,8 +717,8 @@ conn_req_encode(struct buf_wr *w, const struct pkt_conn_req *cr)
 {
 	if (name_len_ok(cr->src) == 0 || name_len_ok(cr->dst) == 0 ||
 	    strcmp(cr->src, cr->dst) == 0 || cr->cls > PKT_CLS_MAX ||
-	    cr->src_nat > PKT_NAT_TYPE_MAX ||
-	    cr->path_nat > PKT_NAT_TYPE_MAX || !path_ok(cr->n_path, cr->path))
+	    !nat_type_ok(cr->src_nat) || !nat_type_ok(cr->path_nat) ||
+	    !path_ok(cr->n_path, cr->path))
 		return -1;
 	wr_u8(w, PKT_MSG_CONN_REQ);
 	wr_u64be(w, cr->id);
@@ -697,8 +727,8 @@ conn_req_encode(struct buf_wr *w, const struct pkt_conn_req *cr)
 	wr_u32be(w, ntohl(cr->src_ip.s_addr));
 	wr_u32be(w, ntohl(cr->dst_ip.s_addr));
 	wr_u8(w, cr->cls);
-	wr_u8(w, cr->src_nat);
-	wr_u8(w, cr->path_nat);
+	wr_nat_type(w, cr->src_nat);
+	wr_nat_type(w, cr->path_nat);
 	path_encode(w, cr->n_path, cr->path);
 	ep_encode(w, cr->src_mapped_addr, cr->src_mapped_port);
 	ep_encode(w, cr->dst_mapped_addr, cr->dst_mapped_port);
@@ -713,17 +743,17 @@ conn_resp_encode(struct buf_wr *w, const struct pkt_conn_resp *cr)
 
 	rlen = text_len(cr->reason, sizeof(cr->reason), PKT_REASON_MAX);
 	if (rlen < 0 || cr->decision != PKT_CONN_RELAY ||
-	    cr->direct > PKT_DIRECT_MAX || cr->path_nat > PKT_NAT_TYPE_MAX ||
-	    cr->src_nat > PKT_NAT_TYPE_MAX || cr->dst_nat > PKT_NAT_TYPE_MAX ||
+	    cr->direct > PKT_DIRECT_MAX || !nat_type_ok(cr->path_nat) ||
+	    !nat_type_ok(cr->src_nat) || !nat_type_ok(cr->dst_nat) ||
 	    !path_ok(cr->n_path, cr->path))
 		return -1;
 	wr_u8(w, PKT_MSG_CONN_RESP);
 	wr_u64be(w, cr->id);
 	wr_u8(w, cr->decision);
 	wr_u8(w, cr->direct);
-	wr_u8(w, cr->path_nat);
-	wr_u8(w, cr->src_nat);
-	wr_u8(w, cr->dst_nat);
+	wr_nat_type(w, cr->path_nat);
+	wr_nat_type(w, cr->src_nat);
+	wr_nat_type(w, cr->dst_nat);
 	wr_u8(w, (uint8_t)rlen);
 	wr_bytes(w, cr->reason, (size_t)rlen);
 	path_encode(w, cr->n_path, cr->path);
@@ -826,7 +856,7 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 		wr_u8(&w, m->type);
 		wr_u8(&w, nr->mapping);
 		wr_u8(&w, nr->filtering);
-		wr_u8(&w, nr->type);
+		wr_nat_type(&w, nr->type);
 		wr_u8(&w, nr->port_preserved);
 		wr_u32be(&w, nr->lifetime_s);
 		wr_bytes(&w, nr->trials, PKT_NAT_TRIALS);

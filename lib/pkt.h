@@ -14,6 +14,10 @@
  * plaintext is one message: u8 enum pkt_msg_type followed by its body.
  * All integers are big-endian.  Decoders never cast bytes onto structs and
  * require every byte to be consumed.
+ *
+ * NAT types (lib/nat.h enum nat_type, 1-6) cross the wire as one byte, the
+ * enum minus one (0-5).  The structs below hold enum nat_type; only pkt.c
+ * converts, and its decoders reject a byte over 5.
  */
 #ifndef PROXYD_PKT_H
 #define PROXYD_PKT_H
@@ -23,6 +27,7 @@
 #include <netinet/in.h>
 
 #include "buf.h"
+#include "nat.h"
 
 #define PKT_VERSION		1
 #define PKT_HDR_LEN		6	/* version, type, session */
@@ -122,13 +127,13 @@ struct pkt_third_req {
  * u8 mapping (0-4), u8 filtering (0-4), u8 type (0-5), u8 port_preserved
  * (0 no, 1 yes, 2 unknown), u32 lifetime_s, 6 x u8 trial outcome (0-2),
  * u32 mapped addr, u16 mapped port, u8 assumed_len (<= 159), assumed text
- * (printable ASCII).  Numbers are lib/nat.h's enums, except type, which
- * is enum nat_type minus one.
+ * (printable ASCII).  Numbers are lib/nat.h's enums; type on the wire is
+ * enum nat_type minus one.
  */
 struct pkt_nat_result {
 	uint8_t		mapping;
 	uint8_t		filtering;
-	uint8_t		type;
+	enum nat_type	type;
 	uint8_t		port_preserved;
 	uint32_t	lifetime_s;
 	uint8_t		trials[PKT_NAT_TRIALS];
@@ -167,7 +172,7 @@ struct pkt_lsa_prefix {
 
 struct pkt_lsa_link {
 	char		peer[PKT_NAME_MAX + 1];	/* 1-63 name chars */
-	uint8_t		nat;		/* origin's NAT toward peer: 0-5 */
+	enum nat_type	nat;		/* origin's NAT toward peer */
 	uint16_t	cost;		/* >= 1 */
 };
 
@@ -176,9 +181,8 @@ struct pkt_lsa_link {
  * u8 name_len, origin name, u64 seq, u16 age_s, u32 endpoint addr,
  * u16 endpoint port (0.0.0.0:0: not reachable from outside), u16 n_prefixes
  * (<= 64), n x { u8 plen, u32 addr }, u16 n_links (<= 64), n x { u8
- * name_len, peer name, u8 nat (0-5), u16 cost (>= 1) }.  NAT types on the
- * wire are lib/nat.h's enum nat_type minus one.  The endpoint is either
- * fully zero or fully non-zero.
+ * name_len, peer name, u8 nat (0-5), u16 cost (>= 1) }.  The endpoint is
+ * either fully zero or fully non-zero.
  */
 struct pkt_lsa {
 	char			origin[PKT_NAME_MAX + 1];
@@ -208,8 +212,8 @@ struct pkt_conn_req {
 	char		dst[PKT_NAME_MAX + 1];
 	struct in_addr	src_ip, dst_ip;
 	uint8_t		cls;
-	uint8_t		src_nat;
-	uint8_t		path_nat;
+	enum nat_type	src_nat;
+	enum nat_type	path_nat;
 	uint8_t		n_path;
 	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
 	struct in_addr	src_mapped_addr;
@@ -237,9 +241,9 @@ struct pkt_conn_resp {
 	uint64_t	id;
 	uint8_t		decision;
 	uint8_t		direct;
-	uint8_t		path_nat;
-	uint8_t		src_nat;
-	uint8_t		dst_nat;
+	enum nat_type	path_nat;
+	enum nat_type	src_nat;
+	enum nat_type	dst_nat;
 	char		reason[PKT_REASON_MAX + 1];
 	uint8_t		n_path;
 	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];

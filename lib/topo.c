@@ -336,14 +336,6 @@ topo_at(const struct topo *t, size_t i, uint64_t now_us, uint16_t *age_s)
 	return &t->v[i]->lsa;
 }
 
-/* A link's NAT type as advertised (wire value 0-5) as an enum nat_type. */
-static enum nat_type
-wire_nat(uint8_t nat)
-{
-	return nat <= NAT_TYPE_UNKNOWN - 1 ? (enum nat_type)(nat + 1) :
-	    NAT_TYPE_UNKNOWN;
-}
-
 /* The first link of lsa toward peer, or NULL. */
 static const struct pkt_lsa_link *
 link_to(const struct pkt_lsa *lsa, const char *peer)
@@ -365,7 +357,7 @@ topo_advertised_nat(const struct topo *t, const char *origin,
 
 	if (e == NULL || (l = link_to(&e->lsa, peer)) == NULL)
 		return NAT_TYPE_UNKNOWN;
-	return wire_nat(l->nat);
+	return l->nat;
 }
 
 uint8_t
@@ -378,7 +370,7 @@ topo_link_nat(const struct topo *t, const char *a, const char *b)
 	    (ab = link_to(&ea->lsa, b)) == NULL ||
 	    (ba = link_to(&eb->lsa, a)) == NULL)
 		return NAT_TYPE_UNKNOWN;
-	return nat_path_fold(wire_nat(ab->nat), wire_nat(ba->nat));
+	return nat_path_fold(ab->nat, ba->nat);
 }
 
 /*
@@ -562,8 +554,7 @@ spf_edges(const struct topo *t, struct spf *s)
 			cx = xy->cost ? xy->cost : 1;	/* 0 is malformed */
 			cy = yx->cost ? yx->cost : 1;
 			s->ecost[k] = cx > cy ? cx : cy;
-			s->enat[k] = nat_path_fold(wire_nat(xy->nat),
-			    wire_nat(yx->nat));
+			s->enat[k] = nat_path_fold(xy->nat, yx->nat);
 		}
 	}
 }

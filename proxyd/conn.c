@@ -183,7 +183,7 @@ send_request(struct proxyd *px, struct channel *ch, struct link *nh,
     const struct ipv4_info *info)
 {
 	struct pkt_conn_req *q = &conn_msg.u.conn_req;
-	uint8_t link_nat = topology_link_nat(nh);
+	enum nat_type link_nat = topology_link_nat(nh);
 
 	memset(&conn_msg, 0, sizeof(conn_msg));
 	conn_msg.type = PKT_MSG_CONN_REQ;
@@ -196,9 +196,8 @@ send_request(struct proxyd *px, struct channel *ch, struct link *nh,
 	q->dst_ip = info->dst;
 	q->cls = (uint8_t)info->cls;
 	/* our own NAT: what we measured toward the first hop */
-	q->src_nat = (uint8_t)((nh->nat.valid ? nh->nat.res.type :
-	    NAT_TYPE_UNKNOWN) - 1);
-	q->path_nat = (uint8_t)(link_nat - 1);
+	q->src_nat = nh->nat.valid ? nh->nat.res.type : NAT_TYPE_UNKNOWN;
+	q->path_nat = link_nat;
 	q->n_path = 1;
 	snprintf(q->path[0], sizeof(q->path[0]), "%s", px->conf->name);
 	/* our LAN endpoint, for a destination behind the same NAT */
@@ -280,9 +279,9 @@ answer_channel(struct proxyd *px, const struct pkt_conn_req *q,
 	ch->since_us = ch->last_use_us = now_us();
 	ch->id = q->id;
 	ch->origin = false;
-	ch->path_nat = (uint8_t)(r->path_nat + 1);
-	ch->src_nat = (uint8_t)(r->src_nat + 1);
-	ch->dst_nat = (uint8_t)(r->dst_nat + 1);
+	ch->path_nat = r->path_nat;
+	ch->src_nat = r->src_nat;
+	ch->dst_nat = r->dst_nat;
 	ch->direct_possible = r->direct;
 	ch->hops = (uint8_t)(r->n_path - 1);
 	ch->n_path = r->n_path;
@@ -297,7 +296,7 @@ static void
 answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 {
 	struct pkt_conn_resp *r = &conn_msg.u.conn_resp;
-	enum nat_type src = (enum nat_type)(q->src_nat + 1);
+	enum nat_type src = q->src_nat;
 	enum nat_type dst = from->nat.valid ? from->nat.res.type :
 	    NAT_TYPE_UNKNOWN;
 	char why[PKT_REASON_MAX + 1];
@@ -311,7 +310,7 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 	r->direct = direct;
 	r->path_nat = q->path_nat;
 	r->src_nat = q->src_nat;
-	r->dst_nat = (uint8_t)(dst - 1);
+	r->dst_nat = dst;
 	if (snprintf(r->reason, sizeof(r->reason), "relay now; direct %s (%s)",
 	    direct ? "possible" : "not possible", why) < 0)
 		r->reason[0] = '\0';
@@ -336,7 +335,7 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 	answer_channel(px, q, r);
 	log_info("connection request %016llx from '%s' (%u hops, path NAT %s):"
 	    " %s", (unsigned long long)q->id, q->src, q->n_path,
-	    nat_type_name((enum nat_type)(q->path_nat + 1)), r->reason);
+	    nat_type_name(q->path_nat), r->reason);
 	link_send_msg(from, &conn_msg);
 }
 
@@ -345,7 +344,7 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 {
 	struct proxyd *px = from->px;
 	struct link *nh;
-	uint8_t link_nat;
+	enum nat_type link_nat;
 
 	if (path_has(q->path, q->n_path, px->conf->name)) {
 		px->st.drop_malformed++;	/* a loop */
@@ -370,8 +369,7 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 		q->dst_mapped_port = ntohs(nh->peer.sin_port);
 	}
 	link_nat = topology_link_nat(nh);
-	q->path_nat = (uint8_t)(nat_path_fold((enum nat_type)(q->path_nat + 1),
-	    (enum nat_type)link_nat) - 1);
+	q->path_nat = nat_path_fold(q->path_nat, link_nat);
 	snprintf(q->path[q->n_path++], sizeof(q->path[0]), "%s",
 	    px->conf->name);
 	conn_msg.type = PKT_MSG_CONN_REQ;
@@ -414,9 +412,9 @@ conn_resp_input(struct link *from, const struct pkt_conn_resp *r)
 		ch->answered = true;
 		ch->state = CH_RELAY;
 		ch->since_us = now_us();
-		ch->path_nat = (uint8_t)(r->path_nat + 1);
-		ch->src_nat = (uint8_t)(r->src_nat + 1);
-		ch->dst_nat = (uint8_t)(r->dst_nat + 1);
+		ch->path_nat = r->path_nat;
+		ch->src_nat = r->src_nat;
+		ch->dst_nat = r->dst_nat;
 		ch->direct_possible = r->direct;
 		ch->hops = (uint8_t)(r->n_path - 1);
 		ch->n_path = r->n_path;

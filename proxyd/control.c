@@ -309,7 +309,7 @@ cmd_nat(struct client *c, unsigned *rows)
 		json_str(&w, "trials", trials);
 		json_str(&w, "assumed", r->assumed);
 		json_str(&w, "remote_type", l->nat_remote.valid ?
-		    nat_type_name((enum nat_type)(rr->type + 1)) : "unknown");
+		    nat_type_name(rr->type) : "unknown");
 		json_str(&w, "remote_mapping", l->nat_remote.valid ?
 		    nat_behaviour_name(rr->mapping) : "unknown");
 		json_str(&w, "remote_filtering", l->nat_remote.valid ?
@@ -454,8 +454,7 @@ cmd_topology(struct client *c, unsigned *rows)
 
 			json_begin(&ow, one, sizeof(one));
 			json_str(&ow, "peer", a->links[k].peer);
-			json_str(&ow, "nat", nat_type_name((enum nat_type)
-			    (a->links[k].nat + 1)));
+			json_str(&ow, "nat", nat_type_name(a->links[k].nat));
 			json_uint(&ow, "cost", a->links[k].cost);
 			json_end(&ow);
 			json_elem(&lw, one);	/* fails the array if ow did */

@@ -184,7 +184,7 @@ send_result(struct link *l)
 
 	r->mapping = (uint8_t)res->mapping;
 	r->filtering = (uint8_t)res->filtering;
-	r->type = (uint8_t)(res->type - 1);	/* wire: 0-5 */
+	r->type = res->type;
 	r->port_preserved = !res->port_preserved_known ? 2 :
 	    res->port_preserved ? 1 : 0;
 	r->lifetime_s = res->lifetime_s;

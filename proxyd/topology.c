@@ -24,14 +24,14 @@
 
 static struct pkt_msg lsa_msg;	/* large: one, reused */
 
-uint8_t
+enum nat_type
 topology_link_nat(const struct link *l)
 {
 	enum nat_type mine = l->nat.valid ? l->nat.res.type : NAT_TYPE_UNKNOWN;
-	enum nat_type theirs = l->nat_remote.valid ?
-	    (enum nat_type)(l->nat_remote.r.type + 1) : NAT_TYPE_UNKNOWN;
+	enum nat_type theirs = l->nat_remote.valid ? l->nat_remote.r.type :
+	    NAT_TYPE_UNKNOWN;
 
-	return (uint8_t)nat_path_fold(mine, theirs);
+	return nat_path_fold(mine, theirs);
 }
 
 static void
@@ -67,8 +67,7 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 			continue;
 		k = &a->links[a->n_links++];
 		snprintf(k->peer, sizeof(k->peer), "%s", l->name);
-		k->nat = (uint8_t)((l->nat.valid ? l->nat.res.type :
-		    NAT_TYPE_UNKNOWN) - 1);
+		k->nat = l->nat.valid ? l->nat.res.type : NAT_TYPE_UNKNOWN;
 		/* cost: 1 + RTT in tenths of a millisecond */
 		k->cost = l->rtt_ms < 0 ? 1 : l->rtt_ms > 6000 ? 60001 :
 		    (uint16_t)(1 + l->rtt_ms * 10);

@@ -13,6 +13,7 @@
 #ifndef PROXYD_TOPOLOGY_H
 #define PROXYD_TOPOLOGY_H
 
+#include "nat.h"
 #include "proxyd.h"
 #include "topo.h"
 
@@ -37,7 +38,7 @@ void	topology_recompute(struct proxyd *);
 const struct topo_path *topology_path(const struct proxyd *, const char *dest);
 /* The up link to the first hop of that path, or NULL. */
 struct link	*topology_next_link(struct proxyd *, const char *dest);
-/* Our link's NAT type, folded from both ends' measurements (1-6). */
-uint8_t	topology_link_nat(const struct link *);
+/* Our link's NAT type, folded from both ends' measurements. */
+enum nat_type	topology_link_nat(const struct link *);
 
 #endif

@@ -74,8 +74,8 @@ link2(struct pkt_lsa *a, struct pkt_lsa *b)
 
 	strcpy(la->peer, b->origin);
 	strcpy(lb->peer, a->origin);
-	la->nat = (uint8_t)(rng() % NAT_TYPE_UNKNOWN);	/* wire: 0-5 */
-	lb->nat = (uint8_t)(rng() % NAT_TYPE_UNKNOWN);
+	la->nat = (enum nat_type)(NAT_TYPE_OPEN + rng() % NAT_TYPE_UNKNOWN);
+	lb->nat = (enum nat_type)(NAT_TYPE_OPEN + rng() % NAT_TYPE_UNKNOWN);
 	la->cost = (uint16_t)(1 + rng() % 100);
 	lb->cost = (uint16_t)(1 + rng() % 100);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "nat.h"
 #include "pkt.h"
 
 /* Message type 3 was ANNOUNCE (foundation), retired: never valid again. */
@@ -52,6 +53,13 @@ name_ok(const char *s)
 	return true;
 }
 
+/* ... and for NAT types: a value of enum nat_type. */
+static bool
+nat_type_ok(enum nat_type t)
+{
+	return t >= NAT_TYPE_OPEN && t <= NAT_TYPE_UNKNOWN;
+}
+
 static bool
 names_equal(const char *a, const char *b)
 {
@@ -64,7 +72,8 @@ nat_equal(const struct pkt_nat_result *a, const struct pkt_nat_result *b)
 	if (!text_ok(a->assumed, sizeof(a->assumed), PKT_NAT_ASSUMED_MAX))
 		return false;
 	return a->mapping == b->mapping && a->filtering == b->filtering &&
-	    a->type == b->type && a->port_preserved == b->port_preserved &&
+	    a->type == b->type && nat_type_ok(a->type) &&
+	    a->port_preserved == b->port_preserved &&
 	    a->lifetime_s == b->lifetime_s &&
 	    memcmp(a->trials, b->trials, sizeof(a->trials)) == 0 &&
 	    a->mapped_addr.s_addr == b->mapped_addr.s_addr &&
@@ -107,7 +116,7 @@ lsa_equal(const struct pkt_lsa *a, const struct pkt_lsa *b)
 		if (!names_equal(a->links[i].peer, b->links[i].peer) ||
 		    a->links[i].nat != b->links[i].nat ||
 		    a->links[i].cost != b->links[i].cost ||
-		    a->links[i].nat > 5 || a->links[i].cost == 0)
+		    !nat_type_ok(a->links[i].nat) || a->links[i].cost == 0)
 			return false;
 		for (j = 0; j < i; j++)
 			if (strcmp(a->links[i].peer, a->links[j].peer) == 0)
@@ -144,8 +153,8 @@ conn_req_equal(const struct pkt_conn_req *a, const struct pkt_conn_req *b)
 	    a->src_ip.s_addr == b->src_ip.s_addr &&
 	    a->dst_ip.s_addr == b->dst_ip.s_addr &&
 	    a->cls == b->cls && a->cls <= 4 &&
-	    a->src_nat == b->src_nat && a->src_nat <= 5 &&
-	    a->path_nat == b->path_nat && a->path_nat <= 5 &&
+	    a->src_nat == b->src_nat && nat_type_ok(a->src_nat) &&
+	    a->path_nat == b->path_nat && nat_type_ok(a->path_nat) &&
 	    path_equal(a->n_path, a->path, b->n_path, b->path) &&
 	    ep_equal(a->src_mapped_addr, a->src_mapped_port,
 	    b->src_mapped_addr, b->src_mapped_port) &&
@@ -161,9 +170,9 @@ conn_resp_equal(const struct pkt_conn_resp *a, const struct pkt_conn_resp *b)
 	return a->id == b->id && a->decision == b->decision &&
 	    a->decision == PKT_CONN_RELAY &&
 	    a->direct == b->direct && a->direct <= 1 &&
-	    a->path_nat == b->path_nat && a->path_nat <= 5 &&
-	    a->src_nat == b->src_nat && a->src_nat <= 5 &&
-	    a->dst_nat == b->dst_nat && a->dst_nat <= 5 &&
+	    a->path_nat == b->path_nat && nat_type_ok(a->path_nat) &&
+	    a->src_nat == b->src_nat && nat_type_ok(a->src_nat) &&
+	    a->dst_nat == b->dst_nat && nat_type_ok(a->dst_nat) &&
 	    text_ok(a->reason, sizeof(a->reason), PKT_REASON_MAX) &&
 	    strcmp(a->reason, b->reason) == 0 &&
 	    path_equal(a->n_path, a->path, b->n_path, b->path) &&

@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "buf.h"
+#include "nat.h"
 #include "pkt.h"
 
 /* Decodes from a heap copy of exactly n bytes. */
@@ -365,6 +366,28 @@ static const uint8_t g_echo_answer[] = {
 #define OFF_ECHOA_DST		25	/* g_echo_answer: after a 5-char src */
 #define OFF_ECHOA_NPATH		27
 
+/*
+ * Each enum nat_type and its wire byte, written out by hand from pkt.h (the
+ * enum minus one).  NAT type fields are tested with every entry.
+ */
+static const struct {
+	enum nat_type	type;
+	uint8_t		wire;
+} nat_wire[] = {
+	{ NAT_TYPE_OPEN,		0 },
+	{ NAT_TYPE_FULL_CONE,		1 },
+	{ NAT_TYPE_RESTRICTED,		2 },
+	{ NAT_TYPE_PORT_RESTRICTED,	3 },
+	{ NAT_TYPE_SYMMETRIC,		4 },
+	{ NAT_TYPE_UNKNOWN,		5 },
+};
+#define NNATWIRE	((int)(sizeof(nat_wire) / sizeof(nat_wire[0])))
+_Static_assert(sizeof(nat_wire) / sizeof(nat_wire[0]) ==
+    NAT_TYPE_UNKNOWN - NAT_TYPE_OPEN + 1, "nat_wire misses a nat_type");
+
+/* The first value past enum nat_type: no encoder may send it. */
+#define NAT_BAD_HIGH	((enum nat_type)(NAT_TYPE_UNKNOWN + 1))
+
 static struct in_addr
 ip4(const char *s)
 {
@@ -491,7 +514,7 @@ build_nat_result(struct pkt_msg *m)
 	m->type = PKT_MSG_NAT_RESULT;
 	nr->mapping = 2;
 	nr->filtering = 4;
-	nr->type = 4;
+	nr->type = NAT_TYPE_SYMMETRIC;		/* wire 4 */
 	nr->port_preserved = 1;
 	nr->lifetime_s = 300;
 	memcpy(nr->trials, trials, sizeof(trials));
@@ -508,7 +531,7 @@ build_nat_result_max(struct pkt_msg *m)
 	m->type = PKT_MSG_NAT_RESULT;
 	nr->mapping = 4;
 	nr->filtering = 4;
-	nr->type = 5;
+	nr->type = NAT_TYPE_UNKNOWN;		/* wire 5 */
 	nr->port_preserved = 2;
 	nr->lifetime_s = UINT32_MAX;
 	memset(nr->trials, 2, sizeof(nr->trials));
@@ -522,6 +545,7 @@ build_nat_result_zero(struct pkt_msg *m)
 {
 	memset(&m->u.nat, 0, sizeof(m->u.nat));
 	m->type = PKT_MSG_NAT_RESULT;
+	m->u.nat.type = NAT_TYPE_OPEN;		/* wire 0: zero is no type */
 }
 
 static void
@@ -549,10 +573,10 @@ build_lsa(struct pkt_msg *m)
 	l->prefixes[1].addr = ip4("192.0.2.1");
 	l->n_links = 2;
 	set_name(l->links[0].peer, "b");
-	l->links[0].nat = 0;
+	l->links[0].nat = NAT_TYPE_OPEN;		/* wire 0 */
 	l->links[0].cost = 1;
 	set_name(l->links[1].peer, "c.d");
-	l->links[1].nat = 5;
+	l->links[1].nat = NAT_TYPE_UNKNOWN;	/* wire 5 */
 	l->links[1].cost = UINT16_MAX;
 }
 
@@ -585,8 +609,8 @@ build_conn_req(struct pkt_msg *m)
 	cr->src_ip = ip4("10.1.2.3");
 	cr->dst_ip = ip4("10.4.5.6");
 	cr->cls = 1;
-	cr->src_nat = 2;
-	cr->path_nat = 4;
+	cr->src_nat = NAT_TYPE_RESTRICTED;	/* wire 2 */
+	cr->path_nat = NAT_TYPE_SYMMETRIC;	/* wire 4 */
 	cr->n_path = 2;
 	set_name(cr->path[0], "a");
 	set_name(cr->path[1], "b-c");
@@ -607,9 +631,9 @@ build_conn_resp(struct pkt_msg *m)
 	cr->id = 0x0102030405060708ULL;
 	cr->decision = PKT_CONN_RELAY;
 	cr->direct = 1;
-	cr->path_nat = 4;
-	cr->src_nat = 2;
-	cr->dst_nat = 3;
+	cr->path_nat = NAT_TYPE_SYMMETRIC;	/* wire 4 */
+	cr->src_nat = NAT_TYPE_RESTRICTED;	/* wire 2 */
+	cr->dst_nat = NAT_TYPE_PORT_RESTRICTED;	/* wire 3 */
 	strcpy(cr->reason, "relay via b");
 	cr->n_path = 3;
 	set_name(cr->path[0], "a");
@@ -632,9 +656,9 @@ build_conn_resp_min(struct pkt_msg *m)
 	cr->id = 0;
 	cr->decision = PKT_CONN_RELAY;
 	cr->direct = 0;
-	cr->path_nat = 5;
-	cr->src_nat = 0;
-	cr->dst_nat = 5;
+	cr->path_nat = NAT_TYPE_UNKNOWN;	/* wire 5 */
+	cr->src_nat = NAT_TYPE_OPEN;		/* wire 0 */
+	cr->dst_nat = NAT_TYPE_UNKNOWN;
 	cr->reason[0] = '\0';
 	cr->n_path = 1;
 	set_name(cr->path[0], "d");
@@ -1754,7 +1778,7 @@ build_full_lsa(struct pkt_msg *m)
 	l->n_links = PKT_LSA_LINK_MAX;
 	for (i = 0; i < PKT_LSA_LINK_MAX; i++) {
 		long_name(l->links[i].peer, i);
-		l->links[i].nat = (uint8_t)(i % 6);
+		l->links[i].nat = nat_wire[i % NNATWIRE].type;
 		l->links[i].cost = (uint16_t)(i == 0 ? UINT16_MAX : i);
 	}
 }
@@ -1772,8 +1796,8 @@ build_full_conn_req(struct pkt_msg *m)
 	cr->src_ip.s_addr = 0xffffffff;
 	cr->dst_ip.s_addr = 0;
 	cr->cls = 4;
-	cr->src_nat = 5;
-	cr->path_nat = 5;
+	cr->src_nat = NAT_TYPE_UNKNOWN;
+	cr->path_nat = NAT_TYPE_UNKNOWN;
 	cr->n_path = PKT_PATH_MAX;
 	for (i = 0; i < PKT_PATH_MAX; i++)
 		long_name(cr->path[i], i == 0 ? 0 : i + 1);
@@ -1795,9 +1819,9 @@ build_full_conn_resp(struct pkt_msg *m)
 	cr->id = 0x8000000000000000ULL;
 	cr->decision = PKT_CONN_RELAY;
 	cr->direct = 1;
-	cr->path_nat = 5;
-	cr->src_nat = 5;
-	cr->dst_nat = 5;
+	cr->path_nat = NAT_TYPE_UNKNOWN;
+	cr->src_nat = NAT_TYPE_UNKNOWN;
+	cr->dst_nat = NAT_TYPE_UNKNOWN;
 	for (i = 0; i < PKT_REASON_MAX; i++)
 		cr->reason[i] = (char)(0x20 + i % 95);
 	cr->reason[PKT_REASON_MAX] = '\0';
@@ -2803,7 +2827,7 @@ static void
 brk_nat_type(struct pkt_msg *m)
 {
 	build_nat_result(m);
-	m->u.nat.type = 6;
+	m->u.nat.type = NAT_BAD_HIGH;
 }
 
 static void
@@ -2943,7 +2967,7 @@ static void
 brk_lsa_nat(struct pkt_msg *m)
 {
 	build_lsa(m);
-	m->u.lsa.links[0].nat = 6;
+	m->u.lsa.links[0].nat = NAT_BAD_HIGH;
 }
 
 static void
@@ -2999,7 +3023,7 @@ static void
 brk_creq_src_nat(struct pkt_msg *m)
 {
 	build_conn_req(m);
-	m->u.conn_req.src_nat = 6;
+	m->u.conn_req.src_nat = NAT_BAD_HIGH;
 }
 
 static void
@@ -3056,21 +3080,21 @@ static void
 brk_cresp_path_nat(struct pkt_msg *m)
 {
 	build_conn_resp(m);
-	m->u.conn_resp.path_nat = 6;
+	m->u.conn_resp.path_nat = NAT_BAD_HIGH;
 }
 
 static void
 brk_cresp_src_nat(struct pkt_msg *m)
 {
 	build_conn_resp(m);
-	m->u.conn_resp.src_nat = 6;
+	m->u.conn_resp.src_nat = NAT_BAD_HIGH;
 }
 
 static void
 brk_cresp_dst_nat(struct pkt_msg *m)
 {
 	build_conn_resp(m);
-	m->u.conn_resp.dst_nat = 6;
+	m->u.conn_resp.dst_nat = NAT_BAD_HIGH;
 }
 
 static void
@@ -3337,7 +3361,7 @@ START_TEST(encode_rejects_counts_over_max)
 	ck_assert_int_eq(pkt_msg_encode(m, out, sizeof(out)), FULL_LSA_LEN);
 	memset(&lk, 0, sizeof(lk));
 	strcpy(lk.peer, "extra");
-	lk.nat = 1;
+	lk.nat = NAT_TYPE_OPEN;
 	lk.cost = 1;
 	plant(offsetof(struct pkt_lsa, links) +
 	    PKT_LSA_LINK_MAX * sizeof(lk), &lk, sizeof(lk));
@@ -3490,6 +3514,140 @@ START_TEST(encode_accepts_any_info)
 	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
 	    (int)sizeof(want));
 	ck_assert_mem_eq(out, want, sizeof(want));
+}
+END_TEST
+
+/* ---- NAT types: enum nat_type in the structs, minus one on the wire ---- */
+
+/*
+ * Every NAT type field of every message: the golden it is tested in, its
+ * byte there, where struct pkt_msg holds it, and the decoder's reason for
+ * a byte outside 0-5.
+ */
+static const struct nat_field {
+	const char	*name;
+	void		(*build)(struct pkt_msg *);
+	const uint8_t	*golden;
+	size_t		 len;
+	size_t		 off;
+	size_t		 field;		/* offsetof(struct pkt_msg, ...) */
+	const char	*why;
+} nat_fields[] = {
+#define NF(name, build, g, off, member, why) \
+	{ name, build, g, sizeof(g), off, offsetof(struct pkt_msg, member), why }
+	NF("nat_result type", build_nat_result, g_nat_result, OFF_NAT_TYPE,
+	    u.nat.type, "unknown nat type"),
+	NF("nat_result_zero type", build_nat_result_zero, g_nat_result_zero,
+	    OFF_NAT_TYPE, u.nat.type, "unknown nat type"),
+	NF("lsa link 0 nat", build_lsa, g_lsa, OFF_LSA_NAT0,
+	    u.lsa.links[0].nat, "unknown link nat type"),
+	NF("lsa link 1 nat", build_lsa, g_lsa, OFF_LSA_NAT1,
+	    u.lsa.links[1].nat, "unknown link nat type"),
+	NF("conn_req src_nat", build_conn_req, g_conn_req, OFF_CREQ_SRC_NAT,
+	    u.conn_req.src_nat, "unknown source nat type"),
+	NF("conn_req path_nat", build_conn_req, g_conn_req, OFF_CREQ_PATH_NAT,
+	    u.conn_req.path_nat, "unknown path nat type"),
+	NF("conn_resp path_nat", build_conn_resp, g_conn_resp,
+	    OFF_CRESP_PATH_NAT, u.conn_resp.path_nat, "unknown path nat type"),
+	NF("conn_resp src_nat", build_conn_resp, g_conn_resp,
+	    OFF_CRESP_SRC_NAT, u.conn_resp.src_nat,
+	    "unknown source nat type"),
+	NF("conn_resp dst_nat", build_conn_resp, g_conn_resp,
+	    OFF_CRESP_DST_NAT, u.conn_resp.dst_nat,
+	    "unknown destination nat type"),
+#undef NF
+};
+#define NNATFIELDS	((int)(sizeof(nat_fields) / sizeof(nat_fields[0])))
+
+static enum nat_type *
+nat_at(struct pkt_msg *m, const struct nat_field *f)
+{
+	return (enum nat_type *)(void *)((char *)m + f->field);
+}
+
+/* The index in nat_wire[] of the type sent as byte w, or -1. */
+static int
+nat_wire_find(unsigned w)
+{
+	int i;
+
+	for (i = 0; i < NNATWIRE; i++)
+		if (nat_wire[i].wire == w)
+			return i;
+	return -1;
+}
+
+START_TEST(nat_field_round_trips_every_type)
+{
+	const struct nat_field *f = &nat_fields[_i];
+	struct pkt_msg m, back;
+	uint8_t want[256], out[256];
+	const char *why;
+	int i;
+
+	ck_assert_uint_le(f->len, sizeof(want));
+	for (i = 0; i < NNATWIRE; i++) {
+		memset(&m, 0, sizeof(m));
+		f->build(&m);
+		*nat_at(&m, f) = nat_wire[i].type;
+		/* The golden with this field's byte alone changed. */
+		memcpy(want, f->golden, f->len);
+		want[f->off] = nat_wire[i].wire;
+		ck_assert_msg(pkt_msg_encode(&m, out, sizeof(out)) ==
+		    (int)f->len, "%s %s: not encoded", f->name,
+		    nat_type_name(nat_wire[i].type));
+		ck_assert_mem_eq(out, want, f->len);
+		ck_assert_msg(msg_dec(out, f->len, &back, &why) == 0,
+		    "%s %s: %s", f->name, nat_type_name(nat_wire[i].type),
+		    why);
+		ck_assert_uint_eq(*nat_at(&back, f), nat_wire[i].type);
+		assert_msg_eq(&back, &m);
+	}
+}
+END_TEST
+
+START_TEST(decode_rejects_nat_byte_out_of_range)
+{
+	const struct nat_field *f = &nat_fields[_i];
+	uint8_t p[256];
+	struct pkt_msg m;
+	const char *why;
+	unsigned v;
+	int k;
+
+	ck_assert_uint_le(f->len, sizeof(p));
+	for (v = 0; v <= UINT8_MAX; v++) {
+		memcpy(p, f->golden, f->len);
+		p[f->off] = (uint8_t)v;
+		if ((k = nat_wire_find(v)) == -1) {
+			msg_rejects(p, f->len, f->why);
+			continue;
+		}
+		ck_assert_msg(msg_dec(p, f->len, &m, &why) == 0,
+		    "%s byte %u: %s", f->name, v, why);
+		ck_assert_uint_eq(*nat_at(&m, f), nat_wire[k].type);
+	}
+}
+END_TEST
+
+START_TEST(encode_rejects_nat_type_outside_enum)
+{
+	const struct nat_field *f = &nat_fields[_i];
+	/* 0 is no type; 0x101 would pass as 0x00 if cut to a byte. */
+	const enum nat_type bad[] = { (enum nat_type)0, NAT_BAD_HIGH,
+	    (enum nat_type)0xff, (enum nat_type)(0x100 + NAT_TYPE_OPEN),
+	    (enum nat_type)-1 };
+	struct pkt_msg m;
+	uint8_t out[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		f->build(&m);
+		*nat_at(&m, f) = bad[i];
+		ck_assert_msg(pkt_msg_encode(&m, out, sizeof(out)) == -1,
+		    "%s = %u encoded", f->name, (unsigned)bad[i]);
+	}
 }
 END_TEST
 
@@ -3685,6 +3843,13 @@ pkt_suite(void)
 	    encode_conn_resp_reason_stops_at_nul);
 	add(s, "encode_ignores_unused_entries", encode_ignores_unused_entries);
 	add(s, "encode_accepts_any_info", encode_accepts_any_info);
+
+	add_loop(s, "nat_field_round_trips_every_type",
+	    nat_field_round_trips_every_type, NNATFIELDS);
+	add_loop(s, "decode_rejects_nat_byte_out_of_range",
+	    decode_rejects_nat_byte_out_of_range, NNATFIELDS);
+	add_loop(s, "encode_rejects_nat_type_outside_enum",
+	    encode_rejects_nat_type_outside_enum, NNATFIELDS);
 	return s;
 }
 

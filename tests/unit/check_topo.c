@@ -57,7 +57,6 @@ lsa(const char *origin, uint64_t seq)
 	return l;
 }
 
-/* nat: enum nat_type (1-6), stored as on the wire (minus one). */
 static void
 add_link(struct pkt_lsa *l, const char *peer, enum nat_type nat,
     uint16_t cost)
@@ -65,7 +64,7 @@ add_link(struct pkt_lsa *l, const char *peer, enum nat_type nat,
 	struct pkt_lsa_link *k = &l->links[l->n_links++];
 
 	strcpy(k->peer, peer);
-	k->nat = (uint8_t)(nat - 1);
+	k->nat = nat;
 	k->cost = cost;
 }
 
