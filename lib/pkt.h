@@ -33,6 +33,12 @@
 #define PKT_HDR_LEN		6	/* version, type, session */
 #define PKT_SEALED_HDR_LEN	14	/* ... plus u64 seq */
 #define PKT_TAG_LEN		16
+/*
+ * Bytes before the IP packet in a sealed DATA datagram: the sealed header,
+ * then the plaintext's u8 message type and u8 ttl.  An IP packet placed
+ * this far into a frame buffer can be sealed (or relayed) where it lies.
+ */
+#define PKT_DATA_HEADROOM	(PKT_SEALED_HDR_LEN + 2)
 #define PKT_MAX			65535	/* largest datagram we accept */
 #define PKT_NAME_MAX		63
 #define PKT_TTL_DEFAULT		16
