@@ -15,8 +15,7 @@
 #include "conn.h"
 #include "link.h"
 #include "log.h"
-#include "relay.h"
-#include "topology.h"
+#include "peer.h"
 
 struct conn_pool {
 	size_t		 slot_size;
@@ -25,6 +24,7 @@ struct conn_pool {
 	int		 next[CONN_QUEUE_SLOTS];	/* FIFO / free list */
 	int		 free_head;
 	struct channel	 ch[CONN_CHANNELS_MAX];
+	const struct link *direct[CONN_CHANNELS_MAX];	/* direct links up */
 	struct event	*timer;
 };
 
@@ -52,7 +52,7 @@ conn_init(struct proxyd *px)
 
 	if ((cp = calloc(1, sizeof(*cp))) == NULL)
 		return -1;
-	cp->slot_size = LINK_DATA_HEADROOM + (size_t)(px->conf->has_tun ?
+	cp->slot_size = PKT_DATA_HEADROOM + (size_t)(px->conf->has_tun ?
 	    px->conf->tun_mtu : 1500) + PKT_TAG_LEN;
 	if ((cp->mem = calloc(CONN_QUEUE_SLOTS, cp->slot_size)) == NULL) {
 		free(cp);
@@ -130,14 +130,14 @@ drain(struct proxyd *px, struct channel *ch, struct link *nh,
 static void
 flush(struct proxyd *px, struct channel *ch)
 {
-	drain(px, ch, topology_next_link(px, ch->dest), true);
+	drain(px, ch, peer_next_link(px, ch->dest), true);
 }
 
 /* Notes the topology's path to ch->dest, for conn_routes_changed(). */
 static void
 topo_seen(const struct proxyd *px, struct channel *ch)
 {
-	const struct topo_path *p = topology_path(px, ch->dest);
+	const struct topo_path *p = peer_path(px, ch->dest);
 
 	ch->topo_hops = p != NULL ? p->hops : 0;
 	ch->topo_nat = p != NULL ? p->path_nat : 0;
@@ -183,7 +183,7 @@ send_request(struct proxyd *px, struct channel *ch, struct link *nh,
     const struct ipv4_info *info)
 {
 	struct pkt_conn_req *q = &conn_msg.u.conn_req;
-	enum nat_type link_nat = topology_link_nat(nh);
+	enum nat_type link_nat = peer_link_nat(nh);
 
 	memset(&conn_msg, 0, sizeof(conn_msg));
 	conn_msg.type = PKT_MSG_CONN_REQ;
@@ -196,7 +196,7 @@ send_request(struct proxyd *px, struct channel *ch, struct link *nh,
 	q->dst_ip = info->dst;
 	q->cls = (uint8_t)info->cls;
 	/* our own NAT: what we measured toward the first hop */
-	q->src_nat = nh->nat.valid ? nh->nat.res.type : NAT_TYPE_UNKNOWN;
+	q->src_nat = peer_own_nat(nh);
 	q->path_nat = link_nat;
 	q->n_path = 1;
 	snprintf(q->path[0], sizeof(q->path[0]), "%s", px->conf->name);
@@ -233,13 +233,13 @@ conn_from_tun(struct proxyd *px, const char *dest, struct link *nh,
 	}
 	/* requesting: the packet waits */
 	if (ch->q_len >= CONN_QUEUE_PER_CH || cp->free_head == -1 ||
-	    LINK_DATA_HEADROOM + len + PKT_TAG_LEN > cp->slot_size) {
+	    PKT_DATA_HEADROOM + len + PKT_TAG_LEN > cp->slot_size) {
 		px->st.drop_queue++;
 		return;
 	}
 	i = cp->free_head;
 	cp->free_head = cp->next[i];
-	memcpy(slot(cp, i) + LINK_DATA_HEADROOM, frame + LINK_DATA_HEADROOM,
+	memcpy(slot(cp, i) + PKT_DATA_HEADROOM, frame + PKT_DATA_HEADROOM,
 	    len);
 	cp->len[i] = len;
 	cp->next[i] = -1;
@@ -265,6 +265,22 @@ static void	punch_begin(struct channel *,
 		    struct in_addr mapped, uint16_t mport, struct in_addr local,
 		    uint16_t lport, struct in_addr own_mapped);
 
+/* What an answer tells a channel, at either end. */
+static void
+channel_fill(struct channel *ch, const struct pkt_conn_resp *r)
+{
+	ch->answered = true;
+	ch->state = CH_RELAY;
+	ch->path_nat = r->path_nat;
+	ch->src_nat = r->src_nat;
+	ch->dst_nat = r->dst_nat;
+	ch->direct_possible = r->direct;
+	ch->hops = (uint8_t)(r->n_path - 1);
+	ch->n_path = r->n_path;
+	memcpy(ch->path, r->path, sizeof(ch->path));
+	snprintf(ch->reason, sizeof(ch->reason), "%s", r->reason);
+}
+
 /* The destination keeps a channel toward the origin too. */
 static void
 answer_channel(struct proxyd *px, const struct pkt_conn_req *q,
@@ -274,19 +290,10 @@ answer_channel(struct proxyd *px, const struct pkt_conn_req *q,
 
 	if (ch == NULL)
 		ch = channel_new(px, q->src);
-	ch->state = CH_RELAY;
-	ch->answered = true;
+	channel_fill(ch, r);
 	ch->since_us = ch->last_use_us = now_us();
 	ch->id = q->id;
 	ch->origin = false;
-	ch->path_nat = r->path_nat;
-	ch->src_nat = r->src_nat;
-	ch->dst_nat = r->dst_nat;
-	ch->direct_possible = r->direct;
-	ch->hops = (uint8_t)(r->n_path - 1);
-	ch->n_path = r->n_path;
-	memcpy(ch->path, r->path, sizeof(ch->path));
-	snprintf(ch->reason, sizeof(ch->reason), "%s", r->reason);
 	if (r->direct && ch->direct != DIRECT_UP)
 		punch_begin(ch, q->src_mapped_addr, q->src_mapped_port,
 		    q->src_local_addr, q->src_local_port, q->dst_mapped_addr);
@@ -297,8 +304,7 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 {
 	struct pkt_conn_resp *r = &conn_msg.u.conn_resp;
 	enum nat_type src = q->src_nat;
-	enum nat_type dst = from->nat.valid ? from->nat.res.type :
-	    NAT_TYPE_UNKNOWN;
+	enum nat_type dst = peer_own_nat(from);
 	char why[PKT_REASON_MAX + 1];
 	bool direct;
 
@@ -355,7 +361,7 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 		return;
 	}
 	if (q->n_path >= PKT_PATH_MAX ||
-	    (nh = topology_next_link(px, q->dst)) == NULL) {
+	    (nh = peer_next_link(px, q->dst)) == NULL) {
 		px->st.drop_noroute++;
 		return;
 	}
@@ -368,7 +374,7 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 		q->dst_mapped_addr = nh->peer.sin_addr;
 		q->dst_mapped_port = ntohs(nh->peer.sin_port);
 	}
-	link_nat = topology_link_nat(nh);
+	link_nat = peer_link_nat(nh);
 	q->path_nat = nat_path_fold(q->path_nat, link_nat);
 	snprintf(q->path[q->n_path++], sizeof(q->path[0]), "%s",
 	    px->conf->name);
@@ -409,17 +415,8 @@ conn_resp_input(struct link *from, const struct pkt_conn_resp *r)
 
 		if (!ch->used || ch->id != r->id)
 			continue;
-		ch->answered = true;
-		ch->state = CH_RELAY;
+		channel_fill(ch, r);
 		ch->since_us = now_us();
-		ch->path_nat = r->path_nat;
-		ch->src_nat = r->src_nat;
-		ch->dst_nat = r->dst_nat;
-		ch->direct_possible = r->direct;
-		ch->hops = (uint8_t)(r->n_path - 1);
-		ch->n_path = r->n_path;
-		memcpy(ch->path, r->path, sizeof(ch->path));
-		snprintf(ch->reason, sizeof(ch->reason), "%s", r->reason);
 		topo_seen(px, ch);
 		log_info("channel to '%s': %s (path NAT %s, %u hops, answer "
 		    "after %.1f ms)", ch->dest, r->reason,
@@ -513,7 +510,7 @@ direct_step(struct proxyd *px, struct channel *ch, uint64_t now)
 			snprintf(why, sizeof(why), "no direct link after %d s "
 			    "(%u punches sent, %u received)", DIRECT_GIVEUP_S,
 			    ch->punch_tx, ch->punch_rx);
-			link_direct_abort(px, ch->dest);
+			link_abort_dial(px, ch->dest);
 			direct_fail(ch, why);
 			break;
 		}
@@ -533,7 +530,7 @@ direct_step(struct proxyd *px, struct channel *ch, uint64_t now)
 		}
 		if (we_dial(px, ch) && now - ch->punch_start_us >=
 		    DIRECT_DIAL_MS * 1000)
-			link_direct_dial(px, ch->dest, &ch->peer_ep);
+			link_dial_once(px, ch->dest, &ch->peer_ep);
 		break;
 	case DIRECT_FAILED:
 		/* only the origin asks again: a new request, fresh addresses */
@@ -565,15 +562,35 @@ conn_punch_input(struct proxyd *px, uint64_t nonce,
 	px->st.drop_malformed++;
 }
 
+static int
+direct_index(const struct conn_pool *cp, const struct link *l)
+{
+	for (int i = 0; i < CONN_CHANNELS_MAX; i++)
+		if (cp->direct[i] == l)
+			return i;
+	return -1;
+}
+
+bool
+conn_link_is_direct(const struct link *l)
+{
+	return l->px->conn != NULL && direct_index(l->px->conn, l) != -1;
+}
+
 bool
 conn_link_up(struct link *l)
 {
 	struct proxyd *px = l->px;
 	struct channel *ch = find(px, l->name);
+	int slot_i;
 
-	if (ch == NULL || (ch->direct != DIRECT_PUNCHING && !l->direct))
+	/* the awaited link of a punching channel, or one we dialled for it */
+	if (ch == NULL || (ch->direct != DIRECT_PUNCHING && !l->ephemeral))
 		return false;
-	l->direct = true;
+	if ((slot_i = direct_index(px->conn, NULL)) == -1)
+		return false;
+	px->conn->direct[slot_i] = l;
+	link_set_keepalive(l, DIRECT_KA_S, DIRECT_DEAD_S);
 	ch->direct = DIRECT_UP;
 	ch->direct_since_us = now_us();
 	ch->direct_fails = 0;
@@ -586,12 +603,17 @@ conn_link_up(struct link *l)
 }
 
 void
-conn_direct_down(struct proxyd *px, const char *peer, const char *why)
+conn_link_down(struct link *l, const char *why)
 {
-	struct channel *ch = find(px, peer);
+	struct proxyd *px = l->px;
+	struct channel *ch;
 	char text[PKT_REASON_MAX + 1];
+	int i;
 
-	if (ch == NULL || ch->direct != DIRECT_UP)
+	if (px->conn == NULL || (i = direct_index(px->conn, l)) == -1)
+		return;
+	px->conn->direct[i] = NULL;
+	if ((ch = find(px, l->name)) == NULL || ch->direct != DIRECT_UP)
 		return;
 	snprintf(text, sizeof(text), "direct link lost (%.100s): back to "
 	    "relay", why);
@@ -638,7 +660,7 @@ conn_routes_changed(struct proxyd *px)
 
 		if (!ch->used)
 			continue;
-		p = topology_path(px, ch->dest);
+		p = peer_path(px, ch->dest);
 		if (ch->direct == DIRECT_UP || ch->direct == DIRECT_PUNCHING)
 			continue;	/* the direct link changes the route */
 		/*

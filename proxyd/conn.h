@@ -44,6 +44,8 @@ enum direct_state {
 #define DIRECT_GIVEUP_S		12	/* punching + handshake must succeed */
 #define DIRECT_BACKOFF_MIN_S	5
 #define DIRECT_BACKOFF_MAX_S	300
+#define DIRECT_KA_S		1	/* direct links: keepalive interval */
+#define DIRECT_DEAD_S		3	/* direct links: dead after */
 
 struct channel {
 	bool		used;
@@ -51,7 +53,7 @@ struct channel {
 	enum channel_state state;
 	uint64_t	id;
 	uint64_t	since_us, last_use_us, req_us;
-	uint8_t		path_nat, src_nat, dst_nat;	/* enum nat_type */
+	enum nat_type	path_nat, src_nat, dst_nat;
 	bool		answered;
 	bool		direct_possible;
 	char		reason[PKT_REASON_MAX + 1];
@@ -59,7 +61,8 @@ struct channel {
 	int		q_head, q_tail, q_len;	/* slot indices, FIFO */
 	bool		origin;		/* we sent the request */
 	/* the topology's path when the answer came: a change asks again */
-	uint8_t		topo_hops, topo_nat;
+	uint8_t		topo_hops;
+	enum nat_type	topo_nat;
 	char		topo_next[PKT_NAME_MAX + 1];
 	uint8_t		n_path;		/* the request's path, dest included */
 	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
@@ -94,12 +97,16 @@ const struct channel *conn_channel(const struct proxyd *, const char *dest);
 void	conn_punch_input(struct proxyd *, uint64_t nonce,
 	    const struct sockaddr_in *from);
 /*
- * Link hooks: a link came up (if it is the awaited direct link, the
- * channel goes direct; returns true if l is a direct link), and a direct
- * link went down (the channel falls back to relay and retries later).
+ * Link events (from peer.c).  A link came up: if it is the awaited
+ * direct link of a channel, the channel goes direct and the link is
+ * watched closely (DIRECT_KA_S, DIRECT_DEAD_S); returns whether it is.  A
+ * link went down: if it was a channel's direct link, the channel falls
+ * back to relay and retries later.
  */
 bool	conn_link_up(struct link *);
-void	conn_direct_down(struct proxyd *, const char *peer, const char *why);
+void	conn_link_down(struct link *, const char *why);
+/* Whether l is the direct link of a channel. */
+bool	conn_link_is_direct(const struct link *);
 const char *direct_state_name(enum direct_state);
 
 #endif

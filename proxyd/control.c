@@ -61,7 +61,7 @@ static struct json_doc req;	/* one request parsed at a time */
 static void
 client_free(struct client *c)
 {
-	ping_client_gone(c);
+	ping_cancel(c);
 	c->ctl->n_clients--;
 	bufferevent_free(c->bev);
 	free(c);
@@ -121,13 +121,14 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "routes", px->routes.n);
 	json_uint(&w, "flows", flow_count(px->flows));
 	json_uint(&w, "rx_packets", s->rx_packets);
-	json_uint(&w, "tx_packets", s->tx_packets);
+	json_uint(&w, "tx_packets", px->sock_st.tx_packets);
 	json_uint(&w, "rx_bytes", s->rx_bytes);
-	json_uint(&w, "tx_bytes", s->tx_bytes);
+	json_uint(&w, "tx_bytes", px->sock_st.tx_bytes);
 	json_uint(&w, "tun_rx", s->tun_rx);
 	json_uint(&w, "tun_tx", s->tun_tx);
 	json_uint(&w, "tun_gso", s->tun_gso);
-	json_uint(&w, "drop_malformed", s->drop_malformed);
+	json_uint(&w, "drop_malformed", s->drop_malformed +
+	    px->sock_st.rx_bad);
 	json_uint(&w, "drop_auth", s->drop_auth);
 	json_uint(&w, "drop_replay", s->drop_replay);
 	json_uint(&w, "drop_nosession", s->drop_nosession);
@@ -269,54 +270,58 @@ cmd_nat(struct client *c, unsigned *rows)
 	time_t now = time(NULL);
 
 	for (struct link *l = px->links; l != NULL; l = l->next) {
-		const struct nat_result *r = &l->nat.res;
-		const struct pkt_nat_result *rr = &l->nat_remote.r;
+		const struct nat_view *nat = probe_view(l);
+		const struct nat_remote *remote = probe_remote(l);
+		const struct nat_result *r;
+		const struct pkt_nat_result *rr;
 		struct json_w w;
 		char trials[256], a[INET_ADDRSTRLEN], mapped[32];
 		size_t off = 0;
 
-		if (l->state != LINK_UP)
+		if (l->state != LINK_UP || nat == NULL || remote == NULL)
 			continue;
+		r = &nat->res;
+		rr = &remote->r;
 		trials[0] = '\0';
-		for (int t = 0; t < PROBE_TRIALS && l->nat.valid; t++) {
+		for (int t = 0; t < PROBE_TRIALS && nat->valid; t++) {
 			int n = snprintf(trials + off, sizeof(trials) - off,
 			    "%s%s=%s", off ? " " : "", probe_trial_name(t),
-			    nat_outcome_name(l->nat.trials[t]));
+			    nat_outcome_name(nat->trials[t]));
 
 			if (n > 0 && (size_t)n < sizeof(trials) - off)
 				off += (size_t)n;
 		}
-		inet_ntop(AF_INET, &l->nat.mapped.addr, a, sizeof(a));
-		snprintf(mapped, sizeof(mapped), "%s:%u", a, l->nat.mapped.port);
+		inet_ntop(AF_INET, &nat->mapped.addr, a, sizeof(a));
+		snprintf(mapped, sizeof(mapped), "%s:%u", a, nat->mapped.port);
 		json_begin(&w, rowbuf, sizeof(rowbuf));
 		json_str(&w, "name", l->name);
-		json_str(&w, "type", l->nat.valid ? nat_type_name(r->type) :
-		    l->probe != NULL ? "probing" : "unknown");
+		json_str(&w, "type", nat->valid ? nat_type_name(r->type) :
+		    probe_running(l) ? "probing" : "unknown");
 		json_str(&w, "mapping", nat_behaviour_name(r->mapping));
 		json_str(&w, "filtering", nat_behaviour_name(r->filtering));
 		if (r->port_preserved_known)
 			json_bool(&w, "port_preserved", r->port_preserved);
 		else
 			json_null(&w, "port_preserved");
-		json_str(&w, "mapped", l->nat.mapped.valid ? mapped : "");
+		json_str(&w, "mapped", nat->mapped.valid ? mapped : "");
 		json_uint(&w, "lifetime_s", r->lifetime_s);
-		json_str(&w, "lifetime", l->nat.lifetime_running ? "measuring" :
+		json_str(&w, "lifetime", nat->lifetime_running ? "measuring" :
 		    r->lifetime_s == 0 ? "unknown" :
-		    l->nat.lifetime_lower_bound ? "lower-bound" : "measured");
+		    nat->lifetime_lower_bound ? "lower-bound" : "measured");
 		json_int(&w, "ka_interval_s", l->ka_interval_s);
-		json_dbl(&w, "measured_s", l->nat.valid ?
-		    (double)(now - l->nat.measured_at) : -1);
+		json_dbl(&w, "measured_s", nat->valid ?
+		    (double)(now - nat->measured_at) : -1);
 		json_str(&w, "trials", trials);
 		json_str(&w, "assumed", r->assumed);
-		json_str(&w, "remote_type", l->nat_remote.valid ?
+		json_str(&w, "remote_type", remote->valid ?
 		    nat_type_name(rr->type) : "unknown");
-		json_str(&w, "remote_mapping", l->nat_remote.valid ?
+		json_str(&w, "remote_mapping", remote->valid ?
 		    nat_behaviour_name(rr->mapping) : "unknown");
-		json_str(&w, "remote_filtering", l->nat_remote.valid ?
+		json_str(&w, "remote_filtering", remote->valid ?
 		    nat_behaviour_name(rr->filtering) : "unknown");
-		json_uint(&w, "remote_lifetime_s", l->nat_remote.valid ?
+		json_uint(&w, "remote_lifetime_s", remote->valid ?
 		    rr->lifetime_s : 0);
-		json_str(&w, "remote_assumed", l->nat_remote.valid ?
+		json_str(&w, "remote_assumed", remote->valid ?
 		    rr->assumed : "");
 		row_out(c, &w, rows);
 	}
@@ -376,6 +381,8 @@ cmd_probe(struct client *c, unsigned *rows)
 	row_out(c, &w, rows);
 }
 
+static void	ping_done(void *, int64_t, const struct ping_result *);
+
 static void
 cmd_ping(struct client *c, unsigned *rows)
 {
@@ -386,7 +393,8 @@ cmd_ping(struct client *c, unsigned *rows)
 		*rows = UINT_MAX;
 		return;
 	}
-	if (ping_start(c->ctl->px, name, c, c->id, msg, sizeof(msg)) == -1) {
+	if (ping_start(c->ctl->px, name, ping_done, c, c->id, msg,
+	    sizeof(msg)) == -1) {
 		reply_error(c, "no_route", msg);
 		*rows = UINT_MAX;
 		return;
@@ -394,8 +402,9 @@ cmd_ping(struct client *c, unsigned *rows)
 	*rows = ROWS_PENDING;
 }
 
-void
-control_ping_done(void *client, int64_t ctl_id, const struct ping_result *r)
+/* A ping's outcome: its row and end line, or an error line. */
+static void
+ping_done(void *client, int64_t ctl_id, const struct ping_result *r)
 {
 	struct client *c = client;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -501,17 +510,19 @@ explain_line(struct client *c, unsigned *rows, const char *fmt, ...)
 static const char *
 own_nat_text(const struct proxyd *px, const char *peer, char *buf, size_t len)
 {
-	for (struct link *l = px->links; l != NULL; l = l->next)
+	for (struct link *l = px->links; l != NULL; l = l->next) {
+		const struct nat_view *v = probe_view(l);
+
 		if (l->state == LINK_UP && strcmp(l->name, peer) == 0 &&
-		    l->nat.valid) {
+		    v != NULL && v->valid) {
 			snprintf(buf, len, "%s (mapping %s, filtering %s%s%s)",
-			    nat_type_name(l->nat.res.type),
-			    nat_behaviour_name(l->nat.res.mapping),
-			    nat_behaviour_name(l->nat.res.filtering),
-			    l->nat.res.assumed[0] ? "; " : "",
-			    l->nat.res.assumed);
+			    nat_type_name(v->res.type),
+			    nat_behaviour_name(v->res.mapping),
+			    nat_behaviour_name(v->res.filtering),
+			    v->res.assumed[0] ? "; " : "", v->res.assumed);
 			return buf;
 		}
+	}
 	return NULL;
 }
 

@@ -16,13 +16,4 @@ struct control	*control_open(struct proxyd *, const char *path);
 /* Closes every client and the listener and removes the socket file. */
 void		 control_close(struct control *);
 
-struct ping_result;
-/*
- * The outcome of a ping a client asked for (ping.c): its row and end
- * line, or an error line if nobody answered.  client is the one given to
- * ping_start().
- */
-void		 control_ping_done(void *client, int64_t ctl_id,
-		    const struct ping_result *);
-
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Links: handshake, sealed messages, keepalive, dead-link detection and
- * reconnection with backoff.  See link.h for the life of a link.
+ * reconnection with backoff, and the one teardown path, link_close().
+ * See link.h for the life of a link and the events it reports.
  *
  * Demultiplexing is by the session id in every datagram, not by source
  * address: a NAT that rebinds a mapping changes the address, and an
@@ -20,16 +21,11 @@
 
 #include "link.h"
 #include "log.h"
-#include "ping.h"
-#include "conn.h"
-#include "relay.h"
-#include "topology.h"
 #include "txq.h"
 
 /* One frame buffer for everything the control plane sends. */
 static uint8_t	ctl_frame[PKT_SEALED_HDR_LEN + 65536 + PKT_TAG_LEN];
 
-static void	link_close(struct link *, const char *reason);
 static void	hs_start(struct link *);
 static void	free_learned(struct link *);
 static void	hs_timer_cb(evutil_socket_t, short, void *);
@@ -74,9 +70,29 @@ link_dead_after(const struct link *l)
 {
 	int d = 3 * l->ka_interval_s;
 
-	if (l->direct)
-		return LINK_DIRECT_DEAD_S;
+	if (l->dead_s > 0)
+		return l->dead_s;
 	return d < LINK_DEAD_MIN_S ? LINK_DEAD_MIN_S : d;
+}
+
+void
+link_set_keepalive(struct link *l, int interval_s, int dead_s)
+{
+	l->ka_interval_s = interval_s > 0 ? interval_s : 1;
+	l->dead_s = dead_s > 0 ? dead_s : 0;
+}
+
+/* A keepalive now: the peer answers with an ack that gives the RTT. */
+static void
+send_keepalive(struct link *l, uint64_t now)
+{
+	struct pkt_msg ka = { .type = PKT_MSG_KEEPALIVE };
+
+	ka.u.ka.id = ++l->ka_id;
+	ka.u.ka.time_us = now;
+	ka.u.ka.interval_ms = (uint32_t)l->ka_interval_s * 1000;
+	l->last_ka_us = now;
+	link_send_msg(l, &ka);
 }
 
 static int
@@ -115,7 +131,6 @@ link_alloc(struct proxyd *px)
 	l->rtt_ms = -1;
 	l->backoff_s = 1;
 	l->ka_interval_s = px->conf->ka_min;
-	l->probe_budget = PROBE_REPLY_BUDGET;
 	l->io.out = hs_output;
 	l->io.arg = l;
 	if ((l->hs_timer = evtimer_new(px->base, hs_timer_cb, l)) == NULL) {
@@ -167,8 +182,9 @@ resolve(struct link *l)
 }
 
 int
-link_init(struct proxyd *px)
+link_init(struct proxyd *px, const struct link_events *ev)
 {
+	px->link_ev = ev;
 	for (size_t i = 0; i < px->conf->n_neighbours; i++) {
 		struct link *l;
 
@@ -193,64 +209,65 @@ free_learned(struct link *l)
 	l->nbr = NULL;
 }
 
-void
-link_direct_dial(struct proxyd *px, const char *name,
-    const struct sockaddr_in *ep)
+struct link *
+link_learn(struct proxyd *px, const char *name, struct in_addr addr,
+    uint16_t port)
 {
 	struct conf_neighbour *nb;
 	struct link *l;
 	char host[INET_ADDRSTRLEN];
 
+	if ((nb = calloc(1, sizeof(*nb))) == NULL)
+		return NULL;
+	inet_ntop(AF_INET, &addr, host, sizeof(host));
+	snprintf(nb->name, sizeof(nb->name), "%s", name);
+	nb->port = port;
+	if ((nb->host = strdup(host)) == NULL || (l = link_alloc(px)) == NULL) {
+		free(nb->host);
+		free(nb);
+		return NULL;
+	}
+	l->nbr = l->learned_nbr = nb;
+	l->initiator = true;
+	snprintf(l->name, sizeof(l->name), "%s", nb->name);
+	l->next_try_us = now_us();
+	return l;
+}
+
+void
+link_dial_once(struct proxyd *px, const char *name,
+    const struct sockaddr_in *ep)
+{
+	struct link *l;
+
 	for (l = px->links; l != NULL; l = l->next)
 		if (strcmp(l->name, name) == 0)
 			return;		/* dialled already, or linked */
-	if ((nb = calloc(1, sizeof(*nb))) == NULL)
+	if ((l = link_learn(px, name, ep->sin_addr, ntohs(ep->sin_port))) ==
+	    NULL)
 		return;
-	inet_ntop(AF_INET, &ep->sin_addr, host, sizeof(host));
-	snprintf(nb->name, sizeof(nb->name), "%s", name);
-	nb->port = ntohs(ep->sin_port);
-	if ((nb->host = strdup(host)) == NULL || link_learn(px, nb) == -1) {
-		free(nb->host);
-		free(nb);
-		return;
-	}
-	l = px->links;		/* link_learn put it first */
-	l->direct = true;
+	l->ephemeral = true;
 	l->peer = *ep;
 	l->resolved = true;
 	hs_start(l);
 }
 
 void
-link_direct_abort(struct proxyd *px, const char *name)
+link_abort_dial(struct proxyd *px, const char *name)
 {
 	for (struct link *l = px->links; l != NULL; l = l->next)
-		if (l->direct && l->state != LINK_UP &&
+		if (l->ephemeral && l->state != LINK_UP &&
 		    strcmp(l->name, name) == 0) {
 			link_close(l, "punching gave up");
 			return;
 		}
 }
 
-int
-link_learn(struct proxyd *px, struct conf_neighbour *nb)
-{
-	struct link *l;
-
-	if ((l = link_alloc(px)) == NULL)
-		return -1;
-	l->nbr = l->learned_nbr = nb;
-	l->initiator = true;
-	snprintf(l->name, sizeof(l->name), "%s", nb->name);
-	l->next_try_us = now_us();
-	return 0;
-}
-
 void
 link_forget(struct link *l)
 {
 	if (l->state != LINK_IDLE) {
-		l->direct = true;	/* link_close frees it */
+		l->ephemeral = true;	/* link_close frees it */
 		link_close(l, "forgotten");
 		return;
 	}
@@ -316,7 +333,7 @@ hs_start(struct link *l)
  * side; otherwise the link initiated by the proxy with the smaller name
  * wins, which both ends compute alike.
  */
-static bool
+bool
 link_wins_over(const struct link *l, const struct link *m)
 {
 	const char *self = l->px->conf->name;
@@ -379,32 +396,9 @@ link_up(struct link *l)
 	log_info("%s: link up (%s, session %08x)", link_who(l, who,
 	    sizeof(who)), l->initiator ? "outbound" : "inbound", l->session);
 	evtimer_del(l->hs_timer);
-	{
-		struct pkt_msg ka = { .type = PKT_MSG_KEEPALIVE };
-
-		ka.u.ka.id = ++l->ka_id;
-		ka.u.ka.time_us = now_us();
-		ka.u.ka.interval_ms = (uint32_t)l->ka_interval_s * 1000;
-		l->last_ka_us = ka.u.ka.time_us;
-		link_send_msg(l, &ka);
-	}
-	{
-		struct pkt_msg info = { .type = PKT_MSG_INFO };
-
-		info.u.info.alt_port = px->conf->alt_port;
-		if (px->conf->has_alt_addr)
-			info.u.info.alt_addr = px->conf->alt_addr;
-		link_send_msg(l, &info);
-	}
-	memset(&l->nat, 0, sizeof(l->nat));
-	memset(&l->nat_remote, 0, sizeof(l->nat_remote));
-	l->ka_interval_s = px->conf->ka_min;
-	/* a direct link is watched closely and not probed: its NATs are known */
-	if (conn_link_up(l))
-		l->ka_interval_s = LINK_DIRECT_KA_S;
-	else
-		probe_start(l, 1000);
-	topology_link_up(l);
+	link_set_keepalive(l, px->conf->ka_min, 0);
+	send_keepalive(l, l->up_us);
+	px->link_ev->up(l);
 }
 
 static void
@@ -463,12 +457,7 @@ hs_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	hs_arm(l);
 }
 
-/*
- * Closes a link.  A configured link goes back to idle and is retried after
- * its backoff; an inbound one is freed.  Routes learned over an up link
- * are withdrawn.
- */
-static void
+void
 link_close(struct link *l, const char *reason)
 {
 	struct proxyd *px = l->px;
@@ -483,18 +472,15 @@ link_close(struct link *l, const char *reason)
 		log_info("%s: link %s: %s", link_who(l, who, sizeof(who)),
 		    was_up ? "down" : "not established", reason);
 	evtimer_del(l->hs_timer);
-	probe_stop(l);
 	if (l->ssl != NULL) {
 		SSL_free(l->ssl);
 		l->ssl = NULL;
 	}
 	aead_release(&l->aead);
-	l->state = LINK_IDLE;	/* before re-advertising: it is gone */
-	if (was_up && l->direct)
-		conn_direct_down(px, l->name, reason);
+	l->state = LINK_IDLE;	/* before the engines hear: it is gone */
 	if (was_up)
-		topology_link_down(px, l->direct);
-	if (l->nbr == NULL || l->direct) {
+		px->link_ev->down(l, reason);
+	if (l->nbr == NULL || l->ephemeral) {
 		free_learned(l);
 		link_unlink_free(l);
 		return;
@@ -578,12 +564,11 @@ hs_input(struct proxyd *px, const struct sockaddr_in *from,
 	}
 }
 
+/* Keepalives and goodbyes are the link's own; the rest goes up. */
 static void
 msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
     const struct sockaddr_in *from)
 {
-	struct proxyd *px = l->px;
-
 	switch (m->type) {
 	case PKT_MSG_KEEPALIVE: {
 		struct pkt_msg ack = { .type = PKT_MSG_KEEPALIVE_ACK };
@@ -600,37 +585,11 @@ msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
 			l->rtt_ms = (double)(now - m->u.ka.time_us) / 1000.0;
 		break;
 	}
-	case PKT_MSG_LSA:
-		topology_lsa_input(l, &m->u.lsa);
-		break;
-	case PKT_MSG_CONN_REQ:
-		conn_req_input(l, &m->u.conn_req);
-		break;
-	case PKT_MSG_CONN_RESP:
-		conn_resp_input(l, &m->u.conn_resp);
-		break;
-	case PKT_MSG_ECHO:
-		ping_input(l, &m->u.echo);
-		break;
-	case PKT_MSG_DATA:
-		relay_from_link(px, l, m->u.data.ttl, m->u.data.ip,
-		    m->u.data.ip_len);
-		break;
 	case PKT_MSG_CLOSE:
 		link_close(l, "closed by peer");
 		break;
-	case PKT_MSG_INFO:
-		l->peer_alt_port = m->u.info.alt_port;
-		l->peer_alt_addr = m->u.info.alt_addr;
-		break;
-	case PKT_MSG_PROBE_REQ:
-	case PKT_MSG_PROBE_RESP:
-	case PKT_MSG_THIRD_REQ:
-	case PKT_MSG_NAT_RESULT:
-		probe_msg(l, m, in, from);
-		break;
 	default:
-		px->st.drop_malformed++;
+		l->px->link_ev->msg(l, m, in, from);
 		break;
 	}
 }
@@ -656,7 +615,7 @@ sealed_input(struct proxyd *px, struct psock *in,
 	}
 	/*
 	 * Open the body straight into the send batch's next slot, where a
-	 * DATA message's IP packet lands at LINK_DATA_HEADROOM: a relayed
+	 * DATA message's IP packet lands at PKT_DATA_HEADROOM: a relayed
 	 * packet is then sealed again where it lies, with no copy.  Anything
 	 * else is copied back into buf (rare, and its handlers may build
 	 * frames in that very slot).
@@ -703,9 +662,10 @@ sealed_input(struct proxyd *px, struct psock *in,
 }
 
 void
-link_input(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
+link_datagram(void *arg, struct psock *in, const struct sockaddr_in *from,
     uint8_t *buf, size_t len)
 {
+	struct proxyd *px = arg;
 	struct pkt_hdr h;
 	const char *why;
 	char a[32];
@@ -726,10 +686,8 @@ link_input(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
 			px->st.drop_malformed++;
 		break;
 	case PKT_PROBE:
-		probe_nonce(px, h.seq, from);
-		break;
 	case PKT_PUNCH:
-		conn_punch_input(px, h.seq, from);
+		px->link_ev->unauth(px, h.type, h.seq, from);
 		break;
 	default:
 		sealed_input(px, in, from, buf, &h);
@@ -811,7 +769,6 @@ link_tick(struct proxyd *px)
 
 	for (l = px->links; l != NULL; l = next) {
 		next = l->next;
-		l->probe_budget = PROBE_REPLY_BUDGET;
 		switch (l->state) {
 		case LINK_IDLE:
 			if (now >= l->next_try_us && link_find(px, l->name) ==
@@ -836,16 +793,8 @@ link_tick(struct proxyd *px)
 				break;
 			}
 			if (now - l->last_ka_us >=
-			    (uint64_t)l->ka_interval_s * 1000000) {
-				struct pkt_msg ka = { .type = PKT_MSG_KEEPALIVE };
-
-				ka.u.ka.id = ++l->ka_id;
-				ka.u.ka.time_us = now;
-				ka.u.ka.interval_ms =
-				    (uint32_t)l->ka_interval_s * 1000;
-				l->last_ka_us = now;
-				link_send_msg(l, &ka);
-			}
+			    (uint64_t)l->ka_interval_s * 1000000)
+				send_keepalive(l, now);
 			break;
 		}
 	}
@@ -862,7 +811,6 @@ link_shutdown(struct proxyd *px)
 
 		if (l->state == LINK_UP)
 			link_send_msg(l, &bye);
-		probe_stop(l);
 		free_learned(l);	/* free, do not retry */
 		l->state = LINK_IDLE;
 		link_unlink_free(l);

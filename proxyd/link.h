@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Links: one authenticated UDP association per neighbour over the shared
- * listen socket.  A link is set up by a DTLS handshake (certificates from
- * the network's CA), after which every packet is sealed with AES-GCM under
- * keys exported from that handshake and checked against a replay window.
- * Keepalives hold NAT mappings open and measure RTT; a link silent for
- * dead_after seconds is closed and a configured one is retried with
- * exponential backoff.
+ * Links: the transport.  One authenticated UDP association per neighbour
+ * over the shared listen socket.  A link is set up by a DTLS handshake
+ * (certificates from the network's CA), after which every packet is
+ * sealed with AES-GCM under keys exported from that handshake and checked
+ * against a replay window.  Keepalives hold NAT mappings open and measure
+ * RTT; a link silent for its dead time is closed, and a configured one is
+ * retried with exponential backoff.
+ *
+ * The link knows no engine.  It reports upward only through the events
+ * given at link_init(): up, down (with the reason), a message of a type
+ * it does not handle itself (everything but keepalives and goodbyes), and
+ * a datagram it cannot authenticate (probe and punch nonces).  Every
+ * teardown goes through link_close().
  */
 #ifndef PROXYD_LINK_H
 #define PROXYD_LINK_H
@@ -19,23 +25,35 @@
 
 #include "crypto.h"
 #include "pkt.h"
-#include "probe.h"
 #include "proxyd.h"
 #include "tls.h"
 
 #define LINK_HS_TIMEOUT_S	10	/* a handshake must finish within */
 #define LINK_HS_MAX		64	/* inbound handshakes at once */
 #define LINK_DEAD_MIN_S		15	/* dead after max(3 intervals, this) */
-#define LINK_DIRECT_KA_S	1	/* direct links: keepalive interval */
-#define LINK_DIRECT_DEAD_S	3	/* direct links: dead after */
 #define LINK_BACKOFF_MAX_S	60
-/* Room before an IP packet in a frame buffer: sealed header, type, ttl. */
-#define LINK_DATA_HEADROOM	(PKT_SEALED_HDR_LEN + 2)
 
 enum link_state {
 	LINK_IDLE,		/* configured, waiting for the next attempt */
 	LINK_HANDSHAKE,
 	LINK_UP,
+};
+
+struct link;
+struct probe_link;
+
+/* How a link reports to the engines above it (peer.c gives these). */
+struct link_events {
+	/* The handshake completed and the keys are set. */
+	void	(*up)(struct link *);
+	/* An up link is going down (still named, no longer up). */
+	void	(*down)(struct link *, const char *reason);
+	/* A decoded message of a type the link does not handle itself. */
+	void	(*msg)(struct link *, struct pkt_msg *, struct psock *in,
+		    const struct sockaddr_in *from);
+	/* An unauthenticated PKT_PROBE or PKT_PUNCH datagram. */
+	void	(*unauth)(struct proxyd *, uint8_t type, uint64_t nonce,
+		    const struct sockaddr_in *from);
 };
 
 struct link {
@@ -46,7 +64,7 @@ struct link {
 	struct conf_neighbour	*learned_nbr;	/* owned, if learned */
 	bool			 initiator;
 	bool			 hs_counted;	/* in px->n_handshakes */
-	bool			 direct;	/* hole-punched, made on demand */
+	bool			 ephemeral;	/* freed on close, never retried */
 	enum link_state		 state;
 	struct sockaddr_in	 peer;		/* address as seen */
 	bool			 resolved;
@@ -63,23 +81,20 @@ struct link {
 	int			 backoff_s;
 	unsigned		 reconnects;
 	double			 rtt_ms;	/* < 0 until measured */
-	int			 ka_interval_s;
+	int			 ka_interval_s;	/* link_set_keepalive() */
+	int			 dead_s;	/* 0: from the interval */
 	uint32_t		 ka_id;
 	uint64_t		 rx_packets, tx_packets;
-	/* NAT trials (probe.c) */
-	uint16_t		 peer_alt_port;	/* from its INFO; 0 none */
-	struct in_addr		 peer_alt_addr;	/* from its INFO; 0 none */
-	struct probe		*probe;		/* running trials or NULL */
-	struct nat_view		 nat;		/* our NAT toward it */
-	struct nat_remote	 nat_remote;	/* its NAT toward us */
-	uint64_t		 last_map_trial_us;
-	unsigned		 probe_budget;	/* answers left this second */
+	struct probe_link	*probe;		/* probe.c's; opaque here */
 };
 
-/* Creates an idle link per configured neighbour.  0 or -1. */
-int	 link_init(struct proxyd *);
-/* Dispatches one datagram received on socket in (buf is writable). */
-void	 link_input(struct proxyd *, struct psock *in,
+/*
+ * Creates an idle link per configured neighbour; links report through ev
+ * (kept, not copied).  0 or -1.
+ */
+int	 link_init(struct proxyd *, const struct link_events *ev);
+/* The input callback of every UDP socket (psock_env.input). */
+void	 link_datagram(void *px, struct psock *in,
 	    const struct sockaddr_in *from, uint8_t *buf, size_t len);
 /* Once a second: attempts, handshake deadlines, keepalives, dead links. */
 void	 link_tick(struct proxyd *);
@@ -91,7 +106,7 @@ int	 link_send_msg_via(struct link *, const struct pkt_msg *,
 /* "peer 'name' (addr:port)" for log lines. */
 const char *link_who(const struct link *, char *buf, size_t len);
 /*
- * Sends the IP packet at frame + LINK_DATA_HEADROOM (len bytes) as a DATA
+ * Sends the IP packet at frame + PKT_DATA_HEADROOM (len bytes) as a DATA
  * message; frame must have room for PKT_TAG_LEN bytes after the packet.
  * The frame is sealed in place.  0 or -1.
  */
@@ -99,24 +114,42 @@ int	 link_send_data(struct link *, uint8_t *frame, size_t len, uint8_t ttl);
 /* The up link to neighbour name, or NULL. */
 struct link *link_find(struct proxyd *, const char *name);
 /*
- * Adds a link to a proxy learned from the topology (takes ownership of
- * nb, freed with the link).  0 or -1.
+ * Adds an idle link to the proxy name at addr:port, learned rather than
+ * configured (from the topology, or for a direct channel), to be dialled
+ * on the next tick.  The link, or NULL (out of memory).
  */
-int	 link_learn(struct proxyd *, struct conf_neighbour *nb);
+struct link *link_learn(struct proxyd *, const char *name,
+	    struct in_addr addr, uint16_t port);
 /* Closes and frees a learned link. */
 void	 link_forget(struct link *);
 /*
- * Dials a direct (hole-punched) link to proxy name at ep, unless a link
- * to it exists already.  The link is freed, not retried, when it fails.
+ * Dials a hole-punched link to proxy name at ep now, unless a link to it
+ * exists already.  It is freed, not retried, when it fails or closes.
  */
-void	 link_direct_dial(struct proxyd *, const char *name,
+void	 link_dial_once(struct proxyd *, const char *name,
 	    const struct sockaddr_in *ep);
-/* Drops a direct link to name that is not up (punching gave up). */
-void	 link_direct_abort(struct proxyd *, const char *name);
+/* Drops a link made by link_dial_once() to name that is not up yet. */
+void	 link_abort_dial(struct proxyd *, const char *name);
+/*
+ * Closes a link: a configured one goes back to idle and is retried after
+ * its backoff; any other is freed.  An up link reports down first.
+ */
+void	 link_close(struct link *, const char *reason);
 /* Closes every link, telling up neighbours goodbye, and frees them. */
 void	 link_shutdown(struct proxyd *);
 const char *link_state_name(const struct link *);
 /* Seconds a link may be silent before it is declared dead. */
 int	 link_dead_after(const struct link *);
+/*
+ * The keepalive interval (seconds) and, if dead_s > 0, a fixed dead time
+ * instead of max(3 intervals, LINK_DEAD_MIN_S).
+ */
+void	 link_set_keepalive(struct link *, int interval_s, int dead_s);
+/*
+ * Of two links to the same peer, whether l is the one to keep: the newer
+ * when both were initiated by the same side, else the one the proxy with
+ * the smaller name initiated (both ends decide alike).
+ */
+bool	 link_wins_over(const struct link *l, const struct link *m);
 
 #endif

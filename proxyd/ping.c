@@ -10,17 +10,17 @@
 
 #include <openssl/rand.h>
 
-#include "control.h"
 #include "link.h"
 #include "log.h"
+#include "peer.h"
 #include "ping.h"
-#include "topology.h"
 
 struct ping_wait {
 	bool		used;
 	uint64_t	id;
-	void		*client;
-	int64_t		ctl_id;
+	ping_done_fn	done;
+	void		*arg;
+	int64_t		tag;
 	char		dest[PKT_NAME_MAX + 1];
 	char		via[PKT_NAME_MAX + 1];
 	uint64_t	t0_us;
@@ -35,7 +35,7 @@ toward(struct proxyd *px, const char *name)
 {
 	struct link *l = link_find(px, name);
 
-	return l != NULL ? l : topology_next_link(px, name);
+	return l != NULL ? l : peer_next_link(px, name);
 }
 
 static void
@@ -49,12 +49,12 @@ static void
 finish(struct ping_wait *w, const struct ping_result *r)
 {
 	w->used = false;
-	control_ping_done(w->client, w->ctl_id, r);
+	w->done(w->arg, w->tag, r);
 }
 
 int
-ping_start(struct proxyd *px, const char *dest, void *client, int64_t ctl_id,
-    char *err, size_t errlen)
+ping_start(struct proxyd *px, const char *dest, ping_done_fn done, void *arg,
+    int64_t tag, char *err, size_t errlen)
 {
 	struct pkt_echo *e = &echo_msg.u.echo;
 	struct ping_wait *w = NULL;
@@ -81,8 +81,9 @@ ping_start(struct proxyd *px, const char *dest, void *client, int64_t ctl_id,
 	w->used = true;
 	if (RAND_bytes((unsigned char *)&w->id, sizeof(w->id)) != 1)
 		w->id = now_us();
-	w->client = client;
-	w->ctl_id = ctl_id;
+	w->done = done;
+	w->arg = arg;
+	w->tag = tag;
 	w->t0_us = now_us();
 	snprintf(w->dest, sizeof(w->dest), "%s", dest);
 	snprintf(w->via, sizeof(w->via), "%s", l->name);
@@ -199,9 +200,9 @@ ping_tick(struct proxyd *px)
 }
 
 void
-ping_client_gone(void *client)
+ping_cancel(void *arg)
 {
 	for (int i = 0; i < PING_WAIT_MAX; i++)
-		if (waits[i].used && waits[i].client == client)
+		if (waits[i].used && waits[i].arg == arg)
 			waits[i].used = false;
 }

@@ -27,19 +27,23 @@ struct ping_result {
 	const char	*via;		/* the link the request left on */
 };
 
+/* The outcome of a ping, once: answered, or not within the timeout. */
+typedef void	(*ping_done_fn)(void *arg, int64_t tag,
+		    const struct ping_result *);
+
 /*
- * Sends an echo request to the proxy named dest for a control client
- * (opaque here); the outcome comes back through control_ping_done(), once.
- * 0, or -1 with a message in err (unknown proxy, ourselves, no link, too
- * many pings waiting).
+ * Sends an echo request to the proxy named dest; done(arg, tag, result)
+ * is called once with the outcome, unless ping_cancel(arg) came first.  0, or
+ * -1 with a message in err (unknown proxy, ourselves, no link, too many
+ * pings waiting).
  */
-int	ping_start(struct proxyd *, const char *dest, void *client,
-	    int64_t ctl_id, char *err, size_t errlen);
+int	ping_start(struct proxyd *, const char *dest, ping_done_fn done,
+	    void *arg, int64_t tag, char *err, size_t errlen);
 /* An echo from a link: answered, forwarded, or the end of one of ours. */
 void	ping_input(struct link *from, struct pkt_echo *);
 /* Once a second: pings older than PING_TIMEOUT_MS end unanswered. */
 void	ping_tick(struct proxyd *);
-/* The control client went away: its pings end without a word. */
-void	ping_client_gone(void *client);
+/* Every ping started with arg ends without a word (its asker left). */
+void	ping_cancel(void *arg);
 
 #endif

@@ -33,8 +33,8 @@
 
 #include "link.h"
 #include "log.h"
+#include "peer.h"
 #include "probe.h"
-#include "topology.h"
 
 #define STEP_MS			200
 #define RESEND_MS		400
@@ -76,6 +76,35 @@ struct probe {
 	struct rung		 rungs[LADDER_MAX];
 	int			 n_rungs;
 	bool			 ladder;
+};
+
+/* What we know of the NATs toward one up neighbour. */
+struct probe_link {
+	struct nat_view		 nat;		/* our NAT toward it */
+	struct nat_remote	 remote;	/* its NAT toward us */
+	uint16_t		 alt_port;	/* from its INFO; 0 none */
+	struct in_addr		 alt_addr;	/* from its INFO; 0 none */
+	unsigned		 budget;	/* probe answers left this second */
+	struct probe		*run;		/* running trials, or NULL */
+};
+
+#define PROBE_SENT_RING		16
+#define PROBE_GUARD_RING	64
+
+/* The daemon's probe state beside the links'. */
+struct probe_ctx {
+	/* addresses we sent third-proxy probes to (see sent_recently()) */
+	struct {
+		struct in_addr	addr;
+		uint64_t	at_us;
+	}			 sent_to[PROBE_SENT_RING];
+	int			 sent_next;
+	/* when our last mapping trial toward each neighbour ran */
+	struct {
+		char		name[PKT_NAME_MAX + 1];
+		uint64_t	at_us;
+	}			 map_trial[PROBE_GUARD_RING];
+	int			 map_next;
 };
 
 static const char *const trial_names[PROBE_TRIALS] = {
@@ -140,15 +169,137 @@ free_rungs(struct probe *pr)
 void
 probe_stop(struct link *l)
 {
-	struct probe *pr = l->probe;
+	struct probe *pr;
 
-	if (pr == NULL)
+	if (l->probe == NULL || (pr = l->probe->run) == NULL)
 		return;
 	free_rungs(pr);
 	event_free(pr->timer);
 	free(pr);
+	l->probe->run = NULL;
+	l->probe->nat.lifetime_running = false;
+}
+
+int
+probe_init(struct proxyd *px)
+{
+	if ((px->probe = calloc(1, sizeof(*px->probe))) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+probe_free(struct proxyd *px)
+{
+	free(px->probe);
+	px->probe = NULL;
+}
+
+void
+probe_tick(struct proxyd *px)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l->probe != NULL)
+			l->probe->budget = PROBE_REPLY_BUDGET;
+}
+
+void
+probe_link_up(struct link *l, bool trials)
+{
+	struct pkt_msg info = { .type = PKT_MSG_INFO };
+	const struct conf *c = l->px->conf;
+
+	probe_link_down(l);
+	if ((l->probe = calloc(1, sizeof(*l->probe))) == NULL) {
+		log_warnx("out of memory for the NAT trials of '%s'", l->name);
+		return;
+	}
+	l->probe->budget = PROBE_REPLY_BUDGET;
+	/* where our alternate port and address are, for its trials */
+	info.u.info.alt_port = c->alt_port;
+	if (c->has_alt_addr)
+		info.u.info.alt_addr = c->alt_addr;
+	link_send_msg(l, &info);
+	if (trials)
+		probe_start(l, 1000);
+}
+
+void
+probe_link_down(struct link *l)
+{
+	probe_stop(l);
+	free(l->probe);
 	l->probe = NULL;
-	l->nat.lifetime_running = false;
+}
+
+const struct nat_view *
+probe_view(const struct link *l)
+{
+	return l->probe != NULL ? &l->probe->nat : NULL;
+}
+
+const struct nat_remote *
+probe_remote(const struct link *l)
+{
+	return l->probe != NULL ? &l->probe->remote : NULL;
+}
+
+bool
+probe_running(const struct link *l)
+{
+	return l->probe != NULL && l->probe->run != NULL;
+}
+
+enum nat_type
+probe_link_nat(const struct link *l)
+{
+	const struct probe_link *p = l->probe;
+	enum nat_type mine, theirs;
+
+	if (p == NULL)
+		return NAT_TYPE_UNKNOWN;
+	mine = p->nat.valid ? p->nat.res.type : NAT_TYPE_UNKNOWN;
+	theirs = p->remote.valid ? p->remote.r.type : NAT_TYPE_UNKNOWN;
+	return nat_path_fold(mine, theirs);
+}
+
+/*
+ * A mapping trial toward the neighbour's alternate port or address opens
+ * our NAT for answers from there, so filtering trials run within
+ * FILTER_QUARANTINE_S of one would see an open filter.  When the last one
+ * ran is kept per neighbour name, across its links.
+ */
+static uint64_t
+map_trial_last(const struct link *l)
+{
+	const struct probe_ctx *c = l->px->probe;
+
+	for (int i = 0; c != NULL && i < PROBE_GUARD_RING; i++)
+		if (c->map_trial[i].at_us != 0 &&
+		    strcmp(c->map_trial[i].name, l->name) == 0)
+			return c->map_trial[i].at_us;
+	return 0;
+}
+
+static void
+map_trial_note(const struct link *l, uint64_t now)
+{
+	struct probe_ctx *c = l->px->probe;
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < PROBE_GUARD_RING; i++)
+		if (c->map_trial[i].at_us != 0 &&
+		    strcmp(c->map_trial[i].name, l->name) == 0)
+			break;
+	if (i == PROBE_GUARD_RING) {
+		i = c->map_next;
+		c->map_next = (c->map_next + 1) % PROBE_GUARD_RING;
+	}
+	snprintf(c->map_trial[i].name, sizeof(c->map_trial[i].name), "%s",
+	    l->name);
+	c->map_trial[i].at_us = now;
 }
 
 /* Our own address toward the neighbour, for the "open" test. */
@@ -180,7 +331,7 @@ send_result(struct link *l)
 {
 	struct pkt_msg m = { .type = PKT_MSG_NAT_RESULT };
 	struct pkt_nat_result *r = &m.u.nat;
-	const struct nat_result *res = &l->nat.res;
+	const struct nat_result *res = &l->probe->nat.res;
 
 	r->mapping = (uint8_t)res->mapping;
 	r->filtering = (uint8_t)res->filtering;
@@ -189,9 +340,9 @@ send_result(struct link *l)
 	    res->port_preserved ? 1 : 0;
 	r->lifetime_s = res->lifetime_s;
 	for (int i = 0; i < PROBE_TRIALS; i++)
-		r->trials[i] = (uint8_t)l->nat.trials[i];
-	r->mapped_addr = l->nat.mapped.addr;
-	r->mapped_port = l->nat.mapped.port;
+		r->trials[i] = (uint8_t)l->probe->nat.trials[i];
+	r->mapped_addr = l->probe->nat.mapped.addr;
+	r->mapped_port = l->probe->nat.mapped.port;
 	snprintf(r->assumed, sizeof(r->assumed), "%s", res->assumed);
 	for (char *p = r->assumed; *p != '\0'; p++)
 		if (*p < 0x20 || *p > 0x7e)
@@ -203,16 +354,16 @@ static void
 adapt_keepalive(struct link *l)
 {
 	const struct conf *c = l->px->conf;
-	int ka = nat_keepalive_interval(l->nat.res.lifetime_s, c->ka_min,
+	int ka = nat_keepalive_interval(l->probe->nat.res.lifetime_s, c->ka_min,
 	    c->ka_max);
 	char who[128];
 
 	if (ka != l->ka_interval_s)
 		log_info("%s: keepalive interval %d s -> %d s (binding "
 		    "lifetime %s%u s)", link_who(l, who, sizeof(who)),
-		    l->ka_interval_s, ka, l->nat.lifetime_lower_bound ? ">" :
-		    "", l->nat.res.lifetime_s);
-	l->ka_interval_s = ka;
+		    l->ka_interval_s, ka, l->probe->nat.lifetime_lower_bound ?
+		    ">" : "", l->probe->nat.res.lifetime_s);
+	link_set_keepalive(l, ka, 0);
 }
 
 static void
@@ -236,17 +387,16 @@ ladder_start(struct probe *pr)
 		r->wait_s = w;
 		r->id_bind = new_id();
 		r->id_check = new_id();
-		if (psock_open(l->px, &r->ps, primary(l)->local.sin_addr, 0,
-		    PSOCK_PROBE) == -1)
+		if (psock_open(&r->ps, &l->px->sock_env,
+		    primary(l)->local.sin_addr, 0, PSOCK_PROBE) == -1)
 			break;
-		r->ps.owner = r;
 		r->st = R_BINDING;
 		r->t_us = now;
 		pr->n_rungs++;
 		w = w * 5 / 4 > w + 1 ? w * 5 / 4 : w + 1;
 	}
 	pr->ladder = pr->n_rungs > 0;
-	l->nat.lifetime_running = pr->ladder;
+	l->probe->nat.lifetime_running = pr->ladder;
 }
 
 static void
@@ -272,22 +422,22 @@ ladder_finish(struct probe *pr)
 			alive = r->wait_s;
 	}
 	free_rungs(pr);
-	l->nat.lifetime_running = false;
-	l->nat.lifetime_lower_bound = false;
+	l->probe->nat.lifetime_running = false;
+	l->probe->nat.lifetime_lower_bound = false;
 	if (dead == 0 && alive == 0) {
 		log_info("%s: binding lifetime trial gave no answer",
 		    link_who(l, who, sizeof(who)));
 		return;
 	}
 	if (dead == 0) {
-		l->nat.res.lifetime_s = alive;
-		l->nat.lifetime_lower_bound = true;
+		l->probe->nat.res.lifetime_s = alive;
+		l->probe->nat.lifetime_lower_bound = true;
 	} else
-		l->nat.res.lifetime_s = alive == 0 ? dead / 2 :
+		l->probe->nat.res.lifetime_s = alive == 0 ? dead / 2 :
 		    (alive + dead) / 2;
 	log_info("%s: binding lifetime %s%u s (last live rung %u s, first "
 	    "dead rung %u s)", link_who(l, who, sizeof(who)),
-	    l->nat.lifetime_lower_bound ? ">" : "", l->nat.res.lifetime_s,
+	    l->probe->nat.lifetime_lower_bound ? ">" : "", l->probe->nat.res.lifetime_s,
 	    alive, dead);
 	adapt_keepalive(l);
 	send_result(l);
@@ -361,7 +511,7 @@ classify(struct probe *pr)
 {
 	struct link *l = pr->l;
 	struct nat_obs obs;
-	uint32_t lifetime = l->nat.res.lifetime_s;
+	uint32_t lifetime = l->probe->nat.res.lifetime_s;
 	char who[128], a[INET_ADDRSTRLEN];
 
 	memset(&obs, 0, sizeof(obs));
@@ -369,43 +519,43 @@ classify(struct probe *pr)
 	obs.mapped_primary = pr->mapped[0];
 	obs.mapped_alt_port = pr->mapped[1];
 	obs.mapped_alt_addr = pr->mapped[2];
-	obs.alt_port_available = l->peer_alt_port != 0;
-	obs.alt_addr_available = l->peer_alt_addr.s_addr != 0;
+	obs.alt_port_available = l->probe->alt_port != 0;
+	obs.alt_addr_available = l->probe->alt_addr.s_addr != 0;
 	obs.filt_alt_port = pr->out[TRIAL_FILT_ALT_PORT];
 	obs.filt_alt_addr = pr->out[TRIAL_FILT_ALT_ADDR];
 	obs.filt_third = pr->out[TRIAL_FILT_THIRD];
 	obs.lifetime_s = lifetime;
-	nat_classify(&obs, &l->nat.res);
+	nat_classify(&obs, &l->probe->nat.res);
 	if (pr->reuse_filter) {
-		size_t n = strlen(l->nat.res.assumed);
+		size_t n = strlen(l->probe->nat.res.assumed);
 
-		snprintf(l->nat.res.assumed + n, sizeof(l->nat.res.assumed) - n,
+		snprintf(l->probe->nat.res.assumed + n, sizeof(l->probe->nat.res.assumed) - n,
 		    "%sfiltering outcomes kept from the previous run (a "
 		    "mapping trial opened the NAT less than %d s ago)",
 		    n > 0 ? "; " : "", FILTER_QUARANTINE_S);
 	}
 	if (pr->third_void) {
-		size_t n = strlen(l->nat.res.assumed);
+		size_t n = strlen(l->probe->nat.res.assumed);
 
-		snprintf(l->nat.res.assumed + n, sizeof(l->nat.res.assumed) - n,
+		snprintf(l->probe->nat.res.assumed + n, sizeof(l->probe->nat.res.assumed) - n,
 		    "%sthird-proxy trial void: we had sent to that proxy",
 		    n > 0 ? "; " : "");
 	}
-	memcpy(l->nat.trials, pr->out, sizeof(l->nat.trials));
-	l->nat.mapped = pr->mapped[0];
-	l->nat.valid = true;
-	l->nat.measured_at = time(NULL);
+	memcpy(l->probe->nat.trials, pr->out, sizeof(l->probe->nat.trials));
+	l->probe->nat.mapped = pr->mapped[0];
+	l->probe->nat.valid = true;
+	l->probe->nat.measured_at = time(NULL);
 	inet_ntop(AF_INET, &pr->mapped[0].addr, a, sizeof(a));
 	log_info("%s: NAT toward it: %s (mapping %s, filtering %s), mapped "
 	    "%s:%u%s%s", link_who(l, who, sizeof(who)),
-	    nat_type_name(l->nat.res.type),
-	    nat_behaviour_name(l->nat.res.mapping),
-	    nat_behaviour_name(l->nat.res.filtering),
+	    nat_type_name(l->probe->nat.res.type),
+	    nat_behaviour_name(l->probe->nat.res.mapping),
+	    nat_behaviour_name(l->probe->nat.res.filtering),
 	    pr->mapped[0].valid ? a : "?", pr->mapped[0].port,
-	    l->nat.res.assumed[0] ? "; " : "", l->nat.res.assumed);
+	    l->probe->nat.res.assumed[0] ? "; " : "", l->probe->nat.res.assumed);
 	send_result(l);
-	topology_originate(l->px);	/* our links' NAT types changed */
-	if (l->nat.res.type != NAT_TYPE_OPEN && pr->mapped[0].valid)
+	peer_nat_changed(l->px);	/* our links' NAT types changed */
+	if (l->probe->nat.res.type != NAT_TYPE_OPEN && pr->mapped[0].valid)
 		ladder_start(pr);
 }
 
@@ -421,20 +571,20 @@ phase_enter(struct probe *pr, enum phase ph, uint64_t now)
 		if (pr->reuse_filter) {
 			for (int t = TRIAL_FILT_ALT_PORT; t <= TRIAL_FILT_THIRD;
 			    t++)
-				pr->out[t] = l->nat.trials[t];
+				pr->out[t] = l->probe->nat.trials[t];
 			phase_enter(pr, PH_MAP, now);
 			return;
 		}
-		if (l->peer_alt_port == 0)
+		if (l->probe->alt_port == 0)
 			pr->answered[TRIAL_FILT_ALT_PORT] = true;
-		if (l->peer_alt_addr.s_addr == 0)
+		if (l->probe->alt_addr.s_addr == 0)
 			pr->answered[TRIAL_FILT_ALT_ADDR] = true;
 	} else if (ph == PH_MAP) {
-		if (l->peer_alt_port == 0)
+		if (l->probe->alt_port == 0)
 			pr->answered[TRIAL_MAP_ALT_PORT] = true;
-		if (l->peer_alt_addr.s_addr == 0)
+		if (l->probe->alt_addr.s_addr == 0)
 			pr->answered[TRIAL_MAP_ALT_ADDR] = true;
-		l->last_map_trial_us = now;
+		map_trial_note(l, now);
 	} else if (ph == PH_DONE)
 		classify(pr);
 }
@@ -474,13 +624,13 @@ phase_send(struct probe *pr)
 	case PH_MAP:
 		if (!pr->answered[TRIAL_MAP_ALT_PORT]) {
 			to = l->peer;
-			to.sin_port = htons(l->peer_alt_port);
+			to.sin_port = htons(l->probe->alt_port);
 			send_req(l, primary(l), &to,
 			    pr->ids[TRIAL_MAP_ALT_PORT], PKT_FROM_PRIMARY, NULL);
 		}
 		if (!pr->answered[TRIAL_MAP_ALT_ADDR]) {
 			to = l->peer;
-			to.sin_addr = l->peer_alt_addr;
+			to.sin_addr = l->probe->alt_addr;
 			send_req(l, primary(l), &to,
 			    pr->ids[TRIAL_MAP_ALT_ADDR], PKT_FROM_PRIMARY, NULL);
 		}
@@ -565,9 +715,12 @@ probe_start(struct link *l, unsigned delay_ms)
 {
 	struct probe *pr;
 	struct timeval tv = { 0, STEP_MS * 1000 };
-	uint64_t now = now_us();
-	bool had = l->nat.valid;
+	uint64_t now = now_us(), last;
+	bool had;
 
+	if (l->probe == NULL)
+		return;
+	had = l->probe->nat.valid;
 	probe_stop(l);
 	if ((pr = calloc(1, sizeof(*pr))) == NULL)
 		return;
@@ -579,13 +732,13 @@ probe_start(struct link *l, unsigned delay_ms)
 	}
 	for (int t = 0; t < PROBE_TRIALS; t++)
 		pr->ids[t] = new_id();
-	pr->reuse_filter = had && l->last_map_trial_us != 0 &&
-	    now - l->last_map_trial_us <
-	    (uint64_t)FILTER_QUARANTINE_S * 1000000;
+	last = map_trial_last(l);
+	pr->reuse_filter = had && last != 0 &&
+	    now - last < (uint64_t)FILTER_QUARANTINE_S * 1000000;
 	pr->phase = PH_PRIMARY;
 	pr->phase_us = now + (uint64_t)delay_ms * 1000;
 	pr->last_send_us = 0;
-	l->probe = pr;
+	l->probe->run = pr;
 	evtimer_add(pr->timer, &tv);
 }
 
@@ -600,11 +753,11 @@ answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
 	struct psock *via = in;
 	struct link *third;
 
-	if (l->probe_budget == 0) {
+	if (l->probe->budget == 0) {
 		px->st.drop_probe_limit++;
 		return;
 	}
-	l->probe_budget--;
+	l->probe->budget--;
 	if (q->target_port != 0) {
 		dst.sin_addr = q->target_addr;
 		dst.sin_port = htons(q->target_port);
@@ -654,7 +807,7 @@ answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
 static void
 on_resp(struct link *l, const struct pkt_probe_resp *r, struct psock *in)
 {
-	struct probe *pr = l->probe;
+	struct probe *pr = l->probe->run;
 	struct nat_endpoint ep = { .valid = true };
 
 	if (pr == NULL)
@@ -662,9 +815,12 @@ on_resp(struct link *l, const struct pkt_probe_resp *r, struct psock *in)
 	ep.addr = r->mapped_addr;
 	ep.port = r->mapped_port;
 	if (in->kind == PSOCK_PROBE) {
-		struct rung *rg = in->owner;
+		struct rung *rg = NULL;
 
-		if (rg == NULL || rg->pr != pr)
+		for (int i = 0; i < pr->n_rungs && rg == NULL; i++)
+			if (&pr->rungs[i].ps == in)
+				rg = &pr->rungs[i];
+		if (rg == NULL)
 			return;
 		if (rg->st == R_BINDING && r->id == rg->id_bind) {
 			rg->mapped.sin_family = AF_INET;
@@ -711,9 +867,10 @@ sent_recently(struct proxyd *px, struct in_addr a)
 {
 	uint64_t now = now_us();
 
-	for (int i = 0; i < PROXYD_SENT_RING; i++)
-		if (px->sent_to[i].addr.s_addr == a.s_addr &&
-		    px->sent_to[i].at_us != 0 && now - px->sent_to[i].at_us <
+	for (int i = 0; i < PROBE_SENT_RING; i++)
+		if (px->probe->sent_to[i].addr.s_addr == a.s_addr &&
+		    px->probe->sent_to[i].at_us != 0 &&
+		    now - px->probe->sent_to[i].at_us <
 		    (uint64_t)FILTER_QUARANTINE_S * 1000000)
 			return true;
 	return false;
@@ -723,7 +880,7 @@ void
 probe_nonce(struct proxyd *px, uint64_t nonce, const struct sockaddr_in *from)
 {
 	for (struct link *l = px->links; l != NULL; l = l->next) {
-		struct probe *pr = l->probe;
+		struct probe *pr = l->probe != NULL ? l->probe->run : NULL;
 
 		if (pr != NULL && pr->ids[TRIAL_FILT_THIRD] == nonce &&
 		    !pr->answered[TRIAL_FILT_THIRD]) {
@@ -745,7 +902,15 @@ probe_msg(struct link *l, const struct pkt_msg *m, struct psock *in,
 {
 	struct proxyd *px = l->px;
 
+	if (l->probe == NULL) {
+		px->st.drop_malformed++;	/* not up: nothing to answer */
+		return;
+	}
 	switch (m->type) {
+	case PKT_MSG_INFO:
+		l->probe->alt_port = m->u.info.alt_port;
+		l->probe->alt_addr = m->u.info.alt_addr;
+		break;
 	case PKT_MSG_PROBE_REQ:
 		answer(l, &m->u.probe_req, in, from);
 		break;
@@ -757,27 +922,29 @@ probe_msg(struct link *l, const struct pkt_msg *m, struct psock *in,
 		struct buf_wr w;
 		struct sockaddr_in to = { .sin_family = AF_INET };
 
-		if (l->probe_budget == 0) {
+		if (l->probe->budget == 0) {
 			px->st.drop_probe_limit++;
 			break;
 		}
-		l->probe_budget--;
+		l->probe->budget--;
 		to.sin_addr = m->u.third.target_addr;
 		to.sin_port = htons(m->u.third.target_port);
 		buf_wr_init(&w, dgram, sizeof(dgram));
 		pkt_hdr_encode(&w, PKT_PROBE, 0, m->u.third.nonce);
 		if (w.err == NULL &&
 		    psock_send(primary(l), dgram, w.off, &to) == 0) {
-			px->sent_to[px->sent_next].addr = to.sin_addr;
-			px->sent_to[px->sent_next].at_us = now_us();
-			px->sent_next = (px->sent_next + 1) % PROXYD_SENT_RING;
+			struct probe_ctx *c = px->probe;
+
+			c->sent_to[c->sent_next].addr = to.sin_addr;
+			c->sent_to[c->sent_next].at_us = now_us();
+			c->sent_next = (c->sent_next + 1) % PROBE_SENT_RING;
 		}
 		break;
 	}
 	case PKT_MSG_NAT_RESULT:
-		l->nat_remote.valid = true;
-		l->nat_remote.r = m->u.nat;
-		l->nat_remote.received_at = time(NULL);
+		l->probe->remote.valid = true;
+		l->probe->remote.r = m->u.nat;
+		l->probe->remote.received_at = time(NULL);
 		break;
 	default:
 		break;

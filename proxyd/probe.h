@@ -49,14 +49,35 @@ struct nat_remote {
 };
 
 struct probe;
+struct probe_ctx;
 
+int	probe_init(struct proxyd *);
+void	probe_free(struct proxyd *);
+/* Once a second: every link's answer budget is renewed. */
+void	probe_tick(struct proxyd *);
+/*
+ * A link came up: its NAT state starts empty, our alternate endpoints are
+ * sent to it (INFO), and the trials start in a second if trials is set.
+ */
+void	probe_link_up(struct link *, bool trials);
+/* A link went down: its trials stop, its NAT state is freed. */
+void	probe_link_down(struct link *);
 /* Starts (or restarts) the trials on an up link after delay_ms. */
 void	probe_start(struct link *, unsigned delay_ms);
-/* Stops the trials and frees their sockets (link going down). */
+/* Stops the trials and frees their sockets. */
 void	probe_stop(struct link *);
+/* Our measurement toward l's peer, or NULL (not up). */
+const struct nat_view *probe_view(const struct link *);
+/* The peer's measurement of its own NAT, or NULL (not up). */
+const struct nat_remote *probe_remote(const struct link *);
+/* Whether trials are running on l. */
+bool	probe_running(const struct link *);
+/* The link's NAT type, folded from both ends' measurements. */
+enum nat_type probe_link_nat(const struct link *);
 /*
  * A probe message received on link l through socket in from address from.
- * Handles PROBE_REQ (answering), PROBE_RESP, THIRD_REQ and NAT_RESULT.
+ * Handles INFO, PROBE_REQ (answering), PROBE_RESP, THIRD_REQ and
+ * NAT_RESULT.
  */
 void	probe_msg(struct link *l, const struct pkt_msg *, struct psock *in,
 	    const struct sockaddr_in *from);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The daemon's one context, passed explicitly to every module: the loaded
- * configuration, the event base, the UDP socket, links, routes, flows, the
- * TUN and the control socket, and the counters the CLI shows.
+ * configuration, the event base, the UDP sockets, links, routes, flows, the
+ * TUN, the control socket and each engine's state, the counters the CLI
+ * shows, and the clock.
  */
 #ifndef PROXYD_PROXYD_H
 #define PROXYD_PROXYD_H
@@ -14,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include "conf.h"
+#include "psock.h"
 #include "route.h"
 #include "flow.h"
 
@@ -24,27 +26,11 @@ struct tun;
 struct control;
 struct conn_pool;
 struct txq;
-
-/* The UDP sockets: listen sockets, and short-lived probe sockets. */
-enum psock_kind {
-	PSOCK_PRIMARY	= 0,	/* listen address, port: links live here */
-	PSOCK_ALT_PORT	= 1,	/* listen address, alternate port */
-	PSOCK_ALT_ADDR	= 2,	/* alternate address, primary port */
-	PSOCK_LISTEN	= 3,	/* number of listen socket kinds */
-	PSOCK_PROBE	= 4,	/* a binding-lifetime probe's own socket */
-};
-
-struct psock {
-	struct proxyd		*px;
-	int			 fd;
-	struct event		*ev;
-	enum psock_kind		 kind;
-	struct sockaddr_in	 local;		/* as bound */
-	void			*owner;		/* PSOCK_PROBE: its trial */
-};
+struct probe_ctx;
+struct link_events;
 
 struct proxyd_stats {
-	uint64_t	rx_packets, tx_packets, rx_bytes, tx_bytes;
+	uint64_t	rx_packets, rx_bytes;	/* tx: struct psock_stats */
 	uint64_t	drop_malformed;	/* undecodable datagrams or messages */
 	uint64_t	drop_auth;	/* AEAD open failed: forged or stale key */
 	uint64_t	drop_replay;
@@ -68,7 +54,10 @@ struct proxyd {
 	const char		*conf_path;
 	struct conf		*conf;
 	SSL_CTX			*ssl_ctx;
+	struct psock_env	 sock_env;	/* what every socket shares */
+	struct psock_stats	 sock_st;
 	struct psock		 socks[PSOCK_LISTEN];	/* fd -1 if unused */
+	const struct link_events *link_ev;	/* how links report (peer.c) */
 	struct link		*links;		/* list, see link.h */
 	unsigned		 n_handshakes;	/* inbound, in progress */
 	struct topo		*topo;		/* topology.c */
@@ -79,6 +68,7 @@ struct proxyd {
 	struct event		*originate_ev;	/* a held-back flood */
 	bool			 originate_pending;
 	struct conn_pool	*conn;		/* conn.c */
+	struct probe_ctx	*probe;		/* probe.c */
 	struct txq		*txq;		/* txq.c: send batch */
 	struct route_table	 routes;
 	struct route_table	 installed;	/* routes put on the TUN */
@@ -88,26 +78,10 @@ struct proxyd {
 	struct event		*tick;
 	struct event		*sigs[4];
 	uint64_t		 start_us;
-#define PROXYD_SENT_RING 16
-	struct {
-		struct in_addr	addr;
-		uint64_t	at_us;
-	}			 sent_to[PROXYD_SENT_RING];	/* probe.c */
-	int			 sent_next;
 	struct proxyd_stats	 st;
 };
 
-/* Monotonic microseconds. */
+/* Monotonic microseconds (unit tests bring their own clock). */
 uint64_t	now_us(void);
-/*
- * Opens a non-blocking UDP socket bound to addr:port (port 0: any) whose
- * datagrams go to link_input().  0 or -1 (logged).
- */
-int		psock_open(struct proxyd *, struct psock *, struct in_addr addr,
-		    uint16_t port, enum psock_kind);
-void		psock_close(struct psock *);
-/* Sends one datagram; 0 or -1.  Counts it. */
-int		psock_send(struct psock *, const uint8_t *, size_t,
-		    const struct sockaddr_in *to);
 
 #endif

@@ -9,10 +9,10 @@
  */
 #include <string.h>
 
-#include "conn.h"
 #include "ipv4.h"
 #include "link.h"
 #include "log.h"
+#include "peer.h"
 #include "relay.h"
 #include "tun.h"
 #include "txq.h"
@@ -64,11 +64,11 @@ relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 	struct link *l;
 
 	px->st.tun_rx++;
-	if (classify(px, frame + LINK_DATA_HEADROOM, len, &info) == -1)
+	if (classify(px, frame + PKT_DATA_HEADROOM, len, &info) == -1)
 		return;
 	if ((l = next_hop(px, &info, &r)) == NULL)
 		return;
-	conn_from_tun(px, r->dest, l, frame, len, &info);
+	peer_to_channel(px, r->dest, l, frame, len, &info);
 }
 
 void
@@ -104,8 +104,8 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 		uint8_t *frame = txq_slot(px);
 
 		/* link.c opened it into this slot already; else copy it in */
-		if (ip != frame + LINK_DATA_HEADROOM)
-			memcpy(frame + LINK_DATA_HEADROOM, ip, len);
+		if (ip != frame + PKT_DATA_HEADROOM)
+			memcpy(frame + PKT_DATA_HEADROOM, ip, len);
 		link_send_data(l, frame, len, (uint8_t)(ttl - 1));
 	}
 }

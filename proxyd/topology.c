@@ -15,24 +15,14 @@
 #include <time.h>
 #include <arpa/inet.h>
 
-#include "conn.h"
 #include "link.h"
 #include "log.h"
+#include "peer.h"
 #include "rtnl.h"
 #include "topology.h"
 #include "tun.h"
 
 static struct pkt_msg lsa_msg;	/* large: one, reused */
-
-enum nat_type
-topology_link_nat(const struct link *l)
-{
-	enum nat_type mine = l->nat.valid ? l->nat.res.type : NAT_TYPE_UNKNOWN;
-	enum nat_type theirs = l->nat_remote.valid ? l->nat_remote.r.type :
-	    NAT_TYPE_UNKNOWN;
-
-	return nat_path_fold(mine, theirs);
-}
 
 static void
 build_own(struct proxyd *px, struct pkt_lsa *a)
@@ -58,7 +48,7 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 		 * only: advertised, they would make those sites transit for
 		 * everyone else.  The ends route over them locally.
 		 */
-		if (l->state != LINK_UP || l->direct ||
+		if (l->state != LINK_UP || peer_link_is_direct(l) ||
 		    a->n_links >= PKT_LSA_LINK_MAX)
 			continue;
 		for (int i = 0; i < a->n_links; i++)
@@ -67,16 +57,13 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 			continue;
 		k = &a->links[a->n_links++];
 		snprintf(k->peer, sizeof(k->peer), "%s", l->name);
-		k->nat = l->nat.valid ? l->nat.res.type : NAT_TYPE_UNKNOWN;
+		k->nat = peer_own_nat(l);
 		/* cost: 1 + RTT in tenths of a millisecond */
 		k->cost = l->rtt_ms < 0 ? 1 : l->rtt_ms > 6000 ? 60001 :
 		    (uint16_t)(1 + l->rtt_ms * 10);
 		/* not behind a NAT toward it: reachable where it sees us */
-		if (a->ep_port == 0 && l->nat.valid &&
-		    l->nat.res.type == NAT_TYPE_OPEN && l->nat.mapped.valid) {
-			a->ep_addr = l->nat.mapped.addr;
-			a->ep_port = l->nat.mapped.port;
-		}
+		if (a->ep_port == 0 && k->nat == NAT_TYPE_OPEN)
+			(void)peer_own_mapped(l, &a->ep_addr, &a->ep_port);
 	}
 }
 
@@ -177,13 +164,13 @@ topology_free(struct proxyd *px)
 }
 
 void
-topology_link_up(struct link *l)
+topology_link_up(struct link *l, bool direct)
 {
 	struct proxyd *px = l->px;
 	uint16_t age;
 	const struct pkt_lsa *a;
 
-	if (l->direct) {
+	if (direct) {
 		topology_recompute(px);		/* our routes to it change */
 		return;
 	}
@@ -376,7 +363,7 @@ topology_recompute(struct proxyd *px)
 		struct link *d;
 
 		if (r->hops > 0 && (d = link_find(px, r->dest)) != NULL &&
-		    d->direct) {
+		    peer_link_is_direct(d)) {
 			snprintf(r->next_hop, sizeof(r->next_hop), "%s",
 			    r->dest);
 			r->hops = 1;
@@ -398,7 +385,7 @@ topology_recompute(struct proxyd *px)
 			    route_prefix_str(&cb[i], pb, sizeof(pb)), cb[i].dest);
 	px->n_conflicts = n;
 	install_routes(px);
-	conn_routes_changed(px);
+	peer_routes_changed(px);
 }
 
 const struct topo_path *
@@ -451,7 +438,7 @@ learn_links(struct proxyd *px)
 
 	for (l = px->links; l != NULL; l = next) {
 		next = l->next;
-		if (l->learned_nbr == NULL || l->direct)
+		if (l->learned_nbr == NULL || l->ephemeral)
 			continue;
 		if (topo_get(px->topo, l->name) == NULL &&
 		    l->state != LINK_UP) {
@@ -468,7 +455,6 @@ learn_links(struct proxyd *px)
 	 * make them hubs.
 	 */
 	while (learned < TOPOLOGY_LEARNED_MAX) {
-		struct conf_neighbour *nb;
 		char host[INET_ADDRSTRLEN];
 		const struct pkt_lsa *best = NULL;
 		uint32_t best_h = 0;
@@ -493,17 +479,9 @@ learn_links(struct proxyd *px)
 		}
 		if ((a = best) == NULL)
 			break;
-		if ((nb = calloc(1, sizeof(*nb))) == NULL)
+		if (link_learn(px, a->origin, a->ep_addr, a->ep_port) == NULL)
 			return;
 		inet_ntop(AF_INET, &a->ep_addr, host, sizeof(host));
-		snprintf(nb->name, sizeof(nb->name), "%s", a->origin);
-		nb->port = a->ep_port;
-		if ((nb->host = strdup(host)) == NULL ||
-		    link_learn(px, nb) == -1) {
-			free(nb->host);
-			free(nb);
-			return;
-		}
 		learned++;
 		log_info("learned neighbour '%s' at %s:%u from the topology",
 		    a->origin, host, a->ep_port);

@@ -26,8 +26,11 @@ int	topology_init(struct proxyd *);
 void	topology_free(struct proxyd *);
 /* Rebuilds and floods our advertisement (links, NAT types changed). */
 void	topology_originate(struct proxyd *);
-/* A link came up: send it our database; a link went down. */
-void	topology_link_up(struct link *);
+/*
+ * A link came up: send it our database and re-advertise (a direct link:
+ * only our routes change); a link went down.
+ */
+void	topology_link_up(struct link *, bool direct);
 void	topology_link_down(struct proxyd *, bool direct);
 void	topology_lsa_input(struct link *, const struct pkt_lsa *);
 /* Once a second: refresh, ageing, learned links. */
@@ -38,7 +41,5 @@ void	topology_recompute(struct proxyd *);
 const struct topo_path *topology_path(const struct proxyd *, const char *dest);
 /* The up link to the first hop of that path, or NULL. */
 struct link	*topology_next_link(struct proxyd *, const char *dest);
-/* Our link's NAT type, folded from both ends' measurements. */
-enum nat_type	topology_link_nat(const struct link *);
 
 #endif

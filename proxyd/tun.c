@@ -30,9 +30,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "link.h"
+#include "pkt.h"
 #include "log.h"
-#include "relay.h"
 #include "tun.h"
 #include "txq.h"
 
@@ -64,6 +63,7 @@ struct tun {
 	bool		 no_gso;	/* the kernel refused a GSO frame */
 	char		 name[IFNAMSIZ];
 	struct event	*ev;
+	tun_input_fn	 input;
 	struct hold	 hold;
 };
 
@@ -76,7 +76,7 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 	/* read until empty (or a batch), each packet into the send batch */
 	for (int i = 0; i < TUN_BATCH; i++) {
 		uint8_t *frame = txq_slot(t->px);
-		uint8_t *at = frame + LINK_DATA_HEADROOM - VNET_LEN;
+		uint8_t *at = frame + PKT_DATA_HEADROOM - VNET_LEN;
 		struct virtio_net_hdr vh;
 		ssize_t n = read(fd, at, 65535 + VNET_LEN);
 
@@ -91,7 +91,7 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 			t->px->st.drop_malformed++;	/* not offered: never */
 			continue;
 		}
-		relay_from_tun(t->px, frame, (size_t)n - VNET_LEN);
+		t->input(t->px, frame, (size_t)n - VNET_LEN);
 	}
 	txq_flush(t->px);
 }
@@ -127,7 +127,7 @@ out:
 }
 
 struct tun *
-tun_open(struct proxyd *px, const char *name, int mtu)
+tun_open(struct proxyd *px, const char *name, int mtu, tun_input_fn input)
 {
 	struct tun *t;
 	struct ifreq ifr;
@@ -135,6 +135,7 @@ tun_open(struct proxyd *px, const char *name, int mtu)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->px = px;
+	t->input = input;
 	t->mtu = mtu;
 	if ((t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC))
 	    == -1) {

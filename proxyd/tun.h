@@ -15,8 +15,18 @@
 
 struct tun;
 
-/* Opens, configures and starts reading the TUN.  NULL on failure (logged). */
-struct tun	*tun_open(struct proxyd *, const char *name, int mtu);
+/*
+ * What becomes of a packet read from the TUN: it sits at
+ * frame + PKT_DATA_HEADROOM, len bytes, in the send batch's current slot.
+ */
+typedef void	(*tun_input_fn)(struct proxyd *, uint8_t *frame, size_t len);
+
+/*
+ * Opens, configures and starts reading the TUN; every packet read goes to
+ * input.  NULL on failure (logged).
+ */
+struct tun	*tun_open(struct proxyd *, const char *name, int mtu,
+		    tun_input_fn input);
 void		 tun_close(struct tun *);
 /*
  * Sends one IP packet to the LAN: written at once, or held to go out with

@@ -18,11 +18,11 @@
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
-#include "link.h"
+#include "pkt.h"
 #include "log.h"
 #include "txq.h"
 
-#define SLOT_SIZE	(LINK_DATA_HEADROOM + 65536 + PKT_TAG_LEN)
+#define SLOT_SIZE	(PKT_DATA_HEADROOM + 65536 + PKT_TAG_LEN)
 
 #define GSO_BYTES_MAX	60000	/* payload of one GSO message */
 #define GSO_SEGS_MAX	64	/* the kernel's UDP_MAX_SEGMENTS */
@@ -86,8 +86,8 @@ txq_commit(struct proxyd *px, size_t len, const struct sockaddr_in *to)
 	q->iov[i].iov_base = txq_slot(px);
 	q->iov[i].iov_len = len;
 	q->to[i] = *to;
-	px->st.tx_packets++;
-	px->st.tx_bytes += len;
+	px->sock_st.tx_packets++;
+	px->sock_st.tx_bytes += len;
 	if (++q->n == TXQ_MAX)
 		txq_flush(px);
 }

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * proxyd: main, usage, the configuration check, start-up and shutdown
+ * order, signals and the one-second tick.  It opens the listen sockets
+ * (psock.c) with the links as their input, the TUN (tun.c) and the control
+ * socket (control.c), and leaves the rest to the dispatch (peer.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+
+#include "control.h"
+#include "link.h"
+#include "log.h"
+#include "peer.h"
+#include "privs.h"
+#include "proxyd.h"
+#include "tun.h"
+#include "txq.h"
+
+#define FLOWS_MAX	4096
+#define FLOW_IDLE_S	300
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/usr/local/etc"
+#endif
+#define DEFAULT_CONF	SYSCONFDIR "/proxyd/proxyd.conf"
+
+static __attribute__((noreturn)) void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: proxyd [-fhtvV] [-c FILE]\n"
+"\n"
+"proxyd relays IKE and ESP between IPsec endpoints whose sites are both\n"
+"behind NAT.  One proxyd runs per site (and optionally on public hosts);\n"
+"proxies link to their configured neighbours over UDP with mutually\n"
+"authenticated DTLS handshakes, keep the NAT mappings open, announce\n"
+"their site prefixes, install routes for remote prefixes on their TUN\n"
+"device and carry the endpoints' packets hop by hop.\n"
+"\n"
+"  -c FILE   configuration file (default " DEFAULT_CONF ")\n"
+"  -f        stay in the foreground and log to stderr\n"
+"            (default: detach and log to syslog)\n"
+"  -t        check the configuration and exit: 0 if valid, 1 otherwise;\n"
+"            every error is printed as FILE:LINE: 'key' problem\n"
+"  -v        with -t: print the normalised configuration;\n"
+"            otherwise: log at debug level\n"
+"  -V        print the version and exit\n"
+"  -h        print this help and exit\n"
+"\n"
+"Signals: TERM and INT stop the daemon (neighbours are told goodbye);\n"
+"HUP is logged and ignored (restart to apply a new configuration).\n"
+"See proxyd(8), proxyd.conf(5) and proxyctl(8).\n");
+	exit(status);
+}
+
+/* The end of a read burst: what it queued for the links and the LAN goes. */
+static void
+burst_end(void *arg)
+{
+	struct proxyd *px = arg;
+
+	txq_flush(px);
+	tun_flush(px->tun);
+}
+
+static int
+listen_open(struct proxyd *px)
+{
+	const struct conf *c = px->conf;
+
+	px->sock_env.base = px->base;
+	px->sock_env.input = link_datagram;
+	px->sock_env.burst_end = burst_end;
+	px->sock_env.arg = px;
+	px->sock_env.st = &px->sock_st;
+	if (psock_open(&px->socks[PSOCK_PRIMARY], &px->sock_env, c->listen_addr,
+	    c->listen_port, PSOCK_PRIMARY) == -1)
+		return -1;
+	if (c->alt_port != 0 && psock_open(&px->socks[PSOCK_ALT_PORT],
+	    &px->sock_env, c->listen_addr, c->alt_port, PSOCK_ALT_PORT) == -1)
+		return -1;
+	if (c->has_alt_addr && psock_open(&px->socks[PSOCK_ALT_ADDR],
+	    &px->sock_env, c->alt_addr, c->listen_port, PSOCK_ALT_ADDR) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxyd *px = arg;
+
+	(void)fd;
+	(void)what;
+	peer_tick(px);
+	flow_expire(px->flows, now_us(), (uint64_t)FLOW_IDLE_S * 1000000);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct proxyd *px = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		log_warnx("SIGHUP: reloading is not supported yet; restart "
+		    "proxyd to apply a new configuration");
+		return;
+	}
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopexit(px->base, NULL);
+}
+
+static int
+check_config(const char *path, bool verbose, struct conf **out)
+{
+	struct conf_errs errs = { 0 };
+	char msg[512];
+
+	if (conf_load_file(path, out, &errs) == -1) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		conf_errs_release(&errs);
+		return -1;
+	}
+	conf_errs_release(&errs);
+	/* what lib/conf.c cannot know: whether 'user' exists here */
+	if (privs_check(*out, msg, sizeof(msg)) == -1) {
+		fprintf(stderr, "%s\n", msg);
+		conf_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	if (verbose)
+		conf_print(*out, stdout);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct proxyd px_store;
+	struct proxyd *px = &px_store;
+	const char *conf_path = DEFAULT_CONF;
+	bool foreground = false, test = false;
+	int verbose = 0, ch, rc = 1;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+	while ((ch = getopt(argc, argv, "c:fhtvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("proxyd %s\n", PROXYD_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(1);
+		}
+	}
+	if (optind != argc)
+		usage(1);
+	if (check_config(conf_path, test && verbose, &px->conf) == -1)
+		return 1;
+	if (test)
+		return 0;
+
+	log_init(foreground, verbose ? LOG_LVL_DEBUG : px->conf->log_level,
+	    "proxyd");
+	signal(SIGPIPE, SIG_IGN);
+	px->conf_path = conf_path;
+	for (int i = 0; i < PSOCK_LISTEN; i++)
+		px->socks[i].fd = -1;
+	px->start_us = now_us();
+	if ((px->base = event_base_new()) == NULL)
+		fatalx("cannot create event base");
+	if ((px->ssl_ctx = tls_ctx_new(px->conf)) == NULL)
+		goto out;
+	if ((px->flows = flow_table_new(FLOWS_MAX)) == NULL)
+		fatalx("out of memory");
+	route_table_init(&px->routes);
+	route_table_init(&px->installed);
+	if (listen_open(px) == -1)
+		goto out;
+	if (px->conf->has_tun && (px->tun = tun_open(px, px->conf->tun_name,
+	    px->conf->tun_mtu, peer_tun_input)) == NULL)
+		goto out;
+	if ((px->control = control_open(px, px->conf->control)) == NULL)
+		goto out;
+	if (txq_init(px) == -1 || peer_init(px) == -1)
+		fatalx("out of memory");
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		px->sigs[i] = evsignal_new(px->base, sigs[i], signal_cb, px);
+		if (px->sigs[i] == NULL || event_add(px->sigs[i], NULL) == -1)
+			fatalx("cannot install signal handlers");
+	}
+	{
+		struct timeval one = { 1, 0 };
+
+		px->tick = event_new(px->base, -1, EV_PERSIST, tick_cb, px);
+		if (px->tick == NULL || event_add(px->tick, &one) == -1)
+			fatalx("cannot start the timer");
+	}
+	/*
+	 * Every step that needs root is behind us: keys read, TUN opened,
+	 * sockets bound (with forced buffers), control socket made.  Drop
+	 * before detaching so that a failed drop still fails the start.
+	 */
+	privs_drop(px);
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("cannot detach");
+	log_info("proxyd %s '%s' started with %zu neighbour(s), %zu prefix(es)",
+	    PROXYD_VERSION, px->conf->name, px->conf->n_neighbours,
+	    px->conf->n_prefixes);
+	link_tick(px);		/* first attempts now, not in a second */
+	event_base_dispatch(px->base);
+	rc = 0;
+	peer_shutdown(px);
+out:
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (px->sigs[i] != NULL)
+			event_free(px->sigs[i]);
+	if (px->tick != NULL)
+		event_free(px->tick);
+	control_close(px->control);
+	tun_close(px->tun);
+	for (int i = 0; i < PSOCK_LISTEN; i++)
+		psock_close(&px->socks[i]);
+	route_table_release(&px->routes);
+	free(px->installed.v);
+	flow_table_free(px->flows);
+	peer_free(px);
+	txq_free(px);
+	SSL_CTX_free(px->ssl_ctx);
+	conf_free(px->conf);
+	event_base_free(px->base);
+	if (rc != 0)
+		log_warnx("proxyd '%s' could not start", px->conf_path);
+	return rc;
+}

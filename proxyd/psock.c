@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * UDP sockets and their read loop.  See psock.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "psock.h"
+
+#define PSOCK_BATCH	32
+#define PSOCK_ROUNDS	8		/* batches per readiness event */
+#define PSOCK_BUFSIZE	(4 * 1024 * 1024)	/* primary socket buffers */
+#define PSOCK_DGRAM_MAX	65536
+
+/*
+ * With UDP GRO the kernel hands over a run of same-size datagrams from one
+ * peer as one buffer and says the segment size in a control message: cut
+ * it back into datagrams.
+ */
+static void
+input_segments(struct psock *ps, struct msghdr *h,
+    const struct sockaddr_in *from, uint8_t *buf, size_t len)
+{
+	const struct psock_env *env = ps->env;
+	size_t seg = len;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL;
+	    c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			if (v > 0)
+				seg = (size_t)v;
+		}
+	if (len == 0) {
+		env->input(env->arg, ps, from, buf, 0);	/* empty: counted */
+		return;
+	}
+	for (size_t off = 0; off < len; off += seg)
+		env->input(env->arg, ps, from, buf + off, len - off < seg ?
+		    len - off : seg);
+}
+
+static void
+read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static uint8_t bufs[PSOCK_BATCH][PSOCK_DGRAM_MAX + 1];
+	static struct mmsghdr msgs[PSOCK_BATCH];
+	static struct iovec iov[PSOCK_BATCH];
+	static struct sockaddr_in from[PSOCK_BATCH];
+	static union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	} cmsg[PSOCK_BATCH];
+	struct psock *ps = arg;
+	const struct psock_env *env = ps->env;
+	int n;
+
+	(void)what;
+	for (int round = 0; round < PSOCK_ROUNDS; round++) {
+		for (int i = 0; i < PSOCK_BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof(bufs[i]);
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msgs[i].msg_hdr.msg_control = cmsg[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
+		}
+		n = recvmmsg(fd, msgs, PSOCK_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n == -1 && errno != EAGAIN && errno != EINTR)
+				log_warn("recvmmsg");
+			env->burst_end(env->arg);
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC ||
+			    from[i].sin_family != AF_INET) {
+				env->st->rx_bad++;
+				continue;
+			}
+			if (ps->kind != PSOCK_PROBE) {
+				input_segments(ps, &msgs[i].msg_hdr,
+				    &from[i], bufs[i], msgs[i].msg_len);
+				continue;
+			}
+			/* a probe socket may be closed by what it received */
+			env->input(env->arg, ps, &from[i], bufs[i],
+			    msgs[i].msg_len);
+			env->burst_end(env->arg);
+			return;
+		}
+		env->burst_end(env->arg);
+		if (n < PSOCK_BATCH)
+			return;
+	}
+}
+
+int
+psock_open(struct psock *ps, const struct psock_env *env, struct in_addr addr,
+    uint16_t port, enum psock_kind kind)
+{
+	socklen_t len = sizeof(ps->local);
+	char a[INET_ADDRSTRLEN];
+	int one = 1;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->env = env;
+	ps->kind = kind;
+	ps->local.sin_family = AF_INET;
+	ps->local.sin_addr = addr;
+	ps->local.sin_port = htons(port);
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	if ((ps->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("cannot create UDP socket");
+		return -1;
+	}
+	if (kind != PSOCK_PROBE)
+		(void)setsockopt(ps->fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+	if (bind(ps->fd, (struct sockaddr *)&ps->local, sizeof(ps->local))
+	    == -1) {
+		log_warn("cannot bind UDP %s:%u", a, port);
+		goto fail_close;
+	}
+	(void)getsockname(ps->fd, (struct sockaddr *)&ps->local, &len);
+	ps->ev = event_new(env->base, ps->fd, EV_READ | EV_PERSIST, read_cb,
+	    ps);
+	if (ps->ev == NULL || event_add(ps->ev, NULL) == -1) {
+		log_warnx("cannot watch UDP socket");
+		goto fail_close;
+	}
+	if (kind == PSOCK_PRIMARY) {
+		/*
+		 * Links carry bursts: the default 212 KB buffers overflow and
+		 * every drop costs the endpoints a TCP retransmission.  As
+		 * root we may go beyond the sysctl limits.
+		 */
+		int sz = PSOCK_BUFSIZE;
+
+		if (setsockopt(ps->fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+		    sizeof(sz)) == -1)
+			(void)setsockopt(ps->fd, SOL_SOCKET, SO_RCVBUF, &sz,
+			    sizeof(sz));
+		if (setsockopt(ps->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz,
+		    sizeof(sz)) == -1)
+			(void)setsockopt(ps->fd, SOL_SOCKET, SO_SNDBUF, &sz,
+			    sizeof(sz));
+		if (setsockopt(ps->fd, SOL_UDP, UDP_GRO, &one,
+		    sizeof(one)) == -1)
+			log_debug("UDP GRO not available: %s",
+			    strerror(errno));
+	}
+	if (kind != PSOCK_PROBE)
+		log_info("listening on UDP %s:%u", a, port);
+	return 0;
+fail_close:
+	if (ps->ev != NULL)
+		event_free(ps->ev);
+	close(ps->fd);
+	ps->fd = -1;
+	ps->ev = NULL;
+	return -1;
+}
+
+void
+psock_close(struct psock *ps)
+{
+	if (ps->ev != NULL)
+		event_free(ps->ev);
+	if (ps->fd != -1)
+		close(ps->fd);
+	ps->ev = NULL;
+	ps->fd = -1;
+}
+
+int
+psock_send(struct psock *ps, const uint8_t *p, size_t len,
+    const struct sockaddr_in *to)
+{
+	if (sendto(ps->fd, p, len, 0, (const struct sockaddr *)to,
+	    sizeof(*to)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			log_debug("sendto: %s", strerror(errno));
+		ps->env->st->tx_fail++;
+		return -1;
+	}
+	ps->env->st->tx_packets++;
+	ps->env->st->tx_bytes += len;
+	return 0;
+}

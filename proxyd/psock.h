@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * UDP sockets: the listen sockets and the short-lived sockets of the NAT
+ * trials.  A socket is opened with an environment (event base, the input
+ * callback, the end-of-burst callback, counters) and reads with recvmmsg,
+ * cutting UDP GRO runs back into datagrams.  Nothing else of the daemon is
+ * known here: what a datagram means is the input callback's business.
+ */
+#ifndef PROXYD_PSOCK_H
+#define PROXYD_PSOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include <event2/event.h>
+
+enum psock_kind {
+	PSOCK_PRIMARY	= 0,	/* listen address, port: links live here */
+	PSOCK_ALT_PORT	= 1,	/* listen address, alternate port */
+	PSOCK_ALT_ADDR	= 2,	/* alternate address, primary port */
+	PSOCK_LISTEN	= 3,	/* number of listen socket kinds */
+	PSOCK_PROBE	= 4,	/* a binding-lifetime probe's own socket */
+};
+
+struct psock;
+
+struct psock_stats {
+	uint64_t	tx_packets, tx_bytes;
+	uint64_t	rx_bad;		/* truncated, or not IPv4 */
+	uint64_t	tx_fail;	/* sendto refused */
+};
+
+/* What every socket of one daemon shares. */
+struct psock_env {
+	struct event_base	*base;
+	/* One datagram (buf writable, len may be 0). */
+	void		(*input)(void *arg, struct psock *,
+			    const struct sockaddr_in *from, uint8_t *buf,
+			    size_t len);
+	/* The end of a read burst: flush what the burst queued. */
+	void		(*burst_end)(void *arg);
+	void		*arg;
+	struct psock_stats *st;
+};
+
+struct psock {
+	const struct psock_env	*env;
+	int			 fd;
+	struct event		*ev;
+	enum psock_kind		 kind;
+	struct sockaddr_in	 local;		/* as bound */
+};
+
+/*
+ * Opens a non-blocking UDP socket bound to addr:port (port 0: any) and
+ * starts reading it.  The primary socket gets large buffers and UDP GRO.
+ * Listen sockets set SO_REUSEADDR.  0 or -1 (logged).
+ */
+int	psock_open(struct psock *, const struct psock_env *,
+	    struct in_addr addr, uint16_t port, enum psock_kind);
+/* Stops and closes; safe on a socket never opened (fd -1) or closed. */
+void	psock_close(struct psock *);
+/* Sends one datagram; 0 or -1.  Counted. */
+int	psock_send(struct psock *, const uint8_t *, size_t,
+	    const struct sockaddr_in *to);
+
+#endif
