@@ -152,3 +152,25 @@ replay_commit(struct replay *r, uint64_t seq)
 	}
 	r->bits[bit / 64] |= UINT64_C(1) << (bit % 64);
 }
+
+int
+crypto_cookie(const uint8_t key[CRYPTO_COOKIE_KEY_LEN], const uint8_t *data,
+    size_t len, uint8_t out[CRYPTO_COOKIE_LEN])
+{
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	size_t maclen = 0;
+
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key,
+	    CRYPTO_COOKIE_KEY_LEN, data, len, mac, sizeof(mac), &maclen) ==
+	    NULL || maclen < CRYPTO_COOKIE_LEN)
+		return -1;
+	memcpy(out, mac, CRYPTO_COOKIE_LEN);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return 0;
+}
+
+bool
+crypto_cookie_equal(const uint8_t *a, const uint8_t *b)
+{
+	return CRYPTO_memcmp(a, b, CRYPTO_COOKIE_LEN) == 0;
+}

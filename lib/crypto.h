@@ -56,6 +56,18 @@ int	aead_seal(struct aead *, uint64_t seq, const uint8_t *aad, size_t aadlen,
 int	aead_open(struct aead *, uint64_t seq, const uint8_t *aad, size_t aadlen,
 	    const uint8_t *ct, size_t ctlen, uint8_t *out);
 
+#define CRYPTO_COOKIE_KEY_LEN	32
+#define CRYPTO_COOKIE_LEN	16
+
+/*
+ * A handshake cookie: HMAC-SHA256 under key over data (the sender's
+ * address, port and session), cut to CRYPTO_COOKIE_LEN bytes.  0 or -1.
+ */
+int	crypto_cookie(const uint8_t key[CRYPTO_COOKIE_KEY_LEN],
+	    const uint8_t *data, size_t len, uint8_t out[CRYPTO_COOKIE_LEN]);
+/* Constant-time comparison of two cookies. */
+bool	crypto_cookie_equal(const uint8_t *a, const uint8_t *b);
+
 /* Sequence numbers start at 1; 0 is never valid. */
 void	replay_init(struct replay *);
 /* True if seq is new and inside the window; check before, commit after open. */

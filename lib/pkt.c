@@ -163,8 +163,7 @@ pkt_hdr_decode(const uint8_t *p, size_t len, struct pkt_hdr *h,
 	if (h->version != PKT_VERSION)
 		return fail(why, "unknown version");
 	h->type = rd_u8(&r);
-	if (r.err == NULL && h->type != PKT_HS && h->type != PKT_SEALED &&
-	    h->type != PKT_PROBE && h->type != PKT_PUNCH)
+	if (r.err == NULL && (h->type < PKT_HS || h->type > PKT_HS_COOKIE))
 		return fail(why, "unknown type");
 	h->session = rd_u32be(&r);
 	if (h->type == PKT_SEALED)
@@ -191,9 +190,17 @@ pkt_hdr_decode(const uint8_t *p, size_t len, struct pkt_hdr *h,
 	}
 	if (r.err != NULL)
 		return fail(why, r.err);
+	if (h->type == PKT_COOKIE || h->type == PKT_HS_COOKIE) {
+		h->cookie = rd_ptr(&r, PKT_COOKIE_LEN);
+		if (r.err != NULL)
+			return fail(why, "short cookie");
+	}
 	h->body_len = rd_left(&r);
 	h->body = rd_ptr(&r, h->body_len);
-	if (h->type == PKT_HS && h->body_len == 0)
+	if (h->type == PKT_COOKIE && h->body_len != 0)
+		return fail(why, "bad cookie length");
+	if ((h->type == PKT_HS || h->type == PKT_HS_COOKIE) &&
+	    h->body_len == 0)
 		return fail(why, "empty handshake body");
 	if (h->type == PKT_SEALED && h->body_len < PKT_TAG_LEN)
 		return fail(why, "sealed body shorter than tag");
@@ -205,8 +212,7 @@ pkt_hdr_decode(const uint8_t *p, size_t len, struct pkt_hdr *h,
 int
 pkt_hdr_encode(struct buf_wr *w, uint8_t type, uint32_t session, uint64_t seq)
 {
-	if (type != PKT_HS && type != PKT_SEALED && type != PKT_PROBE &&
-	    type != PKT_PUNCH) {
+	if (type < PKT_HS || type > PKT_HS_COOKIE) {
 		if (w->err == NULL)
 			w->err = "unknown type";
 		return -1;

@@ -8,7 +8,13 @@
  *	u8  type		enum pkt_type
  *	u32 session		link session id, chosen by the initiator
  *
- * PKT_HS carries DTLS records (the link handshake) as its body.
+ * PKT_HS carries DTLS records (the link handshake) as its body.  A
+ * responder answers a PKT_HS of an unknown session with PKT_COOKIE (body:
+ * a PKT_COOKIE_LEN-byte cookie bound to the sender's address and the
+ * session, no state kept); the initiator then sends its handshake as
+ * PKT_HS_COOKIE (body: the cookie, then DTLS records), and only a valid
+ * cookie makes the responder keep state (a stateless return-routability
+ * check, as WireGuard's cookie reply and IKEv2's COOKIE).
  * PKT_SEALED carries u64 seq, then AEAD ciphertext and a 16-byte tag; the
  * 14 header bytes (version .. seq) are the AEAD's associated data.  The
  * plaintext is one message: u8 enum pkt_msg_type followed by its body.
@@ -48,7 +54,11 @@ enum pkt_type {
 	PKT_SEALED	= 2,
 	PKT_PROBE	= 3,	/* body: u64 nonce; session 0; unauthenticated */
 	PKT_PUNCH	= 4,	/* hole punch: same layout as PKT_PROBE */
+	PKT_COOKIE	= 5,	/* body: the responder's cookie */
+	PKT_HS_COOKIE	= 6,	/* body: the cookie, then DTLS records */
 };
+
+#define PKT_COOKIE_LEN	16
 
 #define PKT_PROBE_LEN	(PKT_HDR_LEN + 8)
 
@@ -59,6 +69,7 @@ struct pkt_hdr {
 	uint64_t	 seq;		/* PKT_SEALED only; PKT_PROBE: the nonce */
 	const uint8_t	*body;		/* borrowed: DTLS bytes or ciphertext+tag */
 	size_t		 body_len;
+	const uint8_t	*cookie;	/* PKT_COOKIE, PKT_HS_COOKIE: borrowed */
 };
 
 enum pkt_msg_type {

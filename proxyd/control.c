@@ -136,6 +136,8 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_noroute", s->drop_noroute);
 	json_uint(&w, "drop_ttl", s->drop_ttl);
 	json_uint(&w, "drop_hs_limit", s->drop_hs_limit);
+	json_uint(&w, "drop_cookie", s->drop_cookie);
+	json_uint(&w, "hs_cookies", s->hs_cookies);
 	json_uint(&w, "drop_probe_limit", s->drop_probe_limit);
 	json_uint(&w, "drop_queue", s->drop_queue);
 	json_uint(&w, "queued", s->queued);

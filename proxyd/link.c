@@ -104,20 +104,147 @@ udp_send(struct link *l, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* The DTLS BIO's output: frame each record write as one PKT_HS datagram. */
+static struct link	*find_session(struct proxyd *, uint32_t);
+
+/*
+ * Frames DTLS records as one handshake datagram: PKT_HS, or PKT_HS_COOKIE
+ * once the responder gave us a cookie.
+ */
 static int
-hs_output(void *arg, const uint8_t *p, size_t len)
+hs_send(struct link *l, const uint8_t *p, size_t len)
 {
-	struct link *l = arg;
-	uint8_t dgram[PKT_HDR_LEN + 2048];
+	uint8_t dgram[PKT_HDR_LEN + PKT_COOKIE_LEN + LINK_HS_RECORD_MAX];
 	struct buf_wr w;
 
 	buf_wr_init(&w, dgram, sizeof(dgram));
-	pkt_hdr_encode(&w, PKT_HS, l->session, 0);
+	pkt_hdr_encode(&w, l->has_cookie ? PKT_HS_COOKIE : PKT_HS, l->session,
+	    0);
+	if (l->has_cookie)
+		wr_bytes(&w, l->cookie, PKT_COOKIE_LEN);
 	wr_bytes(&w, p, len);
 	if (w.err != NULL)
 		return -1;
 	return udp_send(l, dgram, w.off);
+}
+
+/*
+ * The DTLS BIO's output: each record write is one datagram.  The
+ * initiator keeps its latest one, to send again at once with a cookie.
+ */
+static int
+hs_output(void *arg, const uint8_t *p, size_t len)
+{
+	struct link *l = arg;
+
+	if (len > LINK_HS_RECORD_MAX)
+		return -1;
+	if (l->initiator) {
+		memcpy(l->hs_last, p, len);
+		l->hs_last_len = len;
+	}
+	return hs_send(l, p, len);
+}
+
+/* The cookie for a handshake from addr:port with session, under key k. */
+static int
+cookie_for(const struct proxyd *px, int k, const struct sockaddr_in *from,
+    uint32_t session, uint8_t out[PKT_COOKIE_LEN])
+{
+	uint8_t data[4 + 2 + 4];
+
+	memcpy(data, &from->sin_addr.s_addr, 4);
+	memcpy(data + 4, &from->sin_port, 2);
+	memcpy(data + 6, &session, 4);
+	return crypto_cookie(px->hs_cookie.key[k], data, sizeof(data), out);
+}
+
+/* A new cookie key every LINK_COOKIE_ROTATE_S; the last one still counts. */
+static void
+cookie_rotate(struct proxyd *px, uint64_t now)
+{
+	if (px->hs_cookie.since_us != 0 && now - px->hs_cookie.since_us <
+	    (uint64_t)LINK_COOKIE_ROTATE_S * 1000000)
+		return;
+	memcpy(px->hs_cookie.key[1], px->hs_cookie.key[0],
+	    sizeof(px->hs_cookie.key[1]));
+	if (RAND_bytes(px->hs_cookie.key[0], sizeof(px->hs_cookie.key[0])) !=
+	    1)
+		fatalx("no randomness for handshake cookies");
+	if (px->hs_cookie.since_us == 0)	/* first: no previous key */
+		memcpy(px->hs_cookie.key[1], px->hs_cookie.key[0],
+		    sizeof(px->hs_cookie.key[1]));
+	px->hs_cookie.since_us = now;
+}
+
+static bool
+cookie_valid(const struct proxyd *px, const struct sockaddr_in *from,
+    uint32_t session, const uint8_t *cookie)
+{
+	uint8_t want[PKT_COOKIE_LEN];
+
+	for (int k = 0; k < 2; k++)
+		if (cookie_for(px, k, from, session, want) == 0 &&
+		    crypto_cookie_equal(want, cookie))
+			return true;
+	return false;
+}
+
+/*
+ * An unknown source's first handshake datagram gets a cookie and nothing
+ * else: no state, and never more bytes than it sent.
+ */
+static void
+cookie_send(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
+    const struct pkt_hdr *h, size_t in_len)
+{
+	uint8_t dgram[PKT_HDR_LEN + PKT_COOKIE_LEN], c[PKT_COOKIE_LEN];
+	struct buf_wr w;
+
+	if (in_len < sizeof(dgram) ||
+	    cookie_for(px, 0, from, h->session, c) == -1) {
+		px->st.drop_malformed++;
+		return;
+	}
+	buf_wr_init(&w, dgram, sizeof(dgram));
+	pkt_hdr_encode(&w, PKT_COOKIE, h->session, 0);
+	wr_bytes(&w, c, sizeof(c));
+	if (w.err == NULL && psock_send(in, dgram, w.off, from) == 0)
+		px->st.hs_cookies++;
+}
+
+/*
+ * The responder's cookie for one of our handshakes: from the address we
+ * dial, for a session of ours still in its handshake.  The last flight
+ * goes again at once, with the cookie.
+ */
+static void
+cookie_input(struct proxyd *px, const struct sockaddr_in *from,
+    const struct pkt_hdr *h)
+{
+	struct link *l = find_session(px, h->session);
+
+	if (l == NULL || !l->initiator || l->state != LINK_HANDSHAKE ||
+	    l->peer.sin_addr.s_addr != from->sin_addr.s_addr ||
+	    l->peer.sin_port != from->sin_port) {
+		px->st.drop_malformed++;
+		return;
+	}
+	memcpy(l->cookie, h->cookie, PKT_COOKIE_LEN);
+	l->has_cookie = true;
+	if (l->hs_last_len > 0)
+		(void)hs_send(l, l->hs_last, l->hs_last_len);
+}
+
+/* Inbound handshakes in progress from one address. */
+static unsigned
+hs_from(const struct proxyd *px, const struct sockaddr_in *from)
+{
+	unsigned n = 0;
+
+	for (const struct link *l = px->links; l != NULL; l = l->next)
+		n += l->hs_counted &&
+		    l->peer.sin_addr.s_addr == from->sin_addr.s_addr;
+	return n;
 }
 
 static struct link *
@@ -185,6 +312,7 @@ int
 link_init(struct proxyd *px, const struct link_events *ev)
 {
 	px->link_ev = ev;
+	cookie_rotate(px, now_us());
 	for (size_t i = 0; i < px->conf->n_neighbours; i++) {
 		struct link *l;
 
@@ -313,6 +441,8 @@ hs_start(struct link *l)
 		return;
 	}
 	l->session = new_session(px);
+	l->has_cookie = false;
+	l->hs_last_len = 0;
 	l->ssl = tls_new(px->ssl_ctx, true, l->nbr->name, &l->io);
 	if (l->ssl == NULL) {
 		link_close(l, "cannot start handshake");
@@ -515,14 +645,24 @@ link_find(struct proxyd *px, const char *name)
 }
 
 static void
-hs_input(struct proxyd *px, const struct sockaddr_in *from,
-    const struct pkt_hdr *h)
+hs_input(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
+    const struct pkt_hdr *h, size_t in_len)
 {
 	struct link *l = find_session(px, h->session);
 	char a[32];
 
 	if (l == NULL) {
-		if (px->n_handshakes >= LINK_HS_MAX) {
+		/* no state before the source proved its address */
+		if (h->type == PKT_HS) {
+			cookie_send(px, in, from, h, in_len);
+			return;
+		}
+		if (!cookie_valid(px, from, h->session, h->cookie)) {
+			px->st.drop_cookie++;
+			return;
+		}
+		if (px->n_handshakes >= LINK_HS_MAX ||
+		    hs_from(px, from) >= LINK_HS_PER_SOURCE) {
 			px->st.drop_hs_limit++;
 			return;
 		}
@@ -680,10 +820,14 @@ link_datagram(void *arg, struct psock *in, const struct sockaddr_in *from,
 	}
 	switch (h.type) {
 	case PKT_HS:
+	case PKT_HS_COOKIE:
 		if (in->kind == PSOCK_PRIMARY)
-			hs_input(px, from, &h);
+			hs_input(px, in, from, &h, len);
 		else
 			px->st.drop_malformed++;
+		break;
+	case PKT_COOKIE:
+		cookie_input(px, from, &h);
 		break;
 	case PKT_PROBE:
 	case PKT_PUNCH:
@@ -767,6 +911,7 @@ link_tick(struct proxyd *px)
 	uint64_t now = now_us();
 	char who[128], why[64];
 
+	cookie_rotate(px, now);
 	for (l = px->links; l != NULL; l = next) {
 		next = l->next;
 		switch (l->state) {

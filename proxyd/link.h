@@ -30,6 +30,9 @@
 
 #define LINK_HS_TIMEOUT_S	10	/* a handshake must finish within */
 #define LINK_HS_MAX		64	/* inbound handshakes at once */
+#define LINK_HS_PER_SOURCE	8	/* ... from one address */
+#define LINK_HS_RECORD_MAX	2048	/* one DTLS record write */
+#define LINK_COOKIE_ROTATE_S	120	/* a new handshake cookie key */
 #define LINK_DEAD_MIN_S		15	/* dead after max(3 intervals, this) */
 #define LINK_BACKOFF_MAX_S	60
 
@@ -71,6 +74,10 @@ struct link {
 	uint32_t		 session;
 	SSL			*ssl;		/* during and just after handshake */
 	struct tls_io		 io;
+	uint8_t			 cookie[PKT_COOKIE_LEN];	/* responder's */
+	bool			 has_cookie;
+	uint8_t			 hs_last[LINK_HS_RECORD_MAX];	/* initiator */
+	size_t			 hs_last_len;
 	struct event		*hs_timer;
 	uint64_t		 hs_start_us;
 	struct aead		 aead;

@@ -39,6 +39,8 @@ struct proxyd_stats {
 	uint64_t	drop_noroute;
 	uint64_t	drop_ttl;
 	uint64_t	drop_hs_limit;	/* too many handshakes in progress */
+	uint64_t	drop_cookie;	/* handshake with a bad or old cookie */
+	uint64_t	hs_cookies;	/* cookies sent to unproven sources */
 	uint64_t	drop_probe_limit; /* probe answers over the budget */
 	uint64_t	auth_refused;	/* handshakes refused or failed */
 	uint64_t	tun_rx, tun_tx;
@@ -60,6 +62,10 @@ struct proxyd {
 	const struct link_events *link_ev;	/* how links report (peer.c) */
 	struct link		*links;		/* list, see link.h */
 	unsigned		 n_handshakes;	/* inbound, in progress */
+	struct {
+		uint8_t		 key[2][32];	/* current, previous */
+		uint64_t	 since_us;
+	}			 hs_cookie;		/* link.c */
 	struct topo		*topo;		/* topology.c */
 	struct topo_path	*paths;		/* shortest paths, by SPF */
 	size_t			 n_paths;

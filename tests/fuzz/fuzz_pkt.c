@@ -262,8 +262,23 @@ check_hdr(const uint8_t *data, size_t size)
 			abort();
 		return;
 	}
-	if (h.body == NULL || h.body < data || h.body_len == 0 ||
-	    h.body + h.body_len != data + size)
+	if (h.type == PKT_COOKIE || h.type == PKT_HS_COOKIE) {
+		/* The cookie follows the header; a handshake's records it. */
+		if (h.cookie != data + PKT_HDR_LEN ||
+		    (h.type == PKT_COOKIE && (size != PKT_HDR_LEN +
+		    PKT_COOKIE_LEN || h.body_len != 0)) ||
+		    (h.type == PKT_HS_COOKIE && (h.body != h.cookie +
+		    PKT_COOKIE_LEN || h.body_len == 0 ||
+		    h.body + h.body_len != data + size)))
+			abort();
+		buf_wr_init(&w, out, sizeof(out));
+		if (pkt_hdr_encode(&w, h.type, h.session, 0) == -1 ||
+		    w.off != PKT_HDR_LEN || memcmp(out, data, w.off) != 0)
+			abort();
+		return;
+	}
+	if (h.cookie != NULL || h.body == NULL || h.body < data ||
+	    h.body_len == 0 || h.body + h.body_len != data + size)
 		abort();
 	buf_wr_init(&w, out, sizeof(out));
 	if (pkt_hdr_encode(&w, h.type, h.session, h.seq) == -1)

@@ -49,6 +49,8 @@ hdr_dec(const uint8_t *p, size_t n, struct pkt_hdr *h, const char **why)
 	rv = pkt_hdr_decode(copy, n, h, why);
 	if (rv == 0)
 		h->body = p + (h->body - copy);
+	if (rv == 0 && h->cookie != NULL)
+		h->cookie = p + (h->cookie - copy);
 	free(copy);
 	return rv;
 }
@@ -1053,7 +1055,7 @@ END_TEST
 
 START_TEST(hdr_decode_rejects_unknown_type)
 {
-	static const uint8_t types[] = { 0, 5, 6, 0x80, 0xff };
+	static const uint8_t types[] = { 0, 7, 8, 0x80, 0xff };
 	uint8_t p[sizeof(g_hdr_sealed)];
 	struct pkt_hdr h;
 	const char *why;
@@ -1065,6 +1067,50 @@ START_TEST(hdr_decode_rejects_unknown_type)
 		ck_assert_int_eq(hdr_dec(p, sizeof(p), &h, &why), -1);
 		ck_assert_str_eq(why, "unknown type");
 	}
+}
+END_TEST
+
+/* PKT_COOKIE: header + exactly the cookie; PKT_HS_COOKIE: cookie + records. */
+START_TEST(hdr_cookie_types)
+{
+	uint8_t p[PKT_HDR_LEN + PKT_COOKIE_LEN + 4];
+	struct pkt_hdr h;
+	struct buf_wr w;
+	const char *why;
+
+	buf_wr_init(&w, p, sizeof(p));
+	ck_assert_int_eq(pkt_hdr_encode(&w, PKT_COOKIE, 0x01020304, 0), 0);
+	for (int i = 0; i < PKT_COOKIE_LEN; i++)
+		wr_u8(&w, (uint8_t)(0xa0 + i));
+	ck_assert_uint_eq(w.off, PKT_HDR_LEN + PKT_COOKIE_LEN);
+	ck_assert_int_eq(hdr_dec(p, w.off, &h, &why), 0);
+	ck_assert_uint_eq(h.type, PKT_COOKIE);
+	ck_assert_uint_eq(h.session, 0x01020304);
+	ck_assert_ptr_eq(h.cookie, p + PKT_HDR_LEN);
+	ck_assert_uint_eq(h.body_len, 0);
+	/* one byte short, one byte long */
+	ck_assert_int_eq(hdr_dec(p, w.off - 1, &h, &why), -1);
+	ck_assert_str_eq(why, "short cookie");
+	p[w.off] = 0;
+	ck_assert_int_eq(hdr_dec(p, w.off + 1, &h, &why), -1);
+	ck_assert_str_eq(why, "bad cookie length");
+	/* the same bytes as a handshake with a cookie: records follow */
+	p[1] = PKT_HS_COOKIE;
+	memcpy(p + PKT_HDR_LEN + PKT_COOKIE_LEN, "\x16\xfe\xfd\x00", 4);
+	ck_assert_int_eq(hdr_dec(p, sizeof(p), &h, &why), 0);
+	ck_assert_ptr_eq(h.cookie, p + PKT_HDR_LEN);
+	ck_assert_ptr_eq(h.body, p + PKT_HDR_LEN + PKT_COOKIE_LEN);
+	ck_assert_uint_eq(h.body_len, 4);
+	ck_assert_int_eq(hdr_dec(p, PKT_HDR_LEN + PKT_COOKIE_LEN, &h, &why),
+	    -1);
+	ck_assert_str_eq(why, "empty handshake body");
+	ck_assert_int_eq(hdr_dec(p, PKT_HDR_LEN + 3, &h, &why), -1);
+	ck_assert_str_eq(why, "short cookie");
+	/* a plain handshake has no cookie */
+	p[1] = PKT_HS;
+	ck_assert_int_eq(hdr_dec(p, sizeof(p), &h, &why), 0);
+	ck_assert_ptr_null(h.cookie);
+	ck_assert_uint_eq(h.body_len, PKT_COOKIE_LEN + 4);
 }
 END_TEST
 
@@ -1245,7 +1291,7 @@ START_TEST(hdr_encode_rejects_unknown_type)
 	ck_assert_int_eq(pkt_hdr_encode(&w, 0, 1, 0), -1);
 	ck_assert_uint_eq(w.off, 0);
 	buf_wr_init(&w, out, sizeof(out));
-	ck_assert_int_eq(pkt_hdr_encode(&w, 5, 1, 0), -1);
+	ck_assert_int_eq(pkt_hdr_encode(&w, 7, 1, 0), -1);
 	ck_assert_uint_eq(w.off, 0);
 	buf_wr_init(&w, out, sizeof(out));
 	ck_assert_int_eq(pkt_hdr_encode(&w, 0xff, 0, 0), -1);
@@ -3689,6 +3735,7 @@ pkt_suite(void)
 	    hdr_decode_rejects_unknown_version);
 	add(s, "hdr_decode_rejects_unknown_type",
 	    hdr_decode_rejects_unknown_type);
+	add(s, "hdr_cookie_types", hdr_cookie_types);
 	add(s, "hdr_decode_rejects_empty_hs_body",
 	    hdr_decode_rejects_empty_hs_body);
 	add(s, "hdr_decode_rejects_sealed_body_shorter_than_tag",
