@@ -4,6 +4,7 @@
  * over a libconfig tree that checks it (unknown keys, types, ranges, missing
  * keys, rules across keys), and the printer of the normal form.  Errors are
  * collected as "FILE:LINE: 'key' what is wrong", all of them; nothing logs.
+ * The only system calls are lstat/stat of 'control' and 'tls.key'.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -42,7 +44,7 @@ struct val {
 	const char		*str;
 };
 
-enum ftype { F_GROUP, F_LIST, F_INT, F_STR };
+enum ftype { F_GROUP, F_LIST, F_INT, F_STR, F_BOOL };
 
 /*
  * The schema.  A path names a key from the root, "[]" standing for any
@@ -62,6 +64,16 @@ struct field {
 	size_t		 off;		/* into struct conf, for generic setters */
 };
 
+/*
+ * Repeats in a list, found before the walk: for element i, the index of
+ * the first earlier element with the same key, or -1.  Indexes are the
+ * file's, so an element rejected for another reason still counts.
+ */
+struct dups {
+	int			*first;
+	int			 n;		/* elements in the list */
+};
+
 /* Loader state for one conf_load() call. */
 struct ld {
 	const config_t		*cf;
@@ -69,11 +81,20 @@ struct ld {
 	struct conf_errs	*errs;
 	struct conf		*c;
 	struct conf_neighbour	*nb;		/* being filled in, or NULL */
+	size_t			 nb_cap;	/* of c->neighbours */
+	size_t			 pfx_cap;	/* of c->prefixes */
+	int			 idx;		/* list element being checked */
+	struct dups		 nb_names;	/* neighbours.[].name */
+	struct dups		 nb_ends;	/* neighbours.[].host and port */
+	struct dups		 pfx;		/* prefixes.[] */
 	char			*dir;		/* of path, absolute; lazily */
 	size_t			 first;		/* this load's first error */
 	unsigned		*lines;		/* and the lines of all of them */
 	bool			 alt_port_set;
 	bool			 failed;
+	/* values as shown in messages; two, for a message with two */
+	char			 show[2][CONF_SHOW_MAX + 4];
+	int			 show_next;
 };
 
 static const struct {
@@ -91,7 +112,11 @@ static char	*vstrf(const char *, va_list)
 static char	*strf(const char *, ...) __attribute__((format(printf, 1, 2)));
 static void	 errs_add(struct conf_errs *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static void	 note(struct ld *, bool, const config_setting_t *,
+		    const char *, va_list) __attribute__((format(printf, 4, 0)));
 static void	 err(struct ld *, const config_setting_t *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static void	 warn(struct ld *, const config_setting_t *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
 static char *
@@ -143,29 +168,28 @@ errs_add(struct conf_errs *errs, const char *fmt, ...)
 }
 
 /*
- * Records an error at setting s, keeping this load's errors in line order
- * (the walk visits keys in schema order).  The root group has no line of
- * its own: a key missing from the top level is reported at line 1.
+ * Records an error (or a warning) at setting s, keeping this load's
+ * messages in line order (the walk visits keys in schema order).  The root
+ * group has no line of its own: a key missing from the top level is
+ * reported at line 1.
  */
 static void
-err(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
+note(struct ld *ld, bool warning, const config_setting_t *s, const char *fmt,
+    va_list ap)
 {
 	struct conf_errs *e = ld->errs;
 	const char	*file = NULL;
 	unsigned	 line = 1, *lines;
-	va_list		 ap;
 	char		*msg;
 	size_t		 i;
 
-	ld->failed = true;
+	if (!warning)
+		ld->failed = true;
 	if (s != NULL && config_setting_source_line(s) > 0) {
 		file = config_setting_source_file(s);
 		line = config_setting_source_line(s);
 	}
-	va_start(ap, fmt);
-	msg = vstrf(fmt, ap);
-	va_end(ap);
-	if (msg == NULL)
+	if ((msg = vstrf(fmt, ap)) == NULL)
 		return;
 	i = e->n - ld->first;
 	if ((lines = realloc(ld->lines, (i + 1) * sizeof(*lines))) == NULL) {
@@ -173,7 +197,8 @@ err(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
 		return;
 	}
 	ld->lines = lines;
-	errs_add(e, "%s:%u: %s", file != NULL ? file : ld->path, line, msg);
+	errs_add(e, "%s:%u: %s%s", file != NULL ? file : ld->path, line,
+	    warning ? "warning: " : "", msg);
 	free(msg);
 	if (e->n - ld->first != i + 1)
 		return;
@@ -184,6 +209,50 @@ err(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
 	}
 	e->msgs[ld->first + i] = msg;
 	lines[i] = line;
+}
+
+static void
+err(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	note(ld, false, s, fmt, ap);
+	va_end(ap);
+}
+
+static void
+warn(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	note(ld, true, s, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A value as messages echo it: at most CONF_SHOW_MAX bytes, cut before a
+ * UTF-8 sequence rather than inside it, then "..."; control characters
+ * become '?'.  Valid until the second call after this one.
+ */
+static const char *
+shown(struct ld *ld, const char *s)
+{
+	char	*buf = ld->show[ld->show_next];
+	size_t	 n = strlen(s), i;
+
+	ld->show_next = (ld->show_next + 1) % 2;
+	if (n > CONF_SHOW_MAX) {
+		n = CONF_SHOW_MAX;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (i = 0; i < n; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	strcpy(buf + n, s[n] != '\0' ? "..." : "");
+	return buf;
 }
 
 static void
@@ -202,6 +271,62 @@ static int
 addr_parse(const char *s, struct in_addr *a)
 {
 	return inet_pton(AF_INET, s, a) == 1 ? 0 : -1;
+}
+
+/*
+ * Why a is no address that other hosts can send to, or NULL if it is one.
+ * Loopback is refused too: 'public' is where proxies elsewhere reach us,
+ * and 127/8 never leaves the host.  Private and shared ranges are fine
+ * (test networks and a NAT's inside use them).
+ */
+static const char *
+addr_not_unicast(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	if (h >> 24 == 0)
+		return "this host, 0.0.0.0/8";
+	if (h >> 24 == 127)
+		return "loopback, 127.0.0.0/8";
+	if (h >> 28 == 0xe)
+		return "multicast, 224.0.0.0/4";
+	if (h == UINT32_MAX)
+		return "broadcast";
+	if (h >> 28 == 0xf)
+		return "reserved, 240.0.0.0/4";
+	return NULL;
+}
+
+/*
+ * Whether a host name ends in a number, decimal or 0x hex, ignoring one
+ * trailing dot.  No top-level domain is numeric, so such a name is meant
+ * as an IPv4 literal, and getaddrinfo would read it the inet_aton way
+ * ("10.1.2" as 10.1.0.2, "010.0.0.1" as octal 8.0.0.1) or ask DNS for it
+ * ("1.2.3.4.5", "300.1.1.1"): it must be a plain dotted quad instead.
+ */
+static bool
+host_numeric(const char *s)
+{
+	size_t	 n = strlen(s), i, start;
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	for (start = n; start > 0 && s[start - 1] != '.'; start--)
+		continue;
+	if (start == n)
+		return false;
+	i = start;
+	if (n - start >= 2 && s[i] == '0' && (s[i + 1] == 'x' ||
+	    s[i + 1] == 'X')) {
+		for (i += 2; i < n; i++)
+			if (strchr("0123456789abcdefABCDEF", s[i]) == NULL)
+				return false;
+		return true;
+	}
+	for (; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
 }
 
 /* Parses "A.B.C.D/N"; *why says what is wrong. */
@@ -310,8 +435,8 @@ set_path(struct ld *ld, const struct val *v)
 
 	if (v->str[0] != '/' && ld->dir == NULL &&
 	    (ld->dir = path_dir(ld->path)) == NULL) {
-		err(ld, v->s, "'%s' cannot resolve '%s': %s", v->key, v->str,
-		    strerror(errno));
+		err(ld, v->s, "'%s' cannot resolve '%s': %s", v->key,
+		    shown(ld, v->str), strerror(errno));
 		return;
 	}
 	*p = v->str[0] == '/' ? strf("%s", v->str) :
@@ -323,11 +448,17 @@ set_path(struct ld *ld, const struct val *v)
 }
 
 static void
+set_bool(struct ld *ld, const struct val *v)
+{
+	*(bool *)field_at(ld, v) = v->i != 0;
+}
+
+static void
 set_name(struct ld *ld, const struct val *v)
 {
 	if (!name_ok(v->str))
 		err(ld, v->s, "'%s' '%s' may only contain A-Za-z0-9._-",
-		    v->key, v->str);
+		    v->key, shown(ld, v->str));
 	else
 		strcpy(ld->c->name, v->str);
 }
@@ -337,7 +468,7 @@ set_listen_addr(struct ld *ld, const struct val *v)
 {
 	if (addr_parse(v->str, &ld->c->listen_addr) == -1)
 		err(ld, v->s, "'%s' '%s' is not an IPv4 address", v->key,
-		    v->str);
+		    shown(ld, v->str));
 }
 
 static void
@@ -352,7 +483,7 @@ set_alt_addr(struct ld *ld, const struct val *v)
 {
 	if (addr_parse(v->str, &ld->c->alt_addr) == -1)
 		err(ld, v->s, "'%s' '%s' is not an IPv4 address", v->key,
-		    v->str);
+		    shown(ld, v->str));
 	else if (ld->c->alt_addr.s_addr == ld->c->listen_addr.s_addr)
 		err(ld, v->s, "'%s' '%s' equals 'listen.address'", v->key,
 		    v->str);
@@ -363,7 +494,7 @@ set_alt_addr(struct ld *ld, const struct val *v)
 static void
 set_public(struct ld *ld, const struct val *v)
 {
-	const char	*colon = strrchr(v->str, ':');
+	const char	*colon = strrchr(v->str, ':'), *why;
 	char		 a[INET_ADDRSTRLEN];
 	size_t		 n;
 	long		 port;
@@ -379,12 +510,17 @@ set_public(struct ld *ld, const struct val *v)
 	port = atol(colon + 1);
 	if (port < 1 || port > 65535)
 		goto bad;
+	if ((why = addr_not_unicast(ld->c->public_addr)) != NULL) {
+		err(ld, v->s, "'%s' '%s' is not a unicast address other hosts "
+		    "can reach (%s)", v->key, v->str, why);
+		return;
+	}
 	ld->c->public_port = (uint16_t)port;
 	ld->c->has_public = true;
 	return;
 bad:
 	err(ld, v->s, "'%s' '%s' is not A.B.C.D:PORT (PORT 1-65535)", v->key,
-	    v->str);
+	    shown(ld, v->str));
 }
 
 static void
@@ -394,31 +530,38 @@ set_nb(struct ld *ld, const struct val *v)
 	struct conf_neighbour	*nb;
 
 	ld->nb = NULL;
-	if ((nb = realloc(c->neighbours, (c->n_neighbours + 1) *
-	    sizeof(*nb))) == NULL) {
-		oom(ld, v);
-		return;
+	if (c->n_neighbours == ld->nb_cap) {
+		size_t cap = ld->nb_cap ? ld->nb_cap * 2 : 8;
+
+		if ((nb = reallocarray(c->neighbours, cap, sizeof(*nb))) ==
+		    NULL) {
+			oom(ld, v);
+			return;
+		}
+		c->neighbours = nb;
+		ld->nb_cap = cap;
 	}
-	c->neighbours = nb;
-	ld->nb = &nb[c->n_neighbours++];
+	ld->nb = &c->neighbours[c->n_neighbours++];
 	memset(ld->nb, 0, sizeof(*ld->nb));
 }
 
-/*
- * Earlier list elements are compared in the tree, not in struct conf, so
- * the index named is the one in the file even when some were rejected.
- */
+/* The first element before the current one with the same key, or -1. */
+static int
+dups_first(const struct ld *ld, const struct dups *d)
+{
+	return ld->idx >= 0 && ld->idx < d->n ? d->first[ld->idx] : -1;
+}
+
 static void
 set_nb_name(struct ld *ld, const struct val *v)
 {
-	const config_setting_t	*nb, *list, *s;
-	int			 i;
+	int	i;
 
 	if (ld->nb == NULL)
 		return;
 	if (!name_ok(v->str)) {
 		err(ld, v->s, "'%s' '%s' may only contain A-Za-z0-9._-",
-		    v->key, v->str);
+		    v->key, shown(ld, v->str));
 		return;
 	}
 	if (strcmp(v->str, ld->c->name) == 0) {
@@ -426,18 +569,10 @@ set_nb_name(struct ld *ld, const struct val *v)
 		    v->str);
 		return;
 	}
-	nb = config_setting_parent(v->s);
-	list = config_setting_parent(nb);
-	for (i = 0; i < config_setting_index(nb); i++) {
-		s = config_setting_get_elem(list, (unsigned)i);
-		if (config_setting_is_group(s) &&
-		    (s = config_setting_get_member(s, "name")) != NULL &&
-		    config_setting_type(s) == CONFIG_TYPE_STRING &&
-		    strcmp(v->str, config_setting_get_string(s)) == 0) {
-			err(ld, v->s, "'%s' '%s' already used by "
-			    "'neighbours.[%d]'", v->key, v->str, i);
-			return;
-		}
+	if ((i = dups_first(ld, &ld->nb_names)) >= 0) {
+		err(ld, v->s, "'%s' '%s' already used by 'neighbours.[%d]'",
+		    v->key, v->str, i);
+		return;
 	}
 	strcpy(ld->nb->name, v->str);
 }
@@ -445,7 +580,24 @@ set_nb_name(struct ld *ld, const struct val *v)
 static void
 set_nb_host(struct ld *ld, const struct val *v)
 {
-	if (ld->nb != NULL && (ld->nb->host = strdup(v->str)) == NULL)
+	struct in_addr	a;
+	int		i;
+
+	if (ld->nb == NULL)
+		return;
+	if (host_numeric(v->str) && addr_parse(v->str, &a) == -1) {
+		err(ld, v->s, "'%s' '%s' looks like an IPv4 address but is not "
+		    "A.B.C.D (each 0-255, no leading zeros)", v->key,
+		    shown(ld, v->str));
+		return;
+	}
+	if ((i = dups_first(ld, &ld->nb_ends)) >= 0) {
+		err(ld, v->s, "'%s' '%s' with the same port as "
+		    "'neighbours.[%d]': the same proxy twice", v->key,
+		    shown(ld, v->str), i);
+		return;
+	}
+	if ((ld->nb->host = strdup(v->str)) == NULL)
 		oom(ld, v);
 }
 
@@ -460,30 +612,31 @@ static void
 set_prefix(struct ld *ld, const struct val *v)
 {
 	struct conf		*c = ld->c;
-	const config_setting_t	*list = config_setting_parent(v->s);
-	struct conf_prefix	 p, q, *np;
-	const char		*why, *s;
+	struct conf_prefix	 p, *np;
+	const char		*why;
 	int			 i;
 
 	if (prefix_parse(v->str, &p, &why) == -1) {
-		err(ld, v->s, "'%s' '%s' %s", v->key, v->str, why);
+		err(ld, v->s, "'%s' '%s' %s", v->key, shown(ld, v->str), why);
 		return;
 	}
-	for (i = 0; i < config_setting_index(v->s); i++)
-		if ((s = config_setting_get_string_elem(list, (unsigned)i)) &&
-		    prefix_parse(s, &q, &why) == 0 &&
-		    q.addr.s_addr == p.addr.s_addr && q.plen == p.plen) {
-			err(ld, v->s, "'%s' '%s' duplicates 'prefixes.[%d]'",
-			    v->key, v->str, i);
+	if ((i = dups_first(ld, &ld->pfx)) >= 0) {
+		err(ld, v->s, "'%s' '%s' duplicates 'prefixes.[%d]'",
+		    v->key, v->str, i);
+		return;
+	}
+	if (c->n_prefixes == ld->pfx_cap) {
+		size_t cap = ld->pfx_cap ? ld->pfx_cap * 2 : 8;
+
+		if ((np = reallocarray(c->prefixes, cap, sizeof(*np))) ==
+		    NULL) {
+			oom(ld, v);
 			return;
 		}
-	if ((np = realloc(c->prefixes, (c->n_prefixes + 1) *
-	    sizeof(*np))) == NULL) {
-		oom(ld, v);
-		return;
+		c->prefixes = np;
+		ld->pfx_cap = cap;
 	}
-	c->prefixes = np;
-	np[c->n_prefixes++] = p;
+	c->prefixes[c->n_prefixes++] = p;
 }
 
 static void
@@ -499,7 +652,7 @@ set_tun_name(struct ld *ld, const struct val *v)
 	if (!name_ok(v->str) || strcmp(v->str, ".") == 0 ||
 	    strcmp(v->str, "..") == 0)
 		err(ld, v->s, "'%s' '%s' is not a valid interface name",
-		    v->key, v->str);
+		    v->key, shown(ld, v->str));
 	else
 		strcpy(ld->c->tun_name, v->str);
 }
@@ -514,7 +667,7 @@ set_forward(struct ld *ld, const struct val *v)
 			break;
 	if (i == sizeof(fwd_names) / sizeof(fwd_names[0]))
 		err(ld, v->s, "'%s' '%s' is not one of ike, esp, icmp, all",
-		    v->key, v->str);
+		    v->key, shown(ld, v->str));
 	else if (ld->c->forward & fwd_names[i].bit)
 		err(ld, v->s, "'%s' '%s' given twice", v->key, v->str);
 	else
@@ -544,7 +697,7 @@ set_log(struct ld *ld, const struct val *v)
 
 	if (l == -1)
 		err(ld, v->s, "'%s' '%s' is not one of error, warn, info, "
-		    "debug", v->key, v->str);
+		    "debug", v->key, shown(ld, v->str));
 	else
 		ld->c->log_level = l;
 }
@@ -578,6 +731,7 @@ static const struct field fields[] = {
 	{ "tls.ca",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_ca) },
 	{ "tls.cert",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_cert) },
 	{ "tls.key",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_key) },
+	{ "tls.strict_perms",	F_BOOL,	 OPT, 0, 1,	"0",		set_bool, OFF(tls_strict_perms) },
 	{ "control",		F_STR,	 OPT, 1, SUN_PATH_MAX, NULL /* CONTROL_DIR NAME.sock */, set_str, OFF(control) },
 	{ "user",		F_STR,	 OPT, 1, USER_NAME_MAX, NULL /* stay root */, set_user, 0 },
 	{ "keepalive",		F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
@@ -654,9 +808,11 @@ check(struct ld *ld, const struct field *f, const config_setting_t *s,
 			err(ld, s, "'%s' is empty", key);
 		for (int i = 0; i < config_setting_length(s); i++) {
 			snprintf(ekey, sizeof(ekey), "%s.[%d]", key, i);
+			ld->idx = i;	/* no list holds a list: not nested */
 			check(ld, ef, config_setting_get_elem(s, (unsigned)i),
 			    ekey);
 		}
+		ld->idx = -1;
 		return;
 	case F_INT:
 		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
@@ -680,9 +836,14 @@ check(struct ld *ld, const struct field *f, const config_setting_t *s,
 		}
 		if (f->max > 0 && len > (size_t)f->max) {
 			err(ld, s, "'%s' '%s' longer than %lld characters", key,
-			    v.str, f->max);
+			    shown(ld, v.str), f->max);
 			return;
 		}
+		break;
+	case F_BOOL:
+		if (t != CONFIG_TYPE_BOOL)
+			goto wrong;
+		v.i = config_setting_get_bool(s);
 		break;
 	}
 	f->set(ld, &v);
@@ -694,6 +855,7 @@ wrong:
 	    f->type == F_GROUP ? "a group { ... }" :
 	    f->type == F_INT ? "an integer" :
 	    f->type == F_STR ? "a string" :
+	    f->type == F_BOOL ? "a boolean (true or false)" :
 	    ef->type == F_GROUP ? "a list ( ... )" : "an array [ ... ]",
 	    type_name(t));
 }
@@ -733,7 +895,7 @@ walk_group(struct ld *ld, const config_setting_t *g, const char *spath,
 				break;
 		if (f->path == NULL)
 			err(ld, s, "unknown key '%s%s%s'", dkey,
-			    *dkey != '\0' ? "." : "", name);
+			    *dkey != '\0' ? "." : "", shown(ld, name));
 	}
 	for (f = fields; f->path != NULL; f++) {
 		if ((leaf = field_leaf(f, spath)) == NULL)
@@ -750,6 +912,225 @@ walk_group(struct ld *ld, const config_setting_t *g, const char *spath,
 		else if (f->def != NULL)
 			apply_default(ld, f, key);
 	}
+}
+
+/*
+ * Repeated names, endpoints and prefixes.  Each list is read once before
+ * the walk: one key per element, sorted (key, then index), and in each run
+ * of equal keys every element after the first points at the first.  That
+ * is O(n log n) for n elements, where comparing each element with every
+ * earlier one in the tree cost O(n^2) comparisons (and libconfig's
+ * config_setting_index(), itself O(n), made it O(n^3)).
+ */
+struct dkey {
+	const char	*str;		/* borrowed from the tree */
+	size_t		 len;		/* of str that counts */
+	uint64_t	 num;
+	int		 idx;
+};
+
+static int
+dkey_cmp_tail(const struct dkey *a, const struct dkey *b, int c)
+{
+	if (c == 0 && a->len != b->len)
+		c = a->len < b->len ? -1 : 1;
+	if (c == 0)
+		c = (a->idx > b->idx) - (a->idx < b->idx);
+	return c;
+}
+
+static int
+dkey_cmp(const void *pa, const void *pb)
+{
+	const struct dkey *a = pa, *b = pb;
+
+	if (a->num != b->num)
+		return a->num < b->num ? -1 : 1;
+	return dkey_cmp_tail(a, b, memcmp(a->str, b->str,
+	    a->len < b->len ? a->len : b->len));
+}
+
+/* Host names: DNS ignores case. */
+static int
+dkey_casecmp(const void *pa, const void *pb)
+{
+	const struct dkey *a = pa, *b = pb;
+
+	if (a->num != b->num)
+		return a->num < b->num ? -1 : 1;
+	return dkey_cmp_tail(a, b, strncasecmp(a->str, b->str,
+	    a->len < b->len ? a->len : b->len));
+}
+
+/* Whether a and b have the same key, whatever their index. */
+static bool
+dkey_same(const struct dkey *a, const struct dkey *b,
+    int (*cmp)(const void *, const void *))
+{
+	struct dkey x = *a, y = *b;
+
+	x.idx = y.idx = 0;
+	return cmp(&x, &y) == 0;
+}
+
+/* Fills d from the nk keys k of a list of n elements; 0 or -1. */
+static int
+dups_build(struct dups *d, struct dkey *k, size_t nk, int n,
+    int (*cmp)(const void *, const void *))
+{
+	size_t	i, run;
+
+	if ((d->first = calloc((size_t)n + 1, sizeof(*d->first))) == NULL)
+		return -1;
+	d->n = n;
+	for (i = 0; i < (size_t)n; i++)
+		d->first[i] = -1;
+	qsort(k, nk, sizeof(*k), cmp);
+	for (i = 1, run = 0; i < nk; i++) {
+		if (!dkey_same(&k[i], &k[run], cmp))
+			run = i;
+		else
+			d->first[k[i].idx] = k[run].idx;
+	}
+	return 0;
+}
+
+static void
+dups_release(struct dups *d)
+{
+	free(d->first);
+	d->first = NULL;
+	d->n = 0;
+}
+
+/* A list's elements, or NULL if path is no list or array. */
+static const config_setting_t *
+list_at(const config_t *cf, const char *path, int *n)
+{
+	const config_setting_t *l = config_lookup(cf, path);
+
+	if (l == NULL || (config_setting_type(l) != CONFIG_TYPE_LIST &&
+	    config_setting_type(l) != CONFIG_TYPE_ARRAY))
+		return NULL;
+	*n = config_setting_length(l);
+	return l;
+}
+
+static int
+dups_scan_neighbours(struct ld *ld)
+{
+	const config_setting_t	*l, *e, *m;
+	struct dkey		*names, *ends;
+	size_t			 nn = 0, ne = 0, len;
+	long long		 port;
+	const char		*str;
+	int			 n, i, rc = -1;
+
+	if ((l = list_at(ld->cf, "neighbours", &n)) == NULL)
+		return 0;
+	names = calloc((size_t)n + 1, sizeof(*names));
+	ends = calloc((size_t)n + 1, sizeof(*ends));
+	if (names == NULL || ends == NULL)
+		goto fail_free;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(l, (unsigned)i);
+		if (!config_setting_is_group(e))
+			continue;
+		if ((m = config_setting_get_member(e, "name")) != NULL &&
+		    config_setting_type(m) == CONFIG_TYPE_STRING) {
+			str = config_setting_get_string(m);
+			names[nn++] = (struct dkey){ str, strlen(str), 0, i };
+		}
+		if ((m = config_setting_get_member(e, "host")) == NULL ||
+		    config_setting_type(m) != CONFIG_TYPE_STRING)
+			continue;
+		str = config_setting_get_string(m);
+		if ((len = strlen(str)) > 1 && str[len - 1] == '.')
+			len--;		/* "a.example." is "a.example" */
+		port = CONF_DEFAULT_PORT;
+		if ((m = config_setting_get_member(e, "port")) != NULL) {
+			if (config_setting_type(m) != CONFIG_TYPE_INT &&
+			    config_setting_type(m) != CONFIG_TYPE_INT64)
+				continue;
+			port = config_setting_get_int64(m);
+		}
+		ends[ne++] = (struct dkey){ str, len, (uint64_t)port, i };
+	}
+	if (dups_build(&ld->nb_names, names, nn, n, dkey_cmp) == 0 &&
+	    dups_build(&ld->nb_ends, ends, ne, n, dkey_casecmp) == 0)
+		rc = 0;
+fail_free:
+	free(names);
+	free(ends);
+	return rc;
+}
+
+static int
+dups_scan_prefixes(struct ld *ld)
+{
+	const config_setting_t	*l;
+	struct conf_prefix	 p;
+	struct dkey		*k;
+	size_t			 nk = 0;
+	const char		*str, *why;
+	int			 n, i, rc;
+
+	if ((l = list_at(ld->cf, "prefixes", &n)) == NULL)
+		return 0;
+	if ((k = calloc((size_t)n + 1, sizeof(*k))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((str = config_setting_get_string_elem(l, (unsigned)i)) !=
+		    NULL && prefix_parse(str, &p, &why) == 0)
+			k[nk++] = (struct dkey){ "", 0,
+			    (uint64_t)ntohl(p.addr.s_addr) << 8 | p.plen, i };
+	rc = dups_build(&ld->pfx, k, nk, n, dkey_cmp);
+	free(k);
+	return rc;
+}
+
+/*
+ * proxyd replaces what sits at the control path, expecting the socket of
+ * an earlier run: anything else there belongs to someone else.  lstat: a
+ * symbolic link is not followed by unlink() either.
+ */
+static void
+check_control(struct ld *ld)
+{
+	const char	*path = ld->c->control, *what;
+	struct stat	 st;
+
+	if (path == NULL || lstat(path, &st) == -1 || S_ISSOCK(st.st_mode))
+		return;
+	what = S_ISREG(st.st_mode) ? "a regular file" :
+	    S_ISDIR(st.st_mode) ? "a directory" :
+	    S_ISLNK(st.st_mode) ? "a symbolic link" :
+	    S_ISFIFO(st.st_mode) ? "a FIFO" :
+	    S_ISCHR(st.st_mode) ? "a character device" :
+	    S_ISBLK(st.st_mode) ? "a block device" : "something else";
+	err(ld, config_lookup(ld->cf, "control"), "'control' '%s' is %s, "
+	    "not a socket", shown(ld, path), what);
+}
+
+/* A missing key is for proxyd to report when it reads it. */
+static void
+check_key(struct ld *ld)
+{
+	const char	*path = ld->c->tls_key;
+	const config_setting_t *s = config_lookup(ld->cf, "tls.key");
+	struct stat	 st;
+	unsigned	 mode;
+
+	if (path == NULL || stat(path, &st) == -1 ||
+	    (st.st_mode & S_IROTH) == 0)
+		return;
+	mode = (unsigned)st.st_mode & 07777;
+	if (ld->c->tls_strict_perms)
+		err(ld, s, "'tls.key' '%s' is readable by everyone (mode %04o) "
+		    "and 'tls.strict_perms' is set", shown(ld, path), mode);
+	else
+		warn(ld, s, "'tls.key' '%s' is readable by everyone (mode "
+		    "%04o)", shown(ld, path), mode);
 }
 
 /* Defaults that depend on other keys, and rules across keys. */
@@ -784,6 +1165,8 @@ conf_finish(struct ld *ld)
 	if (c->control == NULL && (c->control = strf(CONTROL_DIR "%s.sock",
 	    c->name)) == NULL)
 		err(ld, NULL, "'control' %s", strerror(ENOMEM));
+	check_control(ld);
+	check_key(ld);
 }
 
 int
@@ -791,15 +1174,22 @@ conf_load(const config_t *cf, const char *path, struct conf **out,
     struct conf_errs *errs)
 {
 	struct ld ld = { .cf = cf, .path = path, .errs = errs,
-	    .first = errs->n };
+	    .first = errs->n, .idx = -1 };
 
 	*out = NULL;
-	if ((ld.c = calloc(1, sizeof(*ld.c))) == NULL) {
+	if ((ld.c = calloc(1, sizeof(*ld.c))) == NULL ||
+	    dups_scan_neighbours(&ld) == -1 || dups_scan_prefixes(&ld) == -1) {
 		errs_add(errs, "%s: %s", path, strerror(ENOMEM));
+		conf_free(ld.c);
+		dups_release(&ld.nb_names);
+		dups_release(&ld.nb_ends);
 		return -1;
 	}
 	walk_group(&ld, config_root_setting(cf), "", "");
 	conf_finish(&ld);
+	dups_release(&ld.nb_names);
+	dups_release(&ld.nb_ends);
+	dups_release(&ld.pfx);
 	free(ld.dir);
 	free(ld.lines);
 	if (ld.failed) {
@@ -946,6 +1336,8 @@ conf_print(const struct conf *c, FILE *fp)
 	pstr(fp, c->tls_cert);
 	fputs(";\n\tkey = ", fp);
 	pstr(fp, c->tls_key);
+	if (c->tls_strict_perms)	/* only if set: older output stays */
+		fputs(";\n\tstrict_perms = true", fp);
 	fputs(";\n};\ncontrol = ", fp);
 	pstr(fp, c->control);
 	if (c->user != NULL) {		/* only if set: older output stays */

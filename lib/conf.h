@@ -19,6 +19,7 @@
 #define CONF_DEFAULT_TUN_MTU	1400
 #define CONF_DEFAULT_KA_MIN	5
 #define CONF_DEFAULT_KA_MAX	120
+#define CONF_SHOW_MAX		64	/* bytes of a value echoed in a message */
 
 /* Forwarding policy classes; a bit set in conf.forward. */
 enum conf_fwd {
@@ -60,6 +61,7 @@ struct conf {
 	char		*tls_ca;		/* paths, made absolute relative */
 	char		*tls_cert;		/* to the config file's directory */
 	char		*tls_key;
+	bool		 tls_strict_perms;	/* refuse a key others can read */
 	char		*control;		/* default /run/proxyd/NAME.sock */
 	char		*user;			/* drop root to it; NULL: stay */
 	char		*user_at;		/* "FILE:LINE" of 'user' */
@@ -79,7 +81,16 @@ struct conf_errs {
  * and to resolve relative tls paths) and builds a conf.  Unknown keys, wrong
  * types, out-of-range values and missing required keys are all reported.
  * Returns 0 and sets *out (caller frees with conf_free), or -1 with every
- * error appended to errs (caller frees with conf_errs_release).
+ * error appended to errs (caller frees with conf_errs_release).  Warnings,
+ * "FILE:LINE: warning: ...", are appended in both cases, in line order
+ * with the errors: after a success errs holds only warnings, which the
+ * caller should show too.  A value echoed in a message is cut to
+ * CONF_SHOW_MAX bytes and "...", control characters shown as '?'.
+ *
+ * Besides the tree, two paths are looked at (lstat/stat, nothing is
+ * opened): 'control' must not name anything but a socket, since proxyd
+ * replaces what is there, and a 'tls.key' that everyone may read is
+ * warned about, or refused with 'tls.strict_perms'.
  */
 int	 conf_load(const config_t *cf, const char *path, struct conf **out,
 	    struct conf_errs *errs);

@@ -8,8 +8,13 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <arpa/inet.h>
 
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,7 +324,7 @@ START_TEST(rejects_bad_names)
 	FAILS("name = \"a b\";\n" TLS
 	    "neighbours = ( { name = \"\"; host = \"h\"; },\n"
 	    "  { name = \"0123456789012345678901234567890123456789"
-	    "012345678901234567890123\"; host = \"h\"; } );\n",
+	    "012345678901234567890123\"; host = \"h2\"; } );\n",
 	    "x.conf:1: 'name' 'a b' may only contain A-Za-z0-9._-",
 	    "x.conf:3: 'neighbours.[0].name' is empty",
 	    "x.conf:4: 'neighbours.[1].name' '0123456789012345678901234567"
@@ -465,8 +470,8 @@ START_TEST(rejects_empty_and_long_strings)
 	FAILS("name = \"a\";\ntls = { ca = \"\"; cert = \"c\"; key = \"k\"; };\n"
 	    "control = \"/" D100 "0123456\";\n",
 	    "x.conf:2: 'tls.ca' is empty",
-	    "x.conf:3: 'control' '/" D100 "0123456' longer than 107 "
-	    "characters");
+	    "x.conf:3: 'control' '/" D10 D10 D10 D10 D10 D10 "012...' longer "
+	    "than 107 characters");
 	conf_errs_release(&errs);
 	loads(MIN "control = \"/" D100 "012345\";\n");
 	ck_assert_uint_eq(strlen(c->control), 107);
@@ -482,7 +487,7 @@ START_TEST(rejects_bad_user)
 	    "x.conf:3: 'user' must be a string, not an integer");
 	conf_errs_release(&errs);
 	FAILS(MIN "user = \"" D100 D100 D10 D10 D10 D10 D10 "123456\";\n",
-	    "x.conf:3: 'user' '" D100 D100 D10 D10 D10 D10 D10 "123456' "
+	    "x.conf:3: 'user' '" D10 D10 D10 D10 D10 D10 "0123...' "
 	    "longer than 255 characters");
 	conf_errs_release(&errs);
 	loads(MIN "user = \"no-such-user-xyz\";\n");
@@ -758,6 +763,340 @@ START_TEST(load_file_names_file_in_errors)
 }
 END_TEST
 
+static const struct {
+	const char	*pub;
+	const char	*why;
+} unusable_publics[] = {
+	{ "0.0.0.0:4790", "this host, 0.0.0.0/8" },
+	{ "0.255.1.2:1", "this host, 0.0.0.0/8" },
+	{ "127.0.0.1:4790", "loopback, 127.0.0.0/8" },
+	{ "127.255.255.254:4790", "loopback, 127.0.0.0/8" },
+	{ "224.0.0.1:4790", "multicast, 224.0.0.0/4" },
+	{ "239.255.255.255:4790", "multicast, 224.0.0.0/4" },
+	{ "240.0.0.1:4790", "reserved, 240.0.0.0/4" },
+	{ "255.255.255.254:4790", "reserved, 240.0.0.0/4" },
+	{ "255.255.255.255:4790", "broadcast" },
+};
+
+START_TEST(rejects_public_that_others_cannot_reach)
+{
+	char	text[256], want[256];
+
+	snprintf(text, sizeof(text), MIN "public = \"%s\";\n",
+	    unusable_publics[_i].pub);
+	snprintf(want, sizeof(want), "x.conf:3: 'public' '%s' is not a "
+	    "unicast address other hosts can reach (%s)",
+	    unusable_publics[_i].pub, unusable_publics[_i].why);
+	FAILS(text, want);
+}
+END_TEST
+
+static const char *const usable_publics[] = {
+	"1.0.0.0:1", "10.0.0.1:4790", "100.64.0.1:4790", "126.255.255.255:1",
+	"128.0.0.0:1", "169.254.1.1:4790", "192.168.1.1:65535",
+	"223.255.255.255:4790",
+};
+
+START_TEST(accepts_public_unicast_addresses)
+{
+	char	text[256];
+
+	snprintf(text, sizeof(text), MIN "public = \"%s\";\n",
+	    usable_publics[_i]);
+	loads(text);
+	ck_assert(c->has_public);
+}
+END_TEST
+
+/* A fresh temporary directory; its path is static. */
+static const char *
+tmpdir(void)
+{
+	static char dir[64];
+
+	snprintf(dir, sizeof(dir), "/tmp/check_conf.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	return dir;
+}
+
+static void
+rm_rf(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(rejects_control_that_is_not_a_socket)
+{
+	const char		*dir = tmpdir();
+	char			 p[5][96], text[5][256], want[5][256];
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	static const char *const what[] = { "a regular file", "a directory",
+	    "a symbolic link", "a FIFO" };
+	int			 fd, i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(p[i], sizeof(p[i]), "%s/%d", dir, i);
+		snprintf(text[i], sizeof(text[i]), MIN "control = \"%s\";\n",
+		    p[i]);
+		if (i < 4)
+			snprintf(want[i], sizeof(want[i]), "x.conf:3: "
+			    "'control' '%s' is %s, not a socket", p[i],
+			    what[i]);
+	}
+	/* nothing there: fine, proxyd makes the socket */
+	loads(text[0]);
+	conf_free(c);
+	c = NULL;
+	ck_assert_int_ne(fd = open(p[0], O_CREAT | O_WRONLY, 0600), -1);
+	close(fd);
+	ck_assert_int_eq(mkdir(p[1], 0700), 0);
+	ck_assert_int_eq(symlink(p[4], p[2]), 0);	/* to the socket */
+	ck_assert_int_eq(mkfifo(p[3], 0600), 0);
+	for (i = 0; i < 4; i++) {
+		fails_with(text[i], (const char *const []){ want[i], NULL });
+		conf_errs_release(&errs);
+	}
+	/* a socket, stale or live, is what proxyd replaces */
+	ck_assert_int_ne(fd = socket(AF_UNIX, SOCK_STREAM, 0), -1);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", p[4]);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	loads(text[4]);
+	rm_rf(dir);
+}
+END_TEST
+
+START_TEST(rejects_duplicate_neighbour_endpoints)
+{
+	FAILS(MIN "neighbours = (\n"
+	    "  { name = \"b\"; host = \"relay.example\"; },\n"
+	    "  { name = \"c\"; host = \"Relay.Example.\"; port = 4790; },\n"
+	    "  { name = \"d\"; host = \"relay.example\"; port = 4791; },\n"
+	    "  { name = \"e\"; host = \"192.0.2.1\"; port = 4791; },\n"
+	    "  { name = \"f\"; host = \"192.0.2.1\"; port = 4791; } );\n",
+	    "x.conf:5: 'neighbours.[1].host' 'Relay.Example.' with the same "
+	    "port as 'neighbours.[0]': the same proxy twice",
+	    "x.conf:8: 'neighbours.[4].host' '192.0.2.1' with the same port "
+	    "as 'neighbours.[3]': the same proxy twice");
+}
+END_TEST
+
+/*
+ * 5000 neighbours and 5000 prefixes with repeats far apart: each list is
+ * sorted once (comparing each element with every earlier one took 30 s).
+ * libconfig gives an array element the line of the token after it, here
+ * the next line's comma.
+ */
+START_TEST(finds_repeats_in_long_lists)
+{
+	size_t	 cap = 1 << 20, off = 0;
+	char	*text = malloc(cap);
+	int	 i;
+
+	ck_assert_ptr_nonnull(text);
+	off += (size_t)snprintf(text + off, cap - off, MIN "tun = { };\n"
+	    "neighbours = (\n");
+	for (i = 0; i < 5000; i++)
+		off += (size_t)snprintf(text + off, cap - off, "%s{ name = "
+		    "\"n%d\"; host = \"10.0.%d.%d\"; }\n", i ? "," : "",
+		    i == 4999 ? 17 : i, i == 4998 ? 0 : i / 256, i % 256);
+	off += (size_t)snprintf(text + off, cap - off, ");\nprefixes = [\n");
+	for (i = 0; i < 5000; i++)
+		off += (size_t)snprintf(text + off, cap - off, "%s\"10.%d.%d.0"
+		    "/24\"\n", i ? "," : "", (i == 4999 ? 3 : i) / 256,
+		    (i == 4999 ? 3 : i) % 256);
+	snprintf(text + off, cap - off, "];\n");
+	FAILS(text,
+	    "x.conf:5003: 'neighbours.[4998].host' '10.0.0.134' with the same "
+	    "port as 'neighbours.[134]': the same proxy twice",
+	    "x.conf:5004: 'neighbours.[4999].name' 'n17' already used by "
+	    "'neighbours.[17]'",
+	    "x.conf:10007: 'prefixes.[4999]' '10.0.3.0/24' duplicates "
+	    "'prefixes.[3]'");
+	free(text);
+}
+END_TEST
+
+START_TEST(truncates_long_values_in_messages)
+{
+	size_t	 n = 100 * 1024;
+	char	*text = malloc(n + 256), want[256];
+
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "name = \"");
+	memset(text + 8, 'x', n);
+	strcpy(text + 8 + n, " \";\n" TLS);
+	snprintf(want, sizeof(want), "x.conf:1: 'name' '%.64s...' longer than "
+	    "63 characters", text + 8);
+	FAILS(text, want);
+	conf_errs_release(&errs);
+	/* cut before a UTF-8 sequence, never inside; control bytes as '?' */
+	FAILS(MIN "log = \"" D10 D10 D10 D10 D10 "0123456789012\xc3\xa9"
+	    "xyz\";\n",
+	    "x.conf:3: 'log' '" D10 D10 D10 D10 D10 D10 "012...' is not one "
+	    "of error, warn, info, debug");
+	conf_errs_release(&errs);
+	FAILS(MIN "log = \"a\\nb\\x1b[2J\";\n",
+	    "x.conf:3: 'log' 'a?b?[2J' is not one of error, warn, info, debug");
+	conf_errs_release(&errs);
+	/* unknown keys too: names are unbounded */
+	memset(text, 'k', n);
+	strcpy(text + n, " = 1;\n" MIN);
+	snprintf(want, sizeof(want), "x.conf:1: unknown key '%.64s...'", text);
+	FAILS(text, want);
+	free(text);
+}
+END_TEST
+
+/* Loads MIN with tls.key set to a file of that mode, strict or not. */
+static int
+load_with_key(const char *dir, mode_t mode, bool strict)
+{
+	char	path[96], text[256];
+	int	fd;
+
+	snprintf(path, sizeof(path), "%s/k%o%s", dir, (unsigned)mode,
+	    strict ? "s" : "");
+	ck_assert_int_ne(fd = open(path, O_CREAT | O_WRONLY, 0600), -1);
+	close(fd);
+	ck_assert_int_eq(chmod(path, mode), 0);
+	snprintf(text, sizeof(text), "name = \"a\";\ntls = { ca = \"/ca\"; "
+	    "cert = \"/cert\";\n  key = \"%s\";%s };\n", path,
+	    strict ? "\n  strict_perms = true;" : "");
+	conf_free(c);
+	c = NULL;
+	conf_errs_release(&errs);
+	return load_as("x.conf", text);
+}
+
+START_TEST(warns_about_key_that_everyone_can_read)
+{
+	const char	*dir = tmpdir();
+	char		 want[256];
+
+	ck_assert_int_eq(load_with_key(dir, 0600, false), 0);
+	ck_assert_uint_eq(errs.n, 0);
+	ck_assert_int_eq(load_with_key(dir, 0640, true), 0);
+	ck_assert_uint_eq(errs.n, 0);
+	ck_assert(c->tls_strict_perms);
+	/* a warning only: the load succeeds and errs holds it */
+	ck_assert_int_eq(load_with_key(dir, 0644, false), 0);
+	snprintf(want, sizeof(want), "x.conf:3: warning: 'tls.key' '%s/k644' "
+	    "is readable by everyone (mode 0644)", dir);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_str_eq(errs.msgs[0], want);
+	ck_assert(!c->tls_strict_perms);
+	/* refused with tls.strict_perms */
+	ck_assert_int_eq(load_with_key(dir, 0604, true), -1);
+	snprintf(want, sizeof(want), "x.conf:3: 'tls.key' '%s/k604s' is "
+	    "readable by everyone (mode 0604) and 'tls.strict_perms' is set",
+	    dir);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_str_eq(errs.msgs[0], want);
+	conf_errs_release(&errs);
+	/* a missing key is for proxyd to report when it opens it */
+	loads(MIN);
+	ck_assert_uint_eq(errs.n, 0);
+	conf_free(c);
+	c = NULL;
+	FAILS("name = \"a\";\ntls = { ca = \"c\"; cert = \"c\"; key = \"k\"; "
+	    "strict_perms = 1; };\n",
+	    "x.conf:2: 'tls.strict_perms' must be a boolean (true or false), "
+	    "not an integer");
+	rm_rf(dir);
+}
+END_TEST
+
+/* Warnings and errors come out together, in line order. */
+START_TEST(warnings_sort_with_errors)
+{
+	FAILS("name = \"a\";\ntls = { ca = \"/ca\"; cert = \"/cert\";\n"
+	    "  key = \"/etc/passwd\"; };\nlog = \"x\";\n"
+	    "listen = { port = 0; };\n",
+	    "x.conf:3: warning: 'tls.key' '/etc/passwd' is readable by "
+	    "everyone (mode 0644)",
+	    "x.conf:4: 'log' 'x' is not one of error, warn, info, debug",
+	    "x.conf:5: 'listen.port' 0 out of range 1-65535");
+}
+END_TEST
+
+START_TEST(prints_strict_perms_only_when_set)
+{
+	char *s, *again;
+	struct conf *first;
+
+	loads(MIN);
+	s = print(c);
+	ck_assert_ptr_null(strstr(s, "strict_perms"));
+	free(s);
+	conf_free(c);
+	c = NULL;
+	loads("name = \"a\";\ntls = { ca = \"/ca\"; cert = \"/cert\"; "
+	    "key = \"/key\"; strict_perms = true; };\n");
+	s = print(c);
+	ck_assert_ptr_nonnull(strstr(s, "\tkey = \"/key\";\n"
+	    "\tstrict_perms = true;\n};\n"));
+	first = c;
+	c = NULL;
+	loads(s);
+	again = print(c);
+	ck_assert_str_eq(s, again);
+	free(s);
+	free(again);
+	conf_free(first);
+}
+END_TEST
+
+static const char *const broken_hosts[] = {
+	"10.1.2", "300.1.1.1", "1.2.3.4.5", "010.1.1.1", "0x7f.1", "127.1",
+	"1.2.3.4.", "4294967295", "0x0a000001", "a.b.0X1f", "1.2.3.256",
+	"host.42", "1.2.3.-4",
+};
+
+START_TEST(rejects_hosts_that_are_broken_ipv4)
+{
+	char	text[256], want[256];
+
+	snprintf(text, sizeof(text), MIN "neighbours = ( { name = \"b\"; "
+	    "host = \"%s\"; } );\n", broken_hosts[_i]);
+	snprintf(want, sizeof(want), "x.conf:3: 'neighbours.[0].host' '%s' "
+	    "looks like an IPv4 address but is not A.B.C.D (each 0-255, no "
+	    "leading zeros)", broken_hosts[_i]);
+	if (strcmp(broken_hosts[_i], "1.2.3.-4") == 0) {
+		loads(text);	/* "-4" is no number: a (bad) host name */
+		return;
+	}
+	FAILS(text, want);
+}
+END_TEST
+
+static const char *const good_hosts[] = {
+	"10.1.2.3", "0.0.0.0", "255.255.255.255", "h", "relay.example",
+	"relay.example.", "1a.example", "example.0a", "42.example", "0x",
+	"a.0xg", ".", "1..",
+};
+
+START_TEST(accepts_hosts_and_ipv4_literals)
+{
+	char	text[256];
+
+	snprintf(text, sizeof(text), MIN "neighbours = ( { name = \"b\"; "
+	    "host = \"%s\"; } );\n", good_hosts[_i]);
+	if (strcmp(good_hosts[_i], "0x") == 0) {
+		/* hex with no digits is a number to inet_aton: refused */
+		FAILS(text, "x.conf:3: 'neighbours.[0].host' '0x' looks like an "
+		    "IPv4 address but is not A.B.C.D (each 0-255, no leading "
+		    "zeros)");
+		return;
+	}
+	loads(text);
+	ck_assert_str_eq(c->neighbours[0].host, good_hosts[_i]);
+}
+END_TEST
+
 static void
 add(Suite *s, const char *name, const TTest *t)
 {
@@ -842,6 +1181,26 @@ conf_suite(void)
 	    load_file_resolves_against_its_directory);
 	add(s, "load_file_names_file_in_errors",
 	    load_file_names_file_in_errors);
+	add_loop(s, "rejects_public_that_others_cannot_reach",
+	    rejects_public_that_others_cannot_reach, NELEM(unusable_publics));
+	add_loop(s, "accepts_public_unicast_addresses",
+	    accepts_public_unicast_addresses, NELEM(usable_publics));
+	add(s, "rejects_control_that_is_not_a_socket",
+	    rejects_control_that_is_not_a_socket);
+	add(s, "rejects_duplicate_neighbour_endpoints",
+	    rejects_duplicate_neighbour_endpoints);
+	add(s, "finds_repeats_in_long_lists", finds_repeats_in_long_lists);
+	add(s, "truncates_long_values_in_messages",
+	    truncates_long_values_in_messages);
+	add(s, "warns_about_key_that_everyone_can_read",
+	    warns_about_key_that_everyone_can_read);
+	add(s, "warnings_sort_with_errors", warnings_sort_with_errors);
+	add(s, "prints_strict_perms_only_when_set",
+	    prints_strict_perms_only_when_set);
+	add_loop(s, "rejects_hosts_that_are_broken_ipv4",
+	    rejects_hosts_that_are_broken_ipv4, NELEM(broken_hosts));
+	add_loop(s, "accepts_hosts_and_ipv4_literals",
+	    accepts_hosts_and_ipv4_literals, NELEM(good_hosts));
 	return s;
 }
 
