@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests for lib/crypto: AEAD round trip between the two ends of a
- * link, forgery and wrong-direction rejection, and the replay window.
+ * Unit tests for lib/crypto: AES-256-GCM known answers, AEAD round trip
+ * between the two ends of a link, forgery and wrong-direction rejection,
+ * and the replay window.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +31,126 @@ teardown(void)
 	aead_release(&ini);
 	aead_release(&rsp);
 }
+
+/*
+ * Known answers: the AES-256 test cases 13, 14 and 16 of McGrew and
+ * Viega, "The Galois/Counter Mode of Operation (GCM)" (revised 2005), the
+ * same vectors as NIST's gcmEncryptExtIV256 set.  Their 96-bit IV is our
+ * nonce, the 4-byte salt || the 8-byte big-endian sequence number, so the
+ * IV's first four bytes go into the key material as a salt and the other
+ * eight are the sequence number.  Test case 16 has additional data (our
+ * sealed header's place) and a 60-byte plaintext (not a block multiple).
+ */
+struct gcm_kat {
+	const char	*name;
+	const char	*key, *iv, *aad, *pt, *ct, *tag;
+};
+
+static const struct gcm_kat gcm_kats[] = {
+	{ "McGrew-Viega test case 13",
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    "000000000000000000000000", "", "", "",
+	    "530f8afbc74536b9a963b4f1c4cb738b" },
+	{ "McGrew-Viega test case 14",
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    "000000000000000000000000", "",
+	    "00000000000000000000000000000000",
+	    "cea7403d4d606b6e074ec5d3baf39d18",
+	    "d0d1c8a799996bf0265b98b5d48ab919" },
+	{ "McGrew-Viega test case 16",
+	    "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+	    "cafebabefacedbaddecaf888",
+	    "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+	    "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+	    "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+	    "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+	    "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+	    "76fc6ece0f4e1768cddf8853bb2d551b" },
+};
+
+/* Hex to bytes; returns the length.  The vectors are well-formed. */
+static size_t
+unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(hex) / 2;
+
+	ck_assert_uint_le(n, cap);
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+
+		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+	return n;
+}
+
+/*
+ * Key material with the vector's key and salt in one direction's place
+ * (c->s: initiator to responder; else s->c) and junk in the other's, so a
+ * mixed-up half cannot pass.
+ */
+static uint64_t
+kat_keymat(const struct gcm_kat *v, bool c_to_s,
+    uint8_t km_out[CRYPTO_KEYMAT_LEN])
+{
+	uint8_t key[CRYPTO_KEY_LEN], iv[12];
+	uint64_t seq = 0;
+
+	ck_assert_uint_eq(unhex(v->key, key, sizeof(key)), CRYPTO_KEY_LEN);
+	ck_assert_uint_eq(unhex(v->iv, iv, sizeof(iv)), 12);
+	memset(km_out, 0x5c, CRYPTO_KEYMAT_LEN);
+	memcpy(km_out + (c_to_s ? 0 : CRYPTO_KEY_LEN), key, CRYPTO_KEY_LEN);
+	memcpy(km_out + 2 * CRYPTO_KEY_LEN + (c_to_s ? 0 : CRYPTO_SALT_LEN), iv,
+	    CRYPTO_SALT_LEN);
+	for (int i = 4; i < 12; i++)
+		seq = seq << 8 | iv[i];
+	return seq;
+}
+
+START_TEST(seal_and_open_match_gcm_known_answers)
+{
+	const struct gcm_kat *v = &gcm_kats[_i];
+	uint8_t kmat[CRYPTO_KEYMAT_LEN], aad[64], pt[64], back[64];
+	uint8_t want[64 + CRYPTO_TAG_LEN], out[64 + CRYPTO_TAG_LEN];
+	size_t aadlen, ptlen, ctlen;
+	struct aead a, b;
+	uint64_t seq;
+
+	aadlen = unhex(v->aad, aad, sizeof(aad));
+	ptlen = unhex(v->pt, pt, sizeof(pt));
+	ctlen = unhex(v->ct, want, sizeof(want) - CRYPTO_TAG_LEN);
+	ck_assert_uint_eq(ctlen, ptlen);
+	ck_assert_uint_eq(unhex(v->tag, want + ctlen, CRYPTO_TAG_LEN),
+	    CRYPTO_TAG_LEN);
+
+	for (int dir = 0; dir < 2; dir++) {
+		bool c_to_s = dir == 0;
+
+		seq = kat_keymat(v, c_to_s, kmat);
+		/* the sender of that half seals, the other end opens */
+		ck_assert_int_eq(aead_init(&a, kmat, c_to_s), 0);
+		ck_assert_int_eq(aead_init(&b, kmat, !c_to_s), 0);
+		memset(out, 0, sizeof(out));
+		ck_assert_int_eq(aead_seal(&a, seq, aad, aadlen, pt, ptlen,
+		    out), 0);
+		ck_assert_msg(memcmp(out, want, ptlen + CRYPTO_TAG_LEN) == 0,
+		    "%s, %s: ciphertext and tag differ from the vector",
+		    v->name, c_to_s ? "c->s" : "s->c");
+		ck_assert_int_eq(aead_open(&b, seq, aad, aadlen, want,
+		    ptlen + CRYPTO_TAG_LEN, back), 0);
+		ck_assert_mem_eq(back, pt, ptlen);
+		/* the tag with one bit off, or the next seq: refused */
+		want[ptlen] ^= 0x80;
+		ck_assert_int_eq(aead_open(&b, seq, aad, aadlen, want,
+		    ptlen + CRYPTO_TAG_LEN, back), -1);
+		want[ptlen] ^= 0x80;
+		ck_assert_int_eq(aead_open(&b, seq + 1, aad, aadlen, want,
+		    ptlen + CRYPTO_TAG_LEN, back), -1);
+		aead_release(&a);
+		aead_release(&b);
+	}
+}
+END_TEST
 
 START_TEST(seal_then_open_round_trips_both_ways)
 {
@@ -143,7 +266,12 @@ static Suite *
 crypto_suite(void)
 {
 	Suite *s = suite_create("crypto");
-	TCase *tc = tcase_create("aead");
+	TCase *tc = tcase_create("known_answers");
+
+	tcase_add_loop_test(tc, seal_and_open_match_gcm_known_answers, 0,
+	    (int)(sizeof(gcm_kats) / sizeof(gcm_kats[0])));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("aead");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, seal_then_open_round_trips_both_ways);
