@@ -25,6 +25,12 @@ struct conn_pool {
 	int		 free_head;
 	struct channel	 ch[CONN_CHANNELS_MAX];
 	const struct link *direct[CONN_CHANNELS_MAX];	/* direct links up */
+	/* failed direct attempts of channels the origin asked again for */
+	struct {
+		char		dest[PKT_NAME_MAX + 1];
+		unsigned	fails;
+	}		 hist[CONN_HIST_MAX];
+	int		 hist_next;
 	struct event	*timer;
 };
 
@@ -152,6 +158,30 @@ forget(struct proxyd *px, struct channel *ch)
 	ch->used = false;
 }
 
+/* Keeps a channel's direct failures across the origin's new request. */
+static void
+hist_put(struct conn_pool *cp, const char *dest, unsigned fails)
+{
+	int i = cp->hist_next;
+
+	cp->hist_next = (cp->hist_next + 1) % CONN_HIST_MAX;
+	snprintf(cp->hist[i].dest, sizeof(cp->hist[i].dest), "%s", dest);
+	cp->hist[i].fails = fails;
+}
+
+/* The failures kept for dest (and forgets them), or 0. */
+static unsigned
+hist_take(struct conn_pool *cp, const char *dest)
+{
+	for (int i = 0; i < CONN_HIST_MAX; i++)
+		if (cp->hist[i].dest[0] != '\0' &&
+		    strcmp(cp->hist[i].dest, dest) == 0) {
+			cp->hist[i].dest[0] = '\0';
+			return cp->hist[i].fails;
+		}
+	return 0;
+}
+
 static struct channel *
 channel_new(struct proxyd *px, const char *dest)
 {
@@ -224,6 +254,7 @@ conn_from_tun(struct proxyd *px, const char *dest, struct link *nh,
 		ch = channel_new(px, dest);
 		ch->state = CH_REQUESTING;
 		ch->since_us = now_us();
+		ch->direct_fails = hist_take(cp, dest);
 		send_request(px, ch, nh, info);
 	}
 	ch->last_use_us = now_us();
@@ -261,7 +292,7 @@ path_has(const char path[][PKT_NAME_MAX + 1], int n, const char *name)
 	return false;
 }
 
-static void	punch_begin(struct channel *,
+static void	punch_begin(struct proxyd *, struct channel *,
 		    struct in_addr mapped, uint16_t mport, struct in_addr local,
 		    uint16_t lport, struct in_addr own_mapped);
 
@@ -295,7 +326,7 @@ answer_channel(struct proxyd *px, const struct pkt_conn_req *q,
 	ch->id = q->id;
 	ch->origin = false;
 	if (r->direct && ch->direct != DIRECT_UP)
-		punch_begin(ch, q->src_mapped_addr, q->src_mapped_port,
+		punch_begin(px, ch, q->src_mapped_addr, q->src_mapped_port,
 		    q->src_local_addr, q->src_local_port, q->dst_mapped_addr);
 }
 
@@ -356,7 +387,23 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 		px->st.drop_malformed++;	/* a loop */
 		return;
 	}
+	/* the first hop knows who sent it: the origin is its neighbour */
+	if (q->n_path == 1 && (strcmp(q->src, from->name) != 0 ||
+	    strcmp(q->path[0], from->name) != 0)) {
+		px->st.drop_malformed++;
+		log_info("connection request %016llx from '%s' names '%s' as "
+		    "its origin: dropped", (unsigned long long)q->id,
+		    from->name, q->src);
+		return;
+	}
 	if (strcmp(q->dst, px->conf->name) == 0) {
+		if (q->n_path == 1) {
+			/* no proxy between us saw where the origin is mapped */
+			q->src_mapped_addr.s_addr = 0;
+			q->src_mapped_port = 0;
+			q->dst_mapped_addr.s_addr = 0;
+			q->dst_mapped_port = 0;
+		}
 		answer(px, from, q);
 		return;
 	}
@@ -424,7 +471,7 @@ conn_resp_input(struct link *from, const struct pkt_conn_resp *r)
 		    (double)(now_us() - ch->req_us) / 1000.0);
 		flush(px, ch);
 		if (r->direct && ch->direct != DIRECT_UP)
-			punch_begin(ch, r->dst_mapped_addr,
+			punch_begin(px, ch, r->dst_mapped_addr,
 			    r->dst_mapped_port, r->dst_local_addr,
 			    r->dst_local_port, r->src_mapped_addr);
 		return;
@@ -447,14 +494,24 @@ direct_state_name(enum direct_state d)
  * dials the DTLS handshake once its own punches have opened its NAT.
  */
 static void
-punch_begin(struct channel *ch, struct in_addr mapped,
+punch_begin(struct proxyd *px, struct channel *ch, struct in_addr mapped,
     uint16_t mport, struct in_addr local, uint16_t lport,
     struct in_addr own_mapped)
 {
 	char a[INET_ADDRSTRLEN];
+	int punching = 0;
 
 	if (mport == 0)
 		return;
+	for (int i = 0; i < CONN_CHANNELS_MAX; i++)
+		punching += px->conn->ch[i].used &&
+		    px->conn->ch[i].direct == DIRECT_PUNCHING;
+	if (punching >= CONN_PUNCHING_MAX) {
+		px->st.drop_punch_limit++;
+		snprintf(ch->direct_why, sizeof(ch->direct_why), "not tried: "
+		    "%d channels are punching already", punching);
+		return;
+	}
 	memset(&ch->peer_ep, 0, sizeof(ch->peer_ep));
 	ch->peer_ep.sin_family = AF_INET;
 	ch->peer_ep_local = mapped.s_addr == own_mapped.s_addr &&
@@ -537,6 +594,7 @@ direct_step(struct proxyd *px, struct channel *ch, uint64_t now)
 		if (ch->origin && now >= ch->direct_next_us &&
 		    ch->state == CH_RELAY) {
 			ch->direct = DIRECT_NONE;
+			hist_put(px->conn, ch->dest, ch->direct_fails);
 			forget(px, ch);
 		}
 		break;

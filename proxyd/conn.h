@@ -25,6 +25,8 @@ struct link;
 #define CONN_QUEUE_PER_CH	32
 #define CONN_TIMEOUT_MS		1000
 #define CONN_IDLE_S		300	/* a channel unused this long is forgotten */
+#define CONN_PUNCHING_MAX	16	/* channels punching at once */
+#define CONN_HIST_MAX		32	/* direct failures kept across requests */
 
 enum channel_state {
 	CH_REQUESTING,

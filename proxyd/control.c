@@ -139,6 +139,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_cookie", s->drop_cookie);
 	json_uint(&w, "hs_cookies", s->hs_cookies);
 	json_uint(&w, "drop_probe_limit", s->drop_probe_limit);
+	json_uint(&w, "drop_punch_limit", s->drop_punch_limit);
 	json_uint(&w, "drop_queue", s->drop_queue);
 	json_uint(&w, "queued", s->queued);
 	json_uint(&w, "conn_requests", s->conn_requests);

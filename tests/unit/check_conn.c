@@ -1121,6 +1121,125 @@ START_TEST(punch_from_known_request_is_counted)
 }
 END_TEST
 
+/* ---- requests that claim what nobody observed ---- */
+
+START_TEST(first_hop_drops_request_naming_another_origin)
+{
+	struct link *lx, *lc;
+	struct pkt_conn_req q = req_from_a(1);
+
+	/* x is linked to b but says the request comes from a */
+	make("b");
+	lx = fake_link_add(px, "x", LINK_UP, A_MAPPED, A_MAPPED_PORT);
+	lc = fake_link_add(px, "c", LINK_UP, C_MAPPED, C_MAPPED_PORT);
+	fake_set_path("c", "c", 1, 10, NAT_TYPE_OPEN);
+	(void)lc;
+	conn_req_input(lx, &q);
+	ck_assert_uint_eq(fake_sent_count(FAKE_ANY), 0);
+	ck_assert_uint_eq(px->st.drop_malformed, 1);
+	/* the path's first name must be the sender too */
+	snprintf(q.src, sizeof(q.src), "x");
+	conn_req_input(lx, &q);
+	ck_assert_uint_eq(fake_sent_count(FAKE_ANY), 0);
+	ck_assert_uint_eq(px->st.drop_malformed, 2);
+	/* both right: forwarded */
+	snprintf(q.path[0], sizeof(q.path[0]), "x");
+	conn_req_input(lx, &q);
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_CONN_REQ), 1);
+	ck_assert_uint_eq(px->st.drop_malformed, 2);
+}
+END_TEST
+
+START_TEST(destination_as_first_hop_ignores_claimed_mapped_addresses)
+{
+	struct link *la;
+	struct pkt_conn_req q = req_from_a(1);
+	const struct pkt_conn_resp *r;
+	const struct channel *ch;
+
+	/* a asks c directly, naming a victim as both mapped addresses */
+	make("c");
+	la = fake_link_add(px, "a", LINK_UP, A_MAPPED, A_MAPPED_PORT);
+	fake_set_own_nat(la, NAT_TYPE_FULL_CONE);
+	q.src_mapped_addr = fake_ip("192.0.2.66");
+	q.src_mapped_port = 53;
+	q.dst_mapped_addr = fake_ip("192.0.2.67");
+	q.dst_mapped_port = 53;
+	conn_req_input(la, &q);
+	r = last_resp();
+	ck_assert_int_eq(r->direct, 0);
+	ck_assert_uint_eq(r->src_mapped_port, 0);
+	ck_assert_uint_eq(r->dst_mapped_port, 0);
+	ch = conn_channel(px, "a");
+	ck_assert_ptr_nonnull(ch);
+	ck_assert_int_eq(ch->direct, DIRECT_NONE);
+	/* nothing goes to the victim, now or later */
+	for (int i = 0; i < 20; i++) {
+		fake_advance_ms(DIRECT_PUNCH_MS);
+		conn_tick(px);
+	}
+	ck_assert_uint_eq(fake_dgram_count(), 0);
+	ck_assert_uint_eq(fake.n_dial_once, 0);
+}
+END_TEST
+
+START_TEST(punching_channels_are_limited)
+{
+	struct link *lb;
+	const struct channel *ch;
+	char name[8];
+
+	/* c, answering CONN_PUNCHING_MAX + 1 origins that may go direct */
+	make("c");
+	lb = fake_link_add(px, "b", LINK_UP, B_ADDR, 4790);
+	fake_set_own_nat(lb, NAT_TYPE_OPEN);
+	for (int k = 0; k <= CONN_PUNCHING_MAX; k++) {
+		struct pkt_conn_req q = req_from_a(2);
+
+		snprintf(name, sizeof(name), "o%d", k);
+		snprintf(q.src, sizeof(q.src), "%s", name);
+		snprintf(q.path[0], sizeof(q.path[0]), "%s", name);
+		q.id += (uint64_t)k;
+		conn_req_input(lb, &q);
+		ch = conn_channel(px, name);
+		ck_assert_ptr_nonnull(ch);
+		ck_assert_int_eq(ch->direct, k < CONN_PUNCHING_MAX ?
+		    DIRECT_PUNCHING : DIRECT_NONE);
+	}
+	ck_assert_uint_eq(px->st.drop_punch_limit, 1);
+	ck_assert_ptr_nonnull(strstr(ch->direct_why, "punching already"));
+}
+END_TEST
+
+START_TEST(origin_backoff_grows_across_its_new_requests)
+{
+	struct link *lb = origin();
+	const struct channel *ch;
+	uint64_t want = DIRECT_BACKOFF_MIN_S;
+
+	for (int k = 0; k < 4; k++) {
+		struct pkt_conn_resp r;
+
+		tun_pkt("c", lb, 1, 100);
+		r = answer_for(last_req()->id, true);
+		conn_resp_input(lb, &r);
+		ch = conn_channel(px, "c");
+		ck_assert_int_eq(ch->direct, DIRECT_PUNCHING);
+		fake_advance_us((uint64_t)DIRECT_GIVEUP_S * 1000000 + 1);
+		conn_tick(px);
+		ck_assert_int_eq(ch->direct, DIRECT_FAILED);
+		ck_assert_uint_eq(ch->direct_next_us - fake_now_us,
+		    want * 1000000);
+		ck_assert_uint_eq(ch->direct_fails, (unsigned)k + 1);
+		/* the backoff passes: the origin forgets and asks again */
+		fake_advance_us(want * 1000000);
+		conn_tick(px);
+		ck_assert_ptr_null(conn_channel(px, "c"));
+		want *= 2;
+	}
+}
+END_TEST
+
 static Suite *
 conn_suite(void)
 {
@@ -1220,6 +1339,14 @@ conn_suite(void)
 		    backoff_doubles_up_to_its_maximum },
 		{ "punch_from_known_request_is_counted",
 		    punch_from_known_request_is_counted },
+		{ "first_hop_drops_request_naming_another_origin",
+		    first_hop_drops_request_naming_another_origin },
+		{ "destination_as_first_hop_ignores_claimed_mapped_addresses",
+		    destination_as_first_hop_ignores_claimed_mapped_addresses },
+		{ "punching_channels_are_limited",
+		    punching_channels_are_limited },
+		{ "origin_backoff_grows_across_its_new_requests",
+		    origin_backoff_grows_across_its_new_requests },
 	};
 	TCase *tc;
 
