@@ -1,0 +1,1374 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * This file owns the unit tests of proxyd/link.c, the transport: the real
+ * link.c and tls.c run between two or three proxies in one process, their
+ * DTLS handshakes carried datagram by datagram by link_fake.c's pump under
+ * a fake clock.  Covered: the handshake and who is refused, the cookie
+ * an unproven source gets first and the caps on inbound handshakes, sealed
+ * messages and every drop counter, unauthenticated nonces, keepalive RTT,
+ * dead links, backoff, which of two links to a peer survives, and what
+ * link_close() leaves behind.  Not covered: DTLS retransmission
+ * (hs_timer_cb), which runs on OpenSSL's own clock and libevent timers.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "crypto.h"
+#include "link.h"
+#include "log.h"
+#include "pkt.h"
+#include "link_fake.h"
+
+static const char *const cert_names[] = { "alpha", "bravo", "charlie" };
+
+static struct node *alpha, *bravo;
+
+static void
+setup(void)
+{
+	fake_now = 1000 * SEC;
+	fake_q_clear();
+	fake_ev_len = 0;
+	alpha = bravo = NULL;
+}
+
+static void
+teardown(void)
+{
+	nodes_free();
+	fake_q_clear();
+}
+
+/* alpha (10.0.0.1) has bravo (10.0.0.2) configured; bravo has nobody. */
+static void
+make_pair(void)
+{
+	alpha = node_new("alpha", "alpha", 1);
+	bravo = node_new("bravo", "bravo", 2);
+	ck_assert_ptr_nonnull(alpha);
+	ck_assert_ptr_nonnull(bravo);
+	node_add_neighbour(alpha, "bravo", 2);
+	ck_assert_int_eq(node_start(alpha), 0);
+	ck_assert_int_eq(node_start(bravo), 0);
+}
+
+/* make_pair(), then a handshake; returns alpha's link, up. */
+static struct link *
+make_up_pair(void)
+{
+	struct link *l;
+
+	make_pair();
+	link_tick(&alpha->px);
+	fake_pump(200);
+	l = link_find(&alpha->px, "bravo");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_ptr_nonnull(link_find(&bravo->px, "alpha"));
+	fake_ev_len = 0;
+	return l;
+}
+
+/* Sends m from l and returns the sealed datagram (caller frees buf). */
+static struct fake_dgram
+capture_msg(struct link *l, const struct pkt_msg *m)
+{
+	struct fake_dgram d;
+
+	fake_q_clear();
+	ck_assert_int_eq(link_send_msg(l, m), 0);
+	ck_assert_uint_eq(fake_q_len, 1);
+	ck_assert(fake_q_pop(&d));
+	return d;
+}
+
+static struct fake_dgram
+capture_info(struct link *l, uint16_t alt_port)
+{
+	struct pkt_msg m = { .type = PKT_MSG_INFO };
+
+	m.u.info.alt_port = alt_port;
+	return capture_msg(l, &m);
+}
+
+static void
+put_session(uint8_t *buf, uint32_t s)
+{
+	buf[2] = (uint8_t)(s >> 24);
+	buf[3] = (uint8_t)(s >> 16);
+	buf[4] = (uint8_t)(s >> 8);
+	buf[5] = (uint8_t)s;
+}
+
+static uint32_t
+get_session(const uint8_t *buf)
+{
+	return (uint32_t)buf[2] << 24 | (uint32_t)buf[3] << 16 |
+	    (uint32_t)buf[4] << 8 | buf[5];
+}
+
+/* One tick a second for secs seconds; the peer hears nothing. */
+static void
+silent_seconds(struct node *n, int secs)
+{
+	for (int i = 0; i < secs; i++) {
+		fake_now += SEC;
+		link_tick(&n->px);
+		fake_q_clear();
+	}
+}
+
+static struct sockaddr_in
+addr_of(const char *ip, uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	return sin;
+}
+
+/* alpha's first handshake datagram toward bravo (a PKT_HS). */
+static struct fake_dgram
+client_hello(void)
+{
+	struct fake_dgram d;
+
+	link_tick(&alpha->px);
+	ck_assert(fake_q_pop(&d));
+	ck_assert_uint_eq(d.buf[1], PKT_HS);
+	fake_q_clear();
+	return d;
+}
+
+/*
+ * Asks n for a cookie as an unproven source does: ch again, with session
+ * s, from `from`.  The answer must be a bare cookie, no larger than the
+ * question, and n must keep no state.
+ */
+static void
+ask_cookie(struct node *n, const struct fake_dgram *ch, uint32_t s,
+    const struct sockaddr_in *from, uint8_t cookie[PKT_COOKIE_LEN])
+{
+	struct fake_dgram d = *ch, r;
+	size_t before = links_count(&n->px, -1);
+
+	d.buf = malloc(ch->len);
+	ck_assert_ptr_nonnull(d.buf);
+	memcpy(d.buf, ch->buf, ch->len);
+	put_session(d.buf, s);
+	d.from = *from;
+	d.to = node_addr(n, PSOCK_PRIMARY);
+	fake_q_clear();
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	ck_assert_uint_eq(fake_q_len, 1);
+	ck_assert(fake_q_pop(&r));
+	ck_assert_uint_eq(r.buf[1], PKT_COOKIE);
+	ck_assert_uint_eq(get_session(r.buf), s);
+	ck_assert_uint_eq(r.len, PKT_HDR_LEN + PKT_COOKIE_LEN);
+	ck_assert_uint_le(r.len, ch->len);
+	ck_assert_uint_eq(r.to.sin_port, from->sin_port);
+	memcpy(cookie, r.buf + PKT_HDR_LEN, PKT_COOKIE_LEN);
+	free(r.buf);
+	ck_assert_uint_eq(links_count(&n->px, -1), before);
+}
+
+/* ch's records as a PKT_HS_COOKIE with session s from `from` to n. */
+static struct fake_dgram
+with_cookie(struct node *n, const struct fake_dgram *ch, uint32_t s,
+    const struct sockaddr_in *from, const uint8_t cookie[PKT_COOKIE_LEN])
+{
+	size_t body = ch->len - PKT_HDR_LEN;
+	struct fake_dgram d = *ch;
+	struct buf_wr w;
+
+	d.len = PKT_HDR_LEN + PKT_COOKIE_LEN + body;
+	d.buf = malloc(d.len);
+	ck_assert_ptr_nonnull(d.buf);
+	buf_wr_init(&w, d.buf, PKT_HDR_LEN);
+	ck_assert_int_eq(pkt_hdr_encode(&w, PKT_HS_COOKIE, s, 0), 0);
+	memcpy(d.buf + PKT_HDR_LEN, cookie, PKT_COOKIE_LEN);
+	memcpy(d.buf + PKT_HDR_LEN + PKT_COOKIE_LEN, ch->buf + PKT_HDR_LEN,
+	    body);
+	d.from = *from;
+	d.to = node_addr(n, PSOCK_PRIMARY);
+	return d;
+}
+
+/* An inbound handshake of session s from `from` that proves its address. */
+static void
+proven_handshake(struct node *n, const struct fake_dgram *ch, uint32_t s,
+    const struct sockaddr_in *from)
+{
+	uint8_t cookie[PKT_COOKIE_LEN];
+	struct fake_dgram d;
+
+	ask_cookie(n, ch, s, from, cookie);
+	d = with_cookie(n, ch, s, from, cookie);
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	fake_q_clear();
+}
+
+/* handshake */
+
+START_TEST(handshake_brings_both_ends_up_once)
+{
+	struct link *la, *lb;
+	const struct fake_ev *e;
+
+	make_pair();
+	la = link_named(&alpha->px, "bravo");
+	ck_assert_ptr_nonnull(la);
+	ck_assert_int_eq(la->state, LINK_IDLE);
+	ck_assert_str_eq(link_state_name(la), "connecting");
+	link_tick(&alpha->px);
+	ck_assert_int_eq(la->state, LINK_HANDSHAKE);
+	ck_assert_uint_gt(fake_q_len, 0);		/* the ClientHello */
+	ck_assert_uint_lt(fake_pump(200), 200);	/* it settles */
+
+	ck_assert_int_eq(la->state, LINK_UP);
+	ck_assert(la->initiator);
+	lb = link_find(&bravo->px, "alpha");
+	ck_assert_ptr_nonnull(lb);
+	ck_assert(!lb->initiator);
+	ck_assert_uint_eq(lb->session, la->session);
+	ck_assert_uint_ne(la->session, 0);
+	ck_assert_uint_eq(bravo->px.n_handshakes, 0);
+	ck_assert_str_eq(link_state_name(la), "up");
+
+	ck_assert_uint_eq(fake_ev_count(EV_UP, &alpha->px), 1);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, &bravo->px), 1);
+	e = fake_ev_last(EV_UP, &bravo->px);
+	ck_assert_str_eq(e->name, "alpha");
+	ck_assert_int_eq(e->state, LINK_UP);
+	ck_assert_str_eq(fake_ev_last(EV_UP, &alpha->px)->name, "bravo");
+	/* the first keepalives crossed: nothing went up as a message */
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, NULL), 0);
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);
+	ck_assert_uint_eq(alpha->px.st.auth_refused +
+	    bravo->px.st.auth_refused, 0);
+	ck_assert_uint_eq(alpha->px.st.drop_nosession +
+	    bravo->px.st.drop_nosession, 0);
+	/* no more handshakes on later ticks */
+	fake_now += SEC;
+	link_tick(&alpha->px);
+	fake_pump(200);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, NULL), 2);
+}
+END_TEST
+
+START_TEST(handshake_refuses_certificate_of_other_name)
+{
+	struct node *charlie;
+	struct link *la;
+
+	/* alpha dials "bravo" at 10.0.0.3, where charlie answers */
+	alpha = node_new("alpha", "alpha", 1);
+	charlie = node_new("charlie", "charlie", 3);
+	ck_assert_ptr_nonnull(charlie);
+	node_add_neighbour(alpha, "bravo", 3);
+	ck_assert_int_eq(node_start(alpha), 0);
+	ck_assert_int_eq(node_start(charlie), 0);
+	link_tick(&alpha->px);
+	fake_pump(200);
+
+	la = link_named(&alpha->px, "bravo");
+	ck_assert_ptr_nonnull(la);
+	ck_assert_int_eq(la->state, LINK_IDLE);
+	ck_assert_uint_eq(alpha->px.st.auth_refused, 1);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, NULL), 0);
+	ck_assert_ptr_null(link_find(&charlie->px, "alpha"));
+	ck_assert_uint_eq(links_count(&charlie->px, LINK_UP), 0);
+	ck_assert_int_eq(la->backoff_s, 2);	/* a failed attempt */
+}
+END_TEST
+
+START_TEST(handshake_refuses_certificate_of_other_ca)
+{
+	struct node *mallory;
+
+	alpha = node_new("alpha", "alpha", 1);
+	mallory = node_new("bravo", "mallory", 2);
+	ck_assert_ptr_nonnull(mallory);
+	node_add_neighbour(alpha, "bravo", 2);
+	ck_assert_int_eq(node_start(alpha), 0);
+	ck_assert_int_eq(node_start(mallory), 0);
+	link_tick(&alpha->px);
+	fake_pump(200);
+
+	ck_assert_uint_eq(fake_ev_count(EV_UP, NULL), 0);
+	ck_assert_uint_ge(alpha->px.st.auth_refused +
+	    mallory->px.st.auth_refused, 1);
+	ck_assert_uint_eq(links_count(&alpha->px, LINK_UP), 0);
+	ck_assert_uint_eq(links_count(&mallory->px, -1), 0);
+}
+END_TEST
+
+START_TEST(handshake_refuses_inbound_certificate_of_own_name)
+{
+	struct node *twin;
+
+	/* a proxy holding bravo's certificate dials bravo */
+	twin = node_new("twin", "bravo", 1);
+	bravo = node_new("bravo", "bravo", 2);
+	ck_assert_ptr_nonnull(twin);
+	node_add_neighbour(twin, "bravo", 2);
+	ck_assert_int_eq(node_start(twin), 0);
+	ck_assert_int_eq(node_start(bravo), 0);
+	link_tick(&twin->px);
+	fake_pump(200);
+
+	ck_assert_uint_eq(bravo->px.st.auth_refused, 1);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, &bravo->px), 0);
+	ck_assert_uint_eq(links_count(&bravo->px, -1), 0);
+	ck_assert_uint_eq(bravo->px.n_handshakes, 0);
+}
+END_TEST
+
+START_TEST(unproven_handshake_gets_only_a_cookie)
+{
+	struct sockaddr_in from;
+	struct fake_dgram ch;
+	uint8_t cookie[PKT_COOKIE_LEN];
+
+	make_pair();
+	ch = client_hello();
+	from = node_addr(alpha, PSOCK_PRIMARY);
+	ask_cookie(bravo, &ch, get_session(ch.buf), &from, cookie);
+	free(ch.buf);
+	ck_assert_uint_eq(bravo->px.st.hs_cookies, 1);
+	ck_assert_uint_eq(bravo->px.n_handshakes, 0);
+}
+END_TEST
+
+START_TEST(handshake_with_its_cookie_is_answered)
+{
+	struct sockaddr_in from;
+	struct fake_dgram ch, d, r;
+	uint8_t cookie[PKT_COOKIE_LEN];
+
+	make_pair();
+	ch = client_hello();
+	from = node_addr(alpha, PSOCK_PRIMARY);
+	ask_cookie(bravo, &ch, 77, &from, cookie);
+	d = with_cookie(bravo, &ch, 77, &from, cookie);
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	free(ch.buf);
+	ck_assert_uint_eq(links_count(&bravo->px, LINK_HANDSHAKE), 1);
+	ck_assert_uint_eq(bravo->px.n_handshakes, 1);
+	ck_assert(fake_q_pop(&r));		/* the server's flight */
+	ck_assert_uint_eq(r.buf[1], PKT_HS);
+	ck_assert_uint_eq(get_session(r.buf), 77);
+	free(r.buf);
+	ck_assert_uint_eq(bravo->px.st.drop_cookie, 0);
+}
+END_TEST
+
+START_TEST(cookie_of_other_source_or_session_is_refused)
+{
+	struct sockaddr_in from, other;
+	struct fake_dgram ch, d;
+	uint8_t cookie[PKT_COOKIE_LEN];
+
+	make_pair();
+	ch = client_hello();
+	from = node_addr(alpha, PSOCK_PRIMARY);
+	other = addr_of("10.0.0.9", FAKE_PORT);
+	ask_cookie(bravo, &ch, 5, &from, cookie);
+	d = with_cookie(bravo, &ch, 5, &other, cookie);	/* elsewhere */
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	other = from;
+	other.sin_port = htons(FAKE_PORT + 7);		/* other port */
+	d = with_cookie(bravo, &ch, 5, &other, cookie);
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	d = with_cookie(bravo, &ch, 6, &from, cookie);	/* other session */
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	cookie[0] ^= 1;					/* forged */
+	d = with_cookie(bravo, &ch, 5, &from, cookie);
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	free(ch.buf);
+	ck_assert_uint_eq(bravo->px.st.drop_cookie, 4);
+	ck_assert_uint_eq(links_count(&bravo->px, -1), 0);
+	ck_assert_uint_eq(fake_q_len, 0);		/* nothing answered */
+}
+END_TEST
+
+START_TEST(cookie_outlives_one_key_rotation_only)
+{
+	struct sockaddr_in from;
+	struct fake_dgram ch, d;
+	uint8_t c1[PKT_COOKIE_LEN], c2[PKT_COOKIE_LEN];
+
+	make_pair();
+	ch = client_hello();
+	from = node_addr(alpha, PSOCK_PRIMARY);
+	ask_cookie(bravo, &ch, 1, &from, c1);
+	ask_cookie(bravo, &ch, 2, &from, c2);
+	fake_now += LINK_COOKIE_ROTATE_S * SEC;
+	link_tick(&bravo->px);				/* a new key */
+	d = with_cookie(bravo, &ch, 1, &from, c1);	/* the previous one */
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	ck_assert_uint_eq(bravo->px.st.drop_cookie, 0);
+	ck_assert_uint_eq(bravo->px.n_handshakes, 1);
+	fake_now += LINK_COOKIE_ROTATE_S * SEC;
+	link_tick(&bravo->px);				/* and another */
+	d = with_cookie(bravo, &ch, 2, &from, c2);
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	free(ch.buf);
+	ck_assert_uint_eq(bravo->px.st.drop_cookie, 1);
+}
+END_TEST
+
+START_TEST(handshake_from_other_address_is_dropped)
+{
+	struct sockaddr_in from;
+	uint8_t cookie[PKT_COOKIE_LEN];
+	struct fake_dgram ch, d;
+
+	make_pair();
+	ch = client_hello();
+	from = node_addr(alpha, PSOCK_PRIMARY);
+	ask_cookie(bravo, &ch, 9, &from, cookie);
+	d = with_cookie(bravo, &ch, 9, &from, cookie);
+	ck_assert(fake_deliver(&d));
+	ck_assert_uint_eq(links_count(&bravo->px, LINK_HANDSHAKE), 1);
+	fake_q_clear();
+	d.from.sin_port = htons(9999);		/* same session, elsewhere */
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	free(ch.buf);
+	ck_assert_uint_eq(bravo->px.st.drop_malformed, 1);
+	ck_assert_uint_eq(links_count(&bravo->px, -1), 1);
+	ck_assert_uint_eq(fake_q_len, 0);	/* not answered */
+}
+END_TEST
+
+START_TEST(handshake_on_alternate_socket_is_malformed)
+{
+	struct fake_dgram d;
+
+	make_pair();
+	link_tick(&alpha->px);
+	ck_assert(fake_q_pop(&d));
+	d.to = node_addr(bravo, PSOCK_ALT_PORT);
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	ck_assert_uint_eq(bravo->px.st.drop_malformed, 1);
+	ck_assert_uint_eq(links_count(&bravo->px, -1), 0);
+}
+END_TEST
+
+START_TEST(inbound_handshakes_from_one_source_are_capped)
+{
+	struct sockaddr_in from = addr_of("10.0.1.1", 5000);
+	struct sockaddr_in other = addr_of("10.0.1.2", 5000);
+	struct fake_dgram ch;
+
+	make_pair();
+	ch = client_hello();
+	for (uint32_t i = 0; i <= LINK_HS_PER_SOURCE; i++) {
+		from.sin_port = htons((uint16_t)(5000 + i));	/* any port */
+		proven_handshake(bravo, &ch, 0x100 + i, &from);
+	}
+	/* another address still gets in */
+	proven_handshake(bravo, &ch, 0x200, &other);
+	free(ch.buf);
+	ck_assert_uint_eq(bravo->px.st.drop_hs_limit, 1);
+	ck_assert_uint_eq(bravo->px.n_handshakes, LINK_HS_PER_SOURCE + 1);
+}
+END_TEST
+
+START_TEST(inbound_handshakes_are_capped)
+{
+	char ip[16];
+	struct sockaddr_in from;
+	struct fake_dgram ch;
+	uint32_t s = 0x10000;
+
+	make_pair();
+	ch = client_hello();
+	/* LINK_HS_MAX from as many sources as that takes, then one more */
+	for (int i = 0; i <= LINK_HS_MAX; i++) {
+		snprintf(ip, sizeof(ip), "10.0.2.%d", 1 + i /
+		    LINK_HS_PER_SOURCE);
+		from = addr_of(ip, 6000);
+		proven_handshake(bravo, &ch, s++, &from);
+	}
+	free(ch.buf);
+	ck_assert_uint_eq(bravo->px.n_handshakes, LINK_HS_MAX);
+	ck_assert_uint_eq(bravo->px.st.drop_hs_limit, 1);
+	ck_assert_uint_eq(links_count(&bravo->px, LINK_HANDSHAKE),
+	    LINK_HS_MAX);
+	ck_assert_uint_eq(bravo->px.st.drop_cookie, 0);
+}
+END_TEST
+
+/* sealed messages */
+
+START_TEST(sealed_message_reaches_peer_with_its_type)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+	struct fake_dgram d = capture_info(la, 4791);
+	uint64_t rx = lb->rx_packets;
+	const struct fake_ev *e;
+
+	ck_assert_uint_eq(d.buf[1], PKT_SEALED);
+	ck_assert_uint_eq(get_session(d.buf), la->session);
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 1);
+	e = fake_ev_last(EV_MSG, &bravo->px);
+	ck_assert_uint_eq(e->type, PKT_MSG_INFO);
+	ck_assert_str_eq(e->name, "alpha");
+	ck_assert_uint_eq(e->msg.u.info.alt_port, 4791);
+	ck_assert_uint_eq(lb->rx_packets, rx + 1);
+}
+END_TEST
+
+START_TEST(data_frame_in_send_batch_is_sealed_and_delivered)
+{
+	struct link *la = make_up_pair();
+	uint8_t *frame = alpha->slot;
+	uint8_t *ip = frame + PKT_DATA_HEADROOM;
+	const struct fake_ev *e;
+
+	memset(ip, 0, 40);
+	ip[0] = 0x45;			/* IPv4, 20-byte header */
+	ip[3] = 40;			/* total length */
+	ip[8] = 64;
+	ip[9] = 17;
+	ip[20] = 0xab;			/* payload marker */
+	fake_q_clear();
+	ck_assert_int_eq(link_send_data(la, frame, 40, 7), 0);
+	ck_assert_uint_eq(alpha->committed, 1);	/* batched, not sent */
+	ck_assert_uint_eq(fake_pump(10), 1);
+	e = fake_ev_last(EV_MSG, &bravo->px);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->type, PKT_MSG_DATA);
+	ck_assert_uint_eq(e->msg.u.data.ttl, 7);
+	ck_assert_uint_eq(e->msg.u.data.ip_len, 40);
+	ck_assert_uint_eq(e->ip[20], 0xab);
+}
+END_TEST
+
+START_TEST(data_frame_outside_send_batch_is_sent_at_once)
+{
+	struct link *la = make_up_pair();
+	static uint8_t frame[PKT_DATA_HEADROOM + 64 + PKT_TAG_LEN];
+	uint8_t *ip = frame + PKT_DATA_HEADROOM;
+
+	ip[0] = 0x45;
+	ip[3] = 20;
+	fake_q_clear();
+	ck_assert_int_eq(link_send_data(la, frame, 20, 3), 0);
+	ck_assert_uint_eq(alpha->committed, 0);
+	ck_assert_uint_eq(fake_q_len, 1);
+	fake_pump(10);
+	ck_assert_uint_eq(fake_ev_last(EV_MSG, &bravo->px)->msg.u.data.ttl, 3);
+}
+END_TEST
+
+START_TEST(sending_on_a_link_not_up_fails)
+{
+	struct pkt_msg m = { .type = PKT_MSG_INFO };
+	struct link *la;
+
+	make_pair();
+	la = link_named(&alpha->px, "bravo");
+	ck_assert_int_eq(link_send_msg(la, &m), -1);
+	ck_assert_uint_eq(fake_q_len, 0);
+}
+END_TEST
+
+/*
+ * Byte offsets to corrupt: the ciphertext, the tag's last byte, and the
+ * sequence number's top byte (associated data; far ahead of the window,
+ * which a forgery must not move).
+ */
+static const int tamper_at[] = { PKT_SEALED_HDR_LEN, -1, PKT_HDR_LEN };
+
+START_TEST(tampered_datagram_counts_drop_auth)
+{
+	struct link *la = make_up_pair();
+	struct fake_dgram d = capture_info(la, 1);
+	uint8_t *copy = malloc(d.len);
+	int at = tamper_at[_i] < 0 ? (int)d.len + tamper_at[_i] : tamper_at[_i];
+	struct fake_dgram t = d;
+
+	memcpy(copy, d.buf, d.len);
+	copy[at] ^= 0x01;
+	t.buf = copy;
+	ck_assert(fake_deliver(&t));
+	ck_assert_uint_eq(bravo->px.st.drop_auth, 1);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, NULL), 0);
+	/* the forgery did not use up the sequence number */
+	ck_assert(fake_deliver(&d));
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 1);
+	ck_assert_uint_eq(bravo->px.st.drop_replay, 0);
+	free(copy);
+	free(d.buf);
+}
+END_TEST
+
+START_TEST(replayed_datagram_counts_drop_replay)
+{
+	struct link *la = make_up_pair();
+	struct fake_dgram d = capture_info(la, 1);
+
+	ck_assert(fake_deliver(&d));
+	ck_assert(fake_deliver(&d));
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 1);
+	ck_assert_uint_eq(bravo->px.st.drop_replay, 2);
+	ck_assert_uint_eq(bravo->px.st.drop_auth, 0);
+}
+END_TEST
+
+START_TEST(reordered_datagrams_within_window_pass)
+{
+	struct link *la = make_up_pair();
+	struct fake_dgram d1 = capture_info(la, 1);
+	struct fake_dgram d2 = capture_info(la, 2);
+
+	ck_assert(fake_deliver(&d2));
+	ck_assert(fake_deliver(&d1));
+	free(d1.buf);
+	free(d2.buf);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 2);
+	ck_assert_uint_eq(fake_ev_last(EV_MSG, &bravo->px)->msg.u.info.alt_port,
+	    1);
+	ck_assert_uint_eq(bravo->px.st.drop_replay, 0);
+}
+END_TEST
+
+START_TEST(unknown_session_counts_drop_nosession)
+{
+	struct link *la = make_up_pair();
+	struct fake_dgram d = capture_info(la, 1);
+
+	put_session(d.buf, la->session ^ 0x5a5a5a5a);
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	ck_assert_uint_eq(bravo->px.st.drop_nosession, 1);
+	ck_assert_uint_eq(bravo->px.st.drop_auth, 0);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, NULL), 0);
+}
+END_TEST
+
+START_TEST(sealed_for_link_in_handshake_counts_drop_nosession)
+{
+	uint8_t buf[PKT_SEALED_HDR_LEN + 20];
+	struct fake_dgram d, s;
+	struct buf_wr w;
+
+	make_pair();
+	link_tick(&alpha->px);
+	ck_assert(fake_q_pop(&d));		/* alpha's ClientHello */
+	memset(buf, 0, sizeof(buf));
+	buf_wr_init(&w, buf, sizeof(buf));
+	ck_assert_int_eq(pkt_hdr_encode(&w, PKT_SEALED, get_session(d.buf),
+	    1), 0);
+	s = d;
+	s.buf = buf;
+	s.len = sizeof(buf);
+	s.to = node_addr(alpha, PSOCK_PRIMARY);
+	s.from = node_addr(bravo, PSOCK_PRIMARY);
+	ck_assert(fake_deliver(&s));
+	free(d.buf);
+	ck_assert_uint_eq(alpha->px.st.drop_nosession, 1);
+	ck_assert_int_eq(link_named(&alpha->px, "bravo")->state,
+	    LINK_HANDSHAKE);
+}
+END_TEST
+
+/* Outer headers no decoder may accept. */
+static const struct {
+	const char	*what;
+	uint8_t		 b[20];
+	size_t		 len;
+} bad_hdr[] = {
+	{ "empty", { 0 }, 0 },
+	{ "version only", { 1 }, 1 },
+	{ "version 2", { 2, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 9, 9 }, 16 },
+	{ "unknown type", { 1, 9, 0, 0, 0, 1, 7, 7 }, 8 },
+	{ "sealed header cut", { 1, 2, 0, 0, 0, 1, 0, 0, 0 }, 9 },
+	{ "sealed without body", { 1, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 },
+	    14 },
+	{ "handshake without body", { 1, 1, 0, 0, 0, 1 }, 6 },
+	{ "probe with session", { 1, 3, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8 },
+	    14 },
+	{ "punch too short", { 1, 4, 0, 0, 0, 0, 1, 2, 3 }, 9 },
+	{ "probe too long", { 1, 3, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 },
+	    15 },
+};
+
+START_TEST(malformed_header_counts_drop_malformed)
+{
+	struct fake_dgram d;
+	uint8_t buf[20];
+
+	make_pair();
+	memcpy(buf, bad_hdr[_i].b, sizeof(buf));
+	memset(&d, 0, sizeof(d));
+	d.buf = buf;
+	d.len = bad_hdr[_i].len;
+	d.from = node_addr(alpha, PSOCK_PRIMARY);
+	d.to = node_addr(bravo, PSOCK_PRIMARY);
+	ck_assert(fake_deliver(&d));
+	ck_assert_msg(bravo->px.st.drop_malformed == 1, "%s: drop_malformed "
+	    "%llu", bad_hdr[_i].what,
+	    (unsigned long long)bravo->px.st.drop_malformed);
+	ck_assert_uint_eq(fake_ev_len, 0);
+	ck_assert_uint_eq(links_count(&bravo->px, -1), 0);
+	ck_assert_uint_eq(bravo->px.st.rx_packets, 1);
+}
+END_TEST
+
+START_TEST(undecodable_message_counts_drop_malformed)
+{
+	struct link *la = make_up_pair();
+	uint8_t buf[PKT_SEALED_HDR_LEN + 1 + PKT_TAG_LEN];
+	const uint8_t pt[1] = { 3 };	/* the retired ANNOUNCE */
+	struct fake_dgram d;
+	struct buf_wr w;
+
+	buf_wr_init(&w, buf, PKT_SEALED_HDR_LEN);
+	ck_assert_int_eq(pkt_hdr_encode(&w, PKT_SEALED, la->session,
+	    ++la->tx_seq), 0);
+	ck_assert_int_eq(aead_seal(&la->aead, la->tx_seq, buf,
+	    PKT_SEALED_HDR_LEN, pt, sizeof(pt), buf + PKT_SEALED_HDR_LEN), 0);
+	memset(&d, 0, sizeof(d));
+	d.buf = buf;
+	d.len = sizeof(buf);
+	d.from = node_addr(alpha, PSOCK_PRIMARY);
+	d.to = node_addr(bravo, PSOCK_PRIMARY);
+	ck_assert(fake_deliver(&d));
+	ck_assert_uint_eq(bravo->px.st.drop_malformed, 1);
+	ck_assert_uint_eq(bravo->px.st.drop_auth, 0);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, NULL), 0);
+}
+END_TEST
+
+START_TEST(authenticated_datagram_from_new_address_moves_link)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+	struct fake_dgram d = capture_info(la, 1);
+
+	d.from.sin_port = htons(40000);		/* alpha's NAT rebound */
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	ck_assert_uint_eq(ntohs(lb->peer.sin_port), 40000);
+	/* a forged one from elsewhere moves nothing */
+	d = capture_info(la, 2);
+	d.buf[d.len - 1] ^= 1;
+	d.from.sin_port = htons(40001);
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	ck_assert_uint_eq(ntohs(lb->peer.sin_port), 40000);
+	/* nor does one that arrived on another socket (probe traffic) */
+	d = capture_info(la, 3);
+	d.from.sin_port = htons(40002);
+	d.to = node_addr(bravo, PSOCK_ALT_PORT);
+	ck_assert(fake_deliver(&d));
+	free(d.buf);
+	ck_assert_uint_eq(ntohs(lb->peer.sin_port), 40000);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 2);
+}
+END_TEST
+
+/* unauthenticated datagrams */
+
+static const uint8_t unauth_types[] = { PKT_PROBE, PKT_PUNCH };
+
+START_TEST(probe_and_punch_go_to_unauth_with_nonce)
+{
+	uint8_t buf[PKT_PROBE_LEN];
+	struct fake_dgram d;
+	struct buf_wr w;
+	const struct fake_ev *e;
+
+	make_pair();
+	buf_wr_init(&w, buf, sizeof(buf));
+	ck_assert_int_eq(pkt_hdr_encode(&w, unauth_types[_i], 0,
+	    0x0123456789abcdefULL), 0);
+	ck_assert_uint_eq(w.off, PKT_PROBE_LEN);
+	memset(&d, 0, sizeof(d));
+	d.buf = buf;
+	d.len = sizeof(buf);
+	d.from = node_addr(alpha, PSOCK_ALT_PORT);
+	d.to = node_addr(bravo, PSOCK_PRIMARY);
+	ck_assert(fake_deliver(&d));
+	ck_assert_uint_eq(fake_ev_count(EV_UNAUTH, &bravo->px), 1);
+	e = fake_ev_last(EV_UNAUTH, &bravo->px);
+	ck_assert_uint_eq(e->type, unauth_types[_i]);
+	ck_assert_uint_eq(e->nonce, 0x0123456789abcdefULL);
+	ck_assert_uint_eq(ntohs(e->from.sin_port), FAKE_PORT + 1);
+	ck_assert_uint_eq(bravo->px.st.drop_malformed, 0);
+	ck_assert_uint_eq(links_count(&bravo->px, -1), 0);
+}
+END_TEST
+
+/* keepalive */
+
+START_TEST(keepalive_ack_sets_rtt)
+{
+	struct link *la = make_up_pair();
+
+	fake_now += CONF_DEFAULT_KA_MIN * SEC;
+	link_tick(&alpha->px);			/* a keepalive */
+	ck_assert_uint_eq(fake_q_len, 1);
+	fake_now += 42 * MSEC;
+	fake_pump(10);				/* there and the ack back */
+	ck_assert_double_eq_tol(la->rtt_ms, 42.0, 0.001);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, NULL), 0);	/* link's own */
+}
+END_TEST
+
+START_TEST(keepalive_ack_of_older_keepalive_is_ignored)
+{
+	struct link *la = make_up_pair();
+	struct fake_dgram older, newer;
+
+	fake_now += CONF_DEFAULT_KA_MIN * SEC;
+	link_tick(&alpha->px);
+	fake_now += CONF_DEFAULT_KA_MIN * SEC;
+	link_tick(&alpha->px);			/* the second, newer one */
+	ck_assert_uint_eq(fake_q_len, 2);
+	ck_assert(fake_q_pop(&older));
+	ck_assert(fake_q_pop(&newer));
+	fake_now += 7 * MSEC;
+	/* the network reorders them: the older one's ack comes last */
+	ck_assert(fake_deliver(&newer));
+	ck_assert(fake_deliver(&older));
+	free(older.buf);
+	free(newer.buf);
+	ck_assert_uint_eq(fake_pump(10), 2);
+	/* only the newest keepalive's ack counts: 7 ms, not 5007 */
+	ck_assert_double_eq_tol(la->rtt_ms, 7.0, 0.001);
+}
+END_TEST
+
+START_TEST(keepalives_keep_a_link_up)
+{
+	struct link *la = make_up_pair();
+
+	for (int i = 0; i < 60; i++) {
+		fake_now += SEC;
+		link_tick(&alpha->px);
+		link_tick(&bravo->px);
+		fake_pump(50);
+	}
+	ck_assert_int_eq(la->state, LINK_UP);
+	ck_assert_ptr_nonnull(link_find(&bravo->px, "alpha"));
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);
+}
+END_TEST
+
+/* dead links */
+
+static const struct {
+	int	ka, dead, expect;
+} dead_cases[] = {
+	{ 1, 0, LINK_DEAD_MIN_S },
+	{ 5, 0, LINK_DEAD_MIN_S },	/* 3 x 5 = 15 */
+	{ 6, 0, 18 },
+	{ 10, 0, 30 },
+	{ 5, 3, 3 },			/* a fixed dead time wins */
+	{ 1, 40, 40 },
+	{ 0, 0, LINK_DEAD_MIN_S },	/* interval at least 1 */
+	{ 120, -1, 360 },
+};
+
+START_TEST(dead_after_is_three_intervals_or_fixed)
+{
+	struct link l;
+
+	memset(&l, 0, sizeof(l));
+	link_set_keepalive(&l, dead_cases[_i].ka, dead_cases[_i].dead);
+	ck_assert_int_ge(l.ka_interval_s, 1);
+	ck_assert_int_eq(link_dead_after(&l), dead_cases[_i].expect);
+}
+END_TEST
+
+START_TEST(silent_link_is_closed_after_dead_time)
+{
+	struct link *la = make_up_pair();
+	const struct fake_ev *e;
+
+	ck_assert_int_eq(link_dead_after(la), LINK_DEAD_MIN_S);
+	silent_seconds(alpha, LINK_DEAD_MIN_S);
+	ck_assert_int_eq(la->state, LINK_UP);	/* 15 s is not over 15 */
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);
+	silent_seconds(alpha, 1);
+	ck_assert_int_eq(la->state, LINK_IDLE);
+	ck_assert_ptr_null(link_find(&alpha->px, "bravo"));
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, &alpha->px), 1);
+	e = fake_ev_last(EV_DOWN, &alpha->px);
+	ck_assert_str_eq(e->reason, "dead: nothing heard for 15 s");
+	ck_assert_str_eq(e->name, "bravo");
+	ck_assert_int_ne(e->state, LINK_UP);	/* gone when reported */
+	ck_assert_str_eq(link_state_name(la), "down");
+}
+END_TEST
+
+START_TEST(fixed_dead_time_closes_sooner)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+
+	link_set_keepalive(la, 1, 3);
+	link_set_keepalive(lb, 1, 3);
+	silent_seconds(alpha, 3);
+	ck_assert_int_eq(la->state, LINK_UP);
+	silent_seconds(alpha, 1);
+	ck_assert_int_eq(la->state, LINK_IDLE);
+	ck_assert_str_eq(fake_ev_last(EV_DOWN, &alpha->px)->reason,
+	    "dead: nothing heard for 3 s");
+	/* bravo's inbound link dies the same way, and is freed */
+	link_tick(&bravo->px);
+	ck_assert_uint_eq(links_count(&bravo->px, -1), 0);
+	ck_assert_str_eq(fake_ev_last(EV_DOWN, &bravo->px)->reason,
+	    "dead: nothing heard for 3 s");
+}
+END_TEST
+
+/* backoff */
+
+/* One attempt toward nobody: started at next_try, timed out after 10 s. */
+static void
+fail_attempt(struct link *l)
+{
+	if (fake_now < l->next_try_us)
+		fake_now = l->next_try_us;
+	link_tick(l->px);
+	ck_assert_int_eq(l->state, LINK_HANDSHAKE);
+	fake_q_clear();
+	fake_now += LINK_HS_TIMEOUT_S * SEC;
+	link_tick(l->px);
+	ck_assert_int_eq(l->state, LINK_HANDSHAKE);	/* not over 10 s */
+	fake_now += 1;
+	link_tick(l->px);
+	ck_assert_int_eq(l->state, LINK_IDLE);
+}
+
+START_TEST(backoff_doubles_to_the_maximum_on_failed_attempts)
+{
+	static const int expect[] = { 2, 4, 8, 16, 32, LINK_BACKOFF_MAX_S,
+	    LINK_BACKOFF_MAX_S };
+	struct link *la;
+	int before;
+
+	alpha = node_new("alpha", "alpha", 1);
+	node_add_neighbour(alpha, "bravo", 2);	/* nobody at 10.0.0.2 */
+	ck_assert_int_eq(node_start(alpha), 0);
+	la = link_named(&alpha->px, "bravo");
+	ck_assert_int_eq(la->backoff_s, 1);
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		before = la->backoff_s;
+		fail_attempt(la);
+		ck_assert_int_eq(la->backoff_s, expect[i]);
+		ck_assert_uint_eq(la->next_try_us - fake_now,
+		    (uint64_t)before * SEC);
+		ck_assert_uint_eq(la->reconnects, i + 1);
+	}
+	/* no attempt before the backoff is over */
+	fake_now = la->next_try_us - 1;
+	link_tick(&alpha->px);
+	ck_assert_int_eq(la->state, LINK_IDLE);
+	ck_assert_uint_eq(fake_q_len, 0);
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);	/* never up */
+}
+END_TEST
+
+START_TEST(backoff_resets_after_an_up_link_dies)
+{
+	struct link *la;
+	uint64_t died;
+
+	alpha = node_new("alpha", "alpha", 1);
+	node_add_neighbour(alpha, "bravo", 2);
+	ck_assert_int_eq(node_start(alpha), 0);
+	la = link_named(&alpha->px, "bravo");
+	fail_attempt(la);
+	fail_attempt(la);
+	fail_attempt(la);
+	ck_assert_int_eq(la->backoff_s, 8);
+
+	/* bravo appears: the next attempt succeeds */
+	bravo = node_new("bravo", "bravo", 2);
+	ck_assert_int_eq(node_start(bravo), 0);
+	fake_now = la->next_try_us;
+	link_tick(&alpha->px);
+	fake_pump(200);
+	ck_assert_int_eq(la->state, LINK_UP);
+	ck_assert_int_eq(la->backoff_s, 1);
+
+	silent_seconds(alpha, LINK_DEAD_MIN_S + 1);
+	ck_assert_int_eq(la->state, LINK_IDLE);
+	died = fake_now;
+	ck_assert_int_eq(la->backoff_s, 1);
+	ck_assert_uint_eq(la->next_try_us, died + 1 * SEC);
+	/* and the next failure doubles from 1 again */
+	fail_attempt(la);
+	ck_assert_int_eq(la->backoff_s, 2);
+}
+END_TEST
+
+/* close */
+
+START_TEST(configured_link_returns_to_idle_on_close)
+{
+	struct link *la = make_up_pair();
+	const struct fake_ev *e;
+
+	link_close(la, "test says so");
+	ck_assert_ptr_eq(link_named(&alpha->px, "bravo"), la);
+	ck_assert_int_eq(la->state, LINK_IDLE);
+	ck_assert_uint_eq(la->session, 0);
+	ck_assert_ptr_null(la->ssl);
+	ck_assert_uint_eq(la->next_try_us, fake_now + SEC);
+	e = fake_ev_last(EV_DOWN, &alpha->px);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->reason, "test says so");
+	/* and it dials again after a second */
+	fake_now += SEC;
+	link_tick(&alpha->px);
+	ck_assert_int_eq(la->state, LINK_HANDSHAKE);
+}
+END_TEST
+
+START_TEST(inbound_link_is_freed_on_close)
+{
+	struct link *lb;
+
+	make_up_pair();
+	lb = link_find(&bravo->px, "alpha");
+	link_close(lb, "test says so");
+	ck_assert_ptr_null(bravo->px.links);
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, &bravo->px), 1);
+	ck_assert_str_eq(fake_ev_last(EV_DOWN, &bravo->px)->name, "alpha");
+}
+END_TEST
+
+START_TEST(dialled_once_link_is_freed_on_close)
+{
+	struct sockaddr_in ep;
+	struct link *l;
+
+	make_pair();
+	ep = node_addr(alpha, PSOCK_PRIMARY);
+	link_dial_once(&bravo->px, "alpha", &ep);
+	ck_assert_uint_eq(links_count(&bravo->px, LINK_HANDSHAKE), 1);
+	link_dial_once(&bravo->px, "alpha", &ep);	/* dialled already */
+	ck_assert_uint_eq(links_count(&bravo->px, -1), 1);
+	fake_pump(200);
+	l = link_find(&bravo->px, "alpha");
+	ck_assert_ptr_nonnull(l);
+	ck_assert(l->ephemeral);
+	link_close(l, "done");
+	ck_assert_ptr_null(bravo->px.links);
+	ck_assert_str_eq(fake_ev_last(EV_DOWN, &bravo->px)->reason, "done");
+	/* not retried */
+	fake_now += 120 * SEC;
+	link_tick(&bravo->px);
+	ck_assert_uint_eq(fake_q_len, 0);
+}
+END_TEST
+
+START_TEST(aborted_dial_is_freed_without_down)
+{
+	struct sockaddr_in ep;
+
+	make_pair();
+	ep = node_addr(alpha, PSOCK_PRIMARY);
+	link_dial_once(&bravo->px, "alpha", &ep);
+	ck_assert_ptr_nonnull(bravo->px.links);
+	link_abort_dial(&bravo->px, "alpha");
+	ck_assert_ptr_null(bravo->px.links);
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);
+}
+END_TEST
+
+START_TEST(peer_close_message_takes_link_down)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+	struct pkt_msg bye = { .type = PKT_MSG_CLOSE };
+	const struct fake_ev *e;
+
+	bye.u.close_reason = PKT_CLOSE_REPLACED;
+	fake_q_clear();
+	ck_assert_int_eq(link_send_msg(lb, &bye), 0);
+	fake_pump(10);
+	ck_assert_int_eq(la->state, LINK_IDLE);	/* configured: stays */
+	e = fake_ev_last(EV_DOWN, &alpha->px);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->reason, "closed by peer");
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, NULL), 0);
+	ck_assert_uint_eq(la->next_try_us, fake_now + SEC);
+}
+END_TEST
+
+START_TEST(shutdown_tells_the_peer)
+{
+	make_up_pair();
+	fake_q_clear();
+	link_shutdown(&alpha->px);
+	ck_assert_ptr_null(alpha->px.links);
+	ck_assert_uint_eq(fake_q_len, 1);	/* the goodbye */
+	fake_pump(10);
+	ck_assert_ptr_null(bravo->px.links);
+	ck_assert_str_eq(fake_ev_last(EV_DOWN, &bravo->px)->reason,
+	    "closed by peer");
+}
+END_TEST
+
+/* two links to one peer */
+
+static const struct {
+	const char	*self, *peer;
+	bool		 l_ini, m_ini;	/* who initiated: true = self */
+	bool		 wins;
+} win_cases[] = {
+	{ "alpha", "bravo", true, true, true },		/* same side: newer */
+	{ "alpha", "bravo", false, false, true },
+	{ "bravo", "alpha", true, true, true },
+	{ "bravo", "alpha", false, false, true },
+	{ "alpha", "bravo", true, false, true },	/* alpha's wins */
+	{ "alpha", "bravo", false, true, false },
+	{ "bravo", "alpha", true, false, false },	/* alpha's wins */
+	{ "bravo", "alpha", false, true, true },
+	{ "a", "ab", true, false, true },		/* prefix is smaller */
+	{ "ab", "a", true, false, false },
+};
+
+START_TEST(link_wins_over_follows_the_rule)
+{
+	struct conf c;
+	struct proxyd px;
+	struct link l, m;
+
+	memset(&c, 0, sizeof(c));
+	memset(&px, 0, sizeof(px));
+	memset(&l, 0, sizeof(l));
+	memset(&m, 0, sizeof(m));
+	snprintf(c.name, sizeof(c.name), "%s", win_cases[_i].self);
+	px.conf = &c;
+	l.px = m.px = &px;
+	snprintf(l.name, sizeof(l.name), "%s", win_cases[_i].peer);
+	snprintf(m.name, sizeof(m.name), "%s", win_cases[_i].peer);
+	l.initiator = win_cases[_i].l_ini;
+	m.initiator = win_cases[_i].m_ini;
+	ck_assert_msg(link_wins_over(&l, &m) == win_cases[_i].wins,
+	    "case %d: self %s", _i, win_cases[_i].self);
+	/* across the two different sides, exactly one wins */
+	if (l.initiator != m.initiator)
+		ck_assert(link_wins_over(&m, &l) != win_cases[_i].wins);
+}
+END_TEST
+
+START_TEST(crossed_handshakes_resolve_to_one_link)
+{
+	struct link *la, *lb;
+	size_t ups, downs;
+
+	alpha = node_new("alpha", "alpha", 1);
+	bravo = node_new("bravo", "bravo", 2);
+	node_add_neighbour(alpha, "bravo", 2);
+	node_add_neighbour(bravo, "alpha", 1);
+	ck_assert_int_eq(node_start(alpha), 0);
+	ck_assert_int_eq(node_start(bravo), 0);
+	link_tick(&alpha->px);
+	link_tick(&bravo->px);
+	fake_pump(400);
+	for (int i = 0; i < 10; i++) {
+		fake_now += SEC;
+		link_tick(&alpha->px);
+		link_tick(&bravo->px);
+		fake_pump(100);
+	}
+	ck_assert_uint_eq(links_count(&alpha->px, LINK_UP), 1);
+	ck_assert_uint_eq(links_count(&bravo->px, LINK_UP), 1);
+	la = link_find(&alpha->px, "bravo");
+	lb = link_find(&bravo->px, "alpha");
+	/* the link alpha (the smaller name) initiated survives */
+	ck_assert(la->initiator);
+	ck_assert(!lb->initiator);
+	ck_assert_uint_eq(la->session, lb->session);
+	/* every up a side reported but one was followed by a down */
+	ups = fake_ev_count(EV_UP, &bravo->px);
+	downs = fake_ev_count(EV_DOWN, &bravo->px);
+	ck_assert_uint_eq(ups - downs, 1);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, &alpha->px) -
+	    fake_ev_count(EV_DOWN, &alpha->px), 1);
+	/* bravo's own configured link waits, idle, and does not redial */
+	ck_assert_uint_eq(links_count(&bravo->px, LINK_IDLE), 1);
+}
+END_TEST
+
+START_TEST(restarted_peer_replaces_the_old_link)
+{
+	struct link *old, *now;
+	uint32_t s1;
+	const struct fake_ev *e;
+
+	alpha = node_new("alpha", "alpha", 1);
+	bravo = node_new("bravo", "bravo", 2);
+	node_add_neighbour(bravo, "alpha", 1);
+	ck_assert_int_eq(node_start(alpha), 0);
+	ck_assert_int_eq(node_start(bravo), 0);
+	link_tick(&bravo->px);
+	fake_pump(200);
+	old = link_find(&alpha->px, "bravo");
+	ck_assert_ptr_nonnull(old);
+	s1 = old->session;
+
+	/* bravo restarts without a goodbye reaching alpha */
+	node_free(bravo);
+	fake_q_clear();
+	bravo = node_new("bravo", "bravo", 2);
+	node_add_neighbour(bravo, "alpha", 1);
+	ck_assert_int_eq(node_start(bravo), 0);
+	fake_ev_len = 0;
+	link_tick(&bravo->px);
+	fake_pump(200);
+
+	ck_assert_uint_eq(links_count(&alpha->px, -1), 1);
+	now = link_find(&alpha->px, "bravo");
+	ck_assert_ptr_nonnull(now);
+	ck_assert_uint_ne(now->session, s1);
+	e = fake_ev_last(EV_DOWN, &alpha->px);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->reason, "replaced");
+	ck_assert_uint_eq(e->session, s1);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, &alpha->px), 1);
+}
+END_TEST
+
+static Suite *
+link_suite(void)
+{
+	Suite *s = suite_create("link");
+	TCase *tc;
+
+	tc = tcase_create("handshake");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, handshake_brings_both_ends_up_once);
+	tcase_add_test(tc, handshake_refuses_certificate_of_other_name);
+	tcase_add_test(tc, handshake_refuses_certificate_of_other_ca);
+	tcase_add_test(tc, handshake_refuses_inbound_certificate_of_own_name);
+	tcase_add_test(tc, handshake_from_other_address_is_dropped);
+	tcase_add_test(tc, handshake_on_alternate_socket_is_malformed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cookies");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, unproven_handshake_gets_only_a_cookie);
+	tcase_add_test(tc, handshake_with_its_cookie_is_answered);
+	tcase_add_test(tc, cookie_of_other_source_or_session_is_refused);
+	tcase_add_test(tc, cookie_outlives_one_key_rotation_only);
+	tcase_add_test(tc, inbound_handshakes_from_one_source_are_capped);
+	tcase_add_test(tc, inbound_handshakes_are_capped);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sealed");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, sealed_message_reaches_peer_with_its_type);
+	tcase_add_test(tc, data_frame_in_send_batch_is_sealed_and_delivered);
+	tcase_add_test(tc, data_frame_outside_send_batch_is_sent_at_once);
+	tcase_add_test(tc, sending_on_a_link_not_up_fails);
+	tcase_add_loop_test(tc, tampered_datagram_counts_drop_auth, 0,
+	    (int)(sizeof(tamper_at) / sizeof(tamper_at[0])));
+	tcase_add_test(tc, replayed_datagram_counts_drop_replay);
+	tcase_add_test(tc, reordered_datagrams_within_window_pass);
+	tcase_add_test(tc, unknown_session_counts_drop_nosession);
+	tcase_add_test(tc, sealed_for_link_in_handshake_counts_drop_nosession);
+	tcase_add_loop_test(tc, malformed_header_counts_drop_malformed, 0,
+	    (int)(sizeof(bad_hdr) / sizeof(bad_hdr[0])));
+	tcase_add_test(tc, undecodable_message_counts_drop_malformed);
+	tcase_add_test(tc, authenticated_datagram_from_new_address_moves_link);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("unauth");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, probe_and_punch_go_to_unauth_with_nonce, 0,
+	    (int)sizeof(unauth_types));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("keepalive");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, keepalive_ack_sets_rtt);
+	tcase_add_test(tc, keepalive_ack_of_older_keepalive_is_ignored);
+	tcase_add_test(tc, keepalives_keep_a_link_up);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dead");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, dead_after_is_three_intervals_or_fixed, 0,
+	    (int)(sizeof(dead_cases) / sizeof(dead_cases[0])));
+	tcase_add_test(tc, silent_link_is_closed_after_dead_time);
+	tcase_add_test(tc, fixed_dead_time_closes_sooner);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("backoff");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, backoff_doubles_to_the_maximum_on_failed_attempts);
+	tcase_add_test(tc, backoff_resets_after_an_up_link_dies);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("close");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, configured_link_returns_to_idle_on_close);
+	tcase_add_test(tc, inbound_link_is_freed_on_close);
+	tcase_add_test(tc, dialled_once_link_is_freed_on_close);
+	tcase_add_test(tc, aborted_dial_is_freed_without_down);
+	tcase_add_test(tc, peer_close_message_takes_link_down);
+	tcase_add_test(tc, shutdown_tells_the_peer);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("duplicates");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, link_wins_over_follows_the_rule, 0,
+	    (int)(sizeof(win_cases) / sizeof(win_cases[0])));
+	tcase_add_test(tc, crossed_handshakes_resolve_to_one_link);
+	tcase_add_test(tc, restarted_peer_replaces_the_old_link);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/check_link.XXXXXX";
+	SRunner *sr;
+	int failed;
+
+	log_init(1, getenv("CHECK_LINK_LOG") != NULL ? LOG_LVL_DEBUG :
+	    LOG_LVL_ERROR, "check_link");
+	if (mkdtemp(dir) == NULL || fake_certs_make(dir, cert_names,
+	    sizeof(cert_names) / sizeof(cert_names[0])) == -1) {
+		fprintf(stderr, "check_link: cannot make certificates in %s\n",
+		    dir);
+		return 99;
+	}
+	sr = srunner_create(link_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	fake_certs_remove();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
