@@ -1057,7 +1057,7 @@ main(void)
 {
 	SRunner *sr;
 	int failed;
-	char sub[sizeof(dir) + 8];
+	char sub[sizeof(dir) + 16];
 
 	signal(SIGPIPE, SIG_IGN);	/* as the daemon does (main.c) */
 	log_init(1, getenv("CHECK_CONTROL_LOG") != NULL ? LOG_LVL_DEBUG :
@@ -1070,6 +1070,9 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	/* a test that failed before control_close() left its socket */
+	snprintf(sub, sizeof(sub), "%s/run/ctl.sock", dir);
+	unlink(sub);
 	snprintf(sub, sizeof(sub), "%s/run", dir);
 	rmdir(sub);
 	rmdir(dir);
