@@ -38,17 +38,22 @@
 
 #define CTL_CLIENTS_MAX	32
 
+struct client;
+
 struct control {
 	struct proxyd		*px;
 	struct evconnlistener	*lev;
 	char			 path[108];
 	int			 n_clients;
+	struct client		*clients;	/* list, for control_close() */
 };
 
 struct client {
 	struct control		*ctl;
+	struct client		*next;
 	struct bufferevent	*bev;
 	bool			 hello;
+	bool			 closing;	/* freed once its output is out */
 	int64_t			 id;
 };
 
@@ -61,10 +66,35 @@ static struct json_doc req;	/* one request parsed at a time */
 static void
 client_free(struct client *c)
 {
+	struct client **pp;
+
+	for (pp = &c->ctl->clients; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
 	ping_cancel(c);
 	c->ctl->n_clients--;
 	bufferevent_free(c->bev);
 	free(c);
+}
+
+/* Reads no more from c and frees it once its replies are written. */
+static void
+client_close_after_write(struct client *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) ==
+	    0)
+		client_free(c);
 }
 
 static void
@@ -691,7 +721,7 @@ handle(struct client *c, const char *line, size_t len)
 		    atoi(v->val + 1) != CTL_PROTO_MAJOR) {
 			reply_error(c, "version", "protocol major version 1 "
 			    "required");
-			bufferevent_flush(c->bev, EV_WRITE, BEV_FLUSH);
+			client_close_after_write(c);
 			return;
 		}
 		c->hello = true;
@@ -727,23 +757,20 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	size_t len;
 	char *line;
 
-	for (;;) {
+	while (!c->closing) {
 		eol = evbuffer_search_eol(in, NULL, &len, EVBUFFER_EOL_LF);
 		if (eol.pos < 0) {
 			if (evbuffer_get_length(in) > JSON_LINE_MAX) {
 				reply_error(c, "too_long", "request line "
 				    "longer than 65536 bytes");
-				bufferevent_disable(bev, EV_READ);
-				c->hello = false;
-				bufferevent_flush(bev, EV_WRITE, BEV_FINISHED);
-				client_free(c);
+				client_close_after_write(c);
 			}
 			return;
 		}
 		if ((size_t)eol.pos > JSON_LINE_MAX) {
 			reply_error(c, "too_long", "request line longer than "
 			    "65536 bytes");
-			client_free(c);
+			client_close_after_write(c);
 			return;
 		}
 		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) == NULL)
@@ -790,7 +817,10 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	ctl->n_clients++;
-	bufferevent_setcb(c->bev, client_read_cb, NULL, client_event_cb, c);
+	c->next = ctl->clients;
+	ctl->clients = c;
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
+	    client_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
@@ -839,6 +869,8 @@ control_close(struct control *ctl)
 {
 	if (ctl == NULL)
 		return;
+	while (ctl->clients != NULL)
+		client_free(ctl->clients);
 	evconnlistener_free(ctl->lev);
 	/*
 	 * After the privilege drop (privs.c) a root-owned directory may not
