@@ -456,11 +456,17 @@ set_bool(struct ld *ld, const struct val *v)
 static void
 set_name(struct ld *ld, const struct val *v)
 {
+	const char *file = config_setting_source_file(v->s);
+
 	if (!name_ok(v->str))
 		err(ld, v->s, "'%s' '%s' may only contain A-Za-z0-9._-",
 		    v->key, shown(ld, v->str));
 	else
 		strcpy(ld->c->name, v->str);
+	free(ld->c->name_at);
+	if ((ld->c->name_at = strf("%s:%u", file != NULL ? file : ld->path,
+	    config_setting_source_line(v->s))) == NULL)
+		oom(ld, v);
 }
 
 static void
@@ -1247,6 +1253,7 @@ conf_free(struct conf *c)
 	free(c->control);
 	free(c->user);
 	free(c->user_at);
+	free(c->name_at);
 	free(c);
 }
 

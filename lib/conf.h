@@ -65,6 +65,7 @@ struct conf {
 	char		*control;		/* default /run/proxyd/NAME.sock */
 	char		*user;			/* drop root to it; NULL: stay */
 	char		*user_at;		/* "FILE:LINE" of 'user' */
+	char		*name_at;		/* "FILE:LINE" of 'name' */
 	int		 ka_min;		/* seconds, 1 <= min <= max <= 3600 */
 	int		 ka_max;
 	int		 log_level;		/* enum log_level; default info */

@@ -51,6 +51,14 @@ name_check(const uint8_t *name, size_t len)
 	return len;
 }
 
+bool
+pkt_name_ok(const char *s)
+{
+	size_t len = strnlen(s, PKT_NAME_MAX + 1);
+
+	return name_check((const uint8_t *)s, len) == len && len > 0;
+}
+
 static bool
 assumed_char_ok(uint8_t c)
 {

@@ -28,6 +28,7 @@
 #ifndef PROXYD_PKT_H
 #define PROXYD_PKT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -325,6 +326,8 @@ struct pkt_msg {
  */
 int	pkt_hdr_decode(const uint8_t *, size_t, struct pkt_hdr *, const char **why);
 /* Writes the outer header (14 bytes for PKT_SEALED, 6 otherwise). */
+/* Whether s is a proxy name as the wire carries it: 1-63 of A-Za-z0-9._- */
+bool	pkt_name_ok(const char *s);
 int	pkt_hdr_encode(struct buf_wr *, uint8_t type, uint32_t session,
 	    uint64_t seq);
 

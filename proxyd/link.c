@@ -491,18 +491,33 @@ link_up(struct link *l)
 		return;
 	}
 	OPENSSL_cleanse(km, sizeof(km));
-	if (!l->initiator) {
-		char cn[PKT_NAME_MAX + 2];
+	{
+		/* both ends name the peer by the same rule (tls.h) */
+		char cn[PKT_NAME_MAX + 2], why[320];
+		const char *bad = NULL;
+		int got = tls_peer_name(l->ssl, cn, sizeof(cn), &bad);
 
-		if (tls_peer_name(l->ssl, cn, sizeof(cn)) == -1 ||
-		    strlen(cn) > PKT_NAME_MAX || strcmp(cn, px->conf->name) == 0) {
+		if (got == 0 && strcmp(cn, px->conf->name) == 0)
+			bad = "it names this proxy";
+		else if (got == 0 && l->initiator && strcmp(cn, l->name) != 0)
+			bad = "its name is not the neighbour's";
+		else if (got == 0)
+			bad = NULL;
+		if (bad != NULL) {
+			snprintf(why, sizeof(why), "certificate refused: %.100s "
+			    "(expected '%.63s', presented '%.64s')", bad,
+			    l->initiator ? l->name : "another proxy's name",
+			    got == 0 ? cn : "?");
 			px->st.auth_refused++;
-			link_close(l, "certificate has no usable proxy name");
+			log_warnx("%s: %s", link_who(l, who, sizeof(who)), why);
+			link_close(l, why);
 			return;
 		}
-		snprintf(l->name, sizeof(l->name), "%s", cn);
-		px->n_handshakes--;
-		l->hs_counted = false;
+		if (!l->initiator) {
+			snprintf(l->name, sizeof(l->name), "%.*s", PKT_NAME_MAX, cn);
+			px->n_handshakes--;
+			l->hs_counted = false;
+		}
 	}
 	for (m = px->links; m != NULL; m = next) {
 		next = m->next;

@@ -24,6 +24,7 @@
 #include "peer.h"
 #include "privs.h"
 #include "proxyd.h"
+#include "tls.h"
 #include "tun.h"
 #include "txq.h"
 
@@ -137,8 +138,10 @@ check_config(const char *path, bool verbose, struct conf **out)
 		return -1;
 	}
 	conf_errs_release(&errs);
-	/* what lib/conf.c cannot know: whether 'user' exists here */
-	if (privs_check(*out, msg, sizeof(msg)) == -1) {
+	/* what lib/conf.c cannot know: whether 'user' exists here, and
+	   what the certificate file says */
+	if (privs_check(*out, msg, sizeof(msg)) == -1 ||
+	    tls_check_own(*out, msg, sizeof(msg)) == -1) {
 		fprintf(stderr, "%s\n", msg);
 		conf_free(*out);
 		*out = NULL;

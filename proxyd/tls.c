@@ -5,13 +5,16 @@
  * oversized datagram, so a tiny BIO method hands each write to the link
  * (which frames and sends it) and serves the one datagram being fed.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "pkt.h"
 #include "tls.h"
 
 static BIO_METHOD *dgram_method;
@@ -177,6 +180,7 @@ tls_new(SSL_CTX *ctx, bool client, const char *expect, struct tls_io *io)
 	SSL_set_bio(ssl, bio, bio);
 	SSL_set_mtu(ssl, TLS_MTU);
 	if (client) {
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_WILDCARDS);
 		if (SSL_set1_host(ssl, expect) != 1) {
 			SSL_free(ssl);
 			goto fail;
@@ -191,25 +195,103 @@ fail:
 	return NULL;
 }
 
-int
-tls_peer_name(SSL *ssl, char *buf, size_t len)
+/* Copies an ASN.1 string that holds no NUL; 0 or -1. */
+static int
+asn1_copy(const ASN1_STRING *s, char *buf, size_t len)
 {
-	X509 *cert = SSL_get0_peer_certificate(ssl);
-	X509_NAME *subj;
-	const ASN1_STRING *s;
-	int i;
+	int n = s != NULL ? ASN1_STRING_length(s) : -1;
 
-	if (cert == NULL || (subj = X509_get_subject_name(cert)) == NULL)
+	if (n <= 0 || (size_t)n >= len)
 		return -1;
-	if ((i = X509_NAME_get_index_by_NID(subj, NID_commonName, -1)) < 0)
+	memcpy(buf, ASN1_STRING_get0_data(s), (size_t)n);
+	buf[n] = '\0';
+	return strlen(buf) == (size_t)n ? 0 : -1;
+}
+
+int
+tls_cert_name(X509 *cert, char *buf, size_t len, const char **why)
+{
+	GENERAL_NAMES *sans;
+	X509_NAME *subj;
+	int i, rc = 1;
+
+	*why = "no certificate";
+	if (cert == NULL || len == 0)
 		return -1;
-	s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
-	if (s == NULL || (size_t)ASN1_STRING_length(s) >= len ||
-	    ASN1_STRING_length(s) <= 0)
+	buf[0] = '\0';
+	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+
+		if (g->type == GEN_DNS) {
+			rc = asn1_copy(g->d.dNSName, buf, len);
+			break;
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	if (rc == 1) {		/* no DNS SAN: the subject's CN */
+		subj = X509_get_subject_name(cert);
+		i = subj != NULL ? X509_NAME_get_index_by_NID(subj,
+		    NID_commonName, -1) : -1;
+		if (i < 0) {
+			*why = "no DNS subject alternative name and no CN";
+			return -1;
+		}
+		rc = asn1_copy(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(
+		    subj, i)), buf, len);
+	}
+	if (rc != 0) {
+		*why = "its name is empty, too long or holds a NUL";
 		return -1;
-	memcpy(buf, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
-	buf[ASN1_STRING_length(s)] = '\0';
-	if (strlen(buf) != (size_t)ASN1_STRING_length(s))
-		return -1;	/* embedded NUL */
+	}
+	if (!pkt_name_ok(buf)) {
+		*why = "its name is not a proxy name (1-63 of A-Za-z0-9._-, "
+		    "no wildcards)";
+		return -1;
+	}
+	return 0;
+}
+
+int
+tls_peer_name(SSL *ssl, char *buf, size_t len, const char **why)
+{
+	return tls_cert_name(SSL_get0_peer_certificate(ssl), buf, len, why);
+}
+
+int
+tls_check_own(const struct conf *c, char *msg, size_t len)
+{
+	char name[PKT_NAME_MAX + 2];
+	const char *why;
+	X509 *cert;
+	FILE *f;
+
+	if ((f = fopen(c->tls_cert, "r")) == NULL) {
+		snprintf(msg, len, "'tls.cert' '%s' cannot be read: %s",
+		    c->tls_cert, strerror(errno));
+		return -1;
+	}
+	cert = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (cert == NULL) {
+		ERR_clear_error();
+		snprintf(msg, len, "'tls.cert' '%s' holds no PEM certificate",
+		    c->tls_cert);
+		return -1;
+	}
+	if (tls_cert_name(cert, name, sizeof(name), &why) == -1) {
+		snprintf(msg, len, "'tls.cert' '%s' cannot name a proxy: %s",
+		    c->tls_cert, why);
+		X509_free(cert);
+		return -1;
+	}
+	X509_free(cert);
+	if (strcmp(name, c->name) != 0) {
+		snprintf(msg, len, "%s: 'name' '%s' is not the name in "
+		    "certificate '%s' ('%s'): the other proxies would know "
+		    "this one as '%s'", c->name_at != NULL ? c->name_at :
+		    "?", c->name, c->tls_cert, name, name);
+		return -1;
+	}
 	return 0;
 }

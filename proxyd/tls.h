@@ -34,8 +34,21 @@ SSL_CTX	*tls_ctx_new(const struct conf *);
  * outlive the SSL.  NULL on failure (logged).
  */
 SSL	*tls_new(SSL_CTX *, bool client, const char *expect, struct tls_io *io);
-/* Copies the peer certificate's CN into buf; 0 or -1. */
-int	 tls_peer_name(SSL *, char *buf, size_t len);
+/*
+ * A proxy's name in its certificate, the one rule every proxy applies:
+ * the first DNS subject alternative name, else the subject's CN; it must
+ * be a proxy name as the wire carries it (pkt_name_ok(): no wildcards,
+ * no spaces).  0, or -1 with the reason in *why.
+ */
+int	 tls_cert_name(X509 *, char *buf, size_t len, const char **why);
+/* The same for the peer's certificate of a handshake. */
+int	 tls_peer_name(SSL *, char *buf, size_t len, const char **why);
+/*
+ * For `proxyd -t` and the start: the own certificate file can be read and
+ * names a proxy, and that name is the configured 'name'.  0, or -1 with
+ * "FILE:LINE: ..." or "'tls.cert' ..." in msg.
+ */
+int	 tls_check_own(const struct conf *, char *msg, size_t len);
 /* Drains the OpenSSL error queue into one string: "what: reason; reason". */
 const char *tls_errors(char *buf, size_t len);
 

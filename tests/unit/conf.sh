@@ -6,6 +6,8 @@
 # exit 0, or `proxyd -t -c NAME.conf` must print NAME.err on stderr and
 # exit 1.  Absolute paths of the test directory are written @DIR@ in the
 # golden files.  The example etc/proxyd.conf must pass `proxyd -t` as well.
+# The configurations are checked in a temporary copy beside throwaway
+# certificates (proxyd -t reads the own certificate).
 
 top_srcdir=$(cd "${top_srcdir:-.}" && pwd -P) || exit 99
 top_builddir=$(cd "${top_builddir:-.}" && pwd -P) || exit 99
@@ -42,6 +44,24 @@ same() {	# expected-file actual-file; differences as TAP comments
 	return 1
 }
 
+# proxyd -t reads the own certificate (it must exist and name 'name'):
+# the configurations are checked in a copy beside throwaway certificates,
+# self-signed, one per name they use.
+cert() {	# NAME FILE
+	mkdir -p "$(dirname "$2")" &&
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout /dev/null -subj "/CN=$1" -days 2 -out "$2" 2>/dev/null
+}
+mkdir -p "$tmp/conf" "$tmp/etc" &&
+cp "$dir"/*.conf "$dir"/*.inc "$dir"/*.out "$dir"/*.err "$tmp/conf/" &&
+cert inc "$tmp/conf/inc.crt" && cert minimal "$tmp/conf/minimal.crt" &&
+cert pub "$tmp/conf/pub.crt" && cert dropper "$tmp/conf/dropper.crt" &&
+cert site-a "$tmp/conf/a.crt" && cert site-a "$tmp/conf/pki/site-a.crt" &&
+cp "$top_srcdir/etc/proxyd.conf" "$tmp/etc/" &&
+cert site-a "$tmp/etc/site-a.crt" || { echo "Bail out! certificates"; exit 99; }
+dir=$tmp/conf
+dir_re=$(printf '%s\n' "$dir" | sed 's/[]\/$*.^[]/\\&/g')
+
 cd "$dir" || exit 99
 for conf in *.conf; do
 	name=${conf%.conf}
@@ -67,7 +87,7 @@ for conf in *.conf; do
 	fi
 done
 
-"$proxyd" -t -c "$top_srcdir/etc/proxyd.conf" > "$tmp/out" 2> "$tmp/err"
+"$proxyd" -t -c "$tmp/etc/proxyd.conf" > "$tmp/out" 2> "$tmp/err"
 rc=$?
 st=0
 [ "$rc" -eq 0 ] || { echo "# exit status $rc, want 0"; st=1; }
