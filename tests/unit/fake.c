@@ -456,6 +456,7 @@ record_msg(struct link *l, const struct pkt_msg *m, struct psock *via,
 	r->wire_len = (size_t)n;
 	r->via = via != NULL;
 	r->via_kind = via != NULL ? via->kind : PSOCK_PRIMARY;
+	r->via_sock = via;
 	r->to = to != NULL ? *to : l->peer;
 	l->tx_packets++;
 	return 0;

@@ -125,6 +125,7 @@ struct fake_msg {
 	size_t			 wire_len;
 	bool			 via;		/* link_send_msg_via() */
 	enum psock_kind		 via_kind;	/* its socket's kind */
+	struct psock		*via_sock;	/* via: the socket (may be freed) */
 	struct sockaddr_in	 to;		/* via: the address; else link's */
 };
 
