@@ -1,0 +1,899 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Unit tests for proxyd/topology.c alone, in the fake world of fake.h: we
+ * are proxy "b" (site 10.2.0.0/16) with fake links to neighbours; the
+ * tests hand it advertisements as its links would, move the fake clock
+ * (and fire the held-back flood's timer, fire_timers()), and read what it
+ * flooded, which routes it computed and put on the fake TUN, and which
+ * learned links it made or forgot.
+ *
+ * The usual world: b - a - z, where a (198.51.100.1, site 10.1.0.0/16) is
+ * our neighbour and z (site 10.9.0.0/16) is a's.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "fake.h"
+#include "log.h"
+#include "topology.h"
+
+#define A_ADDR		"198.51.100.1"
+#define C_ADDR		"203.0.113.3"
+#define E_ADDR		"203.0.113.5"
+
+static struct proxyd	*px;
+static struct link	*la;		/* b -> a, up */
+static uint64_t		 seq_z = 100, seq_a = 100;
+
+/* ---- timers on the fake clock ---- */
+
+#define FIRE_MAX	16
+
+struct fire {
+	struct event	*ev[FIRE_MAX];
+	int		 n;
+};
+
+static int
+collect_timer(const struct event_base *b, const struct event *ev, void *arg)
+{
+	struct fire *f = arg;
+
+	(void)b;
+	if (event_get_fd(ev) == -1 && event_pending(ev, EV_TIMEOUT, NULL) &&
+	    f->n < FIRE_MAX)
+		f->ev[f->n++] = (struct event *)(uintptr_t)ev;
+	return 0;
+}
+
+static int
+timers_pending(void)
+{
+	struct fire f = { .n = 0 };
+
+	event_base_foreach_event(px->base, collect_timer, &f);
+	return f.n;
+}
+
+/* Every pending timer fires now: call it once its time has come. */
+static void
+fire_timers(void)
+{
+	struct fire f = { .n = 0 };
+
+	event_base_foreach_event(px->base, collect_timer, &f);
+	for (int i = 0; i < f.n; i++)
+		event_active(f.ev[i], EV_TIMEOUT, 1);
+	event_base_loop(px->base, EVLOOP_NONBLOCK);
+}
+
+/* ---- advertisements ---- */
+
+static void
+lsa_init(struct pkt_lsa *a, const char *origin, uint64_t seq)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->origin, sizeof(a->origin), "%s", origin);
+	a->seq = seq;
+}
+
+static void
+lsa_prefix(struct pkt_lsa *a, const char *addr, uint8_t plen)
+{
+	a->prefixes[a->n_prefixes].addr = fake_ip(addr);
+	a->prefixes[a->n_prefixes++].plen = plen;
+}
+
+static void
+lsa_link(struct pkt_lsa *a, const char *peer, uint16_t cost)
+{
+	struct pkt_lsa_link *k = &a->links[a->n_links++];
+
+	snprintf(k->peer, sizeof(k->peer), "%s", peer);
+	k->nat = NAT_TYPE_FULL_CONE;
+	k->cost = cost;
+}
+
+static void
+lsa_ep(struct pkt_lsa *a, const char *addr, uint16_t port)
+{
+	a->ep_addr = fake_ip(addr);
+	a->ep_port = port;
+}
+
+/* a's advertisement: its site, links to b and z; a newer one each call. */
+static void
+feed_a(void)
+{
+	struct pkt_lsa a;
+
+	lsa_init(&a, "a", ++seq_a);
+	lsa_prefix(&a, "10.1.0.0", 16);
+	lsa_link(&a, "b", 10);
+	lsa_link(&a, "z", 10);
+	topology_lsa_input(la, &a);
+}
+
+/* z's advertisement (z claims prefix/plen), heard from a. */
+static void
+feed_z_claim(const char *prefix, uint8_t plen)
+{
+	struct pkt_lsa a;
+
+	lsa_init(&a, "z", ++seq_z);
+	lsa_prefix(&a, "10.9.0.0", 16);
+	if (prefix != NULL)
+		lsa_prefix(&a, prefix, plen);
+	lsa_link(&a, "a", 10);
+	topology_lsa_input(la, &a);
+}
+
+static void
+feed_z(void)
+{
+	feed_z_claim(NULL, 0);
+}
+
+/* LSAs of origin sent on the link named to. */
+static size_t
+lsas(const char *to, const char *origin)
+{
+	const struct fake_msg *m;
+	size_t n = 0;
+
+	for (size_t i = 0; (m = fake_sent_nth(PKT_MSG_LSA, i)) != NULL; i++)
+		n += strcmp(m->link_name, to) == 0 &&
+		    strcmp(m->msg.u.lsa.origin, origin) == 0;
+	return n;
+}
+
+/* The latest LSA of origin sent on the link named to, or NULL. */
+static const struct pkt_lsa *
+last_lsa(const char *to, const char *origin)
+{
+	const struct fake_msg *m, *found = NULL;
+
+	for (size_t i = 0; (m = fake_sent_nth(PKT_MSG_LSA, i)) != NULL; i++)
+		if (strcmp(m->link_name, to) == 0 &&
+		    strcmp(m->msg.u.lsa.origin, origin) == 0)
+			found = m;
+	return found != NULL ? &found->msg.u.lsa : NULL;
+}
+
+static const struct pkt_lsa_link *
+own_link(const char *peer)
+{
+	const struct pkt_lsa *own = topo_get(px->topo, "b");
+
+	for (int i = 0; own != NULL && i < own->n_links; i++)
+		if (strcmp(own->links[i].peer, peer) == 0)
+			return &own->links[i];
+	return NULL;
+}
+
+static const struct route *
+route_to(const char *addr, uint8_t plen)
+{
+	struct in_addr a = fake_ip(addr);
+
+	for (size_t i = 0; i < px->routes.n; i++)
+		if (px->routes.v[i].addr.s_addr == a.s_addr &&
+		    px->routes.v[i].plen == plen)
+			return &px->routes.v[i];
+	return NULL;
+}
+
+/* rtnl_route() calls (add or delete) for addr/plen. */
+static size_t
+rtnl_calls(bool add, const char *addr, uint8_t plen)
+{
+	const struct fake_route_call *r;
+	size_t n = 0;
+
+	for (size_t i = 0; (r = fake_rtnl_nth(i)) != NULL; i++)
+		n += r->add == add && r->dst.s_addr == fake_ip(addr).s_addr &&
+		    r->plen == plen && r->ifindex == fake_tun_ifindex;
+	return n;
+}
+
+/* ---- fixture ---- */
+
+static void
+set_prefixes(const char *const *p, size_t n)
+{
+	struct conf *c = px->conf;
+
+	free(c->prefixes);
+	if ((c->prefixes = calloc(n, sizeof(*c->prefixes))) == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(conf_prefix_parse(p[i], &c->prefixes[i]), 0);
+	c->n_prefixes = n;
+}
+
+static void
+setup(void)
+{
+	static const char *const own[] = { "10.2.0.0/16" };
+
+	px = fake_proxyd_new("b");
+	set_prefixes(own, 1);
+	la = fake_link_add(px, "a", LINK_UP, A_ADDR, 4790);
+	seq_a = seq_z = 100;
+}
+
+static void
+teardown(void)
+{
+	topology_free(px);
+	fake_proxyd_free(px);
+	px = NULL;
+}
+
+static void
+init(void)
+{
+	ck_assert_int_eq(topology_init(px), 0);
+}
+
+/* b - a - z, with a TUN, routes computed. */
+static void
+world(void)
+{
+	fake_tun_attach(px);
+	init();
+	feed_a();
+	feed_z();
+}
+
+/* ---- our advertisement ---- */
+
+START_TEST(init_advertises_prefixes_and_up_links)
+{
+	static const char *const own[] = { "10.2.0.0/16", "10.20.0.0/24" };
+	struct link *lc, *ld, *lx;
+	const struct pkt_lsa *a;
+
+	set_prefixes(own, 2);
+	la->rtt_ms = 5.0;
+	fake_set_own_nat(la, NAT_TYPE_FULL_CONE);
+	lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+	fake_set_own_nat(lc, NAT_TYPE_SYMMETRIC);
+	ld = fake_link_add(px, "d", LINK_UP, "203.0.113.4", 4790);
+	fake_set_direct(ld, true);
+	lx = fake_link_add(px, "x", LINK_IDLE, "203.0.113.24", 4790);
+	init();
+	a = topo_get(px->topo, "b");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(a->n_prefixes, 2);
+	ck_assert_uint_eq(a->prefixes[0].addr.s_addr,
+	    fake_ip("10.2.0.0").s_addr);
+	ck_assert_uint_eq(a->prefixes[0].plen, 16);
+	ck_assert_uint_eq(a->prefixes[1].addr.s_addr,
+	    fake_ip("10.20.0.0").s_addr);
+	ck_assert_uint_eq(a->prefixes[1].plen, 24);
+	/* up, not direct: a and c; their NAT as we measured it */
+	ck_assert_uint_eq(a->n_links, 2);
+	ck_assert_ptr_nonnull(own_link("a"));
+	ck_assert_int_eq(own_link("a")->nat, NAT_TYPE_FULL_CONE);
+	ck_assert_uint_eq(own_link("a")->cost, 51);
+	ck_assert_int_eq(own_link("c")->nat, NAT_TYPE_SYMMETRIC);
+	ck_assert_uint_eq(own_link("c")->cost, 1);	/* no RTT yet */
+	ck_assert_ptr_null(own_link("d"));
+	ck_assert_ptr_null(own_link("x"));
+	/* behind NATs, not public: no endpoint */
+	ck_assert_uint_eq(a->ep_port, 0);
+	ck_assert_uint_eq(a->ep_addr.s_addr, 0);
+	/* flooded to the up links at once */
+	ck_assert_uint_eq(lsas("a", "b"), 1);
+	ck_assert_uint_eq(lsas("c", "b"), 1);
+	ck_assert_uint_eq(lsas("x", "b"), 0);
+	ck_assert_uint_eq(last_lsa("a", "b")->seq, a->seq);
+	(void)lx;
+}
+END_TEST
+
+START_TEST(link_cost_follows_rtt)
+{
+	la->rtt_ms = 0.5;
+	fake_link_add(px, "c", LINK_UP, C_ADDR, 4790)->rtt_ms = 7000;
+	fake_link_add(px, "e", LINK_UP, E_ADDR, 4790)->rtt_ms = 6000;
+	init();
+	ck_assert_uint_eq(own_link("a")->cost, 6);
+	ck_assert_uint_eq(own_link("c")->cost, 60001);
+	ck_assert_uint_eq(own_link("e")->cost, 60001);
+}
+END_TEST
+
+START_TEST(endpoint_when_public)
+{
+	px->conf->has_public = true;
+	px->conf->public_addr = fake_ip("192.0.2.10");
+	px->conf->public_port = 4790;
+	init();
+	ck_assert_uint_eq(topo_get(px->topo, "b")->ep_addr.s_addr,
+	    fake_ip("192.0.2.10").s_addr);
+	ck_assert_uint_eq(topo_get(px->topo, "b")->ep_port, 4790);
+}
+END_TEST
+
+START_TEST(endpoint_when_open_toward_a_link)
+{
+	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+
+	/* a full cone toward a is no endpoint, even with a mapping */
+	fake_set_own_nat(la, NAT_TYPE_FULL_CONE);
+	fake_set_own_mapped(la, "192.0.2.30", 6000);
+	init();
+	ck_assert_uint_eq(topo_get(px->topo, "b")->ep_port, 0);
+	/* open toward c: reachable where c sees us */
+	fake_set_own_nat(lc, NAT_TYPE_OPEN);
+	fake_set_own_mapped(lc, "192.0.2.20", 4790);
+	fake_advance_s(2);
+	topology_originate(px);
+	ck_assert_uint_eq(topo_get(px->topo, "b")->ep_addr.s_addr,
+	    fake_ip("192.0.2.20").s_addr);
+	ck_assert_uint_eq(topo_get(px->topo, "b")->ep_port, 4790);
+	ck_assert_uint_eq(last_lsa("a", "b")->ep_port, 4790);
+}
+END_TEST
+
+/* ---- flooding ---- */
+
+START_TEST(burst_of_originates_floods_once_then_later)
+{
+	uint64_t seq0;
+	struct link *lc;
+
+	init();
+	seq0 = topo_get(px->topo, "b")->seq;
+	ck_assert_uint_eq(lsas("a", "b"), 1);
+	ck_assert_int_eq(timers_pending(), 0);
+	/* a burst within TOPOLOGY_FLOOD_MIN_MS: held back */
+	lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+	for (int i = 0; i < 5; i++) {
+		fake_advance_ms(100);
+		topology_originate(px);
+	}
+	ck_assert_uint_eq(lsas("a", "b"), 1);
+	ck_assert_uint_eq(lsas("c", "b"), 0);
+	ck_assert_int_eq(timers_pending(), 1);
+	/* ... but our own copy follows at once */
+	ck_assert_uint_gt(topo_get(px->topo, "b")->seq, seq0);
+	ck_assert_ptr_nonnull(own_link("c"));
+	/* the held flood goes out once, with the latest advertisement */
+	fake_advance_ms(500);
+	fire_timers();
+	ck_assert_uint_eq(lsas("a", "b"), 2);
+	ck_assert_uint_eq(lsas("c", "b"), 1);
+	ck_assert_uint_eq(last_lsa("a", "b")->seq,
+	    topo_get(px->topo, "b")->seq);
+	ck_assert_uint_eq(last_lsa("a", "b")->n_links, 2);
+	ck_assert_int_eq(timers_pending(), 0);
+	fire_timers();
+	ck_assert_uint_eq(lsas("a", "b"), 2);
+	/* a flood long enough after the last goes out at once */
+	fake_advance_ms(TOPOLOGY_FLOOD_MIN_MS);
+	topology_originate(px);
+	ck_assert_uint_eq(lsas("a", "b"), 3);
+	ck_assert_int_eq(timers_pending(), 0);
+	(void)lc;
+}
+END_TEST
+
+START_TEST(tick_refreshes_our_advertisement)
+{
+	init();
+	fake_advance_s(TOPO_REFRESH_S - 1);
+	topology_tick(px);
+	ck_assert_uint_eq(lsas("a", "b"), 1);
+	fake_advance_s(1);
+	topology_tick(px);
+	ck_assert_uint_eq(lsas("a", "b"), 2);
+}
+END_TEST
+
+START_TEST(newer_lsa_flooded_to_others_not_back)
+{
+	struct pkt_lsa z;
+
+	fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+	fake_link_add(px, "e", LINK_UP, E_ADDR, 4790);
+	fake_link_add(px, "x", LINK_HANDSHAKE, "203.0.113.24", 4790);
+	init();
+	lsa_init(&z, "z", 5);
+	lsa_prefix(&z, "10.9.0.0", 16);
+	lsa_link(&z, "a", 10);
+	topology_lsa_input(la, &z);
+	ck_assert_uint_eq(lsas("c", "z"), 1);
+	ck_assert_uint_eq(lsas("e", "z"), 1);
+	ck_assert_uint_eq(lsas("a", "z"), 0);
+	ck_assert_uint_eq(lsas("x", "z"), 0);
+	ck_assert_uint_eq(last_lsa("c", "z")->seq, 5);
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, 5);
+	ck_assert_uint_eq(fake.n_send_refused, 0);	/* x not tried */
+	/* the same again: nothing to do */
+	topology_lsa_input(fake_link_named(px, "c"), &z);
+	ck_assert_uint_eq(lsas("a", "z"), 0);
+	ck_assert_uint_eq(lsas("c", "z"), 1);
+	ck_assert_uint_eq(px->st.drop_malformed, 0);
+}
+END_TEST
+
+START_TEST(older_lsa_gets_ours_back)
+{
+	struct pkt_lsa z;
+	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+
+	init();
+	lsa_init(&z, "z", 5);
+	lsa_link(&z, "a", 10);
+	topology_lsa_input(la, &z);
+	ck_assert_uint_eq(lsas("c", "z"), 1);
+	z.seq = 3;
+	topology_lsa_input(lc, &z);
+	ck_assert_uint_eq(lsas("c", "z"), 2);
+	ck_assert_uint_eq(last_lsa("c", "z")->seq, 5);
+	ck_assert_uint_eq(lsas("a", "z"), 0);
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, 5);
+}
+END_TEST
+
+START_TEST(own_origin_readvertised_above_it)
+{
+	struct pkt_lsa old;
+	uint64_t theirs;
+
+	init();
+	theirs = topo_get(px->topo, "b")->seq + 1000;
+	fake_advance_s(2);
+	/* an earlier run of ours, still flooding around */
+	lsa_init(&old, "b", theirs);
+	lsa_prefix(&old, "10.66.0.0", 16);
+	topology_lsa_input(la, &old);
+	ck_assert_uint_gt(topo_get(px->topo, "b")->seq, theirs);
+	ck_assert_uint_eq(lsas("a", "b"), 2);
+	ck_assert_uint_gt(last_lsa("a", "b")->seq, theirs);
+	/* and our content, not the old run's */
+	ck_assert_uint_eq(last_lsa("a", "b")->prefixes[0].addr.s_addr,
+	    fake_ip("10.2.0.0").s_addr);
+}
+END_TEST
+
+START_TEST(invalid_lsa_counts_drop)
+{
+	struct pkt_lsa z;
+	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+
+	init();
+	lsa_init(&z, "z", 5);
+	z.age_s = TOPO_MAX_AGE_S;
+	topology_lsa_input(la, &z);
+	ck_assert_uint_eq(px->st.drop_malformed, 1);
+	ck_assert_ptr_null(topo_get(px->topo, "z"));
+	lsa_init(&z, "", 5);
+	topology_lsa_input(la, &z);
+	ck_assert_uint_eq(px->st.drop_malformed, 2);
+	ck_assert_uint_eq(lsas("c", "z"), 0);
+	ck_assert_uint_eq(lsas("a", "b") + lsas("c", "b"), 2);
+	(void)lc;
+}
+END_TEST
+
+START_TEST(link_up_sends_the_database)
+{
+	struct link *le;
+	struct pkt_lsa y;
+
+	init();
+	feed_a();
+	lsa_init(&y, "y", 7);
+	lsa_link(&y, "a", 10);
+	topology_lsa_input(la, &y);
+	fake_advance_s(2);
+	le = fake_link_add(px, "e", LINK_UP, E_ADDR, 4790);
+	topology_link_up(le, false);
+	ck_assert_uint_eq(lsas("e", "a"), 1);
+	ck_assert_uint_eq(lsas("e", "y"), 1);
+	/* then our own, now with e */
+	ck_assert_uint_eq(lsas("e", "b"), 1);
+	ck_assert_ptr_nonnull(own_link("e"));
+	ck_assert_uint_eq(lsas("a", "b"), 2);
+	/* the others heard nothing of a or y again */
+	ck_assert_uint_eq(lsas("a", "a") + lsas("a", "y"), 0);
+}
+END_TEST
+
+START_TEST(link_down_readvertises)
+{
+	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+
+	init();
+	fake_advance_s(2);
+	lc->state = LINK_IDLE;
+	topology_link_down(px, false);
+	ck_assert_ptr_null(own_link("c"));
+	ck_assert_uint_eq(lsas("a", "b"), 2);
+	ck_assert_uint_eq(last_lsa("a", "b")->n_links, 1);
+}
+END_TEST
+
+/* ---- routes ---- */
+
+START_TEST(routes_computed_and_installed)
+{
+	const struct route *r;
+
+	world();
+	r = route_to("10.9.0.0", 16);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->dest, "z");
+	ck_assert_str_eq(r->next_hop, "a");
+	ck_assert_uint_eq(r->hops, 2);
+	r = route_to("10.1.0.0", 16);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->hops, 1);
+	ck_assert_uint_eq(route_to("10.2.0.0", 16)->hops, 0);
+	/* remote sites on the TUN, ours never */
+	ck_assert_uint_eq(rtnl_calls(true, "10.9.0.0", 16), 1);
+	ck_assert_uint_eq(rtnl_calls(true, "10.1.0.0", 16), 1);
+	ck_assert_uint_eq(rtnl_calls(true, "10.2.0.0", 16), 0);
+	ck_assert_uint_eq(px->installed.n, 2);
+	/* the other engines' questions */
+	ck_assert_ptr_nonnull(topology_path(px, "z"));
+	ck_assert_str_eq(topology_path(px, "z")->next_hop, "a");
+	ck_assert_ptr_eq(topology_next_link(px, "z"), la);
+	ck_assert_ptr_null(topology_path(px, "nobody"));
+}
+END_TEST
+
+START_TEST(routes_changed_noticed_only_on_change)
+{
+	unsigned n;
+
+	fake_tun_attach(px);
+	init();
+	n = fake.n_routes_changed;
+	feed_a();
+	ck_assert_uint_eq(fake.n_routes_changed, n + 1);	/* 10.1/16 */
+	feed_z();
+	ck_assert_uint_eq(fake.n_routes_changed, n + 2);	/* 10.9/16 */
+	/* newer advertisements, same content; our own again */
+	feed_z();
+	feed_a();
+	fake_advance_s(2);
+	topology_originate(px);
+	topology_recompute(px);
+	ck_assert_uint_eq(fake.n_routes_changed, n + 2);
+	ck_assert_uint_eq(fake_rtnl_count(), 2);
+}
+END_TEST
+
+START_TEST(routes_without_tun_touch_no_host_state)
+{
+	init();
+	feed_a();
+	feed_z();
+	ck_assert_ptr_nonnull(route_to("10.9.0.0", 16));
+	ck_assert_uint_eq(fake_rtnl_count(), 0);
+	ck_assert_uint_eq(px->installed.n, 0);
+}
+END_TEST
+
+START_TEST(route_covering_a_neighbour_not_installed)
+{
+	fake_tun_attach(px);
+	init();
+	feed_a();
+	/* z claims the network a's address is in */
+	feed_z_claim("198.51.100.0", 24);
+	ck_assert_ptr_nonnull(route_to("198.51.100.0", 24));
+	ck_assert_uint_eq(rtnl_calls(true, "198.51.100.0", 24), 0);
+	ck_assert_uint_eq(rtnl_calls(true, "10.9.0.0", 16), 1);
+}
+END_TEST
+
+START_TEST(ageing_removes_a_silent_origin_and_its_routes)
+{
+	unsigned n;
+
+	world();
+	ck_assert_uint_eq(rtnl_calls(true, "10.9.0.0", 16), 1);
+	fake_advance_s(30);
+	feed_a();			/* a keeps talking, z is silent */
+	topology_tick(px);
+	fake_advance_s(TOPO_MAX_AGE_S - 31);
+	topology_tick(px);
+	ck_assert_ptr_nonnull(topo_get(px->topo, "z"));
+	ck_assert_ptr_nonnull(route_to("10.9.0.0", 16));
+	n = fake.n_routes_changed;
+	fake_advance_s(1);
+	topology_tick(px);
+	ck_assert_ptr_null(topo_get(px->topo, "z"));
+	ck_assert_ptr_nonnull(topo_get(px->topo, "a"));
+	ck_assert_ptr_null(route_to("10.9.0.0", 16));
+	ck_assert_ptr_nonnull(route_to("10.1.0.0", 16));
+	ck_assert_uint_eq(rtnl_calls(false, "10.9.0.0", 16), 1);
+	ck_assert_uint_eq(rtnl_calls(false, "10.1.0.0", 16), 0);
+	ck_assert_uint_eq(px->installed.n, 1);
+	ck_assert_uint_eq(fake.n_routes_changed, n + 1);
+	ck_assert_ptr_null(topology_path(px, "z"));
+}
+END_TEST
+
+START_TEST(neighbour_down_withdraws_its_routes)
+{
+	world();
+	fake_advance_s(2);
+	la->state = LINK_IDLE;
+	topology_link_down(px, false);
+	ck_assert_ptr_null(route_to("10.9.0.0", 16));
+	ck_assert_ptr_null(route_to("10.1.0.0", 16));
+	ck_assert_uint_eq(rtnl_calls(false, "10.9.0.0", 16), 1);
+	ck_assert_uint_eq(rtnl_calls(false, "10.1.0.0", 16), 1);
+	ck_assert_uint_eq(px->installed.n, 0);
+	ck_assert_ptr_null(topology_next_link(px, "z"));
+}
+END_TEST
+
+START_TEST(direct_link_makes_destination_one_hop)
+{
+	struct link *lz;
+	size_t sent;
+	unsigned n;
+	uint64_t seq;
+
+	world();
+	sent = fake_sent_count(PKT_MSG_LSA);
+	seq = topo_get(px->topo, "b")->seq;
+	n = fake.n_routes_changed;
+	lz = fake_link_add(px, "z", LINK_UP, "203.0.113.9", 4790);
+	fake_set_direct(lz, true);
+	topology_link_up(lz, true);
+	ck_assert_str_eq(route_to("10.9.0.0", 16)->next_hop, "z");
+	ck_assert_uint_eq(route_to("10.9.0.0", 16)->hops, 1);
+	ck_assert_uint_eq(fake.n_routes_changed, n + 1);
+	/* a direct link is nobody else's business */
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_LSA), sent);
+	ck_assert_ptr_null(own_link("z"));
+	/* and when it goes, the route goes back through a */
+	lz->state = LINK_IDLE;
+	topology_link_down(px, true);
+	ck_assert_str_eq(route_to("10.9.0.0", 16)->next_hop, "a");
+	ck_assert_uint_eq(route_to("10.9.0.0", 16)->hops, 2);
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_LSA), sent);
+	/* our advertisement did not change for it, nor will later */
+	ck_assert_uint_eq(topo_get(px->topo, "b")->seq, seq);
+	ck_assert_int_eq(timers_pending(), 0);
+}
+END_TEST
+
+/* ---- learned neighbours ---- */
+
+/* topology.c's candidate order: FNV-1a over "a\0b". */
+static uint32_t
+pair_hash(const char *a, const char *b)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *s = a; ; s++) {
+		h = (h ^ (uint8_t)*s) * 16777619u;
+		if (*s == '\0')
+			break;
+	}
+	for (const char *s = b; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static const char *const cand[] = { "p1", "p2", "p3", "p4", "p5", "p6",
+    "p7" };
+#define N_CAND	(sizeof(cand) / sizeof(cand[0]))
+
+/* Advertisements with an endpoint from every candidate (seq given). */
+static void
+feed_candidates(uint64_t seq, const char *skip)
+{
+	struct pkt_lsa p;
+	char ep[32];
+
+	for (size_t i = 0; i < N_CAND; i++) {
+		if (skip != NULL && strcmp(cand[i], skip) == 0)
+			continue;
+		lsa_init(&p, cand[i], seq);
+		snprintf(ep, sizeof(ep), "192.0.2.%zu", 10 + i);
+		lsa_ep(&p, ep, (uint16_t)(5000 + i));
+		topology_lsa_input(la, &p);
+	}
+}
+
+/* The candidates sorted by pair hash from b. */
+static void
+hash_order(const char **out)
+{
+	for (size_t i = 0; i < N_CAND; i++)
+		out[i] = cand[i];
+	for (size_t i = 1; i < N_CAND; i++)
+		for (size_t j = i; j > 0 && pair_hash("b", out[j]) <
+		    pair_hash("b", out[j - 1]); j--) {
+			const char *t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+}
+
+START_TEST(learns_endpoints_in_pair_hash_order)
+{
+	const char *order[N_CAND];
+	struct pkt_lsa q;
+	size_t k;
+
+	init();
+	hash_order(order);
+	/* no endpoint, or linked already: no candidate */
+	lsa_init(&q, "q", 1);
+	topology_lsa_input(la, &q);
+	lsa_init(&q, "a", 1);
+	lsa_ep(&q, "192.0.2.1", 4790);
+	topology_lsa_input(la, &q);
+	topology_tick(px);
+	ck_assert_uint_eq(fake.n_learn, 0);
+	feed_candidates(1, NULL);
+	topology_tick(px);
+	ck_assert_uint_eq(fake.n_learn, TOPOLOGY_LEARNED_MAX);
+	/* learned links go first on the list: the last learned leads */
+	k = TOPOLOGY_LEARNED_MAX;
+	for (struct link *l = px->links; l != NULL; l = l->next) {
+		if (l->learned_nbr == NULL)
+			continue;
+		ck_assert_uint_gt(k, 0);
+		ck_assert_str_eq(l->name, order[--k]);
+		ck_assert_int_ne(l->state, LINK_UP);
+	}
+	ck_assert_uint_eq(k, 0);
+	ck_assert_ptr_null(fake_link_named(px, "q"));
+	ck_assert_str_eq(fake.learn_name, order[TOPOLOGY_LEARNED_MAX - 1]);
+	/* its endpoint is the advertised one */
+	ck_assert_uint_eq(ntohs(fake.learn_ep.sin_port),
+	    ntohs(fake_link_named(px, order[TOPOLOGY_LEARNED_MAX - 1])->
+	    peer.sin_port));
+	ck_assert_uint_eq(fake.learn_ep.sin_addr.s_addr,
+	    topo_get(px->topo, order[TOPOLOGY_LEARNED_MAX - 1])->
+	    ep_addr.s_addr);
+	/* at the limit: no more */
+	topology_tick(px);
+	ck_assert_uint_eq(fake.n_learn, TOPOLOGY_LEARNED_MAX);
+}
+END_TEST
+
+START_TEST(learned_origin_that_leaves_is_forgotten)
+{
+	const char *order[N_CAND];
+	struct link *kept;
+
+	init();
+	hash_order(order);
+	feed_candidates(1, NULL);
+	topology_tick(px);
+	ck_assert_uint_eq(fake.n_learn, TOPOLOGY_LEARNED_MAX);
+	/* order[0] falls silent, the others go on */
+	kept = fake_link_named(px, order[1]);
+	ck_assert_ptr_nonnull(kept);
+	fake_advance_s(30);
+	feed_candidates(2, order[0]);
+	fake_advance_s(TOPO_MAX_AGE_S - 31);
+	feed_candidates(3, order[0]);
+	topology_tick(px);
+	ck_assert_uint_eq(fake.n_forget, 0);
+	fake_advance_s(1);
+	topology_tick(px);
+	ck_assert_ptr_null(topo_get(px->topo, order[0]));
+	ck_assert_uint_eq(fake.n_forget, 1);
+	ck_assert_str_eq(fake.forget_name, order[0]);
+	ck_assert_ptr_null(fake_link_named(px, order[0]));
+	ck_assert_ptr_eq(fake_link_named(px, order[1]), kept);
+	/* its place goes to the next candidate */
+	ck_assert_uint_eq(fake.n_learn, TOPOLOGY_LEARNED_MAX + 1);
+	ck_assert_str_eq(fake.learn_name, order[TOPOLOGY_LEARNED_MAX]);
+}
+END_TEST
+
+START_TEST(learned_link_up_is_kept_when_origin_leaves)
+{
+	const char *order[N_CAND];
+	struct link *l;
+
+	init();
+	hash_order(order);
+	feed_candidates(1, NULL);
+	topology_tick(px);
+	l = fake_link_named(px, order[0]);
+	ck_assert_ptr_nonnull(l);
+	l->state = LINK_UP;
+	fake_advance_s(TOPO_MAX_AGE_S);
+	topology_tick(px);
+	ck_assert_uint_eq(topo_count(px->topo), 1);	/* ourselves */
+	ck_assert_ptr_eq(fake_link_named(px, order[0]), l);
+	ck_assert_uint_eq(fake.n_forget, TOPOLOGY_LEARNED_MAX - 1);
+	ck_assert_uint_eq(fake.n_learn, TOPOLOGY_LEARNED_MAX);
+}
+END_TEST
+
+static Suite *
+topology_suite(void)
+{
+	const struct {
+		const char	*name;
+		const TTest	*fn;
+	} cases[] = {
+		{ "init_advertises_prefixes_and_up_links",
+		    init_advertises_prefixes_and_up_links },
+		{ "link_cost_follows_rtt", link_cost_follows_rtt },
+		{ "endpoint_when_public", endpoint_when_public },
+		{ "endpoint_when_open_toward_a_link",
+		    endpoint_when_open_toward_a_link },
+		{ "burst_of_originates_floods_once_then_later",
+		    burst_of_originates_floods_once_then_later },
+		{ "tick_refreshes_our_advertisement",
+		    tick_refreshes_our_advertisement },
+		{ "newer_lsa_flooded_to_others_not_back",
+		    newer_lsa_flooded_to_others_not_back },
+		{ "older_lsa_gets_ours_back", older_lsa_gets_ours_back },
+		{ "own_origin_readvertised_above_it",
+		    own_origin_readvertised_above_it },
+		{ "invalid_lsa_counts_drop", invalid_lsa_counts_drop },
+		{ "link_up_sends_the_database", link_up_sends_the_database },
+		{ "link_down_readvertises", link_down_readvertises },
+		{ "routes_computed_and_installed",
+		    routes_computed_and_installed },
+		{ "routes_changed_noticed_only_on_change",
+		    routes_changed_noticed_only_on_change },
+		{ "routes_without_tun_touch_no_host_state",
+		    routes_without_tun_touch_no_host_state },
+		{ "route_covering_a_neighbour_not_installed",
+		    route_covering_a_neighbour_not_installed },
+		{ "ageing_removes_a_silent_origin_and_its_routes",
+		    ageing_removes_a_silent_origin_and_its_routes },
+		{ "neighbour_down_withdraws_its_routes",
+		    neighbour_down_withdraws_its_routes },
+		{ "direct_link_makes_destination_one_hop",
+		    direct_link_makes_destination_one_hop },
+		{ "learns_endpoints_in_pair_hash_order",
+		    learns_endpoints_in_pair_hash_order },
+		{ "learned_origin_that_leaves_is_forgotten",
+		    learned_origin_that_leaves_is_forgotten },
+		{ "learned_link_up_is_kept_when_origin_leaves",
+		    learned_link_up_is_kept_when_origin_leaves },
+	};
+	Suite *s = suite_create("topology");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, cases[i].fn);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(topology_suite());
+	int failed;
+
+	log_init(1, LOG_LVL_WARN, "check_topology");
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
