@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
 #
-# Test (c): a proxy whose certificate comes from another CA cannot link.
-# "rogue" (own CA, on the internet) and "impostor" (own CA, certificate
-# claiming to be site-b) both try to link to pub, while site-a, with a valid
-# certificate, links as usual.  pub refuses both: their links never come up,
-# pub's auth_refused counter grows and its log says why; site-a is unharmed.
+# Test (c): certificates that must not get a proxy a link.
+#  - "rogue" (own CA, on the internet, claiming 10.66.0.0/24) and
+#    "impostor" (own CA, certificate and name site-b, claiming site B's
+#    LAN) both try to link to pub, while site-a, with a valid certificate,
+#    links as usual.  pub refuses both: their links never come up while they
+#    are alive and keep trying, pub's auth_refused counter grows and its log
+#    names each refused address; nothing they claim reaches site-a.
+#  - "decoy" has a valid certificate from the network's own CA (it links to
+#    pub), but site-a dials it as its neighbour "site-b": the dialling side
+#    checks the name, refuses the link, counts it and logs why.
 
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -19,14 +24,42 @@ e2e_traps
 
 ROGUE_ADDR=203.0.113.66
 IMPOSTOR_ADDR=203.0.113.67
+DECOY_ADDR=203.0.113.68
+ROGUE_NET=10.66.0.0/24
 PUB_EP=pub@$WORLD_PUB_ADDR:$WORLD_PUB_PORT
 
-echo "# world: pub, site-a (valid), rogue and impostor (other CA) (prefix $PXT_PREFIX)"
+# pjson_ok NAME COMMAND: pjson, but it fails (printing nothing) when
+# proxyctl fails, so an unreadable proxy is never read as an empty table.
+pjson_ok() {
+	local out
+	out=$(pctl "$(proxy_ns "$1")" "$(proxy_sock "$1")" -j "$2") || return 1
+	jq -cs '[ .[] | if type == "array" then .[] else . end
+		  | if type == "object" and has("row") then .row else . end
+		  | select(type != "object" or (has("end") | not)) ]' <<<"$out"
+}
+is_count() { [[ ${1:-} =~ ^[0-9]+$ ]]; }
+# nbr_field PROXY NEIGHBOUR FIELD: one field of PROXY's row for NEIGHBOUR;
+# fails if proxyctl fails or there is no such row.
+nbr_field() {
+	local j
+	j=$(pjson_ok "$1" neighbours) || return 1
+	jq -er --arg n "$2" --arg f "$3" \
+	    'map(select(.name == $n)) | .[0] // error("no row") | .[$f] | tostring' \
+	    <<<"$j" 2>/dev/null
+}
+# The refusals below are expected warnings, not errors.
+if declare -F proxy_log_expect >/dev/null; then
+	proxy_log_expect pub 'certificate refused|authentication failed'
+	proxy_log_expect site-a 'certificate refused|authentication failed'
+	proxy_log_expect decoy 'certificate refused|authentication failed|handshake failed'
+fi
+
+echo "# world: pub, site-a (valid), rogue and impostor (other CA), decoy (network CA) (prefix $PXT_PREFIX)"
 world_up || bail "world up"
 ok 0 "world up"
 [ -x "$PROXYD" ] || bail "daemon built ($PROXYD)"
 
-make_certs "$WORLD_DIR/pki" || bail "network CA and certificates"
+make_certs "$WORLD_DIR/pki" decoy || bail "network CA and certificates"
 # The second CA.  Its proxies trust the network's CA (they have its public
 # certificate), so only pub's check of *their* certificate can stop them.
 "$PROXYD_CA" init "$WORLD_DIR/rogue-pki" >/dev/null &&
@@ -36,17 +69,24 @@ make_certs "$WORLD_DIR/pki" || bail "network CA and certificates"
 ok 0 "network CA and a second, unrelated CA made with tools/proxyd-ca"
 ! openssl verify -CAfile "$WORLD_DIR/pki/ca.crt" "$WORLD_DIR/rogue-pki/rogue.crt" >/dev/null 2>&1
 ok $? "openssl agrees: rogue's certificate does not verify against the network CA"
+openssl verify -CAfile "$WORLD_DIR/pki/ca.crt" "$WORLD_DIR/pki/decoy.crt" >/dev/null 2>&1
+ok $? "openssl agrees: decoy's certificate verifies against the network CA"
 
-inet_host rogue "$ROGUE_ADDR" && inet_host impostor "$IMPOSTOR_ADDR" ||
-    bail "internet hosts for rogue and impostor"
+inet_host rogue "$ROGUE_ADDR" && inet_host impostor "$IMPOSTOR_ADDR" &&
+    inet_host decoy "$DECOY_ADDR" ||
+    bail "internet hosts for rogue, impostor and decoy"
 
+# rogue and impostor claim prefixes: were either accepted, site-a would
+# route them.  site-a dials the decoy's address as "site-b".
 conf_pub=$(proxy_conf_std pub) &&
-conf_a=$(proxy_conf_std site-a) &&
-conf_rogue=$(proxy_conf rogue neighbours="$PUB_EP" \
+conf_a=$(proxy_conf_std site-a \
+    neighbours="$PUB_EP site-b@$DECOY_ADDR:$WORLD_PUB_PORT") &&
+conf_rogue=$(proxy_conf rogue neighbours="$PUB_EP" prefixes="$ROGUE_NET" \
     ca="$WORLD_DIR/pki/ca.crt" pki="$WORLD_DIR/rogue-pki") &&
-conf_imp=$(proxy_conf impostor neighbours="$PUB_EP" \
+conf_imp=$(proxy_conf impostor neighbours="$PUB_EP" prefixes="$WORLD_B_LAN" \
     ca="$WORLD_DIR/pki/ca.crt" cert="$WORLD_DIR/rogue-pki/site-b.crt" \
-    key="$WORLD_DIR/rogue-pki/site-b.key") ||
+    key="$WORLD_DIR/rogue-pki/site-b.key") &&
+conf_decoy=$(proxy_conf decoy neighbours="$PUB_EP") ||
     bail "configurations written"
 # The impostor's configured name must match its certificate.
 sed -i 's/^name = "impostor";/name = "site-b";/' "$conf_imp"
@@ -54,54 +94,101 @@ sed -i 's/^name = "impostor";/name = "site-b";/' "$conf_imp"
 proxy_start pub pub "$conf_pub" || bail "pub started"
 proxy_start rogue rogue "$conf_rogue" || bail "rogue started"
 proxy_start impostor impostor "$conf_imp" || bail "impostor started"
+proxy_start decoy decoy "$conf_decoy" || bail "decoy started"
 proxy_start pxa site-a "$conf_a" || bail "site-a started"
-ok 0 "pub, rogue, impostor and site-a started"
+ok 0 "pub, rogue, impostor, decoy and site-a started"
 
 wait_for 30 neighbour_up site-a pub
 ok $? "site-a (valid certificate) links to pub"
 wait_for 10 neighbour_up pub site-a
 ok $? "pub shows site-a up"
+wait_for 20 neighbour_up decoy pub
+ok $? "decoy (network CA, its own name) links to pub: its certificate is good"
 
-refused_pos() { [ "$(pstatus pub auth_refused)" -gt 0 ] 2>/dev/null; }
+refused_pos() { is_count "$(pstatus pub auth_refused)" && [ "$(pstatus pub auth_refused)" -gt 0 ]; }
 wait_for 20 refused_pos
+rc=$?
 refused=$(pstatus pub auth_refused)
-ok $? "pub's status counts refused authentications (auth_refused $refused)"
+ok $rc "pub's status counts refused authentications (auth_refused ${refused:-unreadable})"
 
-# Watch the rogue links for a while: never "up", on either side.
-rogue_up=0 imp_up=0 pub_rogue_up=0
+# Watch the rogue links for a while: never "up", on either side, while both
+# rogues are alive and their own state reads back (a dead rogue, or an
+# unreadable one, is never up either: that proves nothing).
+rogue_up=0 imp_up=0 pub_rogue_up=0 dead= unread=
+rc0_rogue=$(nbr_field rogue pub reconnects)
+rc0_imp=$(nbr_field impostor pub reconnects)
 deadline=$(( $(now_ms) + WATCH * 1000 ))
 while [ "$(now_ms)" -lt "$deadline" ]; do
-	[ "$(neighbour_state rogue pub)" = up ] && rogue_up=1
-	[ "$(neighbour_state impostor pub)" = up ] && imp_up=1
-	pjson pub neighbours | jq -e 'any(.[]; (.name == "rogue" or
-	    .name == "site-b") and .state == "up")' >/dev/null 2>&1 &&
-	    pub_rogue_up=1
+	for p in rogue impostor; do
+		proxy_alive "$p" || dead="$dead $p"
+	done
+	st_r=$(nbr_field rogue pub state) || unread="$unread rogue"
+	st_i=$(nbr_field impostor pub state) || unread="$unread impostor"
+	[ "$st_r" = up ] && rogue_up=1
+	[ "$st_i" = up ] && imp_up=1
+	if j=$(pjson_ok pub neighbours); then
+		jq -e 'any(.[]; (.name == "rogue" or .name == "site-b") and
+		    .state == "up")' <<<"$j" >/dev/null && pub_rogue_up=1
+	else
+		unread="$unread pub"
+	fi
 	sleep 0.5
 done
+rc1_rogue=$(nbr_field rogue pub reconnects)
+rc1_imp=$(nbr_field impostor pub reconnects)
 echo "# rogue's neighbours: $(pjson rogue neighbours 2>/dev/null)"
 echo "# pub's neighbours: $(pjson pub neighbours 2>/dev/null)"
-[ $rogue_up = 0 ]
+dead=$(tr ' ' '\n' <<<"$dead" | sort -u | xargs)
+unread=$(tr ' ' '\n' <<<"$unread" | sort -u | xargs)
+[ -z "$dead" ] && [ -z "$unread" ]
+ok $? "rogue and impostor stayed alive and readable through the ${WATCH} s watch${dead:+ (died:$dead)}${unread:+ (unreadable:$unread)}"
+is_count "$rc0_rogue" && is_count "$rc1_rogue" && [ "$rc1_rogue" -gt "$rc0_rogue" ] &&
+    is_count "$rc0_imp" && is_count "$rc1_imp" && [ "$rc1_imp" -gt "$rc0_imp" ]
+ok $? "both kept dialling pub while refused (reconnects: rogue ${rc0_rogue:-?} -> ${rc1_rogue:-?}, impostor ${rc0_imp:-?} -> ${rc1_imp:-?})"
+[ $rogue_up = 0 ] && [ -z "$dead" ] && ! [[ " $unread " == *" rogue "* ]]
 ok $? "rogue's link to pub never reached state up (watched ${WATCH}s)"
-[ $imp_up = 0 ]
+[ $imp_up = 0 ] && [ -z "$dead" ] && ! [[ " $unread " == *" impostor "* ]]
 ok $? "impostor's (other CA, named site-b) link to pub never reached state up"
-[ $pub_rogue_up = 0 ]
+[ $pub_rogue_up = 0 ] && ! [[ " $unread " == *" pub "* ]]
 ok $? "pub never listed rogue or site-b as an up neighbour"
 
-# Nothing the rogues said reached the topology: no route to anything of
-# theirs, and site-a has no route towards a "site-b".
-! pjson site-a routes | jq -e 'any(.[]; .dest == "site-b" or .dest == "rogue")' >/dev/null
-ok $? "site-a learned no route from the refused proxies"
+# Nothing the rogues claimed reached the topology: site-a answers (its own
+# prefix is listed) and has no route to theirs, nor to anything of a
+# "site-b" or "rogue".
+j=$(pjson_ok site-a routes)
+rc=$?
+ok "$([ $rc = 0 ] &&
+    jq -e --arg own "$WORLD_A_LAN" 'any(.[]; .prefix == $own)' <<<"$j" >/dev/null &&
+    ! jq -e --arg r "$ROGUE_NET" --arg b "$WORLD_B_LAN" 'any(.[]; .prefix == $r or
+	.prefix == $b or .dest == "site-b" or .dest == "rogue")' <<<"$j" >/dev/null
+    echo $?)" "site-a learned no route from the refused proxies (routes: $(jq -c 'map(.prefix)' <<<"${j:-null}" 2>/dev/null))"
 
 refused2=$(pstatus pub auth_refused)
-[ "${refused2:-0}" -ge "${refused:-1}" ] && [ "${refused2:-0}" -gt 0 ]
-ok $? "auth_refused still counted after the watch ($refused2)"
+is_count "$refused" && is_count "$refused2" && [ "$refused2" -gt "$refused" ]
+ok $? "pub went on refusing them during the watch (auth_refused ${refused:-?} -> ${refused2:-?})"
 
-if grep -Eiq 'refus|certificate|verif|unknown ca|authenticat' "$WORLD_DIR/pub.log"; then
-	echo "# pub.log: $(grep -Ei 'refus|certificate|verif|unknown ca|authenticat' "$WORLD_DIR/pub.log" | head -n 2 | tr '\n' ' ')"
-	ok 0 "pub's log mentions the refusal"
-else
-	ok 1 "pub's log mentions the refusal"
-fi
+for who in "rogue:$ROGUE_ADDR" "impostor:$IMPOSTOR_ADDR"; do
+	line=$(grep -E "\(${who#*:}:[0-9]+\): certificate refused" "$WORLD_DIR/pub.log" | head -n 1)
+	[ -n "$line" ]
+	ok $? "pub's log names the refused ${who%%:*} and why (${line:-nothing})"
+done
+
+# The decoy: site-a dials "site-b" and gets decoy's (valid) certificate.
+a_refused() { is_count "$(pstatus site-a auth_refused)" && [ "$(pstatus site-a auth_refused)" -gt 0 ]; }
+wait_for 20 a_refused
+ok $? "site-a counts the refused dial (auth_refused $(pstatus site-a auth_refused))"
+line=$(grep -E "peer 'site-b' \($DECOY_ADDR:[0-9]+\).*(certificate refused: hostname mismatch|authentication failed)" \
+    "$WORLD_DIR/site-a.log" | head -n 1)
+grep -q 'hostname mismatch' <<<"$line"
+ok $? "site-a's log says the certificate does not name site-b (${line:-nothing})"
+st=$(nbr_field site-a site-b state)
+rcn=$(nbr_field site-a site-b reconnects)
+[ -n "$st" ] && [ "$st" != up ] && is_count "$rcn" && [ "$rcn" -gt 0 ]
+ok $? "site-a's link to 'site-b' (the decoy's address) is not up and was retried (state ${st:-unreadable}, reconnects ${rcn:-?})"
+! grep -q "peer 'site-b' ($DECOY_ADDR:[0-9]*): link up" "$WORLD_DIR/site-a.log"
+ok $? "site-a never had a link up to 'site-b' at the decoy's address"
+proxy_alive decoy && neighbour_up decoy pub
+ok $? "the decoy is alive and still linked to pub"
 
 proxy_alive pub
 ok $? "pub still running"
