@@ -169,6 +169,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_cookie", s->drop_cookie);
 	json_uint(&w, "hs_cookies", s->hs_cookies);
 	json_uint(&w, "drop_probe_limit", s->drop_probe_limit);
+	json_uint(&w, "drop_probe_target", s->drop_probe_target);
 	json_uint(&w, "drop_punch_limit", s->drop_punch_limit);
 	json_uint(&w, "drop_queue", s->drop_queue);
 	json_uint(&w, "queued", s->queued);

@@ -6,11 +6,14 @@
  *  1. primary: a binding request from the link's socket to the neighbour's
  *     primary address and port; the answer is our mapped address.
  *  2. filtering: "answer me from your alternate port", "... from your
- *     alternate address", "have a third proxy send to my mapping".  These
- *     run before the mapping trials, because a mapping trial toward the
- *     alternate port itself opens the NAT for answers from there.  For the
- *     same reason a re-run within FILTER_QUARANTINE_S of the last mapping
- *     trial keeps the previous filtering outcomes and says so.
+ *     alternate address", "have a third proxy send to my mapping", each
+ *     sent from a fresh socket of its own (a new source port) that has
+ *     never sent anything but these requests to the neighbour's primary
+ *     address.  A mapping trial toward the alternate port or address opens
+ *     the NAT for answers from there, and so would one of an earlier link
+ *     or an earlier run of this proxy (the NAT's conntrack outlives us);
+ *     the link's own socket can never be trusted to be clean, a fresh one
+ *     always is.
  *  3. mapping: binding requests from the same socket to the neighbour's
  *     alternate port and alternate address.
  * lib/nat.c classifies the observations.  Then, unless we are not behind a
@@ -71,12 +74,15 @@ struct probe {
 	bool			 third_acked;
 	enum nat_outcome	 out[PROBE_TRIALS];
 	struct nat_endpoint	 mapped[3];	/* primary, alt port, alt addr */
-	bool			 reuse_filter;
+	struct psock		 filt;		/* the filtering trials' socket */
+	bool			 filt_shared;	/* ... could not be opened */
 	bool			 third_void;	/* third proxy was one we sent to */
 	struct rung		 rungs[LADDER_MAX];
 	int			 n_rungs;
 	bool			 ladder;
 };
+
+#define PROBE_SEEN_RING		16
 
 /* What we know of the NATs toward one up neighbour. */
 struct probe_link {
@@ -85,11 +91,13 @@ struct probe_link {
 	uint16_t		 alt_port;	/* from its INFO; 0 none */
 	struct in_addr		 alt_addr;	/* from its INFO; 0 none */
 	unsigned		 budget;	/* probe answers left this second */
+	/* where its probe requests came from: the only targets we answer */
+	struct sockaddr_in	 seen[PROBE_SEEN_RING];
+	int			 seen_next;
 	struct probe		*run;		/* running trials, or NULL */
 };
 
 #define PROBE_SENT_RING		16
-#define PROBE_GUARD_RING	64
 
 /* The daemon's probe state beside the links'. */
 struct probe_ctx {
@@ -99,12 +107,6 @@ struct probe_ctx {
 		uint64_t	at_us;
 	}			 sent_to[PROBE_SENT_RING];
 	int			 sent_next;
-	/* when our last mapping trial toward each neighbour ran */
-	struct {
-		char		name[PKT_NAME_MAX + 1];
-		uint64_t	at_us;
-	}			 map_trial[PROBE_GUARD_RING];
-	int			 map_next;
 };
 
 static const char *const trial_names[PROBE_TRIALS] = {
@@ -166,6 +168,21 @@ free_rungs(struct probe *pr)
 	pr->ladder = false;
 }
 
+static void
+filt_close(struct probe *pr)
+{
+	if (pr->filt.fd != -1)
+		psock_close(&pr->filt);
+	pr->filt.fd = -1;
+}
+
+/* Where the filtering trials go from: their own socket, if it opened. */
+static struct psock *
+filt_sock(struct probe *pr)
+{
+	return pr->filt.fd != -1 ? &pr->filt : primary(pr->l);
+}
+
 void
 probe_stop(struct link *l)
 {
@@ -174,6 +191,7 @@ probe_stop(struct link *l)
 	if (l->probe == NULL || (pr = l->probe->run) == NULL)
 		return;
 	free_rungs(pr);
+	filt_close(pr);
 	event_free(pr->timer);
 	free(pr);
 	l->probe->run = NULL;
@@ -261,45 +279,6 @@ probe_link_nat(const struct link *l)
 	mine = p->nat.valid ? p->nat.res.type : NAT_TYPE_UNKNOWN;
 	theirs = p->remote.valid ? p->remote.r.type : NAT_TYPE_UNKNOWN;
 	return nat_path_fold(mine, theirs);
-}
-
-/*
- * A mapping trial toward the neighbour's alternate port or address opens
- * our NAT for answers from there, so filtering trials run within
- * FILTER_QUARANTINE_S of one would see an open filter.  When the last one
- * ran is kept per neighbour name, across its links.
- */
-static uint64_t
-map_trial_last(const struct link *l)
-{
-	const struct probe_ctx *c = l->px->probe;
-
-	for (int i = 0; c != NULL && i < PROBE_GUARD_RING; i++)
-		if (c->map_trial[i].at_us != 0 &&
-		    strcmp(c->map_trial[i].name, l->name) == 0)
-			return c->map_trial[i].at_us;
-	return 0;
-}
-
-static void
-map_trial_note(const struct link *l, uint64_t now)
-{
-	struct probe_ctx *c = l->px->probe;
-	int i;
-
-	if (c == NULL)
-		return;
-	for (i = 0; i < PROBE_GUARD_RING; i++)
-		if (c->map_trial[i].at_us != 0 &&
-		    strcmp(c->map_trial[i].name, l->name) == 0)
-			break;
-	if (i == PROBE_GUARD_RING) {
-		i = c->map_next;
-		c->map_next = (c->map_next + 1) % PROBE_GUARD_RING;
-	}
-	snprintf(c->map_trial[i].name, sizeof(c->map_trial[i].name), "%s",
-	    l->name);
-	c->map_trial[i].at_us = now;
 }
 
 /* Our own address toward the neighbour, for the "open" test. */
@@ -526,13 +505,14 @@ classify(struct probe *pr)
 	obs.filt_third = pr->out[TRIAL_FILT_THIRD];
 	obs.lifetime_s = lifetime;
 	nat_classify(&obs, &l->probe->nat.res);
-	if (pr->reuse_filter) {
+	if (pr->filt_shared) {
 		size_t n = strlen(l->probe->nat.res.assumed);
 
-		snprintf(l->probe->nat.res.assumed + n, sizeof(l->probe->nat.res.assumed) - n,
-		    "%sfiltering outcomes kept from the previous run (a "
-		    "mapping trial opened the NAT less than %d s ago)",
-		    n > 0 ? "; " : "", FILTER_QUARANTINE_S);
+		snprintf(l->probe->nat.res.assumed + n,
+		    sizeof(l->probe->nat.res.assumed) - n, "%sfiltering "
+		    "trials ran from the link's socket (no socket of their own "
+		    "could be opened): an earlier mapping trial may have "
+		    "opened the filter", n > 0 ? "; " : "");
 	}
 	if (pr->third_void) {
 		size_t n = strlen(l->probe->nat.res.assumed);
@@ -568,23 +548,16 @@ phase_enter(struct probe *pr, enum phase ph, uint64_t now)
 	pr->phase_us = now;
 	pr->last_send_us = 0;
 	if (ph == PH_FILTER) {
-		if (pr->reuse_filter) {
-			for (int t = TRIAL_FILT_ALT_PORT; t <= TRIAL_FILT_THIRD;
-			    t++)
-				pr->out[t] = l->probe->nat.trials[t];
-			phase_enter(pr, PH_MAP, now);
-			return;
-		}
 		if (l->probe->alt_port == 0)
 			pr->answered[TRIAL_FILT_ALT_PORT] = true;
 		if (l->probe->alt_addr.s_addr == 0)
 			pr->answered[TRIAL_FILT_ALT_ADDR] = true;
 	} else if (ph == PH_MAP) {
+		filt_close(pr);		/* late answers prove nothing more */
 		if (l->probe->alt_port == 0)
 			pr->answered[TRIAL_MAP_ALT_PORT] = true;
 		if (l->probe->alt_addr.s_addr == 0)
 			pr->answered[TRIAL_MAP_ALT_ADDR] = true;
-		map_trial_note(l, now);
 	} else if (ph == PH_DONE)
 		classify(pr);
 }
@@ -594,8 +567,6 @@ phase_send(struct probe *pr)
 {
 	struct link *l = pr->l;
 	struct sockaddr_in to;
-	const struct sockaddr_in *mapped = NULL;
-	struct sockaddr_in m;
 
 	switch (pr->phase) {
 	case PH_PRIMARY:
@@ -603,23 +574,18 @@ phase_send(struct probe *pr)
 		    PKT_FROM_PRIMARY, NULL);
 		break;
 	case PH_FILTER:
+		/* from the fresh socket; the answers go to its mapping */
 		if (!pr->answered[TRIAL_FILT_ALT_PORT])
-			send_req(l, primary(l), &l->peer,
+			send_req(l, filt_sock(pr), &l->peer,
 			    pr->ids[TRIAL_FILT_ALT_PORT], PKT_FROM_ALT_PORT,
 			    NULL);
 		if (!pr->answered[TRIAL_FILT_ALT_ADDR])
-			send_req(l, primary(l), &l->peer,
+			send_req(l, filt_sock(pr), &l->peer,
 			    pr->ids[TRIAL_FILT_ALT_ADDR], PKT_FROM_ALT_ADDR,
 			    NULL);
-		if (!pr->answered[TRIAL_FILT_THIRD]) {
-			memset(&m, 0, sizeof(m));
-			m.sin_family = AF_INET;
-			m.sin_addr = pr->mapped[0].addr;
-			m.sin_port = htons(pr->mapped[0].port);
-			mapped = &m;
-			send_req(l, primary(l), &l->peer,
-			    pr->ids[TRIAL_FILT_THIRD], PKT_FROM_THIRD, mapped);
-		}
+		if (!pr->answered[TRIAL_FILT_THIRD])
+			send_req(l, filt_sock(pr), &l->peer,
+			    pr->ids[TRIAL_FILT_THIRD], PKT_FROM_THIRD, NULL);
 		break;
 	case PH_MAP:
 		if (!pr->answered[TRIAL_MAP_ALT_PORT]) {
@@ -715,12 +681,11 @@ probe_start(struct link *l, unsigned delay_ms)
 {
 	struct probe *pr;
 	struct timeval tv = { 0, STEP_MS * 1000 };
-	uint64_t now = now_us(), last;
-	bool had;
+	uint64_t now = now_us();
+	char who[128];
 
 	if (l->probe == NULL)
 		return;
-	had = l->probe->nat.valid;
 	probe_stop(l);
 	if ((pr = calloc(1, sizeof(*pr))) == NULL)
 		return;
@@ -732,14 +697,41 @@ probe_start(struct link *l, unsigned delay_ms)
 	}
 	for (int t = 0; t < PROBE_TRIALS; t++)
 		pr->ids[t] = new_id();
-	last = map_trial_last(l);
-	pr->reuse_filter = had && last != 0 &&
-	    now - last < (uint64_t)FILTER_QUARANTINE_S * 1000000;
+	if (psock_open(&pr->filt, &l->px->sock_env, primary(l)->local.sin_addr,
+	    0, PSOCK_PROBE) == -1) {
+		pr->filt.fd = -1;
+		pr->filt_shared = true;
+		log_warnx("%s: no socket of its own for the filtering trials: "
+		    "they run from the link's socket", link_who(l, who,
+		    sizeof(who)));
+	}
 	pr->phase = PH_PRIMARY;
 	pr->phase_us = now + (uint64_t)delay_ms * 1000;
 	pr->last_send_us = 0;
 	l->probe->run = pr;
 	evtimer_add(pr->timer, &tv);
+}
+
+static void
+seen_note(struct probe_link *p, const struct sockaddr_in *from)
+{
+	for (int i = 0; i < PROBE_SEEN_RING; i++)
+		if (p->seen[i].sin_addr.s_addr == from->sin_addr.s_addr &&
+		    p->seen[i].sin_port == from->sin_port)
+			return;
+	p->seen[p->seen_next] = *from;
+	p->seen_next = (p->seen_next + 1) % PROBE_SEEN_RING;
+}
+
+static bool
+seen_has(const struct probe_link *p, const struct sockaddr_in *a)
+{
+	for (int i = 0; i < PROBE_SEEN_RING; i++)
+		if (p->seen[i].sin_port != 0 &&
+		    p->seen[i].sin_addr.s_addr == a->sin_addr.s_addr &&
+		    p->seen[i].sin_port == a->sin_port)
+			return true;
+	return false;
 }
 
 static void
@@ -758,9 +750,19 @@ answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
 		return;
 	}
 	l->probe->budget--;
-	if (q->target_port != 0) {
+	seen_note(l->probe, from);
+	/*
+	 * An answer goes where the request came from, or to a target this
+	 * neighbour's requests came from before (a lifetime rung's mapping):
+	 * never to an address it merely names.
+	 */
+	if (q->target_port != 0 && q->from != PKT_FROM_THIRD) {
 		dst.sin_addr = q->target_addr;
 		dst.sin_port = htons(q->target_port);
+		if (!seen_has(l->probe, &dst)) {
+			px->st.drop_probe_target++;
+			return;
+		}
 	}
 	r->id = q->id;
 	r->from = q->from;
@@ -814,7 +816,7 @@ on_resp(struct link *l, const struct pkt_probe_resp *r, struct psock *in)
 		return;
 	ep.addr = r->mapped_addr;
 	ep.port = r->mapped_port;
-	if (in->kind == PSOCK_PROBE) {
+	if (in->kind == PSOCK_PROBE && in != &pr->filt) {
 		struct rung *rg = NULL;
 
 		for (int i = 0; i < pr->n_rungs && rg == NULL; i++)

@@ -42,6 +42,7 @@ struct proxyd_stats {
 	uint64_t	drop_cookie;	/* handshake with a bad or old cookie */
 	uint64_t	hs_cookies;	/* cookies sent to unproven sources */
 	uint64_t	drop_probe_limit; /* probe answers over the budget */
+	uint64_t	drop_probe_target; /* probe target nobody observed */
 	uint64_t	drop_punch_limit; /* direct attempts over the limit */
 	uint64_t	auth_refused;	/* handshakes refused or failed */
 	uint64_t	tun_rx, tun_tx;

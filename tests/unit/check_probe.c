@@ -31,7 +31,6 @@
 #define LOCAL_ADDR	"10.0.0.1"	/* fake.c's primary listen socket */
 #define LOCAL_PORT	4790
 #define PUB_ADDR	"203.0.113.50"	/* our NAT's public address */
-#define QUARANTINE_S	180		/* probe.c's FILTER_QUARANTINE_S */
 
 static struct proxyd	*px;
 static struct link	*la;		/* b -> a, up */
@@ -175,6 +174,18 @@ sin_is(const struct sockaddr_in *s, const char *addr, uint16_t port)
 	    ntohs(s->sin_port) == port;
 }
 
+/*
+ * A lifetime rung's binding request: from a trial socket, answered from
+ * the primary.  (Filtering trials come from a trial socket too, but ask
+ * for answers from elsewhere.)
+ */
+static bool
+is_rung_bind(const struct fake_msg *m)
+{
+	return m->via_kind == PSOCK_PROBE &&
+	    m->msg.u.probe_req.from == PKT_FROM_PRIMARY;
+}
+
 /* PROBE_REQs on l asking for answers from 'from', counted from start. */
 static size_t
 reqs_from(const struct link *l, uint8_t from, size_t start)
@@ -185,8 +196,7 @@ reqs_from(const struct link *l, uint8_t from, size_t start)
 	for (size_t i = start; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) !=
 	    NULL; i++)
 		n += m->link == l && m->msg.u.probe_req.from == from &&
-		    m->via_kind != PSOCK_PROBE &&
-		    m->msg.u.probe_req.target_port == 0;
+		    !is_rung_bind(m) && m->msg.u.probe_req.target_port == 0;
 	return n;
 }
 
@@ -259,7 +269,7 @@ react(void)
 		if (nm.silent)
 			continue;
 
-		if (m->via_kind == PSOCK_PROBE) {	/* a rung's binding */
+		if (is_rung_bind(m)) {		/* a rung's binding */
 			if (nm.mute_binds || n_rung == RUNGS_MAX)
 				continue;
 			rung[n_rung].l = l;
@@ -302,14 +312,15 @@ react(void)
 			break;
 		case PKT_FROM_ALT_PORT:
 		case PKT_FROM_ALT_ADDR:
+			/* to the socket the request came from */
 			if (q->from == PKT_FROM_ALT_PORT ? nm.pass_alt_port :
 			    nm.pass_alt_addr)
 				resp(l, q->id, PKT_PROBE_OK, nm.addr,
-				    nm.port[0], sock(PSOCK_PRIMARY));
+				    nm.port[0], m->via_sock);
 			break;
 		case PKT_FROM_THIRD:
 			resp(l, q->id, nm.no_third ? PKT_PROBE_UNAVAILABLE :
-			    PKT_PROBE_OK, NULL, 0, sock(PSOCK_PRIMARY));
+			    PKT_PROBE_OK, NULL, 0, m->via_sock);
 			if (!nm.no_third && nm.pass_third)
 				probe_nonce(px, q->id, &third);
 			break;
@@ -477,22 +488,25 @@ START_TEST(phases_send_to_the_right_destinations)
 	resp(la, id, PKT_PROBE_OK, PUB_ADDR, 6000, sock(PSOCK_PRIMARY));
 	n = fake_sent_count(PKT_MSG_PROBE_REQ);
 
-	/* filtering first: all three at the primary, from the primary */
+	/*
+	 * filtering first: all three at the primary, from one fresh socket
+	 * of their own (never the link's: its mapping may have been opened
+	 * by an earlier run's mapping trials); no target named: answers
+	 * go to where the neighbour sees that socket
+	 */
 	step_ms(200);
 	ck_assert_uint_eq(fake_sent_count(PKT_MSG_PROBE_REQ), n + 3);
 	ck_assert_uint_eq(reqs_from(la, PKT_FROM_ALT_PORT, n), 1);
 	ck_assert_uint_eq(reqs_from(la, PKT_FROM_ALT_ADDR, n), 1);
+	ck_assert_uint_eq(reqs_from(la, PKT_FROM_THIRD, n), 1);
 	for (size_t i = n; i < n + 3; i++) {
 		m = fake_sent_nth(PKT_MSG_PROBE_REQ, i);
 		ck_assert(sin_is(&m->to, A_ADDR, A_PORT));
-		ck_assert_int_eq(m->via_kind, PSOCK_PRIMARY);
-		if (m->msg.u.probe_req.from == PKT_FROM_THIRD) {
-			/* the third proxy is to send to our mapping */
-			ck_assert_uint_eq(m->msg.u.probe_req.target_addr.s_addr,
-			    fake_ip(PUB_ADDR).s_addr);
-			ck_assert_uint_eq(m->msg.u.probe_req.target_port,
-			    6000);
-		}
+		ck_assert_int_eq(m->via_kind, PSOCK_PROBE);
+		ck_assert_ptr_ne(m->via_sock, sock(PSOCK_PRIMARY));
+		ck_assert_ptr_eq(m->via_sock,
+		    fake_sent_nth(PKT_MSG_PROBE_REQ, n)->via_sock);
+		ck_assert_uint_eq(m->msg.u.probe_req.target_port, 0);
 	}
 	/* no mapping trial toward the alternates while filtering runs */
 	ck_assert_ptr_null(req_to(A_ADDR, A_ALT_PORT, PKT_FROM_PRIMARY, 0));
@@ -650,98 +664,61 @@ START_TEST(classify_by_highest_match)
 }
 END_TEST
 
-/* ---- the quarantine guard ---- */
+/* ---- filtering trials immune to what earlier runs left in the NAT ---- */
 
-/* Runs trials on l now and drives them to a result. */
-static void
-run_on(struct link *l)
+START_TEST(every_run_filters_from_a_socket_never_used_before)
 {
-	size_t n = results_on(l);
-
-	probe_start(l, 0);
-	drive_until_result(l, 10000);
-	ck_assert_uint_eq(results_on(l), n + 1);
-}
-
-START_TEST(quarantine_keeps_filtering_outcomes)
-{
+	const struct fake_msg *m;
+	struct sockaddr_in first;
 	size_t n;
+	unsigned opens;
 
 	nm.mute_binds = true;
 	up_with_trials();
 	drive_until_result(la, 10000);
 	ck_assert_int_eq(probe_view(la)->res.type, NAT_TYPE_PORT_RESTRICTED);
-	/* the mapping trial opened our NAT: filtering would look open now */
-	nm.pass_alt_port = nm.pass_alt_addr = nm.pass_third = true;
-	drive_ms(60000);
+	m = fake_sent_nth(PKT_MSG_PROBE_REQ, 1);
+	ck_assert_int_eq(m->msg.u.probe_req.from, PKT_FROM_ALT_PORT);
+	first = m->via_sock->local;
+	ck_assert_uint_ne(ntohs(first.sin_port), LOCAL_PORT);
+	/* its filtering phase over, the socket is closed */
+	ck_assert_int_eq(m->via_sock->fd, -1);
+	/*
+	 * The mapping trials opened our NAT toward a's alternates: from the
+	 * link's socket, filtering would now look open.  A new run (a
+	 * reconnect, a restart, proxyctl probe) asks from a new socket
+	 * whose mapping never sent there: the filter is seen as it is.
+	 */
+	nm.pass_alt_port = nm.pass_alt_addr = nm.pass_third = false;
 	n = fake_sent_count(PKT_MSG_PROBE_REQ);
+	opens = fake.n_psock_open;
 	probe_start(la, 0);
-	drive_ms(4000);
-	ck_assert_uint_eq(reqs_from(la, PKT_FROM_ALT_PORT, n), 0);
-	ck_assert_uint_eq(reqs_from(la, PKT_FROM_ALT_ADDR, n), 0);
-	ck_assert_uint_eq(reqs_from(la, PKT_FROM_THIRD, n), 0);
-	/* the mapping trials ran again */
-	ck_assert_ptr_nonnull(req_to(A_ADDR, A_ALT_PORT, PKT_FROM_PRIMARY, 1));
-	ck_assert_uint_eq(fake_sent_count(PKT_MSG_NAT_RESULT), 2);
+	drive_until_result(la, 10000);
+	ck_assert_uint_gt(fake.n_psock_open, opens);
+	ck_assert_uint_gt(reqs_from(la, PKT_FROM_ALT_PORT, n), 0);
+	for (size_t i = n; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) != NULL;
+	    i++)
+		if (m->msg.u.probe_req.from != PKT_FROM_PRIMARY)
+			ck_assert_uint_ne(ntohs(m->via_sock->local.sin_port),
+			    ntohs(first.sin_port));
 	ck_assert_int_eq(probe_view(la)->res.type, NAT_TYPE_PORT_RESTRICTED);
+	ck_assert_ptr_null(strstr(probe_view(la)->res.assumed, "kept"));
 	ck_assert_int_eq(probe_view(la)->trials[TRIAL_FILT_ALT_PORT],
 	    NAT_NOT_RECEIVED);
+}
+END_TEST
+
+START_TEST(without_a_socket_of_their_own_filtering_says_so)
+{
+	fake_psock_open_fails = true;
+	up_with_trials();
+	drive_until_result(la, 10000);
+	ck_assert(probe_view(la)->valid);
+	ck_assert_uint_gt(reqs_from(la, PKT_FROM_ALT_PORT, 0), 0);
+	ck_assert_int_eq(fake_sent_nth(PKT_MSG_PROBE_REQ, 1)->via_kind,
+	    PSOCK_PRIMARY);
 	ck_assert_ptr_nonnull(strstr(probe_view(la)->res.assumed,
-	    "kept from the previous run"));
-	ck_assert_ptr_nonnull(strstr(fake_sent_last(PKT_MSG_NAT_RESULT)->
-	    msg.u.nat.assumed, "kept from the previous run"));
-	ck_assert_uint_eq(fake.n_nat_changed, 2);
-}
-END_TEST
-
-START_TEST(quarantine_ends_after_its_time)
-{
-	size_t n;
-
-	nm.mute_binds = true;
-	up_with_trials();
-	drive_until_result(la, 10000);
-	nm.pass_alt_port = nm.pass_alt_addr = nm.pass_third = true;
-	drive_ms((QUARANTINE_S + 1) * 1000);
-	n = fake_sent_count(PKT_MSG_PROBE_REQ);
-	probe_start(la, 0);
-	drive_ms(4000);
-	ck_assert_uint_eq(reqs_from(la, PKT_FROM_ALT_PORT, n), 1);
-	ck_assert_int_eq(probe_view(la)->res.type, NAT_TYPE_FULL_CONE);
-	ck_assert_ptr_null(strstr(probe_view(la)->res.assumed, "kept"));
-}
-END_TEST
-
-START_TEST(quarantine_is_per_neighbour_name_across_links)
-{
-	struct link *la2, *lc;
-	size_t n;
-
-	nm.mute_binds = true;
-	/* a second link to a (being replaced, say) and one to c */
-	la2 = fake_link_add(px, "a", LINK_UP, A_ADDR, 4800);
-	lc = fake_link_add(px, "c", LINK_UP, C_ADDR, A_PORT);
-	probe_link_up(la2, false);
-	probe_link_up(lc, false);
-	info(la2, A_ALT_PORT, A_ALT_ADDR);
-	info(lc, A_ALT_PORT, A_ALT_ADDR);
-	run_on(la2);
-	run_on(lc);
-	drive_ms((QUARANTINE_S + 20) * 1000);
-	/* now a mapping trial toward 'a' on the other link */
-	up_with_trials();
-	drive_until_result(la, 10000);
-	drive_ms(10000);
-	/* la2's own last mapping trial is long ago; a's is recent */
-	n = fake_sent_count(PKT_MSG_PROBE_REQ);
-	run_on(la2);
-	ck_assert_uint_eq(reqs_from(la2, PKT_FROM_ALT_PORT, n), 0);
-	ck_assert_ptr_nonnull(strstr(probe_view(la2)->res.assumed, "kept"));
-	/* c is another neighbour: its filtering trials run */
-	n = fake_sent_count(PKT_MSG_PROBE_REQ);
-	run_on(lc);
-	ck_assert_uint_gt(reqs_from(lc, PKT_FROM_ALT_PORT, n), 0);
-	ck_assert_ptr_null(strstr(probe_view(lc)->res.assumed, "kept"));
+	    "ran from the link's socket"));
 }
 END_TEST
 
@@ -810,11 +787,20 @@ START_TEST(answers_to_the_target_and_never_from_a_trial_socket)
 	struct psock rung_sock = { .fd = 4242, .kind = PSOCK_PROBE };
 
 	probe_link_up(la, false);
+	/* a target nobody's request came from: no answer, counted */
+	req(la, 4, PKT_FROM_PRIMARY, A_ADDR, 5555, "203.0.113.9", 7000,
+	    sock(PSOCK_PRIMARY));
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_PROBE_RESP), 0);
+	ck_assert_uint_eq(px->st.drop_probe_target, 1);
+	/* a rung's binding came from there: its check may target it */
+	req(la, 3, PKT_FROM_PRIMARY, "203.0.113.9", 7000, NULL, 0, &rung_sock);
 	req(la, 5, PKT_FROM_PRIMARY, A_ADDR, 5555, "203.0.113.9", 7000,
 	    sock(PSOCK_PRIMARY));
 	m = fake_sent_last(PKT_MSG_PROBE_RESP);
+	ck_assert_uint_eq(m->msg.u.probe_resp.id, 5);
 	ck_assert(sin_is(&m->to, "203.0.113.9", 7000));
 	ck_assert_uint_eq(m->msg.u.probe_resp.mapped_port, 5555);
+	ck_assert_uint_eq(px->st.drop_probe_target, 1);
 	/* came in on one of our own lifetime sockets: the primary answers */
 	req(la, 6, PKT_FROM_PRIMARY, A_ADDR, 5555, NULL, 0, &rung_sock);
 	m = fake_sent_last(PKT_MSG_PROBE_RESP);
@@ -847,13 +833,14 @@ START_TEST(third_request_goes_to_another_neighbour)
 	ck_assert_uint_eq(m->msg.u.third.target_addr.s_addr,
 	    fake_ip(A_ADDR).s_addr);
 	ck_assert_uint_eq(m->msg.u.third.target_port, 5555);
-	/* as a trial asks it: send to a's mapping, acknowledge to a */
+	/* a named target is ignored: the third proxy sends where we saw a */
 	req(la, 11, PKT_FROM_THIRD, A_ADDR, 5555, "192.0.2.77", 6000,
 	    sock(PSOCK_PRIMARY));
 	m = fake_sent_last(PKT_MSG_THIRD_REQ);
+	ck_assert_uint_eq(m->msg.u.third.nonce, 11);
 	ck_assert_uint_eq(m->msg.u.third.target_addr.s_addr,
-	    fake_ip("192.0.2.77").s_addr);
-	ck_assert_uint_eq(m->msg.u.third.target_port, 6000);
+	    fake_ip(A_ADDR).s_addr);
+	ck_assert_uint_eq(m->msg.u.third.target_port, 5555);
 	/* the acknowledgement goes back to the asker */
 	m = fake_sent_last(PKT_MSG_PROBE_RESP);
 	ck_assert_ptr_eq(m->link, la);
@@ -1095,8 +1082,9 @@ START_TEST(ladder_opens_rungs_after_classification)
 	up_with_trials();
 	nm.mute_binds = true;
 	drive_until_result(la, 10000);
-	/* 4 s up to 2 x ka_max (240 s), a quarter longer each */
-	ck_assert_uint_eq(fake.n_psock_open, 21);
+	/* 4 s up to 2 x ka_max (240 s), a quarter longer each (the first
+	   socket opened was the filtering trials') */
+	ck_assert_uint_eq(fake.n_psock_open, 1 + 21);
 	ck_assert_int_eq(fake.open_kind, PSOCK_PROBE);
 	ck_assert(sin_is(&fake.open_addr, LOCAL_ADDR, 0));
 	ck_assert(probe_view(la)->lifetime_running);
@@ -1104,7 +1092,7 @@ START_TEST(ladder_opens_rungs_after_classification)
 	/* each rung binds from its own socket, to a's primary */
 	for (size_t i = 0; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) != NULL;
 	    i++) {
-		if (m->via_kind != PSOCK_PROBE)
+		if (!is_rung_bind(m))
 			continue;
 		ck_assert(sin_is(&m->to, A_ADDR, A_PORT));
 		for (k = 0; k < binds && socks[k] != m->via_sock; k++)
@@ -1122,7 +1110,7 @@ START_TEST(ladder_not_run_when_open)
 	up_with_trials();
 	drive_until_result(la, 10000);
 	ck_assert_int_eq(probe_view(la)->res.type, NAT_TYPE_OPEN);
-	ck_assert_uint_eq(fake.n_psock_open, 0);
+	ck_assert_uint_eq(fake.n_psock_open, 1);	/* filtering's only */
 	ck_assert(!probe_view(la)->lifetime_running);
 	ck_assert_int_eq(timers_pending(), 0);
 }
@@ -1197,7 +1185,7 @@ START_TEST(ladder_outlived_is_a_lower_bound_keepalive_at_ka_max)
 	nm.lifetime_s = 0;
 	up_with_trials();
 	drive_ladder(la, 400);
-	ck_assert_uint_eq(fake.n_psock_open, 11);
+	ck_assert_uint_eq(fake.n_psock_open, 1 + 11);
 	ck_assert(probe_view(la)->lifetime_lower_bound);
 	ck_assert_uint_eq(probe_view(la)->res.lifetime_s, 27);
 	ck_assert_int_eq(fake.ka_interval_s, 10);
@@ -1238,12 +1226,10 @@ probe_suite(void)
 		    phases_send_to_the_right_destinations },
 		{ "no_alternates_no_alternate_trials",
 		    no_alternates_no_alternate_trials },
-		{ "quarantine_keeps_filtering_outcomes",
-		    quarantine_keeps_filtering_outcomes },
-		{ "quarantine_ends_after_its_time",
-		    quarantine_ends_after_its_time },
-		{ "quarantine_is_per_neighbour_name_across_links",
-		    quarantine_is_per_neighbour_name_across_links },
+		{ "every_run_filters_from_a_socket_never_used_before",
+		    every_run_filters_from_a_socket_never_used_before },
+		{ "without_a_socket_of_their_own_filtering_says_so",
+		    without_a_socket_of_their_own_filtering_says_so },
 		{ "answers_primary_from_the_socket_it_came_in",
 		    answers_primary_from_the_socket_it_came_in },
 		{ "answers_from_alternate_sockets_or_says_unavailable",
