@@ -93,10 +93,15 @@ listen_open(struct proxyd *px)
 	if (c->alt_port != 0 && psock_open(&px->socks[PSOCK_ALT_PORT],
 	    &px->sock_env, c->listen_addr, c->alt_port, PSOCK_ALT_PORT) == -1)
 		return -1;
-	if (c->has_alt_addr && psock_open(&px->socks[PSOCK_ALT_ADDR],
-	    &px->sock_env, c->alt_addr, c->listen_port, PSOCK_ALT_ADDR) == -1)
-		return -1;
-	return 0;
+	if (!c->has_alt_addr)
+		return 0;
+	/* the alternate address shares the port of a wildcard primary */
+	if (c->listen_addr.s_addr == htonl(INADDR_ANY))
+		return psock_open_beside(&px->socks[PSOCK_ALT_ADDR],
+		    &px->sock_env, c->alt_addr, PSOCK_ALT_ADDR,
+		    &px->socks[PSOCK_PRIMARY]);
+	return psock_open(&px->socks[PSOCK_ALT_ADDR], &px->sock_env,
+	    c->alt_addr, c->listen_port, PSOCK_ALT_ADDR);
 }
 
 static void

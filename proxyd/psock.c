@@ -106,9 +106,57 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int
-psock_open(struct psock *ps, const struct psock_env *env, struct in_addr addr,
-    uint16_t port, enum psock_kind kind)
+/* SO_REUSEADDR on fd: on (1) for one bind beside a wildcard socket, or off. */
+static int
+set_shared(int fd, int on)
+{
+	return setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+}
+
+/*
+ * Binds ps->fd to ps->local.  Alone, the bind is exclusive.  Beside a
+ * wildcard socket on the same port, both sockets share the port for this
+ * one bind: a listener on 0.0.0.0:P and one on A:P conflict unless both
+ * set SO_REUSEADDR.  The kernel checks that flag on the sockets already
+ * bound at each later bind, so clearing it afterwards shuts the port
+ * again.  XXX: between the two setsockopt calls on wild (microseconds, at
+ * start-up) another local socket with SO_REUSEADDR could bind the port;
+ * the kernel offers no atomic way to bind such a pair.
+ */
+static int
+bind_port(struct psock *ps, struct psock *wild, const char *a)
+{
+	unsigned port = ntohs(ps->local.sin_port);
+	int rc, e, off_err = 0;
+
+	if (wild != NULL && (set_shared(wild->fd, 1) == -1 ||
+	    set_shared(ps->fd, 1) == -1)) {
+		log_warn("cannot share UDP port %u with the wildcard socket",
+		    port);
+		(void)set_shared(wild->fd, 0);
+		return -1;
+	}
+	rc = bind(ps->fd, (struct sockaddr *)&ps->local, sizeof(ps->local));
+	e = errno;
+	if (wild != NULL) {
+		off_err |= set_shared(wild->fd, 0);
+		off_err |= set_shared(ps->fd, 0);
+		if (off_err != 0) {
+			log_warn("cannot close UDP port %u to others again",
+			    port);
+			return -1;
+		}
+	}
+	if (rc == -1) {
+		errno = e;
+		log_warn("cannot bind UDP %s:%u", a, port);
+	}
+	return rc;
+}
+
+static int
+open_bound(struct psock *ps, const struct psock_env *env, struct in_addr addr,
+    uint16_t port, enum psock_kind kind, struct psock *wild)
 {
 	socklen_t len = sizeof(ps->local);
 	char a[INET_ADDRSTRLEN];
@@ -126,14 +174,8 @@ psock_open(struct psock *ps, const struct psock_env *env, struct in_addr addr,
 		log_warn("cannot create UDP socket");
 		return -1;
 	}
-	if (kind != PSOCK_PROBE)
-		(void)setsockopt(ps->fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		    sizeof(one));
-	if (bind(ps->fd, (struct sockaddr *)&ps->local, sizeof(ps->local))
-	    == -1) {
-		log_warn("cannot bind UDP %s:%u", a, port);
+	if (bind_port(ps, wild, a) == -1)
 		goto fail_close;
-	}
 	(void)getsockname(ps->fd, (struct sockaddr *)&ps->local, &len);
 	ps->ev = event_new(env->base, ps->fd, EV_READ | EV_PERSIST, read_cb,
 	    ps);
@@ -172,6 +214,21 @@ fail_close:
 	ps->fd = -1;
 	ps->ev = NULL;
 	return -1;
+}
+
+int
+psock_open(struct psock *ps, const struct psock_env *env, struct in_addr addr,
+    uint16_t port, enum psock_kind kind)
+{
+	return open_bound(ps, env, addr, port, kind, NULL);
+}
+
+int
+psock_open_beside(struct psock *ps, const struct psock_env *env,
+    struct in_addr addr, enum psock_kind kind, struct psock *wild)
+{
+	return open_bound(ps, env, addr, ntohs(wild->local.sin_port), kind,
+	    wild);
 }
 
 void

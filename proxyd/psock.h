@@ -56,10 +56,24 @@ struct psock {
 /*
  * Opens a non-blocking UDP socket bound to addr:port (port 0: any) and
  * starts reading it.  The primary socket gets large buffers and UDP GRO.
- * Listen sockets set SO_REUSEADDR.  0 or -1 (logged).
+ * Ports are exclusive: no socket keeps SO_REUSEADDR or SO_REUSEPORT, so a
+ * second proxyd, or any other local user, cannot bind an address and port
+ * we hold (nor the port on any address, if we hold it on 0.0.0.0), and a
+ * port someone else holds is refused, logged as "cannot bind UDP
+ * ADDR:PORT: Address already in use".  0 or -1 (logged).
  */
 int	psock_open(struct psock *, const struct psock_env *,
 	    struct in_addr addr, uint16_t port, enum psock_kind);
+/*
+ * The same, for a socket on the port of wild, an open socket bound to
+ * 0.0.0.0 (the alternate address beside a wildcard primary socket): the
+ * kernel allows that pair only if both set SO_REUSEADDR, so both do just
+ * for this bind and clear it at once, which closes the port to others
+ * again.  wild's own bind was exclusive, so nobody else holds the port.
+ * 0 or -1 (logged).
+ */
+int	psock_open_beside(struct psock *, const struct psock_env *,
+	    struct in_addr addr, enum psock_kind, struct psock *wild);
 /* Stops and closes; safe on a socket never opened (fd -1) or closed. */
 void	psock_close(struct psock *);
 /* Sends one datagram; 0 or -1.  Counted. */
