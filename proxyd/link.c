@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <event2/dns.h>
+#include <event2/util.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
@@ -29,6 +31,7 @@ static uint8_t	ctl_frame[PKT_SEALED_HDR_LEN + 65536 + PKT_TAG_LEN];
 static void	hs_start(struct link *);
 static void	free_learned(struct link *);
 static void	hs_timer_cb(evutil_socket_t, short, void *);
+static void	lookup_abandon(struct link *);
 
 static const char *
 addr_str(const struct sockaddr_in *sin, char *buf, size_t len)
@@ -279,6 +282,7 @@ link_unlink_free(struct link *l)
 			*pp = l->next;
 			break;
 		}
+	lookup_abandon(l);
 	if (l->ssl != NULL)
 		SSL_free(l->ssl);
 	event_free(l->hs_timer);
@@ -286,26 +290,271 @@ link_unlink_free(struct link *l)
 	free(l);
 }
 
-static int
-resolve(struct link *l)
-{
-	struct addrinfo hints, *res;
-	char port[8];
-	int e;
+/*
+ * Name resolution.  A lookup is evdns_getaddrinfo() on px->dns: the loop
+ * never waits for DNS.  Its callback may run inside evdns_getaddrinfo()
+ * (hosts file), or later, also after the link is gone: evdns defers even
+ * the callback of a cancelled lookup.  So the callback gets a ticket, not
+ * the link; a link that goes away leaves its ticket behind (l = NULL),
+ * and the callback frees it.  px->dns_lookups counts tickets out, so that
+ * shutdown can let the loop hand them back before freeing the resolver.
+ */
+struct link_lookup {
+	struct proxyd		*px;
+	struct link		*l;		/* NULL: abandoned */
+	struct evdns_getaddrinfo_request *req;
+	bool			 in_call;	/* evdns_getaddrinfo() runs */
+	bool			 answered;	/* ... and called back already */
+};
 
+static void	lookup_start(struct link *);
+static bool	in_lookup_cb;	/* lookup_done() runs: link_close() must */
+				/* not start another lookup */
+
+static void
+set_peer(struct link *l, struct in_addr a)
+{
+	memset(&l->peer, 0, sizeof(l->peer));
+	l->peer.sin_family = AF_INET;
+	l->peer.sin_addr = a;
+	l->peer.sin_port = htons(l->nbr->port);
+	l->resolved = true;
+}
+
+/*
+ * Whether l has an address to dial.  An IPv4 literal is one; a name waits
+ * for its lookup, started here unless one is in flight, and the link
+ * stays idle meanwhile (the answer dials it).
+ */
+static bool
+have_address(struct link *l)
+{
+	struct in_addr a;
+
+	if (l->resolved)
+		return true;
+	if (inet_pton(AF_INET, l->nbr->host, &a) == 1) {
+		set_peer(l, a);
+		return true;
+	}
+	l->named = true;
+	if (l->lookup == NULL)
+		lookup_start(l);	/* may answer at once */
+	return l->resolved;
+}
+
+/*
+ * Beside an up link, a second link to the name's new address: it takes
+ * the up link's place once it is up (link_up), or is freed if it fails.
+ */
+static void
+follow_dial(struct link *l, struct in_addr a)
+{
+	struct link *t;
+
+	for (t = l->px->links; t != NULL; t = t->next)
+		if (t->following && t->nbr == l->nbr)
+			return;		/* one try at a time */
+	if ((t = link_alloc(l->px)) == NULL)
+		return;
+	t->nbr = l->nbr;
+	t->initiator = true;
+	t->following = true;
+	snprintf(t->name, sizeof(t->name), "%s", l->name);
+	set_peer(t, a);
+	hs_start(t);
+}
+
+/* The address the name now has, a, differs from the one l uses. */
+static void
+follow(struct link *l, struct in_addr a)
+{
+	struct proxyd *px = l->px;
+	char was[INET_ADDRSTRLEN], now[INET_ADDRSTRLEN];
+	int backoff;
+
+	inet_ntop(AF_INET, &a, now, sizeof(now));
+	inet_ntop(AF_INET, l->state == LINK_UP ? &l->dns_addr :
+	    &l->peer.sin_addr, was, sizeof(was));
+	l->dns_addr = a;
+	switch (l->state) {
+	case LINK_IDLE:
+		log_info("neighbour '%s': '%s' now resolves to %s (was %s)",
+		    l->name, l->nbr->host, now, was);
+		set_peer(l, a);
+		break;
+	case LINK_HANDSHAKE:
+		log_info("neighbour '%s': '%s' now resolves to %s (was %s): "
+		    "handshake restarted there", l->name, l->nbr->host, now,
+		    was);
+		backoff = l->backoff_s;
+		link_close(l, "the neighbour's name resolves elsewhere now");
+		l->backoff_s = backoff;
+		l->lookup_us = now_us() + (uint64_t)LINK_RESOLVE_S * 1000000;
+		set_peer(l, a);
+		l->next_try_us = now_us();
+		if (link_find(px, l->name) == NULL)
+			hs_start(l);
+		break;
+	case LINK_UP:
+		log_info("neighbour '%s': '%s' now resolves to %s (was %s): "
+		    "dialling it beside the up link", l->name, l->nbr->host,
+		    now, was);
+		follow_dial(l, a);
+		break;
+	}
+}
+
+/* A lookup's outcome for l; may_dial: not inside evdns_getaddrinfo(). */
+static void
+lookup_done(struct link *l, int err, const struct evutil_addrinfo *res,
+    bool may_dial)
+{
+	struct proxyd *px = l->px;
+	const struct evutil_addrinfo *ai;
+	const struct sockaddr_in *sin = NULL;
+	char a[INET_ADDRSTRLEN];
+
+	for (ai = res; err == 0 && ai != NULL; ai = ai->ai_next) {
+		const struct sockaddr_in *s = (const void *)ai->ai_addr;
+
+		if (ai->ai_family != AF_INET ||
+		    ai->ai_addrlen < sizeof(*s))
+			continue;
+		if (sin == NULL)
+			sin = s;
+		/* several addresses: keep ours while it is among them */
+		if (s->sin_addr.s_addr == (l->state == LINK_UP ?
+		    l->dns_addr.s_addr : l->peer.sin_addr.s_addr))
+			sin = s;
+	}
+	if (sin == NULL) {
+		const char *why = err != 0 ? evutil_gai_strerror(err) :
+		    "no IPv4 address";
+
+		if (l->resolved) {
+			inet_ntop(AF_INET, &l->peer.sin_addr, a, sizeof(a));
+			log_warnx("neighbour '%s': cannot resolve '%s': %s; "
+			    "keeping %s", l->name, l->nbr->host, why, a);
+			return;
+		}
+		log_warnx("neighbour '%s': cannot resolve '%s': %s", l->name,
+		    l->nbr->host, why);
+		link_close(l, "cannot resolve");	/* idle: backoff */
+		return;
+	}
+	inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+	if (!l->resolved) {
+		log_info("neighbour '%s': '%s' resolves to %s", l->name,
+		    l->nbr->host, a);
+		l->dns_addr = sin->sin_addr;
+		set_peer(l, sin->sin_addr);
+		if (may_dial && l->state == LINK_IDLE &&
+		    now_us() >= l->next_try_us && link_find(px, l->name) == NULL)
+			hs_start(l);
+		return;
+	}
+	if (sin->sin_addr.s_addr == (l->state == LINK_UP ?
+	    l->dns_addr.s_addr : l->peer.sin_addr.s_addr)) {
+		log_debug("neighbour '%s': '%s' still resolves to %s", l->name,
+		    l->nbr->host, a);
+		l->dns_addr = sin->sin_addr;
+		return;
+	}
+	follow(l, sin->sin_addr);
+}
+
+static void
+lookup_cb(int err, struct evutil_addrinfo *res, void *arg)
+{
+	struct link_lookup *t = arg;
+	struct link *l = t->l;
+
+	t->px->dns_lookups--;
+	if (l != NULL) {
+		l->lookup = NULL;
+		in_lookup_cb = true;
+		lookup_done(l, err, res, !t->in_call);
+		in_lookup_cb = false;
+	}
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+	if (t->in_call)
+		t->answered = true;	/* lookup_start() frees it */
+	else
+		free(t);
+}
+
+static void
+lookup_start(struct link *l)
+{
+	struct proxyd *px = l->px;
+	struct evutil_addrinfo hints;
+	struct evdns_getaddrinfo_request *req;
+	struct link_lookup *t;
+
+	l->lookup_us = now_us() + (uint64_t)LINK_RESOLVE_S * 1000000;
+	if (px->dns == NULL || (t = calloc(1, sizeof(*t))) == NULL) {
+		lookup_done(l, px->dns == NULL ? EVUTIL_EAI_FAIL :
+		    EVUTIL_EAI_MEMORY, NULL, false);
+		return;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_INET;
 	hints.ai_socktype = SOCK_DGRAM;
-	snprintf(port, sizeof(port), "%u", l->nbr->port);
-	if ((e = getaddrinfo(l->nbr->host, port, &hints, &res)) != 0) {
-		log_warnx("neighbour '%s': cannot resolve '%s': %s",
-		    l->nbr->name, l->nbr->host, gai_strerror(e));
-		return -1;
+	hints.ai_protocol = IPPROTO_UDP;
+	t->px = px;
+	t->l = l;
+	t->in_call = true;
+	l->lookup = t;
+	px->dns_lookups++;
+	log_debug("neighbour '%s': looking up '%s'", l->name, l->nbr->host);
+	req = evdns_getaddrinfo(px->dns, l->nbr->host, NULL, &hints,
+	    lookup_cb, t);
+	t->in_call = false;
+	if (t->answered)
+		free(t);
+	else
+		t->req = req;
+}
+
+/* The link goes away: its lookup, if any, is cancelled and left behind. */
+static void
+lookup_abandon(struct link *l)
+{
+	struct link_lookup *t = l->lookup;
+
+	if (t == NULL)
+		return;
+	l->lookup = NULL;
+	t->l = NULL;
+	if (t->req != NULL)
+		evdns_getaddrinfo_cancel(t->req);
+}
+
+/* A periodic lookup of a resolved name is due (before l's attempt). */
+static bool
+lookup_due(const struct link *l, uint64_t now)
+{
+	return l->named && l->resolved && !l->following &&
+	    l->lookup == NULL && now >= l->lookup_us;
+}
+
+void
+link_resolve_all(struct proxyd *px)
+{
+	unsigned n = 0;
+
+	for (struct link *l = px->links; l != NULL; l = l->next) {
+		if (!l->named || l->following || l->nbr == NULL)
+			continue;
+		if (!l->resolved)
+			l->next_try_us = now_us();	/* looked up then */
+		else
+			l->lookup_us = 0;
+		n++;
 	}
-	memcpy(&l->peer, res->ai_addr, sizeof(l->peer));
-	freeaddrinfo(res);
-	l->resolved = true;
-	return 0;
+	log_info("looking up %u neighbour name(s) again", n);
 }
 
 int
@@ -322,6 +571,7 @@ link_init(struct proxyd *px, const struct link_events *ev)
 		l->initiator = true;
 		snprintf(l->name, sizeof(l->name), "%s", l->nbr->name);
 		l->next_try_us = now_us();
+		(void)have_address(l);	/* a literal now; a name, looked up */
 	}
 	return 0;
 }
@@ -436,10 +686,8 @@ hs_start(struct link *l)
 	struct proxyd *px = l->px;
 	char who[128];
 
-	if (!l->resolved && resolve(l) == -1) {
-		link_close(l, "cannot resolve");
-		return;
-	}
+	if (!have_address(l))
+		return;		/* idle until the name resolves */
 	l->session = new_session(px);
 	l->has_cookie = false;
 	l->hs_last_len = 0;
@@ -473,6 +721,30 @@ link_wins_over(const struct link *l, const struct link *m)
 	if (l->initiator == m->initiator)
 		return true;
 	return strcmp(l_ini, m_ini) < 0;
+}
+
+/*
+ * A link dialled to a name's new address is up (the old link, if it was
+ * still up, was just replaced): it becomes the configured neighbour's
+ * link, and the old one, idle now, goes.
+ */
+static void
+follow_done(struct link *l)
+{
+	struct link *m, *next;
+
+	l->following = false;
+	l->dns_addr = l->peer.sin_addr;		/* just looked up */
+	l->lookup_us = now_us() + (uint64_t)LINK_RESOLVE_S * 1000000;
+	for (m = l->px->links; m != NULL; m = next) {
+		next = m->next;
+		if (m == l || m->nbr != l->nbr || m->following)
+			continue;
+		l->named = m->named;
+		if (m->state != LINK_IDLE)
+			link_close(m, "replaced");
+		link_unlink_free(m);
+	}
 }
 
 static void
@@ -533,6 +805,8 @@ link_up(struct link *l)
 			return;
 		}
 	}
+	if (l->following)
+		follow_done(l);
 	replay_init(&l->replay);
 	l->tx_seq = 0;
 	l->state = LINK_UP;
@@ -607,6 +881,7 @@ link_close(struct link *l, const char *reason)
 {
 	struct proxyd *px = l->px;
 	bool was_up = l->state == LINK_UP;
+	bool failed = was_up || l->state == LINK_HANDSHAKE;
 	char who[128];
 
 	if (l->hs_counted) {
@@ -625,7 +900,7 @@ link_close(struct link *l, const char *reason)
 	l->state = LINK_IDLE;	/* before the engines hear: it is gone */
 	if (was_up)
 		px->link_ev->down(l, reason);
-	if (l->nbr == NULL || l->ephemeral) {
+	if (l->nbr == NULL || l->ephemeral || l->following) {
 		free_learned(l);
 		link_unlink_free(l);
 		return;
@@ -633,6 +908,12 @@ link_close(struct link *l, const char *reason)
 	l->state = LINK_IDLE;
 	l->session = 0;
 	l->reconnects++;
+	if (failed) {
+		/* look the name up again, now: answered before the retry */
+		l->lookup_us = 0;
+		if (!in_lookup_cb && lookup_due(l, now_us()))
+			lookup_start(l);
+	}
 	l->next_try_us = now_us() + (uint64_t)l->backoff_s * 1000000;
 	if (was_up)
 		l->next_try_us = now_us() + 1000000;
@@ -929,6 +1210,8 @@ link_tick(struct proxyd *px)
 	cookie_rotate(px, now);
 	for (l = px->links; l != NULL; l = next) {
 		next = l->next;
+		if (lookup_due(l, now))
+			lookup_start(l);
 		switch (l->state) {
 		case LINK_IDLE:
 			if (now >= l->next_try_us && link_find(px, l->name) ==

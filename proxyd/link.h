@@ -35,6 +35,7 @@
 #define LINK_COOKIE_ROTATE_S	120	/* a new handshake cookie key */
 #define LINK_DEAD_MIN_S		15	/* dead after max(3 intervals, this) */
 #define LINK_BACKOFF_MAX_S	60
+#define LINK_RESOLVE_S		300	/* neighbour host names looked up again */
 
 enum link_state {
 	LINK_IDLE,		/* configured, waiting for the next attempt */
@@ -43,6 +44,7 @@ enum link_state {
 };
 
 struct link;
+struct link_lookup;
 struct probe_link;
 
 /* How a link reports to the engines above it (peer.c gives these). */
@@ -71,6 +73,12 @@ struct link {
 	enum link_state		 state;
 	struct sockaddr_in	 peer;		/* address as seen */
 	bool			 resolved;
+	bool			 named;		/* nbr->host is a DNS name */
+	bool			 following;	/* dialled beside an up link to */
+						/* the name's new address */
+	struct in_addr		 dns_addr;	/* the name's latest answer */
+	struct link_lookup	*lookup;	/* in flight, or NULL */
+	uint64_t		 lookup_us;	/* next periodic lookup */
 	uint32_t		 session;
 	SSL			*ssl;		/* during and just after handshake */
 	struct tls_io		 io;
@@ -98,8 +106,19 @@ struct link {
 /*
  * Creates an idle link per configured neighbour; links report through ev
  * (kept, not copied).  0 or -1.
+ *
+ * A neighbour's host is an IPv4 literal, used as it is, or a DNS name,
+ * looked up with evdns on px->dns (never blocking the loop): before the
+ * first attempt (the link stays idle, and retries with its backoff, until
+ * an answer comes), every LINK_RESOLVE_S, after the link fails, and on
+ * link_resolve_all().  A changed address is logged and followed: an idle
+ * link dials it next, a handshake restarts there, and beside an up link a
+ * second link is dialled there, which takes over once it is up (the up
+ * link stays if it fails).  A failed lookup keeps the last address.
  */
 int	 link_init(struct proxyd *, const struct link_events *ev);
+/* Looks every neighbour's DNS name up again within a second (SIGHUP). */
+void	 link_resolve_all(struct proxyd *);
 /* The input callback of every UDP socket (psock_env.input). */
 void	 link_datagram(void *px, struct psock *in,
 	    const struct sockaddr_in *from, uint8_t *buf, size_t len);

@@ -2,8 +2,9 @@
 /*
  * proxyd: main, usage, the configuration check, start-up and shutdown
  * order, signals and the one-second tick.  It opens the listen sockets
- * (psock.c) with the links as their input, the TUN (tun.c) and the control
- * socket (control.c), and leaves the rest to the dispatch (peer.c).
+ * (psock.c) with the links as their input, the resolver the links look
+ * neighbour names up with (evdns), the TUN (tun.c) and the control socket
+ * (control.c), and leaves the rest to the dispatch (peer.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,8 @@
 #include <arpa/inet.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
+
+#include <event2/dns.h>
 
 #include "control.h"
 #include "link.h"
@@ -62,7 +65,8 @@ usage(int status)
 "  -h        print this help and exit\n"
 "\n"
 "Signals: TERM and INT stop the daemon (neighbours are told goodbye);\n"
-"HUP is logged and ignored (restart to apply a new configuration).\n"
+"HUP looks neighbour host names up again now (the configuration is not\n"
+"reloaded: restart to apply a new one).\n"
 "See proxyd(8), proxyd.conf(5) and proxyctl(8).\n");
 	exit(status);
 }
@@ -104,6 +108,50 @@ listen_open(struct proxyd *px)
 	    c->alt_addr, c->listen_port, PSOCK_ALT_ADDR);
 }
 
+/* evdns speaks through our log (it tells warnings from the rest only). */
+static void
+dns_log(int is_warning, const char *msg)
+{
+	if (is_warning)
+		log_warnx("dns: %s", msg);
+	else
+		log_debug("dns: %s", msg);
+}
+
+/*
+ * The resolver for neighbour names: nameservers, search list and options
+ * from /etc/resolv.conf, names from /etc/hosts, both read now (before the
+ * privilege drop), as libc would.  Without it names do not resolve, which
+ * the links report; IP literals need none.
+ */
+static void
+dns_open(struct proxyd *px)
+{
+	evdns_set_log_fn(dns_log);
+	px->dns = evdns_base_new(px->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (px->dns == NULL)
+		log_warnx("cannot set up DNS resolution from /etc/resolv.conf: "
+		    "neighbour names will not resolve");
+}
+
+/*
+ * Last, with only the resolver's own events left: the lookups the links
+ * left behind (cancelled) report back through the loop, then it goes.
+ */
+static void
+dns_close(struct proxyd *px)
+{
+	for (int pass = 0; px->dns_lookups > 0 && pass < 8; pass++)
+		(void)event_base_loop(px->base, EVLOOP_NONBLOCK);
+	if (px->dns_lookups > 0)
+		log_debug("%u DNS lookup(s) not reported back at exit",
+		    px->dns_lookups);
+	if (px->dns != NULL)
+		evdns_base_free(px->dns, 0);
+	px->dns = NULL;
+}
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -124,6 +172,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	if (sig == SIGHUP) {
 		log_warnx("SIGHUP: reloading is not supported yet; restart "
 		    "proxyd to apply a new configuration");
+		link_resolve_all(px);
 		return;
 	}
 	log_info("signal %d: shutting down", (int)sig);
@@ -206,6 +255,7 @@ main(int argc, char *argv[])
 	px->start_us = now_us();
 	if ((px->base = event_base_new()) == NULL)
 		fatalx("cannot create event base");
+	dns_open(px);
 	if ((px->ssl_ctx = tls_ctx_new(px->conf)) == NULL)
 		goto out;
 	if ((px->flows = flow_table_new(FLOWS_MAX)) == NULL)
@@ -264,6 +314,7 @@ out:
 	peer_free(px);
 	txq_free(px);
 	SSL_CTX_free(px->ssl_ctx);
+	dns_close(px);
 	conf_free(px->conf);
 	event_base_free(px->base);
 	if (rc != 0)

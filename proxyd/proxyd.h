@@ -28,6 +28,7 @@ struct conn_pool;
 struct txq;
 struct probe_ctx;
 struct link_events;
+struct evdns_base;
 
 struct proxyd_stats {
 	uint64_t	rx_packets, rx_bytes;	/* tx: struct psock_stats */
@@ -55,6 +56,8 @@ struct proxyd_stats {
 
 struct proxyd {
 	struct event_base	*base;
+	struct evdns_base	*dns;		/* NULL: names do not resolve */
+	unsigned		 dns_lookups;	/* link.c's, until their callback */
 	const char		*conf_path;
 	struct conf		*conf;
 	SSL_CTX			*ssl_ctx;
