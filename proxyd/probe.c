@@ -6,16 +6,16 @@
  *  1. primary: a binding request from the link's socket to the neighbour's
  *     primary address and port; the answer is our mapped address.
  *  2. filtering: "answer me from your alternate port", "... from your
- *     alternate address", "have a third proxy send to my mapping", each
- *     sent from a fresh socket of its own (a new source port) that has
- *     never sent anything but these requests to the neighbour's primary
- *     address.  A mapping trial toward the alternate port or address opens
- *     the NAT for answers from there, and so would one of an earlier link
- *     or an earlier run of this proxy (the NAT's conntrack outlives us);
- *     the link's own socket can never be trusted to be clean, a fresh one
- *     always is.
- *  3. mapping: binding requests from the same socket to the neighbour's
- *     alternate port and alternate address.
+ *     alternate address", "have a third proxy send to my mapping", from
+ *     the link's socket: its filter is the one that matters.
+ *  3. mapping: binding requests to the neighbour's primary address, its
+ *     alternate port and its alternate address, all three from a fresh
+ *     socket of the run's own (a new source port), closed afterwards.
+ *     A mapping trial toward the alternates opens the NAT for answers
+ *     from there, and the NAT's conntrack outlives the link and even
+ *     this proxy: sent from the link's socket, it would open the very
+ *     filter that the next run's filtering trials test.  So the link's
+ *     socket never sends to the alternates.
  * lib/nat.c classifies the observations.  Then, unless we are not behind a
  * NAT, the binding-lifetime search starts: a ladder of fresh sockets, each
  * makes a mapping with one exchange, stays idle for its rung's time, and
@@ -74,15 +74,18 @@ struct probe {
 	bool			 third_acked;
 	enum nat_outcome	 out[PROBE_TRIALS];
 	struct nat_endpoint	 mapped[3];	/* primary, alt port, alt addr */
-	struct psock		 filt;		/* the filtering trials' socket */
-	bool			 filt_shared;	/* ... could not be opened */
+	struct psock		 ms;		/* the mapping trials' socket */
+	bool			 ms_shared;	/* ... could not be opened */
+	uint64_t		 id_ref;	/* its binding to the primary */
+	bool			 ref_answered;
+	struct nat_endpoint	 ref;		/* its mapping there */
 	bool			 third_void;	/* third proxy was one we sent to */
 	struct rung		 rungs[LADDER_MAX];
 	int			 n_rungs;
 	bool			 ladder;
 };
 
-#define PROBE_SEEN_RING		16
+#define PROBE_SEEN_RING		64	/* > LADDER_MAX: every rung's binding */
 
 /* What we know of the NATs toward one up neighbour. */
 struct probe_link {
@@ -169,18 +172,18 @@ free_rungs(struct probe *pr)
 }
 
 static void
-filt_close(struct probe *pr)
+ms_close(struct probe *pr)
 {
-	if (pr->filt.fd != -1)
-		psock_close(&pr->filt);
-	pr->filt.fd = -1;
+	if (pr->ms.fd != -1)
+		psock_close(&pr->ms);
+	pr->ms.fd = -1;
 }
 
-/* Where the filtering trials go from: their own socket, if it opened. */
+/* Where the mapping trials go from: their own socket, if it opened. */
 static struct psock *
-filt_sock(struct probe *pr)
+ms_sock(struct probe *pr)
 {
-	return pr->filt.fd != -1 ? &pr->filt : primary(pr->l);
+	return pr->ms.fd != -1 ? &pr->ms : primary(pr->l);
 }
 
 void
@@ -191,7 +194,7 @@ probe_stop(struct link *l)
 	if (l->probe == NULL || (pr = l->probe->run) == NULL)
 		return;
 	free_rungs(pr);
-	filt_close(pr);
+	ms_close(pr);
 	event_free(pr->timer);
 	free(pr);
 	l->probe->run = NULL;
@@ -498,6 +501,17 @@ classify(struct probe *pr)
 	obs.mapped_primary = pr->mapped[0];
 	obs.mapped_alt_port = pr->mapped[1];
 	obs.mapped_alt_addr = pr->mapped[2];
+	if (!pr->ms_shared && pr->ref_answered) {
+		/*
+		 * Mapping is compared on the trials' own socket: its mapping
+		 * toward the primary against those toward the alternates.
+		 */
+		obs.local.port = ntohs(pr->ms.local.sin_port);
+		obs.mapped_primary = pr->ref;
+	} else if (!pr->ms_shared) {
+		/* without that first mapping nothing can be compared */
+		obs.mapped_alt_port.valid = obs.mapped_alt_addr.valid = false;
+	}
 	obs.alt_port_available = l->probe->alt_port != 0;
 	obs.alt_addr_available = l->probe->alt_addr.s_addr != 0;
 	obs.filt_alt_port = pr->out[TRIAL_FILT_ALT_PORT];
@@ -505,14 +519,14 @@ classify(struct probe *pr)
 	obs.filt_third = pr->out[TRIAL_FILT_THIRD];
 	obs.lifetime_s = lifetime;
 	nat_classify(&obs, &l->probe->nat.res);
-	if (pr->filt_shared) {
+	if (pr->ms_shared) {
 		size_t n = strlen(l->probe->nat.res.assumed);
 
 		snprintf(l->probe->nat.res.assumed + n,
-		    sizeof(l->probe->nat.res.assumed) - n, "%sfiltering "
+		    sizeof(l->probe->nat.res.assumed) - n, "%smapping "
 		    "trials ran from the link's socket (no socket of their own "
-		    "could be opened): an earlier mapping trial may have "
-		    "opened the filter", n > 0 ? "; " : "");
+		    "could be opened): the next run's filtering may see a "
+		    "filter they opened", n > 0 ? "; " : "");
 	}
 	if (pr->third_void) {
 		size_t n = strlen(l->probe->nat.res.assumed);
@@ -553,13 +567,14 @@ phase_enter(struct probe *pr, enum phase ph, uint64_t now)
 		if (l->probe->alt_addr.s_addr == 0)
 			pr->answered[TRIAL_FILT_ALT_ADDR] = true;
 	} else if (ph == PH_MAP) {
-		filt_close(pr);		/* late answers prove nothing more */
 		if (l->probe->alt_port == 0)
 			pr->answered[TRIAL_MAP_ALT_PORT] = true;
 		if (l->probe->alt_addr.s_addr == 0)
 			pr->answered[TRIAL_MAP_ALT_ADDR] = true;
-	} else if (ph == PH_DONE)
+	} else if (ph == PH_DONE) {
+		ms_close(pr);
 		classify(pr);
+	}
 }
 
 static void
@@ -574,30 +589,36 @@ phase_send(struct probe *pr)
 		    PKT_FROM_PRIMARY, NULL);
 		break;
 	case PH_FILTER:
-		/* from the fresh socket; the answers go to its mapping */
+		/* the neighbour answers where it sees the link's socket */
 		if (!pr->answered[TRIAL_FILT_ALT_PORT])
-			send_req(l, filt_sock(pr), &l->peer,
+			send_req(l, primary(l), &l->peer,
 			    pr->ids[TRIAL_FILT_ALT_PORT], PKT_FROM_ALT_PORT,
 			    NULL);
 		if (!pr->answered[TRIAL_FILT_ALT_ADDR])
-			send_req(l, filt_sock(pr), &l->peer,
+			send_req(l, primary(l), &l->peer,
 			    pr->ids[TRIAL_FILT_ALT_ADDR], PKT_FROM_ALT_ADDR,
 			    NULL);
 		if (!pr->answered[TRIAL_FILT_THIRD])
-			send_req(l, filt_sock(pr), &l->peer,
+			send_req(l, primary(l), &l->peer,
 			    pr->ids[TRIAL_FILT_THIRD], PKT_FROM_THIRD, NULL);
 		break;
 	case PH_MAP:
+		/* all three from the run's own socket, never the link's */
+		if (!pr->ref_answered && !pr->ms_shared &&
+		    (!pr->answered[TRIAL_MAP_ALT_PORT] ||
+		    !pr->answered[TRIAL_MAP_ALT_ADDR]))
+			send_req(l, ms_sock(pr), &l->peer, pr->id_ref,
+			    PKT_FROM_PRIMARY, NULL);
 		if (!pr->answered[TRIAL_MAP_ALT_PORT]) {
 			to = l->peer;
 			to.sin_port = htons(l->probe->alt_port);
-			send_req(l, primary(l), &to,
+			send_req(l, ms_sock(pr), &to,
 			    pr->ids[TRIAL_MAP_ALT_PORT], PKT_FROM_PRIMARY, NULL);
 		}
 		if (!pr->answered[TRIAL_MAP_ALT_ADDR]) {
 			to = l->peer;
 			to.sin_addr = l->probe->alt_addr;
-			send_req(l, primary(l), &to,
+			send_req(l, ms_sock(pr), &to,
 			    pr->ids[TRIAL_MAP_ALT_ADDR], PKT_FROM_PRIMARY, NULL);
 		}
 		break;
@@ -618,7 +639,10 @@ phase_complete(const struct probe *pr)
 		    pr->answered[TRIAL_FILT_THIRD];
 	case PH_MAP:
 		return pr->answered[TRIAL_MAP_ALT_PORT] &&
-		    pr->answered[TRIAL_MAP_ALT_ADDR];
+		    pr->answered[TRIAL_MAP_ALT_ADDR] &&
+		    (pr->ref_answered || pr->ms_shared ||
+		    (pr->l->probe->alt_port == 0 &&
+		    pr->l->probe->alt_addr.s_addr == 0));
 	default:
 		return true;
 	}
@@ -697,11 +721,12 @@ probe_start(struct link *l, unsigned delay_ms)
 	}
 	for (int t = 0; t < PROBE_TRIALS; t++)
 		pr->ids[t] = new_id();
-	if (psock_open(&pr->filt, &l->px->sock_env, primary(l)->local.sin_addr,
+	pr->id_ref = new_id();
+	if (psock_open(&pr->ms, &l->px->sock_env, primary(l)->local.sin_addr,
 	    0, PSOCK_PROBE) == -1) {
-		pr->filt.fd = -1;
-		pr->filt_shared = true;
-		log_warnx("%s: no socket of its own for the filtering trials: "
+		pr->ms.fd = -1;
+		pr->ms_shared = true;
+		log_warnx("%s: no socket of its own for the mapping trials: "
 		    "they run from the link's socket", link_who(l, who,
 		    sizeof(who)));
 	}
@@ -816,7 +841,12 @@ on_resp(struct link *l, const struct pkt_probe_resp *r, struct psock *in)
 		return;
 	ep.addr = r->mapped_addr;
 	ep.port = r->mapped_port;
-	if (in->kind == PSOCK_PROBE && in != &pr->filt) {
+	if (in == &pr->ms && r->id == pr->id_ref && !pr->ref_answered) {
+		pr->ref_answered = r->status == PKT_PROBE_OK;
+		pr->ref = ep;
+		return;
+	}
+	if (in->kind == PSOCK_PROBE && in != &pr->ms) {
 		struct rung *rg = NULL;
 
 		for (int i = 0; i < pr->n_rungs && rg == NULL; i++)

@@ -209,10 +209,29 @@ req_to(const char *addr, uint16_t port, uint8_t from, size_t i)
 	for (size_t k = 0; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, k)) != NULL;
 	    k++)
 		if (sin_is(&m->to, addr, port) &&
-		    m->msg.u.probe_req.from == from &&
-		    m->via_kind == PSOCK_PRIMARY && i-- == 0)
+		    m->msg.u.probe_req.from == from && i-- == 0)
 			return m;
 	return NULL;
+}
+
+/*
+ * Whether the trial socket of m (a request sent since the last react())
+ * is the mapping trials' socket: it sends to an alternate in the same
+ * batch (lifetime rungs only ever bind to the primary).
+ */
+static bool
+is_map_sock(const struct fake_msg *m, size_t from_i)
+{
+	const struct fake_msg *x;
+
+	if (m->via_kind != PSOCK_PROBE)
+		return false;
+	for (size_t i = from_i; (x = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) !=
+	    NULL; i++)
+		if (x->via_sock == m->via_sock &&
+		    !sin_is(&x->to, A_ADDR, A_PORT))
+			return true;
+	return false;
 }
 
 /* ---- a model of the neighbour and of our NAT ---- */
@@ -269,6 +288,24 @@ react(void)
 		if (nm.silent)
 			continue;
 
+		if (is_rung_bind(m) && is_map_sock(m, seen)) {
+			/*
+			 * The mapping trials' socket: our NAT maps it as the
+			 * model says, its ports shifted by the socket's own
+			 * (no NAT: the mapping is the socket itself).
+			 */
+			int off = ntohs(m->via_sock->local.sin_port) -
+			    LOCAL_PORT;
+
+			k = m->to.sin_port != l->peer.sin_port ? 1 :
+			    m->to.sin_addr.s_addr != l->peer.sin_addr.s_addr ?
+			    2 : 0;
+			if (k == 0 && nm.mute_primary)
+				continue;
+			resp(l, q->id, PKT_PROBE_OK, nm.addr,
+			    (uint16_t)(nm.port[k] + off), m->via_sock);
+			continue;
+		}
 		if (is_rung_bind(m)) {		/* a rung's binding */
 			if (nm.mute_binds || n_rung == RUNGS_MAX)
 				continue;
@@ -489,10 +526,9 @@ START_TEST(phases_send_to_the_right_destinations)
 	n = fake_sent_count(PKT_MSG_PROBE_REQ);
 
 	/*
-	 * filtering first: all three at the primary, from one fresh socket
-	 * of their own (never the link's: its mapping may have been opened
-	 * by an earlier run's mapping trials); no target named: answers
-	 * go to where the neighbour sees that socket
+	 * filtering first: all three at the primary, from the link's own
+	 * socket (its filter is the one that matters); no target named:
+	 * answers go to where the neighbour sees that socket
 	 */
 	step_ms(200);
 	ck_assert_uint_eq(fake_sent_count(PKT_MSG_PROBE_REQ), n + 3);
@@ -502,10 +538,7 @@ START_TEST(phases_send_to_the_right_destinations)
 	for (size_t i = n; i < n + 3; i++) {
 		m = fake_sent_nth(PKT_MSG_PROBE_REQ, i);
 		ck_assert(sin_is(&m->to, A_ADDR, A_PORT));
-		ck_assert_int_eq(m->via_kind, PSOCK_PROBE);
-		ck_assert_ptr_ne(m->via_sock, sock(PSOCK_PRIMARY));
-		ck_assert_ptr_eq(m->via_sock,
-		    fake_sent_nth(PKT_MSG_PROBE_REQ, n)->via_sock);
+		ck_assert_int_eq(m->via_kind, PSOCK_PRIMARY);
 		ck_assert_uint_eq(m->msg.u.probe_req.target_port, 0);
 	}
 	/* no mapping trial toward the alternates while filtering runs */
@@ -519,12 +552,26 @@ START_TEST(phases_send_to_the_right_destinations)
 	n = fake_sent_count(PKT_MSG_PROBE_REQ);
 	ck_assert_ptr_nonnull(req_to(A_ADDR, A_ALT_PORT, PKT_FROM_PRIMARY, 0));
 	ck_assert_ptr_nonnull(req_to(A_ALT_ADDR, A_PORT, PKT_FROM_PRIMARY, 0));
-	resp(la, req_to(A_ADDR, A_ALT_PORT, PKT_FROM_PRIMARY, 0)->
-	    msg.u.probe_req.id, PKT_PROBE_OK, PUB_ADDR, 6000,
-	    sock(PSOCK_PRIMARY));
-	resp(la, req_to(A_ALT_ADDR, A_PORT, PKT_FROM_PRIMARY, 0)->
-	    msg.u.probe_req.id, PKT_PROBE_OK, PUB_ADDR, 6000,
-	    sock(PSOCK_PRIMARY));
+	/*
+	 * mapping: to the primary, the alternate port and the alternate
+	 * address, all from one socket of the run's own, never the link's
+	 * (so the link's filter is never opened toward the alternates)
+	 */
+	{
+		const struct fake_msg *ref = fake_sent_nth(PKT_MSG_PROBE_REQ,
+		    n - 3);
+
+		ck_assert(sin_is(&ref->to, A_ADDR, A_PORT));
+		ck_assert_int_eq(ref->via_kind, PSOCK_PROBE);
+		for (size_t i = n - 3; i < n; i++) {
+			m = fake_sent_nth(PKT_MSG_PROBE_REQ, i);
+			ck_assert_ptr_eq(m->via_sock, ref->via_sock);
+			ck_assert_uint_eq(m->msg.u.probe_req.from,
+			    PKT_FROM_PRIMARY);
+			resp(la, m->msg.u.probe_req.id, PKT_PROBE_OK, PUB_ADDR,
+			    6100, m->via_sock);
+		}
+	}
 	ck_assert_uint_eq(fake_sent_count(PKT_MSG_NAT_RESULT), 0);
 	fake_psock_open_fails = true;		/* no ladder here */
 	step_ms(200);
@@ -666,61 +713,79 @@ END_TEST
 
 /* ---- filtering trials immune to what earlier runs left in the NAT ---- */
 
-START_TEST(every_run_filters_from_a_socket_never_used_before)
+/* Requests via the link's socket (primary) to one of a's alternates. */
+static size_t
+link_sock_to_alternates(void)
 {
 	const struct fake_msg *m;
-	struct sockaddr_in first;
-	size_t n;
-	unsigned opens;
+	size_t n = 0;
 
+	for (size_t i = 0; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) != NULL;
+	    i++)
+		n += m->via_kind == PSOCK_PRIMARY &&
+		    !sin_is(&m->to, A_ADDR, A_PORT);
+	return n;
+}
+
+/* The local port of the socket the first request to an alternate used. */
+static uint16_t
+map_port_since(size_t from_i)
+{
+	const struct fake_msg *m;
+
+	for (size_t i = from_i; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) !=
+	    NULL; i++)
+		if (!sin_is(&m->to, A_ADDR, A_PORT))
+			return ntohs(m->via_sock->local.sin_port);
+	return 0;
+}
+
+START_TEST(the_link_socket_never_sends_to_the_alternates)
+{
+	uint16_t p1, p2;
+	size_t n;
+
+	/*
+	 * A mapping trial toward a's alternate port or address opens our
+	 * NAT for answers from there, for longer than the link (or this
+	 * proxy) lives: from the link's socket it would open the very filter
+	 * the next run's filtering trials test, and a restarted proxy would
+	 * read full cone.  Each run maps from a socket of its own.
+	 */
 	nm.mute_binds = true;
 	up_with_trials();
 	drive_until_result(la, 10000);
 	ck_assert_int_eq(probe_view(la)->res.type, NAT_TYPE_PORT_RESTRICTED);
-	m = fake_sent_nth(PKT_MSG_PROBE_REQ, 1);
-	ck_assert_int_eq(m->msg.u.probe_req.from, PKT_FROM_ALT_PORT);
-	first = m->via_sock->local;
-	ck_assert_uint_ne(ntohs(first.sin_port), LOCAL_PORT);
-	/* its filtering phase over, the socket is closed */
-	ck_assert_int_eq(m->via_sock->fd, -1);
-	/*
-	 * The mapping trials opened our NAT toward a's alternates: from the
-	 * link's socket, filtering would now look open.  A new run (a
-	 * reconnect, a restart, proxyctl probe) asks from a new socket
-	 * whose mapping never sent there: the filter is seen as it is.
-	 */
-	nm.pass_alt_port = nm.pass_alt_addr = nm.pass_third = false;
+	p1 = map_port_since(0);
+	ck_assert_uint_ne(p1, 0);
+	ck_assert_uint_ne(p1, LOCAL_PORT);
+	ck_assert_uint_eq(link_sock_to_alternates(), 0);
+	/* again, as proxyctl probe or a reconnect would */
 	n = fake_sent_count(PKT_MSG_PROBE_REQ);
-	opens = fake.n_psock_open;
 	probe_start(la, 0);
 	drive_until_result(la, 10000);
-	ck_assert_uint_gt(fake.n_psock_open, opens);
+	p2 = map_port_since(n);
+	ck_assert_uint_ne(p2, 0);
+	ck_assert_uint_ne(p2, p1);
+	ck_assert_uint_ne(p2, LOCAL_PORT);
+	ck_assert_uint_eq(link_sock_to_alternates(), 0);
 	ck_assert_uint_gt(reqs_from(la, PKT_FROM_ALT_PORT, n), 0);
-	for (size_t i = n; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) != NULL;
-	    i++)
-		if (m->msg.u.probe_req.from != PKT_FROM_PRIMARY)
-			ck_assert_uint_ne(ntohs(m->via_sock->local.sin_port),
-			    ntohs(first.sin_port));
 	ck_assert_int_eq(probe_view(la)->res.type, NAT_TYPE_PORT_RESTRICTED);
-	ck_assert_ptr_null(strstr(probe_view(la)->res.assumed, "kept"));
-	ck_assert_int_eq(probe_view(la)->trials[TRIAL_FILT_ALT_PORT],
-	    NAT_NOT_RECEIVED);
 }
 END_TEST
 
-START_TEST(without_a_socket_of_their_own_filtering_says_so)
+START_TEST(without_a_socket_of_their_own_mapping_says_so)
 {
 	fake_psock_open_fails = true;
 	up_with_trials();
 	drive_until_result(la, 10000);
 	ck_assert(probe_view(la)->valid);
-	ck_assert_uint_gt(reqs_from(la, PKT_FROM_ALT_PORT, 0), 0);
-	ck_assert_int_eq(fake_sent_nth(PKT_MSG_PROBE_REQ, 1)->via_kind,
-	    PSOCK_PRIMARY);
+	ck_assert_uint_gt(link_sock_to_alternates(), 0);
 	ck_assert_ptr_nonnull(strstr(probe_view(la)->res.assumed,
 	    "ran from the link's socket"));
 }
 END_TEST
+
 
 /* ---- the responder side ---- */
 
@@ -805,6 +870,30 @@ START_TEST(answers_to_the_target_and_never_from_a_trial_socket)
 	req(la, 6, PKT_FROM_PRIMARY, A_ADDR, 5555, NULL, 0, &rung_sock);
 	m = fake_sent_last(PKT_MSG_PROBE_RESP);
 	ck_assert_ptr_eq(m->via_sock, sock(PSOCK_PRIMARY));
+}
+END_TEST
+
+START_TEST(every_rung_of_a_full_ladder_can_be_checked)
+{
+	struct psock rung_sock = { .fd = 4242, .kind = PSOCK_PROBE };
+	const size_t rungs = 24;	/* probe.c's LADDER_MAX */
+
+	probe_link_up(la, false);
+	/* a's ladder binds all its rungs first, then checks each in turn */
+	for (size_t i = 0; i < rungs; i++)
+		req(la, 100 + i, PKT_FROM_PRIMARY, A_ADDR,
+		    (uint16_t)(20000 + i), NULL, 0, &rung_sock);
+	probe_tick(px);		/* a new second: a new budget */
+	for (size_t i = 0; i < rungs; i++) {
+		const struct fake_msg *m;
+
+		req(la, 200 + i, PKT_FROM_PRIMARY, A_ADDR, A_PORT, A_ADDR,
+		    (uint16_t)(20000 + i), sock(PSOCK_PRIMARY));
+		m = fake_sent_last(PKT_MSG_PROBE_RESP);
+		ck_assert_uint_eq(m->msg.u.probe_resp.id, 200 + i);
+		ck_assert(sin_is(&m->to, A_ADDR, (uint16_t)(20000 + i)));
+	}
+	ck_assert_uint_eq(px->st.drop_probe_target, 0);
 }
 END_TEST
 
@@ -1076,6 +1165,7 @@ START_TEST(ladder_opens_rungs_after_classification)
 {
 	struct psock *socks[64];
 	size_t binds = 0, k;
+	uint16_t map_port;
 	const struct fake_msg *m;
 
 	nm.port[0] = nm.port[1] = nm.port[2] = 7000;
@@ -1089,10 +1179,12 @@ START_TEST(ladder_opens_rungs_after_classification)
 	ck_assert(sin_is(&fake.open_addr, LOCAL_ADDR, 0));
 	ck_assert(probe_view(la)->lifetime_running);
 	step_ms(400);
+	map_port = map_port_since(0);	/* the mapping trials' socket */
 	/* each rung binds from its own socket, to a's primary */
 	for (size_t i = 0; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) != NULL;
 	    i++) {
-		if (!is_rung_bind(m))
+		if (!is_rung_bind(m) || ntohs(m->via_sock->local.sin_port) ==
+		    map_port)
 			continue;
 		ck_assert(sin_is(&m->to, A_ADDR, A_PORT));
 		for (k = 0; k < binds && socks[k] != m->via_sock; k++)
@@ -1226,16 +1318,18 @@ probe_suite(void)
 		    phases_send_to_the_right_destinations },
 		{ "no_alternates_no_alternate_trials",
 		    no_alternates_no_alternate_trials },
-		{ "every_run_filters_from_a_socket_never_used_before",
-		    every_run_filters_from_a_socket_never_used_before },
-		{ "without_a_socket_of_their_own_filtering_says_so",
-		    without_a_socket_of_their_own_filtering_says_so },
+		{ "the_link_socket_never_sends_to_the_alternates",
+		    the_link_socket_never_sends_to_the_alternates },
+		{ "without_a_socket_of_their_own_mapping_says_so",
+		    without_a_socket_of_their_own_mapping_says_so },
 		{ "answers_primary_from_the_socket_it_came_in",
 		    answers_primary_from_the_socket_it_came_in },
 		{ "answers_from_alternate_sockets_or_says_unavailable",
 		    answers_from_alternate_sockets_or_says_unavailable },
 		{ "answers_to_the_target_and_never_from_a_trial_socket",
 		    answers_to_the_target_and_never_from_a_trial_socket },
+		{ "every_rung_of_a_full_ladder_can_be_checked",
+		    every_rung_of_a_full_ladder_can_be_checked },
 		{ "third_request_goes_to_another_neighbour",
 		    third_request_goes_to_another_neighbour },
 		{ "answers_held_to_a_budget_per_second",
