@@ -529,6 +529,59 @@ bad:
 	    shown(ld, v->str));
 }
 
+/*
+ * The metrics endpoint: "A.B.C.D:PORT", or "PORT" alone for the loopback
+ * address.  Any other address must be written out: it exposes the
+ * metrics, which need no credentials, to whoever reaches it (0.0.0.0:
+ * every address of the host).
+ */
+static void
+set_metrics(struct ld *ld, const struct val *v)
+{
+	const char	*colon = strrchr(v->str, ':'), *port_s, *why = NULL;
+	char		 a[INET_ADDRSTRLEN] = "127.0.0.1";
+	struct in_addr	 addr;
+	uint32_t	 h;
+	size_t		 n;
+	long		 port;
+
+	port_s = colon != NULL ? colon + 1 : v->str;
+	if (colon != NULL) {
+		if ((size_t)(colon - v->str) >= sizeof(a))
+			goto bad;
+		memcpy(a, v->str, (size_t)(colon - v->str));
+		a[colon - v->str] = '\0';
+	}
+	n = strlen(port_s);
+	if (addr_parse(a, &addr) == -1 || n < 1 || n > 5 ||
+	    strspn(port_s, "0123456789") != n)
+		goto bad;
+	port = atol(port_s);
+	if (port < 1 || port > 65535)
+		goto bad;
+	h = ntohl(addr.s_addr);
+	if (h >> 28 == 0xe)
+		why = "multicast, 224.0.0.0/4";
+	else if (h == UINT32_MAX)
+		why = "broadcast";
+	else if (h >> 28 == 0xf)
+		why = "reserved, 240.0.0.0/4";
+	else if (h >> 24 == 0 && h != 0)
+		why = "this network, 0.0.0.0/8";
+	if (why != NULL) {
+		err(ld, v->s, "'%s' '%s' is not an address to listen on (%s)",
+		    v->key, v->str, why);
+		return;
+	}
+	ld->c->metrics_addr = addr;
+	ld->c->metrics_port = (uint16_t)port;
+	ld->c->has_metrics = true;
+	return;
+bad:
+	err(ld, v->s, "'%s' '%s' is not A.B.C.D:PORT or PORT (PORT 1-65535)",
+	    v->key, shown(ld, v->str));
+}
+
 static void
 set_nb(struct ld *ld, const struct val *v)
 {
@@ -744,6 +797,7 @@ static const struct field fields[] = {
 	{ "keepalive.min",	F_INT,	 OPT, 1, 3600,	STR(CONF_DEFAULT_KA_MIN), set_int, OFF(ka_min) },
 	{ "keepalive.max",	F_INT,	 OPT, 1, 3600,	STR(CONF_DEFAULT_KA_MAX), set_int, OFF(ka_max) },
 	{ "log",		F_STR,	 OPT, 1, 0,	"info",		set_log, 0 },
+	{ "metrics",		F_STR,	 OPT, 1, 0,	NULL /* off */,	set_metrics, 0 },
 	{ NULL,			F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
 };
 
@@ -1354,4 +1408,7 @@ conf_print(const struct conf *c, FILE *fp)
 	fprintf(fp, ";\nkeepalive = {\n\tmin = %d;\n\tmax = %d;\n};\n"
 	    "log = \"%s\";\n", c->ka_min, c->ka_max,
 	    log_level_name(c->log_level));
+	if (c->has_metrics)		/* only if set: older output stays */
+		fprintf(fp, "metrics = \"%s:%u\";\n", inet_ntop(AF_INET,
+		    &c->metrics_addr, buf, sizeof(buf)), c->metrics_port);
 }

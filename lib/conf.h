@@ -66,6 +66,9 @@ struct conf {
 	char		*user;			/* drop root to it; NULL: stay */
 	char		*user_at;		/* "FILE:LINE" of 'user' */
 	char		*name_at;		/* "FILE:LINE" of 'name' */
+	bool		 has_metrics;		/* "metrics": off by default */
+	struct in_addr	 metrics_addr;		/* "A.B.C.D:PORT", or "PORT" */
+	uint16_t	 metrics_port;		/* for 127.0.0.1:PORT */
 	int		 ka_min;		/* seconds, 1 <= min <= max <= 3600 */
 	int		 ka_max;
 	int		 log_level;		/* enum log_level; default info */

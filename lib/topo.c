@@ -715,7 +715,8 @@ cmp_route(const void *pa, const void *pb)
  * dropping repeats: an origin that lists a prefix twice yields identical
  * neighbours in this order (same origin, same cost and hops).  The table
  * is touched only once its array is large enough, so on failure the
- * previous table is intact.
+ * previous table is intact, except when its index cannot be built: then
+ * the new table is complete but unindexed (lookups scan it).
  */
 int
 topo_routes(const struct topo *t, struct route_table *rt)
@@ -784,5 +785,5 @@ topo_routes(const struct topo *t, struct route_table *rt)
 		j++;
 	}
 	rt->n = j;
-	return 0;
+	return route_table_index(rt);
 }

@@ -24,6 +24,7 @@
 #include "control.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "peer.h"
 #include "privs.h"
 #include "proxyd.h"
@@ -269,6 +270,9 @@ main(int argc, char *argv[])
 		goto out;
 	if ((px->control = control_open(px, px->conf->control)) == NULL)
 		goto out;
+	if (px->conf->has_metrics && (px->metrics = metrics_open(px,
+	    px->conf->metrics_addr, px->conf->metrics_port)) == NULL)
+		goto out;
 	if (txq_init(px) == -1 || peer_init(px) == -1)
 		fatalx("out of memory");
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
@@ -304,6 +308,7 @@ out:
 			event_free(px->sigs[i]);
 	if (px->tick != NULL)
 		event_free(px->tick);
+	metrics_close(px->metrics);
 	control_close(px->control);
 	tun_close(px->tun);
 	for (int i = 0; i < PSOCK_LISTEN; i++)

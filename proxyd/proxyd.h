@@ -86,6 +86,7 @@ struct proxyd {
 	struct flow_table	*flows;
 	struct tun		*tun;
 	struct control		*control;
+	struct metrics		*metrics;	/* NULL: no 'metrics' key */
 	struct event		*tick;
 	struct event		*sigs[4];
 	uint64_t		 start_us;

@@ -4,11 +4,17 @@
  * table, the own-prefix test, prefix formatting and conflict detection
  * (the pair list, and the per-route flag that the routes listing shows).
  * Tables are built by hand in the order lib/topo.c's topo_routes() keeps
- * (longest prefix first, preferred claim first among equal prefixes).
+ * (longest prefix first, preferred claim first among equal prefixes) and
+ * indexed after every change, as topo_routes() does.  The index is also
+ * checked against a brute-force reference (the scans route.c used before
+ * it, kept here) on thousands of random tables and lookups.
  * Each TCase is one behaviour.
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +77,8 @@ add(const char *addr, uint8_t plen, const char *dest, const char *next_hop,
 	r->cost = hops;
 	strcpy(r->dest, dest);
 	strcpy(r->next_hop, next_hop);
+	ck_assert_int_eq(route_table_index(&tbl), 0);
+	ck_assert(route_table_indexed(&tbl));
 }
 
 /* One of this proxy's own prefixes: hops 0, no next hop. */
@@ -253,14 +261,19 @@ START_TEST(table_init_release)
 
 	route_table_init(&t);
 	ck_assert_ptr_null(t.v);
+	ck_assert_ptr_null(t.idx);
 	ck_assert_uint_eq(t.n, 0);
 	ck_assert_uint_eq(t.cap, 0);
+	ck_assert_int_eq(route_table_index(&t), 0);	/* empty: no index */
+	ck_assert_ptr_null(t.idx);
 	ck_assert_ptr_null(route_lookup(&t, ip("10.0.0.1")));
 	route_table_release(&t);	/* empty: no-op */
 
 	add_remote("10.0.0.0", 8, "bravo");
+	ck_assert_ptr_nonnull(tbl.idx);
 	route_table_release(&tbl);
 	ck_assert_ptr_null(tbl.v);
+	ck_assert_ptr_null(tbl.idx);
 	ck_assert_uint_eq(tbl.n, 0);
 	ck_assert_uint_eq(tbl.cap, 0);
 	ck_assert_ptr_null(route_lookup(&tbl, ip("10.0.0.1")));
@@ -357,12 +370,21 @@ START_TEST(conflicts_bounded_by_max)
 	add_remote("10.0.0.0", 8, "bravo");
 	add_remote("0.0.0.0", 0, "gw");
 	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 4), 3);
-	memset(a, 0, sizeof(a));
-	memset(b, 0, sizeof(b));
-	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 2), 2);
 	ck_assert_str_eq(a[0].dest, "charlie");
 	ck_assert_str_eq(b[0].dest, "bravo");
 	ck_assert_str_eq(a[1].dest, "charlie");
+	ck_assert_str_eq(b[1].dest, "gw");
+	ck_assert_str_eq(a[2].dest, "bravo");
+	ck_assert_str_eq(b[2].dest, "gw");
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	/* Two of the three, in table order (which two is the sweep's). */
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 2), 2);
+	ck_assert_str_eq(a[0].dest, "charlie");
+	ck_assert(strcmp(b[0].dest, "bravo") == 0 ||
+	    strcmp(b[0].dest, "gw") == 0);
+	ck_assert(strcmp(a[1].dest, "charlie") == 0 ||
+	    strcmp(a[1].dest, "bravo") == 0);
 	ck_assert_str_eq(b[1].dest, "gw");
 	ck_assert_str_eq(a[2].dest, "");	/* untouched */
 	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 1), 1);
@@ -503,6 +525,461 @@ START_TEST(conflict_flag_agrees_with_pairs)
 }
 END_TEST
 
+/* --- the index against the reference --- */
+
+/*
+ * For the inner loops: Check's passing ck_assert() records its place
+ * through the runner's pipe, which would dominate the random cases.
+ */
+#define expect(cond, ...)	do {					\
+	if (!(cond))							\
+		ck_abort_msg(__VA_ARGS__);				\
+} while (0)
+
+/*
+ * The reference: the scans route.c answered with before it had an index,
+ * over the table in its order.
+ */
+static const struct route *
+ref_lookup(const struct route_table *t, struct in_addr dst)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct route *r = &t->v[i];
+		uint32_t m = r->plen == 0 ? 0 : UINT32_MAX << (32 - r->plen);
+
+		if ((ntohl(dst.s_addr) & m) == ntohl(r->addr.s_addr))
+			return r;
+	}
+	return NULL;
+}
+
+static bool
+ref_is_local(const struct route_table *t, struct in_addr dst)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct route *r = &t->v[i];
+		uint32_t m = r->plen == 0 ? 0 : UINT32_MAX << (32 - r->plen);
+
+		if (r->hops == 0 && r->next_hop[0] == '\0' &&
+		    (ntohl(dst.s_addr) & m) == ntohl(r->addr.s_addr))
+			return true;
+	}
+	return false;
+}
+
+static bool
+ref_claims_conflict(const struct route *x, const struct route *y)
+{
+	uint8_t		p = x->plen < y->plen ? x->plen : y->plen;
+	uint32_t	m = p == 0 ? 0 : UINT32_MAX << (32 - p);
+
+	return strcmp(x->dest, y->dest) != 0 &&
+	    (ntohl(x->addr.s_addr) & m) == (ntohl(y->addr.s_addr) & m);
+}
+
+static bool
+ref_conflicts(const struct route_table *t, const struct route *r)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (ref_claims_conflict(&t->v[i], r))
+			return true;
+	return false;
+}
+
+#define PAIRS_CHECKED	4096
+
+static struct route	 pa[PAIRS_CHECKED], pb[PAIRS_CHECKED];
+static uint32_t		 ref_i[PAIRS_CHECKED], ref_j[PAIRS_CHECKED];
+
+/* Every pair, i < j: the count, the first max of them (positions). */
+static size_t
+ref_pairs(const struct route_table *t, size_t max, size_t *kept)
+{
+	size_t	n = 0;
+
+	*kept = 0;
+	for (size_t i = 0; i < t->n; i++)
+		for (size_t j = i + 1; j < t->n; j++) {
+			if (!ref_claims_conflict(&t->v[i], &t->v[j]))
+				continue;
+			if (n < max) {
+				ref_i[n] = (uint32_t)i;
+				ref_j[n] = (uint32_t)j;
+				*kept = n + 1;
+			}
+			n++;
+		}
+	return n;
+}
+
+static uint64_t	rng_state;
+
+/* xorshift64*: every case is reproducible from its seed. */
+static uint32_t
+rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 2685821657736338717ULL) >> 32);
+}
+
+static uint32_t
+mask(unsigned plen)
+{
+	return plen == 0 ? 0 : UINT32_MAX << (32 - plen);
+}
+
+static const char *const names[] = {
+	SELF, "bravo", "charlie", "delta", "echo", "foxtrot",
+};
+#define N_NAMES	(sizeof(names) / sizeof(names[0]))
+
+/* topo_routes()'s order, near enough: longest, fewer hops, dest, address. */
+static int
+cmp_topo(const void *pa_, const void *pb_)
+{
+	const struct route *a = pa_, *b = pb_;
+	int	c;
+
+	if (a->plen != b->plen)
+		return a->plen > b->plen ? -1 : 1;
+	if (a->hops != b->hops)
+		return a->hops < b->hops ? -1 : 1;
+	if ((c = strcmp(a->dest, b->dest)) != 0)
+		return c;
+	return ntohl(a->addr.s_addr) < ntohl(b->addr.s_addr) ? -1 :
+	    ntohl(a->addr.s_addr) > ntohl(b->addr.s_addr);
+}
+
+/*
+ * A random table of n routes: prefixes of every length from min_plen to 32,
+ * half of them near a few base addresses (so they nest and collide), one in
+ * eight repeating an earlier prefix for another origin (or the same one),
+ * a quarter our own (hops 0, no next hop), a few nearly own.  Sorted as
+ * topo_routes() does, or left in random order when shuffled.  Each route's
+ * cost is its position, to name it in copies.  Indexed.
+ */
+static void
+rand_table(struct route_table *t, uint64_t seed, size_t n, unsigned min_plen,
+    bool shuffled)
+{
+	uint32_t	base[6];
+
+	rng_state = seed * 0x9e3779b97f4a7c15ULL + 1;
+	for (size_t i = 0; i < 6; i++)
+		base[i] = rnd();
+	route_table_release(t);
+	if (n > 0) {
+		t->v = calloc(n, sizeof(*t->v));
+		expect(t->v != NULL, "out of memory");
+		t->cap = n;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct route	*r = &t->v[k];
+		uint32_t	 a, kind = rnd() % 16;
+		unsigned	 plen;
+
+		if (k > 0 && rnd() % 8 == 0) {
+			const struct route *o = &t->v[rnd() % k];
+
+			plen = o->plen;
+			a = ntohl(o->addr.s_addr);
+		} else {
+			plen = min_plen + rnd() % (33 - min_plen);
+			a = rnd() % 2 ? base[rnd() % 6] ^ (rnd() >> rnd() % 32) :
+			    rnd();
+		}
+		r->addr.s_addr = htonl(a & mask(plen));
+		r->plen = (uint8_t)plen;
+		if (kind < 4) {				/* own */
+			strcpy(r->dest, SELF);
+		} else if (kind == 4) {			/* own name, not own */
+			strcpy(r->dest, SELF);
+			strcpy(r->next_hop, names[1 + rnd() % (N_NAMES - 1)]);
+		} else if (kind == 5) {
+			strcpy(r->dest, SELF);
+			r->hops = 2;
+		} else {
+			strcpy(r->dest, names[1 + rnd() % (N_NAMES - 1)]);
+			strcpy(r->next_hop, names[1 + rnd() % (N_NAMES - 1)]);
+			r->hops = (uint8_t)(1 + rnd() % 4);
+		}
+	}
+	t->n = n;
+	if (!shuffled && n > 1)
+		qsort(t->v, n, sizeof(*t->v), cmp_topo);
+	for (size_t k = 0; k < n; k++)
+		t->v[k].cost = (uint32_t)k;
+	expect(route_table_index(t) == 0, "seed %llu: not indexed",
+	    (unsigned long long)seed);
+	expect(n == 0 || route_table_indexed(t), "seed %llu: not indexed",
+	    (unsigned long long)seed);
+	expect(route_table_mem(t) - t->cap * sizeof(*t->v) <=
+	    (size_t)ROUTE_INDEX_BYTES * n + ROUTE_INDEX_FIXED +
+	    (n >= ROUTE_INDEX_TOP_MIN ? ROUTE_INDEX_TOP_BYTES : 0),
+	    "seed %llu: index of %zu "
+	    "bytes", (unsigned long long)seed,
+	    route_table_mem(t) - t->cap * sizeof(*t->v));
+}
+
+/* An address to look up: anywhere, inside a route, or at a route's edge. */
+static struct in_addr
+rand_dst(const struct route_table *t)
+{
+	struct in_addr	 d;
+	uint32_t	 a = rnd(), kind = rnd() % 3;
+
+	if (t->n > 0 && kind > 0) {
+		const struct route *r = &t->v[rnd() % t->n];
+		uint32_t lo = ntohl(r->addr.s_addr), hi = lo | ~mask(r->plen);
+
+		if (kind == 1)
+			a = lo | (rnd() & ~mask(r->plen));
+		else
+			switch (rnd() % 4) {
+			case 0: a = lo; break;
+			case 1: a = hi; break;
+			case 2: a = lo - 1; break;
+			default: a = hi + 1; break;
+			}
+	}
+	d.s_addr = htonl(a);
+	return d;
+}
+
+static void
+check_lookups(const struct route_table *t, uint64_t seed, size_t count)
+{
+	for (size_t k = 0; k < count; k++) {
+		struct in_addr d = rand_dst(t);
+		const struct route *got = route_lookup(t, d), *want;
+		char	s[INET_ADDRSTRLEN];
+
+		want = ref_lookup(t, d);
+		expect(got == want, "seed %llu: lookup %s: position %ld, "
+		    "reference %ld", (unsigned long long)seed,
+		    inet_ntop(AF_INET, &d, s, sizeof(s)),
+		    got ? (long)(got - t->v) : -1L,
+		    want ? (long)(want - t->v) : -1L);
+		expect(route_is_local(t, d) == ref_is_local(t, d),
+		    "seed %llu: is_local %s", (unsigned long long)seed,
+		    inet_ntop(AF_INET, &d, s, sizeof(s)));
+	}
+}
+
+/* The same route, field by field (struct copies need not copy padding). */
+static bool
+same_route(const struct route *x, const struct route *y)
+{
+	return x->addr.s_addr == y->addr.s_addr && x->plen == y->plen &&
+	    x->hops == y->hops && x->cost == y->cost &&
+	    x->path_nat == y->path_nat && strcmp(x->dest, y->dest) == 0 &&
+	    strcmp(x->next_hop, y->next_hop) == 0;
+}
+
+static void
+check_conflicts(const struct route_table *t, uint64_t seed)
+{
+	static const size_t maxes[] = { 1, 2, 3, 8, 64, PAIRS_CHECKED };
+
+	size_t			 kept_all, total;
+
+	total = ref_pairs(t, PAIRS_CHECKED, &kept_all);
+	for (size_t m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+		size_t	max = maxes[m], got;
+		size_t	kept = kept_all < max ? kept_all : max;
+
+		got = route_conflicts_find(t, pa, pb, max);
+		expect(got == kept, "seed %llu: max %zu: %zu pairs, "
+		    "reference %zu of %zu", (unsigned long long)seed, max, got,
+		    kept, total);
+		for (size_t k = 0; k < got; k++) {
+			uint32_t i = pa[k].cost, j = pb[k].cost;
+
+			expect(i < t->n && j < t->n, "seed %llu: pair %zu "
+			    "out of the table", (unsigned long long)seed, k);
+			expect(same_route(&pa[k], &t->v[i]) &&
+			    same_route(&pb[k], &t->v[j]), "seed %llu: pair %zu "
+			    "not copied", (unsigned long long)seed, k);
+			expect(i < j && ref_claims_conflict(&t->v[i],
+			    &t->v[j]), "seed %llu: pair %u %u",
+			    (unsigned long long)seed, i, j);
+			expect(k == 0 || pa[k - 1].cost < i ||
+			    (pa[k - 1].cost == i && pb[k - 1].cost < j),
+			    "seed %llu: pair %zu out of order",
+			    (unsigned long long)seed, k);	/* each once */
+			if (total <= max)	/* all of them: the same list */
+				expect(i == ref_i[k] && j == ref_j[k],
+				    "seed %llu: pair %zu is %u %u, reference "
+				    "%u %u", (unsigned long long)seed, k, i, j,
+				    ref_i[k], ref_j[k]);
+		}
+	}
+	for (size_t i = 0; i < t->n; i++)
+		expect(route_conflicts(t, &t->v[i]) ==
+		    ref_conflicts(t, &t->v[i]), "seed %llu: flag of %zu",
+		    (unsigned long long)seed, i);
+	for (size_t k = 0; k < 64; k++) {	/* claims outside the table */
+		struct route	r;
+		unsigned	plen = rnd() % 33;
+
+		memset(&r, 0, sizeof(r));
+		r.plen = (uint8_t)plen;
+		r.addr = rand_dst(t);
+		r.addr.s_addr = htonl(ntohl(r.addr.s_addr) & mask(plen));
+		strcpy(r.dest, rnd() % 4 ? names[rnd() % N_NAMES] : "zulu");
+		expect(route_conflicts(t, &r) == ref_conflicts(t, &r),
+		    "seed %llu: flag of a probe", (unsigned long long)seed);
+	}
+}
+
+/* Thousands of small tables: every shape, sorted and not. */
+START_TEST(index_matches_reference_small_tables)
+{
+	static const unsigned min_plens[] = { 0, 0, 8, 16, 24, 28 };
+
+	for (uint64_t seed = 1; seed <= 3000; seed++) {
+		size_t	 n;
+		unsigned mp;
+		bool	 shuffled;
+
+		rng_state = seed;
+		n = rnd() % 160;
+		mp = min_plens[rnd() % 6];
+		shuffled = rnd() % 4 == 0;
+		rand_table(&tbl, seed, n, mp, shuffled);
+		check_lookups(&tbl, seed, 300);
+		check_conflicts(&tbl, seed);
+	}
+}
+END_TEST
+
+/*
+ * A few large ones: deep tries, long groups of equal prefixes, and from
+ * ROUTE_INDEX_TOP_MIN routes on the first-level table.
+ */
+START_TEST(index_matches_reference_large_tables)
+{
+	for (uint64_t seed = 1; seed <= 6; seed++) {
+		size_t n = seed % 2 ? ROUTE_INDEX_TOP_MIN + 904 : 1500;
+
+		rand_table(&tbl, 100000 + seed, n, (unsigned)(seed * 4),
+		    seed == 3);
+		check_lookups(&tbl, seed, 10000);
+		check_conflicts(&tbl, seed);
+	}
+}
+END_TEST
+
+START_TEST(index_default_and_host_routes)
+{
+	char	b[32];
+
+	add_remote("0.0.0.0", 0, "gw");
+	add_remote("0.0.0.0", 32, "bravo");
+	add_remote("255.255.255.255", 32, "charlie");
+	add_remote("128.0.0.0", 1, "delta");
+	ck_assert_str_eq(lookup_str("0.0.0.0", b, sizeof(b)), "0.0.0.0/32");
+	ck_assert_str_eq(lookup_str("0.0.0.1", b, sizeof(b)), "0.0.0.0/0");
+	ck_assert_str_eq(lookup_str("127.255.255.255", b, sizeof(b)),
+	    "0.0.0.0/0");
+	ck_assert_str_eq(lookup_str("128.0.0.0", b, sizeof(b)), "128.0.0.0/1");
+	ck_assert_str_eq(lookup_str("255.255.255.254", b, sizeof(b)),
+	    "128.0.0.0/1");
+	ck_assert_str_eq(lookup_str("255.255.255.255", b, sizeof(b)),
+	    "255.255.255.255/32");
+	ck_assert(!route_is_local(&tbl, ip("0.0.0.0")));
+	add_local("255.255.255.255", 32);
+	ck_assert(route_is_local(&tbl, ip("255.255.255.255")));
+	ck_assert(!route_is_local(&tbl, ip("255.255.255.254")));
+	/* equal to charlie's /32, ours comes after it: charlie still first */
+	ck_assert_str_eq(route_lookup(&tbl, ip("255.255.255.255"))->dest,
+	    "charlie");
+}
+END_TEST
+
+START_TEST(index_equal_prefixes_from_several_origins)
+{
+	struct route	a[16], b[16];
+
+	add_remote("10.0.0.0", 24, "echo");
+	add_remote("10.0.0.0", 24, "bravo");
+	add_local("10.0.0.0", 24);		/* ours, third in the order */
+	add_remote("10.0.0.0", 24, "delta");
+	add_remote("10.0.0.0", 24, "bravo");	/* bravo twice */
+	add_remote("10.0.0.0", 16, "golf");
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.0.0.9"))->dest, "echo");
+	ck_assert_ptr_eq(route_lookup(&tbl, ip("10.0.0.9")), &tbl.v[0]);
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.0.1.9"))->dest, "golf");
+	ck_assert(route_is_local(&tbl, ip("10.0.0.200")));
+	ck_assert(!route_is_local(&tbl, ip("10.0.1.0")));
+	/*
+	 * Five /24 claims, four dests: 10 pairs but bravo-bravo, plus the
+	 * /16 against each /24: 9 + 5.
+	 */
+	ck_assert_uint_eq(route_conflicts_find(&tbl, a, b, 16), 14);
+	for (size_t i = 0; i < tbl.n; i++)
+		ck_assert(route_conflicts(&tbl, &tbl.v[i]));
+}
+END_TEST
+
+START_TEST(index_refuses_bad_tables_and_scans)
+{
+	struct route	*r;
+
+	add_remote("10.0.0.0", 8, "bravo");
+	add_local("10.1.0.0", 16);
+	r = &tbl.v[0];
+	r->addr = ip("10.1.0.1");		/* host bits set */
+	errno = 0;
+	ck_assert_int_eq(route_table_index(&tbl), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert(!route_table_indexed(&tbl));
+	ck_assert_ptr_null(tbl.idx);
+	/* unindexed: the scan's answers (the /16 holds no address at all) */
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.1.0.1"))->dest, "bravo");
+	ck_assert(!route_is_local(&tbl, ip("10.1.0.1")));
+	r->addr = ip("10.1.0.0");
+	r->plen = 33;
+	ck_assert_int_eq(route_table_index(&tbl), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	r->plen = 16;
+	ck_assert_int_eq(route_table_index(&tbl), 0);
+	ck_assert(route_table_indexed(&tbl));
+	ck_assert(route_is_local(&tbl, ip("10.1.0.1")));
+}
+END_TEST
+
+START_TEST(index_stale_falls_back_to_scan)
+{
+	struct route_table	copy;
+
+	add_remote("10.0.0.0", 8, "bravo");
+	add_remote("10.1.0.0", 16, "charlie");
+	/* a shorter table than the index was built for: not used */
+	tbl.n = 1;
+	ck_assert(!route_table_indexed(&tbl));
+	ck_assert_str_eq(route_lookup(&tbl, ip("10.1.0.1"))->dest, "charlie");
+	tbl.n = 2;
+	ck_assert(route_table_indexed(&tbl));
+	/* the routes copied elsewhere: another array, not this index */
+	copy = tbl;
+	copy.v = malloc(tbl.cap * sizeof(*copy.v));
+	ck_assert_ptr_nonnull(copy.v);
+	memcpy(copy.v, tbl.v, tbl.n * sizeof(*copy.v));
+	ck_assert(!route_table_indexed(&copy));
+	ck_assert_ptr_eq(route_lookup(&copy, ip("10.1.0.1")), &copy.v[0]);
+	ck_assert(route_conflicts(&copy, &copy.v[0]));
+	free(copy.v);
+	/* moved as a struct (px->routes = next): still indexed */
+	copy = tbl;
+	ck_assert(route_table_indexed(&copy));
+	route_table_init(&tbl);
+	route_table_release(&copy);
+}
+END_TEST
+
 /* --- formatting --- */
 
 START_TEST(prefix_str_formats)
@@ -575,6 +1052,18 @@ route_suite(void)
 		{ "conflict_flag_agrees_with_pairs",
 		    conflict_flag_agrees_with_pairs },
 		{ "prefix_str_formats", prefix_str_formats },
+		{ "index_default_and_host_routes",
+		    index_default_and_host_routes },
+		{ "index_equal_prefixes_from_several_origins",
+		    index_equal_prefixes_from_several_origins },
+		{ "index_refuses_bad_tables_and_scans",
+		    index_refuses_bad_tables_and_scans },
+		{ "index_stale_falls_back_to_scan",
+		    index_stale_falls_back_to_scan },
+		{ "index_matches_reference_small_tables",
+		    index_matches_reference_small_tables },
+		{ "index_matches_reference_large_tables",
+		    index_matches_reference_large_tables },
 	};
 	size_t	i;
 
@@ -582,6 +1071,7 @@ route_suite(void)
 		TCase	*tc = tcase_create(cases[i].name);
 
 		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_set_timeout(tc, 120);	/* the random cases, sanitized */
 		tcase_add_test(tc, cases[i].fn);
 		suite_add_tcase(s, tc);
 	}

@@ -8,8 +8,8 @@
 #      engine's header: it reaches the others through peer.h only;
 #   3. no two modules include each other in a circle, once the dispatch
 #      (peer) is taken out of the graph (tsort finds the loops);
-#   4. nothing but main.c includes control.h, and nothing below the
-#      engines includes peer.h.
+#   4. nothing but main.c includes control.h or metrics.h, and nothing
+#      below the engines includes peer.h.
 # Each check prints "ok N" or "not ok N" with what it found.
 
 top_srcdir=$(cd "${top_srcdir:-.}" && pwd -P) || exit 99
@@ -71,6 +71,11 @@ check "$([ -z "$loops" ]; echo $?)" "no include circle outside the dispatch" \
 users=$(grep -l '^#include "control.h"' "$src"/*.c "$src"/*.h | \
     xargs -n1 basename | grep -vx -e control.c -e main.c | tr '\n' ' ')
 check "$([ -z "$users" ]; echo $?)" "only main.c uses control.h" \
+    "also $users"
+
+users=$(grep -l '^#include "metrics.h"' "$src"/*.c "$src"/*.h | \
+    xargs -n1 basename | grep -vx -e metrics.c -e main.c | tr '\n' ' ')
+check "$([ -z "$users" ]; echo $?)" "only main.c uses metrics.h" \
     "also $users"
 
 low=$(for m in $TRANSPORT psock tls rtnl privs proxyd; do
