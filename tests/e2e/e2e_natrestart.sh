@@ -49,37 +49,35 @@ proxy_start pub pub "$(proxy_conf_std pub alt_address=$PUB_ALT)" ||
 conf_a=$(proxy_conf_std site-a) || bail "site-a's configuration"
 
 fails=0 got_all=
+# measure LABEL SINCE: waits for a result measured after SINCE (epoch s),
+# notes it in got_all and counts it in fails unless it is $WANT
+measure() {
+	local got
+	if ! wait_for 30 classified "$2"; then
+		got_all="$got_all $1:timeout"
+		fails=$((fails + 1))
+		return
+	fi
+	got=$(nat_field site-a pub type)
+	got_all="$got_all $1:$got"
+	[ "$got" = "$WANT" ] && return
+	fails=$((fails + 1))
+	echo "# $1: $(pjson site-a nat | jq -c '.[0] | {type, filtering, trials, assumed}')"
+}
+
 for i in $(seq 1 "$RUNS"); do
 	[ "$i" -gt 1 ] && proxy_stop site-a
 	t0=$(date +%s)
 	proxy_start pxa site-a "$conf_a" || { fails=$((fails + 1)); continue; }
-	if ! wait_for 30 classified "$t0"; then
-		got_all="$got_all timeout"
-		fails=$((fails + 1))
-		continue
-	fi
-	got=$(nat_field site-a pub type)
-	got_all="$got_all $got"
-	[ "$got" = "$WANT" ] || {
-		fails=$((fails + 1))
-		echo "# start $i: $(pjson site-a nat | jq -c '.[0] | {type, filtering, trials, assumed}')"
-	}
+	measure "start$i" "$t0"
 	# and re-probed on the same link, right after its own mapping trials
 	t0=$(date +%s)
 	sleep 1
-	pctl pxa "$(proxy_sock site-a)" probe pub >/dev/null 2>&1 ||
-	    { fails=$((fails + 1)); continue; }
-	if ! wait_for 30 classified "$t0"; then
-		got_all="$got_all timeout"
+	if pctl pxa "$(proxy_sock site-a)" probe pub >/dev/null 2>&1; then
+		measure "probe$i" "$t0"
+	else
 		fails=$((fails + 1))
-		continue
 	fi
-	got=$(nat_field site-a pub type)
-	got_all="$got_all/$got"
-	[ "$got" = "$WANT" ] || {
-		fails=$((fails + 1))
-		echo "# probe $i: $(pjson site-a nat | jq -c '.[0] | {type, filtering, trials, assumed}')"
-	}
 done
 echo "# start/probe results:$got_all"
 echo "# conntrack entries on site A's NAT: $(nsx nata conntrack -L -p udp 2>/dev/null | wc -l)"

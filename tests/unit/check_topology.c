@@ -32,47 +32,10 @@ static struct proxyd	*px;
 static struct link	*la;		/* b -> a, up */
 static uint64_t		 seq_z = 100, seq_a = 100;
 
-/* ---- timers on the fake clock ---- */
+/* ---- timers on the fake clock: fake_fire_timers() ---- */
 
-#define FIRE_MAX	16
-
-struct fire {
-	struct event	*ev[FIRE_MAX];
-	int		 n;
-};
-
-static int
-collect_timer(const struct event_base *b, const struct event *ev, void *arg)
-{
-	struct fire *f = arg;
-
-	(void)b;
-	if (event_get_fd(ev) == -1 && event_pending(ev, EV_TIMEOUT, NULL) &&
-	    f->n < FIRE_MAX)
-		f->ev[f->n++] = (struct event *)(uintptr_t)ev;
-	return 0;
-}
-
-static int
-timers_pending(void)
-{
-	struct fire f = { .n = 0 };
-
-	event_base_foreach_event(px->base, collect_timer, &f);
-	return f.n;
-}
-
-/* Every pending timer fires now: call it once its time has come. */
-static void
-fire_timers(void)
-{
-	struct fire f = { .n = 0 };
-
-	event_base_foreach_event(px->base, collect_timer, &f);
-	for (int i = 0; i < f.n; i++)
-		event_active(f.ev[i], EV_TIMEOUT, 1);
-	event_base_loop(px->base, EVLOOP_NONBLOCK);
-}
+#define timers_pending()	fake_timers_pending(px)
+#define fire_timers()		fake_fire_timers(px)
 
 /* ---- advertisements ---- */
 

@@ -980,3 +980,44 @@ peer_to_channel(struct proxyd *px, const char *dest, struct link *nh,
 	if (info != NULL)
 		fake.to_channel_info = *info;
 }
+
+/* ---- timers ---- */
+
+#define FAKE_FIRE_MAX	64
+
+struct fake_fire {
+	struct event	*ev[FAKE_FIRE_MAX];
+	int		 n;
+};
+
+static int
+collect_timer(const struct event_base *b, const struct event *ev, void *arg)
+{
+	struct fake_fire *f = arg;
+
+	(void)b;
+	if (event_get_fd(ev) == -1 && event_pending(ev, EV_TIMEOUT, NULL) &&
+	    f->n < FAKE_FIRE_MAX)
+		f->ev[f->n++] = (struct event *)(uintptr_t)ev;
+	return 0;
+}
+
+int
+fake_timers_pending(struct proxyd *px)
+{
+	struct fake_fire f = { .n = 0 };
+
+	event_base_foreach_event(px->base, collect_timer, &f);
+	return f.n;
+}
+
+void
+fake_fire_timers(struct proxyd *px)
+{
+	struct fake_fire f = { .n = 0 };
+
+	event_base_foreach_event(px->base, collect_timer, &f);
+	for (int i = 0; i < f.n; i++)
+		event_active(f.ev[i], EV_TIMEOUT, 1);
+	event_base_loop(px->base, EVLOOP_NONBLOCK);
+}

@@ -271,4 +271,14 @@ struct in_addr	 fake_ip(const char *);
 /* An AF_INET sockaddr for "A.B.C.D":port. */
 struct sockaddr_in fake_sin(const char *addr, uint16_t port);
 
+/*
+ * Timers on the fake clock.  Engines arm libevent timers that run on real
+ * time; their callbacks read now_us(), so firing one early is only an
+ * extra look.  fake_fire_timers() makes every pending timer of px's base
+ * (fd -1 events) fire once, now, and runs the loop without blocking;
+ * fake_timers_pending() counts them.
+ */
+void		 fake_fire_timers(struct proxyd *);
+int		 fake_timers_pending(struct proxyd *);
+
 #endif
