@@ -1265,6 +1265,8 @@ print_rows(const struct command *cmd, const struct rows *rs)
 	return rc;
 }
 
+/* tests/fuzz/fuzz_ctlreply.c includes this file, with a main of its own. */
+#ifndef PROXYCTL_NO_MAIN
 int
 main(int argc, char *argv[])
 {
@@ -1362,3 +1364,4 @@ out:
 	conn_close(&c);
 	return rc;
 }
+#endif	/* PROXYCTL_NO_MAIN */
