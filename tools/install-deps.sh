@@ -37,6 +37,7 @@ PKGS=(
 	ethtool                       # e2e_tungso: software checksums on a veth
 	python3                       # malformed-datagram sender
 	jq                            # reading proxyctl -j output
+	graphviz                      # e2e_topology renders 'proxyctl topology --dot'
 )
 
 check_only=0
