@@ -17,14 +17,21 @@
 # "pxt<pid>-", so parallel runs never collide.  Everything a run creates
 # (configs, logs, pid files, certificates, charon's private /run) lives in
 # WORLD_DIR (a fresh /tmp/pxt.XXXXXX unless set).  world_down kills only the
-# processes whose pids it recorded, deletes only namespaces with our prefix,
-# and removes WORLD_DIR unless WORLD_KEEP=1.  It is idempotent.
+# processes whose pids it recorded and whatever else runs in namespaces with
+# our prefix, deletes only those namespaces, and removes WORLD_DIR unless
+# WORLD_KEEP=1.  It is idempotent.  world_up first cleans what killed runs
+# left (world_clean_stale).  In a test that called e2e_traps, the teardown
+# also checks every proxy's exit and log and any sanitizer report.
 #
 # The simulated internet is 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24;
 # INET has no default route, so nothing can leave the world.
 #
 # Variables read: PXT_PREFIX, WORLD_DIR, WORLD_KEEP, top_srcdir, top_builddir,
-# PROXYD (binary), PROXYCTL (binary), PROXYD_WRAPPER (e.g. "valgrind -q"),
+# PROXYD_BUILD (a build directory, absolute or relative to top_srcdir, that
+# wins over top_builddir: e.g. build-asan), PROXYD (binary), PROXYCTL
+# (binary), PROXYD_WRAPPER (e.g. "valgrind -q"), WORLD_STOP_BOUND (seconds
+# a proxy has to exit on SIGTERM, default 5), E2E_LOG_EXPECT (see "Teardown
+# checks"),
 # CHARON_RETRANSMIT ("tries timeout base", default "4 1 1.5"),
 # CHARON_MTU (MTU set on the endpoints' ipsec0 TUN once charon made it;
 # default: libipsec's fixed 1400),
@@ -37,11 +44,12 @@
 if [ -z "${top_srcdir:-}" ]; then
 	top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 fi
-if [ -z "${top_builddir:-}" ]; then
-	# the most recently built daemon among the usual build directories
+if [ -n "${PROXYD_BUILD:-}" ] || [ -z "${top_builddir:-}" ]; then
+	# PROXYD_BUILD, else the most recently built daemon among the usual
+	# build directories
 	# shellcheck source=tests/lib/builddir.sh
 	. "$top_srcdir/tests/lib/builddir.sh"
-	top_builddir=$(builddir_newest "$top_srcdir")
+	top_builddir=$(builddir_pick "$top_srcdir")
 fi
 : "${PROXYD:=$top_builddir/proxyd/proxyd}"
 : "${PROXYCTL:=$top_builddir/tools/proxyctl}"
@@ -97,8 +105,9 @@ wait_for() {
 	done
 }
 
-# world_require: exits 77 (automake's SKIP) when this machine cannot host
-# the world: not root, or tools missing.
+# world_require [TOOL...]: exits 77 (automake's SKIP) when this machine
+# cannot host the world: not root, or tools missing.  The reasons it prints
+# ("needs root", "missing tools: ...") make it a failure in CI (see t_skip).
 world_require() {
 	local t missing=
 	if [ "$(id -u)" != 0 ]; then
@@ -115,52 +124,237 @@ world_require() {
 }
 
 # --------------------------------------------------------------------------
-# Process bookkeeping: $WORLD_DIR/pids/NAME.pid holds "PID NAMESPACE".
+# Process bookkeeping: $WORLD_DIR/pids/NAME.pid holds "PID NAMESPACE
+# [WRAPPER]": PID is the process itself, inside NAMESPACE (what `ip netns
+# identify PID` says); WRAPPER, if any, is the pid a caller got from "$!"
+# when it ran a shell function in the background ("nsx NS cmd &" runs a
+# bash subshell in the root namespace, whose child is the real process).
+# Only the real pid can be checked against its namespace and signalled;
+# the wrapper is what this shell can "wait" for.
+#
+# ns_bg NAME SHORT CMD... starts a background process the right way (its
+# "$!" is the real pid); ns_bg_stop and ns_bg_wait end it and reap it.
 
 _pid_record() {	# NAME PID NS
+	local name=$1 pid=$2 nsn=$3 real
 	mkdir -p "$WORLD_DIR/pids"
-	echo "$2 $3" >"$WORLD_DIR/pids/$1.pid"
+	real=$(_pid_resolve "$pid" "$nsn")
+	if [ -n "$real" ] && [ "$real" != "$pid" ]; then
+		echo "$real $nsn $pid" >"$WORLD_DIR/pids/$name.pid"
+	else
+		echo "$pid $nsn" >"$WORLD_DIR/pids/$name.pid"
+	fi
+}
+
+# Internal: the netns inode of a process, or of a named namespace.
+_netns_of_pid() { stat -L -c %i "/proc/$1/ns/net" 2>/dev/null; }
+_netns_inode() { stat -L -c %i "/run/netns/$1" 2>/dev/null; }
+
+# Internal: true if PID is alive (not a zombie) and in namespace NS.
+_pid_in_ns() {	# PID NS
+	local a b
+	_pid_live "$1" || return 1
+	a=$(_netns_of_pid "$1") && b=$(_netns_inode "$2") && [ "$a" = "$b" ]
+}
+
+# Internal: true if PID exists and is not a zombie.
+_pid_live() {
+	local st
+	st=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# Internal: PID's children, grandchildren... (one per line).
+_pid_descendants() {
+	local c
+	for c in $(pgrep -P "$1" 2>/dev/null); do
+		echo "$c"
+		_pid_descendants "$c"
+	done
+}
+
+# Internal: prints the pid of the process that PID stands for in
+# namespace NS: PID itself if it is there, else its first descendant that
+# is (waiting up to 2 s for "ip netns exec" to get there); PID if none.
+_pid_resolve() {	# PID NS
+	local pid=$1 nsn=$2 c _
+	for _ in $(seq 20); do
+		_pid_in_ns "$pid" "$nsn" && { echo "$pid"; return 0; }
+		for c in $(_pid_descendants "$pid"); do
+			_pid_in_ns "$c" "$nsn" && { echo "$c"; return 0; }
+		done
+		_pid_live "$pid" || break
+		sleep 0.1
+	done
+	echo "$pid"
 }
 
 # pid_of NAME: prints the recorded pid (if the process is still ours).
 pid_of() {
 	local f=$WORLD_DIR/pids/$1.pid pid nsn
 	[ -r "$f" ] || return 1
-	read -r pid nsn <"$f" || return 1
+	read -r pid nsn _ <"$f" || return 1
 	_pid_is_ours "$pid" "$nsn" || return 1
 	echo "$pid"
 }
 
 # A recorded pid is ours if it is alive and still in the namespace we
 # started it in (guards against pid reuse after a crash).
-_pid_is_ours() {	# PID NS
-	local pid=$1 nsn=$2
-	kill -0 "$pid" 2>/dev/null || return 1
-	[ "$(ip netns identify "$pid" 2>/dev/null)" = "$nsn" ]
+_pid_is_ours() {	# PID NS (the full name)
+	_pid_in_ns "$1" "$2"
 }
 
-# Stops one recorded process: TERM, up to 5 s, then KILL.  Writes the exit
-# status (when the process is our child) to $WORLD_DIR/NAME.exit.
+# Internal: true if PID is a live (or not yet reaped) child of this shell,
+# so "wait" works on it.
+_pid_is_child() {
+	[ -n "$1" ] && [ "$(awk '{ sub(/^.*\) /, ""); print $2 }' "/proc/$1/stat" 2>/dev/null)" = "$$" ]
+}
+
+# Internal: waits up to MS milliseconds for PID to be gone (or a zombie).
+_pid_gone_within() {	# PID MS
+	local deadline
+	deadline=$(( $(now_ms) + $2 ))
+	while _pid_live "$1"; do
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# Stops one recorded process: TERM, up to WORLD_STOP_BOUND seconds
+# (default 5), then KILL; then reaps it.  Writes its exit status (when
+# known) to $WORLD_DIR/NAME.exit and sets
+#   _STOP_HOW  term (it was running and ended on SIGTERM within the bound),
+#              killed (it outlived the bound and got SIGKILL), gone (it had
+#              ended before), none (no record)
+#   _STOP_RC   its exit status (127: not known, e.g. reaped elsewhere)
+#   _STOP_MS   milliseconds from SIGTERM to its end
+# Never blocks: "wait" is only called for a process that has ended (bash
+# keeps the status of a background child it reaped by itself).
 _pid_stop() {	# NAME
-	local name=$1 f=$WORLD_DIR/pids/$1.pid pid nsn rc
+	local name=$1 f=$WORLD_DIR/pids/$1.pid pid nsn wrapper rc t0 bound
+	_STOP_HOW=none _STOP_RC=127 _STOP_MS=0
 	[ -r "$f" ] || return 0
-	read -r pid nsn <"$f" || { rm -f "$f"; return 0; }
-	if _pid_is_ours "$pid" "$nsn"; then
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			wlog "world: '$name' (pid $pid) ignored SIGTERM, killing"
-			kill -KILL "$pid" 2>/dev/null
-			sleep 0.1
-		fi
+	pid='' nsn='' wrapper=''
+	read -r pid nsn wrapper <"$f" || { rm -f "$f"; return 0; }
+	bound=${WORLD_STOP_BOUND:-5}
+	# A record made before its process reached the namespace holds the
+	# wrapper only.
+	if [ -z "$wrapper" ] && _pid_is_child "$pid" && _pid_live "$pid" &&
+	    ! _pid_in_ns "$pid" "$nsn"; then
+		wrapper=$pid
 	fi
-	# Reap it if it is our child, to learn how it ended.
-	if wait "$pid" 2>/dev/null; then rc=0; else rc=$?; fi
+	_STOP_HOW=gone
+	if _pid_is_ours "$pid" "$nsn"; then
+		_STOP_HOW=term
+		t0=$(now_ms)
+		kill -TERM "$pid" 2>/dev/null
+		if ! _pid_gone_within "$pid" $((bound * 1000)); then
+			wlog "world: '$name' (pid $pid) ignored SIGTERM for ${bound} s, killing"
+			_STOP_HOW=killed
+			kill -KILL "$pid" 2>/dev/null
+			_pid_gone_within "$pid" 2000
+		fi
+		_STOP_MS=$(( $(now_ms) - t0 ))
+	fi
+	# A wrapper subshell ends with its child; one that does not (it
+	# started something else, or its child never got into the namespace)
+	# is stopped with everything it started.
+	if [ -n "$wrapper" ] && _pid_is_child "$wrapper" &&
+	    ! _pid_gone_within "$wrapper" 1000; then
+		_pid_kill_tree "$wrapper"
+	fi
+	rc=127
+	if [ -n "$wrapper" ]; then
+		_pid_live "$wrapper" || { wait "$wrapper" 2>/dev/null; rc=$?; }
+	else
+		_pid_live "$pid" || { wait "$pid" 2>/dev/null; rc=$?; }
+	fi
+	_STOP_RC=$rc
 	[ "$rc" = 127 ] || echo "$rc" >"$WORLD_DIR/$name.exit"
 	rm -f "$f"
+}
+
+# Internal: TERM a process and all its descendants, KILL what is left
+# after 1 s.
+_pid_kill_tree() {
+	local p all
+	all="$(_pid_descendants "$1") $1"
+	for p in $all; do kill -TERM "$p" 2>/dev/null; done
+	_pid_gone_within "$1" 1000
+	for p in $all; do kill -KILL "$p" 2>/dev/null; done
+	_pid_gone_within "$1" 1000
+}
+
+# ns_bg NAME SHORT CMD...: runs CMD in the background in namespace SHORT,
+# stdin from /dev/null, stdout and stderr to NS_BG_OUT (default
+# $WORLD_DIR/NAME.out), recorded as NAME with its real pid, so that
+# ns_bg_stop, ns_bg_wait and world_down reach it.  Call it directly, not
+# in a subshell ("$!" must be this shell's child).
+ns_bg() {
+	local name=$1 n
+	n=$(ns "$2")
+	shift 2
+	ip netns exec "$n" "$@" >"${NS_BG_OUT:-$WORLD_DIR/$name.out}" 2>&1 </dev/null &
+	_pid_record "$name" $! "$n"
+}
+
+# ns_bg_stop NAME: SIGTERM (SIGKILL after WORLD_STOP_BOUND s) and reap;
+# returns the process's exit status (143 for SIGTERM, 127 if unknown).
+ns_bg_stop() {
+	_pid_stop "$1"
+	return "$_STOP_RC"
+}
+
+# ns_bg_wait NAME [TIMEOUT]: waits (at most TIMEOUT s, default 60) for the
+# process to end by itself, then reaps it (stopping it if the time ran
+# out); returns its exit status (127 if unknown, >= 128 if it was stopped).
+ns_bg_wait() {
+	local f=$WORLD_DIR/pids/$1.pid pid nsn wrapper
+	[ -r "$f" ] || return 127
+	read -r pid nsn wrapper <"$f"
+	_pid_gone_within "$pid" $(( ${2:-60} * 1000 ))
+	_pid_stop "$1"
+	return "$_STOP_RC"
+}
+
+# Internal: every process in namespace NS (full name): TERM, then KILL
+# what is left after 1 s.  Catches what nobody recorded.
+_ns_kill_all() {	# NS
+	local pids p
+	pids=$(ip netns pids "$1" 2>/dev/null) || return 0
+	[ -n "$pids" ] || return 0
+	# shellcheck disable=SC2086 # a list of pids
+	kill -TERM $pids 2>/dev/null
+	for p in $pids; do _pid_gone_within "$p" 1000 || kill -KILL "$p" 2>/dev/null; done
+	for p in $pids; do _pid_gone_within "$p" 1000; done
+	return 0
+}
+
+# world_clean_stale: what killed runs left behind.  A namespace named
+# "pxt<PID>-..." whose PID no longer runs (the default PXT_PREFIX is
+# "pxt$$-", and tools/run-tests.sh gives each test "pxt<its own pid>-<N>-")
+# is emptied (every process in it killed) and deleted; a /tmp/pxt.* world
+# directory whose owner (its file "owner") no longer runs is removed.
+# Never touches a namespace or directory of a live run.
+world_clean_stale() {
+	local n owner d
+	for n in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
+		[[ $n =~ ^pxt([0-9]+)- ]] || continue
+		owner=${BASH_REMATCH[1]}
+		[ -d "/proc/$owner" ] && continue
+		wlog "world: deleting stale namespace '$n' (its run, pid $owner, is gone)"
+		_ns_kill_all "$n"
+		ip netns del "$n" 2>/dev/null
+	done
+	for d in /tmp/pxt.*; do
+		[ -r "$d/owner" ] || continue
+		read -r owner _ <"$d/owner" 2>/dev/null
+		[[ ${owner:-} =~ ^[0-9]+$ ]] || continue
+		[ -d "/proc/$owner" ] && continue
+		rm -rf -- "$d"
+	done
+	return 0
 }
 
 # --------------------------------------------------------------------------
@@ -256,15 +450,24 @@ world_up() {
 		*) wlog "world_up: unknown option '$1'"; return 1 ;;
 		esac
 	done
+	world_clean_stale
 	if [ -z "${WORLD_DIR:-}" ]; then
 		WORLD_DIR=$(mktemp -d /tmp/pxt.XXXXXX) || return 1
+		echo "$$ $PXT_PREFIX" >"$WORLD_DIR/owner"
 	fi
-	mkdir -p "$WORLD_DIR/pids" || return 1
-	chmod 0755 "$WORLD_DIR"
 	if ip netns list | grep -q "^$PXT_PREFIX"; then
 		wlog "world_up: namespaces with prefix '$PXT_PREFIX' already exist"
 		return 1
 	fi
+	# What an earlier run left in this directory is stale: its pid files
+	# (never signal those pids, they may be reused), sanitizer reports,
+	# proxy records, exit statuses and logs (the teardown checks read them).
+	rm -rf "$WORLD_DIR/pids" "$WORLD_DIR/san"
+	rm -f "$WORLD_DIR"/*.ns "$WORLD_DIR"/*.exit "$WORLD_DIR"/*.log
+	mkdir -p "$WORLD_DIR/pids" || return 1
+	chmod 0755 "$WORLD_DIR"
+	_world_checks_reset
+	_san_setup || return 1
 	{
 		_ns_new inet &&
 		nsx inet sysctl -qw net.ipv4.ip_forward=1 >/dev/null &&
@@ -289,10 +492,14 @@ inet_host() {
 	_w ip -n "$(ns "$host")" route add default via "$WORLD_PUB_GW"
 }
 
-# world_down: stops every process we recorded, deletes our namespaces and
-# WORLD_DIR (unless WORLD_KEEP=1).  Safe to call any number of times.
+# world_down: the teardown checks (when e2e_traps turned them on: see
+# "Teardown checks" below), then stops every process we recorded, kills
+# whatever else still runs in our namespaces (`ip netns pids`), deletes
+# them and WORLD_DIR (unless WORLD_KEEP=1).  Safe to call any number of
+# times.
 world_down() {
 	local f name n
+	_world_checks
 	if [ -n "${WORLD_DIR:-}" ] && [ -d "$WORLD_DIR/pids" ]; then
 		for f in "$WORLD_DIR"/pids/*.pid; do
 			[ -e "$f" ] || continue
@@ -302,14 +509,21 @@ world_down() {
 	fi
 	for n in $(ip netns list 2>/dev/null | awk '{print $1}'); do
 		case $n in
-		"$PXT_PREFIX"*) ip netns del "$n" 2>/dev/null ;;
+		"$PXT_PREFIX"*)
+			_ns_kill_all "$n"
+			ip netns del "$n" 2>/dev/null ;;
 		esac
 	done
-	if [ -n "${WORLD_DIR:-}" ] && [ -d "$WORLD_DIR" ] &&
-	    [ "${WORLD_KEEP:-0}" != 1 ]; then
-		# charon's private /run was bind-mounted only inside its own
-		# (now gone) mount namespace; nothing is mounted here.
-		rm -rf -- "$WORLD_DIR"
+	_san_restore
+	if [ -n "${WORLD_DIR:-}" ] && [ -d "$WORLD_DIR" ]; then
+		if [ "${WORLD_KEEP:-0}" != 1 ]; then
+			# charon's private /run was bind-mounted only inside its
+			# own (now gone) mount namespace; nothing is mounted here.
+			rm -rf -- "$WORLD_DIR"
+		else
+			# kept on purpose: world_clean_stale leaves it alone
+			rm -f "$WORLD_DIR/owner"
+		fi
 	fi
 	return 0
 }
@@ -755,9 +969,9 @@ proxy_start() {
 	: "${sock:=$WORLD_DIR/$name.sock}"
 	echo "$short" >"$WORLD_DIR/$name.ns"
 	rm -f "$WORLD_DIR/$name.exit"
-	# shellcheck disable=SC2086 # PROXYD_WRAPPER is a command line
-	ip netns exec "$n" ${PROXYD_WRAPPER:-} "$PROXYD" -f -c "$conf" \
-	    >>"$WORLD_DIR/$name.log" 2>&1 </dev/null &
+	# shellcheck disable=SC2046,SC2086 # PROXYD_WRAPPER is a command line
+	ip netns exec "$n" $(_san_env "$name") ${PROXYD_WRAPPER:-} \
+	    "$PROXYD" -f -c "$conf" >>"$WORLD_DIR/$name.log" 2>&1 </dev/null &
 	pid=$!
 	_pid_record "proxy-$name" "$pid" "$n"
 	wait_for 5 _proxy_ready "$sock" "$pid"
@@ -776,13 +990,18 @@ proxy_pid() { pid_of "proxy-$1"; }
 # proxy_alive NAME: true while the proxy process runs.
 proxy_alive() { pid_of "proxy-$1" >/dev/null; }
 
-# proxy_stop NAME: SIGTERM (then SIGKILL after 5 s); its exit status is in
-# $WORLD_DIR/NAME.exit afterwards.
+# proxy_stop NAME: SIGTERM (then SIGKILL after WORLD_STOP_BOUND s, default
+# 5); its exit status is in $WORLD_DIR/NAME.exit afterwards.  Under
+# e2e_traps a proxy that does not exit 0 within the bound is a "not ok"
+# (see "Teardown checks").  A proxy that had already ended is a "not ok"
+# too, unless its status is 0, 137 (SIGKILL, which only a test sends) or
+# not known (the test reaped it itself).
 proxy_stop() {
 	_pid_stop "proxy-$1"
 	if [ -r "$WORLD_DIR/proxy-$1.exit" ]; then
 		mv -f "$WORLD_DIR/proxy-$1.exit" "$WORLD_DIR/$1.exit"
 	fi
+	_proxy_stop_check "$1"
 	return 0
 }
 
@@ -802,7 +1021,8 @@ proxy_std_up() {
 pctl() {
 	local short=$1 sock=$2
 	shift 2
-	nsx "$short" timeout 10 "$PROXYCTL" -s "$sock" "$@"
+	# shellcheck disable=SC2046 # _san_env prints words
+	nsx "$short" $(_san_env proxyctl) timeout 10 "$PROXYCTL" -s "$sock" "$@"
 }
 
 # pjson NAME COMMAND: "proxyctl -j COMMAND" of a proxy started by
@@ -854,21 +1074,37 @@ flow_packets() {
 # --------------------------------------------------------------------------
 # TAP-ish reporting for the e2e scripts
 
-T_N=0 T_PASS=0 T_FAIL=0
+T_N=0 T_PASS=0 T_FAIL=0 T_SKIP=0
 
 # ok COND_STATUS DESCRIPTION: records one result ("ok N - ..." or "not ok").
+# A DESCRIPTION with "# SKIP reason" is a skip (better: t_skip).
 ok() {
 	local rc=$1
 	shift
 	T_N=$((T_N + 1))
 	if [ "$rc" = 0 ]; then
-		T_PASS=$((T_PASS + 1))
+		case $* in
+		*"# SKIP"*) T_SKIP=$((T_SKIP + 1)) ;;
+		*) T_PASS=$((T_PASS + 1)) ;;
+		esac
 		echo "ok $T_N - $*"
 	else
 		T_FAIL=$((T_FAIL + 1))
 		echo "not ok $T_N - $*"
 	fi
 }
+
+# t_skip DESCRIPTION REASON: a check that did not run: "ok N - DESCRIPTION
+# # SKIP REASON".  tools/run-tests.sh counts it as a skip, never as a pass,
+# and lists REASON; with CI=true it is a failure when REASON says that a
+# tool, root or a user is missing ("missing tools: dot", "not installed",
+# "needs root", "no user 'x'"), since CI installs what the tests need.
+t_skip() { ok 0 "$1 # SKIP $2"; }
+
+# t_skip_kernel DESCRIPTION WHAT: a skip because the running kernel lacks
+# WHAT; the reason names the kernel ("Linux 6.1.0-18-amd64 lacks WHAT"), and
+# stays a skip in CI.
+t_skip_kernel() { t_skip "$1" "kernel: Linux $(uname -r) lacks $2"; }
 
 # check DESCRIPTION CMD...: runs CMD and records its success.
 check() {
@@ -878,27 +1114,34 @@ check() {
 	ok $rc "$d"
 }
 
-# t_summary: prints "# N passed, N failed"; returns 0 only if all passed
-# (and at least one test ran).
+# t_summary: prints "# N passed, N failed, N skipped"; returns 0 only if
+# none failed (and at least one check ran).
 t_summary() {
-	echo "# $T_PASS passed, $T_FAIL failed"
+	echo "# $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
 	[ "$T_FAIL" = 0 ] && [ "$T_N" -gt 0 ]
 }
 
 # e2e_traps: the traps every end-to-end test sets after loading this file:
-# on exit, the logs if anything failed, then world_down; INT and TERM exit
-# through that too.
+# on exit, the teardown checks, the logs if anything failed, then
+# world_down; INT and TERM exit through that too.  A test that passed
+# fails (exit 1) if a teardown check failed.
 _e2e_finish() {
-	local rc=$?
+	local rc=$? fail0=$T_FAIL
 	trap - EXIT INT TERM
+	_world_checks
+	if [ "$T_FAIL" != "$fail0" ]; then
+		echo "# with the teardown checks: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+	fi
+	[ "$rc" = 0 ] && [ "$T_FAIL" != 0 ] && rc=1
 	{ [ "$T_FAIL" != 0 ] || [ "$rc" != 0 ]; } && world_dump_logs
 	world_down
 	exit "$rc"
 }
 e2e_traps() {
+	_E2E_CHECKS=1
 	trap _e2e_finish EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	trap '_E2E_SIGNALLED=1; exit 130' INT
+	trap '_E2E_SIGNALLED=1; exit 143' TERM
 }
 
 # bail DESCRIPTION: records a failure and stops the test (later checks
@@ -919,4 +1162,204 @@ world_dump_logs() {
 		echo "# ---- ${f#"$WORLD_DIR"/} (last 60 lines)"
 		tail -n 60 "$f" | sed 's/^/#   /'
 	done
+}
+
+# --------------------------------------------------------------------------
+# Sanitizer builds (PROXYD from a --enable-sanitizers build, e.g.
+# PROXYD_BUILD=build-asan): every AddressSanitizer (and LeakSanitizer)
+# report goes to a file of its own under $WORLD_DIR/san (log_path NAME.PID,
+# NAME being the proxy's name, "proxyctl" for pctl, "cmd" for anything
+# else started while the world is up) and stops the process
+# (halt_on_error); the teardown checks fail the test for each file they
+# find there.  UBSan, as GCC links it beside ASan, ignores log_path and
+# reports on stderr, which for a proxy is its log: the teardown's log check
+# fails the test for it ("runtime error:"), and the process stops too
+# (-fno-sanitize-recover).
+
+# Internal: true if PROXYD is an ASan or UBSan build (cached).
+_world_sanitized() {
+	if [ -z "${_WORLD_SANITIZED:-}" ]; then
+		if grep -aq -e __asan_init -e __ubsan_handle "$PROXYD" 2>/dev/null; then
+			_WORLD_SANITIZED=yes
+		else
+			_WORLD_SANITIZED=no
+		fi
+	fi
+	[ "$_WORLD_SANITIZED" = yes ]
+}
+
+# Internal: the options for ASAN_OPTIONS / UBSAN_OPTIONS of process NAME,
+# after the caller's own (later options win).
+_san_opts() {	# ASAN|UBSAN NAME
+	local base
+	if [ "$1" = ASAN ]; then
+		base=${_SAN_SAVED_ASAN-${ASAN_OPTIONS:-}}
+		printf '%shalt_on_error=1:abort_on_error=0:log_path=%s' \
+		    "${base:+$base:}" "$WORLD_DIR/san/$2"
+	else
+		base=${_SAN_SAVED_UBSAN-${UBSAN_OPTIONS:-}}
+		printf '%shalt_on_error=1:print_stacktrace=1:log_path=%s' \
+		    "${base:+$base:}" "$WORLD_DIR/san/$2"
+	fi
+}
+
+# _san_env NAME: for a sanitizer build, prints the words
+# "env ASAN_OPTIONS=... UBSAN_OPTIONS=..." that send NAME's reports to
+# $WORLD_DIR/san/NAME.PID; nothing otherwise.  (A proxy that dropped
+# privileges still writes there, the directory being world-writable, and
+# LeakSanitizer still works in it: checked with e2e_privs and a leak.)
+_san_env() {
+	_world_sanitized && [ -n "${WORLD_DIR:-}" ] || return 0
+	printf 'env ASAN_OPTIONS=%s UBSAN_OPTIONS=%s\n' \
+	    "$(_san_opts ASAN "$1")" "$(_san_opts UBSAN "$1")"
+}
+
+# Internal (world_up): the report directory (writable by a proxy that
+# dropped privileges), and the options for everything else started while
+# the world is up.
+_san_setup() {
+	mkdir -p "$WORLD_DIR/san" && chmod 1777 "$WORLD_DIR/san" || return 1
+	_world_sanitized || return 0
+	if [ -z "${_SAN_SAVED_ASAN+set}" ]; then
+		_SAN_SAVED_ASAN=${ASAN_OPTIONS:-}
+		_SAN_SAVED_UBSAN=${UBSAN_OPTIONS:-}
+	fi
+	ASAN_OPTIONS=$(_san_opts ASAN cmd)
+	UBSAN_OPTIONS=$(_san_opts UBSAN cmd)
+	export ASAN_OPTIONS UBSAN_OPTIONS
+	wlog "world: $PROXYD is a sanitizer build; reports go to $WORLD_DIR/san"
+}
+
+# Internal (world_down): the caller's own options back.
+_san_restore() {
+	[ -n "${_SAN_SAVED_ASAN+set}" ] || return 0
+	ASAN_OPTIONS=$_SAN_SAVED_ASAN UBSAN_OPTIONS=$_SAN_SAVED_UBSAN
+	unset _SAN_SAVED_ASAN _SAN_SAVED_UBSAN
+}
+
+# --------------------------------------------------------------------------
+# Teardown checks, on in every test that calls e2e_traps; _e2e_finish and
+# world_down run them once per world, before anything is deleted:
+#   - every proxy still running is stopped with proxy_stop, and every stop
+#     must end with exit status 0 within WORLD_STOP_BOUND s (default 5) of
+#     SIGTERM (proxy_stop prints a "not ok" at once for one that does not;
+#     the teardown prints one "ok" per proxy whose every stop was clean);
+#   - each proxy's log ($WORLD_DIR/NAME.log) must have no error-level line
+#     ("HH:MM:SS.mmm error: ...", or sanitizer output) that the test did
+#     not declare: E2E_LOG_EXPECT (an extended regex, for every proxy) or
+#     proxy_log_expect NAME REGEX; each other one is a "not ok" naming the
+#     proxy and the line;
+#   - each sanitizer report under $WORLD_DIR/san is a "not ok" naming the
+#     process, and is printed.
+
+declare -gA _PROXY_STOPS=() _PROXY_STOP_FAILS=() _PROXY_LOG_EXPECT=()
+
+# proxy_log_expect NAME REGEX: error-level lines of proxy NAME's log that
+# match REGEX (extended) are expected (e.g. a test that makes it fail on
+# purpose).  May be called more than once.
+proxy_log_expect() {
+	_PROXY_LOG_EXPECT[$1]="${_PROXY_LOG_EXPECT[$1]:+${_PROXY_LOG_EXPECT[$1]}|}($2)"
+}
+
+# The lines of a proxy's log that count as errors: its own error level, and
+# sanitizer output.
+WORLD_SAN_RE='runtime error: |^==[0-9]+==(ERROR|WARNING): |(Address|Leak|UndefinedBehavior|Thread|Memory)Sanitizer'
+WORLD_LOG_ERROR_RE="^[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} error: |$WORLD_SAN_RE"
+
+_world_checks_reset() {
+	_WORLD_CHECKED=
+	_PROXY_STOPS=() _PROXY_STOP_FAILS=()
+}
+
+# Internal (proxy_stop): judges the stop _pid_stop just did.
+_proxy_stop_check() {	# NAME
+	local name=$1 bound=${WORLD_STOP_BOUND:-5} n ms
+	[ "${_E2E_CHECKS:-0}" = 1 ] || return 0
+	case $_STOP_HOW in
+	term)
+		if [ "$_STOP_RC" = 0 ]; then
+			read -r n ms <<<"${_PROXY_STOPS[$name]:-0 0}"
+			[ "$_STOP_MS" -gt "$ms" ] && ms=$_STOP_MS
+			_PROXY_STOPS[$name]="$((n + 1)) $ms"
+			return 0
+		fi
+		ok 1 "proxy $name exits 0 on SIGTERM (it exited with status $_STOP_RC$(_status_name "$_STOP_RC") after $_STOP_MS ms)" ;;
+	killed)
+		ok 1 "proxy $name exits on SIGTERM within $bound s (it was still running after $bound s and was killed)" ;;
+	gone)
+		case $_STOP_RC in
+		0|127|137) return 0 ;;
+		esac
+		[ "${_E2E_SIGNALLED:-0}" = 1 ] && [ "$_STOP_RC" = 143 ] && return 0
+		ok 1 "proxy $name runs until it is stopped (it had already exited with status $_STOP_RC$(_status_name "$_STOP_RC"))" ;;
+	*) return 0 ;;
+	esac
+	_PROXY_STOP_FAILS[$name]=1
+}
+
+# Internal: " (SIGNAME)" for a status above 128.
+_status_name() {
+	[ "$1" -gt 128 ] 2>/dev/null && [ "$1" -lt 160 ] &&
+	    printf ' (SIG%s)' "$(kill -l $(($1 - 128)) 2>/dev/null)"
+}
+
+# Internal: the teardown checks (once per world).
+_world_checks() {
+	local f name n ms lines unexpected total exp nlines first
+	[ "${_E2E_CHECKS:-0}" = 1 ] && [ -n "${WORLD_DIR:-}" ] &&
+	    [ -d "$WORLD_DIR" ] || return 0
+	[ "${_WORLD_CHECKED:-}" = "$WORLD_DIR" ] && return 0
+	_WORLD_CHECKED=$WORLD_DIR
+
+	for f in "$WORLD_DIR"/pids/proxy-*.pid; do
+		[ -e "$f" ] || continue
+		name=${f##*/pids/proxy-}
+		proxy_stop "${name%.pid}"
+	done
+	for f in "$WORLD_DIR"/*.ns; do
+		[ -e "$f" ] || continue
+		name=${f##*/}; name=${name%.ns}
+		if [ -n "${_PROXY_STOPS[$name]:-}" ] && [ -z "${_PROXY_STOP_FAILS[$name]:-}" ]; then
+			read -r n ms <<<"${_PROXY_STOPS[$name]}"
+			ok 0 "proxy $name exited 0 within ${WORLD_STOP_BOUND:-5} s of SIGTERM ($n stop$([ "$n" = 1 ] || echo s), slowest $ms ms)"
+		fi
+		[ -r "$WORLD_DIR/$name.log" ] || continue
+		exp=${E2E_LOG_EXPECT:-}
+		[ -n "${_PROXY_LOG_EXPECT[$name]:-}" ] &&
+		    exp="${exp:+($exp)|}${_PROXY_LOG_EXPECT[$name]}"
+		lines=$(grep -aE "$WORLD_LOG_ERROR_RE" "$WORLD_DIR/$name.log")
+		total=0
+		[ -n "$lines" ] && total=$(wc -l <<<"$lines")
+		if [ -n "$exp" ] && [ -n "$lines" ]; then
+			unexpected=$(grep -avE "$exp" <<<"$lines")
+		else
+			unexpected=$lines
+		fi
+		if [ -z "$unexpected" ]; then
+			ok 0 "proxy $name's log has no unexpected error line ($total expected, $(grep -ac ' warn: ' "$WORLD_DIR/$name.log") warn lines)"
+			continue
+		fi
+		nlines=$(wc -l <<<"$unexpected")
+		while IFS= read -r f; do
+			ok 1 "proxy $name's log has no unexpected error line: $f"
+		done < <(head -n 5 <<<"$unexpected")
+		[ "$nlines" -gt 5 ] && echo "# ... and $((nlines - 5)) more unexpected error lines in $name's log"
+	done
+
+	n=0
+	for f in "$WORLD_DIR"/san/*; do
+		[ -s "$f" ] || continue
+		n=$((n + 1))
+		name=${f##*/}
+		first=$(grep -m 1 -aE 'ERROR: |runtime error: |SUMMARY: ' "$f")
+		ok 1 "no sanitizer report: ${name%.*} (pid ${name##*.}): ${first:-see below}"
+		echo "# ---- sanitizer report ${f#"$WORLD_DIR"/} (first 60 lines)"
+		head -n 60 "$f" | sed 's/^/#   /'
+	done
+	# UBSan's reports are in the proxies' logs (see above)
+	if [ "$n" = 0 ] && _world_sanitized &&
+	    ! cat "$WORLD_DIR"/*.log 2>/dev/null | grep -aqE "$WORLD_SAN_RE"; then
+		ok 0 "no sanitizer report from the ASan/UBSan build ($PROXYD)"
+	fi
+	return 0
 }
