@@ -233,8 +233,9 @@ warn(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
 
 /*
  * A value as messages echo it: at most CONF_SHOW_MAX bytes, cut before a
- * UTF-8 sequence rather than inside it, then "..."; control characters
- * become '?'.  Valid until the second call after this one.
+ * UTF-8 sequence rather than inside it (at most 3 bytes earlier), then
+ * "..."; control characters become '?'.  Valid until the second call
+ * after this one.
  */
 static const char *
 shown(struct ld *ld, const char *s)
@@ -244,8 +245,9 @@ shown(struct ld *ld, const char *s)
 
 	ld->show_next = (ld->show_next + 1) % 2;
 	if (n > CONF_SHOW_MAX) {
-		n = CONF_SHOW_MAX;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		/* a sequence has at most 3 continuation bytes; more is junk */
+		for (n = CONF_SHOW_MAX, i = 0; i < 3 &&
+		    ((unsigned char)s[n] & 0xc0) == 0x80; i++)
 			n--;
 	}
 	for (i = 0; i < n; i++)

@@ -939,6 +939,14 @@ START_TEST(truncates_long_values_in_messages)
 	    "x.conf:3: 'log' '" D10 D10 D10 D10 D10 D10 "012...' is not one "
 	    "of error, warn, info, debug");
 	conf_errs_release(&errs);
+	/* invalid UTF-8 (only continuation bytes): cut 3 bytes early at most */
+	memset(want, 0x80, 70);
+	want[70] = '\0';
+	snprintf(text, n + 256, MIN "log = \"%s\";\n", want);
+	snprintf(want, sizeof(want), "x.conf:3: 'log' '%.61s...' is not one "
+	    "of error, warn, info, debug", text + strlen(MIN) + 7);
+	FAILS(text, want);
+	conf_errs_release(&errs);
 	FAILS(MIN "log = \"a\\nb\\x1b[2J\";\n",
 	    "x.conf:3: 'log' 'a?b?[2J' is not one of error, warn, info, debug");
 	conf_errs_release(&errs);
