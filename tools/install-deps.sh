@@ -38,6 +38,10 @@ PKGS=(
 	python3                       # malformed-datagram sender
 	jq                            # reading proxyctl -j output
 	graphviz                      # e2e_topology renders 'proxyctl topology --dot'
+	dnsmasq-base                  # e2e_dns: a DNS server in a namespace (not
+	                              # 'dnsmasq', which starts a system service)
+	prometheus                    # e2e_metrics: promtool and a real server
+	curl                          # e2e_metrics: Prometheus's HTTP API
 )
 
 check_only=0
