@@ -6,6 +6,11 @@
  * gets is a closed connection.  Tables are small today, so each is written
  * whole in one turn.  XXX: stream in chunks with a high-water mark once
  * topology tables reach thousands of rows.
+ *
+ * What a client can make the daemon hold is bounded (control.h): a
+ * number of clients with places kept for root, an idle timeout, and an
+ * output high-water mark past which its requests are not read.  One timer
+ * (sweep_cb) checks the timeouts while there are clients.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -22,6 +27,7 @@
 #include <sys/un.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
@@ -36,24 +42,46 @@
 #include "tun.h"
 #include "control.h"
 
-#define CTL_CLIENTS_MAX	32
+/*
+ * A refused client is told why and its socket half-closed; the socket is
+ * kept until the next sweep (at most this many), so that a client that
+ * sends its hello before reading, as proxyctl does, can still write it
+ * and read the reason rather than fail on a closed socket.
+ */
+#define CTL_REFUSED_KEPT	8
 
 struct client;
 
 struct control {
 	struct proxyd		*px;
 	struct evconnlistener	*lev;
+	struct event		*sweep;		/* armed while there are clients */
 	char			 path[108];
 	int			 n_clients;
 	struct client		*clients;	/* list, for control_close() */
+	uint64_t		 refused_log_us; /* last "full" warning */
+	int			 refused_fd[CTL_REFUSED_KEPT];
+	int			 n_refused_fd;
+	/* counters, in the status row */
+	uint64_t		 n_refused;	/* over the client cap */
+	uint64_t		 n_idle;	/* closed for being idle */
+	uint64_t		 n_unread;	/* dropped with replies unread */
 };
 
 struct client {
 	struct control		*ctl;
 	struct client		*next;
 	struct bufferevent	*bev;
+	struct evbuffer_cb_entry *out_cb;	/* notes replies taken */
 	bool			 hello;
 	bool			 closing;	/* freed once its output is out */
+	bool			 held;		/* output over CTL_OUT_HIGH */
+	bool			 cred;		/* uid and pid known */
+	unsigned		 pings;		/* pings in flight */
+	uid_t			 uid;
+	pid_t			 pid;
+	uint64_t		 active_us;	/* last request, or reply taken */
+	uint64_t		 wait_us;	/* held or closing since */
 	int64_t			 id;
 };
 
@@ -75,26 +103,64 @@ client_free(struct client *c)
 		}
 	ping_cancel(c);
 	c->ctl->n_clients--;
+	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
 	bufferevent_free(c->bev);
 	free(c);
+}
+
+/* "pid P uid U" of a client, for the log. */
+static const char *
+client_who(const struct client *c)
+{
+	static char who[64];
+
+	if (c->cred)
+		snprintf(who, sizeof(who), "pid %d uid %u", (int)c->pid,
+		    (unsigned)c->uid);
+	else
+		snprintf(who, sizeof(who), "pid unknown");
+	return who;
 }
 
 /* Reads no more from c and frees it once its replies are written. */
 static void
 client_close_after_write(struct client *c)
 {
+	if (!c->closing && !c->held)
+		c->wait_us = now_us();
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
 }
+
+static void	client_lines(struct client *);
 
 static void
 client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
+	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) ==
-	    0)
+	/* down to the low-water mark (bufferevent_setwatermark) */
+	if (c->held && !c->closing && left <= CTL_OUT_LOW) {
+		c->held = false;
+		bufferevent_enable(bev, EV_READ);
+		client_lines(c);	/* the requests read before the stop */
+		left = evbuffer_get_length(bufferevent_get_output(bev));
+	}
+	if (c->closing && left == 0)
 		client_free(c);
+}
+
+/* Output leaving for the socket: the client is taking its replies. */
+static void
+client_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct client *c = arg;
+
+	(void)buf;
+	if (info->n_deleted > 0)
+		c->active_us = now_us();
 }
 
 static void
@@ -131,11 +197,15 @@ secs_since(uint64_t t, uint64_t now)
 static void
 cmd_status(struct client *c, unsigned *rows)
 {
-	struct proxyd *px = c->ctl->px;
+	struct control *ctl = c->ctl;
+	struct proxyd *px = ctl->px;
 	struct proxyd_stats *s = &px->st;
 	struct json_w w;
 	unsigned n = 0, up = 0;
+	uint64_t queued = 0;	/* replies not yet taken, this one aside */
 
+	for (struct client *x = ctl->clients; x != NULL; x = x->next)
+		queued += evbuffer_get_length(bufferevent_get_output(x->bev));
 	for (struct link *l = px->links; l != NULL; l = l->next) {
 		if (l->name[0] == '\0')
 			continue;	/* inbound handshake, not a neighbour yet */
@@ -178,6 +248,11 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "conflicts", px->n_conflicts);
 	json_uint(&w, "auth_refused", s->auth_refused);
 	json_str(&w, "tun", px->tun != NULL ? tun_name(px->tun) : "");
+	json_uint(&w, "ctl_clients", (uint64_t)ctl->n_clients);
+	json_uint(&w, "ctl_queued", queued);
+	json_uint(&w, "ctl_refused", ctl->n_refused);
+	json_uint(&w, "ctl_idle_closed", ctl->n_idle);
+	json_uint(&w, "ctl_unread_dropped", ctl->n_unread);
 	row_out(c, &w, rows);
 }
 
@@ -433,6 +508,7 @@ cmd_ping(struct client *c, unsigned *rows)
 		*rows = UINT_MAX;
 		return;
 	}
+	c->pings++;
 	*rows = ROWS_PENDING;
 }
 
@@ -448,6 +524,8 @@ ping_done(void *client, int64_t ctl_id, const struct ping_result *r)
 	char msg[200];
 
 	c->id = ctl_id;
+	c->pings--;
+	c->active_us = now_us();	/* idle from now, if nothing else */
 	if (!r->answered) {
 		snprintf(msg, sizeof(msg), "no answer from '%s' within %d ms "
 		    "(request sent via '%s')", r->dest, PING_TIMEOUT_MS,
@@ -749,16 +827,22 @@ handle(struct client *c, const char *line, size_t len)
 	reply_error(c, "unknown_command", msg);
 }
 
+/*
+ * Handles the complete request lines in c's input, in order, until its
+ * output is over the high-water mark: then the rest wait, read from
+ * neither the buffer nor the socket, until client_write_cb() sees the
+ * output down to the low-water mark (bgpd's XON/XOFF).
+ */
 static void
-client_read_cb(struct bufferevent *bev, void *arg)
+client_lines(struct client *c)
 {
-	struct client *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
 	struct evbuffer_ptr eol;
 	size_t len;
 	char *line;
 
-	while (!c->closing) {
+	while (!c->closing && !c->held) {
 		eol = evbuffer_search_eol(in, NULL, &len, EVBUFFER_EOL_LF);
 		if (eol.pos < 0) {
 			if (evbuffer_get_length(in) > JSON_LINE_MAX) {
@@ -776,9 +860,25 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		}
 		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) == NULL)
 			return;
+		c->active_us = now_us();
 		handle(c, line, len);
 		free(line);
+		if (!c->closing && evbuffer_get_length(out) > CTL_OUT_HIGH) {
+			c->held = true;
+			c->wait_us = now_us();
+			bufferevent_disable(c->bev, EV_READ);
+			log_debug("control client %s: %zu bytes of replies "
+			    "unread, its requests wait", client_who(c),
+			    evbuffer_get_length(out));
+		}
 	}
+}
+
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	client_lines(arg);
 }
 
 static void
@@ -789,40 +889,249 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 		client_free(arg);
 }
 
+/* Closes the refused clients' sockets kept until now. */
+static void
+refused_close(struct control *ctl)
+{
+	while (ctl->n_refused_fd > 0)
+		close(ctl->refused_fd[--ctl->n_refused_fd]);
+}
+
+static void
+sweep_arm(struct control *ctl)
+{
+	struct timeval tv = { CTL_SWEEP_MS / 1000, CTL_SWEEP_MS % 1000 * 1000 };
+
+	if (!evtimer_pending(ctl->sweep, NULL))
+		evtimer_add(ctl->sweep, &tv);
+}
+
+/*
+ * The timeouts of control.h: a client over the high-water mark, or
+ * closing, that has not taken its output in CTL_OUT_HOLD_MS is dropped
+ * with it; an idle one is told so and closed.  Memory is the point, not
+ * precision: a second's lateness does not matter.
+ */
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *ctl = arg;
+	struct client *c, *next;
+	uint64_t now = now_us();
+	char msg[64];
+
+	(void)fd;
+	(void)what;
+	for (c = ctl->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->held || c->closing) {
+			if (now < c->wait_us + (uint64_t)CTL_OUT_HOLD_MS * 1000)
+				continue;
+			ctl->n_unread++;
+			log_warnx("control client %s dropped: %zu bytes of "
+			    "replies not taken for %d s (%llu dropped so far)",
+			    client_who(c), evbuffer_get_length(
+			    bufferevent_get_output(c->bev)),
+			    CTL_OUT_HOLD_MS / 1000,
+			    (unsigned long long)ctl->n_unread);
+			client_free(c);
+		} else if (c->pings == 0 && now >= c->active_us +
+		    (uint64_t)CTL_IDLE_MS * 1000) {
+			ctl->n_idle++;
+			log_debug("control client %s closed: idle for %d s",
+			    client_who(c), CTL_IDLE_MS / 1000);
+			snprintf(msg, sizeof(msg), "no request for %d s: "
+			    "closing", CTL_IDLE_MS / 1000);
+			c->id = 0;
+			reply_error(c, "idle", msg);
+			client_close_after_write(c);
+		}
+	}
+	refused_close(ctl);
+	if (ctl->clients != NULL)
+		sweep_arm(ctl);
+}
+
+/*
+ * Whether a newcomer gets a place: CTL_CLIENTS_ROOT of them are kept for
+ * uid 0.  Places kept for root, rather than root evicting someone when
+ * full: a user who keeps all the others busy (a request every few
+ * seconds) leaves nobody idle to evict, and evicting busy clients would
+ * let any user evict root's in turn.
+ */
+static bool
+accept_ok(struct control *ctl, bool cred, uid_t uid, pid_t pid)
+{
+	bool root = cred && uid == 0;
+	uint64_t now = now_us();
+
+	if (ctl->n_clients < (root ? CTL_CLIENTS_MAX : CTL_CLIENTS_MAX -
+	    CTL_CLIENTS_ROOT))
+		return true;
+	ctl->n_refused++;
+	/* a full socket refuses in bursts: a warning per 10 s at most */
+	if (ctl->refused_log_us == 0 || now >= ctl->refused_log_us +
+	    10000000) {
+		ctl->refused_log_us = now;
+		if (cred)
+			log_warnx("control socket full (%d clients, %d of them "
+			    "only for root): refused pid %d uid %u (%llu "
+			    "refused so far)", ctl->n_clients, CTL_CLIENTS_ROOT,
+			    (int)pid, (unsigned)uid,
+			    (unsigned long long)ctl->n_refused);
+		else
+			log_warnx("control socket full (%d clients): refused "
+			    "a client (%llu refused so far)", ctl->n_clients,
+			    (unsigned long long)ctl->n_refused);
+	}
+	return false;
+}
+
+/*
+ * Tells a refused newcomer why (as the answer to its hello, id 0, if its
+ * socket takes the line at once: it never waits) and half-closes its
+ * socket, kept until the next sweep (CTL_REFUSED_KEPT).
+ */
+static void
+refuse(struct control *ctl, int fd, bool root)
+{
+	char line[200];
+	int n;
+
+	n = snprintf(line, sizeof(line), "{\"id\":0,\"ok\":false,\"error\":"
+	    "\"busy\",\"msg\":\"control socket full: %d clients%s\"}\n",
+	    root ? CTL_CLIENTS_MAX : CTL_CLIENTS_MAX - CTL_CLIENTS_ROOT,
+	    root ? "" : " (more places only for root)");
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_debug("control: cannot tell a refused client why: %s",
+		    strerror(errno));
+	shutdown(fd, SHUT_WR);
+	if (ctl->n_refused_fd == CTL_REFUSED_KEPT) {
+		close(ctl->refused_fd[0]);
+		memmove(ctl->refused_fd, ctl->refused_fd + 1,
+		    sizeof(int) * (CTL_REFUSED_KEPT - 1));
+		ctl->n_refused_fd--;
+	}
+	ctl->refused_fd[ctl->n_refused_fd++] = fd;
+	sweep_arm(ctl);
+}
+
 static void
 accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct control *ctl = arg;
 	struct client *c;
-	struct ucred cred;
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	socklen_t clen = sizeof(cred);
+	bool has_cred;
 
 	(void)lev;
 	(void)sa;
 	(void)salen;
-	if (ctl->n_clients >= CTL_CLIENTS_MAX ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
+	has_cred = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0;
+	if (!accept_ok(ctl, has_cred, cred.uid, cred.pid)) {
+		refuse(ctl, fd, has_cred && cred.uid == 0);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
-		log_debug("control client uid %u pid %d", (unsigned)cred.uid,
-		    (int)cred.pid);
 	c->ctl = ctl;
+	if ((c->cred = has_cred)) {
+		c->uid = cred.uid;
+		c->pid = cred.pid;
+	}
+	log_debug("control client %s", client_who(c));
 	c->bev = bufferevent_socket_new(ctl->px->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		close(fd);
+	if (c->bev == NULL ||
+	    (c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
+	    client_out_cb, c)) == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
 		free(c);
 		return;
 	}
+	c->active_us = now_us();
 	ctl->n_clients++;
 	c->next = ctl->clients;
 	ctl->clients = c;
+	/* a request line and its newline at most; replies: control.h */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, JSON_LINE_MAX + 1);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_OUT_LOW, 0);
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	sweep_arm(ctl);
+}
+
+/* How lstat() calls what is not a socket. */
+static const char *
+file_kind(mode_t m)
+{
+	return S_ISREG(m) ? "a regular file" : S_ISDIR(m) ? "a directory" :
+	    S_ISLNK(m) ? "a symbolic link" : S_ISFIFO(m) ? "a FIFO" :
+	    S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+	    "something else";
+}
+
+/*
+ * Makes room at the socket's path.  Nothing there, or a socket nobody
+ * answers on (an earlier run's: removed), is fine.  Anything else belongs
+ * to someone else (proxyd -t says so too, but the file may have come
+ * since), and a socket something answers on is another process's, most
+ * likely another proxyd's: both fail the start, and nothing is removed.
+ * lstat: a symbolic link is not a socket, even to one.  0 or -1.
+ */
+static int
+control_path_clear(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rc, err;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("cannot check control socket path '%s'", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("cannot use control socket path '%s': %s is there, "
+		    "not a socket (not removed)", path, file_kind(st.st_mode));
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("cannot check control socket '%s'", path);
+		return -1;
+	}
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	err = errno;
+	close(fd);
+	if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
+		log_warnx("control socket '%s' is in use by another process "
+		    "(another proxyd?)", path);
+		return -1;
+	}
+	if (err == ENOENT)
+		return 0;		/* gone meanwhile */
+	if (err != ECONNREFUSED) {
+		errno = err;
+		log_warn("cannot check control socket '%s' (not removed)",
+		    path);
+		return -1;
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("cannot remove stale control socket '%s'", path);
+		return -1;
+	}
+	log_debug("stale control socket '%s' removed", path);
+	return 0;
 }
 
 struct control *
@@ -850,8 +1159,12 @@ control_open(struct proxyd *px, const char *path)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (unlink(path) == -1 && errno != ENOENT)
-		log_warn("cannot remove stale '%s'", path);
+	if (control_path_clear(path, &sun) == -1)
+		goto fail_free;
+	if ((ctl->sweep = evtimer_new(px->base, sweep_cb, ctl)) == NULL) {
+		log_warnx("cannot create the control socket's timer");
+		goto fail_free;
+	}
 	old = umask(0117);
 	ctl->lev = evconnlistener_new_bind(px->base, accept_cb, ctl,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
@@ -859,10 +1172,15 @@ control_open(struct proxyd *px, const char *path)
 	umask(old);
 	if (ctl->lev == NULL) {
 		log_warn("cannot bind control socket '%s'", path);
-		free(ctl);
-		return NULL;
+		goto fail_timer;
 	}
 	return ctl;
+
+fail_timer:
+	event_free(ctl->sweep);
+fail_free:
+	free(ctl);
+	return NULL;
 }
 
 void
@@ -873,6 +1191,8 @@ control_close(struct control *ctl)
 	while (ctl->clients != NULL)
 		client_free(ctl->clients);
 	evconnlistener_free(ctl->lev);
+	refused_close(ctl);
+	event_free(ctl->sweep);
 	/*
 	 * After the privilege drop (privs.c) a root-owned directory may not
 	 * let us: the stale socket is then replaced at the next start.

@@ -6,12 +6,18 @@
  * Every engine function control.c calls is faked here (the links are
  * plain structs; ping and probe record their calls); lib/ is real.
  * Covered: framing, hello first and versions, errors, over-long lines,
- * tables larger than a reply buffer, the client cap, and ping's deferred
- * answer and cancellation.
+ * tables larger than a reply buffer, the client cap and the places kept
+ * for root, ping's deferred answer and cancellation, the idle timeout,
+ * the output high-water mark and the drop of clients that do not read,
+ * and what control_open() does with what sits at its path.  The limits
+ * are control.h's; its timeouts run on the fake clock (now_us()), checked
+ * by control.c's sweep timer, which runs in real time.
  */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "conn.h"
 #include "control.h"
@@ -35,8 +42,9 @@
 #include "topology.h"
 #include "tun.h"
 
-#define CLIENTS_MAX	32	/* control.c's CTL_CLIENTS_MAX */
 #define WAIT_MS		3000	/* the longest any wait here may take */
+#define SWEEP_WAIT_MS	(CTL_SWEEP_MS + 300)	/* a sweep surely ran */
+#define NOBODY		65534	/* a uid and gid that is not root */
 
 /* fakes of the engines and the clock */
 
@@ -182,6 +190,7 @@ static struct conf	 conf;
 static struct control	*ctl;
 static char		 dir[] = "/tmp/check_control.XXXXXX";
 static char		 sock_path[108];
+static char		 other_path[108];	/* a second path beside it */
 static struct link	*links;		/* array of n_links */
 static size_t		 n_links;
 
@@ -192,10 +201,11 @@ struct client {
 	char	*buf;
 	size_t	 len, cap, off;	/* off: the next unread line */
 	bool	 eof;
+	bool	 noread;	/* turn() leaves its replies in the socket */
 	int	 err;		/* errno of the read that ended it, or 0 */
 };
 
-#define CL_MAX	(CLIENTS_MAX + 4)
+#define CL_MAX	(CTL_CLIENTS_MAX + 4)
 static struct client	cl[CL_MAX];
 static struct json_doc	doc, row;
 
@@ -241,7 +251,8 @@ turn(void)
 {
 	event_base_loop(px.base, EVLOOP_NONBLOCK);
 	for (int i = 0; i < CL_MAX; i++)
-		cl_drain(&cl[i]);
+		if (!cl[i].noread)
+			cl_drain(&cl[i]);
 }
 
 /* Turns the loop until done(c) or WAIT_MS pass; returns done(c). */
@@ -272,10 +283,29 @@ settle(unsigned ms)
 	} while (mono_ms() < end);
 }
 
-static struct client *
-cl_open(void)
+/* A connected socket to path, or -1. */
+static int
+connect_to(const char *path)
 {
 	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A free client slot, given fd. */
+static struct client *
+cl_take(int fd)
+{
 	struct client *c = NULL;
 
 	for (int i = 0; i < CL_MAX; i++)
@@ -284,17 +314,64 @@ cl_open(void)
 			break;
 		}
 	ck_assert_ptr_nonnull(c);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_ge(c->fd, 0);
-	ck_assert_int_eq(connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)),
-	    0);
+	ck_assert_int_ge(fd, 0);
+	c->fd = fd;
 	c->len = c->off = 0;
 	c->eof = false;
+	c->noread = false;
 	c->err = 0;
 	return c;
+}
+
+static struct client *
+cl_open(void)
+{
+	return cl_take(connect_to(sock_path));
+}
+
+/*
+ * A client that connected as uid (and gid) NOBODY: a child process
+ * connects (the daemon's SO_PEERCRED sees who called connect()) and hands
+ * the socket over.  Needs root; the caller opened the path to everyone.
+ */
+static struct client *
+cl_open_nobody(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], x = 0;
+	struct iovec iov = { &x, 1 };
+	struct msghdr m = { 0 };
+	struct cmsghdr *cm;
+	int sv[2], fd = -1, status;
+	pid_t pid;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	memset(cbuf, 0, sizeof(cbuf));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cbuf;
+	m.msg_controllen = sizeof(cbuf);
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		if (setgroups(0, NULL) == -1 || setgid(NOBODY) == -1 ||
+		    setuid(NOBODY) == -1 || (fd = connect_to(sock_path)) == -1)
+			_exit(1);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		_exit(sendmsg(sv[1], &m, 0) == 1 ? 0 : 2);
+	}
+	ck_assert_int_gt(pid, 0);
+	close(sv[1]);
+	if (recvmsg(sv[0], &m, 0) == 1 && (cm = CMSG_FIRSTHDR(&m)) != NULL &&
+	    cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	close(sv[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "cannot connect as uid %d (status %d)", NOBODY, status);
+	return cl_take(fd);
 }
 
 static void
@@ -359,7 +436,8 @@ lines_unread(const struct client *c)
 static bool
 has_line(struct client *c)
 {
-	return lines_unread(c) > 0;
+	return c->buf != NULL && memchr(c->buf + c->off, '\n', c->len - c->off)
+	    != NULL;
 }
 
 static bool
@@ -493,6 +571,98 @@ table(struct client *c, int64_t id, const char *cmd, const char *args,
 	}
 }
 
+/* One field (an integer) of the status row, asked by c. */
+static int64_t
+status_field(struct client *c, const char *field)
+{
+	static int64_t id = 100000;
+	const struct json_doc *d;
+	int64_t v;
+
+	cl_send(c, "{\"id\":%lld,\"cmd\":\"status\"}", (long long)++id);
+	d = next_line(c);
+	ck_assert_int_eq(get_int(d, "id"), id);
+	v = get_int(row_of(d), field);
+	d = next_line(c);
+	ck_assert(get_true(d, "end"));
+	return v;
+}
+
+/* Whether the daemon hung up on c (its replies left unread or not). */
+static bool
+is_hup(struct client *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+}
+
+/*
+ * c (hello said) sends status requests and reads nothing, until the
+ * socket is full and some of its replies wait in the daemon (ctl_queued,
+ * as o sees it), well under the high-water mark.
+ */
+static void
+fill_socket(struct client *c, struct client *o)
+{
+	int id = 1;
+
+	c->noread = true;
+	for (int round = 0; round < 1000; round++) {
+		for (int k = 0; k < 10; k++)
+			cl_send(c, "{\"id\":%d,\"cmd\":\"status\"}", id++);
+		settle(2);
+		if (status_field(o, "ctl_queued") > 0) {
+			ck_assert_int_lt(status_field(o, "ctl_queued"),
+			    CTL_OUT_HIGH);
+			return;
+		}
+	}
+	ck_abort_msg("%d status replies unread, and the socket takes more",
+	    id - 1);
+}
+
+/* status requests with ids 1..n, padded to ~250 bytes each */
+#define FLOOD_N	4000
+
+static char *
+status_requests(int n, size_t *len)
+{
+	char *p = malloc((size_t)n * 256), *q = p;
+
+	ck_assert_ptr_nonnull(p);
+	for (int i = 1; i <= n; i++)
+		q += sprintf(q, "{\"id\":%d,\"cmd\":\"status\",\"pad\":\"%0200d\"}"
+		    "\n", i, 0);
+	*len = (size_t)(q - p);
+	return p;
+}
+
+/*
+ * Writes as much of p as the daemon takes, turning its loop, until
+ * nothing more goes for 300 ms; returns the bytes written.
+ */
+static size_t
+flood(struct client *c, const char *p, size_t len)
+{
+	size_t off = 0;
+	uint64_t still = mono_ms();
+
+	while (off < len && mono_ms() < still + 300) {
+		ssize_t n = send(c->fd, p + off, len - off, MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+
+		if (n > 0) {
+			off += (size_t)n;
+			still = mono_ms();
+		} else
+			ck_assert_int_eq(errno, EAGAIN);
+		turn();
+		usleep(200);
+	}
+	return off;
+}
+
 /* n neighbour links named n0000..; every other one up. */
 static void
 make_links(size_t n)
@@ -519,6 +689,65 @@ make_links(size_t n)
 	px.links = n > 0 ? &links[0] : NULL;
 }
 
+
+/* the log, for the tests that read what control.c says */
+
+static int	saved_stderr = -1;
+static int	log_level = LOG_LVL_ERROR;
+static char	log_path[sizeof(dir) + 16];
+
+/* From now on this test's log (all levels) goes to a file. */
+static void
+log_capture(void)
+{
+	int fd;
+
+	snprintf(log_path, sizeof(log_path), "%s/log", dir);
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	saved_stderr = dup(2);
+	ck_assert_int_eq(dup2(fd, 2), 2);
+	close(fd);
+	log_init(1, LOG_LVL_DEBUG, "check_control");
+}
+
+static void
+log_restore(void)
+{
+	if (saved_stderr < 0)
+		return;
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	saved_stderr = -1;
+	unlink(log_path);
+	log_init(1, log_level, "check_control");
+}
+
+static int	logged(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* How many lines of the captured log hold the text. */
+static int
+logged(const char *fmt, ...)
+{
+	char needle[512], line[2048];
+	va_list ap;
+	FILE *f;
+	int n = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(needle, sizeof(needle), fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	if ((f = fopen(log_path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
 static void
 setup(void)
 {
@@ -541,6 +770,10 @@ setup(void)
 	ck_assert_ptr_nonnull(px.flows);
 	route_table_init(&px.routes);
 	snprintf(sock_path, sizeof(sock_path), "%s/run/ctl.sock", dir);
+	snprintf(other_path, sizeof(other_path), "%s/run/other.sock", dir);
+	/* what a failed test may have left there */
+	if (unlink(other_path) == -1)
+		rmdir(other_path);
 	ctl = control_open(&px, sock_path);
 	ck_assert_ptr_nonnull(ctl);
 }
@@ -563,6 +796,7 @@ teardown(void)
 	free(links);
 	links = NULL;
 	n_links = 0;
+	log_restore();
 }
 
 /* framing and hello */
@@ -837,23 +1071,37 @@ END_TEST
 
 /* the client cap */
 
+static const char hello_line[] = "{\"id\":0,\"cmd\":\"hello\",\"v\":[1,0]}\n";
+
+/* The clients this test's own uid may have at once. */
+static int
+own_cap(void)
+{
+	return geteuid() == 0 ? CTL_CLIENTS_MAX :
+	    CTL_CLIENTS_MAX - CTL_CLIENTS_ROOT;
+}
+
 START_TEST(clients_over_the_cap_are_closed)
 {
-	struct client *c[CLIENTS_MAX], *extra;
+	struct client *c[CTL_CLIENTS_MAX], *extra;
+	int cap = own_cap();
 
-	for (int i = 0; i < CLIENTS_MAX; i++) {
+	for (int i = 0; i < cap; i++) {
 		c[i] = cl_open();
 		hello(c[i]);
 	}
 	extra = cl_open();
-	cl_send(extra, "{\"id\":0,\"cmd\":\"hello\",\"v\":[1,0]}");
+	turn();			/* refused now */
+	/* a client that says hello first can, and then reads why */
+	ck_assert_int_eq(send(extra->fd, hello_line, strlen(hello_line),
+	    MSG_NOSIGNAL), (ssize_t)strlen(hello_line));
+	ck_assert_str_eq(expect_error(extra, 0), "busy");
 	ck_assert_msg(wait_until(extra, is_eof), "client %d was served",
-	    CLIENTS_MAX + 1);
-	ck_assert_uint_eq(extra->len, 0);
+	    cap + 1);
+	ck_assert_uint_eq(lines_unread(extra), 0);
 	cl_close(extra);
 	/* every admitted client is still served */
-	ck_assert_uint_eq(table(c[CLIENTS_MAX - 1], 1, "status", NULL, NULL),
-	    1);
+	ck_assert_uint_eq(table(c[cap - 1], 1, "status", NULL, NULL), 1);
 	/* one leaves: a newcomer gets its place */
 	cl_close(c[0]);
 	settle(30);
@@ -996,6 +1244,307 @@ START_TEST(probe_starts_trials_on_an_up_neighbour)
 }
 END_TEST
 
+/* the places kept for root */
+
+START_TEST(places_kept_for_root_are_root_only)
+{
+	struct client *c, *r[CTL_CLIENTS_ROOT], *o;
+	char run[sizeof(dir) + 8];
+
+	if (geteuid() != 0) {
+		/* clients_over_the_cap_are_closed saw the cap for non-root */
+		fprintf(stderr, "places_kept_for_root_are_root_only: not root, "
+		    "only the non-root cap is checked\n");
+		return;
+	}
+	log_capture();
+	snprintf(run, sizeof(run), "%s/run", dir);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(chmod(run, 0755), 0);
+	ck_assert_int_eq(chmod(sock_path, 0666), 0);
+	for (int i = 0; i < CTL_CLIENTS_MAX - CTL_CLIENTS_ROOT; i++)
+		hello(cl_open_nobody());
+	/* the shared places are full: another user is refused */
+	c = cl_open_nobody();
+	ck_assert_msg(wait_until(c, is_eof), "uid %d got a place kept for "
+	    "root", NOBODY);
+	ck_assert_str_eq(expect_error(c, 0), "busy");
+	ck_assert_ptr_nonnull(strstr(c->buf, "only for root"));
+	cl_close(c);
+	/* root still gets in, up to the cap */
+	for (int i = 0; i < CTL_CLIENTS_ROOT; i++) {
+		r[i] = cl_open();
+		hello(r[i]);
+		ck_assert_uint_eq(table(r[i], 1, "status", NULL, NULL), 1);
+	}
+	c = cl_open();
+	ck_assert_msg(wait_until(c, is_eof), "root over the cap was served");
+	ck_assert_str_eq(expect_error(c, 0), "busy");
+	cl_close(c);
+	/* refusals are counted; a burst is logged once, with who it was */
+	ck_assert_int_eq(logged("control socket full"), 1);
+	ck_assert_int_eq(logged("refused pid"), 1);
+	ck_assert_int_eq(logged("uid %d (1 refused so far)", NOBODY), 1);
+	cl_close(r[0]);
+	settle(30);
+	o = cl_open();
+	hello(o);
+	ck_assert_int_eq(status_field(o, "ctl_refused"), 2);
+	ck_assert_int_eq(status_field(o, "ctl_clients"), CTL_CLIENTS_MAX);
+}
+END_TEST
+
+/* idle clients */
+
+START_TEST(idle_clients_are_told_and_closed)
+{
+	struct client *a = cl_open(), *b = cl_open(), *o;
+
+	hello(a);		/* b never says a word */
+	settle(30);
+	fake_now += (uint64_t)(CTL_IDLE_MS - 1) * 1000;
+	settle(SWEEP_WAIT_MS);
+	ck_assert(!a->eof && !b->eof);
+	ck_assert_uint_eq(lines_unread(a) + lines_unread(b), 0);
+	fake_now += 1000;
+	ck_assert_str_eq(expect_error(a, 0), "idle");
+	ck_assert_str_eq(expect_error(b, 0), "idle");
+	ck_assert_msg(wait_until(a, is_eof), "idle client a still connected");
+	ck_assert_msg(wait_until(b, is_eof), "idle client b still connected");
+	o = cl_open();
+	hello(o);
+	ck_assert_int_eq(status_field(o, "ctl_idle_closed"), 2);
+	ck_assert_int_eq(status_field(o, "ctl_clients"), 1);
+}
+END_TEST
+
+START_TEST(requests_and_replies_taken_restart_the_idle_time)
+{
+	struct client *a = cl_open(), *b = cl_open(), *o = cl_open();
+
+	hello(a);
+	hello(b);
+	hello(o);
+	/* b's replies wait in the daemon: its socket is full */
+	fill_socket(b, o);
+	fake_now += 20 * 1000000ULL;
+	ck_assert_uint_eq(table(a, 1, "status", NULL, NULL), 1);
+	b->noread = false;		/* b takes its replies, sends nothing */
+	settle(100);
+	ck_assert_int_eq(status_field(o, "ctl_queued"), 0);
+	/* past the idle time of the first requests, not of the last acts */
+	fake_now += (uint64_t)(CTL_IDLE_MS - 1) * 1000;
+	settle(SWEEP_WAIT_MS);
+	ck_assert(!a->eof && !b->eof && !o->eof);
+	fake_now += 1000;
+	ck_assert_msg(wait_until(a, is_eof), "a still connected");
+	ck_assert_msg(wait_until(b, is_eof), "b still connected");
+	ck_assert_msg(strstr(b->buf + b->off, "\"error\":\"idle\"") != NULL,
+	    "no idle error line for b");
+}
+END_TEST
+
+START_TEST(ping_in_flight_is_not_idle)
+{
+	struct client *c = cl_open();
+	struct ping_result r = { .dest = "bravo", .answered = true,
+	    .rtt_ms = 1, .via = "x", .path = "alpha > x > bravo" };
+
+	hello(c);
+	cl_send(c, "{\"id\":9,\"cmd\":\"ping\",\"args\":[\"bravo\"]}");
+	settle(30);
+	ck_assert_ptr_nonnull(ping.done);
+	fake_now += (uint64_t)CTL_IDLE_MS * 3 * 1000;
+	settle(SWEEP_WAIT_MS);
+	ck_assert(!c->eof);
+	ck_assert_uint_eq(lines_unread(c), 0);
+	ping.done(ping.arg, ping.tag, &r);
+	ck_assert_int_eq(get_int(next_line(c), "id"), 9);	/* the row */
+	ck_assert(get_true(next_line(c), "end"));
+	/* idle from the answer on */
+	fake_now += (uint64_t)(CTL_IDLE_MS - 1) * 1000;
+	settle(SWEEP_WAIT_MS);
+	ck_assert(!c->eof);
+	fake_now += 1000;
+	ck_assert_str_eq(expect_error(c, 0), "idle");
+	ck_assert(wait_until(c, is_eof));
+}
+END_TEST
+
+/* clients that do not read */
+
+START_TEST(unread_replies_stop_the_reading_of_requests)
+{
+	struct client *o = cl_open(), *c = cl_open();
+	size_t len, sent;
+	char *req = status_requests(FLOOD_N, &len);
+	int64_t q;
+
+	hello(o);
+	hello(c);
+	c->noread = true;
+	sent = flood(c, req, len);
+	ck_assert_msg(sent < len, "the daemon read all %zu bytes of requests "
+	    "with %d replies unread", len, FLOOD_N);
+	q = status_field(o, "ctl_queued");
+	ck_assert_int_gt(q, CTL_OUT_HIGH);
+	ck_assert_int_le(q, CTL_OUT_HIGH + 16384);	/* one reply more */
+	settle(100);
+	ck_assert_int_eq(status_field(o, "ctl_queued"), q);	/* it stays */
+	/* it reads before the hold time is over: every request answered */
+	fake_now += (uint64_t)(CTL_OUT_HOLD_MS - 1) * 1000;
+	c->noread = false;
+	cl_write(c, req + sent, len - sent);
+	for (int i = 1; i <= FLOOD_N; i++) {
+		ck_assert_int_eq(get_int(next_line(c), "id"), i);
+		ck_assert_int_eq(get_int(next_line(c), "rows"), 1);
+	}
+	fake_now += 2000000;
+	settle(SWEEP_WAIT_MS);
+	ck_assert(!c->eof);
+	ck_assert_uint_eq(table(c, FLOOD_N + 1, "status", NULL, NULL), 1);
+	ck_assert_int_eq(status_field(o, "ctl_unread_dropped"), 0);
+	free(req);
+}
+END_TEST
+
+START_TEST(client_over_the_mark_too_long_is_dropped)
+{
+	struct client *o = cl_open(), *c = cl_open();
+	size_t len;
+	char *req = status_requests(FLOOD_N, &len);
+
+	log_capture();
+	hello(o);
+	hello(c);
+	c->noread = true;
+	ck_assert_uint_lt(flood(c, req, len), len);
+	ck_assert_int_gt(status_field(o, "ctl_queued"), CTL_OUT_HIGH);
+	fake_now += (uint64_t)(CTL_OUT_HOLD_MS - 1) * 1000;
+	settle(SWEEP_WAIT_MS);
+	ck_assert(!is_hup(c));
+	ck_assert_int_eq(status_field(o, "ctl_clients"), 2);
+	fake_now += 1000;
+	ck_assert_msg(wait_until(c, is_hup), "not dropped after %d ms over "
+	    "the mark", CTL_OUT_HOLD_MS);
+	ck_assert_int_eq(status_field(o, "ctl_unread_dropped"), 1);
+	ck_assert_int_eq(status_field(o, "ctl_clients"), 1);
+	ck_assert_int_eq(status_field(o, "ctl_queued"), 0);
+	ck_assert_int_eq(logged("control client pid %d uid %u dropped: ",
+	    (int)getpid(), (unsigned)geteuid()), 1);
+	free(req);
+}
+END_TEST
+
+START_TEST(closing_client_that_does_not_take_its_last_words_is_dropped)
+{
+	struct client *o = cl_open(), *c = cl_open();
+
+	hello(o);
+	hello(c);
+	fill_socket(c, o);
+	cl_send(c, "{\"id\":1,\"cmd\":\"hello\",\"v\":[2,0]}");	/* closes */
+	settle(50);
+	ck_assert(!is_hup(c));
+	ck_assert_int_gt(status_field(o, "ctl_queued"), 0);
+	fake_now += (uint64_t)(CTL_OUT_HOLD_MS - 1) * 1000;
+	settle(SWEEP_WAIT_MS);
+	ck_assert(!is_hup(c));
+	fake_now += 1000;
+	ck_assert_msg(wait_until(c, is_hup), "a closing client that does not "
+	    "read is kept");
+	ck_assert_int_eq(status_field(o, "ctl_unread_dropped"), 1);
+}
+END_TEST
+
+/* what sits at the socket's path when it opens */
+
+static const char *const kinds[] = { "a regular file", "a directory",
+    "a symbolic link", "a FIFO" };
+
+START_TEST(start_refuses_what_is_not_a_socket)
+{
+	struct stat before, after;
+	int fd;
+
+	log_capture();
+	switch (_i) {
+	case 0:
+		fd = open(other_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, "keep\n", 5), 5);
+		close(fd);
+		break;
+	case 1:
+		ck_assert_int_eq(mkdir(other_path, 0700), 0);
+		break;
+	case 2:		/* even to a socket */
+		ck_assert_int_eq(symlink(sock_path, other_path), 0);
+		break;
+	case 3:
+		ck_assert_int_eq(mkfifo(other_path, 0600), 0);
+		break;
+	}
+	ck_assert_int_eq(lstat(other_path, &before), 0);
+	ck_assert_ptr_null(control_open(&px, other_path));
+	ck_assert_int_eq(lstat(other_path, &after), 0);
+	ck_assert_uint_eq(after.st_ino, before.st_ino);		/* untouched */
+	ck_assert_uint_eq(after.st_mode, before.st_mode);
+	ck_assert_int_eq(logged("cannot use control socket path '%s': %s is "
+	    "there, not a socket", other_path, kinds[_i]), 1);
+	if (_i == 1)
+		rmdir(other_path);
+	else
+		unlink(other_path);
+}
+END_TEST
+
+START_TEST(stale_socket_is_replaced)
+{
+	struct sockaddr_un sun;
+	struct control *c2;
+	struct client *c;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", other_path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+	close(fd);		/* the file stays; nobody answers there */
+	ck_assert_int_eq(lstat(other_path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	c2 = control_open(&px, other_path);
+	ck_assert_ptr_nonnull(c2);
+	c = cl_take(connect_to(other_path));
+	hello(c);
+	ck_assert_uint_eq(table(c, 1, "status", NULL, NULL), 1);
+	control_close(c2);
+	ck_assert(wait_until(c, is_eof));
+	ck_assert_int_eq(lstat(other_path, &st), -1);
+}
+END_TEST
+
+START_TEST(socket_in_use_makes_the_start_fail)
+{
+	struct client *c;
+	struct stat st;
+
+	log_capture();
+	ck_assert_ptr_null(control_open(&px, sock_path));
+	ck_assert_int_eq(logged("control socket '%s' is in use by another "
+	    "process", sock_path), 1);
+	/* the first one's socket is still there, and it still serves */
+	ck_assert_int_eq(lstat(sock_path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	c = cl_open();
+	hello(c);
+	ck_assert_uint_eq(table(c, 1, "status", NULL, NULL), 1);
+}
+END_TEST
+
 static Suite *
 control_suite(void)
 {
@@ -1038,6 +1587,33 @@ control_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, clients_over_the_cap_are_closed);
 	tcase_add_test(tc, control_close_closes_every_client_and_the_socket);
+	tcase_add_test(tc, places_kept_for_root_are_root_only);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("idle");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, idle_clients_are_told_and_closed);
+	tcase_add_test(tc, requests_and_replies_taken_restart_the_idle_time);
+	tcase_add_test(tc, ping_in_flight_is_not_idle);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("unread");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, unread_replies_stop_the_reading_of_requests);
+	tcase_add_test(tc, client_over_the_mark_too_long_is_dropped);
+	tcase_add_test(tc,
+	    closing_client_that_does_not_take_its_last_words_is_dropped);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("path");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_loop_test(tc, start_refuses_what_is_not_a_socket, 0,
+	    (int)(sizeof(kinds) / sizeof(kinds[0])));
+	tcase_add_test(tc, stale_socket_is_replaced);
+	tcase_add_test(tc, socket_in_use_makes_the_start_fail);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ping");
@@ -1060,8 +1636,9 @@ main(void)
 	char sub[sizeof(dir) + 16];
 
 	signal(SIGPIPE, SIG_IGN);	/* as the daemon does (main.c) */
-	log_init(1, getenv("CHECK_CONTROL_LOG") != NULL ? LOG_LVL_DEBUG :
-	    LOG_LVL_ERROR, "check_control");
+	if (getenv("CHECK_CONTROL_LOG") != NULL)
+		log_level = LOG_LVL_DEBUG;
+	log_init(1, log_level, "check_control");
 	if (mkdtemp(dir) == NULL) {
 		perror("check_control: mkdtemp");
 		return 99;
@@ -1072,6 +1649,11 @@ main(void)
 	srunner_free(sr);
 	/* a test that failed before control_close() left its socket */
 	snprintf(sub, sizeof(sub), "%s/run/ctl.sock", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/run/other.sock", dir);
+	unlink(sub);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/log", dir);
 	unlink(sub);
 	snprintf(sub, sizeof(sub), "%s/run", dir);
 	rmdir(sub);
