@@ -36,9 +36,16 @@
  * Table commands and their row fields (numbers are JSON numbers):
  *
  * status:     name, version, uptime_s, neighbours_up, neighbours, routes,
- *             flows, rx_packets, tx_packets, rx_bytes, tx_bytes,
- *             drop_malformed, drop_auth, drop_replay, drop_policy,
- *             drop_noroute, drop_ttl, auth_refused, tun (name or "")
+ *             flows, rx_packets, tx_packets, rx_bytes, tx_bytes, tun_rx,
+ *             tun_tx, tun_gso, drop_malformed, drop_auth, drop_replay,
+ *             drop_nosession, drop_policy, drop_noroute, drop_ttl,
+ *             drop_hs_limit, drop_cookie (handshake with a bad or stale
+ *             cookie), hs_cookies (cookies sent to unproven sources),
+ *             drop_probe_limit, drop_probe_target (a probe target nobody
+ *             observed), drop_punch_limit, drop_queue, queued,
+ *             conn_requests, proxies, conflicts, auth_refused, tun (name
+ *             or ""), ctl_clients, ctl_queued, ctl_refused,
+ *             ctl_idle_closed, ctl_unread_dropped (control socket)
  * neighbours: name, addr ("ip:port" as seen), state ("up", "handshake",
  *             "connecting", "down"), dir ("out", "in"), rtt_ms,
  *             last_rx_s (seconds since last packet, -1 never),
