@@ -90,8 +90,12 @@ check "site-a: a packet counter of the link" \
     has_sample site-a 'proxyd_link_receive_packets_total\{peer="pub"\} [1-9][0-9]*'
 check "site-a: the drop counter, by reason" \
     has_sample site-a 'proxyd_drops_total\{reason="malformed"\} [0-9]+'
-check "site-a: pub is one hop away" \
-    has_sample site-a 'proxyd_destination_hops\{dest="pub"\} 1'
+# the topology (pub's advertisement) may come a moment after the link
+pub_one_hop() {
+	scrape pxa "http://127.0.0.1:$PORT/metrics" site-a &&
+	    has_sample site-a 'proxyd_destination_hops\{dest="pub"\} 1'
+}
+check "site-a: pub is one hop away" wait_for 10 pub_one_hop
 n_reasons=$(grep -c '^proxyd_drops_total{' "$WORLD_DIR/site-a.prom")
 # nat_measured: site-a's NAT type toward pub is one measured type
 nat_measured() {
