@@ -245,6 +245,10 @@ elif [ $autogen_ok -eq 0 ] &&
     step "(b) make" "$logs/asan-make.log" timeout 1800 make -C build-asan -j"$JOBS"; then
 	asan_ok=0
 	clean_test_logs build-asan '*/*'
+	# Check's per-case timeout (4 s) is for a normal build: the
+	# sanitizers make the heaviest cases (check_pkt's 64 KiB messages)
+	# several times slower on a busy 2-core machine.
+	CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-10} \
 	run_check "(b)" "$logs/asan-check.log" build-asan '*/*' -j"$JOBS" check
 fi
 
