@@ -192,6 +192,8 @@ check_config(const char *path, bool verbose, struct conf **out)
 		conf_errs_release(&errs);
 		return -1;
 	}
+	for (size_t i = 0; i < errs.n; i++)	/* warnings only */
+		fprintf(stderr, "%s\n", errs.msgs[i]);
 	conf_errs_release(&errs);
 	/* what lib/conf.c cannot know: whether 'user' exists here, and
 	   what the certificate file says */
