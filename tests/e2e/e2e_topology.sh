@@ -464,8 +464,15 @@ proxy_alive site-m || nested_proxy_start site-m || bail "site-m restarted"
 via_public() {	# PROXY PREFIX DEST HOPS: next hop pub or rogue
 	route_is "$1" "$2" "$3" pub "$4" || route_is "$1" "$2" "$3" rogue "$4"
 }
-wait_for 60 via_public site-a "$WORLD_C_LAN" site-c 3
-ok $? "site-m back: site-a routes $WORLD_C_LAN via a public proxy in 3 hops again ($(route_row site-a "$WORLD_C_LAN"))"
+# Paths are chosen by cost (from RTTs), not hops: with rogue in the
+# topology, a 4-hop path through it can be the cheaper one when the RTTs
+# jump (seen under ASan); either way the route is back, through site-m.
+via_public_back() {
+	via_public site-a "$WORLD_C_LAN" site-c 3 ||
+	    via_public site-a "$WORLD_C_LAN" site-c 4
+}
+wait_for 60 via_public_back
+ok $? "site-m back: site-a routes $WORLD_C_LAN via a public proxy in 3 (or, through rogue, 4) hops again ($(route_row site-a "$WORLD_C_LAN"))"
 nested_c_egress all || bail "NATM lets site C out again"
 learned() { neighbour_up site-c pub && via_public site-a "$WORLD_C_LAN" site-c 2; }
 wait_for 60 learned
