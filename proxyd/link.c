@@ -109,6 +109,14 @@ udp_send(struct link *l, const uint8_t *p, size_t len)
 
 static struct link	*find_session(struct proxyd *, uint32_t);
 
+/* Whether from is the address the link's peer is known at. */
+static bool
+from_peer(const struct link *l, const struct sockaddr_in *from)
+{
+	return l->peer.sin_addr.s_addr == from->sin_addr.s_addr &&
+	    l->peer.sin_port == from->sin_port;
+}
+
 /*
  * Frames DTLS records as one handshake datagram: PKT_HS, or PKT_HS_COOKIE
  * once the responder gave us a cookie.
@@ -227,8 +235,7 @@ cookie_input(struct proxyd *px, const struct sockaddr_in *from,
 	struct link *l = find_session(px, h->session);
 
 	if (l == NULL || !l->initiator || l->state != LINK_HANDSHAKE ||
-	    l->peer.sin_addr.s_addr != from->sin_addr.s_addr ||
-	    l->peer.sin_port != from->sin_port) {
+	    !from_peer(l, from)) {
 		px->st.drop_malformed++;
 		return;
 	}
@@ -978,8 +985,7 @@ hs_input(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
 		}
 		log_debug("handshake from %s, session %08x",
 		    addr_str(from, a, sizeof(a)), h->session);
-	} else if (l->peer.sin_addr.s_addr != from->sin_addr.s_addr ||
-	    l->peer.sin_port != from->sin_port) {
+	} else if (!from_peer(l, from)) {
 		/* Handshake packets are not authenticated: never move a link. */
 		px->st.drop_malformed++;
 		return;
@@ -1088,8 +1094,7 @@ sealed_input(struct proxyd *px, struct psock *in,
 	 */
 	if (in->kind == PSOCK_PRIMARY && m.type != PKT_MSG_PROBE_REQ &&
 	    m.type != PKT_MSG_PROBE_RESP &&
-	    (l->peer.sin_addr.s_addr != from->sin_addr.s_addr ||
-	    l->peer.sin_port != from->sin_port)) {
+	    !from_peer(l, from)) {
 		log_info("%s: moved to %s", link_who(l, who, sizeof(who)),
 		    addr_str(from, a, sizeof(a)));
 		l->peer = *from;

@@ -42,7 +42,7 @@
 #define STEP_MS			200
 #define RESEND_MS		400
 #define PHASE_MS		2400
-#define FILTER_QUARANTINE_S	180
+#define SENT_VOID_S		180	/* a third proxy we sent to proves nothing */
 #define LADDER_MAX		24
 #define LADDER_FIRST_S		4
 #define CHECK_GRACE_MS		2000
@@ -737,17 +737,6 @@ probe_start(struct link *l, unsigned delay_ms)
 	evtimer_add(pr->timer, &tv);
 }
 
-static void
-seen_note(struct probe_link *p, const struct sockaddr_in *from)
-{
-	for (int i = 0; i < PROBE_SEEN_RING; i++)
-		if (p->seen[i].sin_addr.s_addr == from->sin_addr.s_addr &&
-		    p->seen[i].sin_port == from->sin_port)
-			return;
-	p->seen[p->seen_next] = *from;
-	p->seen_next = (p->seen_next + 1) % PROBE_SEEN_RING;
-}
-
 static bool
 seen_has(const struct probe_link *p, const struct sockaddr_in *a)
 {
@@ -757,6 +746,15 @@ seen_has(const struct probe_link *p, const struct sockaddr_in *a)
 		    p->seen[i].sin_port == a->sin_port)
 			return true;
 	return false;
+}
+
+static void
+seen_note(struct probe_link *p, const struct sockaddr_in *from)
+{
+	if (seen_has(p, from))
+		return;
+	p->seen[p->seen_next] = *from;
+	p->seen_next = (p->seen_next + 1) % PROBE_SEEN_RING;
 }
 
 static void
@@ -903,7 +901,7 @@ sent_recently(struct proxyd *px, struct in_addr a)
 		if (px->probe->sent_to[i].addr.s_addr == a.s_addr &&
 		    px->probe->sent_to[i].at_us != 0 &&
 		    now - px->probe->sent_to[i].at_us <
-		    (uint64_t)FILTER_QUARANTINE_S * 1000000)
+		    (uint64_t)SENT_VOID_S * 1000000)
 			return true;
 	return false;
 }
