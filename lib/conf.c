@@ -840,6 +840,42 @@ type_name(int type)
 static void	walk_group(struct ld *, const config_setting_t *, const char *,
 		    const char *);
 
+/*
+ * Remembers where key (one outside any list; at most one per schema
+ * field, so their number is bounded by the schema) is set, for
+ * conf_at(): a reload names the line of a key it cannot apply.
+ */
+static void
+at_add(struct ld *ld, const char *key, const config_setting_t *s)
+{
+	struct conf		*c = ld->c;
+	struct conf_key_at	*v;
+	const char		*file = config_setting_source_file(s);
+
+	if ((v = realloc(c->key_at, (c->n_key_at + 1) * sizeof(*v))) == NULL)
+		return;
+	c->key_at = v;
+	v = &c->key_at[c->n_key_at];
+	v->key = strdup(key);
+	v->at = strf("%s:%u", file != NULL ? file : ld->path,
+	    config_setting_source_line(s));
+	if (v->key == NULL || v->at == NULL) {
+		free(v->key);
+		free(v->at);
+		return;
+	}
+	c->n_key_at++;
+}
+
+const char *
+conf_at(const struct conf *c, const char *key)
+{
+	for (size_t i = 0; i < c->n_key_at; i++)
+		if (strcmp(c->key_at[i].key, key) == 0)
+			return c->key_at[i].at;
+	return NULL;
+}
+
 /* Checks setting s against field f and hands its value to the setter. */
 static void
 check(struct ld *ld, const struct field *f, const config_setting_t *s,
@@ -851,6 +887,8 @@ check(struct ld *ld, const struct field *f, const config_setting_t *s,
 	int		 t = config_setting_type(s);
 	size_t		 len;
 
+	if (strchr(key, '[') == NULL)
+		at_add(ld, key, s);
 	if (f->type == F_LIST) {
 		snprintf(epath, sizeof(epath), "%s.[]", f->path);
 		ef = field_find(epath);
@@ -1240,6 +1278,7 @@ conf_load(const config_t *cf, const char *path, struct conf **out,
 
 	*out = NULL;
 	if ((ld.c = calloc(1, sizeof(*ld.c))) == NULL ||
+	    (ld.c->path = strdup(path)) == NULL ||
 	    dups_scan_neighbours(&ld) == -1 || dups_scan_prefixes(&ld) == -1) {
 		errs_add(errs, "%s: %s", path, strerror(ENOMEM));
 		conf_free(ld.c);
@@ -1310,6 +1349,12 @@ conf_free(struct conf *c)
 	free(c->user);
 	free(c->user_at);
 	free(c->name_at);
+	for (size_t i = 0; i < c->n_key_at; i++) {
+		free(c->key_at[i].key);
+		free(c->key_at[i].at);
+	}
+	free(c->key_at);
+	free(c->path);
 	free(c);
 }
 

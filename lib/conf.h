@@ -40,7 +40,14 @@ struct conf_neighbour {
 	uint16_t	port;
 };
 
+/* Where a key was set: "FILE:LINE" (conf_at()). */
+struct conf_key_at {
+	char		*key;		/* e.g. "listen.port" */
+	char		*at;
+};
+
 struct conf {
+	char		*path;			/* the file it was loaded from */
 	char		 name[CONF_NAME_MAX + 1];
 	struct in_addr	 listen_addr;		/* default 0.0.0.0 */
 	uint16_t	 listen_port;		/* default 4790 */
@@ -72,6 +79,8 @@ struct conf {
 	int		 ka_min;		/* seconds, 1 <= min <= max <= 3600 */
 	int		 ka_max;
 	int		 log_level;		/* enum log_level; default info */
+	struct conf_key_at *key_at;		/* keys outside lists, as set */
+	size_t		 n_key_at;
 };
 
 /* One error: "FILE:LINE: 'key' what is wrong". */
@@ -105,6 +114,12 @@ int	 conf_load(const config_t *cf, const char *path, struct conf **out,
 int	 conf_load_file(const char *path, struct conf **out,
 	    struct conf_errs *errs);
 void	 conf_free(struct conf *);
+/*
+ * "FILE:LINE" where key (a dotted path outside any list, e.g.
+ * "listen.port") is set in the file c was loaded from, or NULL if the
+ * file does not set it (a default applies).  Borrowed from c.
+ */
+const char *conf_at(const struct conf *c, const char *key);
 void	 conf_errs_release(struct conf_errs *);
 /* Prints the normalised configuration, every default made explicit. */
 void	 conf_print(const struct conf *, FILE *);

@@ -13,7 +13,7 @@
 #define PROXYD_CTL_H
 
 #define CTL_PROTO_MAJOR	1
-#define CTL_PROTO_MINOR	0
+#define CTL_PROTO_MINOR	1	/* 1: reload */
 #define CTL_DEFAULT_SOCK "/run/proxyd/proxyd.sock"
 
 /*
@@ -30,6 +30,10 @@
  * flows       a row per IKE/ESP conversation seen on the data path
  * explain ARG why traffic to proxy or address ARG is relayed or direct
  * ping ARG    echo to proxy ARG and back, hop by hop: a row when answered
+ * reload      read the configuration file again, all or nothing: rows of
+ *             {"text"} saying what was done, or an error "reload_refused"
+ *             with every error in "msg" (a line each) and "errors" (since
+ *             minor version 1)
  */
 
 /*

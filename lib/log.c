@@ -26,6 +26,12 @@ log_init(int foreground, int level, const char *ident)
 	tzset();
 }
 
+void
+log_set_level(int level)
+{
+	log_lvl = level;
+}
+
 int
 log_level_parse(const char *s)
 {

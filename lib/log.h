@@ -12,6 +12,8 @@
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void	log_init(int foreground, int level, const char *ident);
+/* The level from now on (a reload's 'log'). */
+void	log_set_level(int level);
 /* Parses "error", "warn", "info", "debug"; returns -1 if unknown. */
 int	log_level_parse(const char *);
 const char *log_level_name(int);

@@ -38,6 +38,7 @@
 #include "conn.h"
 #include "ping.h"
 #include "probe.h"
+#include "reload.h"
 #include "topology.h"
 #include "tun.h"
 #include "control.h"
@@ -756,6 +757,85 @@ cmd_explain(struct client *c, unsigned *rows)
 	    "(the relay stays as fallback)" : "by relay, hop by hop");
 }
 
+/* Errors a refused reload's answer carries; the rest are in the log. */
+#define RELOAD_ERRS_MAX	16
+
+/*
+ * reload: the configuration file read again and applied, all or nothing
+ * (reload.c).  Applied: one row per line of what was done (warnings
+ * first), text in "text".  Refused: an error "reload_refused" whose msg
+ * has every error on a line of its own and whose "errors" array has them
+ * one by one (at most RELOAD_ERRS_MAX, then a line saying how many more).
+ */
+static void
+cmd_reload(struct client *c, unsigned *rows)
+{
+	struct proxyd *px = c->ctl->px;
+	struct reload_result r;
+	static char arr[8192], msg[8192], one[1100];
+	struct json_w w, a;
+	size_t off, n;
+
+	log_info("control: reload asked by %s", client_who(c));
+	if (reload_run(px, &r) == 0) {
+		json_begin(&w, rowbuf, sizeof(rowbuf));
+		snprintf(msg, sizeof(msg), "configuration '%s' reloaded: %zu "
+		    "change(s)", px->conf_path, r.n_changed);
+		json_str(&w, "text", msg);
+		row_out(c, &w, rows);
+		for (size_t i = 0; i < r.lines.n; i++) {
+			json_begin(&w, rowbuf, sizeof(rowbuf));
+			json_str(&w, "text", r.lines.msgs[i]);
+			row_out(c, &w, rows);
+		}
+		reload_result_release(&r);
+		return;
+	}
+	n = r.lines.n < RELOAD_ERRS_MAX ? r.lines.n : RELOAD_ERRS_MAX;
+	off = (size_t)snprintf(msg, sizeof(msg), "reload of '%s' refused, the "
+	    "running configuration stays:", px->conf_path);
+	json_begin_array(&a, arr, sizeof(arr));
+	for (size_t i = 0; i <= n && i < r.lines.n + 1; i++) {
+		const char *t = i < n ? r.lines.msgs[i] : NULL;
+		char more[64];
+		struct json_w e;
+
+		if (t == NULL) {
+			if (r.lines.n <= n)
+				break;
+			snprintf(more, sizeof(more), "... and %zu more",
+			    r.lines.n - n);
+			t = more;
+		}
+		if (off < sizeof(msg))
+			off += (size_t)snprintf(msg + off, sizeof(msg) - off,
+			    "\n%s", t);
+		/* an element is a JSON string: write it as one */
+		json_begin(&e, one, sizeof(one));
+		json_str(&e, "t", t);
+		if (json_end(&e) > 0) {
+			char *v = strchr(one, ':');	/* {"t":"..."} */
+
+			one[strlen(one) - 1] = '\0';
+			json_elem(&a, v + 1);
+		}
+	}
+	json_begin(&w, rowbuf, sizeof(rowbuf));
+	json_int(&w, "id", c->id);
+	json_bool(&w, "ok", false);
+	json_str(&w, "error", "reload_refused");
+	json_str(&w, "msg", msg);
+	if (json_end_array(&a) > 0)
+		json_raw(&w, "errors", arr);
+	if (json_end(&w) > 0)
+		evbuffer_add_printf(bufferevent_get_output(c->bev), "%s\n",
+		    rowbuf);
+	else
+		reply_error(c, "reload_refused", "reload refused: see the log");
+	reload_result_release(&r);
+	*rows = UINT_MAX;
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(struct client *, unsigned *);
@@ -770,6 +850,7 @@ static const struct {
 	{ "routes",	cmd_routes },
 	{ "flows",	cmd_flows },
 	{ "ping",	cmd_ping },
+	{ "reload",	cmd_reload },
 };
 
 static void

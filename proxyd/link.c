@@ -564,23 +564,59 @@ link_resolve_all(struct proxyd *px)
 	log_info("looking up %u neighbour name(s) again", n);
 }
 
+struct link *
+link_add(struct proxyd *px, const struct conf_neighbour *nbr)
+{
+	struct link *l;
+
+	if ((l = link_alloc(px)) == NULL)
+		return NULL;
+	l->nbr = nbr;
+	l->initiator = true;
+	snprintf(l->name, sizeof(l->name), "%s", l->nbr->name);
+	l->next_try_us = now_us();
+	(void)have_address(l);	/* a literal now; a name, looked up */
+	return l;
+}
+
 int
 link_init(struct proxyd *px, const struct link_events *ev)
 {
 	px->link_ev = ev;
 	cookie_rotate(px, now_us());
-	for (size_t i = 0; i < px->conf->n_neighbours; i++) {
-		struct link *l;
-
-		if ((l = link_alloc(px)) == NULL)
+	for (size_t i = 0; i < px->conf->n_neighbours; i++)
+		if (link_add(px, &px->conf->neighbours[i]) == NULL)
 			return -1;
-		l->nbr = &px->conf->neighbours[i];
-		l->initiator = true;
-		snprintf(l->name, sizeof(l->name), "%s", l->nbr->name);
-		l->next_try_us = now_us();
-		(void)have_address(l);	/* a literal now; a name, looked up */
-	}
 	return 0;
+}
+
+void
+link_renbr(struct proxyd *px, const struct conf_neighbour *was,
+    const struct conf_neighbour *now)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l->nbr == was)
+			l->nbr = now;
+}
+
+void
+link_unconfigure(struct proxyd *px, const struct conf_neighbour *nbr,
+    const char *reason)
+{
+	struct pkt_msg bye = { .type = PKT_MSG_CLOSE };
+	struct link *l, *next;
+
+	bye.u.close_reason = PKT_CLOSE_SHUTDOWN;	/* goodbye, as at exit */
+	for (l = px->links; l != NULL; l = next) {
+		next = l->next;
+		if (l->nbr != nbr)
+			continue;
+		if (l->state == LINK_UP)
+			(void)link_send_msg(l, &bye);
+		l->ephemeral = true;	/* freed by the close, not retried */
+		link_close(l, reason);
+		next = px->links;	/* the list changed: from the top */
+	}
 }
 
 static void

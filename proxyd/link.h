@@ -117,6 +117,19 @@ struct link {
  * link stays if it fails).  A failed lookup keeps the last address.
  */
 int	 link_init(struct proxyd *, const struct link_events *ev);
+/*
+ * For a reload (reload.c).  link_add() makes the idle link of configured
+ * neighbour nbr (kept, not copied: it must outlive the link), to be dialled
+ * at once; NULL if out of memory.  link_renbr() points the links of
+ * neighbour was at now (the same neighbour in a new configuration).
+ * link_unconfigure() closes and frees every link configured as nbr (an up
+ * one reports down with reason).
+ */
+struct link *link_add(struct proxyd *, const struct conf_neighbour *nbr);
+void	 link_renbr(struct proxyd *, const struct conf_neighbour *was,
+	    const struct conf_neighbour *now);
+void	 link_unconfigure(struct proxyd *, const struct conf_neighbour *nbr,
+	    const char *reason);
 /* Looks every neighbour's DNS name up again within a second (SIGHUP). */
 void	 link_resolve_all(struct proxyd *);
 /* The input callback of every UDP socket (psock_env.input). */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "peer.h"
 #include "privs.h"
 #include "proxyd.h"
+#include "reload.h"
 #include "tls.h"
 #include "tun.h"
 #include "txq.h"
@@ -66,8 +68,9 @@ usage(int status)
 "  -h        print this help and exit\n"
 "\n"
 "Signals: TERM and INT stop the daemon (neighbours are told goodbye);\n"
-"HUP looks neighbour host names up again now (the configuration is not\n"
-"reloaded: restart to apply a new one).\n"
+"HUP reloads the configuration like 'proxyctl reload' (all or nothing:\n"
+"a file with errors is refused and logged) and looks neighbour host\n"
+"names up again.\n"
 "See proxyd(8), proxyd.conf(5) and proxyctl(8).\n");
 	exit(status);
 }
@@ -171,8 +174,12 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		log_warnx("SIGHUP: reloading is not supported yet; restart "
-		    "proxyd to apply a new configuration");
+		struct reload_result r;
+
+		/* reload_run() logs the changes, or why it refused */
+		log_info("SIGHUP: reloading '%s'", px->conf_path);
+		(void)reload_run(px, &r);
+		reload_result_release(&r);
 		link_resolve_all(px);
 		return;
 	}
@@ -252,7 +259,15 @@ main(int argc, char *argv[])
 	log_init(foreground, verbose ? LOG_LVL_DEBUG : px->conf->log_level,
 	    "proxyd");
 	signal(SIGPIPE, SIG_IGN);
+	/* daemon(3) moves to /: a reload must still find the file */
+	{
+		static char abs_path[PATH_MAX];
+
+		if (realpath(conf_path, abs_path) != NULL)
+			conf_path = abs_path;
+	}
 	px->conf_path = conf_path;
+	px->log_forced = verbose > 0;
 	for (int i = 0; i < PSOCK_LISTEN; i++)
 		px->socks[i].fd = -1;
 	px->start_us = now_us();

@@ -8,6 +8,7 @@
 #ifndef PROXYD_PROXYD_H
 #define PROXYD_PROXYD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
 
@@ -59,6 +60,7 @@ struct proxyd {
 	struct evdns_base	*dns;		/* NULL: names do not resolve */
 	unsigned		 dns_lookups;	/* link.c's, until their callback */
 	const char		*conf_path;
+	bool			 log_forced;	/* -v: a reload keeps debug */
 	struct conf		*conf;
 	SSL_CTX			*ssl_ctx;
 	struct psock_env	 sock_env;	/* what every socket shares */

@@ -117,17 +117,17 @@ tls_errors(char *buf, size_t len)
 }
 
 SSL_CTX *
-tls_ctx_new(const struct conf *c)
+tls_ctx_load(const struct conf *c, char *msg, size_t len)
 {
 	SSL_CTX *ctx;
 	char err[512];
 
 	if (dgram_meth() == NULL) {
-		log_warnx("cannot create the datagram BIO method");
+		snprintf(msg, len, "cannot create the datagram BIO method");
 		return NULL;
 	}
 	if ((ctx = SSL_CTX_new(DTLS_method())) == NULL) {
-		log_warnx("cannot create DTLS context: %s",
+		snprintf(msg, len, "cannot create DTLS context: %s",
 		    tls_errors(err, sizeof(err)));
 		return NULL;
 	}
@@ -137,23 +137,24 @@ tls_ctx_new(const struct conf *c)
 	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_load_verify_locations(ctx, c->tls_ca, NULL) != 1) {
-		log_warnx("cannot load CA '%s': %s", c->tls_ca,
+		snprintf(msg, len, "cannot load CA '%s': %s", c->tls_ca,
 		    tls_errors(err, sizeof(err)));
 		goto fail;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1) {
-		log_warnx("cannot load certificate '%s': %s", c->tls_cert,
-		    tls_errors(err, sizeof(err)));
+		snprintf(msg, len, "cannot load certificate '%s': %s",
+		    c->tls_cert, tls_errors(err, sizeof(err)));
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM)
 	    != 1) {
-		log_warnx("cannot load key '%s': %s", c->tls_key,
+		snprintf(msg, len, "cannot load key '%s': %s", c->tls_key,
 		    tls_errors(err, sizeof(err)));
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		log_warnx("key '%s' does not match certificate '%s'",
+		ERR_clear_error();
+		snprintf(msg, len, "key '%s' does not match certificate '%s'",
 		    c->tls_key, c->tls_cert);
 		goto fail;
 	}
@@ -161,6 +162,17 @@ tls_ctx_new(const struct conf *c)
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+SSL_CTX *
+tls_ctx_new(const struct conf *c)
+{
+	SSL_CTX *ctx;
+	char msg[1024];
+
+	if ((ctx = tls_ctx_load(c, msg, sizeof(msg))) == NULL)
+		log_warnx("%s", msg);
+	return ctx;
 }
 
 SSL *

@@ -29,6 +29,13 @@ struct tls_io {
 /* Builds the DTLS context; logs every problem and returns NULL on failure. */
 SSL_CTX	*tls_ctx_new(const struct conf *);
 /*
+ * The same without logging: NULL with the reason in msg.  Every file the
+ * context needs (CA, certificate, key, and any CRL a later key adds) is
+ * read here, so a reload (reload.c) that builds a new context re-reads
+ * them all; new handshakes use it, SSLs made before keep the old one.
+ */
+SSL_CTX	*tls_ctx_load(const struct conf *, char *msg, size_t len);
+/*
  * A new SSL for one handshake.  A client checks that the peer's
  * certificate names expect (SAN DNS or, without SANs, CN).  io must
  * outlive the SSL.  NULL on failure (logged).

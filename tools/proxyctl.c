@@ -227,6 +227,9 @@ static const struct command commands[] = {
 	{ "ping", NULL, 1, 1, "PROXY",
 	    "echo to a proxy and back, hop by hop: round trip and path",
 	    OUT_TABLE, ping_cols, NULL },
+	{ "reload", NULL, 0, 0, "",
+	    "apply the configuration file again (all or nothing)", OUT_TEXT,
+	    NULL, NULL },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 

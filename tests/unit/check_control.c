@@ -39,6 +39,7 @@
 #include "log.h"
 #include "ping.h"
 #include "probe.h"
+#include "reload.h"
 #include "topology.h"
 #include "tun.h"
 
@@ -141,6 +142,40 @@ tun_name(const struct tun *t)
 {
 	(void)t;
 	return "pxy0";
+}
+
+/* reload_run(): fake_reload_lines lines, applied or refused. */
+static bool		 fake_reload_ok;
+static size_t		 fake_reload_lines;
+static int		 fake_reloads;
+
+int
+reload_run(struct proxyd *px, struct reload_result *r)
+{
+	(void)px;
+	memset(r, 0, sizeof(*r));
+	fake_reloads++;
+	r->ok = fake_reload_ok;
+	r->lines.msgs = calloc(fake_reload_lines + 1, sizeof(char *));
+	ck_assert_ptr_nonnull(r->lines.msgs);
+	for (size_t i = 0; i < fake_reload_lines; i++) {
+		char buf[128];
+
+		snprintf(buf, sizeof(buf), "/etc/proxyd/x.conf:%zu: line \"%zu\"",
+		    i + 1, i);
+		r->lines.msgs[r->lines.n++] = strdup(buf);
+	}
+	r->n_changed = fake_reload_ok ? fake_reload_lines : 0;
+	return fake_reload_ok ? 0 : -1;
+}
+
+void
+reload_result_release(struct reload_result *r)
+{
+	for (size_t i = 0; i < r->lines.n; i++)
+		free(r->lines.msgs[i]);
+	free(r->lines.msgs);
+	memset(r, 0, sizeof(*r));
 }
 
 /* ping_start() records its call; ping_cancel() counts them. */
@@ -824,7 +859,7 @@ START_TEST(hello_is_answered_with_versions)
 	ck_assert(get_true(d, "ok"));
 	v = json_get(d, "v");
 	ck_assert_ptr_nonnull(v);
-	ck_assert_str_eq(v->val, "[1,0]");
+	ck_assert_str_eq(v->val, "[1,1]");
 	ck_assert_str_eq(json_get_str(d, "server"), "proxyd " PROXYD_VERSION);
 	settle(10);
 	ck_assert_uint_eq(lines_unread(c), 0);	/* one line, no more */
@@ -1244,6 +1279,67 @@ START_TEST(probe_starts_trials_on_an_up_neighbour)
 }
 END_TEST
 
+/* reload: rows of what was done, or one error line with every error */
+
+START_TEST(reload_applied_answers_rows_then_end)
+{
+	struct client *c = cl_open();
+	const struct json_doc *d;
+
+	hello(c);
+	fake_reload_ok = true;
+	fake_reload_lines = 2;
+	cl_send(c, "{\"id\":31,\"cmd\":\"reload\"}");
+	d = next_line(c);
+	ck_assert_ptr_nonnull(strstr(json_get_str(row_of(d), "text"),
+	    "reloaded: 2 change(s)"));
+	d = next_line(c);
+	ck_assert_str_eq(json_get_str(row_of(d), "text"),
+	    "/etc/proxyd/x.conf:1: line \"0\"");
+	(void)next_line(c);
+	d = next_line(c);
+	ck_assert(get_true(d, "end"));
+	ck_assert_int_eq(get_int(d, "rows"), 3);
+	ck_assert_int_eq(fake_reloads, 1);
+}
+END_TEST
+
+START_TEST(reload_refused_answers_every_error)
+{
+	struct client *c = cl_open();
+	const struct json_doc *d;
+	const struct json_kv *kv;
+	const char *msg, *elem;
+	size_t off = 0, elen, n = 0;
+
+	hello(c);
+	fake_reload_ok = false;
+	fake_reload_lines = 20;		/* over RELOAD_ERRS_MAX */
+	cl_send(c, "{\"id\":32,\"cmd\":\"reload\"}");
+	d = next_line(c);
+	ck_assert_int_eq(get_int(d, "id"), 32);
+	ck_assert(!get_true(d, "ok"));
+	ck_assert_str_eq(json_get_str(d, "error"), "reload_refused");
+	msg = json_get_str(d, "msg");
+	ck_assert_ptr_nonnull(strstr(msg, "running configuration stays"));
+	ck_assert_ptr_nonnull(strstr(msg, "\n/etc/proxyd/x.conf:1: line \"0\""));
+	ck_assert_ptr_nonnull(strstr(msg, "\n... and 4 more"));
+	kv = json_get(d, "errors");
+	ck_assert_ptr_nonnull(kv);
+	ck_assert_int_eq(kv->type, JSON_RAW);
+	while (json_array_next(kv->val, &off, &elem, &elen))
+		n++;
+	ck_assert_uint_eq(n, 17);	/* 16 and the "more" line */
+	/* the connection stays usable */
+	fake_reload_ok = true;
+	fake_reload_lines = 0;
+	cl_send(c, "{\"id\":33,\"cmd\":\"reload\"}");
+	d = next_line(c);
+	ck_assert_int_eq(get_int(d, "id"), 33);
+	ck_assert_ptr_nonnull(json_get(d, "row"));
+}
+END_TEST
+
 /* the places kept for root */
 
 START_TEST(places_kept_for_root_are_root_only)
@@ -1580,6 +1676,8 @@ control_suite(void)
 	tcase_add_test(tc, flow_table_larger_than_reply_buffer_is_complete);
 	tcase_add_test(tc, empty_tables_end_with_zero_rows);
 	tcase_add_test(tc, probe_starts_trials_on_an_up_neighbour);
+	tcase_add_test(tc, reload_applied_answers_rows_then_end);
+	tcase_add_test(tc, reload_refused_answers_every_error);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("clients");

@@ -8,8 +8,9 @@
 #      engine's header: it reaches the others through peer.h only;
 #   3. no two modules include each other in a circle, once the dispatch
 #      (peer) is taken out of the graph (tsort finds the loops);
-#   4. nothing but main.c includes control.h or metrics.h, and nothing
-#      below the engines includes peer.h.
+#   4. nothing but main.c includes control.h or metrics.h, nothing but
+#      main.c and control.c include reload.h (the reload sits above the
+#      engines), and nothing below the engines includes peer.h.
 # Each check prints "ok N" or "not ok N" with what it found.
 
 top_srcdir=$(cd "${top_srcdir:-.}" && pwd -P) || exit 99
@@ -76,6 +77,11 @@ check "$([ -z "$users" ]; echo $?)" "only main.c uses control.h" \
 users=$(grep -l '^#include "metrics.h"' "$src"/*.c "$src"/*.h | \
     xargs -n1 basename | grep -vx -e metrics.c -e main.c | tr '\n' ' ')
 check "$([ -z "$users" ]; echo $?)" "only main.c uses metrics.h" \
+    "also $users"
+
+users=$(grep -l '^#include "reload.h"' "$src"/*.c "$src"/*.h | \
+    xargs -n1 basename | grep -vx -e reload.c -e main.c -e control.c | tr '\n' ' ')
+check "$([ -z "$users" ]; echo $?)" "only main.c and control.c use reload.h" \
     "also $users"
 
 low=$(for m in $TRANSPORT psock tls rtnl privs proxyd; do
