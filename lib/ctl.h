@@ -46,7 +46,10 @@
  *             drop_hs_limit, drop_cookie (handshake with a bad or stale
  *             cookie), hs_cookies (cookies sent to unproven sources),
  *             drop_probe_limit, drop_probe_target (a probe target nobody
- *             observed), drop_punch_limit, drop_queue, queued,
+ *             observed), drop_punch_limit, drop_conn_origin (a
+ *             connection request whose path the topology does not
+ *             hold), drop_conn_limit (a requester's channel slots
+ *             full), drop_queue, queued,
  *             conn_requests, proxies, conflicts, auth_refused, tun (name
  *             or ""), ctl_clients, ctl_queued, ctl_refused,
  *             ctl_idle_closed, ctl_unread_dropped (control socket)

@@ -348,6 +348,15 @@ link_to(const struct pkt_lsa *lsa, const char *peer)
 	return NULL;
 }
 
+bool
+topo_linked(const struct topo *t, const char *a, const char *b)
+{
+	const struct topo_entry *ea = lookup(t, a), *eb = lookup(t, b);
+
+	return ea != NULL && eb != NULL && strcmp(a, b) != 0 &&
+	    link_to(&ea->lsa, b) != NULL && link_to(&eb->lsa, a) != NULL;
+}
+
 enum nat_type
 topo_advertised_nat(const struct topo *t, const char *origin,
     const char *peer)

@@ -105,6 +105,8 @@ int		 topo_routes(const struct topo *, struct route_table *);
  * NAT_TYPE_UNKNOWN if the link is not two-way. */
 uint8_t		 topo_link_nat(const struct topo *, const char *a,
 		    const char *b);
+/* Whether a and b both advertise a link to each other (two-way). */
+bool		 topo_linked(const struct topo *, const char *a, const char *b);
 /*
  * The NAT type origin advertises toward peer: origin's own end of the link
  * (its first link to peer), one-way links included.  NAT_TYPE_UNKNOWN if

@@ -182,22 +182,51 @@ hist_take(struct conn_pool *cp, const char *dest)
 	return 0;
 }
 
+/* Channels made for requester's requests ("": our own). */
+static int
+held_by(const struct conn_pool *cp, const char *requester)
+{
+	int n = 0;
+
+	for (int i = 0; i < CONN_CHANNELS_MAX; i++)
+		n += cp->ch[i].used &&
+		    strcmp(cp->ch[i].requester, requester) == 0;
+	return n;
+}
+
+/*
+ * A free channel for dest, made for requester ("": our own).  A full
+ * table gives up the least recently used channel of the requester that
+ * holds the most, so that one neighbour's requests can only push out its
+ * own channels, never the others'.
+ */
 static struct channel *
-channel_new(struct proxyd *px, const char *dest)
+channel_new(struct proxyd *px, const char *dest, const char *requester)
 {
 	struct conn_pool *cp = px->conn;
 	struct channel *ch = NULL, *oldest = NULL;
+	int most = 0;
 
-	for (int i = 0; i < CONN_CHANNELS_MAX; i++) {
+	for (int i = 0; i < CONN_CHANNELS_MAX; i++)
 		if (!cp->ch[i].used) {
 			ch = &cp->ch[i];
 			break;
 		}
-		if (oldest == NULL || cp->ch[i].last_use_us <
-		    oldest->last_use_us)
+	for (int i = 0; ch == NULL && i < CONN_CHANNELS_MAX; i++) {
+		int n = held_by(cp, cp->ch[i].requester);
+
+		if (n > most || (n == most && cp->ch[i].last_use_us <
+		    oldest->last_use_us)) {
+			most = n;
 			oldest = &cp->ch[i];
+		}
 	}
 	if (ch == NULL) {
+		log_info("channel to '%s' given up for a new one (%d channels "
+		    "for the requests of %s%s%s, the most)", oldest->dest, most,
+		    oldest->requester[0] ? "'" : "", oldest->requester[0] ?
+		    oldest->requester : "this proxy", oldest->requester[0] ?
+		    "'" : "");
 		forget(px, oldest);
 		ch = oldest;
 	}
@@ -205,7 +234,15 @@ channel_new(struct proxyd *px, const char *dest)
 	ch->used = true;
 	ch->q_head = ch->q_tail = -1;
 	snprintf(ch->dest, sizeof(ch->dest), "%s", dest);
+	snprintf(ch->requester, sizeof(ch->requester), "%s", requester);
 	return ch;
+}
+
+/* Whether n is 1, 2, 4, 8, ...: counted drops are logged at those. */
+static bool
+log_due(uint64_t n)
+{
+	return n != 0 && (n & (n - 1)) == 0;
 }
 
 static void
@@ -251,7 +288,7 @@ conn_from_tun(struct proxyd *px, const char *dest, struct link *nh,
 	int i;
 
 	if (ch == NULL) {
-		ch = channel_new(px, dest);
+		ch = channel_new(px, dest, "");
 		ch->state = CH_REQUESTING;
 		ch->since_us = now_us();
 		ch->direct_fails = hist_take(cp, dest);
@@ -314,13 +351,13 @@ channel_fill(struct channel *ch, const struct pkt_conn_resp *r)
 
 /* The destination keeps a channel toward the origin too. */
 static void
-answer_channel(struct proxyd *px, const struct pkt_conn_req *q,
-    const struct pkt_conn_resp *r)
+answer_channel(struct proxyd *px, const struct link *from,
+    const struct pkt_conn_req *q, const struct pkt_conn_resp *r)
 {
 	struct channel *ch = find(px, q->src);
 
 	if (ch == NULL)
-		ch = channel_new(px, q->src);
+		ch = channel_new(px, q->src, from->name);
 	channel_fill(ch, r);
 	ch->since_us = ch->last_use_us = now_us();
 	ch->id = q->id;
@@ -369,11 +406,42 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 		    "not possible (the path did not learn both mapped "
 		    "addresses)");
 	}
-	answer_channel(px, q, r);
+	answer_channel(px, from, q, r);
 	log_info("connection request %016llx from '%s' (%u hops, path NAT %s):"
 	    " %s", (unsigned long long)q->id, q->src, q->n_path,
 	    nat_type_name(q->path_nat), r->reason);
 	link_send_msg(from, &conn_msg);
+}
+
+/*
+ * A request that crossed other proxies names its path, and the mapped
+ * address its first hop says it observed: the path must be one our
+ * topology holds (each step a two-way link, the last the neighbour that
+ * handed it over), or the request is only the word of that neighbour,
+ * who could name any origin and any address (the victim of the punches
+ * and dials the answer would cause).  Returns whether it holds; if not,
+ * counts and logs (at 1, 2, 4, ... drops).
+ */
+static bool
+path_known(struct proxyd *px, const struct link *from,
+    const struct pkt_conn_req *q)
+{
+	const char *why = NULL;
+	int i;
+
+	if (strcmp(q->path[q->n_path - 1], from->name) != 0)
+		why = "the neighbour is not the last proxy on its path";
+	for (i = 0; why == NULL && i + 1 < q->n_path; i++)
+		if (!peer_topo_linked(px, q->path[i], q->path[i + 1]))
+			why = "a step of its path is not a link of the topology";
+	if (why == NULL)
+		return true;
+	if (log_due(++px->st.drop_conn_origin))
+		log_info("connection request %016llx from '%s' for origin "
+		    "'%s' dropped: %s (%llu such drops)",
+		    (unsigned long long)q->id, from->name, q->src, why,
+		    (unsigned long long)px->st.drop_conn_origin);
+	return false;
 }
 
 void
@@ -396,7 +464,20 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 		    from->name, q->src);
 		return;
 	}
+	if (q->n_path > 1 && !path_known(px, from, q))
+		return;
 	if (strcmp(q->dst, px->conf->name) == 0) {
+		if (find(px, q->src) == NULL && held_by(px->conn, from->name) >=
+		    CONN_PER_REQUESTER_MAX) {
+			if (log_due(++px->st.drop_conn_limit))
+				log_info("connection request %016llx from '%s' "
+				    "for origin '%s' dropped: %d channels for "
+				    "its requests already (%llu such drops)",
+				    (unsigned long long)q->id, from->name,
+				    q->src, CONN_PER_REQUESTER_MAX,
+				    (unsigned long long)px->st.drop_conn_limit);
+			return;
+		}
 		if (q->n_path == 1) {
 			/* no proxy between us saw where the origin is mapped */
 			q->src_mapped_addr.s_addr = 0;

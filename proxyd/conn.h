@@ -21,6 +21,14 @@
 struct link;
 
 #define CONN_CHANNELS_MAX	256
+/*
+ * Channels made for the requests of one requester at most: the requester
+ * is the neighbour that handed the request over (for a request from its
+ * first hop, the origin itself), the one party a proxy has authenticated.
+ * A request over it is refused (drop_conn_limit); a full table gives up
+ * a channel of the requester holding the most.
+ */
+#define CONN_PER_REQUESTER_MAX	(CONN_CHANNELS_MAX / 4)
 #define CONN_QUEUE_SLOTS	256	/* first packets waiting, all channels */
 #define CONN_QUEUE_PER_CH	32
 #define CONN_TIMEOUT_MS		1000
@@ -62,6 +70,7 @@ struct channel {
 	uint8_t		hops;
 	int		q_head, q_tail, q_len;	/* slot indices, FIFO */
 	bool		origin;		/* we sent the request */
+	char		requester[PKT_NAME_MAX + 1];	/* "": our own */
 	/* the topology's path when the answer came: a change asks again */
 	uint8_t		topo_hops;
 	enum nat_type	topo_nat;

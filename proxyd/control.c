@@ -242,6 +242,8 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_probe_limit", s->drop_probe_limit);
 	json_uint(&w, "drop_probe_target", s->drop_probe_target);
 	json_uint(&w, "drop_punch_limit", s->drop_punch_limit);
+	json_uint(&w, "drop_conn_origin", s->drop_conn_origin);
+	json_uint(&w, "drop_conn_limit", s->drop_conn_limit);
 	json_uint(&w, "drop_queue", s->drop_queue);
 	json_uint(&w, "queued", s->queued);
 	json_uint(&w, "conn_requests", s->conn_requests);

@@ -344,6 +344,8 @@ render_counters(struct out *o, const struct proxyd *px)
 	reason_u64(o, d, "ttl", s->drop_ttl);
 	reason_u64(o, d, "probe_limit", s->drop_probe_limit);
 	reason_u64(o, d, "punch_limit", s->drop_punch_limit);
+	reason_u64(o, d, "conn_origin", s->drop_conn_origin);
+	reason_u64(o, d, "conn_limit", s->drop_conn_limit);
 	reason_u64(o, d, "queue_full", s->drop_queue);
 	reason_u64(o, d, "send_failed", s->drop_send + ss->tx_fail);
 	family(o, hs, "counter", "Handshakes refused or failed, by reason: "

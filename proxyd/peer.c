@@ -181,6 +181,12 @@ peer_path(const struct proxyd *px, const char *dest)
 	return topology_path(px, dest);
 }
 
+bool
+peer_topo_linked(const struct proxyd *px, const char *a, const char *b)
+{
+	return topology_linked(px, a, b);
+}
+
 struct link *
 peer_next_link(struct proxyd *px, const char *dest)
 {

@@ -38,6 +38,8 @@ void	peer_tun_input(struct proxyd *, uint8_t *frame, size_t len);
 /* Questions, answered by the engine that owns the state. */
 /* The shortest path to proxy dest, or NULL (topology). */
 const struct topo_path *peer_path(const struct proxyd *, const char *dest);
+/* Whether the topology holds the two-way link a-b (topology). */
+bool	peer_topo_linked(const struct proxyd *, const char *a, const char *b);
 /* The up link to the first hop toward dest, or NULL (topology). */
 struct link *peer_next_link(struct proxyd *, const char *dest);
 /* Our link's NAT type, folded from both ends' measurements (probe). */

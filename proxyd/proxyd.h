@@ -46,6 +46,10 @@ struct proxyd_stats {
 	uint64_t	drop_probe_limit; /* probe answers over the budget */
 	uint64_t	drop_probe_target; /* probe target nobody observed */
 	uint64_t	drop_punch_limit; /* direct attempts over the limit */
+	uint64_t	drop_conn_origin; /* connection request on a path */
+					  /* the topology does not hold */
+	uint64_t	drop_conn_limit; /* requests over a requester's */
+					 /* channel slots */
 	uint64_t	auth_refused;	/* handshakes refused or failed */
 	uint64_t	tun_rx, tun_tx;
 	uint64_t	tun_gso;	/* GSO frames written to the TUN */

@@ -397,6 +397,12 @@ topology_path(const struct proxyd *px, const char *dest)
 	return NULL;
 }
 
+bool
+topology_linked(const struct proxyd *px, const char *a, const char *b)
+{
+	return px->topo != NULL && topo_linked(px->topo, a, b);
+}
+
 struct link *
 topology_next_link(struct proxyd *px, const char *dest)
 {

@@ -39,6 +39,8 @@ void	topology_tick(struct proxyd *);
 void	topology_recompute(struct proxyd *);
 /* The shortest path to proxy dest, or NULL if unreachable. */
 const struct topo_path *topology_path(const struct proxyd *, const char *dest);
+/* Whether our database holds the two-way link a-b. */
+bool	topology_linked(const struct proxyd *, const char *a, const char *b);
 /* The up link to the first hop of that path, or NULL. */
 struct link	*topology_next_link(struct proxyd *, const char *dest);
 

@@ -352,7 +352,8 @@ START_TEST(request_with_full_path_is_dropped)
 	struct pkt_conn_req q = req_from_a(1);
 
 	make("b");
-	la = fake_link_add(px, "a", LINK_UP, A_MAPPED, A_MAPPED_PORT);
+	/* the last proxy on the path is the neighbour it came from */
+	la = fake_link_add(px, "p15", LINK_UP, A_MAPPED, A_MAPPED_PORT);
 	fake_link_add(px, "c", LINK_UP, C_MAPPED, C_MAPPED_PORT);
 	fake_set_path("c", "c", 1, 10, NAT_TYPE_OPEN);
 	q.n_path = PKT_PATH_MAX;
@@ -1240,6 +1241,169 @@ START_TEST(origin_backoff_grows_across_its_new_requests)
 }
 END_TEST
 
+/* ---- requests a neighbour only claims: path and per-requester slots ---- */
+
+/* A request from origin to c as neighbour via hands it over (path
+   origin, via), its mapped addresses those via says it observed. */
+static struct pkt_conn_req
+req_via(const char *origin, const char *via)
+{
+	struct pkt_conn_req q = req_from_a(2);
+
+	snprintf(q.src, sizeof(q.src), "%s", origin);
+	snprintf(q.path[0], sizeof(q.path[0]), "%s", origin);
+	snprintf(q.path[1], sizeof(q.path[1]), "%s", via);
+	q.id = (uint64_t)fake_now_us;
+	return q;
+}
+
+START_TEST(request_whose_last_hop_is_not_the_neighbour_is_dropped)
+{
+	struct link *lb;
+	struct pkt_conn_req q = req_via("a", "x");
+
+	make("c");
+	lb = fake_link_add(px, "b", LINK_UP, B_ADDR, 4790);
+	fake_set_own_nat(lb, NAT_TYPE_OPEN);
+	conn_req_input(lb, &q);
+	ck_assert_uint_eq(px->st.drop_conn_origin, 1);
+	ck_assert_uint_eq(fake_sent_count(FAKE_ANY), 0);
+	ck_assert_ptr_null(conn_channel(px, "a"));
+}
+END_TEST
+
+/*
+ * b names an origin it has no link with in the topology (a made-up
+ * proxy, or a real one elsewhere) and the victim's address as its
+ * mapping: c neither answers nor punches, and neither does a transit hop.
+ */
+START_TEST(request_on_a_path_the_topology_lacks_is_dropped)
+{
+	struct link *lb, *lc;
+	struct pkt_conn_req q = req_via("a", "b");
+
+	make("c");
+	lb = fake_link_add(px, "b", LINK_UP, B_ADDR, 4790);
+	fake_set_own_nat(lb, NAT_TYPE_OPEN);
+	fake_set_topo_linked("a", "b", false);
+	conn_req_input(lb, &q);
+	ck_assert_uint_eq(px->st.drop_conn_origin, 1);
+	ck_assert_uint_eq(fake_sent_count(FAKE_ANY), 0);
+	ck_assert_ptr_null(conn_channel(px, "a"));
+	ck_assert_uint_eq(fake_dgram_count(), 0);
+	conn_free(px);
+	fake_proxyd_free(px);
+
+	/* as a transit hop toward d: not forwarded */
+	make("c");
+	lb = fake_link_add(px, "b", LINK_UP, B_ADDR, 4790);
+	lc = fake_link_add(px, "d", LINK_UP, C_ADDR, 4790);
+	fake_set_path("d", "d", 1, 10, NAT_TYPE_OPEN);
+	fake_set_topo_linked("a", "b", false);
+	q = req_via("a", "b");
+	snprintf(q.dst, sizeof(q.dst), "d");
+	conn_req_input(lb, &q);
+	ck_assert_uint_eq(px->st.drop_conn_origin, 1);
+	ck_assert_uint_eq(fake_sent_count(FAKE_ANY), 0);
+
+	/* the same request over a path the topology holds goes on */
+	fake_set_topo_linked("a", "b", true);
+	conn_req_input(lb, &q);
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_CONN_REQ), 1);
+	ck_assert_ptr_eq(fake_sent_last(PKT_MSG_CONN_REQ)->link, lc);
+	ck_assert_uint_eq(px->st.drop_conn_origin, 1);
+}
+END_TEST
+
+START_TEST(requester_cap_counts_drops_and_spares_the_others)
+{
+	struct link *lb, *le;
+	struct pkt_conn_req q;
+	char o[16];
+
+	make("c");
+	lb = fake_link_add(px, "b", LINK_UP, B_ADDR, 4790);
+	le = fake_link_add(px, "e", LINK_UP, C_ADDR, 4790);
+	for (int i = 0; i < CONN_PER_REQUESTER_MAX; i++) {
+		snprintf(o, sizeof(o), "o%d", i);
+		q = req_via(o, "b");
+		conn_req_input(lb, &q);
+		fake_advance_us(1);
+	}
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_CONN_RESP),
+	    CONN_PER_REQUESTER_MAX);
+	ck_assert_uint_eq(px->st.drop_conn_limit, 0);
+
+	/* one more through b: refused, counted, no answer, no channel */
+	q = req_via("one-more", "b");
+	conn_req_input(lb, &q);
+	ck_assert_uint_eq(px->st.drop_conn_limit, 1);
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_CONN_RESP),
+	    CONN_PER_REQUESTER_MAX);
+	ck_assert_ptr_null(conn_channel(px, "one-more"));
+
+	/* an origin b already has a channel for may ask again */
+	q = req_via("o0", "b");
+	conn_req_input(lb, &q);
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_CONN_RESP),
+	    CONN_PER_REQUESTER_MAX + 1);
+	ck_assert_uint_eq(px->st.drop_conn_limit, 1);
+
+	/* another neighbour's requests still get theirs */
+	q = req_via("z", "e");
+	conn_req_input(le, &q);
+	ck_assert_ptr_nonnull(conn_channel(px, "z"));
+	ck_assert_str_eq(conn_channel(px, "z")->requester, "e");
+	ck_assert_uint_eq(px->st.drop_conn_limit, 1);
+}
+END_TEST
+
+/*
+ * A full table: e's channels are the oldest, yet b's new request gives up
+ * one of the channels of the largest holder (this proxy's own), never
+ * one of e's.
+ */
+START_TEST(full_table_gives_up_a_channel_of_the_largest_holder)
+{
+	struct link *lb, *le;
+	struct pkt_conn_req q;
+	char o[16];
+	int own = CONN_CHANNELS_MAX - 2 * CONN_PER_REQUESTER_MAX + 1;
+
+	make("c");
+	lb = fake_link_add(px, "b", LINK_UP, B_ADDR, 4790);
+	le = fake_link_add(px, "e", LINK_UP, C_ADDR, 4790);
+	for (int i = 0; i < CONN_PER_REQUESTER_MAX; i++) {
+		snprintf(o, sizeof(o), "e%d", i);
+		q = req_via(o, "e");
+		conn_req_input(le, &q);
+		fake_advance_us(1);
+	}
+	for (int i = 0; i < own; i++) {
+		snprintf(o, sizeof(o), "own%d", i);
+		tun_pkt(o, lb, 1, 40);
+		fake_advance_us(1);
+	}
+	for (int i = 0; i < CONN_PER_REQUESTER_MAX - 1; i++) {
+		snprintf(o, sizeof(o), "b%d", i);
+		q = req_via(o, "b");
+		conn_req_input(lb, &q);
+		fake_advance_us(1);
+	}
+	/* full now; b's 64th */
+	q = req_via("b-last", "b");
+	conn_req_input(lb, &q);
+	ck_assert_ptr_nonnull(conn_channel(px, "b-last"));
+	ck_assert_ptr_null(conn_channel(px, "own0"));
+	ck_assert_ptr_nonnull(conn_channel(px, "own1"));
+	for (int i = 0; i < CONN_PER_REQUESTER_MAX; i++) {
+		snprintf(o, sizeof(o), "e%d", i);
+		ck_assert_ptr_nonnull(conn_channel(px, o));
+	}
+	ck_assert_uint_eq(px->st.drop_conn_limit, 0);
+}
+END_TEST
+
 static Suite *
 conn_suite(void)
 {
@@ -1299,6 +1463,14 @@ conn_suite(void)
 		{ "used_channel_is_kept", used_channel_is_kept },
 		{ "full_table_evicts_least_recently_used",
 		    full_table_evicts_least_recently_used },
+		{ "request_whose_last_hop_is_not_the_neighbour_is_dropped",
+		    request_whose_last_hop_is_not_the_neighbour_is_dropped },
+		{ "request_on_a_path_the_topology_lacks_is_dropped",
+		    request_on_a_path_the_topology_lacks_is_dropped },
+		{ "requester_cap_counts_drops_and_spares_the_others",
+		    requester_cap_counts_drops_and_spares_the_others },
+		{ "full_table_gives_up_a_channel_of_the_largest_holder",
+		    full_table_gives_up_a_channel_of_the_largest_holder },
 		{ "new_cost_alone_keeps_the_channel",
 		    new_cost_alone_keeps_the_channel },
 		{ "other_next_hop_drops_the_channel",

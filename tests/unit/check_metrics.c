@@ -220,6 +220,8 @@ busy_world(void)
 	px->st.drop_ttl = 14;
 	px->st.drop_probe_limit = 15;
 	px->st.drop_punch_limit = 16;
+	px->st.drop_conn_origin = 21;
+	px->st.drop_conn_limit = 22;
 	px->st.drop_queue = 17;
 	px->st.drop_send = 18;
 	px->sock_st.tx_fail = 2;
@@ -506,9 +508,11 @@ START_TEST(render_counters_by_reason)
 	ck_line("proxyd_drops_total{reason=\"ttl\"} 14");
 	ck_line("proxyd_drops_total{reason=\"probe_limit\"} 15");
 	ck_line("proxyd_drops_total{reason=\"punch_limit\"} 16");
+	ck_line("proxyd_drops_total{reason=\"conn_origin\"} 21");
+	ck_line("proxyd_drops_total{reason=\"conn_limit\"} 22");
 	ck_line("proxyd_drops_total{reason=\"queue_full\"} 17");
 	ck_line("proxyd_drops_total{reason=\"send_failed\"} 20");
-	ck_assert_int_eq(count_prefix("proxyd_drops_total{"), 9);
+	ck_assert_int_eq(count_prefix("proxyd_drops_total{"), 11);
 	ck_line("proxyd_handshake_failures_total{reason=\"refused\"} 21");
 	ck_line("proxyd_handshake_failures_total{reason=\"cookie\"} 22");
 	ck_line("proxyd_handshake_failures_total{reason=\"limit\"} 23");

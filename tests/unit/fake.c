@@ -20,12 +20,20 @@
 #define FAKE_FD		1000	/* "open" sockets: never a real fd */
 #define FAKE_PER_LINK	64	/* links with peer answers set */
 #define FAKE_PATHS	64	/* destinations with a path or next link */
+#define FAKE_TOPO_LINKS	64	/* pairs with a peer_topo_linked() answer */
 
 uint64_t	fake_now_us = FAKE_T0_US;
 int		fake_tun_ifindex = 7;
 int		fake_rtnl_result;
 bool		fake_psock_open_fails;
 struct fake_calls fake;
+bool		fake_topo_linked_default = true;
+
+static struct {
+	char	a[PKT_NAME_MAX + 1], b[PKT_NAME_MAX + 1];
+	bool	linked;
+} topo_links[FAKE_TOPO_LINKS];
+static size_t	n_topo_links;
 
 /* One allocation per link: the link first, so free(l) frees it all. */
 struct fake_link {
@@ -176,6 +184,8 @@ fake_reset(void)
 	memset(&fake, 0, sizeof(fake));
 	memset(per_link, 0, sizeof(per_link));
 	memset(per_dest, 0, sizeof(per_dest));
+	n_topo_links = 0;
+	fake_topo_linked_default = true;
 	fake_now_us = FAKE_T0_US;
 	fake_tun_ifindex = 7;
 	fake_rtnl_result = 0;
@@ -903,6 +913,32 @@ peer_path(const struct proxyd *px, const char *dest)
 
 	(void)px;
 	return d != NULL && d->has_path ? &d->path : NULL;
+}
+
+void
+fake_set_topo_linked(const char *a, const char *b, bool linked)
+{
+	if (n_topo_links == FAKE_TOPO_LINKS) {
+		fprintf(stderr, "fake: more than %d topology links\n",
+		    FAKE_TOPO_LINKS);
+		abort();
+	}
+	copy_name(topo_links[n_topo_links].a, sizeof(topo_links[0].a), a);
+	copy_name(topo_links[n_topo_links].b, sizeof(topo_links[0].b), b);
+	topo_links[n_topo_links++].linked = linked;
+}
+
+bool
+peer_topo_linked(const struct proxyd *px, const char *a, const char *b)
+{
+	(void)px;
+	for (size_t i = n_topo_links; i-- > 0;)
+		if ((strcmp(topo_links[i].a, a) == 0 &&
+		    strcmp(topo_links[i].b, b) == 0) ||
+		    (strcmp(topo_links[i].a, b) == 0 &&
+		    strcmp(topo_links[i].b, a) == 0))
+			return topo_links[i].linked;
+	return fake_topo_linked_default;
 }
 
 struct link *

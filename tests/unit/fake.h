@@ -253,6 +253,13 @@ void		 fake_clear_path(const char *dest);
  */
 void		 fake_set_next_link(const char *dest, struct link *l);
 /*
+ * peer_topo_linked(px, a, b): what was set here for the pair (either
+ * order), else fake_topo_linked_default (true after fake_reset(): every
+ * link a suite does not mention is in the topology).
+ */
+void		 fake_set_topo_linked(const char *a, const char *b, bool);
+extern bool	 fake_topo_linked_default;
+/*
  * Per link (by pointer; forgotten when the fake frees the link):
  * peer_link_nat() and peer_own_nat() answer NAT_TYPE_UNKNOWN until set;
  * peer_own_mapped() false until set (addr "A.B.C.D"); peer_link_is_direct()
