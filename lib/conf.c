@@ -44,7 +44,8 @@ struct val {
 	const char		*str;
 };
 
-enum ftype { F_GROUP, F_LIST, F_INT, F_STR, F_BOOL };
+/* F_PFX: a prefix string, or a group { prefix = "..."; as = "..."; } */
+enum ftype { F_GROUP, F_LIST, F_INT, F_STR, F_BOOL, F_PFX };
 
 /*
  * The schema.  A path names a key from the root, "[]" standing for any
@@ -82,7 +83,17 @@ struct ld {
 	struct conf		*c;
 	struct conf_neighbour	*nb;		/* being filled in, or NULL */
 	size_t			 nb_cap;	/* of c->neighbours */
-	size_t			 pfx_cap;	/* of c->prefixes */
+	size_t			 pfx_cap;	/* of c->prefixes and pfx_s */
+	/* per prefix: where it was written (an alias: its 'as'), index */
+	struct pfx_at {
+		const config_setting_t	*s;
+		int			 idx;
+	}			*pfx_at;
+	struct {			/* prefixes.[] { prefix; as; } being read */
+		struct conf_prefix	 p;
+		bool			 real_ok, as_ok;
+		const config_setting_t	*as_s;
+	}			 pa;
 	int			 idx;		/* list element being checked */
 	struct dups		 nb_names;	/* neighbours.[].name */
 	struct dups		 nb_ends;	/* neighbours.[].host and port */
@@ -363,7 +374,14 @@ conf_prefix_parse(const char *s, struct conf_prefix *p)
 {
 	const char *why;
 
+	p->has_alias = false;
 	return prefix_parse(s, p, &why);
+}
+
+struct in_addr
+conf_prefix_adv(const struct conf_prefix *p)
+{
+	return p->has_alias ? p->alias : p->addr;
 }
 
 /* The absolute directory of the config file, without a trailing slash. */
@@ -669,21 +687,18 @@ set_nb_port(struct ld *ld, const struct val *v)
 		ld->nb->port = (uint16_t)v->i;
 }
 
+/* Appends p, written at setting s (shown as key); duplicates refused. */
 static void
-set_prefix(struct ld *ld, const struct val *v)
+pfx_append(struct ld *ld, const config_setting_t *s, const char *key,
+    const char *str, const struct conf_prefix *p)
 {
 	struct conf		*c = ld->c;
-	struct conf_prefix	 p, *np;
-	const char		*why;
+	struct conf_prefix	*np;
+	struct pfx_at		*na;
 	int			 i;
 
-	if (prefix_parse(v->str, &p, &why) == -1) {
-		err(ld, v->s, "'%s' '%s' %s", v->key, shown(ld, v->str), why);
-		return;
-	}
 	if ((i = dups_first(ld, &ld->pfx)) >= 0) {
-		err(ld, v->s, "'%s' '%s' duplicates 'prefixes.[%d]'",
-		    v->key, v->str, i);
+		err(ld, s, "'%s' '%s' duplicates 'prefixes.[%d]'", key, str, i);
 		return;
 	}
 	if (c->n_prefixes == ld->pfx_cap) {
@@ -691,13 +706,90 @@ set_prefix(struct ld *ld, const struct val *v)
 
 		if ((np = reallocarray(c->prefixes, cap, sizeof(*np))) ==
 		    NULL) {
-			oom(ld, v);
+			err(ld, s, "'%s' %s", key, strerror(ENOMEM));
 			return;
 		}
 		c->prefixes = np;
+		if ((na = reallocarray(ld->pfx_at, cap, sizeof(*na))) ==
+		    NULL) {
+			err(ld, s, "'%s' %s", key, strerror(ENOMEM));
+			return;
+		}
+		ld->pfx_at = na;
 		ld->pfx_cap = cap;
 	}
-	c->prefixes[c->n_prefixes++] = p;
+	ld->pfx_at[c->n_prefixes] = (struct pfx_at){ s, ld->idx };
+	c->prefixes[c->n_prefixes++] = *p;
+}
+
+static void
+set_prefix(struct ld *ld, const struct val *v)
+{
+	struct conf_prefix	 p = { 0 };
+	const char		*why;
+
+	if (prefix_parse(v->str, &p, &why) == -1) {
+		err(ld, v->s, "'%s' '%s' %s", v->key, shown(ld, v->str), why);
+		return;
+	}
+	pfx_append(ld, v->s, v->key, v->str, &p);
+}
+
+/* prefixes.[].prefix and .as: parsed here, paired in alias_finish(). */
+static void
+set_pfx_real(struct ld *ld, const struct val *v)
+{
+	const char *why;
+
+	if (prefix_parse(v->str, &ld->pa.p, &why) == -1)
+		err(ld, v->s, "'%s' '%s' %s", v->key, shown(ld, v->str), why);
+	else
+		ld->pa.real_ok = true;
+}
+
+static void
+set_pfx_as(struct ld *ld, const struct val *v)
+{
+	struct conf_prefix	 a;
+	const char		*why;
+
+	if (prefix_parse(v->str, &a, &why) == -1) {
+		err(ld, v->s, "'%s' '%s' %s", v->key, shown(ld, v->str), why);
+		return;
+	}
+	if (!ld->pa.real_ok)		/* read first: its error is out */
+		return;
+	if (a.plen != ld->pa.p.plen) {
+		err(ld, v->s, "'%s' '%s' is a /%u and 'prefix' a /%u: an "
+		    "alias has the length of its prefix", v->key,
+		    shown(ld, v->str), a.plen, ld->pa.p.plen);
+		return;
+	}
+	ld->pa.p.alias = a.addr;
+	ld->pa.p.has_alias = true;
+	ld->pa.as_ok = true;
+	ld->pa.as_s = v->s;
+}
+
+/* A prefixes.[] group is read: the pair goes in. */
+static void
+alias_finish(struct ld *ld, const config_setting_t *s, const char *key)
+{
+	char	 buf[INET_ADDRSTRLEN], str[INET_ADDRSTRLEN + 4];
+	size_t	 n = 0;
+
+	if (!ld->pa.real_ok || !ld->pa.as_ok)
+		return;
+	for (size_t i = 0; i < ld->c->n_prefixes; i++)
+		n += ld->c->prefixes[i].has_alias;
+	if (n >= CONF_ALIAS_MAX) {
+		err(ld, s, "'%s' is alias number %zu: at most %d prefixes "
+		    "may have one", key, n + 1, CONF_ALIAS_MAX);
+		return;
+	}
+	snprintf(str, sizeof(str), "%s/%u", inet_ntop(AF_INET,
+	    &ld->pa.p.addr, buf, sizeof(buf)), ld->pa.p.plen);
+	pfx_append(ld, ld->pa.as_s, key, str, &ld->pa.p);
 }
 
 static void
@@ -782,7 +874,9 @@ static const struct field fields[] = {
 	{ "neighbours.[].host",	F_STR,	 REQ, 1, 253,	NULL,		set_nb_host, 0 },
 	{ "neighbours.[].port",	F_INT,	 OPT, 1, 65535,	STR(CONF_DEFAULT_PORT), set_nb_port, 0 },
 	{ "prefixes",		F_LIST,	 OPT, 0, 0,	NULL,		NULL, 0 },
-	{ "prefixes.[]",	F_STR,	 OPT, 1, 0,	NULL,		set_prefix, 0 },
+	{ "prefixes.[]",	F_PFX,	 OPT, 1, 0,	NULL,		set_prefix, 0 },
+	{ "prefixes.[].prefix",	F_STR,	 REQ, 1, 0,	NULL,		set_pfx_real, 0 },
+	{ "prefixes.[].as",	F_STR,	 REQ, 1, 0,	NULL,		set_pfx_as, 0 },
 	{ "tun",		F_GROUP, OPT, 0, 0,	NULL,		set_tun, 0 },
 	{ "tun.name",		F_STR,	 OPT, 1, 15,	"pxy0",		set_tun_name, 0 },
 	{ "tun.mtu",		F_INT,	 OPT, 576, 9000, STR(CONF_DEFAULT_TUN_MTU), set_int, OFF(tun_mtu) },
@@ -894,6 +988,29 @@ check(struct ld *ld, const struct field *f, const config_setting_t *s,
 		ef = field_find(epath);
 	}
 	switch (f->type) {
+	case F_PFX:
+		if (t == CONFIG_TYPE_GROUP) {
+			memset(&ld->pa, 0, sizeof(ld->pa));
+			walk_group(ld, s, f->path, key);
+			alias_finish(ld, s, key);
+			return;
+		}
+		/* FALLTHROUGH */
+	case F_STR:
+		if (t != CONFIG_TYPE_STRING)
+			goto wrong;
+		v.str = config_setting_get_string(s);
+		len = strlen(v.str);
+		if (len < (size_t)f->min) {
+			err(ld, s, "'%s' is empty", key);
+			return;
+		}
+		if (f->max > 0 && len > (size_t)f->max) {
+			err(ld, s, "'%s' '%s' longer than %lld characters", key,
+			    shown(ld, v.str), f->max);
+			return;
+		}
+		break;
 	case F_GROUP:
 		if (t != CONFIG_TYPE_GROUP)
 			goto wrong;
@@ -925,21 +1042,6 @@ check(struct ld *ld, const struct field *f, const config_setting_t *s,
 			return;
 		}
 		break;
-	case F_STR:
-		if (t != CONFIG_TYPE_STRING)
-			goto wrong;
-		v.str = config_setting_get_string(s);
-		len = strlen(v.str);
-		if (len < (size_t)f->min) {
-			err(ld, s, "'%s' is empty", key);
-			return;
-		}
-		if (f->max > 0 && len > (size_t)f->max) {
-			err(ld, s, "'%s' '%s' longer than %lld characters", key,
-			    shown(ld, v.str), f->max);
-			return;
-		}
-		break;
 	case F_BOOL:
 		if (t != CONFIG_TYPE_BOOL)
 			goto wrong;
@@ -955,8 +1057,12 @@ wrong:
 	    f->type == F_GROUP ? "a group { ... }" :
 	    f->type == F_INT ? "an integer" :
 	    f->type == F_STR ? "a string" :
+	    f->type == F_PFX ? "a string \"A.B.C.D/N\" or a group "
+	    "{ prefix = ...; as = ...; }" :
 	    f->type == F_BOOL ? "a boolean (true or false)" :
-	    ef->type == F_GROUP ? "a list ( ... )" : "an array [ ... ]",
+	    ef->type == F_GROUP ? "a list ( ... )" :
+	    ef->type == F_PFX ? "a list ( ... ) or an array [ ... ]" :
+	    "an array [ ... ]",
 	    type_name(t));
 }
 
@@ -1179,11 +1285,18 @@ dups_scan_prefixes(struct ld *ld)
 		return 0;
 	if ((k = calloc((size_t)n + 1, sizeof(*k))) == NULL)
 		return -1;
-	for (i = 0; i < n; i++)
-		if ((str = config_setting_get_string_elem(l, (unsigned)i)) !=
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(l,
+		    (unsigned)i);
+
+		/* an alias's real prefix counts like a plain one */
+		if (e != NULL && config_setting_is_group(e))
+			e = config_setting_get_member(e, "prefix");
+		if (e != NULL && (str = config_setting_get_string(e)) !=
 		    NULL && prefix_parse(str, &p, &why) == 0)
 			k[nk++] = (struct dkey){ "", 0,
 			    (uint64_t)ntohl(p.addr.s_addr) << 8 | p.plen, i };
+	}
 	rc = dups_build(&ld->pfx, k, nk, n, dkey_cmp);
 	free(k);
 	return rc;
@@ -1233,6 +1346,75 @@ check_key(struct ld *ld)
 		    "%04o)", shown(ld, path), mode);
 }
 
+static bool
+pfx_overlap(struct in_addr a, uint8_t alen, struct in_addr b, uint8_t blen)
+{
+	uint8_t		plen = alen < blen ? alen : blen;
+	uint32_t	mask = plen == 0 ? 0 : htonl(UINT32_MAX << (32 - plen));
+
+	return (a.s_addr & mask) == (b.s_addr & mask);
+}
+
+static const char *
+pfx_str(char *buf, size_t len, struct in_addr a, uint8_t plen)
+{
+	char s[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s/%u", inet_ntop(AF_INET, &a, s, sizeof(s)),
+	    plen);
+	return buf;
+}
+
+/*
+ * Translation must be unambiguous: an alias may overlap none of this
+ * site's real prefixes (its own included) nor another alias, and an
+ * aliased prefix no other real prefix (a packet from the overlap would be
+ * translated or not depending on the rule's order).  O(n^2) over at most
+ * CONF_ALIAS_MAX aliases times the prefixes.
+ */
+static void
+check_aliases(struct ld *ld)
+{
+	const struct conf	*c = ld->c;
+	char			 pa[24], pb[24];
+
+	for (size_t i = 0; i < c->n_prefixes; i++) {
+		const struct conf_prefix *a = &c->prefixes[i];
+		const config_setting_t *s = ld->pfx_at[i].s;
+		int ia = ld->pfx_at[i].idx;
+
+		if (!a->has_alias)
+			continue;
+		for (size_t j = 0; j < c->n_prefixes; j++) {
+			const struct conf_prefix *b = &c->prefixes[j];
+			int ib = ld->pfx_at[j].idx;
+			const char *bkey = b->has_alias ? ".prefix" : "";
+
+			pfx_str(pa, sizeof(pa), a->alias, a->plen);
+			pfx_str(pb, sizeof(pb), b->addr, b->plen);
+			if (pfx_overlap(a->alias, a->plen, b->addr, b->plen)) {
+				err(ld, s, "'prefixes.[%d].as' '%s' overlaps "
+				    "this site's own 'prefixes.[%d]%s' '%s': "
+				    "choose an alias no site of the network "
+				    "uses", ia, pa, ib, bkey, pb);
+			} else if (j != i && pfx_overlap(a->addr, a->plen,
+			    b->addr, b->plen)) {
+				pfx_str(pa, sizeof(pa), a->addr, a->plen);
+				err(ld, s, "'prefixes.[%d].prefix' '%s' "
+				    "overlaps 'prefixes.[%d]%s' '%s': an "
+				    "aliased range must be one prefix, alone",
+				    ia, pa, ib, bkey, pb);
+			} else if (j < i && b->has_alias && pfx_overlap(
+			    a->alias, a->plen, b->alias, b->plen)) {
+				pfx_str(pb, sizeof(pb), b->alias, b->plen);
+				err(ld, s, "'prefixes.[%d].as' '%s' overlaps "
+				    "'prefixes.[%d].as' '%s': each alias must "
+				    "be distinct", ia, pa, ib, pb);
+			}
+		}
+	}
+}
+
 /* Defaults that depend on other keys, and rules across keys. */
 static void
 conf_finish(struct ld *ld)
@@ -1265,6 +1447,7 @@ conf_finish(struct ld *ld)
 	if (c->control == NULL && (c->control = strf(CONTROL_DIR "%s.sock",
 	    c->name)) == NULL)
 		err(ld, NULL, "'control' %s", strerror(ENOMEM));
+	check_aliases(ld);
 	check_control(ld);
 	check_key(ld);
 }
@@ -1291,6 +1474,7 @@ conf_load(const config_t *cf, const char *path, struct conf **out,
 	dups_release(&ld.nb_names);
 	dups_release(&ld.nb_ends);
 	dups_release(&ld.pfx);
+	free(ld.pfx_at);
 	free(ld.dir);
 	free(ld.lines);
 	if (ld.failed) {
@@ -1421,13 +1605,25 @@ conf_print(const struct conf *c, FILE *fp)
 		pstr(fp, c->neighbours[i].host);
 		fprintf(fp, "; port = %u; }", c->neighbours[i].port);
 	}
-	fputs(c->n_neighbours > 0 ? "\n);\nprefixes = [" : " );\nprefixes = [",
+	for (i = n = 0; i < c->n_prefixes; i++)
+		n += c->prefixes[i].has_alias;
+	/* an array while no alias needs a group: older output stays */
+	fputs(c->n_neighbours > 0 ? "\n);\nprefixes = " : " );\nprefixes = ",
 	    fp);
-	for (i = 0; i < c->n_prefixes; i++)
-		fprintf(fp, "%s \"%s/%u\"", i > 0 ? "," : "", inet_ntop(AF_INET,
-		    &c->prefixes[i].addr, buf, sizeof(buf)),
-		    c->prefixes[i].plen);
-	fputs(" ];\n", fp);
+	fputs(n > 0 ? "(" : "[", fp);
+	for (i = 0; i < c->n_prefixes; i++) {
+		const struct conf_prefix *p = &c->prefixes[i];
+
+		fputs(i > 0 ? ", " : " ", fp);
+		if (p->has_alias)
+			fputs("{ prefix = ", fp);
+		fprintf(fp, "\"%s/%u\"", inet_ntop(AF_INET, &p->addr, buf,
+		    sizeof(buf)), p->plen);
+		if (p->has_alias)
+			fprintf(fp, "; as = \"%s/%u\"; }", inet_ntop(AF_INET,
+			    &p->alias, buf, sizeof(buf)), p->plen);
+	}
+	fputs(n > 0 ? " );\n" : " ];\n", fp);
 	if (c->has_tun) {
 		fputs("tun = {\n\tname = ", fp);
 		pstr(fp, c->tun_name);

@@ -29,9 +29,18 @@ enum conf_fwd {
 	CONF_FWD_ALL	= 1 << 3,	/* "all": everything (benchmarks) */
 };
 
+#define CONF_ALIAS_MAX		64	/* aliased prefixes (NETMAP_MAX) */
+
+/*
+ * A site prefix.  With has_alias the site is known to the network as
+ * alias/plen instead (1:1, host bits kept): the proxy advertises the alias,
+ * never addr, and translates between them (lib/netmap.h).
+ */
 struct conf_prefix {
 	struct in_addr	addr;		/* network address, host bits zero */
 	uint8_t		plen;		/* 0-32 */
+	bool		has_alias;
+	struct in_addr	alias;		/* same length, host bits zero */
 };
 
 struct conf_neighbour {
@@ -125,5 +134,7 @@ void	 conf_errs_release(struct conf_errs *);
 void	 conf_print(const struct conf *, FILE *);
 /* Parses "A.B.C.D/N" (host bits must be zero); 0 or -1. */
 int	 conf_prefix_parse(const char *, struct conf_prefix *);
+/* The prefix as the network knows it: the alias if it has one. */
+struct in_addr conf_prefix_adv(const struct conf_prefix *);
 
 #endif

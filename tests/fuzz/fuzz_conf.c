@@ -117,7 +117,10 @@ conf_same(const struct conf *a, const struct conf *b)
 			return false;
 	for (i = 0; i < a->n_prefixes; i++)
 		if (a->prefixes[i].addr.s_addr != b->prefixes[i].addr.s_addr ||
-		    a->prefixes[i].plen != b->prefixes[i].plen)
+		    a->prefixes[i].plen != b->prefixes[i].plen ||
+		    a->prefixes[i].has_alias != b->prefixes[i].has_alias ||
+		    (a->prefixes[i].has_alias && a->prefixes[i].alias.s_addr !=
+		    b->prefixes[i].alias.s_addr))
 			return false;
 	return true;
 }

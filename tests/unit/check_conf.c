@@ -193,6 +193,45 @@ START_TEST(loads_every_key_of_full_config)
 }
 END_TEST
 
+/* A prefix with an alias: both in the model, the alias advertised. */
+START_TEST(loads_aliases)
+{
+	struct in_addr a;
+
+	loads(MIN "prefixes = ( \"10.1.0.0/24\",\n"
+	    "  { prefix = \"192.168.1.0/24\"; as = \"10.201.1.0/24\"; } );\n"
+	    "tun = { };\n");
+	ck_assert_uint_eq(c->n_prefixes, 2);
+	ck_assert(!c->prefixes[0].has_alias);
+	a = conf_prefix_adv(&c->prefixes[0]);
+	ck_assert_str_eq(ntoa(a), "10.1.0.0");
+	ck_assert(c->prefixes[1].has_alias);
+	ck_assert_str_eq(ntoa(c->prefixes[1].addr), "192.168.1.0");
+	ck_assert_str_eq(ntoa(c->prefixes[1].alias), "10.201.1.0");
+	ck_assert_uint_eq(c->prefixes[1].plen, 24);
+	a = conf_prefix_adv(&c->prefixes[1]);
+	ck_assert_str_eq(ntoa(a), "10.201.1.0");
+}
+END_TEST
+
+START_TEST(rejects_overlapping_aliases)
+{
+	FAILS(MIN "tun = { };\nprefixes = (\n"
+	    "  \"10.1.0.0/16\",\n"
+	    "  { prefix = \"192.168.1.0/24\"; as = \"10.1.7.0/24\"; },\n"
+	    "  { prefix = \"192.168.2.0/24\"; as = \"10.9.0.0/24\"; },\n"
+	    "  { prefix = \"192.168.3.0/24\"; as = \"10.9.0.0/24\"; },\n"
+	    "  { prefix = \"192.168.4.0/24\"; as = \"10.8.0.0/23\"; } );\n",
+	    "x.conf:6: 'prefixes.[1].as' '10.1.7.0/24' overlaps this site's "
+	    "own 'prefixes.[0]' '10.1.0.0/16': choose an alias no site of the "
+	    "network uses",
+	    "x.conf:8: 'prefixes.[3].as' '10.9.0.0/24' overlaps "
+	    "'prefixes.[2].as' '10.9.0.0/24': each alias must be distinct",
+	    "x.conf:9: 'prefixes.[4].as' '10.8.0.0/23' is a /23 and 'prefix' "
+	    "a /24: an alias has the length of its prefix");
+}
+END_TEST
+
 START_TEST(loads_tun_defaults_and_all_forward)
 {
 	loads(MIN "prefixes = [ \"10.1.0.0/16\" ];\ntun = { };\n"
@@ -254,7 +293,8 @@ START_TEST(rejects_wrong_types)
 	    "x.conf:3: 'listen.port' must be an integer, not a string",
 	    "x.conf:3: 'listen.alt_port' must be an integer, not a float",
 	    "x.conf:4: 'neighbours' must be a list ( ... ), not a group",
-	    "x.conf:5: 'prefixes.[0]' must be a string, not an integer",
+	    "x.conf:5: 'prefixes.[0]' must be a string \"A.B.C.D/N\" or a group "
+	    "{ prefix = ...; as = ...; }, not an integer",
 	    "x.conf:6: 'tun' must be a group { ... }, not an array",
 	    "x.conf:7: 'forward' must be an array [ ... ], not a string",
 	    "x.conf:8: 'keepalive.min' must be an integer, not a boolean",
@@ -1138,6 +1178,8 @@ conf_suite(void)
 	    loads_every_key_of_full_config);
 	add(s, "loads_tun_defaults_and_all_forward",
 	    loads_tun_defaults_and_all_forward);
+	add(s, "loads_aliases", loads_aliases);
+	add(s, "rejects_overlapping_aliases", rejects_overlapping_aliases);
 	add(s, "alt_port_defaults_to_none_on_last_port",
 	    alt_port_defaults_to_none_on_last_port);
 	add(s, "alt_port_zero_means_none", alt_port_zero_means_none);

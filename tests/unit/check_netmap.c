@@ -340,6 +340,38 @@ START_TEST(udp_checksum_zero_stays_zero)
 END_TEST
 
 /*
+ * A UDP checksum that comes out of the arithmetic as 0 must be sent as
+ * 0xffff (RFC 768): 0 would say "no checksum".  The payload's last word is
+ * chosen so that the translated datagram sums to exactly that.
+ */
+START_TEST(udp_checksum_computed_zero_sent_as_ones)
+{
+	struct netmap nm;
+	uint8_t ip[40];
+	uint16_t w;
+
+	nm_std(&nm);
+	ip_hdr(ip, 5, 40, 0, P_UDP, ALIAS, REMOTE);
+	memset(ip + 20, 0x33, 20);
+	wr16(ip + 24, 20);
+	wr16(ip + 26, 0);
+	wr16(ip + 38, 0);
+	/* what the last word must be for the alias' datagram to sum to ~0 */
+	w = (uint16_t)~fold(sum(ip + 20, 20, pseudo(ip, P_UDP, 20)));
+	wr16(ip + 38, w);
+	ck_assert_uint_eq(csum(ip + 20, 20, pseudo(ip, P_UDP, 20)), 0);
+	/* the same datagram as the LAN host sends it */
+	ip_hdr(ip, 5, 40, 0, P_UDP, REAL, REMOTE);
+	l4_fix(ip, 40);
+	ck_assert_uint_ne(rd16(ip + 26), 0);
+	ck_assert_int_eq(netmap_translate(&nm, NETMAP_OUT, ip, 40, NULL),
+	    NETMAP_DONE);
+	ck_assert_uint_eq(rd16(ip + 26), 0xffff);
+	ck_assert(l4_valid(ip, 40));
+}
+END_TEST
+
+/*
  * A UDP datagram cut into two fragments: the first keeps the UDP header
  * and gets its checksum adjusted for the whole datagram's pseudo header;
  * the later one has no L4 header and its payload is left alone.
@@ -572,6 +604,7 @@ netmap_suite(void)
 	tc = tcase_create("translate");
 	tcase_add_loop_test(tc, random_packets_keep_checksums, 0, 4);
 	tcase_add_test(tc, udp_checksum_zero_stays_zero);
+	tcase_add_test(tc, udp_checksum_computed_zero_sent_as_ones);
 	tcase_add_test(tc, fragments);
 	tcase_add_loop_test(tc, icmp_error_embedded_comes_back, 0, 2);
 	tcase_add_test(tc, icmp_error_from_lan_router);
