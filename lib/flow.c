@@ -262,6 +262,12 @@ flow_update(struct flow_table *ft, const struct ipv4_info *in, size_t len,
 	}
 	if (!in->later_fragment && in->cls == IPV4_IKE && in->ike_spi_i != 0)
 		f->ike_spi_i = in->ike_spi_i;
+	if (in->xlat != IPV4_XLAT_NONE) {
+		f->xlat = (uint8_t)in->xlat;
+		f->real = in->xlat_real;
+	}
+	if (in->nat_refused)
+		f->nat_refused++;
 	f->packets++;
 	f->bytes += len;
 	f->last_us = now_us;

@@ -28,6 +28,10 @@ struct flow {
 	uint64_t	bytes;
 	uint64_t	first_us;
 	uint64_t	last_us;
+	/* the key's src or dst (xlat) is the alias of real (lib/netmap.h) */
+	uint8_t		xlat;		/* enum ipv4_xlat */
+	struct in_addr	real;
+	uint64_t	nat_refused;	/* raw ESP packets dropped: a NAT */
 };
 
 struct flow_table;

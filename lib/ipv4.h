@@ -20,6 +20,12 @@ enum ipv4_class {
 	IPV4_OTHER,
 };
 
+enum ipv4_xlat {
+	IPV4_XLAT_NONE,
+	IPV4_XLAT_SRC,		/* src is a translated LAN host's alias */
+	IPV4_XLAT_DST,		/* dst is */
+};
+
 struct ipv4_info {
 	struct in_addr	src, dst;
 	uint8_t		proto;
@@ -31,6 +37,11 @@ struct ipv4_info {
 	bool		fragment;	/* MF set or offset > 0 */
 	bool		later_fragment;	/* offset > 0: no transport header */
 	enum ipv4_class	cls;
+	/* set by the data path, not the parser (lib/netmap.h) */
+	enum ipv4_xlat	xlat;		/* which address an alias stands for */
+	struct in_addr	xlat_real;	/* that address on its LAN */
+	struct in_addr	xlat_alias;	/* and as the network knows it */
+	bool		nat_refused;	/* raw ESP that needed translating */
 };
 
 /*

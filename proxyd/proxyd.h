@@ -19,6 +19,7 @@
 #include "psock.h"
 #include "route.h"
 #include "flow.h"
+#include "netmap.h"
 
 #define PROXYD_VERSION	"0.1"
 
@@ -57,6 +58,8 @@ struct proxyd_stats {
 	uint64_t	queued;		/* first packets that waited */
 	uint64_t	drop_queue;	/* first packets the queue refused */
 	uint64_t	drop_send;	/* frames the socket refused */
+	uint64_t	drop_esp_nat;	/* raw ESP of a translated host */
+	uint64_t	xlat_out, xlat_in;	/* packets translated (netmap) */
 };
 
 struct proxyd {
@@ -90,6 +93,7 @@ struct proxyd {
 	struct route_table	 routes;
 	struct route_table	 installed;	/* routes put on the TUN */
 	struct flow_table	*flows;
+	struct netmap		 netmap;	/* aliases of our prefixes */
 	struct tun		*tun;
 	struct control		*control;
 	struct metrics		*metrics;	/* NULL: no 'metrics' key */

@@ -6,6 +6,8 @@
  * site) or pass the packet on to the next hop with its TTL lowered.
  * Nothing here allocates; a relayed packet arrives already in the send
  * batch's slot (link.c opens it there) and is sealed again in place.
+ * A site known by an alias (lib/netmap.h) has its packets translated in
+ * place too: the source on the way out, the destination on the way in.
  */
 #include <string.h>
 
@@ -32,10 +34,41 @@ classify(struct proxyd *px, const uint8_t *ip, size_t len,
 		px->st.drop_policy++;
 		return -1;
 	}
-	flow_update(px->flows, info, len, now_us());
 	return 0;
 }
 
+/*
+ * Counts the packet in its flow.  Flows are keyed by the addresses the
+ * network sees (an alias, never a translated host's real address), so a
+ * conversation is one flow whichever way it was translated; the flow
+ * keeps the real address beside it.  Raw ESP that needed translating is
+ * counted there as refused.  Returns -1 for such a packet (dropped).
+ */
+static int
+count(struct proxyd *px, struct ipv4_info *info, size_t len,
+    enum netmap_res res, const struct netmap_xlat *x, enum netmap_dir dir)
+{
+	if (res == NETMAP_DONE || res == NETMAP_ESP) {
+		info->xlat = dir == NETMAP_OUT ? IPV4_XLAT_SRC : IPV4_XLAT_DST;
+		info->xlat_real = x->real;
+		info->xlat_alias = x->alias;
+		if (dir == NETMAP_OUT)
+			info->src = x->alias;	/* ESP was left untranslated */
+	}
+	info->nat_refused = res == NETMAP_ESP;
+	flow_update(px->flows, info, len, now_us());
+	if (res == NETMAP_ESP) {
+		px->st.drop_esp_nat++;
+		return -1;
+	}
+	if (res == NETMAP_DONE) {
+		if (dir == NETMAP_OUT)
+			px->st.xlat_out++;
+		else
+			px->st.xlat_in++;
+	}
+	return 0;
+}
 /* The next hop's link toward info->dst; *rp gets the route.  NULL: no route. */
 static struct link *
 next_hop(struct proxyd *px, const struct ipv4_info *info,
@@ -59,16 +92,51 @@ next_hop(struct proxyd *px, const struct ipv4_info *info,
 void
 relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 {
+	uint8_t *ip = frame + PKT_DATA_HEADROOM;
 	struct ipv4_info info;
+	struct netmap_xlat x;
+	enum netmap_res res;
 	const struct route *r;
 	struct link *l;
 
 	px->st.tun_rx++;
-	if (classify(px, frame + PKT_DATA_HEADROOM, len, &info) == -1)
+	/* translated first: the route, policy and flow see the alias */
+	res = netmap_translate(&px->netmap, NETMAP_OUT, ip, len, &x);
+	if (classify(px, ip, len, &info) == -1 ||
+	    count(px, &info, len, res, &x, NETMAP_OUT) == -1)
 		return;
 	if ((l = next_hop(px, &info, &r)) == NULL)
 		return;
 	peer_to_channel(px, r->dest, l, frame, len, &info);
+}
+
+/*
+ * For our own LAN: an alias is translated back to the real address.  The
+ * packet is rewritten where link.c opened it (the send batch's current
+ * slot); one that arrived elsewhere (unit tests) is copied there first.
+ */
+static void
+deliver(struct proxyd *px, const uint8_t *ip, size_t len,
+    struct ipv4_info *info)
+{
+	uint8_t *w = txq_slot(px) + PKT_DATA_HEADROOM;
+	struct netmap_xlat x;
+	enum netmap_res res = NETMAP_PASS;
+
+	if (px->tun == NULL) {
+		(void)count(px, info, len, NETMAP_PASS, NULL, NETMAP_IN);
+		px->st.drop_noroute++;
+		return;
+	}
+	if (px->netmap.n > 0) {
+		if (ip != w)
+			memmove(w, ip, len);
+		ip = w;
+		res = netmap_translate(&px->netmap, NETMAP_IN, w, len, &x);
+	}
+	if (count(px, info, len, res, &x, NETMAP_IN) == -1)
+		return;
+	tun_send(px->tun, ip, len);
 }
 
 void
@@ -80,26 +148,23 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 	struct link *l;
 
 	(void)from;
+	if (len > 65535) {
+		px->st.drop_malformed++;
+		return;
+	}
 	if (classify(px, ip, len, &info) == -1)
 		return;
 	if (route_is_local(&px->routes, info.dst)) {
-		if (px->tun == NULL) {
-			px->st.drop_noroute++;
-			return;
-		}
-		tun_send(px->tun, ip, len);
+		deliver(px, ip, len, &info);
 		return;
 	}
+	(void)count(px, &info, len, NETMAP_PASS, NULL, NETMAP_IN);
 	if (ttl <= 1) {
 		px->st.drop_ttl++;
 		return;
 	}
 	if ((l = next_hop(px, &info, &r)) == NULL)
 		return;
-	if (len > 65535) {
-		px->st.drop_malformed++;
-		return;
-	}
 	{
 		uint8_t *frame = txq_slot(px);
 

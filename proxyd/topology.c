@@ -32,7 +32,9 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 	memset(a, 0, sizeof(*a));
 	snprintf(a->origin, sizeof(a->origin), "%s", c->name);
 	for (size_t i = 0; i < c->n_prefixes && i < PKT_LSA_PREFIX_MAX; i++) {
-		a->prefixes[a->n_prefixes].addr = c->prefixes[i].addr;
+		/* an aliased prefix is known by its alias only */
+		a->prefixes[a->n_prefixes].addr =
+		    conf_prefix_adv(&c->prefixes[i]);
 		a->prefixes[a->n_prefixes++].plen = c->prefixes[i].plen;
 	}
 	if (c->has_public) {
