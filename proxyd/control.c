@@ -296,6 +296,30 @@ cmd_neighbours(struct client *c, unsigned *rows)
 	}
 }
 
+/* Our prefix addr/plen if it is an alias: its real prefix, else NULL. */
+static const struct conf_prefix *
+own_alias(const struct proxyd *px, struct in_addr addr, uint8_t plen)
+{
+	for (size_t i = 0; i < px->conf->n_prefixes; i++) {
+		const struct conf_prefix *p = &px->conf->prefixes[i];
+
+		if (p->has_alias && p->plen == plen &&
+		    p->alias.s_addr == addr.s_addr)
+			return p;
+	}
+	return NULL;
+}
+
+static const char *
+prefix_text(struct in_addr a, uint8_t plen, char *buf, size_t len)
+{
+	char s[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s/%u", inet_ntop(AF_INET, &a, s, sizeof(s)),
+	    plen);
+	return buf;
+}
+
 static void
 cmd_routes(struct client *c, unsigned *rows)
 {
@@ -304,7 +328,9 @@ cmd_routes(struct client *c, unsigned *rows)
 	for (size_t i = 0; i < px->routes.n; i++) {
 		const struct route *r = &px->routes.v[i];
 		struct json_w w;
-		char p[32];
+		char p[32], real[32], reason[64];
+		const struct conf_prefix *al = r->hops == 0 ?
+		    own_alias(px, r->addr, r->plen) : NULL;
 
 		const struct channel *ch = r->hops > 0 ?
 		    conn_channel(px, r->dest) : NULL;
@@ -330,12 +356,21 @@ cmd_routes(struct client *c, unsigned *rows)
 		    secs_since(ch->since_us, now_us()));
 		json_str(&w, "direct", ch == NULL ? "none" :
 		    direct_state_name(ch->direct));
-		json_str(&w, "reason", r->hops == 0 ? "own prefix" :
+		if (al != NULL)
+			snprintf(reason, sizeof(reason), "own prefix, alias of "
+			    "%s", prefix_text(al->addr, al->plen, real,
+			    sizeof(real)));
+		json_str(&w, "reason", al != NULL ? reason :
+		    r->hops == 0 ? "own prefix" :
 		    ch == NULL ? "no traffic yet" : ch->direct_why[0] ?
 		    ch->direct_why : ch->reason[0] ? ch->reason :
 		    "connection request in flight");
 		json_str(&w, "decision", ch != NULL ? ch->reason : "");
 		json_bool(&w, "conflict", route_conflicts(&px->routes, r));
+		if (al != NULL)		/* the LAN's real prefix behind it */
+			json_str(&w, "alias_of", real);
+		else
+			json_null(&w, "alias_of");
 		row_out(c, &w, rows);
 	}
 }
@@ -371,6 +406,17 @@ cmd_flows(struct client *c, unsigned *rows)
 		json_uint(&w, "packets", f->packets);
 		json_uint(&w, "bytes", f->bytes);
 		json_dbl(&w, "last_seen_s", secs_since(f->last_us, now));
+		/* src or dst is the alias of a LAN host: its real address */
+		if (f->xlat != IPV4_XLAT_NONE) {
+			json_str(&w, "translated", f->xlat == IPV4_XLAT_SRC ?
+			    "src" : "dst");
+			json_str(&w, "real", inet_ntop(AF_INET, &f->real, s,
+			    sizeof(s)));
+		} else {
+			json_null(&w, "translated");
+			json_null(&w, "real");
+		}
+		json_uint(&w, "nat_refused", f->nat_refused);
 		row_out(c, &w, rows);
 	}
 }
@@ -549,6 +595,47 @@ ping_done(void *client, int64_t ctl_id, const struct ping_result *r)
 	c->id = id;
 }
 
+/*
+ * "aliases": on our own row, each advertised prefix that is an alias with
+ * the real prefix behind it ([{"alias": ..., "real": ...}]); others
+ * advertise theirs as plain prefixes (their real ones are theirs alone),
+ * so their rows have null.
+ */
+static void
+topology_aliases(const struct proxyd *px, const struct pkt_lsa *a,
+    struct json_w *w)
+{
+	static char arr[PKT_LSA_PREFIX_MAX * 64];
+	char one[64], pa[32], pr[32];
+	struct json_w aw, ow;
+	int n = 0;
+
+	if (strcmp(a->origin, px->conf->name) != 0) {
+		json_null(w, "aliases");
+		return;
+	}
+	json_begin_array(&aw, arr, sizeof(arr));
+	for (int k = 0; k < a->n_prefixes; k++) {
+		const struct conf_prefix *p = own_alias(px, a->prefixes[k].addr,
+		    a->prefixes[k].plen);
+
+		if (p == NULL)
+			continue;
+		json_begin(&ow, one, sizeof(one));
+		json_str(&ow, "alias", prefix_text(p->alias, p->plen, pa,
+		    sizeof(pa)));
+		json_str(&ow, "real", prefix_text(p->addr, p->plen, pr,
+		    sizeof(pr)));
+		json_end(&ow);
+		json_elem(&aw, one);
+		n++;
+	}
+	if (n == 0 || json_end_array(&aw) < 0)
+		json_null(w, "aliases");
+	else
+		json_raw(w, "aliases", arr);
+}
+
 static void
 cmd_topology(struct client *c, unsigned *rows)
 {
@@ -598,6 +685,7 @@ cmd_topology(struct client *c, unsigned *rows)
 		json_bool(&w, "reachable", strcmp(a->origin,
 		    px->conf->name) == 0 || topology_path(px, a->origin) !=
 		    NULL);
+		topology_aliases(px, a, &w);
 		row_out(c, &w, rows);
 	}
 }
@@ -642,6 +730,41 @@ own_nat_text(const struct proxyd *px, const char *peer, char *buf, size_t len)
 }
 
 /*
+ * An address of ours behind an alias, in either form; and the translated
+ * flows toward an address of another site (at most a few lines).
+ */
+static void
+explain_alias(struct client *c, unsigned *rows, struct in_addr ip)
+{
+	struct proxyd *px = c->ctl->px;
+	char s[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	struct in_addr other = ip;
+	const struct flow *f;
+	unsigned n = 0;
+
+	inet_ntop(AF_INET, &ip, s, sizeof(s));
+	if (netmap_map(&px->netmap, &other, true)) {
+		explain_line(c, rows, "%s is the alias of %s on this site's "
+		    "LAN: the proxy translates between them (1:1, stateless)",
+		    s, inet_ntop(AF_INET, &other, t, sizeof(t)));
+		return;
+	}
+	for (size_t i = 0; (f = flow_at(px->flows, i)) != NULL && n < 8;
+	    i++) {
+		if (f->xlat != IPV4_XLAT_SRC || f->key.dst.s_addr != ip.s_addr)
+			continue;
+		explain_line(c, rows, "%s flow %s -> %s: from %s on this "
+		    "site's LAN, translated to its alias %s%s",
+		    ipv4_class_name(f->key.cls),
+		    inet_ntop(AF_INET, &f->key.src, t, sizeof(t)), s,
+		    inet_ntop(AF_INET, &f->real, d, sizeof(d)), t,
+		    f->nat_refused > 0 ? "; raw ESP refused (it cannot "
+		    "cross a NAT: use UDP encapsulation)" : "");
+		n++;
+	}
+}
+
+/*
  * explain SITE: the whole channel decision for one destination, in words.
  * SITE is a proxy name or an address inside a site's prefix.
  */
@@ -671,6 +794,7 @@ cmd_explain(struct client *c, unsigned *rows)
 		snprintf(dest, sizeof(dest), "%s", r->dest);
 		explain_line(c, rows, "%s is in %s, a prefix of proxy '%s'",
 		    arg, route_prefix_str(r, p, sizeof(p)), dest);
+		explain_alias(c, rows, ip);
 	} else
 		snprintf(dest, sizeof(dest), "%s", arg);
 	if (strcmp(dest, px->conf->name) == 0) {

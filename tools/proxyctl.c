@@ -166,6 +166,8 @@ static const struct column flow_cols[] = {
 	{ "PACKETS",		"packets",		FMT_NUM },
 	{ "BYTES",		"bytes",		FMT_BYTES },
 	{ "LAST-SEEN",		"last_seen_s",		FMT_SECS },
+	{ "REAL",		"real",			FMT_STR },
+	{ "NAT-REFUSED",	"nat_refused",		FMT_NUM },
 	{ NULL,			NULL,			FMT_STR }
 };
 
