@@ -245,6 +245,9 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_conn_origin", s->drop_conn_origin);
 	json_uint(&w, "drop_conn_limit", s->drop_conn_limit);
 	json_uint(&w, "drop_queue", s->drop_queue);
+	json_uint(&w, "drop_esp_nat", s->drop_esp_nat);
+	json_uint(&w, "xlat_out", s->xlat_out);
+	json_uint(&w, "xlat_in", s->xlat_in);
 	json_uint(&w, "queued", s->queued);
 	json_uint(&w, "conn_requests", s->conn_requests);
 	json_uint(&w, "proxies", topo_count(px->topo));

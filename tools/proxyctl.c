@@ -118,6 +118,9 @@ static const struct column status_cols[] = {
 	{ "conn requests",	"conn_requests",	FMT_NUM },
 	{ "first pkts queued",	"queued",		FMT_NUM },
 	{ "drop queue full",	"drop_queue",		FMT_NUM },
+	{ "drop raw ESP (NAT)",	"drop_esp_nat",		FMT_NUM },
+	{ "translated out",	"xlat_out",		FMT_NUM },
+	{ "translated in",	"xlat_in",		FMT_NUM },
 	{ NULL,			NULL,			FMT_STR }
 };
 
