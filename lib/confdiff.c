@@ -278,8 +278,15 @@ prefixes_str(const struct conf *c, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < c->n_prefixes && off < len; i++) {
-		int n = snprintf(buf + off, len - off, "%s%s/%u", i ? " " : "",
-		    ip(c->prefixes[i].addr, a), c->prefixes[i].plen);
+		const struct conf_prefix *p = &c->prefixes[i];
+		char al[INET_ADDRSTRLEN + 12] = "";
+		int n;
+
+		if (p->has_alias)
+			snprintf(al, sizeof(al), " as %s/%u",
+			    ip(p->alias, a), p->plen);
+		n = snprintf(buf + off, len - off, "%s%s/%u%s", i ? " " : "",
+		    ip(p->addr, a), p->plen, al);
 
 		if (n < 0 || (size_t)n >= len - off) {
 			/* cut: say so */
@@ -302,7 +309,9 @@ diff_prefixes(struct ctx *x, const struct conf *a, const struct conf *b)
 	for (size_t i = 0; same && i < a->n_prefixes; i++)
 		same = a->prefixes[i].addr.s_addr ==
 		    b->prefixes[i].addr.s_addr &&
-		    a->prefixes[i].plen == b->prefixes[i].plen;
+		    a->prefixes[i].plen == b->prefixes[i].plen &&
+		    a->prefixes[i].has_alias == b->prefixes[i].has_alias &&
+		    a->prefixes[i].alias.s_addr == b->prefixes[i].alias.s_addr;
 	if (same)
 		return;
 	prefixes_str(a, pa, sizeof(pa));

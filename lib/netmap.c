@@ -199,6 +199,17 @@ netmap_add(struct netmap *nm, struct in_addr real, struct in_addr alias,
 	return 0;
 }
 
+int
+netmap_load(struct netmap *nm, const struct conf_prefix *p, size_t n)
+{
+	netmap_init(nm);
+	for (size_t i = 0; i < n; i++)
+		if (p[i].has_alias && netmap_add(nm, p[i].addr, p[i].alias,
+		    p[i].plen) == -1)
+			return -1;
+	return 0;
+}
+
 /* a (host order) mapped; false if no rule holds it. */
 static bool
 map_host(const struct netmap *nm, uint32_t *a, bool to_real)

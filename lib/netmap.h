@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "conf.h"
+
 #define NETMAP_MAX	64	/* rules: as many as an LSA carries prefixes */
 
 struct netmap_rule {
@@ -55,6 +57,12 @@ void	netmap_init(struct netmap *);
  */
 int	netmap_add(struct netmap *, struct in_addr real, struct in_addr alias,
 	    uint8_t plen);
+/*
+ * Empties nm and adds a rule for each of the n prefixes with an alias.
+ * -1 if one is refused (conf_load() refuses what netmap_add() would):
+ * nm then holds the rules before it.
+ */
+int	netmap_load(struct netmap *, const struct conf_prefix *, size_t n);
 /* *a (network order) mapped real -> alias (or back, to_real); false: no rule. */
 bool	netmap_map(const struct netmap *, struct in_addr *a, bool to_real);
 /*

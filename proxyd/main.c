@@ -280,16 +280,16 @@ main(int argc, char *argv[])
 		fatalx("out of memory");
 	route_table_init(&px->routes);
 	route_table_init(&px->installed);
-	netmap_init(&px->netmap);
+	/* conf_load() refused overlaps and more aliases than fit */
+	if (netmap_load(&px->netmap, px->conf->prefixes,
+	    px->conf->n_prefixes) == -1)
+		fatalx("cannot load the prefix aliases");
 	for (size_t i = 0; i < px->conf->n_prefixes; i++) {
 		const struct conf_prefix *p = &px->conf->prefixes[i];
 		char r[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
 
 		if (!p->has_alias)
 			continue;
-		/* conf_load() refused overlaps and more than fit */
-		if (netmap_add(&px->netmap, p->addr, p->alias, p->plen) == -1)
-			fatalx("cannot add the alias of prefix %zu", i);
 		log_info("prefix %s/%u is known to the network as %s/%u",
 		    inet_ntop(AF_INET, &p->addr, r, sizeof(r)), p->plen,
 		    inet_ntop(AF_INET, &p->alias, a, sizeof(a)), p->plen);

@@ -158,6 +158,13 @@ reload_apply(struct proxyd *px, struct conf *c, SSL_CTX *ctx,
 				    c->neighbours[it->new_i].name);
 			break;
 		case CONF_CH_PREFIXES:
+			/* aliases: validated like the rest, cannot fail */
+			if (netmap_load(&px->netmap, c->prefixes,
+			    c->n_prefixes) == -1)
+				log_warnx("reload: prefix aliases refused: "
+				    "no translation until the next reload");
+			readvertise = true;
+			break;
 		case CONF_CH_PUBLIC:
 			readvertise = true;
 			break;

@@ -241,6 +241,27 @@ START_TEST(many_neighbours_pair_up)
 }
 END_TEST
 
+/* An alias given, or moved: the prefixes change (and the translation). */
+#define ALIASED(x)	"name = \"a\";\n" TLS "tun = { };\n" \
+	"prefixes = ( { prefix = \"192.168.1.0/24\"; as = \"" x "\"; } );\n"
+
+START_TEST(alias_change_is_a_prefix_change)
+{
+	a = _i == 0 ? load("/o.conf", "name = \"a\";\n" TLS "tun = { };\n"
+	    "prefixes = [ \"192.168.1.0/24\" ];\n") :
+	    load("/o.conf", ALIASED("10.201.1.0/24"));
+	b = load("/n.conf", _i == 0 ? ALIASED("10.201.1.0/24") :
+	    ALIASED("10.201.9.0/24"));
+	ck_assert_int_eq(conf_diff(a, b, &d), 0);
+	ck_assert_uint_eq(d.n_fixed, 0);
+	ck_assert_str_eq(find(CONF_CH_PREFIXES)->text, _i == 0 ?
+	    "prefixes 192.168.1.0/24, now 192.168.1.0/24 as 10.201.1.0/24: "
+	    "re-advertised" :
+	    "prefixes 192.168.1.0/24 as 10.201.1.0/24, now 192.168.1.0/24 as "
+	    "10.201.9.0/24: re-advertised");
+}
+END_TEST
+
 START_TEST(live_keys_are_listed)
 {
 	diff("name = \"site-a\";\n"
@@ -290,6 +311,7 @@ suite(void)
 	tcase_add_test(tc, neighbour_order_and_host_case_do_not_matter);
 	tcase_add_test(tc, many_neighbours_pair_up);
 	tcase_add_test(tc, live_keys_are_listed);
+	tcase_add_loop_test(tc, alias_change_is_a_prefix_change, 0, 2);
 	tcase_add_test(tc, names_of_changes);
 	suite_add_tcase(s, tc);
 	return s;
