@@ -16,7 +16,7 @@
 
 #define CONF_NAME_MAX		63	/* proxy names: [A-Za-z0-9._-], 1-63 */
 #define CONF_DEFAULT_PORT	4790
-#define CONF_DEFAULT_TUN_MTU	1400
+#define CONF_DEFAULT_TUN_MTU	1500
 #define CONF_DEFAULT_KA_MIN	5
 #define CONF_DEFAULT_KA_MAX	120
 #define CONF_SHOW_MAX		64	/* bytes of a value echoed in a message */
@@ -72,7 +72,7 @@ struct conf {
 	size_t		 n_prefixes;
 	bool		 has_tun;
 	char		 tun_name[16];		/* IFNAMSIZ; default "pxy0" */
-	int		 tun_mtu;		/* 576-9000; default 1400 */
+	int		 tun_mtu;		/* 576-9000; default 1500 */
 	unsigned	 forward;		/* enum conf_fwd bits; default IKE|ESP|ICMP */
 	char		*tls_ca;		/* paths, made absolute relative */
 	char		*tls_cert;		/* to the config file's directory */

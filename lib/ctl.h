@@ -41,7 +41,9 @@
  *
  * status:     name, version, uptime_s, neighbours_up, neighbours, routes,
  *             flows, rx_packets, tx_packets, rx_bytes, tx_bytes, tun_rx,
- *             tun_tx, tun_gso, drop_malformed, drop_auth, drop_replay,
+ *             tun_tx, tun_gso, frag_tx, frag_rx, frag_joined (DATA split
+ *             for a path's MTU: pieces sent, pieces received, messages
+ *             joined), drop_frag, drop_toobig, drop_malformed, drop_auth, drop_replay,
  *             drop_nosession, drop_policy, drop_noroute, drop_ttl,
  *             drop_hs_limit, drop_cookie (handshake with a bad or stale
  *             cookie), hs_cookies (cookies sent to unproven sources),
@@ -56,7 +58,8 @@
  * neighbours: name, addr ("ip:port" as seen), state ("up", "handshake",
  *             "connecting", "down"), dir ("out", "in"), rtt_ms,
  *             last_rx_s (seconds since last packet, -1 never),
- *             ka_interval_s, dead_after_s, up_s, reconnects
+ *             ka_interval_s, dead_after_s, up_s, reconnects, rx_packets,
+ *             tx_packets, pmtu (the link's measured path MTU, 0 when down)
  * routes:     prefix, dest, next_hop ("local" for own prefixes), hops,
  *             cost, path_nat, path_nat_from, channel, channel_s, direct,
  *             reason, decision, conflict (true if another proxy claims an

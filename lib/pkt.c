@@ -556,6 +556,72 @@ echo_decode(struct buf_rd *r, struct pkt_echo *e)
 }
 
 int
+pkt_frag_piece(size_t total, unsigned count, unsigned index, size_t *off,
+    size_t *len)
+{
+	size_t each;
+
+	if (count < 2 || count > PKT_FRAG_COUNT_MAX || index >= count ||
+	    total > PKT_FRAG_TOTAL_MAX)
+		return -1;
+	each = (total + count - 1) / count;
+	if ((size_t)index * each >= total)
+		return -1;		/* an empty piece: too many for total */
+	*off = (size_t)index * each;
+	*len = total - *off < each ? total - *off : each;
+	return 0;
+}
+
+unsigned
+pkt_frag_count(size_t total, size_t room)
+{
+	size_t n;
+
+	if (total <= room)
+		return 1;
+	if (room == 0 || total > PKT_FRAG_TOTAL_MAX)
+		return 0;
+	n = (total + room - 1) / room;
+	return n > PKT_FRAG_COUNT_MAX ? 0 : (unsigned)n;
+}
+
+static void
+frag_decode(struct buf_rd *r, struct pkt_frag *f)
+{
+	size_t off, len;
+
+	f->id = rd_u32be(r);
+	f->index = rd_u8(r);
+	f->count = rd_u8(r);
+	f->total = rd_u16be(r);
+	if (r->err != NULL)
+		return;
+	if (pkt_frag_piece(f->total, f->count, f->index, &off, &len) == -1) {
+		rd_fail(r, "bad fragment numbers");
+		return;
+	}
+	if (rd_left(r) != len) {
+		rd_fail(r, "fragment piece of the wrong length");
+		return;
+	}
+	f->piece_len = len;
+	f->piece = rd_ptr(r, len);
+}
+
+static void
+mtu_decode(struct buf_rd *r, struct pkt_mtu *u, bool probe)
+{
+	u->id = rd_u32be(r);
+	u->size = rd_u16be(r);
+	if (r->err == NULL && (u->size < PKT_MTU_MIN || u->size > PKT_MTU_MAX))
+		rd_fail(r, "path MTU size out of range");
+	if (r->err == NULL && probe) {
+		u->pad = rd_left(r);
+		rd_skip(r, u->pad);
+	}
+}
+
+int
 pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
     const char **why)
 {
@@ -617,6 +683,15 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 	case PKT_MSG_ECHO:
 		memset(&m->u.echo, 0, sizeof(m->u.echo));
 		echo_decode(&r, &m->u.echo);
+		break;
+	case PKT_MSG_FRAG:
+		memset(&m->u.frag, 0, sizeof(m->u.frag));
+		frag_decode(&r, &m->u.frag);
+		break;
+	case PKT_MSG_MTU_PROBE:
+	case PKT_MSG_MTU_ACK:
+		memset(&m->u.mtu, 0, sizeof(m->u.mtu));
+		mtu_decode(&r, &m->u.mtu, m->type == PKT_MSG_MTU_PROBE);
 		break;
 	default:
 		rd_fail(&r, "unknown message type");
@@ -894,6 +969,33 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 	case PKT_MSG_ECHO:
 		if (echo_encode(&w, &m->u.echo) == -1)
 			return -1;
+		break;
+	case PKT_MSG_FRAG: {
+		const struct pkt_frag *f = &m->u.frag;
+		size_t off, len;
+
+		if (pkt_frag_piece(f->total, f->count, f->index, &off, &len)
+		    == -1 || f->piece == NULL || f->piece_len != len)
+			return -1;
+		wr_u8(&w, m->type);
+		wr_u32be(&w, f->id);
+		wr_u8(&w, f->index);
+		wr_u8(&w, f->count);
+		wr_u16be(&w, f->total);
+		wr_bytes(&w, f->piece, f->piece_len);
+		break;
+	}
+	case PKT_MSG_MTU_PROBE:
+	case PKT_MSG_MTU_ACK:
+		if (m->u.mtu.size < PKT_MTU_MIN || m->u.mtu.size > PKT_MTU_MAX ||
+		    (m->type == PKT_MSG_MTU_PROBE && m->u.mtu.pad > PKT_MTU_MAX))
+			return -1;
+		wr_u8(&w, m->type);
+		wr_u32be(&w, m->u.mtu.id);
+		wr_u16be(&w, m->u.mtu.size);
+		if (m->type == PKT_MSG_MTU_PROBE)
+			for (size_t i = 0; i < m->u.mtu.pad; i++)
+				wr_u8(&w, 0);
 		break;
 	default:
 		return -1;

@@ -88,6 +88,9 @@ enum pkt_msg_type {
 	PKT_MSG_CONN_REQ	= 12,
 	PKT_MSG_CONN_RESP	= 13,
 	PKT_MSG_ECHO		= 14,
+	PKT_MSG_FRAG		= 15,
+	PKT_MSG_MTU_PROBE	= 16,
+	PKT_MSG_MTU_ACK		= 17,
 };
 
 /* u16 alt_port (0: none), u32 alt_addr (0.0.0.0: none).  Sent on link up. */
@@ -302,6 +305,42 @@ struct pkt_echo {
 	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
 };
 
+/*
+ * One piece of a message too large for the link's path MTU (only DATA is
+ * split): u32 id, u8 index, u8 count (2-8), u16 total (the whole message's
+ * length, count-9216), then the piece.  Pieces are cut evenly: piece i is
+ * at i * ceil(total / count), and all but the last are that long
+ * (pkt_frag_piece); a piece of any other length is refused.  The next hop
+ * joins them (lib/frag.h) and handles the message as if it came whole.
+ */
+#define PKT_FRAG_HDR_LEN	9	/* with the message type byte */
+#define PKT_FRAG_COUNT_MAX	8
+#define PKT_FRAG_TOTAL_MAX	9216	/* DATA of a 9000-byte TUN fits */
+
+struct pkt_frag {
+	uint32_t	 id;
+	uint8_t		 index;
+	uint8_t		 count;
+	uint16_t	 total;
+	const uint8_t	*piece;		/* borrowed */
+	size_t		 piece_len;
+};
+
+/*
+ * Path MTU measurement on a link: a probe is u32 id, u16 size (the IPv4
+ * datagram's size as sent, 576-9216), then padding to that size (any
+ * bytes, ignored); the answer, MTU_ACK, is u32 id, u16 size, and nothing
+ * more, so it is never larger than the probe.
+ */
+#define PKT_MTU_MIN		576
+#define PKT_MTU_MAX		9216
+
+struct pkt_mtu {
+	uint32_t	id;
+	uint16_t	size;
+	size_t		pad;		/* probe: padding bytes */
+};
+
 struct pkt_msg {
 	uint8_t		type;		/* enum pkt_msg_type */
 	union {
@@ -317,8 +356,25 @@ struct pkt_msg {
 		struct pkt_conn_req	conn_req;
 		struct pkt_conn_resp	conn_resp;
 		struct pkt_echo		echo;
+		struct pkt_frag		frag;
+		struct pkt_mtu		mtu;	/* MTU_PROBE, MTU_ACK */
 	} u;
 };
+
+/*
+ * Where piece index of a total-byte message cut in count pieces lies:
+ * *off, *len.  -1 if the piece would be empty or the numbers are out of
+ * range (count 2-PKT_FRAG_COUNT_MAX, index < count, total <=
+ * PKT_FRAG_TOTAL_MAX).
+ */
+int	pkt_frag_piece(size_t total, unsigned count, unsigned index,
+	    size_t *off, size_t *len);
+/*
+ * How many pieces a message of total bytes needs when a piece may carry
+ * at most room bytes: 1 if it fits whole, 0 if not even
+ * PKT_FRAG_COUNT_MAX pieces hold it (or total is over PKT_FRAG_TOTAL_MAX).
+ */
+unsigned pkt_frag_count(size_t total, size_t room);
 
 /*
  * Decodes the outer header of a datagram.  Returns 0, or -1 with *why set

@@ -32,6 +32,7 @@
 #include <event2/listener.h>
 
 #include "ctl.h"
+#include "frag.h"
 #include "json.h"
 #include "link.h"
 #include "log.h"
@@ -228,6 +229,17 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "tun_rx", s->tun_rx);
 	json_uint(&w, "tun_tx", s->tun_tx);
 	json_uint(&w, "tun_gso", s->tun_gso);
+	{
+		const struct frag_stats *fs = px->frags != NULL ?
+		    &px->frags->st : &(const struct frag_stats){ 0 };
+
+		json_uint(&w, "frag_tx", s->frag_tx);
+		json_uint(&w, "frag_rx", fs->pieces);
+		json_uint(&w, "frag_joined", fs->joined);
+		json_uint(&w, "drop_frag", fs->dup + fs->mismatch +
+		    fs->timeout + fs->evicted);
+		json_uint(&w, "drop_toobig", s->drop_toobig);
+	}
 	json_uint(&w, "drop_malformed", s->drop_malformed +
 	    px->sock_st.rx_bad);
 	json_uint(&w, "drop_auth", s->drop_auth);
@@ -295,6 +307,7 @@ cmd_neighbours(struct client *c, unsigned *rows)
 		json_uint(&w, "reconnects", l->reconnects);
 		json_uint(&w, "rx_packets", l->rx_packets);
 		json_uint(&w, "tx_packets", l->tx_packets);
+		json_uint(&w, "pmtu", l->state == LINK_UP ? l->pmtu : 0);
 		row_out(c, &w, rows);
 	}
 }

@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
+#include "frag.h"
 #include "link.h"
 #include "log.h"
 #include "txq.h"
@@ -96,6 +97,58 @@ send_keepalive(struct link *l, uint64_t now)
 	ka.u.ka.interval_ms = (uint32_t)l->ka_interval_s * 1000;
 	l->last_ka_us = now;
 	link_send_msg(l, &ka);
+}
+
+static const uint16_t pmtu_sizes[] = { LINK_PMTU_SIZES };
+
+/*
+ * A round of path MTU probes: one datagram of each size, DF set and never
+ * fragmented by our kernel (the socket's IP_PMTUDISC_PROBE), so only those
+ * that fit the whole path are answered.  Acks raise the link's MTU as they
+ * come; a round that got acks but none as large as the current MTU lowers
+ * it to the largest acked (the path changed).  A round with no ack at all
+ * changes nothing: loss, not a smaller path.
+ */
+static void
+pmtu_round(struct link *l, uint64_t now)
+{
+	struct pkt_msg m = { .type = PKT_MSG_MTU_PROBE };
+	char who[128];
+
+	if (l->pmtu_round > 0 && l->pmtu_best > 0 && l->pmtu_best < l->pmtu) {
+		log_info("%s: path MTU down from %u to %u",
+		    link_who(l, who, sizeof(who)), l->pmtu, l->pmtu_best);
+		l->pmtu = l->pmtu_best;
+	}
+	l->pmtu_round++;
+	l->pmtu_best = 0;
+	l->pmtu_next_us = now + (uint64_t)(l->pmtu_round < LINK_PMTU_EARLY ?
+	    LINK_PMTU_EARLY_S : LINK_PMTU_EVERY_S) * 1000000;
+	m.u.mtu.id = l->pmtu_round;
+	for (size_t i = 0; i < sizeof(pmtu_sizes) / sizeof(pmtu_sizes[0]);
+	    i++) {
+		m.u.mtu.size = pmtu_sizes[i];
+		/* type, id, size, then padding up to the datagram's size */
+		m.u.mtu.pad = pmtu_sizes[i] - LINK_UDP_IP_LEN -
+		    PKT_SEALED_HDR_LEN - PKT_TAG_LEN - 7;
+		(void)link_send_msg(l, &m);
+	}
+}
+
+static void
+pmtu_ack(struct link *l, const struct pkt_mtu *a)
+{
+	char who[128];
+
+	if (a->id != l->pmtu_round)
+		return;			/* an earlier round's: stale */
+	if (a->size > l->pmtu_best)
+		l->pmtu_best = a->size;
+	if (a->size > l->pmtu) {
+		log_debug("%s: path MTU %u", link_who(l, who, sizeof(who)),
+		    a->size);
+		l->pmtu = a->size;
+	}
 }
 
 static int
@@ -583,6 +636,11 @@ int
 link_init(struct proxyd *px, const struct link_events *ev)
 {
 	px->link_ev = ev;
+	if (px->frags == NULL) {
+		if ((px->frags = malloc(sizeof(*px->frags))) == NULL)
+			return -1;
+		frag_init(px->frags);
+	}
 	cookie_rotate(px, now_us());
 	for (size_t i = 0; i < px->conf->n_neighbours; i++)
 		if (link_add(px, &px->conf->neighbours[i]) == NULL)
@@ -860,6 +918,9 @@ link_up(struct link *l)
 	evtimer_del(l->hs_timer);
 	link_set_keepalive(l, px->conf->ka_min, 0);
 	send_keepalive(l, l->up_us);
+	l->pmtu = LINK_PMTU_MIN;
+	l->pmtu_round = 0;
+	pmtu_round(l, l->up_us);
 	px->link_ev->up(l);
 }
 
@@ -1066,10 +1127,56 @@ msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
 	case PKT_MSG_CLOSE:
 		link_close(l, "closed by peer");
 		break;
+	case PKT_MSG_MTU_PROBE: {
+		struct pkt_msg ack = { .type = PKT_MSG_MTU_ACK };
+
+		ack.u.mtu.id = m->u.mtu.id;
+		ack.u.mtu.size = m->u.mtu.size;
+		link_send_msg(l, &ack);
+		break;
+	}
+	case PKT_MSG_MTU_ACK:
+		pmtu_ack(l, &m->u.mtu);
+		break;
 	default:
 		l->px->link_ev->msg(l, m, in, from);
 		break;
 	}
+}
+
+/*
+ * A piece of a split message, opened at slot (*len bytes): kept until its
+ * message is whole, which is then put at slot, where a DATA message is
+ * relayed from without a copy.  0 with *len the message's length, or -1
+ * (not whole yet, or dropped and counted).  Only DATA is ever split.
+ */
+static int
+frag_input(struct link *l, uint8_t *slot, size_t *len)
+{
+	struct pkt_msg m;
+	const uint8_t *msg;
+	size_t mlen;
+	const char *why;
+	char who[128];
+	int rc;
+
+	if (pkt_msg_decode(slot, *len, &m, &why) == -1) {
+		l->px->st.drop_malformed++;
+		log_debug("%s: bad piece: %s", link_who(l, who, sizeof(who)),
+		    why);
+		return -1;
+	}
+	rc = frag_join(l->px->frags, l->session, &m.u.frag, now_us(), &msg,
+	    &mlen);
+	if (rc != 1)
+		return -1;
+	if (mlen == 0 || msg[0] != PKT_MSG_DATA) {
+		l->px->st.drop_malformed++;
+		return -1;
+	}
+	memmove(slot, msg, mlen);
+	*len = mlen;
+	return 0;
 }
 
 static void
@@ -1106,7 +1213,7 @@ sealed_input(struct proxyd *px, struct psock *in,
 		return;
 	}
 	ptlen = h->body_len - PKT_TAG_LEN;
-	if (ptlen > 0 && slot[0] == PKT_MSG_DATA)
+	if (ptlen > 0 && (slot[0] == PKT_MSG_DATA || slot[0] == PKT_MSG_FRAG))
 		body = slot;
 	else
 		memcpy(body, slot, ptlen);
@@ -1118,6 +1225,9 @@ sealed_input(struct proxyd *px, struct psock *in,
 		SSL_free(l->ssl);
 		l->ssl = NULL;
 	}
+	if (ptlen > 0 && body[0] == PKT_MSG_FRAG &&
+	    frag_input(l, slot, &ptlen) == -1)
+		return;			/* pieces missing, or dropped */
 	if (pkt_msg_decode(body, ptlen, &m, &why) == -1) {
 		px->st.drop_malformed++;
 		log_debug("%s: bad message: %s", link_who(l, who, sizeof(who)),
@@ -1226,11 +1336,67 @@ link_send_msg_via(struct link *l, const struct pkt_msg *m, struct psock *via,
 	    PKT_TAG_LEN, to);
 }
 
+/*
+ * The DATA message at frame + PKT_SEALED_HDR_LEN (mlen bytes) in count
+ * pieces, each sealed on its own and sent (batched if frame is the send
+ * batch's slot), for the next hop to join.
+ */
+static int
+send_split(struct link *l, uint8_t *frame, size_t mlen, unsigned count)
+{
+	static uint8_t whole[PKT_FRAG_TOTAL_MAX];
+	struct proxyd *px = l->px;
+	bool batch = txq_is_slot(px, frame);
+	struct pkt_msg m = { .type = PKT_MSG_FRAG };
+
+	memcpy(whole, frame + PKT_SEALED_HDR_LEN, mlen);
+	m.u.frag.id = ++l->frag_id;
+	m.u.frag.count = (uint8_t)count;
+	m.u.frag.total = (uint16_t)mlen;
+	for (unsigned i = 0; i < count; i++) {
+		uint8_t *f = batch ? txq_slot(px) : ctl_frame;
+		size_t off, plen;
+		int n;
+
+		(void)pkt_frag_piece(mlen, count, i, &off, &plen);
+		m.u.frag.index = (uint8_t)i;
+		m.u.frag.piece = whole + off;
+		m.u.frag.piece_len = plen;
+		n = pkt_msg_encode(&m, f + PKT_SEALED_HDR_LEN,
+		    PKT_FRAG_HDR_LEN + plen);
+		if (n < 0 || seal(l, f, (size_t)n) == -1)
+			return -1;
+		px->st.frag_tx++;
+		if (!batch) {
+			if (udp_send(l, f, PKT_SEALED_HDR_LEN + (size_t)n +
+			    PKT_TAG_LEN) == -1)
+				return -1;
+			continue;
+		}
+		l->tx_packets++;
+		txq_commit(px, PKT_SEALED_HDR_LEN + (size_t)n + PKT_TAG_LEN,
+		    &l->peer);
+	}
+	return 0;
+}
+
 int
 link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl)
 {
+	size_t over = LINK_UDP_IP_LEN + PKT_SEALED_HDR_LEN + PKT_TAG_LEN;
+	unsigned count;
+
 	frame[PKT_SEALED_HDR_LEN] = PKT_MSG_DATA;
 	frame[PKT_SEALED_HDR_LEN + 1] = ttl;
+	if (l->state == LINK_UP && over + len + 2 > l->pmtu) {
+		count = pkt_frag_count(len + 2, l->pmtu - over -
+		    PKT_FRAG_HDR_LEN);
+		if (count < 2) {
+			l->px->st.drop_toobig++;
+			return -1;
+		}
+		return send_split(l, frame, len + 2, count);
+	}
 	if (!txq_is_slot(l->px, frame))
 		return seal_send(l, frame, len + 2);
 	/* built in the send batch's slot: seal and queue it */
@@ -1279,6 +1445,8 @@ link_tick(struct proxyd *px)
 			if (now - l->last_ka_us >=
 			    (uint64_t)l->ka_interval_s * 1000000)
 				send_keepalive(l, now);
+			if (now >= l->pmtu_next_us)
+				pmtu_round(l, now);
 			break;
 		}
 	}
@@ -1299,4 +1467,6 @@ link_shutdown(struct proxyd *px)
 		l->state = LINK_IDLE;
 		link_unlink_free(l);
 	}
+	free(px->frags);
+	px->frags = NULL;
 }

@@ -36,6 +36,20 @@
 #define LINK_DEAD_MIN_S		15	/* dead after max(3 intervals, this) */
 #define LINK_BACKOFF_MAX_S	60
 #define LINK_RESOLVE_S		300	/* neighbour host names looked up again */
+/*
+ * Path MTU between neighbours, as the IPv4 size of a datagram that gets
+ * through: assumed LINK_PMTU_MIN until measured, then the largest of
+ * LINK_PMTU_SIZES the peer acknowledged, measured at link up, again after
+ * LINK_PMTU_EARLY_S for LINK_PMTU_EARLY rounds, then every LINK_PMTU_EVERY_S.
+ * DATA that would not fit is split (PKT_MSG_FRAG), never IP-fragmented.
+ */
+#define LINK_PMTU_MIN		1280
+#define LINK_PMTU_SIZES		1500, 1492, 1480, 1460, 1440, 1420, 1400, \
+				1380, 1360, 1340, 1320, 1300
+#define LINK_PMTU_EARLY		3
+#define LINK_PMTU_EARLY_S	2
+#define LINK_PMTU_EVERY_S	60
+#define LINK_UDP_IP_LEN		28	/* IPv4 and UDP headers */
 
 enum link_state {
 	LINK_IDLE,		/* configured, waiting for the next attempt */
@@ -100,6 +114,11 @@ struct link {
 	int			 dead_s;	/* 0: from the interval */
 	uint32_t		 ka_id;
 	uint64_t		 rx_packets, tx_packets;
+	uint16_t		 pmtu;		/* datagram size that gets through */
+	uint16_t		 pmtu_best;	/* largest acked this round */
+	uint32_t		 pmtu_round;	/* id of the probes out */
+	uint64_t		 pmtu_next_us;	/* next round */
+	uint32_t		 frag_id;	/* last split message's id */
 	struct probe_link	*probe;		/* probe.c's; opaque here */
 };
 

@@ -31,6 +31,7 @@ struct txq;
 struct probe_ctx;
 struct link_events;
 struct evdns_base;
+struct frag_table;
 
 struct proxyd_stats {
 	uint64_t	rx_packets, rx_bytes;	/* tx: struct psock_stats */
@@ -60,6 +61,8 @@ struct proxyd_stats {
 	uint64_t	drop_send;	/* frames the socket refused */
 	uint64_t	drop_esp_nat;	/* raw ESP of a translated host */
 	uint64_t	xlat_out, xlat_in;	/* packets translated (netmap) */
+	uint64_t	frag_tx;	/* DATA split: pieces sent */
+	uint64_t	drop_toobig;	/* DATA too large even split */
 };
 
 struct proxyd {
@@ -90,6 +93,7 @@ struct proxyd {
 	struct conn_pool	*conn;		/* conn.c */
 	struct probe_ctx	*probe;		/* probe.c */
 	struct txq		*txq;		/* txq.c: send batch */
+	struct frag_table	*frags;		/* link.c: split DATA joined */
 	struct route_table	 routes;
 	struct route_table	 installed;	/* routes put on the TUN */
 	struct flow_table	*flows;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
@@ -189,7 +190,7 @@ open_bound(struct psock *ps, const struct psock_env *env, struct in_addr addr,
 		 * every drop costs the endpoints a TCP retransmission.  As
 		 * root we may go beyond the sysctl limits.
 		 */
-		int sz = PSOCK_BUFSIZE;
+		int sz = PSOCK_BUFSIZE, pmtu;
 
 		if (setsockopt(ps->fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
 		    sizeof(sz)) == -1)
@@ -203,6 +204,19 @@ open_bound(struct psock *ps, const struct psock_env *env, struct in_addr addr,
 		    sizeof(one)) == -1)
 			log_debug("UDP GRO not available: %s",
 			    strerror(errno));
+
+		/*
+		 * DF on every datagram, and never fragmented here whatever
+		 * ICMP says: the links measure each path's MTU themselves
+		 * and split what would not fit (link.h), so no IP fragment
+		 * crosses the NATs (many drop or mangle them).
+		 */
+		pmtu = IP_PMTUDISC_PROBE;
+		if (setsockopt(ps->fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+		    sizeof(pmtu)) == -1)
+			log_warn("cannot set IP_PMTUDISC_PROBE on the UDP "
+			    "socket: datagrams over a path's MTU may be "
+			    "fragmented");
 	}
 	if (kind != PSOCK_PROBE)
 		log_info("listening on UDP %s:%u", a, port);

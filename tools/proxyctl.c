@@ -113,6 +113,11 @@ static const struct column status_cols[] = {
 	{ "tun rx packets",	"tun_rx",		FMT_NUM },
 	{ "tun tx packets",	"tun_tx",		FMT_NUM },
 	{ "tun tx GSO frames",	"tun_gso",		FMT_NUM },
+	{ "split pieces tx",	"frag_tx",		FMT_NUM },
+	{ "split pieces rx",	"frag_rx",		FMT_NUM },
+	{ "split joined",	"frag_joined",		FMT_NUM },
+	{ "drop split",		"drop_frag",		FMT_NUM },
+	{ "drop too big",	"drop_toobig",		FMT_NUM },
 	{ "proxies known",	"proxies",		FMT_NUM },
 	{ "prefix conflicts",	"conflicts",		FMT_NUM },
 	{ "conn requests",	"conn_requests",	FMT_NUM },
@@ -135,6 +140,7 @@ static const struct column neighbour_cols[] = {
 	{ "DEAD-AFTER",		"dead_after_s",		FMT_SECS },
 	{ "UP",			"up_s",			FMT_SECS },
 	{ "RECONNECTS",		"reconnects",		FMT_NUM },
+	{ "PMTU",		"pmtu",			FMT_NUM },
 	{ NULL,			NULL,			FMT_STR }
 };
 

@@ -851,7 +851,7 @@ make_certs() {
 #   neighbours="n1@host:port n2@host:port" []
 #   prefixes="10.1.0.0/24 ..." []     tun=yes|no [yes if prefixes]
 #     (REAL=ALIAS for a prefix known by an alias: { prefix; as; })
-#   tun_name [pxy0]  mtu [1400]       forward="ike esp icmp"
+#   tun_name [pxy0]  mtu [1500]       forward="ike esp icmp"
 #   pki=DIR [$WORLD_DIR/pki]  ca= cert= key= [pki/ca.crt, pki/NAME.crt, .key]
 #   control=PATH [$WORLD_DIR/NAME.sock]  keepalive=MIN:MAX [5:120]
 #   log=LEVEL [debug]                 extra="raw libconfig lines"
@@ -859,7 +859,7 @@ proxy_conf() {
 	local name=$1 kv k v
 	shift
 	local listen=0.0.0.0:4790 alt_port='' alt_address='' public=''
-	local neighbours='' prefixes='' tun='' tun_name=pxy0 mtu=1400
+	local neighbours='' prefixes='' tun='' tun_name=pxy0 mtu=1500
 	local forward="ike esp icmp" pki=$WORLD_DIR/pki ca='' cert='' key=''
 	local control='' keepalive=5:120 log=debug extra=''
 	for kv in "$@"; do

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include "crypto.h"
+#include "frag.h"
 #include "link.h"
 #include "log.h"
 #include "pkt.h"
@@ -70,6 +71,16 @@ make_up_pair(void)
 	ck_assert_ptr_nonnull(link_find(&bravo->px, "alpha"));
 	fake_ev_len = 0;
 	return l;
+}
+
+/* Keeps path MTU rounds out of a test's datagram counts. */
+static void
+no_pmtu_rounds(void)
+{
+	for (struct link *l = alpha->px.links; l != NULL; l = l->next)
+		l->pmtu_next_us = UINT64_MAX;
+	for (struct link *l = bravo->px.links; l != NULL; l = l->next)
+		l->pmtu_next_us = UINT64_MAX;
 }
 
 /* Sends m from l and returns the sealed datagram (caller frees buf). */
@@ -582,6 +593,150 @@ START_TEST(data_frame_outside_send_batch_is_sent_at_once)
 }
 END_TEST
 
+/* path MTU and split DATA */
+
+/* A 1500-byte IPv4 packet with a recognisable payload at ip. */
+static void
+big_packet(uint8_t *ip, size_t len)
+{
+	memset(ip, 0, len);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(len >> 8);
+	ip[3] = (uint8_t)len;
+	ip[8] = 64;
+	ip[9] = 17;
+	for (size_t i = 20; i < len; i++)
+		ip[i] = (uint8_t)(i * 13);
+}
+
+START_TEST(path_mtu_measured_at_link_up)
+{
+	struct link *la, *lb;
+
+	fake_path_mtu = (size_t)_i;
+	la = make_up_pair();
+	lb = link_find(&bravo->px, "alpha");
+	ck_assert_uint_eq(la->pmtu, _i);
+	ck_assert_uint_eq(lb->pmtu, _i);
+}
+END_TEST
+
+START_TEST(path_mtu_follows_a_shrinking_path)
+{
+	struct link *la = make_up_pair();
+
+	ck_assert_uint_eq(la->pmtu, 1500);
+	fake_path_mtu = 1340;
+	fake_now += LINK_PMTU_EARLY_S * SEC;
+	link_tick(&alpha->px);			/* round 2: 1340 at most */
+	fake_pump(100);
+	ck_assert_uint_eq(la->pmtu, 1500);	/* not lowered mid-round */
+	fake_now += LINK_PMTU_EARLY_S * SEC;
+	link_tick(&alpha->px);			/* round 3 starts: lowered */
+	ck_assert_uint_eq(la->pmtu, 1340);
+	/* a round that lost everything changes nothing */
+	fake_path_mtu = 100;
+	fake_pump(100);
+	la->pmtu_next_us = fake_now;
+	link_tick(&alpha->px);			/* round 4, all lost */
+	fake_pump(100);
+	la->pmtu_next_us = fake_now;
+	link_tick(&alpha->px);			/* round 5 starts */
+	ck_assert_uint_eq(la->pmtu, 1340);
+	ck_assert_uint_eq(la->pmtu_round, 5);
+}
+END_TEST
+
+START_TEST(oversized_data_is_split_and_joined)
+{
+	struct link *la;
+	static uint8_t sent[1500];
+	uint8_t *frame, *ip;
+	const struct fake_ev *e;
+
+	fake_path_mtu = 1400;
+	la = make_up_pair();
+	no_pmtu_rounds();
+	frame = _i ? alpha->slot : calloc(1, PKT_DATA_HEADROOM + 1500 +
+	    PKT_TAG_LEN);
+	ck_assert_ptr_nonnull(frame);
+	ip = frame + PKT_DATA_HEADROOM;
+	big_packet(ip, 1500);
+	memcpy(sent, ip, 1500);
+	fake_q_clear();
+	fake_mtu_lost = 0;		/* the larger probes were */
+	alpha->committed = 0;
+	ck_assert_int_eq(link_send_data(la, frame, 1500, 9), 0);
+	ck_assert_uint_eq(alpha->px.st.frag_tx, 2);
+	if (_i)
+		ck_assert_uint_eq(alpha->committed, 2);	/* both batched */
+	else
+		free(frame);
+	ck_assert_uint_eq(fake_q_len, 2);
+	for (size_t i = 0; i < fake_q_len; i++)
+		ck_assert_uint_le(fake_q[i].len + 28, 1400);
+	ck_assert_uint_eq(fake_mtu_lost, 0);
+	ck_assert_uint_eq(fake_pump(10), 2);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 1);
+	e = fake_ev_last(EV_MSG, &bravo->px);
+	ck_assert_uint_eq(e->type, PKT_MSG_DATA);
+	ck_assert_uint_eq(e->msg.u.data.ttl, 9);
+	ck_assert_uint_eq(e->msg.u.data.ip_len, 1500);
+	ck_assert_uint_eq(e->ip_hash, fake_hash(sent, sizeof(sent)));
+	ck_assert_uint_eq(bravo->px.frags->st.joined, 1);
+}
+END_TEST
+
+START_TEST(split_data_with_a_lost_piece_is_dropped)
+{
+	struct link *la;
+	struct fake_dgram first, second;
+	uint8_t *frame;
+
+	fake_path_mtu = 1400;
+	la = make_up_pair();
+	no_pmtu_rounds();
+	frame = alpha->slot;
+	big_packet(frame + PKT_DATA_HEADROOM, 1500);
+	fake_q_clear();
+	ck_assert_int_eq(link_send_data(la, frame, 1500, 9), 0);
+	ck_assert(fake_q_pop(&first));
+	ck_assert(fake_q_pop(&second));
+	/* the second piece only, twice: no message, a duplicate */
+	ck_assert(fake_deliver(&second));
+	ck_assert(fake_deliver(&second));
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 0);
+	ck_assert_uint_eq(bravo->px.frags->st.dup + bravo->px.st.drop_replay,
+	    1);
+	/* its partner too late: it starts afresh and never completes */
+	fake_now += FRAG_TIMEOUT_US + 1;
+	ck_assert(fake_deliver(&first));
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 0);
+	ck_assert_uint_eq(bravo->px.frags->st.timeout, 1);
+	free(first.buf);
+	free(second.buf);
+}
+END_TEST
+
+START_TEST(data_too_large_even_split_is_dropped)
+{
+	struct link *la = make_up_pair();
+	uint8_t *frame = alpha->slot;
+
+	no_pmtu_rounds();
+	/* 8 pieces of at most 1433 bytes: 9000 fits, 65000 does not */
+	big_packet(frame + PKT_DATA_HEADROOM, 9000);
+	fake_q_clear();
+	ck_assert_int_eq(link_send_data(la, frame, 9000, 9), 0);
+	ck_assert_uint_eq(fake_pump(20), 7);
+	ck_assert_uint_eq(fake_ev_last(EV_MSG, &bravo->px)->msg.u.data.ip_len,
+	    9000);
+	big_packet(frame + PKT_DATA_HEADROOM, 20000);
+	ck_assert_int_eq(link_send_data(la, frame, 20000, 9), -1);
+	ck_assert_uint_eq(alpha->px.st.drop_toobig, 1);
+}
+END_TEST
+
 START_TEST(sending_on_a_link_not_up_fails)
 {
 	struct pkt_msg m = { .type = PKT_MSG_INFO };
@@ -829,6 +984,8 @@ START_TEST(keepalive_ack_sets_rtt)
 {
 	struct link *la = make_up_pair();
 
+	no_pmtu_rounds();
+
 	fake_now += CONF_DEFAULT_KA_MIN * SEC;
 	link_tick(&alpha->px);			/* a keepalive */
 	ck_assert_uint_eq(fake_q_len, 1);
@@ -844,6 +1001,7 @@ START_TEST(keepalive_ack_of_older_keepalive_is_ignored)
 	struct link *la = make_up_pair();
 	struct fake_dgram older, newer;
 
+	no_pmtu_rounds();
 	fake_now += CONF_DEFAULT_KA_MIN * SEC;
 	link_tick(&alpha->px);
 	fake_now += CONF_DEFAULT_KA_MIN * SEC;
@@ -1313,6 +1471,18 @@ link_suite(void)
 	tcase_add_test(tc, keepalive_ack_sets_rtt);
 	tcase_add_test(tc, keepalive_ack_of_older_keepalive_is_ignored);
 	tcase_add_test(tc, keepalives_keep_a_link_up);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pmtu");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, path_mtu_measured_at_link_up, 1300, 1301);
+	tcase_add_loop_test(tc, path_mtu_measured_at_link_up, 1400, 1401);
+	tcase_add_loop_test(tc, path_mtu_measured_at_link_up, 1492, 1493);
+	tcase_add_loop_test(tc, path_mtu_measured_at_link_up, 1500, 1501);
+	tcase_add_test(tc, path_mtu_follows_a_shrinking_path);
+	tcase_add_loop_test(tc, oversized_data_is_split_and_joined, 0, 2);
+	tcase_add_test(tc, split_data_with_a_lost_piece_is_dropped);
+	tcase_add_test(tc, data_too_large_even_split_is_dropped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("dead");

@@ -1430,7 +1430,7 @@ END_TEST
 START_TEST(decode_rejects_unknown_message_type)
 {
 	/* 3 was ANNOUNCE (foundation), retired. */
-	static const uint8_t types[] = { 0, 3, 15, 16, 0x7f, 0x80, 0xff };
+	static const uint8_t types[] = { 0, 3, 18, 19, 0x7f, 0x80, 0xff };
 	uint8_t p[sizeof(g_keepalive)];
 	size_t i;
 

@@ -61,7 +61,7 @@ void	fake_advance_s(uint64_t s);
 
 /*
  * A struct proxyd named name, built by hand: a conf (listen 10.0.0.1:4790,
- * alt port 4791, ka_min 5, ka_max 120, has_tun false, tun_mtu 1400,
+ * alt port 4791, ka_min 5, ka_max 120, has_tun false, tun_mtu 1500,
  * forward IKE|ESP|ICMP, no neighbours or prefixes), an event_base (never
  * run by the fake; a test may run it with EVLOOP_NONBLOCK), empty route
  * tables, no TUN, no links.  The primary listen socket looks open (a fake

@@ -50,12 +50,30 @@ node_of_sock(const struct psock *ps, enum psock_kind *kind)
 	return NULL;
 }
 
+uint32_t
+fake_hash(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+size_t	fake_path_mtu;
+size_t	fake_mtu_lost;
+
 static void
 enqueue(struct proxyd *src, enum psock_kind kind,
     const struct sockaddr_in *from, const uint8_t *p, size_t len,
     const struct sockaddr_in *to)
 {
 	struct fake_dgram *d;
+
+	if (fake_path_mtu > 0 && len + 28 > fake_path_mtu) {
+		fake_mtu_lost++;
+		return;
+	}
 
 	if (fake_q_len == FAKE_Q_MAX)
 		return;		/* a test that floods this fails on counts */
@@ -213,6 +231,7 @@ rec_msg(struct link *l, struct pkt_msg *m, struct psock *in,
 	if (m->type == PKT_MSG_DATA) {
 		memcpy(e->ip, m->u.data.ip, m->u.data.ip_len < sizeof(e->ip) ?
 		    m->u.data.ip_len : sizeof(e->ip));
+		e->ip_hash = fake_hash(m->u.data.ip, m->u.data.ip_len);
 		e->msg.u.data.ip = NULL;
 	}
 }

@@ -40,6 +40,12 @@ struct fake_dgram {
 
 extern struct fake_dgram fake_q[FAKE_Q_MAX];
 extern size_t	fake_q_len;
+/*
+ * The path's MTU: a datagram whose IPv4 size (len + 28) is larger is lost
+ * on the way, as DF datagrams are, and counted in fake_mtu_lost.  0: none.
+ */
+extern size_t	fake_path_mtu;
+extern size_t	fake_mtu_lost;
 
 /* Removes and returns the oldest datagram (caller frees d->buf), or false. */
 bool	fake_q_pop(struct fake_dgram *d);
@@ -62,7 +68,11 @@ struct fake_ev {
 	struct pkt_msg		 msg;	/* EV_MSG: a copy (borrowed pointers */
 					/* are stale after the event) */
 	uint8_t			 ip[64];	/* DATA: the packet's first bytes */
+	uint32_t		 ip_hash;	/* DATA: fake_hash() of all of it */
 };
+
+/* FNV-1a of n bytes: tests compare whole packets by it. */
+uint32_t	fake_hash(const uint8_t *, size_t);
 
 extern struct fake_ev	fake_ev[FAKE_EV_MAX];
 extern size_t	fake_ev_len;
