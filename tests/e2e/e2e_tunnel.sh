@@ -26,9 +26,9 @@ both_installed() { child_sa_installed hosta tunnel && child_sa_installed hostb t
 
 # ping_size SIZE: "ping -M do -s SIZE" from 172.16.1.1 to 172.16.2.1 through
 # the tunnel; up to 3 attempts.  The ESP-in-UDP packet of a full-size inner
-# packet is larger than the proxies' TUN MTU: the first attempt teaches
-# hosta the path MTU (ICMP "fragmentation needed" from its proxy), the second
-# may teach hostb the same for the reply, the third must get through.
+# packet fits the proxies' 1500-byte TUN, and the links split what their
+# path cannot carry (e2e_mtu tests that in depth); a TUN set smaller would
+# teach the endpoints the path MTU by ICMP on the first attempts instead.
 ping_size() {
 	local i
 	for i in 1 2 3; do
