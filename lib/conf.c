@@ -843,6 +843,19 @@ set_user(struct ld *ld, const struct val *v)
 		oom(ld, v);
 }
 
+/* An absolute path: the daemon has left its working directory by then. */
+static void
+set_pidfile(struct ld *ld, const struct val *v)
+{
+	if (v->str[0] != '/') {
+		err(ld, v->s, "'%s' '%s' must be an absolute path", v->key,
+		    shown(ld, v->str));
+		return;
+	}
+	if ((ld->c->pidfile = strdup(v->str)) == NULL)
+		oom(ld, v);
+}
+
 static void
 set_log(struct ld *ld, const struct val *v)
 {
@@ -889,6 +902,7 @@ static const struct field fields[] = {
 	{ "tls.strict_perms",	F_BOOL,	 OPT, 0, 1,	"0",		set_bool, OFF(tls_strict_perms) },
 	{ "control",		F_STR,	 OPT, 1, SUN_PATH_MAX, NULL /* CONTROL_DIR NAME.sock */, set_str, OFF(control) },
 	{ "user",		F_STR,	 OPT, 1, USER_NAME_MAX, NULL /* stay root */, set_user, 0 },
+	{ "pidfile",		F_STR,	 OPT, 1, 4095,	NULL /* none */, set_pidfile, 0 },
 	{ "keepalive",		F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
 	{ "keepalive.min",	F_INT,	 OPT, 1, 3600,	STR(CONF_DEFAULT_KA_MIN), set_int, OFF(ka_min) },
 	{ "keepalive.max",	F_INT,	 OPT, 1, 3600,	STR(CONF_DEFAULT_KA_MAX), set_int, OFF(ka_max) },
@@ -1532,6 +1546,7 @@ conf_free(struct conf *c)
 	free(c->control);
 	free(c->user);
 	free(c->user_at);
+	free(c->pidfile);
 	free(c->name_at);
 	for (size_t i = 0; i < c->n_key_at; i++) {
 		free(c->key_at[i].key);
@@ -1647,6 +1662,10 @@ conf_print(const struct conf *c, FILE *fp)
 	if (c->user != NULL) {		/* only if set: older output stays */
 		fputs(";\nuser = ", fp);
 		pstr(fp, c->user);
+	}
+	if (c->pidfile != NULL) {	/* only if set: older output stays */
+		fputs(";\npidfile = ", fp);
+		pstr(fp, c->pidfile);
 	}
 	fprintf(fp, ";\nkeepalive = {\n\tmin = %d;\n\tmax = %d;\n};\n"
 	    "log = \"%s\";\n", c->ka_min, c->ka_max,

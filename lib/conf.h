@@ -81,6 +81,7 @@ struct conf {
 	char		*control;		/* default /run/proxyd/NAME.sock */
 	char		*user;			/* drop root to it; NULL: stay */
 	char		*user_at;		/* "FILE:LINE" of 'user' */
+	char		*pidfile;		/* absolute; NULL: none */
 	char		*name_at;		/* "FILE:LINE" of 'name' */
 	bool		 has_metrics;		/* "metrics": off by default */
 	struct in_addr	 metrics_addr;		/* "A.B.C.D:PORT", or "PORT" */

@@ -173,6 +173,7 @@ diff_fixed(struct ctx *x, const struct conf *a, const struct conf *b)
 	}
 	fixed_s(x, b, "control", a->control, b->control);
 	fixed_s(x, b, "user", a->user, b->user);
+	fixed_s(x, b, "pidfile", a->pidfile, b->pidfile);
 	if (a->has_metrics != b->has_metrics ||
 	    (a->has_metrics && (a->metrics_addr.s_addr !=
 	    b->metrics_addr.s_addr || a->metrics_port != b->metrics_port))) {

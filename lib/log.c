@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "log.h"
@@ -16,14 +17,39 @@ static int	 log_fg = 1;
 static int	 log_lvl = LOG_LVL_INFO;
 static const char *const names[] = { "error", "warn", "info", "debug" };
 
+/*
+ * Detached, we log to syslog, but only where a syslog daemon listens
+ * (/dev/log is a socket): without one (a container, an initramfs, a host
+ * whose journald is off) every line would be lost, so the log stays on
+ * stderr and says so.  LOG_PATH_DEV is for the tests.
+ */
+#ifndef LOG_PATH_DEV
+#define LOG_PATH_DEV	"/dev/log"
+#endif
+
 void
 log_init(int foreground, int level, const char *ident)
 {
+	struct stat st;
+
 	log_fg = foreground;
 	log_lvl = level;
-	if (!foreground)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	tzset();
+	if (foreground)
+		return;
+	if (stat(LOG_PATH_DEV, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		return;
+	}
+	log_fg = 1;
+	log_warnx("no syslog socket at %s: logging to stderr instead",
+	    LOG_PATH_DEV);
+}
+
+int
+log_to_stderr(void)
+{
+	return log_fg;
 }
 
 void

@@ -11,7 +11,13 @@
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
+/*
+ * Foreground: stderr.  Otherwise syslog (LOG_DAEMON) if /dev/log is a
+ * socket, else stderr after a warning saying so.
+ */
 void	log_init(int foreground, int level, const char *ident);
+/* Whether lines go to stderr (then a detaching daemon must keep it). */
+int	log_to_stderr(void);
 /* The level from now on (a reload's 'log'). */
 void	log_set_level(int level);
 /* Parses "error", "warn", "info", "debug"; returns -1 if unknown. */

@@ -59,7 +59,8 @@ usage(int status)
 "\n"
 "  -c FILE   configuration file (default " DEFAULT_CONF ")\n"
 "  -f        stay in the foreground and log to stderr\n"
-"            (default: detach and log to syslog)\n"
+"            (default: detach and log to syslog, or to stderr with a\n"
+"            warning when /dev/log is missing)\n"
 "  -t        check the configuration and exit: 0 if valid, 1 otherwise;\n"
 "            every error is printed as FILE:LINE: 'key' problem\n"
 "  -v        with -t: print the normalised configuration;\n"
@@ -185,6 +186,73 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("signal %d: shutting down", (int)sig);
 	event_base_loopexit(px->base, NULL);
+}
+
+/*
+ * The pid file: opened (created, emptied) before the privilege drop, as
+ * root may be needed for its directory, and written once the pid is the
+ * final one (after daemon()).  Removed at exit if the user may; a stale
+ * one is simply overwritten by the next start.
+ */
+static int	pid_fd = -1;
+
+static int
+pidfile_open(const struct conf *c)
+{
+	if (c->pidfile == NULL)
+		return 0;
+	pid_fd = open(c->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+	if (pid_fd == -1) {
+		log_warn("cannot open pid file '%s' ('pidfile')", c->pidfile);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+pidfile_write(const struct conf *c)
+{
+	if (pid_fd == -1)
+		return;
+	if (dprintf(pid_fd, "%ld\n", (long)getpid()) < 0)
+		log_warn("cannot write pid file '%s'", c->pidfile);
+	close(pid_fd);
+	pid_fd = -1;
+}
+
+static void
+pidfile_remove(const struct conf *c)
+{
+	if (c == NULL || c->pidfile == NULL)
+		return;
+	if (unlink(c->pidfile) == -1 && errno != ENOENT)
+		log_debug("cannot remove pid file '%s': %s", c->pidfile,
+		    strerror(errno));
+}
+
+/*
+ * Detaches.  When the log has to stay on stderr (no syslog socket), stderr
+ * is kept and only stdin and stdout go to /dev/null.
+ */
+static void
+detach(void)
+{
+	int fd;
+
+	if (!log_to_stderr()) {
+		if (daemon(0, 0) == -1)
+			fatal("cannot detach");
+		return;
+	}
+	if (daemon(0, 1) == -1)
+		fatal("cannot detach");
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
 }
 
 static int
@@ -323,9 +391,12 @@ main(int argc, char *argv[])
 	 * sockets bound (with forced buffers), control socket made.  Drop
 	 * before detaching so that a failed drop still fails the start.
 	 */
+	if (pidfile_open(px->conf) == -1)
+		goto out;
 	privs_drop(px);
-	if (!foreground && daemon(0, 0) == -1)
-		fatal("cannot detach");
+	if (!foreground)
+		detach();
+	pidfile_write(px->conf);
 	log_info("proxyd %s '%s' started with %zu neighbour(s), %zu prefix(es)",
 	    PROXYD_VERSION, px->conf->name, px->conf->n_neighbours,
 	    px->conf->n_prefixes);
@@ -351,6 +422,10 @@ out:
 	txq_free(px);
 	SSL_CTX_free(px->ssl_ctx);
 	dns_close(px);
+	if (rc == 0)
+		pidfile_remove(px->conf);
+	else if (pid_fd != -1)
+		close(pid_fd);
 	conf_free(px->conf);
 	event_base_free(px->base);
 	if (rc != 0)

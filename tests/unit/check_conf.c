@@ -536,6 +536,30 @@ START_TEST(rejects_bad_user)
 }
 END_TEST
 
+/* pidfile: an absolute path, printed only when set. */
+START_TEST(pidfile_must_be_absolute)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	FAILS(MIN "pidfile = \"run/x.pid\";\n",
+	    "x.conf:3: 'pidfile' 'run/x.pid' must be an absolute path");
+	conf_errs_release(&errs);
+	loads(MIN);
+	ck_assert_ptr_null(c->pidfile);
+	conf_free(c);
+	c = NULL;
+	loads(MIN "pidfile = \"/run/proxyd/a.pid\";\n");
+	ck_assert_str_eq(c->pidfile, "/run/proxyd/a.pid");
+	f = open_memstream(&buf, &len);
+	conf_print(c, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "\npidfile = \"/run/proxyd/a.pid\";\n"));
+	free(buf);
+}
+END_TEST
+
 /* user is printed after control, and only when set (golden files). */
 START_TEST(prints_user_only_when_set)
 {
@@ -1211,6 +1235,7 @@ conf_suite(void)
 	add(s, "rejects_empty_and_long_strings",
 	    rejects_empty_and_long_strings);
 	add(s, "rejects_bad_user", rejects_bad_user);
+	add(s, "pidfile_must_be_absolute", pidfile_must_be_absolute);
 	add(s, "prints_user_only_when_set", prints_user_only_when_set);
 	add(s, "reports_all_errors_in_line_order",
 	    reports_all_errors_in_line_order);
