@@ -42,6 +42,11 @@ PKGS=(
 	                              # 'dnsmasq', which starts a system service)
 	prometheus                    # e2e_metrics: promtool and a real server
 	curl                          # e2e_metrics: Prometheus's HTTP API
+	debhelper dpkg-dev devscripts fakeroot  # e2e_package: dpkg-buildpackage of debian/
+	lintian                       # e2e_package: the package's checks
+	bash-completion               # e2e_package: proxyctl's completion
+	systemd                       # e2e_package: systemd-analyze verify
+	adduser                       # the package's postinst (the proxyd user)
 )
 
 check_only=0
