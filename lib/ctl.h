@@ -52,14 +52,18 @@
  *             connection request whose path the topology does not
  *             hold), drop_conn_limit (a requester's channel slots
  *             full), drop_queue, queued,
- *             conn_requests, proxies, conflicts, auth_refused, tun (name
+ *             conn_requests, proxies, conflicts, auth_refused,
+ *             clones_detected, clone_refused, tun (name
  *             or ""), ctl_clients, ctl_queued, ctl_refused,
  *             ctl_idle_closed, ctl_unread_dropped (control socket)
  * neighbours: name, addr ("ip:port" as seen), state ("up", "handshake",
  *             "connecting", "down"), dir ("out", "in"), rtt_ms,
  *             last_rx_s (seconds since last packet, -1 never),
  *             ka_interval_s, dead_after_s, up_s, reconnects, rx_packets,
- *             tx_packets, pmtu (the link's measured path MTU, 0 when down)
+ *             tx_packets, pmtu (the link's measured path MTU, 0 when down),
+ *             clone ("ip:port" of a second live proxy with
+ *             this name, "" for none), clone_s (-1 for none),
+ *             clone_held, clone_refused
  * routes:     prefix, dest, next_hop ("local" for own prefixes), hops,
  *             cost, path_nat, path_nat_from, channel, channel_s, direct,
  *             reason, decision, conflict (true if another proxy claims an

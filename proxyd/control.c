@@ -265,6 +265,8 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "proxies", topo_count(px->topo));
 	json_uint(&w, "conflicts", px->n_conflicts);
 	json_uint(&w, "auth_refused", s->auth_refused);
+	json_uint(&w, "clones_detected", s->clones_detected);
+	json_uint(&w, "clone_refused", s->clone_refused);
 	json_str(&w, "tun", px->tun != NULL ? tun_name(px->tun) : "");
 	json_uint(&w, "ctl_clients", (uint64_t)ctl->n_clients);
 	json_uint(&w, "ctl_queued", queued);
@@ -272,6 +274,33 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "ctl_idle_closed", ctl->n_idle);
 	json_uint(&w, "ctl_unread_dropped", ctl->n_unread);
 	row_out(c, &w, rows);
+}
+
+/*
+ * A second live proxy with the link's name (link.h, struct link_clone):
+ * its address ("" if none was ever seen), seconds since the detection,
+ * whether the other is still refused, how often it was.
+ */
+static void
+clone_fields(struct json_w *w, const struct link *l, uint64_t now)
+{
+	const struct link_clone *k = link_clone_of(l->px, l->name);
+	const struct sockaddr_in *o = NULL;
+	char a[INET_ADDRSTRLEN], addr[32] = "";
+
+	if (k != NULL)
+		o = l->peer.sin_addr.s_addr == k->other.sin_addr.s_addr &&
+		    l->peer.sin_port == k->other.sin_port ? &k->kept :
+		    &k->other;
+	if (o != NULL) {
+		inet_ntop(AF_INET, &o->sin_addr, a, sizeof(a));
+		snprintf(addr, sizeof(addr), "%s:%u", a, ntohs(o->sin_port));
+	}
+	json_str(w, "clone", addr);
+	json_dbl(w, "clone_s", k != NULL ? secs_since(k->detected_us, now) :
+	    -1);
+	json_bool(w, "clone_held", k != NULL && now < k->hold_until_us);
+	json_uint(w, "clone_refused", k != NULL ? k->refused : 0);
 }
 
 static void
@@ -308,6 +337,7 @@ cmd_neighbours(struct client *c, unsigned *rows)
 		json_uint(&w, "rx_packets", l->rx_packets);
 		json_uint(&w, "tx_packets", l->tx_packets);
 		json_uint(&w, "pmtu", l->state == LINK_UP ? l->pmtu : 0);
+		clone_fields(&w, l, now);
 		row_out(c, &w, rows);
 	}
 }

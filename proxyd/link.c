@@ -848,6 +848,173 @@ follow_done(struct link *l)
 	}
 }
 
+static bool
+same_ep(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_addr.s_addr == b->sin_addr.s_addr &&
+	    a->sin_port == b->sin_port;
+}
+
+/* Whether n is 1, 2, 4, 8, ...: repeated events are logged at those. */
+static bool
+log_due(uint64_t n)
+{
+	return n != 0 && (n & (n - 1)) == 0;
+}
+
+/* The clone record of name; with make, a new or the oldest one. */
+static struct link_clone *
+clone_rec(struct proxyd *px, const char *name, bool make)
+{
+	struct link_clone *c, *old = NULL;
+
+	if (px->clones == NULL) {
+		if (!make || (px->clones = calloc(LINK_CLONES_MAX,
+		    sizeof(*px->clones))) == NULL)
+			return NULL;
+	}
+	for (int i = 0; i < LINK_CLONES_MAX; i++) {
+		c = &px->clones[i];
+		if (strcmp(c->name, name) == 0 && c->name[0] != '\0')
+			return c;
+		if (old == NULL || c->seen_us < old->seen_us)
+			old = c;
+	}
+	if (!make)
+		return NULL;
+	memset(old, 0, sizeof(*old));
+	snprintf(old->name, sizeof(old->name), "%s", name);
+	return old;
+}
+
+const struct link_clone *
+link_clone_of(const struct proxyd *px, const char *name)
+{
+	const struct link_clone *c = clone_rec((struct proxyd *)(uintptr_t)px,
+	    name, false);
+
+	return c != NULL && c->detected_us != 0 ? c : NULL;
+}
+
+/*
+ * Whether an up link's peer is alive now: it answered within our
+ * keepalive interval and 2 s (it acknowledges each of our keepalives).
+ * A peer that restarted elsewhere falls silent at once.
+ */
+static bool
+heard_lately(const struct link *m)
+{
+	return m->state == LINK_UP && now_us() - m->last_rx_us <=
+	    ((uint64_t)m->ka_interval_s + 2) * 1000000;
+}
+
+/*
+ * Refuses l, just authenticated, as the other of two proxies with one
+ * name: tells it (CLOSE "replaced", sealed with the new keys) and closes
+ * it without reporting it up.
+ */
+static void
+clone_refuse(struct link *l, struct link_clone *c)
+{
+	struct proxyd *px = l->px;
+	struct pkt_msg bye = { .type = PKT_MSG_CLOSE };
+	char who[128], a[32];
+	uint64_t now = now_us();
+
+	px->st.clone_refused++;
+	c->refused++;
+	c->seen_us = now;
+	if (log_due(c->refused))
+		log_warnx("%s: refused: a proxy named '%s' is linked from %s "
+		    "already: two proxies with this name are alive (a cloned "
+		    "appliance?); %s is kept while it stays up, at most %.0f s "
+		    "more (%u refusal(s))", link_who(l, who, sizeof(who)),
+		    l->name, addr_str(&c->kept, a, sizeof(a)), a,
+		    (double)(c->hold_until_us - now) / 1e6, c->refused);
+	bye.u.close_reason = PKT_CLOSE_REPLACED;
+	replay_init(&l->replay);
+	l->tx_seq = 0;
+	l->state = LINK_UP;		/* to seal the goodbye */
+	(void)link_send_msg(l, &bye);
+	l->state = LINK_HANDSHAKE;	/* never up: no down event */
+	link_close(l, "refused: another proxy with this name is linked "
+	    "(cloned appliance?)");
+}
+
+/*
+ * Before l takes over from m (same name, another address, m up): whether
+ * the two are clones.  l's address is the one m replaced a short while
+ * ago: that proxy is back while m's is alive.  Else the takeover is noted.
+ */
+static bool
+clone_takeover(struct link *l, const struct link *m)
+{
+	struct proxyd *px = l->px;
+	struct link_clone *c = clone_rec(px, l->name, true);
+	uint64_t now = now_us();
+	char a[32], b[32];
+
+	if (c == NULL)
+		return false;
+	c->seen_us = now;
+	if (c->replaced_us != 0 && same_ep(&c->replaced, &l->peer) &&
+	    now - c->replaced_us < (uint64_t)LINK_CLONE_WINDOW_S * 1000000 &&
+	    heard_lately(m)) {
+		c->kept = m->peer;
+		c->other = l->peer;
+		c->detected_us = now;
+		c->hold_until_us = now + (uint64_t)LINK_CLONE_HOLD_S * 1000000;
+		c->detections++;
+		c->refused = 0;
+		px->st.clones_detected++;
+		log_warnx("two proxies named '%s' are alive at once: %s (linked "
+		    "%.0f s ago) and %s (replaced by it %.0f s ago, and back): "
+		    "a cloned appliance?  Keeping %s, refusing %s for %d s",
+		    l->name, addr_str(&m->peer, a, sizeof(a)),
+		    (double)(now - m->up_us) / 1e6,
+		    addr_str(&l->peer, b, sizeof(b)),
+		    (double)(now - c->replaced_us) / 1e6, a, b,
+		    LINK_CLONE_HOLD_S);
+		return true;
+	}
+	c->replaced = m->peer;
+	c->replaced_us = now;
+	return false;
+}
+
+/*
+ * Whether l must give way to a kept clone (and was closed), or turned
+ * out to be the other of two clones just now.
+ */
+static bool
+clone_check(struct link *l)
+{
+	struct proxyd *px = l->px;
+	struct link_clone *c = clone_rec(px, l->name, false);
+	struct link *m;
+
+	if (c != NULL && c->detected_us != 0 && now_us() < c->hold_until_us &&
+	    !same_ep(&l->peer, &c->kept))
+		for (m = px->links; m != NULL; m = m->next)
+			if (m != l && heard_lately(m) &&
+			    strcmp(m->name, l->name) == 0 &&
+			    same_ep(&m->peer, &c->kept)) {
+				clone_refuse(l, c);
+				return true;
+			}
+	for (m = px->links; m != NULL; m = m->next)
+		if (m != l && m->state == LINK_UP &&
+		    strcmp(m->name, l->name) == 0 &&
+		    !same_ep(&m->peer, &l->peer) && link_wins_over(l, m)) {
+			if (clone_takeover(l, m)) {
+				clone_refuse(l, clone_rec(px, l->name, false));
+				return true;
+			}
+			break;
+		}
+	return false;
+}
+
 static void
 link_up(struct link *l)
 {
@@ -892,6 +1059,8 @@ link_up(struct link *l)
 			l->hs_counted = false;
 		}
 	}
+	if (clone_check(l))
+		return;
 	for (m = px->links; m != NULL; m = next) {
 		next = m->next;
 		if (m == l || strcmp(m->name, l->name) != 0 ||
@@ -1125,6 +1294,29 @@ msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
 		break;
 	}
 	case PKT_MSG_CLOSE:
+		if (m->u.close_reason == PKT_CLOSE_REPLACED) {
+			/* refused as a clone: back off, do not hammer */
+			bool stays = l->nbr != NULL && !l->ephemeral &&
+			    !l->following;
+			char who[128];
+
+			log_warnx("%s: refused by the peer: it keeps a link to "
+			    "another proxy named '%s' (this one's name): is "
+			    "this appliance cloned?", link_who(l, who,
+			    sizeof(who)), l->px->conf->name);
+			link_close(l, "refused by peer: another proxy with our "
+			    "name is linked");
+			if (stays) {
+				unsigned s = 2u << (l->refusals < 5 ?
+				    l->refusals : 5);
+
+				l->refusals++;
+				l->next_try_us = now_us() + (uint64_t)(s >
+				    LINK_BACKOFF_MAX_S ? LINK_BACKOFF_MAX_S :
+				    s) * 1000000;
+			}
+			break;
+		}
 		link_close(l, "closed by peer");
 		break;
 	case PKT_MSG_MTU_PROBE: {
@@ -1434,6 +1626,9 @@ link_tick(struct proxyd *px)
 			}
 			break;
 		case LINK_UP:
+			if (l->refusals != 0 && now - l->up_us >
+			    (uint64_t)LINK_CLONE_HOLD_S * 1000000)
+				l->refusals = 0;
 			if (now - l->last_rx_us >
 			    (uint64_t)link_dead_after(l) * 1000000) {
 				snprintf(why, sizeof(why),
@@ -1469,4 +1664,6 @@ link_shutdown(struct proxyd *px)
 	}
 	free(px->frags);
 	px->frags = NULL;
+	free(px->clones);
+	px->clones = NULL;
 }

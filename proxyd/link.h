@@ -50,6 +50,9 @@
 #define LINK_PMTU_EARLY_S	2
 #define LINK_PMTU_EVERY_S	60
 #define LINK_UDP_IP_LEN		28	/* IPv4 and UDP headers */
+#define LINK_CLONE_WINDOW_S	600	/* a replaced address back within: clone */
+#define LINK_CLONE_HOLD_S	300	/* then the other address is refused */
+#define LINK_CLONES_MAX		32	/* names whose takeovers are tracked */
 
 enum link_state {
 	LINK_IDLE,		/* configured, waiting for the next attempt */
@@ -60,6 +63,30 @@ enum link_state {
 struct link;
 struct link_lookup;
 struct probe_link;
+
+/*
+ * Two live proxies with one name (a cloned appliance: same certificate and
+ * key, two incarnations).  A link that comes up for a name we hold an up
+ * link to from another address takes over at once, as a restarted proxy's
+ * must: the address replaced is noted.  If a link from that replaced
+ * address comes up again within LINK_CLONE_WINDOW_S while the newer one is
+ * still up, both incarnations are alive: detected (logged with both
+ * addresses, counted), the established link is kept and the other address
+ * refused for LINK_CLONE_HOLD_S, as long as the kept link stays up (each
+ * refusal counted and logged at the 1st, 2nd, 4th ...; the refused proxy is
+ * told with a CLOSE "replaced" and backs off), so the two never knock each
+ * other's links over in a loop.
+ */
+struct link_clone {
+	char			name[PKT_NAME_MAX + 1];	/* "": unused */
+	struct sockaddr_in	replaced;	/* the address last taken over */
+	uint64_t		replaced_us;
+	uint64_t		seen_us;	/* last change: the oldest is reused */
+	struct sockaddr_in	kept, other;	/* at the last detection */
+	uint64_t		detected_us;	/* 0: never */
+	uint64_t		hold_until_us;
+	unsigned		detections, refused;
+};
 
 /* How a link reports to the engines above it (peer.c gives these). */
 struct link_events {
@@ -109,6 +136,7 @@ struct link {
 	uint64_t		 up_us, next_try_us;
 	int			 backoff_s;
 	unsigned		 reconnects;
+	unsigned		 refusals;	/* refused as a clone in a row */
 	double			 rtt_ms;	/* < 0 until measured */
 	int			 ka_interval_s;	/* link_set_keepalive() */
 	int			 dead_s;	/* 0: from the interval */
@@ -169,6 +197,10 @@ const char *link_who(const struct link *, char *buf, size_t len);
  * The frame is sealed in place.  0 or -1.
  */
 int	 link_send_data(struct link *, uint8_t *frame, size_t len, uint8_t ttl);
+/* The clone record of name if two proxies by that name were ever seen
+   alive at once (detected_us != 0), else NULL. */
+const struct link_clone *link_clone_of(const struct proxyd *,
+	    const char *name);
 /* The up link to neighbour name, or NULL. */
 struct link *link_find(struct proxyd *, const char *name);
 /*

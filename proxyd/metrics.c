@@ -361,6 +361,12 @@ render_counters(struct out *o, const struct proxyd *px)
 	reason_u64(o, au, "replay", s->drop_replay);
 	single_u64(o, "proxyd_handshake_cookies_sent_total", "counter",
 	    "Handshake cookies sent to unproven sources.", s->hs_cookies);
+	single_u64(o, "proxyd_clones_detected_total", "counter",
+	    "Two live proxies seen with one name (a cloned appliance).",
+	    s->clones_detected);
+	single_u64(o, "proxyd_clone_refused_total", "counter",
+	    "Links refused as the other of two live proxies with one name.",
+	    s->clone_refused);
 	single_u64(o, "proxyd_receive_packets_total", "counter",
 	    "UDP datagrams received on the listen sockets.", s->rx_packets);
 	single_u64(o, "proxyd_receive_bytes_total", "counter",

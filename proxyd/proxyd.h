@@ -24,6 +24,7 @@
 #define PROXYD_VERSION	"0.1"
 
 struct link;
+struct link_clone;
 struct tun;
 struct control;
 struct conn_pool;
@@ -53,6 +54,8 @@ struct proxyd_stats {
 	uint64_t	drop_conn_limit; /* requests over a requester's */
 					 /* channel slots */
 	uint64_t	auth_refused;	/* handshakes refused or failed */
+	uint64_t	clones_detected; /* two live proxies with one name */
+	uint64_t	clone_refused;	/* links refused as the other clone */
 	uint64_t	tun_rx, tun_tx;
 	uint64_t	tun_gso;	/* GSO frames written to the TUN */
 	uint64_t	conn_requests;	/* connection requests we started */
@@ -79,6 +82,7 @@ struct proxyd {
 	const struct link_events *link_ev;	/* how links report (peer.c) */
 	struct link		*links;		/* list, see link.h */
 	unsigned		 n_handshakes;	/* inbound, in progress */
+	struct link_clone	*clones;	/* link.c: LINK_CLONES_MAX */
 	struct {
 		uint8_t		 key[2][32];	/* current, previous */
 		uint64_t	 since_us;

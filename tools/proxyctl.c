@@ -109,6 +109,8 @@ static const struct column status_cols[] = {
 	{ "drop noroute",	"drop_noroute",		FMT_NUM },
 	{ "drop ttl",		"drop_ttl",		FMT_NUM },
 	{ "auth refused",	"auth_refused",		FMT_NUM },
+	{ "clones detected",	"clones_detected",	FMT_NUM },
+	{ "clone refused",	"clone_refused",	FMT_NUM },
 	{ "tun",		"tun",			FMT_STR },
 	{ "tun rx packets",	"tun_rx",		FMT_NUM },
 	{ "tun tx packets",	"tun_tx",		FMT_NUM },
@@ -141,6 +143,7 @@ static const struct column neighbour_cols[] = {
 	{ "UP",			"up_s",			FMT_SECS },
 	{ "RECONNECTS",		"reconnects",		FMT_NUM },
 	{ "PMTU",		"pmtu",			FMT_NUM },
+	{ "CLONE",		"clone",		FMT_STR },
 	{ NULL,			NULL,			FMT_STR }
 };
 

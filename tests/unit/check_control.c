@@ -78,6 +78,27 @@ link_dead_after(const struct link *l)
 	return 3 * l->ka_interval_s + 1;	/* recognisable in rows */
 }
 
+/* "n0000" has a clone at 10.0.0.9:4790, refused 3 times, held. */
+const struct link_clone *
+link_clone_of(const struct proxyd *p, const char *name)
+{
+	static struct link_clone k;
+
+	(void)p;
+	if (strcmp(name, "n0000") != 0)
+		return NULL;
+	memset(&k, 0, sizeof(k));
+	snprintf(k.name, sizeof(k.name), "%s", name);
+	k.kept.sin_addr.s_addr = htonl(0x0a000000);
+	k.kept.sin_port = htons(4790);
+	k.other.sin_addr.s_addr = htonl(0x0a000009);
+	k.other.sin_port = htons(4790);
+	k.detected_us = fake_now - 5000000;
+	k.hold_until_us = fake_now + 1000000;
+	k.refused = 3;
+	return &k;
+}
+
 const struct channel *
 conn_channel(const struct proxyd *px, const char *dest)
 {
@@ -1064,8 +1085,17 @@ START_TEST(neighbour_table_larger_than_reply_buffer_is_complete)
 	ck_assert_str_eq(json_get_str(r, "dir"), "out");
 	ck_assert_int_eq(get_int(r, "dead_after_s"), 16);
 	ck_assert_int_eq(json_get(r, "rtt_ms")->type, JSON_NULL);
+	/* the other proxy with its name (link_clone_of() above) */
+	ck_assert_str_eq(json_get_str(r, "clone"), "10.0.0.9:4790");
+	ck_assert_double_eq_tol(strtod(json_get(r, "clone_s")->val, NULL),
+	    5.0, 0.01);
+	ck_assert_int_eq(get_int(r, "clone_refused"), 3);
+	ck_assert_str_eq(json_get(r, "clone_held")->val, "true");
 	d = next_line(c);
 	ck_assert_str_eq(json_get_str(row_of(d), "state"), "connecting");
+	ck_assert_str_eq(json_get_str(row_of(d), "clone"), "");
+	ck_assert_double_eq_tol(strtod(json_get(row_of(d), "clone_s")->val,
+	    NULL), -1.0, 0.01);
 }
 END_TEST
 

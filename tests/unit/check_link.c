@@ -1267,7 +1267,7 @@ START_TEST(peer_close_message_takes_link_down)
 	struct pkt_msg bye = { .type = PKT_MSG_CLOSE };
 	const struct fake_ev *e;
 
-	bye.u.close_reason = PKT_CLOSE_REPLACED;
+	bye.u.close_reason = PKT_CLOSE_SHUTDOWN;
 	fake_q_clear();
 	ck_assert_int_eq(link_send_msg(lb, &bye), 0);
 	fake_pump(10);
@@ -1416,6 +1416,134 @@ START_TEST(restarted_peer_replaces_the_old_link)
 }
 END_TEST
 
+/* The up link of n to name, whose peer is 10.0.0.octet. */
+static bool
+up_from(struct node *n, const char *name, uint8_t octet)
+{
+	struct link *l = link_find(&n->px, name);
+
+	return l != NULL && ntohl(l->peer.sin_addr.s_addr) == (0x0a000000u |
+	    octet);
+}
+
+/* n's configured link to name, silent: closed as dead, redialled now. */
+static void
+redial(struct node *n, const char *name)
+{
+	struct link *l = link_named(&n->px, name);
+
+	ck_assert_ptr_nonnull(l);
+	if (l->state != LINK_IDLE)
+		link_close(l, "dead: nothing heard");
+	if (l->next_try_us >= fake_now)
+		fake_now = l->next_try_us + 1;
+	link_tick(&n->px);
+	fake_pump(200);
+}
+
+/*
+ * Two proxies named bravo (one certificate, 10.0.0.2 and 10.0.0.3) both
+ * link to alpha.  The second takes over at once (as a restart would); the
+ * first coming back is the clone: alpha keeps the second, refuses the
+ * first (told, so it backs off) while the kept link is up, counts and
+ * shows it, and lets it in once the kept link is gone.
+ */
+START_TEST(cloned_peer_is_detected_and_refused)
+{
+	struct node *b2;
+	const struct link_clone *c;
+	size_t ups;
+
+	alpha = node_new("alpha", "alpha", 1);
+	bravo = node_new("bravo", "bravo", 2);
+	b2 = node_new("bravo", "bravo", 3);
+	ck_assert_ptr_nonnull(b2);
+	node_add_neighbour(bravo, "alpha", 1);
+	node_add_neighbour(b2, "alpha", 1);
+	ck_assert_int_eq(node_start(alpha), 0);
+	ck_assert_int_eq(node_start(bravo), 0);
+	ck_assert_int_eq(node_start(b2), 0);
+	link_tick(&bravo->px);
+	fake_pump(200);
+	ck_assert(up_from(alpha, "bravo", 2));
+	fake_now += 5 * SEC;
+	link_tick(&b2->px);
+	fake_pump(200);
+	ck_assert(up_from(alpha, "bravo", 3));		/* took over */
+	ck_assert_uint_eq(alpha->px.st.clones_detected, 0);
+	ck_assert_ptr_null(link_clone_of(&alpha->px, "bravo"));
+	ups = fake_ev_count(EV_UP, &alpha->px);
+
+	/* the first is still alive: its link died, it dials again (the
+	   second answers alpha's keepalives meanwhile) */
+	fake_now += 4 * SEC;
+	link_tick(&alpha->px);
+	fake_pump(200);
+	redial(bravo, "alpha");
+	ck_assert_uint_eq(alpha->px.st.clones_detected, 1);
+	ck_assert_uint_eq(alpha->px.st.clone_refused, 1);
+	ck_assert(up_from(alpha, "bravo", 3));		/* kept */
+	ck_assert_uint_eq(fake_ev_count(EV_UP, &alpha->px), ups);
+	ck_assert_ptr_null(link_find(&bravo->px, "alpha"));	/* told */
+	ck_assert_uint_eq(link_named(&bravo->px, "alpha")->refusals, 1);
+	c = link_clone_of(&alpha->px, "bravo");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(ntohl(c->kept.sin_addr.s_addr), 0x0a000003);
+	ck_assert_uint_eq(ntohl(c->other.sin_addr.s_addr), 0x0a000002);
+
+	/* and again: refused again, nothing knocked over */
+	link_tick(&alpha->px);
+	fake_pump(200);
+	redial(bravo, "alpha");
+	ck_assert_uint_eq(alpha->px.st.clone_refused, 2);
+	ck_assert_uint_eq(alpha->px.st.clones_detected, 1);
+	ck_assert(up_from(alpha, "bravo", 3));
+	ck_assert_uint_eq(fake_ev_count(EV_UP, &alpha->px), ups);
+	ck_assert_uint_eq(link_named(&bravo->px, "alpha")->refusals, 2);
+
+	/* the kept one falls silent: the other links at once, before the
+	   kept link's dead time */
+	fake_now += 8 * SEC;
+	ck_assert_ptr_nonnull(link_find(&alpha->px, "bravo"));
+	redial(bravo, "alpha");
+	ck_assert(up_from(alpha, "bravo", 2));
+	ck_assert_uint_eq(alpha->px.st.clone_refused, 2);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, &alpha->px), ups + 1);
+}
+END_TEST
+
+/* A restart at another address (the old one gone silent) takes over at
+   once and is no clone, however often it happens. */
+START_TEST(restart_at_new_address_is_no_clone)
+{
+	struct node *b2;
+
+	alpha = node_new("alpha", "alpha", 1);
+	bravo = node_new("bravo", "bravo", 2);
+	node_add_neighbour(bravo, "alpha", 1);
+	ck_assert_int_eq(node_start(alpha), 0);
+	ck_assert_int_eq(node_start(bravo), 0);
+	link_tick(&bravo->px);
+	fake_pump(200);
+	ck_assert(up_from(alpha, "bravo", 2));
+	for (int i = 0; i < 3; i++) {
+		/* bravo comes back at .3, then at .2 again, never both alive */
+		node_free(bravo);
+		fake_q_clear();
+		fake_now += 10 * SEC;
+		b2 = node_new("bravo", "bravo", i % 2 == 0 ? 3 : 2);
+		node_add_neighbour(b2, "alpha", 1);
+		ck_assert_int_eq(node_start(b2), 0);
+		link_tick(&b2->px);
+		fake_pump(200);
+		ck_assert(up_from(alpha, "bravo", i % 2 == 0 ? 3 : 2));
+		bravo = b2;
+	}
+	ck_assert_uint_eq(alpha->px.st.clones_detected, 0);
+	ck_assert_uint_eq(alpha->px.st.clone_refused, 0);
+}
+END_TEST
+
 static Suite *
 link_suite(void)
 {
@@ -1515,6 +1643,8 @@ link_suite(void)
 	    (int)(sizeof(win_cases) / sizeof(win_cases[0])));
 	tcase_add_test(tc, crossed_handshakes_resolve_to_one_link);
 	tcase_add_test(tc, restarted_peer_replaces_the_old_link);
+	tcase_add_test(tc, cloned_peer_is_detected_and_refused);
+	tcase_add_test(tc, restart_at_new_address_is_no_clone);
 	suite_add_tcase(s, tc);
 
 	return s;
