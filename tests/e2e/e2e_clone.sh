@@ -13,7 +13,8 @@
 #     kept link stays up, never replaced, at the same address: no loop.
 #  2. Restart: site-a is SIGKILLed and started at once at another address
 #     (a copy on the internet, 203.0.113.56): pub takes the link over at
-#     once (time printed, bound E2E_CLONE_TAKEOVER_MS, 3000); that copy is
+#     once (time printed, bound E2E_CLONE_TAKEOVER_MS, 5000: it includes waiting for the
+#     new proxy's control socket and polling pub on a loaded machine); that copy is
 #     SIGKILLed in turn and, 10 s later, site-a starts again behind NAT A,
 #     the address just replaced: again at once, and no clone is detected.
 
@@ -24,7 +25,7 @@ set -u
 
 world_require jq
 WATCH_S=${E2E_CLONE_WATCH_S:-45}
-TAKEOVER_MS=${E2E_CLONE_TAKEOVER_MS:-3000}
+TAKEOVER_MS=${E2E_CLONE_TAKEOVER_MS:-5000}
 
 e2e_traps
 

@@ -622,6 +622,14 @@ link_close(struct link *l, const char *reason)
 	l->next_try_us = fake_now_us + (uint64_t)l->backoff_s * 1000000;
 }
 
+const struct link_clone *
+link_clone_of(const struct proxyd *px, const char *name)
+{
+	(void)px;
+	(void)name;
+	return NULL;
+}
+
 const char *
 link_state_name(const struct link *l)
 {
