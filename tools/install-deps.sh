@@ -47,6 +47,9 @@ PKGS=(
 	bash-completion               # e2e_package: proxyctl's completion
 	systemd                       # e2e_package: systemd-analyze verify
 	adduser                       # the package's postinst (the proxyd user)
+	nebula                        # tools/bench.sh: Nebula 1.6 (nebula-cert
+	                              # too) as the peer it is compared with
+	linux-perf                    # profiling the relay path (README)
 )
 
 check_only=0
