@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
 #
-# proxyd benchmarks, side by side with kernel routing and tinc.
+# proxyd benchmarks, side by side with kernel routing, tinc and Nebula.
 #
 # Usage (root, Debian 12, from anywhere in the tree):
 #
-#   bash tools/bench.sh                  # BENCH_RUNS (3) runs, ~20 minutes
-#   BENCH_QUICK=1 bash tools/bench.sh    # 1 run, 2 s tests, 50 pings, ~5 minutes
+#   bash tools/bench.sh                  # BENCH_RUNS (3) runs, ~35 minutes
+#   BENCH_QUICK=1 bash tools/bench.sh    # 1 run, 2 s tests, 50 pings, ~15 minutes
 #
 # One command: installs what is missing (tinc, iperf3, gnuplot-nox, ...),
 # uses the newest proxyd build like tests/lib/world.sh does (top_builddir; if
@@ -30,11 +30,24 @@
 #                proxyd.  tinc punches a direct UDP path here.
 #   (e) tinc-relay  the same with site B MASQUERADE --random-fully: tinc
 #                cannot punch and relays through the public node.
+#   (f) nebula   Nebula 1.6 (Debian's nebula): its own CA and certificates
+#                made here with nebula-cert, lighthouse and relay (am_relay)
+#                on PUB, sites on PXA and PXB with their LANs as certificate
+#                subnets and unsafe_routes, relays = [pub]; both sites
+#                MASQUERADE: Nebula punches a direct path (the sites
+#                without use_relays: Nebula 1.6.1 relays at once and never
+#                moves to the punched path otherwise; bench_world.sh).
+#   (g) nebula-relay  the same with site B MASQUERADE --random-fully:
+#                Nebula relays through pub (checked with pub's counters of
+#                Nebula's UDP port: bytes through pub per byte moved).
 #
-# Every path is measured twice: "plain" (hostA 10.1.0.10 -> hostB 10.2.0.10;
+# Every path is measured as "plain" (hostA 10.1.0.10 -> hostB 10.2.0.10;
 # the proxies run with forward = all) and "ipsec" (a strongSwan IKEv2 tunnel
 # between the endpoints, userspace ESP in UDP 4500, traffic 172.16.1.1 ->
-# 172.16.2.1 inside it).  Per path and variant:
+# 172.16.2.1 inside it, the endpoints at their default tunnel MTU, as an
+# operator deploys them), and kernel, relay and direct once more as
+# "ipsec1336" (the same tunnel with the endpoints' ipsec0 MTU lowered to
+# 1336, the old advice).  Per path and variant:
 #
 #   TCP        iperf3 TCP, one stream, BENCH_TCP_SECS (5) s: receiver Mbit/s
 #   UDP 64     iperf3 -u -b 0 -l 64 for BENCH_UDP_SECS (5) s: packets the
@@ -83,12 +96,14 @@
 # bench-results/bench-DATE.png.  Progress goes to stderr.
 #
 # Knobs: BENCH_RUNS, BENCH_QUICK=1, BENCH_PATHS ("kernel relay direct tinc
-# tinc-relay", a subset is fine but ratios need kernel and tinc),
+# tinc-relay nebula nebula-relay", a subset is fine but ratios need kernel,
+# tinc and nebula),
 # BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_BUSY_PINGS, BENCH_OUT (results directory),
-# BENCH_TIMEOUT (seconds for the whole run, 1800; quick 900), BENCH_KEEP=1
+# BENCH_TIMEOUT (seconds for the whole run, 3600; quick 1500), BENCH_KEEP=1
 # (keep the world directory with every iperf3 JSON and log), top_builddir,
 # TINC_CIPHER / TINC_DIGEST (default: tinc's own, aes-256-cbc / sha256),
-# CHARON_MTU (the endpoints' ipsec0 MTU, 1336), BENCH_HOLD=FILE (for
+# CHARON_MTU (the endpoints' ipsec0 MTU for "ipsec": empty, libipsec's
+# default), BENCH_MTU_LOW (the "ipsec1336" MTU, 1336), BENCH_HOLD=FILE (for
 # profiling: with the IPsec tunnel of each path up, create FILE and wait
 # until it is removed).
 # Everything is bounded in time and torn down on exit (world_down; tincd,
@@ -101,22 +116,22 @@ export LC_ALL=C
 BENCH_QUICK=${BENCH_QUICK:-0}
 if [ "$BENCH_QUICK" = 1 ]; then
 	: "${BENCH_RUNS:=1}" "${BENCH_TCP_SECS:=2}" "${BENCH_UDP_SECS:=2}"
-	: "${BENCH_PINGS:=50}" "${BENCH_BUSY_PINGS:=500}" "${BENCH_TIMEOUT:=900}"
+	: "${BENCH_PINGS:=50}" "${BENCH_BUSY_PINGS:=500}" "${BENCH_TIMEOUT:=1500}"
 else
 	: "${BENCH_RUNS:=3}" "${BENCH_TCP_SECS:=5}" "${BENCH_UDP_SECS:=5}"
-	: "${BENCH_PINGS:=200}" "${BENCH_BUSY_PINGS:=1000}" "${BENCH_TIMEOUT:=1800}"
+	: "${BENCH_PINGS:=200}" "${BENCH_BUSY_PINGS:=1000}" "${BENCH_TIMEOUT:=3600}"
 fi
-: "${BENCH_PATHS:=kernel relay direct tinc tinc-relay}"
+: "${BENCH_PATHS:=kernel relay direct tinc tinc-relay nebula nebula-relay}"
 : "${BENCH_OUT:=$top_srcdir/bench-results}"
 PUB_ALT=203.0.113.11
-# The endpoints' ipsec0 MTU, the same on every path: 1336 makes a full-size
-# inner packet's ESP-in-UDP datagram (AES-GCM: +36, UDP/IP: +28) exactly
-# 1400 bytes, the proxyd TUN MTU.  With libipsec's default of 1400 the ESP
-# datagrams (1464 bytes) would be fragmented in two at hostA on the proxyd
-# paths only, doubling their packet rate; an operator sets the endpoints'
-# MTU the same way (README, "MTU").
-: "${CHARON_MTU:=1336}"
+# The endpoints' ipsec0 MTU, the same on every path: libipsec's default
+# (1400: full-size ESP-in-UDP datagrams of 1464 bytes) unless CHARON_MTU
+# says otherwise; "ipsec1336" lowers it to BENCH_MTU_LOW, where a full-size
+# datagram is exactly 1400 bytes (AES-GCM: +36, UDP/IP: +28), the old
+# proxyd TUN MTU (README, "MTU").
+: "${CHARON_MTU:=}"
 export CHARON_MTU
+: "${BENCH_MTU_LOW:=1336}"
 UDP_BIG_PLAIN=1372
 UDP_BIG_IPSEC=1300
 CLK_TCK=$(getconf CLK_TCK)
@@ -133,7 +148,7 @@ pkg_installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
 }
 need=()
-for p in tinc iperf3 gnuplot-nox jq tcpdump iproute2 iptables conntrack iputils-ping \
+for p in tinc nebula iperf3 gnuplot-nox jq tcpdump iproute2 iptables conntrack iputils-ping \
     procps strongswan-charon strongswan-swanctl libstrongswan-standard-plugins \
     libstrongswan-extra-plugins libcharon-extra-plugins openssl; do
 	pkg_installed "$p" || need+=("$p")
@@ -169,7 +184,7 @@ if [ ! -x "$PROXYD" ] || [ ! -x "$PROXYCTL" ]; then
 	PROXYCTL=$top_builddir/tools/proxyctl
 fi
 
-world_require swanctl jq ping iperf3 tincd ss tcpdump
+world_require swanctl jq ping iperf3 tincd ss tcpdump nebula nebula-cert
 
 # ---------------------------------------------------------------------------
 # Clean-up and the time bound
@@ -222,6 +237,7 @@ blog "building the world (prefix $PXT_PREFIX, dir $WORLD_DIR)"
 world_up --nat-a none --nat-b none --routes nat >/dev/null || die "world_up failed"
 make_certs "$WORLD_DIR/pki" || die "make_certs failed"
 tinc_setup || die "tinc_setup failed"
+nebula_setup || die "nebula_setup failed"
 pub_counters_add || die "cannot add the counters on pub"
 PUB_IF=$(nsx pub ip -o -4 addr show | awk '/203\.0\.113\.10\//{ print $2 }')
 for h in hosta hostb; do
@@ -234,6 +250,7 @@ procs_of() {
 	case $1 in
 	relay|direct) echo "proxy-site-a proxy-pub proxy-site-b" ;;
 	tinc|tinc-relay) echo "tinc-sitea tinc-pub tinc-siteb" ;;
+	nebula|nebula-relay) echo "nebula-sitea nebula-pub nebula-siteb" ;;
 	*) echo "" ;;
 	esac
 }
@@ -259,6 +276,16 @@ is_direct() { [ "$(channel_of)" = direct ]; }
 # type changes (e.g. when the far side's NAT trials finish): ping, then look.
 ping_relay() { plain_ping && [ "$(channel_of)" = relay ]; }
 tinc_both_direct() { tinc_direct sitea siteb && tinc_direct siteb sitea; }
+# nebula_via_pub: bytes of Nebula's UDP that PUB received during a burst of
+# 50 pings of 1000 bytes, per ping byte (~0: direct; >= 1: relayed).
+nebula_via_pub() {
+	local b0 b1
+	b0=$(pub_bytes | awk '{ print $4 }')
+	nsx hosta ping -n -q -c 50 -i 0.01 -s 1000 -W 1 "$WORLD_B_HOST" >/dev/null 2>&1
+	b1=$(pub_bytes | awk '{ print $4 }')
+	awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.2f\n", (b - a) / (50 * 1028) }'
+}
+nebula_direct() { awk -v v="$(nebula_via_pub)" 'BEGIN { exit !(v < 0.1) }'; }
 
 flush_caches() {
 	local h
@@ -338,6 +365,36 @@ path_up() {
 		fi
 		PATH_NOTE="sitea's node list: $(tinc_node_line sitea siteb | sed 's/^.*]: *//')"
 		;;
+	nebula|nebula-relay)
+		nat_mode a masquerade || return 1
+		if [ "$1" = nebula ]; then nat_mode b masquerade; else nat_mode b random; fi || return 1
+		host_routes hosta proxy && host_routes hostb proxy || return 1
+		flush_caches
+		local how=
+		[ "$1" = nebula ] && how=direct
+		if ! { nebula_start pub $how && nebula_start sitea $how &&
+		    nebula_start siteb $how; }; then
+			PATH_NOTE="nebula did not start"
+			return 1
+		fi
+		wait_for 30 plain_ping || { PATH_NOTE="no ping"; return 1; }
+		if [ "$1" = nebula ]; then
+			wait_for 30 nebula_direct
+		else
+			sleep 3	# let its punches toward siteb fail
+		fi
+		local v
+		v=$(nebula_via_pub)
+		PATH_NOTE="Nebula's bytes through pub per ping byte: $v; sitea's log: $(grep -ciE 'relay' "$WORLD_DIR/nebula/sitea/nebula.log") lines on relays"
+		if [ "$1" = nebula-relay ] && ! awk -v v="$v" 'BEGIN { exit !(v >= 1) }'; then
+			PATH_NOTE="Nebula does not relay via pub: $PATH_NOTE"
+			return 1
+		fi
+		if [ "$1" = nebula ] && ! awk -v v="$v" 'BEGIN { exit !(v < 0.1) }'; then
+			PATH_NOTE="Nebula is not direct: $PATH_NOTE"
+			return 1
+		fi
+		;;
 	*) PATH_NOTE="unknown path"; return 1 ;;
 	esac
 	return 0
@@ -354,6 +411,7 @@ path_down() {
 		nsx pub ip addr del "$PUB_ALT/24" dev "$PUB_IF" 2>/dev/null
 		;;
 	tinc|tinc-relay) tinc_stop ;;
+	nebula|nebula-relay) nebula_stop ;;
 	esac
 	_pid_stop iperf3-server
 	return 0
@@ -451,12 +509,14 @@ measure() {
 	# how the TCP bytes travelled: through pub or not
 	read -r via transport < <(awk -v a="$pb0" -v b="$pb1" -v n="${bytes:-0}" 'BEGIN {
 	    split(a, x, " "); split(b, y, " ")
-	    tt = y[1] - x[1]; tu = y[2] - x[2]; pu = y[3] - x[3]; s = tt + tu + pu
+	    tt = y[1] - x[1]; tu = y[2] - x[2]; pu = y[3] - x[3]; nu = y[4] - x[4]
+	    s = tt + tu + pu + nu
 	    if (n <= 0) { print "NA none"; exit }
 	    t = ""
 	    if (tt > 0.01 * n) t = t sprintf("tinc-tcp=%.2f;", tt / n)
 	    if (tu > 0.01 * n) t = t sprintf("tinc-udp=%.2f;", tu / n)
 	    if (pu > 0.01 * n) t = t sprintf("proxyd-udp=%.2f;", pu / n)
+	    if (nu > 0.01 * n) t = t sprintf("nebula-udp=%.2f;", nu / n)
 	    sub(/;$/, "", t)
 	    printf "%.3f %s\n", s / n, t == "" ? "none" : t }')
 	case $path in
@@ -467,11 +527,11 @@ measure() {
 		mode="channel $(route_field site-a "$pfx" channel) (next hop $(route_field site-a "$pfx" next_hop))"
 		pjson site-a routes >"$tag-routes-site-a.json" 2>/dev/null
 		pjson pub flows >"$tag-flows-pub.json" 2>/dev/null ;;
-	tinc|tinc-relay)
+	tinc|tinc-relay|nebula|nebula-relay)
 		if awk -v v="$via" 'BEGIN { exit !(v != "NA" && v < 0.05) }'; then
 			mode="direct UDP"
 		else
-			mode="relayed via pub ($(sed 's/tinc-//g; s/=/ /g; s/;/, /g' <<<"$transport"))"
+			mode="relayed via pub ($(sed 's/tinc-//g; s/nebula-//g; s/=/ /g; s/;/, /g' <<<"$transport"))"
 		fi ;;
 	esac
 
@@ -545,6 +605,16 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 				while [ -e "$BENCH_HOLD" ]; do sleep 1; done
 			fi
 			measure "$run" "$path" ipsec
+			case $path in
+			kernel|relay|direct)
+				# the old advice: the endpoints' ipsec0 lowered
+				nsx hosta ip link set ipsec0 mtu "$BENCH_MTU_LOW" &&
+				    nsx hostb ip link set ipsec0 mtu "$BENCH_MTU_LOW" &&
+				    flush_caches &&
+				    measure "$run" "$path" ipsec1336 ||
+				    csv_fail "$run" "$path" ipsec1336 "cannot set ipsec0 mtu"
+				;;
+			esac
 		else
 			blog "run $run: IPsec over $path failed"
 			csv_fail "$run" "$path" ipsec "IPsec tunnel did not come up"
@@ -612,6 +682,10 @@ report() {
 		printf "| %s | %s | %s %s%s | %s |\n", what, shown, op == ">=" ? "≥" : "≤",
 		    unit == "x" ? "×" : "", goal, met
 	}
+	function has(p, v,   r) {
+		for (r = 1; r <= nrun; r++) if ((p, v, r) in row) return 1
+		return 0
+	}
 	function fr(x) { if (x == "NA") return "–"
 		return x >= 100 ? sprintf("×%.0f", x) : x >= 10 ? sprintf("×%.1f", x) : sprintf("×%.2f", x) }
 	function mib(x) { return x == "NA" ? "–" : sprintf("%.1f", x / 1024) }
@@ -633,10 +707,15 @@ report() {
 		label["direct"] = "(c) proxyd direct"
 		label["tinc"] = "(d) tinc 1.0"
 		label["tinc-relay"] = "(e) tinc 1.0, B symmetric"
+		label["nebula"] = "(f) Nebula 1.6"
+		label["nebula-relay"] = "(g) Nebula 1.6 relayed, B symmetric"
 		short["kernel"] = "kernel"; short["relay"] = "proxyd relay"
 		short["direct"] = "proxyd direct"; short["tinc"] = "tinc"
-		short["tinc-relay"] = "tinc relay"
-		nv = split("plain ipsec", V, " ")
+		short["tinc-relay"] = "tinc relay"; short["nebula"] = "nebula"
+		short["nebula-relay"] = "nebula relay"
+		vlabel["plain"] = "no"; vlabel["ipsec"] = "yes"
+		vlabel["ipsec1336"] = "yes, MTU 1336"
+		nv = split("plain ipsec ipsec1336", V, " ")
 		c_tcp = col["tcp_mbps"]; c_retr = col["tcp_retrans"]; c_rbe = col["udp_rcvbuf_err"]; c_u64 = col["udp64_kpps"]; c_ub = col["udpbig_kpps"]
 		c_rm = col["rtt_med_ms"]; c_r99 = col["rtt_p99_ms"]; c_rbz = col["rtt_busy_med_ms"]; c_ike = col["ike_ms"]; c_retx = col["ike_retransmits"]
 		c_ca = col["cpu_a_s_gb"]; c_cp = col["cpu_pub_s_gb"]; c_cb = col["cpu_b_s_gb"]
@@ -650,8 +729,9 @@ report() {
 		print "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 		for (i = 1; i <= np; i++) for (j = 1; j <= nv; j++) {
 			p = P[i]; v = V[j]
+			if (!has(p, v)) continue
 			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s (%s) | %s / %s / %s | %s |\n",
-			    label[p], v == "ipsec" ? "yes" : "no", modes(p, v),
+			    label[p], vlabel[v], modes(p, v),
 			    f(med(p, v, c_tcp), "%.0f"), f(med(p, v, c_retr), "%.0f") " (" f(med(p, v, c_rbe), "%.0f") ")", f(med(p, v, c_u64), "%.1f"), f(med(p, v, c_ub), "%.1f"),
 			    f(med(p, v, c_rm), "%.3f"), f(med(p, v, c_r99), "%.3f"), f(med(p, v, c_rbz), "%.3f"), f(med(p, v, c_ike), "%.1f"),
 			    f(med(p, v, c_ca), "%.1f"), f(med(p, v, c_cp), "%.1f"), f(med(p, v, c_cb), "%.1f"),
@@ -659,8 +739,9 @@ report() {
 			    mib(med(p, v, c_ra)), mib(med(p, v, c_rp)), mib(med(p, v, c_rb)),
 			    f(med(p, v, c_via), "%.2f")
 		}
-		for (k = 1; k <= 2; k++) {
-			ref = k == 1 ? "kernel" : "tinc"
+		for (k = 1; k <= 3; k++) {
+			ref = k == 1 ? "kernel" : k == 2 ? "tinc" : "nebula"
+			if (!has(ref, "plain")) continue
 			print ""
 			print "### Ratios to " label[ref] " (per-run ratio, same variant, median over runs)"
 			print ""
@@ -668,30 +749,33 @@ report() {
 			print "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"
 			for (i = 1; i <= np; i++) for (j = 1; j <= nv; j++) {
 				p = P[i]; v = V[j]
+				if (!has(p, v) || !has(ref, v)) continue
 				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				    label[p], v == "ipsec" ? "yes" : "no",
+				    label[p], vlabel[v],
 				    fr(rat(p, v, c_tcp, ref)), fr(rat(p, v, c_u64, ref)), fr(rat(p, v, c_ub, ref)),
 				    fr(rat(p, v, c_rm, ref)), fr(rat(p, v, c_r99, ref)), fr(rat(p, v, c_ike, ref)),
 				    fr(rat(p, v, c_ct, ref)), fr(rat(p, v, c_rt, ref))
 			}
 		}
-		# the targets of issue 6, from the same per-run figures
+		# the targets of issue 16, from the same per-run figures
 		print ""
 		print "### Targets (per-run figures, median over runs)"
 		print ""
 		print "| target | measured | goal | met |"
 		print "|---|--:|--:|---|"
-		target("IPsec TCP: proxyd relayed / kernel routed", rat("relay", "ipsec", c_tcp, "kernel"), ">=", 0.8, "x")
-		target("IPsec TCP: proxyd direct / kernel routed", rat("direct", "ipsec", c_tcp, "kernel"), ">=", 0.9, "x")
-		target("IPsec TCP: proxyd relayed / tinc relayed", rat("relay", "ipsec", c_tcp, "tinc-relay"), ">=", 3, "x")
-		target("(ceiling) IPsec TCP: kernel routed / tinc relayed", rat("kernel", "ipsec", c_tcp, "tinc-relay"), "", "", "x")
-		target("plain TCP: proxyd relayed / tinc relayed", rat("relay", "plain", c_tcp, "tinc-relay"), ">=", 3, "x")
-		target("added RTT per proxy hop, relayed: (relay - kernel) / 3 proxies, ms", dper("relay", "plain", c_rm, "kernel", 3), "<=", 0.1, "ms")
-		target("added RTT per proxy hop, direct: (direct - kernel) / 2 proxies, ms", dper("direct", "plain", c_rm, "kernel", 2), "<=", 0.1, "ms")
-		target("(tinc) added RTT per hop, tinc relayed: (tinc relay - kernel) / 3, ms", dper("tinc-relay", "plain", c_rm, "kernel", 3), "", "", "ms")
-		target("added RTT per proxy hop at 1000 pings/s, relayed, ms", dper("relay", "plain", c_rbz, "kernel", 3), "<=", 0.1, "ms")
-		target("added RTT per proxy hop at 1000 pings/s, direct, ms", dper("direct", "plain", c_rbz, "kernel", 2), "<=", 0.1, "ms")
-		target("(tinc) added RTT per hop at 1000 pings/s, tinc relayed, ms", dper("tinc-relay", "plain", c_rbz, "kernel", 3), "", "", "ms")
+		target("IPsec TCP, endpoints at default MTU: proxyd relayed / kernel routed", rat("relay", "ipsec", c_tcp, "kernel"), ">=", 0.95, "x")
+		target("IPsec TCP, endpoints at default MTU: proxyd direct / kernel routed", rat("direct", "ipsec", c_tcp, "kernel"), ">=", 0.95, "x")
+		target("(MTU 1336) IPsec TCP: proxyd relayed / kernel routed", rat("relay", "ipsec1336", c_tcp, "kernel"), "", "", "x")
+		target("(MTU 1336) IPsec TCP: proxyd direct / kernel routed", rat("direct", "ipsec1336", c_tcp, "kernel"), "", "", "x")
+		target("plain TCP: proxyd relayed / Nebula relayed", rat("relay", "plain", c_tcp, "nebula-relay"), ">=", 4, "x")
+		target("IPsec TCP: proxyd relayed / Nebula relayed", rat("relay", "ipsec", c_tcp, "nebula-relay"), "", "", "x")
+		target("relay CPU s/GB: proxyd pub / Nebula pub (plain TCP)", rat("relay", "plain", c_cp, "nebula-relay"), "<=", 0.12, "x")
+		target("UDP MTU-sized pps: proxyd relayed / kernel routed", rat("relay", "plain", c_ub, "kernel"), ">=", 0.6, "x")
+		target("UDP 64 B pps: proxyd relayed / kernel routed", rat("relay", "plain", c_u64, "kernel"), ">=", 0.9, "x")
+		target("added RTT per proxy hop at 1000 pings/s, relayed: (relay - kernel) / 3, ms", dper("relay", "plain", c_rbz, "kernel", 3), "<=", 0.05, "ms")
+		target("added RTT per proxy hop at 1000 pings/s, direct: (direct - kernel) / 2, ms", dper("direct", "plain", c_rbz, "kernel", 2), "<=", 0.05, "ms")
+		target("(Nebula) added RTT per hop at 1000 pings/s, relayed: (nebula relay - kernel) / 3, ms", dper("nebula-relay", "plain", c_rbz, "kernel", 3), "", "", "ms")
+		target("(tinc) plain TCP: proxyd relayed / tinc relayed", rat("relay", "plain", c_tcp, "tinc-relay"), "", "", "x")
 		target("IKE retransmissions, proxyd relayed (most in a run)", maxv("relay", "ipsec", c_retx), "<=", 0, "n")
 		target("IKE retransmissions, proxyd direct (most in a run)", maxv("direct", "ipsec", c_retx), "<=", 0, "n")
 		# proxy capacity: plain traffic, proxyd relayed next to tinc relayed
@@ -701,7 +785,7 @@ report() {
 		print "| path | how it went | TCP Mbit/s | UDP 64 B kpps | UDP MTU kpps | pub CPU s/GB | sites CPU s/GB (A + B) | pub RSS MiB | via pub |"
 		print "|---|---|--:|--:|--:|--:|--:|--:|--:|"
 		for (i = 1; i <= np; i++) {
-			p = P[i]; if (p != "relay" && p != "tinc-relay") continue
+			p = P[i]; if (p != "relay" && p != "tinc-relay" && p != "nebula-relay") continue
 			sa = med(p, "plain", c_ca); sb = med(p, "plain", c_cb)
 			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label[p], modes(p, "plain"),
 			    f(med(p, "plain", c_tcp), "%.0f"), f(med(p, "plain", c_u64), "%.1f"),
@@ -714,6 +798,12 @@ report() {
 			    fr(rat("relay", "plain", c_tcp, "tinc-relay")), fr(rat("relay", "plain", c_u64, "tinc-relay")),
 			    fr(rat("relay", "plain", c_ub, "tinc-relay")), fr(rat("relay", "plain", c_cp, "tinc-relay")),
 			    fr(rat("relay", "plain", c_rp, "tinc-relay"))
+		}
+		if (("relay", "plain", 1) in row && ("nebula-relay", "plain", 1) in row) {
+			printf "| proxyd relay / Nebula relay (per-run ratio) | | %s | %s | %s | %s | | %s | |\n",
+			    fr(rat("relay", "plain", c_tcp, "nebula-relay")), fr(rat("relay", "plain", c_u64, "nebula-relay")),
+			    fr(rat("relay", "plain", c_ub, "nebula-relay")), fr(rat("relay", "plain", c_cp, "nebula-relay")),
+			    fr(rat("relay", "plain", c_rp, "nebula-relay"))
 		}
 		# chart data: label, TCP plain, TCP ipsec, RTT plain, RTT ipsec
 		for (i = 1; i <= np; i++) {
@@ -737,12 +827,12 @@ set boxwidth 0.9
 set xtics rotate by -20 nomirror
 set grid ytics
 set key top right
-set multiplot layout 1,2 title "proxyd vs kernel routing vs tinc 1.0 (medians of $BENCH_RUNS run(s), $(date +%F))"
+set multiplot layout 1,2 title "proxyd vs kernel routing vs tinc 1.0 vs Nebula 1.6 (medians of $BENCH_RUNS run(s), $(date +%F))"
 set title "TCP throughput hostA -> hostB (iperf3, 1 stream)"
 set ylabel "Mbit/s (log scale)"
 set logscale y
 set yrange [10:*]
-plot "$1" using 2:xtic(1) title "plain", "" using 3 title "inside IPsec (strongSwan, userspace ESP)", \
+plot "$1" using 2:xtic(1) title "plain", "" using 3 title "inside IPsec (strongSwan, userspace ESP, default MTU)", \
      "" using (\$0 - 1.0/6):2:(sprintf("%.0f", \$2)) with labels offset 0,0.6 notitle, \
      "" using (\$0 + 1.0/6):3:(sprintf("%.0f", \$3)) with labels offset 0,0.6 notitle
 unset logscale y
@@ -771,7 +861,7 @@ DAT=$WORLD_DIR/chart.dat
 	echo
 	echo "Units: CPU s/GB = CPU seconds (user + system) of that proxy process per 10^9 bytes of TCP payload the receiver got; system time includes the kernel work done inside its syscalls (TUN, UDP, veth delivery and the forwarding and NAT of the next namespaces, which run inline), the same for proxyd and tincd.  RSS = VmRSS.  TCP retransmits = the sender's count over the TCP test; socket drops = UDP RcvbufErrors on PXA, PUB and PXB during it (datagrams, or GRO batches of datagrams, dropped because a proxy's socket receive buffer was full).  \"via pub\" = bytes PUB received during the TCP test (both directions, with headers and retransmissions) per TCP payload byte delivered: 0 = not through pub.  UDP kpps = thousands of packets per second the receiver got while the sender blasted (-b 0).  IKE ms = first IKE_SA_INIT out to IKE_AUTH response in, on hostA's wire.  RTT median and p99 are from pings at 100/s; RTT busy is the median at 1000/s, where the CPUs do not go idle between pings."
 	echo
-	echo "Setups: proxyd with forward = all, TUN MTU 1400, log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
+	echo "Setups: proxyd with forward = all, TUN MTU 1500 (the default), log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  Nebula $(nebula -version 2>/dev/null | awk '{ print $2 }') with its defaults (AES-256-GCM, TUN nebula1 MTU 1300), lighthouse and relay (am_relay) on PUB without a TUN, sites with unsafe_routes and relays = [pub]; whether it relayed is read from PUB's counters of its UDP port 4242 (\"via pub\").  IPsec rows are at the endpoints' default tunnel MTU (libipsec: 1400) unless marked 1336.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
 	echo
 	echo "### What was checked per path"
 	echo
