@@ -9,6 +9,20 @@
 
 #include "ipv4.h"
 
+#include "flags.h"
+
+/* the largest legal input: a 64 KiB datagram, packet or control line */
+static const char *const flags[] = { "-max_len=65600", NULL };
+
+int	LLVMFuzzerInitialize(int *, char ***);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fuzz_default_flags(argc, argv, flags);
+	return 0;
+}
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int

@@ -11,6 +11,20 @@
 
 #include "json.h"
 
+#include "flags.h"
+
+/* the largest legal input: a 64 KiB datagram, packet or control line */
+static const char *const flags[] = { "-max_len=65600", NULL };
+
+int	LLVMFuzzerInitialize(int *, char ***);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fuzz_default_flags(argc, argv, flags);
+	return 0;
+}
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct json_doc	doc, inner, back;

@@ -15,6 +15,20 @@
 #include "nat.h"
 #include "pkt.h"
 
+#include "flags.h"
+
+/* the largest legal input: a 64 KiB datagram, packet or control line */
+static const char *const flags[] = { "-max_len=65600", NULL };
+
+int	LLVMFuzzerInitialize(int *, char ***);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fuzz_default_flags(argc, argv, flags);
+	return 0;
+}
+
 /* Message type 3 was ANNOUNCE (foundation), retired: never valid again. */
 #define MSG_RETIRED_ANNOUNCE	3
 
