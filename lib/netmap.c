@@ -107,11 +107,38 @@ word_set(uint8_t *w, uint16_t v, const struct cs *cs, size_t n)
 		cs_adjust(&cs[i], old, v);
 }
 
+/*
+ * The 32-bit value at p goes from its value to v: each checksum in cs
+ * takes both words' change in one update (~HC + ~m_hi + ~m_lo + m'_hi +
+ * m'_lo, at most five 16-bit terms: two folds bring it under 0x10000).
+ */
 static void
 addr_set(uint8_t *p, uint32_t v, const struct cs *cs, size_t n)
 {
-	word_set(p, (uint16_t)(v >> 16), cs, n);
-	word_set(p + 2, (uint16_t)v, cs, n);
+	uint32_t	old = rd32(p), s;
+	uint16_t	hc, r;
+
+	wr16(p, (uint16_t)(v >> 16));
+	wr16(p + 2, (uint16_t)v);
+	if (old == v)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct cs *c = &cs[i];
+
+		if (c->p == NULL)
+			continue;
+		hc = rd16(c->p);
+		if (c->udp && hc == 0)
+			continue;	/* no checksum: stays none (RFC 768) */
+		s = (uint32_t)(uint16_t)~hc + (uint16_t)~(old >> 16) +
+		    (uint16_t)~old + (v >> 16) + (v & 0xffff);
+		s = (s & 0xffff) + (s >> 16);
+		s = (s & 0xffff) + (s >> 16);
+		r = (uint16_t)~s;
+		if (c->udp && r == 0)
+			r = 0xffff;
+		word_set(c->p, r, c->outer, c->outer != NULL ? 1 : 0);
+	}
 }
 
 /*
