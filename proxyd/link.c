@@ -1093,23 +1093,42 @@ link_up(struct link *l)
 	px->link_ev->up(l);
 }
 
+/*
+ * A handshake failed: the reason in words, naming what was expected and
+ * what was presented (tls.c's verification notes), or what the peer's
+ * alert says about ours.
+ */
 static void
 hs_fail(struct link *l, int ret)
 {
 	struct proxyd *px = l->px;
 	char who[128], err[512], why[600];
 	long vr = SSL_get_verify_result(l->ssl);
+	unsigned long e = ERR_peek_error();
 
-	if (vr != X509_V_OK)
+	if (l->io.why[0] != '\0')
+		snprintf(why, sizeof(why), "certificate refused: %s",
+		    l->io.why);
+	else if (vr != X509_V_OK)
 		snprintf(why, sizeof(why), "certificate refused: %s",
 		    X509_verify_cert_error_string(vr));
+	else if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) >= SSL_AD_REASON_OFFSET)
+		snprintf(why, sizeof(why), "handshake failed: the peer "
+		    "refused our certificate "
+		    "(%s): check that it is issued by the same CA, valid "
+		    "today and named as the peer expects",
+		    tls_errors(err, sizeof(err)));
+	else if (ret == -1)
+		snprintf(why, sizeof(why), "handshake failed: no answer "
+		    "after retransmits");
 	else
 		snprintf(why, sizeof(why), "handshake failed (%d): %s", ret,
 		    tls_errors(err, sizeof(err)));
 	ERR_clear_error();
 	px->st.auth_refused++;
 	log_warnx("%s: %s", link_who(l, who, sizeof(who)), why);
-	link_close(l, "authentication failed");
+	link_close(l, why);
 }
 
 /* Advances a handshake.  After it returns, l may have been freed. */
@@ -1164,6 +1183,8 @@ link_close(struct link *l, const char *reason)
 	if (was_up || l->state == LINK_HANDSHAKE)
 		log_info("%s: link %s: %s", link_who(l, who, sizeof(who)),
 		    was_up ? "down" : "not established", reason);
+	if (failed && strcmp(reason, "replaced") != 0)
+		snprintf(l->last_error, sizeof(l->last_error), "%s", reason);
 	evtimer_del(l->hs_timer);
 	if (l->ssl != NULL) {
 		SSL_free(l->ssl);

@@ -255,6 +255,14 @@ detach(void)
 	}
 }
 
+/* tls_check_own()'s findings, before the log is set up: on stderr. */
+static void
+tls_report(void *arg, bool warning, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s%s\n", warning ? "warning: " : "", msg);
+}
+
 static int
 check_config(const char *path, bool verbose, struct conf **out)
 {
@@ -272,9 +280,13 @@ check_config(const char *path, bool verbose, struct conf **out)
 	conf_errs_release(&errs);
 	/* what lib/conf.c cannot know: whether 'user' exists here, and
 	   what the certificate file says */
-	if (privs_check(*out, msg, sizeof(msg)) == -1 ||
-	    tls_check_own(*out, msg, sizeof(msg)) == -1) {
+	if (privs_check(*out, msg, sizeof(msg)) == -1) {
 		fprintf(stderr, "%s\n", msg);
+		conf_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	if (tls_check_own(*out, time(NULL), tls_report, NULL) == -1) {
 		conf_free(*out);
 		*out = NULL;
 		return -1;

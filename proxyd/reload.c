@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "confdiff.h"
 #include "link.h"
@@ -44,6 +45,13 @@ line_add(struct conf_errs *e, const char *fmt, ...)
 	}
 	v[e->n++] = s;
 	e->msgs = v;
+}
+
+/* tls_check_own()'s findings, errors and warnings, as lines of the answer. */
+static void
+tls_line(void *arg, bool warning, const char *msg)
+{
+	line_add(arg, "%s%s", warning ? "warning: " : "", msg);
 }
 
 /*
@@ -83,10 +91,9 @@ reload_check(struct proxyd *px, struct reload_result *r, struct conf **out,
 		line_add(&r->lines, "%s", msg);
 		bad = true;
 	}
-	if (tls_check_own(c, msg, sizeof(msg)) == -1) {
-		line_add(&r->lines, "%s", msg);
+	if (tls_check_own(c, time(NULL), tls_line, &r->lines) == -1)
 		bad = true;
-	} else if ((*ctx = tls_ctx_load(c, msg, sizeof(msg))) == NULL) {
+	else if ((*ctx = tls_ctx_load(c, msg, sizeof(msg))) == NULL) {
 		line_add(&r->lines, "%s: %s", conf_at(c, "tls") != NULL ?
 		    conf_at(c, "tls") : c->path, msg);
 		bad = true;

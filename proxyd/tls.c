@@ -6,8 +6,10 @@
  * (which frames and sends it) and serves the one datagram being fed.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -18,6 +20,9 @@
 #include "tls.h"
 
 static BIO_METHOD *dgram_method;
+static int io_index = -1;	/* SSL ex_data: the handshake's struct tls_io */
+
+static int	verify_cb(int, X509_STORE_CTX *);
 
 static int
 dgram_write(BIO *b, const char *data, int len)
@@ -122,7 +127,9 @@ tls_ctx_load(const struct conf *c, char *msg, size_t len)
 	SSL_CTX *ctx;
 	char err[512];
 
-	if (dgram_meth() == NULL) {
+	if (io_index < 0)
+		io_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (dgram_meth() == NULL || io_index < 0) {
 		snprintf(msg, len, "cannot create the datagram BIO method");
 		return NULL;
 	}
@@ -134,7 +141,7 @@ tls_ctx_load(const struct conf *c, char *msg, size_t len)
 	SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_load_verify_locations(ctx, c->tls_ca, NULL) != 1) {
 		snprintf(msg, len, "cannot load CA '%s': %s", c->tls_ca,
@@ -190,6 +197,13 @@ tls_new(SSL_CTX *ctx, bool client, const char *expect, struct tls_io *io)
 	}
 	BIO_set_data(bio, io);
 	SSL_set_bio(ssl, bio, bio);
+	io->why[0] = '\0';
+	snprintf(io->expect, sizeof(io->expect), "%s", client && expect !=
+	    NULL ? expect : "");
+	if (SSL_set_ex_data(ssl, io_index, io) != 1) {
+		SSL_free(ssl);
+		goto fail;
+	}
 	SSL_set_mtu(ssl, TLS_MTU);
 	if (client) {
 		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_WILDCARDS);
@@ -270,40 +284,399 @@ tls_peer_name(SSL *ssl, char *buf, size_t len, const char **why)
 	return tls_cert_name(SSL_get0_peer_certificate(ssl), buf, len, why);
 }
 
-int
-tls_check_own(const struct conf *c, char *msg, size_t len)
-{
-	char name[PKT_NAME_MAX + 2];
-	const char *why;
-	X509 *cert;
-	FILE *f;
 
-	if ((f = fopen(c->tls_cert, "r")) == NULL) {
-		snprintf(msg, len, "'tls.cert' '%s' cannot be read: %s",
-		    c->tls_cert, strerror(errno));
+/* "2026-12-05 08:53 UTC" */
+static const char *
+asn1_time_str(const ASN1_TIME *t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		snprintf(buf, len, "(unreadable date)");
+	else
+		strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm);
+	return buf;
+}
+
+/* A certificate's subject or issuer as one line, "CN=proxyd CA". */
+static const char *
+dn_str(const X509_NAME *n, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int r;
+
+	buf[0] = '\0';
+	if (b == NULL)
+		return buf;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB)
+	    >= 0 && (r = BIO_read(b, buf, (int)len - 1)) > 0)
+		buf[r] = '\0';
+	BIO_free(b);
+	for (char *p = buf; *p != '\0'; p++)	/* for logs and tables */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return buf;
+}
+
+/* The first 4 bytes of a key identifier, "key 1a:2b:3c:4d", or "". */
+static const char *
+keyid_str(const ASN1_OCTET_STRING *id, char *buf, size_t len)
+{
+	const unsigned char *p = id != NULL ? ASN1_STRING_get0_data(id) : NULL;
+	int n = id != NULL ? ASN1_STRING_length(id) : 0;
+
+	buf[0] = '\0';
+	if (p == NULL || n < 4)
+		return buf;
+	snprintf(buf, len, ", key %02x:%02x:%02x:%02x", p[0], p[1], p[2],
+	    p[3]);
+	return buf;
+}
+
+/* "'CN = x', key 1a:2b:3c:4d" for cert's issuer or subject. */
+static const char *
+who_str(X509 *x, bool issuer, char *buf, size_t len)
+{
+	char dn[160], kid[40];
+
+	if (x == NULL) {
+		snprintf(buf, len, "'?'");
+		return buf;
+	}
+	snprintf(buf, len, "'%s'%s", dn_str(issuer ? X509_get_issuer_name(x) :
+	    X509_get_subject_name(x), dn, sizeof(dn)), keyid_str(issuer ?
+	    X509_get0_authority_key_id(x) : X509_get0_subject_key_id(x), kid,
+	    sizeof(kid)));
+	return buf;
+}
+
+/* The subject of the first certificate of the trust store (our CA). */
+static const char *
+store_ca_str(X509_STORE *st, char *buf, size_t len)
+{
+	STACK_OF(X509_OBJECT) *objs = st != NULL ?
+	    X509_STORE_get0_objects(st) : NULL;
+
+	snprintf(buf, len, "?");
+	for (int i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (x != NULL)
+			return who_str(x, false, buf, len);
+	}
+	return buf;
+}
+
+/* Whether a certificate of the trust store issued (and signed) cert. */
+static bool
+issued_by_store(X509_STORE *st, X509 *cert)
+{
+	STACK_OF(X509_OBJECT) *objs = st != NULL ?
+	    X509_STORE_get0_objects(st) : NULL;
+
+	for (int i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		EVP_PKEY *k = x != NULL ? X509_get0_pubkey(x) : NULL;
+
+		if (x != NULL && X509_check_issued(x, cert) == X509_V_OK &&
+		    k != NULL && X509_verify(cert, k) == 1)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What is wrong with cert, as the verification error err says, in words
+ * an operator can act on: the dates for an expiry, the issuer against our
+ * CA for a foreign certificate, the names for a name mismatch.
+ */
+static void
+verify_why(int err, X509 *cert, X509_STORE *st, const char *expect,
+    char *buf, size_t len)
+{
+	char name[PKT_NAME_MAX + 2], a[40], b[40], dn[200], ca[200];
+	const char *why;
+
+	if (cert == NULL || tls_cert_name(cert, name, sizeof(name), &why) == -1)
+		snprintf(name, sizeof(name), "?");
+	/* the name is checked first: a foreign CA is the deeper fault */
+	if (err == X509_V_ERR_HOSTNAME_MISMATCH && cert != NULL &&
+	    !issued_by_store(st, cert))
+		err = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+	switch (err) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		snprintf(buf, len, "certificate '%s' expired on %s (valid "
+		    "from %s)", name, asn1_time_str(X509_get0_notAfter(cert),
+		    a, sizeof(a)), asn1_time_str(X509_get0_notBefore(cert), b,
+		    sizeof(b)));
+		break;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		snprintf(buf, len, "certificate '%s' is not valid before %s "
+		    "(until %s)", name, asn1_time_str(X509_get0_notBefore(cert),
+		    a, sizeof(a)), asn1_time_str(X509_get0_notAfter(cert), b,
+		    sizeof(b)));
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		snprintf(buf, len, "certificate '%s' not signed by our CA "
+		    "(issuer %s; our CA %s)", name, who_str(cert, true, dn,
+		    sizeof(dn)), store_ca_str(st, ca, sizeof(ca)));
+		break;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+		snprintf(buf, len, "certificate name '%s' but expected '%s'",
+		    name, expect != NULL ? expect : "?");
+		break;
+	case X509_V_ERR_CERT_REVOKED:
+		snprintf(buf, len, "certificate '%s' is revoked", name);
+		break;
+	default:
+		snprintf(buf, len, "certificate '%s' refused: %s", name,
+		    X509_verify_cert_error_string(err));
+		break;
+	}
+}
+
+/* Keeps the first verification failure's details for the link's log. */
+static int
+verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct tls_io *io = ssl != NULL && io_index >= 0 ?
+	    SSL_get_ex_data(ssl, io_index) : NULL;
+
+	if (!ok && io != NULL && io->why[0] == '\0')
+		verify_why(X509_STORE_CTX_get_error(xs),
+		    X509_STORE_CTX_get_current_cert(xs),
+		    X509_STORE_CTX_get0_store(xs), io->expect[0] ? io->expect :
+		    NULL, io->why, sizeof(io->why));
+	return ok;
+}
+
+/* "FILE:LINE: 'tls.X' 'PATH'" as the start of a message about one file. */
+static const char *
+file_ref(const char *at, const char *key, const char *path, char *buf,
+    size_t len)
+{
+	if (at != NULL)
+		snprintf(buf, len, "%s: '%s' '%s'", at, key, path);
+	else
+		snprintf(buf, len, "'%s' '%s'", key, path);
+	return buf;
+}
+
+static void
+say(void (*report)(void *, bool, const char *), void *arg, bool warning,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+say(void (*report)(void *, bool, const char *), void *arg, bool warning,
+    const char *fmt, ...)
+{
+	char msg[800];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(arg, warning, msg);
+}
+
+/* Opens path for reading, or says why not (with errno's text). */
+static FILE *
+open_or_say(const char *ref, const char *path,
+    void (*report)(void *, bool, const char *), void *arg)
+{
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		say(report, arg, false, "%s cannot be read: %s%s", ref,
+		    strerror(errno), errno == ENOENT ? " (check the path; "
+		    "relative paths are taken from the configuration file's "
+		    "directory)" : errno == EACCES ? " (proxyd reads it as "
+		    "root before dropping privileges: check its permissions)"
+		    : "");
+	return f;
+}
+
+/* Dates of cert against now: errors outside them, a warning near the end. */
+static int
+check_dates(X509 *cert, time_t now, const char *ref, const char *what,
+    void (*report)(void *, bool, const char *), void *arg)
+{
+	char a[40], b[40];
+	int days, secs;
+
+	if (X509_cmp_time(X509_get0_notBefore(cert), &now) > 0) {
+		say(report, arg, false, "%s: %s is not valid before %s (valid "
+		    "until %s; is this host's clock right?)", ref, what,
+		    asn1_time_str(X509_get0_notBefore(cert), a, sizeof(a)),
+		    asn1_time_str(X509_get0_notAfter(cert), b, sizeof(b)));
 		return -1;
 	}
-	cert = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (cert == NULL) {
-		ERR_clear_error();
-		snprintf(msg, len, "'tls.cert' '%s' holds no PEM certificate",
-		    c->tls_cert);
+	if (X509_cmp_time(X509_get0_notAfter(cert), &now) < 0) {
+		say(report, arg, false, "%s: %s expired on %s (valid from "
+		    "%s): issue a new one (proxyd-ca issue)", ref, what,
+		    asn1_time_str(X509_get0_notAfter(cert), a, sizeof(a)),
+		    asn1_time_str(X509_get0_notBefore(cert), b, sizeof(b)));
 		return -1;
 	}
-	if (tls_cert_name(cert, name, sizeof(name), &why) == -1) {
-		snprintf(msg, len, "'tls.cert' '%s' cannot name a proxy: %s",
-		    c->tls_cert, why);
-		X509_free(cert);
-		return -1;
-	}
-	X509_free(cert);
-	if (strcmp(name, c->name) != 0) {
-		snprintf(msg, len, "%s: 'name' '%s' is not the name in "
-		    "certificate '%s' ('%s'): the other proxies would know "
-		    "this one as '%s'", c->name_at != NULL ? c->name_at :
-		    "?", c->name, c->tls_cert, name, name);
-		return -1;
+	{
+		ASN1_TIME *t = ASN1_TIME_set(NULL, now);
+
+		if (t != NULL && ASN1_TIME_diff(&days, &secs, t,
+		    X509_get0_notAfter(cert)) == 1 &&
+		    days < TLS_EXPIRY_WARN_DAYS)
+			say(report, arg, true, "%s: %s expires on %s, in %d "
+			    "day(s): renew it before then", ref, what,
+			    asn1_time_str(X509_get0_notAfter(cert), a,
+			    sizeof(a)), days);
+		ASN1_TIME_free(t);
 	}
 	return 0;
+}
+
+int
+tls_check_own(const struct conf *c, time_t now,
+    void (*report)(void *arg, bool warning, const char *msg), void *arg)
+{
+	char name[PKT_NAME_MAX + 2], ca_ref[700], crt_ref[700], key_ref[700];
+	char dn[200], ca_dn[200];
+	STACK_OF(X509) *chain = NULL;
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *xs = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL, *x;
+	const char *why;
+	int n_ca = 0, rc = 0;
+	FILE *f;
+
+	file_ref(conf_at(c, "tls.ca"), "tls.ca", c->tls_ca, ca_ref,
+	    sizeof(ca_ref));
+	file_ref(conf_at(c, "tls.cert"), "tls.cert", c->tls_cert, crt_ref,
+	    sizeof(crt_ref));
+	file_ref(conf_at(c, "tls.key"), "tls.key", c->tls_key, key_ref,
+	    sizeof(key_ref));
+	ca_dn[0] = '\0';
+
+	/* the CA: every certificate in the file is trusted */
+	if ((store = X509_STORE_new()) == NULL)
+		goto oom;
+	if ((f = open_or_say(ca_ref, c->tls_ca, report, arg)) != NULL) {
+		while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+			if (n_ca++ == 0)
+				who_str(x, false, ca_dn, sizeof(ca_dn));
+			if (check_dates(x, now, ca_ref, "the CA certificate",
+			    report, arg) == -1)
+				rc = -1;
+			X509_STORE_add_cert(store, x);
+			X509_free(x);
+		}
+		ERR_clear_error();
+		fclose(f);
+		if (n_ca == 0) {
+			say(report, arg, false, "%s holds no PEM certificate",
+			    ca_ref);
+			rc = -1;
+		}
+	} else
+		rc = -1;
+
+	/* the own certificate, and any chain after it */
+	if ((f = open_or_say(crt_ref, c->tls_cert, report, arg)) != NULL) {
+		cert = PEM_read_X509(f, NULL, NULL, NULL);
+		if (cert != NULL && (chain = sk_X509_new_null()) != NULL)
+			while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+				if (sk_X509_push(chain, x) == 0)
+					X509_free(x);
+		ERR_clear_error();
+		fclose(f);
+		if (cert == NULL) {
+			say(report, arg, false, "%s holds no PEM certificate",
+			    crt_ref);
+			rc = -1;
+		}
+	} else
+		rc = -1;
+	if (cert != NULL) {
+		if (tls_cert_name(cert, name, sizeof(name), &why) == -1) {
+			say(report, arg, false, "%s cannot name a proxy: %s",
+			    crt_ref, why);
+			rc = -1;
+		} else if (strcmp(name, c->name) != 0) {
+			say(report, arg, false, "%s: 'name' '%s' is not the "
+			    "name in certificate '%s' ('%s'): the other proxies "
+			    "would know this one as '%s'", c->name_at != NULL ?
+			    c->name_at : "?", c->name, c->tls_cert, name, name);
+			rc = -1;
+		}
+		if (check_dates(cert, now, crt_ref, "the certificate", report,
+		    arg) == -1)
+			rc = -1;
+	}
+	if (cert != NULL && n_ca > 0) {
+		if ((xs = X509_STORE_CTX_new()) == NULL ||
+		    X509_STORE_CTX_init(xs, store, cert, chain) != 1)
+			goto oom;
+		/* the dates are checked above, each with its own message */
+		X509_STORE_CTX_set_flags(xs, X509_V_FLAG_NO_CHECK_TIME);
+		if (X509_verify_cert(xs) != 1) {
+			int e = X509_STORE_CTX_get_error(xs);
+
+			if (e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+			    e == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+			    e == X509_V_ERR_CERT_SIGNATURE_FAILURE ||
+			    e == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
+			    e == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+				say(report, arg, false, "%s is not issued by "
+				    "the CA in '%s' (issuer %s; CA %s): the "
+				    "other proxies would refuse it", crt_ref,
+				    c->tls_ca, who_str(cert, true, dn,
+				    sizeof(dn)), ca_dn);
+			else
+				say(report, arg, false, "%s does not verify "
+				    "against the CA in '%s': %s", crt_ref,
+				    c->tls_ca, X509_verify_cert_error_string(e));
+			rc = -1;
+		}
+		ERR_clear_error();
+	}
+
+	/* the key, and that it is the certificate's */
+	if ((f = open_or_say(key_ref, c->tls_key, report, arg)) != NULL) {
+		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		ERR_clear_error();
+		fclose(f);
+		if (key == NULL) {
+			say(report, arg, false, "%s holds no PEM private key "
+			    "(an encrypted key is not supported)", key_ref);
+			rc = -1;
+		} else if (cert != NULL && X509_check_private_key(cert, key)
+		    != 1) {
+			say(report, arg, false, "%s does not match the "
+			    "certificate '%s' (it is the key of another "
+			    "certificate): use the key the certificate was "
+			    "issued for", key_ref, c->tls_cert);
+			rc = -1;
+		}
+		ERR_clear_error();
+	} else
+		rc = -1;
+	goto out;
+oom:
+	say(report, arg, false, "out of memory checking the certificates");
+	rc = -1;
+out:
+	X509_STORE_CTX_free(xs);
+	X509_STORE_free(store);
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	return rc;
 }

@@ -11,11 +11,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
 #include "conf.h"
+#include "pkt.h"
 
+#define TLS_EXPIRY_WARN_DAYS	14	/* own certificate: warn this close */
 #define TLS_MTU		1200	/* DTLS record size limit: fits any path */
 
 /* The I/O a handshake's BIO reads from and writes to. */
@@ -24,6 +27,9 @@ struct tls_io {
 	size_t		 in_len;
 	int		(*out)(void *arg, const uint8_t *, size_t);
 	void		*arg;
+	/* set by tls_new() and the peer verification */
+	char		 expect[PKT_NAME_MAX + 1];	/* name a client wants */
+	char		 why[320];	/* first verification failure, or "" */
 };
 
 /* Builds the DTLS context; logs every problem and returns NULL on failure. */
@@ -51,11 +57,17 @@ int	 tls_cert_name(X509 *, char *buf, size_t len, const char **why);
 /* The same for the peer's certificate of a handshake. */
 int	 tls_peer_name(SSL *, char *buf, size_t len, const char **why);
 /*
- * For `proxyd -t` and the start: the own certificate file can be read and
- * names a proxy, and that name is the configured 'name'.  0, or -1 with
- * "FILE:LINE: ..." or "'tls.cert' ..." in msg.
+ * For `proxyd -t` and the start, what the files of 'tls' say at time now:
+ * each can be read (else errno's text and the path), the certificate names
+ * a proxy and that name is 'name', it and the CA are within their dates,
+ * the certificate is issued by the CA, and the key is the certificate's.
+ * Every problem is reported through report() as "FILE:LINE: 'tls.X'
+ * 'PATH' ..." (warning: a certificate expiring within
+ * TLS_EXPIRY_WARN_DAYS); 0 if no error was reported, else -1.
  */
-int	 tls_check_own(const struct conf *, char *msg, size_t len);
+int	 tls_check_own(const struct conf *, time_t now,
+	    void (*report)(void *arg, bool warning, const char *msg),
+	    void *arg);
 /* Drains the OpenSSL error queue into one string: "what: reason; reason". */
 const char *tls_errors(char *buf, size_t len);
 

@@ -298,12 +298,16 @@ START_TEST(handshake_refuses_certificate_of_other_name)
 	ck_assert_ptr_null(link_find(&charlie->px, "alpha"));
 	ck_assert_uint_eq(links_count(&charlie->px, LINK_UP), 0);
 	ck_assert_int_eq(la->backoff_s, 2);	/* a failed attempt */
+	/* the reason, kept for 'proxyctl neighbours': both names */
+	ck_assert_msg(strstr(la->last_error, "certificate name 'charlie' but "
+	    "expected 'bravo'") != NULL, "last_error: %s", la->last_error);
 }
 END_TEST
 
 START_TEST(handshake_refuses_certificate_of_other_ca)
 {
 	struct node *mallory;
+	struct link *la;
 
 	alpha = node_new("alpha", "alpha", 1);
 	mallory = node_new("bravo", "mallory", 2);
@@ -319,6 +323,13 @@ START_TEST(handshake_refuses_certificate_of_other_ca)
 	    mallory->px.st.auth_refused, 1);
 	ck_assert_uint_eq(links_count(&alpha->px, LINK_UP), 0);
 	ck_assert_uint_eq(links_count(&mallory->px, -1), 0);
+	/* alpha says whose certificate it was and who signed it */
+	la = link_named(&alpha->px, "bravo");
+	ck_assert_ptr_nonnull(la);
+	ck_assert_msg(strstr(la->last_error, "certificate 'mallory' not "
+	    "signed by our CA (issuer 'CN = proxyd CA'") != NULL &&
+	    strstr(la->last_error, "our CA 'CN = proxyd CA', key ") != NULL,
+	    "last_error: %s", la->last_error);
 }
 END_TEST
 
