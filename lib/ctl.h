@@ -12,8 +12,14 @@
 #ifndef PROXYD_CTL_H
 #define PROXYD_CTL_H
 
-#define CTL_PROTO_MAJOR	1
-#define CTL_PROTO_MINOR	1	/* 1: reload */
+/*
+ * 1.1: reload.  2.0: lists are JSON arrays and absent values null, one
+ * way only; the hello answer has "version" ("MAJOR.MINOR"); neighbours has
+ * last_error.
+ */
+#define CTL_PROTO_MAJOR	2
+#define CTL_PROTO_MAJOR_STR "2"
+#define CTL_PROTO_MINOR	0
 #define CTL_DEFAULT_SOCK "/run/proxyd/proxyd.sock"
 
 /*

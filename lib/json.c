@@ -271,6 +271,17 @@ json_elem(struct json_w *w, const char *raw)
 	w_put(w, raw, strlen(raw));
 }
 
+void
+json_elem_str(struct json_w *w, const char *s)
+{
+	if (w->n++ > 0)
+		w_putc(w, ',');
+	if (s == NULL)
+		w_put(w, "null", 4);
+	else
+		w_string(w, s);
+}
+
 static int
 w_close(struct json_w *w, char c)
 {

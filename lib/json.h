@@ -44,6 +44,8 @@ int	json_end(struct json_w *);
  */
 void	json_begin_array(struct json_w *, char *buf, size_t cap);
 void	json_elem(struct json_w *, const char *raw);
+/* Adds one string element, escaped like json_str()'s (NULL: null). */
+void	json_elem_str(struct json_w *, const char *s);
 int	json_end_array(struct json_w *);
 
 enum json_type { JSON_STR, JSON_NUM, JSON_BOOL, JSON_NULL, JSON_RAW };

@@ -196,6 +196,63 @@ secs_since(uint64_t t, uint64_t now)
 	return t == 0 || t > now ? -1 : (double)(now - t) / 1e6;
 }
 
+/*
+ * Absent values are null, one way only (proxyctl(8), "JSON"): an empty
+ * string, a negative duration or a zero that means "not known" never
+ * reaches a client.
+ */
+static void
+str_or_null(struct json_w *w, const char *key, const char *v)
+{
+	if (v == NULL || v[0] == '\0')
+		json_null(w, key);
+	else
+		json_str(w, key, v);
+}
+
+static void
+secs_or_null(struct json_w *w, const char *key, double v)
+{
+	if (v < 0)
+		json_null(w, key);
+	else
+		json_dbl(w, key, v);
+}
+
+/*
+ * A list as a JSON array of strings: the items of text separated by sep
+ * (none for ""); NULL text gives null.  Into buf, for json_raw().
+ */
+static void
+list_out(struct json_w *w, const char *key, const char *text,
+    const char *sep, char *buf, size_t cap)
+{
+	struct json_w aw;
+	char item[256];
+	size_t seplen = strlen(sep);
+
+	if (text == NULL) {
+		json_null(w, key);
+		return;
+	}
+	json_begin_array(&aw, buf, cap);
+	while (*text != '\0') {
+		const char *end = strstr(text, sep);
+		size_t n = end != NULL ? (size_t)(end - text) : strlen(text);
+
+		snprintf(item, sizeof(item), "%.*s", (int)n, text);
+		if (n > 0)
+			json_elem_str(&aw, item);
+		text += n;
+		if (end != NULL)
+			text += seplen;
+	}
+	if (json_end_array(&aw) < 0)
+		json_null(w, key);
+	else
+		json_raw(w, key, buf);
+}
+
 static void
 cmd_status(struct client *c, unsigned *rows)
 {
@@ -267,7 +324,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "auth_refused", s->auth_refused);
 	json_uint(&w, "clones_detected", s->clones_detected);
 	json_uint(&w, "clone_refused", s->clone_refused);
-	json_str(&w, "tun", px->tun != NULL ? tun_name(px->tun) : "");
+	str_or_null(&w, "tun", px->tun != NULL ? tun_name(px->tun) : NULL);
 	json_uint(&w, "ctl_clients", (uint64_t)ctl->n_clients);
 	json_uint(&w, "ctl_queued", queued);
 	json_uint(&w, "ctl_refused", ctl->n_refused);
@@ -296,8 +353,8 @@ clone_fields(struct json_w *w, const struct link *l, uint64_t now)
 		inet_ntop(AF_INET, &o->sin_addr, a, sizeof(a));
 		snprintf(addr, sizeof(addr), "%s:%u", a, ntohs(o->sin_port));
 	}
-	json_str(w, "clone", addr);
-	json_dbl(w, "clone_s", k != NULL ? secs_since(k->detected_us, now) :
+	str_or_null(w, "clone", addr);
+	secs_or_null(w, "clone_s", k != NULL ? secs_since(k->detected_us, now) :
 	    -1);
 	json_bool(w, "clone_held", k != NULL && now < k->hold_until_us);
 	json_uint(w, "clone_refused", k != NULL ? k->refused : 0);
@@ -320,23 +377,27 @@ cmd_neighbours(struct client *c, unsigned *rows)
 		    ntohs(l->peer.sin_port));
 		json_begin(&w, rowbuf, sizeof(rowbuf));
 		json_str(&w, "name", l->name);
-		json_str(&w, "addr", l->resolved ? addr : "");
+		str_or_null(&w, "addr", l->resolved ? addr : NULL);
 		json_str(&w, "state", link_state_name(l));
 		json_str(&w, "dir", l->initiator ? "out" : "in");
 		if (l->rtt_ms >= 0)
 			json_dbl(&w, "rtt_ms", l->rtt_ms);
 		else
 			json_null(&w, "rtt_ms");
-		json_dbl(&w, "last_rx_s", l->state == LINK_UP ?
+		secs_or_null(&w, "last_rx_s", l->state == LINK_UP ?
 		    secs_since(l->last_rx_us, now) : -1);
 		json_int(&w, "ka_interval_s", l->ka_interval_s);
 		json_int(&w, "dead_after_s", link_dead_after(l));
-		json_dbl(&w, "up_s", l->state == LINK_UP ?
+		secs_or_null(&w, "up_s", l->state == LINK_UP ?
 		    secs_since(l->up_us, now) : -1);
 		json_uint(&w, "reconnects", l->reconnects);
 		json_uint(&w, "rx_packets", l->rx_packets);
 		json_uint(&w, "tx_packets", l->tx_packets);
-		json_uint(&w, "pmtu", l->state == LINK_UP ? l->pmtu : 0);
+		if (l->state == LINK_UP && l->pmtu > 0)
+			json_uint(&w, "pmtu", l->pmtu);
+		else
+			json_null(&w, "pmtu");
+		str_or_null(&w, "last_error", l->last_error);
 		clone_fields(&w, l, now);
 		row_out(c, &w, rows);
 	}
@@ -389,14 +450,14 @@ cmd_routes(struct client *c, unsigned *rows)
 		json_str(&w, "next_hop", r->hops == 0 ? "local" : r->next_hop);
 		json_uint(&w, "hops", r->hops);
 		json_uint(&w, "cost", r->cost);
-		json_str(&w, "path_nat", r->hops == 0 ? "-" :
+		str_or_null(&w, "path_nat", r->hops == 0 ? NULL :
 		    nat_type_name((enum nat_type)pnat));
-		json_str(&w, "path_nat_from", r->hops == 0 ? "-" :
+		str_or_null(&w, "path_nat_from", r->hops == 0 ? NULL :
 		    ch != NULL && ch->answered ? "request" : "topology");
 		json_str(&w, "channel", r->hops == 0 ? "local" : ch == NULL ?
 		    "none" : ch->direct == DIRECT_UP ? "direct" :
 		    ch->state == CH_REQUESTING ? "requesting" : "relay");
-		json_dbl(&w, "channel_s", ch == NULL ? -1 :
+		secs_or_null(&w, "channel_s", ch == NULL ? -1 :
 		    ch->direct == DIRECT_UP || ch->direct == DIRECT_FAILED ?
 		    secs_since(ch->direct_since_us, now_us()) :
 		    secs_since(ch->since_us, now_us()));
@@ -411,7 +472,7 @@ cmd_routes(struct client *c, unsigned *rows)
 		    ch == NULL ? "no traffic yet" : ch->direct_why[0] ?
 		    ch->direct_why : ch->reason[0] ? ch->reason :
 		    "connection request in flight");
-		json_str(&w, "decision", ch != NULL ? ch->reason : "");
+		str_or_null(&w, "decision", ch != NULL ? ch->reason : NULL);
 		json_bool(&w, "conflict", route_conflicts(&px->routes, r));
 		if (al != NULL)		/* the LAN's real prefix behind it */
 			json_str(&w, "alias_of", real);
@@ -448,10 +509,10 @@ cmd_flows(struct client *c, unsigned *rows)
 		json_str(&w, "proto", ipv4_class_name(f->key.cls));
 		json_str(&w, "src", src);
 		json_str(&w, "dst", dst);
-		json_str(&w, "spi", spi);
+		str_or_null(&w, "spi", spi);
 		json_uint(&w, "packets", f->packets);
 		json_uint(&w, "bytes", f->bytes);
-		json_dbl(&w, "last_seen_s", secs_since(f->last_us, now));
+		secs_or_null(&w, "last_seen_s", secs_since(f->last_us, now));
 		/* src or dst is the alias of a LAN host: its real address */
 		if (f->xlat != IPV4_XLAT_NONE) {
 			json_str(&w, "translated", f->xlat == IPV4_XLAT_SRC ?
@@ -479,21 +540,24 @@ cmd_nat(struct client *c, unsigned *rows)
 		const struct nat_result *r;
 		const struct pkt_nat_result *rr;
 		struct json_w w;
-		char trials[256], a[INET_ADDRSTRLEN], mapped[32];
-		size_t off = 0;
+		static char trials[1024], assumed[1024], rassumed[1024];
+		char a[INET_ADDRSTRLEN], mapped[32], one[128];
+		struct json_w tw;
 
 		if (l->state != LINK_UP || nat == NULL || remote == NULL)
 			continue;
 		r = &nat->res;
 		rr = &remote->r;
-		trials[0] = '\0';
+		/* [{"trial": name, "outcome": name}, ...]; [] before a run */
+		json_begin_array(&tw, trials, sizeof(trials));
 		for (int t = 0; t < PROBE_TRIALS && nat->valid; t++) {
-			int n = snprintf(trials + off, sizeof(trials) - off,
-			    "%s%s=%s", off ? " " : "", probe_trial_name(t),
-			    nat_outcome_name(nat->trials[t]));
+			struct json_w ow;
 
-			if (n > 0 && (size_t)n < sizeof(trials) - off)
-				off += (size_t)n;
+			json_begin(&ow, one, sizeof(one));
+			json_str(&ow, "trial", probe_trial_name(t));
+			json_str(&ow, "outcome", nat_outcome_name(nat->trials[t]));
+			json_end(&ow);
+			json_elem(&tw, one);
 		}
 		inet_ntop(AF_INET, &nat->mapped.addr, a, sizeof(a));
 		snprintf(mapped, sizeof(mapped), "%s:%u", a, nat->mapped.port);
@@ -507,26 +571,36 @@ cmd_nat(struct client *c, unsigned *rows)
 			json_bool(&w, "port_preserved", r->port_preserved);
 		else
 			json_null(&w, "port_preserved");
-		json_str(&w, "mapped", nat->mapped.valid ? mapped : "");
-		json_uint(&w, "lifetime_s", r->lifetime_s);
+		str_or_null(&w, "mapped", nat->mapped.valid ? mapped : NULL);
+		if (r->lifetime_s > 0)
+			json_uint(&w, "lifetime_s", r->lifetime_s);
+		else
+			json_null(&w, "lifetime_s");
 		json_str(&w, "lifetime", nat->lifetime_running ? "measuring" :
 		    r->lifetime_s == 0 ? "unknown" :
 		    nat->lifetime_lower_bound ? "lower-bound" : "measured");
 		json_int(&w, "ka_interval_s", l->ka_interval_s);
-		json_dbl(&w, "measured_s", nat->valid ?
-		    (double)(now - nat->measured_at) : -1);
-		json_str(&w, "trials", trials);
-		json_str(&w, "assumed", r->assumed);
-		json_str(&w, "remote_type", remote->valid ?
-		    nat_type_name(rr->type) : "unknown");
-		json_str(&w, "remote_mapping", remote->valid ?
-		    nat_behaviour_name(rr->mapping) : "unknown");
-		json_str(&w, "remote_filtering", remote->valid ?
-		    nat_behaviour_name(rr->filtering) : "unknown");
-		json_uint(&w, "remote_lifetime_s", remote->valid ?
-		    rr->lifetime_s : 0);
-		json_str(&w, "remote_assumed", remote->valid ?
-		    rr->assumed : "");
+		secs_or_null(&w, "measured_s", nat->valid &&
+		    now >= nat->measured_at ? (double)(now - nat->measured_at) :
+		    -1);
+		if (json_end_array(&tw) < 0)
+			json_null(&w, "trials");
+		else
+			json_raw(&w, "trials", trials);
+		list_out(&w, "assumed", r->assumed, "; ", assumed,
+		    sizeof(assumed));
+		str_or_null(&w, "remote_type", remote->valid ?
+		    nat_type_name(rr->type) : NULL);
+		str_or_null(&w, "remote_mapping", remote->valid ?
+		    nat_behaviour_name(rr->mapping) : NULL);
+		str_or_null(&w, "remote_filtering", remote->valid ?
+		    nat_behaviour_name(rr->filtering) : NULL);
+		if (remote->valid && rr->lifetime_s > 0)
+			json_uint(&w, "remote_lifetime_s", rr->lifetime_s);
+		else
+			json_null(&w, "remote_lifetime_s");
+		list_out(&w, "remote_assumed", remote->valid ? rr->assumed :
+		    NULL, "; ", rassumed, sizeof(rassumed));
 		row_out(c, &w, rows);
 	}
 }
@@ -617,6 +691,7 @@ ping_done(void *client, int64_t ctl_id, const struct ping_result *r)
 	unsigned rows = 0;
 	struct json_w w;
 	char msg[200];
+	static char pathbuf[2 * PKT_PATH_MAX * (PKT_NAME_MAX + 4) + 4];
 
 	c->id = ctl_id;
 	c->pings--;
@@ -633,7 +708,7 @@ ping_done(void *client, int64_t ctl_id, const struct ping_result *r)
 		json_uint(&w, "hops_there", r->hops_there);
 		json_uint(&w, "hops_back", r->hops_back);
 		json_str(&w, "via", r->via);
-		json_str(&w, "path", r->path);
+		list_out(&w, "path", r->path, " > ", pathbuf, sizeof(pathbuf));
 		row_out(c, &w, &rows);
 		evbuffer_add_printf(out, "{\"id\":%lld,\"end\":true,"
 		    "\"rows\":%u}\n", (long long)ctl_id, rows);
@@ -693,7 +768,7 @@ cmd_topology(struct client *c, unsigned *rows)
 	    i++) {
 		/* a link object is at most ~130 bytes (names need no escapes) */
 		static char pfx[PKT_LSA_PREFIX_MAX * 20], lnk[PKT_LSA_LINK_MAX *
-		    256];
+		    256], pfxa[PKT_LSA_PREFIX_MAX * 24 + 4];
 		char ep[32], addr[INET_ADDRSTRLEN], one[256];
 		struct json_w w, lw;
 		size_t off = 0;
@@ -722,8 +797,8 @@ cmd_topology(struct client *c, unsigned *rows)
 		json_str(&w, "origin", a->origin);
 		json_uint(&w, "seq", a->seq);
 		json_uint(&w, "age_s", age);
-		json_str(&w, "endpoint", a->ep_port ? ep : "");
-		json_str(&w, "prefixes", pfx);
+		str_or_null(&w, "endpoint", a->ep_port ? ep : NULL);
+		list_out(&w, "prefixes", pfx, " ", pfxa, sizeof(pfxa));
 		if (json_end_array(&lw) < 0)
 			json_null(&w, "links");
 		else
@@ -1051,15 +1126,16 @@ handle(struct client *c, const char *line, size_t len)
 
 		if (v == NULL || v->type != JSON_RAW || v->val[0] != '[' ||
 		    atoi(v->val + 1) != CTL_PROTO_MAJOR) {
-			reply_error(c, "version", "protocol major version 1 "
-			    "required");
+			reply_error(c, "version", "control protocol major "
+			    "version " CTL_PROTO_MAJOR_STR " required");
 			client_close_after_write(c);
 			return;
 		}
 		c->hello = true;
 		evbuffer_add_printf(out, "{\"id\":%lld,\"ok\":true,\"v\":[%d,%d],"
-		    "\"server\":\"proxyd " PROXYD_VERSION "\"}\n",
-		    (long long)c->id, CTL_PROTO_MAJOR, CTL_PROTO_MINOR);
+		    "\"version\":\"%d.%d\",\"server\":\"proxyd "
+		    PROXYD_VERSION "\"}\n", (long long)c->id, CTL_PROTO_MAJOR,
+		    CTL_PROTO_MINOR, CTL_PROTO_MAJOR, CTL_PROTO_MINOR);
 		return;
 	}
 	if (!c->hello) {

@@ -49,8 +49,12 @@ link_who(const struct link *l, char *buf, size_t len)
 {
 	char a[32];
 
-	snprintf(buf, len, "peer '%s' (%s)", l->name[0] ? l->name : "?",
-	    l->resolved ? addr_str(&l->peer, a, sizeof(a)) : "unresolved");
+	if (l->name[0] == '\0')	/* inbound, before its certificate */
+		snprintf(buf, len, "inbound peer (%s)", l->resolved ?
+		    addr_str(&l->peer, a, sizeof(a)) : "unresolved");
+	else
+		snprintf(buf, len, "peer '%s' (%s)", l->name, l->resolved ?
+		    addr_str(&l->peer, a, sizeof(a)) : "unresolved");
 	return buf;
 }
 

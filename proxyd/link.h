@@ -147,7 +147,7 @@ struct link {
 	uint32_t		 pmtu_round;	/* id of the probes out */
 	uint64_t		 pmtu_next_us;	/* next round */
 	uint32_t		 frag_id;	/* last split message's id */
-	char			 last_error[200];	/* why it last failed */
+	char			 last_error[400];	/* why it last failed */
 	struct probe_link	*probe;		/* probe.c's; opaque here */
 };
 

@@ -392,30 +392,38 @@ issued_by_store(X509_STORE *st, X509 *cert)
  * CA for a foreign certificate, the names for a name mismatch.
  */
 static void
-verify_why(int err, X509 *cert, X509_STORE *st, const char *expect,
-    char *buf, size_t len)
+verify_why(int err, X509 *leaf, X509 *cur, X509_STORE *st,
+    const char *expect, char *buf, size_t len)
 {
-	char name[PKT_NAME_MAX + 2], a[40], b[40], dn[200], ca[200];
+	char name[PKT_NAME_MAX + 2], a[40], b[40], dn[200], ca[200], what[300];
 	const char *why;
 
-	if (cert == NULL || tls_cert_name(cert, name, sizeof(name), &why) == -1)
+	if (leaf == NULL)
+		leaf = cur;
+	if (cur == NULL)
+		cur = leaf;
+	if (leaf == NULL || tls_cert_name(leaf, name, sizeof(name), &why) == -1)
 		snprintf(name, sizeof(name), "?");
+	/* the certificate at fault: the peer's own, or one of its chain */
+	if (cur == leaf)
+		snprintf(what, sizeof(what), "certificate '%s'", name);
+	else
+		snprintf(what, sizeof(what), "certificate '%s': its issuer %s",
+		    name, who_str(cur, false, dn, sizeof(dn)));
 	/* the name is checked first: a foreign CA is the deeper fault */
-	if (err == X509_V_ERR_HOSTNAME_MISMATCH && cert != NULL &&
-	    !issued_by_store(st, cert))
+	if (err == X509_V_ERR_HOSTNAME_MISMATCH && leaf != NULL &&
+	    !issued_by_store(st, leaf))
 		err = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
 	switch (err) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		snprintf(buf, len, "certificate '%s' expired on %s (valid "
-		    "from %s)", name, asn1_time_str(X509_get0_notAfter(cert),
-		    a, sizeof(a)), asn1_time_str(X509_get0_notBefore(cert), b,
-		    sizeof(b)));
+		snprintf(buf, len, "%s expired on %s (valid from %s)", what,
+		    asn1_time_str(X509_get0_notAfter(cur), a, sizeof(a)),
+		    asn1_time_str(X509_get0_notBefore(cur), b, sizeof(b)));
 		break;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		snprintf(buf, len, "certificate '%s' is not valid before %s "
-		    "(until %s)", name, asn1_time_str(X509_get0_notBefore(cert),
-		    a, sizeof(a)), asn1_time_str(X509_get0_notAfter(cert), b,
-		    sizeof(b)));
+		snprintf(buf, len, "%s is not valid before %s (until %s)", what,
+		    asn1_time_str(X509_get0_notBefore(cur), a, sizeof(a)),
+		    asn1_time_str(X509_get0_notAfter(cur), b, sizeof(b)));
 		break;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -423,19 +431,21 @@ verify_why(int err, X509 *cert, X509_STORE *st, const char *expect,
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		/* the top of the chain it sent: a CA of its own, or a name */
 		snprintf(buf, len, "certificate '%s' not signed by our CA "
-		    "(issuer %s; our CA %s)", name, who_str(cert, true, dn,
-		    sizeof(dn)), store_ca_str(st, ca, sizeof(ca)));
+		    "(issuer %s; our CA %s)", name, cur != leaf ?
+		    who_str(cur, false, dn, sizeof(dn)) : who_str(leaf, true,
+		    dn, sizeof(dn)), store_ca_str(st, ca, sizeof(ca)));
 		break;
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 		snprintf(buf, len, "certificate name '%s' but expected '%s'",
 		    name, expect != NULL ? expect : "?");
 		break;
 	case X509_V_ERR_CERT_REVOKED:
-		snprintf(buf, len, "certificate '%s' is revoked", name);
+		snprintf(buf, len, "%s is revoked", what);
 		break;
 	default:
-		snprintf(buf, len, "certificate '%s' refused: %s", name,
+		snprintf(buf, len, "%s refused: %s", what,
 		    X509_verify_cert_error_string(err));
 		break;
 	}
@@ -452,6 +462,7 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 
 	if (!ok && io != NULL && io->why[0] == '\0')
 		verify_why(X509_STORE_CTX_get_error(xs),
+		    X509_STORE_CTX_get0_cert(xs),
 		    X509_STORE_CTX_get_current_cert(xs),
 		    X509_STORE_CTX_get0_store(xs), io->expect[0] ? io->expect :
 		    NULL, io->why, sizeof(io->why));

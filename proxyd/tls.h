@@ -29,7 +29,7 @@ struct tls_io {
 	void		*arg;
 	/* set by tls_new() and the peer verification */
 	char		 expect[PKT_NAME_MAX + 1];	/* name a client wants */
-	char		 why[320];	/* first verification failure, or "" */
+	char		 why[512];	/* first verification failure, or "" */
 };
 
 /* Builds the DTLS context; logs every problem and returns NULL on failure. */

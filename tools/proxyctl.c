@@ -12,13 +12,16 @@
 #define _GNU_SOURCE 1	/* getopt "+", SOCK_CLOEXEC, MSG_NOSIGNAL */
 #endif
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,6 +39,9 @@
 
 #define CTL_TIMEOUT_MS	10000	/* give up when proxyd is silent this long */
 #define REQ_ID		1
+#define PKT_NAME_BUF	72	/* a proxy name (63) and room */
+#define RUN_DIR		"/run/proxyd"	/* where proxyd puts its sockets */
+#define WRAP_MIN	24	/* a wrapped last column keeps this much room */
 
 /* How a cell is shown in table mode; -j always passes the value through. */
 enum fmt {
@@ -43,15 +49,27 @@ enum fmt {
 	FMT_NUM,	/* number as sent */
 	FMT_MS,		/* milliseconds, 2 decimals: "12.34ms" */
 	FMT_SECS,	/* duration: "3.2s", "4m05s", "2h10m", "3d04h" */
-	FMT_AGE,	/* like FMT_SECS, but -1 means "never" */
 	FMT_BYTES,	/* "512B", "1.5KiB", "3.0GiB" */
 	FMT_LINKS,	/* topology links array: "peer:nat:cost peer:nat:cost" */
+	FMT_LIST,	/* array of strings: "a b c" */
+	FMT_PATH,	/* array of strings: "a > b > c" */
+	FMT_TRIALS,	/* array of {trial, outcome}: "trial=outcome ..." */
+	FMT_LIFETIME,	/* lifetime_s with the row's "lifetime": "120s", ">=60s" */
+};
+
+/* When a column is shown. */
+enum show {
+	SHOW_ALWAYS,	/* whatever the width */
+	SHOW_WIDE,	/* dropped, right to left, while the table is too wide */
+	SHOW_VERBOSE,	/* only with -v */
 };
 
 struct column {
 	const char	*head;		/* table header, or status label */
 	const char	*field;		/* key in the row object */
 	enum fmt	 fmt;
+	enum show	 show;
+	bool		 below;		/* printed under the row, "HEAD: text" */
 };
 
 enum out_kind {
@@ -91,122 +109,135 @@ static int	check_topology(int, char **);
 
 /* Fields per command, in the order of lib/ctl.h. */
 static const struct column status_cols[] = {
-	{ "name",		"name",			FMT_STR },
-	{ "version",		"version",		FMT_STR },
-	{ "uptime",		"uptime_s",		FMT_SECS },
-	{ "neighbours up",	"neighbours_up",	FMT_NUM },
-	{ "neighbours",		"neighbours",		FMT_NUM },
-	{ "routes",		"routes",		FMT_NUM },
-	{ "flows",		"flows",		FMT_NUM },
-	{ "rx packets",		"rx_packets",		FMT_NUM },
-	{ "tx packets",		"tx_packets",		FMT_NUM },
-	{ "rx bytes",		"rx_bytes",		FMT_BYTES },
-	{ "tx bytes",		"tx_bytes",		FMT_BYTES },
-	{ "drop malformed",	"drop_malformed",	FMT_NUM },
-	{ "drop auth",		"drop_auth",		FMT_NUM },
-	{ "drop replay",	"drop_replay",		FMT_NUM },
-	{ "drop policy",	"drop_policy",		FMT_NUM },
-	{ "drop noroute",	"drop_noroute",		FMT_NUM },
-	{ "drop ttl",		"drop_ttl",		FMT_NUM },
-	{ "auth refused",	"auth_refused",		FMT_NUM },
-	{ "clones detected",	"clones_detected",	FMT_NUM },
-	{ "clone refused",	"clone_refused",	FMT_NUM },
-	{ "tun",		"tun",			FMT_STR },
-	{ "tun rx packets",	"tun_rx",		FMT_NUM },
-	{ "tun tx packets",	"tun_tx",		FMT_NUM },
-	{ "tun tx GSO frames",	"tun_gso",		FMT_NUM },
-	{ "split pieces tx",	"frag_tx",		FMT_NUM },
-	{ "split pieces rx",	"frag_rx",		FMT_NUM },
-	{ "split joined",	"frag_joined",		FMT_NUM },
-	{ "drop split",		"drop_frag",		FMT_NUM },
-	{ "drop too big",	"drop_toobig",		FMT_NUM },
-	{ "proxies known",	"proxies",		FMT_NUM },
-	{ "prefix conflicts",	"conflicts",		FMT_NUM },
-	{ "conn requests",	"conn_requests",	FMT_NUM },
-	{ "first pkts queued",	"queued",		FMT_NUM },
-	{ "drop queue full",	"drop_queue",		FMT_NUM },
-	{ "drop raw ESP (NAT)",	"drop_esp_nat",		FMT_NUM },
-	{ "translated out",	"xlat_out",		FMT_NUM },
-	{ "translated in",	"xlat_in",		FMT_NUM },
-	{ NULL,			NULL,			FMT_STR }
+	{ "name",		"name",			FMT_STR, SHOW_ALWAYS, false },
+	{ "version",		"version",		FMT_STR, SHOW_ALWAYS, false },
+	{ "uptime",		"uptime_s",		FMT_SECS, SHOW_ALWAYS, false },
+	{ "neighbours up",	"neighbours_up",	FMT_NUM, SHOW_ALWAYS, false },
+	{ "neighbours",		"neighbours",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "routes",		"routes",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "flows",		"flows",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "rx packets",		"rx_packets",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "tx packets",		"tx_packets",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "rx bytes",		"rx_bytes",		FMT_BYTES, SHOW_ALWAYS, false },
+	{ "tx bytes",		"tx_bytes",		FMT_BYTES, SHOW_ALWAYS, false },
+	{ "drop malformed",	"drop_malformed",	FMT_NUM, SHOW_ALWAYS, false },
+	{ "drop auth",		"drop_auth",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "drop replay",	"drop_replay",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "drop policy",	"drop_policy",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "drop noroute",	"drop_noroute",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "drop ttl",		"drop_ttl",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "auth refused",	"auth_refused",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "clones detected",	"clones_detected",	FMT_NUM, SHOW_ALWAYS, false },
+	{ "clone refused",	"clone_refused",	FMT_NUM, SHOW_ALWAYS, false },
+	{ "tun",		"tun",			FMT_STR, SHOW_ALWAYS, false },
+	{ "tun rx packets",	"tun_rx",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "tun tx packets",	"tun_tx",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "tun tx GSO frames",	"tun_gso",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "split pieces tx",	"frag_tx",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "split pieces rx",	"frag_rx",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "split joined",	"frag_joined",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "drop split",		"drop_frag",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "drop too big",	"drop_toobig",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "proxies known",	"proxies",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "prefix conflicts",	"conflicts",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "conn requests",	"conn_requests",	FMT_NUM, SHOW_ALWAYS, false },
+	{ "first pkts queued",	"queued",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "drop queue full",	"drop_queue",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "drop raw ESP (NAT)",	"drop_esp_nat",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "translated out",	"xlat_out",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "translated in",	"xlat_in",		FMT_NUM, SHOW_ALWAYS, false },
+	{ NULL,			NULL,			FMT_STR, SHOW_ALWAYS, false }
 };
 
+/*
+ * Tables fit the terminal (term_width()): SHOW_WIDE columns go first, right
+ * to left, when the table is too wide; the last column wraps; long text
+ * goes under its row.  The typical widths below are for names of 6-8
+ * characters.
+ */
 static const struct column neighbour_cols[] = {
-	{ "NAME",		"name",			FMT_STR },
-	{ "ADDRESS",		"addr",			FMT_STR },
-	{ "STATE",		"state",		FMT_STR },
-	{ "DIR",		"dir",			FMT_STR },
-	{ "RTT",		"rtt_ms",		FMT_MS },
-	{ "LAST-RX",		"last_rx_s",		FMT_AGE },
-	{ "KEEPALIVE",		"ka_interval_s",	FMT_SECS },
-	{ "DEAD-AFTER",		"dead_after_s",		FMT_SECS },
-	{ "UP",			"up_s",			FMT_SECS },
-	{ "RECONNECTS",		"reconnects",		FMT_NUM },
-	{ "PMTU",		"pmtu",			FMT_NUM },
-	{ "CLONE",		"clone",		FMT_STR },
-	{ NULL,			NULL,			FMT_STR }
+	{ "NAME",		"name",		FMT_STR,	SHOW_ALWAYS, false },
+	{ "ADDRESS",		"addr",		FMT_STR,	SHOW_ALWAYS, false },
+	{ "STATE",		"state",	FMT_STR,	SHOW_ALWAYS, false },
+	{ "DIR",		"dir",		FMT_STR,	SHOW_ALWAYS, false },
+	{ "RTT",		"rtt_ms",	FMT_MS,		SHOW_ALWAYS, false },
+	{ "LAST-RX",		"last_rx_s",	FMT_SECS,	SHOW_ALWAYS, false },
+	{ "UP",			"up_s",		FMT_SECS,	SHOW_ALWAYS, false },
+	{ "KEEPALIVE",		"ka_interval_s", FMT_SECS,	SHOW_WIDE, false },
+	{ "DEAD-AFTER",		"dead_after_s",	FMT_SECS,	SHOW_WIDE, false },
+	{ "RECONNECTS",		"reconnects",	FMT_NUM,	SHOW_WIDE, false },
+	{ "RX-PKTS",		"rx_packets",	FMT_NUM,	SHOW_VERBOSE, false },
+	{ "TX-PKTS",		"tx_packets",	FMT_NUM,	SHOW_VERBOSE, false },
+	{ "PMTU",		"pmtu",		FMT_BYTES,	SHOW_VERBOSE, false },
+	{ "CLONE",		"clone",	FMT_STR,	SHOW_ALWAYS, true },
+	{ "LAST-ERROR",		"last_error",	FMT_STR,	SHOW_ALWAYS, true },
+	{ NULL,			NULL,		FMT_STR,	SHOW_ALWAYS, false }
 };
 
 static const struct column route_cols[] = {
-	{ "PREFIX",		"prefix",		FMT_STR },
-	{ "DEST",		"dest",			FMT_STR },
-	{ "NEXT-HOP",		"next_hop",		FMT_STR },
-	{ "HOPS",		"hops",			FMT_NUM },
-	{ "COST",		"cost",			FMT_NUM },
-	{ "PATH-NAT",		"path_nat",		FMT_STR },
-	{ "CHANNEL",		"channel",		FMT_STR },
-	{ "SINCE",		"channel_s",		FMT_AGE },
-	{ "REASON",		"reason",		FMT_STR },
-	{ NULL,			NULL,			FMT_STR }
+	{ "PREFIX",		"prefix",	FMT_STR,	SHOW_ALWAYS, false },
+	{ "DEST",		"dest",		FMT_STR,	SHOW_ALWAYS, false },
+	{ "NEXT-HOP",		"next_hop",	FMT_STR,	SHOW_ALWAYS, false },
+	{ "HOPS",		"hops",		FMT_NUM,	SHOW_WIDE, false },
+	{ "COST",		"cost",		FMT_NUM,	SHOW_WIDE, false },
+	{ "PATH-NAT",		"path_nat",	FMT_STR,	SHOW_ALWAYS, false },
+	{ "CHANNEL",		"channel",	FMT_STR,	SHOW_ALWAYS, false },
+	{ "SINCE",		"channel_s",	FMT_SECS,	SHOW_WIDE, false },
+	{ "NAT-FROM",		"path_nat_from", FMT_STR,	SHOW_VERBOSE, false },
+	{ "DIRECT",		"direct",	FMT_STR,	SHOW_VERBOSE, false },
+	{ "REASON",		"reason",	FMT_STR,	SHOW_ALWAYS, true },
+	{ "DECISION",		"decision",	FMT_STR,	SHOW_VERBOSE, true },
+	{ NULL,			NULL,		FMT_STR,	SHOW_ALWAYS, false }
 };
 
 static const struct column topology_cols[] = {
-	{ "ORIGIN",		"origin",		FMT_STR },
-	{ "SEQ",		"seq",			FMT_NUM },
-	{ "AGE",		"age_s",		FMT_SECS },
-	{ "ENDPOINT",		"endpoint",		FMT_STR },
-	{ "PREFIXES",		"prefixes",		FMT_STR },
-	{ "LINKS (peer:nat:cost)", "links",		FMT_LINKS },
-	{ NULL,			NULL,			FMT_STR }
+	{ "ORIGIN",		"origin",	FMT_STR,	SHOW_ALWAYS, false },
+	{ "SEQ",		"seq",		FMT_NUM,	SHOW_WIDE, false },
+	{ "AGE",		"age_s",	FMT_SECS,	SHOW_WIDE, false },
+	{ "ENDPOINT",		"endpoint",	FMT_STR,	SHOW_WIDE, false },
+	{ "PREFIXES",		"prefixes",	FMT_LIST,	SHOW_ALWAYS, false },
+	{ "LINKS (peer:nat:cost)", "links",	FMT_LINKS,	SHOW_ALWAYS, false },
+	{ NULL,			NULL,		FMT_STR,	SHOW_ALWAYS, false }
 };
 
 static const struct column flow_cols[] = {
-	{ "PROTO",		"proto",		FMT_STR },
-	{ "SRC",		"src",			FMT_STR },
-	{ "DST",		"dst",			FMT_STR },
-	{ "SPI",		"spi",			FMT_STR },
-	{ "PACKETS",		"packets",		FMT_NUM },
-	{ "BYTES",		"bytes",		FMT_BYTES },
-	{ "LAST-SEEN",		"last_seen_s",		FMT_SECS },
-	{ "REAL",		"real",			FMT_STR },
-	{ "NAT-REFUSED",	"nat_refused",		FMT_NUM },
-	{ NULL,			NULL,			FMT_STR }
+	{ "PROTO",		"proto",	FMT_STR,	SHOW_ALWAYS, false },
+	{ "SRC",		"src",		FMT_STR,	SHOW_ALWAYS, false },
+	{ "DST",		"dst",		FMT_STR,	SHOW_ALWAYS, false },
+	{ "SPI",		"spi",		FMT_STR,	SHOW_WIDE, false },
+	{ "PACKETS",		"packets",	FMT_NUM,	SHOW_ALWAYS, false },
+	{ "BYTES",		"bytes",	FMT_BYTES,	SHOW_ALWAYS, false },
+	{ "LAST-SEEN",		"last_seen_s",	FMT_SECS,	SHOW_WIDE, false },
+	{ "REAL",		"real",		FMT_STR,	SHOW_WIDE, false },
+	{ "NAT-REFUSED",	"nat_refused",	FMT_NUM,	SHOW_WIDE, false },
+	{ NULL,			NULL,		FMT_STR,	SHOW_ALWAYS, false }
 };
 
 static const struct column ping_cols[] = {
-	{ "PROXY",		"name",			FMT_STR },
-	{ "RTT",		"rtt_ms",		FMT_MS },
-	{ "HOPS-THERE",		"hops_there",		FMT_NUM },
-	{ "HOPS-BACK",		"hops_back",		FMT_NUM },
-	{ "VIA",		"via",			FMT_STR },
-	{ "PATH",		"path",			FMT_STR },
-	{ NULL,			NULL,			FMT_STR }
+	{ "PROXY",		"name",		FMT_STR,	SHOW_ALWAYS, false },
+	{ "RTT",		"rtt_ms",	FMT_MS,		SHOW_ALWAYS, false },
+	{ "HOPS-THERE",		"hops_there",	FMT_NUM,	SHOW_WIDE, false },
+	{ "HOPS-BACK",		"hops_back",	FMT_NUM,	SHOW_WIDE, false },
+	{ "VIA",		"via",		FMT_STR,	SHOW_ALWAYS, false },
+	{ "PATH",		"path",		FMT_PATH,	SHOW_ALWAYS, false },
+	{ NULL,			NULL,		FMT_STR,	SHOW_ALWAYS, false }
 };
 
+/* nat -v: the evidence (mapping, filtering, trials, assumptions) */
 static const struct column nat_cols[] = {
-	{ "NAME",		"name",			FMT_STR },
-	{ "TYPE",		"type",			FMT_STR },
-	{ "MAPPING",		"mapping",		FMT_STR },
-	{ "FILTERING",		"filtering",		FMT_STR },
-	{ "MAPPED",		"mapped",		FMT_STR },
-	{ "LIFETIME",		"lifetime_s",		FMT_SECS },
-	{ "(HOW)",		"lifetime",		FMT_STR },
-	{ "KEEPALIVE",		"ka_interval_s",	FMT_SECS },
-	{ "MEASURED",		"measured_s",		FMT_AGE },
-	{ "REMOTE-TYPE",	"remote_type",		FMT_STR },
-	{ "TRIALS",		"trials",		FMT_STR },
-	{ "ASSUMED",		"assumed",		FMT_STR },
-	{ NULL,			NULL,			FMT_STR }
+	{ "NAME",		"name",		FMT_STR,	SHOW_ALWAYS, false },
+	{ "TYPE",		"type",		FMT_STR,	SHOW_ALWAYS, false },
+	{ "REMOTE-TYPE",	"remote_type",	FMT_STR,	SHOW_ALWAYS, false },
+	{ "LIFETIME",		"lifetime_s",	FMT_LIFETIME,	SHOW_ALWAYS, false },
+	{ "MAPPED",		"mapped",	FMT_STR,	SHOW_WIDE, false },
+	{ "KEEPALIVE",		"ka_interval_s", FMT_SECS,	SHOW_WIDE, false },
+	{ "MEASURED",		"measured_s",	FMT_SECS,	SHOW_WIDE, false },
+	{ "MAPPING",		"mapping",	FMT_STR,	SHOW_VERBOSE, true },
+	{ "FILTERING",		"filtering",	FMT_STR,	SHOW_VERBOSE, true },
+	{ "TRIALS",		"trials",	FMT_TRIALS,	SHOW_VERBOSE, true },
+	{ "ASSUMED",		"assumed",	FMT_LIST,	SHOW_VERBOSE, true },
+	{ "REMOTE-ASSUMED",	"remote_assumed", FMT_LIST,	SHOW_VERBOSE, true },
+	{ NULL,			NULL,		FMT_STR,	SHOW_ALWAYS, false }
 };
 
 /*
@@ -222,7 +253,8 @@ static const struct command commands[] = {
 	    "links: state, RTT, keepalive", OUT_TABLE,
 	    neighbour_cols, NULL },
 	{ "nat", NULL, 0, 0, "",
-	    "NAT type measured on each link", OUT_TABLE, nat_cols, NULL },
+	    "NAT type measured on each link (-v: the trials)", OUT_TABLE,
+	    nat_cols, NULL },
 	{ "topology", NULL, 0, 1, "[--dot]",
 	    "links known network-wide (--dot: Graphviz)", OUT_TABLE,
 	    topology_cols, check_topology },
@@ -295,7 +327,7 @@ usage_short(FILE *fp)
 {
 	size_t i;
 
-	fprintf(fp, "usage: proxyctl [-hj] [-s SOCKET] COMMAND [ARGS]\n"
+	fprintf(fp, "usage: proxyctl [-hjvV] [-s SOCKET] COMMAND [ARGS]\n"
 	    "commands:");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(fp, " %s", commands[i].name);
@@ -308,18 +340,22 @@ usage_long(void)
 	char	what[64];
 	size_t	i;
 
-	printf("usage: proxyctl [-hj] [-s SOCKET] COMMAND [ARGS]\n"
+	printf("usage: proxyctl [-hjvV] [-s SOCKET] COMMAND [ARGS]\n"
 	    "\n"
 	    "Show the state of a running proxyd through its control socket.\n"
+	    "Options may come anywhere on the line.\n"
 	    "\n"
 	    "options:\n"
-	    "  -s SOCKET   control socket (default: $PROXYCTL_SOCKET, else\n"
-	    "              %s)\n"
-	    "  -j          print the rows as a JSON array, one object per"
-	    " line\n"
-	    "  -h          print this help and exit\n"
+	    "  -s, --socket SOCKET  control socket (default: $PROXYCTL_SOCKET,\n"
+	    "                       else the only proxyd running in %s)\n"
+	    "  -j, --json           print the rows as a JSON array, one object\n"
+	    "                       per line (not with --dot)\n"
+	    "  -v, --verbose        every column: nat -v shows the trials and\n"
+	    "                       what they assumed\n"
+	    "  -V, --version        print the version and exit\n"
+	    "  -h, --help           print this help and exit\n"
 	    "\n"
-	    "commands:\n", CTL_DEFAULT_SOCK);
+	    "commands:\n", RUN_DIR);
 	for (i = 0; i < NCOMMANDS; i++) {
 		snprintf(what, sizeof(what), "%s%s%s", commands[i].name,
 		    commands[i].args_usage[0] ? " " : "",
@@ -332,12 +368,16 @@ usage_long(void)
 	printf("\n"
 	    "environment:\n"
 	    "  PROXYCTL_SOCKET  control socket when -s is not given\n"
+	    "  COLUMNS          width to fit tables in (default: the terminal's;\n"
+	    "                   none when not a terminal)\n"
 	    "\n"
-	    "Tables are for people: durations, sizes and round-trip times\n"
-	    "are rounded, and a missing field shows as \"-\".  With -j the\n"
-	    "rows are passed through exactly as proxyd sent them, e.g.\n"
+	    "Tables are for people: durations in s/m/h/d, sizes in B/KiB/MiB,\n"
+	    "round trips in ms, COST in path cost units (see proxyctl(8)), and\n"
+	    "\"-\" for a value not known.  With -j the rows are passed through\n"
+	    "exactly as proxyd sent them (fields in proxyctl(8)), e.g.\n"
 	    "  proxyctl -j neighbours | jq -r '.[] | select(.state != \"up\")"
 	    " | .name'\n"
+	    "  proxyctl topology --dot | dot -Tsvg > topology.svg\n"
 	    "\n"
 	    "Exit status is 0 on success and 1 on any error, with a message"
 	    " on stderr.\n"
@@ -920,18 +960,102 @@ links_text(const char *links)
 	return sanitize(out);
 }
 
-/* The text of one cell; the caller frees it.  Missing fields show "-". */
+/*
+ * The string an array element holds (its JSON text e, n bytes), unescaped
+ * and sanitized into buf; false if it is not a string.
+ */
+static bool
+elem_str(const char *e, size_t n, char *buf, size_t cap)
+{
+	static struct json_doc	d;
+	static char		wrap[JSON_LINE_MAX + 8];
+	const char		*why, *v;
+
+	if (n == 0 || e[0] != '"' || n + 8 > sizeof(wrap))
+		return false;
+	memcpy(wrap, "{\"s\":", 5);
+	memcpy(wrap + 5, e, n);
+	wrap[5 + n] = '}';
+	if (json_parse(wrap, n + 6, &d, &why) == -1 ||
+	    (v = json_get_str(&d, "s")) == NULL)
+		return false;
+	snprintf(buf, cap, "%s", v);
+	sanitize(buf);
+	return true;
+}
+
+/* Appends s to the growing string *out (len, cap). */
+static void
+grow_cat(char **out, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	while (*len + n + 1 > *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		if ((*out = realloc(*out, *cap)) == NULL) {
+			warnmsg("out of memory");
+			exit(1);
+		}
+	}
+	memcpy(*out + *len, s, n + 1);
+	*len += n;
+}
+
+/*
+ * An array as text: strings joined by sep (FMT_LIST, FMT_PATH), or the
+ * trials' {trial, outcome} objects as "trial=outcome" (FMT_TRIALS).
+ * Elements of another kind are skipped; an empty array is "-".
+ */
+static char *
+array_text(const char *raw, enum fmt fmt)
+{
+	static struct json_doc	 d;
+	static char		 item[JSON_LINE_MAX];
+	const char		*e, *why, *t, *o;
+	char			*out = NULL;
+	size_t			 off = 0, n, len = 0, cap = 0;
+
+	while (json_array_next(raw, &off, &e, &n)) {
+		if (fmt == FMT_TRIALS) {
+			if (n == 0 || e[0] != '{' || json_parse(e, n, &d, &why)
+			    == -1 || (t = json_get_str(&d, "trial")) == NULL)
+				continue;
+			o = json_get_str(&d, "outcome");
+			snprintf(item, sizeof(item), "%s=%s", t, o != NULL ? o :
+			    "-");
+			sanitize(item);
+		} else if (!elem_str(e, n, item, sizeof(item)))
+			continue;
+		if (len > 0)
+			grow_cat(&out, &len, &cap, fmt == FMT_PATH ? " > " :
+			    fmt == FMT_LIST ? " " : " ");
+		grow_cat(&out, &len, &cap, item);
+	}
+	if (len == 0) {
+		free(out);
+		return xstrdup("-");
+	}
+	return out;
+}
+
+/* The text of one cell; the caller frees it.  Missing or null: "-". */
 static char *
 cell(const struct json_doc *row, const char *field, enum fmt fmt)
 {
 	const struct json_kv	*kv = json_get(row, field);
 	char			 buf[64], *end;
+	const char		*how;
 	double			 v;
 
 	if (kv == NULL || kv->type == JSON_NULL)
-		return xstrdup("-");
+		return xstrdup(fmt == FMT_LIFETIME && (how = json_get_str(row,
+		    "lifetime")) != NULL && strcmp(how, "measuring") == 0 ?
+		    "measuring" : "-");
 	if (fmt == FMT_LINKS && kv->type == JSON_RAW)
 		return links_text(kv->val);
+	if ((fmt == FMT_LIST || fmt == FMT_PATH || fmt == FMT_TRIALS) &&
+	    kv->type == JSON_RAW && kv->val[0] == '[')
+		return array_text(kv->val, fmt);
 	if (kv->type == JSON_STR)
 		return sanitize(xstrdup(kv->val[0] != '\0' ? kv->val : "-"));
 	if (kv->type != JSON_NUM || fmt == FMT_STR || fmt == FMT_NUM)
@@ -945,15 +1069,24 @@ cell(const struct json_doc *row, const char *field, enum fmt fmt)
 			return xstrdup("-");
 		snprintf(buf, sizeof(buf), "%.2fms", v);
 		break;
-	case FMT_AGE:
-		if (v < 0)
-			return xstrdup("never");
-		fmt_secs(buf, sizeof(buf), v);
-		break;
 	case FMT_SECS:
 		if (v < 0)
 			return xstrdup("-");
 		fmt_secs(buf, sizeof(buf), v);
+		break;
+	case FMT_LIFETIME:
+		if (v <= 0)
+			return xstrdup("-");
+		fmt_secs(buf + 2, sizeof(buf) - 2, v);
+		how = json_get_str(row, "lifetime");
+		if (how != NULL && strcmp(how, "lower-bound") == 0) {
+			buf[0] = '>';
+			buf[1] = '=';
+		} else if (how != NULL && strcmp(how, "measuring") == 0) {
+			buf[0] = '>';
+			buf[1] = '=';
+		} else
+			return xstrdup(buf + 2);
 		break;
 	case FMT_BYTES:
 		if (v < 0)
@@ -964,6 +1097,68 @@ cell(const struct json_doc *row, const char *field, enum fmt fmt)
 		return xstrdup(kv->val);
 	}
 	return xstrdup(buf);
+}
+
+/*
+ * The width tables must fit: $COLUMNS if set, else the terminal's, else
+ * 0 (no limit: a pipe gets whole lines).
+ */
+static size_t
+term_width(void)
+{
+	const char	*e = getenv("COLUMNS");
+	struct winsize	 ws;
+	char		*end;
+	long		 n;
+
+	if (e != NULL && *e != '\0') {
+		n = strtol(e, &end, 10);
+		if (*end == '\0' && n >= 20 && n <= 10000)
+			return (size_t)n;
+	}
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0
+	    && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 0;
+}
+
+/*
+ * Prints s in lines of at most room columns, broken at spaces where it
+ * can; each line after the first starts with indent spaces.
+ */
+static void
+print_wrapped(const char *s, size_t room, size_t indent)
+{
+	size_t len, cut, i, w;
+	bool first = true;
+
+	if (room < 8)
+		room = 8;
+	while (*s != '\0') {
+		len = strlen(s);
+		/* how many bytes make room columns (UTF-8 aware) */
+		for (i = 0, w = 0; i < len && w < room; i++)
+			if (((unsigned char)s[i] & 0xc0) != 0x80)
+				w++;
+		while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
+			i++;
+		cut = i;
+		if (cut < len) {
+			for (i = cut; i > 0 && s[i] != ' '; i--)
+				;
+			if (i > 0)
+				cut = i;
+		}
+		if (!first)
+			printf("%*s", (int)indent, "");
+		printf("%.*s\n", (int)cut, s);
+		first = false;
+		s += cut;
+		while (*s == ' ')
+			s++;
+	}
+	if (first)
+		putchar('\n');
 }
 
 static int
@@ -981,8 +1176,11 @@ parse_row(const char *raw)
 static bool
 is_numeric_fmt(enum fmt f)
 {
-	return f != FMT_STR && f != FMT_LINKS;
+	return f == FMT_NUM || f == FMT_MS || f == FMT_SECS ||
+	    f == FMT_BYTES || f == FMT_LIFETIME;
 }
+
+static bool	verbose;	/* -v: every column */
 
 /* Columns made from the rows themselves; owns their strings. */
 struct gen_columns {
@@ -1062,53 +1260,144 @@ print_padded(const char *s, size_t width, bool right, bool last)
 		printf("%s%*s", s, (int)pad, "");
 }
 
-/* An aligned table; with no rows, only the header. */
+/*
+ * An aligned table; with no rows, only the header.  It fits width (0: no
+ * limit): SHOW_WIDE columns are dropped right to left while the table is
+ * too wide (with -v they go under the row instead), and the last column
+ * wraps under itself.  "below" columns are
+ * printed under their row, when they hold something.
+ */
 static int
-print_table(const struct column *cols, size_t ncols, const struct rows *rs)
+print_table(const struct column *cols, size_t ncols, const struct rows *rs,
+    size_t width)
 {
 	char	**cells;
-	size_t	 *width, i, j;
+	size_t	 *cw, i, j, total, start, last = SIZE_MAX, nshown;
+	bool	 *on, *under;
 	int	  rc = -1;
 
 	if (ncols == 0)
 		return 0;
 	cells = xcalloc(rs->n * ncols + 1, sizeof(*cells));
-	width = xcalloc(ncols, sizeof(*width));
-	for (j = 0; j < ncols; j++)
-		width[j] = text_width(cols[j].head);
+	cw = xcalloc(ncols, sizeof(*cw));
+	on = xcalloc(ncols, sizeof(*on));
+	under = xcalloc(ncols, sizeof(*under));
+	for (j = 0; j < ncols; j++) {
+		on[j] = verbose || cols[j].show != SHOW_VERBOSE;
+		under[j] = cols[j].below;
+		cw[j] = text_width(cols[j].head);
+	}
 	for (i = 0; i < rs->n; i++) {
 		if (parse_row(rs->v[i]) == -1)
 			goto out;
 		for (j = 0; j < ncols; j++) {
-			char *s = cell(&row_doc, cols[j].field, cols[j].fmt);
+			char *s;
 
+			if (!on[j])
+				continue;
+			s = cell(&row_doc, cols[j].field, cols[j].fmt);
 			cells[i * ncols + j] = s;
-			if (text_width(s) > width[j])
-				width[j] = text_width(s);
+			if (text_width(s) > cw[j])
+				cw[j] = text_width(s);
 		}
 	}
-	for (j = 0; j < ncols; j++) {
-		if (j > 0)
-			fputs("  ", stdout);
-		print_padded(cols[j].head, width[j],
-		    is_numeric_fmt(cols[j].fmt), j == ncols - 1);
+	/* the text that would go under its row stays in it if all fits */
+	total = 0;
+	for (j = 0, nshown = 0; j < ncols; j++)
+		if (on[j])
+			total += (nshown++ > 0 ? 2 : 0) + cw[j];
+	if (width == 0 || total <= width)
+		for (j = 0; j < ncols; j++)
+			under[j] = false;
+	/* narrow it: the last column counts at most WRAP_MIN (it wraps) */
+	for (;;) {
+		last = SIZE_MAX;
+		for (j = 0; j < ncols; j++)
+			if (on[j] && !under[j])
+				last = j;
+		total = 0;
+		nshown = 0;
+		for (j = 0; j < ncols; j++) {
+			if (!on[j] || under[j])
+				continue;
+			total += (nshown++ > 0 ? 2 : 0) + (j == last &&
+			    !is_numeric_fmt(cols[j].fmt) && cw[j] > WRAP_MIN ?
+			    WRAP_MIN : cw[j]);
+		}
+		if (width == 0 || total <= width)
+			break;
+		for (j = ncols; j > 0; j--)
+			if (on[j - 1] && !under[j - 1] &&
+			    cols[j - 1].show == SHOW_WIDE)
+				break;
+		if (j == 0)
+			break;		/* nothing left to drop */
+		if (verbose)
+			under[j - 1] = true;	/* -v shows it all */
+		else
+			on[j - 1] = false;
 	}
+	start = 0;
+	for (j = 0, nshown = 0; j < ncols; j++) {
+		if (!on[j] || under[j])
+			continue;
+		if (nshown++ > 0)
+			fputs("  ", stdout);
+		if (j == last)
+			break;
+		print_padded(cols[j].head, cw[j], is_numeric_fmt(cols[j].fmt),
+		    false);
+		start += cw[j] + 2;
+	}
+	if (last != SIZE_MAX)
+		print_padded(cols[last].head, cw[last],
+		    is_numeric_fmt(cols[last].fmt), true);
 	putchar('\n');
 	for (i = 0; i < rs->n; i++) {
-		for (j = 0; j < ncols; j++) {
-			if (j > 0)
+		for (j = 0, nshown = 0; j < ncols; j++) {
+			if (!on[j] || under[j])
+				continue;
+			if (nshown++ > 0)
 				fputs("  ", stdout);
-			print_padded(cells[i * ncols + j], width[j],
-			    is_numeric_fmt(cols[j].fmt), j == ncols - 1);
+			if (j == last)
+				break;
+			print_padded(cells[i * ncols + j], cw[j],
+			    is_numeric_fmt(cols[j].fmt), false);
 		}
-		putchar('\n');
+		if (last == SIZE_MAX)
+			putchar('\n');
+		else if (is_numeric_fmt(cols[last].fmt) || width == 0 ||
+		    start + text_width(cells[i * ncols + last]) <= width) {
+			print_padded(cells[i * ncols + last], cw[last],
+			    is_numeric_fmt(cols[last].fmt), true);
+			putchar('\n');
+		} else
+			print_wrapped(cells[i * ncols + last], width - start >
+			    8 ? width - start : 8, start);
+		for (j = 0; j < ncols; j++) {
+			const char *s = cells[i * ncols + j];
+			size_t hw;
+
+			if (!on[j] || !under[j] || s == NULL ||
+			    strcmp(s, "-") == 0)
+				continue;
+			hw = 4 + text_width(cols[j].head) + 2;
+			printf("    %s: ", cols[j].head);
+			if (width == 0)
+				printf("%s\n", s);
+			else
+				print_wrapped(s, width > hw + 8 ? width - hw : 8,
+				    hw);
+		}
 	}
 	rc = 0;
 out:
 	for (i = 0; i < rs->n * ncols; i++)
 		free(cells[i]);
 	free(cells);
-	free(width);
+	free(cw);
+	free(on);
+	free(under);
 	return rc;
 }
 
@@ -1179,81 +1468,174 @@ print_json(const struct rows *rs)
 	fputs("]\n", stdout);
 }
 
+/* A name for a DOT string: no quote, backslash or control character. */
+static void
+dot_name(char *out, size_t cap, const char *s)
+{
+	snprintf(out, cap, "%s", s != NULL ? s : "?");
+	for (char *p = out; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 ||
+		    *p == 0x7f)
+			*p = '?';
+}
+
+/* One link of the picture, both ends' views in it (copied, not pointed). */
+struct dot_edge {
+	char	a[PKT_NAME_BUF], b[PKT_NAME_BUF];	/* a < b */
+	char	nat_a[40], nat_b[40];	/* each end's NAT type toward the other */
+	bool	from_a, from_b;		/* which ends advertise it */
+	char	cost[24];
+};
+
+#define DOT_EDGES_MAX	4096
+
 /*
- * topology --dot: one node per proxy (labelled with its prefixes), one
- * edge per link; a link only one side advertises is dashed.  Edge labels
- * are the NAT types each end measured toward the other.
+ * topology --dot: one node per proxy (its name, prefixes and public
+ * endpoint), one edge per link with the NAT type each end measured at
+ * that end (taillabel, headlabel) and its cost; a link only one end
+ * advertises is dotted.  direct (the "routes" rows, may be NULL) adds this
+ * proxy's (self's) direct channels, dashed.  Every string is copied out
+ * of the rows' JSON before the next row is parsed.
  */
 static int
-print_dot(const struct rows *rs)
+print_dot(const struct rows *rs, const char *self, const struct rows *direct)
 {
-	static struct json_doc other;
-	const char *why;
+	static struct json_doc	 link;
+	static struct dot_edge	 edges[DOT_EDGES_MAX];
+	static char		 pfx[JSON_LINE_MAX];
+	size_t			 n_edges = 0, dropped = 0;
+	const char		*why;
+	char			 o[PKT_NAME_BUF], me[PKT_NAME_BUF];
 
-	printf("graph proxyd {\n\tnode [shape=box, fontname=\"Helvetica\"];\n"
-	    "\tedge [fontname=\"Helvetica\", fontsize=10];\n");
+	printf("graph proxyd {\n"
+	    "  graph [fontname=\"Helvetica\", fontsize=10];\n"
+	    "  node [shape=box, fontname=\"Helvetica\", fontsize=11];\n"
+	    "  edge [fontname=\"Helvetica\", fontsize=9];\n");
 	for (size_t i = 0; i < rs->n; i++) {
-		const char *o, *p, *ep;
+		const struct json_kv *kv;
+		const char *ep;
+		char *p;
 
 		if (json_parse(rs->v[i], strlen(rs->v[i]), &row_doc, &why) == -1 ||
-		    (o = json_get_str(&row_doc, "origin")) == NULL)
+		    json_get_str(&row_doc, "origin") == NULL)
 			continue;
-		p = json_get_str(&row_doc, "prefixes");
+		dot_name(o, sizeof(o), json_get_str(&row_doc, "origin"));
+		kv = json_get(&row_doc, "prefixes");
+		p = kv != NULL && kv->type == JSON_RAW ? array_text(kv->val,
+		    FMT_LIST) : xstrdup("-");
+		dot_name(pfx, sizeof(pfx), strcmp(p, "-") != 0 ? p : "");
+		free(p);
+		for (char *q = pfx; *q != '\0'; q++)
+			if (*q == ' ')
+				*q = ',';
 		ep = json_get_str(&row_doc, "endpoint");
-		printf("\t\"%s\" [label=\"%s%s%s%s%s\"];\n", o, o,
-		    p != NULL && *p ? "\\n" : "", p != NULL ? p : "",
-		    ep != NULL && *ep ? "\\npublic " : "", ep != NULL ? ep : "");
+		printf("  \"%s\" [label=\"%s%s%s", o, o, pfx[0] ? "\\n" : "",
+		    pfx);
+		if (ep != NULL && *ep != '\0') {
+			dot_name(pfx, sizeof(pfx), ep);
+			printf("\\npublic %s", pfx);
+		}
+		printf("\"%s];\n", self != NULL && strcmp(o, self) == 0 ?
+		    ", style=bold" : "");
 	}
 	for (size_t i = 0; i < rs->n; i++) {
-		static struct json_doc here, there;
 		const struct json_kv *l;
-		const char *o, *peer, *nat;
+		const char *peer, *nat;
 		size_t off = 0;
 
 		if (json_parse(rs->v[i], strlen(rs->v[i]), &row_doc, &why) == -1 ||
-		    (o = json_get_str(&row_doc, "origin")) == NULL ||
+		    json_get_str(&row_doc, "origin") == NULL ||
 		    (l = json_get(&row_doc, "links")) == NULL ||
 		    l->type != JSON_RAW)
 			continue;
-		while (link_next(l->val, &off, &here, &peer, &nat)) {
-			char back[64];	/* a NAT type name */
-			bool two_way = false;
+		dot_name(o, sizeof(o), json_get_str(&row_doc, "origin"));
+		while (link_next(l->val, &off, &link, &peer, &nat)) {
+			const struct json_kv *cost = json_get(&link, "cost");
+			char p[PKT_NAME_BUF], n[40];
+			bool o_is_a;
+			size_t k;
 
-			/* the other end's view of the same link */
-			for (size_t k = 0; k < rs->n && !two_way; k++) {
-				const struct json_kv *kl;
-				const char *ko, *kp, *kn;
-				size_t koff = 0;
-
-				if (json_parse(rs->v[k], strlen(rs->v[k]), &other,
-				    &why) == -1 ||
-				    (ko = json_get_str(&other, "origin")) == NULL ||
-				    strcmp(ko, peer) != 0 ||
-				    (kl = json_get(&other, "links")) == NULL ||
-				    kl->type != JSON_RAW)
+			dot_name(p, sizeof(p), peer);
+			dot_name(n, sizeof(n), nat);
+			o_is_a = strcmp(o, p) < 0;
+			for (k = 0; k < n_edges; k++)
+				if (strcmp(edges[k].a, o_is_a ? o : p) == 0 &&
+				    strcmp(edges[k].b, o_is_a ? p : o) == 0)
+					break;
+			if (k == n_edges) {
+				if (n_edges == DOT_EDGES_MAX) {
+					dropped++;
 					continue;
-				while (link_next(kl->val, &koff, &there, &kp, &kn))
-					if (strcmp(kp, o) == 0) {
-						snprintf(back, sizeof(back), "%s",
-						    kn);
-						two_way = true;
-						break;
-					}
+				}
+				memset(&edges[k], 0, sizeof(edges[k]));
+				snprintf(edges[k].a, sizeof(edges[k].a), "%s",
+				    o_is_a ? o : p);
+				snprintf(edges[k].b, sizeof(edges[k].b), "%s",
+				    o_is_a ? p : o);
+				n_edges++;
 			}
-			if (two_way && strcmp(o, peer) > 0)
-				continue;	/* printed from the other end */
-			printf("\t\"%s\" -- \"%s\" [label=\"%s", o, peer, nat);
-			if (two_way)
-				printf(" / %s", back);
-			printf("\"%s];\n", two_way ? "" : ", style=dashed");
+			if (o_is_a) {
+				snprintf(edges[k].nat_a, sizeof(edges[k].nat_a),
+				    "%s", n);
+				edges[k].from_a = true;
+			} else {
+				snprintf(edges[k].nat_b, sizeof(edges[k].nat_b),
+				    "%s", n);
+				edges[k].from_b = true;
+			}
+			/* a link costs the larger of the two ends' costs */
+			if (cost != NULL && cost->type == JSON_NUM &&
+			    (edges[k].cost[0] == '\0' || strtod(cost->val,
+			    NULL) > strtod(edges[k].cost, NULL)))
+				dot_name(edges[k].cost, sizeof(edges[k].cost),
+				    cost->val);
 		}
 	}
+	for (size_t k = 0; k < n_edges; k++) {
+		const struct dot_edge *e = &edges[k];
+
+		printf("  \"%s\" -- \"%s\" [taillabel=\"%s\", headlabel=\"%s\"",
+		    e->a, e->b, e->from_a ? e->nat_a : "?",
+		    e->from_b ? e->nat_b : "?");
+		if (e->cost[0] != '\0')
+			printf(", label=\"cost %s\"", e->cost);
+		if (!e->from_a || !e->from_b)
+			printf(", style=dotted");
+		printf("];\n");
+	}
+	/* this proxy's direct channels: not advertised, known here only */
+	dot_name(me, sizeof(me), self);
+	for (size_t i = 0, n_done = 0; self != NULL && direct != NULL &&
+	    i < direct->n; i++) {
+		static char done[DOT_EDGES_MAX][PKT_NAME_BUF];
+		const char *ch, *dest;
+		char d[PKT_NAME_BUF];
+		size_t k;
+
+		if (json_parse(direct->v[i], strlen(direct->v[i]), &row_doc,
+		    &why) == -1 || (ch = json_get_str(&row_doc, "channel")) ==
+		    NULL || strcmp(ch, "direct") != 0 ||
+		    (dest = json_get_str(&row_doc, "dest")) == NULL)
+			continue;
+		dot_name(d, sizeof(d), dest);
+		/* one edge per destination, however many prefixes it has */
+		for (k = 0; k < n_done && strcmp(done[k], d) != 0; k++)
+			;
+		if (k < n_done || n_done == DOT_EDGES_MAX)
+			continue;
+		snprintf(done[n_done++], sizeof(done[0]), "%s", d);
+		printf("  \"%s\" -- \"%s\" [style=dashed, label=\"direct\", "
+		    "constraint=false];\n", me, d);
+	}
+	if (dropped > 0)
+		printf("  // %zu link(s) over %d not drawn\n", dropped,
+		    DOT_EDGES_MAX);
 	printf("}\n");
 	return 0;
 }
 
 static int
-print_rows(const struct command *cmd, const struct rows *rs)
+print_rows(const struct command *cmd, const struct rows *rs, size_t width)
 {
 	struct gen_columns	g;
 	size_t			n;
@@ -1263,113 +1645,259 @@ print_rows(const struct command *cmd, const struct rows *rs)
 		return print_kv(cmd->cols, rs);
 	if (cmd->out == OUT_TEXT) {
 		const char *why, *t;
+		char *copy;
 
 		for (size_t i = 0; i < rs->n; i++)
 			if (json_parse(rs->v[i], strlen(rs->v[i]), &row_doc,
 			    &why) == 0 && (t = json_get_str(&row_doc, "text"))
-			    != NULL)
-				printf("%2zu. %s\n", i + 1, t);
+			    != NULL) {
+				copy = sanitize(xstrdup(t));
+				printf("%2zu. ", i + 1);
+				if (width > 12)
+					print_wrapped(copy, width - 4, 4);
+				else
+					printf("%s\n", copy);
+				free(copy);
+			}
 		return 0;
 	}
 	if (cmd->cols != NULL) {
 		for (n = 0; cmd->cols[n].head != NULL; n++)
 			;
-		return print_table(cmd->cols, n, rs);
+		return print_table(cmd->cols, n, rs, width);
 	}
 	if (columns_from_rows(rs, &g) == 0)
-		rc = print_table(g.cols, g.n, rs);
+		rc = print_table(g.cols, g.n, rs, width);
 	columns_free(&g);
 	return rc;
 }
 
+/* Whether a proxyd listens on the UNIX socket path (connect, no hello). */
+static bool
+sock_alive(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+	bool			ok;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * No -s and no PROXYCTL_SOCKET: RUN_DIR/proxyd.sock if it exists, else
+ * the socket of the only proxyd running in RUN_DIR (a socket file nobody
+ * listens on is left over from a stopped one).  With several, the choice
+ * is listed and NULL returned.
+ */
+static const char *
+sock_find(void)
+{
+	static char	 only[PATH_MAX];
+	glob_t		 g;
+	size_t		 i, alive = 0;
+
+	if (access(CTL_DEFAULT_SOCK, F_OK) == 0)
+		return CTL_DEFAULT_SOCK;
+	if (glob(RUN_DIR "/*.sock", 0, NULL, &g) != 0)
+		return CTL_DEFAULT_SOCK;
+	for (i = 0; i < g.gl_pathc; i++)
+		if (sock_alive(g.gl_pathv[i]) && alive++ == 0)
+			snprintf(only, sizeof(only), "%s", g.gl_pathv[i]);
+	if (alive > 1) {
+		warnmsg("%zu proxies are running here; choose one with -s "
+		    "SOCKET (or PROXYCTL_SOCKET):", alive);
+		for (i = 0; i < g.gl_pathc; i++)
+			if (sock_alive(g.gl_pathv[i]))
+				fprintf(stderr, "  proxyctl -s %s ...\n",
+				    g.gl_pathv[i]);
+	}
+	globfree(&g);
+	if (alive > 1)
+		return NULL;
+	return alive == 1 ? only : CTL_DEFAULT_SOCK;
+}
+
 /* tests/fuzz/fuzz_ctlreply.c includes this file, with a main of its own. */
 #ifndef PROXYCTL_NO_MAIN
+/*
+ * Options anywhere on the line (before, between or after the command and
+ * its arguments), short ones bundled (-jv) or long; "--" ends them.
+ * --dot is topology's argument and goes with the arguments.  Returns the
+ * number of words left in pos[], or -1 after a message (-2: exit 0).
+ */
+static int
+parse_args(int argc, char **argv, char **pos, const char **sock,
+    bool *sock_given, bool *json)
+{
+	int npos = 0;
+	bool opts = true;
+
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+
+		if (!opts || a[0] != '-' || a[1] == '\0' ||
+		    strcmp(a, "--dot") == 0) {
+			pos[npos++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			opts = false;
+			continue;
+		}
+		if (a[1] == '-') {
+			const char *eq = strchr(a, '=');
+			size_t klen = eq != NULL ? (size_t)(eq - a) : strlen(a);
+
+			if (strcmp(a, "--help") == 0) {
+				usage_long();
+				return -2;
+			} else if (strcmp(a, "--version") == 0) {
+				printf("proxyctl %s (control protocol %d.%d)\n",
+				    PACKAGE_VERSION, CTL_PROTO_MAJOR,
+				    CTL_PROTO_MINOR);
+				return -2;
+			} else if (strcmp(a, "--json") == 0)
+				*json = true;
+			else if (strcmp(a, "--verbose") == 0)
+				verbose = true;
+			else if (klen == 8 && strncmp(a, "--socket", 8) == 0) {
+				if (eq != NULL)
+					*sock = eq + 1;
+				else if (i + 1 < argc)
+					*sock = argv[++i];
+				else {
+					warnmsg("option --socket needs an "
+					    "argument");
+					return -1;
+				}
+				*sock_given = true;
+			} else {
+				warnmsg("unknown option %s", a);
+				return -1;
+			}
+			continue;
+		}
+		for (char *c = a + 1; *c != '\0'; c++) {
+			switch (*c) {
+			case 'h':
+				usage_long();
+				return -2;
+			case 'V':
+				printf("proxyctl %s (control protocol %d.%d)\n",
+				    PACKAGE_VERSION, CTL_PROTO_MAJOR,
+				    CTL_PROTO_MINOR);
+				return -2;
+			case 'j':
+				*json = true;
+				break;
+			case 'v':
+				verbose = true;
+				break;
+			case 's':
+				if (c[1] != '\0')
+					*sock = c + 1;
+				else if (i + 1 < argc)
+					*sock = argv[++i];
+				else {
+					warnmsg("option -s needs an argument");
+					return -1;
+				}
+				*sock_given = true;
+				c += strlen(c) - 1;	/* the rest was its value */
+				break;
+			default:
+				if (isprint((unsigned char)*c))
+					warnmsg("unknown option -%c", *c);
+				else
+					warnmsg("unknown option");
+				return -1;
+			}
+		}
+	}
+	return npos;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct conn	 c = { .fd = -1 };
 	const struct command	*cmd;
-	struct rows		 rs = { NULL, 0, 0 };
+	struct rows		 rs = { NULL, 0, 0 }, st = { NULL, 0, 0 },
+				 rt = { NULL, 0, 0 };
 	const char		*sock = CTL_DEFAULT_SOCK, *env;
-	bool			 json = false, sock_given = false;
-	int			 ch, nargs, rc = 1;
+	bool			 json = false, sock_given = false, dot;
+	char			**pos;
+	int			 nargs, npos, rc = 1;
 
 	if ((env = getenv("PROXYCTL_SOCKET")) != NULL && *env != '\0') {
 		sock = env;
 		sock_given = true;
 	}
-	/* '+': stop at the command, so its own options stay its own. */
-	opterr = 0;
-	while ((ch = getopt(argc, argv, "+hjs:")) != -1) {
-		switch (ch) {
-		case 'h':
-			usage_long();
-			return 0;
-		case 'j':
-			json = true;
-			break;
-		case 's':
-			sock = optarg;
-			sock_given = true;
-			break;
-		default:
-			if (optopt == 's')
-				warnmsg("option -s needs an argument");
-			else
-				warnmsg("unknown option -%c", optopt);
+	pos = xcalloc((size_t)argc + 1, sizeof(*pos));
+	if ((npos = parse_args(argc, argv, pos, &sock, &sock_given, &json)) < 0) {
+		if (npos == -1)
 			usage_short(stderr);
-			return 1;
-		}
+		free(pos);
+		return npos == -2 ? 0 : 1;
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1) {
+	if (npos < 1) {
 		warnmsg("missing command");
 		usage_short(stderr);
-		return 1;
+		goto out;
 	}
-	if ((cmd = command_find(argv[0])) == NULL) {
-		warnmsg("unknown command '%s'", argv[0]);
+	if ((cmd = command_find(pos[0])) == NULL) {
+		warnmsg("unknown command '%s'", pos[0]);
 		usage_short(stderr);
-		return 1;
+		goto out;
 	}
-	nargs = argc - 1;
+	nargs = npos - 1;
 	if (nargs < cmd->min_args || nargs > cmd->max_args) {
 		warnmsg("%s: %s", cmd->name, nargs < cmd->min_args ?
 		    "missing argument" : "too many arguments");
-		fprintf(stderr, "usage: proxyctl [-hj] [-s SOCKET] %s%s%s\n",
+		fprintf(stderr, "usage: proxyctl [-hjvV] [-s SOCKET] %s%s%s\n",
 		    cmd->name, cmd->args_usage[0] ? " " : "",
 		    cmd->args_usage);
-		return 1;
+		goto out;
 	}
-	if (cmd->check != NULL && cmd->check(nargs, argv + 1) == -1)
-		return 1;
-
-	/*
-	 * proxyd's default socket is /run/proxyd/NAME.sock: with neither -s
-	 * nor PROXYCTL_SOCKET, use the only one there if there is just one.
-	 */
-	if (!sock_given && access(sock, F_OK) == -1) {
-		glob_t g;
-
-		if (glob("/run/proxyd/*.sock", 0, NULL, &g) == 0 &&
-		    g.gl_pathc == 1)
-			sock = strdup(g.gl_pathv[0]);
-		globfree(&g);
-		if (sock == NULL)
-			sock = CTL_DEFAULT_SOCK;
+	if (cmd->check != NULL && cmd->check(nargs, pos + 1) == -1)
+		goto out;
+	dot = strcmp(cmd->name, "topology") == 0 && nargs == 1;
+	if (dot && json) {
+		warnmsg("-j and --dot cannot be combined: --dot prints a "
+		    "Graphviz graph, -j the rows as JSON; choose one");
+		goto out;
 	}
+	if (!sock_given && (sock = sock_find()) == NULL)
+		goto out;
 	if (conn_open(&c, sock) == -1)
-		return 1;
+		goto out;
 	if (hello(&c) == -1)
 		goto out;
-	if (request(&c, cmd->name, nargs, argv + 1, &rs) == -1)
+	if (request(&c, cmd->name, nargs, pos + 1, &rs) == -1)
 		goto out;
-	if (json)
+	if (dot) {
+		char *self = NULL;
+
+		/* who we are and our direct channels, for the picture */
+		if (request(&c, "status", 0, NULL, &st) == -1 ||
+		    request(&c, "routes", 0, NULL, &rt) == -1)
+			goto out;
+		if (st.n > 0 && parse_row(st.v[0]) == 0 &&
+		    json_get_str(&row_doc, "name") != NULL)
+			self = xstrdup(json_get_str(&row_doc, "name"));
+		print_dot(&rs, self, &rt);
+		free(self);
+	} else if (json)
 		print_json(&rs);
-	else if (strcmp(cmd->name, "topology") == 0 && nargs == 1)
-		print_dot(&rs);
-	else if (print_rows(cmd, &rs) == -1)
+	else if (print_rows(cmd, &rs, term_width()) == -1)
 		goto out;
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		warnmsg("cannot write output: %s", strerror(errno));
@@ -1378,7 +1906,10 @@ main(int argc, char *argv[])
 	rc = 0;
 out:
 	rows_free(&rs);
+	rows_free(&st);
+	rows_free(&rt);
 	conn_close(&c);
+	free(pos);
 	return rc;
 }
 #endif	/* PROXYCTL_NO_MAIN */

@@ -68,7 +68,7 @@ import json, os, select, socket, sys, time
 path, out, idle_n, flood_n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 os.setgroups([]); os.setgid(65534); os.setuid(65534)
 HUP = select.POLLIN | select.POLLHUP | 0x2000          # POLLRDHUP
-HELLO = b'{"id":0,"cmd":"hello","v":[1,0],"client":"e2e_control"}\n'
+HELLO = b'{"id":0,"cmd":"hello","v":[2,0],"client":"e2e_control"}\n'
 def put(name, o):
     with open(name + ".tmp", "w") as f:
         json.dump(o, f)

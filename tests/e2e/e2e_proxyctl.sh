@@ -36,8 +36,8 @@ FAKE_PIDS=
 
 # fake.py PATH MODE NAME: a control socket at PATH that answers each
 # connection as MODE (rows: a hello, then one row {"name": NAME}; silent:
-# accepts and never answers; badhello: refuses the hello; major2: accepts
-# it as protocol 2.0; error: an error answer; long: a 70000-byte row; junk:
+# accepts and never answers; badhello: refuses the hello; major3: accepts
+# it as protocol 3.0; error: an error answer; long: a 70000-byte row; junk:
 # a line that is not JSON; cut: half a row, then closes).  Exits after 120 s.
 cat >"$WORLD_DIR/fake.py" <<'EOF'
 import json, os, signal, socket, sys, threading
@@ -61,8 +61,9 @@ def serve(c):
             put({"id": 0, "ok": False, "error": "version",
                  "msg": "fake speaks control protocol 9 only"})
             return
-        put({"id": 0, "ok": True, "v": [2 if mode == "major2" else 1, 0],
-             "server": "fake 0.0"})
+        major = 3 if mode == "major3" else 2
+        put({"id": 0, "ok": True, "v": [major, 0],
+             "version": "%d.0" % major, "server": "fake 0.0"})
         req = json.loads(f.readline())
         rid = req.get("id", 1)
         if mode == "rows":
@@ -95,7 +96,7 @@ fake() {
 	    "$WORLD_DIR/sock/$2.sock" "$1" "$2" \
 	    >"$WORLD_DIR/fake-$2.out" 2>&1 </dev/null &
 	FAKE_PIDS="$FAKE_PIDS $!"
-	wait_for 5 test -e "$WORLD_DIR/sock/$2.sock.ready"
+	wait_for 30 test -e "$WORLD_DIR/sock/$2.sock.ready"	# python starts slowly on a busy machine
 }
 stop_fakes() {
 	local p
@@ -159,14 +160,17 @@ conf=$(proxy_conf alpha listen=127.0.0.1:4790 alt_port=none control="$ALPHA") &&
     proxy_start ctl alpha "$conf" && [ -S "$ALPHA" ] || bail "proxyd alpha started"
 ok 0 "proxyd alpha runs, control socket $ALPHA"
 fake rows beta && fake rows default && fake silent silent &&
-    fake badhello badhello && fake major2 major2 && fake error error &&
+    fake badhello badhello && fake major3 major3 && fake error error &&
     fake long long && fake junk junk && fake cut cut || bail "fake servers"
 BETA=$WORLD_DIR/sock/beta.sock
 
 # ---- socket discovery
 # run directories: one socket; two and no default; the default and more;
-# nothing
-for d in one two default none; do mkdir -p "$WORLD_DIR/run-$d/proxyd"; done
+# nothing; one live socket beside a stale one (nobody listens)
+for d in one two default none stale; do mkdir -p "$WORLD_DIR/run-$d/proxyd"; done
+ln -s "$ALPHA" "$WORLD_DIR/run-stale/proxyd/alpha.sock"
+python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' \
+    "$WORLD_DIR/run-stale/proxyd/old.sock" || bail "a stale socket file"
 ln -s "$ALPHA" "$WORLD_DIR/run-one/proxyd/alpha.sock"
 ln -s "$ALPHA" "$WORLD_DIR/run-two/proxyd/alpha.sock"
 ln -s "$BETA" "$WORLD_DIR/run-two/proxyd/beta.sock"
@@ -192,8 +196,13 @@ in_run "$WORLD_DIR/run-default" -- -j status
 answered default
 ok $? "/run/proxyd/proxyd.sock, when it exists, before any other there ($(said))"
 in_run "$WORLD_DIR/run-two" -- -j status
-failed "cannot connect to '/run/proxyd/proxyd.sock'"
-ok $? "two candidates and no default: an error naming the default, no guess ($(said))"
+failed "2 proxies are running here; choose one with -s" &&
+    grep -q "proxyctl -s /run/proxyd/alpha.sock" <<<"$ERR" &&
+    grep -q "proxyctl -s /run/proxyd/beta.sock" <<<"$ERR"
+ok $? "two running and no default: no guess, the choices listed ($(said))"
+in_run "$WORLD_DIR/run-stale" -- -j status
+answered alpha
+ok $? "a socket file nobody listens on is no candidate: the only running one ($(said))"
 in_run "$WORLD_DIR/run-none" -- -j status
 failed "cannot connect to '/run/proxyd/proxyd.sock'.*is proxyd running"
 ok $? "no socket at all: an error asking whether proxyd runs ($(said))"
@@ -216,6 +225,21 @@ ok $? "a proxyd that never answers: status 1 after the ${TIMEOUT_S} s timeout ($
 runctl -- -h
 [ "$RC" = 0 ] && grep -q '^usage: proxyctl' <<<"$OUT" && [ -z "$ERR" ]
 ok $? "-h: status 0, the help on stdout (status $RC)"
+runctl -- status --help
+[ "$RC" = 0 ] && grep -q '^usage: proxyctl' <<<"$OUT" && [ -z "$ERR" ]
+ok $? "--help, after the command: status 0, the help on stdout (status $RC)"
+runctl -- -V
+[ "$RC" = 0 ] && grep -Eq '^proxyctl [0-9.]+ \(control protocol 2\.0\)$' <<<"$OUT" && [ -z "$ERR" ]
+ok $? "-V: the version and the control protocol's ($OUT)"
+runctl -- status -j -s "$ALPHA"
+answered alpha
+ok $? "options after the command: status -j -s SOCKET ($(said))"
+runctl -- -j --socket="$ALPHA" status
+answered alpha
+ok $? "long options: --socket=SOCKET ($(said))"
+runctl -- -s "$ALPHA" -j topology --dot
+failed "-j and --dot cannot be combined"
+ok $? "-j with --dot: refused with a message ($(said))"
 runctl -- -s "$ALPHA"
 failed "missing command"
 ok $? "no command: status 1 ($(said))"
@@ -247,8 +271,8 @@ ok $? "stdout full: status 1, not a silent success ($(said))"
 runctl -- -s "$WORLD_DIR/sock/badhello.sock" status
 failed "fake speaks control protocol 9 only"
 ok $? "a refused hello: status 1 and proxyd's message ($(said))"
-runctl -- -s "$WORLD_DIR/sock/major2.sock" status
-failed "proxyd speaks control protocol 2, proxyctl speaks 1"
+runctl -- -s "$WORLD_DIR/sock/major3.sock" status
+failed "proxyd speaks control protocol 3, proxyctl speaks 2"
 ok $? "a proxyd of another major version: status 1 ($(said))"
 runctl -- -s "$WORLD_DIR/sock/error.sock" -j status
 failed "fake refuses: no such thing"

@@ -268,12 +268,12 @@ c_link_down && echo "# site-c.log: $(grep -m 1 "peer 'site-m'.*link down" "$WORL
 pr=$(pjson site-a ping site-c | jq -c '.[0] // empty')
 ok "$(jq -e '.name == "site-c" and .via == "pub" and .hops_there == 3 and
     .hops_back == 3 and .rtt_ms > 0 and .rtt_ms < 3000 and
-    .path == "site-a > pub > site-m > site-c > site-m > pub > site-a"' \
+    (.path | join(" > ")) == "site-a > pub > site-m > site-c > site-m > pub > site-a"' \
     <<<"$pr" >/dev/null; echo $?)" \
     "(g) proxyctl ping site-c from site-a: 3 hops there and back through pub and site-m ($pr)"
 pr=$(pjson site-c ping site-a | jq -c '.[0] // empty')
 ok "$(jq -e '.via == "site-m" and .hops_there == 3 and .hops_back == 3 and
-    .path == "site-c > site-m > pub > site-a > pub > site-m > site-c"' \
+    (.path | join(" > ")) == "site-c > site-m > pub > site-a > pub > site-m > site-c"' \
     <<<"$pr" >/dev/null; echo $?)" "(g) and from site-c to site-a ($pr)"
 txt=$(pctl pxa "$(proxy_sock site-a)" ping site-c)
 ok "$(grep -q 'PATH' <<<"$txt" && grep -q 'site-a > pub > site-m > site-c' <<<"$txt"; echo $?)" \
@@ -305,6 +305,16 @@ ok "$([ "$rc" = 0 ] && grep -Eq '^[[:space:]]*(strict[[:space:]]+)?(di)?graph' <
 missing=
 for name in "${PROXIES[@]}"; do grep -q -- "$name" "$dotf" || missing="$missing $name"; done
 ok "$([ -s "$dotf" ] && [ -z "$missing" ]; echo $?)" "(f) the dot output names every proxy${missing:+ (missing:$missing)}"
+# Each end's NAT type at its end of the edge, whole names only (an edge
+# label once read "open / ull-cone": a pointer into a reused JSON buffer).
+bad=$(grep -- ' -- ' "$dotf" | grep -Eo '(tail|head)label="[^"]*"' |
+    sed -E 's/^[a-z]+label="(.*)"$/\1/' | sort -u |
+    grep -Ev '^(open|full-cone|restricted-cone|port-restricted-cone|symmetric|unknown|\?)$' | xargs)
+edges=$(grep -c -- ' -- .*taillabel=' "$dotf")
+ok "$([ -z "$bad" ] && [ "${edges:-0}" -ge $(( ${#PROXIES[@]} - 1 )) ]; echo $?)" \
+    "(f) every edge carries both ends' NAT types, each a NAT type name ($edges edges${bad:+; not a type: $bad})"
+ok "$(grep -Eq '^ *"pub" -- "site-a" \[taillabel="open", headlabel="port-restricted-cone"' "$dotf"; echo $?)" \
+    "(f) pub -- site-a: open at pub's end, port-restricted-cone at site-a's ($(grep -m 1 -- '"pub" -- "site-a"' "$dotf"))"
 # Rendered for real: dot must parse it.  -Tplain lists the laid-out nodes
 # ("node NAME x y ...", NAME quoted when it needs to be).
 if command -v dot >/dev/null 2>&1; then

@@ -44,21 +44,30 @@ same() {	# expected-file actual-file; differences as TAP comments
 	return 1
 }
 
-# proxyd -t reads the own certificate (it must exist and name 'name'):
-# the configurations are checked in a copy beside throwaway certificates,
-# self-signed, one per name they use.
-cert() {	# NAME FILE
+# proxyd -t reads the own certificate, key and CA (they must exist, the
+# certificate name 'name' and be the CA's, the key be the certificate's):
+# the configurations are checked in a copy beside throwaway ones, a CA and
+# a certificate and key per name they use.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$tmp/ca.key" -subj "/CN=conf.sh CA" -days 365 \
+    -out "$tmp/ca.crt" 2>/dev/null || { echo "Bail out! CA"; exit 99; }
+serial=1
+cert() {	# NAME FILE: FILE.crt and FILE.key, and the CA beside them
 	mkdir -p "$(dirname "$2")" &&
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout /dev/null -subj "/CN=$1" -days 2 -out "$2" 2>/dev/null
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$2.key" -subj "/CN=$1" -out "$tmp/req" 2>/dev/null &&
+	serial=$((serial + 1)) &&
+	openssl x509 -req -in "$tmp/req" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" \
+	    -set_serial "$serial" -days 365 -out "$2.crt" 2>/dev/null &&
+	chmod 0600 "$2.key" && cp "$tmp/ca.crt" "$(dirname "$2")/ca.crt"
 }
 mkdir -p "$tmp/conf" "$tmp/etc" &&
 cp "$dir"/*.conf "$dir"/*.inc "$dir"/*.out "$dir"/*.err "$tmp/conf/" &&
-cert inc "$tmp/conf/inc.crt" && cert minimal "$tmp/conf/minimal.crt" &&
-cert pub "$tmp/conf/pub.crt" && cert dropper "$tmp/conf/dropper.crt" &&
-cert site-a "$tmp/conf/a.crt" && cert site-a "$tmp/conf/pki/site-a.crt" &&
+cert inc "$tmp/conf/inc" && cert minimal "$tmp/conf/minimal" &&
+cert pub "$tmp/conf/pub" && cert dropper "$tmp/conf/dropper" &&
+cert site-a "$tmp/conf/a" && cert site-a "$tmp/conf/pki/site-a" &&
 cp "$top_srcdir/etc/proxyd.conf" "$tmp/etc/" &&
-cert site-a "$tmp/etc/site-a.crt" || { echo "Bail out! certificates"; exit 99; }
+cert site-a "$tmp/etc/site-a" || { echo "Bail out! certificates"; exit 99; }
 dir=$tmp/conf
 dir_re=$(printf '%s\n' "$dir" | sed 's/[]\/$*.^[]/\\&/g')
 
