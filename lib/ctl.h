@@ -43,44 +43,10 @@
  */
 
 /*
- * Table commands and their row fields (numbers are JSON numbers):
- *
- * status:     name, version, uptime_s, neighbours_up, neighbours, routes,
- *             flows, rx_packets, tx_packets, rx_bytes, tx_bytes, tun_rx,
- *             tun_tx, tun_gso, frag_tx, frag_rx, frag_joined (DATA split
- *             for a path's MTU: pieces sent, pieces received, messages
- *             joined), drop_frag, drop_toobig, drop_malformed, drop_auth, drop_replay,
- *             drop_nosession, drop_policy, drop_noroute, drop_ttl,
- *             drop_hs_limit, drop_cookie (handshake with a bad or stale
- *             cookie), hs_cookies (cookies sent to unproven sources),
- *             drop_probe_limit, drop_probe_target (a probe target nobody
- *             observed), drop_punch_limit, drop_conn_origin (a
- *             connection request whose path the topology does not
- *             hold), drop_conn_limit (a requester's channel slots
- *             full), drop_queue, queued,
- *             conn_requests, proxies, conflicts, auth_refused,
- *             clones_detected, clone_refused, tun (name
- *             or ""), ctl_clients, ctl_queued, ctl_refused,
- *             ctl_idle_closed, ctl_unread_dropped (control socket)
- * neighbours: name, addr ("ip:port" as seen), state ("up", "handshake",
- *             "connecting", "down"), dir ("out", "in"), rtt_ms,
- *             last_rx_s (seconds since last packet, -1 never),
- *             ka_interval_s, dead_after_s, up_s, reconnects, rx_packets,
- *             tx_packets, pmtu (the link's measured path MTU, 0 when down),
- *             clone ("ip:port" of a second live proxy with
- *             this name, "" for none), clone_s (-1 for none),
- *             clone_held, clone_refused
- * routes:     prefix, dest, next_hop ("local" for own prefixes), hops,
- *             cost, path_nat, path_nat_from, channel, channel_s, direct,
- *             reason, decision, conflict (true if another proxy claims an
- *             overlapping prefix: route_conflicts())
- * flows:      proto ("ike", "esp", "esp-udp", "icmp", "other"), src, dst
- *             ("ip" or "ip:port"), spi ("0x..." or ""), packets, bytes,
- *             last_seen_s
- * topology:   origin, seq, age_s, endpoint ("ip:port" or ""), prefixes
- *             ("a.b.c.d/n ..."), links (array of objects {"peer": name,
- *             "nat": NAT type name, "cost": number}, in advertised order),
- *             reachable (bool)
+ * Every reply's fields, with type and meaning, are documented in one place:
+ * proxyctl(8), section JSON (tests/e2e/e2e_json.sh checks the daemon
+ * against those tables).  Lists are JSON arrays; a value that is absent or
+ * not known is null (never "", -1 or 0).
  */
 
 #endif
