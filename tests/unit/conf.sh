@@ -65,7 +65,11 @@ mkdir -p "$tmp/conf" "$tmp/etc" &&
 cp "$dir"/*.conf "$dir"/*.inc "$dir"/*.out "$dir"/*.err "$tmp/conf/" &&
 cert inc "$tmp/conf/inc" && cert minimal "$tmp/conf/minimal" &&
 cert pub "$tmp/conf/pub" && cert dropper "$tmp/conf/dropper" &&
-cert site-a "$tmp/conf/a" && cert site-a "$tmp/conf/pki/site-a" &&
+cert site-a "$tmp/conf/a" && mkdir -p "$tmp/conf/pki" &&
+# one key pair for site-a, whichever of its paths a configuration names
+cp "$tmp/conf/a.crt" "$tmp/conf/pki/site-a.crt" &&
+cp -p "$tmp/conf/a.key" "$tmp/conf/pki/site-a.key" &&
+cp "$tmp/ca.crt" "$tmp/conf/pki/ca.crt" &&
 cp "$top_srcdir/etc/proxyd.conf" "$tmp/etc/" &&
 cert site-a "$tmp/etc/site-a" || { echo "Bail out! certificates"; exit 99; }
 dir=$tmp/conf
