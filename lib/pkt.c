@@ -616,8 +616,11 @@ mtu_decode(struct buf_rd *r, struct pkt_mtu *u, bool probe)
 	if (r->err == NULL && (u->size < PKT_MTU_MIN || u->size > PKT_MTU_MAX))
 		rd_fail(r, "path MTU size out of range");
 	if (r->err == NULL && probe) {
+		/* zeros, as pkt_msg_encode() writes them: one encoding */
 		u->pad = rd_left(r);
-		rd_skip(r, u->pad);
+		for (size_t i = 0; i < u->pad && r->err == NULL; i++)
+			if (rd_u8(r) != 0)
+				rd_fail(r, "path MTU probe padding not zero");
 	}
 }
 

@@ -3697,6 +3697,27 @@ START_TEST(encode_rejects_nat_type_outside_enum)
 }
 END_TEST
 
+/* fuzz_pkt found it: padding that is not zero decoded, then re-encoded as
+   zeros (two encodings of one message). */
+START_TEST(mtu_probe_padding_must_be_zero)
+{
+	uint8_t b[1 + 4 + 2 + 40];
+	struct pkt_msg m;
+	const char *why = NULL;
+
+	memset(b, 0, sizeof(b));
+	b[0] = PKT_MSG_MTU_PROBE;
+	b[5] = 1400 >> 8;
+	b[6] = 1400 & 0xff;
+	ck_assert_int_eq(pkt_msg_decode(b, sizeof(b), &m, &why), 0);
+	ck_assert_uint_eq(m.u.mtu.size, 1400);
+	ck_assert_uint_eq(m.u.mtu.pad, 40);
+	b[sizeof(b) - 1] = 0x07;
+	ck_assert_int_eq(pkt_msg_decode(b, sizeof(b), &m, &why), -1);
+	ck_assert_str_eq(why, "path MTU probe padding not zero");
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------- */
 
 static void
@@ -3890,6 +3911,7 @@ pkt_suite(void)
 	    encode_conn_resp_reason_stops_at_nul);
 	add(s, "encode_ignores_unused_entries", encode_ignores_unused_entries);
 	add(s, "encode_accepts_any_info", encode_accepts_any_info);
+	add(s, "mtu_probe_padding_must_be_zero", mtu_probe_padding_must_be_zero);
 
 	add_loop(s, "nat_field_round_trips_every_type",
 	    nat_field_round_trips_every_type, NNATFIELDS);
