@@ -15,7 +15,13 @@
 #include <libconfig.h>
 
 #define CONF_NAME_MAX		63	/* proxy names: [A-Za-z0-9._-], 1-63 */
-#define CONF_DEFAULT_PORT	4790
+/*
+ * The default listen and neighbour port, and port + 1 the alternate one.
+ * 4795/udp and 4796/udp are unassigned in IANA's registry (4793-4799 are);
+ * the earlier 4790 is IANA's VXLAN-GPE, which tcpdump and middleboxes
+ * decode as such.  A configuration that names its port is unaffected.
+ */
+#define CONF_DEFAULT_PORT	4795
 #define CONF_DEFAULT_TUN_MTU	1500
 #define CONF_DEFAULT_KA_MIN	5
 #define CONF_DEFAULT_KA_MAX	120
@@ -59,7 +65,7 @@ struct conf {
 	char		*path;			/* the file it was loaded from */
 	char		 name[CONF_NAME_MAX + 1];
 	struct in_addr	 listen_addr;		/* default 0.0.0.0 */
-	uint16_t	 listen_port;		/* default 4790 */
+	uint16_t	 listen_port;		/* default 4795 */
 	uint16_t	 alt_port;		/* 0: none; default port+1 */
 	bool		 has_alt_addr;
 	struct in_addr	 alt_addr;

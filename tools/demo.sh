@@ -135,7 +135,9 @@ world_up || fail "cannot build the world"
 make_certs "$WORLD_DIR/pki" || fail "cannot make certificates"
 echo "namespaces: $(ip netns list | awk '{print $1}' | grep "^$PXT_PREFIX" | sort | tr '\n' ' ')"
 
-say "Starting proxies: pub (203.0.113.10:4790, alternate address 203.0.113.11), site-a (PXA 10.1.0.2), site-b (PXB 10.2.0.2)"
+# The demo uses proxyd's default port (the test world names 4790)
+WORLD_PUB_PORT=4795
+say "Starting proxies: pub (203.0.113.10:$WORLD_PUB_PORT, alternate address 203.0.113.11), site-a (PXA 10.1.0.2), site-b (PXB 10.2.0.2)"
 # pub's alternate address lets the NAT trials tell mapping behaviours apart
 pubif=$(nsx pub ip -o -4 addr show | awk '/203\.0\.113\.10\//{print $2}')
 nsx pub ip addr add 203.0.113.11/24 dev "$pubif" || fail "cannot add pub's alternate address"

@@ -696,8 +696,8 @@ START_TEST(prints_normal_form_with_defaults)
 	    "name = \"a\";\n"
 	    "listen = {\n"
 	    "\taddress = \"0.0.0.0\";\n"
-	    "\tport = 4790;\n"
-	    "\talt_port = 4791;\n"
+	    "\tport = 4795;\n"
+	    "\talt_port = 4796;\n"
 	    "};\n"
 	    "neighbours = ( );\n"
 	    "prefixes = [ ];\n"
@@ -937,8 +937,8 @@ START_TEST(rejects_duplicate_neighbour_endpoints)
 {
 	FAILS(MIN "neighbours = (\n"
 	    "  { name = \"b\"; host = \"relay.example\"; },\n"
-	    "  { name = \"c\"; host = \"Relay.Example.\"; port = 4790; },\n"
-	    "  { name = \"d\"; host = \"relay.example\"; port = 4791; },\n"
+	    "  { name = \"c\"; host = \"Relay.Example.\"; port = 4795; },\n"
+	    "  { name = \"d\"; host = \"relay.example\"; port = 4796; },\n"
 	    "  { name = \"e\"; host = \"192.0.2.1\"; port = 4791; },\n"
 	    "  { name = \"f\"; host = \"192.0.2.1\"; port = 4791; } );\n",
 	    "x.conf:5: 'neighbours.[1].host' 'Relay.Example.' with the same "

@@ -203,7 +203,7 @@ START_TEST(request_carries_own_nat_link_nat_and_path)
 	ck_assert_uint_eq(q->cls, IPV4_ESP);
 	/* our LAN endpoint; the mapped ones are the path's to fill in */
 	ck_assert_uint_eq(q->src_local_addr.s_addr, fake_ip("10.0.0.1").s_addr);
-	ck_assert_uint_eq(q->src_local_port, 4790);
+	ck_assert_uint_eq(q->src_local_port, CONF_DEFAULT_PORT);
 	ck_assert_uint_eq(q->src_mapped_port, 0);
 	ck_assert_uint_eq(q->dst_mapped_port, 0);
 
