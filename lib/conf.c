@@ -893,12 +893,14 @@ static const struct field fields[] = {
 	{ "tun",		F_GROUP, OPT, 0, 0,	NULL,		set_tun, 0 },
 	{ "tun.name",		F_STR,	 OPT, 1, 15,	"pxy0",		set_tun_name, 0 },
 	{ "tun.mtu",		F_INT,	 OPT, 576, 9000, STR(CONF_DEFAULT_TUN_MTU), set_int, OFF(tun_mtu) },
+	{ "tun.metric",		F_INT,	 OPT, 1, 2147483647, STR(CONF_DEFAULT_TUN_METRIC), set_int, OFF(tun_metric) },
 	{ "forward",		F_LIST,	 OPT, 1, 0,	NULL /* ike, esp, icmp */, NULL, 0 },
 	{ "forward.[]",		F_STR,	 OPT, 1, 0,	NULL,		set_forward, 0 },
 	{ "tls",		F_GROUP, REQ, 0, 0,	NULL,		NULL, 0 },
 	{ "tls.ca",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_ca) },
 	{ "tls.cert",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_cert) },
 	{ "tls.key",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_key) },
+	{ "tls.crl",		F_STR,	 OPT, 1, 0,	NULL,		set_path, OFF(tls_crl) },
 	{ "tls.strict_perms",	F_BOOL,	 OPT, 0, 1,	"0",		set_bool, OFF(tls_strict_perms) },
 	{ "control",		F_STR,	 OPT, 1, SUN_PATH_MAX, NULL /* CONTROL_DIR NAME.sock */, set_str, OFF(control) },
 	{ "user",		F_STR,	 OPT, 1, USER_NAME_MAX, NULL /* stay root */, set_user, 0 },
@@ -1543,6 +1545,7 @@ conf_free(struct conf *c)
 	free(c->tls_ca);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->tls_crl);
 	free(c->control);
 	free(c->user);
 	free(c->user_at);
@@ -1642,7 +1645,10 @@ conf_print(const struct conf *c, FILE *fp)
 	if (c->has_tun) {
 		fputs("tun = {\n\tname = ", fp);
 		pstr(fp, c->tun_name);
-		fprintf(fp, ";\n\tmtu = %d;\n};\n", c->tun_mtu);
+		fprintf(fp, ";\n\tmtu = %d;\n", c->tun_mtu);
+		if (c->tun_metric != CONF_DEFAULT_TUN_METRIC)
+			fprintf(fp, "\tmetric = %d;\n", c->tun_metric);
+		fputs("};\n", fp);
 	}
 	fputs("forward = [", fp);
 	for (i = n = 0; i < sizeof(fwd_names) / sizeof(fwd_names[0]); i++)
@@ -1655,6 +1661,10 @@ conf_print(const struct conf *c, FILE *fp)
 	pstr(fp, c->tls_cert);
 	fputs(";\n\tkey = ", fp);
 	pstr(fp, c->tls_key);
+	if (c->tls_crl != NULL) {	/* only if set: older output stays */
+		fputs(";\n\tcrl = ", fp);
+		pstr(fp, c->tls_crl);
+	}
 	if (c->tls_strict_perms)	/* only if set: older output stays */
 		fputs(";\n\tstrict_perms = true", fp);
 	fputs(";\n};\ncontrol = ", fp);

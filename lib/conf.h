@@ -23,6 +23,7 @@
  */
 #define CONF_DEFAULT_PORT	4795
 #define CONF_DEFAULT_TUN_MTU	1500
+#define CONF_DEFAULT_TUN_METRIC	10000	/* loses to the host's own routes */
 #define CONF_DEFAULT_KA_MIN	5
 #define CONF_DEFAULT_KA_MAX	120
 #define CONF_SHOW_MAX		64	/* bytes of a value echoed in a message */
@@ -79,10 +80,12 @@ struct conf {
 	bool		 has_tun;
 	char		 tun_name[16];		/* IFNAMSIZ; default "pxy0" */
 	int		 tun_mtu;		/* 576-9000; default 1500 */
+	int		 tun_metric;		/* of our kernel routes; 1-2^31-1 */
 	unsigned	 forward;		/* enum conf_fwd bits; default IKE|ESP|ICMP */
 	char		*tls_ca;		/* paths, made absolute relative */
 	char		*tls_cert;		/* to the config file's directory */
 	char		*tls_key;
+	char		*tls_crl;		/* NULL: no CRL file */
 	bool		 tls_strict_perms;	/* refuse a key others can read */
 	char		*control;		/* default /run/proxyd/NAME.sock */
 	char		*user;			/* drop root to it; NULL: stay */

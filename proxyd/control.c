@@ -43,6 +43,7 @@
 #include "topology.h"
 #include "tun.h"
 #include "control.h"
+#include "kroute.h"
 
 /*
  * A refused client is told why and its socket half-closed; the socket is
@@ -478,6 +479,17 @@ cmd_routes(struct client *c, unsigned *rows)
 			json_str(&w, "alias_of", real);
 		else
 			json_null(&w, "alias_of");
+		{
+			const struct rtplan_verdict *v = r->hops == 0 ? NULL :
+			    kroute_verdict(px, r->addr, r->plen);
+			char why[160];
+
+			json_str(&w, "kernel", r->hops == 0 ? "local" :
+			    v == NULL ? "none" : v->refused ? "refused" :
+			    "installed");
+			json_str(&w, "kernel_reason", kroute_why(v, why,
+			    sizeof(why)));
+		}
 		row_out(c, &w, rows);
 	}
 }

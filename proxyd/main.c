@@ -359,7 +359,6 @@ main(int argc, char *argv[])
 	if ((px->flows = flow_table_new(FLOWS_MAX)) == NULL)
 		fatalx("out of memory");
 	route_table_init(&px->routes);
-	route_table_init(&px->installed);
 	/* conf_load() refused overlaps and more aliases than fit */
 	if (netmap_load(&px->netmap, px->conf->prefixes,
 	    px->conf->n_prefixes) == -1)
@@ -428,7 +427,6 @@ out:
 	for (int i = 0; i < PSOCK_LISTEN; i++)
 		psock_close(&px->socks[i]);
 	route_table_release(&px->routes);
-	free(px->installed.v);
 	flow_table_free(px->flows);
 	peer_free(px);
 	txq_free(px);

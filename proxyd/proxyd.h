@@ -33,6 +33,7 @@ struct probe_ctx;
 struct link_events;
 struct evdns_base;
 struct frag_table;
+struct kroute;
 
 struct proxyd_stats {
 	uint64_t	rx_packets, rx_bytes;	/* tx: struct psock_stats */
@@ -99,7 +100,7 @@ struct proxyd {
 	struct txq		*txq;		/* txq.c: send batch */
 	struct frag_table	*frags;		/* link.c: split DATA joined */
 	struct route_table	 routes;
-	struct route_table	 installed;	/* routes put on the TUN */
+	struct kroute		*kroute;	/* kroute.c: routes on the TUN */
 	struct flow_table	*flows;
 	struct netmap		 netmap;	/* aliases of our prefixes */
 	struct tun		*tun;

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * One rtnetlink request per route change: small, synchronous, and read
- * back for its acknowledgement so errors are reported where they happen.
- * Route changes are rare (a neighbour's announcement changed), so a
- * socket per call keeps this stateless.
+ * One rtnetlink socket for the daemon's life: route changes and dumps of
+ * the host's table go over it, each request read back to its
+ * acknowledgement so errors are reported where they happen.  Route
+ * changes are rare (a neighbour's announcement changed) and a pass is a
+ * handful of requests, so the calls are synchronous; the kernel answers
+ * them at once.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -15,6 +18,11 @@
 
 #include "log.h"
 #include "rtnl.h"
+
+struct rtnl {
+	int		fd;
+	uint32_t	seq;
+};
 
 struct rt_req {
 	struct nlmsghdr	nh;
@@ -35,61 +43,228 @@ add_attr(struct rt_req *r, unsigned short type, const void *data,
 	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(a->rta_len);
 }
 
+struct rtnl *
+rtnl_open(void)
+{
+	struct rtnl *r;
+	struct timeval tv = { 2, 0 };	/* the kernel answers at once */
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if ((r->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+	    NETLINK_ROUTE)) == -1) {
+		log_warn("cannot open rtnetlink socket");
+		free(r);
+		return NULL;
+	}
+	(void)setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return r;
+}
+
+void
+rtnl_close(struct rtnl *r)
+{
+	if (r == NULL)
+		return;
+	close(r->fd);
+	free(r);
+}
+
+static int
+send_req(struct rtnl *r, struct rt_req *req)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+
+	req->nh.nlmsg_seq = ++r->seq;
+	if (sendto(r->fd, req, req->nh.nlmsg_len, 0, (struct sockaddr *)&sa,
+	    sizeof(sa)) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Reads replies to request seq until its ACK/error (ack) or NLMSG_DONE
+ * (dump), passing each RTM_NEWROUTE to fn.  Replies to older requests
+ * (one that timed out) are skipped.
+ */
+static int
+read_replies(struct rtnl *r, bool dump,
+    void (*fn)(const struct nlmsghdr *, void *), void *arg)
+{
+	static char buf[32768];
+
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		ssize_t n = recv(r->fd, buf, sizeof(buf), 0);
+		size_t len;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		len = (size_t)n;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		    NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_seq != r->seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
+					errno = EPROTO;
+					return -1;
+				}
+				if (e->error != 0) {
+					errno = -e->error;
+					return -1;
+				}
+				if (!dump)
+					return 0;
+				continue;
+			}
+			if (fn != NULL)
+				fn(h, arg);
+		}
+	}
+	errno = EPROTO;
+	return -1;
+}
+
+struct dump {
+	struct rtplan_foreign	*v;
+	size_t			 n, cap;
+	struct rtplan_route	*own;
+	size_t			 n_own, cap_own;
+	bool			 truncated, nomem;
+};
+
+static void
+on_route(const struct nlmsghdr *h, void *arg)
+{
+	struct dump *d = arg;
+	const struct rtmsg *rt = NLMSG_DATA(h);
+	struct rtplan_foreign f;
+	uint32_t table, metric = 0;
+	int alen;
+
+	if (h->nlmsg_type != RTM_NEWROUTE ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*rt)) ||
+	    rt->rtm_family != AF_INET || rt->rtm_dst_len > 32)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.plen = rt->rtm_dst_len;
+	f.proto = rt->rtm_protocol;
+	table = rt->rtm_table;
+	alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*rt)));
+	for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, alen);
+	    a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 4)
+			memcpy(&f.addr, RTA_DATA(a), 4);
+		else if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) == 4)
+			memcpy(&f.ifindex, RTA_DATA(a), 4);
+		else if (a->rta_type == RTA_TABLE && RTA_PAYLOAD(a) == 4)
+			memcpy(&table, RTA_DATA(a), 4);
+		else if (a->rta_type == RTA_PRIORITY && RTA_PAYLOAD(a) == 4)
+			memcpy(&metric, RTA_DATA(a), 4);
+	}
+	if (table != RT_TABLE_MAIN)
+		return;		/* local, default and policy tables: not ours */
+	if (d->n + d->n_own == RTNL_FOREIGN_MAX) {
+		d->truncated = true;
+		return;
+	}
+	if (rt->rtm_protocol == RTNL_PROTO) {
+		if (d->n_own == d->cap_own) {
+			size_t cap = d->cap_own ? d->cap_own * 2 : 16;
+			struct rtplan_route *v = realloc(d->own,
+			    cap * sizeof(*v));
+
+			if (v == NULL) {
+				d->nomem = true;
+				return;
+			}
+			d->own = v;
+			d->cap_own = cap;
+		}
+		d->own[d->n_own++] = (struct rtplan_route){ f.addr, f.plen,
+		    f.ifindex, metric };
+		return;
+	}
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct rtplan_foreign *v = realloc(d->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			d->nomem = true;
+			return;
+		}
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n++] = f;
+}
+
 int
-rtnl_route(bool add, int ifindex, struct in_addr dst, uint8_t plen)
+rtnl_foreign(struct rtnl *r, struct rtplan_foreign **v, size_t *n,
+    bool *truncated, struct rtplan_route **own, size_t *n_own)
 {
 	struct rt_req req;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char reply[1024], a[INET_ADDRSTRLEN];
-	int s, rc = -1;
-	ssize_t n;
+	struct dump d = { 0 };
+
+	*v = NULL;
+	*n = 0;
+	*truncated = false;
+	*own = NULL;
+	*n_own = 0;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	req.nh.nlmsg_type = RTM_GETROUTE;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.rt.rtm_family = AF_INET;
+	if (send_req(r, &req) == -1 || read_replies(r, true, on_route, &d) ==
+	    -1) {
+		log_warn("cannot read the host's routes");
+		free(d.v);
+		free(d.own);
+		return -1;
+	}
+	if (d.nomem) {
+		log_warnx("cannot read the host's routes: out of memory");
+		free(d.v);
+		free(d.own);
+		return -1;
+	}
+	*own = d.own;
+	*n_own = d.n_own;
+	*v = d.v;
+	*n = d.n;
+	*truncated = d.truncated;
+	return 0;
+}
+
+int
+rtnl_route(struct rtnl *r, bool add, const struct rtplan_route *rt)
+{
+	struct rt_req req;
 
 	memset(&req, 0, sizeof(req));
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
 	req.nh.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
 	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
-	    (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
-	req.nh.nlmsg_seq = 1;
+	    (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	req.rt.rtm_family = AF_INET;
-	req.rt.rtm_dst_len = plen;
+	req.rt.rtm_dst_len = rt->plen;
 	req.rt.rtm_table = RT_TABLE_MAIN;
+	/* on a delete the kernel matches only routes of this protocol */
 	req.rt.rtm_protocol = RTNL_PROTO;
-	req.rt.rtm_scope = RT_SCOPE_LINK;
+	req.rt.rtm_scope = add ? RT_SCOPE_LINK : RT_SCOPE_NOWHERE;
 	req.rt.rtm_type = RTN_UNICAST;
-	add_attr(&req, RTA_DST, &dst, sizeof(dst));
-	add_attr(&req, RTA_OIF, &ifindex, sizeof(ifindex));
-
-	inet_ntop(AF_INET, &dst, a, sizeof(a));
-	if ((s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE))
-	    == -1) {
-		log_warn("cannot open rtnetlink socket");
+	add_attr(&req, RTA_DST, &rt->addr, sizeof(rt->addr));
+	add_attr(&req, RTA_OIF, &rt->ifindex, sizeof(rt->ifindex));
+	add_attr(&req, RTA_PRIORITY, &rt->metric, sizeof(rt->metric));
+	if (send_req(r, &req) == -1)
 		return -1;
-	}
-	if (sendto(s, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa,
-	    sizeof(sa)) == -1) {
-		log_warn("cannot %s route %s/%u", add ? "add" : "delete", a,
-		    plen);
-		goto out;
-	}
-	if ((n = recv(s, reply, sizeof(reply), 0)) < (ssize_t)NLMSG_LENGTH(
-	    sizeof(struct nlmsgerr))) {
-		log_warnx("cannot %s route %s/%u: short netlink reply",
-		    add ? "add" : "delete", a, plen);
-		goto out;
-	}
-	{
-		struct nlmsghdr *h = (struct nlmsghdr *)reply;
-		struct nlmsgerr *e = NLMSG_DATA(h);
-
-		if (h->nlmsg_type == NLMSG_ERROR && e->error != 0) {
-			errno = -e->error;
-			log_warn("cannot %s route %s/%u", add ? "add" :
-			    "delete", a, plen);
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	close(s);
-	return rc;
+	return read_replies(r, false, NULL, NULL);
 }

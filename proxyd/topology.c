@@ -15,10 +15,10 @@
 #include <time.h>
 #include <arpa/inet.h>
 
+#include "kroute.h"
 #include "link.h"
 #include "log.h"
 #include "peer.h"
-#include "rtnl.h"
 #include "topology.h"
 #include "tun.h"
 
@@ -163,6 +163,7 @@ topology_free(struct proxyd *px)
 		event_free(px->originate_ev);
 	topo_free(px->topo);
 	free(px->paths);
+	kroute_free(px);
 }
 
 void
@@ -245,100 +246,6 @@ tables_equal(const struct route_table *a, const struct route_table *b)
 	return true;
 }
 
-static bool
-table_has(const struct route_table *t, const struct route *r)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (same_route(&t->v[i], r))
-			return true;
-	return false;
-}
-
-/*
- * A remote prefix that holds one of our neighbours' addresses must not go
- * on the TUN: our own link packets to that neighbour would follow it into
- * the TUN and the link would die (a site inside another site's LAN, as
- * site C inside site M's network).  Returns the neighbour, or NULL.
- */
-static const struct link *
-covers_peer(const struct proxyd *px, const struct route *r)
-{
-	uint32_t mask = r->plen == 0 ? 0 : htonl(UINT32_MAX << (32 - r->plen));
-
-	for (const struct link *l = px->links; l != NULL; l = l->next)
-		if (l->resolved && (l->peer.sin_addr.s_addr & mask) ==
-		    r->addr.s_addr)
-			return l;
-	return NULL;
-}
-
-/*
- * Puts the routes for remote prefixes on the TUN and removes the ones no
- * longer reachable.  The kernel route only says "to the TUN": which proxy
- * gets the packet is decided by our own table on every packet.
- */
-static void
-install_routes(struct proxyd *px)
-{
-	struct route_table *inst = &px->installed;
-	char p[32];
-	size_t i;
-
-	if (px->tun == NULL)
-		return;
-	for (i = 0; i < inst->n; ) {
-		const struct route *r = route_lookup(&px->routes,
-		    inst->v[i].addr);
-
-		if (r != NULL && r->hops > 0 && same_route(r, &inst->v[i]) &&
-		    covers_peer(px, r) == NULL) {
-			i++;
-			continue;
-		}
-		rtnl_route(false, tun_ifindex(px->tun), inst->v[i].addr,
-		    inst->v[i].plen);
-		log_info("route %s withdrawn", route_prefix_str(&inst->v[i],
-		    p, sizeof(p)));
-		inst->v[i] = inst->v[--inst->n];
-	}
-	for (i = 0; i < px->routes.n; i++) {
-		const struct route *r = &px->routes.v[i];
-
-		const struct link *nb;
-		char a[INET_ADDRSTRLEN];
-
-		if (r->hops == 0 || table_has(inst, r) ||
-		    route_is_local(&px->routes, r->addr))
-			continue;	/* own site: never via the TUN */
-		if ((nb = covers_peer(px, r)) != NULL) {
-			inet_ntop(AF_INET, &nb->peer.sin_addr, a, sizeof(a));
-			log_warnx("route %s to '%s' not installed on the TUN: "
-			    "it holds neighbour '%s''s address %s, and our link "
-			    "to it would loop into the TUN", route_prefix_str(r,
-			    p, sizeof(p)), r->dest, nb->name, a);
-			continue;
-		}
-		if (inst->n == inst->cap) {
-			size_t cap = inst->cap ? inst->cap * 2 : 16;
-			struct route *v = realloc(inst->v, cap * sizeof(*v));
-
-			if (v == NULL) {
-				log_warnx("out of memory installing routes");
-				return;
-			}
-			inst->v = v;
-			inst->cap = cap;
-		}
-		if (rtnl_route(true, tun_ifindex(px->tun), r->addr, r->plen)
-		    == 0) {
-			inst->v[inst->n++] = *r;
-			log_info("route %s to '%s' via '%s' (%u hops) installed "
-			    "on '%s'", route_prefix_str(r, p, sizeof(p)),
-			    r->dest, r->next_hop, r->hops, tun_name(px->tun));
-		}
-	}
-}
-
 void
 topology_recompute(struct proxyd *px)
 {
@@ -386,7 +293,7 @@ topology_recompute(struct proxyd *px)
 			    route_prefix_str(&ca[i], pa, sizeof(pa)), ca[i].dest,
 			    route_prefix_str(&cb[i], pb, sizeof(pb)), cb[i].dest);
 	px->n_conflicts = n;
-	install_routes(px);
+	kroute_sync(px);
 	peer_routes_changed(px);
 }
 
@@ -506,4 +413,5 @@ topology_tick(struct proxyd *px)
 	if (now - px->last_originate_us >= (uint64_t)TOPO_REFRESH_S * 1000000)
 		topology_originate(px);
 	learn_links(px);
+	kroute_tick(px);
 }

@@ -185,8 +185,10 @@ static const struct column route_cols[] = {
 	{ "SINCE",		"channel_s",	FMT_SECS,	SHOW_WIDE, false },
 	{ "NAT-FROM",		"path_nat_from", FMT_STR,	SHOW_VERBOSE, false },
 	{ "DIRECT",		"direct",	FMT_STR,	SHOW_VERBOSE, false },
+	{ "KERNEL",		"kernel",	FMT_STR,	SHOW_ALWAYS, false },
 	{ "REASON",		"reason",	FMT_STR,	SHOW_ALWAYS, true },
 	{ "DECISION",		"decision",	FMT_STR,	SHOW_VERBOSE, true },
+	{ "KERNEL-REASON",	"kernel_reason", FMT_STR,	SHOW_VERBOSE, true },
 	{ NULL,			NULL,		FMT_STR,	SHOW_ALWAYS, false }
 };
 

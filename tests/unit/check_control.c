@@ -35,6 +35,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "json.h"
+#include "kroute.h"
 #include "link.h"
 #include "log.h"
 #include "ping.h"
@@ -156,6 +157,23 @@ topology_path(const struct proxyd *px, const char *dest)
 	(void)px;
 	(void)dest;
 	return NULL;
+}
+
+const struct rtplan_verdict *
+kroute_verdict(const struct proxyd *px, struct in_addr addr, uint8_t plen)
+{
+	(void)px;
+	(void)addr;
+	(void)plen;
+	return NULL;
+}
+
+const char *
+kroute_why(const struct rtplan_verdict *v, char *buf, size_t len)
+{
+	(void)v;
+	snprintf(buf, len, "%s", "");
+	return buf;
 }
 
 const char *

@@ -22,6 +22,7 @@
 
 #include "fake.h"
 #include "log.h"
+#include "kroute.h"
 #include "topology.h"
 
 #define A_ADDR		"198.51.100.1"
@@ -508,7 +509,7 @@ START_TEST(routes_computed_and_installed)
 	ck_assert_uint_eq(rtnl_calls(true, "10.9.0.0", 16), 1);
 	ck_assert_uint_eq(rtnl_calls(true, "10.1.0.0", 16), 1);
 	ck_assert_uint_eq(rtnl_calls(true, "10.2.0.0", 16), 0);
-	ck_assert_uint_eq(px->installed.n, 2);
+	ck_assert_uint_eq(kroute_installed(px), 2);
 	/* the other engines' questions */
 	ck_assert_ptr_nonnull(topology_path(px, "z"));
 	ck_assert_str_eq(topology_path(px, "z")->next_hop, "a");
@@ -546,7 +547,7 @@ START_TEST(routes_without_tun_touch_no_host_state)
 	feed_z();
 	ck_assert_ptr_nonnull(route_to("10.9.0.0", 16));
 	ck_assert_uint_eq(fake_rtnl_count(), 0);
-	ck_assert_uint_eq(px->installed.n, 0);
+	ck_assert_uint_eq(kroute_installed(px), 0);
 }
 END_TEST
 
@@ -560,6 +561,92 @@ START_TEST(route_covering_a_neighbour_not_installed)
 	ck_assert_ptr_nonnull(route_to("198.51.100.0", 24));
 	ck_assert_uint_eq(rtnl_calls(true, "198.51.100.0", 24), 0);
 	ck_assert_uint_eq(rtnl_calls(true, "10.9.0.0", 16), 1);
+}
+END_TEST
+
+/* A route on the host of another protocol (proto 2: connected). */
+static void
+host_route(const char *addr, uint8_t plen, uint8_t proto)
+{
+	ck_assert_uint_lt(fake_n_foreign, FAKE_FOREIGN_MAX);
+	fake_foreign[fake_n_foreign++] = (struct rtplan_foreign){
+	    fake_ip(addr), plen, proto, 3 };
+}
+
+START_TEST(claim_over_a_host_route_refused_and_shown)
+{
+	const struct rtplan_verdict *v;
+	const struct fake_route_call *c;
+
+	host_route("192.168.77.0", 24, 2);
+	fake_tun_attach(px);
+	init();
+	feed_a();
+	feed_z_claim("192.168.77.0", 24);
+	ck_assert_ptr_nonnull(route_to("192.168.77.0", 24));
+	/* never added, never deleted: it is not ours */
+	ck_assert_uint_eq(rtnl_calls(true, "192.168.77.0", 24), 0);
+	ck_assert_uint_eq(rtnl_calls(false, "192.168.77.0", 24), 0);
+	v = kroute_verdict(px, fake_ip("192.168.77.0"), 24);
+	ck_assert_ptr_nonnull(v);
+	ck_assert(v->refused);
+	ck_assert_uint_eq(v->by.proto, 2);
+	ck_assert_uint_eq(kroute_refused(px), 1);
+	/* the rest is installed, with our metric */
+	ck_assert_uint_eq(rtnl_calls(true, "10.9.0.0", 16), 1);
+	ck_assert(!kroute_verdict(px, fake_ip("10.9.0.0"), 16)->refused);
+	for (size_t i = 0; (c = fake_rtnl_nth(i)) != NULL; i++)
+		ck_assert_uint_eq(c->metric, CONF_DEFAULT_TUN_METRIC);
+	/* a more-specific claim inside it: refused as well */
+	feed_z_claim("192.168.77.128", 25);
+	ck_assert_uint_eq(rtnl_calls(true, "192.168.77.128", 25), 0);
+	ck_assert(kroute_verdict(px, fake_ip("192.168.77.128"), 25)->refused);
+}
+END_TEST
+
+START_TEST(host_route_added_later_takes_ours_away)
+{
+	size_t n;
+
+	world();
+	fake_tun_attach(px);
+	topology_recompute(px);
+	ck_assert_uint_eq(rtnl_calls(true, "10.9.0.0", 16), 1);
+	n = kroute_installed(px);
+	/* the operator adds a static route inside z's prefix */
+	host_route("10.9.4.0", 24, 4);
+	fake_advance_s(KROUTE_RECHECK_S);
+	topology_tick(px);
+	ck_assert_uint_eq(rtnl_calls(false, "10.9.0.0", 16), 1);
+	ck_assert_uint_eq(rtnl_calls(false, "10.9.4.0", 24), 0);
+	ck_assert_uint_eq(kroute_installed(px), n - 1);
+	ck_assert(kroute_verdict(px, fake_ip("10.9.0.0"), 16)->refused);
+	/* and when it goes, ours comes back */
+	fake_n_foreign = 0;
+	fake_advance_s(KROUTE_RECHECK_S);
+	topology_tick(px);
+	ck_assert_uint_eq(rtnl_calls(true, "10.9.0.0", 16), 2);
+	ck_assert_uint_eq(kroute_installed(px), n);
+}
+END_TEST
+
+START_TEST(add_refused_by_the_kernel_is_not_ours)
+{
+	fake_tun_attach(px);
+	fake_rtnl_result = -1;		/* EEXIST: an equal route appeared */
+	init();
+	feed_a();
+	feed_z();
+	ck_assert_uint_eq(rtnl_calls(true, "10.9.0.0", 16), 1);
+	ck_assert_uint_eq(kroute_installed(px), 0);
+	ck_assert(kroute_verdict(px, fake_ip("10.9.0.0"), 16)->refused);
+	/* z leaves: nothing of ours to delete, so nothing is */
+	fake_rtnl_result = 0;
+	fake_advance_s(TOPO_MAX_AGE_S + 1);
+	feed_a();
+	topology_tick(px);
+	ck_assert_ptr_null(route_to("10.9.0.0", 16));
+	ck_assert_uint_eq(rtnl_calls(false, "10.9.0.0", 16), 0);
 }
 END_TEST
 
@@ -585,7 +672,7 @@ START_TEST(ageing_removes_a_silent_origin_and_its_routes)
 	ck_assert_ptr_nonnull(route_to("10.1.0.0", 16));
 	ck_assert_uint_eq(rtnl_calls(false, "10.9.0.0", 16), 1);
 	ck_assert_uint_eq(rtnl_calls(false, "10.1.0.0", 16), 0);
-	ck_assert_uint_eq(px->installed.n, 1);
+	ck_assert_uint_eq(kroute_installed(px), 1);
 	ck_assert_uint_eq(fake.n_routes_changed, n + 1);
 	ck_assert_ptr_null(topology_path(px, "z"));
 }
@@ -601,7 +688,7 @@ START_TEST(neighbour_down_withdraws_its_routes)
 	ck_assert_ptr_null(route_to("10.1.0.0", 16));
 	ck_assert_uint_eq(rtnl_calls(false, "10.9.0.0", 16), 1);
 	ck_assert_uint_eq(rtnl_calls(false, "10.1.0.0", 16), 1);
-	ck_assert_uint_eq(px->installed.n, 0);
+	ck_assert_uint_eq(kroute_installed(px), 0);
 	ck_assert_ptr_null(topology_next_link(px, "z"));
 }
 END_TEST
@@ -823,6 +910,12 @@ topology_suite(void)
 		    routes_without_tun_touch_no_host_state },
 		{ "route_covering_a_neighbour_not_installed",
 		    route_covering_a_neighbour_not_installed },
+		{ "claim_over_a_host_route_refused_and_shown",
+		    claim_over_a_host_route_refused_and_shown },
+		{ "host_route_added_later_takes_ours_away",
+		    host_route_added_later_takes_ours_away },
+		{ "add_refused_by_the_kernel_is_not_ours",
+		    add_refused_by_the_kernel_is_not_ours },
 		{ "ageing_removes_a_silent_origin_and_its_routes",
 		    ageing_removes_a_silent_origin_and_its_routes },
 		{ "neighbour_down_withdraws_its_routes",

@@ -5,6 +5,7 @@
  * and the dispatch's questions (peer.c), each a small recording stand-in.
  * See fake.h.  Test code: allocation failures abort.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@
 uint64_t	fake_now_us = FAKE_T0_US;
 int		fake_tun_ifindex = 7;
 int		fake_rtnl_result;
+int		fake_rtnl_errno = EEXIST;
+struct rtplan_foreign fake_foreign[FAKE_FOREIGN_MAX];
+size_t		fake_n_foreign;
 bool		fake_psock_open_fails;
 struct fake_calls fake;
 bool		fake_topo_linked_default = true;
@@ -189,6 +193,8 @@ fake_reset(void)
 	fake_now_us = FAKE_T0_US;
 	fake_tun_ifindex = 7;
 	fake_rtnl_result = 0;
+	fake_rtnl_errno = EEXIST;
+	fake_n_foreign = 0;
 	fake_psock_open_fails = false;
 }
 
@@ -290,6 +296,7 @@ fake_proxyd_new(const char *name)
 	c->has_tun = false;
 	copy_name(c->tun_name, sizeof(c->tun_name), "pxy-fake");
 	c->tun_mtu = CONF_DEFAULT_TUN_MTU;
+	c->tun_metric = CONF_DEFAULT_TUN_METRIC;
 	c->forward = CONF_FWD_IKE | CONF_FWD_ESP | CONF_FWD_ICMP;
 	c->ka_min = CONF_DEFAULT_KA_MIN;
 	c->ka_max = CONF_DEFAULT_KA_MAX;
@@ -308,7 +315,6 @@ fake_proxyd_new(const char *name)
 	}
 	fake_listen(px, PSOCK_PRIMARY, "10.0.0.1", CONF_DEFAULT_PORT);
 	route_table_init(&px->routes);
-	route_table_init(&px->installed);
 	px->start_us = fake_now_us;
 	return px;
 }
@@ -325,7 +331,6 @@ fake_proxyd_free(struct proxyd *px)
 		free(l);
 	}
 	route_table_release(&px->routes);
-	route_table_release(&px->installed);
 	event_base_free(px->base);
 	conf_free(px->conf);
 	free(px);
@@ -791,15 +796,55 @@ tun_name(const struct tun *t)
 	return t != NULL ? t->name : "?";
 }
 
-int
-rtnl_route(bool add, int ifindex, struct in_addr dst, uint8_t plen)
+struct rtnl {
+	int	unused;
+};
+
+struct rtnl *
+rtnl_open(void)
 {
+	static struct rtnl one;
+
+	return &one;
+}
+
+void
+rtnl_close(struct rtnl *r)
+{
+	(void)r;
+}
+
+int
+rtnl_foreign(struct rtnl *r, struct rtplan_foreign **v, size_t *n,
+    bool *truncated, struct rtplan_route **own, size_t *n_own)
+{
+	(void)r;
+	*own = NULL;
+	*n_own = 0;
+	*truncated = false;
+	*n = fake_n_foreign;
+	*v = NULL;
+	if (fake_n_foreign > 0) {
+		if ((*v = malloc(fake_n_foreign * sizeof(**v))) == NULL)
+			abort();
+		memcpy(*v, fake_foreign, fake_n_foreign * sizeof(**v));
+	}
+	return 0;
+}
+
+int
+rtnl_route(struct rtnl *nl, bool add, const struct rtplan_route *r)
+{
+	(void)nl;
 	routes = xgrow(routes, &cap_routes, n_routes, sizeof(*routes));
 	routes[n_routes].add = add;
-	routes[n_routes].ifindex = ifindex;
-	routes[n_routes].dst = dst;
-	routes[n_routes].plen = plen;
+	routes[n_routes].ifindex = r->ifindex;
+	routes[n_routes].dst = r->addr;
+	routes[n_routes].plen = r->plen;
+	routes[n_routes].metric = r->metric;
 	n_routes++;
+	if (fake_rtnl_result != 0)
+		errno = fake_rtnl_errno;
 	return fake_rtnl_result;
 }
 

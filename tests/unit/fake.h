@@ -45,6 +45,7 @@
 #include "pkt.h"
 #include "proxyd.h"
 #include "psock.h"
+#include "rtplan.h"
 #include "topo.h"
 
 /* ---- The clock ------------------------------------------------------- */
@@ -178,11 +179,17 @@ struct fake_route_call {
 	int		ifindex;
 	struct in_addr	dst;
 	uint8_t		plen;
+	uint32_t	metric;
 };
 
 size_t		 fake_rtnl_count(void);
 const struct fake_route_call *fake_rtnl_nth(size_t i);
 extern int	 fake_rtnl_result;	/* rtnl_route() returns it; 0 */
+extern int	 fake_rtnl_errno;	/* and sets errno to this; EEXIST */
+/* The host's routes of other protocols that rtnl_foreign() returns. */
+#define FAKE_FOREIGN_MAX	16
+extern struct rtplan_foreign fake_foreign[FAKE_FOREIGN_MAX];
+extern size_t	 fake_n_foreign;
 extern bool	 fake_psock_open_fails;	/* psock_open() returns -1 */
 
 /*

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Applies lib/rtplan's plan over proxyd/rtnl.c's one socket.  What is
+ * installed is remembered here (only a route we added, and whose add the
+ * kernel acknowledged, is ever deleted); an add that fails because an
+ * equal route appeared meanwhile (EEXIST) counts as refused.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include "kroute.h"
+#include "link.h"
+#include "log.h"
+#include "rtnl.h"
+#include "tun.h"
+
+struct kroute {
+	struct rtnl		*nl;
+	struct rtplan_route	*inst;		/* ours in the kernel */
+	size_t			 n_inst, cap_inst;
+	struct rtplan		 plan;		/* the last pass's verdicts */
+	size_t			 n_refused;
+	uint64_t		 last_us;
+	bool			 warned_truncated;
+	bool			 adopted;	/* an earlier run's, once */
+};
+
+static struct kroute *
+state(struct proxyd *px)
+{
+	if (px->kroute == NULL && (px->kroute = calloc(1,
+	    sizeof(*px->kroute))) == NULL)
+		return NULL;
+	if (px->kroute->nl == NULL)
+		px->kroute->nl = rtnl_open();
+	return px->kroute->nl != NULL ? px->kroute : NULL;
+}
+
+/*
+ * A remote prefix that holds one of our neighbours' addresses must not go
+ * on the TUN: our own link packets to that neighbour would follow it into
+ * the TUN and the link would die (a site inside another site's LAN, as
+ * site C inside site M's network).  Returns the neighbour, or NULL.
+ */
+static const struct link *
+covers_peer(const struct proxyd *px, const struct route *r)
+{
+	uint32_t mask = r->plen == 0 ? 0 : htonl(UINT32_MAX << (32 - r->plen));
+
+	for (const struct link *l = px->links; l != NULL; l = l->next)
+		if (l->resolved && (l->peer.sin_addr.s_addr & mask) ==
+		    r->addr.s_addr)
+			return l;
+	return NULL;
+}
+
+static const char *
+pfx(struct in_addr a, uint8_t plen, char *buf, size_t len)
+{
+	char s[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a, s, sizeof(s));
+	snprintf(buf, len, "%s/%u", s, plen);
+	return buf;
+}
+
+const char *
+kroute_why(const struct rtplan_verdict *v, char *buf, size_t len)
+{
+	char p[32], proto[16], dev[IF_NAMESIZE] = "";
+
+	if (v == NULL || !v->refused) {
+		snprintf(buf, len, "%s", "");
+		return buf;
+	}
+	if (v->by.proto == 0) {		/* the kernel said EEXIST */
+		snprintf(buf, len, "an equal route is on the host already "
+		    "(same prefix and metric)");
+		return buf;
+	}
+	if (v->by.ifindex == 0 || if_indextoname((unsigned)v->by.ifindex, dev)
+	    == NULL)
+		snprintf(dev, sizeof(dev), "%s", v->by.ifindex == 0 ? "-" :
+		    "?");
+	snprintf(buf, len, "overlaps the host's %s route %s dev %s",
+	    rtplan_proto_name(v->by.proto, proto, sizeof(proto)),
+	    pfx(v->by.addr, v->by.plen, p, sizeof(p)), dev);
+	return buf;
+}
+
+static const char *
+dest_of(const struct proxyd *px, const struct rtplan_route *r)
+{
+	for (size_t i = 0; i < px->routes.n; i++)
+		if (px->routes.v[i].addr.s_addr == r->addr.s_addr &&
+		    px->routes.v[i].plen == r->plen)
+			return px->routes.v[i].dest;
+	return "?";
+}
+
+static int
+inst_add(struct kroute *k, const struct rtplan_route *r)
+{
+	if (k->n_inst == k->cap_inst) {
+		size_t cap = k->cap_inst ? k->cap_inst * 2 : 16;
+		struct rtplan_route *v = realloc(k->inst, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		k->inst = v;
+		k->cap_inst = cap;
+	}
+	k->inst[k->n_inst++] = *r;
+	return 0;
+}
+
+static void
+inst_del(struct kroute *k, const struct rtplan_route *r)
+{
+	for (size_t i = 0; i < k->n_inst; i++)
+		if (memcmp(&k->inst[i], r, sizeof(*r)) == 0) {
+			k->inst[i] = k->inst[--k->n_inst];
+			return;
+		}
+}
+
+static void
+sync_routes(struct proxyd *px, bool quiet)
+{
+	struct kroute *k;
+	struct rtplan_route *want = NULL;
+	struct rtplan_foreign *f = NULL;
+	struct rtplan_route *own = NULL;
+	struct rtplan plan;
+	size_t nw = 0, nf = 0, nown = 0;
+	bool truncated;
+	char p[32], why[128];
+
+	if (px->tun == NULL || (k = state(px)) == NULL)
+		return;
+	k->last_us = now_us();
+	if (px->routes.n > 0 && (want = calloc(px->routes.n,
+	    sizeof(*want))) == NULL) {
+		log_warnx("cannot install routes: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < px->routes.n; i++) {
+		const struct route *r = &px->routes.v[i];
+		const struct link *nb;
+		char a[INET_ADDRSTRLEN];
+
+		if (r->hops == 0 || route_is_local(&px->routes, r->addr))
+			continue;	/* own site: never via the TUN */
+		if ((nb = covers_peer(px, r)) != NULL) {
+			inet_ntop(AF_INET, &nb->peer.sin_addr, a, sizeof(a));
+			(quiet ? log_debug : log_warnx)("route %s to '%s' not installed on the TUN: "
+			    "it holds neighbour '%s''s address %s, and our link "
+			    "to it would loop into the TUN", route_prefix_str(r,
+			    p, sizeof(p)), r->dest, nb->name, a);
+			continue;
+		}
+		want[nw++] = (struct rtplan_route){ r->addr, r->plen,
+		    tun_ifindex(px->tun), px->conf->tun_metric };
+	}
+	if (rtnl_foreign(k->nl, &f, &nf, &truncated, &own, &nown) == -1) {
+		free(want);
+		return;		/* logged; tried again on the tick */
+	}
+	/*
+	 * Routes of our protocol on our TUN when we first look: left by an
+	 * earlier run on a TUN that outlived it.  Ours: adopted, so that
+	 * the plan keeps or deletes them like any other.
+	 */
+	if (!k->adopted) {
+		for (size_t i = 0; i < nown; i++)
+			if (own[i].ifindex == tun_ifindex(px->tun) &&
+			    inst_add(k, &own[i]) == 0)
+				log_info("route %s of an earlier run adopted",
+				    pfx(own[i].addr, own[i].plen, p,
+				    sizeof(p)));
+		k->adopted = true;
+	}
+	free(own);
+	if (truncated && !k->warned_truncated)
+		log_warnx("the host has more than %u IPv4 routes: overlaps "
+		    "with the others are not checked", RTNL_FOREIGN_MAX);
+	k->warned_truncated = truncated;
+	rtplan_foreign_sort(f, nf);
+	if (rtplan_make(want, nw, f, nf, k->inst, k->n_inst, &plan) == -1) {
+		log_warnx("cannot install routes: out of memory");
+		free(want);
+		free(f);
+		return;
+	}
+	free(want);
+	free(f);
+	for (size_t i = 0; i < plan.n_steps; i++) {
+		const struct rtplan_step *s = &plan.steps[i];
+		bool add = s->op == RTPLAN_ADD;
+
+		pfx(s->r.addr, s->r.plen, p, sizeof(p));
+		if (rtnl_route(k->nl, add, &s->r) == -1) {
+			if (add) {
+				struct rtplan_verdict *v = NULL;
+
+				for (size_t j = 0; j < plan.n_verdicts; j++)
+					if (plan.verdicts[j].r.addr.s_addr ==
+					    s->r.addr.s_addr &&
+					    plan.verdicts[j].r.plen == s->r.plen)
+						v = &plan.verdicts[j];
+				(quiet ? log_debug : log_warn)("route %s to "
+				    "'%s' not installed", p, dest_of(px,
+				    &s->r));
+				if (v != NULL && errno == EEXIST) {
+					v->refused = true;
+					memset(&v->by, 0, sizeof(v->by));
+					v->by.addr = s->r.addr;
+					v->by.plen = s->r.plen;
+				}
+				continue;
+			}
+			if (errno != ESRCH && errno != ENOENT &&
+			    errno != ENODEV) {
+				(quiet ? log_debug : log_warn)("cannot "
+				    "withdraw route %s", p);
+				continue;	/* still ours: retried */
+			}
+		}
+		if (add) {
+			if (inst_add(k, &s->r) == -1)
+				log_warnx("out of memory installing routes");
+			log_info("route %s to '%s' installed on '%s' "
+			    "(proto %u, metric %u)", p, dest_of(px, &s->r),
+			    tun_name(px->tun), RTNL_PROTO, s->r.metric);
+		} else {
+			inst_del(k, &s->r);
+			log_info("route %s withdrawn from '%s'", p,
+			    tun_name(px->tun));
+		}
+	}
+	k->n_refused = 0;
+	for (size_t i = 0; i < plan.n_verdicts; i++) {
+		const struct rtplan_verdict *v = &plan.verdicts[i], *old;
+
+		if (!v->refused)
+			continue;
+		k->n_refused++;
+		old = rtplan_find(&k->plan, v->r.addr, v->r.plen);
+		if (old != NULL && old->refused)
+			continue;	/* said already */
+		log_warnx("route %s to '%s' refused: it %s; proxyd never "
+		    "touches routes it did not install", pfx(v->r.addr,
+		    v->r.plen, p, sizeof(p)), dest_of(px, &v->r),
+		    kroute_why(v, why, sizeof(why)));
+	}
+	rtplan_release(&k->plan);
+	k->plan = plan;
+}
+
+void
+kroute_sync(struct proxyd *px)
+{
+	sync_routes(px, false);
+}
+
+void
+kroute_tick(struct proxyd *px)
+{
+	if (px->kroute != NULL && now_us() - px->kroute->last_us >=
+	    (uint64_t)KROUTE_RECHECK_S * 1000000)
+		sync_routes(px, true);
+}
+
+void
+kroute_free(struct proxyd *px)
+{
+	if (px->kroute == NULL)
+		return;
+	rtnl_close(px->kroute->nl);
+	free(px->kroute->inst);
+	rtplan_release(&px->kroute->plan);
+	free(px->kroute);
+	px->kroute = NULL;
+}
+
+const struct rtplan_verdict *
+kroute_verdict(const struct proxyd *px, struct in_addr addr, uint8_t plen)
+{
+	return px->kroute != NULL ? rtplan_find(&px->kroute->plan, addr, plen) :
+	    NULL;
+}
+
+size_t
+kroute_installed(const struct proxyd *px)
+{
+	return px->kroute != NULL ? px->kroute->n_inst : 0;
+}
+
+size_t
+kroute_refused(const struct proxyd *px)
+{
+	return px->kroute != NULL ? px->kroute->n_refused : 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The kernel's routes for remote site prefixes on the TUN: made equal to
+ * the forwarding table's remote prefixes by applying the difference, with
+ * our own protocol number (RTNL_PROTO) and the configured metric
+ * (tun.metric), never over a route proxyd did not install.  A claimed
+ * prefix that overlaps another protocol's route on the host (connected,
+ * static, another daemon's) is refused: not installed, logged once, and
+ * shown by `proxyctl routes`.  The host's table is read again on every
+ * pass and every KROUTE_RECHECK_S, so a route the operator adds later
+ * makes ours go.  Owned by the topology engine (it calls kroute_sync()).
+ */
+#ifndef PROXYD_KROUTE_H
+#define PROXYD_KROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "proxyd.h"
+#include "rtplan.h"
+
+#define KROUTE_RECHECK_S	10
+
+/* Brings the kernel in line with px->routes (nothing without a TUN). */
+void	kroute_sync(struct proxyd *);
+/* Once a second: every KROUTE_RECHECK_S, kroute_sync() again. */
+void	kroute_tick(struct proxyd *);
+/* Frees the state (the routes stay: they go with the TUN). */
+void	kroute_free(struct proxyd *);
+/*
+ * What the last pass decided for prefix addr/plen: NULL if it was not
+ * wanted in the kernel (own prefix, no TUN, holds a neighbour's address);
+ * else installed (refused false) or refused with the foreign route.
+ */
+const struct rtplan_verdict *kroute_verdict(const struct proxyd *,
+	    struct in_addr addr, uint8_t plen);
+/* Routes of ours in the kernel now; prefixes refused by the last pass. */
+size_t	kroute_installed(const struct proxyd *);
+size_t	kroute_refused(const struct proxyd *);
+/* "overlaps the host's kernel route 192.168.77.0/24 dev eth1" */
+const char *kroute_why(const struct rtplan_verdict *, char *buf, size_t len);
+
+#endif
