@@ -275,6 +275,7 @@ static void
 data_decode(struct buf_rd *r, struct pkt_data *d)
 {
 	d->ttl = rd_u8(r);
+	d->origin = rd_u32be(r);
 	if (r->err != NULL)
 		return;
 	d->ip_len = rd_left(r);
@@ -895,6 +896,7 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 			return -1;
 		wr_u8(&w, m->type);
 		wr_u8(&w, m->u.data.ttl);
+		wr_u32be(&w, m->u.data.origin);
 		wr_bytes(&w, m->u.data.ip, m->u.data.ip_len);
 		break;
 	case PKT_MSG_CLOSE:
@@ -1009,4 +1011,14 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 	 * 1172.
 	 */
 	return w.err == NULL ? (int)w.off : -1;
+}
+
+uint32_t
+pkt_origin_id(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *c = name; *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	return h;
 }

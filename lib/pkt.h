@@ -42,10 +42,12 @@
 #define PKT_TAG_LEN		16
 /*
  * Bytes before the IP packet in a sealed DATA datagram: the sealed header,
- * then the plaintext's u8 message type and u8 ttl.  An IP packet placed
- * this far into a frame buffer can be sealed (or relayed) where it lies.
+ * then the plaintext's u8 message type, u8 ttl and u32 origin id.  An IP
+ * packet placed this far into a frame buffer can be sealed (or relayed)
+ * where it lies.
  */
-#define PKT_DATA_HEADROOM	(PKT_SEALED_HDR_LEN + 2)
+#define PKT_DATA_HDR_LEN	6	/* type, ttl, origin */
+#define PKT_DATA_HEADROOM	(PKT_SEALED_HDR_LEN + PKT_DATA_HDR_LEN)
 #define PKT_MAX			65535	/* largest datagram we accept */
 #define PKT_NAME_MAX		63
 #define PKT_TTL_DEFAULT		16
@@ -169,9 +171,15 @@ struct pkt_keepalive {			/* also used for KEEPALIVE_ACK */
 	uint32_t	interval_ms;	/* sender's keepalive interval */
 };
 
-/* u8 ttl, then an IPv4 packet (20-65535 bytes), borrowed. */
+/*
+ * u8 ttl, u32 origin, then an IPv4 packet (20-65535 bytes), borrowed.
+ * origin is pkt_origin_id() of the proxy that took the packet from its
+ * TUN; relays pass it on unchanged, so that every hop and the destination
+ * can check the inner source against that proxy's prefixes.
+ */
 struct pkt_data {
 	uint8_t		 ttl;
+	uint32_t	 origin;
 	const uint8_t	*ip;
 	size_t		 ip_len;
 };
@@ -375,6 +383,14 @@ int	pkt_frag_piece(size_t total, unsigned count, unsigned index,
  * PKT_FRAG_COUNT_MAX pieces hold it (or total is over PKT_FRAG_TOTAL_MAX).
  */
 unsigned pkt_frag_count(size_t total, size_t room);
+
+/*
+ * A proxy name's 32-bit id in DATA frames: FNV-1a over the name.  Names
+ * come from CA-issued certificates, so nobody picks a colliding one at
+ * will; two origins that collide by chance are each allowed the other's
+ * prefixes as inner sources (a narrower check, never a wrong drop).
+ */
+uint32_t	 pkt_origin_id(const char *name);
 
 /*
  * Decodes the outer header of a datagram.  Returns 0, or -1 with *why set

@@ -121,7 +121,7 @@ drain(struct proxyd *px, struct channel *ch, struct link *nh,
 
 		if (nh != NULL)
 			link_send_data(nh, slot(cp, i), cp->len[i],
-			    PKT_TTL_DEFAULT);
+			    PKT_TTL_DEFAULT, px->self_id);
 		else if (count_drops)
 			px->st.drop_noroute++;
 		ch->q_head = cp->next[i];
@@ -296,7 +296,7 @@ conn_from_tun(struct proxyd *px, const char *dest, struct link *nh,
 	}
 	ch->last_use_us = now_us();
 	if (ch->state == CH_RELAY) {
-		link_send_data(nh, frame, len, PKT_TTL_DEFAULT);
+		link_send_data(nh, frame, len, PKT_TTL_DEFAULT, px->self_id);
 		return;
 	}
 	/* requesting: the packet waits */

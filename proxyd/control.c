@@ -306,6 +306,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_policy", s->drop_policy);
 	json_uint(&w, "drop_noroute", s->drop_noroute);
 	json_uint(&w, "drop_ttl", s->drop_ttl);
+	json_uint(&w, "drop_source", s->drop_source);
 	json_uint(&w, "drop_hs_limit", s->drop_hs_limit);
 	json_uint(&w, "drop_cookie", s->drop_cookie);
 	json_uint(&w, "hs_cookies", s->hs_cookies);

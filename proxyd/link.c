@@ -1598,29 +1598,37 @@ send_split(struct link *l, uint8_t *frame, size_t mlen, unsigned count)
 }
 
 int
-link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl)
+link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl,
+    uint32_t origin)
 {
 	size_t over = LINK_UDP_IP_LEN + PKT_SEALED_HDR_LEN + PKT_TAG_LEN;
+	size_t mlen = len + PKT_DATA_HDR_LEN;	/* the DATA message */
+	uint8_t *h = frame + PKT_SEALED_HDR_LEN;
 	unsigned count;
 
-	frame[PKT_SEALED_HDR_LEN] = PKT_MSG_DATA;
-	frame[PKT_SEALED_HDR_LEN + 1] = ttl;
-	if (l->state == LINK_UP && over + len + 2 > l->pmtu) {
-		count = pkt_frag_count(len + 2, l->pmtu - over -
+	h[0] = PKT_MSG_DATA;
+	h[1] = ttl;
+	h[2] = (uint8_t)(origin >> 24);
+	h[3] = (uint8_t)(origin >> 16);
+	h[4] = (uint8_t)(origin >> 8);
+	h[5] = (uint8_t)origin;
+	if (l->state == LINK_UP && over + mlen > l->pmtu) {
+		count = pkt_frag_count(mlen, l->pmtu - over -
 		    PKT_FRAG_HDR_LEN);
 		if (count < 2) {
 			l->px->st.drop_toobig++;
 			return -1;
 		}
-		return send_split(l, frame, len + 2, count);
+		return send_split(l, frame, mlen, count);
 	}
 	if (!txq_is_slot(l->px, frame))
-		return seal_send(l, frame, len + 2);
+		return seal_send(l, frame, len + PKT_DATA_HDR_LEN);
 	/* built in the send batch's slot: seal and queue it */
-	if (seal(l, frame, len + 2) == -1)
+	if (seal(l, frame, len + PKT_DATA_HDR_LEN) == -1)
 		return -1;
 	l->tx_packets++;
-	txq_commit(l->px, PKT_SEALED_HDR_LEN + len + 2 + PKT_TAG_LEN, &l->peer);
+	txq_commit(l->px, PKT_SEALED_HDR_LEN + len + PKT_DATA_HDR_LEN +
+	    PKT_TAG_LEN, &l->peer);
 	return 0;
 }
 

@@ -194,10 +194,13 @@ int	 link_send_msg_via(struct link *, const struct pkt_msg *,
 const char *link_who(const struct link *, char *buf, size_t len);
 /*
  * Sends the IP packet at frame + PKT_DATA_HEADROOM (len bytes) as a DATA
- * message; frame must have room for PKT_TAG_LEN bytes after the packet.
- * The frame is sealed in place.  0 or -1.
+ * message from origin (pkt_origin_id() of the proxy that took it from its
+ * TUN: ours, or the one a relayed packet came with); frame must have room
+ * for PKT_TAG_LEN bytes after the packet.  The frame is sealed in place.
+ * 0 or -1.
  */
-int	 link_send_data(struct link *, uint8_t *frame, size_t len, uint8_t ttl);
+int	 link_send_data(struct link *, uint8_t *frame, size_t len, uint8_t ttl,
+	    uint32_t origin);
 /* The clone record of name if two proxies by that name were ever seen
    alive at once (detected_us != 0), else NULL. */
 const struct link_clone *link_clone_of(const struct proxyd *,

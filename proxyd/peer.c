@@ -58,8 +58,8 @@ on_data(struct link *l, struct pkt_msg *m, struct psock *in,
 {
 	(void)in;
 	(void)from;
-	relay_from_link(l->px, l, m->u.data.ttl, m->u.data.ip,
-	    m->u.data.ip_len);
+	relay_from_link(l->px, l, m->u.data.ttl, m->u.data.origin,
+	    m->u.data.ip, m->u.data.ip_len);
 }
 
 static void
@@ -137,6 +137,7 @@ static const struct link_events link_events = {
 int
 peer_init(struct proxyd *px)
 {
+	px->self_id = pkt_origin_id(px->conf->name);
 	if (link_init(px, &link_events) == -1 || conn_init(px) == -1 ||
 	    probe_init(px) == -1 || topology_init(px) == -1)
 		return -1;
@@ -167,6 +168,7 @@ peer_free(struct proxyd *px)
 		topology_free(px);
 	probe_free(px);
 	conn_free(px);
+	relay_free(px);
 }
 
 void
@@ -234,6 +236,7 @@ peer_nat_changed(struct proxyd *px)
 void
 peer_routes_changed(struct proxyd *px)
 {
+	relay_routes_changed(px);
 	conn_routes_changed(px);
 }
 

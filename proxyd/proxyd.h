@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "psock.h"
 #include "route.h"
+#include "srcauth.h"
 #include "flow.h"
 #include "netmap.h"
 
@@ -44,6 +45,7 @@ struct proxyd_stats {
 	uint64_t	drop_policy;	/* forwarding policy said no */
 	uint64_t	drop_noroute;
 	uint64_t	drop_ttl;
+	uint64_t	drop_source;	/* inner source not the origin's */
 	uint64_t	drop_hs_limit;	/* too many handshakes in progress */
 	uint64_t	drop_cookie;	/* handshake with a bad or old cookie */
 	uint64_t	hs_cookies;	/* cookies sent to unproven sources */
@@ -100,6 +102,8 @@ struct proxyd {
 	struct txq		*txq;		/* txq.c: send batch */
 	struct frag_table	*frags;		/* link.c: split DATA joined */
 	struct route_table	 routes;
+	struct srcauth		 srcauth;	/* relay.c: inner sources */
+	uint32_t		 self_id;	/* pkt_origin_id(conf->name) */
 	struct kroute		*kroute;	/* kroute.c: routes on the TUN */
 	struct flow_table	*flows;
 	struct netmap		 netmap;	/* aliases of our prefixes */

@@ -8,8 +8,12 @@
  * batch's slot (link.c opens it there) and is sealed again in place.
  * A site known by an alias (lib/netmap.h) has its packets translated in
  * place too: the source on the way out, the destination on the way in.
+ * A packet from a link must come from an inner source its origin owns:
+ * every hop checks it (the origin id travels in the frame), so a proxy
+ * cannot put packets with another site's addresses on anyone's LAN.
  */
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "ipv4.h"
 #include "link.h"
@@ -20,9 +24,31 @@
 #include "txq.h"
 
 
+/*
+ * Whether a packet that came over link from with origin id origin may
+ * carry info->src.  Not our own id (a packet of ours never comes back);
+ * on a direct link the peer itself is the origin; and the source lies in
+ * one of the origin's prefixes (as advertised: an aliased site's packets
+ * carry its alias, translated before they left it).  What a relaying
+ * proxy claims as origin is taken on its word, but only with a source
+ * that origin owns: a relay can misattribute a packet, never give it an
+ * address no origin behind that claim holds.
+ */
+static bool
+source_ok(struct proxyd *px, const struct link *from, uint32_t origin,
+    const struct ipv4_info *info)
+{
+	if (origin == px->self_id)
+		return false;
+	if (peer_link_is_direct(from) && origin != pkt_origin_id(from->name))
+		return false;
+	return srcauth_allows(&px->srcauth, origin, info->src);
+}
+
+/* from: the link a packet came over, or NULL for the TUN. */
 static int
 classify(struct proxyd *px, const uint8_t *ip, size_t len,
-    struct ipv4_info *info)
+    struct ipv4_info *info, const struct link *from, uint32_t origin)
 {
 	const char *why;
 
@@ -32,6 +58,16 @@ classify(struct proxyd *px, const uint8_t *ip, size_t len,
 	}
 	if (!ipv4_policy_allows(info, px->conf->forward)) {
 		px->st.drop_policy++;
+		return -1;
+	}
+	if (from != NULL && !source_ok(px, from, origin, info)) {
+		char a[INET_ADDRSTRLEN], who[128];
+
+		px->st.drop_source++;
+		log_debug("%s: packet from %s dropped: not a source of its "
+		    "origin (id %08x)", link_who(from, who, sizeof(who)),
+		    inet_ntop(AF_INET, &info->src, a, sizeof(a)) != NULL ? a :
+		    "?", (unsigned)origin);
 		return -1;
 	}
 	return 0;
@@ -102,7 +138,7 @@ relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 	px->st.tun_rx++;
 	/* translated first: the route, policy and flow see the alias */
 	res = netmap_translate(&px->netmap, NETMAP_OUT, ip, len, &x);
-	if (classify(px, ip, len, &info) == -1 ||
+	if (classify(px, ip, len, &info, NULL, 0) == -1 ||
 	    count(px, &info, len, res, &x, NETMAP_OUT) == -1)
 		return;
 	if ((l = next_hop(px, &info, &r)) == NULL)
@@ -141,18 +177,17 @@ deliver(struct proxyd *px, const uint8_t *ip, size_t len,
 
 void
 relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
-    const uint8_t *ip, size_t len)
+    uint32_t origin, const uint8_t *ip, size_t len)
 {
 	struct ipv4_info info;
 	const struct route *r;
 	struct link *l;
 
-	(void)from;
 	if (len > 65535) {
 		px->st.drop_malformed++;
 		return;
 	}
-	if (classify(px, ip, len, &info) == -1)
+	if (classify(px, ip, len, &info, from, origin) == -1)
 		return;
 	if (route_is_local(&px->routes, info.dst)) {
 		deliver(px, ip, len, &info);
@@ -171,6 +206,20 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 		/* link.c opened it into this slot already; else copy it in */
 		if (ip != frame + PKT_DATA_HEADROOM)
 			memcpy(frame + PKT_DATA_HEADROOM, ip, len);
-		link_send_data(l, frame, len, (uint8_t)(ttl - 1));
+		link_send_data(l, frame, len, (uint8_t)(ttl - 1), origin);
 	}
+}
+
+void
+relay_routes_changed(struct proxyd *px)
+{
+	if (srcauth_build(&px->srcauth, &px->routes) == -1)
+		log_warnx("cannot rebuild the inner-source table: out of "
+		    "memory (the previous one stays)");
+}
+
+void
+relay_free(struct proxyd *px)
+{
+	srcauth_release(&px->srcauth);
 }

@@ -18,8 +18,17 @@ struct link;
  * bytes, with PKT_TAG_LEN bytes of room after it.
  */
 void	relay_from_tun(struct proxyd *, uint8_t *frame, size_t len);
-/* A DATA message received on link l (ip borrowed for the call). */
+/*
+ * A DATA message received on link l from origin (its id; ip borrowed for
+ * the call).  Delivered to the TUN or passed on only if its inner source
+ * lies in a prefix of that origin (px->srcauth), the origin is not us,
+ * and, on a direct link, the origin is the link's peer; else counted in
+ * drop_source.
+ */
 void	relay_from_link(struct proxyd *, struct link *l, uint8_t ttl,
-	    const uint8_t *ip, size_t len);
+	    uint32_t origin, const uint8_t *ip, size_t len);
+/* The forwarding table changed: rebuilds the inner-source table. */
+void	relay_routes_changed(struct proxyd *);
+void	relay_free(struct proxyd *);
 
 #endif

@@ -126,6 +126,7 @@ static const struct column status_cols[] = {
 	{ "drop policy",	"drop_policy",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "drop noroute",	"drop_noroute",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "drop ttl",		"drop_ttl",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "drop source",	"drop_source",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "auth refused",	"auth_refused",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "clones detected",	"clones_detected",	FMT_NUM, SHOW_ALWAYS, false },
 	{ "clone refused",	"clone_refused",	FMT_NUM, SHOW_ALWAYS, false },

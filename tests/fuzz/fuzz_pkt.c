@@ -223,6 +223,7 @@ msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 		    a->u.ka.interval_ms == b->u.ka.interval_ms;
 	case PKT_MSG_DATA:
 		return a->u.data.ttl == b->u.data.ttl &&
+		    a->u.data.origin == b->u.data.origin &&
 		    a->u.data.ip_len == b->u.data.ip_len &&
 		    memcmp(a->u.data.ip, b->u.data.ip, a->u.data.ip_len) == 0;
 	case PKT_MSG_CLOSE:

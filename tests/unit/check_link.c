@@ -575,13 +575,14 @@ START_TEST(data_frame_in_send_batch_is_sealed_and_delivered)
 	ip[9] = 17;
 	ip[20] = 0xab;			/* payload marker */
 	fake_q_clear();
-	ck_assert_int_eq(link_send_data(la, frame, 40, 7), 0);
+	ck_assert_int_eq(link_send_data(la, frame, 40, 7, 0xc0ffee01u), 0);
 	ck_assert_uint_eq(alpha->committed, 1);	/* batched, not sent */
 	ck_assert_uint_eq(fake_pump(10), 1);
 	e = fake_ev_last(EV_MSG, &bravo->px);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq(e->type, PKT_MSG_DATA);
 	ck_assert_uint_eq(e->msg.u.data.ttl, 7);
+	ck_assert_uint_eq(e->msg.u.data.origin, 0xc0ffee01u);
 	ck_assert_uint_eq(e->msg.u.data.ip_len, 40);
 	ck_assert_uint_eq(e->ip[20], 0xab);
 }
@@ -596,11 +597,13 @@ START_TEST(data_frame_outside_send_batch_is_sent_at_once)
 	ip[0] = 0x45;
 	ip[3] = 20;
 	fake_q_clear();
-	ck_assert_int_eq(link_send_data(la, frame, 20, 3), 0);
+	ck_assert_int_eq(link_send_data(la, frame, 20, 3, 9), 0);
 	ck_assert_uint_eq(alpha->committed, 0);
 	ck_assert_uint_eq(fake_q_len, 1);
 	fake_pump(10);
 	ck_assert_uint_eq(fake_ev_last(EV_MSG, &bravo->px)->msg.u.data.ttl, 3);
+	ck_assert_uint_eq(fake_ev_last(EV_MSG, &bravo->px)->msg.u.data.origin,
+	    9);
 }
 END_TEST
 
@@ -677,7 +680,7 @@ START_TEST(oversized_data_is_split_and_joined)
 	fake_q_clear();
 	fake_mtu_lost = 0;		/* the larger probes were */
 	alpha->committed = 0;
-	ck_assert_int_eq(link_send_data(la, frame, 1500, 9), 0);
+	ck_assert_int_eq(link_send_data(la, frame, 1500, 9, 77), 0);
 	ck_assert_uint_eq(alpha->px.st.frag_tx, 2);
 	if (_i)
 		ck_assert_uint_eq(alpha->committed, 2);	/* both batched */
@@ -692,6 +695,7 @@ START_TEST(oversized_data_is_split_and_joined)
 	e = fake_ev_last(EV_MSG, &bravo->px);
 	ck_assert_uint_eq(e->type, PKT_MSG_DATA);
 	ck_assert_uint_eq(e->msg.u.data.ttl, 9);
+	ck_assert_uint_eq(e->msg.u.data.origin, 77);	/* joined whole */
 	ck_assert_uint_eq(e->msg.u.data.ip_len, 1500);
 	ck_assert_uint_eq(e->ip_hash, fake_hash(sent, sizeof(sent)));
 	ck_assert_uint_eq(bravo->px.frags->st.joined, 1);
@@ -710,7 +714,7 @@ START_TEST(split_data_with_a_lost_piece_is_dropped)
 	frame = alpha->slot;
 	big_packet(frame + PKT_DATA_HEADROOM, 1500);
 	fake_q_clear();
-	ck_assert_int_eq(link_send_data(la, frame, 1500, 9), 0);
+	ck_assert_int_eq(link_send_data(la, frame, 1500, 9, 77), 0);
 	ck_assert(fake_q_pop(&first));
 	ck_assert(fake_q_pop(&second));
 	/* the second piece only, twice: no message, a duplicate */
@@ -738,12 +742,12 @@ START_TEST(data_too_large_even_split_is_dropped)
 	/* 8 pieces of at most 1433 bytes: 9000 fits, 65000 does not */
 	big_packet(frame + PKT_DATA_HEADROOM, 9000);
 	fake_q_clear();
-	ck_assert_int_eq(link_send_data(la, frame, 9000, 9), 0);
+	ck_assert_int_eq(link_send_data(la, frame, 9000, 9, 77), 0);
 	ck_assert_uint_eq(fake_pump(20), 7);
 	ck_assert_uint_eq(fake_ev_last(EV_MSG, &bravo->px)->msg.u.data.ip_len,
 	    9000);
 	big_packet(frame + PKT_DATA_HEADROOM, 20000);
-	ck_assert_int_eq(link_send_data(la, frame, 20000, 9), -1);
+	ck_assert_int_eq(link_send_data(la, frame, 20000, 9, 77), -1);
 	ck_assert_uint_eq(alpha->px.st.drop_toobig, 1);
 }
 END_TEST

@@ -115,6 +115,7 @@ static const uint8_t g_ip[] = {
 
 static const uint8_t g_data[] = {
 	0x04, 0x10,				/* DATA, ttl 16 */
+	0x8a, 0x2b, 0x3c, 0x4d,			/* origin id */
 	0x45, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00,
 	0x40, 0x01, 0x00, 0x00, 0xc0, 0x00, 0x02, 0x01,
 	0xc6, 0x33, 0x64, 0x02,
@@ -422,6 +423,7 @@ build_data(struct pkt_msg *m)
 {
 	m->type = PKT_MSG_DATA;
 	m->u.data.ttl = 16;
+	m->u.data.origin = 0x8a2b3c4d;
 	m->u.data.ip = g_ip;
 	m->u.data.ip_len = sizeof(g_ip);
 }
@@ -782,6 +784,7 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 		break;
 	case PKT_MSG_DATA:
 		ck_assert_uint_eq(a->u.data.ttl, b->u.data.ttl);
+		ck_assert_uint_eq(a->u.data.origin, b->u.data.origin);
 		ck_assert_uint_eq(a->u.data.ip_len, b->u.data.ip_len);
 		ck_assert_mem_eq(a->u.data.ip, b->u.data.ip, a->u.data.ip_len);
 		break;
@@ -1327,7 +1330,7 @@ START_TEST(msg_decode_matches_golden)
 	assert_msg_eq(&got, &want);
 	/* DATA borrows its packet from the input rather than copying it. */
 	if (got.type == PKT_MSG_DATA)
-		ck_assert_ptr_eq(got.u.data.ip, g->bytes + 2);
+		ck_assert_ptr_eq(got.u.data.ip, g->bytes + PKT_DATA_HDR_LEN);
 }
 END_TEST
 
@@ -1362,7 +1365,7 @@ START_TEST(msg_decode_rejects_truncated)
 		    "%s: truncated at %zu decoded", g->name, n);
 		ck_assert_ptr_nonnull(why);
 		/* DATA has no length field: a short packet is "too short". */
-		if (g->bytes[0] != PKT_MSG_DATA || n < 2)
+		if (g->bytes[0] != PKT_MSG_DATA || n < PKT_DATA_HDR_LEN)
 			ck_assert_str_eq(why, "truncated");
 		else
 			ck_assert_str_eq(why, "bad ip packet length");
@@ -1451,16 +1454,18 @@ START_TEST(decode_rejects_short_data)
 	size_t n;
 
 	memcpy(p, g_data, sizeof(p));
-	for (n = 2; n < 2 + 20; n++)
+	for (n = 2; n < PKT_DATA_HDR_LEN; n++)
+		msg_rejects(p, n, "truncated");		/* in the origin id */
+	for (n = PKT_DATA_HDR_LEN; n < PKT_DATA_HDR_LEN + 20; n++)
 		msg_rejects(p, n, "bad ip packet length");
-	ck_assert_int_eq(msg_dec(p, 2 + 20, &m, &why), 0);
+	ck_assert_int_eq(msg_dec(p, PKT_DATA_HDR_LEN + 20, &m, &why), 0);
 	ck_assert_uint_eq(m.u.data.ip_len, 20);
 }
 END_TEST
 
 START_TEST(decode_accepts_largest_data)
 {
-	size_t n = 2 + PKT_MAX;
+	size_t n = PKT_DATA_HDR_LEN + PKT_MAX;
 	uint8_t *p = calloc(1, n + 1);
 	struct pkt_msg m;
 	const char *why;
@@ -1472,6 +1477,16 @@ START_TEST(decode_accepts_largest_data)
 	ck_assert_int_eq(pkt_msg_decode(p, n + 1, &m, &why), -1);
 	ck_assert_str_eq(why, "bad ip packet length");
 	free(p);
+}
+END_TEST
+
+START_TEST(origin_id_is_fnv1a_of_the_name)
+{
+	/* FNV-1a 32: reference values */
+	ck_assert_uint_eq(pkt_origin_id(""), 0x811c9dc5u);
+	ck_assert_uint_eq(pkt_origin_id("a"), 0xe40c292cu);
+	ck_assert_uint_eq(pkt_origin_id("foobar"), 0xbf9cf968u);
+	ck_assert_uint_ne(pkt_origin_id("site-a"), pkt_origin_id("site-b"));
 }
 END_TEST
 
@@ -3793,6 +3808,7 @@ pkt_suite(void)
 	    decode_rejects_unknown_message_type);
 	add(s, "decode_rejects_short_data", decode_rejects_short_data);
 	add(s, "decode_accepts_largest_data", decode_accepts_largest_data);
+	add(s, "origin_id_is_fnv1a_of_the_name", origin_id_is_fnv1a_of_the_name);
 	add(s, "decode_rejects_unknown_close_reason",
 	    decode_rejects_unknown_close_reason);
 	add(s, "decode_accepts_any_info", decode_accepts_any_info);

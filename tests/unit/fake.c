@@ -316,6 +316,7 @@ fake_proxyd_new(const char *name)
 	fake_listen(px, PSOCK_PRIMARY, "10.0.0.1", CONF_DEFAULT_PORT);
 	route_table_init(&px->routes);
 	px->start_us = fake_now_us;
+	px->self_id = pkt_origin_id(name);
 	return px;
 }
 
@@ -491,12 +492,17 @@ link_send_msg_via(struct link *l, const struct pkt_msg *m, struct psock *via,
 }
 
 int
-link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl)
+link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl,
+    uint32_t origin)
 {
 	struct fake_data *d;
 
 	frame[PKT_SEALED_HDR_LEN] = PKT_MSG_DATA;
 	frame[PKT_SEALED_HDR_LEN + 1] = ttl;
+	frame[PKT_SEALED_HDR_LEN + 2] = (uint8_t)(origin >> 24);
+	frame[PKT_SEALED_HDR_LEN + 3] = (uint8_t)(origin >> 16);
+	frame[PKT_SEALED_HDR_LEN + 4] = (uint8_t)(origin >> 8);
+	frame[PKT_SEALED_HDR_LEN + 5] = (uint8_t)origin;
 	if (l->state != LINK_UP) {
 		fake.n_send_refused++;
 		return -1;
@@ -508,6 +514,7 @@ link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl)
 	d->ip = xmemdup(frame + PKT_DATA_HEADROOM, len);
 	d->len = len;
 	d->ttl = ttl;
+	d->origin = origin;
 	d->batched = txq_is_slot(l->px, frame);
 	l->tx_packets++;
 	if (d->batched)

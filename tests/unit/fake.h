@@ -148,6 +148,7 @@ struct fake_data {
 	char		 link_name[PKT_NAME_MAX + 1];
 	uint8_t		*ip;
 	size_t		 len;
+	uint32_t	 origin;	/* the origin id it was sent with */
 	uint8_t		 ttl;
 	bool		 batched;
 };
