@@ -488,8 +488,11 @@ cmd_routes(struct client *c, unsigned *rows)
 			json_str(&w, "kernel", r->hops == 0 ? "local" :
 			    v == NULL ? "none" : v->refused ? "refused" :
 			    "installed");
-			json_str(&w, "kernel_reason", kroute_why(v, why,
-			    sizeof(why)));
+			if (v != NULL && v->refused)
+				json_str(&w, "kernel_reason", kroute_why(v,
+				    why, sizeof(why)));
+			else
+				json_null(&w, "kernel_reason");
 		}
 		row_out(c, &w, rows);
 	}
