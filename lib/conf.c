@@ -719,7 +719,19 @@ pfx_append(struct ld *ld, const config_setting_t *s, const char *key,
 		ld->pfx_cap = cap;
 	}
 	ld->pfx_at[c->n_prefixes] = (struct pfx_at){ s, ld->idx };
-	c->prefixes[c->n_prefixes++] = *p;
+	c->prefixes[c->n_prefixes] = *p;
+	c->prefixes[c->n_prefixes].line =
+	    (unsigned)config_setting_source_line(s);
+	if (c->prefixes_file == NULL) {
+		const char *file = config_setting_source_file(s);
+
+		if ((c->prefixes_file = strdup(file != NULL ? file :
+		    ld->path)) == NULL) {
+			err(ld, s, "'%s' %s", key, strerror(ENOMEM));
+			return;
+		}
+	}
+	c->n_prefixes++;
 }
 
 static void
@@ -902,6 +914,13 @@ static const struct field fields[] = {
 	{ "tls.key",		F_STR,	 REQ, 1, 0,	NULL,		set_path, OFF(tls_key) },
 	{ "tls.crl",		F_STR,	 OPT, 1, 0,	NULL,		set_path, OFF(tls_crl) },
 	{ "tls.strict_perms",	F_BOOL,	 OPT, 0, 1,	"0",		set_bool, OFF(tls_strict_perms) },
+	{ "tls.require_prefixes", F_BOOL, OPT, 0, 1,	"0",		set_bool, OFF(tls_require_prefixes) },
+	{ "topology",		F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
+	{ "topology.max_origins", F_INT, OPT, 16, 65536, STR(CONF_DEFAULT_TOPO_ORIGINS), set_int, OFF(topo_max_origins) },
+	{ "topology.max_prefixes", F_INT, OPT, 0, 64,	STR(CONF_DEFAULT_TOPO_PREFIXES), set_int, OFF(topo_max_prefixes) },
+	{ "topology.max_links",	F_INT,	 OPT, 1, 64,	STR(CONF_DEFAULT_TOPO_LINKS), set_int, OFF(topo_max_links) },
+	{ "topology.rate",	F_INT,	 OPT, 1, 1000,	STR(CONF_DEFAULT_TOPO_RATE), set_int, OFF(topo_rate) },
+	{ "topology.burst",	F_INT,	 OPT, 1, 10000,	STR(CONF_DEFAULT_TOPO_BURST), set_int, OFF(topo_burst) },
 	{ "control",		F_STR,	 OPT, 1, SUN_PATH_MAX, NULL /* CONTROL_DIR NAME.sock */, set_str, OFF(control) },
 	{ "user",		F_STR,	 OPT, 1, USER_NAME_MAX, NULL /* stay root */, set_user, 0 },
 	{ "pidfile",		F_STR,	 OPT, 1, 4095,	NULL /* none */, set_pidfile, 0 },
@@ -1542,6 +1561,7 @@ conf_free(struct conf *c)
 		free(c->neighbours[i].host);
 	free(c->neighbours);
 	free(c->prefixes);
+	free(c->prefixes_file);
 	free(c->tls_ca);
 	free(c->tls_cert);
 	free(c->tls_key);
@@ -1667,6 +1687,8 @@ conf_print(const struct conf *c, FILE *fp)
 	}
 	if (c->tls_strict_perms)	/* only if set: older output stays */
 		fputs(";\n\tstrict_perms = true", fp);
+	if (c->tls_require_prefixes)	/* only if set: older output stays */
+		fputs(";\n\trequire_prefixes = true", fp);
 	fputs(";\n};\ncontrol = ", fp);
 	pstr(fp, c->control);
 	if (c->user != NULL) {		/* only if set: older output stays */
@@ -1680,6 +1702,16 @@ conf_print(const struct conf *c, FILE *fp)
 	fprintf(fp, ";\nkeepalive = {\n\tmin = %d;\n\tmax = %d;\n};\n"
 	    "log = \"%s\";\n", c->ka_min, c->ka_max,
 	    log_level_name(c->log_level));
+	if (c->topo_max_origins != CONF_DEFAULT_TOPO_ORIGINS ||
+	    c->topo_max_prefixes != CONF_DEFAULT_TOPO_PREFIXES ||
+	    c->topo_max_links != CONF_DEFAULT_TOPO_LINKS ||
+	    c->topo_rate != CONF_DEFAULT_TOPO_RATE ||
+	    c->topo_burst != CONF_DEFAULT_TOPO_BURST)	/* older output stays */
+		fprintf(fp, "topology = {\n\tmax_origins = %d;\n\t"
+		    "max_prefixes = %d;\n\tmax_links = %d;\n\trate = %d;\n"
+		    "\tburst = %d;\n};\n", c->topo_max_origins,
+		    c->topo_max_prefixes, c->topo_max_links, c->topo_rate,
+		    c->topo_burst);
 	if (c->has_metrics)		/* only if set: older output stays */
 		fprintf(fp, "metrics = \"%s:%u\";\n", inet_ntop(AF_INET,
 		    &c->metrics_addr, buf, sizeof(buf)), c->metrics_port);

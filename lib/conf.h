@@ -26,7 +26,13 @@
 #define CONF_DEFAULT_TUN_METRIC	10000	/* loses to the host's own routes */
 #define CONF_DEFAULT_KA_MIN	5
 #define CONF_DEFAULT_KA_MAX	120
-#define CONF_SHOW_MAX		64	/* bytes of a value echoed in a message */
+#define CONF_SHOW_MAX		64
+/* 'topology' limits (lib/topo.h's TOPO_DEFAULT_*) */
+#define CONF_DEFAULT_TOPO_ORIGINS	4096
+#define CONF_DEFAULT_TOPO_PREFIXES	64
+#define CONF_DEFAULT_TOPO_LINKS		64
+#define CONF_DEFAULT_TOPO_RATE		2
+#define CONF_DEFAULT_TOPO_BURST		10	/* bytes of a value echoed in a message */
 
 /* Forwarding policy classes; a bit set in conf.forward. */
 enum conf_fwd {
@@ -48,6 +54,7 @@ struct conf_prefix {
 	uint8_t		plen;		/* 0-32 */
 	bool		has_alias;
 	struct in_addr	alias;		/* same length, host bits zero */
+	unsigned	line;		/* where the configuration says it */
 };
 
 struct conf_neighbour {
@@ -87,6 +94,14 @@ struct conf {
 	char		*tls_key;
 	char		*tls_crl;		/* NULL: no CRL file */
 	bool		 tls_strict_perms;	/* refuse a key others can read */
+	bool		 tls_require_prefixes;	/* a certificate without RFC 3779 */
+						/* blocks claims no prefix */
+	char		*prefixes_file;		/* file of 'prefixes' (FILE:LINE) */
+	int		 topo_max_origins;	/* 'topology' limits */
+	int		 topo_max_prefixes;
+	int		 topo_max_links;
+	int		 topo_rate;		/* per origin per second */
+	int		 topo_burst;
 	char		*control;		/* default /run/proxyd/NAME.sock */
 	char		*user;			/* drop root to it; NULL: stay */
 	char		*user_at;		/* "FILE:LINE" of 'user' */

@@ -466,6 +466,18 @@ lsa_decode(struct buf_rd *r, struct pkt_lsa *l)
 		if (r->err == NULL && lk->cost == 0)
 			rd_fail(r, "zero link cost");
 	}
+	l->cert_len = rd_u16be(r);
+	if (r->err == NULL && l->cert_len > PKT_LSA_CERT_MAX) {
+		rd_fail(r, "certificate too long in lsa");
+		return;
+	}
+	rd_bytes(r, l->cert, l->cert_len);
+	l->sig_len = rd_u16be(r);
+	if (r->err == NULL && l->sig_len > PKT_LSA_SIG_MAX) {
+		rd_fail(r, "signature too long in lsa");
+		return;
+	}
+	rd_bytes(r, l->sig, l->sig_len);
 }
 
 /* u32 addr, u16 port; any value (all zero: unknown). */
@@ -728,7 +740,8 @@ lsa_ok(const struct pkt_lsa *l)
 
 	if (name_len_ok(l->origin) == 0 || !target_ok(l->ep_addr, l->ep_port) ||
 	    l->n_prefixes > PKT_LSA_PREFIX_MAX ||
-	    l->n_links > PKT_LSA_LINK_MAX)
+	    l->n_links > PKT_LSA_LINK_MAX ||
+	    l->cert_len > PKT_LSA_CERT_MAX || l->sig_len > PKT_LSA_SIG_MAX)
 		return false;
 	for (i = 0; i < l->n_prefixes; i++)
 		if (!prefix_ok(l->prefixes[i].plen,
@@ -747,17 +760,16 @@ lsa_ok(const struct pkt_lsa *l)
 	return true;
 }
 
-static int
-lsa_encode(struct buf_wr *w, const struct pkt_lsa *l)
+/* The fields after the origin's name up to the links, age_s optional. */
+static void
+lsa_body_encode(struct buf_wr *w, const struct pkt_lsa *l, bool with_age)
 {
 	uint16_t i;
 
-	if (!lsa_ok(l))
-		return -1;
-	wr_u8(w, PKT_MSG_LSA);
 	(void)name_encode(w, l->origin);
 	wr_u64be(w, l->seq);
-	wr_u16be(w, l->age_s);
+	if (with_age)
+		wr_u16be(w, l->age_s);
 	wr_u32be(w, ntohl(l->ep_addr.s_addr));
 	wr_u16be(w, l->ep_port);
 	wr_u16be(w, l->n_prefixes);
@@ -771,7 +783,35 @@ lsa_encode(struct buf_wr *w, const struct pkt_lsa *l)
 		wr_nat_type(w, l->links[i].nat);
 		wr_u16be(w, l->links[i].cost);
 	}
+}
+
+static int
+lsa_encode(struct buf_wr *w, const struct pkt_lsa *l)
+{
+	if (!lsa_ok(l))
+		return -1;
+	wr_u8(w, PKT_MSG_LSA);
+	lsa_body_encode(w, l, true);
+	wr_u16be(w, l->cert_len);
+	wr_bytes(w, l->cert, l->cert_len);
+	wr_u16be(w, l->sig_len);
+	wr_bytes(w, l->sig, l->sig_len);
 	return 0;
+}
+
+#define LSA_TBS_CONTEXT		"proxyd-lsa-v1"
+
+int
+pkt_lsa_tbs(const struct pkt_lsa *l, uint8_t *out, size_t cap)
+{
+	struct buf_wr w;
+
+	if (!lsa_ok(l))
+		return -1;
+	buf_wr_init(&w, out, cap);
+	wr_bytes(&w, LSA_TBS_CONTEXT, sizeof(LSA_TBS_CONTEXT));
+	lsa_body_encode(&w, l, false);
+	return w.err == NULL ? (int)w.off : -1;
 }
 
 static bool
@@ -1007,7 +1047,7 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 	}
 	/*
 	 * The largest message (DATA) is 65537 bytes, so w.off fits an int;
-	 * the largest LSA is 4693, CONN_REQ 1191, CONN_RESP 1217 and ECHO
+	 * the largest LSA is 7257, CONN_REQ 1191, CONN_RESP 1217 and ECHO
 	 * 1172.
 	 */
 	return w.err == NULL ? (int)w.off : -1;

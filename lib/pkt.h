@@ -191,6 +191,8 @@ enum pkt_close_reason {
 
 #define PKT_LSA_PREFIX_MAX	64
 #define PKT_LSA_LINK_MAX	64
+#define PKT_LSA_CERT_MAX	2048	/* the originator's DER certificate */
+#define PKT_LSA_SIG_MAX		512	/* its signature (ECDSA P-256: <= 72) */
 #define PKT_PATH_MAX		16	/* proxies on a connection request's path */
 #define PKT_REASON_MAX		159
 
@@ -210,8 +212,12 @@ struct pkt_lsa_link {
  * u8 name_len, origin name, u64 seq, u16 age_s, u32 endpoint addr,
  * u16 endpoint port (0.0.0.0:0: not reachable from outside), u16 n_prefixes
  * (<= 64), n x { u8 plen, u32 addr }, u16 n_links (<= 64), n x { u8
- * name_len, peer name, u8 nat (0-5), u16 cost (>= 1) }.  The endpoint is
- * either fully zero or fully non-zero.
+ * name_len, peer name, u8 nat (0-5), u16 cost (>= 1) }, u16 cert_len
+ * (<= 2048) + the originator's DER certificate, u16 sig_len (<= 512) + its
+ * signature over pkt_lsa_tbs() (everything above except age_s and the
+ * certificate).  The endpoint is either fully zero or fully non-zero.  An
+ * unsigned advertisement (cert_len and sig_len 0) decodes; the topology
+ * refuses it (lib/lsasig.h).
  */
 struct pkt_lsa {
 	char			origin[PKT_NAME_MAX + 1];
@@ -223,6 +229,10 @@ struct pkt_lsa {
 	struct pkt_lsa_prefix	prefixes[PKT_LSA_PREFIX_MAX];
 	uint16_t		n_links;
 	struct pkt_lsa_link	links[PKT_LSA_LINK_MAX];
+	uint16_t		cert_len;
+	uint8_t			cert[PKT_LSA_CERT_MAX];
+	uint16_t		sig_len;
+	uint8_t			sig[PKT_LSA_SIG_MAX];
 };
 
 /*
@@ -407,5 +417,14 @@ int	pkt_hdr_encode(struct buf_wr *, uint8_t type, uint32_t session,
 int	pkt_msg_decode(const uint8_t *, size_t, struct pkt_msg *, const char **why);
 /* Encodes one message; returns bytes written, or -1 (no space, bad field). */
 int	pkt_msg_encode(const struct pkt_msg *, uint8_t *, size_t);
+
+#define PKT_LSA_TBS_MAX		4800	/* > the largest signed part */
+/*
+ * The bytes an advertisement's signature covers: a context string
+ * ("proxyd-lsa-v1" and a NUL), then the advertisement as encoded without
+ * age_s, certificate and signature.  Writes at most cap bytes to out;
+ * returns the length, or -1 (a field breaks the encoder's rules).
+ */
+int	pkt_lsa_tbs(const struct pkt_lsa *, uint8_t *out, size_t cap);
 
 #endif

@@ -14,22 +14,24 @@
 #include "topo.h"
 
 /*
- * Memory bound: a new origin beyond this many entries (ours included) is
- * refused.  An entry is a full struct pkt_lsa (about 5 KB), so the
- * database stays under about 20 MB whatever the network floods at us.
+ * Memory bound: a new origin beyond max_origins entries (ours included) is
+ * refused.  An entry is a full struct pkt_lsa (about 7.5 KB with the
+ * certificate and signature), so the default 4096 keeps the database
+ * around 30 MB whatever the network floods at us.
  */
-#define TOPO_ENTRIES_MAX	4096
-
 struct topo_entry {
 	struct pkt_lsa	lsa;
 	uint64_t	rx_us;		/* when stored; lsa.age_s was its age then */
+	uint64_t	refused;	/* prefixes refused by their certificate */
+	uint8_t		refused_why;	/* enum topo_refusal for those */
+	uint64_t	tat_us;		/* rate: next conforming arrival (GCRA) */
 };
 
 /*
  * The database is an array of pointers to entries kept sorted by origin
  * name: lookups are a binary search, iteration in name order (topo_at) is
  * an index, and an entry's position doubles as its node number in the SPF.
- * Inserting moves pointers, not 5 KB entries, so even a full database
+ * Inserting moves pointers, not whole entries, so even a full database
  * costs at most a 32 KB memmove per new origin.
  */
 struct topo {
@@ -38,8 +40,44 @@ struct topo {
 	size_t			  n;
 	size_t			  cap;
 	bool			  seen_own;	/* own_max is meaningful */
-	uint64_t		  own_max;	/* largest own seq seen flooding */
+	uint64_t		  own_max;	/* newest own seq seen flooding */
+	struct topo_limits	  lim;
 };
+
+const char *
+topo_refusal_str(enum topo_refusal r)
+{
+	switch (r) {
+	case TOPO_REFUSED_NO:		return "";
+	case TOPO_REFUSED_BLOCKS:	return "outside its certificate's "
+					    "address blocks";
+	case TOPO_REFUSED_NO_BLOCKS:	return "its certificate has no "
+					    "address blocks (require_prefixes)";
+	case TOPO_REFUSED_LIMIT:	return "over the prefixes-per-origin "
+					    "limit";
+	}
+	return "?";
+}
+
+bool
+topo_seq_newer(uint64_t a, uint64_t b)
+{
+	uint64_t d = a - b;
+
+	if (d == 0)
+		return false;
+	if (d == UINT64_C(1) << 63)
+		return a > b;
+	return d < UINT64_C(1) << 63;
+}
+
+/* The links of lsa the SPF uses: the first max_links. */
+static uint16_t
+used_links(const struct topo *t, const struct pkt_lsa *lsa)
+{
+	return lsa->n_links < t->lim.max_links ? lsa->n_links :
+	    t->lim.max_links;
+}
 
 /* A name is 1..PKT_NAME_MAX bytes and NUL-terminated inside its array. */
 static bool
@@ -130,6 +168,9 @@ insert_at(struct topo *t, size_t at, const struct pkt_lsa *lsa,
 		return -1;
 	e->lsa = *lsa;
 	e->rx_us = now_us;
+	e->refused = 0;
+	e->refused_why = TOPO_REFUSED_NO;
+	e->tat_us = 0;
 	memmove(&t->v[at + 1], &t->v[at], (t->n - at) * sizeof(t->v[0]));
 	t->v[at] = e;
 	t->n++;
@@ -149,7 +190,34 @@ topo_new(const char *self)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	strcpy(t->self, self);
+	t->lim.max_origins = TOPO_DEFAULT_MAX_ORIGINS;
+	t->lim.max_prefixes = TOPO_DEFAULT_MAX_PREFIXES;
+	t->lim.max_links = TOPO_DEFAULT_MAX_LINKS;
+	t->lim.rate = TOPO_DEFAULT_RATE;
+	t->lim.burst = TOPO_DEFAULT_BURST;
 	return t;
+}
+
+void
+topo_set_limits(struct topo *t, const struct topo_limits *l)
+{
+	t->lim = *l;
+	if (t->lim.max_origins < 1)
+		t->lim.max_origins = 1;
+	if (t->lim.max_prefixes > PKT_LSA_PREFIX_MAX)
+		t->lim.max_prefixes = PKT_LSA_PREFIX_MAX;
+	if (t->lim.max_links > PKT_LSA_LINK_MAX)
+		t->lim.max_links = PKT_LSA_LINK_MAX;
+	if (t->lim.rate < 1)
+		t->lim.rate = 1;
+	if (t->lim.burst < 1)
+		t->lim.burst = 1;
+}
+
+void
+topo_get_limits(const struct topo *t, struct topo_limits *l)
+{
+	*l = t->lim;
 }
 
 void
@@ -180,7 +248,7 @@ topo_set_self(struct topo *t, const struct pkt_lsa *lsa, uint64_t now_us)
 		t->v[at]->rx_us = now_us;
 		return 0;
 	}
-	/* Our own entry is exempt from TOPO_ENTRIES_MAX. */
+	/* Our own entry is exempt from max_origins. */
 	if (insert_at(t, at, lsa, now_us) == -1)
 		return -1;
 	t->v[at]->lsa.age_s = 0;
@@ -196,14 +264,11 @@ topo_next_seq(struct topo *t, uint64_t base)
 	/* No own advertisement yet counts as seq 0: the first is at least 1. */
 	if (own == NULL && seq < 1)
 		seq = 1;
-	if (own != NULL && own->lsa.seq < UINT64_MAX && own->lsa.seq + 1 > seq)
+	/* Serial order: the next is newer than ours and any own seen. */
+	if (own != NULL && !topo_seq_newer(seq, own->lsa.seq))
 		seq = own->lsa.seq + 1;
-	if (t->seen_own && t->own_max < UINT64_MAX && t->own_max + 1 > seq)
+	if (t->seen_own && !topo_seq_newer(seq, t->own_max))
 		seq = t->own_max + 1;
-	/* Saturated: nothing larger exists, and a wrap would lose. */
-	if ((own != NULL && own->lsa.seq == UINT64_MAX) ||
-	    (t->seen_own && t->own_max == UINT64_MAX))
-		seq = UINT64_MAX;
 	return seq;
 }
 
@@ -230,8 +295,8 @@ same_content(const struct pkt_lsa *a, const struct pkt_lsa *b)
 }
 
 /*
- * Flooding decisions.  Our own origin is special: a copy with a seq at or
- * above ours is a leftover of a previous run of ours (TOPO_OWN, and
+ * Flooding decisions.  Our own origin is special: a copy that is not
+ * older than ours is a leftover of a previous run of ours (TOPO_OWN, and
  * topo_next_seq() will jump above it) - except the exact advertisement we
  * hold now, which is merely our current one echoed back around a cycle of
  * the network; calling that TOPO_OWN would make the caller re-originate,
@@ -239,13 +304,21 @@ same_content(const struct pkt_lsa *a, const struct pkt_lsa *b)
  *
  * For other origins a stored copy that has already aged out (topo_expire()
  * not yet run) is treated as absent, so a restarted origin is not held
- * back by it.
+ * back by it.  "Newer" is topo_seq_newer(): for any two different
+ * numbers exactly one is newer, so two neighbours holding different
+ * copies never send each other theirs back and forth.
+ *
+ * Rate (OSPF's MinLSArrival, as a token bucket in GCRA form): an origin's
+ * newer copies are accepted at 'rate' per second with a burst of
+ * 'burst'; the rest are dropped (TOPO_RATE), not stored and not flooded:
+ * the origin's next refresh brings its state again.
  */
-enum topo_verdict
-topo_receive(struct topo *t, const struct pkt_lsa *lsa, uint64_t now_us)
+static enum topo_verdict
+classify(const struct topo *t, const struct pkt_lsa *lsa, uint64_t now_us,
+    size_t *at)
 {
-	struct topo_entry *e;
-	size_t		 at;
+	const struct topo_entry *e;
+	uint64_t	 iv, tat;
 
 	if (!lsa_ok(lsa) || lsa->age_s >= TOPO_MAX_AGE_S)
 		return TOPO_INVALID;
@@ -253,30 +326,89 @@ topo_receive(struct topo *t, const struct pkt_lsa *lsa, uint64_t now_us)
 	if (strcmp(lsa->origin, t->self) == 0) {
 		const struct topo_entry *own = lookup(t, t->self);
 
-		if (own != NULL && lsa->seq < own->lsa.seq)
+		if (own != NULL && topo_seq_newer(own->lsa.seq, lsa->seq))
 			return TOPO_OLDER;
 		if (own != NULL && same_content(lsa, &own->lsa))
 			return TOPO_SAME;
-		if (!t->seen_own || lsa->seq > t->own_max)
-			t->own_max = lsa->seq;
-		t->seen_own = true;
 		return TOPO_OWN;
 	}
 
-	if (!find(t, lsa->origin, &at)) {
-		if (t->n >= TOPO_ENTRIES_MAX)
-			return TOPO_INVALID;
-		if (insert_at(t, at, lsa, now_us) == -1)
-			return TOPO_INVALID;	/* ENOMEM: drop, like a refusal */
-		return TOPO_NEWER;
+	if (!find(t, lsa->origin, at))
+		return t->n >= t->lim.max_origins ? TOPO_FULL : TOPO_NEWER;
+	e = t->v[*at];
+	if (!topo_seq_newer(lsa->seq, e->lsa.seq) &&
+	    entry_age(e, now_us) < TOPO_MAX_AGE_S)
+		return lsa->seq == e->lsa.seq ? TOPO_SAME : TOPO_OLDER;
+	iv = 1000000 / t->lim.rate;
+	tat = e->tat_us > now_us ? e->tat_us : now_us;
+	if (tat - now_us > (uint64_t)(t->lim.burst - 1) * iv)
+		return TOPO_RATE;
+	return TOPO_NEWER;
+}
+
+enum topo_verdict
+topo_classify(const struct topo *t, const struct pkt_lsa *lsa,
+    uint64_t now_us)
+{
+	size_t	at;
+
+	return classify(t, lsa, now_us, &at);
+}
+
+enum topo_verdict
+topo_receive(struct topo *t, const struct pkt_lsa *lsa, uint64_t now_us)
+{
+	return topo_receive_checked(t, lsa, 0, TOPO_REFUSED_NO, now_us);
+}
+
+enum topo_verdict
+topo_receive_checked(struct topo *t, const struct pkt_lsa *lsa,
+    uint64_t refused, enum topo_refusal why, uint64_t now_us)
+{
+	struct topo_entry *e;
+	enum topo_verdict v;
+	size_t		 at = 0;
+	uint64_t	 iv = 1000000 / t->lim.rate;
+
+	v = classify(t, lsa, now_us, &at);
+	if (v == TOPO_OWN) {
+		if (!t->seen_own || topo_seq_newer(lsa->seq, t->own_max))
+			t->own_max = lsa->seq;
+		t->seen_own = true;
+		return v;
 	}
-	e = t->v[at];
-	if (lsa->seq > e->lsa.seq || entry_age(e, now_us) >= TOPO_MAX_AGE_S) {
+	if (v != TOPO_NEWER)
+		return v;
+	if (at < t->n && strcmp(t->v[at]->lsa.origin, lsa->origin) == 0) {
+		e = t->v[at];
 		e->lsa = *lsa;
 		e->rx_us = now_us;
-		return TOPO_NEWER;
+	} else {
+		if (insert_at(t, at, lsa, now_us) == -1)
+			return TOPO_INVALID;	/* ENOMEM: drop, like a refusal */
+		e = t->v[at];
 	}
-	return lsa->seq == e->lsa.seq ? TOPO_SAME : TOPO_OLDER;
+	e->refused = refused;
+	e->refused_why = refused != 0 ? (uint8_t)why : TOPO_REFUSED_NO;
+	e->tat_us = (e->tat_us > now_us ? e->tat_us : now_us) + iv;
+	return TOPO_NEWER;
+}
+
+enum topo_refusal
+topo_prefix_refused(const struct topo *t, size_t i, uint16_t k)
+{
+	const struct topo_entry *e;
+
+	if (i >= t->n || k >= t->v[i]->lsa.n_prefixes)
+		return TOPO_REFUSED_NO;
+	e = t->v[i];
+	if (strcmp(e->lsa.origin, t->self) == 0)
+		return TOPO_REFUSED_NO;
+	if (k < 64 && (e->refused >> k & 1))
+		return (enum topo_refusal)e->refused_why;
+	if (k >= t->lim.max_prefixes)
+		return TOPO_REFUSED_LIMIT;
+	return TOPO_REFUSED_NO;
 }
 
 const struct pkt_lsa *
@@ -532,7 +664,7 @@ spf_edges(const struct topo *t, struct spf *s)
 	for (x = 0; x < s->n; x++) {
 		const struct pkt_lsa *lsa = &t->v[x]->lsa;
 
-		for (k = 0; k < lsa->n_links; k++) {
+		for (k = 0; k < used_links(t, lsa); k++) {
 			size_t	y;
 
 			if (!find(t, lsa->links[k].peer, &y) || y == x)
@@ -579,7 +711,7 @@ spf_run(const struct topo *t, struct spf *s)
 	s->n = t->n;
 	s->self = SPF_NONE;
 	for (i = 0; i < t->n; i++)
-		links += t->v[i]->lsa.n_links;
+		links += used_links(t, &t->v[i]->lsa);
 	if ((s->lab = calloc(s->n + 1, sizeof(*s->lab))) == NULL ||
 	    (s->off = calloc(s->n + 1, sizeof(*s->off))) == NULL ||
 	    (s->peer = calloc(links + 1, sizeof(*s->peer))) == NULL ||
@@ -590,7 +722,7 @@ spf_run(const struct topo *t, struct spf *s)
 		goto fail_release;
 
 	for (i = 0; i < s->n; i++) {
-		s->off[i + 1] = s->off[i] + t->v[i]->lsa.n_links;
+		s->off[i + 1] = s->off[i] + used_links(t, &t->v[i]->lsa);
 		s->lab[i].cost = UINT64_MAX;
 		s->lab[i].nh = SPF_NONE;
 		s->lab[i].nat = NAT_TYPE_UNKNOWN;
@@ -766,6 +898,9 @@ topo_routes(const struct topo *t, struct route_table *rt)
 
 			if (pp->plen > 32)
 				continue;	/* malformed: skip */
+			if (!own && topo_prefix_refused(t, i, (uint16_t)j) !=
+			    TOPO_REFUSED_NO)
+				continue;	/* refused: never routed */
 			m = pp->plen ? UINT32_MAX << (32 - pp->plen) : 0;
 			r = &v[k++];
 			memset(r, 0, sizeof(*r));

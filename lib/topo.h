@@ -23,6 +23,42 @@
 
 struct topo;
 
+/*
+ * Bounds on what the network may put in our database (configurable:
+ * 'topology' in proxyd.conf).  Defaults are TOPO_DEFAULT_*.
+ */
+#define TOPO_DEFAULT_MAX_ORIGINS	4096
+#define TOPO_DEFAULT_MAX_PREFIXES	64	/* per origin: more are refused */
+#define TOPO_DEFAULT_MAX_LINKS		64	/* per origin: more are ignored */
+#define TOPO_DEFAULT_RATE		2	/* new advertisements accepted */
+#define TOPO_DEFAULT_BURST		10	/* per origin per second, and */
+						/* a burst of this many */
+struct topo_limits {
+	size_t		max_origins;	/* ours included; >= 1 */
+	uint16_t	max_prefixes;	/* 0-64 */
+	uint16_t	max_links;	/* 0-64 */
+	uint32_t	rate;		/* per origin per second; >= 1 */
+	uint32_t	burst;		/* >= 1 */
+};
+
+/* Why a prefix of a stored advertisement is not used for routes. */
+enum topo_refusal {
+	TOPO_REFUSED_NO = 0,
+	TOPO_REFUSED_BLOCKS,	/* outside the certificate's address blocks */
+	TOPO_REFUSED_NO_BLOCKS,	/* certificate has none (require_prefixes) */
+	TOPO_REFUSED_LIMIT,	/* beyond max_prefixes */
+};
+const char	*topo_refusal_str(enum topo_refusal);
+
+/*
+ * Sequence numbers compare in serial-number arithmetic over 2^64 (RFC
+ * 1982, with the half-way case decided by the plain order): a is newer
+ * than b when a - b (mod 2^64) lies in (0, 2^63), or is 2^63 with a > b.
+ * For every stored b, b + 1 is newer, so no value pins an origin: an
+ * originator always has a next advertisement, and only it can sign one.
+ */
+bool		 topo_seq_newer(uint64_t a, uint64_t b);
+
 enum topo_verdict {
 	TOPO_NEWER,	/* stored: flood it to the other neighbours */
 	TOPO_SAME,	/* already known: nothing to do */
@@ -30,11 +66,16 @@ enum topo_verdict {
 	TOPO_OWN,	/* our own origin with a seq >= ours (we restarted): */
 			/* the caller must re-originate above it */
 	TOPO_INVALID,	/* age >= TOPO_MAX_AGE_S or origin empty */
+	TOPO_FULL,	/* a new origin, and max_origins are stored */
+	TOPO_RATE,	/* newer, but its origin is over its rate: dropped */
 };
 
 /* self: this proxy's name.  NULL on ENOMEM or a bad name. */
 struct topo	*topo_new(const char *self);
 void		 topo_free(struct topo *);
+/* Sets the bounds (applied to what arrives from now on). */
+void		 topo_set_limits(struct topo *, const struct topo_limits *);
+void		 topo_get_limits(const struct topo *, struct topo_limits *);
 /*
  * Installs this proxy's own advertisement (age 0).  Its seq must grow with
  * every change; topo_next_seq() gives the next one.  0 or -1 (ENOMEM).
@@ -55,6 +96,26 @@ uint64_t	 topo_next_seq(struct topo *, uint64_t base);
  */
 enum topo_verdict topo_receive(struct topo *, const struct pkt_lsa *,
 		    uint64_t now_us);
+/*
+ * What topo_receive() would answer, without storing anything or using up
+ * the origin's rate: the caller checks the signature only of what would
+ * be used (TOPO_NEWER, TOPO_OWN).
+ */
+enum topo_verdict topo_classify(const struct topo *, const struct pkt_lsa *,
+		    uint64_t now_us);
+/*
+ * topo_receive() of a verified advertisement: prefixes whose bit is set in
+ * refused (bit i: prefix i) are kept for flooding but never routed, for
+ * reason why (TOPO_REFUSED_BLOCKS or TOPO_REFUSED_NO_BLOCKS).
+ */
+enum topo_verdict topo_receive_checked(struct topo *, const struct pkt_lsa *,
+		    uint64_t refused, enum topo_refusal why, uint64_t now_us);
+/*
+ * Whether prefix k of the advertisement at position i (topo_at order) is
+ * refused, and why.
+ */
+enum topo_refusal topo_prefix_refused(const struct topo *, size_t i,
+		    uint16_t k);
 /* The stored advertisement of origin (borrowed), or NULL. */
 const struct pkt_lsa *topo_get(const struct topo *, const char *origin);
 /*

@@ -323,6 +323,13 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "conn_requests", s->conn_requests);
 	json_uint(&w, "proxies", topo_count(px->topo));
 	json_uint(&w, "conflicts", px->n_conflicts);
+	json_uint(&w, "lsa_verified", s->lsa_verified);
+	json_uint(&w, "lsa_unsigned", s->lsa_unsigned);
+	json_uint(&w, "lsa_bad_cert", s->lsa_bad_cert);
+	json_uint(&w, "lsa_forged", s->lsa_forged);
+	json_uint(&w, "lsa_rate", s->lsa_rate);
+	json_uint(&w, "lsa_full", s->lsa_full);
+	json_uint(&w, "lsa_refused_prefixes", s->lsa_refused_prefixes);
 	json_uint(&w, "auth_refused", s->auth_refused);
 	json_uint(&w, "clones_detected", s->clones_detected);
 	json_uint(&w, "clone_refused", s->clone_refused);
@@ -784,17 +791,27 @@ cmd_topology(struct client *c, unsigned *rows)
 	    i++) {
 		/* a link object is at most ~130 bytes (names need no escapes) */
 		static char pfx[PKT_LSA_PREFIX_MAX * 20], lnk[PKT_LSA_LINK_MAX *
-		    256], pfxa[PKT_LSA_PREFIX_MAX * 24 + 4];
+		    256], pfxa[PKT_LSA_PREFIX_MAX * 24 + 4],
+		    ref[PKT_LSA_PREFIX_MAX * 80];
 		char ep[32], addr[INET_ADDRSTRLEN], one[256];
 		struct json_w w, lw;
-		size_t off = 0;
+		size_t off = 0, roff = 0;
 
 		pfx[0] = '\0';
+		ref[0] = '\0';
 		for (int k = 0; k < a->n_prefixes; k++) {
+			enum topo_refusal why = topo_prefix_refused(px->topo,
+			    i, (uint16_t)k);
+
 			inet_ntop(AF_INET, &a->prefixes[k].addr, addr,
 			    sizeof(addr));
 			off += (size_t)snprintf(pfx + off, sizeof(pfx) - off,
 			    "%s%s/%u", k ? " " : "", addr, a->prefixes[k].plen);
+			if (why != TOPO_REFUSED_NO && roff < sizeof(ref))
+				roff += (size_t)snprintf(ref + roff,
+				    sizeof(ref) - roff, "%s%s/%u: %s",
+				    roff ? "; " : "", addr,
+				    a->prefixes[k].plen, topo_refusal_str(why));
 		}
 		json_begin_array(&lw, lnk, sizeof(lnk));
 		for (int k = 0; k < a->n_links; k++) {
@@ -815,6 +832,7 @@ cmd_topology(struct client *c, unsigned *rows)
 		json_uint(&w, "age_s", age);
 		str_or_null(&w, "endpoint", a->ep_port ? ep : NULL);
 		list_out(&w, "prefixes", pfx, " ", pfxa, sizeof(pfxa));
+		json_str(&w, "refused", ref);
 		if (json_end_array(&lw) < 0)
 			json_null(&w, "links");
 		else

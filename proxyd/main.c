@@ -25,6 +25,7 @@
 #include "control.h"
 #include "link.h"
 #include "log.h"
+#include "lsasig.h"
 #include "metrics.h"
 #include "peer.h"
 #include "privs.h"
@@ -356,6 +357,19 @@ main(int argc, char *argv[])
 	dns_open(px);
 	if ((px->ssl_ctx = tls_ctx_new(px->conf)) == NULL)
 		goto out;
+	{
+		char err[512];
+
+		if ((px->lsa_key = lsasig_key_load(px->conf->tls_cert,
+		    px->conf->tls_key, err, sizeof(err))) == NULL ||
+		    (px->lsa_verifier = lsasig_verifier_load(px->conf->tls_ca,
+		    px->conf->tls_require_prefixes, err, sizeof(err))) ==
+		    NULL) {
+			log_warnx("cannot set up signed advertisements: %s",
+			    err);
+			goto out;
+		}
+	}
 	if ((px->flows = flow_table_new(FLOWS_MAX)) == NULL)
 		fatalx("out of memory");
 	route_table_init(&px->routes);
@@ -431,6 +445,8 @@ out:
 	peer_free(px);
 	txq_free(px);
 	SSL_CTX_free(px->ssl_ctx);
+	lsasig_key_free(px->lsa_key);
+	lsasig_verifier_free(px->lsa_verifier);
 	dns_close(px);
 	if (rc == 0)
 		pidfile_remove(px->conf);

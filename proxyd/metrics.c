@@ -360,6 +360,23 @@ render_counters(struct out *o, const struct proxyd *px)
 	    "replay (seen before, or too old).");
 	reason_u64(o, au, "aead", s->drop_auth);
 	reason_u64(o, au, "replay", s->drop_replay);
+	family(o, "proxyd_lsa_dropped_total", "counter", "Advertisements "
+	    "dropped before use, never flooded on, by reason: unsigned, "
+	    "bad_cert (no chain to the network CA), forged (signature or "
+	    "name does not match), rate (origin over 'topology.rate'), full "
+	    "(new origin over 'topology.max_origins').");
+	reason_u64(o, "proxyd_lsa_dropped_total", "unsigned", s->lsa_unsigned);
+	reason_u64(o, "proxyd_lsa_dropped_total", "bad_cert", s->lsa_bad_cert);
+	reason_u64(o, "proxyd_lsa_dropped_total", "forged", s->lsa_forged);
+	reason_u64(o, "proxyd_lsa_dropped_total", "rate", s->lsa_rate);
+	reason_u64(o, "proxyd_lsa_dropped_total", "full", s->lsa_full);
+	single_u64(o, "proxyd_lsa_verified_total", "counter",
+	    "Advertisement signatures checked and found good.",
+	    s->lsa_verified);
+	single_u64(o, "proxyd_lsa_refused_prefixes_total", "counter",
+	    "Prefix claims refused: outside the originator's certificate "
+	    "blocks, or no blocks with 'tls.require_prefixes'.",
+	    s->lsa_refused_prefixes);
 	single_u64(o, "proxyd_handshake_cookies_sent_total", "counter",
 	    "Handshake cookies sent to unproven sources.", s->hs_cookies);
 	single_u64(o, "proxyd_clones_detected_total", "counter",

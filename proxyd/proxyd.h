@@ -35,6 +35,8 @@ struct link_events;
 struct evdns_base;
 struct frag_table;
 struct kroute;
+struct lsasig_key;
+struct lsasig_verifier;
 
 struct proxyd_stats {
 	uint64_t	rx_packets, rx_bytes;	/* tx: struct psock_stats */
@@ -69,6 +71,14 @@ struct proxyd_stats {
 	uint64_t	xlat_out, xlat_in;	/* packets translated (netmap) */
 	uint64_t	frag_tx;	/* DATA split: pieces sent */
 	uint64_t	drop_toobig;	/* DATA too large even split */
+	/* advertisements dropped before use (topology.c), by reason */
+	uint64_t	lsa_unsigned;	/* no certificate or signature */
+	uint64_t	lsa_bad_cert;	/* no chain to the network CA */
+	uint64_t	lsa_forged;	/* signature or name does not match */
+	uint64_t	lsa_rate;	/* origin over its rate (MinLSArrival) */
+	uint64_t	lsa_full;	/* new origin, table at max_origins */
+	uint64_t	lsa_refused_prefixes; /* claims outside the blocks */
+	uint64_t	lsa_verified;	/* signatures checked and good */
 };
 
 struct proxyd {
@@ -91,6 +101,10 @@ struct proxyd {
 		uint64_t	 since_us;
 	}			 hs_cookie;		/* link.c */
 	struct topo		*topo;		/* topology.c */
+	struct lsasig_key	*lsa_key;	/* signs ours (NULL: unsigned) */
+	struct lsasig_verifier	*lsa_verifier;	/* NULL: nothing is accepted */
+	struct event		*recompute_ev;	/* routes after a burst */
+	bool			 recompute_pending;
 	struct topo_path	*paths;		/* shortest paths, by SPF */
 	size_t			 n_paths;
 	size_t			 n_conflicts;	/* overlapping prefix claims */

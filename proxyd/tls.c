@@ -5,6 +5,7 @@
  * oversized datagram, so a tiny BIO method hands each write to the link
  * (which frames and sends it) and serves the one datagram being fed.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "lsasig.h"
 #include "pkt.h"
 #include "tls.h"
 
@@ -552,6 +554,45 @@ check_dates(X509 *cert, time_t now, const char *ref, const char *what,
 	return 0;
 }
 
+/*
+ * Our own prefixes against our certificate's RFC 3779 blocks ("inherit"
+ * resolved up the verified chain, if any): what the other proxies would
+ * refuse is an error here.  Without blocks, only 'tls.require_prefixes'
+ * makes prefixes an error.  An aliased prefix is checked by its alias
+ * (what the others see).
+ */
+static int
+own_prefixes_covered(const struct conf *c, X509 *cert, STACK_OF(X509) *vchain,
+    void (*report)(void *, bool, const char *), void *arg)
+{
+	struct lsasig_blocks b;
+	char a[INET_ADDRSTRLEN];
+
+	if (c->n_prefixes == 0)
+		return 0;
+	(void)lsasig_cert_blocks(cert, vchain, &b);
+	for (size_t i = 0; i < c->n_prefixes; i++) {
+		const struct conf_prefix *p = &c->prefixes[i];
+		struct in_addr adv = conf_prefix_adv(p);
+
+		if (b.has_ext ? lsasig_blocks_cover(&b, ntohl(adv.s_addr),
+		    p->plen) : !c->tls_require_prefixes)
+			continue;
+		inet_ntop(AF_INET, &adv, a, sizeof(a));
+		say(report, arg, false, "%s:%u: 'prefixes.[%zu]' '%s/%u' is "
+		    "not covered by certificate '%s': %s; every proxy would "
+		    "refuse the claim (issue a certificate with it: proxyd-ca "
+		    "issue DIR %s --prefix %s/%u)", c->prefixes_file != NULL ?
+		    c->prefixes_file : "?", p->line, i, a, p->plen,
+		    c->tls_cert, b.has_ext ? "it lies outside the "
+		    "certificate's address blocks (sbgp-ipAddrBlock)" : "the "
+		    "certificate has no address blocks and "
+		    "'tls.require_prefixes' is set", c->name, a, p->plen);
+		return -1;
+	}
+	return 0;
+}
+
 int
 tls_check_own(const struct conf *c, time_t now,
     void (*report)(void *arg, bool warning, const char *msg), void *arg)
@@ -654,9 +695,13 @@ tls_check_own(const struct conf *c, time_t now,
 				    "against the CA in '%s': %s", crt_ref,
 				    c->tls_ca, X509_verify_cert_error_string(e));
 			rc = -1;
-		}
+		} else if (own_prefixes_covered(c, cert,
+		    X509_STORE_CTX_get0_chain(xs), report, arg) == -1)
+			rc = -1;
 		ERR_clear_error();
-	}
+	} else if (cert != NULL && own_prefixes_covered(c, cert, NULL, report,
+	    arg) == -1)
+		rc = -1;
 
 	/* the key, and that it is the certificate's */
 	if ((f = open_or_say(key_ref, c->tls_key, report, arg)) != NULL) {

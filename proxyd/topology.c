@@ -18,6 +18,7 @@
 #include "kroute.h"
 #include "link.h"
 #include "log.h"
+#include "lsasig.h"
 #include "peer.h"
 #include "topology.h"
 #include "tun.h"
@@ -101,6 +102,9 @@ originate_now(struct proxyd *px, bool flood_it)
 
 	build_own(px, &own);
 	own.seq = topo_next_seq(px->topo, (uint64_t)time(NULL) << 20);
+	if (px->lsa_key != NULL && lsasig_sign(px->lsa_key, &own) == -1)
+		log_warnx("cannot sign our advertisement: the others will "
+		    "drop it");
 	if (topo_set_self(px->topo, &own, now_us()) == -1) {
 		log_warnx("cannot store our own advertisement");
 		return;
@@ -145,13 +149,65 @@ topology_originate(struct proxyd *px)
 		px->originate_pending = true;
 }
 
+static void
+recompute_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxyd *px = arg;
+
+	(void)fd;
+	(void)what;
+	px->recompute_pending = false;
+	topology_recompute(px);
+}
+
+/*
+ * Routes after a burst of advertisements: once, when the loop has handled
+ * what arrived (a zero timer runs after the current batch of reads), not
+ * once per advertisement.  A full database exchange of thousands of
+ * origins then costs one shortest-path run, not thousands.
+ */
+static void
+recompute_soon(struct proxyd *px)
+{
+	struct timeval now = { 0, 0 };
+
+	if (px->recompute_pending)
+		return;
+	if (px->recompute_ev != NULL && evtimer_add(px->recompute_ev, &now)
+	    == 0)
+		px->recompute_pending = true;
+	else
+		topology_recompute(px);
+}
+
+void
+topology_settle(struct proxyd *px)
+{
+	if (px->recompute_pending)
+		topology_recompute(px);
+}
+
 int
 topology_init(struct proxyd *px)
 {
-	if ((px->topo = topo_new(px->conf->name)) == NULL ||
+	const struct conf *c = px->conf;
+	struct topo_limits lim;
+
+	if ((px->topo = topo_new(c->name)) == NULL ||
 	    (px->originate_ev = evtimer_new(px->base, originate_cb, px)) ==
+	    NULL ||
+	    (px->recompute_ev = evtimer_new(px->base, recompute_cb, px)) ==
 	    NULL)
 		return -1;
+	topo_get_limits(px->topo, &lim);
+	if (c->topo_max_origins > 0) {	/* 0: a conf without the keys */
+		lim.max_origins = (size_t)c->topo_max_origins;
+		lim.max_prefixes = (uint16_t)c->topo_max_prefixes;
+		lim.max_links = (uint16_t)c->topo_max_links;
+		lim.rate = (uint32_t)c->topo_rate;
+		lim.burst = (uint32_t)c->topo_burst;
+		topo_set_limits(px->topo, &lim);
+	}
 	topology_originate(px);
 	return 0;
 }
@@ -161,6 +217,8 @@ topology_free(struct proxyd *px)
 {
 	if (px->originate_ev != NULL)
 		event_free(px->originate_ev);
+	if (px->recompute_ev != NULL)
+		event_free(px->recompute_ev);
 	topo_free(px->topo);
 	free(px->paths);
 	kroute_free(px);
@@ -194,18 +252,113 @@ topology_link_down(struct proxyd *px, bool direct)
 		topology_originate(px);
 }
 
+/*
+ * Log lines about dropped or refused advertisements: at most one per
+ * TOPOLOGY_LOG_EVERY_S per kind, saying how many were not logged, so a
+ * flooding neighbour cannot flood the log too.  The counters count all.
+ */
+enum drop_kind { DK_SIG, DK_RATE, DK_FULL, DK_REFUSED, DK_MAX };
+
+static bool
+log_allowed(enum drop_kind k, uint64_t *suppressed)
+{
+	static uint64_t last[DK_MAX], skipped[DK_MAX];
+	uint64_t now = now_us();
+
+	if (last[k] != 0 && now - last[k] < (uint64_t)TOPOLOGY_LOG_EVERY_S *
+	    1000000) {
+		skipped[k]++;
+		return false;
+	}
+	last[k] = now;
+	*suppressed = skipped[k];
+	skipped[k] = 0;
+	return true;
+}
+
+/* Counts and logs an advertisement whose signature check failed. */
+static void
+sig_dropped(struct link *l, const struct pkt_lsa *a, enum lsasig_result r)
+{
+	struct proxyd *px = l->px;
+	uint64_t more;
+	char who[128];
+
+	switch (r) {
+	case LSASIG_UNSIGNED:
+		px->st.lsa_unsigned++;
+		break;
+	case LSASIG_BAD_CERT:
+		px->st.lsa_bad_cert++;
+		break;
+	default:
+		px->st.lsa_forged++;
+		break;
+	}
+	if (log_allowed(DK_SIG, &more))
+		log_warnx("%s: advertisement of '%s' seq %llu dropped, not "
+		    "used and not flooded: %s%s (%llu more not logged)",
+		    link_who(l, who, sizeof(who)), a->origin,
+		    (unsigned long long)a->seq,
+		    r == LSASIG_UNSIGNED ? "it is not signed" :
+		    r == LSASIG_BAD_CERT ? "its certificate does not chain "
+		    "to the network CA" : r == LSASIG_WRONG_NAME ? "its "
+		    "certificate names another proxy" : r == LSASIG_BAD_SIG ?
+		    "its signature does not verify" : "out of memory",
+		    r == LSASIG_BAD_SIG || r == LSASIG_WRONG_NAME ?
+		    " (forged?)" : "", (unsigned long long)more);
+}
+
+/*
+ * An advertisement from a neighbour.  What would be used (newer than what
+ * we hold, or a copy of our own origin that would make us jump our
+ * sequence number) and what would be answered with our copy (older) has
+ * its signature checked first, so forged junk is neither stored nor
+ * flooded nor answered with several KB; duplicates of what we hold (every
+ * neighbour floods each advertisement to us) cost a lookup.  What fails
+ * is dropped and counted.
+ */
 void
 topology_lsa_input(struct link *l, const struct pkt_lsa *a)
 {
 	struct proxyd *px = l->px;
+	enum topo_verdict v = topo_classify(px->topo, a, now_us());
+	enum lsasig_result r = LSASIG_UNSIGNED;
+	uint64_t refused = 0, more;
+	bool no_blocks = false;
 	char who[128];
 
-	switch (topo_receive(px->topo, a, now_us())) {
+	if (v == TOPO_NEWER || v == TOPO_OWN || v == TOPO_OLDER) {
+		if (px->lsa_verifier != NULL)
+			r = lsasig_verify(px->lsa_verifier, a, time(NULL),
+			    &refused, &no_blocks);
+		if (r != LSASIG_OK) {
+			sig_dropped(l, a, r);
+			return;
+		}
+		px->st.lsa_verified++;
+	}
+	switch (topo_receive_checked(px->topo, a, refused, no_blocks ?
+	    TOPO_REFUSED_NO_BLOCKS : TOPO_REFUSED_BLOCKS, now_us())) {
 	case TOPO_NEWER:
 		log_debug("%s: advertisement of '%s' seq %llu", link_who(l, who,
 		    sizeof(who)), a->origin, (unsigned long long)a->seq);
+		if (refused != 0) {
+			px->st.lsa_refused_prefixes += (uint64_t)
+			    __builtin_popcountll(refused);
+			if (log_allowed(DK_REFUSED, &more))
+				log_warnx("'%s' claims %d prefix(es) it may "
+				    "not: %s; refused, not routed (proxyctl "
+				    "topology shows them; %llu more not "
+				    "logged)", a->origin,
+				    __builtin_popcountll(refused),
+				    topo_refusal_str(no_blocks ?
+				    TOPO_REFUSED_NO_BLOCKS :
+				    TOPO_REFUSED_BLOCKS),
+				    (unsigned long long)more);
+		}
 		flood(px, a->origin, l);
-		topology_recompute(px);
+		recompute_soon(px);
 		break;
 	case TOPO_OLDER:
 		send_lsa(l, a->origin);
@@ -217,6 +370,25 @@ topology_lsa_input(struct link *l, const struct pkt_lsa *a)
 		break;
 	case TOPO_INVALID:
 		px->st.drop_malformed++;
+		break;
+	case TOPO_FULL:
+		px->st.lsa_full++;
+		if (log_allowed(DK_FULL, &more))
+			log_warnx("%s: advertisement of new origin '%s' "
+			    "dropped: the topology holds its limit of "
+			    "proxies ('topology.max_origins'; %llu more not "
+			    "logged)", link_who(l, who, sizeof(who)),
+			    a->origin, (unsigned long long)more);
+		break;
+	case TOPO_RATE:
+		px->st.lsa_rate++;
+		if (log_allowed(DK_RATE, &more))
+			log_warnx("%s: advertisement of '%s' seq %llu dropped: "
+			    "'%s' advertises faster than 'topology.rate' "
+			    "allows (%llu more not logged)", link_who(l, who,
+			    sizeof(who)), a->origin,
+			    (unsigned long long)a->seq, a->origin,
+			    (unsigned long long)more);
 		break;
 	case TOPO_SAME:
 		break;
@@ -254,6 +426,11 @@ topology_recompute(struct proxyd *px)
 	struct topo_path *paths = NULL;
 	size_t n, npaths = 0;
 	char pa[32], pb[32];
+
+	if (px->recompute_pending) {
+		evtimer_del(px->recompute_ev);
+		px->recompute_pending = false;
+	}
 
 	if (topo_spf(px->topo, &paths, &npaths) == 0) {
 		free(px->paths);

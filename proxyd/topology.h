@@ -21,6 +21,7 @@ struct link;
 
 #define TOPOLOGY_LEARNED_MAX	4	/* links to proxies learned from ads */
 #define TOPOLOGY_FLOOD_MIN_MS	1000	/* our advertisement at most this often */
+#define TOPOLOGY_LOG_EVERY_S	5	/* drop log lines, per kind */
 
 int	topology_init(struct proxyd *);
 void	topology_free(struct proxyd *);
@@ -32,7 +33,14 @@ void	topology_originate(struct proxyd *);
  */
 void	topology_link_up(struct link *, bool direct);
 void	topology_link_down(struct proxyd *, bool direct);
+/*
+ * An advertisement from a neighbour: checked (signature, certificate,
+ * address blocks, limits), stored, flooded on; routes follow once the
+ * current burst is handled (or at topology_settle()).
+ */
 void	topology_lsa_input(struct link *, const struct pkt_lsa *);
+/* Recomputes the routes now if advertisements are waiting for it. */
+void	topology_settle(struct proxyd *);
 /* Once a second: refresh, ageing, learned links. */
 void	topology_tick(struct proxyd *);
 /* Recomputes routes from the database and installs them on the TUN. */

@@ -141,6 +141,13 @@ static const struct column status_cols[] = {
 	{ "drop too big",	"drop_toobig",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "proxies known",	"proxies",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "prefix conflicts",	"conflicts",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "ads verified",	"lsa_verified",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "ads unsigned",	"lsa_unsigned",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "ads bad cert",	"lsa_bad_cert",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "ads forged",		"lsa_forged",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "ads over rate",	"lsa_rate",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "ads table full",	"lsa_full",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "prefix claims refused", "lsa_refused_prefixes", FMT_NUM, SHOW_ALWAYS, false },
 	{ "conn requests",	"conn_requests",	FMT_NUM, SHOW_ALWAYS, false },
 	{ "first pkts queued",	"queued",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "drop queue full",	"drop_queue",		FMT_NUM, SHOW_ALWAYS, false },
@@ -200,6 +207,7 @@ static const struct column topology_cols[] = {
 	{ "ENDPOINT",		"endpoint",	FMT_STR,	SHOW_WIDE, false },
 	{ "PREFIXES",		"prefixes",	FMT_LIST,	SHOW_ALWAYS, false },
 	{ "LINKS (peer:nat:cost)", "links",	FMT_LINKS,	SHOW_ALWAYS, false },
+	{ "REFUSED",		"refused",	FMT_STR,	SHOW_ALWAYS, false },
 	{ NULL,			NULL,		FMT_STR,	SHOW_ALWAYS, false }
 };
 

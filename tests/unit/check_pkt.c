@@ -219,6 +219,8 @@ static const uint8_t g_lsa[] = {
 	0x00, 0x02,				/* 2 links */
 	0x01, 'b', 0x00, 0x00, 0x01,		/* "b", nat 0, cost 1 */
 	0x03, 'c', '.', 'd', 0x05, 0xff, 0xff,	/* "c.d", nat 5, cost 65535 */
+	0x00, 0x03, 'C', 'R', 'T',		/* certificate (not parsed here) */
+	0x00, 0x02, 0x51, 0x67,			/* signature */
 };
 
 static const uint8_t g_lsa_bare[] = {
@@ -230,6 +232,8 @@ static const uint8_t g_lsa_bare[] = {
 	0x00, 0x01,				/* 1 prefix */
 	0x00, 0x00, 0x00, 0x00, 0x00,		/* 0.0.0.0/0 */
 	0x00, 0x00,				/* no links */
+	0x00, 0x00,				/* no certificate */
+	0x00, 0x00,				/* no signature */
 };
 
 static const uint8_t g_conn_req[] = {
@@ -582,6 +586,11 @@ build_lsa(struct pkt_msg *m)
 	set_name(l->links[1].peer, "c.d");
 	l->links[1].nat = NAT_TYPE_UNKNOWN;	/* wire 5 */
 	l->links[1].cost = UINT16_MAX;
+	l->cert_len = 3;
+	memcpy(l->cert, "CRT", 3);
+	l->sig_len = 2;
+	l->sig[0] = 0x51;
+	l->sig[1] = 0x67;
 }
 
 static void
@@ -599,6 +608,8 @@ build_lsa_bare(struct pkt_msg *m)
 	l->prefixes[0].plen = 0;
 	l->prefixes[0].addr.s_addr = 0;
 	l->n_links = 0;
+	l->cert_len = 0;
+	l->sig_len = 0;
 }
 
 static void
@@ -1802,7 +1813,8 @@ long_name(char *dst, unsigned i)
 }
 
 #define FULL_LSA_LEN	(1 + 1 + PKT_NAME_MAX + 8 + 2 + 4 + 2 + \
-	2 + PKT_LSA_PREFIX_MAX * 5 + 2 + PKT_LSA_LINK_MAX * (1 + PKT_NAME_MAX + 3))
+	2 + PKT_LSA_PREFIX_MAX * 5 + 2 + PKT_LSA_LINK_MAX * (1 + PKT_NAME_MAX + 3) + \
+	2 + PKT_LSA_CERT_MAX + 2 + PKT_LSA_SIG_MAX)
 #define FULL_CREQ_NPATH	(1 + 8 + 2 * (1 + PKT_NAME_MAX) + 4 + 4 + 3)
 #define FULL_CREQ_LEN	(FULL_CREQ_NPATH + 1 + \
 	PKT_PATH_MAX * (1 + PKT_NAME_MAX) + EPS_LEN)
@@ -1842,6 +1854,12 @@ build_full_lsa(struct pkt_msg *m)
 		l->links[i].nat = nat_wire[i % NNATWIRE].type;
 		l->links[i].cost = (uint16_t)(i == 0 ? UINT16_MAX : i);
 	}
+	l->cert_len = PKT_LSA_CERT_MAX;
+	for (i = 0; i < PKT_LSA_CERT_MAX; i++)
+		l->cert[i] = (uint8_t)i;
+	l->sig_len = PKT_LSA_SIG_MAX;
+	for (i = 0; i < PKT_LSA_SIG_MAX; i++)
+		l->sig[i] = (uint8_t)~i;
 }
 
 static void
@@ -1944,7 +1962,7 @@ big_encode(int i, struct pkt_msg *m)
 START_TEST(big_msg_sizes)
 {
 	/* What pkt.c's comment on the int return assumes. */
-	ck_assert_uint_eq(FULL_LSA_LEN, 4693);
+	ck_assert_uint_eq(FULL_LSA_LEN, 7257);
 	ck_assert_uint_eq(FULL_CREQ_LEN, 1191);
 	ck_assert_uint_eq(FULL_CRESP_LEN, 1217);
 	ck_assert_uint_eq(FULL_ECHO_LEN, 1172);
@@ -2026,6 +2044,8 @@ static const uint8_t g_lsa_none[] = {
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 	0x00, 0x00,
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0x00, 0x00,
+	0x00, 0x00,
 	0x00, 0x00,
 	0x00, 0x00,
 };
@@ -2216,6 +2236,33 @@ START_TEST(decode_rejects_lsa_too_many_prefixes)
 	free(full);
 	/* Zero is allowed. */
 	bytes_accepted(g_lsa_none, sizeof(g_lsa_none));
+}
+END_TEST
+
+/* The certificate and signature lengths: at most 2048 and 512. */
+START_TEST(decode_rejects_lsa_cert_and_sig_too_long)
+{
+	static struct pkt_msg m;
+	uint8_t *full;
+	size_t cert_at = FULL_LSA_LEN - 2 - PKT_LSA_SIG_MAX - 2 -
+	    PKT_LSA_CERT_MAX, sig_at = FULL_LSA_LEN - 2 - PKT_LSA_SIG_MAX;
+	uint8_t p[sizeof(g_lsa)];
+
+	full = big_encode(0, &m);
+	ck_assert_uint_eq(full[cert_at] << 8 | full[cert_at + 1],
+	    PKT_LSA_CERT_MAX);
+	ck_assert_uint_eq(full[sig_at] << 8 | full[sig_at + 1],
+	    PKT_LSA_SIG_MAX);
+	full[cert_at + 1]++;
+	msg_rejects(full, FULL_LSA_LEN, "certificate too long in lsa");
+	full[cert_at + 1]--;
+	full[sig_at + 1]++;
+	msg_rejects(full, FULL_LSA_LEN, "signature too long in lsa");
+	free(full);
+	/* a length past the end: truncated */
+	memcpy(p, g_lsa, sizeof(p));
+	p[sizeof(p) - 3] = 3;	/* sig_len 3, 2 bytes follow */
+	msg_rejects(p, sizeof(p), "truncated");
 }
 END_TEST
 
@@ -3854,6 +3901,8 @@ pkt_suite(void)
 	    decode_rejects_lsa_half_endpoint);
 	add(s, "decode_rejects_lsa_too_many_prefixes",
 	    decode_rejects_lsa_too_many_prefixes);
+	add(s, "decode_rejects_lsa_cert_and_sig_too_long",
+	    decode_rejects_lsa_cert_and_sig_too_long);
 	add(s, "decode_rejects_lsa_plen_over_32",
 	    decode_rejects_lsa_plen_over_32);
 	add(s, "decode_rejects_lsa_host_bits", decode_rejects_lsa_host_bits);

@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nat.h"
 #include "route.h"
+#include "lsasig.h"
+#include "testpki.h"
 #include "topo.h"
 
 #define SEC	1000000ULL	/* microseconds */
@@ -327,7 +330,7 @@ START_TEST(receive_refuses_new_origin_when_full)
 	}
 	ck_assert_uint_eq(topo_count(topo), 4096);
 	l = lsa("zz-one-too-many", 1);
-	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_INVALID);
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_FULL);
 	ck_assert_ptr_null(topo_get(topo, "zz-one-too-many"));
 	/* known origins still update */
 	l = lsa("n00017", 2);
@@ -975,6 +978,330 @@ START_TEST(spf_random_1000_matches_reference)
 }
 END_TEST
 
+
+/* ---- issue 11: sequence rules, limits, refusals, signatures ---- */
+
+#define HALF	(UINT64_C(1) << 63)
+
+START_TEST(seq_serial_order)
+{
+	static const uint64_t v[] = { 0, 1, 2, 12345, HALF - 1, HALF,
+	    HALF + 1, UINT64_MAX - 1, UINT64_MAX };
+
+	ck_assert(topo_seq_newer(1, 0));
+	ck_assert(!topo_seq_newer(0, 1));
+	ck_assert(topo_seq_newer(0, UINT64_MAX));	/* wraps */
+	ck_assert(!topo_seq_newer(UINT64_MAX, 0));
+	ck_assert(topo_seq_newer(HALF, 0));		/* half way: order */
+	ck_assert(!topo_seq_newer(0, HALF));
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint64_t b = v[i];
+
+		ck_assert(!topo_seq_newer(b, b));
+		ck_assert(topo_seq_newer(b + 1, b));
+		ck_assert(topo_seq_newer(b + HALF - 1, b));
+		ck_assert(!topo_seq_newer(b + HALF + 1, b));
+		/* exactly one of two different numbers is newer */
+		for (size_t j = 0; j < sizeof(v) / sizeof(v[0]); j++)
+			if (v[j] != b)
+				ck_assert(topo_seq_newer(v[j], b) !=
+				    topo_seq_newer(b, v[j]));
+	}
+}
+END_TEST
+
+/* Whatever an origin's stored seq is, its next one is taken. */
+START_TEST(no_seq_pins_an_origin)
+{
+	static const uint64_t v[] = { 0, 7, HALF - 1, HALF, UINT64_MAX - 1,
+	    UINT64_MAX };
+	struct pkt_lsa	l;
+	char		name[16];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(name, sizeof(name), "o%zu", i);
+		l = lsa(name, v[i]);
+		ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+		l = lsa(name, v[i] + 1);
+		ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+		ck_assert_uint_eq(topo_get(topo, name)->seq, v[i] + 1);
+		l = lsa(name, v[i]);
+		ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_OLDER);
+	}
+}
+END_TEST
+
+/* Our own origin seen at the largest value: the next is still newer. */
+START_TEST(own_restart_beats_any_old_seq)
+{
+	static const uint64_t v[] = { 100, HALF, UINT64_MAX };
+	struct pkt_lsa	own = lsa("alpha", 5), old;
+
+	ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		old = lsa("alpha", v[i]);
+		add_prefix(&old, "10.66.0.0", 16);
+		ck_assert_int_eq(topo_receive(topo, &old, T0), TOPO_OWN);
+		own.seq = topo_next_seq(topo, 0);
+		ck_assert(topo_seq_newer(own.seq, v[i]));
+		ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+		ck_assert_int_eq(topo_receive(topo, &old, T0), TOPO_OLDER);
+	}
+}
+END_TEST
+
+START_TEST(rate_limits_each_origin)
+{
+	struct topo_limits lim;
+	struct pkt_lsa	l;
+	uint64_t	seq = 1;
+	unsigned	i;
+
+	topo_get_limits(topo, &lim);
+	lim.rate = 2;
+	lim.burst = 4;
+	topo_set_limits(topo, &lim);
+	for (i = 0; i < 4; i++) {
+		l = lsa("bravo", seq++);
+		ck_assert_int_eq(topo_classify(topo, &l, T0), TOPO_NEWER);
+		ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	}
+	l = lsa("bravo", seq++);
+	ck_assert_int_eq(topo_classify(topo, &l, T0), TOPO_RATE);
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_RATE);
+	ck_assert_uint_eq(topo_get(topo, "bravo")->seq, 4);
+	/* another origin is not affected */
+	l = lsa("charlie", 1);
+	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
+	/* half a second later one more (rate 2/s) */
+	l = lsa("bravo", seq++);
+	ck_assert_int_eq(topo_receive(topo, &l, T0 + SEC / 2), TOPO_NEWER);
+	ck_assert_int_eq(topo_receive(topo, &l, T0 + SEC / 2), TOPO_SAME);
+	l = lsa("bravo", seq++);
+	ck_assert_int_eq(topo_receive(topo, &l, T0 + SEC / 2), TOPO_RATE);
+}
+END_TEST
+
+START_TEST(prefixes_over_the_limit_and_refused_are_not_routed)
+{
+	struct topo_limits lim;
+	struct pkt_lsa	own = lsa("alpha", 1), b = lsa("bravo", 1);
+
+	topo_get_limits(topo, &lim);
+	lim.max_prefixes = 2;
+	topo_set_limits(topo, &lim);
+	add_link(&own, "bravo", NAT_TYPE_OPEN, 1);
+	add_prefix(&own, "10.0.0.0", 24);
+	add_prefix(&own, "10.0.1.0", 24);
+	add_prefix(&own, "10.0.2.0", 24);	/* ours: never limited */
+	ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+	add_link(&b, "alpha", NAT_TYPE_OPEN, 1);
+	add_prefix(&b, "10.1.0.0", 24);
+	add_prefix(&b, "10.2.0.0", 25);		/* refused by its cert */
+	add_prefix(&b, "10.1.1.0", 24);		/* over the limit */
+	ck_assert_int_eq(topo_receive_checked(topo, &b, UINT64_C(1) << 1,
+	    TOPO_REFUSED_BLOCKS, T0), TOPO_NEWER);
+	ck_assert_int_eq(topo_routes(topo, &tbl), 0);
+	ck_assert_uint_eq(tbl.n, 4);
+	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.1.0.1")));
+	ck_assert_ptr_null(route_lookup(&tbl, ip("10.2.0.1")));
+	ck_assert_ptr_null(route_lookup(&tbl, ip("10.1.1.1")));
+	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.0.2.1")));
+	ck_assert_int_eq(topo_prefix_refused(topo, 1, 0), TOPO_REFUSED_NO);
+	ck_assert_int_eq(topo_prefix_refused(topo, 1, 1), TOPO_REFUSED_BLOCKS);
+	ck_assert_int_eq(topo_prefix_refused(topo, 1, 2), TOPO_REFUSED_LIMIT);
+	ck_assert_int_eq(topo_prefix_refused(topo, 0, 2), TOPO_REFUSED_NO);
+	/* the stored copy keeps all three, for flooding as signed */
+	ck_assert_uint_eq(topo_get(topo, "bravo")->n_prefixes, 3);
+}
+END_TEST
+
+START_TEST(links_over_the_limit_are_ignored)
+{
+	struct topo_limits lim;
+	struct pkt_lsa	own = lsa("alpha", 1), b = lsa("bravo", 1),
+			c = lsa("charlie", 1);
+	struct topo_path *p;
+	size_t		n;
+
+	topo_get_limits(topo, &lim);
+	lim.max_links = 1;
+	topo_set_limits(topo, &lim);
+	add_link(&own, "bravo", NAT_TYPE_OPEN, 1);
+	ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+	add_link(&b, "alpha", NAT_TYPE_OPEN, 1);
+	add_link(&b, "charlie", NAT_TYPE_OPEN, 1);	/* the second */
+	add_link(&c, "bravo", NAT_TYPE_OPEN, 1);
+	ck_assert_int_eq(topo_receive(topo, &b, T0), TOPO_NEWER);
+	ck_assert_int_eq(topo_receive(topo, &c, T0), TOPO_NEWER);
+	ck_assert_int_eq(topo_spf(topo, &p, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(p[0].dest, "bravo");
+	free(p);
+	lim.max_links = 2;
+	topo_set_limits(topo, &lim);
+	ck_assert_int_eq(topo_spf(topo, &p, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	free(p);
+}
+END_TEST
+
+/* lib/lsasig.c against the in-memory CA of testpki.c */
+
+static struct pkt_lsa
+signed_lsa(const char *origin, const char *blocks, bool ed, uint64_t seq)
+{
+	struct pkt_lsa l = lsa(origin, seq);
+
+	add_prefix(&l, "10.1.0.0", 24);
+	add_prefix(&l, "10.2.0.0", 25);
+	add_link(&l, "alpha", NAT_TYPE_OPEN, 3);
+	ck_assert_int_eq(lsasig_sign(testpki_key(origin, blocks, ed), &l), 0);
+	return l;
+}
+
+START_TEST(sig_good_bad_missing)
+{
+	struct lsasig_verifier *v = testpki_verifier(false);
+	struct lsasig_stats st;
+	struct pkt_lsa	l, t;
+	uint64_t	ref;
+	bool		nb;
+
+	for (int ed = 0; ed < 2; ed++) {
+		l = signed_lsa("bravo", NULL, ed, 9);
+		ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+		    LSASIG_OK);
+		ck_assert_uint_eq(ref, 0);
+		l.age_s = 42;		/* age is not signed: it grows */
+		ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+		    LSASIG_OK);
+		/* every signed field matters */
+		t = l; t.seq++;
+		ck_assert_int_eq(lsasig_verify(v, &t, time(NULL), &ref, &nb),
+		    LSASIG_BAD_SIG);
+		t = l; t.prefixes[1].plen = 24;
+		ck_assert_int_eq(lsasig_verify(v, &t, time(NULL), &ref, &nb),
+		    LSASIG_BAD_SIG);
+		t = l; t.links[0].cost = 4;
+		ck_assert_int_eq(lsasig_verify(v, &t, time(NULL), &ref, &nb),
+		    LSASIG_BAD_SIG);
+		t = l; t.sig[t.sig_len / 2] ^= 1;
+		ck_assert_int_eq(lsasig_verify(v, &t, time(NULL), &ref, &nb),
+		    LSASIG_BAD_SIG);
+		t = l; t.sig_len = 0;
+		ck_assert_int_eq(lsasig_verify(v, &t, time(NULL), &ref, &nb),
+		    LSASIG_UNSIGNED);
+		t = l; t.cert_len = 0;
+		ck_assert_int_eq(lsasig_verify(v, &t, time(NULL), &ref, &nb),
+		    LSASIG_UNSIGNED);
+		t = l; t.cert[t.cert_len / 2] ^= 1;	/* breaks the chain */
+		ck_assert_int_eq(lsasig_verify(v, &t, time(NULL), &ref, &nb),
+		    LSASIG_BAD_CERT);
+		t = l; t.cert_len--;			/* not DER */
+		ck_assert_int_eq(lsasig_verify(v, &t, time(NULL), &ref, &nb),
+		    LSASIG_BAD_CERT);
+	}
+	/* signed by charlie's key as "bravo": wrong name */
+	l = lsa("bravo", 10);
+	ck_assert_int_eq(lsasig_sign(testpki_key("charlie", NULL, false), &l),
+	    0);
+	ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+	    LSASIG_WRONG_NAME);
+	/* a valid-looking certificate from another CA */
+	l = lsa("bravo", 11);
+	ck_assert_int_eq(lsasig_sign(testpki_foreign_key("bravo"), &l), 0);
+	ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+	    LSASIG_BAD_CERT);
+	/* repeated good ones hit the cache: one chain check per cert */
+	l = signed_lsa("delta", NULL, false, 1);
+	lsasig_verifier_stats(v, &st);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+		    LSASIG_OK);
+	{
+		struct lsasig_stats st2;
+
+		lsasig_verifier_stats(v, &st2);
+		ck_assert_uint_eq(st2.chain_checks, st.chain_checks + 1);
+		ck_assert_uint_eq(st2.cache_hits, st.cache_hits + 4);
+	}
+	/* a certificate that has expired by 'now' is refused */
+	ck_assert_int_eq(lsasig_verify(v, &l, time(NULL) + 3L * 365 * 86400 +
+	    LSASIG_RECHECK_S, &ref, &nb), LSASIG_BAD_CERT);
+	lsasig_verifier_free(v);
+}
+END_TEST
+
+START_TEST(sig_blocks_inside_outside_inherit_absent)
+{
+	struct lsasig_verifier *v = testpki_verifier(false),
+	    *req = testpki_verifier(true);
+	struct pkt_lsa	l;
+	uint64_t	ref;
+	bool		nb;
+
+	/* 10.1.0.0/24 inside, 10.2.0.0/25 outside */
+	l = signed_lsa("bravo", "IPv4:10.1.0.0/16", false, 1);
+	ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	ck_assert_uint_eq(ref, 2);
+	ck_assert(!nb);
+	ck_assert_int_eq(lsasig_verify(req, &l, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	ck_assert_uint_eq(ref, 2);
+	/* exactly the blocks: both inside; a range covers too */
+	l = signed_lsa("bravo", "IPv4:10.1.0.0/24,IPv4:10.2.0.0-10.2.0.127",
+	    false, 2);
+	ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	ck_assert_uint_eq(ref, 0);
+	/* one block: a more-specific of another's is outside */
+	l = signed_lsa("bravo", "IPv4:10.1.0.0/24,IPv4:10.2.0.128/25",
+	    false, 3);
+	ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	ck_assert_uint_eq(ref, 2);
+	/* inherit: the CA's 0.0.0.0/0 */
+	l = signed_lsa("bravo", "IPv4:inherit", false, 4);
+	ck_assert_int_eq(lsasig_verify(req, &l, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	ck_assert_uint_eq(ref, 0);
+	/* absent: fine by default, nothing with require_prefixes */
+	l = signed_lsa("bravo", NULL, false, 5);
+	ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	ck_assert_uint_eq(ref, 0);
+	ck_assert_int_eq(lsasig_verify(req, &l, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	ck_assert_uint_eq(ref, 3);
+	ck_assert(nb);
+	/* blocks the CA does not cover (it has IPv4 only): no chain */
+	l = signed_lsa("bravo", "IPv6:2001:db8::/32", false, 6);
+	ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+	    LSASIG_BAD_CERT);
+	lsasig_verifier_free(v);
+	lsasig_verifier_free(req);
+}
+END_TEST
+
+START_TEST(blocks_cover_edges)
+{
+	struct lsasig_blocks b = { .has_ext = true, .n = 2,
+	    .lo = { 0x0a010000, 0xc0000200 }, .hi = { 0x0a01ffff, 0xc0000203 } };
+
+	ck_assert(lsasig_blocks_cover(&b, 0x0a010000, 16));
+	ck_assert(lsasig_blocks_cover(&b, 0x0a01ff00, 24));
+	ck_assert(lsasig_blocks_cover(&b, 0x0a01ffff, 32));
+	ck_assert(!lsasig_blocks_cover(&b, 0x0a000000, 15));
+	ck_assert(!lsasig_blocks_cover(&b, 0x0a020000, 24));
+	ck_assert(lsasig_blocks_cover(&b, 0xc0000200, 30));
+	ck_assert(!lsasig_blocks_cover(&b, 0xc0000200, 29));
+	ck_assert(!lsasig_blocks_cover(&b, 0, 0));
+	ck_assert(!lsasig_blocks_cover(&b, 0x0a010000, 33));
+}
+END_TEST
+
 static Suite *
 topo_suite(void)
 {
@@ -1054,6 +1381,19 @@ topo_suite(void)
 		    true },
 		{ "routes_rebuild_reuses_table", routes_rebuild_reuses_table,
 		    true },
+		{ "seq_serial_order", seq_serial_order, false },
+		{ "no_seq_pins_an_origin", no_seq_pins_an_origin, false },
+		{ "own_restart_beats_any_old_seq",
+		    own_restart_beats_any_old_seq, false },
+		{ "rate_limits_each_origin", rate_limits_each_origin, false },
+		{ "prefixes_over_the_limit_and_refused_are_not_routed",
+		    prefixes_over_the_limit_and_refused_are_not_routed, false },
+		{ "links_over_the_limit_are_ignored",
+		    links_over_the_limit_are_ignored, false },
+		{ "sig_good_bad_missing", sig_good_bad_missing, false },
+		{ "sig_blocks_inside_outside_inherit_absent",
+		    sig_blocks_inside_outside_inherit_absent, false },
+		{ "blocks_cover_edges", blocks_cover_edges, false },
 		{ "spf_random_1000_matches_reference",
 		    spf_random_1000_matches_reference, true },
 	};

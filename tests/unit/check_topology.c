@@ -23,6 +23,7 @@
 #include "fake.h"
 #include "log.h"
 #include "kroute.h"
+#include "testpki.h"
 #include "topology.h"
 
 #define A_ADDR		"198.51.100.1"
@@ -39,6 +40,32 @@ static uint64_t		 seq_z = 100, seq_a = 100;
 #define fire_timers()		fake_fire_timers(px)
 
 /* ---- advertisements ---- */
+
+/*
+ * What a neighbour hands us: a copy of a, signed by its origin with a
+ * certificate of the test CA (testpki.c) unless a breaks the encoder's
+ * rules, then the routes of the burst.
+ */
+static void
+feed(struct link *l, const struct pkt_lsa *a)
+{
+	static struct pkt_lsa c;
+	uint8_t tbs[PKT_LSA_TBS_MAX];
+
+	c = *a;
+	if (pkt_lsa_tbs(&c, tbs, sizeof(tbs)) > 0)
+		testpki_sign(&c);
+	topology_lsa_input(l, &c);
+	topology_settle(px);
+}
+
+/* The same, unsigned or signed by key, as given. */
+static void
+feed_raw(struct link *l, const struct pkt_lsa *a)
+{
+	topology_lsa_input(l, a);
+	topology_settle(px);
+}
 
 static void
 lsa_init(struct pkt_lsa *a, const char *origin, uint64_t seq)
@@ -82,7 +109,7 @@ feed_a(void)
 	lsa_prefix(&a, "10.1.0.0", 16);
 	lsa_link(&a, "b", 10);
 	lsa_link(&a, "z", 10);
-	topology_lsa_input(la, &a);
+	feed(la, &a);
 }
 
 /* z's advertisement (z claims prefix/plen), heard from a. */
@@ -96,7 +123,7 @@ feed_z_claim(const char *prefix, uint8_t plen)
 	if (prefix != NULL)
 		lsa_prefix(&a, prefix, plen);
 	lsa_link(&a, "a", 10);
-	topology_lsa_input(la, &a);
+	feed(la, &a);
 }
 
 static void
@@ -188,6 +215,8 @@ setup(void)
 	static const char *const own[] = { "10.2.0.0/16" };
 
 	px = fake_proxyd_new("b");
+	px->lsa_key = testpki_key("b", NULL, false);
+	px->lsa_verifier = testpki_verifier(false);
 	set_prefixes(own, 1);
 	la = fake_link_add(px, "a", LINK_UP, A_ADDR, 4790);
 	seq_a = seq_z = 100;
@@ -197,6 +226,7 @@ static void
 teardown(void)
 {
 	topology_free(px);
+	lsasig_verifier_free(px->lsa_verifier);
 	fake_proxyd_free(px);
 	px = NULL;
 }
@@ -375,7 +405,7 @@ START_TEST(newer_lsa_flooded_to_others_not_back)
 	lsa_init(&z, "z", 5);
 	lsa_prefix(&z, "10.9.0.0", 16);
 	lsa_link(&z, "a", 10);
-	topology_lsa_input(la, &z);
+	feed(la, &z);
 	ck_assert_uint_eq(lsas("c", "z"), 1);
 	ck_assert_uint_eq(lsas("e", "z"), 1);
 	ck_assert_uint_eq(lsas("a", "z"), 0);
@@ -384,7 +414,7 @@ START_TEST(newer_lsa_flooded_to_others_not_back)
 	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, 5);
 	ck_assert_uint_eq(fake.n_send_refused, 0);	/* x not tried */
 	/* the same again: nothing to do */
-	topology_lsa_input(fake_link_named(px, "c"), &z);
+	feed(fake_link_named(px, "c"), &z);
 	ck_assert_uint_eq(lsas("a", "z"), 0);
 	ck_assert_uint_eq(lsas("c", "z"), 1);
 	ck_assert_uint_eq(px->st.drop_malformed, 0);
@@ -399,10 +429,10 @@ START_TEST(older_lsa_gets_ours_back)
 	init();
 	lsa_init(&z, "z", 5);
 	lsa_link(&z, "a", 10);
-	topology_lsa_input(la, &z);
+	feed(la, &z);
 	ck_assert_uint_eq(lsas("c", "z"), 1);
 	z.seq = 3;
-	topology_lsa_input(lc, &z);
+	feed(lc, &z);
 	ck_assert_uint_eq(lsas("c", "z"), 2);
 	ck_assert_uint_eq(last_lsa("c", "z")->seq, 5);
 	ck_assert_uint_eq(lsas("a", "z"), 0);
@@ -421,7 +451,7 @@ START_TEST(own_origin_readvertised_above_it)
 	/* an earlier run of ours, still flooding around */
 	lsa_init(&old, "b", theirs);
 	lsa_prefix(&old, "10.66.0.0", 16);
-	topology_lsa_input(la, &old);
+	feed(la, &old);
 	ck_assert_uint_gt(topo_get(px->topo, "b")->seq, theirs);
 	ck_assert_uint_eq(lsas("a", "b"), 2);
 	ck_assert_uint_gt(last_lsa("a", "b")->seq, theirs);
@@ -439,11 +469,11 @@ START_TEST(invalid_lsa_counts_drop)
 	init();
 	lsa_init(&z, "z", 5);
 	z.age_s = TOPO_MAX_AGE_S;
-	topology_lsa_input(la, &z);
+	feed(la, &z);
 	ck_assert_uint_eq(px->st.drop_malformed, 1);
 	ck_assert_ptr_null(topo_get(px->topo, "z"));
 	lsa_init(&z, "", 5);
-	topology_lsa_input(la, &z);
+	feed(la, &z);
 	ck_assert_uint_eq(px->st.drop_malformed, 2);
 	ck_assert_uint_eq(lsas("c", "z"), 0);
 	ck_assert_uint_eq(lsas("a", "b") + lsas("c", "b"), 2);
@@ -460,7 +490,7 @@ START_TEST(link_up_sends_the_database)
 	feed_a();
 	lsa_init(&y, "y", 7);
 	lsa_link(&y, "a", 10);
-	topology_lsa_input(la, &y);
+	feed(la, &y);
 	fake_advance_s(2);
 	le = fake_link_add(px, "e", LINK_UP, E_ADDR, 4790);
 	topology_link_up(le, false);
@@ -760,7 +790,7 @@ feed_candidates(uint64_t seq, const char *skip)
 		lsa_init(&p, cand[i], seq);
 		snprintf(ep, sizeof(ep), "192.0.2.%zu", 10 + i);
 		lsa_ep(&p, ep, (uint16_t)(5000 + i));
-		topology_lsa_input(la, &p);
+		feed(la, &p);
 	}
 }
 
@@ -790,10 +820,10 @@ START_TEST(learns_endpoints_in_pair_hash_order)
 	hash_order(order);
 	/* no endpoint, or linked already: no candidate */
 	lsa_init(&q, "q", 1);
-	topology_lsa_input(la, &q);
+	feed(la, &q);
 	lsa_init(&q, "a", 1);
 	lsa_ep(&q, "192.0.2.1", 4790);
-	topology_lsa_input(la, &q);
+	feed(la, &q);
 	topology_tick(px);
 	ck_assert_uint_eq(fake.n_learn, 0);
 	feed_candidates(1, NULL);
@@ -877,6 +907,206 @@ START_TEST(learned_link_up_is_kept_when_origin_leaves)
 }
 END_TEST
 
+
+/* ---- origin authentication (issue 11) ---- */
+
+/* z's usual advertisement with seq, not yet signed. */
+static void
+z_lsa(struct pkt_lsa *z, uint64_t seq)
+{
+	lsa_init(z, "z", seq);
+	lsa_prefix(z, "10.9.0.0", 16);
+	lsa_link(z, "a", 10);
+}
+
+START_TEST(unsigned_lsa_dropped_counted_not_flooded)
+{
+	struct pkt_lsa z;
+
+	fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+	world();
+	z_lsa(&z, seq_z + 1);
+	feed_raw(la, &z);
+	ck_assert_uint_eq(px->st.lsa_unsigned, 1);
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, seq_z);
+	ck_assert_uint_eq(lsas("c", "z"), 1);	/* the signed one only */
+}
+END_TEST
+
+START_TEST(tampered_lsa_dropped_as_forged)
+{
+	struct pkt_lsa z;
+
+	world();
+	z_lsa(&z, seq_z + 1);
+	testpki_sign(&z);
+	lsa_prefix(&z, "10.2.0.0", 25);		/* added after signing */
+	feed_raw(la, &z);
+	ck_assert_uint_eq(px->st.lsa_forged, 1);
+	ck_assert_ptr_null(route_to("10.2.0.0", 25));
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, seq_z);
+}
+END_TEST
+
+START_TEST(lsa_signed_by_another_proxy_dropped)
+{
+	struct pkt_lsa z;
+
+	world();
+	/* the rogue "c" holds a valid certificate, but for its own name */
+	z_lsa(&z, seq_z + (UINT64_C(1) << 63) - 1);	/* newest possible */
+	ck_assert_int_eq(lsasig_sign(testpki_key("c", NULL, false), &z), 0);
+	feed_raw(la, &z);
+	ck_assert_uint_eq(px->st.lsa_forged, 1);
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, seq_z);
+}
+END_TEST
+
+START_TEST(lsa_from_another_ca_dropped)
+{
+	struct pkt_lsa z;
+
+	world();
+	z_lsa(&z, seq_z + 1);
+	ck_assert_int_eq(lsasig_sign(testpki_foreign_key("z"), &z), 0);
+	feed_raw(la, &z);
+	ck_assert_uint_eq(px->st.lsa_bad_cert, 1);
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, seq_z);
+}
+END_TEST
+
+/* The attack of the issue: a forged z at 2^64-1 with nothing in it. */
+START_TEST(forged_max_seq_does_not_pin_the_origin)
+{
+	struct pkt_lsa z;
+
+	world();
+	lsa_init(&z, "z", UINT64_MAX);		/* older than 101: serial */
+	feed_raw(la, &z);
+	lsa_init(&z, "z", seq_z + (UINT64_C(1) << 63) - 1);	/* newest */
+	feed_raw(la, &z);
+	ck_assert_uint_eq(px->st.lsa_unsigned, 2);
+	ck_assert_ptr_nonnull(route_to("10.9.0.0", 16));
+	feed_z();			/* the real z moves on */
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, seq_z);
+	/* and our own origin cannot be pushed either */
+	lsa_init(&z, "b", topo_get(px->topo, "b")->seq + (UINT64_C(1) << 62));
+	feed_raw(la, &z);
+	ck_assert_uint_eq(px->st.lsa_unsigned, 3);
+	ck_assert_uint_lt(topo_get(px->topo, "b")->seq, z.seq - 1000);
+}
+END_TEST
+
+/* A validly signed 2^64-1 (say a bug of z's): z's next one still wins. */
+START_TEST(signed_max_seq_is_overtaken_by_the_next)
+{
+	struct pkt_lsa z;
+
+	world();
+	z_lsa(&z, seq_z + (UINT64_C(1) << 62));
+	feed(la, &z);
+	z_lsa(&z, seq_z + (UINT64_C(1) << 63));
+	feed(la, &z);
+	z_lsa(&z, UINT64_MAX);
+	feed(la, &z);
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, UINT64_MAX);
+	fake_advance_s(1);
+	z_lsa(&z, 0);			/* wrapped: newer in serial order */
+	lsa_prefix(&z, "10.10.0.0", 16);
+	feed(la, &z);
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, 0);
+	ck_assert_ptr_nonnull(route_to("10.10.0.0", 16));
+}
+END_TEST
+
+START_TEST(claim_outside_blocks_refused_not_routed)
+{
+	struct pkt_lsa z;
+
+	world();
+	z_lsa(&z, seq_z + 1);
+	lsa_prefix(&z, "10.2.0.0", 25);		/* inside our 10.2.0.0/16 */
+	ck_assert_int_eq(lsasig_sign(testpki_key("z", "IPv4:10.9.0.0/16",
+	    false), &z), 0);
+	feed_raw(la, &z);
+	ck_assert_uint_eq(px->st.lsa_refused_prefixes, 1);
+	ck_assert_ptr_nonnull(route_to("10.9.0.0", 16));
+	ck_assert_ptr_null(route_to("10.2.0.0", 25));
+	ck_assert_uint_eq(rtnl_calls(true, "10.2.0.0", 25), 0);
+	/* kept and flooded as signed: the others judge it themselves */
+	ck_assert_uint_eq(topo_get(px->topo, "z")->n_prefixes, 2);
+}
+END_TEST
+
+START_TEST(claim_without_blocks_refused_when_required)
+{
+	struct pkt_lsa z;
+
+	lsasig_verifier_free(px->lsa_verifier);
+	px->lsa_verifier = testpki_verifier(true);
+	world();		/* a's and z's certificates have no blocks */
+	ck_assert_ptr_null(route_to("10.9.0.0", 16));
+	ck_assert_ptr_null(route_to("10.1.0.0", 16));
+	ck_assert_uint_eq(px->st.lsa_refused_prefixes, 2);
+	/* the same claim from a certificate with "inherit" is good */
+	z_lsa(&z, seq_z + 1);
+	ck_assert_int_eq(lsasig_sign(testpki_key("z", "IPv4:inherit",
+	    false), &z), 0);
+	feed_raw(la, &z);
+	ck_assert_ptr_nonnull(route_to("10.9.0.0", 16));
+}
+END_TEST
+
+START_TEST(ed25519_certificates_sign_too)
+{
+	struct pkt_lsa z;
+
+	world();
+	z_lsa(&z, seq_z + 1);
+	lsa_prefix(&z, "10.11.0.0", 16);
+	ck_assert_int_eq(lsasig_sign(testpki_key("z", NULL, true), &z), 0);
+	feed_raw(la, &z);
+	ck_assert_ptr_nonnull(route_to("10.11.0.0", 16));
+}
+END_TEST
+
+START_TEST(origin_over_its_rate_is_dropped_others_kept)
+{
+	unsigned i;
+
+	world();
+	for (i = 0; i < TOPO_DEFAULT_BURST + 5; i++)
+		feed_z();
+	ck_assert_uint_eq(px->st.lsa_rate, 5 + 1);	/* world() fed one */
+	feed_a();			/* a legitimate origin: unaffected */
+	ck_assert_uint_eq(topo_get(px->topo, "a")->seq, seq_a);
+	fake_advance_s(1);		/* the bucket refills */
+	feed_z();
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, seq_z);
+}
+END_TEST
+
+START_TEST(origins_over_the_limit_are_counted)
+{
+	struct pkt_lsa q;
+	char name[16];
+
+	px->conf->topo_max_origins = 16;
+	px->conf->topo_max_prefixes = 64;
+	px->conf->topo_max_links = 64;
+	px->conf->topo_rate = 2;
+	px->conf->topo_burst = 10;
+	init();
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "q%02d", i);
+		lsa_init(&q, name, 1);
+		feed(la, &q);
+	}
+	ck_assert_uint_eq(topo_count(px->topo), 16);
+	ck_assert_uint_eq(px->st.lsa_full, 5);
+}
+END_TEST
+
 static Suite *
 topology_suite(void)
 {
@@ -928,6 +1158,27 @@ topology_suite(void)
 		    learned_origin_that_leaves_is_forgotten },
 		{ "learned_link_up_is_kept_when_origin_leaves",
 		    learned_link_up_is_kept_when_origin_leaves },
+		{ "unsigned_lsa_dropped_counted_not_flooded",
+		    unsigned_lsa_dropped_counted_not_flooded },
+		{ "tampered_lsa_dropped_as_forged",
+		    tampered_lsa_dropped_as_forged },
+		{ "lsa_signed_by_another_proxy_dropped",
+		    lsa_signed_by_another_proxy_dropped },
+		{ "lsa_from_another_ca_dropped", lsa_from_another_ca_dropped },
+		{ "forged_max_seq_does_not_pin_the_origin",
+		    forged_max_seq_does_not_pin_the_origin },
+		{ "signed_max_seq_is_overtaken_by_the_next",
+		    signed_max_seq_is_overtaken_by_the_next },
+		{ "claim_outside_blocks_refused_not_routed",
+		    claim_outside_blocks_refused_not_routed },
+		{ "claim_without_blocks_refused_when_required",
+		    claim_without_blocks_refused_when_required },
+		{ "ed25519_certificates_sign_too",
+		    ed25519_certificates_sign_too },
+		{ "origin_over_its_rate_is_dropped_others_kept",
+		    origin_over_its_rate_is_dropped_others_kept },
+		{ "origins_over_the_limit_are_counted",
+		    origins_over_the_limit_are_counted },
 	};
 	Suite *s = suite_create("topology");
 
