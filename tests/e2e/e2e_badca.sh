@@ -87,10 +87,11 @@ conf_pub=$(proxy_conf_std pub) &&
 conf_a=$(proxy_conf_std site-a \
     neighbours="$PUB_EP site-b@$DECOY_ADDR:$WORLD_PUB_PORT") &&
 conf_rogue=$(proxy_conf rogue neighbours="$PUB_EP" prefixes="$ROGUE_NET" \
-    ca="$WORLD_DIR/rogue-bundle.crt" pki="$WORLD_DIR/rogue-pki") &&
+    ca="$WORLD_DIR/rogue-bundle.crt" pki="$WORLD_DIR/rogue-pki" \
+    require_prefixes=false) &&
 conf_imp=$(proxy_conf impostor neighbours="$PUB_EP" prefixes="$WORLD_B_LAN" \
     ca="$WORLD_DIR/rogue-bundle.crt" cert="$WORLD_DIR/rogue-pki/site-b.crt" \
-    key="$WORLD_DIR/rogue-pki/site-b.key") &&
+    key="$WORLD_DIR/rogue-pki/site-b.key" require_prefixes=false) &&
 conf_decoy=$(proxy_conf decoy neighbours="$PUB_EP") ||
     bail "configurations written"
 # The impostor's configured name must match its certificate.

@@ -17,6 +17,17 @@
  *   5                  topo_expire()
  *   6                  check (at most CHECKS_MAX; one more at the end)
  *   7   i:u8           the i-th stored advertisement is flooded back
+ *   8   k:u8 len:u16 body  the body signed by a test proxy (testpki.c):
+ *                      k picks its name and certificate blocks; it must
+ *                      verify, and its refused prefixes must be exactly
+ *                      those outside the blocks; then it is received
+ *   9   k:u8 len:u16 body  the same, with one bit of the signature or of a
+ *                      signed field flipped: it must not verify
+ *
+ * Ops 0-2 also run the signature check on what arrives (a fuzzer cannot
+ * forge a signature: it must not verify, and must not crash), then hand
+ * it to the database as if it had, so the database logic is fuzzed past
+ * the check; ops 8-9 exercise the check itself with real keys.
  */
 #include <arpa/inet.h>
 
@@ -24,11 +35,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "flags.h"
+#include "lsasig.h"
 #include "nat.h"
 #include "pkt.h"
 #include "route.h"
+#include "testpki.h"
 #include "topo.h"
 
 #define SELF		"a"
@@ -314,6 +328,9 @@ check(const struct topo *t, uint64_t now)
 			uint32_t	 m = plen ? UINT32_MAX << (32 - plen) : 0;
 			size_t		 q;
 
+			if (i != self && topo_prefix_refused(t, i, j) !=
+			    TOPO_REFUSED_NO)
+				continue;	/* refused: never routed */
 			memset(r, 0, sizeof(*r));
 			r->addr.s_addr = htonl(ntohl(o->prefixes[j].addr.s_addr)
 			    & m);
@@ -357,6 +374,112 @@ out:
 	route_table_release(&rt);
 }
 
+/* Test proxies and what their certificates let them claim. */
+static const struct {
+	const char	*name;
+	const char	*blocks;	/* NULL: no extension */
+} pki[] = {
+	{ "b", NULL },
+	{ "c", "IPv4:10.0.0.0/8" },
+	{ "d", "IPv4:10.1.0.0/24,IPv4:192.168.0.0/16" },
+	{ "e", "IPv4:inherit" },
+};
+#define NPKI		(sizeof(pki) / sizeof(pki[0]))
+#define PKI_NOW		pki_now()
+
+/* The clock of the signature checks: fixed at the first use. */
+static time_t
+pki_now(void)
+{
+	static time_t now;
+
+	if (now == 0)
+		now = time(NULL);
+	return now;
+}
+
+static struct lsasig_verifier *
+verifier(void)
+{
+	static struct lsasig_verifier *v;
+
+	if (v == NULL)
+		v = testpki_verifier(false);
+	return v;
+}
+
+/* Whether the blocks of pki[k] cover a prefix (the rule, restated). */
+static bool
+covered(size_t k, const struct pkt_lsa_prefix *p)
+{
+	uint32_t a = ntohl(p->addr.s_addr);
+	uint32_t m = p->plen ? UINT32_MAX << (32 - p->plen) : 0;
+	uint32_t lo = a & m, hi = lo | ~m;
+
+	switch (k) {
+	case 0: case 3:
+		return true;
+	case 1:
+		return lo >> 24 == 10 && hi >> 24 == 10;
+	case 2:
+		return (lo >> 8 == 0x0a0100 && hi >> 8 == 0x0a0100) ||
+		    (lo >> 16 == 0xc0a8 && hi >> 16 == 0xc0a8);
+	}
+	return false;
+}
+
+/* Ops 8 and 9: see the script above. */
+static void
+signed_op(struct topo *t, struct cursor *c, bool tamper, uint64_t now)
+{
+	static struct pkt_msg	m;
+	static struct pkt_lsa	l;
+	size_t			k = take_u8(c) % NPKI, i;
+	unsigned		bit = take_u8(c);
+	uint64_t		refused;
+	bool			no_blocks;
+	enum topo_verdict	v;
+
+	if (!take_lsa(c, &m))
+		return;
+	l = m.u.lsa;
+	memset(l.origin, 0, sizeof(l.origin));
+	strcpy(l.origin, pki[k].name);
+	if (lsasig_sign(testpki_key(pki[k].name, pki[k].blocks, false), &l)
+	    != 0)
+		abort();
+	if (tamper) {
+		if (bit & 1)
+			l.sig[(bit >> 1) % l.sig_len] ^= (uint8_t)(1 << (bit % 7));
+		else
+			l.seq ^= UINT64_C(1) << (bit % 64);
+		if (lsasig_verify(verifier(), &l, PKI_NOW, &refused,
+		    &no_blocks) == LSASIG_OK)
+			abort();
+		return;
+	}
+	if (lsasig_verify(verifier(), &l, PKI_NOW, &refused, &no_blocks) !=
+	    LSASIG_OK)
+		abort();
+	for (i = 0; i < l.n_prefixes; i++)
+		if (((refused >> i & 1) != 0) == covered(k, &l.prefixes[i]))
+			abort();
+	v = topo_receive_checked(t, &l, refused, TOPO_REFUSED_BLOCKS, now);
+	if (v == TOPO_NEWER) {
+		const struct pkt_lsa *a;
+
+		for (i = 0; (a = topo_at(t, i, now, NULL)) != NULL; i++)
+			if (strcmp(a->origin, l.origin) == 0)
+				break;
+		if (a == NULL)
+			abort();
+		for (uint16_t j = 0; j < l.n_prefixes; j++)
+			if ((topo_prefix_refused(t, i, j) != TOPO_REFUSED_NO) !=
+			    ((refused >> j & 1) != 0))
+				abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -369,16 +492,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	enum topo_verdict	 v;
 	uint16_t		 age;
 	int			 checks = 0;
+	uint64_t		 refused;
+	bool			 no_blocks;
 
 	if ((t = topo_new(SELF)) == NULL)
 		abort();
 	while (c.len > 0) {
-		unsigned op = take_u8(&c) % 8;
+		unsigned op = take_u8(&c) % 10;
 
 		switch (op) {
 		case 0: case 1: case 2:
 			if (!take_lsa(&c, &m))
 				break;
+			if (lsasig_verify(verifier(), &m.u.lsa, PKI_NOW, &refused,
+			    &no_blocks) == LSASIG_OK)
+				abort();	/* a forgery that verifies */
 			own = topo_get(t, SELF);
 			seq = own != NULL ? own->seq : 0;
 			v = topo_receive(t, &m.u.lsa, now);
@@ -390,8 +518,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				if (v == TOPO_NEWER || (own != NULL &&
 				    stored->seq != seq))
 					abort();
-				if (v == TOPO_OWN && topo_next_seq(t, 0) <=
-				    m.u.lsa.seq && m.u.lsa.seq != UINT64_MAX)
+				if (v == TOPO_OWN && !topo_seq_newer(
+				    topo_next_seq(t, 0), m.u.lsa.seq))
 					abort();
 				break;
 			}
@@ -399,7 +527,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			    (stored == NULL || stored->seq != m.u.lsa.seq))
 				abort();
 			if (v == TOPO_OLDER && (stored == NULL ||
-			    stored->seq <= m.u.lsa.seq))
+			    !topo_seq_newer(stored->seq, m.u.lsa.seq)))
+				abort();
+			if ((v == TOPO_RATE || v == TOPO_FULL) && stored != NULL &&
+			    stored->seq == m.u.lsa.seq &&
+			    memcmp(stored, &m.u.lsa, sizeof(*stored)) == 0)
 				abort();
 			break;
 		case 3:
@@ -437,6 +569,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			/* an echo of what we hold is no news */
 			if (copy.age_s < TOPO_MAX_AGE_S && v != TOPO_SAME)
 				abort();
+			break;
+		case 8:
+		case 9:
+			signed_op(t, &c, op == 9, now);
 			break;
 		}
 	}

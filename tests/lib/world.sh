@@ -833,15 +833,58 @@ child_sa_installed() {
 # --------------------------------------------------------------------------
 # proxyd
 
-# make_certs DIR [NAME...]: a CA in DIR plus certificates for pub, site-a,
-# site-b and any further NAMEs.
+# make_certs DIR [NAME[=P1,P2...]...]: a CA in DIR plus certificates for
+# pub, site-a and site-b and any further NAMEs.  Certificates bind prefixes
+# (RFC 3779 address blocks, proxyd-ca --prefix): site-a and site-b their
+# standard LAN and inner network, pub none (it claims nothing), NAME=P1,P2
+# exactly those, NAME=none none; a bare NAME inherits the CA's blocks (may
+# claim anything), for tests whose subject is not the binding.
 make_certs() {
-	local dir=$1 name
+	local dir=$1 spec name blocks p args
 	shift
 	"$PROXYD_CA" init "$dir" >/dev/null || return 1
-	for name in pub site-a site-b "$@"; do
-		"$PROXYD_CA" issue "$dir" "$name" >/dev/null || return 1
+	for spec in pub=none "site-a=$WORLD_A_LAN,$WORLD_A_INNER_NET" \
+	    "site-b=$WORLD_B_LAN,$WORLD_B_INNER_NET" "$@"; do
+		name=${spec%%=*}
+		args=()
+		if [ "$name" = "$spec" ]; then
+			blocks=inherit
+		else
+			blocks=${spec#*=}
+		fi
+		case $blocks in
+		none) ;;
+		inherit) _cert_inherit "$dir" "$name" || return 1; continue ;;
+		*)
+			IFS=, read -r -a p <<<"$blocks"
+			for blocks in "${p[@]}"; do args+=(--prefix "$blocks"); done ;;
+		esac
+		"$PROXYD_CA" issue "$dir" "$name" "${args[@]}" >/dev/null || return 1
 	done
+}
+
+# Internal: a certificate for NAME whose address blocks say "inherit" (as an
+# operator's own openssl PKI may issue: the CA's blocks apply).
+_cert_inherit() {
+	local dir=$1 name=$2 ext
+	ext=$(mktemp "$dir/.$name.ext.XXXXXX") || return 1
+	cat >"$ext" <<EOF
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth,clientAuth
+subjectAltName = DNS:$name
+sbgp-ipAddrBlock = critical,IPv4:inherit
+EOF
+	(umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$dir/$name.key" 2>/dev/null) &&
+	openssl req -new -key "$dir/$name.key" -subj "/CN=$name" 2>/dev/null |
+	    openssl x509 -req -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+	    -CAcreateserial -days 30 -sha256 -extfile "$ext" \
+	    -out "$dir/$name.crt" 2>/dev/null
+	local rc=$?
+	rm -f "$ext"
+	[ $rc -eq 0 ] || wlog "make_certs: cannot issue '$name' (inherit)"
+	return $rc
 }
 
 # proxy_conf NAME [key=value ...]: writes $WORLD_DIR/NAME.conf and prints
@@ -855,6 +898,7 @@ make_certs() {
 #   pki=DIR [$WORLD_DIR/pki]  ca= cert= key= [pki/ca.crt, pki/NAME.crt, .key]
 #   control=PATH [$WORLD_DIR/NAME.sock]  keepalive=MIN:MAX [5:120]
 #   log=LEVEL [debug]                 extra="raw libconfig lines"
+#   require_prefixes=true|false [$WORLD_REQUIRE_PREFIXES, true]: tls key
 proxy_conf() {
 	local name=$1 kv k v
 	shift
@@ -862,11 +906,13 @@ proxy_conf() {
 	local neighbours='' prefixes='' tun='' tun_name=pxy0 mtu=1500
 	local forward="ike esp icmp" pki=$WORLD_DIR/pki ca='' cert='' key=''
 	local control='' keepalive=5:120 log=debug extra=''
+	local require_prefixes=${WORLD_REQUIRE_PREFIXES:-true}
 	for kv in "$@"; do
 		k=${kv%%=*} v=${kv#*=}
 		case $k in
 		listen|alt_port|alt_address|public|neighbours|prefixes|tun|\
-		tun_name|mtu|forward|pki|ca|cert|key|control|keepalive|log|extra)
+		tun_name|mtu|forward|pki|ca|cert|key|control|keepalive|log|extra|\
+		require_prefixes)
 			printf -v "$k" '%s' "$v" ;;
 		*) wlog "proxy_conf: unknown key '$k'"; return 1 ;;
 		esac
@@ -918,7 +964,8 @@ proxy_conf() {
 			first=0
 		done
 		echo ' ];'
-		echo "tls = { ca = \"$ca\"; cert = \"$cert\"; key = \"$key\"; };"
+		echo "tls = { ca = \"$ca\"; cert = \"$cert\"; key = \"$key\";" \
+		    "require_prefixes = $require_prefixes; };"
 		echo "control = \"$control\";"
 		echo "keepalive = { min = ${keepalive%:*}; max = ${keepalive#*:}; };"
 		echo "log = \"$log\";"
