@@ -23,6 +23,9 @@
  *       N messages of plaintext type TYPE (a number, lib/pkt.h enum
  *       pkt_msg_type) with the given body, sealed on the link as the
  *       daemon seals its own: bodies need not decode.
+ *       --bodies-file FILE instead: records of u16 length (big-endian) +
+ *       body, sent in turn (the N-th message is record N mod their
+ *       number), e.g. many advertisements from tests/tools/lsagen.
  *
  *   Common: --rate R  messages per second (default 1000; 0: at once)
  *           --hold S  stay linked S seconds after the last one (default 2)
@@ -75,6 +78,10 @@ static struct {
 	int		 raw_type;
 	uint8_t		*body;
 	size_t		 body_len;
+	uint8_t		*recs;		/* --bodies-file */
+	size_t		 recs_len;
+	size_t		*rec_off;
+	size_t		 n_recs;
 	int		 dump_type;
 } opt = { .rate = 1000, .hold_s = 2, .wait_s = 20, .origin_prefix = "ghost",
 	.raw_type = -1, .dump_type = -1 };
@@ -97,7 +104,8 @@ usage(void)
 "               [--dump TYPE] MODE\n"
 "  MODE: --conn-requests N --target ADDR:PORT [--dst NAME]\n"
 "                 [--as-self | --origin NAME | --origin-prefix P]\n"
-"        --raw TYPE (--body-hex HEX | --body-file FILE) [--count N]\n"
+"        --raw TYPE (--body-hex HEX | --body-file FILE | --bodies-file FILE)\n"
+"              [--count N]\n"
 "A test tool: see the comment at the top of tests/tools/pxrogue.c.\n");
 	exit(2);
 }
@@ -192,9 +200,19 @@ send_cb(evutil_socket_t fd, short what, void *arg)
 	due = opt.rate <= 0 ? (double)opt.count :
 	    (double)(now_us() - up_us) / 1e6 * opt.rate + 1;
 	for (n = 0; sent < opt.count && sent < due && n < 10000; n++) {
-		int r = opt.mode == MODE_CONN ? send_conn_req(the_link, sent) :
-		    send_raw(the_link, (uint8_t)opt.raw_type, opt.body,
-		    opt.body_len);
+		int r;
+
+		if (opt.mode == MODE_CONN)
+			r = send_conn_req(the_link, sent);
+		else if (opt.n_recs > 0) {
+			size_t o = opt.rec_off[sent % opt.n_recs];
+
+			r = send_raw(the_link, (uint8_t)opt.raw_type,
+			    opt.recs + o + 2, (size_t)opt.recs[o] << 8 |
+			    opt.recs[o + 1]);
+		} else
+			r = send_raw(the_link, (uint8_t)opt.raw_type, opt.body,
+			    opt.body_len);
 
 		if (r == -1) {
 			fprintf(stderr, "pxrogue: send %lu failed\n", sent);
@@ -391,6 +409,52 @@ parse_addr(const char *s, struct sockaddr_in *sin)
 	return 0;
 }
 
+/* --bodies-file: the whole file, and where each record starts; -1 if a
+ * record runs past the end. */
+static int
+read_records(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 0, o, n;
+	uint8_t buf[65536];
+
+	if (f == NULL)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		uint8_t *b;
+
+		if (opt.recs_len + n > cap) {
+			cap = (opt.recs_len + n) * 2;
+			if ((b = realloc(opt.recs, cap)) == NULL) {
+				fclose(f);
+				return -1;
+			}
+			opt.recs = b;
+		}
+		memcpy(opt.recs + opt.recs_len, buf, n);
+		opt.recs_len += n;
+	}
+	fclose(f);
+	for (o = 0; o + 2 <= opt.recs_len; ) {
+		size_t len = (size_t)opt.recs[o] << 8 | opt.recs[o + 1];
+		size_t *v;
+
+		if (o + 2 + len > opt.recs_len)
+			break;
+		if ((v = realloc(opt.rec_off, (opt.n_recs + 1) *
+		    sizeof(*v))) == NULL)
+			return -1;
+		opt.rec_off = v;
+		opt.rec_off[opt.n_recs++] = o;
+		o += 2 + len;
+	}
+	if (o != opt.recs_len || opt.n_recs == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 static unsigned long
 parse_num(const char *s, unsigned long max)
 {
@@ -417,6 +481,7 @@ main(int argc, char *argv[])
 		{ "raw", required_argument, NULL, 'R' },
 		{ "body-hex", required_argument, NULL, 'H' },
 		{ "body-file", required_argument, NULL, 'F' },
+		{ "bodies-file", required_argument, NULL, 'B' },
 		{ "count", required_argument, NULL, 'N' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "hold", required_argument, NULL, 'h' },
@@ -462,6 +527,13 @@ main(int argc, char *argv[])
 		case 'F':
 			if (read_file(optarg, &opt.body, &opt.body_len) == -1) {
 				fprintf(stderr, "pxrogue: --body-file '%s': "
+				    "%s\n", optarg, strerror(errno));
+				return 2;
+			}
+			break;
+		case 'B':
+			if (read_records(optarg) == -1) {
+				fprintf(stderr, "pxrogue: --bodies-file '%s': "
 				    "%s\n", optarg, strerror(errno));
 				return 2;
 			}
