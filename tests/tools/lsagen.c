@@ -11,7 +11,8 @@
  *       need not belong to CERT (then the signature does not verify), and
  *       ORIGIN need not be CERT's name (then it names another proxy).
  *       --unsigned: no certificate, no signature.  --bad-sig: signed, then
- *       one bit of the signature flipped.
+ *       one bit of the signature flipped.  With -n N -O FILE: N records
+ *       for --bodies-file instead, seq SEQ, SEQ+1, ... (each signed).
  *
  *   lsagen --flood N --ca CA.crt --ca-key CA.key -c CERT -k KEY -o VIA
  *          -O FILE
@@ -243,6 +244,7 @@ main(int argc, char *argv[])
 		{ "flood", required_argument, NULL, 'F' },
 		{ "ca", required_argument, NULL, 'A' },
 		{ "ca-key", required_argument, NULL, 'K' },
+		{ "count", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct pkt_lsa l;
@@ -250,12 +252,12 @@ main(int argc, char *argv[])
 	const char *cert = NULL, *key = NULL, *ca = NULL, *cakey = NULL,
 	    *outp = NULL;
 	bool unsig = false, bad = false;
-	unsigned nflood = 0;
+	unsigned nflood = 0, count = 0;
 	uint64_t seq = (uint64_t)time(NULL) << 20;
 	struct lsasig_key *k = NULL;
 	int ch, n;
 
-	while ((ch = getopt_long(argc, argv, "c:k:o:s:p:l:O:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:k:o:s:p:l:O:n:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c': cert = optarg; break;
@@ -266,6 +268,7 @@ main(int argc, char *argv[])
 		case 'p': add_prefix(&l, optarg); break;
 		case 'l': add_link(&l, optarg); break;
 		case 'O': outp = optarg; break;
+		case 'n': count = (unsigned)atoi(optarg); break;
 		case 'U': unsig = true; break;
 		case 'B': bad = true; break;
 		case 'F': nflood = (unsigned)atoi(optarg); break;
@@ -294,6 +297,24 @@ main(int argc, char *argv[])
 		if (ca == NULL || cakey == NULL || outp == NULL || k == NULL)
 			die("--flood needs --ca, --ca-key, -c, -k and -O");
 		flood(nflood, ca, cakey, k, l.origin, seq, outp);
+		lsasig_key_free(k);
+		return 0;
+	}
+	if (count > 0) {
+		FILE *f;
+
+		if (outp == NULL || (f = fopen(outp, "wb")) == NULL)
+			die("-n needs -O FILE");
+		for (unsigned i = 0; i < count; i++) {
+			l.seq = seq + i;
+			if (k != NULL && lsasig_sign(k, &l) == -1)
+				die("cannot sign");
+			if (bad)
+				l.sig[l.sig_len / 2] ^= 0x10;
+			write_record(f, &l);
+		}
+		if (fclose(f) != 0)
+			die(outp);
 		lsasig_key_free(k);
 		return 0;
 	}
