@@ -27,6 +27,7 @@ static const char *const change_names[] = {
 	[CONF_CH_KEEPALIVE] = "keepalive",
 	[CONF_CH_LOG] = "log",
 	[CONF_CH_TLS] = "tls",
+	[CONF_CH_TOPOLOGY] = "topology",
 };
 
 const char *
@@ -379,6 +380,20 @@ conf_diff(const struct conf *a, const struct conf *b, struct conf_diff *d)
 	    a->tls_strict_perms != b->tls_strict_perms)
 		(void)add(&x, CONF_CH_TLS, "tls files or options changed: "
 		    "new handshakes use them");
+	if (a->tls_require_prefixes != b->tls_require_prefixes)
+		(void)add(&x, CONF_CH_TOPOLOGY, "tls.require_prefixes %s, now "
+		    "%s: advertisements are judged by it as they arrive",
+		    a->tls_require_prefixes ? "true" : "false",
+		    b->tls_require_prefixes ? "true" : "false");
+	if (a->topo_max_origins != b->topo_max_origins ||
+	    a->topo_max_prefixes != b->topo_max_prefixes ||
+	    a->topo_max_links != b->topo_max_links ||
+	    a->topo_rate != b->topo_rate || a->topo_burst != b->topo_burst)
+		(void)add(&x, CONF_CH_TOPOLOGY, "topology limits changed "
+		    "(max_origins %d, max_prefixes %d, max_links %d, rate %d, "
+		    "burst %d): they apply from now on", b->topo_max_origins,
+		    b->topo_max_prefixes, b->topo_max_links, b->topo_rate,
+		    b->topo_burst);
 	if (x.oom) {
 		conf_diff_release(d);
 		return -1;

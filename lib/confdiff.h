@@ -27,6 +27,7 @@ enum conf_change {
 	CONF_CH_KEEPALIVE,
 	CONF_CH_LOG,
 	CONF_CH_TLS,		/* file names or strict_perms changed */
+	CONF_CH_TOPOLOGY,	/* tls.require_prefixes or topology limits */
 };
 
 struct conf_change_item {

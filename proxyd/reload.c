@@ -21,6 +21,7 @@
 #include "peer.h"
 #include "privs.h"
 #include "reload.h"
+#include "lsasig.h"
 #include "tls.h"
 #include "topology.h"
 
@@ -60,9 +61,15 @@ tls_line(void *arg, bool warning, const char *msg)
  * restart, and the TLS files.  0 with *out, *ctx and d filled, or -1 with
  * every error in r->lines.
  */
+/* The advertisement signer and verifier of the new configuration. */
+struct lsa_pair {
+	struct lsasig_key	*key;
+	struct lsasig_verifier	*ver;
+};
+
 static int
 reload_check(struct proxyd *px, struct reload_result *r, struct conf **out,
-    SSL_CTX **ctx, struct conf_diff *d)
+    SSL_CTX **ctx, struct conf_diff *d, struct lsa_pair *lp)
 {
 	struct conf_errs errs = { 0 };
 	char msg[1024];
@@ -97,6 +104,13 @@ reload_check(struct proxyd *px, struct reload_result *r, struct conf **out,
 		line_add(&r->lines, "%s: %s", conf_at(c, "tls") != NULL ?
 		    conf_at(c, "tls") : c->path, msg);
 		bad = true;
+	} else if ((lp->key = lsasig_key_load(c->tls_cert, c->tls_key, msg,
+	    sizeof(msg))) == NULL || (lp->ver = lsasig_verifier_load(
+	    c->tls_ca, c->tls_require_prefixes, msg, sizeof(msg))) == NULL) {
+		line_add(&r->lines, "%s: signed advertisements: %s",
+		    conf_at(c, "tls") != NULL ? conf_at(c, "tls") : c->path,
+		    msg);
+		bad = true;
 	}
 	if (!bad) {
 		*out = c;
@@ -105,6 +119,10 @@ reload_check(struct proxyd *px, struct reload_result *r, struct conf **out,
 fail:
 	SSL_CTX_free(*ctx);
 	*ctx = NULL;
+	lsasig_key_free(lp->key);
+	lsasig_verifier_free(lp->ver);
+	lp->key = NULL;
+	lp->ver = NULL;
 	conf_diff_release(d);
 	conf_free(c);
 	return -1;
@@ -133,12 +151,17 @@ keepalive_bounds(struct proxyd *px)
  */
 static void
 reload_apply(struct proxyd *px, struct conf *c, SSL_CTX *ctx,
-    const struct conf_diff *d, struct reload_result *r)
+    const struct conf_diff *d, struct reload_result *r, struct lsa_pair *lp)
 {
 	struct conf *old = px->conf;
-	bool readvertise = false;
+	bool readvertise = true;	/* re-signed with the key re-read */
 
 	px->conf = c;
+	lsasig_key_free(px->lsa_key);
+	lsasig_verifier_free(px->lsa_verifier);
+	px->lsa_key = lp->key;
+	px->lsa_verifier = lp->ver;
+	topology_limits(px);
 	/* SSLs in progress hold a reference to the old context */
 	SSL_CTX_free(px->ssl_ctx);
 	px->ssl_ctx = ctx;
@@ -184,6 +207,7 @@ reload_apply(struct proxyd *px, struct conf *c, SSL_CTX *ctx,
 			break;
 		case CONF_CH_FORWARD:	/* relay.c reads px->conf */
 		case CONF_CH_TLS:	/* the new context has them */
+		case CONF_CH_TOPOLOGY:	/* topology_limits(), the verifier */
 		case CONF_CH_FIXED:	/* none: reload_check() refused */
 			break;
 		}
@@ -208,9 +232,10 @@ reload_run(struct proxyd *px, struct reload_result *r)
 	struct conf_diff d;
 	struct conf *c;
 	SSL_CTX *ctx;
+	struct lsa_pair lp = { NULL, NULL };
 
 	memset(r, 0, sizeof(*r));
-	if (reload_check(px, r, &c, &ctx, &d) == -1) {
+	if (reload_check(px, r, &c, &ctx, &d, &lp) == -1) {
 		log_warnx("reload of '%s' refused, the running configuration "
 		    "stays: %zu problem(s)", px->conf_path, r->lines.n);
 		for (size_t i = 0; i < r->lines.n; i++)
@@ -220,7 +245,7 @@ reload_run(struct proxyd *px, struct reload_result *r)
 	/* a good file's warnings lead the answer */
 	for (size_t i = 0; i < r->lines.n; i++)
 		log_warnx("%s", r->lines.msgs[i]);
-	reload_apply(px, c, ctx, &d, r);
+	reload_apply(px, c, ctx, &d, r, &lp);
 	conf_diff_release(&d);
 	r->ok = true;
 	log_info("configuration '%s' reloaded: %zu change(s)", px->conf_path,

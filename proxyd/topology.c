@@ -191,7 +191,6 @@ int
 topology_init(struct proxyd *px)
 {
 	const struct conf *c = px->conf;
-	struct topo_limits lim;
 
 	if ((px->topo = topo_new(c->name)) == NULL ||
 	    (px->originate_ev = evtimer_new(px->base, originate_cb, px)) ==
@@ -199,17 +198,26 @@ topology_init(struct proxyd *px)
 	    (px->recompute_ev = evtimer_new(px->base, recompute_cb, px)) ==
 	    NULL)
 		return -1;
-	topo_get_limits(px->topo, &lim);
-	if (c->topo_max_origins > 0) {	/* 0: a conf without the keys */
-		lim.max_origins = (size_t)c->topo_max_origins;
-		lim.max_prefixes = (uint16_t)c->topo_max_prefixes;
-		lim.max_links = (uint16_t)c->topo_max_links;
-		lim.rate = (uint32_t)c->topo_rate;
-		lim.burst = (uint32_t)c->topo_burst;
-		topo_set_limits(px->topo, &lim);
-	}
+	topology_limits(px);
 	topology_originate(px);
 	return 0;
+}
+
+void
+topology_limits(struct proxyd *px)
+{
+	const struct conf *c = px->conf;
+	struct topo_limits lim;
+
+	if (c->topo_max_origins <= 0)	/* a conf without the keys */
+		return;
+	topo_get_limits(px->topo, &lim);
+	lim.max_origins = (size_t)c->topo_max_origins;
+	lim.max_prefixes = (uint16_t)c->topo_max_prefixes;
+	lim.max_links = (uint16_t)c->topo_max_links;
+	lim.rate = (uint32_t)c->topo_rate;
+	lim.burst = (uint32_t)c->topo_burst;
+	topo_set_limits(px->topo, &lim);
 }
 
 void

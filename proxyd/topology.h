@@ -25,6 +25,8 @@ struct link;
 
 int	topology_init(struct proxyd *);
 void	topology_free(struct proxyd *);
+/* Applies the configuration's 'topology' limits (start and reload). */
+void	topology_limits(struct proxyd *);
 /* Rebuilds and floods our advertisement (links, NAT types changed). */
 void	topology_originate(struct proxyd *);
 /*
