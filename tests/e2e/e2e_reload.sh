@@ -60,7 +60,8 @@ pub_link() {
 echo "# world: masquerade NATs, proxies pub, pub2, site-a, site-b (prefix $PXT_PREFIX)"
 world_up || bail "world up"
 inet_host pub2 "$PUB2_ADDR" || bail "pub2's namespace"
-make_certs "$WORLD_DIR/pki" pub2 || bail "certificates made with tools/proxyd-ca"
+make_certs "$WORLD_DIR/pki" pub2 \
+    "site-a=$WORLD_A_LAN,$WORLD_A_INNER_NET,$EXTRA_PFX" || bail "certificates made with tools/proxyd-ca"
 proxy_conf_std pub >/dev/null && proxy_conf_std site-b >/dev/null &&
     site_a_conf no no &&
     proxy_conf pub2 listen="$PUB2_ADDR:$WORLD_PUB_PORT" >/dev/null ||

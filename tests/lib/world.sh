@@ -838,13 +838,21 @@ child_sa_installed() {
 # (RFC 3779 address blocks, proxyd-ca --prefix): site-a and site-b their
 # standard LAN and inner network, pub none (it claims nothing), NAME=P1,P2
 # exactly those, NAME=none none; a bare NAME inherits the CA's blocks (may
-# claim anything), for tests whose subject is not the binding.
+# claim anything), for tests whose subject is not the binding.  A NAME
+# given for pub, site-a or site-b replaces its standard certificate.
 make_certs() {
 	local dir=$1 spec name blocks p args
 	shift
 	"$PROXYD_CA" init "$dir" >/dev/null || return 1
+	local std=() a
 	for spec in pub=none "site-a=$WORLD_A_LAN,$WORLD_A_INNER_NET" \
-	    "site-b=$WORLD_B_LAN,$WORLD_B_INNER_NET" "$@"; do
+	    "site-b=$WORLD_B_LAN,$WORLD_B_INNER_NET"; do
+		for a in "$@"; do	# a NAME given overrides the standard
+			[ "${a%%=*}" = "${spec%%=*}" ] && continue 2
+		done
+		std+=("$spec")
+	done
+	for spec in "${std[@]}" "$@"; do
 		name=${spec%%=*}
 		args=()
 		if [ "$name" = "$spec" ]; then

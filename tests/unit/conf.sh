@@ -50,15 +50,23 @@ same() {	# expected-file actual-file; differences as TAP comments
 # a certificate and key per name they use.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout "$tmp/ca.key" -subj "/CN=conf.sh CA" -days 365 \
+    -addext "sbgp-ipAddrBlock=critical,IPv4:0.0.0.0/0" \
     -out "$tmp/ca.crt" 2>/dev/null || { echo "Bail out! CA"; exit 99; }
 serial=1
-cert() {	# NAME FILE: FILE.crt and FILE.key, and the CA beside them
+cert() {	# NAME FILE [BLOCKS]: FILE.crt and FILE.key, and the CA beside
+		# them; BLOCKS: RFC 3779 address blocks, e.g. IPv4:10.1.0.0/24
 	mkdir -p "$(dirname "$2")" &&
+	if [ -n "${3:-}" ]; then
+		echo "sbgp-ipAddrBlock = critical,$3" >"$tmp/ext"
+	else
+		: >"$tmp/ext"
+	fi &&
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	    -keyout "$2.key" -subj "/CN=$1" -out "$tmp/req" 2>/dev/null &&
 	serial=$((serial + 1)) &&
 	openssl x509 -req -in "$tmp/req" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" \
-	    -set_serial "$serial" -days 365 -out "$2.crt" 2>/dev/null &&
+	    -set_serial "$serial" -days 365 -extfile "$tmp/ext" \
+	    -out "$2.crt" 2>/dev/null &&
 	chmod 0600 "$2.key" && cp "$tmp/ca.crt" "$(dirname "$2")/ca.crt"
 }
 mkdir -p "$tmp/conf" "$tmp/etc" &&
@@ -70,8 +78,11 @@ cert site-a "$tmp/conf/a" && mkdir -p "$tmp/conf/pki" &&
 cp "$tmp/conf/a.crt" "$tmp/conf/pki/site-a.crt" &&
 cp -p "$tmp/conf/a.key" "$tmp/conf/pki/site-a.key" &&
 cp "$tmp/ca.crt" "$tmp/conf/pki/ca.crt" &&
+cert blocks "$tmp/conf/blocks" IPv4:10.1.0.0/24,IPv4:10.9.0.0/16 &&
+cert noext "$tmp/conf/noext" && cert topology "$tmp/conf/topology" &&
 cp "$top_srcdir/etc/proxyd.conf" "$tmp/etc/" &&
-cert site-a "$tmp/etc/site-a" || { echo "Bail out! certificates"; exit 99; }
+cert site-a "$tmp/etc/site-a" IPv4:192.168.1.0/24 ||
+    { echo "Bail out! certificates"; exit 99; }
 dir=$tmp/conf
 dir_re=$(printf '%s\n' "$dir" | sed 's/[]\/$*.^[]/\\&/g')
 
