@@ -794,35 +794,44 @@ fill_path(const struct topo *t, const struct spf *s, size_t i,
 	p->path_nat = l->nat;
 }
 
-int
-topo_spf(const struct topo *t, struct topo_path **out, size_t *n)
+/* The paths of a finished run into a heap array (NULL if none). */
+static int
+paths_from_spf(const struct topo *t, const struct spf *s,
+    struct topo_path **out, size_t *n)
 {
-	struct spf	 s;
 	struct topo_path *v;
 	size_t		 i, k = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (spf_run(t, &s) == -1)
-		return -1;
-	for (i = 0; i < s.n; i++)
-		if (spf_reached(&s, i))
+	for (i = 0; i < s->n; i++)
+		if (spf_reached(s, i))
 			k++;
-	if (k == 0) {
-		spf_release(&s);
+	if (k == 0)
 		return 0;
-	}
-	if ((v = calloc(k, sizeof(*v))) == NULL) {
-		spf_release(&s);
+	if ((v = calloc(k, sizeof(*v))) == NULL)
 		return -1;
-	}
-	for (i = 0, k = 0; i < s.n; i++)
-		if (spf_reached(&s, i))
-			fill_path(t, &s, i, &v[k++]);
-	spf_release(&s);
+	for (i = 0, k = 0; i < s->n; i++)
+		if (spf_reached(s, i))
+			fill_path(t, s, i, &v[k++]);
 	*out = v;
 	*n = k;
 	return 0;
+}
+
+int
+topo_spf(const struct topo *t, struct topo_path **out, size_t *n)
+{
+	struct spf	 s;
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	if (spf_run(t, &s) == -1)
+		return -1;
+	rc = paths_from_spf(t, &s, out, n);
+	spf_release(&s);
+	return rc;
 }
 
 /*
@@ -859,23 +868,20 @@ cmp_route(const void *pa, const void *pb)
  * previous table is intact, except when its index cannot be built: then
  * the new table is complete but unindexed (lookups scan it).
  */
-int
-topo_routes(const struct topo *t, struct route_table *rt)
+static int
+routes_from_spf(const struct topo *t, const struct spf *sp,
+    struct route_table *rt)
 {
-	struct spf	 s;
+	const struct spf s = *sp;
 	struct route	*v;
 	size_t		 i, j, k, total = 0;
 
-	if (spf_run(t, &s) == -1)
-		return -1;
 	for (i = 0; i < s.n; i++)
 		if (i == s.self || spf_reached(&s, i))
 			total += t->v[i]->lsa.n_prefixes;
 	if (total > rt->cap) {
-		if ((v = reallocarray(rt->v, total, sizeof(*v))) == NULL) {
-			spf_release(&s);
+		if ((v = reallocarray(rt->v, total, sizeof(*v))) == NULL)
 			return -1;
-		}
 		rt->v = v;
 		rt->cap = total;
 	}
@@ -915,7 +921,6 @@ topo_routes(const struct topo *t, struct route_table *rt)
 			r->path_nat = p.path_nat;
 		}
 	}
-	spf_release(&s);
 
 	if (k > 1)
 		qsort(v, k, sizeof(*v), cmp_route);
@@ -930,4 +935,35 @@ topo_routes(const struct topo *t, struct route_table *rt)
 	}
 	rt->n = j;
 	return route_table_index(rt);
+}
+
+int
+topo_routes(const struct topo *t, struct route_table *rt)
+{
+	struct spf	 s;
+	int		 rc;
+
+	if (spf_run(t, &s) == -1)
+		return -1;
+	rc = routes_from_spf(t, &s, rt);
+	spf_release(&s);
+	return rc;
+}
+
+int
+topo_compute(const struct topo *t, struct route_table *rt,
+    struct topo_path **paths, size_t *n)
+{
+	struct spf	 s;
+	int		 rc;
+
+	*paths = NULL;
+	*n = 0;
+	if (spf_run(t, &s) == -1)
+		return -1;
+	rc = routes_from_spf(t, &s, rt);
+	if (rc == 0 && (rc = paths_from_spf(t, &s, paths, n)) == -1)
+		rc = -1;
+	spf_release(&s);
+	return rc;
 }

@@ -162,6 +162,13 @@ int		 topo_spf(const struct topo *, struct topo_path **out,
  * 0 or -1.
  */
 int		 topo_routes(const struct topo *, struct route_table *);
+/*
+ * topo_routes() and topo_spf() from one shortest-path run (what the daemon
+ * needs after every change: the cost of one run, not two).  0 or -1; on
+ * -1 *paths is NULL.
+ */
+int		 topo_compute(const struct topo *, struct route_table *,
+		    struct topo_path **paths, size_t *n);
 /* The path NAT type of one link as both ends advertise it (fold), or
  * NAT_TYPE_UNKNOWN if the link is not two-way. */
 uint8_t		 topo_link_nat(const struct topo *, const char *a,

@@ -105,6 +105,7 @@ struct proxyd {
 	struct lsasig_verifier	*lsa_verifier;	/* NULL: nothing is accepted */
 	struct event		*recompute_ev;	/* routes after a burst */
 	bool			 recompute_pending;
+	uint64_t		 last_recompute_us;
 	struct topo_path	*paths;		/* shortest paths, by SPF */
 	size_t			 n_paths;
 	size_t			 n_conflicts;	/* overlapping prefix claims */

@@ -163,17 +163,23 @@ recompute_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * Routes after a burst of advertisements: once, when the loop has handled
  * what arrived (a zero timer runs after the current batch of reads), not
- * once per advertisement.  A full database exchange of thousands of
- * origins then costs one shortest-path run, not thousands.
+ * once per advertisement, and at most once per TOPOLOGY_RECOMPUTE_MIN_MS.
+ * A database exchange of thousands of origins then costs a few
+ * shortest-path runs, not thousands, and the loop stays free for the
+ * control socket, keepalives and signals in between.
  */
 static void
 recompute_soon(struct proxyd *px)
 {
-	struct timeval now = { 0, 0 };
+	struct timeval tv = { 0, 0 };
+	uint64_t since = now_us() - px->last_recompute_us,
+	    hold = (uint64_t)TOPOLOGY_RECOMPUTE_MIN_MS * 1000;
 
 	if (px->recompute_pending)
 		return;
-	if (px->recompute_ev != NULL && evtimer_add(px->recompute_ev, &now)
+	if (px->last_recompute_us != 0 && since < hold)
+		tv.tv_usec = (suseconds_t)(hold - since);
+	if (px->recompute_ev != NULL && evtimer_add(px->recompute_ev, &tv)
 	    == 0)
 		px->recompute_pending = true;
 	else
@@ -440,17 +446,16 @@ topology_recompute(struct proxyd *px)
 		px->recompute_pending = false;
 	}
 
-	if (topo_spf(px->topo, &paths, &npaths) == 0) {
-		free(px->paths);
-		px->paths = paths;
-		px->n_paths = npaths;
-	}
+	px->last_recompute_us = now_us();
 	route_table_init(&next);
-	if (topo_routes(px->topo, &next) == -1) {
+	if (topo_compute(px->topo, &next, &paths, &npaths) == -1) {
 		log_warnx("cannot compute routes: out of memory");
 		route_table_release(&next);
 		return;
 	}
+	free(px->paths);
+	px->paths = paths;
+	px->n_paths = npaths;
 	/* a site we hold a direct link to is one hop away */
 	for (size_t i = 0; i < next.n; i++) {
 		struct route *r = &next.v[i];

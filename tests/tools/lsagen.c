@@ -17,10 +17,11 @@
  *   lsagen --flood N --ca CA.crt --ca-key CA.key -c CERT -k KEY -o VIA
  *          -O FILE
  *       N advertisements as records for --bodies-file: VIA's own (CERT,
- *       KEY; links to up to 64 hubs), then N-1 origins "fNNNNN" with
- *       certificates made here by the CA (blocks: their one prefix in
- *       10.128.0.0/9): hubs link to VIA and up to 63 leaves, leaves to
- *       their hub, so every origin is reachable through VIA.
+ *       KEY; its -p prefixes and -l links, e.g. the neighbour it floods,
+ *       and f00000), then N-1 origins "fNNNNN" with certificates made
+ *       here by the CA (blocks: their one prefix in 10.128.0.0/9) in a
+ *       tree of fan-out 63 under VIA, every link two-way, so every origin
+ *       is reachable through VIA.
  *
  * Exit 0, or 1 with a message.
  */
@@ -171,39 +172,36 @@ make_key(X509 *ca, EVP_PKEY *cakey, const char *name, const char *prefix)
 	return key;
 }
 
+/*
+ * A tree of the n-1 others under VIA, fan-out 63: node 0 is linked to VIA,
+ * node k to its parent (k-1)/63 and its children 63k+1..63k+63, so no
+ * advertisement lists more than 64 links and every link is two-way.
+ */
 static void
 flood(unsigned n, const char *ca_path, const char *cakey_path,
-    struct lsasig_key *via_key, const char *via, uint64_t seq,
+    struct lsasig_key *via_key, const struct pkt_lsa *via_lsa, uint64_t seq,
     const char *out_path)
 {
 	static struct pkt_lsa l;
 	X509 *ca = read_cert(ca_path);
 	EVP_PKEY *cakey = read_key(cakey_path);
 	FILE *f = fopen(out_path, "wb");
-	unsigned hubs, i;
+	unsigned i, j;
 	char name[16], peer[16], pfx[32];
 
 	if (f == NULL)
 		die(out_path);
-	if (n < 2)
-		die("--flood: at least 2");
+	if (n < 2 || n > 60000)
+		die("--flood: 2 to 60000");
 	n--;				/* the others besides VIA */
-	hubs = (n + 63) / 64;
-	if (hubs > 64)
-		die("--flood: at most 64 * 64 + 1");
-	memset(&l, 0, sizeof(l));
-	snprintf(l.origin, sizeof(l.origin), "%s", via);
+	l = *via_lsa;			/* its -p and -l */
 	l.seq = seq;
-	for (i = 0; i < hubs; i++) {
-		snprintf(peer, sizeof(peer), "f%05u", i);
-		add_link(&l, peer);
-	}
+	add_link(&l, "f00000");
 	if (lsasig_sign(via_key, &l) == -1)
 		die("cannot sign");
 	write_record(f, &l);
 	for (i = 0; i < n; i++) {
 		struct lsasig_key *k;
-		unsigned hub = i < hubs ? i : (i - hubs) % hubs;
 
 		snprintf(name, sizeof(name), "f%05u", i);
 		snprintf(pfx, sizeof(pfx), "10.%u.%u.0/24", 128 + i / 256,
@@ -212,15 +210,14 @@ flood(unsigned n, const char *ca_path, const char *cakey_path,
 		snprintf(l.origin, sizeof(l.origin), "%s", name);
 		l.seq = seq;
 		add_prefix(&l, pfx);
-		if (i < hubs) {
-			add_link(&l, via);
-			for (unsigned j = hubs + i; j < n &&
-			    l.n_links < PKT_LSA_LINK_MAX; j += hubs) {
-				snprintf(peer, sizeof(peer), "f%05u", j);
-				add_link(&l, peer);
-			}
-		} else {
-			snprintf(peer, sizeof(peer), "f%05u", hub);
+		if (i == 0)
+			add_link(&l, via_lsa->origin);
+		else {
+			snprintf(peer, sizeof(peer), "f%05u", (i - 1) / 63);
+			add_link(&l, peer);
+		}
+		for (j = 63 * i + 1; j <= 63 * i + 63 && j < n; j++) {
+			snprintf(peer, sizeof(peer), "f%05u", j);
 			add_link(&l, peer);
 		}
 		k = make_key(ca, cakey, name, pfx);
@@ -296,7 +293,7 @@ main(int argc, char *argv[])
 	if (nflood > 0) {
 		if (ca == NULL || cakey == NULL || outp == NULL || k == NULL)
 			die("--flood needs --ca, --ca-key, -c, -k and -O");
-		flood(nflood, ca, cakey, k, l.origin, seq, outp);
+		flood(nflood, ca, cakey, k, &l, seq, outp);
 		lsasig_key_free(k);
 		return 0;
 	}
