@@ -104,7 +104,9 @@ _w ip -n "$(ns pxa)" route add 172.16.1.0/24 via "$WORLD_A_HOST" &&
 _w ip -n "$(ns pxb)" route add 172.16.2.0/24 via "$WORLD_B_HOST" ||
     bail "endpoint routes"
 
-make_certs "$WORLD_DIR/pki" site-c || bail "certificates"
+# certificates bind what is advertised: the aliases, not the real LANs
+make_certs "$WORLD_DIR/pki" site-c "site-a=$ALIAS_A,172.16.1.0/24" \
+    "site-b=$ALIAS_B,172.16.2.0/24" || bail "certificates"
 proxy_conf_std pub >/dev/null &&
 proxy_conf site-a neighbours="pub@$WORLD_PUB_ADDR:$WORLD_PUB_PORT" \
     prefixes="$WORLD_A_LAN=$ALIAS_A 172.16.1.0/24" >/dev/null &&
