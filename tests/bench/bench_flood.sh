@@ -13,7 +13,9 @@
 # before the flood until the topology has settled; the worst and median
 # latency of a control-socket status request (hello once, then 'status'
 # every 20 ms on one connection, timed from the request to the last line
-# of the answer) throughout; and how long SIGTERM takes afterwards.
+# of the answer) throughout, and for each answer over 100 ms the CPU time
+# the proxy used meanwhile (a slow answer with little CPU used is the
+# machine's scheduling, not the proxy's work); and how long SIGTERM takes.
 # Numbers only; it judges nothing.  Knobs: BENCH_FLOOD_N (4094: with pub,
 # site-a and flood the table is full), BENCH_FLOOD_RATE (advertisements per
 # second from pxrogue, 0: as fast as it can; default 2000),
@@ -70,9 +72,15 @@ hz=$(getconf CLK_TCK)
 
 # status latency probes, one connection per proxy, until told to stop
 for name in pub site-a; do
-	nice -n "$NICE" python3 - "$(proxy_sock "$name")" "$WORLD_DIR/lat-$name" <<'EOF' &
+	nice -n "$NICE" python3 - "$(proxy_sock "$name")" "$WORLD_DIR/lat-$name" \
+	    "${pid[$name]}" <<'EOF' &
 import json, os, socket, sys, time
-path, out = sys.argv[1], sys.argv[2]
+path, out, pid = sys.argv[1], sys.argv[2], sys.argv[3]
+hz = os.sysconf("SC_CLK_TCK")
+def cpu_ms():
+    with open("/proc/%s/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) * 1000 / hz
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(path)
 f = s.makefile("rwb", buffering=0)
@@ -90,12 +98,14 @@ lat = []
 slow = []
 i = 1
 while not os.path.exists(out + ".stop"):
+    c = cpu_ms()
     t = time.monotonic()
     req({"id": i, "cmd": "status"})
     d = (time.monotonic() - t) * 1000
     lat.append(d)
     if d > 100:
-        slow.append("%s+%.0fms" % (time.strftime("%H:%M:%S"), d))
+        slow.append("%s+%.0fms(cpu%.0fms)" % (time.strftime("%H:%M:%S"), d,
+            cpu_ms() - c))
     i += 1
     time.sleep(0.02)
 lat.sort()
