@@ -172,11 +172,13 @@ bool
 lsasig_blocks_cover(const struct lsasig_blocks *b, uint32_t addr,
     uint8_t plen)
 {
-	uint32_t mask = plen == 0 ? 0 : UINT32_MAX << (32 - plen);
-	uint32_t lo = addr & mask, hi = lo | ~mask;
+	uint32_t mask, lo, hi;
 
 	if (plen > 32)
 		return false;
+	mask = plen == 0 ? 0 : UINT32_MAX << (32 - plen);
+	lo = addr & mask;
+	hi = lo | ~mask;
 	for (size_t i = 0; i < b->n; i++)
 		if (b->lo[i] <= lo && hi <= b->hi[i])
 			return true;
