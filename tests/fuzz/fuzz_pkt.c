@@ -259,6 +259,19 @@ msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 		return conn_resp_equal(&a->u.conn_resp, &b->u.conn_resp);
 	case PKT_MSG_ECHO:
 		return echo_equal(&a->u.echo, &b->u.echo);
+	case PKT_MSG_FRAG:
+		return a->u.frag.id == b->u.frag.id &&
+		    a->u.frag.index == b->u.frag.index &&
+		    a->u.frag.count == b->u.frag.count &&
+		    a->u.frag.total == b->u.frag.total &&
+		    a->u.frag.piece_len == b->u.frag.piece_len &&
+		    memcmp(a->u.frag.piece, b->u.frag.piece,
+		    a->u.frag.piece_len) == 0;
+	case PKT_MSG_MTU_PROBE:
+	case PKT_MSG_MTU_ACK:
+		return a->u.mtu.id == b->u.mtu.id &&
+		    a->u.mtu.size == b->u.mtu.size &&
+		    a->u.mtu.pad == b->u.mtu.pad;
 	default:
 		return false;
 	}
