@@ -223,61 +223,16 @@ fail:
 	return NULL;
 }
 
-/* Copies an ASN.1 string that holds no NUL; 0 or -1. */
-static int
-asn1_copy(const ASN1_STRING *s, char *buf, size_t len)
-{
-	int n = s != NULL ? ASN1_STRING_length(s) : -1;
-
-	if (n <= 0 || (size_t)n >= len)
-		return -1;
-	memcpy(buf, ASN1_STRING_get0_data(s), (size_t)n);
-	buf[n] = '\0';
-	return strlen(buf) == (size_t)n ? 0 : -1;
-}
-
+/*
+ * The one name rule (first DNS SAN, else the CN; a proxy name, no
+ * wildcards) lives in lib/lsasig.c, where advertisements' certificates
+ * are checked too: a link's peer and an advertisement's originator are
+ * named the same way.
+ */
 int
 tls_cert_name(X509 *cert, char *buf, size_t len, const char **why)
 {
-	GENERAL_NAMES *sans;
-	X509_NAME *subj;
-	int i, rc = 1;
-
-	*why = "no certificate";
-	if (cert == NULL || len == 0)
-		return -1;
-	buf[0] = '\0';
-	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	for (i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
-
-		if (g->type == GEN_DNS) {
-			rc = asn1_copy(g->d.dNSName, buf, len);
-			break;
-		}
-	}
-	GENERAL_NAMES_free(sans);
-	if (rc == 1) {		/* no DNS SAN: the subject's CN */
-		subj = X509_get_subject_name(cert);
-		i = subj != NULL ? X509_NAME_get_index_by_NID(subj,
-		    NID_commonName, -1) : -1;
-		if (i < 0) {
-			*why = "no DNS subject alternative name and no CN";
-			return -1;
-		}
-		rc = asn1_copy(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(
-		    subj, i)), buf, len);
-	}
-	if (rc != 0) {
-		*why = "its name is empty, too long or holds a NUL";
-		return -1;
-	}
-	if (!pkt_name_ok(buf)) {
-		*why = "its name is not a proxy name (1-63 of A-Za-z0-9._-, "
-		    "no wildcards)";
-		return -1;
-	}
-	return 0;
+	return lsasig_cert_name(cert, buf, len, why);
 }
 
 int
