@@ -832,7 +832,7 @@ cmd_topology(struct client *c, unsigned *rows)
 		json_uint(&w, "age_s", age);
 		str_or_null(&w, "endpoint", a->ep_port ? ep : NULL);
 		list_out(&w, "prefixes", pfx, " ", pfxa, sizeof(pfxa));
-		json_str(&w, "refused", ref);
+		str_or_null(&w, "refused", ref[0] != '\0' ? ref : NULL);
 		if (json_end_array(&lw) < 0)
 			json_null(&w, "links");
 		else

@@ -104,9 +104,15 @@ ok $? "(a) the example runs as user proxyd"
 /usr/sbin/proxyd -V | grep -q '^proxyd '
 ok $? "(a) /usr/sbin/proxyd -V: $(/usr/sbin/proxyd -V)"
 
-# (b) the example with credentials from the installed proxyd-ca
+# (b) the example with credentials from the installed proxyd-ca; the
+# example sets tls.require_prefixes, so the certificate carries the
+# example's prefixes as address blocks (--prefix each)
+pfx_args=()
+for p in $(sed -n 's/^prefixes = \[\(.*\)\];/\1/p' /etc/proxyd/proxyd.conf | tr -d '",'); do
+	pfx_args+=(--prefix "$p")
+done
 /usr/bin/proxyd-ca init "$WORLD_DIR/ca" >/dev/null &&
-    /usr/bin/proxyd-ca issue "$WORLD_DIR/ca" site-a >/dev/null &&
+    /usr/bin/proxyd-ca issue "$WORLD_DIR/ca" site-a "${pfx_args[@]}" >/dev/null &&
     install -m 0644 "$WORLD_DIR/ca/ca.crt" "$WORLD_DIR/ca/site-a.crt" /etc/proxyd/ &&
     install -m 0640 -g proxyd "$WORLD_DIR/ca/site-a.key" /etc/proxyd/
 ok $? "(b) credentials made with the installed proxyd-ca"
