@@ -377,6 +377,7 @@ conf_diff(const struct conf *a, const struct conf *b, struct conf_diff *d)
 	if (strcmp(str_or(a->tls_ca, ""), str_or(b->tls_ca, "")) != 0 ||
 	    strcmp(str_or(a->tls_cert, ""), str_or(b->tls_cert, "")) != 0 ||
 	    strcmp(str_or(a->tls_key, ""), str_or(b->tls_key, "")) != 0 ||
+	    strcmp(str_or(a->tls_crl, ""), str_or(b->tls_crl, "")) != 0 ||
 	    a->tls_strict_perms != b->tls_strict_perms)
 		(void)add(&x, CONF_CH_TLS, "tls files or options changed: "
 		    "new handshakes use them");

@@ -709,6 +709,16 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 		memset(&m->u.mtu, 0, sizeof(m->u.mtu));
 		mtu_decode(&r, &m->u.mtu, m->type == PKT_MSG_MTU_PROBE);
 		break;
+	case PKT_MSG_CRL:
+		m->u.crl.len = rd_left(&r);
+		if (m->u.crl.len == 0 || m->u.crl.len > PKT_CRL_MAX) {
+			m->u.crl.len = 0;
+			m->u.crl.der = NULL;
+			rd_fail(&r, "bad CRL length");
+			break;
+		}
+		m->u.crl.der = rd_ptr(&r, m->u.crl.len);
+		break;
 	default:
 		rd_fail(&r, "unknown message type");
 		break;
@@ -1041,6 +1051,13 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 		if (m->type == PKT_MSG_MTU_PROBE)
 			for (size_t i = 0; i < m->u.mtu.pad; i++)
 				wr_u8(&w, 0);
+		break;
+	case PKT_MSG_CRL:
+		if (m->u.crl.der == NULL || m->u.crl.len == 0 ||
+		    m->u.crl.len > PKT_CRL_MAX)
+			return -1;
+		wr_u8(&w, m->type);
+		wr_bytes(&w, m->u.crl.der, m->u.crl.len);
 		break;
 	default:
 		return -1;

@@ -93,6 +93,18 @@ enum pkt_msg_type {
 	PKT_MSG_FRAG		= 15,
 	PKT_MSG_MTU_PROBE	= 16,
 	PKT_MSG_MTU_ACK		= 17,
+	PKT_MSG_CRL		= 20,	/* CRL flooding, see struct pkt_crl */
+};
+
+/*
+ * The newest CRL a proxy holds, flooded hop by hop: its DER encoding
+ * (1 to PKT_CRL_MAX bytes, the rest of the message), borrowed.  The codec
+ * only bounds it; the receiver parses and verifies it (lib/crl.h).
+ */
+#define PKT_CRL_MAX		16384
+struct pkt_crl {
+	const uint8_t	*der;
+	size_t		 len;
 };
 
 /* u16 alt_port (0: none), u32 alt_addr (0.0.0.0: none).  Sent on link up. */
@@ -376,6 +388,7 @@ struct pkt_msg {
 		struct pkt_echo		echo;
 		struct pkt_frag		frag;
 		struct pkt_mtu		mtu;	/* MTU_PROBE, MTU_ACK */
+		struct pkt_crl		crl;
 	} u;
 };
 

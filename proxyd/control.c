@@ -44,6 +44,7 @@
 #include "tun.h"
 #include "control.h"
 #include "kroute.h"
+#include "revoke.h"
 
 /*
  * A refused client is told why and its socket half-closed; the socket is
@@ -307,6 +308,15 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_noroute", s->drop_noroute);
 	json_uint(&w, "drop_ttl", s->drop_ttl);
 	json_uint(&w, "drop_source", s->drop_source);
+	json_uint(&w, "drop_crl", s->drop_crl);
+	{
+		bool have;
+		uint64_t crln = revoke_crl_number(px, &have);
+
+		json_int(&w, "crl_number", have ? (int64_t)crln : -1);
+	}
+	json_uint(&w, "crl_adopted", s->crl_adopted);
+	json_uint(&w, "revoked_closed", s->revoked_closed);
 	json_uint(&w, "drop_hs_limit", s->drop_hs_limit);
 	json_uint(&w, "drop_cookie", s->drop_cookie);
 	json_uint(&w, "hs_cookies", s->hs_cookies);

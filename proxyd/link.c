@@ -349,6 +349,7 @@ link_unlink_free(struct link *l)
 	lookup_abandon(l);
 	if (l->ssl != NULL)
 		SSL_free(l->ssl);
+	X509_free(l->peer_cert);
 	event_free(l->hs_timer);
 	aead_release(&l->aead);
 	free(l);
@@ -1081,6 +1082,8 @@ link_up(struct link *l)
 	}
 	if (l->following)
 		follow_done(l);
+	X509_free(l->peer_cert);
+	l->peer_cert = SSL_get1_peer_certificate(l->ssl);
 	replay_init(&l->replay);
 	l->tx_seq = 0;
 	l->state = LINK_UP;
@@ -1106,16 +1109,18 @@ static void
 hs_fail(struct link *l, int ret)
 {
 	struct proxyd *px = l->px;
-	char who[128], err[512], why[600];
+	char who[128], err[512], why[600], cert[160];
 	long vr = SSL_get_verify_result(l->ssl);
 	unsigned long e = ERR_peek_error();
 
+	tls_refused_cert(cert, sizeof(cert));
 	if (l->io.why[0] != '\0')
 		snprintf(why, sizeof(why), "certificate refused: %s",
 		    l->io.why);
 	else if (vr != X509_V_OK)
-		snprintf(why, sizeof(why), "certificate refused: %s",
-		    X509_verify_cert_error_string(vr));
+		snprintf(why, sizeof(why), "certificate refused: %s%s%s",
+		    X509_verify_cert_error_string(vr), cert[0] != '\0' ?
+		    ": certificate " : "", cert);
 	else if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL &&
 	    ERR_GET_REASON(e) >= SSL_AD_REASON_OFFSET)
 		snprintf(why, sizeof(why), "handshake failed: the peer "
@@ -1195,6 +1200,8 @@ link_close(struct link *l, const char *reason)
 		l->ssl = NULL;
 	}
 	aead_release(&l->aead);
+	X509_free(l->peer_cert);
+	l->peer_cert = NULL;
 	l->state = LINK_IDLE;	/* before the engines hear: it is gone */
 	if (was_up)
 		px->link_ev->down(l, reason);

@@ -122,6 +122,7 @@ struct link {
 	uint64_t		 lookup_us;	/* next periodic lookup */
 	uint32_t		 session;
 	SSL			*ssl;		/* during and just after handshake */
+	X509			*peer_cert;	/* while up: the peer's (revoke.c) */
 	struct tls_io		 io;
 	uint8_t			 cookie[PKT_COOKIE_LEN];	/* responder's */
 	bool			 has_cookie;

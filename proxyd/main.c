@@ -183,6 +183,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		(void)reload_run(px, &r);
 		reload_result_release(&r);
 		link_resolve_all(px);
+		(void)peer_reload_crl(px);
 		return;
 	}
 	log_info("signal %d: shutting down", (int)sig);
@@ -288,6 +289,12 @@ check_config(const char *path, bool verbose, struct conf **out)
 		return -1;
 	}
 	if (tls_check_own(*out, time(NULL), tls_report, NULL) == -1) {
+		conf_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	if (tls_check_crl(*out, msg, sizeof(msg)) == -1) {
+		fprintf(stderr, "%s\n", msg);
 		conf_free(*out);
 		*out = NULL;
 		return -1;

@@ -11,6 +11,7 @@
 #include "ping.h"
 #include "probe.h"
 #include "relay.h"
+#include "revoke.h"
 #include "topology.h"
 
 typedef void	(*msg_handler)(struct link *, struct pkt_msg *,
@@ -53,6 +54,15 @@ on_echo(struct link *l, struct pkt_msg *m, struct psock *in,
 }
 
 static void
+on_crl(struct link *l, struct pkt_msg *m, struct psock *in,
+    const struct sockaddr_in *from)
+{
+	(void)in;
+	(void)from;
+	revoke_input(l, &m->u.crl);
+}
+
+static void
 on_data(struct link *l, struct pkt_msg *m, struct psock *in,
     const struct sockaddr_in *from)
 {
@@ -81,6 +91,7 @@ static const msg_handler handlers[] = {
 	[PKT_MSG_CONN_REQ]	= on_conn_req,
 	[PKT_MSG_CONN_RESP]	= on_conn_resp,
 	[PKT_MSG_ECHO]		= on_echo,
+	[PKT_MSG_CRL]		= on_crl,
 };
 
 static void
@@ -103,6 +114,13 @@ ev_up(struct link *l)
 
 	probe_link_up(l, !direct);
 	topology_link_up(l, direct);
+	revoke_link_up(l);		/* last: it may close l */
+}
+
+int
+peer_reload_crl(struct proxyd *px)
+{
+	return revoke_reload(px);
 }
 
 static void
@@ -138,7 +156,7 @@ int
 peer_init(struct proxyd *px)
 {
 	px->self_id = pkt_origin_id(px->conf->name);
-	if (link_init(px, &link_events) == -1 || conn_init(px) == -1 ||
+	if (revoke_init(px) == -1 || link_init(px, &link_events) == -1 || conn_init(px) == -1 ||
 	    probe_init(px) == -1 || topology_init(px) == -1)
 		return -1;
 	return 0;
@@ -151,6 +169,7 @@ peer_tick(struct proxyd *px)
 	probe_tick(px);
 	topology_tick(px);
 	ping_tick(px);
+	revoke_tick(px);
 }
 
 void
@@ -169,6 +188,7 @@ peer_free(struct proxyd *px)
 	probe_free(px);
 	conn_free(px);
 	relay_free(px);
+	revoke_free(px);
 }
 
 void

@@ -32,6 +32,13 @@ void	peer_shutdown(struct proxyd *);
 /* Frees what peer_init() made (after peer_shutdown()). */
 void	peer_free(struct proxyd *);
 
+/*
+ * Reads 'tls.crl' again (the reload hook for SIGHUP / proxyctl reload):
+ * a newer CRL is put in force and links with a revoked peer close.  0 or
+ * -1 (logged).
+ */
+int	peer_reload_crl(struct proxyd *);
+
 /* tun_open()'s input: a packet from the LAN (see tun.h). */
 void	peer_tun_input(struct proxyd *, uint8_t *frame, size_t len);
 

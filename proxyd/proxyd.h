@@ -37,6 +37,7 @@ struct frag_table;
 struct kroute;
 struct lsasig_key;
 struct lsasig_verifier;
+struct revoke;
 
 struct proxyd_stats {
 	uint64_t	rx_packets, rx_bytes;	/* tx: struct psock_stats */
@@ -48,6 +49,9 @@ struct proxyd_stats {
 	uint64_t	drop_noroute;
 	uint64_t	drop_ttl;
 	uint64_t	drop_source;	/* inner source not the origin's */
+	uint64_t	drop_crl;	/* CRL messages refused */
+	uint64_t	crl_adopted;	/* CRLs put in force */
+	uint64_t	revoked_closed;	/* links closed: peer revoked */
 	uint64_t	drop_hs_limit;	/* too many handshakes in progress */
 	uint64_t	drop_cookie;	/* handshake with a bad or old cookie */
 	uint64_t	hs_cookies;	/* cookies sent to unproven sources */
@@ -119,6 +123,7 @@ struct proxyd {
 	struct route_table	 routes;
 	struct srcauth		 srcauth;	/* relay.c: inner sources */
 	uint32_t		 self_id;	/* pkt_origin_id(conf->name) */
+	struct revoke		*revoke;	/* revoke.c: CRL in force */
 	struct kroute		*kroute;	/* kroute.c: routes on the TUN */
 	struct flow_table	*flows;
 	struct netmap		 netmap;	/* aliases of our prefixes */

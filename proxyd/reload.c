@@ -100,7 +100,10 @@ reload_check(struct proxyd *px, struct reload_result *r, struct conf **out,
 	}
 	if (tls_check_own(c, time(NULL), tls_line, &r->lines) == -1)
 		bad = true;
-	else if ((*ctx = tls_ctx_load(c, msg, sizeof(msg))) == NULL) {
+	else if (tls_check_crl(c, msg, sizeof(msg)) == -1) {
+		line_add(&r->lines, "%s", msg);
+		bad = true;
+	} else if ((*ctx = tls_ctx_load(c, msg, sizeof(msg))) == NULL) {
 		line_add(&r->lines, "%s: %s", conf_at(c, "tls") != NULL ?
 		    conf_at(c, "tls") : c->path, msg);
 		bad = true;
@@ -216,11 +219,8 @@ reload_apply(struct proxyd *px, struct conf *c, SSL_CTX *ctx,
 	}
 	line_add(&r->lines, "certificate, key and CA files re-read: new "
 	    "handshakes use them");
-	/*
-	 * TODO(route11): a 'tls.crl' key is read by tls_ctx_load() with the
-	 * rest, so it is re-read here too; comparing its path belongs in
-	 * lib/confdiff.c beside the other tls keys.
-	 */
+	/* the new context gets the CRL in force, then 'tls.crl' is read */
+	(void)peer_reload_crl(px);
 	if (readvertise)
 		topology_originate(px);
 	conf_free(old);

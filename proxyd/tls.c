@@ -16,10 +16,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "crl.h"
 #include "log.h"
 #include "lsasig.h"
 #include "pkt.h"
 #include "tls.h"
+
+/* What verify_cb saw refused last (one handshake step at a time). */
+static char refused_cert[160];
 
 static BIO_METHOD *dgram_method;
 static int io_index = -1;	/* SSL ex_data: the handshake's struct tls_io */
@@ -121,6 +125,127 @@ tls_errors(char *buf, size_t len)
 	if (off == 0)
 		snprintf(buf, len, "no details");
 	return buf;
+}
+
+static void
+describe(X509 *cert, char *buf, size_t len)
+{
+	char name[PKT_NAME_MAX + 2] = "?", *hex = NULL;
+	const char *why;
+	BIGNUM *bn;
+
+	if (cert == NULL) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	if (tls_cert_name(cert, name, sizeof(name), &why) == -1)
+		snprintf(name, sizeof(name), "%s", "?");
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) !=
+	    NULL)
+		hex = BN_bn2hex(bn);
+	snprintf(buf, len, "'%s' serial %s", name, hex != NULL ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+	ERR_clear_error();
+}
+
+const char *
+tls_refused_cert(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", refused_cert);
+	refused_cert[0] = '\0';
+	return buf;
+}
+
+STACK_OF(X509) *
+tls_load_cas(const char *path, const char **why)
+{
+	STACK_OF(X509) *v;
+	X509 *x;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		*why = "cannot be read";
+		return NULL;
+	}
+	if ((v = sk_X509_new_null()) == NULL) {
+		fclose(f);
+		*why = "out of memory";
+		return NULL;
+	}
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+		if (sk_X509_push(v, x) <= 0) {
+			X509_free(x);
+			break;
+		}
+	ERR_clear_error();
+	fclose(f);
+	if (sk_X509_num(v) == 0) {
+		sk_X509_free(v);
+		*why = "holds no PEM certificate";
+		return NULL;
+	}
+	return v;
+}
+
+int
+tls_set_crl(SSL_CTX *ctx, STACK_OF(X509) *cas, X509_CRL *crl)
+{
+	X509_STORE *st;
+	char err[512];
+
+	if ((st = X509_STORE_new()) == NULL)
+		goto fail;
+	for (int i = 0; i < sk_X509_num(cas); i++)
+		if (X509_STORE_add_cert(st, sk_X509_value(cas, i)) != 1)
+			goto fail;
+	if (X509_STORE_add_crl(st, crl) != 1 ||
+	    X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK) != 1)
+		goto fail;
+	SSL_CTX_set_cert_store(ctx, st);	/* frees the old one */
+	return 0;
+fail:
+	log_warnx("cannot put the CRL in force: %s", tls_errors(err,
+	    sizeof(err)));
+	X509_STORE_free(st);
+	return -1;
+}
+
+int
+tls_check_crl(const struct conf *c, char *msg, size_t len)
+{
+	STACK_OF(X509) *cas;
+	struct crl *crl;
+	const char *why;
+	int rc = -1;
+
+	if (c->tls_crl == NULL)
+		return 0;
+	errno = 0;
+	if ((crl = crl_from_pem_file(c->tls_crl, &why)) == NULL) {
+		if (errno != 0)
+			snprintf(msg, len, "'tls.crl' '%s' %s: %s", c->tls_crl,
+			    why, strerror(errno));
+		else
+			snprintf(msg, len, "'tls.crl' '%s' %s", c->tls_crl,
+			    why);
+		return -1;
+	}
+	if ((cas = tls_load_cas(c->tls_ca, &why)) == NULL) {
+		snprintf(msg, len, "'tls.ca' '%s' %s", c->tls_ca, why);
+		crl_free(crl);
+		return -1;
+	}
+	if (crl_verify(crl, cas, &why) == -1)
+		snprintf(msg, len, "'tls.crl' '%s': %s (issuer or signature "
+		    "do not match 'tls.ca' '%s'): use the CRL of this "
+		    "network's CA (proxyd-ca revoke writes it)", c->tls_crl,
+		    why, c->tls_ca);
+	else
+		rc = 0;
+	crl_free(crl);
+	sk_X509_pop_free(cas, X509_free);
+	return rc;
 }
 
 SSL_CTX *
@@ -399,7 +524,10 @@ verify_why(int err, X509 *leaf, X509 *cur, X509_STORE *st,
 		    name, expect != NULL ? expect : "?");
 		break;
 	case X509_V_ERR_CERT_REVOKED:
-		snprintf(buf, len, "%s is revoked", what);
+		/* the serial is what the CRL lists: name both */
+		describe(cur, dn, sizeof(dn));
+		snprintf(buf, len, "certificate %s is revoked by the CRL in "
+		    "force", dn);
 		break;
 	default:
 		snprintf(buf, len, "%s refused: %s", what,
@@ -417,6 +545,9 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	struct tls_io *io = ssl != NULL && io_index >= 0 ?
 	    SSL_get_ex_data(ssl, io_index) : NULL;
 
+	if (!ok)
+		describe(X509_STORE_CTX_get_current_cert(xs), refused_cert,
+		    sizeof(refused_cert));
 	if (!ok && io != NULL && io->why[0] == '\0')
 		verify_why(X509_STORE_CTX_get_error(xs),
 		    X509_STORE_CTX_get0_cert(xs),

@@ -68,6 +68,29 @@ int	 tls_peer_name(SSL *, char *buf, size_t len, const char **why);
 int	 tls_check_own(const struct conf *, time_t now,
 	    void (*report)(void *arg, bool warning, const char *msg),
 	    void *arg);
+/*
+ * The network CA's certificates from the 'tls.ca' file (caller frees with
+ * sk_X509_pop_free(v, X509_free)); NULL with *why.
+ */
+STACK_OF(X509) *tls_load_cas(const char *path, const char **why);
+/*
+ * Puts CRL x (already verified against cas) in force for every handshake
+ * from now on, those in flight included: the context gets a new store
+ * with the CA certificates and x, checking each peer's certificate
+ * against it (X509_V_FLAG_CRL_CHECK).  0, or -1 (logged): the old store
+ * stays.
+ */
+int	 tls_set_crl(SSL_CTX *, STACK_OF(X509) *cas, X509_CRL *x);
+/*
+ * For `proxyd -t` and the start: 'tls.crl', if set, holds a CRL issued
+ * and signed by the network CA.  0, or -1 with "'tls.crl' ..." in msg.
+ */
+int	 tls_check_crl(const struct conf *, char *msg, size_t len);
+/*
+ * The certificate the last failed verification refused, for the log:
+ * "'NAME' serial HEX" (or "" if none was seen); copied into buf.
+ */
+const char *tls_refused_cert(char *buf, size_t len);
 /* Drains the OpenSSL error queue into one string: "what: reason; reason". */
 const char *tls_errors(char *buf, size_t len);
 

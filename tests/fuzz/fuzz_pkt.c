@@ -257,6 +257,9 @@ msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 		return conn_req_equal(&a->u.conn_req, &b->u.conn_req);
 	case PKT_MSG_CONN_RESP:
 		return conn_resp_equal(&a->u.conn_resp, &b->u.conn_resp);
+	case PKT_MSG_CRL:
+		return a->u.crl.len == b->u.crl.len &&
+		    memcmp(a->u.crl.der, b->u.crl.der, a->u.crl.len) == 0;
 	case PKT_MSG_ECHO:
 		return echo_equal(&a->u.echo, &b->u.echo);
 	case PKT_MSG_FRAG:

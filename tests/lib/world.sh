@@ -904,6 +904,7 @@ EOF
 #     (REAL=ALIAS for a prefix known by an alias: { prefix; as; })
 #   tun_name [pxy0]  mtu [1500]       forward="ike esp icmp"
 #   pki=DIR [$WORLD_DIR/pki]  ca= cert= key= [pki/ca.crt, pki/NAME.crt, .key]
+#   crl=FILE [none]                   (tls.crl)
 #   control=PATH [$WORLD_DIR/NAME.sock]  keepalive=MIN:MAX [5:120]
 #   log=LEVEL [debug]                 extra="raw libconfig lines"
 #   require_prefixes=true|false [$WORLD_REQUIRE_PREFIXES, true]: tls key
@@ -913,14 +914,14 @@ proxy_conf() {
 	local listen=0.0.0.0:4790 alt_port='' alt_address='' public=''
 	local neighbours='' prefixes='' tun='' tun_name=pxy0 mtu=1500
 	local forward="ike esp icmp" pki=$WORLD_DIR/pki ca='' cert='' key=''
-	local control='' keepalive=5:120 log=debug extra=''
+	local control='' keepalive=5:120 log=debug extra='' crl=''
 	local require_prefixes=${WORLD_REQUIRE_PREFIXES:-true}
 	for kv in "$@"; do
 		k=${kv%%=*} v=${kv#*=}
 		case $k in
 		listen|alt_port|alt_address|public|neighbours|prefixes|tun|\
 		tun_name|mtu|forward|pki|ca|cert|key|control|keepalive|log|extra|\
-		require_prefixes)
+		require_prefixes|crl)
 			printf -v "$k" '%s' "$v" ;;
 		*) wlog "proxy_conf: unknown key '$k'"; return 1 ;;
 		esac
@@ -972,8 +973,8 @@ proxy_conf() {
 			first=0
 		done
 		echo ' ];'
-		echo "tls = { ca = \"$ca\"; cert = \"$cert\"; key = \"$key\";" \
-		    "require_prefixes = $require_prefixes; };"
+		printf 'tls = { ca = "%s"; cert = "%s"; key = "%s"; require_prefixes = %s;%s };\n' \
+		    "$ca" "$cert" "$key" "$require_prefixes" "${crl:+ crl = \"$crl\";}"
 		echo "control = \"$control\";"
 		echo "keepalive = { min = ${keepalive%:*}; max = ${keepalive#*:}; };"
 		echo "log = \"$log\";"

@@ -36,6 +36,7 @@
 #include "ctl.h"
 #include "json.h"
 #include "kroute.h"
+#include "revoke.h"
 #include "link.h"
 #include "log.h"
 #include "ping.h"
@@ -166,6 +167,14 @@ kroute_verdict(const struct proxyd *px, struct in_addr addr, uint8_t plen)
 	(void)addr;
 	(void)plen;
 	return NULL;
+}
+
+uint64_t
+revoke_crl_number(const struct proxyd *px, bool *have)
+{
+	(void)px;
+	*have = false;
+	return 0;
 }
 
 const char *

@@ -17,7 +17,7 @@ top_srcdir=$(cd "${top_srcdir:-.}" && pwd -P) || exit 99
 src=$top_srcdir/proxyd
 [ -f "$src/peer.c" ] || { echo "Bail out! no $src/peer.c" >&2; exit 99; }
 
-ENGINES="conn probe topology ping relay"
+ENGINES="conn probe topology ping relay revoke"
 TRANSPORT="psock link txq tun"
 n=0
 fail=0
