@@ -106,15 +106,29 @@ t_crl=$(( $(now_ms) - t0 ))
 wait_for 15 rogue_gone_everywhere
 t_gone=$(( $(now_ms) - t0 ))
 echo "# revocation (polled with proxyctl): CRL number 2 on every proxy after $t_crl ms; rogue gone from every table after $t_gone ms"
-# the same from the logs' clocks: when each proxy put CRL 2 in force
+# the same from the proxies' own clocks (their logs): when each put CRL 2
+# in force, and when it was done with rogue (pub: its link closed; the
+# sites: rogue's prefix withdrawn from the kernel)
+t_max=0
 for p in $ALL; do
 	t=$(grep -m1 "CRL number 2 in force" "$WORLD_DIR/$p.log" | cut -d' ' -f1)
-	echo "# $p: CRL 2 in force at +$(ms_between "$t0_clock" "${t:-$t0_clock}") ms"
+	case $p in
+	pub) d=$(grep -m1 "peer 'rogue'.*certificate revoked (CRL number 2): link closed" \
+	    "$WORLD_DIR/$p.log" | cut -d' ' -f1) ;;
+	*) d=$(grep -m1 "route $ROGUE_NET withdrawn" "$WORLD_DIR/$p.log" | cut -d' ' -f1) ;;
+	esac
+	a=$(ms_between "$t0_clock" "${t:-99:00:00.000}")
+	b=$(ms_between "$t0_clock" "${d:-99:00:00.000}")
+	echo "# $p: CRL 2 in force at +$a ms, rogue gone at +$b ms"
+	[ "$b" -gt "$t_max" ] && t_max=$b
 done
 all_crl_is 2
 ok $? "CRL number 2, given to site-b only, reached every proxy ($t_crl ms)"
-rogue_gone_everywhere && [ "$t_gone" -le "$BOUND_MS" ]
-ok $? "rogue is gone from every proxy's routes and neighbours within 10 s ($t_gone ms)"
+[ "$t_max" -le "$BOUND_MS" ]
+ok $? "by the proxies' clocks rogue was gone everywhere within 10 s of the new CRL file (+$t_max ms)"
+# polling 3 proxies with proxyctl adds seconds under load: a wider bound
+rogue_gone_everywhere && [ "$t_gone" -le $((BOUND_MS + 5000)) ]
+ok $? "rogue is gone from every proxy's routes and neighbours (polled: $t_gone ms)"
 grep -q "certificate revoked (CRL number 2): link closed" "$WORLD_DIR/pub.log"
 ok $? "pub's log names the closed link and the reason: $(grep -m1 -o "peer 'rogue'.*certificate revoked (CRL number 2): link closed" "$WORLD_DIR/pub.log")"
 grep -q "CRL number 2 in force (from neighbour 'site-b')" "$WORLD_DIR/pub.log"
