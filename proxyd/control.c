@@ -313,7 +313,10 @@ cmd_status(struct client *c, unsigned *rows)
 		bool have;
 		uint64_t crln = revoke_crl_number(px, &have);
 
-		json_int(&w, "crl_number", have ? (int64_t)crln : -1);
+		if (have)
+			json_uint(&w, "crl_number", crln);
+		else
+			json_null(&w, "crl_number");
 	}
 	json_uint(&w, "crl_adopted", s->crl_adopted);
 	json_uint(&w, "revoked_closed", s->revoked_closed);
