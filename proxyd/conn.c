@@ -268,8 +268,8 @@ send_request(struct proxyd *px, struct channel *ch, struct link *nh,
 	q->n_path = 1;
 	snprintf(q->path[0], sizeof(q->path[0]), "%s", px->conf->name);
 	/* our LAN endpoint, for a destination behind the same NAT */
-	q->src_local_addr = px->socks[PSOCK_PRIMARY].local.sin_addr;
-	q->src_local_port = ntohs(px->socks[PSOCK_PRIMARY].local.sin_port);
+	q->src_local_addr = px->socks[PSOCK_PRIMARY].local.a.v4;
+	q->src_local_port = px->socks[PSOCK_PRIMARY].local.port;
 	ch->origin = true;
 	ch->req_us = now_us();
 	link_send_msg(nh, &conn_msg);
@@ -397,8 +397,8 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 	r->src_mapped_port = q->src_mapped_port;
 	r->dst_mapped_addr = q->dst_mapped_addr;
 	r->dst_mapped_port = q->dst_mapped_port;
-	r->dst_local_addr = px->socks[PSOCK_PRIMARY].local.sin_addr;
-	r->dst_local_port = ntohs(px->socks[PSOCK_PRIMARY].local.sin_port);
+	r->dst_local_addr = px->socks[PSOCK_PRIMARY].local.a.v4;
+	r->dst_local_port = px->socks[PSOCK_PRIMARY].local.port;
 	if (direct && (q->src_mapped_port == 0 || q->dst_mapped_port == 0)) {
 		direct = false;
 		r->direct = 0;
@@ -495,12 +495,12 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 	}
 	/* the mediating proxies tell each end where the other is mapped */
 	if (q->n_path == 1) {
-		q->src_mapped_addr = from->peer.sin_addr;
-		q->src_mapped_port = ntohs(from->peer.sin_port);
+		q->src_mapped_addr = from->peer.a.v4;
+		q->src_mapped_port = from->peer.port;
 	}
 	if (strcmp(nh->name, q->dst) == 0) {
-		q->dst_mapped_addr = nh->peer.sin_addr;
-		q->dst_mapped_port = ntohs(nh->peer.sin_port);
+		q->dst_mapped_addr = nh->peer.a.v4;
+		q->dst_mapped_port = nh->peer.port;
 	}
 	link_nat = peer_link_nat(nh);
 	q->path_nat = nat_path_fold(q->path_nat, link_nat);
@@ -579,7 +579,7 @@ punch_begin(struct proxyd *px, struct channel *ch, struct in_addr mapped,
     uint16_t mport, struct in_addr local, uint16_t lport,
     struct in_addr own_mapped)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[EP_STRLEN];
 	int punching = 0;
 
 	if (mport == 0)
@@ -593,20 +593,17 @@ punch_begin(struct proxyd *px, struct channel *ch, struct in_addr mapped,
 		    "%d channels are punching already", punching);
 		return;
 	}
-	memset(&ch->peer_ep, 0, sizeof(ch->peer_ep));
-	ch->peer_ep.sin_family = AF_INET;
 	ch->peer_ep_local = mapped.s_addr == own_mapped.s_addr &&
 	    lport != 0 && local.s_addr != htonl(INADDR_ANY);
-	ch->peer_ep.sin_addr = ch->peer_ep_local ? local : mapped;
-	ch->peer_ep.sin_port = htons(ch->peer_ep_local ? lport : mport);
+	ch->peer_ep = ch->peer_ep_local ? ep_v4(local, lport) :
+	    ep_v4(mapped, mport);
 	ch->direct = DIRECT_PUNCHING;
 	ch->punch_start_us = now_us();
 	ch->punch_last_us = 0;
 	ch->punch_tx = ch->punch_rx = 0;
 	ch->direct_tries++;
-	inet_ntop(AF_INET, &ch->peer_ep.sin_addr, a, sizeof(a));
-	snprintf(ch->direct_why, sizeof(ch->direct_why), "punching to %s:%u "
-	    "(%s address)", a, ntohs(ch->peer_ep.sin_port),
+	snprintf(ch->direct_why, sizeof(ch->direct_why), "punching to %s "
+	    "(%s address)", ep_fmt(&ch->peer_ep, a, sizeof(a)),
 	    ch->peer_ep_local ? "LAN" : "mapped");
 	log_info("channel to '%s': direct possible, %s, attempt %u",
 	    ch->dest, ch->direct_why, ch->direct_tries);
@@ -686,7 +683,7 @@ direct_step(struct proxyd *px, struct channel *ch, uint64_t now)
 
 void
 conn_punch_input(struct proxyd *px, uint64_t nonce,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	struct channel *ch;
 

@@ -79,7 +79,7 @@ struct channel {
 	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
 	/* direct channel */
 	enum direct_state direct;
-	struct sockaddr_in peer_ep;	/* where we punch: its mapped address */
+	struct ep peer_ep;	/* where we punch: its mapped address */
 	bool		peer_ep_local;	/* its LAN address: same NAT as us */
 	uint64_t	punch_start_us, punch_last_us, direct_since_us;
 	uint64_t	direct_next_us;
@@ -106,7 +106,7 @@ void	conn_routes_changed(struct proxyd *);
 const struct channel *conn_channel(const struct proxyd *, const char *dest);
 /* An unauthenticated punch datagram arrived (nonce = request id). */
 void	conn_punch_input(struct proxyd *, uint64_t nonce,
-	    const struct sockaddr_in *from);
+	    const struct ep *from);
 /*
  * Link events (from peer.c).  A link came up: if it is the awaited
  * direct link of a channel, the channel goes direct and the link is

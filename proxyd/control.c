@@ -364,17 +364,13 @@ static void
 clone_fields(struct json_w *w, const struct link *l, uint64_t now)
 {
 	const struct link_clone *k = link_clone_of(l->px, l->name);
-	const struct sockaddr_in *o = NULL;
-	char a[INET_ADDRSTRLEN], addr[32] = "";
+	const struct ep *o = NULL;
+	char addr[EP_STRLEN] = "";
 
 	if (k != NULL)
-		o = l->peer.sin_addr.s_addr == k->other.sin_addr.s_addr &&
-		    l->peer.sin_port == k->other.sin_port ? &k->kept :
-		    &k->other;
-	if (o != NULL) {
-		inet_ntop(AF_INET, &o->sin_addr, a, sizeof(a));
-		snprintf(addr, sizeof(addr), "%s:%u", a, ntohs(o->sin_port));
-	}
+		o = ep_eq(&l->peer, &k->other) ? &k->kept : &k->other;
+	if (o != NULL && ep_is_set(o))
+		ep_fmt(o, addr, sizeof(addr));
 	str_or_null(w, "clone", addr);
 	secs_or_null(w, "clone_s", k != NULL ? secs_since(k->detected_us, now) :
 	    -1);
@@ -390,13 +386,11 @@ cmd_neighbours(struct client *c, unsigned *rows)
 
 	for (struct link *l = px->links; l != NULL; l = l->next) {
 		struct json_w w;
-		char a[INET_ADDRSTRLEN], addr[32];
+		char addr[EP_STRLEN];
 
 		if (l->name[0] == '\0')
 			continue;	/* inbound handshake, name unknown */
-		inet_ntop(AF_INET, &l->peer.sin_addr, a, sizeof(a));
-		snprintf(addr, sizeof(addr), "%s:%u", a,
-		    ntohs(l->peer.sin_port));
+		ep_fmt(&l->peer, addr, sizeof(addr));
 		json_begin(&w, rowbuf, sizeof(rowbuf));
 		json_str(&w, "name", l->name);
 		str_or_null(&w, "addr", l->resolved ? addr : NULL);

@@ -52,8 +52,8 @@ covers_peer(const struct proxyd *px, const struct route *r)
 	uint32_t mask = r->plen == 0 ? 0 : htonl(UINT32_MAX << (32 - r->plen));
 
 	for (const struct link *l = px->links; l != NULL; l = l->next)
-		if (l->resolved && (l->peer.sin_addr.s_addr & mask) ==
-		    r->addr.s_addr)
+		if (l->resolved && l->peer.family == AF_INET &&
+		    (l->peer.a.v4.s_addr & mask) == r->addr.s_addr)
 			return l;
 	return NULL;
 }
@@ -151,12 +151,12 @@ sync_routes(struct proxyd *px, bool quiet)
 	for (size_t i = 0; i < px->routes.n; i++) {
 		const struct route *r = &px->routes.v[i];
 		const struct link *nb;
-		char a[INET_ADDRSTRLEN];
+		char a[EP_STRLEN];
 
 		if (r->hops == 0 || route_is_local(&px->routes, r->addr))
 			continue;	/* own site: never via the TUN */
 		if ((nb = covers_peer(px, r)) != NULL) {
-			inet_ntop(AF_INET, &nb->peer.sin_addr, a, sizeof(a));
+			ep_addr_fmt(&nb->peer, a, sizeof(a));
 			(quiet ? log_debug : log_warnx)("route %s to '%s' not installed on the TUN: "
 			    "it holds neighbour '%s''s address %s, and our link "
 			    "to it would loop into the TUN", route_prefix_str(r,

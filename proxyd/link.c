@@ -35,19 +35,15 @@ static void	hs_timer_cb(evutil_socket_t, short, void *);
 static void	lookup_abandon(struct link *);
 
 static const char *
-addr_str(const struct sockaddr_in *sin, char *buf, size_t len)
+addr_str(const struct ep *e, char *buf, size_t len)
 {
-	char a[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-	snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
-	return buf;
+	return ep_fmt(e, buf, len);
 }
 
 const char *
 link_who(const struct link *l, char *buf, size_t len)
 {
-	char a[32];
+	char a[EP_STRLEN];
 
 	if (l->name[0] == '\0')	/* inbound, before its certificate */
 		snprintf(buf, len, "inbound peer (%s)", l->resolved ?
@@ -168,10 +164,9 @@ static struct link	*find_session(struct proxyd *, uint32_t);
 
 /* Whether from is the address the link's peer is known at. */
 static bool
-from_peer(const struct link *l, const struct sockaddr_in *from)
+from_peer(const struct link *l, const struct ep *from)
 {
-	return l->peer.sin_addr.s_addr == from->sin_addr.s_addr &&
-	    l->peer.sin_port == from->sin_port;
+	return ep_eq(&l->peer, from);
 }
 
 /*
@@ -215,14 +210,20 @@ hs_output(void *arg, const uint8_t *p, size_t len)
 
 /* The cookie for a handshake from addr:port with session, under key k. */
 static int
-cookie_for(const struct proxyd *px, int k, const struct sockaddr_in *from,
+cookie_for(const struct proxyd *px, int k, const struct ep *from,
     uint32_t session, uint8_t out[PKT_COOKIE_LEN])
 {
-	uint8_t data[4 + 2 + 4];
+	uint8_t data[1 + 16 + 2 + 4];
 
-	memcpy(data, &from->sin_addr.s_addr, 4);
-	memcpy(data + 4, &from->sin_port, 2);
-	memcpy(data + 6, &session, 4);
+	memset(data, 0, sizeof(data));
+	data[0] = from->family;
+	if (from->family == AF_INET6)
+		memcpy(data + 1, &from->a.v6, 16);
+	else
+		memcpy(data + 1, &from->a.v4, 4);
+	data[17] = (uint8_t)(from->port >> 8);
+	data[18] = (uint8_t)from->port;
+	memcpy(data + 19, &session, 4);
 	return crypto_cookie(px->hs_cookie.key[k], data, sizeof(data), out);
 }
 
@@ -245,7 +246,7 @@ cookie_rotate(struct proxyd *px, uint64_t now)
 }
 
 static bool
-cookie_valid(const struct proxyd *px, const struct sockaddr_in *from,
+cookie_valid(const struct proxyd *px, const struct ep *from,
     uint32_t session, const uint8_t *cookie)
 {
 	uint8_t want[PKT_COOKIE_LEN];
@@ -262,7 +263,7 @@ cookie_valid(const struct proxyd *px, const struct sockaddr_in *from,
  * else: no state, and never more bytes than it sent.
  */
 static void
-cookie_send(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
+cookie_send(struct proxyd *px, struct psock *in, const struct ep *from,
     const struct pkt_hdr *h, size_t in_len)
 {
 	uint8_t dgram[PKT_HDR_LEN + PKT_COOKIE_LEN], c[PKT_COOKIE_LEN];
@@ -286,7 +287,7 @@ cookie_send(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
  * goes again at once, with the cookie.
  */
 static void
-cookie_input(struct proxyd *px, const struct sockaddr_in *from,
+cookie_input(struct proxyd *px, const struct ep *from,
     const struct pkt_hdr *h)
 {
 	struct link *l = find_session(px, h->session);
@@ -304,13 +305,12 @@ cookie_input(struct proxyd *px, const struct sockaddr_in *from,
 
 /* Inbound handshakes in progress from one address. */
 static unsigned
-hs_from(const struct proxyd *px, const struct sockaddr_in *from)
+hs_from(const struct proxyd *px, const struct ep *from)
 {
 	unsigned n = 0;
 
 	for (const struct link *l = px->links; l != NULL; l = l->next)
-		n += l->hs_counted &&
-		    l->peer.sin_addr.s_addr == from->sin_addr.s_addr;
+		n += l->hs_counted && ep_addr_eq(&l->peer, from);
 	return n;
 }
 
@@ -377,12 +377,10 @@ static bool	in_lookup_cb;	/* lookup_done() runs: link_close() must */
 				/* not start another lookup */
 
 static void
-set_peer(struct link *l, struct in_addr a)
+set_peer(struct link *l, const struct ep *a)
 {
-	memset(&l->peer, 0, sizeof(l->peer));
-	l->peer.sin_family = AF_INET;
-	l->peer.sin_addr = a;
-	l->peer.sin_port = htons(l->nbr->port);
+	l->peer = *a;
+	l->peer.port = l->nbr->port;
 	l->resolved = true;
 }
 
@@ -394,12 +392,12 @@ set_peer(struct link *l, struct in_addr a)
 static bool
 have_address(struct link *l)
 {
-	struct in_addr a;
+	struct ep a;
 
 	if (l->resolved)
 		return true;
-	if (inet_pton(AF_INET, l->nbr->host, &a) == 1) {
-		set_peer(l, a);
+	if (ep_parse_addr(l->nbr->host, &a) == 0) {
+		set_peer(l, &a);
 		return true;
 	}
 	l->named = true;
@@ -413,7 +411,7 @@ have_address(struct link *l)
  * the up link's place once it is up (link_up), or is freed if it fails.
  */
 static void
-follow_dial(struct link *l, struct in_addr a)
+follow_dial(struct link *l, const struct ep *a)
 {
 	struct link *t;
 
@@ -432,16 +430,16 @@ follow_dial(struct link *l, struct in_addr a)
 
 /* The address the name now has, a, differs from the one l uses. */
 static void
-follow(struct link *l, struct in_addr a)
+follow(struct link *l, const struct ep *a)
 {
 	struct proxyd *px = l->px;
-	char was[INET_ADDRSTRLEN], now[INET_ADDRSTRLEN];
+	char was[EP_STRLEN], now[EP_STRLEN];
 	int backoff;
 
-	inet_ntop(AF_INET, &a, now, sizeof(now));
-	inet_ntop(AF_INET, l->state == LINK_UP ? &l->dns_addr :
-	    &l->peer.sin_addr, was, sizeof(was));
-	l->dns_addr = a;
+	ep_addr_fmt(a, now, sizeof(now));
+	ep_addr_fmt(l->state == LINK_UP ? &l->dns_addr : &l->peer, was,
+	    sizeof(was));
+	l->dns_addr = *a;
 	switch (l->state) {
 	case LINK_IDLE:
 		log_info("neighbour '%s': '%s' now resolves to %s (was %s)",
@@ -477,28 +475,29 @@ lookup_done(struct link *l, int err, const struct evutil_addrinfo *res,
 {
 	struct proxyd *px = l->px;
 	const struct evutil_addrinfo *ai;
-	const struct sockaddr_in *sin = NULL;
-	char a[INET_ADDRSTRLEN];
+	struct ep found, s;
+	const struct ep *sin = NULL;
+	char a[EP_STRLEN];
 
 	for (ai = res; err == 0 && ai != NULL; ai = ai->ai_next) {
-		const struct sockaddr_in *s = (const void *)ai->ai_addr;
-
-		if (ai->ai_family != AF_INET ||
-		    ai->ai_addrlen < sizeof(*s))
+		if (ai->ai_family != AF_INET || ep_from_sa(&s, ai->ai_addr,
+		    (socklen_t)ai->ai_addrlen) == -1)
 			continue;
-		if (sin == NULL)
-			sin = s;
+		if (sin == NULL) {
+			found = s;
+			sin = &found;
+		}
 		/* several addresses: keep ours while it is among them */
-		if (s->sin_addr.s_addr == (l->state == LINK_UP ?
-		    l->dns_addr.s_addr : l->peer.sin_addr.s_addr))
-			sin = s;
+		if (ep_addr_eq(&s, l->state == LINK_UP ? &l->dns_addr :
+		    &l->peer))
+			found = s;
 	}
 	if (sin == NULL) {
 		const char *why = err != 0 ? evutil_gai_strerror(err) :
 		    "no IPv4 address";
 
 		if (l->resolved) {
-			inet_ntop(AF_INET, &l->peer.sin_addr, a, sizeof(a));
+			ep_addr_fmt(&l->peer, a, sizeof(a));
 			log_warnx("neighbour '%s': cannot resolve '%s': %s; "
 			    "keeping %s", l->name, l->nbr->host, why, a);
 			return;
@@ -508,25 +507,24 @@ lookup_done(struct link *l, int err, const struct evutil_addrinfo *res,
 		link_close(l, "cannot resolve");	/* idle: backoff */
 		return;
 	}
-	inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+	ep_addr_fmt(sin, a, sizeof(a));
 	if (!l->resolved) {
 		log_info("neighbour '%s': '%s' resolves to %s", l->name,
 		    l->nbr->host, a);
-		l->dns_addr = sin->sin_addr;
-		set_peer(l, sin->sin_addr);
+		l->dns_addr = *sin;
+		set_peer(l, sin);
 		if (may_dial && l->state == LINK_IDLE &&
 		    now_us() >= l->next_try_us && link_find(px, l->name) == NULL)
 			hs_start(l);
 		return;
 	}
-	if (sin->sin_addr.s_addr == (l->state == LINK_UP ?
-	    l->dns_addr.s_addr : l->peer.sin_addr.s_addr)) {
+	if (ep_addr_eq(sin, l->state == LINK_UP ? &l->dns_addr : &l->peer)) {
 		log_debug("neighbour '%s': '%s' still resolves to %s", l->name,
 		    l->nbr->host, a);
-		l->dns_addr = sin->sin_addr;
+		l->dns_addr = *sin;
 		return;
 	}
-	follow(l, sin->sin_addr);
+	follow(l, sin);
 }
 
 static void
@@ -694,18 +692,17 @@ free_learned(struct link *l)
 }
 
 struct link *
-link_learn(struct proxyd *px, const char *name, struct in_addr addr,
-    uint16_t port)
+link_learn(struct proxyd *px, const char *name, const struct ep *ep)
 {
 	struct conf_neighbour *nb;
 	struct link *l;
-	char host[INET_ADDRSTRLEN];
+	char host[EP_STRLEN];
 
 	if ((nb = calloc(1, sizeof(*nb))) == NULL)
 		return NULL;
-	inet_ntop(AF_INET, &addr, host, sizeof(host));
+	ep_addr_fmt(ep, host, sizeof(host));
 	snprintf(nb->name, sizeof(nb->name), "%s", name);
-	nb->port = port;
+	nb->port = ep->port;
 	if ((nb->host = strdup(host)) == NULL || (l = link_alloc(px)) == NULL) {
 		free(nb->host);
 		free(nb);
@@ -720,15 +717,14 @@ link_learn(struct proxyd *px, const char *name, struct in_addr addr,
 
 void
 link_dial_once(struct proxyd *px, const char *name,
-    const struct sockaddr_in *ep)
+    const struct ep *ep)
 {
 	struct link *l;
 
 	for (l = px->links; l != NULL; l = l->next)
 		if (strcmp(l->name, name) == 0)
 			return;		/* dialled already, or linked */
-	if ((l = link_learn(px, name, ep->sin_addr, ntohs(ep->sin_port))) ==
-	    NULL)
+	if ((l = link_learn(px, name, ep)) == NULL)
 		return;
 	l->ephemeral = true;
 	l->peer = *ep;
@@ -840,7 +836,7 @@ follow_done(struct link *l)
 	struct link *m, *next;
 
 	l->following = false;
-	l->dns_addr = l->peer.sin_addr;		/* just looked up */
+	l->dns_addr = l->peer;			/* just looked up */
 	l->lookup_us = now_us() + (uint64_t)LINK_RESOLVE_S * 1000000;
 	for (m = l->px->links; m != NULL; m = next) {
 		next = m->next;
@@ -854,10 +850,9 @@ follow_done(struct link *l)
 }
 
 static bool
-same_ep(const struct sockaddr_in *a, const struct sockaddr_in *b)
+same_ep(const struct ep *a, const struct ep *b)
 {
-	return a->sin_addr.s_addr == b->sin_addr.s_addr &&
-	    a->sin_port == b->sin_port;
+	return ep_eq(a, b);
 }
 
 /* Whether n is 1, 2, 4, 8, ...: repeated events are logged at those. */
@@ -923,7 +918,7 @@ clone_refuse(struct link *l, struct link_clone *c)
 {
 	struct proxyd *px = l->px;
 	struct pkt_msg bye = { .type = PKT_MSG_CLOSE };
-	char who[128], a[32];
+	char who[128], a[EP_STRLEN];
 	uint64_t now = now_us();
 
 	px->st.clone_refused++;
@@ -957,7 +952,7 @@ clone_takeover(struct link *l, const struct link *m)
 	struct proxyd *px = l->px;
 	struct link_clone *c = clone_rec(px, l->name, true);
 	uint64_t now = now_us();
-	char a[32], b[32];
+	char a[EP_STRLEN], b[EP_STRLEN];
 
 	if (c == NULL)
 		return false;
@@ -1246,11 +1241,11 @@ link_find(struct proxyd *px, const char *name)
 }
 
 static void
-hs_input(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
+hs_input(struct proxyd *px, struct psock *in, const struct ep *from,
     const struct pkt_hdr *h, size_t in_len)
 {
 	struct link *l = find_session(px, h->session);
-	char a[32];
+	char a[EP_STRLEN];
 
 	if (l == NULL) {
 		/* no state before the source proved its address */
@@ -1307,7 +1302,7 @@ hs_input(struct proxyd *px, struct psock *in, const struct sockaddr_in *from,
 /* Keepalives and goodbyes are the link's own; the rest goes up. */
 static void
 msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	switch (m->type) {
 	case PKT_MSG_KEEPALIVE: {
@@ -1405,14 +1400,14 @@ frag_input(struct link *l, uint8_t *slot, size_t *len)
 
 static void
 sealed_input(struct proxyd *px, struct psock *in,
-    const struct sockaddr_in *from, uint8_t *buf, const struct pkt_hdr *h)
+    const struct ep *from, uint8_t *buf, const struct pkt_hdr *h)
 {
 	struct link *l = find_session(px, h->session);
 	uint8_t *body, *slot;
 	size_t ptlen;
 	struct pkt_msg m;
 	const char *why;
-	char who[128], a[32];
+	char who[128], a[EP_STRLEN];
 
 	if (l == NULL || l->state != LINK_UP) {
 		px->st.drop_nosession++;
@@ -1473,13 +1468,13 @@ sealed_input(struct proxyd *px, struct psock *in,
 }
 
 void
-link_datagram(void *arg, struct psock *in, const struct sockaddr_in *from,
+link_datagram(void *arg, struct psock *in, const struct ep *from,
     uint8_t *buf, size_t len)
 {
 	struct proxyd *px = arg;
 	struct pkt_hdr h;
 	const char *why;
-	char a[32];
+	char a[EP_STRLEN];
 
 	px->st.rx_packets++;
 	px->st.rx_bytes += len;
@@ -1548,7 +1543,7 @@ link_send_msg(struct link *l, const struct pkt_msg *m)
 
 int
 link_send_msg_via(struct link *l, const struct pkt_msg *m, struct psock *via,
-    const struct sockaddr_in *to)
+    const struct ep *to)
 {
 	int n;
 

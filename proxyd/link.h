@@ -79,10 +79,10 @@ struct probe_link;
  */
 struct link_clone {
 	char			name[PKT_NAME_MAX + 1];	/* "": unused */
-	struct sockaddr_in	replaced;	/* the address last taken over */
+	struct ep		replaced;	/* the address last taken over */
 	uint64_t		replaced_us;
 	uint64_t		seen_us;	/* last change: the oldest is reused */
-	struct sockaddr_in	kept, other;	/* at the last detection */
+	struct ep		kept, other;	/* at the last detection */
 	uint64_t		detected_us;	/* 0: never */
 	uint64_t		hold_until_us;
 	unsigned		detections, refused;
@@ -96,10 +96,10 @@ struct link_events {
 	void	(*down)(struct link *, const char *reason);
 	/* A decoded message of a type the link does not handle itself. */
 	void	(*msg)(struct link *, struct pkt_msg *, struct psock *in,
-		    const struct sockaddr_in *from);
+		    const struct ep *from);
 	/* An unauthenticated PKT_PROBE or PKT_PUNCH datagram. */
 	void	(*unauth)(struct proxyd *, uint8_t type, uint64_t nonce,
-		    const struct sockaddr_in *from);
+		    const struct ep *from);
 };
 
 struct link {
@@ -112,12 +112,12 @@ struct link {
 	bool			 hs_counted;	/* in px->n_handshakes */
 	bool			 ephemeral;	/* freed on close, never retried */
 	enum link_state		 state;
-	struct sockaddr_in	 peer;		/* address as seen */
+	struct ep		 peer;		/* address as seen */
 	bool			 resolved;
 	bool			 named;		/* nbr->host is a DNS name */
 	bool			 following;	/* dialled beside an up link to */
 						/* the name's new address */
-	struct in_addr		 dns_addr;	/* the name's latest answer */
+	struct ep		 dns_addr;	/* the name's latest answer */
 	struct link_lookup	*lookup;	/* in flight, or NULL */
 	uint64_t		 lookup_us;	/* next periodic lookup */
 	uint32_t		 session;
@@ -183,14 +183,14 @@ void	 link_unconfigure(struct proxyd *, const struct conf_neighbour *nbr,
 void	 link_resolve_all(struct proxyd *);
 /* The input callback of every UDP socket (psock_env.input). */
 void	 link_datagram(void *px, struct psock *in,
-	    const struct sockaddr_in *from, uint8_t *buf, size_t len);
+	    const struct ep *from, uint8_t *buf, size_t len);
 /* Once a second: attempts, handshake deadlines, keepalives, dead links. */
 void	 link_tick(struct proxyd *);
 /* Sends a control message on an up link; 0 or -1. */
 int	 link_send_msg(struct link *, const struct pkt_msg *);
 /* The same, from socket via to address to (probes); 0 or -1. */
 int	 link_send_msg_via(struct link *, const struct pkt_msg *,
-	    struct psock *via, const struct sockaddr_in *to);
+	    struct psock *via, const struct ep *to);
 /* "peer 'name' (addr:port)" for log lines. */
 const char *link_who(const struct link *, char *buf, size_t len);
 /*
@@ -214,7 +214,7 @@ struct link *link_find(struct proxyd *, const char *name);
  * on the next tick.  The link, or NULL (out of memory).
  */
 struct link *link_learn(struct proxyd *, const char *name,
-	    struct in_addr addr, uint16_t port);
+	    const struct ep *ep);
 /* Closes and frees a learned link. */
 void	 link_forget(struct link *);
 /*
@@ -222,7 +222,7 @@ void	 link_forget(struct link *);
  * exists already.  It is freed, not retried, when it fails or closes.
  */
 void	 link_dial_once(struct proxyd *, const char *name,
-	    const struct sockaddr_in *ep);
+	    const struct ep *ep);
 /* Drops a link made by link_dial_once() to name that is not up yet. */
 void	 link_abort_dial(struct proxyd *, const char *name);
 /*

@@ -91,27 +91,28 @@ static int
 listen_open(struct proxyd *px)
 {
 	const struct conf *c = px->conf;
+	struct ep la = ep_v4(c->listen_addr, 0), aa = ep_v4(c->alt_addr, 0);
 
 	px->sock_env.base = px->base;
 	px->sock_env.input = link_datagram;
 	px->sock_env.burst_end = burst_end;
 	px->sock_env.arg = px;
 	px->sock_env.st = &px->sock_st;
-	if (psock_open(&px->socks[PSOCK_PRIMARY], &px->sock_env, c->listen_addr,
+	if (psock_open(&px->socks[PSOCK_PRIMARY], &px->sock_env, &la,
 	    c->listen_port, PSOCK_PRIMARY) == -1)
 		return -1;
 	if (c->alt_port != 0 && psock_open(&px->socks[PSOCK_ALT_PORT],
-	    &px->sock_env, c->listen_addr, c->alt_port, PSOCK_ALT_PORT) == -1)
+	    &px->sock_env, &la, c->alt_port, PSOCK_ALT_PORT) == -1)
 		return -1;
 	if (!c->has_alt_addr)
 		return 0;
 	/* the alternate address shares the port of a wildcard primary */
-	if (c->listen_addr.s_addr == htonl(INADDR_ANY))
+	if (ep_is_any(&la))
 		return psock_open_beside(&px->socks[PSOCK_ALT_ADDR],
-		    &px->sock_env, c->alt_addr, PSOCK_ALT_ADDR,
+		    &px->sock_env, &aa, PSOCK_ALT_ADDR,
 		    &px->socks[PSOCK_PRIMARY]);
 	return psock_open(&px->socks[PSOCK_ALT_ADDR], &px->sock_env,
-	    c->alt_addr, c->listen_port, PSOCK_ALT_ADDR);
+	    &aa, c->listen_port, PSOCK_ALT_ADDR);
 }
 
 /* evdns speaks through our log (it tells warnings from the rest only). */

@@ -15,11 +15,11 @@
 #include "topology.h"
 
 typedef void	(*msg_handler)(struct link *, struct pkt_msg *,
-		    struct psock *in, const struct sockaddr_in *from);
+		    struct psock *in, const struct ep *from);
 
 static void
 on_lsa(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	(void)in;
 	(void)from;
@@ -28,7 +28,7 @@ on_lsa(struct link *l, struct pkt_msg *m, struct psock *in,
 
 static void
 on_conn_req(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	(void)in;
 	(void)from;
@@ -37,7 +37,7 @@ on_conn_req(struct link *l, struct pkt_msg *m, struct psock *in,
 
 static void
 on_conn_resp(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	(void)in;
 	(void)from;
@@ -46,7 +46,7 @@ on_conn_resp(struct link *l, struct pkt_msg *m, struct psock *in,
 
 static void
 on_echo(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	(void)in;
 	(void)from;
@@ -55,7 +55,7 @@ on_echo(struct link *l, struct pkt_msg *m, struct psock *in,
 
 static void
 on_crl(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	(void)in;
 	(void)from;
@@ -64,7 +64,7 @@ on_crl(struct link *l, struct pkt_msg *m, struct psock *in,
 
 static void
 on_data(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	(void)in;
 	(void)from;
@@ -74,7 +74,7 @@ on_data(struct link *l, struct pkt_msg *m, struct psock *in,
 
 static void
 on_probe(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	probe_msg(l, m, in, from);
 }
@@ -96,7 +96,7 @@ static const msg_handler handlers[] = {
 
 static void
 ev_msg(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	if (m->type >= sizeof(handlers) / sizeof(handlers[0]) ||
 	    handlers[m->type] == NULL) {
@@ -135,7 +135,7 @@ ev_down(struct link *l, const char *reason)
 
 static void
 ev_unauth(struct proxyd *px, uint8_t type, uint64_t nonce,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	if (type == PKT_PROBE)
 		probe_nonce(px, nonce, from);

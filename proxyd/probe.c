@@ -58,7 +58,7 @@ struct rung {
 	enum rung_state		 st;
 	uint32_t		 wait_s;
 	uint64_t		 id_bind, id_check;
-	struct sockaddr_in	 mapped;
+	struct ep		 mapped;
 	uint64_t		 t_us;		/* state entered */
 	uint64_t		 last_send_us;
 	int			 tries;
@@ -95,7 +95,7 @@ struct probe_link {
 	struct in_addr		 alt_addr;	/* from its INFO; 0 none */
 	unsigned		 budget;	/* probe answers left this second */
 	/* where its probe requests came from: the only targets we answer */
-	struct sockaddr_in	 seen[PROBE_SEEN_RING];
+	struct ep		 seen[PROBE_SEEN_RING];
 	int			 seen_next;
 	struct probe		*run;		/* running trials, or NULL */
 };
@@ -106,7 +106,7 @@ struct probe_link {
 struct probe_ctx {
 	/* addresses we sent third-proxy probes to (see sent_recently()) */
 	struct {
-		struct in_addr	addr;
+		struct ep	addr;
 		uint64_t	at_us;
 	}			 sent_to[PROBE_SENT_RING];
 	int			 sent_next;
@@ -140,16 +140,16 @@ primary(struct link *l)
 }
 
 static void
-send_req(struct link *l, struct psock *via, const struct sockaddr_in *to,
-    uint64_t id, uint8_t from, const struct sockaddr_in *target)
+send_req(struct link *l, struct psock *via, const struct ep *to,
+    uint64_t id, uint8_t from, const struct ep *target)
 {
 	struct pkt_msg m = { .type = PKT_MSG_PROBE_REQ };
 
 	m.u.probe_req.id = id;
 	m.u.probe_req.from = from;
 	if (target != NULL) {
-		m.u.probe_req.target_addr = target->sin_addr;
-		m.u.probe_req.target_port = ntohs(target->sin_port);
+		m.u.probe_req.target_addr = target->a.v4;
+		m.u.probe_req.target_port = target->port;
 	}
 	link_send_msg_via(l, &m, via, to);
 }
@@ -288,23 +288,27 @@ probe_link_nat(const struct link *l)
 static void
 local_endpoint(struct link *l, struct nat_endpoint *ep)
 {
-	struct sockaddr_in sin = primary(l)->local;
-	socklen_t len = sizeof(sin);
+	const struct ep *own = &primary(l)->local;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct ep got;
 	int fd;
 
-	ep->port = ntohs(primary(l)->local.sin_port);
+	ep->port = own->port;
 	ep->valid = true;
-	if (sin.sin_addr.s_addr != htonl(INADDR_ANY)) {
-		ep->addr = sin.sin_addr;
+	if (!ep_is_any(own)) {
+		ep->addr = own->a.v4;
 		return;
 	}
 	/* bound to any address: ask the routing table which one is used */
 	ep->addr.s_addr = htonl(INADDR_ANY);
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(l->peer.family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
-	if (connect(fd, (struct sockaddr *)&l->peer, sizeof(l->peer)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		ep->addr = sin.sin_addr;
+	len = ep_to_sa(&l->peer, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, len) == 0 &&
+	    (len = sizeof(ss), getsockname(fd, (struct sockaddr *)&ss,
+	    &len)) == 0 && ep_from_sa(&got, (struct sockaddr *)&ss, len) == 0)
+		ep->addr = got.a.v4;
 	close(fd);
 }
 
@@ -370,7 +374,7 @@ ladder_start(struct probe *pr)
 		r->id_bind = new_id();
 		r->id_check = new_id();
 		if (psock_open(&r->ps, &l->px->sock_env,
-		    primary(l)->local.sin_addr, 0, PSOCK_PROBE) == -1)
+		    &primary(l)->local, 0, PSOCK_PROBE) == -1)
 			break;
 		r->st = R_BINDING;
 		r->t_us = now;
@@ -506,7 +510,7 @@ classify(struct probe *pr)
 		 * Mapping is compared on the trials' own socket: its mapping
 		 * toward the primary against those toward the alternates.
 		 */
-		obs.local.port = ntohs(pr->ms.local.sin_port);
+		obs.local.port = pr->ms.local.port;
 		obs.mapped_primary = pr->ref;
 	} else if (!pr->ms_shared) {
 		/* without that first mapping nothing can be compared */
@@ -581,7 +585,7 @@ static void
 phase_send(struct probe *pr)
 {
 	struct link *l = pr->l;
-	struct sockaddr_in to;
+	struct ep to;
 
 	switch (pr->phase) {
 	case PH_PRIMARY:
@@ -611,13 +615,13 @@ phase_send(struct probe *pr)
 			    PKT_FROM_PRIMARY, NULL);
 		if (!pr->answered[TRIAL_MAP_ALT_PORT]) {
 			to = l->peer;
-			to.sin_port = htons(l->probe->alt_port);
+			to.port = l->probe->alt_port;
 			send_req(l, ms_sock(pr), &to,
 			    pr->ids[TRIAL_MAP_ALT_PORT], PKT_FROM_PRIMARY, NULL);
 		}
 		if (!pr->answered[TRIAL_MAP_ALT_ADDR]) {
 			to = l->peer;
-			to.sin_addr = l->probe->alt_addr;
+			to.a.v4 = l->probe->alt_addr;
 			send_req(l, ms_sock(pr), &to,
 			    pr->ids[TRIAL_MAP_ALT_ADDR], PKT_FROM_PRIMARY, NULL);
 		}
@@ -722,7 +726,7 @@ probe_start(struct link *l, unsigned delay_ms)
 	for (int t = 0; t < PROBE_TRIALS; t++)
 		pr->ids[t] = new_id();
 	pr->id_ref = new_id();
-	if (psock_open(&pr->ms, &l->px->sock_env, primary(l)->local.sin_addr,
+	if (psock_open(&pr->ms, &l->px->sock_env, &primary(l)->local,
 	    0, PSOCK_PROBE) == -1) {
 		pr->ms.fd = -1;
 		pr->ms_shared = true;
@@ -738,18 +742,16 @@ probe_start(struct link *l, unsigned delay_ms)
 }
 
 static bool
-seen_has(const struct probe_link *p, const struct sockaddr_in *a)
+seen_has(const struct probe_link *p, const struct ep *a)
 {
 	for (int i = 0; i < PROBE_SEEN_RING; i++)
-		if (p->seen[i].sin_port != 0 &&
-		    p->seen[i].sin_addr.s_addr == a->sin_addr.s_addr &&
-		    p->seen[i].sin_port == a->sin_port)
+		if (p->seen[i].port != 0 && ep_eq(&p->seen[i], a))
 			return true;
 	return false;
 }
 
 static void
-seen_note(struct probe_link *p, const struct sockaddr_in *from)
+seen_note(struct probe_link *p, const struct ep *from)
 {
 	if (seen_has(p, from))
 		return;
@@ -759,12 +761,12 @@ seen_note(struct probe_link *p, const struct sockaddr_in *from)
 
 static void
 answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	struct proxyd *px = l->px;
 	struct pkt_msg m = { .type = PKT_MSG_PROBE_RESP };
 	struct pkt_probe_resp *r = &m.u.probe_resp;
-	struct sockaddr_in dst = *from;
+	struct ep dst = *from;
 	struct psock *via = in;
 	struct link *third;
 
@@ -780,8 +782,7 @@ answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
 	 * never to an address it merely names.
 	 */
 	if (q->target_port != 0 && q->from != PKT_FROM_THIRD) {
-		dst.sin_addr = q->target_addr;
-		dst.sin_port = htons(q->target_port);
+		dst = ep_v4(q->target_addr, q->target_port);
 		if (!seen_has(l->probe, &dst)) {
 			px->st.drop_probe_target++;
 			return;
@@ -790,8 +791,8 @@ answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
 	r->id = q->id;
 	r->from = q->from;
 	r->status = PKT_PROBE_OK;
-	r->mapped_addr = from->sin_addr;
-	r->mapped_port = ntohs(from->sin_port);
+	r->mapped_addr = from->a.v4;
+	r->mapped_port = from->port;
 	switch (q->from) {
 	case PKT_FROM_ALT_PORT:
 	case PKT_FROM_ALT_ADDR: {
@@ -815,8 +816,8 @@ answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
 			struct pkt_msg t = { .type = PKT_MSG_THIRD_REQ };
 
 			t.u.third.nonce = q->id;
-			t.u.third.target_addr = dst.sin_addr;
-			t.u.third.target_port = ntohs(dst.sin_port);
+			t.u.third.target_addr = dst.a.v4;
+			t.u.third.target_port = dst.port;
 			link_send_msg(third, &t);
 		}
 		dst = *from;		/* the acknowledgement goes back */
@@ -853,9 +854,7 @@ on_resp(struct link *l, const struct pkt_probe_resp *r, struct psock *in)
 		if (rg == NULL)
 			return;
 		if (rg->st == R_BINDING && r->id == rg->id_bind) {
-			rg->mapped.sin_family = AF_INET;
-			rg->mapped.sin_addr = r->mapped_addr;
-			rg->mapped.sin_port = htons(r->mapped_port);
+			rg->mapped = ep_v4(r->mapped_addr, r->mapped_port);
 			rg->st = R_WAITING;
 			rg->t_us = now_us();
 		} else if (rg->st == R_CHECKING && r->id == rg->id_check)
@@ -893,12 +892,12 @@ on_resp(struct link *l, const struct pkt_probe_resp *r, struct psock *in)
  * our filtering, so those addresses are remembered here.
  */
 static bool
-sent_recently(struct proxyd *px, struct in_addr a)
+sent_recently(struct proxyd *px, const struct ep *a)
 {
 	uint64_t now = now_us();
 
 	for (int i = 0; i < PROBE_SENT_RING; i++)
-		if (px->probe->sent_to[i].addr.s_addr == a.s_addr &&
+		if (ep_addr_eq(&px->probe->sent_to[i].addr, a) &&
 		    px->probe->sent_to[i].at_us != 0 &&
 		    now - px->probe->sent_to[i].at_us <
 		    (uint64_t)SENT_VOID_S * 1000000)
@@ -907,7 +906,7 @@ sent_recently(struct proxyd *px, struct in_addr a)
 }
 
 void
-probe_nonce(struct proxyd *px, uint64_t nonce, const struct sockaddr_in *from)
+probe_nonce(struct proxyd *px, uint64_t nonce, const struct ep *from)
 {
 	for (struct link *l = px->links; l != NULL; l = l->next) {
 		struct probe *pr = l->probe != NULL ? l->probe->run : NULL;
@@ -915,7 +914,7 @@ probe_nonce(struct proxyd *px, uint64_t nonce, const struct sockaddr_in *from)
 		if (pr != NULL && pr->ids[TRIAL_FILT_THIRD] == nonce &&
 		    !pr->answered[TRIAL_FILT_THIRD]) {
 			pr->answered[TRIAL_FILT_THIRD] = true;
-			if (sent_recently(px, from->sin_addr)) {
+			if (sent_recently(px, from)) {
 				pr->out[TRIAL_FILT_THIRD] = NAT_UNTESTED;
 				pr->third_void = true;
 			} else
@@ -928,7 +927,7 @@ probe_nonce(struct proxyd *px, uint64_t nonce, const struct sockaddr_in *from)
 
 void
 probe_msg(struct link *l, const struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	struct proxyd *px = l->px;
 
@@ -950,22 +949,21 @@ probe_msg(struct link *l, const struct pkt_msg *m, struct psock *in,
 	case PKT_MSG_THIRD_REQ: {
 		uint8_t dgram[PKT_PROBE_LEN];
 		struct buf_wr w;
-		struct sockaddr_in to = { .sin_family = AF_INET };
+		struct ep to;
 
 		if (l->probe->budget == 0) {
 			px->st.drop_probe_limit++;
 			break;
 		}
 		l->probe->budget--;
-		to.sin_addr = m->u.third.target_addr;
-		to.sin_port = htons(m->u.third.target_port);
+		to = ep_v4(m->u.third.target_addr, m->u.third.target_port);
 		buf_wr_init(&w, dgram, sizeof(dgram));
 		pkt_hdr_encode(&w, PKT_PROBE, 0, m->u.third.nonce);
 		if (w.err == NULL &&
 		    psock_send(primary(l), dgram, w.off, &to) == 0) {
 			struct probe_ctx *c = px->probe;
 
-			c->sent_to[c->sent_next].addr = to.sin_addr;
+			c->sent_to[c->sent_next].addr = to;
 			c->sent_to[c->sent_next].at_us = now_us();
 			c->sent_next = (c->sent_next + 1) % PROBE_SENT_RING;
 		}

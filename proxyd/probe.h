@@ -80,10 +80,10 @@ enum nat_type probe_link_nat(const struct link *);
  * NAT_RESULT.
  */
 void	probe_msg(struct link *l, const struct pkt_msg *, struct psock *in,
-	    const struct sockaddr_in *from);
+	    const struct ep *from);
 /* An unauthenticated PKT_PROBE datagram (third-proxy filtering trial). */
 void	probe_nonce(struct proxyd *, uint64_t nonce,
-	    const struct sockaddr_in *from);
+	    const struct ep *from);
 const char *probe_trial_name(enum probe_trial);
 
 #endif

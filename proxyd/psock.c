@@ -26,7 +26,7 @@
  */
 static void
 input_segments(struct psock *ps, struct msghdr *h,
-    const struct sockaddr_in *from, uint8_t *buf, size_t len)
+    const struct ep *from, uint8_t *buf, size_t len)
 {
 	const struct psock_env *env = ps->env;
 	size_t seg = len;
@@ -55,13 +55,14 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	static uint8_t bufs[PSOCK_BATCH][PSOCK_DGRAM_MAX + 1];
 	static struct mmsghdr msgs[PSOCK_BATCH];
 	static struct iovec iov[PSOCK_BATCH];
-	static struct sockaddr_in from[PSOCK_BATCH];
+	static struct sockaddr_storage from[PSOCK_BATCH];
 	static union {
 		char		buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr	align;
 	} cmsg[PSOCK_BATCH];
 	struct psock *ps = arg;
 	const struct psock_env *env = ps->env;
+	struct ep src;
 	int n;
 
 	(void)what;
@@ -86,17 +87,18 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC ||
-			    from[i].sin_family != AF_INET) {
+			    ep_from_sa(&src, (struct sockaddr *)&from[i],
+			    msgs[i].msg_hdr.msg_namelen) == -1) {
 				env->st->rx_bad++;
 				continue;
 			}
 			if (ps->kind != PSOCK_PROBE) {
 				input_segments(ps, &msgs[i].msg_hdr,
-				    &from[i], bufs[i], msgs[i].msg_len);
+				    &src, bufs[i], msgs[i].msg_len);
 				continue;
 			}
 			/* a probe socket may be closed by what it received */
-			env->input(env->arg, ps, &from[i], bufs[i],
+			env->input(env->arg, ps, &src, bufs[i],
 			    msgs[i].msg_len);
 			env->burst_end(env->arg);
 			return;
@@ -127,7 +129,9 @@ set_shared(int fd, int on)
 static int
 bind_port(struct psock *ps, struct psock *wild, const char *a)
 {
-	unsigned port = ntohs(ps->local.sin_port);
+	unsigned port = ps->local.port;
+	struct sockaddr_storage ss;
+	socklen_t sl = ep_to_sa(&ps->local, &ss);
 	int rc, e, off_err = 0;
 
 	if (wild != NULL && (set_shared(wild->fd, 1) == -1 ||
@@ -137,7 +141,7 @@ bind_port(struct psock *ps, struct psock *wild, const char *a)
 		(void)set_shared(wild->fd, 0);
 		return -1;
 	}
-	rc = bind(ps->fd, (struct sockaddr *)&ps->local, sizeof(ps->local));
+	rc = bind(ps->fd, (struct sockaddr *)&ss, sl);
 	e = errno;
 	if (wild != NULL) {
 		off_err |= set_shared(wild->fd, 0);
@@ -150,34 +154,51 @@ bind_port(struct psock *ps, struct psock *wild, const char *a)
 	}
 	if (rc == -1) {
 		errno = e;
-		log_warn("cannot bind UDP %s:%u", a, port);
+		log_warn("cannot bind UDP %s", a);
 	}
 	return rc;
 }
 
 static int
-open_bound(struct psock *ps, const struct psock_env *env, struct in_addr addr,
+open_bound(struct psock *ps, const struct psock_env *env, const struct ep *addr,
     uint16_t port, enum psock_kind kind, struct psock *wild)
 {
-	socklen_t len = sizeof(ps->local);
-	char a[INET_ADDRSTRLEN];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char a[EP_STRLEN];
 	int one = 1;
 
 	memset(ps, 0, sizeof(*ps));
 	ps->env = env;
 	ps->kind = kind;
-	ps->local.sin_family = AF_INET;
-	ps->local.sin_addr = addr;
-	ps->local.sin_port = htons(port);
-	inet_ntop(AF_INET, &addr, a, sizeof(a));
-	if ((ps->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
+	ps->fd = -1;
+	ps->local = *addr;
+	ps->local.port = port;
+	ep_fmt(&ps->local, a, sizeof(a));
+	if (!ep_is_set(addr)) {
+		log_warnx("cannot open UDP socket: no address family");
+		return -1;
+	}
+	if ((ps->fd = socket(addr->family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("cannot create UDP socket");
 		return -1;
 	}
+	/*
+	 * One socket per family: an IPv6 socket never takes IPv4 (mapped)
+	 * traffic, so "::" and "0.0.0.0" can both be listened on, and each
+	 * peer has one spelling.
+	 */
+	if (addr->family == AF_INET6 && setsockopt(ps->fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one)) == -1) {
+		log_warn("cannot set IPV6_V6ONLY on UDP %s", a);
+		goto fail_close;
+	}
 	if (bind_port(ps, wild, a) == -1)
 		goto fail_close;
-	(void)getsockname(ps->fd, (struct sockaddr *)&ps->local, &len);
+	if (getsockname(ps->fd, (struct sockaddr *)&ss, &len) == 0)
+		(void)ep_from_sa(&ps->local, (struct sockaddr *)&ss, len);
+	ep_fmt(&ps->local, a, sizeof(a));
 	ps->ev = event_new(env->base, ps->fd, EV_READ | EV_PERSIST, read_cb,
 	    ps);
 	if (ps->ev == NULL || event_add(ps->ev, NULL) == -1) {
@@ -212,14 +233,16 @@ open_bound(struct psock *ps, const struct psock_env *env, struct in_addr addr,
 		 * crosses the NATs (many drop or mangle them).
 		 */
 		pmtu = IP_PMTUDISC_PROBE;
-		if (setsockopt(ps->fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
-		    sizeof(pmtu)) == -1)
+		if ((addr->family == AF_INET6 ? setsockopt(ps->fd,
+		    IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu)) :
+		    setsockopt(ps->fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+		    sizeof(pmtu))) == -1)
 			log_warn("cannot set IP_PMTUDISC_PROBE on the UDP "
 			    "socket: datagrams over a path's MTU may be "
 			    "fragmented");
 	}
 	if (kind != PSOCK_PROBE)
-		log_info("listening on UDP %s:%u", a, port);
+		log_info("listening on UDP %s", a);
 	return 0;
 fail_close:
 	if (ps->ev != NULL)
@@ -231,7 +254,7 @@ fail_close:
 }
 
 int
-psock_open(struct psock *ps, const struct psock_env *env, struct in_addr addr,
+psock_open(struct psock *ps, const struct psock_env *env, const struct ep *addr,
     uint16_t port, enum psock_kind kind)
 {
 	return open_bound(ps, env, addr, port, kind, NULL);
@@ -239,9 +262,9 @@ psock_open(struct psock *ps, const struct psock_env *env, struct in_addr addr,
 
 int
 psock_open_beside(struct psock *ps, const struct psock_env *env,
-    struct in_addr addr, enum psock_kind kind, struct psock *wild)
+    const struct ep *addr, enum psock_kind kind, struct psock *wild)
 {
-	return open_bound(ps, env, addr, ntohs(wild->local.sin_port), kind,
+	return open_bound(ps, env, addr, wild->local.port, kind,
 	    wild);
 }
 
@@ -258,10 +281,17 @@ psock_close(struct psock *ps)
 
 int
 psock_send(struct psock *ps, const uint8_t *p, size_t len,
-    const struct sockaddr_in *to)
+    const struct ep *to)
 {
-	if (sendto(ps->fd, p, len, 0, (const struct sockaddr *)to,
-	    sizeof(*to)) == -1) {
+	struct sockaddr_storage ss;
+	socklen_t sl = ep_to_sa(to, &ss);
+
+	if (to->family != ps->local.family) {
+		ps->env->st->tx_fail++;	/* no route across families */
+		return -1;
+	}
+	if (sendto(ps->fd, p, len, 0, (const struct sockaddr *)&ss,
+	    sl) == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			log_debug("sendto: %s", strerror(errno));
 		ps->env->st->tx_fail++;

@@ -16,6 +16,8 @@
 
 #include <event2/event.h>
 
+#include "ep.h"
+
 enum psock_kind {
 	PSOCK_PRIMARY	= 0,	/* listen address, port: links live here */
 	PSOCK_ALT_PORT	= 1,	/* listen address, alternate port */
@@ -28,7 +30,7 @@ struct psock;
 
 struct psock_stats {
 	uint64_t	tx_packets, tx_bytes;
-	uint64_t	rx_bad;		/* truncated, or not IPv4 */
+	uint64_t	rx_bad;		/* truncated, or not IPv4/IPv6 */
 	uint64_t	tx_fail;	/* sendto refused */
 };
 
@@ -37,7 +39,7 @@ struct psock_env {
 	struct event_base	*base;
 	/* One datagram (buf writable, len may be 0). */
 	void		(*input)(void *arg, struct psock *,
-			    const struct sockaddr_in *from, uint8_t *buf,
+			    const struct ep *from, uint8_t *buf,
 			    size_t len);
 	/* The end of a read burst: flush what the burst queued. */
 	void		(*burst_end)(void *arg);
@@ -50,11 +52,12 @@ struct psock {
 	int			 fd;
 	struct event		*ev;
 	enum psock_kind		 kind;
-	struct sockaddr_in	 local;		/* as bound */
+	struct ep		 local;		/* as bound */
 };
 
 /*
- * Opens a non-blocking UDP socket bound to addr:port (port 0: any) and
+ * Opens a non-blocking UDP socket of addr's family bound to addr, port
+ * (port 0: any; addr's own port is ignored; IPv6 sockets are IPv6-only) and
  * starts reading it.  The primary socket gets large buffers and UDP GRO.
  * Ports are exclusive: no socket keeps SO_REUSEADDR or SO_REUSEPORT, so a
  * second proxyd, or any other local user, cannot bind an address and port
@@ -63,7 +66,7 @@ struct psock {
  * ADDR:PORT: Address already in use".  0 or -1 (logged).
  */
 int	psock_open(struct psock *, const struct psock_env *,
-	    struct in_addr addr, uint16_t port, enum psock_kind);
+	    const struct ep *addr, uint16_t port, enum psock_kind);
 /*
  * The same, for a socket on the port of wild, an open socket bound to
  * 0.0.0.0 (the alternate address beside a wildcard primary socket): the
@@ -73,11 +76,11 @@ int	psock_open(struct psock *, const struct psock_env *,
  * 0 or -1 (logged).
  */
 int	psock_open_beside(struct psock *, const struct psock_env *,
-	    struct in_addr addr, enum psock_kind, struct psock *wild);
+	    const struct ep *addr, enum psock_kind, struct psock *wild);
 /* Stops and closes; safe on a socket never opened (fd -1) or closed. */
 void	psock_close(struct psock *);
-/* Sends one datagram; 0 or -1.  Counted. */
+/* Sends one datagram; 0 or -1 (also for a to of another family).  Counted. */
 int	psock_send(struct psock *, const uint8_t *, size_t,
-	    const struct sockaddr_in *to);
+	    const struct ep *to);
 
 #endif

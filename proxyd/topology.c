@@ -584,8 +584,12 @@ learn_links(struct proxyd *px)
 		}
 		if ((a = best) == NULL)
 			break;
-		if (link_learn(px, a->origin, a->ep_addr, a->ep_port) == NULL)
-			return;
+		{
+			struct ep ep = ep_v4(a->ep_addr, a->ep_port);
+
+			if (link_learn(px, a->origin, &ep) == NULL)
+				return;
+		}
 		inet_ntop(AF_INET, &a->ep_addr, host, sizeof(host));
 		learned++;
 		log_info("learned neighbour '%s' at %s:%u from the topology",

@@ -31,7 +31,8 @@ struct txq {
 	uint8_t			*mem;		/* TXQ_MAX x SLOT_SIZE */
 	struct mmsghdr		 msgs[TXQ_MAX];
 	struct iovec		 iov[TXQ_MAX];
-	struct sockaddr_in	 to[TXQ_MAX];
+	struct ep		 to[TXQ_MAX];
+	struct sockaddr_storage	 sa[TXQ_MAX];	/* to[], as the kernel wants */
 	union {
 		char		 buf[CMSG_SPACE(sizeof(uint16_t))];
 		struct cmsghdr	 align;
@@ -78,7 +79,7 @@ txq_is_slot(struct proxyd *px, const uint8_t *p)
 }
 
 void
-txq_commit(struct proxyd *px, size_t len, const struct sockaddr_in *to)
+txq_commit(struct proxyd *px, size_t len, const struct ep *to)
 {
 	struct txq *q = px->txq;
 	int i = q->n;
@@ -92,12 +93,6 @@ txq_commit(struct proxyd *px, size_t len, const struct sockaddr_in *to)
 		txq_flush(px);
 }
 
-static bool
-same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return a->sin_addr.s_addr == b->sin_addr.s_addr &&
-	    a->sin_port == b->sin_port;
-}
 
 /*
  * Groups frames [0, n) into messages: a run of frames to one peer whose
@@ -115,7 +110,7 @@ build(struct txq *q)
 		size_t seg = q->iov[i].iov_len, total = seg;
 
 		for (i++; !q->no_gso && i < q->n && i - start < GSO_SEGS_MAX &&
-		    same_peer(&q->to[i], &q->to[start]) &&
+		    ep_eq(&q->to[i], &q->to[start]) &&
 		    q->iov[i].iov_len <= seg &&
 		    total + q->iov[i].iov_len <= GSO_BYTES_MAX; i++) {
 			total += q->iov[i].iov_len;
@@ -127,8 +122,8 @@ build(struct txq *q)
 		memset(h, 0, sizeof(*h));
 		h->msg_iov = &q->iov[start];
 		h->msg_iovlen = (size_t)(i - start);
-		h->msg_name = &q->to[start];
-		h->msg_namelen = sizeof(q->to[start]);
+		h->msg_name = &q->sa[start];
+		h->msg_namelen = ep_to_sa(&q->to[start], &q->sa[start]);
 		if (i - start > 1) {
 			struct cmsghdr *c;
 			uint16_t s16 = (uint16_t)seg;

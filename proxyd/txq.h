@@ -25,7 +25,7 @@ uint8_t	*txq_slot(struct proxyd *);
 /* True if p is the current slot (so the frame can be batched). */
 bool	 txq_is_slot(struct proxyd *, const uint8_t *p);
 /* Queues the current slot's first len bytes for to; flushes when full. */
-void	 txq_commit(struct proxyd *, size_t len, const struct sockaddr_in *to);
+void	 txq_commit(struct proxyd *, size_t len, const struct ep *to);
 /* Sends everything queued on the primary socket. */
 void	 txq_flush(struct proxyd *);
 

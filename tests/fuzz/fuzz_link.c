@@ -45,7 +45,7 @@ static const char *const flags[] = { "-max_len=140000", NULL };
 static const char *const names[] = { "alpha", "bravo" };
 static struct node *alpha, *bravo;
 static size_t	stranger_in, stranger_out;
-static struct sockaddr_in stranger;
+static struct ep stranger;
 static uint8_t	frame[PKT_SEALED_HDR_LEN + 65536 + PKT_TAG_LEN];
 
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -79,9 +79,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	node_add_neighbour(bravo, "alpha", 1);
 	atexit(cleanup);
-	stranger.sin_family = AF_INET;
-	stranger.sin_addr.s_addr = htonl(0x0a000009);
-	stranger.sin_port = htons(4790);
+	stranger.family = AF_INET;
+	stranger.a.v4.s_addr = htonl(0x0a000009);
+	stranger.port = 4790;
 	return 0;
 }
 
@@ -103,8 +103,8 @@ count_stranger(void)
 	size_t i, j = 0;
 
 	for (i = 0; i < fake_q_len; i++) {
-		if (fake_q[i].to.sin_addr.s_addr == stranger.sin_addr.s_addr &&
-		    fake_q[i].to.sin_port == stranger.sin_port) {
+		if (fake_q[i].to.a.v4.s_addr == stranger.a.v4.s_addr &&
+		    fake_q[i].to.port == stranger.port) {
 			stranger_out += fake_q[i].len;
 			free(fake_q[i].buf);
 			continue;
@@ -115,7 +115,7 @@ count_stranger(void)
 }
 
 static void
-deliver(struct node *to, enum psock_kind kind, const struct sockaddr_in *from,
+deliver(struct node *to, enum psock_kind kind, const struct ep *from,
     const uint8_t *p, size_t len)
 {
 	struct fake_dgram d;
@@ -174,8 +174,8 @@ check(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sockaddr_in from_b = node_addr(bravo, PSOCK_PRIMARY);
-	struct sockaddr_in from_a = node_addr(alpha, PSOCK_PRIMARY);
+	struct ep from_b = node_addr(bravo, PSOCK_PRIMARY);
+	struct ep from_a = node_addr(alpha, PSOCK_PRIMARY);
 	size_t off = 1, len, n;
 	uint8_t *buf;
 

@@ -71,7 +71,7 @@ static struct {
 	unsigned long	 count;
 	double		 rate;
 	int		 hold_s, wait_s;
-	struct sockaddr_in target;
+	struct ep target;
 	const char	*dst;
 	const char	*origin, *origin_prefix;
 	bool		 as_self;
@@ -174,13 +174,13 @@ send_conn_req(struct link *l, unsigned long i)
 		snprintf(q->path[1], sizeof(q->path[1]), "%s", px->conf->name);
 	}
 	/* the victim, claimed as both the origin's mapping and its LAN */
-	q->src_mapped_addr = opt.target.sin_addr;
-	q->src_mapped_port = ntohs(opt.target.sin_port);
-	q->src_local_addr = opt.target.sin_addr;
-	q->src_local_port = ntohs(opt.target.sin_port);
+	q->src_mapped_addr = opt.target.a.v4;
+	q->src_mapped_port = opt.target.port;
+	q->src_local_addr = opt.target.a.v4;
+	q->src_local_port = opt.target.port;
 	/* and the destination where we see it, as a last hop would say */
-	q->dst_mapped_addr = l->peer.sin_addr;
-	q->dst_mapped_port = ntohs(l->peer.sin_port);
+	q->dst_mapped_addr = l->peer.a.v4;
+	q->dst_mapped_port = l->peer.port;
 	if ((n = pkt_msg_encode(&msg, pt, sizeof(pt))) < 1)
 		return -1;
 	return send_raw(l, pt[0], pt + 1, (size_t)n - 1);
@@ -257,8 +257,8 @@ ev_up(struct link *l)
 		return;
 	the_link = l;
 	up_us = now_us();
-	inet_ntop(AF_INET, &l->peer.sin_addr, a, sizeof(a));
-	printf("linked %s %s:%u %.0f\n", l->name, a, ntohs(l->peer.sin_port),
+	inet_ntop(AF_INET, &l->peer.a.v4, a, sizeof(a));
+	printf("linked %s %s:%u %.0f\n", l->name, a, l->peer.port,
 	    (double)(up_us - start_us) / 1000.0);
 	fflush(stdout);
 	event_add(send_ev, &tv);
@@ -277,7 +277,7 @@ ev_down(struct link *l, const char *reason)
 
 static void
 ev_msg(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	static uint8_t pt[PKT_MAX];
 	int n;
@@ -298,7 +298,7 @@ ev_msg(struct link *l, struct pkt_msg *m, struct psock *in,
 
 static void
 ev_unauth(struct proxyd *p, uint8_t type, uint64_t nonce,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	(void)p;
 	(void)nonce;
@@ -388,7 +388,7 @@ read_file(const char *path, uint8_t **out, size_t *len)
 }
 
 static int
-parse_addr(const char *s, struct sockaddr_in *sin)
+parse_addr(const char *s, struct ep *sin)
 {
 	char host[INET_ADDRSTRLEN];
 	const char *colon = strrchr(s, ':');
@@ -401,11 +401,11 @@ parse_addr(const char *s, struct sockaddr_in *sin)
 	host[colon - s] = '\0';
 	port = strtol(colon + 1, &end, 10);
 	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
+	sin->family = AF_INET;
 	if (*end != '\0' || port < 1 || port > 65535 ||
-	    inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+	    inet_pton(AF_INET, host, &sin->a.v4) != 1)
 		return -1;
-	sin->sin_port = htons((uint16_t)port);
+	sin->port = (uint16_t)port;
 	return 0;
 }
 
@@ -491,6 +491,7 @@ main(int argc, char *argv[])
 	};
 	struct conf_errs errs = { 0 };
 	struct timeval one = { 1, 0 };
+	struct ep la;
 	bool have_target = false, verbose = false;
 	int ch, rc;
 
@@ -575,8 +576,9 @@ main(int argc, char *argv[])
 	px->sock_env.burst_end = burst_end;
 	px->sock_env.arg = px;
 	px->sock_env.st = &px->sock_st;
+	la = ep_v4(px->conf->listen_addr, 0);
 	if (psock_open(&px->socks[PSOCK_PRIMARY], &px->sock_env,
-	    px->conf->listen_addr, px->conf->listen_port, PSOCK_PRIMARY) == -1)
+	    &la, px->conf->listen_port, PSOCK_PRIMARY) == -1)
 		return 1;
 	if (txq_init(px) == -1 || link_init(px, &events) == -1)
 		return 1;

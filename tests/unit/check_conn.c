@@ -404,9 +404,9 @@ START_TEST(destination_answers_direct_possible)
 	ck_assert_uint_eq(ch->id, q.id);
 	ck_assert(ch->direct_possible);
 	ck_assert_int_eq(ch->direct, DIRECT_PUNCHING);
-	ck_assert_uint_eq(ch->peer_ep.sin_addr.s_addr,
+	ck_assert_uint_eq(ch->peer_ep.a.v4.s_addr,
 	    fake_ip(A_MAPPED).s_addr);
-	ck_assert_uint_eq(ntohs(ch->peer_ep.sin_port), A_MAPPED_PORT);
+	ck_assert_uint_eq(ch->peer_ep.port, A_MAPPED_PORT);
 }
 END_TEST
 
@@ -829,9 +829,9 @@ START_TEST(answer_with_direct_starts_punching_at_mapped_address)
 	ch = conn_channel(px, "c");
 	ck_assert_int_eq(ch->direct, DIRECT_PUNCHING);
 	ck_assert(!ch->peer_ep_local);
-	ck_assert_uint_eq(ch->peer_ep.sin_addr.s_addr,
+	ck_assert_uint_eq(ch->peer_ep.a.v4.s_addr,
 	    fake_ip(C_MAPPED).s_addr);
-	ck_assert_uint_eq(ntohs(ch->peer_ep.sin_port), C_MAPPED_PORT);
+	ck_assert_uint_eq(ch->peer_ep.port, C_MAPPED_PORT);
 	ck_assert_uint_eq(ch->direct_tries, 1);
 	ck_assert_uint_eq(fake_dgram_count(), 0);	/* from the tick */
 }
@@ -849,9 +849,9 @@ START_TEST(same_public_address_punches_to_lan_address)
 	conn_resp_input(lb, &r);
 	ch = conn_channel(px, "c");
 	ck_assert(ch->peer_ep_local);
-	ck_assert_uint_eq(ch->peer_ep.sin_addr.s_addr,
+	ck_assert_uint_eq(ch->peer_ep.a.v4.s_addr,
 	    fake_ip("10.3.0.1").s_addr);
-	ck_assert_uint_eq(ntohs(ch->peer_ep.sin_port), 4790);
+	ck_assert_uint_eq(ch->peer_ep.port, 4790);
 }
 END_TEST
 
@@ -868,8 +868,8 @@ START_TEST(punches_go_every_punch_interval)
 	ck_assert_uint_eq(fake_dgram_count(), 1);
 	g = fake_dgram_last();
 	ck_assert_int_eq(g->kind, PSOCK_PRIMARY);
-	ck_assert_uint_eq(g->to.sin_addr.s_addr, fake_ip(C_MAPPED).s_addr);
-	ck_assert_uint_eq(ntohs(g->to.sin_port), C_MAPPED_PORT);
+	ck_assert_uint_eq(g->to.a.v4.s_addr, fake_ip(C_MAPPED).s_addr);
+	ck_assert_uint_eq(g->to.port, C_MAPPED_PORT);
 	ck_assert_int_eq(pkt_hdr_decode(g->buf, g->len, &h, &why), 0);
 	ck_assert_uint_eq(h.type, PKT_PUNCH);
 	ck_assert_uint_eq(h.seq, ch->id);
@@ -911,9 +911,9 @@ START_TEST(smaller_name_dials_after_dial_delay)
 	conn_tick(px);
 	ck_assert_uint_ge(fake.n_dial_once, 1);
 	ck_assert_str_eq(fake.dial_name, "c");
-	ck_assert_uint_eq(fake.dial_ep.sin_addr.s_addr,
+	ck_assert_uint_eq(fake.dial_ep.a.v4.s_addr,
 	    fake_ip(C_MAPPED).s_addr);
-	ck_assert_uint_eq(ntohs(fake.dial_ep.sin_port), C_MAPPED_PORT);
+	ck_assert_uint_eq(fake.dial_ep.port, C_MAPPED_PORT);
 	l = fake_link_named(px, "c");
 	ck_assert_ptr_nonnull(l);
 	ck_assert(l->ephemeral);
@@ -1108,7 +1108,7 @@ END_TEST
 START_TEST(punch_from_known_request_is_counted)
 {
 	const struct channel *ch;
-	struct sockaddr_in from = fake_sin(C_MAPPED, C_MAPPED_PORT);
+	struct ep from = fake_sin(C_MAPPED, C_MAPPED_PORT);
 
 	origin_answered(true);
 	ch = conn_channel(px, "c");

@@ -91,10 +91,8 @@ link_clone_of(const struct proxyd *p, const char *name)
 		return NULL;
 	memset(&k, 0, sizeof(k));
 	snprintf(k.name, sizeof(k.name), "%s", name);
-	k.kept.sin_addr.s_addr = htonl(0x0a000000);
-	k.kept.sin_port = htons(4790);
-	k.other.sin_addr.s_addr = htonl(0x0a000009);
-	k.other.sin_port = htons(4790);
+	k.kept = ep_v4((struct in_addr){ htonl(0x0a000000) }, 4790);
+	k.other = ep_v4((struct in_addr){ htonl(0x0a000009) }, 4790);
 	k.detected_us = fake_now - 5000000;
 	k.hold_until_us = fake_now + 1000000;
 	k.refused = 3;
@@ -761,9 +759,9 @@ make_links(size_t n)
 		l->state = i % 2 == 0 ? LINK_UP : LINK_IDLE;
 		l->initiator = true;
 		l->resolved = true;
-		l->peer.sin_family = AF_INET;
-		l->peer.sin_addr.s_addr = htonl(0x0a000000 + (uint32_t)i);
-		l->peer.sin_port = htons(4790);
+		l->peer.family = AF_INET;
+		l->peer.a.v4.s_addr = htonl(0x0a000000 + (uint32_t)i);
+		l->peer.port = 4790;
 		l->rtt_ms = i % 3 == 0 ? -1 : 1.5;
 		l->ka_interval_s = 5;
 		l->up_us = l->last_rx_us = fake_now - 1000000;

@@ -132,15 +132,15 @@ silent_seconds(struct node *n, int secs)
 	}
 }
 
-static struct sockaddr_in
+static struct ep
 addr_of(const char *ip, uint16_t port)
 {
-	struct sockaddr_in sin;
+	struct ep sin;
 
 	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	inet_pton(AF_INET, ip, &sin.sin_addr);
+	sin.family = AF_INET;
+	sin.port = port;
+	inet_pton(AF_INET, ip, &sin.a.v4);
 	return sin;
 }
 
@@ -164,7 +164,7 @@ client_hello(void)
  */
 static void
 ask_cookie(struct node *n, const struct fake_dgram *ch, uint32_t s,
-    const struct sockaddr_in *from, uint8_t cookie[PKT_COOKIE_LEN])
+    const struct ep *from, uint8_t cookie[PKT_COOKIE_LEN])
 {
 	struct fake_dgram d = *ch, r;
 	size_t before = links_count(&n->px, -1);
@@ -184,7 +184,7 @@ ask_cookie(struct node *n, const struct fake_dgram *ch, uint32_t s,
 	ck_assert_uint_eq(get_session(r.buf), s);
 	ck_assert_uint_eq(r.len, PKT_HDR_LEN + PKT_COOKIE_LEN);
 	ck_assert_uint_le(r.len, ch->len);
-	ck_assert_uint_eq(r.to.sin_port, from->sin_port);
+	ck_assert_uint_eq(r.to.port, from->port);
 	memcpy(cookie, r.buf + PKT_HDR_LEN, PKT_COOKIE_LEN);
 	free(r.buf);
 	ck_assert_uint_eq(links_count(&n->px, -1), before);
@@ -193,7 +193,7 @@ ask_cookie(struct node *n, const struct fake_dgram *ch, uint32_t s,
 /* ch's records as a PKT_HS_COOKIE with session s from `from` to n. */
 static struct fake_dgram
 with_cookie(struct node *n, const struct fake_dgram *ch, uint32_t s,
-    const struct sockaddr_in *from, const uint8_t cookie[PKT_COOKIE_LEN])
+    const struct ep *from, const uint8_t cookie[PKT_COOKIE_LEN])
 {
 	size_t body = ch->len - PKT_HDR_LEN;
 	struct fake_dgram d = *ch;
@@ -215,7 +215,7 @@ with_cookie(struct node *n, const struct fake_dgram *ch, uint32_t s,
 /* An inbound handshake of session s from `from` that proves its address. */
 static void
 proven_handshake(struct node *n, const struct fake_dgram *ch, uint32_t s,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	uint8_t cookie[PKT_COOKIE_LEN];
 	struct fake_dgram d;
@@ -356,7 +356,7 @@ END_TEST
 
 START_TEST(unproven_handshake_gets_only_a_cookie)
 {
-	struct sockaddr_in from;
+	struct ep from;
 	struct fake_dgram ch;
 	uint8_t cookie[PKT_COOKIE_LEN];
 
@@ -372,7 +372,7 @@ END_TEST
 
 START_TEST(handshake_with_its_cookie_is_answered)
 {
-	struct sockaddr_in from;
+	struct ep from;
 	struct fake_dgram ch, d, r;
 	uint8_t cookie[PKT_COOKIE_LEN];
 
@@ -396,7 +396,7 @@ END_TEST
 
 START_TEST(cookie_of_other_source_or_session_is_refused)
 {
-	struct sockaddr_in from, other;
+	struct ep from, other;
 	struct fake_dgram ch, d;
 	uint8_t cookie[PKT_COOKIE_LEN];
 
@@ -409,7 +409,7 @@ START_TEST(cookie_of_other_source_or_session_is_refused)
 	ck_assert(fake_deliver(&d));
 	free(d.buf);
 	other = from;
-	other.sin_port = htons(FAKE_PORT + 7);		/* other port */
+	other.port = FAKE_PORT + 7;		/* other port */
 	d = with_cookie(bravo, &ch, 5, &other, cookie);
 	ck_assert(fake_deliver(&d));
 	free(d.buf);
@@ -429,7 +429,7 @@ END_TEST
 
 START_TEST(cookie_outlives_one_key_rotation_only)
 {
-	struct sockaddr_in from;
+	struct ep from;
 	struct fake_dgram ch, d;
 	uint8_t c1[PKT_COOKIE_LEN], c2[PKT_COOKIE_LEN];
 
@@ -457,7 +457,7 @@ END_TEST
 
 START_TEST(handshake_from_other_address_is_dropped)
 {
-	struct sockaddr_in from;
+	struct ep from;
 	uint8_t cookie[PKT_COOKIE_LEN];
 	struct fake_dgram ch, d;
 
@@ -469,7 +469,7 @@ START_TEST(handshake_from_other_address_is_dropped)
 	ck_assert(fake_deliver(&d));
 	ck_assert_uint_eq(links_count(&bravo->px, LINK_HANDSHAKE), 1);
 	fake_q_clear();
-	d.from.sin_port = htons(9999);		/* same session, elsewhere */
+	d.from.port = 9999;		/* same session, elsewhere */
 	ck_assert(fake_deliver(&d));
 	free(d.buf);
 	free(ch.buf);
@@ -496,14 +496,14 @@ END_TEST
 
 START_TEST(inbound_handshakes_from_one_source_are_capped)
 {
-	struct sockaddr_in from = addr_of("10.0.1.1", 5000);
-	struct sockaddr_in other = addr_of("10.0.1.2", 5000);
+	struct ep from = addr_of("10.0.1.1", 5000);
+	struct ep other = addr_of("10.0.1.2", 5000);
 	struct fake_dgram ch;
 
 	make_pair();
 	ch = client_hello();
 	for (uint32_t i = 0; i <= LINK_HS_PER_SOURCE; i++) {
-		from.sin_port = htons((uint16_t)(5000 + i));	/* any port */
+		from.port = (uint16_t)(5000 + i);	/* any port */
 		proven_handshake(bravo, &ch, 0x100 + i, &from);
 	}
 	/* another address still gets in */
@@ -517,7 +517,7 @@ END_TEST
 START_TEST(inbound_handshakes_are_capped)
 {
 	char ip[16];
-	struct sockaddr_in from;
+	struct ep from;
 	struct fake_dgram ch;
 	uint32_t s = 0x10000;
 
@@ -939,24 +939,24 @@ START_TEST(authenticated_datagram_from_new_address_moves_link)
 	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
 	struct fake_dgram d = capture_info(la, 1);
 
-	d.from.sin_port = htons(40000);		/* alpha's NAT rebound */
+	d.from.port = 40000;		/* alpha's NAT rebound */
 	ck_assert(fake_deliver(&d));
 	free(d.buf);
-	ck_assert_uint_eq(ntohs(lb->peer.sin_port), 40000);
+	ck_assert_uint_eq(lb->peer.port, 40000);
 	/* a forged one from elsewhere moves nothing */
 	d = capture_info(la, 2);
 	d.buf[d.len - 1] ^= 1;
-	d.from.sin_port = htons(40001);
+	d.from.port = 40001;
 	ck_assert(fake_deliver(&d));
 	free(d.buf);
-	ck_assert_uint_eq(ntohs(lb->peer.sin_port), 40000);
+	ck_assert_uint_eq(lb->peer.port, 40000);
 	/* nor does one that arrived on another socket (probe traffic) */
 	d = capture_info(la, 3);
-	d.from.sin_port = htons(40002);
+	d.from.port = 40002;
 	d.to = node_addr(bravo, PSOCK_ALT_PORT);
 	ck_assert(fake_deliver(&d));
 	free(d.buf);
-	ck_assert_uint_eq(ntohs(lb->peer.sin_port), 40000);
+	ck_assert_uint_eq(lb->peer.port, 40000);
 	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 2);
 }
 END_TEST
@@ -987,7 +987,7 @@ START_TEST(probe_and_punch_go_to_unauth_with_nonce)
 	e = fake_ev_last(EV_UNAUTH, &bravo->px);
 	ck_assert_uint_eq(e->type, unauth_types[_i]);
 	ck_assert_uint_eq(e->nonce, 0x0123456789abcdefULL);
-	ck_assert_uint_eq(ntohs(e->from.sin_port), FAKE_PORT + 1);
+	ck_assert_uint_eq(e->from.port, FAKE_PORT + 1);
 	ck_assert_uint_eq(bravo->px.st.drop_malformed, 0);
 	ck_assert_uint_eq(links_count(&bravo->px, -1), 0);
 }
@@ -1239,7 +1239,7 @@ END_TEST
 
 START_TEST(dialled_once_link_is_freed_on_close)
 {
-	struct sockaddr_in ep;
+	struct ep ep;
 	struct link *l;
 
 	make_pair();
@@ -1264,7 +1264,7 @@ END_TEST
 
 START_TEST(aborted_dial_is_freed_without_down)
 {
-	struct sockaddr_in ep;
+	struct ep ep;
 
 	make_pair();
 	ep = node_addr(alpha, PSOCK_PRIMARY);
@@ -1437,7 +1437,7 @@ up_from(struct node *n, const char *name, uint8_t octet)
 {
 	struct link *l = link_find(&n->px, name);
 
-	return l != NULL && ntohl(l->peer.sin_addr.s_addr) == (0x0a000000u |
+	return l != NULL && ntohl(l->peer.a.v4.s_addr) == (0x0a000000u |
 	    octet);
 }
 
@@ -1503,8 +1503,8 @@ START_TEST(cloned_peer_is_detected_and_refused)
 	ck_assert_uint_eq(link_named(&bravo->px, "alpha")->refusals, 1);
 	c = link_clone_of(&alpha->px, "bravo");
 	ck_assert_ptr_nonnull(c);
-	ck_assert_uint_eq(ntohl(c->kept.sin_addr.s_addr), 0x0a000003);
-	ck_assert_uint_eq(ntohl(c->other.sin_addr.s_addr), 0x0a000002);
+	ck_assert_uint_eq(ntohl(c->kept.a.v4.s_addr), 0x0a000003);
+	ck_assert_uint_eq(ntohl(c->other.a.v4.s_addr), 0x0a000002);
 
 	/* and again: refused again, nothing knocked over */
 	link_tick(&alpha->px);

@@ -59,7 +59,7 @@ static void
 info(struct link *l, uint16_t alt_port, const char *alt_addr)
 {
 	struct pkt_msg m = { .type = PKT_MSG_INFO };
-	struct sockaddr_in from = l->peer;
+	struct ep from = l->peer;
 
 	m.u.info.alt_port = alt_port;
 	if (alt_addr != NULL)
@@ -72,7 +72,7 @@ resp(struct link *l, uint64_t id, uint8_t status, const char *addr,
     uint16_t port, struct psock *in)
 {
 	struct pkt_msg m = { .type = PKT_MSG_PROBE_RESP };
-	struct sockaddr_in from = l->peer;
+	struct ep from = l->peer;
 
 	m.u.probe_resp.id = id;
 	m.u.probe_resp.status = status;
@@ -88,7 +88,7 @@ req(struct link *l, uint64_t id, uint8_t from_kind, const char *src,
     struct psock *in)
 {
 	struct pkt_msg m = { .type = PKT_MSG_PROBE_REQ };
-	struct sockaddr_in from = fake_sin(src, src_port);
+	struct ep from = fake_sin(src, src_port);
 
 	m.u.probe_req.id = id;
 	m.u.probe_req.from = from_kind;
@@ -103,7 +103,7 @@ static void
 third_req(struct link *l, uint64_t nonce, const char *target, uint16_t port)
 {
 	struct pkt_msg m = { .type = PKT_MSG_THIRD_REQ };
-	struct sockaddr_in from = l->peer;
+	struct ep from = l->peer;
 
 	m.u.third.nonce = nonce;
 	m.u.third.target_addr = fake_ip(target);
@@ -115,7 +115,7 @@ static void
 nat_result(struct link *l, enum nat_type t, uint32_t lifetime)
 {
 	struct pkt_msg m = { .type = PKT_MSG_NAT_RESULT };
-	struct sockaddr_in from = l->peer;
+	struct ep from = l->peer;
 
 	m.u.nat.type = t;
 	m.u.nat.mapping = NAT_BEH_EI;
@@ -126,10 +126,10 @@ nat_result(struct link *l, enum nat_type t, uint32_t lifetime)
 }
 
 static bool
-sin_is(const struct sockaddr_in *s, const char *addr, uint16_t port)
+sin_is(const struct ep *s, const char *addr, uint16_t port)
 {
-	return s->sin_addr.s_addr == fake_ip(addr).s_addr &&
-	    ntohs(s->sin_port) == port;
+	return s->a.v4.s_addr == fake_ip(addr).s_addr &&
+	    s->port == port;
 }
 
 /*
@@ -240,7 +240,7 @@ react(void)
 	for (; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, seen)) != NULL; seen++) {
 		struct link *l = m->link;
 		const struct pkt_probe_req *q = &m->msg.u.probe_req;
-		struct sockaddr_in third = fake_sin(C_ADDR, 5000);
+		struct ep third = fake_sin(C_ADDR, 5000);
 		int k;
 
 		if (nm.silent)
@@ -252,11 +252,11 @@ react(void)
 			 * model says, its ports shifted by the socket's own
 			 * (no NAT: the mapping is the socket itself).
 			 */
-			int off = ntohs(m->via_sock->local.sin_port) -
+			int off = m->via_sock->local.port -
 			    LOCAL_PORT;
 
-			k = m->to.sin_port != l->peer.sin_port ? 1 :
-			    m->to.sin_addr.s_addr != l->peer.sin_addr.s_addr ?
+			k = m->to.port != l->peer.port ? 1 :
+			    m->to.a.v4.s_addr != l->peer.a.v4.s_addr ?
 			    2 : 0;
 			if (k == 0 && nm.mute_primary)
 				continue;
@@ -293,10 +293,10 @@ react(void)
 		}
 		switch (q->from) {
 		case PKT_FROM_PRIMARY:
-			if (m->to.sin_port != l->peer.sin_port)
+			if (m->to.port != l->peer.port)
 				k = 1;
-			else if (m->to.sin_addr.s_addr !=
-			    l->peer.sin_addr.s_addr)
+			else if (m->to.a.v4.s_addr !=
+			    l->peer.a.v4.s_addr)
 				k = 2;
 			else if (nm.mute_primary)
 				continue;
@@ -694,7 +694,7 @@ map_port_since(size_t from_i)
 	for (size_t i = from_i; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) !=
 	    NULL; i++)
 		if (!sin_is(&m->to, A_ADDR, A_PORT))
-			return ntohs(m->via_sock->local.sin_port);
+			return m->via_sock->local.port;
 	return 0;
 }
 
@@ -957,7 +957,7 @@ END_TEST
 
 START_TEST(unknown_nonce_is_dropped)
 {
-	struct sockaddr_in from = fake_sin(C_ADDR, 5000);
+	struct ep from = fake_sin(C_ADDR, 5000);
 
 	probe_link_up(la, false);
 	probe_nonce(px, 12345, &from);
@@ -985,7 +985,7 @@ to_filter_phase(void)
 
 START_TEST(nonce_answers_the_third_trial)
 {
-	struct sockaddr_in from = fake_sin(C_ADDR, 5000);
+	struct ep from = fake_sin(C_ADDR, 5000);
 	uint64_t id = to_filter_phase();
 
 	resp(la, id, PKT_PROBE_OK, NULL, 0, sock(PSOCK_PRIMARY));
@@ -1006,7 +1006,7 @@ END_TEST
 START_TEST(nonce_from_an_address_we_sent_to_is_void)
 {
 	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, A_PORT);
-	struct sockaddr_in from = fake_sin(C_ADDR, 5000);
+	struct ep from = fake_sin(C_ADDR, 5000);
 	uint64_t id;
 
 	probe_link_up(lc, false);
@@ -1141,7 +1141,7 @@ START_TEST(ladder_opens_rungs_after_classification)
 	/* each rung binds from its own socket, to a's primary */
 	for (size_t i = 0; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) != NULL;
 	    i++) {
-		if (!is_rung_bind(m) || ntohs(m->via_sock->local.sin_port) ==
+		if (!is_rung_bind(m) || m->via_sock->local.port ==
 		    map_port)
 			continue;
 		ck_assert(sin_is(&m->to, A_ADDR, A_PORT));

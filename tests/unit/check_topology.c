@@ -842,10 +842,10 @@ START_TEST(learns_endpoints_in_pair_hash_order)
 	ck_assert_ptr_null(fake_link_named(px, "q"));
 	ck_assert_str_eq(fake.learn_name, order[TOPOLOGY_LEARNED_MAX - 1]);
 	/* its endpoint is the advertised one */
-	ck_assert_uint_eq(ntohs(fake.learn_ep.sin_port),
-	    ntohs(fake_link_named(px, order[TOPOLOGY_LEARNED_MAX - 1])->
-	    peer.sin_port));
-	ck_assert_uint_eq(fake.learn_ep.sin_addr.s_addr,
+	ck_assert_uint_eq(fake.learn_ep.port,
+	    fake_link_named(px, order[TOPOLOGY_LEARNED_MAX - 1])->
+	    peer.port);
+	ck_assert_uint_eq(fake.learn_ep.a.v4.s_addr,
 	    topo_get(px->topo, order[TOPOLOGY_LEARNED_MAX - 1])->
 	    ep_addr.s_addr);
 	/* at the limit: no more */

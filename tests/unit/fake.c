@@ -154,15 +154,15 @@ fake_ip(const char *s)
 	return a;
 }
 
-struct sockaddr_in
+struct ep
 fake_sin(const char *addr, uint16_t port)
 {
-	struct sockaddr_in sin;
+	struct ep sin;
 
 	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr = fake_ip(addr);
-	sin.sin_port = htons(port);
+	sin.family = AF_INET;
+	sin.a.v4 = fake_ip(addr);
+	sin.port = port;
 	return sin;
 }
 
@@ -449,7 +449,7 @@ fake_link_count(const struct proxyd *px)
 
 static int
 record_msg(struct link *l, const struct pkt_msg *m, struct psock *via,
-    const struct sockaddr_in *to)
+    const struct ep *to)
 {
 	struct fake_msg *r;
 	int n;
@@ -486,7 +486,7 @@ link_send_msg(struct link *l, const struct pkt_msg *m)
 
 int
 link_send_msg_via(struct link *l, const struct pkt_msg *m, struct psock *via,
-    const struct sockaddr_in *to)
+    const struct ep *to)
 {
 	return record_msg(l, m, via, to);
 }
@@ -526,12 +526,12 @@ link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl,
 const char *
 link_who(const struct link *l, char *buf, size_t len)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[EP_STRLEN];
 
-	inet_ntop(AF_INET, &l->peer.sin_addr, a, sizeof(a));
+	ep_fmt(&l->peer, a, sizeof(a));
 	if (l->resolved)
-		snprintf(buf, len, "peer '%s' (%s:%u)", l->name[0] ? l->name :
-		    "?", a, ntohs(l->peer.sin_port));
+		snprintf(buf, len, "peer '%s' (%s)", l->name[0] ? l->name :
+		    "?", a);
 	else
 		snprintf(buf, len, "peer '%s' (unresolved)", l->name[0] ?
 		    l->name : "?");
@@ -548,17 +548,16 @@ link_find(struct proxyd *px, const char *name)
 }
 
 struct link *
-link_learn(struct proxyd *px, const char *name, struct in_addr addr,
-    uint16_t port)
+link_learn(struct proxyd *px, const char *name, const struct ep *ep)
 {
-	char host[INET_ADDRSTRLEN];
+	char host[EP_STRLEN];
 	struct link *l;
 
-	inet_ntop(AF_INET, &addr, host, sizeof(host));
+	ep_addr_fmt(ep, host, sizeof(host));
 	fake.n_learn++;
 	copy_name(fake.learn_name, sizeof(fake.learn_name), name);
-	fake.learn_ep = fake_sin(host, port);
-	l = link_new(px, name, host, port, true);
+	fake.learn_ep = *ep;
+	l = link_new(px, name, host, ep->port, true);
 	l->state = LINK_IDLE;
 	l->next_try_us = fake_now_us;
 	return l;
@@ -566,9 +565,9 @@ link_learn(struct proxyd *px, const char *name, struct in_addr addr,
 
 void
 link_dial_once(struct proxyd *px, const char *name,
-    const struct sockaddr_in *ep)
+    const struct ep *ep)
 {
-	char host[INET_ADDRSTRLEN];
+	char host[EP_STRLEN];
 	struct link *l;
 
 	fake.n_dial_once++;
@@ -576,8 +575,8 @@ link_dial_once(struct proxyd *px, const char *name,
 	fake.dial_ep = *ep;
 	if (fake_link_named(px, name) != NULL)
 		return;		/* dialled already, or linked */
-	inet_ntop(AF_INET, &ep->sin_addr, host, sizeof(host));
-	l = link_new(px, name, host, ntohs(ep->sin_port), true);
+	ep_addr_fmt(ep, host, sizeof(host));
+	l = link_new(px, name, host, ep->port, true);
 	l->ephemeral = true;
 	l->state = LINK_HANDSHAKE;	/* as hs_start() leaves it */
 	l->hs_start_us = fake_now_us;
@@ -681,17 +680,15 @@ link_set_keepalive(struct link *l, int interval_s, int dead_s)
 /* ---- psock.h ---- */
 
 int
-psock_open(struct psock *s, const struct psock_env *env, struct in_addr addr,
+psock_open(struct psock *s, const struct psock_env *env, const struct ep *addr,
     uint16_t port, enum psock_kind kind)
 {
 	static uint16_t next_port = 40000;
 
 	fake.n_psock_open++;
 	fake.open_kind = kind;
-	memset(&fake.open_addr, 0, sizeof(fake.open_addr));
-	fake.open_addr.sin_family = AF_INET;
-	fake.open_addr.sin_addr = addr;
-	fake.open_addr.sin_port = htons(port);
+	fake.open_addr = *addr;
+	fake.open_addr.port = port;
 	memset(s, 0, sizeof(*s));
 	s->env = env;
 	s->kind = kind;
@@ -701,7 +698,7 @@ psock_open(struct psock *s, const struct psock_env *env, struct in_addr addr,
 	s->fd = FAKE_FD + 16 + (int)fake.n_psock_open;
 	s->local = fake.open_addr;
 	if (port == 0)
-		s->local.sin_port = htons(next_port++);
+		s->local.port = next_port++;
 	return 0;
 }
 
@@ -715,7 +712,7 @@ psock_close(struct psock *s)
 
 int
 psock_send(struct psock *s, const uint8_t *p, size_t len,
-    const struct sockaddr_in *to)
+    const struct ep *to)
 {
 	struct fake_dgram *g;
 
@@ -755,7 +752,7 @@ txq_is_slot(struct proxyd *px, const uint8_t *p)
 }
 
 void
-txq_commit(struct proxyd *px, size_t len, const struct sockaddr_in *to)
+txq_commit(struct proxyd *px, size_t len, const struct ep *to)
 {
 	(void)px;
 	fake.n_txq_commit++;

@@ -127,7 +127,7 @@ struct fake_msg {
 	bool			 via;		/* link_send_msg_via() */
 	enum psock_kind		 via_kind;	/* its socket's kind */
 	struct psock		*via_sock;	/* via: the socket (may be freed) */
-	struct sockaddr_in	 to;		/* via: the address; else link's */
+	struct ep	 to;		/* via: the address; else link's */
 };
 
 /* Messages of type (enum pkt_msg_type, or FAKE_ANY) sent so far. */
@@ -167,7 +167,7 @@ struct fake_dgram {
 	enum psock_kind		 kind;
 	uint8_t			*buf;
 	size_t			 len;
-	struct sockaddr_in	 to;
+	struct ep	 to;
 };
 
 size_t		 fake_dgram_count(void);
@@ -203,13 +203,13 @@ struct fake_calls {
 	unsigned		n_dial_once;	/* link_dial_once() calls */
 	unsigned		n_dial_made;	/* ... that made a link */
 	char			dial_name[PKT_NAME_MAX + 1];
-	struct sockaddr_in	dial_ep;
+	struct ep	dial_ep;
 	unsigned		n_abort_dial;	/* link_abort_dial() calls */
 	unsigned		n_abort_closed;	/* ... that closed a link */
 	char			abort_name[PKT_NAME_MAX + 1];
 	unsigned		n_learn;	/* link_learn() */
 	char			learn_name[PKT_NAME_MAX + 1];
-	struct sockaddr_in	learn_ep;
+	struct ep	learn_ep;
 	unsigned		n_forget;	/* link_forget() */
 	char			forget_name[PKT_NAME_MAX + 1];
 	unsigned		n_close;	/* link_close(), any caller */
@@ -222,11 +222,11 @@ struct fake_calls {
 	/* psock.h */
 	unsigned		n_psock_open, n_psock_close, n_psock_fail;
 	enum psock_kind		open_kind;
-	struct sockaddr_in	open_addr;	/* as asked (port 0: any) */
+	struct ep	open_addr;	/* as asked (port 0: any) */
 	/* txq.h */
 	unsigned		n_txq_commit, n_txq_flush;
 	size_t			txq_len;
-	struct sockaddr_in	txq_to;
+	struct ep	txq_to;
 	/* tun.h */
 	unsigned		n_tun_send, n_tun_flush;
 	size_t			tun_len;
@@ -284,7 +284,7 @@ void		 fake_set_direct(const struct link *, bool);
 /* "A.B.C.D" as an in_addr; aborts on a bad literal. */
 struct in_addr	 fake_ip(const char *);
 /* An AF_INET sockaddr for "A.B.C.D":port. */
-struct sockaddr_in fake_sin(const char *addr, uint16_t port);
+struct ep fake_sin(const char *addr, uint16_t port);
 
 /*
  * Timers on the fake clock.  Engines arm libevent timers that run on real

@@ -65,8 +65,8 @@ size_t	fake_mtu_lost;
 
 static void
 enqueue(struct proxyd *src, enum psock_kind kind,
-    const struct sockaddr_in *from, const uint8_t *p, size_t len,
-    const struct sockaddr_in *to)
+    const struct ep *from, const uint8_t *p, size_t len,
+    const struct ep *to)
 {
 	struct fake_dgram *d;
 
@@ -91,7 +91,7 @@ enqueue(struct proxyd *src, enum psock_kind kind,
 
 int
 psock_send(struct psock *ps, const uint8_t *p, size_t len,
-    const struct sockaddr_in *to)
+    const struct ep *to)
 {
 	enum psock_kind kind = PSOCK_PRIMARY;
 	struct node *n = node_of_sock(ps, &kind);
@@ -103,17 +103,15 @@ psock_send(struct psock *ps, const uint8_t *p, size_t len,
 }
 
 int
-psock_open(struct psock *ps, const struct psock_env *env, struct in_addr addr,
+psock_open(struct psock *ps, const struct psock_env *env, const struct ep *addr,
     uint16_t port, enum psock_kind kind)
 {
 	ps->env = env;
 	ps->fd = -1;
 	ps->ev = NULL;
 	ps->kind = kind;
-	memset(&ps->local, 0, sizeof(ps->local));
-	ps->local.sin_family = AF_INET;
-	ps->local.sin_addr = addr;
-	ps->local.sin_port = htons(port);
+	ps->local = *addr;
+	ps->local.port = port;
 	return 0;
 }
 
@@ -136,7 +134,7 @@ txq_is_slot(struct proxyd *px, const uint8_t *p)
 }
 
 void
-txq_commit(struct proxyd *px, size_t len, const struct sockaddr_in *to)
+txq_commit(struct proxyd *px, size_t len, const struct ep *to)
 {
 	struct node *n = (struct node *)(void *)px;
 
@@ -217,7 +215,7 @@ rec_down(struct link *l, const char *reason)
 
 static void
 rec_msg(struct link *l, struct pkt_msg *m, struct psock *in,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	struct fake_ev *e = ev_add(EV_MSG, l->px);
 
@@ -238,7 +236,7 @@ rec_msg(struct link *l, struct pkt_msg *m, struct psock *in,
 
 static void
 rec_unauth(struct proxyd *px, uint8_t type, uint64_t nonce,
-    const struct sockaddr_in *from)
+    const struct ep *from)
 {
 	struct fake_ev *e = ev_add(EV_UNAUTH, px);
 
@@ -420,7 +418,7 @@ fake_certs_remove(void)
 
 /* nodes */
 
-struct sockaddr_in
+struct ep
 node_addr(const struct node *n, enum psock_kind kind)
 {
 	return n->px.socks[kind].local;
@@ -430,7 +428,7 @@ struct node *
 node_new(const char *name, const char *cert, uint8_t octet)
 {
 	struct node *n;
-	struct in_addr a;
+	struct ep a;
 	char ip[16];
 	size_t i;
 
@@ -451,12 +449,12 @@ node_new(const char *name, const char *cert, uint8_t octet)
 	n->conf.neighbours = n->nbr;
 	n->px.conf = &n->conf;
 	snprintf(ip, sizeof(ip), "10.0.0.%u", octet);
-	inet_pton(AF_INET, ip, &a);
-	psock_open(&n->px.socks[PSOCK_PRIMARY], &n->px.sock_env, a, FAKE_PORT,
+	ep_parse_addr(ip, &a);
+	psock_open(&n->px.socks[PSOCK_PRIMARY], &n->px.sock_env, &a, FAKE_PORT,
 	    PSOCK_PRIMARY);
-	psock_open(&n->px.socks[PSOCK_ALT_PORT], &n->px.sock_env, a,
+	psock_open(&n->px.socks[PSOCK_ALT_PORT], &n->px.sock_env, &a,
 	    FAKE_PORT + 1, PSOCK_ALT_PORT);
-	psock_open(&n->px.socks[PSOCK_ALT_ADDR], &n->px.sock_env, a, 0,
+	psock_open(&n->px.socks[PSOCK_ALT_ADDR], &n->px.sock_env, &a, 0,
 	    PSOCK_ALT_ADDR);
 	if ((n->px.base = event_base_new()) == NULL ||
 	    (n->px.ssl_ctx = tls_ctx_new(&n->conf)) == NULL) {
@@ -510,10 +508,10 @@ nodes_free(void)
 /* delivery */
 
 static bool
-same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
+same_addr(const struct ep *a, const struct ep *b)
 {
-	return a->sin_addr.s_addr == b->sin_addr.s_addr &&
-	    a->sin_port == b->sin_port;
+	return a->a.v4.s_addr == b->a.v4.s_addr &&
+	    a->port == b->port;
 }
 
 bool

@@ -32,8 +32,8 @@ extern uint64_t	fake_now;
 struct fake_dgram {
 	struct proxyd		*src;	/* the node that sent it */
 	enum psock_kind		 kind;	/* of the socket it left from */
-	struct sockaddr_in	 from;	/* that socket's address */
-	struct sockaddr_in	 to;
+	struct ep	 from;	/* that socket's address */
+	struct ep	 to;
 	size_t			 len;
 	uint8_t			*buf;	/* owned */
 };
@@ -64,7 +64,7 @@ struct fake_ev {
 	uint32_t		 session;
 	uint8_t			 type;	/* message or datagram type */
 	uint64_t		 nonce;
-	struct sockaddr_in	 from;
+	struct ep	 from;
 	struct pkt_msg		 msg;	/* EV_MSG: a copy (borrowed pointers */
 					/* are stale after the event) */
 	uint8_t			 ip[64];	/* DATA: the packet's first bytes */
@@ -119,7 +119,7 @@ void	node_free(struct node *);
 /* Frees every node still alive. */
 void	nodes_free(void);
 /* The address a node's socket kind is bound to. */
-struct sockaddr_in node_addr(const struct node *, enum psock_kind);
+struct ep node_addr(const struct node *, enum psock_kind);
 
 /* Delivers one datagram to the node it is addressed to; false if none. */
 bool	fake_deliver(const struct fake_dgram *);
