@@ -29,6 +29,7 @@ lsasig_result_str(enum lsasig_result r)
 	case LSASIG_BAD_CERT:	return "bad_cert";
 	case LSASIG_WRONG_NAME:	return "wrong_name";
 	case LSASIG_BAD_SIG:	return "bad_signature";
+	case LSASIG_REVOKED:	return "revoked";
 	case LSASIG_NOMEM:	return "no_memory";
 	}
 	return "?";
@@ -337,6 +338,7 @@ struct cache_entry {
 
 struct lsasig_verifier {
 	X509_STORE		*store;
+	X509_CRL		*crl;		/* in force, or NULL */
 	bool			 require_prefixes;
 	struct cache_entry	*slot[LSASIG_CACHE_SLOTS];
 	struct lsasig_stats	 st;
@@ -406,8 +408,40 @@ lsasig_verifier_free(struct lsasig_verifier *v)
 	if (v == NULL)
 		return;
 	lsasig_verifier_flush(v);
+	X509_CRL_free(v->crl);
 	X509_STORE_free(v->store);
 	free(v);
+}
+
+void
+lsasig_verifier_set_crl(struct lsasig_verifier *v, X509_CRL *crl)
+{
+	if (crl == v->crl)
+		return;
+	if (crl != NULL && X509_CRL_up_ref(crl) != 1)
+		return;
+	X509_CRL_free(v->crl);
+	v->crl = crl;
+	lsasig_verifier_flush(v);
+}
+
+bool
+lsasig_der_revoked(const uint8_t *der, size_t len, X509_CRL *crl)
+{
+	const unsigned char *p = der;
+	X509_REVOKED *rev;
+	X509 *cert;
+	bool revoked;
+
+	if (crl == NULL || len == 0 ||
+	    (cert = d2i_X509(NULL, &p, (long)len)) == NULL) {
+		ERR_clear_error();
+		return false;
+	}
+	revoked = X509_CRL_get0_by_cert(crl, &rev, cert) == 1;
+	X509_free(cert);
+	ERR_clear_error();
+	return revoked;
 }
 
 void
@@ -453,6 +487,14 @@ entry_check(struct lsasig_verifier *v, const struct pkt_lsa *lsa,
 	v->st.chain_checks++;
 	if (X509_verify_cert(ctx) != 1)
 		goto out;
+	if (v->crl != NULL) {
+		X509_REVOKED *rev;
+
+		if (X509_CRL_get0_by_cert(v->crl, &rev, cert) == 1) {
+			e->result = LSASIG_REVOKED;
+			goto out;
+		}
+	}
 	if (lsasig_cert_name(cert, name, sizeof(name), &why) == -1 ||
 	    strcmp(name, lsa->origin) != 0) {
 		e->result = LSASIG_WRONG_NAME;

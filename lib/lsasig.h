@@ -35,6 +35,7 @@ enum lsasig_result {
 	LSASIG_BAD_CERT,	/* not DER, or no chain to the network CA */
 	LSASIG_WRONG_NAME,	/* the certificate names another proxy */
 	LSASIG_BAD_SIG,		/* the signature does not verify */
+	LSASIG_REVOKED,		/* the CRL in force revokes the certificate */
 	LSASIG_NOMEM,
 };
 
@@ -115,6 +116,17 @@ struct lsasig_verifier *lsasig_verifier_load(const char *ca_file,
 void	lsasig_verifier_free(struct lsasig_verifier *);
 /* Forgets every cached chain result (a new CA or CRL was loaded). */
 void	lsasig_verifier_flush(struct lsasig_verifier *);
+/*
+ * The CRL in force (already verified as the network CA's; NULL: none):
+ * a certificate it lists makes every advertisement signed with it
+ * LSASIG_REVOKED.  Takes a reference; a different CRL flushes the cache.
+ */
+void	lsasig_verifier_set_crl(struct lsasig_verifier *, X509_CRL *);
+/*
+ * Whether crl lists the DER certificate cert (an advertisement's): false
+ * for no CRL or a certificate that does not parse.
+ */
+bool	lsasig_der_revoked(const uint8_t *cert, size_t len, X509_CRL *crl);
 
 /*
  * Checks lsa: certificate chain (cached), name, signature.  On LSASIG_OK

@@ -453,6 +453,27 @@ topo_expire(struct topo *t, uint64_t now_us)
 }
 
 size_t
+topo_remove_if(struct topo *t, bool (*drop)(const struct pkt_lsa *, void *),
+    void *arg)
+{
+	size_t	i, j, dropped = 0;
+
+	for (i = 0, j = 0; i < t->n; i++) {
+		struct topo_entry *e = t->v[i];
+
+		if (strcmp(e->lsa.origin, t->self) != 0 &&
+		    drop(&e->lsa, arg)) {
+			free(e);
+			dropped++;
+			continue;
+		}
+		t->v[j++] = e;
+	}
+	t->n = j;
+	return dropped;
+}
+
+size_t
 topo_count(const struct topo *t)
 {
 	return t->n;

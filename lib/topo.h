@@ -129,6 +129,12 @@ int		 topo_copy(const struct topo *, const char *origin,
  * Returns how many were dropped.
  */
 size_t		 topo_expire(struct topo *, uint64_t now_us);
+/*
+ * Drops every advertisement (never our own) for which drop(lsa, arg) is
+ * true, keeping the order of the rest.  Returns how many were dropped.
+ */
+size_t		 topo_remove_if(struct topo *,
+		    bool (*drop)(const struct pkt_lsa *, void *), void *arg);
 size_t		 topo_count(const struct topo *);
 /*
  * Iteration in origin-name order: i from 0 while the result is not NULL;

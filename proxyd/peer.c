@@ -117,6 +117,12 @@ ev_up(struct link *l)
 	revoke_link_up(l);		/* last: it may close l */
 }
 
+void
+peer_crl_changed(struct proxyd *px, X509_CRL *crl)
+{
+	topology_crl_changed(px, crl);
+}
+
 int
 peer_reload_crl(struct proxyd *px)
 {

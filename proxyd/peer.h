@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
 #include "ipv4.h"
 #include "nat.h"
 #include "proxyd.h"
@@ -38,6 +40,11 @@ void	peer_free(struct proxyd *);
  * -1 (logged).
  */
 int	peer_reload_crl(struct proxyd *);
+/*
+ * The revocation engine's news: crl (verified; NULL: none) is in force.
+ * Advertisements signed with a certificate it revokes are withdrawn.
+ */
+void	peer_crl_changed(struct proxyd *, X509_CRL *crl);
 
 /* tun_open()'s input: a packet from the LAN (see tun.h). */
 void	peer_tun_input(struct proxyd *, uint8_t *frame, size_t len);

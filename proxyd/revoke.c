@@ -18,6 +18,7 @@
 #include "crl.h"
 #include "link.h"
 #include "log.h"
+#include "peer.h"
 #include "revoke.h"
 #include "tls.h"
 
@@ -99,6 +100,7 @@ adopt(struct proxyd *px, struct crl *c, struct link *from,
 	    "certificate(s)", (unsigned long long)c->number, where,
 	    rv != NULL ? sk_X509_REVOKED_num(rv) : 0);
 	close_revoked(px);
+	peer_crl_changed(px, c->x);
 	for (struct link *l = px->links; l != NULL; l = l->next)
 		if (l != from)
 			send_crl(l);
@@ -175,6 +177,7 @@ revoke_reload(struct proxyd *px)
 	struct revoke *r = px->revoke;
 	STACK_OF(X509) *cas;
 	const char *why;
+	int rc;
 
 	if (r == NULL)
 		return -1;
@@ -187,7 +190,10 @@ revoke_reload(struct proxyd *px)
 	if (r->crl != NULL)
 		(void)tls_set_crl(px->ssl_ctx, r->cas, r->crl->x);
 	r->have_stat = false;
-	return load_file(px, false);
+	rc = load_file(px, false);
+	/* a reload may have brought a new advertisement verifier too */
+	peer_crl_changed(px, r->crl != NULL ? r->crl->x : NULL);
+	return rc;
 }
 
 void

@@ -186,6 +186,29 @@ recompute_soon(struct proxyd *px)
 		topology_recompute(px);
 }
 
+static bool
+lsa_revoked(const struct pkt_lsa *a, void *arg)
+{
+	X509_CRL *crl = arg;
+
+	if (!lsasig_der_revoked(a->cert, a->cert_len, crl))
+		return false;
+	log_warnx("advertisement of '%s' seq %llu withdrawn: the CRL in force "
+	    "revokes its certificate", a->origin, (unsigned long long)a->seq);
+	return true;
+}
+
+void
+topology_crl_changed(struct proxyd *px, X509_CRL *crl)
+{
+	if (px->lsa_verifier != NULL)
+		lsasig_verifier_set_crl(px->lsa_verifier, crl);
+	if (px->topo == NULL || crl == NULL)
+		return;
+	if (topo_remove_if(px->topo, lsa_revoked, crl) > 0)
+		recompute_soon(px);
+}
+
 void
 topology_settle(struct proxyd *px)
 {
@@ -303,6 +326,7 @@ sig_dropped(struct link *l, const struct pkt_lsa *a, enum lsasig_result r)
 		px->st.lsa_unsigned++;
 		break;
 	case LSASIG_BAD_CERT:
+	case LSASIG_REVOKED:
 		px->st.lsa_bad_cert++;
 		break;
 	default:
@@ -316,7 +340,8 @@ sig_dropped(struct link *l, const struct pkt_lsa *a, enum lsasig_result r)
 		    (unsigned long long)a->seq,
 		    r == LSASIG_UNSIGNED ? "it is not signed" :
 		    r == LSASIG_BAD_CERT ? "its certificate does not chain "
-		    "to the network CA" : r == LSASIG_WRONG_NAME ? "its "
+		    "to the network CA" : r == LSASIG_REVOKED ? "the CRL in "
+		    "force revokes its certificate" : r == LSASIG_WRONG_NAME ? "its "
 		    "certificate names another proxy" : r == LSASIG_BAD_SIG ?
 		    "its signature does not verify" : "out of memory",
 		    r == LSASIG_BAD_SIG || r == LSASIG_WRONG_NAME ?

@@ -13,6 +13,8 @@
 #ifndef PROXYD_TOPOLOGY_H
 #define PROXYD_TOPOLOGY_H
 
+#include <openssl/x509.h>
+
 #include "nat.h"
 #include "proxyd.h"
 #include "topo.h"
@@ -43,6 +45,13 @@ void	topology_link_down(struct proxyd *, bool direct);
  * current burst is handled (or at topology_settle()).
  */
 void	topology_lsa_input(struct link *, const struct pkt_lsa *);
+/*
+ * A new CRL is in force (NULL: none): advertisements signed with a
+ * certificate it revokes are withdrawn from the topology at once (logged;
+ * routes recomputed), and refused from now on (lsa_bad_cert).  Also after
+ * a reload replaced the verifier.  Safe before topology_init().
+ */
+void	topology_crl_changed(struct proxyd *, X509_CRL *);
 /* Recomputes the routes now if advertisements are waiting for it. */
 void	topology_settle(struct proxyd *);
 /* Once a second: refresh, ageing, learned links. */

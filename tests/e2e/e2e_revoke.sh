@@ -11,7 +11,9 @@
 #     proxy.  Then it is revoked (CRL number 2), and the new CRL is put on
 #     site-b only (its tls.crl file replaced).  Within 10 s: every proxy
 #     holds CRL number 2, no proxy has a link up to rogue, and rogue's
-#     prefix is gone from every routing table.  The time is printed.
+#     prefix and advertisement are gone from every routing table and
+#     topology (each proxy withdraws the advertisement itself when the CRL
+#     reaches it).  The time is printed.
 #     rogue's attempts to link again are refused.
 
 set -u
@@ -32,17 +34,24 @@ ALL="pub site-a site-b"
 crl_is() { [ "$(pstatus "$1" crl_number)" = "$2" ]; }
 all_crl_is() { local p; for p in $ALL; do crl_is "$p" "$1" || return 1; done; }
 linked_to() { neighbour_up "$1" "$2"; }
+# has_origin PROXY ORIGIN: PROXY's topology holds an advertisement of ORIGIN
+has_origin() {
+	pjson "$1" topology | jq -e --arg o "$2" 'any(.[]; .origin == $o)' >/dev/null
+}
 rogue_gone_everywhere() {
 	local p
 	for p in $ALL; do
 		has_route "$p" "$ROGUE_NET" && return 1
 		linked_to "$p" rogue && return 1
+		has_origin "$p" rogue && return 1
 	done
 	return 0
 }
 rogue_everywhere() {
 	local p
-	for p in $ALL; do has_route "$p" "$ROGUE_NET" || return 1; done
+	for p in $ALL; do
+		has_route "$p" "$ROGUE_NET" && has_origin "$p" rogue || return 1
+	done
 }
 
 # ms_between HH:MM:SS.mmm HH:MM:SS.mmm: milliseconds from the first to the
@@ -93,7 +102,7 @@ conf=$(proxy_conf rogue listen="$ROGUE_ADDR:4790" \
     proxy_start rogue rogue "$conf" || bail "rogue started"
 proxy_log_expect rogue "."
 wait_for 60 rogue_everywhere
-ok $? "rogue's prefix $ROGUE_NET is routed by every proxy"
+ok $? "rogue's prefix $ROGUE_NET is routed by every proxy, and its advertisement is in every topology"
 echo "# rogue's links: pub $(neighbour_state pub rogue), site-a $(neighbour_state site-a rogue), site-b $(neighbour_state site-b rogue)"
 
 "$PROXYD_CA" revoke "$PKI" rogue >/dev/null || bail "proxyd-ca revoke rogue"
@@ -128,7 +137,10 @@ ok $? "CRL number 2, given to site-b only, reached every proxy ($t_crl ms)"
 ok $? "by the proxies' clocks rogue was gone everywhere within 10 s of the new CRL file (+$t_max ms)"
 # polling 3 proxies with proxyctl adds seconds under load: a wider bound
 rogue_gone_everywhere && [ "$t_gone" -le $((BOUND_MS + 5000)) ]
-ok $? "rogue is gone from every proxy's routes and neighbours (polled: $t_gone ms)"
+ok $? "rogue is gone from every proxy's routes, neighbours and topology (polled: $t_gone ms)"
+grep -q "advertisement of 'rogue' seq [0-9]* withdrawn: the CRL in force revokes its certificate" \
+    "$WORLD_DIR/site-a.log"
+ok $? "site-a withdrew rogue's advertisement itself ($(grep -m1 -o "advertisement of 'rogue'.*withdrawn.*" "$WORLD_DIR/site-a.log"))"
 grep -q "certificate revoked (CRL number 2): link closed" "$WORLD_DIR/pub.log"
 ok $? "pub's log names the closed link and the reason: $(grep -m1 -o "peer 'rogue'.*certificate revoked (CRL number 2): link closed" "$WORLD_DIR/pub.log")"
 grep -q "CRL number 2 in force (from neighbour 'site-b')" "$WORLD_DIR/pub.log"

@@ -394,6 +394,35 @@ START_TEST(expire_never_drops_own)
 }
 END_TEST
 
+static bool
+origin_is(const struct pkt_lsa *l, void *arg)
+{
+	return strcmp(l->origin, arg) == 0;
+}
+
+START_TEST(remove_if_drops_matches_keeps_order_and_own)
+{
+	struct pkt_lsa	own = lsa("alpha", 1), b = lsa("bravo", 1),
+			c = lsa("charlie", 1), d = lsa("delta", 1);
+	uint16_t	age;
+
+	ck_assert_int_eq(topo_set_self(topo, &own, T0), 0);
+	ck_assert_int_eq(topo_receive(topo, &b, T0), TOPO_NEWER);
+	ck_assert_int_eq(topo_receive(topo, &c, T0), TOPO_NEWER);
+	ck_assert_int_eq(topo_receive(topo, &d, T0), TOPO_NEWER);
+	ck_assert_uint_eq(topo_remove_if(topo, origin_is, "charlie"), 1);
+	ck_assert_uint_eq(topo_remove_if(topo, origin_is, "charlie"), 0);
+	ck_assert_uint_eq(topo_remove_if(topo, origin_is, "alpha"), 0);
+	ck_assert_uint_eq(topo_count(topo), 3);
+	ck_assert_str_eq(topo_at(topo, 0, T0, &age)->origin, "alpha");
+	ck_assert_str_eq(topo_at(topo, 1, T0, &age)->origin, "bravo");
+	ck_assert_str_eq(topo_at(topo, 2, T0, &age)->origin, "delta");
+	ck_assert_ptr_null(topo_get(topo, "charlie"));
+	/* gone means a later copy is new again */
+	ck_assert_int_eq(topo_receive(topo, &c, T0), TOPO_NEWER);
+}
+END_TEST
+
 START_TEST(copy_reports_growing_age)
 {
 	struct pkt_lsa	l = lsa("bravo", 9), out;
@@ -1233,6 +1262,46 @@ START_TEST(sig_good_bad_missing)
 }
 END_TEST
 
+START_TEST(sig_revoked_by_the_crl_in_force)
+{
+	struct lsasig_verifier *v = testpki_verifier(false);
+	const char *const names[] = { "rogue" };
+	X509_CRL	*crl = testpki_crl(names, 1), *none = testpki_crl(NULL, 0);
+	struct pkt_lsa	r = signed_lsa("rogue", NULL, false, 1),
+			o = signed_lsa("golf", NULL, false, 1);
+	uint64_t	ref;
+	bool		nb;
+
+	/* before the CRL: both good, and cached */
+	ck_assert_int_eq(lsasig_verify(v, &r, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	ck_assert_int_eq(lsasig_verify(v, &o, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	ck_assert(lsasig_der_revoked(r.cert, r.cert_len, crl));
+	ck_assert(!lsasig_der_revoked(o.cert, o.cert_len, crl));
+	ck_assert(!lsasig_der_revoked(r.cert, r.cert_len, none));
+	ck_assert(!lsasig_der_revoked(r.cert, r.cert_len, NULL));
+	ck_assert(!lsasig_der_revoked(r.cert, r.cert_len / 2, crl));
+	/* the CRL flushes the cache: rogue refused at once, golf still good */
+	lsasig_verifier_set_crl(v, crl);
+	ck_assert_int_eq(lsasig_verify(v, &r, time(NULL), &ref, &nb),
+	    LSASIG_REVOKED);
+	ck_assert_int_eq(lsasig_verify(v, &o, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	ck_assert_str_eq(lsasig_result_str(LSASIG_REVOKED), "revoked");
+	/* a CRL that lists nobody takes it back */
+	lsasig_verifier_set_crl(v, none);
+	ck_assert_int_eq(lsasig_verify(v, &r, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	lsasig_verifier_set_crl(v, NULL);
+	ck_assert_int_eq(lsasig_verify(v, &r, time(NULL), &ref, &nb),
+	    LSASIG_OK);
+	X509_CRL_free(crl);
+	X509_CRL_free(none);
+	lsasig_verifier_free(v);
+}
+END_TEST
+
 START_TEST(sig_blocks_inside_outside_inherit_absent)
 {
 	struct lsasig_verifier *v = testpki_verifier(false),
@@ -1335,6 +1404,8 @@ topo_suite(void)
 		{ "expire_counts_received_age", expire_counts_received_age,
 		    false },
 		{ "expire_never_drops_own", expire_never_drops_own, false },
+		{ "remove_if_drops_matches_keeps_order_and_own",
+		    remove_if_drops_matches_keeps_order_and_own, false },
 		{ "copy_reports_growing_age", copy_reports_growing_age,
 		    false },
 		{ "own_age_restarts_on_set_self",
@@ -1391,6 +1462,8 @@ topo_suite(void)
 		{ "links_over_the_limit_are_ignored",
 		    links_over_the_limit_are_ignored, false },
 		{ "sig_good_bad_missing", sig_good_bad_missing, false },
+		{ "sig_revoked_by_the_crl_in_force",
+		    sig_revoked_by_the_crl_in_force, false },
 		{ "sig_blocks_inside_outside_inherit_absent",
 		    sig_blocks_inside_outside_inherit_absent, false },
 		{ "blocks_cover_edges", blocks_cover_edges, false },

@@ -708,6 +708,31 @@ START_TEST(ageing_removes_a_silent_origin_and_its_routes)
 }
 END_TEST
 
+START_TEST(revoked_origin_withdrawn_and_refused_after)
+{
+	const char *const names[] = { "z" };
+	X509_CRL *crl = testpki_crl(names, 1);
+	uint64_t bad;
+
+	world();
+	ck_assert_ptr_nonnull(route_to("10.9.0.0", 16));
+	topology_crl_changed(px, crl);
+	topology_settle(px);
+	ck_assert_ptr_null(topo_get(px->topo, "z"));
+	ck_assert_ptr_nonnull(topo_get(px->topo, "a"));
+	ck_assert_ptr_null(route_to("10.9.0.0", 16));
+	ck_assert_ptr_nonnull(route_to("10.1.0.0", 16));
+	ck_assert_uint_eq(rtnl_calls(false, "10.9.0.0", 16), 1);
+	/* a newer copy (a neighbour without the CRL yet floods it) */
+	bad = px->st.lsa_bad_cert;
+	feed_z();
+	ck_assert_ptr_null(topo_get(px->topo, "z"));
+	ck_assert_ptr_null(route_to("10.9.0.0", 16));
+	ck_assert_uint_eq(px->st.lsa_bad_cert, bad + 1);
+	X509_CRL_free(crl);
+}
+END_TEST
+
 START_TEST(neighbour_down_withdraws_its_routes)
 {
 	world();
@@ -1148,6 +1173,8 @@ topology_suite(void)
 		    add_refused_by_the_kernel_is_not_ours },
 		{ "ageing_removes_a_silent_origin_and_its_routes",
 		    ageing_removes_a_silent_origin_and_its_routes },
+		{ "revoked_origin_withdrawn_and_refused_after",
+		    revoked_origin_withdrawn_and_refused_after },
 		{ "neighbour_down_withdraws_its_routes",
 		    neighbour_down_withdraws_its_routes },
 		{ "direct_link_makes_destination_one_hop",

@@ -188,3 +188,36 @@ testpki_verifier(bool require_prefixes)
 		die("lsasig_verifier_new");
 	return v;
 }
+
+X509_CRL *
+testpki_crl(const char *const *names, size_t n)
+{
+	X509_CRL	*crl;
+	ASN1_TIME	*t;
+
+	testpki_init();
+	if ((crl = X509_CRL_new()) == NULL || (t = ASN1_TIME_new()) == NULL)
+		die("out of memory");
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca_cert));
+	X509_gmtime_adj(t, -60);
+	X509_CRL_set1_lastUpdate(crl, t);
+	X509_gmtime_adj(t, 3600L * 24);
+	X509_CRL_set1_nextUpdate(crl, t);
+	for (size_t i = 0; i < n; i++) {
+		X509		*x = lsasig_key_cert(testpki_key(names[i], NULL,
+				    false));
+		X509_REVOKED	*r = X509_REVOKED_new();
+
+		if (r == NULL || X509_REVOKED_set_serialNumber(r,
+		    X509_get_serialNumber(x)) != 1 ||
+		    X509_REVOKED_set_revocationDate(r, t) != 1 ||
+		    X509_CRL_add0_revoked(crl, r) != 1)
+			die("cannot revoke");
+	}
+	ASN1_TIME_free(t);
+	X509_CRL_sort(crl);
+	if (X509_CRL_sign(crl, ca_key, EVP_sha256()) == 0)
+		die("cannot sign the CRL");
+	return crl;
+}

@@ -33,5 +33,10 @@ struct lsasig_key *testpki_foreign_key(const char *name);
 void		 testpki_sign(struct pkt_lsa *);
 /* A fresh verifier over the CA (caller frees). */
 struct lsasig_verifier *testpki_verifier(bool require_prefixes);
+/*
+ * A CRL of the CA revoking the certificates of testpki_key(name, NULL,
+ * false) for each of the n names (caller frees with X509_CRL_free).
+ */
+X509_CRL	*testpki_crl(const char *const *names, size_t n);
 
 #endif
