@@ -37,6 +37,11 @@
 #          killed site-m (before the dead time) no answer comes: an error
 #   learn  site C may reach the internet again: site-c links to pub, which
 #          it learned from the topology, and site-a's route shortens
+#   (h)    revocation across the nested world: rogue is revoked and the
+#          new CRL is given to site-c only (the deepest proxy, behind two
+#          NATs, by a reload that adds tls.crl): every proxy holds it and
+#          rogue is gone from every proxy's neighbours and topology within
+#          10 s by the proxies' own clocks (printed)
 #
 # WORLD_KEEP=1 keeps $WORLD_DIR (logs, topology.dot) afterwards.
 
@@ -488,6 +493,52 @@ learned() { neighbour_up site-c pub && via_public site-a "$WORLD_C_LAN" site-c 2
 wait_for 60 learned
 ok $? "learn: site-c links to pub (learned from the topology) and site-a's route to $WORLD_C_LAN shortens to 2 hops ($(route_row site-a "$WORLD_C_LAN"))"
 grep -m 1 "learned neighbour 'pub'" "$WORLD_DIR/site-c.log" | sed 's/^/# site-c.log: /'
+
+# ---- (h) revocation reaches every proxy of the nested world
+crl_in_force() { [ "$(pstatus "$1" crl_number)" = "$2" ]; }
+all_hold_crl() {
+	local p
+	for p in "${PROXIES[@]}"; do crl_in_force "$p" "$1" || return 1; done
+}
+rogue_out_everywhere() {
+	local p
+	for p in "${PROXIES[@]}"; do
+		neighbour_up "$p" rogue && return 1
+		pjson "$p" topology | jq -e 'any(.[]; .origin == "rogue")' \
+		    >/dev/null && return 1
+	done
+	return 0
+}
+# ms_between HH:MM:SS.mmm HH:MM:SS.mmm: milliseconds (same day)
+ms_between() {
+	awk -v a="$1" -v b="$2" 'function ms(t, p) { split(t, p, ":");
+	    return (p[1] * 3600 + p[2] * 60 + p[3]) * 1000 }
+	    BEGIN { printf "%d", ms(b) - ms(a) }'
+}
+"$PROXYD_CA" revoke "$WORLD_DIR/pki" rogue >/dev/null || bail "proxyd-ca revoke rogue"
+cp "$WORLD_DIR/pki/ca.crl" "$WORLD_DIR/site-c.crl" || bail "site-c's CRL file"
+nested_proxy_conf site-c crl="$WORLD_DIR/site-c.crl" >/dev/null ||
+    bail "site-c's config with tls.crl"
+t0=$(now_ms) t0_clock=$(date +%H:%M:%S.%3N)
+out=$(pctl pxc "$(proxy_sock site-c)" reload 2>&1)
+ok $? "(h) site-c reloads with tls.crl added ($(head -n 1 <<<"$out"))"
+wait_for 20 all_hold_crl 1
+t_crl=$(( $(now_ms) - t0 ))
+wait_for 20 rogue_out_everywhere
+rc=$? t_gone=$(( $(now_ms) - t0 ))
+echo "# (h) polled with proxyctl: CRL number 1 on every proxy after $t_crl ms; rogue out of every neighbour list and topology after $t_gone ms"
+t_max=0
+for p in "${PROXIES[@]}"; do
+	t=$(grep -m1 "CRL number 1 in force" "$WORLD_DIR/$p.log" | cut -d' ' -f1)
+	a=$(ms_between "$t0_clock" "${t:-99:00:00.000}")
+	echo "# (h) $p: CRL 1 in force at +$a ms ($(grep -m1 -o "CRL number 1 in force (from [^)]*)" "$WORLD_DIR/$p.log"))"
+	[ "$a" -gt "$t_max" ] && t_max=$a
+done
+ok $rc "(h) rogue is out of every proxy's neighbours and topology ($t_gone ms, polled)"
+[ "$t_max" -le 10000 ]
+ok $? "(h) by the proxies' clocks the CRL given to site-c reached every proxy within 10 s (+$t_max ms)"
+grep -q "CRL number 1 in force (from neighbour" "$WORLD_DIR/site-a.log"
+ok $? "(h) site-a got it by flooding ($(grep -m1 -o "CRL number 1 in force (from [^)]*)" "$WORLD_DIR/site-a.log"))"
 
 # ---- the end: nobody crashed, everyone exits cleanly
 for name in pub site-m site-a site-c rogue; do
