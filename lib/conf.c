@@ -927,6 +927,8 @@ static const struct field fields[] = {
 	{ "keepalive",		F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
 	{ "keepalive.min",	F_INT,	 OPT, 1, 3600,	STR(CONF_DEFAULT_KA_MIN), set_int, OFF(ka_min) },
 	{ "keepalive.max",	F_INT,	 OPT, 1, 3600,	STR(CONF_DEFAULT_KA_MAX), set_int, OFF(ka_max) },
+	{ "rekey",		F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
+	{ "rekey.time",		F_INT,	 OPT, 5, 86400,	STR(CONF_DEFAULT_REKEY_S), set_int, OFF(rekey_s) },
 	{ "log",		F_STR,	 OPT, 1, 0,	"info",		set_log, 0 },
 	{ "metrics",		F_STR,	 OPT, 1, 0,	NULL /* off */,	set_metrics, 0 },
 	{ NULL,			F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
@@ -1712,6 +1714,8 @@ conf_print(const struct conf *c, FILE *fp)
 		    "\tburst = %d;\n};\n", c->topo_max_origins,
 		    c->topo_max_prefixes, c->topo_max_links, c->topo_rate,
 		    c->topo_burst);
+	if (c->rekey_s != CONF_DEFAULT_REKEY_S)	/* older output stays */
+		fprintf(fp, "rekey = {\n\ttime = %d;\n};\n", c->rekey_s);
 	if (c->has_metrics)		/* only if set: older output stays */
 		fprintf(fp, "metrics = \"%s:%u\";\n", inet_ntop(AF_INET,
 		    &c->metrics_addr, buf, sizeof(buf)), c->metrics_port);

@@ -26,6 +26,7 @@
 #define CONF_DEFAULT_TUN_METRIC	10000	/* loses to the host's own routes */
 #define CONF_DEFAULT_KA_MIN	5
 #define CONF_DEFAULT_KA_MAX	120
+#define CONF_DEFAULT_REKEY_S	3600	/* links re-handshake after */
 #define CONF_SHOW_MAX		64
 /* 'topology' limits (lib/topo.h's TOPO_DEFAULT_*) */
 #define CONF_DEFAULT_TOPO_ORIGINS	4096
@@ -112,6 +113,7 @@ struct conf {
 	uint16_t	 metrics_port;		/* for 127.0.0.1:PORT */
 	int		 ka_min;		/* seconds, 1 <= min <= max <= 3600 */
 	int		 ka_max;
+	int		 rekey_s;		/* 'rekey.time', 5-86400 */
 	int		 log_level;		/* enum log_level; default info */
 	struct conf_key_at *key_at;		/* keys outside lists, as set */
 	size_t		 n_key_at;

@@ -28,6 +28,7 @@ static const char *const change_names[] = {
 	[CONF_CH_LOG] = "log",
 	[CONF_CH_TLS] = "tls",
 	[CONF_CH_TOPOLOGY] = "topology",
+	[CONF_CH_REKEY] = "rekey",
 };
 
 const char *
@@ -371,6 +372,10 @@ conf_diff(const struct conf *a, const struct conf *b, struct conf_diff *d)
 		(void)add(&x, CONF_CH_KEEPALIVE, "keepalive bounds %d-%d s, "
 		    "now %d-%d s: every link's interval kept inside them",
 		    a->ka_min, a->ka_max, b->ka_min, b->ka_max);
+	if (a->rekey_s != b->rekey_s)
+		(void)add(&x, CONF_CH_REKEY, "rekey time %d s, now %d s: each "
+		    "link rekeys that long after its last handshake",
+		    a->rekey_s, b->rekey_s);
 	if (a->log_level != b->log_level)
 		(void)add(&x, CONF_CH_LOG, "log level %s, now %s",
 		    log_level_name(a->log_level), log_level_name(b->log_level));

@@ -28,6 +28,7 @@ enum conf_change {
 	CONF_CH_LOG,
 	CONF_CH_TLS,		/* file names or strict_perms changed */
 	CONF_CH_TOPOLOGY,	/* tls.require_prefixes or topology limits */
+	CONF_CH_REKEY,		/* rekey.time: from each link's next check */
 };
 
 struct conf_change_item {

@@ -27,8 +27,10 @@
  * subcommand for each but hello).  ARG: the first string of "args".
  *
  * hello       version handshake; must come first (above)
- * status      one row: name, version, uptime, traffic and drop counters
- * neighbours  a row per neighbour link: state, RTT, keepalive ("neighbors")
+ * status      one row: name, version, uptime, traffic and drop counters,
+ *             rekeys, the own certificate's remaining time and warning
+ * neighbours  a row per neighbour link: state, RTT, keepalive, rekeys,
+ *             key age, the peer certificate's remaining time ("neighbors")
  * nat         a row per up link: the NAT type each end measured
  * probe ARG   restarts the NAT-type trials toward neighbour ARG
  * topology    a row per advertisement in the link-state database

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define JSON_LINE_MAX	65536	/* control protocol line limit, bytes */
-#define JSON_KV_MAX	64	/* fields in one object the reader keeps */
+#define JSON_KV_MAX	128	/* fields in one object the reader keeps */
 
 struct json_w {
 	char	*p;

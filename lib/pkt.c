@@ -719,6 +719,22 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 		}
 		m->u.crl.der = rd_ptr(&r, m->u.crl.len);
 		break;
+	case PKT_MSG_REKEY:
+		memset(&m->u.rekey, 0, sizeof(m->u.rekey));
+		m->u.rekey.session = rd_u32be(&r);
+		if (r.err == NULL && m->u.rekey.session == 0) {
+			rd_fail(&r, "rekey session 0");
+			break;
+		}
+		m->u.rekey.len = rd_left(&r);
+		if (r.err != NULL || m->u.rekey.len == 0 ||
+		    m->u.rekey.len > PKT_REKEY_REC_MAX) {
+			m->u.rekey.len = 0;
+			rd_fail(&r, "bad rekey record length");
+			break;
+		}
+		m->u.rekey.rec = rd_ptr(&r, m->u.rekey.len);
+		break;
 	default:
 		rd_fail(&r, "unknown message type");
 		break;
@@ -1058,6 +1074,14 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 			return -1;
 		wr_u8(&w, m->type);
 		wr_bytes(&w, m->u.crl.der, m->u.crl.len);
+		break;
+	case PKT_MSG_REKEY:
+		if (m->u.rekey.session == 0 || m->u.rekey.rec == NULL ||
+		    m->u.rekey.len == 0 || m->u.rekey.len > PKT_REKEY_REC_MAX)
+			return -1;
+		wr_u8(&w, m->type);
+		wr_u32be(&w, m->u.rekey.session);
+		wr_bytes(&w, m->u.rekey.rec, m->u.rekey.len);
 		break;
 	default:
 		return -1;

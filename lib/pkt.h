@@ -94,6 +94,22 @@ enum pkt_msg_type {
 	PKT_MSG_MTU_PROBE	= 16,
 	PKT_MSG_MTU_ACK		= 17,
 	PKT_MSG_CRL		= 20,	/* CRL flooding, see struct pkt_crl */
+	PKT_MSG_REKEY		= 21,	/* a rekey's handshake, pkt_rekey */
+};
+
+/*
+ * A rekey: the link's next DTLS handshake, carried sealed over the up
+ * session, so that it is authenticated by the keys it replaces and needs
+ * no cookie, address or socket of its own.  u32 session (the new
+ * session's id, chosen by the side that starts the rekey, never 0), then
+ * the DTLS records (1 to PKT_REKEY_REC_MAX bytes, the rest of the
+ * message), borrowed.
+ */
+#define PKT_REKEY_REC_MAX	2048
+struct pkt_rekey {
+	uint32_t	 session;
+	const uint8_t	*rec;
+	size_t		 len;
 };
 
 /*
@@ -389,6 +405,7 @@ struct pkt_msg {
 		struct pkt_frag		frag;
 		struct pkt_mtu		mtu;	/* MTU_PROBE, MTU_ACK */
 		struct pkt_crl		crl;
+		struct pkt_rekey	rekey;
 	} u;
 };
 

@@ -346,6 +346,35 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "auth_refused", s->auth_refused);
 	json_uint(&w, "clones_detected", s->clones_detected);
 	json_uint(&w, "clone_refused", s->clone_refused);
+	json_uint(&w, "rekeys", s->rekeys);
+	json_uint(&w, "rekey_failed", s->rekey_failed);
+	json_uint(&w, "expired_closed", s->expired_closed);
+	{
+		/* our certificate's end: seconds left, and a warning near it */
+		time_t t = time(NULL);
+		char warn[160];
+
+		if (px->cert_not_after == 0) {
+			json_null(&w, "cert_expires_s");
+			json_null(&w, "cert_warning");
+		} else {
+			json_int(&w, "cert_expires_s",
+			    (int64_t)px->cert_not_after - (int64_t)t);
+			if (px->cert_not_after <= t)
+				snprintf(warn, sizeof(warn), "the certificate "
+				    "has expired: no neighbour accepts it; "
+				    "issue a new one and reload");
+			else if (px->cert_not_after - t <
+			    (time_t)TLS_EXPIRY_WARN_DAYS * 86400)
+				snprintf(warn, sizeof(warn), "the certificate "
+				    "expires in %lld day(s): renew it and "
+				    "reload", (long long)((px->cert_not_after -
+				    t) / 86400));
+			else
+				warn[0] = '\0';
+			str_or_null(&w, "cert_warning", warn);
+		}
+	}
 	str_or_null(&w, "tun", px->tun != NULL ? tun_name(px->tun) : NULL);
 	json_uint(&w, "ctl_clients", (uint64_t)ctl->n_clients);
 	json_uint(&w, "ctl_queued", queued);
@@ -407,6 +436,14 @@ cmd_neighbours(struct client *c, unsigned *rows)
 		secs_or_null(&w, "up_s", l->state == LINK_UP ?
 		    secs_since(l->up_us, now) : -1);
 		json_uint(&w, "reconnects", l->reconnects);
+		json_uint(&w, "rekeys", l->rekeys);
+		secs_or_null(&w, "key_age_s", l->state == LINK_UP ?
+		    secs_since(l->key_us, now) : -1);
+		if (l->state == LINK_UP && l->peer_not_after != 0)
+			json_int(&w, "peer_cert_expires_s",
+			    (int64_t)l->peer_not_after - (int64_t)time(NULL));
+		else
+			json_null(&w, "peer_cert_expires_s");
 		json_uint(&w, "rx_packets", l->rx_packets);
 		json_uint(&w, "tx_packets", l->tx_packets);
 		if (l->state == LINK_UP && l->pmtu > 0)

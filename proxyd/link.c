@@ -33,6 +33,10 @@ static void	hs_start(struct link *);
 static void	free_learned(struct link *);
 static void	hs_timer_cb(evutil_socket_t, short, void *);
 static void	lookup_abandon(struct link *);
+static void	rekey_release(struct link *);
+static void	old_release(struct link *);
+static void	rekey_input(struct link *, const struct pkt_rekey *);
+static void	rekey_timeout(struct link *);
 
 static const char *
 addr_str(const struct ep *e, char *buf, size_t len)
@@ -352,6 +356,8 @@ link_unlink_free(struct link *l)
 	X509_free(l->peer_cert);
 	event_free(l->hs_timer);
 	aead_release(&l->aead);
+	rekey_release(l);
+	old_release(l);
 	free(l);
 }
 
@@ -765,7 +771,8 @@ again:
 	if (RAND_bytes((unsigned char *)&s, sizeof(s)) != 1 || s == 0)
 		s = (uint32_t)random() | 1;
 	for (l = px->links; l != NULL; l = l->next)
-		if (l->session == s)
+		if (l->session == s || (l->rk.ssl != NULL &&
+		    l->rk.session == s) || l->old.session == s)
 			goto again;
 	return s;
 }
@@ -1079,10 +1086,17 @@ link_up(struct link *l)
 		follow_done(l);
 	X509_free(l->peer_cert);
 	l->peer_cert = SSL_get1_peer_certificate(l->ssl);
+	if (tls_not_after(l->peer_cert, &l->peer_not_after) == -1)
+		l->peer_not_after = 0;
 	replay_init(&l->replay);
 	l->tx_seq = 0;
+	l->exhausted = false;
+	l->frag_sess = l->session;
 	l->state = LINK_UP;
 	l->up_us = l->last_rx_us = now_us();
+	l->key_us = l->up_us;
+	l->rekey_after_us = 0;
+	l->rekey_now = false;
 	l->backoff_s = 1;
 	log_info("%s: link up (%s, session %08x)", link_who(l, who,
 	    sizeof(who)), l->initiator ? "outbound" : "inbound", l->session);
@@ -1163,6 +1177,10 @@ hs_timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (l->state == LINK_UP && l->rk.ssl != NULL) {
+		rekey_timeout(l);	/* may close l */
+		return;
+	}
 	if (l->state != LINK_HANDSHAKE || l->ssl == NULL)
 		return;
 	if (DTLSv1_handle_timeout(l->ssl) < 0) {
@@ -1195,8 +1213,11 @@ link_close(struct link *l, const char *reason)
 		l->ssl = NULL;
 	}
 	aead_release(&l->aead);
+	rekey_release(l);
+	old_release(l);
 	X509_free(l->peer_cert);
 	l->peer_cert = NULL;
+	l->peer_not_after = 0;
 	l->state = LINK_IDLE;	/* before the engines hear: it is gone */
 	if (was_up)
 		px->link_ev->down(l, reason);
@@ -1238,6 +1259,390 @@ link_find(struct proxyd *px, const char *name)
 		if (l->state == LINK_UP && strcmp(l->name, name) == 0)
 			return l;
 	return NULL;
+}
+
+/*
+ * Rekey (link.h tells the protocol).  The handshake's records travel in
+ * PKT_MSG_REKEY messages sealed on the up session; rk.io writes them so.
+ */
+enum link_key { KEY_CUR, KEY_OLD, KEY_NEXT };
+
+/* The up link that opens session, and with which of its keys. */
+static struct link *
+find_key(struct proxyd *px, uint32_t session, enum link_key *k)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next) {
+		if (l->state != LINK_UP)
+			continue;
+		if (l->session == session) {
+			*k = KEY_CUR;
+			return l;
+		}
+		if (l->old.session != 0 && l->old.session == session) {
+			*k = KEY_OLD;
+			return l;
+		}
+		if (l->rk.ssl != NULL && l->rk.ready &&
+		    l->rk.session == session) {
+			*k = KEY_NEXT;
+			return l;
+		}
+	}
+	*k = KEY_CUR;
+	return find_session(px, session);	/* in handshake: dropped */
+}
+
+static void
+rekey_release(struct link *l)
+{
+	if (l->rk.ssl != NULL)
+		SSL_free(l->rk.ssl);
+	aead_release(&l->rk.aead);
+	memset(&l->rk, 0, sizeof(l->rk));
+}
+
+static void
+old_release(struct link *l)
+{
+	aead_release(&l->old.aead);
+	memset(&l->old, 0, sizeof(l->old));
+}
+
+/* The DTLS BIO's output during a rekey: one sealed REKEY message each. */
+static int
+rekey_output(void *arg, const uint8_t *p, size_t len)
+{
+	struct link *l = arg;
+	struct pkt_msg m = { .type = PKT_MSG_REKEY };
+
+	if (len == 0 || len > PKT_REKEY_REC_MAX)
+		return -1;
+	m.u.rekey.session = l->rk.session;
+	m.u.rekey.rec = p;
+	m.u.rekey.len = len;
+	return link_send_msg(l, &m);
+}
+
+static void
+rekey_arm(struct link *l)
+{
+	struct timeval tv;
+
+	if (DTLSv1_get_timeout(l->rk.ssl, &tv) != 1) {
+		tv.tv_sec = 1;
+		tv.tv_usec = 0;
+	}
+	evtimer_add(l->hs_timer, &tv);
+}
+
+/* The rekey is dropped; the session goes on, ours is tried again later. */
+static void
+rekey_abandon(struct link *l, const char *why)
+{
+	char who[128];
+
+	l->px->st.rekey_failed++;
+	log_info("%s: rekey (session %08x) dropped: %s; the link goes on "
+	    "with session %08x", link_who(l, who, sizeof(who)),
+	    l->rk.session, why, l->session);
+	evtimer_del(l->hs_timer);
+	rekey_release(l);
+	l->rekey_after_us = now_us() + (uint64_t)LINK_REKEY_RETRY_S * 1000000;
+}
+
+/*
+ * The next keys take over: the current ones become the old ones, which
+ * open packets for LINK_REKEY_GRACE_S more; the peer's certificate is the
+ * one this handshake verified.
+ */
+static void
+rekey_switch(struct link *l)
+{
+	struct proxyd *px = l->px;
+	uint64_t now = now_us();
+	uint32_t was = l->session;
+	X509 *cert;
+	char who[128], desc[200];
+
+	cert = SSL_get1_peer_certificate(l->rk.ssl);
+	old_release(l);
+	l->old.session = l->session;
+	l->old.aead = l->aead;
+	l->old.replay = l->replay;
+	l->old.until_us = now + (uint64_t)LINK_REKEY_GRACE_S * 1000000;
+	l->session = l->rk.session;
+	l->aead = l->rk.aead;
+	memset(&l->rk.aead, 0, sizeof(l->rk.aead));
+	if (l->rk.ours)
+		replay_init(&l->replay);
+	else
+		l->replay = l->rk.replay;	/* it opened one already */
+	l->tx_seq = 0;
+	l->exhausted = false;
+	evtimer_del(l->hs_timer);
+	rekey_release(l);
+	if (l->ssl != NULL) {		/* the first handshake's, if still */
+		SSL_free(l->ssl);
+		l->ssl = NULL;
+	}
+	if (cert != NULL) {
+		X509_free(l->peer_cert);
+		l->peer_cert = cert;
+		if (tls_not_after(cert, &l->peer_not_after) == -1)
+			l->peer_not_after = 0;
+	}
+	l->key_us = now;
+	l->rekey_after_us = 0;
+	l->rekeys++;
+	px->st.rekeys++;
+	log_info("%s: rekeyed: session %08x, was %08x; peer certificate %s",
+	    link_who(l, who, sizeof(who)), l->session, was,
+	    tls_describe(l->peer_cert, desc, sizeof(desc)));
+}
+
+/*
+ * The rekey handshake failed: a refused certificate closes the link (the
+ * peer is told), anything else drops the rekey.  After it, l may be gone.
+ */
+static void
+rekey_fail(struct link *l, int ret)
+{
+	struct proxyd *px = l->px;
+	struct pkt_msg bye = { .type = PKT_MSG_CLOSE };
+	char who[128], err[512], why[700], cert[160];
+	long vr = SSL_get_verify_result(l->rk.ssl);
+	unsigned long e = ERR_peek_error();
+
+	tls_refused_cert(cert, sizeof(cert));
+	if (l->rk.io.why[0] != '\0')
+		snprintf(why, sizeof(why), "rekey: certificate refused: %s",
+		    l->rk.io.why);
+	else if (vr != X509_V_OK)
+		snprintf(why, sizeof(why), "rekey: certificate refused: %s%s%s",
+		    X509_verify_cert_error_string(vr), cert[0] != '\0' ?
+		    ": certificate " : "", cert);
+	else if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) >= SSL_AD_REASON_OFFSET)
+		snprintf(why, sizeof(why), "rekey: the peer refused our "
+		    "certificate (%s)", tls_errors(err, sizeof(err)));
+	else {
+		snprintf(why, sizeof(why), "handshake failed (%d): %s", ret,
+		    tls_errors(err, sizeof(err)));
+		ERR_clear_error();
+		rekey_abandon(l, why);
+		return;
+	}
+	ERR_clear_error();
+	px->st.auth_refused++;
+	log_warnx("%s: %s", link_who(l, who, sizeof(who)), why);
+	bye.u.close_reason = PKT_CLOSE_SHUTDOWN;
+	(void)link_send_msg(l, &bye);
+	link_close(l, why);
+}
+
+/* The rekey handshake is done on our side.  l may be gone after it. */
+static void
+rekey_done(struct link *l)
+{
+	struct proxyd *px = l->px;
+	struct pkt_msg bye = { .type = PKT_MSG_CLOSE };
+	uint8_t km[CRYPTO_KEYMAT_LEN];
+	char cn[PKT_NAME_MAX + 2], why[320], who[128];
+	const char *bad = NULL;
+
+	if (tls_peer_name(l->rk.ssl, cn, sizeof(cn), &bad) == 0)
+		bad = strcmp(cn, l->name) != 0 ?
+		    "its name is not the neighbour's" : NULL;
+	if (bad != NULL) {
+		snprintf(why, sizeof(why), "rekey: certificate refused: %.100s "
+		    "(expected '%.63s')", bad, l->name);
+		px->st.auth_refused++;
+		log_warnx("%s: %s", link_who(l, who, sizeof(who)), why);
+		bye.u.close_reason = PKT_CLOSE_SHUTDOWN;
+		(void)link_send_msg(l, &bye);
+		link_close(l, why);
+		return;
+	}
+	if (SSL_export_keying_material(l->rk.ssl, km, sizeof(km),
+	    CRYPTO_EXPORT_LABEL, strlen(CRYPTO_EXPORT_LABEL), NULL, 0, 0) != 1 ||
+	    aead_init(&l->rk.aead, km, l->rk.ours) == -1) {
+		OPENSSL_cleanse(km, sizeof(km));
+		ERR_clear_error();
+		rekey_abandon(l, "cannot derive keys");
+		return;
+	}
+	OPENSSL_cleanse(km, sizeof(km));
+	if (!l->rk.ours) {
+		/* open the next session; seal on this one till the peer moves */
+		replay_init(&l->rk.replay);
+		l->rk.ready = true;
+		evtimer_del(l->hs_timer);
+		return;
+	}
+	rekey_switch(l);
+	send_keepalive(l, now_us());	/* the switch, told at once */
+}
+
+/* Advances the rekey handshake.  After it returns, l may be gone. */
+static void
+rekey_step(struct link *l)
+{
+	int r, e;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(l->rk.ssl);
+	l->rk.io.in = NULL;
+	if (r == 1) {
+		rekey_done(l);
+		return;
+	}
+	e = SSL_get_error(l->rk.ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		if (l->rk.ssl != NULL)
+			rekey_arm(l);
+		return;
+	}
+	rekey_fail(l, e);
+}
+
+/* A retransmit timer of the rekey handshake fired. */
+static void
+rekey_timeout(struct link *l)
+{
+	if (l->rk.ready)
+		return;			/* done: waits for the peer's switch */
+	if (DTLSv1_handle_timeout(l->rk.ssl) < 0) {
+		ERR_clear_error();
+		rekey_abandon(l, "no answer after retransmits");
+		return;
+	}
+	if (l->rk.ssl != NULL)
+		rekey_arm(l);
+}
+
+void
+link_rekey(struct link *l)
+{
+	struct proxyd *px = l->px;
+	char who[128];
+
+	if (l->state != LINK_UP || l->rk.ssl != NULL)
+		return;
+	memset(&l->rk, 0, sizeof(l->rk));
+	l->rk.session = new_session(px);
+	l->rk.ours = true;
+	l->rk.io.out = rekey_output;
+	l->rk.io.arg = l;
+	l->rk.start_us = now_us();
+	l->rekey_now = false;
+	if ((l->rk.ssl = tls_new(px->ssl_ctx, true, l->name, &l->rk.io)) ==
+	    NULL) {
+		rekey_abandon(l, "cannot start a handshake");
+		return;
+	}
+	log_debug("%s: rekey, session %08x beside %08x",
+	    link_who(l, who, sizeof(who)), l->rk.session, l->session);
+	rekey_step(l);
+}
+
+/* Whether a session id is used by any link, its current, old or next. */
+static bool
+session_used(struct proxyd *px, uint32_t s)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l->session == s || l->old.session == s ||
+		    (l->rk.ssl != NULL && l->rk.session == s))
+			return true;
+	return false;
+}
+
+/* A REKEY message on up link l.  After it returns, l may be gone. */
+static void
+rekey_input(struct link *l, const struct pkt_rekey *rk)
+{
+	struct proxyd *px = l->px;
+	uint64_t now = now_us();
+	char who[128];
+
+	if (l->rk.ssl != NULL && l->rk.session != rk->session) {
+		if (l->rk.ours && l->initiator)
+			return;		/* both started: ours goes on */
+		/* the dialling side's goes on; or the peer started anew */
+		evtimer_del(l->hs_timer);
+		rekey_release(l);
+	}
+	if (l->rk.ssl == NULL) {
+		if (session_used(px, rk->session) || now - l->peer_rekey_us <
+		    (uint64_t)LINK_REKEY_MIN_MS * 1000) {
+			px->st.drop_malformed++;
+			log_debug("%s: rekey refused: session %08x in use or "
+			    "too soon", link_who(l, who, sizeof(who)),
+			    rk->session);
+			return;
+		}
+		memset(&l->rk, 0, sizeof(l->rk));
+		l->rk.session = rk->session;
+		l->rk.io.out = rekey_output;
+		l->rk.io.arg = l;
+		l->rk.start_us = now;
+		l->peer_rekey_us = now;
+		if ((l->rk.ssl = tls_new(px->ssl_ctx, false, NULL,
+		    &l->rk.io)) == NULL) {
+			rekey_abandon(l, "cannot start a handshake");
+			return;
+		}
+	}
+	l->rk.io.in = rk->rec;
+	l->rk.io.in_len = rk->len;
+	if (!l->rk.ready) {
+		rekey_step(l);		/* may close l */
+		return;
+	}
+	{
+		/* done: a retransmitted last flight, let DTLS answer it */
+		uint8_t sink[64];
+
+		(void)SSL_read(l->rk.ssl, sink, sizeof(sink));
+		ERR_clear_error();
+		l->rk.io.in = NULL;
+	}
+}
+
+/* Whether up link l should start a rekey of its own now. */
+static bool
+rekey_due(const struct link *l, uint64_t now)
+{
+	int t = l->px->conf->rekey_s > 0 ? l->px->conf->rekey_s :
+	    CONF_DEFAULT_REKEY_S;
+	uint64_t after = (uint64_t)t * 1000000;
+
+	if (l->rk.ssl != NULL || now < l->rekey_after_us)
+		return false;
+	if (l->rekey_now || l->tx_seq >= LINK_REKEY_PACKETS)
+		return true;
+	if (!l->initiator)	/* the dialling side starts; we fall back */
+		after += (uint64_t)LINK_REKEY_FALLBACK_S * 1000000;
+	return now - l->key_us >= after;
+}
+
+unsigned
+link_rekey_all(struct proxyd *px)
+{
+	unsigned n = 0;
+
+	for (struct link *l = px->links; l != NULL; l = l->next) {
+		if (l->state != LINK_UP)
+			continue;
+		if (l->rk.ssl != NULL && l->rk.ours) {
+			/* started with the old files: again with the new */
+			evtimer_del(l->hs_timer);
+			rekey_release(l);
+		}
+		l->rekey_now = true;	/* after the peer's, if one runs */
+		l->rekey_after_us = 0;
+		n++;
+	}
+	return n;
 }
 
 static void
@@ -1357,6 +1762,9 @@ msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
 	case PKT_MSG_MTU_ACK:
 		pmtu_ack(l, &m->u.mtu);
 		break;
+	case PKT_MSG_REKEY:
+		rekey_input(l, &m->u.rekey);	/* may close l */
+		break;
 	default:
 		l->px->link_ev->msg(l, m, in, from);
 		break;
@@ -1385,7 +1793,7 @@ frag_input(struct link *l, uint8_t *slot, size_t *len)
 		    why);
 		return -1;
 	}
-	rc = frag_join(l->px->frags, l->session, &m.u.frag, now_us(), &msg,
+	rc = frag_join(l->px->frags, l->frag_sess, &m.u.frag, now_us(), &msg,
 	    &mlen);
 	if (rc != 1)
 		return -1;
@@ -1402,7 +1810,10 @@ static void
 sealed_input(struct proxyd *px, struct psock *in,
     const struct ep *from, uint8_t *buf, const struct pkt_hdr *h)
 {
-	struct link *l = find_session(px, h->session);
+	enum link_key k;
+	struct link *l = find_key(px, h->session, &k);
+	struct aead *ae;
+	struct replay *rp;
 	uint8_t *body, *slot;
 	size_t ptlen;
 	struct pkt_msg m;
@@ -1413,7 +1824,11 @@ sealed_input(struct proxyd *px, struct psock *in,
 		px->st.drop_nosession++;
 		return;
 	}
-	if (!replay_check(&l->replay, h->seq)) {
+	ae = k == KEY_OLD ? &l->old.aead : k == KEY_NEXT ? &l->rk.aead :
+	    &l->aead;
+	rp = k == KEY_OLD ? &l->old.replay : k == KEY_NEXT ? &l->rk.replay :
+	    &l->replay;
+	if (!replay_check(rp, h->seq)) {
 		px->st.drop_replay++;
 		return;
 	}
@@ -1426,17 +1841,21 @@ sealed_input(struct proxyd *px, struct psock *in,
 	 */
 	body = buf + (h->body - buf);
 	slot = txq_slot(px) + PKT_SEALED_HDR_LEN;
-	if (aead_open(&l->aead, h->seq, buf, PKT_SEALED_HDR_LEN, body,
+	if (aead_open(ae, h->seq, buf, PKT_SEALED_HDR_LEN, body,
 	    h->body_len, slot) == -1) {
 		px->st.drop_auth++;
 		return;
+	}
+	if (k == KEY_NEXT) {
+		rekey_switch(l);	/* the peer switched: so do we */
+		rp = &l->replay;
 	}
 	ptlen = h->body_len - PKT_TAG_LEN;
 	if (ptlen > 0 && (slot[0] == PKT_MSG_DATA || slot[0] == PKT_MSG_FRAG))
 		body = slot;
 	else
 		memcpy(body, slot, ptlen);
-	replay_commit(&l->replay, h->seq);
+	replay_commit(rp, h->seq);
 	l->last_rx_us = now_us();
 	l->rx_packets++;
 	if (l->ssl != NULL) {
@@ -1512,6 +1931,10 @@ seal(struct link *l, uint8_t *frame, size_t ptlen)
 
 	if (l->state != LINK_UP)
 		return -1;
+	if (l->tx_seq >= LINK_SEAL_MAX) {	/* never: link_tick closes */
+		l->exhausted = true;
+		return -1;
+	}
 	buf_wr_init(&w, frame, PKT_SEALED_HDR_LEN);
 	pkt_hdr_encode(&w, PKT_SEALED, l->session, ++l->tx_seq);
 	if (w.err != NULL || aead_seal(&l->aead, l->tx_seq, frame,
@@ -1634,6 +2057,51 @@ link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl,
 	return 0;
 }
 
+/*
+ * Once a second per up link: the peer's certificate past its notAfter
+ * closes the link (the peer is told); a key sealed to its limit closes
+ * it; a rekey that took too long is dropped; the old keys' grace ends;
+ * a rekey of ours starts when due.
+ */
+static void
+link_tick_keys(struct link *l, uint64_t now)
+{
+	struct proxyd *px = l->px;
+	struct pkt_msg bye = { .type = PKT_MSG_CLOSE };
+	char why[200], at[32], who[128];
+	struct tm tm;
+
+	bye.u.close_reason = PKT_CLOSE_SHUTDOWN;
+	if (l->peer_not_after != 0 && time(NULL) >= l->peer_not_after) {
+		if (gmtime_r(&l->peer_not_after, &tm) == NULL ||
+		    strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+			snprintf(at, sizeof(at), "?");
+		snprintf(why, sizeof(why), "the peer's certificate expired "
+		    "(not after %s)", at);
+		px->st.expired_closed++;
+		log_warnx("%s: %s: closing the link", link_who(l, who,
+		    sizeof(who)), why);
+		(void)link_send_msg(l, &bye);
+		link_close(l, why);
+		return;
+	}
+	if (l->exhausted || l->tx_seq >= LINK_SEAL_MAX) {
+		log_warnx("%s: %llu packets sealed on one key and no rekey: "
+		    "closing the link rather than sealing more",
+		    link_who(l, who, sizeof(who)),
+		    (unsigned long long)l->tx_seq);
+		link_close(l, "key used up: no rekey before 2^32 packets");
+		return;
+	}
+	if (l->rk.ssl != NULL && now - l->rk.start_us >
+	    (uint64_t)LINK_HS_TIMEOUT_S * 1000000)
+		rekey_abandon(l, "timed out");
+	if (l->old.session != 0 && now >= l->old.until_us)
+		old_release(l);
+	if (rekey_due(l, now))
+		link_rekey(l);		/* may close l */
+}
+
 void
 link_tick(struct proxyd *px)
 {
@@ -1677,6 +2145,7 @@ link_tick(struct proxyd *px)
 				send_keepalive(l, now);
 			if (now >= l->pmtu_next_us)
 				pmtu_round(l, now);
+			link_tick_keys(l, now);	/* may close l */
 			break;
 		}
 	}

@@ -53,6 +53,37 @@
 #define LINK_CLONE_WINDOW_S	600	/* a replaced address back within: clone */
 #define LINK_CLONE_HOLD_S	300	/* then the other address is refused */
 #define LINK_CLONES_MAX		32	/* names whose takeovers are tracked */
+/*
+ * Rekey: an up link makes new keys with a new DTLS handshake beside its
+ * session (make-before-break), carried sealed in PKT_MSG_REKEY messages
+ * over the session it replaces, so it needs no cookie, socket or address
+ * of its own and works over any transport the session does.  Due after
+ * 'rekey.time' since the keys were made, once LINK_REKEY_PACKETS were
+ * sealed under them, or at once after link_rekey_all() (a reload that
+ * changed the TLS files).  The side that dialled the link starts it; the
+ * other only if it is LINK_REKEY_FALLBACK_S overdue, or for volume; when
+ * both start at once the dialling side's goes on and the other gives
+ * way.  The handshake verifies the peer's certificate against the CA and
+ * CRL in force now, so a reload or a new CRL applies to every link at its
+ * next rekey; a certificate refused there closes the link.
+ *
+ * The switch: the DTLS server has its keys first and opens the new
+ * session at once, but seals on the old one until the first packet on the
+ * new session proves the client has switched; the client switches when its
+ * handshake ends (the server's Finished proves the server holds the keys)
+ * and sends a keepalive on the new session at once.  The old keys, with
+ * their own replay window, keep opening packets for LINK_REKEY_GRACE_S, so
+ * packets in flight across the switch are neither lost nor refused.  A
+ * rekey that fails for any reason but the certificate is dropped (the
+ * session goes on) and retried after LINK_REKEY_RETRY_S.  Nothing is ever
+ * sealed beyond LINK_SEAL_MAX packets on one key: the link closes instead.
+ */
+#define LINK_REKEY_PACKETS	(1ULL << 31)	/* sealed on a key: rekey */
+#define LINK_SEAL_MAX		((1ULL << 32) - 1)	/* ... never more */
+#define LINK_REKEY_GRACE_S	10	/* old keys open packets this long */
+#define LINK_REKEY_RETRY_S	10	/* after a failed rekey */
+#define LINK_REKEY_FALLBACK_S	15	/* the answering side starts late */
+#define LINK_REKEY_MIN_MS	500	/* peer-started rekeys at most one per */
 
 enum link_state {
 	LINK_IDLE,		/* configured, waiting for the next attempt */
@@ -62,6 +93,27 @@ enum link_state {
 
 struct link;
 struct link_lookup;
+
+/* A rekey in progress (ssl != NULL): the next session's handshake. */
+struct link_rekey {
+	SSL			*ssl;
+	struct tls_io		 io;
+	uint32_t		 session;	/* the next session */
+	bool			 ours;		/* we started it (DTLS client) */
+	bool			 ready;		/* server: keys made, waiting */
+						/* for the client's switch */
+	struct aead		 aead;		/* once ready */
+	struct replay		 replay;
+	uint64_t		 start_us;
+};
+
+/* The keys a rekey replaced (session != 0): they open, never seal. */
+struct link_oldkey {
+	uint32_t		 session;
+	struct aead		 aead;
+	struct replay		 replay;
+	uint64_t		 until_us;
+};
 struct probe_link;
 
 /*
@@ -148,6 +200,17 @@ struct link {
 	uint32_t		 pmtu_round;	/* id of the probes out */
 	uint64_t		 pmtu_next_us;	/* next round */
 	uint32_t		 frag_id;	/* last split message's id */
+	uint32_t		 frag_sess;	/* pieces joined under: the */
+						/* session at link up */
+	struct link_rekey	 rk;
+	struct link_oldkey	 old;
+	uint64_t		 key_us;	/* the keys in use were made */
+	uint64_t		 rekey_after_us; /* no rekey of ours before */
+	uint64_t		 peer_rekey_us;	/* the peer last started one */
+	bool			 rekey_now;	/* TLS files changed: rekey */
+	bool			 exhausted;	/* LINK_SEAL_MAX: close */
+	unsigned		 rekeys;	/* key switches on this link */
+	time_t			 peer_not_after; /* the peer certificate's */
 	char			 last_error[400];	/* why it last failed */
 	struct probe_link	*probe;		/* probe.c's; opaque here */
 };
@@ -179,6 +242,14 @@ void	 link_renbr(struct proxyd *, const struct conf_neighbour *was,
 	    const struct conf_neighbour *now);
 void	 link_unconfigure(struct proxyd *, const struct conf_neighbour *nbr,
 	    const char *reason);
+/*
+ * Every up link rekeys at once, in the background (see above): after a
+ * reload that changed the certificate, key, CA or CRL files.  A rekey of
+ * ours in progress starts again with the new files.  The number of links.
+ */
+unsigned link_rekey_all(struct proxyd *);
+/* Starts a rekey of up link l now, unless one runs (tests, reload). */
+void	 link_rekey(struct link *);
 /* Looks every neighbour's DNS name up again within a second (SIGHUP). */
 void	 link_resolve_all(struct proxyd *);
 /* The input callback of every UDP socket (psock_env.input). */

@@ -365,6 +365,8 @@ main(int argc, char *argv[])
 	dns_open(px);
 	if ((px->ssl_ctx = tls_ctx_new(px->conf)) == NULL)
 		goto out;
+	tls_note_own(px);
+	(void)tls_files_digest(px->conf, px->tls_digest);
 	{
 		char err[512];
 

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 #include <netinet/in.h>
 
 #include <event2/event.h>
@@ -65,6 +66,9 @@ struct proxyd_stats {
 	uint64_t	auth_refused;	/* handshakes refused or failed */
 	uint64_t	clones_detected; /* two live proxies with one name */
 	uint64_t	clone_refused;	/* links refused as the other clone */
+	uint64_t	rekeys;		/* key switches of links (link.c) */
+	uint64_t	rekey_failed;	/* rekeys dropped: retried later */
+	uint64_t	expired_closed;	/* links closed: peer cert expired */
 	uint64_t	tun_rx, tun_tx;
 	uint64_t	tun_gso;	/* GSO frames written to the TUN */
 	uint64_t	conn_requests;	/* connection requests we started */
@@ -93,6 +97,8 @@ struct proxyd {
 	bool			 log_forced;	/* -v: a reload keeps debug */
 	struct conf		*conf;
 	SSL_CTX			*ssl_ctx;
+	uint8_t			 tls_digest[32]; /* tls_files_digest() */
+	time_t			 cert_not_after; /* ours; 0: not known */
 	struct psock_env	 sock_env;	/* what every socket shares */
 	struct psock_stats	 sock_st;
 	struct psock		 socks[PSOCK_LISTEN];	/* fd -1 if unused */

@@ -208,6 +208,7 @@ reload_apply(struct proxyd *px, struct conf *c, SSL_CTX *ctx,
 			if (!px->log_forced)
 				log_set_level(c->log_level);
 			break;
+		case CONF_CH_REKEY:	/* link_tick() reads px->conf */
 		case CONF_CH_FORWARD:	/* relay.c reads px->conf */
 		case CONF_CH_TLS:	/* the new context has them */
 		case CONF_CH_TOPOLOGY:	/* topology_limits(), the verifier */
@@ -221,6 +222,21 @@ reload_apply(struct proxyd *px, struct conf *c, SSL_CTX *ctx,
 	    "handshakes use them");
 	/* the new context gets the CRL in force, then 'tls.crl' is read */
 	(void)peer_reload_crl(px);
+	tls_note_own(px);
+	{
+		/* changed files (renamed or in place): every link rekeys */
+		uint8_t dg[TLS_DIGEST_LEN];
+
+		if (tls_files_digest(c, dg) == -1 ||
+		    memcmp(dg, px->tls_digest, sizeof(dg)) != 0) {
+			unsigned n = link_rekey_all(px);
+
+			memcpy(px->tls_digest, dg, sizeof(dg));
+			line_add(&r->lines, "certificate, key, CA or CRL "
+			    "changed: %u up link(s) rekey in the background, "
+			    "each peer verified again", n);
+		}
+	}
 	if (readvertise)
 		topology_originate(px);
 	conf_free(old);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "lsasig.h"
 #include "pkt.h"
+#include "proxyd.h"
 #include "tls.h"
 
 /* What verify_cb saw refused last (one handshake step at a time). */
@@ -147,6 +148,85 @@ describe(X509 *cert, char *buf, size_t len)
 	OPENSSL_free(hex);
 	BN_free(bn);
 	ERR_clear_error();
+}
+
+const char *
+tls_describe(X509 *cert, char *buf, size_t len)
+{
+	describe(cert, buf, len);
+	return buf;
+}
+
+int
+tls_not_after(X509 *cert, time_t *out)
+{
+	struct tm tm;
+
+	if (cert == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/* Adds the length and contents of file path (or a mark if unset) to md. */
+static int
+digest_file(EVP_MD_CTX *md, const char *path)
+{
+	uint8_t buf[4096], n8[8];
+	uint64_t total = 0;
+	size_t n;
+	FILE *f;
+
+	if (path == NULL)
+		return EVP_DigestUpdate(md, "-", 1) == 1 ? 0 : -1;
+	if ((f = fopen(path, "rb")) == NULL)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (EVP_DigestUpdate(md, buf, n) != 1)
+			break;
+		total += n;
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (ferror(f) || !feof(f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (int i = 0; i < 8; i++)
+		n8[i] = (uint8_t)(total >> (56 - 8 * i));
+	return EVP_DigestUpdate(md, n8, sizeof(n8)) == 1 ? 0 : -1;
+}
+
+int
+tls_files_digest(const struct conf *c, uint8_t out[TLS_DIGEST_LEN])
+{
+	const char *paths[] = { c->tls_ca, c->tls_cert, c->tls_key,
+	    c->tls_crl };
+	EVP_MD_CTX *md;
+	int rc = 0;
+
+	memset(out, 0, TLS_DIGEST_LEN);
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < sizeof(paths) / sizeof(paths[0]);
+	    i++)
+		rc = digest_file(md, paths[i]);
+	if (rc == 0 && EVP_DigestFinal_ex(md, out, NULL) != 1)
+		rc = -1;
+	EVP_MD_CTX_free(md);
+	ERR_clear_error();
+	return rc;
+}
+
+void
+tls_note_own(struct proxyd *px)
+{
+	X509 *own = px->ssl_ctx != NULL ?
+	    SSL_CTX_get0_certificate(px->ssl_ctx) : NULL;
+
+	if (tls_not_after(own, &px->cert_not_after) == -1)
+		px->cert_not_after = 0;
 }
 
 const char *

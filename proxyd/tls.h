@@ -91,6 +91,21 @@ int	 tls_check_crl(const struct conf *, char *msg, size_t len);
  * "'NAME' serial HEX" (or "" if none was seen); copied into buf.
  */
 const char *tls_refused_cert(char *buf, size_t len);
+/* "'NAME' serial HEX" of cert, for the log, in buf. */
+const char *tls_describe(X509 *cert, char *buf, size_t len);
+/* cert's notAfter as a time_t in *out.  0, or -1 (no cert, bad time). */
+int	 tls_not_after(X509 *cert, time_t *out);
+/*
+ * SHA-256 over the contents of 'tls.ca', 'tls.cert', 'tls.key' and
+ * 'tls.crl' (each with its length; an unset CRL as a mark): a reload
+ * compares it to tell whether the files changed, in place or renamed.
+ * 0, or -1 (a file unreadable: out is then all zero).
+ */
+#define TLS_DIGEST_LEN	32
+int	 tls_files_digest(const struct conf *, uint8_t out[TLS_DIGEST_LEN]);
+struct proxyd;
+/* px->cert_not_after from the certificate of px->ssl_ctx (0: none). */
+void	 tls_note_own(struct proxyd *);
 /* Drains the OpenSSL error queue into one string: "what: reason; reason". */
 const char *tls_errors(char *buf, size_t len);
 

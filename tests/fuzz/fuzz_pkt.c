@@ -260,6 +260,10 @@ msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 	case PKT_MSG_CRL:
 		return a->u.crl.len == b->u.crl.len &&
 		    memcmp(a->u.crl.der, b->u.crl.der, a->u.crl.len) == 0;
+	case PKT_MSG_REKEY:
+		return a->u.rekey.session == b->u.rekey.session &&
+		    a->u.rekey.len == b->u.rekey.len &&
+		    memcmp(a->u.rekey.rec, b->u.rekey.rec, a->u.rekey.len) == 0;
 	case PKT_MSG_ECHO:
 		return echo_equal(&a->u.echo, &b->u.echo);
 	case PKT_MSG_FRAG:

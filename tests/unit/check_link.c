@@ -7,7 +7,9 @@
  * an unproven source gets first and the caps on inbound handshakes, sealed
  * messages and every drop counter, unauthenticated nonces, keepalive RTT,
  * dead links, backoff, which of two links to a peer survives, and what
- * link_close() leaves behind.  Not covered: DTLS retransmission
+ * link_close() leaves behind, and rekeys (the switch under traffic, the
+ * old keys' grace, who starts, crossed rekeys, volume and hard limits,
+ * re-verification, expiry of the peer's certificate).  Not covered: DTLS retransmission
  * (hs_timer_cb), which runs on OpenSSL's own clock and libevent timers.
  */
 #include <check.h>
@@ -1559,6 +1561,378 @@ START_TEST(restart_at_new_address_is_no_clone)
 }
 END_TEST
 
+/* rekey */
+
+/* Both nodes tick once a second for secs seconds, everything delivered. */
+static void
+live_seconds(int secs)
+{
+	for (int i = 0; i < secs; i++) {
+		fake_now += SEC;
+		link_tick(&alpha->px);
+		link_tick(&bravo->px);
+		fake_pump(500);
+	}
+}
+
+/* INFO messages (alt_port = tag) each way, counted on arrival. */
+static size_t
+info_count(const struct proxyd *px)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fake_ev_len; i++)
+		n += fake_ev[i].kind == EV_MSG && fake_ev[i].px == px &&
+		    fake_ev[i].type == PKT_MSG_INFO;
+	return n;
+}
+
+static void
+send_info(struct link *l, uint16_t tag)
+{
+	struct pkt_msg m = { .type = PKT_MSG_INFO };
+
+	m.u.info.alt_port = tag;
+	ck_assert_int_eq(link_send_msg(l, &m), 0);
+}
+
+static uint64_t
+drops(const struct proxyd *px)
+{
+	return px->st.drop_auth + px->st.drop_replay + px->st.drop_nosession +
+	    px->st.drop_malformed;
+}
+
+/*
+ * A rekey while both sides keep sending, one datagram delivered per step:
+ * every message arrives, none is refused, both sides end on one new
+ * session with a rekey counted, and the switch happened in the order
+ * link.h gives (the server waits for the client's first new packet).
+ */
+START_TEST(rekey_under_traffic_loses_nothing)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+	uint32_t s0 = la->session, s1;
+	size_t sent_a = 0, sent_b = 0, steps = 0;
+	struct fake_dgram d;
+	bool saw_ready = false;
+
+	no_pmtu_rounds();
+	fake_q_clear();
+	fake_ev_len = 0;
+	link_rekey(la);
+	ck_assert_ptr_nonnull(la->rk.ssl);
+	ck_assert(la->rk.ours);
+	s1 = la->rk.session;
+	ck_assert_uint_ne(s1, s0);
+	while (fake_q_len > 0 && steps++ < 100) {
+		/* one message a step, from each side in turn */
+		if (steps % 2 == 0) {
+			send_info(la, 1);
+			sent_a++;
+		} else {
+			send_info(lb, 2);
+			sent_b++;
+		}
+		for (int i = 0; i < 2 && fake_q_pop(&d); i++) {
+			fake_deliver(&d);
+			free(d.buf);
+		}
+		if (lb->rk.ready && !saw_ready) {
+			/* bravo has the keys but seals on the old session */
+			saw_ready = true;
+			send_info(lb, 9);
+			sent_b++;
+			ck_assert_uint_gt(fake_q_len, 0);
+			ck_assert_uint_eq(get_session(fake_q[fake_q_len - 1].buf),
+			    s0);
+			ck_assert_uint_eq(lb->session, s0);
+		}
+		if (la->session == s1 && lb->session == s1)
+			break;
+	}
+	ck_assert_uint_lt(steps, 100);
+	ck_assert_uint_lt(sent_a + sent_b, FAKE_EV_MAX);
+	fake_pump(500);
+	ck_assert(saw_ready);
+	ck_assert_uint_eq(la->session, s1);
+	ck_assert_uint_eq(lb->session, s1);
+	ck_assert_uint_eq(la->rekeys, 1);
+	ck_assert_uint_eq(lb->rekeys, 1);
+	ck_assert_uint_eq(alpha->px.st.rekeys + bravo->px.st.rekeys, 2);
+	ck_assert_uint_eq(la->old.session, s0);
+	ck_assert_uint_eq(lb->old.session, s0);
+	ck_assert_ptr_null(la->rk.ssl);
+	ck_assert_ptr_null(lb->rk.ssl);
+	ck_assert_uint_eq(info_count(&bravo->px), sent_a);
+	ck_assert_uint_eq(info_count(&alpha->px), sent_b);
+	ck_assert_uint_eq(drops(&alpha->px) + drops(&bravo->px), 0);
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, NULL), 0);
+	/* and the new session carries both ways */
+	d = capture_info(la, 3);
+	ck_assert_uint_eq(get_session(d.buf), s1);
+	free(d.buf);
+	d = capture_info(lb, 4);
+	ck_assert_uint_eq(get_session(d.buf), s1);
+	free(d.buf);
+}
+END_TEST
+
+/*
+ * Packets sealed on the old key before the switch open after it, in
+ * their own replay window, until the grace period ends.
+ */
+START_TEST(old_key_opens_for_the_grace_period_only)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+	struct fake_dgram d1 = capture_info(la, 1), d2 = capture_info(la, 2);
+	struct fake_dgram d3 = capture_info(la, 3);
+
+	no_pmtu_rounds();
+	link_rekey(la);
+	fake_pump(500);
+	ck_assert_uint_eq(lb->rekeys, 1);
+	ck_assert_uint_ne(get_session(d1.buf), lb->session);
+	fake_ev_len = 0;
+	ck_assert(fake_deliver(&d1));
+	ck_assert(fake_deliver(&d1));	/* replayed: the old window */
+	ck_assert_uint_eq(info_count(&bravo->px), 1);
+	ck_assert_uint_eq(bravo->px.st.drop_replay, 1);
+	ck_assert(fake_deliver(&d2));
+	ck_assert_uint_eq(info_count(&bravo->px), 2);
+	/* the grace ends: the old session is unknown */
+	live_seconds(LINK_REKEY_GRACE_S + 1);
+	ck_assert_uint_eq(lb->old.session, 0);
+	ck_assert(fake_deliver(&d3));
+	ck_assert_uint_eq(info_count(&bravo->px), 2);
+	ck_assert_uint_eq(bravo->px.st.drop_nosession, 1);
+	ck_assert_int_eq(lb->state, LINK_UP);
+	free(d1.buf);
+	free(d2.buf);
+	free(d3.buf);
+}
+END_TEST
+
+/* The dialling side rekeys at rekey.time; the other one only later. */
+START_TEST(rekey_time_starts_the_dialling_side)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+
+	no_pmtu_rounds();
+	alpha->conf.rekey_s = bravo->conf.rekey_s = 30;
+	live_seconds(29);
+	ck_assert_uint_eq(la->rekeys + lb->rekeys, 0);
+	fake_now += SEC;
+	link_tick(&bravo->px);
+	ck_assert_ptr_null(lb->rk.ssl);		/* not bravo's turn */
+	link_tick(&alpha->px);
+	ck_assert_ptr_nonnull(la->rk.ssl);
+	ck_assert(la->rk.ours);
+	fake_pump(500);
+	ck_assert_uint_eq(la->rekeys, 1);
+	ck_assert_uint_eq(lb->rekeys, 1);
+	ck_assert_uint_eq(la->session, lb->session);
+	/* and again 30 s later, not before */
+	live_seconds(29);
+	ck_assert_uint_eq(la->rekeys, 1);
+	live_seconds(2);
+	ck_assert_uint_eq(la->rekeys, 2);
+	ck_assert_uint_eq(lb->rekeys, 2);
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);
+}
+END_TEST
+
+/* When the dialling side does not, the other starts, FALLBACK_S late. */
+START_TEST(answering_side_rekeys_when_the_other_does_not)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+
+	no_pmtu_rounds();
+	alpha->conf.rekey_s = 3600;
+	bravo->conf.rekey_s = 30;
+	live_seconds(30 + LINK_REKEY_FALLBACK_S - 1);
+	ck_assert_uint_eq(lb->rekeys, 0);
+	live_seconds(2);
+	ck_assert_uint_eq(lb->rekeys, 1);
+	ck_assert_uint_eq(la->rekeys, 1);
+	ck_assert_uint_eq(la->session, lb->session);
+}
+END_TEST
+
+/* Both start at once: the dialling side's handshake wins, one switch. */
+START_TEST(crossed_rekeys_resolve_to_the_dialling_sides)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+	uint32_t want;
+
+	no_pmtu_rounds();
+	fake_q_clear();
+	link_rekey(la);
+	link_rekey(lb);
+	want = la->rk.session;
+	ck_assert(lb->rk.ours);
+	ck_assert_uint_ne(lb->rk.session, want);
+	fake_pump(500);
+	ck_assert_uint_eq(la->session, want);
+	ck_assert_uint_eq(lb->session, want);
+	ck_assert_uint_eq(la->rekeys, 1);
+	ck_assert_uint_eq(lb->rekeys, 1);
+	ck_assert_ptr_null(lb->rk.ssl);
+	ck_assert_uint_eq(drops(&alpha->px) + drops(&bravo->px), 0);
+}
+END_TEST
+
+/* 2^31 packets on a key start a rekey on either side. */
+START_TEST(volume_starts_a_rekey_on_either_side)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+
+	no_pmtu_rounds();
+	lb->tx_seq = LINK_REKEY_PACKETS - 1;
+	fake_now += SEC;
+	link_tick(&bravo->px);
+	ck_assert_ptr_null(lb->rk.ssl);
+	send_info(lb, 1);
+	fake_pump(10);
+	link_tick(&bravo->px);
+	ck_assert_ptr_nonnull(lb->rk.ssl);
+	fake_pump(500);
+	ck_assert_uint_eq(lb->rekeys, 1);
+	ck_assert_uint_eq(la->rekeys, 1);
+	ck_assert_uint_lt(lb->tx_seq, 100);
+}
+END_TEST
+
+/* Nothing is sealed beyond the hard limit: the link closes instead. */
+START_TEST(key_at_the_hard_limit_seals_nothing_and_closes)
+{
+	struct link *la = make_up_pair();
+	const struct fake_ev *e;
+
+	no_pmtu_rounds();
+	la->tx_seq = LINK_SEAL_MAX - 1;
+	la->rekey_after_us = UINT64_MAX;	/* the rekey keeps failing */
+	fake_q_clear();
+	send_info(la, 1);			/* the last one allowed */
+	ck_assert_uint_eq(fake_q_len, 1);
+	ck_assert_uint_eq(la->tx_seq, LINK_SEAL_MAX);
+	ck_assert_int_eq(link_send_msg(la, &(struct pkt_msg){
+	    .type = PKT_MSG_INFO }), -1);
+	ck_assert_uint_eq(fake_q_len, 1);	/* nothing more sealed */
+	fake_q_clear();
+	fake_now += SEC;
+	link_tick(&alpha->px);
+	ck_assert_int_eq(la->state, LINK_IDLE);
+	e = fake_ev_last(EV_DOWN, &alpha->px);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_ptr_nonnull(strstr(e->reason, "key used up"));
+}
+END_TEST
+
+/*
+ * A rekey verifies the peer against the CA in force now: after alpha's
+ * CA changed (a reload), the rekey refuses bravo and the link closes on
+ * both sides, with the reason.
+ */
+START_TEST(rekey_reverifies_the_peer_against_the_current_ca)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+	char otherca[300];
+	SSL_CTX *old = alpha->px.ssl_ctx;
+	const struct fake_ev *e;
+
+	no_pmtu_rounds();
+	snprintf(otherca, sizeof(otherca), "%s", alpha->ca);
+	*strrchr(otherca, '/') = '\0';
+	strncat(otherca, "/otherca.crt", sizeof(otherca) - strlen(otherca) - 1);
+	alpha->conf.tls_ca = otherca;
+	alpha->px.ssl_ctx = tls_ctx_new(&alpha->conf);
+	alpha->conf.tls_ca = alpha->ca;
+	ck_assert_ptr_nonnull(alpha->px.ssl_ctx);
+	SSL_CTX_free(old);
+	ck_assert_uint_eq(link_rekey_all(&alpha->px), 1);
+	fake_now += SEC;
+	link_tick(&alpha->px);
+	fake_pump(500);
+	ck_assert_int_eq(la->state, LINK_IDLE);
+	e = fake_ev_last(EV_DOWN, &alpha->px);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_msg(strstr(e->reason, "rekey: certificate refused") != NULL,
+	    "reason: %s", e->reason);
+	ck_assert_uint_eq(alpha->px.st.auth_refused, 1);
+	ck_assert_ptr_null(link_find(&bravo->px, "alpha"));
+	(void)lb;
+}
+END_TEST
+
+/* After a reload with the same CA, every link rekeys and stays up. */
+START_TEST(rekey_all_rekeys_every_up_link_in_the_background)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+
+	no_pmtu_rounds();
+	ck_assert_uint_eq(link_rekey_all(&bravo->px), 1);	/* answering side */
+	ck_assert(lb->rekey_now);
+	fake_now += SEC;
+	link_tick(&bravo->px);
+	ck_assert_ptr_nonnull(lb->rk.ssl);
+	fake_pump(500);
+	ck_assert_uint_eq(lb->rekeys, 1);
+	ck_assert_uint_eq(la->rekeys, 1);
+	ck_assert(!lb->rekey_now);
+	live_seconds(3);
+	ck_assert_uint_eq(lb->rekeys, 1);	/* once */
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);
+}
+END_TEST
+
+/* A rekey whose handshake is lost is dropped; the link goes on. */
+START_TEST(lost_rekey_is_dropped_and_retried)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+	uint32_t s0 = la->session;
+
+	no_pmtu_rounds();
+	alpha->conf.rekey_s = bravo->conf.rekey_s = 3600;
+	link_rekey(la);
+	fake_q_clear();			/* the ClientHello is lost */
+	live_seconds(LINK_HS_TIMEOUT_S + 1);
+	ck_assert_ptr_null(la->rk.ssl);
+	ck_assert_uint_eq(alpha->px.st.rekey_failed, 1);
+	ck_assert_int_eq(la->state, LINK_UP);
+	ck_assert_uint_eq(la->session, s0);
+	ck_assert_uint_eq(la->rekeys, 0);
+	la->rekey_now = true;		/* due again: after the retry delay */
+	live_seconds(LINK_REKEY_RETRY_S - 2);
+	ck_assert_uint_eq(la->rekeys, 0);
+	live_seconds(2);
+	ck_assert_uint_eq(la->rekeys, 1);
+	ck_assert_uint_eq(lb->rekeys, 1);
+}
+END_TEST
+
+/* A peer certificate past its notAfter closes the link, named. */
+START_TEST(expired_peer_certificate_closes_the_link)
+{
+	struct link *la = make_up_pair();
+	const struct fake_ev *e;
+
+	ck_assert_int_gt(la->peer_not_after, time(NULL));
+	la->peer_not_after = time(NULL) - 1;
+	fake_now += SEC;
+	link_tick(&alpha->px);
+	ck_assert_int_eq(la->state, LINK_IDLE);
+	e = fake_ev_last(EV_DOWN, &alpha->px);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->name, "bravo");
+	ck_assert_ptr_nonnull(strstr(e->reason, "certificate expired"));
+	ck_assert_uint_eq(alpha->px.st.expired_closed, 1);
+	fake_pump(10);			/* bravo is told */
+	ck_assert_ptr_null(link_find(&bravo->px, "alpha"));
+}
+END_TEST
+
 static Suite *
 link_suite(void)
 {
@@ -1660,6 +2034,21 @@ link_suite(void)
 	tcase_add_test(tc, restarted_peer_replaces_the_old_link);
 	tcase_add_test(tc, cloned_peer_is_detected_and_refused);
 	tcase_add_test(tc, restart_at_new_address_is_no_clone);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rekey");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, rekey_under_traffic_loses_nothing);
+	tcase_add_test(tc, old_key_opens_for_the_grace_period_only);
+	tcase_add_test(tc, rekey_time_starts_the_dialling_side);
+	tcase_add_test(tc, answering_side_rekeys_when_the_other_does_not);
+	tcase_add_test(tc, crossed_rekeys_resolve_to_the_dialling_sides);
+	tcase_add_test(tc, volume_starts_a_rekey_on_either_side);
+	tcase_add_test(tc, key_at_the_hard_limit_seals_nothing_and_closes);
+	tcase_add_test(tc, rekey_reverifies_the_peer_against_the_current_ca);
+	tcase_add_test(tc, rekey_all_rekeys_every_up_link_in_the_background);
+	tcase_add_test(tc, lost_rekey_is_dropped_and_retried);
+	tcase_add_test(tc, expired_peer_certificate_closes_the_link);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -3780,6 +3780,54 @@ START_TEST(mtu_probe_padding_must_be_zero)
 }
 END_TEST
 
+/* A rekey's handshake message: session, then 1..PKT_REKEY_REC_MAX bytes. */
+START_TEST(rekey_round_trips_and_rejects_bad_fields)
+{
+	static uint8_t rec[PKT_REKEY_REC_MAX + 1], out[PKT_REKEY_REC_MAX + 16];
+	struct pkt_msg m = { .type = PKT_MSG_REKEY }, d;
+	const char *why = NULL;
+	int n;
+
+	for (size_t i = 0; i < sizeof(rec); i++)
+		rec[i] = (uint8_t)i;
+	m.u.rekey.session = 0xa1b2c3d4;
+	m.u.rekey.rec = rec;
+	m.u.rekey.len = PKT_REKEY_REC_MAX;
+	n = pkt_msg_encode(&m, out, sizeof(out));
+	ck_assert_int_eq(n, 1 + 4 + PKT_REKEY_REC_MAX);
+	ck_assert_uint_eq(out[0], PKT_MSG_REKEY);
+	ck_assert_uint_eq(out[1], 0xa1);
+	ck_assert_uint_eq(out[4], 0xd4);
+	ck_assert_int_eq(pkt_msg_decode(out, (size_t)n, &d, &why), 0);
+	ck_assert_uint_eq(d.u.rekey.session, 0xa1b2c3d4);
+	ck_assert_uint_eq(d.u.rekey.len, PKT_REKEY_REC_MAX);
+	ck_assert_mem_eq(d.u.rekey.rec, rec, PKT_REKEY_REC_MAX);
+	/* truncated at every offset up to the first record byte */
+	for (int i = 0; i <= 5; i++)
+		ck_assert_int_eq(pkt_msg_decode(out, (size_t)i, &d, &why), -1);
+	/* session 0 */
+	memset(out + 1, 0, 4);
+	ck_assert_int_eq(pkt_msg_decode(out, 6, &d, &why), -1);
+	ck_assert_str_eq(why, "rekey session 0");
+	/* too long */
+	out[1] = 1;
+	ck_assert_int_eq(pkt_msg_decode(out, (size_t)n, &d, &why), 0);
+	memset(out, 0, sizeof(out));
+	out[0] = PKT_MSG_REKEY;
+	out[1] = 1;
+	ck_assert_int_eq(pkt_msg_decode(out, 5 + PKT_REKEY_REC_MAX + 1, &d,
+	    &why), -1);
+	/* the encoder refuses what the decoder would */
+	m.u.rekey.len = PKT_REKEY_REC_MAX + 1;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+	m.u.rekey.len = 0;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+	m.u.rekey.len = 1;
+	m.u.rekey.session = 0;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------- */
 
 static void
@@ -3977,6 +4025,8 @@ pkt_suite(void)
 	add(s, "encode_ignores_unused_entries", encode_ignores_unused_entries);
 	add(s, "encode_accepts_any_info", encode_accepts_any_info);
 	add(s, "mtu_probe_padding_must_be_zero", mtu_probe_padding_must_be_zero);
+	add(s, "rekey_round_trips_and_rejects_bad_fields",
+	    rekey_round_trips_and_rejects_bad_fields);
 
 	add_loop(s, "nat_field_round_trips_every_type",
 	    nat_field_round_trips_every_type, NNATFIELDS);

@@ -299,6 +299,7 @@ fake_proxyd_new(const char *name)
 	c->tun_metric = CONF_DEFAULT_TUN_METRIC;
 	c->forward = CONF_FWD_IKE | CONF_FWD_ESP | CONF_FWD_ICMP;
 	c->ka_min = CONF_DEFAULT_KA_MIN;
+	c->rekey_s = CONF_DEFAULT_REKEY_S;
 	c->ka_max = CONF_DEFAULT_KA_MAX;
 	c->log_level = LOG_LVL_INFO;
 	px->conf = c;

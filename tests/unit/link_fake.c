@@ -445,6 +445,7 @@ node_new(const char *name, const char *cert, uint8_t octet)
 	n->conf.tls_cert = n->crt;
 	n->conf.tls_key = n->key;
 	n->conf.ka_min = CONF_DEFAULT_KA_MIN;
+	n->conf.rekey_s = CONF_DEFAULT_REKEY_S;
 	n->conf.ka_max = CONF_DEFAULT_KA_MAX;
 	n->conf.neighbours = n->nbr;
 	n->px.conf = &n->conf;
