@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ipaddr.h"
 #include "log.h"
 
 #define STR_(x)		#x
@@ -342,7 +343,25 @@ host_numeric(const char *s)
 	return true;
 }
 
-/* Parses "A.B.C.D/N"; *why says what is wrong. */
+/* Parses "ADDR/N" of IPv6 (RFC 4291 text); *why says what is wrong. */
+static int
+prefix6_parse(const char *s, struct conf_prefix *p, const char **why)
+{
+	struct ipprefix	 q;
+	const char	*w = "";
+
+	if (ipprefix_parse(s, &q, &w) == -1 || q.addr.af != AF_INET6) {
+		*why = strcmp(w, "host bits set") == 0 ? "has host bits set" :
+		    "is not an IPv6 prefix ADDR/N (N 0-128)";
+		return -1;
+	}
+	p->v6 = true;
+	p->addr6 = q.addr.u.v6;
+	p->plen = q.plen;
+	return 0;
+}
+
+/* Parses "A.B.C.D/N" or an IPv6 "ADDR/N"; *why says what is wrong. */
 static int
 prefix_parse(const char *s, struct conf_prefix *p, const char **why)
 {
@@ -351,6 +370,9 @@ prefix_parse(const char *s, struct conf_prefix *p, const char **why)
 	uint32_t	 mask;
 	size_t		 n;
 
+	p->v6 = false;
+	if (strchr(s, ':') != NULL)
+		return prefix6_parse(s, p, why);
 	*why = "is not A.B.C.D/N";
 	if (slash == NULL || (size_t)(slash - s) >= sizeof(a))
 		return -1;
@@ -382,6 +404,31 @@ struct in_addr
 conf_prefix_adv(const struct conf_prefix *p)
 {
 	return p->has_alias ? p->alias : p->addr;
+}
+
+const char *
+conf_prefix_str(const struct conf_prefix *p, char *buf, size_t len)
+{
+	struct ipprefix q;
+
+	if (p->v6)
+		ipaddr_set6(&q.addr, &p->addr6);
+	else
+		ipaddr_set4(&q.addr, p->addr);
+	q.plen = p->plen;
+	return ipprefix_str(&q, buf, len);
+}
+
+bool
+conf_prefix_eq(const struct conf_prefix *a, const struct conf_prefix *b)
+{
+	if (a->v6 != b->v6 || a->plen != b->plen)
+		return false;
+	if (a->v6)
+		return memcmp(&a->addr6, &b->addr6, sizeof(a->addr6)) == 0;
+	return a->addr.s_addr == b->addr.s_addr &&
+	    a->has_alias == b->has_alias &&
+	    (!a->has_alias || a->alias.s_addr == b->alias.s_addr);
 }
 
 /* The absolute directory of the config file, without a trailing slash. */
@@ -755,6 +802,10 @@ set_pfx_real(struct ld *ld, const struct val *v)
 
 	if (prefix_parse(v->str, &ld->pa.p, &why) == -1)
 		err(ld, v->s, "'%s' '%s' %s", v->key, shown(ld, v->str), why);
+	else if (ld->pa.p.v6)
+		err(ld, v->s, "'%s' '%s' is IPv6: aliases translate IPv4 "
+		    "prefixes only; write the IPv6 prefix without 'as'",
+		    v->key, shown(ld, v->str));
 	else
 		ld->pa.real_ok = true;
 }
@@ -771,6 +822,11 @@ set_pfx_as(struct ld *ld, const struct val *v)
 	}
 	if (!ld->pa.real_ok)		/* read first: its error is out */
 		return;
+	if (a.v6) {
+		err(ld, v->s, "'%s' '%s' is IPv6: an alias is an IPv4 prefix",
+		    v->key, shown(ld, v->str));
+		return;
+	}
 	if (a.plen != ld->pa.p.plen) {
 		err(ld, v->s, "'%s' '%s' is a /%u and 'prefix' a /%u: an "
 		    "alias has the length of its prefix", v->key,
@@ -1314,6 +1370,7 @@ dups_scan_prefixes(struct ld *ld)
 	const config_setting_t	*l;
 	struct conf_prefix	 p;
 	struct dkey		*k;
+	uint8_t			(*raw6)[17];
 	size_t			 nk = 0;
 	const char		*str, *why;
 	int			 n, i, rc;
@@ -1322,6 +1379,11 @@ dups_scan_prefixes(struct ld *ld)
 		return 0;
 	if ((k = calloc((size_t)n + 1, sizeof(*k))) == NULL)
 		return -1;
+	/* an IPv6 prefix's key: its 17 bytes (plen, address) as str */
+	if ((raw6 = calloc((size_t)n + 1, sizeof(*raw6))) == NULL) {
+		free(k);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(l,
 		    (unsigned)i);
@@ -1330,12 +1392,20 @@ dups_scan_prefixes(struct ld *ld)
 		if (e != NULL && config_setting_is_group(e))
 			e = config_setting_get_member(e, "prefix");
 		if (e != NULL && (str = config_setting_get_string(e)) !=
-		    NULL && prefix_parse(str, &p, &why) == 0)
-			k[nk++] = (struct dkey){ "", 0,
-			    (uint64_t)ntohl(p.addr.s_addr) << 8 | p.plen, i };
+		    NULL && prefix_parse(str, &p, &why) == 0) {
+			if (p.v6) {
+				raw6[i][0] = p.plen;
+				memcpy(raw6[i] + 1, p.addr6.s6_addr, 16);
+				k[nk++] = (struct dkey){ (const char *)raw6[i],
+				    17, UINT64_MAX, i };
+			} else
+				k[nk++] = (struct dkey){ "", 0, (uint64_t)
+				    ntohl(p.addr.s_addr) << 8 | p.plen, i };
+		}
 	}
 	rc = dups_build(&ld->pfx, k, nk, n, dkey_cmp);
 	free(k);
+	free(raw6);
 	return rc;
 }
 
@@ -1426,6 +1496,9 @@ check_aliases(struct ld *ld)
 			const struct conf_prefix *b = &c->prefixes[j];
 			int ib = ld->pfx_at[j].idx;
 			const char *bkey = b->has_alias ? ".prefix" : "";
+
+			if (b->v6)
+				continue;	/* another family */
 
 			pfx_str(pa, sizeof(pa), a->alias, a->plen);
 			pfx_str(pb, sizeof(pb), b->addr, b->plen);
@@ -1655,6 +1728,15 @@ conf_print(const struct conf *c, FILE *fp)
 		const struct conf_prefix *p = &c->prefixes[i];
 
 		fputs(i > 0 ? ", " : " ", fp);
+		if (p->v6) {
+			struct ipprefix q;
+			char s6[IPPREFIX_STRLEN];
+
+			ipaddr_set6(&q.addr, &p->addr6);
+			q.plen = p->plen;
+			fprintf(fp, "\"%s\"", ipprefix_str(&q, s6, sizeof(s6)));
+			continue;
+		}
 		if (p->has_alias)
 			fputs("{ prefix = ", fp);
 		fprintf(fp, "\"%s/%u\"", inet_ntop(AF_INET, &p->addr, buf,

@@ -52,10 +52,12 @@ enum conf_fwd {
  */
 struct conf_prefix {
 	struct in_addr	addr;		/* network address, host bits zero */
-	uint8_t		plen;		/* 0-32 */
-	bool		has_alias;
+	uint8_t		plen;		/* 0-32, or 0-128 with v6 */
+	bool		has_alias;	/* never with v6 */
 	struct in_addr	alias;		/* same length, host bits zero */
 	unsigned	line;		/* where the configuration says it */
+	bool		v6;		/* an IPv6 prefix: addr6, not addr */
+	struct in6_addr	addr6;		/* host bits zero */
 };
 
 struct conf_neighbour {
@@ -163,5 +165,13 @@ void	 conf_print(const struct conf *, FILE *);
 int	 conf_prefix_parse(const char *, struct conf_prefix *);
 /* The prefix as the network knows it: the alias if it has one. */
 struct in_addr conf_prefix_adv(const struct conf_prefix *);
+/*
+ * "ADDR/N" of p's own (real) prefix, IPv4 dotted or IPv6 in RFC 5952 form,
+ * into buf (CONF_PREFIX_STRLEN bytes suffice).  Returns buf.
+ */
+#define CONF_PREFIX_STRLEN	50
+const char *conf_prefix_str(const struct conf_prefix *, char *buf, size_t len);
+/* Whether a and b are the same prefix (family, address, length, alias). */
+bool	conf_prefix_eq(const struct conf_prefix *, const struct conf_prefix *);
 
 #endif

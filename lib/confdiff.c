@@ -288,8 +288,10 @@ prefixes_str(const struct conf *c, char *buf, size_t len)
 		if (p->has_alias)
 			snprintf(al, sizeof(al), " as %s/%u",
 			    ip(p->alias, a), p->plen);
-		n = snprintf(buf + off, len - off, "%s%s/%u%s", i ? " " : "",
-		    ip(p->addr, a), p->plen, al);
+		char ps[CONF_PREFIX_STRLEN];
+
+		n = snprintf(buf + off, len - off, "%s%s%s", i ? " " : "",
+		    conf_prefix_str(p, ps, sizeof(ps)), al);
 
 		if (n < 0 || (size_t)n >= len - off) {
 			/* cut: say so */
@@ -310,11 +312,7 @@ diff_prefixes(struct ctx *x, const struct conf *a, const struct conf *b)
 	char pa[160], pb[160];
 
 	for (size_t i = 0; same && i < a->n_prefixes; i++)
-		same = a->prefixes[i].addr.s_addr ==
-		    b->prefixes[i].addr.s_addr &&
-		    a->prefixes[i].plen == b->prefixes[i].plen &&
-		    a->prefixes[i].has_alias == b->prefixes[i].has_alias &&
-		    a->prefixes[i].alias.s_addr == b->prefixes[i].alias.s_addr;
+		same = conf_prefix_eq(&a->prefixes[i], &b->prefixes[i]);
 	if (same)
 		return;
 	prefixes_str(a, pa, sizeof(pa));

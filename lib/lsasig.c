@@ -93,14 +93,15 @@ lsasig_cert_name(X509 *cert, char *buf, size_t len, const char **why)
 }
 
 /*
- * The IPv4 part of one certificate's extension.  Returns 1 if it says
- * inherit, 0 if b was filled (possibly with nothing), -1 if malformed.
+ * The part of one certificate's extension for family afi (IANA_AFI_IPV4
+ * or IANA_AFI_IPV6).  Returns 1 if it says inherit, 0 if b was filled
+ * (possibly with nothing), -1 if malformed.
  */
 static int
-blocks_of(X509 *cert, struct lsasig_blocks *b)
+blocks_of(X509 *cert, struct lsasig_blocks *b, unsigned afi)
 {
 	IPAddrBlocks	*addr;
-	int		 crit = -1, rc = 0;
+	int		 crit = -1, rc = 0, alen = afi == IANA_AFI_IPV4 ? 4 : 16;
 
 	addr = X509_get_ext_d2i(cert, NID_sbgp_ipAddrBlock, &crit, NULL);
 	if (addr == NULL) {
@@ -112,7 +113,7 @@ blocks_of(X509 *cert, struct lsasig_blocks *b)
 		IPAddressFamily		*f = sk_IPAddressFamily_value(addr, i);
 		IPAddressOrRanges	*aors;
 
-		if (X509v3_addr_get_afi(f) != IANA_AFI_IPV4)
+		if (X509v3_addr_get_afi(f) != afi)
 			continue;
 		if (f->ipAddressChoice->type == IPAddressChoice_inherit) {
 			rc = 1;
@@ -120,12 +121,21 @@ blocks_of(X509 *cert, struct lsasig_blocks *b)
 		}
 		aors = f->ipAddressChoice->u.addressesOrRanges;
 		for (int j = 0; j < sk_IPAddressOrRange_num(aors); j++) {
-			uint8_t	lo[4], hi[4];
+			uint8_t	lo[16], hi[16];
 
 			if (X509v3_addr_get_range(sk_IPAddressOrRange_value(aors,
-			    j), IANA_AFI_IPV4, lo, hi, 4) != 4) {
+			    j), afi, lo, hi, alen) != alen) {
 				rc = -1;
 				break;
+			}
+			if (afi == IANA_AFI_IPV6) {
+				if (b->n6 == LSASIG_BLOCKS_MAX) {
+					b->truncated = true;
+					break;
+				}
+				memcpy(b->lo6[b->n6], lo, 16);
+				memcpy(b->hi6[b->n6++], hi, 16);
+				continue;
 			}
 			if (b->n == LSASIG_BLOCKS_MAX) {
 				b->truncated = true;
@@ -136,9 +146,34 @@ blocks_of(X509 *cert, struct lsasig_blocks *b)
 			b->hi[b->n++] = (uint32_t)hi[0] << 24 |
 			    (uint32_t)hi[1] << 16 | (uint32_t)hi[2] << 8 | hi[3];
 		}
-		break;		/* one IPv4 family (canonical form) */
+		break;		/* one entry per family (canonical form) */
 	}
 	sk_IPAddressFamily_pop_free(addr, IPAddressFamily_free);
+	return rc;
+}
+
+/* One family's blocks of cert, inherit resolved up chain. */
+static int
+family_blocks(X509 *cert, STACK_OF(X509) *chain, struct lsasig_blocks *b,
+    unsigned afi)
+{
+	int	i = 0, rc;
+
+	for (;;) {
+		rc = blocks_of(cert, b, afi);
+		if (rc != 1)
+			break;
+		/* inherit: the issuer's blocks, up the verified chain */
+		if (afi == IANA_AFI_IPV6)
+			b->n6 = 0;
+		else
+			b->n = 0;
+		if (chain == NULL || ++i >= sk_X509_num(chain)) {
+			rc = 0;		/* nothing to inherit from: none */
+			break;
+		}
+		cert = sk_X509_value(chain, i);
+	}
 	return rc;
 }
 
@@ -146,24 +181,15 @@ int
 lsasig_cert_blocks(X509 *cert, STACK_OF(X509) *chain,
     struct lsasig_blocks *b)
 {
-	int	i = 0, rc;
+	int	rc4, rc6;
 
 	memset(b, 0, sizeof(*b));
-	for (;;) {
-		rc = blocks_of(cert, b);
-		if (rc != 1)
-			break;
-		/* inherit: the issuer's blocks, up the verified chain */
-		b->n = 0;
-		if (chain == NULL || ++i >= sk_X509_num(chain)) {
-			rc = 0;		/* nothing to inherit from: none */
-			break;
-		}
-		cert = sk_X509_value(chain, i);
-	}
-	if (rc == -1) {
+	rc4 = family_blocks(cert, chain, b, IANA_AFI_IPV4);
+	rc6 = family_blocks(cert, chain, b, IANA_AFI_IPV6);
+	if (rc4 == -1 || rc6 == -1) {
 		b->has_ext = true;	/* malformed: covers nothing */
 		b->n = 0;
+		b->n6 = 0;
 		return -1;
 	}
 	return 0;
@@ -182,6 +208,29 @@ lsasig_blocks_cover(const struct lsasig_blocks *b, uint32_t addr,
 	hi = lo | ~mask;
 	for (size_t i = 0; i < b->n; i++)
 		if (b->lo[i] <= lo && hi <= b->hi[i])
+			return true;
+	return false;
+}
+
+bool
+lsasig_blocks_cover6(const struct lsasig_blocks *b,
+    const struct in6_addr *addr, uint8_t plen)
+{
+	uint8_t lo[16], hi[16];
+
+	if (plen > 128)
+		return false;
+	for (unsigned k = 0; k < 16; k++) {
+		unsigned bits = plen >= (k + 1) * 8 ? 8 : plen <= k * 8 ? 0 :
+		    plen - k * 8;
+		uint8_t m = (uint8_t)(bits == 0 ? 0 : 0xff << (8 - bits));
+
+		lo[k] = addr->s6_addr[k] & m;
+		hi[k] = (uint8_t)(lo[k] | (uint8_t)~m);
+	}
+	for (size_t i = 0; i < b->n6; i++)
+		if (memcmp(b->lo6[i], lo, 16) <= 0 &&
+		    memcmp(hi, b->hi6[i], 16) <= 0)
 			return true;
 	return false;
 }
@@ -572,6 +621,9 @@ lsasig_verify(struct lsasig_verifier *v, const struct pkt_lsa *lsa,
 			cover = !v->require_prefixes;
 			*no_blocks = !cover;
 		}
+		else if (p->v6)
+			cover = lsasig_blocks_cover6(&e->blocks, &p->addr6,
+			    p->plen);
 		else
 			cover = lsasig_blocks_cover(&e->blocks,
 			    ntohl(p->addr.s_addr), p->plen);

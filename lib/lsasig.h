@@ -43,8 +43,9 @@ enum lsasig_result {
 const char	*lsasig_result_str(enum lsasig_result);
 
 /*
- * The IPv4 address blocks a certificate may claim (inherit resolved up
- * the verified chain).  has_ext false: the certificate carries no blocks.
+ * The IPv4 and IPv6 address blocks a certificate may claim (inherit
+ * resolved up the verified chain, for each family on its own).  has_ext
+ * false: the certificate carries no blocks.
  */
 #define LSASIG_BLOCKS_MAX	64
 struct lsasig_blocks {
@@ -54,6 +55,9 @@ struct lsasig_blocks {
 	size_t		n;
 	uint32_t	lo[LSASIG_BLOCKS_MAX];	/* host order, inclusive */
 	uint32_t	hi[LSASIG_BLOCKS_MAX];
+	size_t		n6;		/* IPv6 ranges, network order */
+	uint8_t		lo6[LSASIG_BLOCKS_MAX][16];
+	uint8_t		hi6[LSASIG_BLOCKS_MAX][16];
 };
 
 /*
@@ -73,6 +77,9 @@ int	lsasig_cert_blocks(X509 *cert, STACK_OF(X509) *chain,
 /* Whether addr/plen (host order address) lies inside one block. */
 bool	lsasig_blocks_cover(const struct lsasig_blocks *, uint32_t addr,
 	    uint8_t plen);
+/* Whether the IPv6 addr/plen lies inside one IPv6 block. */
+bool	lsasig_blocks_cover6(const struct lsasig_blocks *,
+	    const struct in6_addr *addr, uint8_t plen);
 
 /* --- signing (the originator) --- */
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "ipaddr.h"
 #include "pkt.h"
 
 #define PKT_IP_MIN		20	/* smallest IPv4 header */
@@ -153,6 +154,19 @@ prefix_ok(uint8_t plen, uint32_t addr)
 		return false;
 	host = plen == 0 ? UINT32_MAX : plen == 32 ? 0 : UINT32_MAX >> plen;
 	return (addr & host) == 0;
+}
+
+static bool
+prefix6_ok(uint8_t plen, const struct in6_addr *a)
+{
+	struct ipaddr x, m;
+
+	if (plen > 128)
+		return false;
+	ipaddr_set6(&x, a);
+	m = x;
+	ipaddr_mask(&m, plen);
+	return ipaddr_eq(&x, &m);
 }
 
 int
@@ -440,6 +454,18 @@ lsa_decode(struct buf_rd *r, struct pkt_lsa *l)
 	for (i = 0; i < l->n_prefixes && r->err == NULL; i++) {
 		pf = &l->prefixes[i];
 		pf->plen = rd_u8(r);
+		if (r->err == NULL && pf->plen == PKT_LSA_PREFIX_V6) {
+			pf->v6 = true;
+			pf->plen = rd_u8(r);
+			if (r->err == NULL && pf->plen > 128) {
+				rd_fail(r, "prefix length over 128");
+				return;
+			}
+			rd_bytes(r, pf->addr6.s6_addr, 16);
+			if (r->err == NULL && !prefix6_ok(pf->plen, &pf->addr6))
+				rd_fail(r, "host bits set in prefix");
+			continue;
+		}
 		if (r->err == NULL && pf->plen > 32) {
 			rd_fail(r, "prefix length over 32");
 			return;
@@ -769,10 +795,13 @@ lsa_ok(const struct pkt_lsa *l)
 	    l->n_links > PKT_LSA_LINK_MAX ||
 	    l->cert_len > PKT_LSA_CERT_MAX || l->sig_len > PKT_LSA_SIG_MAX)
 		return false;
-	for (i = 0; i < l->n_prefixes; i++)
-		if (!prefix_ok(l->prefixes[i].plen,
-		    ntohl(l->prefixes[i].addr.s_addr)))
+	for (i = 0; i < l->n_prefixes; i++) {
+		const struct pkt_lsa_prefix *pf = &l->prefixes[i];
+
+		if (pf->v6 ? !prefix6_ok(pf->plen, &pf->addr6) :
+		    !prefix_ok(pf->plen, ntohl(pf->addr.s_addr)))
 			return false;
+	}
 	for (i = 0; i < l->n_links; i++) {
 		lk = &l->links[i];
 		if (name_len_ok(lk->peer) == 0 || !nat_type_ok(lk->nat) ||
@@ -800,6 +829,12 @@ lsa_body_encode(struct buf_wr *w, const struct pkt_lsa *l, bool with_age)
 	wr_u16be(w, l->ep_port);
 	wr_u16be(w, l->n_prefixes);
 	for (i = 0; i < l->n_prefixes; i++) {
+		if (l->prefixes[i].v6) {
+			wr_u8(w, PKT_LSA_PREFIX_V6);
+			wr_u8(w, l->prefixes[i].plen);
+			wr_bytes(w, l->prefixes[i].addr6.s6_addr, 16);
+			continue;
+		}
 		wr_u8(w, l->prefixes[i].plen);
 		wr_u32be(w, ntohl(l->prefixes[i].addr.s_addr));
 	}

@@ -224,10 +224,20 @@ enum pkt_close_reason {
 #define PKT_PATH_MAX		16	/* proxies on a connection request's path */
 #define PKT_REASON_MAX		159
 
+/*
+ * A prefix of either family.  IPv4 is what a zeroed struct holds (v6
+ * false), so code that knows only IPv4 builds advertisements unchanged.
+ */
 struct pkt_lsa_prefix {
-	uint8_t		plen;		/* 0-32, host bits of addr zero */
-	struct in_addr	addr;
+	uint8_t		plen;		/* 0-32, or 0-128 with v6; host bits */
+					/* of the address zero */
+	struct in_addr	addr;		/* IPv4 (v6 false) */
+	bool		v6;
+	struct in6_addr	addr6;		/* IPv6 (v6 true) */
 };
+
+/* In a prefix's plen byte: an IPv6 prefix follows (u8 plen, 16 bytes). */
+#define PKT_LSA_PREFIX_V6	0xff
 
 struct pkt_lsa_link {
 	char		peer[PKT_NAME_MAX + 1];	/* 1-63 name chars */
@@ -239,7 +249,8 @@ struct pkt_lsa_link {
  * A link-state advertisement (flooded):
  * u8 name_len, origin name, u64 seq, u16 age_s, u32 endpoint addr,
  * u16 endpoint port (0.0.0.0:0: not reachable from outside), u16 n_prefixes
- * (<= 64), n x { u8 plen, u32 addr }, u16 n_links (<= 64), n x { u8
+ * (<= 64), n x { u8 plen, u32 addr } (IPv4) or { u8 PKT_LSA_PREFIX_V6,
+ * u8 plen (<= 128), 16-byte addr } (IPv6), u16 n_links (<= 64), n x { u8
  * name_len, peer name, u8 nat (0-5), u16 cost (>= 1) }, u16 cert_len
  * (<= 2048) + the originator's DER certificate, u16 sig_len (<= 512) + its
  * signature over pkt_lsa_tbs() (everything above except age_s and the
@@ -448,7 +459,8 @@ int	pkt_msg_decode(const uint8_t *, size_t, struct pkt_msg *, const char **why);
 /* Encodes one message; returns bytes written, or -1 (no space, bad field). */
 int	pkt_msg_encode(const struct pkt_msg *, uint8_t *, size_t);
 
-#define PKT_LSA_TBS_MAX		4800	/* > the largest signed part */
+#define PKT_LSA_TBS_MAX		5800	/* > the largest signed part (64 IPv6 */
+					/* prefixes, 64 links: 5536 bytes) */
 /*
  * The bytes an advertisement's signature covers: a context string
  * ("proxyd-lsa-v1" and a NUL), then the advertisement as encoded without

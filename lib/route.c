@@ -528,12 +528,16 @@ route_table_init(struct route_table *t)
 	t->n = 0;
 	t->cap = 0;
 	t->idx = NULL;
+	t->v6 = NULL;
+	t->n6 = 0;
+	t->cap6 = 0;
 }
 
 void
 route_table_release(struct route_table *t)
 {
 	free(t->v);
+	free(t->v6);
 	index_free(t->idx);
 	route_table_init(t);
 }

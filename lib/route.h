@@ -28,6 +28,21 @@ struct route {
 					/* 0 when not computed (local) */
 };
 
+/*
+ * An IPv6 route: the same fields for an IPv6 prefix.  Kept in their own
+ * array of the table (v6), in the same order as v (longest prefix first,
+ * then cheapest claim), so that the first match is the longest one.
+ */
+struct route6 {
+	struct in6_addr	addr;		/* network, host bits zero */
+	uint8_t		plen;		/* 0-128 */
+	uint8_t		hops;		/* 0: own prefix */
+	char		dest[PKT_NAME_MAX + 1];
+	char		next_hop[PKT_NAME_MAX + 1];
+	uint32_t	cost;
+	uint8_t		path_nat;
+};
+
 struct route_index;
 
 /*
@@ -55,6 +70,9 @@ struct route_table {
 	size_t		 n;
 	size_t		 cap;
 	struct route_index *idx;	/* NULL: none; owned */
+	struct route6	*v6;		/* IPv6 routes, sorted as v; owned */
+	size_t		 n6;
+	size_t		 cap6;
 };
 
 /* Largest table route_table_index() indexes (EOVERFLOW above). */
@@ -111,6 +129,23 @@ const struct route *route_lookup(const struct route_table *, struct in_addr dst)
  * next hop), whatever longer prefix claims it.  Same cost as route_lookup().
  */
 bool		 route_is_local(const struct route_table *, struct in_addr dst);
+/*
+ * IPv6 longest-prefix match over t->v6: the first route holding dst, NULL
+ * if none.  XXX a scan, O(n6) (at most PKT_LSA_PREFIX_MAX per origin): the
+ * IPv4 trie's IPv6 twin is not written yet.  No allocation.
+ */
+const struct route6 *route_lookup6(const struct route_table *,
+		    const struct in6_addr *dst);
+/* Whether dst lies in one of our own IPv6 prefixes (hops 0). */
+bool		 route_is_local6(const struct route_table *,
+		    const struct in6_addr *dst);
+/* Formats "ADDR/N" (RFC 5952) into buf (at least 50 bytes). */
+const char	*route6_prefix_str(const struct route6 *, char *buf,
+		    size_t len);
+/* Whether r6's prefix holds dst. */
+bool		 route6_contains(const struct route6 *,
+		    const struct in6_addr *dst);
+
 /* Formats "A.B.C.D/N" into buf (at least 19 bytes). */
 const char	*route_prefix_str(const struct route *, char *buf, size_t len);
 

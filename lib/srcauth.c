@@ -10,6 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "ipaddr.h"
 #include "pkt.h"
 #include "srcauth.h"
 
@@ -23,6 +24,7 @@ void
 srcauth_release(struct srcauth *a)
 {
 	free(a->v);
+	free(a->v6);
 	srcauth_init(a);
 }
 
@@ -38,16 +40,47 @@ cmp_entry(const void *x, const void *y)
 	return a->mask < b->mask ? -1 : a->mask > b->mask;
 }
 
+static int
+cmp_entry6(const void *x, const void *y)
+{
+	const struct srcauth_entry6 *a = x, *b = y;
+
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return a->plen < b->plen ? -1 : a->plen > b->plen;
+}
+
 int
 srcauth_build(struct srcauth *a, const struct route_table *t)
 {
 	struct srcauth_entry *v = NULL;
-	size_t n = 0;
+	struct srcauth_entry6 *v6 = NULL;
+	size_t n = 0, n6 = 0;
 
 	if (t->n > 0 && (v = calloc(t->n, sizeof(*v))) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
+	if (t->n6 > 0 && (v6 = calloc(t->n6, sizeof(*v6))) == NULL) {
+		free(v);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < t->n6; i++) {
+		const struct route6 *r = &t->v6[i];
+
+		if (r->hops == 0 || r->plen > 128)
+			continue;
+		v6[n6].id = pkt_origin_id(r->dest);
+		v6[n6].plen = r->plen;
+		v6[n6].net = r->addr;
+		n6++;
+	}
+	if (n6 > 1)
+		qsort(v6, n6, sizeof(*v6), cmp_entry6);
+	free(a->v6);
+	a->v6 = v6;
+	a->n6 = n6;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct route *r = &t->v[i];
 
@@ -83,5 +116,31 @@ srcauth_allows(const struct srcauth *a, uint32_t id, struct in_addr src)
 	for (; lo < a->n && a->v[lo].id == id; lo++)
 		if ((s & a->v[lo].mask) == a->v[lo].net)
 			return true;
+	return false;
+}
+
+bool
+srcauth_allows6(const struct srcauth *a, uint32_t id,
+    const struct in6_addr *src)
+{
+	size_t lo = 0, hi = a->n6;
+	struct ipprefix p;
+	struct ipaddr s;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->v6[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	ipaddr_set6(&s, src);
+	for (; lo < a->n6 && a->v6[lo].id == id; lo++) {
+		ipaddr_set6(&p.addr, &a->v6[lo].net);
+		p.plen = a->v6[lo].plen;
+		if (ipprefix_contains(&p, &s))
+			return true;
+	}
 	return false;
 }

@@ -23,15 +23,23 @@ struct srcauth_entry {
 	uint32_t	mask;
 };
 
+struct srcauth_entry6 {
+	uint32_t	id;
+	uint8_t		plen;
+	struct in6_addr	net;		/* host bits zero */
+};
+
 struct srcauth {
 	struct srcauth_entry	*v;	/* sorted by id */
 	size_t			 n;
+	struct srcauth_entry6	*v6;	/* IPv6 prefixes, sorted by id */
+	size_t			 n6;
 };
 
 void	srcauth_init(struct srcauth *);
 void	srcauth_release(struct srcauth *);
 /*
- * Rebuilds a from t's remote routes (hops > 0).  0, or -1 with errno
+ * Rebuilds a from t's remote routes (hops > 0), IPv4 and IPv6.  0, or -1 with errno
  * ENOMEM: a is then left as it was.  O(n log n).
  */
 int	srcauth_build(struct srcauth *a, const struct route_table *t);
@@ -42,5 +50,8 @@ int	srcauth_build(struct srcauth *a, const struct route_table *t);
  */
 bool	srcauth_allows(const struct srcauth *a, uint32_t id,
 	    struct in_addr src);
+/* The same for an IPv6 source, over the table's IPv6 routes. */
+bool	srcauth_allows6(const struct srcauth *a, uint32_t id,
+	    const struct in6_addr *src);
 
 #endif

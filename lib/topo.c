@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "nat.h"
 #include "topo.h"
 
@@ -284,7 +285,10 @@ same_content(const struct pkt_lsa *a, const struct pkt_lsa *b)
 		return false;
 	for (i = 0; i < a->n_prefixes; i++)
 		if (a->prefixes[i].plen != b->prefixes[i].plen ||
-		    a->prefixes[i].addr.s_addr != b->prefixes[i].addr.s_addr)
+		    a->prefixes[i].v6 != b->prefixes[i].v6 ||
+		    (a->prefixes[i].v6 ? memcmp(&a->prefixes[i].addr6,
+		    &b->prefixes[i].addr6, 16) != 0 :
+		    a->prefixes[i].addr.s_addr != b->prefixes[i].addr.s_addr))
 			return false;
 	for (i = 0; i < a->n_links; i++)
 		if (strcmp(a->links[i].peer, b->links[i].peer) != 0 ||
@@ -881,6 +885,98 @@ cmp_route(const void *pa, const void *pb)
 	return 0;
 }
 
+/* cmp_route()'s order for IPv6 routes. */
+static int
+cmp_route6(const void *pa, const void *pb)
+{
+	const struct route6 *a = pa, *b = pb;
+	int		 c;
+
+	if (a->plen != b->plen)
+		return a->plen > b->plen ? -1 : 1;
+	if (a->cost != b->cost)
+		return a->cost < b->cost ? -1 : 1;
+	if (a->hops != b->hops)
+		return a->hops < b->hops ? -1 : 1;
+	if ((c = strcmp(a->dest, b->dest)) != 0)
+		return c;
+	return memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
+/*
+ * The IPv6 prefixes of what routes_from_spf() routes, into rt->v6, in the
+ * same order and with the same repeats dropped.  -1 (ENOMEM): rt->v6 as
+ * it was.
+ */
+static int
+routes6_from_spf(const struct topo *t, const struct spf *sp,
+    struct route_table *rt)
+{
+	const struct spf s = *sp;
+	struct route6	*v;
+	size_t		 i, j, k, total = 0;
+
+	for (i = 0; i < s.n; i++)
+		if (i == s.self || spf_reached(&s, i))
+			for (j = 0; j < t->v[i]->lsa.n_prefixes; j++)
+				total += t->v[i]->lsa.prefixes[j].v6;
+	if (total > rt->cap6) {
+		if ((v = reallocarray(rt->v6, total, sizeof(*v))) == NULL)
+			return -1;
+		rt->v6 = v;
+		rt->cap6 = total;
+	}
+	v = rt->v6;
+	k = 0;
+	for (i = 0; i < s.n; i++) {
+		const struct pkt_lsa *lsa = &t->v[i]->lsa;
+		struct topo_path p;
+		bool		 own = i == s.self;
+
+		if (!own && !spf_reached(&s, i))
+			continue;
+		if (!own)
+			fill_path(t, &s, i, &p);
+		for (j = 0; j < lsa->n_prefixes; j++) {
+			const struct pkt_lsa_prefix *pp = &lsa->prefixes[j];
+			struct route6	*r;
+			struct ipaddr	 a;
+
+			if (!pp->v6 || pp->plen > 128)
+				continue;
+			if (!own && topo_prefix_refused(t, i, (uint16_t)j) !=
+			    TOPO_REFUSED_NO)
+				continue;	/* refused: never routed */
+			r = &v[k++];
+			memset(r, 0, sizeof(*r));
+			ipaddr_set6(&a, &pp->addr6);
+			ipaddr_mask(&a, pp->plen);
+			r->addr = a.u.v6;
+			r->plen = pp->plen;
+			memcpy(r->dest, lsa->origin, sizeof(r->dest));
+			if (own)
+				continue;
+			memcpy(r->next_hop, p.next_hop, sizeof(r->next_hop));
+			r->hops = p.hops;
+			r->cost = p.cost;
+			r->path_nat = p.path_nat;
+		}
+	}
+	if (k > 1)
+		qsort(v, k, sizeof(*v), cmp_route6);
+	for (i = 0, j = 0; i < k; i++) {
+		if (j > 0 && v[j - 1].plen == v[i].plen &&
+		    memcmp(&v[j - 1].addr, &v[i].addr, 16) == 0 &&
+		    strcmp(v[j - 1].dest, v[i].dest) == 0)
+			continue;
+		if (j != i)
+			v[j] = v[i];
+		j++;
+	}
+	rt->n6 = j;
+	return 0;
+}
+
 /*
  * One pass over the reachable origins' prefixes, one qsort, and a pass
  * dropping repeats: an origin that lists a prefix twice yields identical
@@ -923,8 +1019,8 @@ routes_from_spf(const struct topo *t, const struct spf *sp,
 			struct route	*r;
 			uint32_t	 m;
 
-			if (pp->plen > 32)
-				continue;	/* malformed: skip */
+			if (pp->v6 || pp->plen > 32)
+				continue;	/* IPv6 (below), or malformed */
 			if (!own && topo_prefix_refused(t, i, (uint16_t)j) !=
 			    TOPO_REFUSED_NO)
 				continue;	/* refused: never routed */
@@ -955,6 +1051,8 @@ routes_from_spf(const struct topo *t, const struct spf *sp,
 		j++;
 	}
 	rt->n = j;
+	if (routes6_from_spf(t, sp, rt) == -1)
+		return -1;
 	return route_table_index(rt);
 }
 

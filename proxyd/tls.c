@@ -740,20 +740,26 @@ own_prefixes_covered(const struct conf *c, X509 *cert, STACK_OF(X509) *vchain,
 	for (size_t i = 0; i < c->n_prefixes; i++) {
 		const struct conf_prefix *p = &c->prefixes[i];
 		struct in_addr adv = conf_prefix_adv(p);
+		char ps[CONF_PREFIX_STRLEN];
 
-		if (b.has_ext ? lsasig_blocks_cover(&b, ntohl(adv.s_addr),
-		    p->plen) : !c->tls_require_prefixes)
+		if (b.has_ext ? (p->v6 ? lsasig_blocks_cover6(&b, &p->addr6,
+		    p->plen) : lsasig_blocks_cover(&b, ntohl(adv.s_addr),
+		    p->plen)) : !c->tls_require_prefixes)
 			continue;
-		inet_ntop(AF_INET, &adv, a, sizeof(a));
-		say(report, arg, false, "%s:%u: 'prefixes.[%zu]' '%s/%u' is "
+		if (p->v6)
+			conf_prefix_str(p, ps, sizeof(ps));
+		else
+			snprintf(ps, sizeof(ps), "%s/%u", inet_ntop(AF_INET,
+			    &adv, a, sizeof(a)), p->plen);
+		say(report, arg, false, "%s:%u: 'prefixes.[%zu]' '%s' is "
 		    "not covered by certificate '%s': %s; every proxy would "
 		    "refuse the claim (issue a certificate with it: proxyd-ca "
-		    "issue DIR %s --prefix %s/%u)", c->prefixes_file != NULL ?
-		    c->prefixes_file : "?", p->line, i, a, p->plen,
+		    "issue DIR %s --prefix %s)", c->prefixes_file != NULL ?
+		    c->prefixes_file : "?", p->line, i, ps,
 		    c->tls_cert, b.has_ext ? "it lies outside the "
 		    "certificate's address blocks (sbgp-ipAddrBlock)" : "the "
 		    "certificate has no address blocks and "
-		    "'tls.require_prefixes' is set", c->name, a, p->plen);
+		    "'tls.require_prefixes' is set", c->name, ps);
 		return -1;
 	}
 	return 0;

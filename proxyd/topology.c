@@ -34,8 +34,12 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 	snprintf(a->origin, sizeof(a->origin), "%s", c->name);
 	for (size_t i = 0; i < c->n_prefixes && i < PKT_LSA_PREFIX_MAX; i++) {
 		/* an aliased prefix is known by its alias only */
-		a->prefixes[a->n_prefixes].addr =
-		    conf_prefix_adv(&c->prefixes[i]);
+		if (c->prefixes[i].v6) {
+			a->prefixes[a->n_prefixes].v6 = true;
+			a->prefixes[a->n_prefixes].addr6 = c->prefixes[i].addr6;
+		} else
+			a->prefixes[a->n_prefixes].addr =
+			    conf_prefix_adv(&c->prefixes[i]);
 		a->prefixes[a->n_prefixes++].plen = c->prefixes[i].plen;
 	}
 	if (c->has_public) {

@@ -106,6 +106,18 @@ prefix_clean(uint8_t plen, uint32_t addr)
 	return plen == 32 || (addr & (UINT32_MAX >> plen)) == 0;
 }
 
+/* No bit set at or after plen (bit 0: the first byte's top bit). */
+static bool
+prefix6_clean(uint8_t plen, const uint8_t *a)
+{
+	unsigned i;
+
+	for (i = plen; i < 128; i++)
+		if (a[i / 8] >> (7 - i % 8) & 1)
+			return false;
+	return true;
+}
+
 /* Also re-checks the decoder's rules on what it accepted. */
 static bool
 lsa_equal(const struct pkt_lsa *a, const struct pkt_lsa *b)
@@ -120,12 +132,23 @@ lsa_equal(const struct pkt_lsa *a, const struct pkt_lsa *b)
 	    a->n_prefixes > PKT_LSA_PREFIX_MAX ||
 	    a->n_links != b->n_links || a->n_links > PKT_LSA_LINK_MAX)
 		return false;
-	for (i = 0; i < a->n_prefixes; i++)
-		if (a->prefixes[i].plen != b->prefixes[i].plen ||
-		    a->prefixes[i].addr.s_addr != b->prefixes[i].addr.s_addr ||
+	for (i = 0; i < a->n_prefixes; i++) {
+		if (a->prefixes[i].v6 != b->prefixes[i].v6 ||
+		    a->prefixes[i].plen != b->prefixes[i].plen)
+			return false;
+		if (a->prefixes[i].v6) {
+			if (memcmp(&a->prefixes[i].addr6, &b->prefixes[i].addr6,
+			    16) != 0 || a->prefixes[i].plen > 128 ||
+			    !prefix6_clean(a->prefixes[i].plen,
+			    a->prefixes[i].addr6.s6_addr))
+				return false;
+			continue;
+		}
+		if (a->prefixes[i].addr.s_addr != b->prefixes[i].addr.s_addr ||
 		    !prefix_clean(a->prefixes[i].plen,
 		    ntohl(a->prefixes[i].addr.s_addr)))
 			return false;
+	}
 	for (i = 0; i < a->n_links; i++) {
 		if (!names_equal(a->links[i].peer, b->links[i].peer) ||
 		    a->links[i].nat != b->links[i].nat ||

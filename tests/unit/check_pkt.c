@@ -236,6 +236,24 @@ static const uint8_t g_lsa_bare[] = {
 	0x00, 0x00,				/* no signature */
 };
 
+/* An IPv6 prefix beside an IPv4 one. */
+static const uint8_t g_lsa6[] = {
+	0x0b,					/* LSA */
+	0x01, 'v',				/* origin "v" */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,	/* seq 7 */
+	0x00, 0x01,				/* age 1 s */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* no endpoint */
+	0x00, 0x02,				/* 2 prefixes */
+	0xff, 0x30,				/* IPv6, /48 */
+	0xfd, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00,	/* fd00:a:: */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x18, 0x0a, 0x01, 0x02, 0x00,		/* 10.1.2.0/24 */
+	0x00, 0x00,				/* no links */
+	0x00, 0x00,				/* no certificate */
+	0x00, 0x00,				/* no signature */
+};
+#define OFF_LSA6_PFX0		21	/* 0xff, plen, 16-byte addr */
+
 static const uint8_t g_conn_req[] = {
 	0x0c,					/* CONN_REQ */
 	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,	/* id */
@@ -575,8 +593,10 @@ build_lsa(struct pkt_msg *m)
 	l->ep_addr = ip4("203.0.113.5");
 	l->ep_port = 4433;
 	l->n_prefixes = 2;
+	l->prefixes[0].v6 = false;
 	l->prefixes[0].plen = 24;
 	l->prefixes[0].addr = ip4("10.1.2.0");
+	l->prefixes[1].v6 = false;
 	l->prefixes[1].plen = 32;
 	l->prefixes[1].addr = ip4("192.0.2.1");
 	l->n_links = 2;
@@ -605,11 +625,30 @@ build_lsa_bare(struct pkt_msg *m)
 	l->ep_addr.s_addr = 0;
 	l->ep_port = 0;
 	l->n_prefixes = 1;
+	l->prefixes[0].v6 = false;
 	l->prefixes[0].plen = 0;
 	l->prefixes[0].addr.s_addr = 0;
 	l->n_links = 0;
 	l->cert_len = 0;
 	l->sig_len = 0;
+}
+
+static void
+build_lsa6(struct pkt_msg *m)
+{
+	struct pkt_lsa *l = &m->u.lsa;
+
+	m->type = PKT_MSG_LSA;
+	set_name(l->origin, "v");
+	l->seq = 7;
+	l->age_s = 1;
+	l->n_prefixes = 2;
+	l->prefixes[0].v6 = true;
+	l->prefixes[0].plen = 48;
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:a::",
+	    &l->prefixes[0].addr6), 1);
+	l->prefixes[1].plen = 24;
+	l->prefixes[1].addr = ip4("10.1.2.0");
 }
 
 static void
@@ -747,6 +786,7 @@ static const struct golden {
 	G(g_nat_result_zero, build_nat_result_zero),
 	G(g_lsa, build_lsa),
 	G(g_lsa_bare, build_lsa_bare),
+	G(g_lsa6, build_lsa6),
 	G(g_conn_req, build_conn_req),
 	G(g_conn_resp, build_conn_resp),
 	G(g_conn_resp_min, build_conn_resp_min),
@@ -771,6 +811,9 @@ assert_lsa_eq(const struct pkt_lsa *a, const struct pkt_lsa *b)
 		ck_assert_uint_eq(a->prefixes[i].plen, b->prefixes[i].plen);
 		ck_assert_uint_eq(a->prefixes[i].addr.s_addr,
 		    b->prefixes[i].addr.s_addr);
+		ck_assert_int_eq(a->prefixes[i].v6, b->prefixes[i].v6);
+		ck_assert_mem_eq(a->prefixes[i].addr6.s6_addr,
+		    b->prefixes[i].addr6.s6_addr, 16);
 	}
 	ck_assert_uint_eq(a->n_links, b->n_links);
 	for (i = 0; i < a->n_links; i++) {
@@ -2268,7 +2311,7 @@ END_TEST
 
 START_TEST(decode_rejects_lsa_plen_over_32)
 {
-	static const uint8_t bad[] = { 33, 64, 0x80, 0xff };
+	static const uint8_t bad[] = { 33, 64, 0x80, 0xfe };
 
 	patched_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_PFX0, bad, sizeof(bad),
 	    "prefix length over 32");
@@ -2281,6 +2324,52 @@ START_TEST(decode_rejects_lsa_plen_over_32)
 	patched_accepts(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0, 17);
 	patched_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_PFX0, 23);
 	patched_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_PFX0, 32);
+}
+END_TEST
+
+START_TEST(decode_rejects_lsa6_prefix)
+{
+	static const uint8_t bad[] = { 129, 0xff };
+	uint8_t p[sizeof(g_lsa6)];
+
+	patched_rejects(g_lsa6, sizeof(g_lsa6), OFF_LSA6_PFX0 + 1, bad,
+	    sizeof(bad), "prefix length over 128");
+	/* fd00:a::/47 has bit 47 clear, /15 not: host bits */
+	patched_accepts(g_lsa6, sizeof(g_lsa6), OFF_LSA6_PFX0 + 1, 47);
+	patched_accepts(g_lsa6, sizeof(g_lsa6), OFF_LSA6_PFX0 + 1, 128);
+	patched_rejects(g_lsa6, sizeof(g_lsa6), OFF_LSA6_PFX0 + 1,
+	    (const uint8_t[]){ 15 }, 1, "host bits set in prefix");
+	/* the last bit of a /127 */
+	memcpy(p, g_lsa6, sizeof(p));
+	p[OFF_LSA6_PFX0 + 1] = 127;
+	p[OFF_LSA6_PFX0 + 17] = 1;
+	msg_rejects(p, sizeof(p), "host bits set in prefix");
+	p[OFF_LSA6_PFX0 + 1] = 128;
+	bytes_accepted(p, sizeof(p));
+	/* cut inside the IPv6 address */
+	msg_rejects(g_lsa6, OFF_LSA6_PFX0 + 10, "truncated");
+}
+END_TEST
+
+/* The largest signed part, every prefix IPv6, fits PKT_LSA_TBS_MAX. */
+START_TEST(tbs_of_full_ipv6_lsa_fits)
+{
+	static struct pkt_msg m;
+	static uint8_t out[PKT_LSA_TBS_MAX + 64];
+	unsigned i;
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	build_full_lsa(&m);
+	for (i = 0; i < PKT_LSA_PREFIX_MAX; i++) {
+		m.u.lsa.prefixes[i].v6 = true;
+		m.u.lsa.prefixes[i].plen = 128;
+		memset(&m.u.lsa.prefixes[i].addr6, 0xee, 16);
+	}
+	n = pkt_lsa_tbs(&m.u.lsa, out, sizeof(out));
+	ck_assert_int_gt(n, 5000);
+	ck_assert_int_le(n, PKT_LSA_TBS_MAX);
+	ck_assert_int_eq(pkt_lsa_tbs(&m.u.lsa, out, PKT_LSA_TBS_MAX), n);
 }
 END_TEST
 
@@ -3954,6 +4043,8 @@ pkt_suite(void)
 	add(s, "decode_rejects_lsa_plen_over_32",
 	    decode_rejects_lsa_plen_over_32);
 	add(s, "decode_rejects_lsa_host_bits", decode_rejects_lsa_host_bits);
+	add(s, "decode_rejects_lsa6_prefix", decode_rejects_lsa6_prefix);
+	add(s, "tbs_of_full_ipv6_lsa_fits", tbs_of_full_ipv6_lsa_fits);
 	add(s, "decode_rejects_lsa_too_many_links",
 	    decode_rejects_lsa_too_many_links);
 	add(s, "decode_rejects_lsa_bad_peer_name",

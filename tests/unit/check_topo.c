@@ -14,6 +14,7 @@
 
 #include "nat.h"
 #include "route.h"
+#include "srcauth.h"
 #include "lsasig.h"
 #include "testpki.h"
 #include "topo.h"
@@ -818,6 +819,86 @@ START_TEST(routes_remote_via_next_hop)
 }
 END_TEST
 
+static void
+add_prefix6(struct pkt_lsa *l, const char *addr, uint8_t plen)
+{
+	struct pkt_lsa_prefix *p = &l->prefixes[l->n_prefixes++];
+
+	p->v6 = true;
+	p->plen = plen;
+	ck_assert_int_eq(inet_pton(AF_INET6, addr, &p->addr6), 1);
+}
+
+static struct in6_addr
+ip6(const char *s)
+{
+	struct in6_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET6, s, &a), 1);
+	return a;
+}
+
+/*
+ * IPv6 prefixes route like IPv4 ones, in their own array: longest match
+ * first, own ones local, remote ones through the path's next hop, the
+ * unreachable absent; the inner-source table takes them too.
+ */
+START_TEST(routes_ipv6_longest_match_local_remote)
+{
+	const struct route6 *r;
+	struct in6_addr a;
+	struct srcauth sa;
+	char buf[64];
+
+	add_prefix6(node("alpha"), "fd00:a::", 48);
+	add_prefix(node("alpha"), "10.1.0.0", 16);
+	add_prefix6(node("charlie"), "fd00:c::", 48);
+	add_prefix6(node("bravo"), "fd00:c:0:1::", 64);
+	add_prefix6(node("delta"), "fd00:d::", 48);	/* unreachable */
+	edge("alpha", "bravo", 2);
+	edge("bravo", "charlie", 5);
+	load();
+	ck_assert_int_eq(topo_routes(topo, &tbl), 0);
+	ck_assert_uint_eq(tbl.n, 1);
+	ck_assert_uint_eq(tbl.n6, 3);
+	ck_assert_uint_eq(tbl.v6[0].plen, 64);
+	ck_assert_str_eq(route6_prefix_str(&tbl.v6[0], buf, sizeof(buf)),
+	    "fd00:c:0:1::/64");
+
+	a = ip6("fd00:c:0:1::5");
+	r = route_lookup6(&tbl, &a);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->dest, "bravo");
+	a = ip6("fd00:c:0:2::5");
+	r = route_lookup6(&tbl, &a);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->dest, "charlie");
+	ck_assert_str_eq(r->next_hop, "bravo");
+	ck_assert_uint_eq(r->hops, 2);
+	ck_assert_uint_eq(r->cost, 7);
+	a = ip6("fd00:d::1");
+	ck_assert_ptr_null(route_lookup6(&tbl, &a));
+	a = ip6("fd00:a:0:ff::1");
+	ck_assert(route_is_local6(&tbl, &a));
+	r = route_lookup6(&tbl, &a);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->hops, 0);
+	a = ip6("fd00:c::1");
+	ck_assert(!route_is_local6(&tbl, &a));
+
+	srcauth_init(&sa);
+	ck_assert_int_eq(srcauth_build(&sa, &tbl), 0);
+	ck_assert(srcauth_allows6(&sa, pkt_origin_id("charlie"), &a));
+	ck_assert(!srcauth_allows6(&sa, pkt_origin_id("bravo"), &a));
+	a = ip6("fd00:c:0:1::9");
+	ck_assert(srcauth_allows6(&sa, pkt_origin_id("bravo"), &a));
+	a = ip6("fd00:a::1");	/* our own: nobody else's source */
+	ck_assert(!srcauth_allows6(&sa, pkt_origin_id("alpha"), &a));
+	ck_assert(!srcauth_allows6(&sa, pkt_origin_id("charlie"), &a));
+	srcauth_release(&sa);
+}
+END_TEST
+
 START_TEST(routes_overlapping_claims_both_present)
 {
 	struct route	a[4], b[4];
@@ -1354,6 +1435,77 @@ START_TEST(sig_blocks_inside_outside_inherit_absent)
 }
 END_TEST
 
+/*
+ * IPv6 prefixes are checked against the IPv6 blocks, IPv4 against IPv4,
+ * each family's inherit resolved on its own; a certificate with only
+ * IPv4 blocks covers no IPv6 prefix.  Routes follow: a refused IPv6
+ * prefix is never in the table.
+ */
+START_TEST(sig_blocks_ipv6)
+{
+	struct lsasig_verifier *v = testpki_verifier(true);
+	struct pkt_lsa	l;
+	uint64_t	ref;
+	bool		nb;
+	struct pkt_lsa_prefix *p;
+
+	for (int k = 0; k < 6; k++) {
+		static const char *const blocks[] = {
+			"IPv4:10.1.0.0/16,IPv6:fd00:a::/48",
+			"IPv4:10.1.0.0/16,IPv6:fd00:b::/48",
+			"IPv4:10.1.0.0/16",
+			"IPv4:10.1.0.0/16,IPv6:inherit",
+			"IPv4:inherit,IPv6:fd00:a::/47",
+			"IPv6:fd00:a:0:8000::/49",
+		};
+		static const uint64_t want[] = { 2, 6, 6, 2, 0, 7 };
+
+		l = lsa("bravo", (uint64_t)k + 1);
+		add_prefix(&l, "10.1.0.0", 24);
+		add_prefix(&l, "10.2.0.0", 25);
+		p = &l.prefixes[l.n_prefixes++];
+		p->v6 = true;
+		p->plen = 48;
+		ck_assert_int_eq(inet_pton(AF_INET6, "fd00:a::", &p->addr6), 1);
+		ck_assert_int_eq(lsasig_sign(testpki_key("bravo", blocks[k],
+		    false), &l), 0);
+		ck_assert_int_eq(lsasig_verify(v, &l, time(NULL), &ref, &nb),
+		    LSASIG_OK);
+		ck_assert_msg(ref == want[k], "%s: refused %llx, want %llx",
+		    blocks[k], (unsigned long long)ref,
+		    (unsigned long long)want[k]);
+	}
+	lsasig_verifier_free(v);
+}
+END_TEST
+
+START_TEST(blocks_cover6_edges)
+{
+	static struct lsasig_blocks b;
+	struct in6_addr a;
+
+	memset(&b, 0, sizeof(b));
+	b.has_ext = true;
+	b.n6 = 1;
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:a::", b.lo6[0]), 1);
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:a::ffff:ffff:ffff:ffff",
+	    b.hi6[0]), 1);
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:a::", &a), 1);
+	ck_assert(lsasig_blocks_cover6(&b, &a, 64));
+	ck_assert(!lsasig_blocks_cover6(&b, &a, 63));
+	ck_assert(!lsasig_blocks_cover6(&b, &a, 129));
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:a::ff:1", &a), 1);
+	ck_assert(lsasig_blocks_cover6(&b, &a, 128));
+	ck_assert(lsasig_blocks_cover6(&b, &a, 80));
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:a:0:1::", &a), 1);
+	ck_assert(!lsasig_blocks_cover6(&b, &a, 64));
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:a:1::", &a), 1);
+	ck_assert(!lsasig_blocks_cover6(&b, &a, 64));
+	/* the IPv4 test never sees IPv6 blocks */
+	ck_assert(!lsasig_blocks_cover(&b, 0, 0));
+}
+END_TEST
+
 START_TEST(blocks_cover_edges)
 {
 	struct lsasig_blocks b = { .has_ext = true, .n = 2,
@@ -1444,6 +1596,10 @@ topo_suite(void)
 		    advertised_nat_follows_newer_advertisement, false },
 		{ "routes_own_prefixes_local", routes_own_prefixes_local,
 		    true },
+		{ "routes_ipv6_longest_match_local_remote",
+		    routes_ipv6_longest_match_local_remote, false },
+		{ "sig_blocks_ipv6", sig_blocks_ipv6, false },
+		{ "blocks_cover6_edges", blocks_cover6_edges, false },
 		{ "routes_remote_via_next_hop", routes_remote_via_next_hop,
 		    true },
 		{ "routes_overlapping_claims_both_present",

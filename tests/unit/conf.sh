@@ -50,7 +50,7 @@ same() {	# expected-file actual-file; differences as TAP comments
 # a certificate and key per name they use.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout "$tmp/ca.key" -subj "/CN=conf.sh CA" -days 365 \
-    -addext "sbgp-ipAddrBlock=critical,IPv4:0.0.0.0/0" \
+    -addext "sbgp-ipAddrBlock=critical,IPv4:0.0.0.0/0,IPv6:::/0" \
     -out "$tmp/ca.crt" 2>/dev/null || { echo "Bail out! CA"; exit 99; }
 serial=1
 cert() {	# NAME FILE [BLOCKS]: FILE.crt and FILE.key, and the CA beside
@@ -79,6 +79,7 @@ cp "$tmp/conf/a.crt" "$tmp/conf/pki/site-a.crt" &&
 cp -p "$tmp/conf/a.key" "$tmp/conf/pki/site-a.key" &&
 cp "$tmp/ca.crt" "$tmp/conf/pki/ca.crt" &&
 cert blocks "$tmp/conf/blocks" IPv4:10.1.0.0/24,IPv4:10.9.0.0/16 &&
+cert blocks6 "$tmp/conf/blocks6" IPv4:10.1.0.0/24,IPv6:fd00:a::/48 &&
 cert noext "$tmp/conf/noext" && cert topology "$tmp/conf/topology" &&
 cp "$top_srcdir/etc/proxyd.conf" "$tmp/etc/" &&
 cert site-a "$tmp/etc/site-a" IPv4:192.168.1.0/24 ||

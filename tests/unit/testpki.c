@@ -110,10 +110,10 @@ testpki_init(void)
 		return;
 	ca_key = new_key(false);
 	ca_cert = make_cert(ca_key, "test CA", NULL, NULL,
-	    "IPv4:0.0.0.0/0", true);
+	    "IPv4:0.0.0.0/0,IPv6:fd00::/8", true);
 	other_key = new_key(false);
 	other_cert = make_cert(other_key, "other CA", NULL, NULL,
-	    "IPv4:0.0.0.0/0", true);
+	    "IPv4:0.0.0.0/0,IPv6:fd00::/8", true);
 	if ((store = X509_STORE_new()) == NULL ||
 	    X509_STORE_add_cert(store, ca_cert) != 1)
 		die("cannot make the store");

@@ -15,7 +15,7 @@
 #include "lsasig.h"
 #include "pkt.h"
 
-/* Makes the CA (blocks 0.0.0.0/0); idempotent.  Aborts on failure. */
+/* Makes the CA (blocks 0.0.0.0/0, fd00::/8); idempotent.  Aborts on failure. */
 void		 testpki_init(void);
 /* The CA store (borrowed). */
 X509_STORE	*testpki_store(void);
