@@ -13,6 +13,11 @@
 #include "flow.h"
 
 #define FLOW_EMPTY	UINT32_MAX	/* free index slot */
+
+/* An IPv6 flow's class is its enum ipv6_class, read as enum ipv4_class. */
+_Static_assert(IPV6_IKE == (int)IPV4_IKE && IPV6_ESP_UDP ==
+    (int)IPV4_ESP_UDP && IPV6_ESP == (int)IPV4_ESP && IPV6_ICMP ==
+    (int)IPV4_ICMP && IPV6_OTHER == (int)IPV4_OTHER, "class values differ");
 #define FLOW_CAP_MAX	((size_t)1 << 30)
 
 /*
@@ -59,6 +64,14 @@ key_hash(const struct flow_key *k)
 	h = mix(h, ((uint64_t)k->sport << 16) | k->dport);
 	h = mix(h, k->cls);
 	h = mix(h, k->spi);
+	if (k->v6) {
+		uint64_t w[4];
+
+		memcpy(w, &k->src6, 16);
+		memcpy(w + 2, &k->dst6, 16);
+		for (int i = 0; i < 4; i++)
+			h = mix(h, w[i]);
+	}
 	/* Final avalanche (murmur3 fmix64) so low bits depend on all. */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
@@ -73,7 +86,9 @@ key_eq(const struct flow_key *a, const struct flow_key *b)
 {
 	return a->src.s_addr == b->src.s_addr &&
 	    a->dst.s_addr == b->dst.s_addr && a->sport == b->sport &&
-	    a->dport == b->dport && a->cls == b->cls && a->spi == b->spi;
+	    a->dport == b->dport && a->cls == b->cls && a->spi == b->spi &&
+	    a->v6 == b->v6 && (!a->v6 || (memcmp(&a->src6, &b->src6, 16) == 0 &&
+	    memcmp(&a->dst6, &b->dst6, 16) == 0));
 }
 
 /*
@@ -237,29 +252,70 @@ evict_lru(struct flow_table *ft)
 	ft->evictions++;
 }
 
+/* The flow of key k, made (evicting the least recent if full) if new. */
+static struct flow *
+flow_get(struct flow_table *ft, const struct flow_key *k, uint64_t now_us)
+{
+	struct flow	*f;
+	size_t		 s;
+
+	s = slot_find(ft, k);
+	if (ft->slot[s] != FLOW_EMPTY)
+		return &ft->flows[ft->slot[s]];
+	if (ft->n == ft->cap) {
+		evict_lru(ft);
+		s = slot_find(ft, k);	/* the index moved */
+	}
+	f = &ft->flows[ft->n];
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->first_us = now_us;
+	ft->slot[s] = (uint32_t)ft->n++;
+	return f;
+}
+
+const struct flow *
+flow_update6(struct flow_table *ft, const struct ipv6_info *in, size_t len,
+    uint64_t now_us)
+{
+	struct flow_key	 k;
+	struct flow	*f;
+
+	memset(&k, 0, sizeof(k));
+	k.v6 = true;
+	k.src6 = in->src;
+	k.dst6 = in->dst;
+	if (in->later_fragment) {
+		k.cls = in->proto == IPV6_NH_UDP ? IPV4_IKE :
+		    in->proto == IPV6_NH_ESP ? IPV4_ESP :
+		    in->proto == IPV6_NH_ICMPV6 ? IPV4_ICMP : IPV4_OTHER;
+	} else {
+		k.cls = in->cls <= IPV6_OTHER ? (uint8_t)in->cls : IPV4_OTHER;
+		if (in->cls != IPV6_ESP) {
+			k.sport = in->sport;
+			k.dport = in->dport;
+		}
+		if (in->cls == IPV6_ESP || in->cls == IPV6_ESP_UDP)
+			k.spi = in->spi;
+	}
+	f = flow_get(ft, &k, now_us);
+	if (!in->later_fragment && in->cls == IPV6_IKE && in->ike_spi_i != 0)
+		f->ike_spi_i = in->ike_spi_i;
+	f->packets++;
+	f->bytes += len;
+	f->last_us = now_us;
+	return f;
+}
+
 const struct flow *
 flow_update(struct flow_table *ft, const struct ipv4_info *in, size_t len,
     uint64_t now_us)
 {
 	struct flow_key	 k;
 	struct flow	*f;
-	size_t		 s;
 
 	key_build(in, &k);
-	s = slot_find(ft, &k);
-	if (ft->slot[s] != FLOW_EMPTY) {
-		f = &ft->flows[ft->slot[s]];
-	} else {
-		if (ft->n == ft->cap) {
-			evict_lru(ft);
-			s = slot_find(ft, &k);	/* the index moved */
-		}
-		f = &ft->flows[ft->n];
-		memset(f, 0, sizeof(*f));
-		f->key = k;
-		f->first_us = now_us;
-		ft->slot[s] = (uint32_t)ft->n++;
-	}
+	f = flow_get(ft, &k, now_us);
 	if (!in->later_fragment && in->cls == IPV4_IKE && in->ike_spi_i != 0)
 		f->ike_spi_i = in->ike_spi_i;
 	if (in->xlat != IPV4_XLAT_NONE) {

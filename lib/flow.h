@@ -8,17 +8,22 @@
 #ifndef PROXYD_FLOW_H
 #define PROXYD_FLOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 
 #include "ipv4.h"
+#include "ipv6.h"
 
 struct flow_key {
-	struct in_addr	src, dst;
+	struct in_addr	src, dst;	/* IPv4 (v6 false) */
 	uint16_t	sport, dport;	/* 0 for ESP / ICMP / fragments */
-	uint8_t		cls;		/* enum ipv4_class */
+	uint8_t		cls;		/* enum ipv4_class (enum ipv6_class */
+					/* has the same values) */
 	uint32_t	spi;		/* ESP, ESP-in-UDP; 0 otherwise */
+	bool		v6;		/* an IPv6 flow: src6, dst6 */
+	struct in6_addr	src6, dst6;
 };
 
 struct flow {
@@ -47,6 +52,9 @@ void	flow_table_free(struct flow_table *);
  */
 const struct flow *flow_update(struct flow_table *, const struct ipv4_info *,
 	    size_t len, uint64_t now_us);
+/* The same for an IPv6 packet (no translation: aliases are IPv4 only). */
+const struct flow *flow_update6(struct flow_table *,
+	    const struct ipv6_info *, size_t len, uint64_t now_us);
 /* Forgets flows not seen since now_us - idle_us; returns how many. */
 size_t	flow_expire(struct flow_table *, uint64_t now_us, uint64_t idle_us);
 size_t	flow_count(const struct flow_table *);

@@ -43,6 +43,7 @@
 #include "topology.h"
 #include "tun.h"
 #include "control.h"
+#include "ipaddr.h"
 #include "kroute.h"
 #include "revoke.h"
 
@@ -279,7 +280,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_dbl(&w, "uptime_s", secs_since(px->start_us, now_us()));
 	json_uint(&w, "neighbours_up", up);
 	json_uint(&w, "neighbours", n);
-	json_uint(&w, "routes", px->routes.n);
+	json_uint(&w, "routes", px->routes.n + px->routes.n6);
 	json_uint(&w, "flows", flow_count(px->flows));
 	json_uint(&w, "rx_packets", s->rx_packets);
 	json_uint(&w, "tx_packets", px->sock_st.tx_packets);
@@ -298,6 +299,7 @@ cmd_status(struct client *c, unsigned *rows)
 		json_uint(&w, "drop_frag", fs->dup + fs->mismatch +
 		    fs->timeout + fs->evicted);
 		json_uint(&w, "drop_toobig", s->drop_toobig);
+		json_uint(&w, "ptb6_sent", s->ptb6_sent);
 	}
 	json_uint(&w, "drop_malformed", s->drop_malformed +
 	    px->sock_st.rx_bad);
@@ -480,6 +482,73 @@ prefix_text(struct in_addr a, uint8_t plen, char *buf, size_t len)
 	return buf;
 }
 
+/* An advertised prefix of either family: "A.B.C.D/N" or RFC 5952. */
+static const char *
+lsa_prefix_text(const struct pkt_lsa_prefix *p, char *buf, size_t len)
+{
+	struct ipprefix q;
+
+	if (p->v6)
+		ipaddr_set6(&q.addr, &p->addr6);
+	else
+		ipaddr_set4(&q.addr, p->addr);
+	q.plen = p->plen;
+	return ipprefix_str(&q, buf, len);
+}
+
+/*
+ * The IPv6 routes, after the IPv4 ones, with the same fields.  XXX no
+ * kernel route is planned for them yet ("kernel": "none"), and conflicts
+ * are not looked for (false).
+ */
+static void
+routes6_rows(struct client *c, unsigned *rows)
+{
+	struct proxyd *px = c->ctl->px;
+
+	for (size_t i = 0; i < px->routes.n6; i++) {
+		const struct route6 *r = &px->routes.v6[i];
+		struct json_w w;
+		char p[IPPREFIX_STRLEN];
+		const struct channel *ch = r->hops > 0 ?
+		    conn_channel(px, r->dest) : NULL;
+		uint8_t pnat = ch != NULL && ch->answered ? ch->path_nat :
+		    r->path_nat;
+
+		json_begin(&w, rowbuf, sizeof(rowbuf));
+		json_str(&w, "prefix", route6_prefix_str(r, p, sizeof(p)));
+		json_str(&w, "dest", r->dest);
+		json_str(&w, "next_hop", r->hops == 0 ? "local" : r->next_hop);
+		json_uint(&w, "hops", r->hops);
+		json_uint(&w, "cost", r->cost);
+		str_or_null(&w, "path_nat", r->hops == 0 ? NULL :
+		    nat_type_name((enum nat_type)pnat));
+		str_or_null(&w, "path_nat_from", r->hops == 0 ? NULL :
+		    ch != NULL && ch->answered ? "request" : "topology");
+		json_str(&w, "channel", r->hops == 0 ? "local" : ch == NULL ?
+		    "none" : ch->direct == DIRECT_UP ? "direct" :
+		    ch->state == CH_REQUESTING ? "requesting" : "relay");
+		secs_or_null(&w, "channel_s", ch == NULL ? -1 :
+		    ch->direct == DIRECT_UP || ch->direct == DIRECT_FAILED ?
+		    secs_since(ch->direct_since_us, now_us()) :
+		    secs_since(ch->since_us, now_us()));
+		json_str(&w, "direct", ch == NULL ? "none" :
+		    direct_state_name(ch->direct));
+		json_str(&w, "reason", r->hops == 0 ? "own prefix" :
+		    ch == NULL ? "no traffic yet" : ch->direct_why[0] ?
+		    ch->direct_why : ch->reason[0] ? ch->reason :
+		    "connection request in flight");
+		str_or_null(&w, "decision", ch != NULL ? ch->reason : NULL);
+		json_bool(&w, "conflict", false);
+		json_null(&w, "alias_of");
+		json_str(&w, "kernel", r->hops == 0 ? "local" :
+		    kroute6_installed(px, &r->addr, r->plen) ? "installed" :
+		    "none");
+		json_null(&w, "kernel_reason");
+		row_out(c, &w, rows);
+	}
+}
+
 static void
 cmd_routes(struct client *c, unsigned *rows)
 {
@@ -547,6 +616,7 @@ cmd_routes(struct client *c, unsigned *rows)
 		}
 		row_out(c, &w, rows);
 	}
+	routes6_rows(c, rows);
 }
 
 static void
@@ -558,12 +628,25 @@ cmd_flows(struct client *c, unsigned *rows)
 
 	for (size_t i = 0; (f = flow_at(px->flows, i)) != NULL; i++) {
 		struct json_w w;
-		char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], src[32], dst[32];
+		char s[IPADDR_STRLEN], d[IPADDR_STRLEN];
+		char src[IPADDR_STRLEN + 8], dst[IPADDR_STRLEN + 8];
 		char spi[16] = "";
+		struct ipaddr as, ad;
 
-		inet_ntop(AF_INET, &f->key.src, s, sizeof(s));
-		inet_ntop(AF_INET, &f->key.dst, d, sizeof(d));
-		if (f->key.sport || f->key.dport) {
+		if (f->key.v6) {
+			ipaddr_set6(&as, &f->key.src6);
+			ipaddr_set6(&ad, &f->key.dst6);
+		} else {
+			ipaddr_set4(&as, f->key.src);
+			ipaddr_set4(&ad, f->key.dst);
+		}
+		ipaddr_str(&as, s, sizeof(s));
+		ipaddr_str(&ad, d, sizeof(d));
+		/* RFC 5952 section 6: an IPv6 address with a port in [] */
+		if ((f->key.sport || f->key.dport) && f->key.v6) {
+			snprintf(src, sizeof(src), "[%s]:%u", s, f->key.sport);
+			snprintf(dst, sizeof(dst), "[%s]:%u", d, f->key.dport);
+		} else if (f->key.sport || f->key.dport) {
 			snprintf(src, sizeof(src), "%s:%u", s, f->key.sport);
 			snprintf(dst, sizeof(dst), "%s:%u", d, f->key.dport);
 		} else {
@@ -804,8 +887,8 @@ topology_aliases(const struct proxyd *px, const struct pkt_lsa *a,
 	}
 	json_begin_array(&aw, arr, sizeof(arr));
 	for (int k = 0; k < a->n_prefixes; k++) {
-		const struct conf_prefix *p = own_alias(px, a->prefixes[k].addr,
-		    a->prefixes[k].plen);
+		const struct conf_prefix *p = a->prefixes[k].v6 ? NULL :
+		    own_alias(px, a->prefixes[k].addr, a->prefixes[k].plen);
 
 		if (p == NULL)
 			continue;
@@ -834,10 +917,11 @@ cmd_topology(struct client *c, unsigned *rows)
 	for (size_t i = 0; (a = topo_at(px->topo, i, now_us(), &age)) != NULL;
 	    i++) {
 		/* a link object is at most ~130 bytes (names need no escapes) */
-		static char pfx[PKT_LSA_PREFIX_MAX * 20], lnk[PKT_LSA_LINK_MAX *
-		    256], pfxa[PKT_LSA_PREFIX_MAX * 24 + 4],
-		    ref[PKT_LSA_PREFIX_MAX * 80];
+		static char pfx[PKT_LSA_PREFIX_MAX * 50], lnk[PKT_LSA_LINK_MAX *
+		    256], pfxa[PKT_LSA_PREFIX_MAX * 54 + 4],
+		    ref[PKT_LSA_PREFIX_MAX * 110];
 		char ep[32], addr[INET_ADDRSTRLEN], one[256];
+		char ps[IPPREFIX_STRLEN];
 		struct json_w w, lw;
 		size_t off = 0, roff = 0;
 
@@ -847,15 +931,14 @@ cmd_topology(struct client *c, unsigned *rows)
 			enum topo_refusal why = topo_prefix_refused(px->topo,
 			    i, (uint16_t)k);
 
-			inet_ntop(AF_INET, &a->prefixes[k].addr, addr,
-			    sizeof(addr));
+			lsa_prefix_text(&a->prefixes[k], ps, sizeof(ps));
 			off += (size_t)snprintf(pfx + off, sizeof(pfx) - off,
-			    "%s%s/%u", k ? " " : "", addr, a->prefixes[k].plen);
+			    "%s%s", k ? " " : "", ps);
 			if (why != TOPO_REFUSED_NO && roff < sizeof(ref))
 				roff += (size_t)snprintf(ref + roff,
-				    sizeof(ref) - roff, "%s%s/%u: %s",
-				    roff ? "; " : "", addr,
-				    a->prefixes[k].plen, topo_refusal_str(why));
+				    sizeof(ref) - roff, "%s%s: %s",
+				    roff ? "; " : "", ps,
+				    topo_refusal_str(why));
 		}
 		json_begin_array(&lw, lnk, sizeof(lnk));
 		for (int k = 0; k < a->n_links; k++) {

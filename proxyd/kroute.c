@@ -12,11 +12,17 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 
+#include "ipaddr.h"
 #include "kroute.h"
 #include "link.h"
 #include "log.h"
 #include "rtnl.h"
 #include "tun.h"
+
+struct kroute6 {
+	struct in6_addr		 addr;
+	uint8_t			 plen;
+};
 
 struct kroute {
 	struct rtnl		*nl;
@@ -27,6 +33,10 @@ struct kroute {
 	uint64_t		 last_us;
 	bool			 warned_truncated;
 	bool			 adopted;	/* an earlier run's, once */
+	struct kroute6		*inst6;		/* our IPv6 routes in the kernel */
+	size_t			 n_inst6, cap_inst6;
+	struct kroute6		*ref6;		/* IPv6 routes refused (EEXIST) */
+	size_t			 n_ref6, cap_ref6;
 };
 
 static struct kroute *
@@ -128,6 +138,116 @@ inst_del(struct kroute *k, const struct rtplan_route *r)
 		}
 }
 
+static bool
+k6_has(const struct kroute6 *v, size_t n, const struct in6_addr *a,
+    uint8_t plen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].plen == plen && memcmp(&v[i].addr, a, 16) == 0)
+			return true;
+	return false;
+}
+
+static int
+k6_add(struct kroute6 **v, size_t *n, size_t *cap, const struct in6_addr *a,
+    uint8_t plen)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct kroute6 *nv = reallocarray(*v, c, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[*n].addr = *a;
+	(*v)[(*n)++].plen = plen;
+	return 0;
+}
+
+/* Whether the IPv6 prefix is a remote one the TUN should carry. */
+static bool
+want6(const struct proxyd *px, const struct in6_addr *a, uint8_t plen)
+{
+	for (size_t i = 0; i < px->routes.n6; i++) {
+		const struct route6 *r = &px->routes.v6[i];
+
+		if (r->hops > 0 && r->plen == plen &&
+		    memcmp(&r->addr, a, 16) == 0)
+			return !route_is_local6(&px->routes, a);
+	}
+	return false;
+}
+
+/*
+ * The IPv6 routes: the remote IPv6 prefixes on the TUN, ours withdrawn
+ * when no longer wanted.  Simpler than the IPv4 plan (see kroute.h).
+ */
+static void
+sync_routes6(struct proxyd *px, struct kroute *k, bool quiet)
+{
+	char p[IPPREFIX_STRLEN];
+	struct ipprefix q;
+
+	for (size_t i = 0; i < k->n_inst6; ) {
+		struct kroute6 *r = &k->inst6[i];
+
+		if (want6(px, &r->addr, r->plen)) {
+			i++;
+			continue;
+		}
+		ipaddr_set6(&q.addr, &r->addr);
+		q.plen = r->plen;
+		ipprefix_str(&q, p, sizeof(p));
+		if (rtnl_route6(k->nl, false, &r->addr, r->plen,
+		    tun_ifindex(px->tun), px->conf->tun_metric) == -1 &&
+		    errno != ESRCH && errno != ENOENT && errno != ENODEV) {
+			(quiet ? log_debug : log_warn)("cannot withdraw "
+			    "route %s", p);
+			i++;
+			continue;	/* still ours: retried */
+		}
+		log_info("route %s withdrawn from '%s'", p, tun_name(px->tun));
+		k->inst6[i] = k->inst6[--k->n_inst6];
+	}
+	k->n_ref6 = 0;
+	for (size_t i = 0; i < px->routes.n6; i++) {
+		const struct route6 *r = &px->routes.v6[i];
+
+		if (!want6(px, &r->addr, r->plen) ||
+		    k6_has(k->inst6, k->n_inst6, &r->addr, r->plen) ||
+		    k6_has(k->ref6, k->n_ref6, &r->addr, r->plen))
+			continue;
+		route6_prefix_str(r, p, sizeof(p));
+		if (rtnl_route6(k->nl, true, &r->addr, r->plen,
+		    tun_ifindex(px->tun), px->conf->tun_metric) == -1) {
+			(quiet ? log_debug : log_warn)("route %s to '%s' not "
+			    "installed%s", p, r->dest, errno == EEXIST ?
+			    ": an equal route is on the host already; proxyd "
+			    "never touches routes it did not install" : "");
+			if (errno == EEXIST)
+				(void)k6_add(&k->ref6, &k->n_ref6,
+				    &k->cap_ref6, &r->addr, r->plen);
+			continue;
+		}
+		if (k6_add(&k->inst6, &k->n_inst6, &k->cap_inst6, &r->addr,
+		    r->plen) == -1)
+			log_warnx("out of memory installing routes");
+		log_info("route %s to '%s' installed on '%s' (proto %u, metric "
+		    "%u)", p, r->dest, tun_name(px->tun), RTNL_PROTO,
+		    (unsigned)px->conf->tun_metric);
+	}
+}
+
+bool
+kroute6_installed(const struct proxyd *px, const struct in6_addr *a,
+    uint8_t plen)
+{
+	return px->kroute != NULL && k6_has(px->kroute->inst6,
+	    px->kroute->n_inst6, a, plen);
+}
+
 static void
 sync_routes(struct proxyd *px, bool quiet)
 {
@@ -143,6 +263,7 @@ sync_routes(struct proxyd *px, bool quiet)
 	if (px->tun == NULL || (k = state(px)) == NULL)
 		return;
 	k->last_us = now_us();
+	sync_routes6(px, k, quiet);
 	if (px->routes.n > 0 && (want = calloc(px->routes.n,
 	    sizeof(*want))) == NULL) {
 		log_warnx("cannot install routes: out of memory");
@@ -282,6 +403,8 @@ kroute_free(struct proxyd *px)
 		return;
 	rtnl_close(px->kroute->nl);
 	free(px->kroute->inst);
+	free(px->kroute->inst6);
+	free(px->kroute->ref6);
 	rtplan_release(&px->kroute->plan);
 	free(px->kroute);
 	px->kroute = NULL;

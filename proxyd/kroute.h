@@ -36,6 +36,14 @@ void	kroute_free(struct proxyd *);
  */
 const struct rtplan_verdict *kroute_verdict(const struct proxyd *,
 	    struct in_addr addr, uint8_t plen);
+/*
+ * Whether our IPv6 route for addr/plen is in the kernel.  XXX IPv6 routes
+ * are added with NLM_F_EXCL (never over an equal route: then refused and
+ * logged) and only ours are deleted, but the overlap check against the
+ * host's other IPv6 routes (lib/rtplan.c) is IPv4 only yet.
+ */
+bool	kroute6_installed(const struct proxyd *, const struct in6_addr *,
+	    uint8_t plen);
 /* Routes of ours in the kernel now; prefixes refused by the last pass. */
 size_t	kroute_installed(const struct proxyd *);
 size_t	kroute_refused(const struct proxyd *);

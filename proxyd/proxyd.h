@@ -79,6 +79,7 @@ struct proxyd_stats {
 	uint64_t	xlat_out, xlat_in;	/* packets translated (netmap) */
 	uint64_t	frag_tx;	/* DATA split: pieces sent */
 	uint64_t	drop_toobig;	/* DATA too large even split */
+	uint64_t	ptb6_sent;	/* ICMPv6 Packet Too Big into the TUN */
 	/* advertisements dropped before use (topology.c), by reason */
 	uint64_t	lsa_unsigned;	/* no certificate or signature */
 	uint64_t	lsa_bad_cert;	/* no chain to the network CA */

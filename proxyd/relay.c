@@ -15,7 +15,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "ipaddr.h"
 #include "ipv4.h"
+#include "ipv6.h"
 #include "link.h"
 #include "log.h"
 #include "peer.h"
@@ -125,6 +127,159 @@ next_hop(struct proxyd *px, const struct ipv4_info *info,
 	return l;
 }
 
+/* --- IPv6 (the version nibble says 6) --- */
+
+static int
+classify6(struct proxyd *px, const uint8_t *ip, size_t len,
+    struct ipv6_info *info, const struct link *from, uint32_t origin)
+{
+	const char *why;
+
+	if (ipv6_parse(ip, len, info, &why) == -1) {
+		px->st.drop_malformed++;
+		return -1;
+	}
+	if (!ipv6_policy_allows(info, px->conf->forward)) {
+		px->st.drop_policy++;
+		return -1;
+	}
+	if (from != NULL && (origin == px->self_id ||
+	    (peer_link_is_direct(from) &&
+	    origin != pkt_origin_id(from->name)) ||
+	    !srcauth_allows6(&px->srcauth, origin, &info->src))) {
+		char a[IPADDR_STRLEN], who[128];
+		struct ipaddr s;
+
+		px->st.drop_source++;
+		ipaddr_set6(&s, &info->src);
+		log_debug("%s: packet from %s dropped: not a source of its "
+		    "origin (id %08x)", link_who(from, who, sizeof(who)),
+		    ipaddr_str(&s, a, sizeof(a)), (unsigned)origin);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The largest IP packet link l carries as one DATA message, split into at
+ * most PKT_FRAG_COUNT_MAX pieces; 0 while its path MTU is not known.
+ */
+static size_t
+link_ip_max(const struct link *l)
+{
+	size_t over = LINK_UDP_IP_LEN + PKT_SEALED_HDR_LEN + PKT_TAG_LEN;
+	size_t room, max;
+
+	if (l->state != LINK_UP || l->pmtu <= over + PKT_FRAG_HDR_LEN)
+		return 0;
+	room = l->pmtu - over - PKT_FRAG_HDR_LEN;
+	max = room * PKT_FRAG_COUNT_MAX;
+	if (max > PKT_FRAG_TOTAL_MAX)
+		max = PKT_FRAG_TOTAL_MAX;
+	if (l->pmtu - over > max)
+		max = l->pmtu - over;	/* unsplit */
+	return max - PKT_DATA_HDR_LEN;
+}
+
+/*
+ * An IPv6 packet from the TUN larger than its path carries: IPv6 routers
+ * never fragment, so the endpoint is told (ICMPv6 Packet Too Big, RFC
+ * 8201) and sends smaller.  The message comes from the packet's own
+ * destination (the proxy may hold no IPv6 address on the LAN), is at most
+ * 1280 bytes and so smaller than the packet, and goes into the TUN only.
+ */
+static bool
+too_big6(struct proxyd *px, const struct link *l, const uint8_t *ip,
+    size_t len, const struct ipv6_info *info)
+{
+	static uint8_t ptb[IPV6_MIN_MTU];
+	size_t max = link_ip_max(l);
+	int n;
+
+	if (max == 0 || len <= max)
+		return false;
+	px->st.drop_toobig++;
+	if (max < IPV6_MIN_MTU)
+		max = IPV6_MIN_MTU;	/* the link splits what it must */
+	n = ipv6_build_ptb(ptb, sizeof(ptb), &info->dst, ip, len, info,
+	    (uint32_t)max);
+	if (n > 0 && px->tun != NULL) {
+		tun_send(px->tun, ptb, (size_t)n);
+		px->st.ptb6_sent++;
+	}
+	return true;
+}
+
+static void
+relay6_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
+{
+	uint8_t *ip = frame + PKT_DATA_HEADROOM;
+	struct ipv6_info info;
+	struct ipv4_info v4;
+	const struct route6 *r;
+	struct link *l;
+
+	if (classify6(px, ip, len, &info, NULL, 0) == -1)
+		return;
+	flow_update6(px->flows, &info, len, now_us());
+	r = route_lookup6(&px->routes, &info.dst);
+	if (r == NULL || r->hops == 0 ||
+	    (l = link_find(px, r->next_hop)) == NULL) {
+		px->st.drop_noroute++;
+		return;
+	}
+	if (too_big6(px, l, ip, len, &info))
+		return;
+	/*
+	 * The channel engine's connection request names IPv4 inner
+	 * addresses only: an IPv6 flow's request carries 0.0.0.0 and its
+	 * class.  XXX an IPv6 field in PKT_MSG_CONN_REQ.
+	 */
+	memset(&v4, 0, sizeof(v4));
+	v4.cls = (enum ipv4_class)info.cls;
+	peer_to_channel(px, r->dest, l, frame, len, &v4);
+}
+
+static void
+relay6_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
+    uint32_t origin, const uint8_t *ip, size_t len)
+{
+	struct ipv6_info info;
+	const struct route6 *r;
+	struct link *l;
+
+	if (classify6(px, ip, len, &info, from, origin) == -1)
+		return;
+	flow_update6(px->flows, &info, len, now_us());
+	if (route_is_local6(&px->routes, &info.dst)) {
+		if (px->tun == NULL) {
+			px->st.drop_noroute++;
+			return;
+		}
+		tun_send(px->tun, ip, len);
+		return;
+	}
+	if (ttl <= 1) {
+		px->st.drop_ttl++;
+		return;
+	}
+	r = route_lookup6(&px->routes, &info.dst);
+	if (r == NULL || r->hops == 0 ||
+	    (l = link_find(px, r->next_hop)) == NULL) {
+		px->st.drop_noroute++;
+		return;
+	}
+	{
+		uint8_t *frame = txq_slot(px);
+
+		if (ip != frame + PKT_DATA_HEADROOM)
+			memcpy(frame + PKT_DATA_HEADROOM, ip, len);
+		link_send_data(l, frame, len, (uint8_t)(ttl - 1), origin);
+	}
+}
+
+/* --- IPv4 --- */
+
 void
 relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 {
@@ -136,6 +291,10 @@ relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 	struct link *l;
 
 	px->st.tun_rx++;
+	if (len > 0 && ip[0] >> 4 == 6) {
+		relay6_from_tun(px, frame, len);
+		return;
+	}
 	/* translated first: the route, policy and flow see the alias */
 	res = netmap_translate(&px->netmap, NETMAP_OUT, ip, len, &x);
 	if (classify(px, ip, len, &info, NULL, 0) == -1 ||
@@ -185,6 +344,10 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 
 	if (len > 65535) {
 		px->st.drop_malformed++;
+		return;
+	}
+	if (len > 0 && ip[0] >> 4 == 6) {
+		relay6_from_link(px, from, ttl, origin, ip, len);
 		return;
 	}
 	if (classify(px, ip, len, &info, from, origin) == -1)

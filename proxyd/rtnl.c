@@ -268,3 +268,28 @@ rtnl_route(struct rtnl *r, bool add, const struct rtplan_route *rt)
 		return -1;
 	return read_replies(r, false, NULL, NULL);
 }
+
+int
+rtnl_route6(struct rtnl *r, bool add, const struct in6_addr *addr,
+    uint8_t plen, int ifindex, uint32_t metric)
+{
+	struct rt_req req;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	req.nh.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
+	    (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	req.rt.rtm_family = AF_INET6;
+	req.rt.rtm_dst_len = plen;
+	req.rt.rtm_table = RT_TABLE_MAIN;
+	req.rt.rtm_protocol = RTNL_PROTO;
+	req.rt.rtm_scope = add ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
+	req.rt.rtm_type = RTN_UNICAST;
+	add_attr(&req, RTA_DST, addr, sizeof(*addr));
+	add_attr(&req, RTA_OIF, &ifindex, sizeof(ifindex));
+	add_attr(&req, RTA_PRIORITY, &metric, sizeof(metric));
+	if (send_req(r, &req) == -1)
+		return -1;
+	return read_replies(r, false, NULL, NULL);
+}

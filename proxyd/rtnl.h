@@ -43,5 +43,8 @@ int		 rtnl_foreign(struct rtnl *, struct rtplan_foreign **v,
  * the caller knows why it asked).
  */
 int		 rtnl_route(struct rtnl *, bool add, const struct rtplan_route *);
+/* The same for an IPv6 prefix on interface ifindex with metric. */
+int		 rtnl_route6(struct rtnl *, bool add, const struct in6_addr *,
+		    uint8_t plen, int ifindex, uint32_t metric);
 
 #endif

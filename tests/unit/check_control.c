@@ -167,6 +167,16 @@ kroute_verdict(const struct proxyd *px, struct in_addr addr, uint8_t plen)
 	return NULL;
 }
 
+bool
+kroute6_installed(const struct proxyd *px, const struct in6_addr *a,
+    uint8_t plen)
+{
+	(void)px;
+	(void)a;
+	(void)plen;
+	return false;
+}
+
 uint64_t
 revoke_crl_number(const struct proxyd *px, bool *have)
 {

@@ -847,6 +847,28 @@ rtnl_route(struct rtnl *nl, bool add, const struct rtplan_route *r)
 	routes[n_routes].dst = r->addr;
 	routes[n_routes].plen = r->plen;
 	routes[n_routes].metric = r->metric;
+	routes[n_routes].v6 = false;
+	memset(&routes[n_routes].dst6, 0, sizeof(routes[n_routes].dst6));
+	n_routes++;
+	if (fake_rtnl_result != 0)
+		errno = fake_rtnl_errno;
+	return fake_rtnl_result;
+}
+
+/* IPv6 routes: recorded with v6 set. */
+int
+rtnl_route6(struct rtnl *nl, bool add, const struct in6_addr *a,
+    uint8_t plen, int ifindex, uint32_t metric)
+{
+	(void)nl;
+	routes = xgrow(routes, &cap_routes, n_routes, sizeof(*routes));
+	routes[n_routes].add = add;
+	routes[n_routes].ifindex = ifindex;
+	memset(&routes[n_routes].dst, 0, sizeof(routes[n_routes].dst));
+	routes[n_routes].dst6 = *a;
+	routes[n_routes].plen = plen;
+	routes[n_routes].metric = metric;
+	routes[n_routes].v6 = true;
 	n_routes++;
 	if (fake_rtnl_result != 0)
 		errno = fake_rtnl_errno;

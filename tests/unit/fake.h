@@ -181,6 +181,8 @@ struct fake_route_call {
 	struct in_addr	dst;
 	uint8_t		plen;
 	uint32_t	metric;
+	bool		v6;		/* rtnl_route6(): dst6, not dst */
+	struct in6_addr	dst6;
 };
 
 size_t		 fake_rtnl_count(void);
