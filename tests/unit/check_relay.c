@@ -181,6 +181,150 @@ START_TEST(from_tun_not_checked)
 }
 END_TEST
 
+/* --- IPv6: b owns fd00:b::/48, a fd00:a::/48, z fd00:9::/32 via c --- */
+
+static void
+add_route6(const char *addr, uint8_t plen, const char *dest,
+    const char *next_hop, uint8_t hops)
+{
+	struct route_table *t = &px->routes;
+	struct route6 *r;
+
+	t->v6 = realloc(t->v6, (t->n6 + 1) * sizeof(*t->v6));
+	ck_assert_ptr_nonnull(t->v6);
+	t->cap6 = t->n6 + 1;
+	r = &t->v6[t->n6++];
+	memset(r, 0, sizeof(*r));
+	ck_assert_int_eq(inet_pton(AF_INET6, addr, &r->addr), 1);
+	r->plen = plen;
+	r->hops = hops;
+	snprintf(r->dest, sizeof(r->dest), "%s", dest);
+	snprintf(r->next_hop, sizeof(r->next_hop), "%s", next_hop);
+}
+
+static void
+setup6(void)
+{
+	setup();
+	add_route6("fd00:b::", 48, "b", "", 0);
+	add_route6("fd00:a::", 48, "a", "a", 1);
+	add_route6("fd00:9::", 32, "z", "c", 2);
+	relay_routes_changed(px);
+}
+
+/* An IPv6 packet src -> dst: ICMPv6 echo (nh 58) or TCP (nh 6), n bytes. */
+static size_t
+ip6(uint8_t *p, const char *src, const char *dst, uint8_t nh, size_t n)
+{
+	memset(p, 0, n);
+	p[0] = 0x60;
+	p[4] = (uint8_t)((n - 40) >> 8);
+	p[5] = (uint8_t)(n - 40);
+	p[6] = nh;
+	p[7] = 64;
+	ck_assert_int_eq(inet_pton(AF_INET6, src, p + 8), 1);
+	ck_assert_int_eq(inet_pton(AF_INET6, dst, p + 24), 1);
+	p[40] = 128;			/* echo request, or TCP port bytes */
+	return n;
+}
+
+static void
+from_link6(struct link *l, uint32_t origin, const char *src, const char *dst)
+{
+	uint8_t p[128];
+
+	relay_from_link(px, l, 8, origin, p, ip6(p, src, dst, 58, 64));
+}
+
+START_TEST(ipv6_source_checked_delivered_and_passed_on)
+{
+	const struct fake_data *d;
+
+	from_link6(la, pkt_origin_id("a"), "fd00:a::5", "fd00:b::7");
+	ck_assert_uint_eq(fake.n_tun_send, 1);
+	ck_assert_uint_eq(fake.tun_len, 64);
+	from_link6(la, pkt_origin_id("z"), "fd00:9:1::4", "fd00:b::7");
+	ck_assert_uint_eq(fake.n_tun_send, 2);
+	ck_assert_uint_eq(px->st.drop_source, 0);
+	/* forged: z's address as a's, ours as a's, nobody's, as us */
+	from_link6(la, pkt_origin_id("a"), "fd00:9::4", "fd00:b::7");
+	from_link6(la, pkt_origin_id("a"), "fd00:b::9", "fd00:b::7");
+	from_link6(la, pkt_origin_id("a"), "fd00:c::1", "fd00:b::7");
+	from_link6(la, pkt_origin_id("b"), "fd00:b::9", "fd00:b::7");
+	ck_assert_uint_eq(fake.n_tun_send, 2);
+	ck_assert_uint_eq(px->st.drop_source, 4);
+	/* transit: a's packet for z goes on to c, ttl lowered, origin kept */
+	from_link6(la, pkt_origin_id("a"), "fd00:a::5", "fd00:9::9");
+	ck_assert_uint_eq(fake_data_count(), 1);
+	d = fake_data_last();
+	ck_assert_str_eq(d->link_name, "c");
+	ck_assert_uint_eq(d->origin, pkt_origin_id("a"));
+	ck_assert_uint_eq(d->ttl, 7);
+	/* nowhere to go */
+	from_link6(la, pkt_origin_id("a"), "fd00:a::5", "fd00:e::9");
+	ck_assert_uint_eq(px->st.drop_noroute, 1);
+	/* IPv6 flows: the delivered and passed-on ones */
+	ck_assert_uint_ge(flow_count(px->flows), 3);
+}
+END_TEST
+
+START_TEST(ipv6_from_tun_policy_and_malformed)
+{
+	uint8_t frame[PKT_DATA_HEADROOM + 2048 + PKT_TAG_LEN];
+	uint8_t *ip = frame + PKT_DATA_HEADROOM;
+
+	ip6(ip, "fd00:b::7", "fd00:a::5", 58, 64);
+	relay_from_tun(px, frame, 64);
+	ck_assert_uint_eq(fake.n_to_channel, 1);
+	/* TCP is not in the policy */
+	ip6(ip, "fd00:b::7", "fd00:a::5", 6, 64);
+	relay_from_tun(px, frame, 64);
+	ck_assert_uint_eq(px->st.drop_policy, 1);
+	/* the payload length disagrees */
+	ip6(ip, "fd00:b::7", "fd00:a::5", 58, 64);
+	relay_from_tun(px, frame, 63);
+	ck_assert_uint_eq(px->st.drop_malformed, 1);
+	/* our own prefix, and one nobody claims: no route */
+	ip6(ip, "fd00:b::7", "fd00:b::8", 58, 64);
+	relay_from_tun(px, frame, 64);
+	ip6(ip, "fd00:b::7", "fd00:e::8", 58, 64);
+	relay_from_tun(px, frame, 64);
+	ck_assert_uint_eq(px->st.drop_noroute, 2);
+	ck_assert_uint_eq(fake.n_to_channel, 1);
+}
+END_TEST
+
+/*
+ * A packet larger than its next link carries even split (a link whose
+ * path MTU is 200 carries 1058 bytes in 8 pieces) is dropped and answered
+ * with a Packet Too Big into the TUN, toward its source, saying 1280.
+ */
+START_TEST(ipv6_too_big_for_the_link_gets_packet_too_big)
+{
+	uint8_t frame[PKT_DATA_HEADROOM + 2048 + PKT_TAG_LEN];
+	uint8_t *ip = frame + PKT_DATA_HEADROOM, src[16];
+
+	la->pmtu = 200;
+	ip6(ip, "fd00:b::7", "fd00:a::5", 58, 1400);
+	relay_from_tun(px, frame, 1400);
+	ck_assert_uint_eq(fake.n_to_channel, 0);
+	ck_assert_uint_eq(px->st.drop_toobig, 1);
+	ck_assert_uint_eq(px->st.ptb6_sent, 1);
+	ck_assert_uint_eq(fake.n_tun_send, 1);
+	ck_assert_uint_eq(fake.tun_len, 1280);
+	ck_assert_uint_eq(fake.tun_first[6], 58);	/* ICMPv6 */
+	ck_assert_uint_eq(fake.tun_first[40], 2);	/* Packet Too Big */
+	ck_assert_uint_eq(fake.tun_first[46] << 8 | fake.tun_first[47], 1280);
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:b::7", src), 1);
+	ck_assert_mem_eq(fake.tun_first + 24, src, 16);	/* to the source */
+	/* what fits goes on */
+	ip6(ip, "fd00:b::7", "fd00:a::5", 58, 1000);
+	relay_from_tun(px, frame, 1000);
+	ck_assert_uint_eq(fake.n_to_channel, 1);
+	ck_assert_uint_eq(px->st.ptb6_sent, 1);
+}
+END_TEST
+
 START_TEST(srcauth_table_rules)
 {
 	struct srcauth a;
@@ -231,6 +375,27 @@ relay_suite(void)
 		tcase_add_checked_fixture(tc, setup, teardown);
 		tcase_add_test(tc, cases[i].fn);
 		suite_add_tcase(s, tc);
+	}
+	{
+		const struct {
+			const char	*name;
+			const TTest	*fn;
+		} v6[] = {
+			{ "ipv6_source_checked_delivered_and_passed_on",
+			    ipv6_source_checked_delivered_and_passed_on },
+			{ "ipv6_from_tun_policy_and_malformed",
+			    ipv6_from_tun_policy_and_malformed },
+			{ "ipv6_too_big_for_the_link_gets_packet_too_big",
+			    ipv6_too_big_for_the_link_gets_packet_too_big },
+		};
+
+		for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+			TCase *tc = tcase_create(v6[i].name);
+
+			tcase_add_checked_fixture(tc, setup6, teardown);
+			tcase_add_test(tc, v6[i].fn);
+			suite_add_tcase(s, tc);
+		}
 	}
 	return s;
 }
