@@ -447,8 +447,18 @@ same_route(const struct route *a, const struct route *b)
 static bool
 tables_equal(const struct route_table *a, const struct route_table *b)
 {
-	if (a->n != b->n)
+	if (a->n != b->n || a->n6 != b->n6)
 		return false;
+	for (size_t i = 0; i < a->n6; i++) {
+		const struct route6 *x = &a->v6[i], *y = &b->v6[i];
+
+		if (memcmp(&x->addr, &y->addr, sizeof(x->addr)) != 0 ||
+		    x->plen != y->plen || x->hops != y->hops ||
+		    x->path_nat != y->path_nat ||
+		    strcmp(x->dest, y->dest) != 0 ||
+		    strcmp(x->next_hop, y->next_hop) != 0)
+			return false;
+	}
 	for (size_t i = 0; i < a->n; i++) {
 		const struct route *x = &a->v[i], *y = &b->v[i];
 
@@ -488,6 +498,17 @@ topology_recompute(struct proxyd *px)
 	/* a site we hold a direct link to is one hop away */
 	for (size_t i = 0; i < next.n; i++) {
 		struct route *r = &next.v[i];
+		struct link *d;
+
+		if (r->hops > 0 && (d = link_find(px, r->dest)) != NULL &&
+		    peer_link_is_direct(d)) {
+			snprintf(r->next_hop, sizeof(r->next_hop), "%s",
+			    r->dest);
+			r->hops = 1;
+		}
+	}
+	for (size_t i = 0; i < next.n6; i++) {
+		struct route6 *r = &next.v6[i];
 		struct link *d;
 
 		if (r->hops > 0 && (d = link_find(px, r->dest)) != NULL &&

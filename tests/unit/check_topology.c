@@ -11,6 +11,7 @@
  * our neighbour and z (site 10.9.0.0/16) is a's.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -545,6 +546,79 @@ START_TEST(routes_computed_and_installed)
 	ck_assert_str_eq(topology_path(px, "z")->next_hop, "a");
 	ck_assert_ptr_eq(topology_next_link(px, "z"), la);
 	ck_assert_ptr_null(topology_path(px, "nobody"));
+}
+END_TEST
+
+/* rtnl_route6() calls (add or delete) for addr/plen. */
+static size_t
+rtnl6_calls(bool add, const char *addr, uint8_t plen)
+{
+	const struct fake_route_call *r;
+	struct in6_addr a;
+	size_t n = 0;
+
+	ck_assert_int_eq(inet_pton(AF_INET6, addr, &a), 1);
+	for (size_t i = 0; (r = fake_rtnl_nth(i)) != NULL; i++)
+		n += r->v6 && r->add == add &&
+		    memcmp(&r->dst6, &a, 16) == 0 && r->plen == plen &&
+		    r->ifindex == fake_tun_ifindex;
+	return n;
+}
+
+/* z's advertisement with an IPv6 prefix too (or not). */
+static void
+feed_z6(bool with6)
+{
+	struct pkt_lsa a;
+
+	lsa_init(&a, "z", ++seq_z);
+	lsa_prefix(&a, "10.9.0.0", 16);
+	if (with6) {
+		a.prefixes[a.n_prefixes].v6 = true;
+		ck_assert_int_eq(inet_pton(AF_INET6, "fd00:9::",
+		    &a.prefixes[a.n_prefixes].addr6), 1);
+		a.prefixes[a.n_prefixes++].plen = 32;
+	}
+	lsa_link(&a, "a", 10);
+	feed(la, &a);
+}
+
+/*
+ * A remote IPv6 prefix goes on the TUN (our protocol, once), comes off
+ * when withdrawn; an add the kernel refuses (an equal route exists) is
+ * not counted as ours, so it is never deleted.
+ */
+START_TEST(ipv6_routes_installed_and_withdrawn)
+{
+	struct in6_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:9::", &a), 1);
+	fake_tun_attach(px);
+	init();
+	feed_a();
+	feed_z6(true);
+	ck_assert_uint_eq(px->routes.n6, 1);
+	ck_assert_uint_eq(rtnl6_calls(true, "fd00:9::", 32), 1);
+	ck_assert(kroute6_installed(px, &a, 32));
+	fake_advance_s(2);		/* past the per-origin rate */
+	feed_z6(true);			/* the same again: nothing to do */
+	ck_assert_uint_eq(rtnl6_calls(true, "fd00:9::", 32), 1);
+	fake_advance_s(2);
+	feed_z6(false);
+	ck_assert_uint_eq(px->routes.n6, 0);
+	ck_assert_uint_eq(rtnl6_calls(false, "fd00:9::", 32), 1);
+	ck_assert(!kroute6_installed(px, &a, 32));
+	/* refused by the kernel: not ours, never deleted */
+	fake_rtnl_result = -1;
+	fake_rtnl_errno = EEXIST;
+	fake_advance_s(2);
+	feed_z6(true);
+	ck_assert_uint_eq(rtnl6_calls(true, "fd00:9::", 32), 2);
+	ck_assert(!kroute6_installed(px, &a, 32));
+	fake_rtnl_result = 0;
+	fake_advance_s(2);
+	feed_z6(false);
+	ck_assert_uint_eq(rtnl6_calls(false, "fd00:9::", 32), 1);
 }
 END_TEST
 
@@ -1165,6 +1239,8 @@ topology_suite(void)
 		    routes_without_tun_touch_no_host_state },
 		{ "route_covering_a_neighbour_not_installed",
 		    route_covering_a_neighbour_not_installed },
+		{ "ipv6_routes_installed_and_withdrawn",
+		    ipv6_routes_installed_and_withdrawn },
 		{ "claim_over_a_host_route_refused_and_shown",
 		    claim_over_a_host_route_refused_and_shown },
 		{ "host_route_added_later_takes_ours_away",
