@@ -1434,6 +1434,8 @@ rekey_fail(struct link *l, int ret)
 	}
 	ERR_clear_error();
 	px->st.auth_refused++;
+	if (vr == X509_V_ERR_CERT_HAS_EXPIRED)
+		px->st.expired_closed++;	/* the tick would have, soon */
 	log_warnx("%s: %s", link_who(l, who, sizeof(who)), why);
 	bye.u.close_reason = PKT_CLOSE_SHUTDOWN;
 	(void)link_send_msg(l, &bye);

@@ -268,6 +268,13 @@ render_links(struct out *o, const struct link **v, size_t n)
 		label(o, "peer", v[i]->name);
 		value_u64(o, v[i]->reconnects);
 	}
+	family(o, "proxyd_link_rekeys_total", "counter",
+	    "Times the link switched to new keys while up (rekey).");
+	for (i = 0; i < n; i++) {
+		sample(o, "proxyd_link_rekeys_total");
+		label(o, "peer", v[i]->name);
+		value_u64(o, v[i]->rekeys);
+	}
 	family(o, "proxyd_link_receive_packets_total", "counter",
 	    "Authenticated datagrams received on the link.");
 	for (i = 0; i < n; i++) {

@@ -196,6 +196,7 @@ busy_world(void)
 	pub->rtt_ms = 12.5;
 	pub->ka_interval_s = 25;
 	pub->reconnects = 3;
+	pub->rekeys = 4;
 	pub->rx_packets = 1000;
 	pub->tx_packets = 2000;
 	set_view(pub, true, NAT_TYPE_SYMMETRIC, 30);
@@ -407,6 +408,7 @@ START_TEST(render_links_one_per_peer)
 	ck_assert_int_eq(count_prefix("proxyd_link_up{peer=\"\"}"), 0);
 	/* the up link stands for pub, not its second link */
 	ck_line("proxyd_link_reconnects_total{peer=\"pub\"} 3");
+	ck_line("proxyd_link_rekeys_total{peer=\"pub\"} 4");
 	ck_line("proxyd_link_receive_packets_total{peer=\"pub\"} 1000");
 	ck_line("proxyd_link_transmit_packets_total{peer=\"pub\"} 2000");
 	ck_line("proxyd_link_keepalive_interval_seconds{peer=\"pub\"} 25");
