@@ -25,6 +25,9 @@ struct conn_pool {
 	int		 free_head;
 	struct channel	 ch[CONN_CHANNELS_MAX];
 	const struct link *direct[CONN_CHANNELS_MAX];	/* direct links up */
+	int		 direct_hi;	/* direct[direct_hi..] are all NULL */
+	int		 hint;		/* the channel find() found last */
+	int		 ch_hi;		/* ch[ch_hi..] are all unused */
 	/* failed direct attempts of channels the origin asked again for */
 	struct {
 		char		dest[PKT_NAME_MAX + 1];
@@ -88,15 +91,25 @@ conn_free(struct proxyd *px)
 	px->conn = NULL;
 }
 
+/*
+ * Every packet from the TUN looks its channel up: the one found last is
+ * tried first (a burst goes to one destination), before the scan of all
+ * the slots, which touches a cache line per slot.
+ */
 static struct channel *
 find(const struct proxyd *px, const char *dest)
 {
-	if (px->conn == NULL)
+	struct conn_pool *cp = px->conn;
+
+	if (cp == NULL)
 		return NULL;
-	for (int i = 0; i < CONN_CHANNELS_MAX; i++)
-		if (px->conn->ch[i].used &&
-		    strcmp(px->conn->ch[i].dest, dest) == 0)
-			return &px->conn->ch[i];
+	if (cp->ch[cp->hint].used && strcmp(cp->ch[cp->hint].dest, dest) == 0)
+		return &cp->ch[cp->hint];
+	for (int i = 0; i < cp->ch_hi; i++)
+		if (cp->ch[i].used && strcmp(cp->ch[i].dest, dest) == 0) {
+			cp->hint = i;
+			return &cp->ch[i];
+		}
 	return NULL;
 }
 
@@ -154,8 +167,12 @@ topo_seen(const struct proxyd *px, struct channel *ch)
 static void
 forget(struct proxyd *px, struct channel *ch)
 {
+	struct conn_pool *cp = px->conn;
+
 	drain(px, ch, NULL, false);
 	ch->used = false;
+	while (cp->ch_hi > 0 && !cp->ch[cp->ch_hi - 1].used)
+		cp->ch_hi--;
 }
 
 /* Keeps a channel's direct failures across the origin's new request. */
@@ -232,6 +249,8 @@ channel_new(struct proxyd *px, const char *dest, const char *requester)
 	}
 	memset(ch, 0, sizeof(*ch));
 	ch->used = true;
+	if (ch - cp->ch >= cp->ch_hi)
+		cp->ch_hi = (int)(ch - cp->ch) + 1;
 	ch->q_head = ch->q_tail = -1;
 	snprintf(ch->dest, sizeof(ch->dest), "%s", dest);
 	snprintf(ch->requester, sizeof(ch->requester), "%s", requester);
@@ -701,7 +720,10 @@ conn_punch_input(struct proxyd *px, uint64_t nonce,
 static int
 direct_index(const struct conn_pool *cp, const struct link *l)
 {
-	for (int i = 0; i < CONN_CHANNELS_MAX; i++)
+	/* a link is looked for per packet: only up to the highest in use */
+	int end = l == NULL ? CONN_CHANNELS_MAX : cp->direct_hi;
+
+	for (int i = 0; i < end; i++)
 		if (cp->direct[i] == l)
 			return i;
 	return -1;
@@ -726,6 +748,8 @@ conn_link_up(struct link *l)
 	if ((slot_i = direct_index(px->conn, NULL)) == -1)
 		return false;
 	px->conn->direct[slot_i] = l;
+	if (slot_i >= px->conn->direct_hi)
+		px->conn->direct_hi = slot_i + 1;
 	link_set_keepalive(l, DIRECT_KA_S, DIRECT_DEAD_S);
 	ch->direct = DIRECT_UP;
 	ch->direct_since_us = now_us();
@@ -749,6 +773,9 @@ conn_link_down(struct link *l, const char *why)
 	if (px->conn == NULL || (i = direct_index(px->conn, l)) == -1)
 		return;
 	px->conn->direct[i] = NULL;
+	while (px->conn->direct_hi > 0 &&
+	    px->conn->direct[px->conn->direct_hi - 1] == NULL)
+		px->conn->direct_hi--;
 	if ((ch = find(px, l->name)) == NULL || ch->direct != DIRECT_UP)
 		return;
 	snprintf(text, sizeof(text), "direct link lost (%.100s): back to "
@@ -762,7 +789,8 @@ conn_tick(struct proxyd *px)
 	struct conn_pool *cp = px->conn;
 	uint64_t now = now_us();
 
-	for (int i = 0; i < CONN_CHANNELS_MAX; i++) {
+	/* forget() may lower ch_hi: only ever below i */
+	for (int i = 0; i < cp->ch_hi; i++) {
 		struct channel *ch = &cp->ch[i];
 
 		if (!ch->used)

@@ -744,6 +744,44 @@ START_TEST(full_table_evicts_least_recently_used)
 }
 END_TEST
 
+/*
+ * The lookups stop at the highest slot in use (and try the last channel
+ * found first): a channel in a high slot is still found, kept alive and
+ * expired after every channel below it went, and a freed low slot is
+ * reused without hiding it.
+ */
+START_TEST(channel_above_forgotten_ones_is_still_found)
+{
+	struct link *lb = origin();
+	char dest[16];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(dest, sizeof(dest), "d%03d", i);
+		tun_pkt(dest, lb, 1, 40);
+	}
+	fake_advance_s(2);
+	conn_tick(px);			/* no answers: relaying */
+	fake_advance_s(CONN_IDLE_S - 12);
+	tun_pkt("d009", lb, 2, 40);
+	fake_advance_s(20);
+	conn_tick(px);			/* d000..d008 go */
+	ck_assert_ptr_null(conn_channel(px, "d000"));
+	ck_assert_ptr_null(conn_channel(px, "d008"));
+	ck_assert_ptr_nonnull(conn_channel(px, "d009"));
+	tun_pkt("new", lb, 3, 40);	/* takes the lowest free slot */
+	ck_assert_ptr_nonnull(conn_channel(px, "new"));
+	ck_assert_ptr_nonnull(conn_channel(px, "d009"));
+	tun_pkt("d009", lb, 4, 40);	/* no second request: found */
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_CONN_REQ), 11);
+	fake_advance_s(2);
+	conn_tick(px);
+	fake_advance_s(CONN_IDLE_S + 1);
+	conn_tick(px);			/* the tick reaches the high slot */
+	ck_assert_ptr_null(conn_channel(px, "d009"));
+	ck_assert_ptr_null(conn_channel(px, "new"));
+}
+END_TEST
+
 /* ---- route changes ---- */
 
 START_TEST(new_cost_alone_keeps_the_channel)
@@ -1463,6 +1501,8 @@ conn_suite(void)
 		{ "used_channel_is_kept", used_channel_is_kept },
 		{ "full_table_evicts_least_recently_used",
 		    full_table_evicts_least_recently_used },
+		{ "channel_above_forgotten_ones_is_still_found",
+		    channel_above_forgotten_ones_is_still_found },
 		{ "request_whose_last_hop_is_not_the_neighbour_is_dropped",
 		    request_whose_last_hop_is_not_the_neighbour_is_dropped },
 		{ "request_on_a_path_the_topology_lacks_is_dropped",
