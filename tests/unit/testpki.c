@@ -192,11 +192,11 @@ testpki_verifier(bool require_prefixes)
 X509_CRL *
 testpki_crl(const char *const *names, size_t n)
 {
-	X509_CRL	*crl;
-	ASN1_TIME	*t;
+	X509_CRL	*crl = X509_CRL_new();
+	ASN1_TIME	*t = ASN1_TIME_new();
 
 	testpki_init();
-	if ((crl = X509_CRL_new()) == NULL || (t = ASN1_TIME_new()) == NULL)
+	if (crl == NULL || t == NULL)
 		die("out of memory");
 	X509_CRL_set_version(crl, 1);
 	X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca_cert));
