@@ -345,6 +345,10 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "lsa_rate", s->lsa_rate);
 	json_uint(&w, "lsa_full", s->lsa_full);
 	json_uint(&w, "lsa_refused_prefixes", s->lsa_refused_prefixes);
+	json_uint(&w, "lsa_queue", s->lsa_queue);
+	json_uint(&w, "lsa_queue_peak", s->lsa_queue_peak);
+	json_uint(&w, "lsa_queue_dropped", s->lsa_queue_dropped);
+	json_uint(&w, "lsa_queue_replaced", s->lsa_queue_replaced);
 	json_uint(&w, "auth_refused", s->auth_refused);
 	json_uint(&w, "clones_detected", s->clones_detected);
 	json_uint(&w, "clone_refused", s->clone_refused);

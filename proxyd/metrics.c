@@ -380,6 +380,11 @@ render_counters(struct out *o, const struct proxyd *px)
 	single_u64(o, "proxyd_lsa_verified_total", "counter",
 	    "Advertisement signatures checked and found good.",
 	    s->lsa_verified);
+	single_u64(o, "proxyd_lsa_queue", "gauge", "Received advertisements "
+	    "waiting for their signature check.", s->lsa_queue);
+	single_u64(o, "proxyd_lsa_queue_dropped_total", "counter",
+	    "Advertisements lost while waiting for their check (queue full "
+	    "or aged out).", s->lsa_queue_dropped);
 	single_u64(o, "proxyd_lsa_refused_prefixes_total", "counter",
 	    "Prefix claims refused: outside the originator's certificate "
 	    "blocks, or no blocks with 'tls.require_prefixes'.",

@@ -39,6 +39,7 @@ struct kroute;
 struct lsasig_key;
 struct lsasig_verifier;
 struct revoke;
+struct lsaq;
 
 struct proxyd_stats {
 	uint64_t	rx_packets, rx_bytes;	/* tx: struct psock_stats */
@@ -88,6 +89,11 @@ struct proxyd_stats {
 	uint64_t	lsa_full;	/* new origin, table at max_origins */
 	uint64_t	lsa_refused_prefixes; /* claims outside the blocks */
 	uint64_t	lsa_verified;	/* signatures checked and good */
+	/* the queue of ads waiting for their check (topology.c, lsaq.h) */
+	uint64_t	lsa_queue;	/* waiting now (a gauge) */
+	uint64_t	lsa_queue_peak;	/* most waiting at once */
+	uint64_t	lsa_queue_dropped; /* lost to its bounds or aged out */
+	uint64_t	lsa_queue_replaced; /* older copies a newer replaced */
 };
 
 struct proxyd {
@@ -114,6 +120,10 @@ struct proxyd {
 	struct topo		*topo;		/* topology.c */
 	struct lsasig_key	*lsa_key;	/* signs ours (NULL: unsigned) */
 	struct lsasig_verifier	*lsa_verifier;	/* NULL: nothing is accepted */
+	struct lsaq		*lsaq;		/* ads waiting for their check */
+	struct event		*verify_ev;	/* drains it, a slice a turn */
+	bool			 verify_pending;
+	uint64_t		 lsaq_aged;	/* waited until they aged out */
 	struct event		*recompute_ev;	/* routes after a burst */
 	bool			 recompute_pending;
 	uint64_t		 last_recompute_us;

@@ -18,6 +18,7 @@
 #include "kroute.h"
 #include "link.h"
 #include "log.h"
+#include "lsaq.h"
 #include "lsasig.h"
 #include "peer.h"
 #include "topology.h"
@@ -84,11 +85,14 @@ send_lsa(struct link *l, const char *origin)
 		link_send_msg(l, &lsa_msg);
 }
 
+/* To every up link but except and those to the neighbour named from. */
 static void
-flood(struct proxyd *px, const char *origin, const struct link *except)
+flood(struct proxyd *px, const char *origin, const struct link *except,
+    const char *from)
 {
 	for (struct link *l = px->links; l != NULL; l = l->next)
-		if (l != except && l->state == LINK_UP)
+		if (l != except && l->state == LINK_UP &&
+		    (from == NULL || strcmp(l->name, from) != 0))
 			send_lsa(l, origin);
 }
 
@@ -115,10 +119,15 @@ originate_now(struct proxyd *px, bool flood_it)
 	}
 	if (flood_it) {
 		px->last_originate_us = now_us();
-		flood(px, px->conf->name, NULL);
+		flood(px, px->conf->name, NULL, NULL);
 	}
 	topology_recompute(px);
 }
+
+static void	verify_one(void *, const struct lsaq_item *);
+static uint64_t	clock_cb(void *);
+static void	verify_cb(evutil_socket_t, short, void *);
+static void	queue_stats(struct proxyd *);
 
 static void
 originate_cb(evutil_socket_t fd, short what, void *arg)
@@ -216,6 +225,16 @@ topology_crl_changed(struct proxyd *px, X509_CRL *crl)
 void
 topology_settle(struct proxyd *px)
 {
+	static const struct lsaq_budget all = { UINT32_MAX, UINT64_MAX };
+
+	if (px->lsaq != NULL) {
+		(void)lsaq_drain(px->lsaq, &all, clock_cb, verify_one, px);
+		queue_stats(px);
+		if (px->verify_pending) {
+			evtimer_del(px->verify_ev);
+			px->verify_pending = false;
+		}
+	}
 	if (px->recompute_pending)
 		topology_recompute(px);
 }
@@ -226,6 +245,10 @@ topology_init(struct proxyd *px)
 	const struct conf *c = px->conf;
 
 	if ((px->topo = topo_new(c->name)) == NULL ||
+	    (px->lsaq = lsaq_new(TOPO_DEFAULT_MAX_ORIGINS,
+	    TOPOLOGY_QUEUE_BYTES)) ==
+	    NULL ||
+	    (px->verify_ev = evtimer_new(px->base, verify_cb, px)) == NULL ||
 	    (px->originate_ev = evtimer_new(px->base, originate_cb, px)) ==
 	    NULL ||
 	    (px->recompute_ev = evtimer_new(px->base, recompute_cb, px)) ==
@@ -251,6 +274,10 @@ topology_limits(struct proxyd *px)
 	lim.rate = (uint32_t)c->topo_rate;
 	lim.burst = (uint32_t)c->topo_burst;
 	topo_set_limits(px->topo, &lim);
+	/* a whole database may wait, one per origin (lsaq.h) */
+	if (px->lsaq != NULL)
+		lsaq_set_limits(px->lsaq, lim.max_origins,
+		    TOPOLOGY_QUEUE_BYTES);
 }
 
 void
@@ -260,6 +287,12 @@ topology_free(struct proxyd *px)
 		event_free(px->originate_ev);
 	if (px->recompute_ev != NULL)
 		event_free(px->recompute_ev);
+	if (px->verify_ev != NULL)
+		event_free(px->verify_ev);
+	px->verify_ev = NULL;
+	px->verify_pending = false;
+	lsaq_free(px->lsaq);
+	px->lsaq = NULL;
 	topo_free(px->topo);
 	free(px->paths);
 	kroute_free(px);
@@ -317,11 +350,21 @@ log_allowed(enum drop_kind k, uint64_t *suppressed)
 	return true;
 }
 
+/* "peer 'x' (addr)" for a link, or the neighbour's name if it went away. */
+static const char *
+who_of(struct link *l, const char *from, char *buf, size_t len)
+{
+	if (l != NULL)
+		return link_who(l, buf, len);
+	snprintf(buf, len, "neighbour '%s' (link since closed)", from);
+	return buf;
+}
+
 /* Counts and logs an advertisement whose signature check failed. */
 static void
-sig_dropped(struct link *l, const struct pkt_lsa *a, enum lsasig_result r)
+sig_dropped(struct proxyd *px, struct link *l, const char *from,
+    const struct pkt_lsa *a, enum lsasig_result r)
 {
-	struct proxyd *px = l->px;
 	uint64_t more;
 	char who[128];
 
@@ -340,7 +383,7 @@ sig_dropped(struct link *l, const struct pkt_lsa *a, enum lsasig_result r)
 	if (log_allowed(DK_SIG, &more))
 		log_warnx("%s: advertisement of '%s' seq %llu dropped, not "
 		    "used and not flooded: %s%s (%llu more not logged)",
-		    link_who(l, who, sizeof(who)), a->origin,
+		    who_of(l, from, who, sizeof(who)), a->origin,
 		    (unsigned long long)a->seq,
 		    r == LSASIG_UNSIGNED ? "it is not signed" :
 		    r == LSASIG_BAD_CERT ? "its certificate does not chain "
@@ -353,18 +396,19 @@ sig_dropped(struct link *l, const struct pkt_lsa *a, enum lsasig_result r)
 }
 
 /*
- * An advertisement from a neighbour.  What would be used (newer than what
- * we hold, or a copy of our own origin that would make us jump our
- * sequence number) and what would be answered with our copy (older) has
- * its signature checked first, so forged junk is neither stored nor
+ * An advertisement from neighbour from (its up link l, or NULL if that
+ * went away while the advertisement waited).  What would be used (newer
+ * than what we hold, or a copy of our own origin that would make us jump
+ * our sequence number) and what would be answered with our copy (older)
+ * has its signature checked first, so forged junk is neither stored nor
  * flooded nor answered with several KB; duplicates of what we hold (every
  * neighbour floods each advertisement to us) cost a lookup.  What fails
  * is dropped and counted.
  */
-void
-topology_lsa_input(struct link *l, const struct pkt_lsa *a)
+static void
+lsa_use(struct proxyd *px, struct link *l, const char *from,
+    const struct pkt_lsa *a)
 {
-	struct proxyd *px = l->px;
 	enum topo_verdict v = topo_classify(px->topo, a, now_us());
 	enum lsasig_result r = LSASIG_UNSIGNED;
 	uint64_t refused = 0, more;
@@ -376,7 +420,7 @@ topology_lsa_input(struct link *l, const struct pkt_lsa *a)
 			r = lsasig_verify(px->lsa_verifier, a, time(NULL),
 			    &refused, &no_blocks);
 		if (r != LSASIG_OK) {
-			sig_dropped(l, a, r);
+			sig_dropped(px, l, from, a, r);
 			return;
 		}
 		px->st.lsa_verified++;
@@ -384,8 +428,8 @@ topology_lsa_input(struct link *l, const struct pkt_lsa *a)
 	switch (topo_receive_checked(px->topo, a, refused, no_blocks ?
 	    TOPO_REFUSED_NO_BLOCKS : TOPO_REFUSED_BLOCKS, now_us())) {
 	case TOPO_NEWER:
-		log_debug("%s: advertisement of '%s' seq %llu", link_who(l, who,
-		    sizeof(who)), a->origin, (unsigned long long)a->seq);
+		log_debug("%s: advertisement of '%s' seq %llu", who_of(l, from,
+		    who, sizeof(who)), a->origin, (unsigned long long)a->seq);
 		if (refused != 0) {
 			px->st.lsa_refused_prefixes += (uint64_t)
 			    __builtin_popcountll(refused);
@@ -400,11 +444,12 @@ topology_lsa_input(struct link *l, const struct pkt_lsa *a)
 				    TOPO_REFUSED_BLOCKS),
 				    (unsigned long long)more);
 		}
-		flood(px, a->origin, l);
+		flood(px, a->origin, l, from);
 		recompute_soon(px);
 		break;
 	case TOPO_OLDER:
-		send_lsa(l, a->origin);
+		if (l != NULL)
+			send_lsa(l, a->origin);
 		break;
 	case TOPO_OWN:
 		log_info("an older run of ours advertised seq %llu: "
@@ -420,7 +465,7 @@ topology_lsa_input(struct link *l, const struct pkt_lsa *a)
 			log_warnx("%s: advertisement of new origin '%s' "
 			    "dropped: the topology holds its limit of "
 			    "proxies ('topology.max_origins'; %llu more not "
-			    "logged)", link_who(l, who, sizeof(who)),
+			    "logged)", who_of(l, from, who, sizeof(who)),
 			    a->origin, (unsigned long long)more);
 		break;
 	case TOPO_RATE:
@@ -428,14 +473,122 @@ topology_lsa_input(struct link *l, const struct pkt_lsa *a)
 		if (log_allowed(DK_RATE, &more))
 			log_warnx("%s: advertisement of '%s' seq %llu dropped: "
 			    "'%s' advertises faster than 'topology.rate' "
-			    "allows (%llu more not logged)", link_who(l, who,
-			    sizeof(who)), a->origin,
+			    "allows (%llu more not logged)", who_of(l, from,
+			    who, sizeof(who)), a->origin,
 			    (unsigned long long)a->seq, a->origin,
 			    (unsigned long long)more);
 		break;
 	case TOPO_SAME:
 		break;
 	}
+}
+
+static void
+queue_stats(struct proxyd *px)
+{
+	struct lsaq_stats qs;
+
+	lsaq_stats(px->lsaq, &qs);
+	px->st.lsa_queue = qs.depth;
+	px->st.lsa_queue_peak = qs.peak;
+	px->st.lsa_queue_dropped = qs.dropped + px->lsaq_aged;
+	px->st.lsa_queue_replaced = qs.replaced;
+}
+
+/* One waiting advertisement: decoded again, aged by its wait, used. */
+static void
+verify_one(void *arg, const struct lsaq_item *it)
+{
+	static struct pkt_msg m;
+	struct proxyd *px = arg;
+	const char *why;
+	uint64_t age;
+
+	if (pkt_msg_decode(it->msg, it->len, &m, &why) == -1 ||
+	    m.type != PKT_MSG_LSA) {
+		px->st.drop_malformed++;	/* cannot happen: we encoded it */
+		return;
+	}
+	age = m.u.lsa.age_s + (now_us() - it->queued_us) / 1000000;
+	if (age >= TOPO_MAX_AGE_S) {
+		px->lsaq_aged++;	/* waited until it aged out */
+		return;
+	}
+	m.u.lsa.age_s = (uint16_t)age;
+	lsa_use(px, link_find(px, it->from), it->from, &m.u.lsa);
+}
+
+static uint64_t
+clock_cb(void *arg)
+{
+	(void)arg;
+	return now_us();
+}
+
+static void verify_arm(struct proxyd *);
+
+/*
+ * The signature checks of waiting advertisements, a slice per loop turn
+ * (TOPOLOGY_VERIFY_SLICE_US or TOPOLOGY_VERIFY_BATCH, whichever comes
+ * first), then back to the loop: the control socket, keepalives, the data
+ * path and signals are served between slices however many wait.
+ */
+static void
+verify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct lsaq_budget b = { TOPOLOGY_VERIFY_BATCH,
+	    TOPOLOGY_VERIFY_SLICE_US };
+	struct proxyd *px = arg;
+
+	(void)fd;
+	(void)what;
+	px->verify_pending = false;
+	(void)lsaq_drain(px->lsaq, &b, clock_cb, verify_one, px);
+	queue_stats(px);
+	verify_arm(px);
+}
+
+static void
+verify_arm(struct proxyd *px)
+{
+	struct timeval tv = { 0, 0 };
+
+	if (px->verify_pending || lsaq_len(px->lsaq) == 0)
+		return;
+	if (evtimer_add(px->verify_ev, &tv) == 0)
+		px->verify_pending = true;
+}
+
+/*
+ * An advertisement from a neighbour.  Duplicates of what we hold and what
+ * the limits refuse anyway are decided at once (a lookup); what needs its
+ * signature checked waits in the queue (lib/lsaq.c: one per origin, the
+ * newest; bounded, drops counted) and is checked a slice per loop turn.
+ */
+void
+topology_lsa_input(struct link *l, const struct pkt_lsa *a)
+{
+	static struct pkt_msg m;
+	static uint8_t buf[PKT_MAX];
+	struct proxyd *px = l->px;
+	enum topo_verdict v = topo_classify(px->topo, a, now_us());
+	int n;
+
+	if ((v != TOPO_NEWER && v != TOPO_OWN && v != TOPO_OLDER) ||
+	    px->lsa_verifier == NULL || px->lsaq == NULL) {
+		lsa_use(px, l, l->name, a);
+		return;
+	}
+	m.type = PKT_MSG_LSA;
+	m.u.lsa = *a;
+	if ((n = pkt_msg_encode(&m, buf, sizeof(buf))) <= 0) {
+		px->st.drop_malformed++;
+		return;
+	}
+	(void)lsaq_push(px->lsaq, l->name, a->origin, a->seq, buf, (size_t)n,
+	    now_us());
+	queue_stats(px);
+	verify_arm(px);
 }
 
 static bool

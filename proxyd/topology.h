@@ -26,6 +26,15 @@ struct link;
 #define TOPOLOGY_LOG_EVERY_S	5	/* drop log lines, per kind */
 #define TOPOLOGY_RECOMPUTE_MIN_MS 200	/* routes after advertisements: */
 					/* at most this often */
+/*
+ * Signature checks of received advertisements: they wait in a queue
+ * (lsaq.h; as many as topology.max_origins, of at most this many bytes
+ * together) and are checked a slice per event-loop turn, at most
+ * TOPOLOGY_VERIFY_BATCH or TOPOLOGY_VERIFY_SLICE_US, whichever is first.
+ */
+#define TOPOLOGY_QUEUE_BYTES	(8u << 20)
+#define TOPOLOGY_VERIFY_BATCH	64
+#define TOPOLOGY_VERIFY_SLICE_US 5000
 
 int	topology_init(struct proxyd *);
 void	topology_free(struct proxyd *);

@@ -69,13 +69,15 @@ for name in pub site-a; do
 	rss0[$name]=$(mem_kb "${pid[$name]}" VmRSS)
 done
 hz=$(getconf CLK_TCK)
+# the control protocol's major version, as proxyctl speaks it
+CTL_MAJOR=$(awk '$2 == "CTL_PROTO_MAJOR" { print $3 }' "$top_srcdir/lib/ctl.h")
 
 # status latency probes, one connection per proxy, until told to stop
 for name in pub site-a; do
 	nice -n "$NICE" python3 - "$(proxy_sock "$name")" "$WORLD_DIR/lat-$name" \
-	    "${pid[$name]}" <<'EOF' &
+	    "${pid[$name]}" "$CTL_MAJOR" <<'EOF' &
 import json, os, socket, sys, time
-path, out, pid = sys.argv[1], sys.argv[2], sys.argv[3]
+path, out, pid, major = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 hz = os.sysconf("SC_CLK_TCK")
 def cpu_ms():
     with open("/proc/%s/stat" % pid) as f:
@@ -93,7 +95,7 @@ def req(obj):
         m = json.loads(line)
         if m.get("id") == obj["id"] and ("end" in m or "ok" in m):
             return
-req({"id": 0, "cmd": "hello", "v": [1, 0], "client": "bench_flood"})
+req({"id": 0, "cmd": "hello", "v": [major, 0], "client": "bench_flood"})
 lat = []
 slow = []
 i = 1

@@ -1206,6 +1206,135 @@ START_TEST(origins_over_the_limit_are_counted)
 }
 END_TEST
 
+/*
+ * One turn of the event loop: what is due runs once (fire_timers() runs
+ * until nothing is due, so a timer that re-arms itself runs it to the end).
+ */
+static void
+loop_turn(void)
+{
+	event_base_loop(px->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+}
+
+/* What a neighbour hands us, signed, without settling afterwards. */
+static void
+input_signed(struct link *l, const struct pkt_lsa *a)
+{
+	static struct pkt_lsa c;
+
+	c = *a;
+	testpki_sign(&c);
+	topology_lsa_input(l, &c);
+}
+
+/*
+ * A burst of advertisements is not checked where it arrives (in the read
+ * callback): it waits, and the checks run a slice per loop turn, so the
+ * control socket, keepalives and signals are served in between.
+ */
+START_TEST(burst_is_checked_in_slices_not_at_once)
+{
+	struct pkt_lsa q;
+	char name[16];
+	int turns;
+
+	init();
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "q%03d", i);
+		lsa_init(&q, name, 1);
+		lsa_link(&q, "a", 1);
+		input_signed(la, &q);
+	}
+	ck_assert_uint_eq(px->st.lsa_verified, 0);
+	ck_assert_uint_eq(px->st.lsa_queue, 200);
+	ck_assert_uint_eq(topo_count(px->topo), 1);	/* ourselves */
+	ck_assert_uint_eq(lsas("a", "q000"), 0);
+	loop_turn();			/* one slice */
+	ck_assert_uint_gt(px->st.lsa_verified, 0);
+	ck_assert_uint_le(px->st.lsa_verified, TOPOLOGY_VERIFY_BATCH);
+	ck_assert_uint_eq(px->st.lsa_queue, 200 - px->st.lsa_verified);
+	ck_assert_uint_eq(topo_count(px->topo), 1 + px->st.lsa_verified);
+	for (turns = 1; turns < 100 && px->st.lsa_queue > 0; turns++)
+		loop_turn();
+	ck_assert_int_ge(turns, 200 / TOPOLOGY_VERIFY_BATCH);
+	ck_assert_uint_eq(px->st.lsa_queue, 0);
+	ck_assert_uint_eq(px->st.lsa_verified, 200);
+	ck_assert_uint_eq(topo_count(px->topo), 201);
+	ck_assert_uint_eq(px->st.lsa_queue_peak, 200);
+	ck_assert_uint_eq(px->st.lsa_queue_dropped, 0);
+	/* checked, stored, and not flooded back to where they came from */
+	ck_assert_uint_eq(lsas("a", "q199"), 0);
+}
+END_TEST
+
+/*
+ * A newer copy of a waiting origin replaces it: one signature check, the
+ * newer stored, flooded to all but the neighbour that sent the newer.
+ */
+START_TEST(newer_copy_replaces_the_waiting_one)
+{
+	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+	struct pkt_lsa z;
+
+	init();
+	lsa_init(&z, "z", 5);
+	lsa_link(&z, "a", 10);
+	input_signed(la, &z);
+	z.seq = 6;
+	input_signed(lc, &z);
+	z.seq = 4;			/* older than the waiting: not queued */
+	input_signed(la, &z);
+	ck_assert_uint_eq(px->st.lsa_queue, 1);
+	ck_assert_uint_eq(px->st.lsa_queue_replaced, 1);
+	topology_settle(px);
+	ck_assert_uint_eq(px->st.lsa_verified, 1);
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, 6);
+	ck_assert_uint_eq(lsas("a", "z"), 1);
+	ck_assert_uint_eq(last_lsa("a", "z")->seq, 6);
+	ck_assert_uint_eq(lsas("c", "z"), 0);
+}
+END_TEST
+
+/* A forged one waits like the others and is dropped when its turn comes. */
+START_TEST(forged_waits_then_dropped_counted)
+{
+	struct pkt_lsa z;
+	static struct pkt_lsa c;
+
+	init();
+	lsa_init(&z, "z", 5);
+	lsa_link(&z, "a", 10);
+	c = z;
+	testpki_sign(&c);
+	c.sig[c.sig_len / 2] ^= 1;
+	topology_lsa_input(la, &c);
+	ck_assert_uint_eq(px->st.lsa_queue, 1);
+	ck_assert_uint_eq(px->st.lsa_forged, 0);
+	topology_settle(px);
+	ck_assert_uint_eq(px->st.lsa_forged, 1);
+	ck_assert_ptr_null(topo_get(px->topo, "z"));
+	ck_assert_uint_eq(lsas("c", "z"), 0);
+}
+END_TEST
+
+/* Waiting longer than an advertisement lives: dropped when its turn comes. */
+START_TEST(aged_out_while_waiting_is_dropped)
+{
+	struct pkt_lsa z;
+
+	init();
+	lsa_init(&z, "z", 5);
+	lsa_link(&z, "a", 10);
+	z.age_s = TOPO_MAX_AGE_S - 2;
+	input_signed(la, &z);
+	fake_advance_s(3);
+	topology_settle(px);
+	ck_assert_uint_eq(px->st.lsa_queue_dropped, 1);
+	ck_assert_uint_eq(px->st.lsa_verified, 0);
+	ck_assert_ptr_null(topo_get(px->topo, "z"));
+}
+END_TEST
+
 static Suite *
 topology_suite(void)
 {
@@ -1216,6 +1345,14 @@ topology_suite(void)
 		{ "init_advertises_prefixes_and_up_links",
 		    init_advertises_prefixes_and_up_links },
 		{ "link_cost_follows_rtt", link_cost_follows_rtt },
+		{ "burst_is_checked_in_slices_not_at_once",
+		    burst_is_checked_in_slices_not_at_once },
+		{ "newer_copy_replaces_the_waiting_one",
+		    newer_copy_replaces_the_waiting_one },
+		{ "forged_waits_then_dropped_counted",
+		    forged_waits_then_dropped_counted },
+		{ "aged_out_while_waiting_is_dropped",
+		    aged_out_while_waiting_is_dropped },
 		{ "endpoint_when_public", endpoint_when_public },
 		{ "endpoint_when_open_toward_a_link",
 		    endpoint_when_open_toward_a_link },
