@@ -2,7 +2,8 @@
 /*
  * This file owns the queue of advertisements waiting for their signature
  * check (see lsaq.h): per-neighbour FIFOs (doubly linked, so a replaced
- * or evicted entry leaves from anywhere), an origin index (chained hash),
+ * or evicted entry leaves from anywhere), a (neighbour, origin) index
+ * (chained hash),
  * the bounds and the budgeted drain.
  */
 #include <stdio.h>
@@ -40,12 +41,17 @@ entry_of(struct lsaq_item *it)
 	    offsetof(struct entry, item));
 }
 
-/* FNV-1a of the origin name. */
+/* FNV-1a of "from\0origin". */
 static size_t
-bucket_of(const char *origin)
+bucket_of(const char *from, const char *origin)
 {
 	uint32_t h = 2166136261u;
 
+	for (const char *s = from; ; s++) {
+		h = (h ^ (uint8_t)*s) * 16777619u;
+		if (*s == '\0')
+			break;
+	}
 	for (const char *s = origin; *s != '\0'; s++)
 		h = (h ^ (uint8_t)*s) * 16777619u;
 	return h % LSAQ_BUCKETS;
@@ -82,11 +88,12 @@ lsaq_free(struct lsaq *q)
 }
 
 static struct entry **
-index_slot(struct lsaq *q, const char *origin)
+index_slot(struct lsaq *q, const char *from, const char *origin)
 {
-	struct entry **pp = &q->bucket[bucket_of(origin)];
+	struct entry **pp = &q->bucket[bucket_of(from, origin)];
 
-	while (*pp != NULL && strcmp((*pp)->item.origin, origin) != 0)
+	while (*pp != NULL && (strcmp((*pp)->item.origin, origin) != 0 ||
+	    strcmp((*pp)->item.from, from) != 0))
 		pp = &(*pp)->hnext;
 	return pp;
 }
@@ -96,7 +103,7 @@ static void
 unlink_entry(struct lsaq *q, struct entry *e)
 {
 	struct source *s = &q->src[e->src];
-	struct entry **pp = index_slot(q, e->item.origin);
+	struct entry **pp = index_slot(q, e->item.from, e->item.origin);
 
 	if (*pp == e)
 		*pp = e->hnext;
@@ -177,7 +184,7 @@ lsaq_push(struct lsaq *q, const char *from, const char *origin,
 
 	snprintf(o, sizeof(o), "%s", origin);
 	snprintf(f, sizeof(f), "%s", from);
-	pp = index_slot(q, o);
+	pp = index_slot(q, f, o);
 	if ((e = *pp) != NULL) {
 		if (!topo_seq_newer(seq, e->item.seq)) {
 			q->st.stale++;
@@ -218,7 +225,7 @@ lsaq_push(struct lsaq *q, const char *from, const char *origin,
 		q->src[me].head = e;
 	q->src[me].tail = e;
 	q->src[me].n++;
-	pp = index_slot(q, o);
+	pp = index_slot(q, f, o);
 	e->hnext = *pp;
 	*pp = e;
 	q->st.depth++;

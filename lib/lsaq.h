@@ -4,9 +4,14 @@
  * (proxyd/topology.c drains it a slice per event-loop turn, so a
  * neighbour flooding thousands of validly signed origins never stalls the
  * loop).  It holds encoded messages, per sending neighbour in arrival
- * order, and at most one per origin: a newer copy of a queued origin
- * replaces the older one (which could only be checked to be thrown
- * away), a copy that is not newer is not queued.  Bounded in items and
+ * order, and at most one per origin from each neighbour: a newer copy of
+ * an origin from the same neighbour replaces the waiting older one (which
+ * could only be checked to be thrown away), a copy that is not newer is
+ * not queued.  Only the same neighbour's: an unchecked copy is a claim, so
+ * a forger's copy must not displace a genuine one another neighbour sent
+ * (copies of one advertisement from several neighbours cost a lookup each
+ * when their turn comes: the first stored makes the others duplicates).
+ * Bounded in items and
  * bytes; when full, the neighbour with the most waiting loses its newest
  * (the newcomer, if that is the neighbour sending it), so one flooding
  * neighbour cannot crowd out the others.  Draining is round-robin over the
@@ -22,7 +27,7 @@
 #include "pkt.h"
 
 #define LSAQ_SOURCES_MAX	64	/* neighbours with ads waiting at once */
-#define LSAQ_BUCKETS		4096	/* origin index (chained) */
+#define LSAQ_BUCKETS		4096	/* (neighbour, origin) index, chained */
 
 /* One waiting advertisement. */
 struct lsaq_item {
@@ -36,8 +41,8 @@ struct lsaq_item {
 
 enum lsaq_verdict {
 	LSAQ_QUEUED,	/* waiting */
-	LSAQ_REPLACED,	/* waiting, in place of an older copy of its origin */
-	LSAQ_STALE,	/* not queued: a copy as new or newer is waiting */
+	LSAQ_REPLACED,	/* waiting, in place of the neighbour's older copy */
+	LSAQ_STALE,	/* not queued: the neighbour's as new or newer waits */
 	LSAQ_DROPPED,	/* not queued: full (counted) */
 };
 
@@ -70,7 +75,7 @@ void		 lsaq_set_limits(struct lsaq *, size_t max_items,
 /*
  * Queues a copy of msg (len bytes), origin's advertisement with sequence
  * number seq (newer: topo_seq_newer()), received from neighbour from at
- * now_us.  Names longer than PKT_NAME_MAX are cut (the decoder never
+ * now_us, unless from's copy of origin that waits is as new or newer.  Names longer than PKT_NAME_MAX are cut (the decoder never
  * makes them).  May evict another neighbour's newest to make room.
  */
 enum lsaq_verdict lsaq_push(struct lsaq *, const char *from,

@@ -561,9 +561,10 @@ verify_arm(struct proxyd *px)
 
 /*
  * An advertisement from a neighbour.  Duplicates of what we hold and what
- * the limits refuse anyway are decided at once (a lookup); what needs its
- * signature checked waits in the queue (lib/lsaq.c: one per origin, the
- * newest; bounded, drops counted) and is checked a slice per loop turn.
+ * the limits refuse anyway are decided at once (a lookup), as is an
+ * unsigned one; what needs its signature checked waits in the queue
+ * (lib/lsaq.c: per neighbour, its newest copy of each origin; bounded,
+ * drops counted) and is checked a slice per loop turn.
  */
 void
 topology_lsa_input(struct link *l, const struct pkt_lsa *a)
@@ -574,7 +575,9 @@ topology_lsa_input(struct link *l, const struct pkt_lsa *a)
 	enum topo_verdict v = topo_classify(px->topo, a, now_us());
 	int n;
 
+	/* unsigned: refused at once, no crypto to spread */
 	if ((v != TOPO_NEWER && v != TOPO_OWN && v != TOPO_OLDER) ||
+	    a->cert_len == 0 || a->sig_len == 0 ||
 	    px->lsa_verifier == NULL || px->lsaq == NULL) {
 		lsa_use(px, l, l->name, a);
 		return;

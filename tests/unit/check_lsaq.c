@@ -82,11 +82,11 @@ START_TEST(newer_copy_replaces_the_waiting_older)
 
 	ck_assert_int_eq(push("a", "o1", 5), LSAQ_QUEUED);
 	ck_assert_int_eq(push("a", "o2", 1), LSAQ_QUEUED);
-	/* from another neighbour, newer: it wins, the older is gone */
-	ck_assert_int_eq(push("b", "o1", 6), LSAQ_REPLACED);
+	/* the same neighbour's newer: it wins, the older is gone */
+	ck_assert_int_eq(push("a", "o1", 6), LSAQ_REPLACED);
 	ck_assert_uint_eq(lsaq_len(q), 2);
 	pop_expect("a", "o2", 1);
-	pop_expect("b", "o1", 6);
+	pop_expect("a", "o1", 6);
 	ck_assert_ptr_null(lsaq_pop(q));
 	lsaq_stats(q, &st);
 	ck_assert_uint_eq(st.replaced, 1);
@@ -95,21 +95,37 @@ START_TEST(newer_copy_replaces_the_waiting_older)
 }
 END_TEST
 
+/*
+ * An unchecked copy is only a claim: another neighbour's "newer" copy (a
+ * forger's seq 2^63, say) must not throw away the waiting one.
+ */
+START_TEST(another_neighbours_copy_does_not_displace)
+{
+	ck_assert_int_eq(push("a", "o1", 5), LSAQ_QUEUED);
+	ck_assert_int_eq(push("evil", "o1", UINT64_C(1) << 62), LSAQ_QUEUED);
+	ck_assert_int_eq(push("b", "o1", 5), LSAQ_QUEUED);
+	ck_assert_uint_eq(lsaq_len(q), 3);
+	pop_expect("a", "o1", 5);
+	pop_expect("evil", "o1", UINT64_C(1) << 62);
+	pop_expect("b", "o1", 5);
+}
+END_TEST
+
 START_TEST(copy_not_newer_than_the_waiting_is_stale)
 {
 	struct lsaq_stats st;
 
 	ck_assert_int_eq(push("a", "o1", 5), LSAQ_QUEUED);
-	ck_assert_int_eq(push("b", "o1", 5), LSAQ_STALE);
-	ck_assert_int_eq(push("b", "o1", 4), LSAQ_STALE);
+	ck_assert_int_eq(push("a", "o1", 5), LSAQ_STALE);
+	ck_assert_int_eq(push("a", "o1", 4), LSAQ_STALE);
 	/* serial arithmetic: 2^64-1 is older than 5 */
-	ck_assert_int_eq(push("b", "o1", UINT64_MAX), LSAQ_STALE);
+	ck_assert_int_eq(push("a", "o1", UINT64_MAX), LSAQ_STALE);
 	ck_assert_uint_eq(lsaq_len(q), 1);
 	pop_expect("a", "o1", 5);
 	lsaq_stats(q, &st);
 	ck_assert_uint_eq(st.stale, 3);
 	/* once popped, the origin may wait again */
-	ck_assert_int_eq(push("b", "o1", 5), LSAQ_QUEUED);
+	ck_assert_int_eq(push("a", "o1", 5), LSAQ_QUEUED);
 }
 END_TEST
 
@@ -289,17 +305,18 @@ END_TEST
 
 /*
  * Random pushes and pops from a few neighbours over a few origins, against
- * the invariants: never more than the bounds, never two of one origin,
- * what comes out is the newest pushed since that origin last came out,
+ * the invariants: never more than the bounds, never two of one origin from
+ * one neighbour, what comes out is the newest that neighbour pushed since
+ * its copy of that origin last came out,
  * and every push is accounted for (out + waiting + dropped + stale +
  * replaced = pushed).
  */
 START_TEST(random_against_invariants)
 {
-	enum { ORIGINS = 40, ROUNDS = 20000 };
-	uint64_t newest[ORIGINS] = { 0 };	/* since last popped */
+	enum { NBRS = 5, ORIGINS = 40, ROUNDS = 20000 };
+	uint64_t newest[NBRS][ORIGINS] = { { 0 } };	/* since popped */
 	uint64_t seqs[ORIGINS] = { 0 };
-	bool waiting[ORIGINS] = { false };
+	bool waiting[NBRS][ORIGINS] = { { false } };
 	uint64_t pushed = 0, out = 0;
 	struct lsaq_stats st;
 	unsigned r = 12345;
@@ -309,33 +326,34 @@ START_TEST(random_against_invariants)
 		r = r * 1103515245u + 12345u;
 		if ((r >> 16) % 3 != 0) {
 			char from[8], o[8], m[200];
-			unsigned oi = (r >> 4) % ORIGINS;
+			unsigned oi = (r >> 4) % ORIGINS, fi = (r >> 12) % NBRS;
 			uint64_t seq = (r >> 20) % 4 == 0 && seqs[oi] > 0 ?
 			    seqs[oi] - 1 : ++seqs[oi];	/* sometimes old */
 			size_t len = 1 + (r >> 8) % sizeof(m);
 			enum lsaq_verdict v;
 
-			snprintf(from, sizeof(from), "n%u", (r >> 12) % 5);
+			snprintf(from, sizeof(from), "n%u", fi);
 			snprintf(o, sizeof(o), "o%u", oi);
 			memset(m, (int)oi, sizeof(m));
 			v = lsaq_push(q, from, o, seq, (uint8_t *)m, len, 0);
 			pushed++;
 			if (v == LSAQ_QUEUED || v == LSAQ_REPLACED) {
-				waiting[oi] = true;
-				newest[oi] = seq;
+				waiting[fi][oi] = true;
+				newest[fi][oi] = seq;
 			}
 		} else {
 			struct lsaq_item *it = lsaq_pop(q);
-			unsigned oi;
+			unsigned oi, fi;
 
 			if (it == NULL)
 				continue;
 			out++;
 			ck_assert_int_eq(sscanf(it->origin, "o%u", &oi), 1);
-			ck_assert(waiting[oi]);
-			ck_assert_uint_eq(it->seq, newest[oi]);
+			ck_assert_int_eq(sscanf(it->from, "n%u", &fi), 1);
+			ck_assert(waiting[fi][oi]);
+			ck_assert_uint_eq(it->seq, newest[fi][oi]);
 			ck_assert_uint_eq(it->msg[0], oi);
-			waiting[oi] = false;
+			waiting[fi][oi] = false;
 			lsaq_item_free(it);
 		}
 		lsaq_stats(q, &st);
@@ -361,6 +379,7 @@ lsaq_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, fifo_per_neighbour_round_robin_between);
 	tcase_add_test(tc, newer_copy_replaces_the_waiting_older);
+	tcase_add_test(tc, another_neighbours_copy_does_not_displace);
 	tcase_add_test(tc, copy_not_newer_than_the_waiting_is_stale);
 	tcase_add_test(tc, full_queue_takes_from_the_longest_neighbour);
 	tcase_add_test(tc, equal_neighbours_keep_theirs_newcomer_dropped);

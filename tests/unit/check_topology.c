@@ -1268,20 +1268,20 @@ START_TEST(burst_is_checked_in_slices_not_at_once)
 END_TEST
 
 /*
- * A newer copy of a waiting origin replaces it: one signature check, the
- * newer stored, flooded to all but the neighbour that sent the newer.
+ * A neighbour's newer copy of a waiting origin replaces its older one: one
+ * signature check, the newer stored, flooded to all but that neighbour.
  */
 START_TEST(newer_copy_replaces_the_waiting_one)
 {
-	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
 	struct pkt_lsa z;
 
+	fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
 	init();
 	lsa_init(&z, "z", 5);
 	lsa_link(&z, "a", 10);
 	input_signed(la, &z);
 	z.seq = 6;
-	input_signed(lc, &z);
+	input_signed(la, &z);
 	z.seq = 4;			/* older than the waiting: not queued */
 	input_signed(la, &z);
 	ck_assert_uint_eq(px->st.lsa_queue, 1);
@@ -1289,9 +1289,39 @@ START_TEST(newer_copy_replaces_the_waiting_one)
 	topology_settle(px);
 	ck_assert_uint_eq(px->st.lsa_verified, 1);
 	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, 6);
-	ck_assert_uint_eq(lsas("a", "z"), 1);
-	ck_assert_uint_eq(last_lsa("a", "z")->seq, 6);
-	ck_assert_uint_eq(lsas("c", "z"), 0);
+	ck_assert_uint_eq(lsas("c", "z"), 1);
+	ck_assert_uint_eq(last_lsa("c", "z")->seq, 6);
+	ck_assert_uint_eq(lsas("a", "z"), 0);
+}
+END_TEST
+
+/*
+ * A forger's "newer" copy from another neighbour, unchecked, does not
+ * throw the genuine waiting one away: both wait, the genuine is used, the
+ * forged is dropped and counted.
+ */
+START_TEST(forged_newer_does_not_displace_the_waiting_genuine)
+{
+	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+	struct pkt_lsa z;
+	static struct pkt_lsa f;
+
+	init();
+	lsa_init(&z, "z", 5);
+	lsa_link(&z, "a", 10);
+	input_signed(la, &z);
+	f = z;
+	f.seq = UINT64_MAX;
+	testpki_sign(&f);
+	f.sig[f.sig_len / 2] ^= 1;
+	topology_lsa_input(lc, &f);
+	ck_assert_uint_eq(px->st.lsa_queue, 2);
+	topology_settle(px);
+	ck_assert_uint_eq(px->st.lsa_forged, 1);
+	ck_assert_uint_eq(px->st.lsa_verified, 1);
+	ck_assert_uint_eq(topo_get(px->topo, "z")->seq, 5);
+	ck_assert_uint_eq(lsas("c", "z"), 1);	/* the genuine, flooded */
+	ck_assert_uint_eq(last_lsa("c", "z")->seq, 5);
 }
 END_TEST
 
@@ -1349,6 +1379,8 @@ topology_suite(void)
 		    burst_is_checked_in_slices_not_at_once },
 		{ "newer_copy_replaces_the_waiting_one",
 		    newer_copy_replaces_the_waiting_one },
+		{ "forged_newer_does_not_displace_the_waiting_genuine",
+		    forged_newer_does_not_displace_the_waiting_genuine },
 		{ "forged_waits_then_dropped_counted",
 		    forged_waits_then_dropped_counted },
 		{ "aged_out_while_waiting_is_dropped",
