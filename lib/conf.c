@@ -734,6 +734,36 @@ set_nb_port(struct ld *ld, const struct val *v)
 		ld->nb->port = (uint16_t)v->i;
 }
 
+static void
+set_nb_tcp_port(struct ld *ld, const struct val *v)
+{
+	if (ld->nb != NULL)
+		ld->nb->tcp_port = (uint16_t)v->i;
+}
+
+/* After tcp_port (the schema's order): "tcp" needs a port to dial. */
+static void
+set_nb_transport(struct ld *ld, const struct val *v)
+{
+	static const char *const names[] = { "auto", "udp", "tcp" };
+
+	if (ld->nb == NULL)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (strcmp(v->str, names[i]) == 0) {
+			ld->nb->transport = (enum conf_transport)i;
+			if (ld->nb->transport == CONF_TRANSPORT_TCP &&
+			    ld->nb->tcp_port == 0)
+				err(ld, v->s, "'%s' \"tcp\" needs a "
+				    "'tcp_port' in the same neighbour (the "
+				    "port its proxy listens on for TCP, "
+				    "'listen.tcp_port' there)", v->key);
+			return;
+		}
+	err(ld, v->s, "'%s' '%s' is not one of auto, udp, tcp", v->key,
+	    shown(ld, v->str));
+}
+
 /* Appends p, written at setting s (shown as key); duplicates refused. */
 static void
 pfx_append(struct ld *ld, const config_setting_t *s, const char *key,
@@ -948,12 +978,15 @@ static const struct field fields[] = {
 	{ "listen.port",	F_INT,	 OPT, 1, 65535,	STR(CONF_DEFAULT_PORT), set_u16, OFF(listen_port) },
 	{ "listen.alt_port",	F_INT,	 OPT, 0, 65535,	NULL /* port + 1 */, set_alt_port, 0 },
 	{ "listen.alt_address",	F_STR,	 OPT, 1, 0,	NULL,		set_alt_addr, 0 },
+	{ "listen.tcp_port",	F_INT,	 OPT, 1, 65535,	NULL /* none */, set_u16, OFF(listen_tcp_port) },
 	{ "public",		F_STR,	 OPT, 1, 0,	NULL,		set_public, 0 },
 	{ "neighbours",		F_LIST,	 OPT, 0, 0,	NULL,		NULL, 0 },
 	{ "neighbours.[]",	F_GROUP, OPT, 0, 0,	NULL,		set_nb, 0 },
 	{ "neighbours.[].name",	F_STR,	 REQ, 1, CONF_NAME_MAX, NULL,	set_nb_name, 0 },
 	{ "neighbours.[].host",	F_STR,	 REQ, 1, 253,	NULL,		set_nb_host, 0 },
 	{ "neighbours.[].port",	F_INT,	 OPT, 1, 65535,	STR(CONF_DEFAULT_PORT), set_nb_port, 0 },
+	{ "neighbours.[].tcp_port", F_INT, OPT, 1, 65535, NULL /* none */, set_nb_tcp_port, 0 },
+	{ "neighbours.[].transport", F_STR, OPT, 1, 0,	"auto",		set_nb_transport, 0 },
 	{ "prefixes",		F_LIST,	 OPT, 0, 0,	NULL,		NULL, 0 },
 	{ "prefixes.[]",	F_PFX,	 OPT, 1, 0,	NULL,		set_prefix, 0 },
 	{ "prefixes.[].prefix",	F_STR,	 REQ, 1, 0,	NULL,		set_pfx_real, 0 },
@@ -1706,6 +1739,8 @@ conf_print(const struct conf *c, FILE *fp)
 		paddr(fp, c->alt_addr);
 		fputs(";\n", fp);
 	}
+	if (c->listen_tcp_port != 0)
+		fprintf(fp, "\ttcp_port = %u;\n", c->listen_tcp_port);
 	fputs("};\n", fp);
 	if (c->has_public)
 		fprintf(fp, "public = \"%s:%u\";\n", inet_ntop(AF_INET,
@@ -1716,7 +1751,15 @@ conf_print(const struct conf *c, FILE *fp)
 		pstr(fp, c->neighbours[i].name);
 		fputs("; host = ", fp);
 		pstr(fp, c->neighbours[i].host);
-		fprintf(fp, "; port = %u; }", c->neighbours[i].port);
+		fprintf(fp, "; port = %u;", c->neighbours[i].port);
+		if (c->neighbours[i].tcp_port != 0)
+			fprintf(fp, " tcp_port = %u;",
+			    c->neighbours[i].tcp_port);
+		if (c->neighbours[i].transport != CONF_TRANSPORT_AUTO)
+			fprintf(fp, " transport = \"%s\";",
+			    c->neighbours[i].transport == CONF_TRANSPORT_UDP ?
+			    "udp" : "tcp");
+		fputs(" }", fp);
 	}
 	for (i = n = 0; i < c->n_prefixes; i++)
 		n += c->prefixes[i].has_alias;

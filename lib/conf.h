@@ -60,10 +60,19 @@ struct conf_prefix {
 	struct in6_addr	addr6;		/* host bits zero */
 };
 
+/* How a link to a neighbour is carried (neighbours.[].transport). */
+enum conf_transport {
+	CONF_TRANSPORT_AUTO = 0,	/* UDP, TCP when UDP gets no answer */
+	CONF_TRANSPORT_UDP,
+	CONF_TRANSPORT_TCP,
+};
+
 struct conf_neighbour {
 	char		name[CONF_NAME_MAX + 1];
 	char		*host;		/* IPv4 literal or hostname */
 	uint16_t	port;
+	uint16_t	tcp_port;	/* 0: none (no TCP link) */
+	enum conf_transport transport;	/* default auto */
 };
 
 /* Where a key was set: "FILE:LINE" (conf_at()). */
@@ -78,6 +87,7 @@ struct conf {
 	struct in_addr	 listen_addr;		/* default 0.0.0.0 */
 	uint16_t	 listen_port;		/* default 4795 */
 	uint16_t	 alt_port;		/* 0: none; default port+1 */
+	uint16_t	 listen_tcp_port;	/* 0 (default): no TCP links in */
 	bool		 has_alt_addr;
 	struct in_addr	 alt_addr;
 	bool		 has_public;

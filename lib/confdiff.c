@@ -163,6 +163,8 @@ diff_fixed(struct ctx *x, const struct conf *a, const struct conf *b)
 	    b->listen_addr);
 	fixed_u(x, b, "listen.port", a->listen_port, b->listen_port);
 	fixed_u(x, b, "listen.alt_port", a->alt_port, b->alt_port);
+	fixed_u(x, b, "listen.tcp_port", a->listen_tcp_port,
+	    b->listen_tcp_port);
 	fixed_ip(x, b, "listen.alt_address", a->has_alt_addr, a->alt_addr,
 	    b->has_alt_addr, b->alt_addr);
 	if (a->has_tun != b->has_tun)
@@ -253,6 +255,8 @@ diff_neighbours(struct ctx *x, const struct conf *a, const struct conf *b)
 			j++;
 		} else {
 			bool same = na->port == nb->port &&
+			    na->tcp_port == nb->tcp_port &&
+			    na->transport == nb->transport &&
 			    strcasecmp(na->host, nb->host) == 0;
 
 			it = same ? add(x, CONF_CH_NB_KEEP, "neighbour '%s' "

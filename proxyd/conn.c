@@ -396,6 +396,12 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 	bool direct;
 
 	direct = nat_direct_feasible(src, dst, why, sizeof(why));
+	if (link_udp_blocked(px)) {
+		/* learned from failed UDP handshakes: punches would be lost */
+		direct = false;
+		snprintf(why, sizeof(why), "UDP is blocked at '%s': its links "
+		    "run over TCP", px->conf->name);
+	}
 	memset(&conn_msg, 0, sizeof(conn_msg));
 	conn_msg.type = PKT_MSG_CONN_RESP;
 	r->id = q->id;
@@ -603,6 +609,12 @@ punch_begin(struct proxyd *px, struct channel *ch, struct in_addr mapped,
 
 	if (mport == 0)
 		return;
+	if (link_udp_blocked(px)) {
+		snprintf(ch->direct_why, sizeof(ch->direct_why), "not tried: "
+		    "UDP is blocked here (our links run over TCP after UDP "
+		    "handshakes failed), punches would be lost");
+		return;
+	}
 	for (int i = 0; i < CONN_CHANNELS_MAX; i++)
 		punching += px->conn->ch[i].used &&
 		    px->conn->ch[i].direct == DIRECT_PUNCHING;

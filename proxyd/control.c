@@ -381,6 +381,15 @@ cmd_status(struct client *c, unsigned *rows)
 			str_or_null(&w, "cert_warning", warn);
 		}
 	}
+	json_uint(&w, "tcp_accepted", s->tcp_accepted);
+	json_uint(&w, "tcp_hs_limit", s->tcp_hs_limit);
+	json_uint(&w, "tcp_hs_timeout", s->tcp_hs_timeout);
+	json_uint(&w, "tcp_malformed", s->tcp_malformed);
+	json_uint(&w, "tcp_truncated", s->tcp_truncated);
+	json_uint(&w, "drop_tcp_queue", s->drop_tcp_queue);
+	json_uint(&w, "udp_fallbacks", s->udp_fallbacks);
+	json_uint(&w, "link_moves", s->link_moves);
+	json_bool(&w, "udp_blocked", link_udp_blocked(px));
 	str_or_null(&w, "tun", px->tun != NULL ? tun_name(px->tun) : NULL);
 	json_uint(&w, "ctl_clients", (uint64_t)ctl->n_clients);
 	json_uint(&w, "ctl_queued", queued);
@@ -423,14 +432,17 @@ cmd_neighbours(struct client *c, unsigned *rows)
 		struct json_w w;
 		char addr[EP_STRLEN];
 
-		if (l->name[0] == '\0')
-			continue;	/* inbound handshake, name unknown */
+		if (l->name[0] == '\0' || l->moving)
+			continue;	/* inbound handshake, name unknown; */
+					/* a UDP try beside a TCP link */
 		ep_fmt(&l->peer, addr, sizeof(addr));
 		json_begin(&w, rowbuf, sizeof(rowbuf));
 		json_str(&w, "name", l->name);
 		str_or_null(&w, "addr", l->resolved ? addr : NULL);
 		json_str(&w, "state", link_state_name(l));
 		json_str(&w, "dir", l->initiator ? "out" : "in");
+		json_str(&w, "transport", link_transport_name(l));
+		json_uint(&w, "moves", l->moves);
 		if (l->rtt_ms >= 0)
 			json_dbl(&w, "rtt_ms", l->rtt_ms);
 		else
@@ -452,7 +464,7 @@ cmd_neighbours(struct client *c, unsigned *rows)
 			json_null(&w, "peer_cert_expires_s");
 		json_uint(&w, "rx_packets", l->rx_packets);
 		json_uint(&w, "tx_packets", l->tx_packets);
-		if (l->state == LINK_UP && l->pmtu > 0)
+		if (l->state == LINK_UP && l->pmtu > 0 && link_datagrams(l))
 			json_uint(&w, "pmtu", l->pmtu);
 		else
 			json_null(&w, "pmtu");
@@ -1106,6 +1118,19 @@ cmd_explain(struct client *c, unsigned *rows)
 	explain_line(c, rows, "relay path: %u hop(s), cost %u, first hop '%s' "
 	    "(shortest path over the links both ends advertise)", tp->hops,
 	    tp->cost, tp->next_hop);
+	{
+		struct link *nh = link_find(px, tp->next_hop);
+
+		if (nh != NULL)
+			explain_line(c, rows, "the link to '%s' runs over %s%s",
+			    tp->next_hop, link_transport_name(nh),
+			    link_datagrams(nh) ? "" : " (TCP: it costs more, "
+			    "so routes prefer UDP links where they exist)");
+	}
+	if (link_udp_blocked(px))
+		explain_line(c, rows, "UDP is blocked at this proxy: its links "
+		    "run over TCP after UDP handshakes failed, so no direct "
+		    "channel is tried (punches would be lost)");
 	if (ch != NULL && ch->n_path > 1) {
 		char path[PKT_PATH_MAX * 66] = "";
 		size_t off = 0;

@@ -164,6 +164,56 @@ udp_send(struct link *l, const uint8_t *p, size_t len)
 	return 0;
 }
 
+static int	udp_dial(struct link *);
+
+static int
+udp_tp_send(struct link *l, const uint8_t *p, size_t len, bool bulk)
+{
+	(void)bulk;
+	return udp_send(l, p, len);
+}
+
+static void
+udp_release(struct link *l, bool linger)
+{
+	(void)linger;
+	evtimer_del(l->hs_timer);
+	if (l->ssl != NULL) {
+		SSL_free(l->ssl);
+		l->ssl = NULL;
+	}
+}
+
+/* The DTLS SSL (kept to answer a retransmitted last flight) moves too. */
+static void
+udp_rebind(struct link *to, struct link *from)
+{
+	if (to->ssl != NULL)
+		SSL_free(to->ssl);
+	to->ssl = from->ssl;
+	from->ssl = NULL;
+	to->io = from->io;
+	to->io.arg = to;
+	if (to->ssl != NULL)
+		tls_rebind(to->ssl, &to->io);
+}
+
+static const struct link_tp udp_tp = {
+	.name = "udp",
+	.kind = LINK_TP_UDP,
+	.dial = udp_dial,
+	.send = udp_tp_send,
+	.release = udp_release,
+	.rebind = udp_rebind,
+};
+
+/* Sends a sealed packet over the link's transport. */
+static int
+tp_send(struct link *l, const uint8_t *p, size_t len, bool bulk)
+{
+	return l->tp->send(l, p, len, bulk);
+}
+
 static struct link	*find_session(struct proxyd *, uint32_t);
 
 /* Whether from is the address the link's peer is known at. */
@@ -331,6 +381,8 @@ link_alloc(struct proxyd *px)
 	l->ka_interval_s = px->conf->ka_min;
 	l->io.out = hs_output;
 	l->io.arg = l;
+	l->tp = &udp_tp;
+	l->udp_retry_s = LINK_UDP_RETRY_MIN_S;
 	if ((l->hs_timer = evtimer_new(px->base, hs_timer_cb, l)) == NULL) {
 		free(l);
 		return NULL;
@@ -351,6 +403,7 @@ link_unlink_free(struct link *l)
 			break;
 		}
 	lookup_abandon(l);
+	l->tp->release(l, false);
 	if (l->ssl != NULL)
 		SSL_free(l->ssl);
 	X509_free(l->peer_cert);
@@ -789,28 +842,61 @@ hs_arm(struct link *l)
 	evtimer_add(l->hs_timer, &tv);
 }
 
-static void
-hs_start(struct link *l)
+static int
+udp_dial(struct link *l)
 {
 	struct proxyd *px = l->px;
 	char who[128];
 
-	if (!have_address(l))
-		return;		/* idle until the name resolves */
-	l->session = new_session(px);
 	l->has_cookie = false;
 	l->hs_last_len = 0;
 	l->ssl = tls_new(px->ssl_ctx, true, l->nbr->name, &l->io);
-	if (l->ssl == NULL) {
-		link_close(l, "cannot start handshake");
-		return;
-	}
-	l->state = LINK_HANDSHAKE;
-	l->hs_start_us = now_us();
+	if (l->ssl == NULL)
+		return -1;
 	log_debug("%s: starting handshake, session %08x",
 	    link_who(l, who, sizeof(who)), l->session);
 	(void)SSL_do_handshake(l->ssl);
 	hs_arm(l);
+	return 0;
+}
+
+/* Whether l may fall back to TCP (a configured auto neighbour's link). */
+static bool
+auto_tcp(const struct link *l)
+{
+	return l->nbr != NULL && l->initiator && !l->ephemeral &&
+	    !l->moving && l->nbr->transport == CONF_TRANSPORT_AUTO &&
+	    l->nbr->tcp_port != 0;
+}
+
+/* The transport of l's next attempt (its peer's port set to match). */
+static const struct link_tp *
+choose_tp(struct link *l)
+{
+	bool tcp = false;
+
+	if (l->nbr != NULL && !l->ephemeral && !l->moving &&
+	    l->nbr->tcp_port != 0 && l->px->tcp_tp != NULL)
+		tcp = l->nbr->transport == CONF_TRANSPORT_TCP ||
+		    (auto_tcp(l) && l->udp_failed);
+	if (l->nbr != NULL && !l->ephemeral)
+		l->peer.port = tcp ? l->nbr->tcp_port : l->nbr->port;
+	return tcp ? l->px->tcp_tp : &udp_tp;
+}
+
+static void
+hs_start(struct link *l)
+{
+	struct proxyd *px = l->px;
+
+	if (!have_address(l))
+		return;		/* idle until the name resolves */
+	l->tp = choose_tp(l);
+	l->session = l->tp->kind == LINK_TP_UDP ? new_session(px) : 0;
+	l->state = LINK_HANDSHAKE;
+	l->hs_start_us = now_us();
+	if (l->tp->dial(l) == -1)
+		link_close(l, "cannot start handshake");
 }
 
 /*
@@ -1022,15 +1108,18 @@ clone_check(struct link *l)
 	return false;
 }
 
+static void	link_move(struct link *m, struct link *t);
+static struct link *move_target(const struct link *);
+
 static void
-link_up(struct link *l)
+link_up(struct link *l, SSL *ssl)
 {
 	struct proxyd *px = l->px;
 	struct link *m, *next;
 	uint8_t km[CRYPTO_KEYMAT_LEN];
 	char who[128];
 
-	if (SSL_export_keying_material(l->ssl, km, sizeof(km),
+	if (SSL_export_keying_material(ssl, km, sizeof(km),
 	    CRYPTO_EXPORT_LABEL, strlen(CRYPTO_EXPORT_LABEL), NULL, 0, 0) != 1 ||
 	    aead_init(&l->aead, km, l->initiator) == -1) {
 		OPENSSL_cleanse(km, sizeof(km));
@@ -1042,7 +1131,7 @@ link_up(struct link *l)
 		/* both ends name the peer by the same rule (tls.h) */
 		char cn[PKT_NAME_MAX + 2], why[320];
 		const char *bad = NULL;
-		int got = tls_peer_name(l->ssl, cn, sizeof(cn), &bad);
+		int got = tls_peer_name(ssl, cn, sizeof(cn), &bad);
 
 		if (got == 0 && strcmp(cn, px->conf->name) == 0)
 			bad = "it names this proxy";
@@ -1066,6 +1155,14 @@ link_up(struct link *l)
 			l->hs_counted = false;
 		}
 	}
+	if ((m = move_target(l)) != NULL) {
+		link_move(m, l);	/* frees l */
+		return;
+	}
+	if (l->moving) {
+		link_close(l, "the link it was to take over is gone");
+		return;
+	}
 	if (clone_check(l))
 		return;
 	for (m = px->links; m != NULL; m = next) {
@@ -1085,7 +1182,7 @@ link_up(struct link *l)
 	if (l->following)
 		follow_done(l);
 	X509_free(l->peer_cert);
-	l->peer_cert = SSL_get1_peer_certificate(l->ssl);
+	l->peer_cert = SSL_get1_peer_certificate(ssl);
 	if (tls_not_after(l->peer_cert, &l->peer_not_after) == -1)
 		l->peer_not_after = 0;
 	replay_init(&l->replay);
@@ -1098,14 +1195,25 @@ link_up(struct link *l)
 	l->rekey_after_us = 0;
 	l->rekey_now = false;
 	l->backoff_s = 1;
-	log_info("%s: link up (%s, session %08x)", link_who(l, who,
-	    sizeof(who)), l->initiator ? "outbound" : "inbound", l->session);
+	if (l->tp->kind == LINK_TP_UDP) {
+		l->udp_failed = false;
+		l->udp_retry_s = LINK_UDP_RETRY_MIN_S;
+	} else
+		l->udp_retry_us = l->up_us + (uint64_t)l->udp_retry_s * 1000000;
+	log_info("%s: link up (%s, %s, session %08x)", link_who(l, who,
+	    sizeof(who)), l->initiator ? "outbound" : "inbound", l->tp->name,
+	    l->session);
 	evtimer_del(l->hs_timer);
 	link_set_keepalive(l, px->conf->ka_min, 0);
 	send_keepalive(l, l->up_us);
-	l->pmtu = LINK_PMTU_MIN;
 	l->pmtu_round = 0;
-	pmtu_round(l, l->up_us);
+	if (l->tp->kind == LINK_TP_UDP) {
+		l->pmtu = LINK_PMTU_MIN;
+		pmtu_round(l, l->up_us);
+	} else {
+		l->pmtu = LINK_STREAM_PMTU;
+		l->pmtu_next_us = UINT64_MAX;
+	}
 	px->link_ev->up(l);
 }
 
@@ -1115,11 +1223,11 @@ link_up(struct link *l)
  * alert says about ours.
  */
 static void
-hs_fail(struct link *l, int ret)
+hs_fail(struct link *l, SSL *ssl, int ret)
 {
 	struct proxyd *px = l->px;
 	char who[128], err[512], why[600], cert[160];
-	long vr = SSL_get_verify_result(l->ssl);
+	long vr = SSL_get_verify_result(ssl);
 	unsigned long e = ERR_peek_error();
 
 	tls_refused_cert(cert, sizeof(cert));
@@ -1159,7 +1267,7 @@ hs_step(struct link *l)
 	r = SSL_do_handshake(l->ssl);
 	l->io.in = NULL;
 	if (r == 1) {
-		link_up(l);
+		link_up(l, l->ssl);
 		return;
 	}
 	e = SSL_get_error(l->ssl, r);
@@ -1167,7 +1275,7 @@ hs_step(struct link *l)
 		hs_arm(l);
 		return;
 	}
-	hs_fail(l, e);
+	hs_fail(l, l->ssl, e);
 }
 
 static void
@@ -1184,7 +1292,7 @@ hs_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	if (l->state != LINK_HANDSHAKE || l->ssl == NULL)
 		return;
 	if (DTLSv1_handle_timeout(l->ssl) < 0) {
-		hs_fail(l, -1);
+		hs_fail(l, l->ssl, -1);
 		return;
 	}
 	hs_arm(l);
@@ -1208,6 +1316,7 @@ link_close(struct link *l, const char *reason)
 	if (failed && strcmp(reason, "replaced") != 0)
 		snprintf(l->last_error, sizeof(l->last_error), "%s", reason);
 	evtimer_del(l->hs_timer);
+	l->tp->release(l, false);
 	if (l->ssl != NULL) {
 		SSL_free(l->ssl);
 		l->ssl = NULL;
@@ -1218,10 +1327,13 @@ link_close(struct link *l, const char *reason)
 	X509_free(l->peer_cert);
 	l->peer_cert = NULL;
 	l->peer_not_after = 0;
+	/* a TCP attempt that failed: UDP first again next time */
+	if (!was_up && failed && l->tp->kind == LINK_TP_TCP)
+		l->udp_failed = false;
 	l->state = LINK_IDLE;	/* before the engines hear: it is gone */
 	if (was_up)
 		px->link_ev->down(l, reason);
-	if (l->nbr == NULL || l->ephemeral || l->following) {
+	if (l->nbr == NULL || l->ephemeral || l->following || l->moving) {
 		free_learned(l);
 		link_unlink_free(l);
 		return;
@@ -1247,7 +1359,8 @@ static struct link *
 find_session(struct proxyd *px, uint32_t session)
 {
 	for (struct link *l = px->links; l != NULL; l = l->next)
-		if (l->session == session && l->state != LINK_IDLE)
+		if (l->session == session && l->state != LINK_IDLE &&
+		    l->tp->kind == LINK_TP_UDP)
 			return l;
 	return NULL;
 }
@@ -1267,27 +1380,35 @@ link_find(struct proxyd *px, const char *name)
  */
 enum link_key { KEY_CUR, KEY_OLD, KEY_NEXT };
 
-/* The up link that opens session, and with which of its keys. */
+/* Whether up link l opens session, and with which of its keys. */
+static bool
+key_of(const struct link *l, uint32_t session, enum link_key *k)
+{
+	if (l->state != LINK_UP)
+		return false;
+	if (l->session == session) {
+		*k = KEY_CUR;
+		return true;
+	}
+	if (l->old.session != 0 && l->old.session == session) {
+		*k = KEY_OLD;
+		return true;
+	}
+	if (l->rk.ssl != NULL && l->rk.ready &&
+	    l->rk.session == session) {
+		*k = KEY_NEXT;
+		return true;
+	}
+	return false;
+}
+
+/* The UDP link a datagram's session names, and which of its keys. */
 static struct link *
 find_key(struct proxyd *px, uint32_t session, enum link_key *k)
 {
-	for (struct link *l = px->links; l != NULL; l = l->next) {
-		if (l->state != LINK_UP)
-			continue;
-		if (l->session == session) {
-			*k = KEY_CUR;
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (l->tp->kind == LINK_TP_UDP && key_of(l, session, k))
 			return l;
-		}
-		if (l->old.session != 0 && l->old.session == session) {
-			*k = KEY_OLD;
-			return l;
-		}
-		if (l->rk.ssl != NULL && l->rk.ready &&
-		    l->rk.session == session) {
-			*k = KEY_NEXT;
-			return l;
-		}
-	}
 	*k = KEY_CUR;
 	return find_session(px, session);	/* in handshake: dropped */
 }
@@ -1809,11 +1930,10 @@ frag_input(struct link *l, uint8_t *slot, size_t *len)
 }
 
 static void
-sealed_input(struct proxyd *px, struct psock *in,
-    const struct ep *from, uint8_t *buf, const struct pkt_hdr *h)
+sealed_open(struct proxyd *px, struct link *l, enum link_key k,
+    struct psock *in, const struct ep *from, uint8_t *buf,
+    const struct pkt_hdr *h)
 {
-	enum link_key k;
-	struct link *l = find_key(px, h->session, &k);
 	struct aead *ae;
 	struct replay *rp;
 	uint8_t *body, *slot;
@@ -1822,10 +1942,6 @@ sealed_input(struct proxyd *px, struct psock *in,
 	const char *why;
 	char who[128], a[EP_STRLEN];
 
-	if (l == NULL || l->state != LINK_UP) {
-		px->st.drop_nosession++;
-		return;
-	}
 	ae = k == KEY_OLD ? &l->old.aead : k == KEY_NEXT ? &l->rk.aead :
 	    &l->aead;
 	rp = k == KEY_OLD ? &l->old.replay : k == KEY_NEXT ? &l->rk.replay :
@@ -1879,13 +1995,52 @@ sealed_input(struct proxyd *px, struct psock *in,
 	 * comes from other sockets on purpose and never moves a link.
 	 */
 	if (in->kind == PSOCK_PRIMARY && m.type != PKT_MSG_PROBE_REQ &&
-	    m.type != PKT_MSG_PROBE_RESP &&
+	    m.type != PKT_MSG_PROBE_RESP && l->tp->kind == LINK_TP_UDP &&
 	    !from_peer(l, from)) {
 		log_info("%s: moved to %s", link_who(l, who, sizeof(who)),
 		    addr_str(from, a, sizeof(a)));
 		l->peer = *from;
 	}
 	msg_input(l, &m, in, from);
+}
+
+static void
+sealed_input(struct proxyd *px, struct psock *in,
+    const struct ep *from, uint8_t *buf, const struct pkt_hdr *h)
+{
+	enum link_key k;
+	struct link *l = find_key(px, h->session, &k);
+
+	if (l == NULL || l->state != LINK_UP) {
+		px->st.drop_nosession++;
+		return;
+	}
+	sealed_open(px, l, k, in, from, buf, h);
+}
+
+void
+link_frame_input(struct link *l, uint8_t *buf, size_t len)
+{
+	struct proxyd *px = l->px;
+	struct pkt_hdr h;
+	const char *why;
+	char who[128];
+	enum link_key k = KEY_CUR;
+
+	px->st.rx_packets++;
+	px->st.rx_bytes += len;
+	/* the stream's own link only, under any of its keys (rekeys) */
+	if (pkt_hdr_decode(buf, len, &h, &why) == -1 ||
+	    h.type != PKT_SEALED || !key_of(l, h.session, &k)) {
+		px->st.drop_malformed++;
+		log_debug("%s: dropped frame: %s", link_who(l, who,
+		    sizeof(who)), l->state != LINK_UP ? "link not up" :
+		    h.type != PKT_SEALED ? "not a sealed packet" :
+		    "another session");
+		return;
+	}
+	/* the stream carries it from the link's peer, to the primary port */
+	sealed_open(px, l, k, &px->socks[PSOCK_PRIMARY], &l->peer, buf, &h);
 }
 
 void
@@ -1947,11 +2102,12 @@ seal(struct link *l, uint8_t *frame, size_t ptlen)
 }
 
 static int
-seal_send(struct link *l, uint8_t *frame, size_t ptlen)
+seal_send(struct link *l, uint8_t *frame, size_t ptlen, bool bulk)
 {
 	if (seal(l, frame, ptlen) == -1)
 		return -1;
-	return udp_send(l, frame, PKT_SEALED_HDR_LEN + ptlen + PKT_TAG_LEN);
+	return tp_send(l, frame, PKT_SEALED_HDR_LEN + ptlen + PKT_TAG_LEN,
+	    bulk);
 }
 
 int
@@ -1963,7 +2119,7 @@ link_send_msg(struct link *l, const struct pkt_msg *m)
 	    sizeof(ctl_frame) - PKT_SEALED_HDR_LEN - PKT_TAG_LEN);
 	if (n < 0)
 		return -1;
-	return seal_send(l, ctl_frame, (size_t)n);
+	return seal_send(l, ctl_frame, (size_t)n, false);
 }
 
 int
@@ -1974,7 +2130,8 @@ link_send_msg_via(struct link *l, const struct pkt_msg *m, struct psock *via,
 
 	n = pkt_msg_encode(m, ctl_frame + PKT_SEALED_HDR_LEN,
 	    sizeof(ctl_frame) - PKT_SEALED_HDR_LEN - PKT_TAG_LEN);
-	if (n < 0 || seal(l, ctl_frame, (size_t)n) == -1)
+	if (l->tp->kind != LINK_TP_UDP ||
+	    n < 0 || seal(l, ctl_frame, (size_t)n) == -1)
 		return -1;
 	return psock_send(via, ctl_frame, PKT_SEALED_HDR_LEN + (size_t)n +
 	    PKT_TAG_LEN, to);
@@ -1990,7 +2147,7 @@ send_split(struct link *l, uint8_t *frame, size_t mlen, unsigned count)
 {
 	static uint8_t whole[PKT_FRAG_TOTAL_MAX];
 	struct proxyd *px = l->px;
-	bool batch = txq_is_slot(px, frame);
+	bool batch = txq_is_slot(px, frame) && l->tp->kind == LINK_TP_UDP;
 	struct pkt_msg m = { .type = PKT_MSG_FRAG };
 
 	memcpy(whole, frame + PKT_SEALED_HDR_LEN, mlen);
@@ -2012,8 +2169,8 @@ send_split(struct link *l, uint8_t *frame, size_t mlen, unsigned count)
 			return -1;
 		px->st.frag_tx++;
 		if (!batch) {
-			if (udp_send(l, f, PKT_SEALED_HDR_LEN + (size_t)n +
-			    PKT_TAG_LEN) == -1)
+			if (tp_send(l, f, PKT_SEALED_HDR_LEN + (size_t)n +
+			    PKT_TAG_LEN, true) == -1)
 				return -1;
 			continue;
 		}
@@ -2048,8 +2205,8 @@ link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl,
 		}
 		return send_split(l, frame, mlen, count);
 	}
-	if (!txq_is_slot(l->px, frame))
-		return seal_send(l, frame, len + PKT_DATA_HDR_LEN);
+	if (!txq_is_slot(l->px, frame) || l->tp->kind != LINK_TP_UDP)
+		return seal_send(l, frame, len + PKT_DATA_HDR_LEN, true);
 	/* built in the send batch's slot: seal and queue it */
 	if (seal(l, frame, len + PKT_DATA_HDR_LEN) == -1)
 		return -1;
@@ -2104,6 +2261,54 @@ link_tick_keys(struct link *l, uint64_t now)
 		link_rekey(l);		/* may close l */
 }
 
+/*
+ * auto: no UDP handshake within LINK_AUTO_TCP_S; the same attempt goes on
+ * over TCP at once.
+ */
+static void
+udp_gave_up(struct link *l)
+{
+	char who[128];
+
+	log_info("%s: no UDP handshake within %d s: trying TCP port %u",
+	    link_who(l, who, sizeof(who)), LINK_AUTO_TCP_S, l->nbr->tcp_port);
+	snprintf(l->last_error, sizeof(l->last_error), "no UDP handshake "
+	    "within %d s (UDP blocked?)", LINK_AUTO_TCP_S);
+	l->udp_failed = true;
+	l->px->st.udp_fallbacks++;
+	l->tp->release(l, false);
+	l->state = LINK_IDLE;
+	hs_start(l);
+}
+
+/*
+ * On TCP: a UDP handshake to the same neighbour beside the up link; if it
+ * completes, link_up() moves the link to it (link_move()); if not, it is
+ * freed and the next try waits twice as long.
+ */
+static void
+udp_retry(struct link *l, uint64_t now)
+{
+	struct link *t;
+
+	l->udp_retry_us = now + (uint64_t)l->udp_retry_s * 1000000;
+	l->udp_retry_s = l->udp_retry_s * 2 > LINK_UDP_RETRY_MAX_S ?
+	    LINK_UDP_RETRY_MAX_S : l->udp_retry_s * 2;
+	for (t = l->px->links; t != NULL; t = t->next)
+		if (t->moving && t->nbr == l->nbr)
+			return;		/* one try at a time */
+	if ((t = link_alloc(l->px)) == NULL)
+		return;
+	t->nbr = l->nbr;
+	t->initiator = true;
+	t->moving = true;
+	snprintf(t->name, sizeof(t->name), "%s", l->name);
+	set_peer(t, &l->peer);
+	log_debug("neighbour '%s': trying UDP again beside the TCP link",
+	    l->name);
+	hs_start(t);
+}
+
 void
 link_tick(struct proxyd *px)
 {
@@ -2123,8 +2328,16 @@ link_tick(struct proxyd *px)
 				hs_start(l);
 			break;
 		case LINK_HANDSHAKE:
+			if (l->tp->kind == LINK_TP_UDP && auto_tcp(l) &&
+			    now - l->hs_start_us >
+			    (uint64_t)LINK_AUTO_TCP_S * 1000000) {
+				udp_gave_up(l);
+				break;
+			}
 			if (now - l->hs_start_us >
 			    (uint64_t)LINK_HS_TIMEOUT_S * 1000000) {
+				if (l->tp->kind == LINK_TP_TCP)
+					px->st.tcp_hs_timeout++;
 				log_debug("%s: handshake timed out",
 				    link_who(l, who, sizeof(who)));
 				link_close(l, "handshake timed out");
@@ -2147,6 +2360,9 @@ link_tick(struct proxyd *px)
 				send_keepalive(l, now);
 			if (now >= l->pmtu_next_us)
 				pmtu_round(l, now);
+			if (l->tp->kind == LINK_TP_TCP && auto_tcp(l) &&
+			    !l->following && now >= l->udp_retry_us)
+				udp_retry(l, now);
 			link_tick_keys(l, now);	/* may close l */
 			break;
 		}
@@ -2164,6 +2380,7 @@ link_shutdown(struct proxyd *px)
 
 		if (l->state == LINK_UP)
 			link_send_msg(l, &bye);
+		l->tp->release(l, false);
 		free_learned(l);	/* free, do not retry */
 		l->state = LINK_IDLE;
 		link_unlink_free(l);
@@ -2172,4 +2389,166 @@ link_shutdown(struct proxyd *px)
 	px->frags = NULL;
 	free(px->clones);
 	px->clones = NULL;
+}
+
+/*
+ * An up link m to the peer t just authenticated over another transport
+ * from the same address: t is the same peer changing transport (UDP back
+ * after TCP, or TCP when UDP stopped), not a clone.
+ */
+static struct link *
+move_target(const struct link *t)
+{
+	for (struct link *m = t->px->links; m != NULL; m = m->next)
+		if (m != t && m->state == LINK_UP && m->tp != t->tp &&
+		    strcmp(m->name, t->name) == 0 &&
+		    ep_addr_eq(&m->peer, &t->peer))
+			return m;
+	return NULL;
+}
+
+/*
+ * Make-before-break: the up link m takes t's transport, session and keys
+ * (t is up and authenticated as m's peer), and t goes without a word to
+ * the engines, who keep seeing m, up throughout.  m's old transport is
+ * released; a stream lingers a moment, so that a peer that has not moved
+ * yet does not see it closed.  Both ends move on their own handshake's
+ * completion, a round trip apart at most: packets sealed under the old
+ * keys in between are dropped (counted), as a short loss.
+ */
+static void
+link_move(struct link *m, struct link *t)
+{
+	struct proxyd *px = m->px;
+	const struct link_tp *was = m->tp;
+	char who[128];
+	uint64_t now = now_us();
+
+	m->tp->release(m, true);
+	m->tp = t->tp;
+	m->tp_state = t->tp_state;
+	t->tp_state = NULL;
+	m->tp->rebind(m, t);
+	t->tp = &udp_tp;		/* nothing left to release */
+	m->session = t->session;
+	aead_release(&m->aead);
+	m->aead = t->aead;
+	memset(&t->aead, 0, sizeof(t->aead));
+	replay_init(&m->replay);
+	m->tx_seq = 0;
+	m->peer = t->peer;
+	X509_free(m->peer_cert);		/* the new handshake's */
+	m->peer_cert = t->peer_cert;
+	t->peer_cert = NULL;
+	m->peer_not_after = t->peer_not_after;
+	/* fresh keys: any rekey of the old session is moot */
+	rekey_release(m);
+	old_release(m);
+	m->exhausted = false;
+	m->frag_sess = m->session;
+	m->key_us = now;
+	m->rekey_after_us = 0;
+	m->rekey_now = false;
+	m->last_rx_us = now;
+	m->moves++;
+	if (m->tp->kind == LINK_TP_UDP) {
+		m->udp_failed = false;
+		m->udp_retry_s = LINK_UDP_RETRY_MIN_S;
+		m->pmtu = LINK_PMTU_MIN;
+		m->pmtu_round = 0;
+		pmtu_round(m, now);
+	} else {
+		m->udp_retry_us = now + (uint64_t)m->udp_retry_s * 1000000;
+		m->pmtu = LINK_STREAM_PMTU;
+		m->pmtu_next_us = UINT64_MAX;
+	}
+	px->st.link_moves++;
+	log_info("%s: link moved from %s to %s (session %08x), "
+	    "make-before-break", link_who(m, who, sizeof(who)), was->name,
+	    m->tp->name, m->session);
+	evtimer_del(t->hs_timer);
+	t->state = LINK_IDLE;
+	link_unlink_free(t);
+	send_keepalive(m, now);
+	if (px->link_ev->moved != NULL)
+		px->link_ev->moved(m);
+}
+
+struct link *
+link_stream_accept(struct proxyd *px, const struct ep *from)
+{
+	struct link *l;
+
+	if (px->n_handshakes >= LINK_HS_MAX ||
+	    hs_from(px, from) >= LINK_HS_PER_SOURCE) {
+		px->st.drop_hs_limit++;
+		px->st.tcp_hs_limit++;
+		return NULL;
+	}
+	if (px->tcp_tp == NULL || (l = link_alloc(px)) == NULL)
+		return NULL;
+	l->tp = px->tcp_tp;
+	l->peer = *from;
+	l->resolved = true;
+	l->state = LINK_HANDSHAKE;
+	l->hs_start_us = now_us();
+	px->n_handshakes++;
+	l->hs_counted = true;
+	return l;
+}
+
+void
+link_stream_up(struct link *l, SSL *ssl)
+{
+	uint8_t s[4];
+	static const char label[] = "EXPORTER-proxyd-stream-session";
+
+	/* both ends derive the session id of the stream from its secret */
+	if (SSL_export_keying_material(ssl, s, sizeof(s), label,
+	    strlen(label), NULL, 0, 0) != 1) {
+		link_close(l, "cannot derive the stream's session");
+		return;
+	}
+	l->session = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 |
+	    (uint32_t)s[2] << 8 | s[3];
+	link_up(l, ssl);
+}
+
+void
+link_stream_fail(struct link *l, SSL *ssl, int err)
+{
+	hs_fail(l, ssl, err);
+}
+
+const char *
+link_transport_name(const struct link *l)
+{
+	return l->tp->name;
+}
+
+bool
+link_datagrams(const struct link *l)
+{
+	return l->tp->kind == LINK_TP_UDP;
+}
+
+unsigned
+link_cost_extra(const struct link *l)
+{
+	return l->tp->kind == LINK_TP_TCP ? LINK_TCP_COST_EXTRA : 0;
+}
+
+bool
+link_udp_blocked(const struct proxyd *px)
+{
+	bool fell_back = false;
+
+	for (const struct link *l = px->links; l != NULL; l = l->next) {
+		if (l->state != LINK_UP || l->moving)
+			continue;
+		if (l->tp->kind == LINK_TP_UDP)
+			return false;
+		fell_back |= l->udp_failed;
+	}
+	return fell_back;
 }

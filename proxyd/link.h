@@ -85,6 +85,52 @@
 #define LINK_REKEY_FALLBACK_S	15	/* the answering side starts late */
 #define LINK_REKEY_MIN_MS	500	/* peer-started rekeys at most one per */
 
+/*
+ * Transports.  A link runs over UDP (DTLS handshake, one datagram per
+ * packet, on the shared listen socket) or over TCP (TLS 1.3, the same
+ * packets length-prefixed on the stream, stream.c).  The state machine
+ * here is the same for both: the transport only dials, sends a packet and
+ * releases its state.  A neighbour's transport "auto" tries UDP, and TCP
+ * when no UDP handshake completed within LINK_AUTO_TCP_S (the neighbour
+ * must have a tcp_port); while on TCP the initiator tries UDP again beside
+ * the up link every LINK_UDP_RETRY_MIN_S, doubling to LINK_UDP_RETRY_MAX_S,
+ * and a UDP link that comes up takes the TCP link's place without a down
+ * event (make-before-break: link_move()).  The reverse move, a TCP link
+ * coming up beside an up UDP one from the same address, works alike.
+ */
+enum link_transport {
+	LINK_TP_UDP,
+	LINK_TP_TCP,
+};
+
+#define LINK_AUTO_TCP_S		3	/* auto: TCP after this without UDP */
+#define LINK_UDP_RETRY_MIN_S	5	/* on TCP: UDP again after, doubling */
+#define LINK_UDP_RETRY_MAX_S	20	/* ... up to */
+#define LINK_TCP_COST_EXTRA	500	/* topology cost added to a TCP link */
+					/* (tenths of ms: as 50 ms more RTT) */
+#define LINK_STREAM_PMTU	65535	/* a stream does not split packets */
+
+struct link;
+
+struct link_tp {
+	const char		*name;		/* "udp", "tcp" */
+	enum link_transport	 kind;
+	/* Starts an outbound handshake to l->peer; 0, or -1 (not started). */
+	int	(*dial)(struct link *);
+	/*
+	 * Sends one packet (the bytes a datagram would carry); bulk: a DATA
+	 * packet, which a stream drops first when its queue is full.  0/-1.
+	 */
+	int	(*send)(struct link *, const uint8_t *, size_t, bool bulk);
+	/*
+	 * Releases l's transport state: at close, or (linger) when another
+	 * transport took over, where a stream stays open a moment, unread.
+	 */
+	void	(*release)(struct link *, bool linger);
+	/* The transport state of from now belongs to to (link_move()). */
+	void	(*rebind)(struct link *to, struct link *from);
+};
+
 enum link_state {
 	LINK_IDLE,		/* configured, waiting for the next attempt */
 	LINK_HANDSHAKE,
@@ -152,6 +198,8 @@ struct link_events {
 	/* An unauthenticated PKT_PROBE or PKT_PUNCH datagram. */
 	void	(*unauth)(struct proxyd *, uint8_t type, uint64_t nonce,
 		    const struct ep *from);
+	/* An up link moved to another transport (optional; no down/up). */
+	void	(*moved)(struct link *);
 };
 
 struct link {
@@ -213,6 +261,15 @@ struct link {
 	time_t			 peer_not_after; /* the peer certificate's */
 	char			 last_error[400];	/* why it last failed */
 	struct probe_link	*probe;		/* probe.c's; opaque here */
+	/* transport */
+	const struct link_tp	*tp;		/* how it is (being) carried */
+	void			*tp_state;	/* the transport's (stream.c) */
+	bool			 udp_failed;	/* auto: no UDP handshake; TCP */
+	bool			 moving;	/* a UDP try beside an up TCP */
+						/* link: freed if it fails */
+	int			 udp_retry_s;	/* on TCP: next UDP try after */
+	uint64_t		 udp_retry_us;
+	unsigned		 moves;		/* transport changes while up */
 };
 
 /*
@@ -311,6 +368,34 @@ int	 link_dead_after(const struct link *);
  * instead of max(3 intervals, LINK_DEAD_MIN_S).
  */
 void	 link_set_keepalive(struct link *, int interval_s, int dead_s);
+/* "udp" or "tcp": the transport carrying (or dialling) the link. */
+const char *link_transport_name(const struct link *);
+/* Whether datagrams reach the link's peer at l->peer (UDP links). */
+bool	 link_datagrams(const struct link *);
+/* What the topology adds to the link's cost for its transport. */
+unsigned link_cost_extra(const struct link *);
+/*
+ * Whether this proxy's UDP looks blocked: some configured neighbour with
+ * transport auto is linked over TCP after its UDP handshakes failed, and
+ * no link of ours is up over UDP.  Direct channels are not tried then.
+ */
+bool	 link_udp_blocked(const struct proxyd *);
+
+/*
+ * For the TCP transport (stream.c).  link_stream_accept(): a connection
+ * from from was accepted: a new inbound link in its handshake, or NULL
+ * (over the handshake limits, counted, or out of memory).  link_stream_up():
+ * the TLS handshake of l completed (ssl: its SSL, still the stream's).
+ * link_stream_fail(): it failed (OpenSSL's error code, SSL_get_error()).
+ * link_frame_input(): one frame of l's stream (writable).  Each may close
+ * l, which releases the stream.
+ */
+struct link *link_stream_accept(struct proxyd *,
+	    const struct ep *from);
+void	 link_stream_up(struct link *, SSL *);
+void	 link_stream_fail(struct link *, SSL *, int err);
+void	 link_frame_input(struct link *, uint8_t *buf, size_t len);
+
 /*
  * Of two links to the same peer, whether l is the one to keep: the newer
  * when both were initiated by the same side, else the one the proxy with

@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "peer.h"
 #include "privs.h"
+#include "stream.h"
 #include "proxyd.h"
 #include "reload.h"
 #include "tls.h"
@@ -397,7 +398,8 @@ main(int argc, char *argv[])
 		    inet_ntop(AF_INET, &p->addr, r, sizeof(r)), p->plen,
 		    inet_ntop(AF_INET, &p->alias, a, sizeof(a)), p->plen);
 	}
-	if (listen_open(px) == -1)
+	px->tcp_tp = &stream_tp;
+	if (listen_open(px) == -1 || stream_listen(px) == -1)
 		goto out;
 	if (px->conf->has_tun && (px->tun = tun_open(px, px->conf->tun_name,
 	    px->conf->tun_mtu, peer_tun_input)) == NULL)
@@ -453,6 +455,7 @@ out:
 	route_table_release(&px->routes);
 	flow_table_free(px->flows);
 	peer_free(px);
+	stream_close(px);
 	txq_free(px);
 	SSL_CTX_free(px->ssl_ctx);
 	lsasig_key_free(px->lsa_key);

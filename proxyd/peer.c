@@ -112,7 +112,8 @@ ev_up(struct link *l)
 	/* a direct link is watched closely and not probed: its NATs are known */
 	bool direct = conn_link_up(l);
 
-	probe_link_up(l, !direct);
+	/* NAT trials are datagrams to the peer: not over a TCP link */
+	probe_link_up(l, !direct && link_datagrams(l));
 	topology_link_up(l, direct);
 	revoke_link_up(l);		/* last: it may close l */
 }
@@ -127,6 +128,20 @@ int
 peer_reload_crl(struct proxyd *px)
 {
 	return revoke_reload(px);
+}
+
+/*
+ * A link changed transport, staying up (link.c's link_move()): NAT trials
+ * start or stop with datagrams, and its cost in the topology changes.
+ */
+static void
+ev_moved(struct link *l)
+{
+	bool direct = conn_link_is_direct(l);
+
+	probe_link_down(l);
+	probe_link_up(l, !direct && link_datagrams(l));
+	topology_originate(l->px);
 }
 
 static void
@@ -156,6 +171,7 @@ static const struct link_events link_events = {
 	.down	= ev_down,
 	.msg	= ev_msg,
 	.unauth	= ev_unauth,
+	.moved	= ev_moved,
 };
 
 int

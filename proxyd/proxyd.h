@@ -40,6 +40,8 @@ struct lsasig_key;
 struct lsasig_verifier;
 struct revoke;
 struct lsaq;
+struct stream_ctx;
+struct link_tp;
 
 struct proxyd_stats {
 	uint64_t	rx_packets, rx_bytes;	/* tx: struct psock_stats */
@@ -94,6 +96,15 @@ struct proxyd_stats {
 	uint64_t	lsa_queue_peak;	/* most waiting at once */
 	uint64_t	lsa_queue_dropped; /* lost to its bounds or aged out */
 	uint64_t	lsa_queue_replaced; /* older copies a newer replaced */
+	/* TCP links (stream.c) and transport changes (link.c) */
+	uint64_t	tcp_accepted;	/* connections accepted */
+	uint64_t	tcp_hs_limit;	/* refused: handshakes at the limit */
+	uint64_t	tcp_hs_timeout;	/* handshakes over LINK_HS_TIMEOUT_S */
+	uint64_t	tcp_malformed;	/* bad TLS or framing: closed */
+	uint64_t	tcp_truncated;	/* closed mid-handshake or mid-frame */
+	uint64_t	drop_tcp_queue;	/* packets over the send queue */
+	uint64_t	udp_fallbacks;	/* auto links that went to TCP */
+	uint64_t	link_moves;	/* up links moved between transports */
 };
 
 struct proxyd {
@@ -112,6 +123,9 @@ struct proxyd {
 	const struct link_events *link_ev;	/* how links report (peer.c) */
 	struct link		*links;		/* list, see link.h */
 	unsigned		 n_handshakes;	/* inbound, in progress */
+	struct stream_ctx	*stream;	/* stream.c: TCP links */
+	const struct link_tp	*tcp_tp;	/* stream.c's, given by main.c */
+						/* (NULL: no TCP links) */
 	struct link_clone	*clones;	/* link.c: LINK_CLONES_MAX */
 	struct {
 		uint8_t		 key[2][32];	/* current, previous */

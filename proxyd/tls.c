@@ -428,6 +428,102 @@ fail:
 	return NULL;
 }
 
+SSL_CTX *
+tls_stream_ctx_new(SSL_CTX *dgram, char *msg, size_t len)
+{
+	SSL_CTX *ctx;
+	STACK_OF(X509) *chain = NULL;
+	X509 *cert = SSL_CTX_get0_certificate(dgram);
+	EVP_PKEY *key = SSL_CTX_get0_privatekey(dgram);
+	char err[512];
+
+	if (cert == NULL || key == NULL) {
+		snprintf(msg, len, "the DTLS context has no certificate");
+		return NULL;
+	}
+	if ((ctx = SSL_CTX_new(TLS_method())) == NULL) {
+		snprintf(msg, len, "cannot create TLS context: %s",
+		    tls_errors(err, sizeof(err)));
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(dgram), verify_cb);
+	SSL_CTX_set1_cert_store(ctx, SSL_CTX_get_cert_store(dgram));
+	(void)SSL_CTX_get0_chain_certs(dgram, &chain);
+	if (SSL_CTX_set1_param(ctx, SSL_CTX_get0_param(dgram)) != 1 ||
+	    SSL_CTX_use_certificate(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+	    (chain != NULL && SSL_CTX_set1_chain(ctx, chain) != 1)) {
+		snprintf(msg, len, "cannot set up the TLS context: %s",
+		    tls_errors(err, sizeof(err)));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* What tls_new() and tls_stream_new() share once the BIOs are set. */
+static SSL *
+ssl_setup(SSL *ssl, bool client, const char *expect, struct tls_io *io)
+{
+	io->why[0] = '\0';
+	snprintf(io->expect, sizeof(io->expect), "%s", client && expect !=
+	    NULL ? expect : "");
+	if (SSL_set_ex_data(ssl, io_index, io) != 1)
+		goto fail;
+	if (client) {
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_WILDCARDS);
+		if (SSL_set1_host(ssl, expect) != 1)
+			goto fail;
+		SSL_set_connect_state(ssl);
+	} else
+		SSL_set_accept_state(ssl);
+	return ssl;
+fail:
+	SSL_free(ssl);
+	return NULL;
+}
+
+SSL *
+tls_stream_new(SSL_CTX *ctx, bool client, const char *expect,
+    struct tls_io *io)
+{
+	SSL *ssl;
+	BIO *rb = NULL, *wb = NULL;
+	char err[512];
+
+	if ((ssl = SSL_new(ctx)) == NULL ||
+	    (rb = BIO_new(BIO_s_mem())) == NULL ||
+	    (wb = BIO_new(BIO_s_mem())) == NULL) {
+		BIO_free(rb);
+		SSL_free(ssl);
+		goto fail;
+	}
+	BIO_set_mem_eof_return(rb, -1);		/* empty: try again */
+	BIO_set_mem_eof_return(wb, -1);
+	SSL_set_bio(ssl, rb, wb);
+	if ((ssl = ssl_setup(ssl, client, expect, io)) != NULL)
+		return ssl;
+fail:
+	log_warnx("cannot set up a TLS handshake: %s",
+	    tls_errors(err, sizeof(err)));
+	return NULL;
+}
+
+void
+tls_rebind(SSL *ssl, struct tls_io *io)
+{
+	BIO *b = SSL_get_rbio(ssl);
+
+	if (b != NULL)
+		BIO_set_data(b, io);
+	(void)SSL_set_ex_data(ssl, io_index, io);
+}
+
 /*
  * The one name rule (first DNS SAN, else the CN; a proxy name, no
  * wildcards) lives in lib/lsasig.c, where advertisements' certificates

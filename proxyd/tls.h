@@ -48,6 +48,24 @@ SSL_CTX	*tls_ctx_load(const struct conf *, char *msg, size_t len);
  */
 SSL	*tls_new(SSL_CTX *, bool client, const char *expect, struct tls_io *io);
 /*
+ * TCP links (stream.c): TLS 1.3 with what the DTLS context dgram has, the
+ * same certificate, key and chain, and its very trust store and
+ * verification parameters (shared, not copied: a CRL or flag put there
+ * applies to both), the same peer verification callback; no session
+ * tickets.  NULL with the reason in msg.
+ */
+SSL_CTX	*tls_stream_ctx_new(SSL_CTX *dgram, char *msg, size_t len);
+/*
+ * A new SSL for one TLS handshake over memory BIOs: the caller writes what
+ * arrives into SSL_get_rbio() and sends what SSL_get_wbio() holds.  Name
+ * checks as tls_new(); io (only expect and why are used) must outlive it.
+ * NULL on failure (logged).
+ */
+SSL	*tls_stream_new(SSL_CTX *, bool client, const char *expect,
+	    struct tls_io *io);
+/* A DTLS SSL of tls_new() moves to another io (a link taking over). */
+void	 tls_rebind(SSL *, struct tls_io *io);
+/*
  * A proxy's name in its certificate, the one rule every proxy applies:
  * the first DNS subject alternative name, else the subject's CN; it must
  * be a proxy name as the wire carries it (pkt_name_ok(): no wildcards,

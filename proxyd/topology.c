@@ -66,9 +66,14 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 		k = &a->links[a->n_links++];
 		snprintf(k->peer, sizeof(k->peer), "%s", l->name);
 		k->nat = peer_own_nat(l);
-		/* cost: 1 + RTT in tenths of a millisecond */
-		k->cost = l->rtt_ms < 0 ? 1 : l->rtt_ms > 6000 ? 60001 :
-		    (uint16_t)(1 + l->rtt_ms * 10);
+		/*
+		 * cost: 1 + RTT in tenths of a millisecond, plus what the
+		 * transport adds (TCP: head-of-line blocking, retransmits
+		 * inside the link), so routes prefer UDP links
+		 */
+		k->cost = (uint16_t)((l->rtt_ms < 0 ? 1 : l->rtt_ms > 6000 ?
+		    60001 : (unsigned)(1 + l->rtt_ms * 10)) +
+		    link_cost_extra(l));
 		/* not behind a NAT toward it: reachable where it sees us */
 		if (a->ep_port == 0 && k->nat == NAT_TYPE_OPEN)
 			(void)peer_own_mapped(l, &a->ep_addr, &a->ep_port);

@@ -80,6 +80,25 @@ link_dead_after(const struct link *l)
 	return 3 * l->ka_interval_s + 1;	/* recognisable in rows */
 }
 
+const char *
+link_transport_name(const struct link *l)
+{
+	return l->tp != NULL ? l->tp->name : "udp";
+}
+
+bool
+link_datagrams(const struct link *l)
+{
+	return l->tp == NULL || l->tp->kind == LINK_TP_UDP;
+}
+
+bool
+link_udp_blocked(const struct proxyd *p)
+{
+	(void)p;
+	return false;
+}
+
 /* "n0000" has a clone at 10.0.0.9:4790, refused 3 times, held. */
 const struct link_clone *
 link_clone_of(const struct proxyd *p, const char *name)

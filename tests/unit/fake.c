@@ -1137,3 +1137,31 @@ fake_fire_timers(struct proxyd *px)
 		event_active(f.ev[i], EV_TIMEOUT, 1);
 	event_base_loop(px->base, EVLOOP_NONBLOCK);
 }
+
+/* Transports: a fake link is UDP unless a test gives it a tp. */
+bool fake_udp_blocked;
+
+const char *
+link_transport_name(const struct link *l)
+{
+	return l->tp != NULL ? l->tp->name : "udp";
+}
+
+bool
+link_datagrams(const struct link *l)
+{
+	return l->tp == NULL || l->tp->kind == LINK_TP_UDP;
+}
+
+unsigned
+link_cost_extra(const struct link *l)
+{
+	return link_datagrams(l) ? 0 : LINK_TCP_COST_EXTRA;
+}
+
+bool
+link_udp_blocked(const struct proxyd *p)
+{
+	(void)p;
+	return fake_udp_blocked;
+}

@@ -298,4 +298,7 @@ struct ep fake_sin(const char *addr, uint16_t port);
 void		 fake_fire_timers(struct proxyd *);
 int		 fake_timers_pending(struct proxyd *);
 
+/* What link_udp_blocked() answers (false unless a test sets it). */
+extern bool fake_udp_blocked;
+
 #endif
