@@ -30,6 +30,8 @@
 static uint8_t	ctl_frame[PKT_SEALED_HDR_LEN + 65536 + PKT_TAG_LEN];
 
 static void	hs_start(struct link *);
+static bool	auto_tcp(const struct link *);
+static void	udp_gave_up(struct link *);
 static void	free_learned(struct link *);
 static void	hs_timer_cb(evutil_socket_t, short, void *);
 static void	lookup_abandon(struct link *);
@@ -834,10 +836,21 @@ static void
 hs_arm(struct link *l)
 {
 	struct timeval tv;
+	uint64_t now = now_us(), at;
 
 	if (l->ssl == NULL || DTLSv1_get_timeout(l->ssl, &tv) != 1) {
 		tv.tv_sec = 1;
 		tv.tv_usec = 0;
+	}
+	/* auto: wake at the TCP fallback's time, not a tick later */
+	if (l->state == LINK_HANDSHAKE && l->tp->kind == LINK_TP_UDP &&
+	    auto_tcp(l)) {
+		at = l->hs_start_us + (uint64_t)LINK_AUTO_TCP_S * 1000000;
+		at = at > now ? at - now : 1000;
+		if (at < (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec) {
+			tv.tv_sec = (time_t)(at / 1000000);
+			tv.tv_usec = (suseconds_t)(at % 1000000);
+		}
 	}
 	evtimer_add(l->hs_timer, &tv);
 }
@@ -1291,6 +1304,11 @@ hs_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (l->state != LINK_HANDSHAKE || l->ssl == NULL)
 		return;
+	if (l->tp->kind == LINK_TP_UDP && auto_tcp(l) &&
+	    now_us() - l->hs_start_us >= (uint64_t)LINK_AUTO_TCP_S * 1000000) {
+		udp_gave_up(l);		/* TCP at once */
+		return;
+	}
 	if (DTLSv1_handle_timeout(l->ssl) < 0) {
 		hs_fail(l, l->ssl, -1);
 		return;
@@ -2329,7 +2347,7 @@ link_tick(struct proxyd *px)
 			break;
 		case LINK_HANDSHAKE:
 			if (l->tp->kind == LINK_TP_UDP && auto_tcp(l) &&
-			    now - l->hs_start_us >
+			    now - l->hs_start_us >=
 			    (uint64_t)LINK_AUTO_TCP_S * 1000000) {
 				udp_gave_up(l);
 				break;
