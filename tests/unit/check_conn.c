@@ -41,6 +41,7 @@ make(const char *name)
 static void
 teardown(void)
 {
+	fake_udp_blocked = false;
 	if (px != NULL) {
 		conn_free(px);
 		fake_proxyd_free(px);
@@ -875,6 +876,44 @@ START_TEST(answer_with_direct_starts_punching_at_mapped_address)
 }
 END_TEST
 
+/* A destination whose UDP is blocked (links over TCP) says no direct. */
+START_TEST(destination_with_udp_blocked_refuses_direct)
+{
+	struct link *lb;
+	struct pkt_conn_req q = req_from_a(2);
+	const struct channel *ch;
+
+	make("c");
+	fake_listen(px, PSOCK_PRIMARY, "10.3.0.1", 4790);
+	lb = fake_link_add(px, "b", LINK_UP, B_ADDR, 4790);
+	fake_set_own_nat(lb, NAT_TYPE_PORT_RESTRICTED);
+	fake_udp_blocked = true;
+	conn_req_input(lb, &q);
+	ck_assert_uint_eq(last_resp()->direct, 0);
+	ck_assert_ptr_nonnull(strstr(last_resp()->reason,
+	    "UDP is blocked at 'c'"));
+	ch = conn_channel(px, "a");
+	ck_assert_int_eq(ch->direct, DIRECT_NONE);
+	ck_assert_uint_eq(ch->punch_tx, 0);
+}
+END_TEST
+
+/* An origin whose UDP is blocked does not punch even when told it may. */
+START_TEST(origin_with_udp_blocked_sends_no_punches)
+{
+	const struct channel *ch;
+
+	fake_udp_blocked = true;
+	origin_answered(true);
+	ch = conn_channel(px, "c");
+	ck_assert_int_eq(ch->direct, DIRECT_NONE);
+	ck_assert_uint_eq(ch->direct_tries, 0);
+	ck_assert_ptr_nonnull(strstr(ch->direct_why, "UDP is blocked here"));
+	conn_tick(px);
+	ck_assert_uint_eq(fake_dgram_count(), 0);
+}
+END_TEST
+
 START_TEST(same_public_address_punches_to_lan_address)
 {
 	struct link *lb = origin();
@@ -1526,6 +1565,10 @@ conn_suite(void)
 		    answer_with_direct_starts_punching_at_mapped_address },
 		{ "same_public_address_punches_to_lan_address",
 		    same_public_address_punches_to_lan_address },
+		{ "destination_with_udp_blocked_refuses_direct",
+		    destination_with_udp_blocked_refuses_direct },
+		{ "origin_with_udp_blocked_sends_no_punches",
+		    origin_with_udp_blocked_sends_no_punches },
 		{ "punches_go_every_punch_interval",
 		    punches_go_every_punch_interval },
 		{ "punches_stop_at_the_give_up_budget",
