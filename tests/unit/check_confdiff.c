@@ -274,6 +274,7 @@ START_TEST(live_keys_are_listed)
 	    "tls = { ca = \"/ca\"; cert = \"/cert\"; key = \"/key2\"; };\n"
 	    "forward = [ \"esp\" ];\n"
 	    "keepalive = { min = 2; max = 30; };\n"
+	    "rekey = { time = 600; };\n"
 	    "log = \"warn\";\n");
 	ck_assert_uint_eq(d.n_fixed, 0);
 	ck_assert_str_eq(find(CONF_CH_PREFIXES)->text, "prefixes "
@@ -285,13 +286,16 @@ START_TEST(live_keys_are_listed)
 	ck_assert_ptr_nonnull(strstr(find(CONF_CH_KEEPALIVE)->text,
 	    "now 2-30 s"));
 	ck_assert_str_eq(find(CONF_CH_LOG)->text, "log level info, now warn");
-	ck_assert_uint_eq(d.n_changed, 6);
+	ck_assert_str_eq(find(CONF_CH_REKEY)->text, "rekey time 3600 s, now "
+	    "600 s: each link rekeys that long after its last handshake");
+	ck_assert_uint_eq(d.n_changed, 7);
 }
 END_TEST
 
 START_TEST(names_of_changes)
 {
 	ck_assert_str_eq(conf_change_name(CONF_CH_NB_ADD), "neighbour_added");
+	ck_assert_str_eq(conf_change_name(CONF_CH_REKEY), "rekey");
 	ck_assert_str_eq(conf_change_name((enum conf_change)99), "?");
 }
 END_TEST
