@@ -407,8 +407,8 @@ top_fill(struct route_index *x, uint32_t i, uint32_t best, bool local)
 			top_fill(x, nd->child[c], best, local);
 }
 
-int
-route_table_index(struct route_table *t)
+static int
+route_table_index4(struct route_table *t)
 {
 	struct route_index	*x;
 	uint32_t		 path[TRIE_DEPTH];
@@ -509,6 +509,19 @@ fail:
 	return -1;
 }
 
+int
+route_table_index(struct route_table *t)
+{
+	int	r4, r6, e4 = 0;
+
+	if ((r4 = route_table_index4(t)) == -1)
+		e4 = errno;
+	r6 = route_table_index6(t);
+	if (r4 == -1)
+		errno = e4;
+	return r4 == -1 || r6 == -1 ? -1 : 0;
+}
+
 bool
 route_table_indexed(const struct route_table *t)
 {
@@ -518,7 +531,8 @@ route_table_indexed(const struct route_table *t)
 size_t
 route_table_mem(const struct route_table *t)
 {
-	return t->cap * sizeof(*t->v) + (t->idx != NULL ? t->idx->bytes : 0);
+	return t->cap * sizeof(*t->v) + (t->idx != NULL ? t->idx->bytes : 0) +
+	    t->cap6 * sizeof(*t->v6) + route_table_mem6(t);
 }
 
 void
@@ -531,6 +545,7 @@ route_table_init(struct route_table *t)
 	t->v6 = NULL;
 	t->n6 = 0;
 	t->cap6 = 0;
+	t->idx6 = NULL;
 }
 
 void
@@ -539,6 +554,7 @@ route_table_release(struct route_table *t)
 	free(t->v);
 	free(t->v6);
 	index_free(t->idx);
+	route_table_index6_free(t);
 	route_table_init(t);
 }
 

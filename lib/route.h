@@ -44,6 +44,7 @@ struct route6 {
 };
 
 struct route_index;
+struct route6_index;
 
 /*
  * Forwarding table: routes sorted by plen, longest first; among equal
@@ -73,6 +74,7 @@ struct route_table {
 	struct route6	*v6;		/* IPv6 routes, sorted as v; owned */
 	size_t		 n6;
 	size_t		 cap6;
+	struct route6_index *idx6;	/* IPv6 index (route6.c); NULL: none */
 };
 
 /* Largest table route_table_index() indexes (EOVERFLOW above). */
@@ -109,7 +111,9 @@ void		 route_table_init(struct route_table *);
 /* Frees v and the index. */
 void		 route_table_release(struct route_table *);
 /*
- * (Re)builds the index over v[0..n): O(n log n), allocates.  -1 with errno
+ * (Re)builds the index over v[0..n) and the IPv6 one over v6[0..n6)
+ * (route6.c): O(n log n), allocates.  The IPv6 index's failure leaves
+ * v6 scanned and is reported the same way.  -1 with errno
  * ENOMEM, EOVERFLOW (n above ROUTE_INDEX_MAX) or EINVAL (a plen above 32 or
  * an address with host bits set): the table is then left unindexed (still
  * correct, scanned).  An empty table needs no index (0, none kept).
@@ -117,6 +121,14 @@ void		 route_table_release(struct route_table *);
 int		 route_table_index(struct route_table *);
 /* Whether t has an index that matches its v and n (lookups use it). */
 bool		 route_table_indexed(const struct route_table *);
+/* The same for the IPv6 index and v6, n6. */
+bool		 route_table_indexed6(const struct route_table *);
+/* Builds only the IPv6 index (route_table_index() calls it); as above. */
+int		 route_table_index6(struct route_table *);
+/* Frees the IPv6 index (route_table_release() calls it). */
+void		 route_table_index6_free(struct route_table *);
+/* Bytes of the IPv6 index. */
+size_t		 route_table_mem6(const struct route_table *);
 /* Bytes held by t: its array (cap routes) and its index. */
 size_t		 route_table_mem(const struct route_table *);
 /*
@@ -130,9 +142,11 @@ const struct route *route_lookup(const struct route_table *, struct in_addr dst)
  */
 bool		 route_is_local(const struct route_table *, struct in_addr dst);
 /*
- * IPv6 longest-prefix match over t->v6: the first route holding dst, NULL
- * if none.  XXX a scan, O(n6) (at most PKT_LSA_PREFIX_MAX per origin): the
- * IPv4 trie's IPv6 twin is not written yet.  No allocation.
+ * IPv6 longest-prefix match over t->v6: the longest route holding dst,
+ * among equal prefixes the first in the table (so, v6 being sorted
+ * longest first, the first route holding dst); NULL if none.  Indexed:
+ * one hash probe per distinct prefix length in the table (at most 129),
+ * see route6.c.  Unindexed: a scan.  No allocation.
  */
 const struct route6 *route_lookup6(const struct route_table *,
 		    const struct in6_addr *dst);

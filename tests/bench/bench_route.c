@@ -336,6 +336,108 @@ print_old(double ms)
 		printf(" %.1f |", ms);
 }
 
+/*
+ * IPv6: n routes, 64 per origin under a few /32s (/48s mostly, some /56,
+ * /64 and /40 claims, a tenth claimed twice), sorted longest first as
+ * topo_routes() does; build, route_lookup6() through the index and
+ * unindexed (the scan it was before); both must agree.
+ */
+static int
+cmp6(const void *x, const void *y)
+{
+	const struct route6 *a = x, *b = y;
+
+	return a->plen == b->plen ? 0 : a->plen > b->plen ? -1 : 1;
+}
+
+static void
+bench6(size_t n, int runs)
+{
+	static const uint8_t plens[] = { 48, 48, 48, 48, 48, 56, 56, 64, 40 };
+	struct route_table	 t, u;
+	struct in6_addr		*dst;
+	double			 build[runs], hash[runs], scan[runs];
+	size_t			 n_scan;
+	uintptr_t		 sum = 0;
+	uint64_t		 t0;
+
+	route_table_init(&t);
+	rng_state = 0x6eed0000 + n;
+	if ((t.v6 = calloc(n, sizeof(*t.v6))) == NULL ||
+	    (dst = calloc(LOOKUPS, sizeof(*dst))) == NULL) {
+		perror("calloc");
+		exit(1);
+	}
+	t.cap6 = n;
+	for (size_t i = 0; i < n; i++) {
+		struct route6	*r = &t.v6[i];
+		uint32_t	 o = (uint32_t)(i / PER_ORIGIN);
+		unsigned	 plen = plens[rng() % sizeof(plens)];
+
+		r->addr.s6_addr[0] = 0x20;
+		r->addr.s6_addr[1] = 0x01;
+		r->addr.s6_addr[2] = 0x0d;
+		r->addr.s6_addr[3] = (uint8_t)(0xb8 + rng() % 4);
+		for (unsigned k = 4; k < 8; k++)
+			r->addr.s6_addr[k] = (uint8_t)rng();
+		for (unsigned k = plen / 8; k < 16; k++)
+			r->addr.s6_addr[k] = 0;
+		if (i % 10 == 0 && i > 0)	/* claimed twice */
+			r->addr = t.v6[i - 1].addr, plen = t.v6[i - 1].plen;
+		r->plen = (uint8_t)plen;
+		snprintf(r->dest, sizeof(r->dest), "p%u", o);
+		snprintf(r->next_hop, sizeof(r->next_hop), "p%u", o % 7);
+		r->hops = 1;
+	}
+	t.n6 = n;
+	qsort(t.v6, n, sizeof(*t.v6), cmp6);
+	for (size_t i = 0; i < LOOKUPS; i++) {
+		for (unsigned k = 0; k < 16; k++)
+			dst[i].s6_addr[k] = (uint8_t)rng();
+		if (i % 2 == 0) {
+			const struct route6 *r = &t.v6[rng() % n];
+
+			memcpy(dst[i].s6_addr, r->addr.s6_addr, r->plen / 8);
+		}
+	}
+	n_scan = 200000000 / n;
+	n_scan = n_scan < 1000 ? 1000 : n_scan > LOOKUPS ? LOOKUPS : n_scan;
+	for (int k = 0; k < runs; k++) {
+		t0 = now_ns();
+		if (route_table_index6(&t) == -1) {
+			perror("route_table_index6");
+			exit(1);
+		}
+		build[k] = (double)(now_ns() - t0);
+		t0 = now_ns();
+		for (size_t i = 0; i < LOOKUPS; i++)
+			sum += (uintptr_t)route_lookup6(&t, &dst[i]);
+		hash[k] = (double)(now_ns() - t0) / LOOKUPS;
+		u = t;		/* the same array, no index: scanned */
+		u.idx6 = NULL;
+		t0 = now_ns();
+		for (size_t i = 0; i < n_scan; i++)
+			sum += (uintptr_t)route_lookup6(&u, &dst[i]);
+		scan[k] = (double)(now_ns() - t0) / (double)n_scan;
+	}
+	u = t;
+	u.idx6 = NULL;
+	for (size_t i = 0; i < n_scan; i++)
+		if (route_lookup6(&t, &dst[i]) != route_lookup6(&u, &dst[i])) {
+			fprintf(stderr, "IPv6 lookup %zu: the index and the "
+			    "scan disagree\n", i);
+			exit(1);
+		}
+	printf("| %zu | %.2f | %.0f | %.1f | %.0f | %.0f | %.0fx |\n", n,
+	    median(build, runs) / 1e6, (double)route_table_mem6(&t) / 1024,
+	    (double)route_table_mem6(&t) / (double)n, median(hash, runs),
+	    median(scan, runs), median(scan, runs) / median(hash, runs));
+	if (sum == 1)
+		printf("\n");
+	free(dst);
+	route_table_release(&t);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -369,5 +471,11 @@ main(int argc, char *argv[])
 		print_old(conf_rows[i].flags_old);
 		printf(" %zu |\n", conf_rows[i].flagged);
 	}
+	printf("\nIPv6 routes (route6.c's index: a probe per prefix length)"
+	    "\n\n| routes | index build ms | index KB | index B/route | "
+	    "lookup ns, index | lookup ns, scan | index vs scan |\n");
+	printf("|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		bench6(sizes[i], runs);
 	return 0;
 }

@@ -1003,6 +1003,232 @@ START_TEST(prefix_str_formats)
 }
 END_TEST
 
+/* --- the IPv6 index against the reference --- */
+
+/* The reference: longest route holding d, the first of equal ones. */
+static bool
+ref6_holds(const struct route6 *r, const struct in6_addr *d)
+{
+	unsigned	full = r->plen / 8, rest = r->plen % 8;
+
+	if (memcmp(r->addr.s6_addr, d->s6_addr, full) != 0)
+		return false;
+	return rest == 0 || ((r->addr.s6_addr[full] ^ d->s6_addr[full]) &
+	    (0xff00 >> rest)) == 0;
+}
+
+static const struct route6 *
+ref_lookup6(const struct route_table *t, const struct in6_addr *d)
+{
+	const struct route6 *best = NULL;
+
+	for (size_t i = 0; i < t->n6; i++)
+		if (ref6_holds(&t->v6[i], d) &&
+		    (best == NULL || t->v6[i].plen > best->plen))
+			best = &t->v6[i];
+	return best;
+}
+
+static bool
+ref_is_local6(const struct route_table *t, const struct in6_addr *d)
+{
+	for (size_t i = 0; i < t->n6; i++)
+		if (t->v6[i].hops == 0 && t->v6[i].next_hop[0] == '\0' &&
+		    ref6_holds(&t->v6[i], d))
+			return true;
+	return false;
+}
+
+static void
+mask6(struct in6_addr *a, unsigned plen)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		if (plen >= 8 * (i + 1))
+			continue;
+		a->s6_addr[i] &= plen > 8 * i ?
+		    (uint8_t)(0xff00 >> (plen - 8 * i)) : 0;
+	}
+}
+
+static int
+cmp_plen_desc(const void *x, const void *y)
+{
+	const struct route6 *a = x, *b = y;
+
+	if (a->plen != b->plen)
+		return a->plen > b->plen ? -1 : 1;
+	return a->cost < b->cost ? -1 : a->cost > b->cost;
+}
+
+/*
+ * A random IPv6 table: prefixes near a few bases (so they nest and
+ * repeat), lengths from the usual site sizes or anything, own and remote;
+ * sorted as lib/topo.c does (longest first) unless shuffled.
+ */
+static void
+rand_table6(struct route_table *t, size_t n, bool any_plen, bool shuffled)
+{
+	static const uint8_t plens[] = { 0, 16, 32, 44, 48, 48, 56, 56, 64,
+	    64, 80, 127, 128 };
+	struct in6_addr base[4];
+
+	route_table_release(t);
+	t->v6 = calloc(n + 1, sizeof(*t->v6));
+	ck_assert_ptr_nonnull(t->v6);
+	t->cap6 = n + 1;
+	for (unsigned b = 0; b < 4; b++)
+		for (unsigned i = 0; i < 16; i++)
+			base[b].s6_addr[i] = (uint8_t)rnd();
+	for (size_t i = 0; i < n; i++) {
+		struct route6	*r = &t->v6[i];
+		unsigned	 plen = any_plen ? rnd() % 129 :
+		    plens[rnd() % sizeof(plens)];
+
+		r->addr = base[rnd() % 4];
+		for (unsigned k = rnd() % 3; k > 0; k--)	/* near a base */
+			r->addr.s6_addr[rnd() % 16] ^= (uint8_t)(1U << rnd() % 8);
+		mask6(&r->addr, plen);
+		r->plen = (uint8_t)plen;
+		r->cost = rnd();	/* the tie order among equal plens */
+		if (rnd() % 3 == 0) {
+			strcpy(r->dest, SELF);
+		} else {
+			strcpy(r->dest, "bravo");
+			strcpy(r->next_hop, "bravo");
+			r->hops = (uint8_t)(1 + rnd() % 3);
+		}
+	}
+	t->n6 = n;
+	if (!shuffled && n > 1)
+		qsort(t->v6, n, sizeof(*t->v6), cmp_plen_desc);
+	expect(route_table_index(t) == 0, "not indexed");
+	expect(n == 0 || route_table_indexed6(t), "no IPv6 index");
+	expect(route_table_mem6(t) <= 96 * n + 2048, "IPv6 index of %zu bytes",
+	    route_table_mem6(t));
+}
+
+static void
+rand_dst6(const struct route_table *t, struct in6_addr *d)
+{
+	for (unsigned i = 0; i < 16; i++)
+		d->s6_addr[i] = (uint8_t)rnd();
+	if (t->n6 > 0 && rnd() % 4 != 0) {	/* inside or just by a route */
+		const struct route6 *r = &t->v6[rnd() % t->n6];
+		struct in6_addr	 net = *d;
+
+		mask6(&net, r->plen);	/* d's bits under the mask */
+		for (unsigned i = 0; i < 16; i++)	/* host bits of d kept */
+			d->s6_addr[i] = (uint8_t)(r->addr.s6_addr[i] |
+			    (d->s6_addr[i] ^ net.s6_addr[i]));
+		if (rnd() % 4 == 0 && r->plen > 0)	/* flip a net bit */
+			d->s6_addr[(r->plen - 1) / 8] ^=
+			    (uint8_t)(0x80 >> ((r->plen - 1) % 8));
+	}
+}
+
+static void
+check_lookups6(const struct route_table *t, uint64_t seed, size_t count,
+    bool sorted)
+{
+	for (size_t k = 0; k < count; k++) {
+		struct in6_addr	 d;
+		const struct route6 *got, *want;
+		char		 s[INET6_ADDRSTRLEN];
+
+		rand_dst6(t, &d);
+		got = route_lookup6(t, &d);
+		want = ref_lookup6(t, &d);
+		expect(got == want, "seed %llu: lookup6 %s: position %ld, "
+		    "reference %ld", (unsigned long long)seed,
+		    inet_ntop(AF_INET6, &d, s, sizeof(s)),
+		    got ? (long)(got - t->v6) : -1L,
+		    want ? (long)(want - t->v6) : -1L);
+		if (sorted) {	/* and the first match of the table's order */
+			const struct route6 *first = NULL;
+
+			for (size_t i = 0; i < t->n6 && first == NULL; i++)
+				if (ref6_holds(&t->v6[i], &d))
+					first = &t->v6[i];
+			expect(got == first, "seed %llu: not the first match",
+			    (unsigned long long)seed);
+		}
+		expect(route_is_local6(t, &d) == ref_is_local6(t, &d),
+		    "seed %llu: is_local6 %s", (unsigned long long)seed,
+		    inet_ntop(AF_INET6, &d, s, sizeof(s)));
+	}
+}
+
+START_TEST(index6_matches_reference)
+{
+	for (uint64_t seed = 1; seed <= 2000; seed++) {
+		size_t	 n;
+		bool	 shuffled, any;
+
+		rng_state = seed;
+		n = seed == 1 ? 0 : rnd() % (seed % 50 == 0 ? 3000 : 120);
+		shuffled = rnd() % 4 == 0;
+		any = rnd() % 2 == 0;
+		rand_table6(&tbl, n, any, shuffled);
+		check_lookups6(&tbl, seed, seed % 50 == 0 ? 5000 : 200,
+		    !shuffled);
+	}
+}
+END_TEST
+
+START_TEST(index6_edges_and_stale_table)
+{
+	struct in6_addr	 d;
+	char		 b[64];
+
+	route_table_release(&tbl);
+	tbl.v6 = calloc(4, sizeof(*tbl.v6));
+	ck_assert_ptr_nonnull(tbl.v6);
+	tbl.cap6 = 4;
+	/* ::/0 remote, 2001:db8::1/128 own, 2001:db8::/32 remote */
+	strcpy(tbl.v6[0].dest, SELF);
+	inet_pton(AF_INET6, "2001:db8::1", &tbl.v6[0].addr);
+	tbl.v6[0].plen = 128;
+	strcpy(tbl.v6[1].dest, "bravo");
+	strcpy(tbl.v6[1].next_hop, "bravo");
+	tbl.v6[1].hops = 1;
+	inet_pton(AF_INET6, "2001:db8::", &tbl.v6[1].addr);
+	tbl.v6[1].plen = 32;
+	strcpy(tbl.v6[2].dest, "charlie");
+	strcpy(tbl.v6[2].next_hop, "bravo");
+	tbl.v6[2].hops = 2;
+	tbl.v6[2].plen = 0;
+	tbl.n6 = 3;
+	ck_assert_int_eq(route_table_index(&tbl), 0);
+	ck_assert(route_table_indexed6(&tbl));
+	inet_pton(AF_INET6, "2001:db8::1", &d);
+	ck_assert_ptr_eq(route_lookup6(&tbl, &d), &tbl.v6[0]);
+	ck_assert(route_is_local6(&tbl, &d));
+	inet_pton(AF_INET6, "2001:db8::2", &d);
+	ck_assert_ptr_eq(route_lookup6(&tbl, &d), &tbl.v6[1]);
+	ck_assert(!route_is_local6(&tbl, &d));
+	inet_pton(AF_INET6, "2001:db9::1", &d);
+	ck_assert_ptr_eq(route_lookup6(&tbl, &d), &tbl.v6[2]);
+	ck_assert_str_eq(route6_prefix_str(&tbl.v6[2], b, sizeof(b)), "::/0");
+	/* a route added without reindexing: the stale index is not used */
+	inet_pton(AF_INET6, "2001:db9::", &tbl.v6[3].addr);
+	tbl.v6[3].plen = 64;
+	strcpy(tbl.v6[3].dest, SELF);
+	tbl.n6 = 4;
+	ck_assert(!route_table_indexed6(&tbl));
+	inet_pton(AF_INET6, "2001:db9::1", &d);
+	ck_assert_ptr_eq(route_lookup6(&tbl, &d), &tbl.v6[3]);
+	ck_assert(route_is_local6(&tbl, &d));
+	/* host bits set: refused, scanned */
+	tbl.v6[3].addr.s6_addr[15] = 1;
+	errno = 0;
+	ck_assert_int_eq(route_table_index(&tbl), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert(!route_table_indexed6(&tbl));
+	inet_pton(AF_INET6, "2001:db8::2", &d);
+	ck_assert_ptr_eq(route_lookup6(&tbl, &d), &tbl.v6[1]);
+}
+END_TEST
+
 static Suite *
 route_suite(void)
 {
@@ -1064,6 +1290,9 @@ route_suite(void)
 		    index_matches_reference_small_tables },
 		{ "index_matches_reference_large_tables",
 		    index_matches_reference_large_tables },
+		{ "index6_matches_reference", index6_matches_reference },
+		{ "index6_edges_and_stale_table",
+		    index6_edges_and_stale_table },
 	};
 	size_t	i;
 
