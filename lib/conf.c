@@ -46,7 +46,8 @@ struct val {
 };
 
 /* F_PFX: a prefix string, or a group { prefix = "..."; as = "..."; } */
-enum ftype { F_GROUP, F_LIST, F_INT, F_STR, F_BOOL, F_PFX };
+/* F_ADDRS: a string, or an array of strings given to the setter one by one */
+enum ftype { F_GROUP, F_LIST, F_INT, F_STR, F_BOOL, F_PFX, F_ADDRS };
 
 /*
  * The schema.  A path names a key from the root, "[]" standing for any
@@ -536,12 +537,55 @@ set_name(struct ld *ld, const struct val *v)
 		oom(ld, v);
 }
 
+/*
+ * One address of 'listen.address' or 'listen.alt_address': an IPv4 or an
+ * IPv6 literal, at most one of each family.  *v4, *v6 say which were set.
+ */
+static bool
+addr_of_family(struct ld *ld, const struct val *v, bool *v4,
+    struct in_addr *a4, bool *v6, struct in6_addr *a6)
+{
+	struct in_addr	a;
+	struct in6_addr	b;
+
+	if (addr_parse(v->str, &a) == 0) {
+		if (*v4) {
+			err(ld, v->s, "'%s' '%s': a second IPv4 address (at "
+			    "most one of each family)", v->key, v->str);
+			return false;
+		}
+		*v4 = true;
+		*a4 = a;
+		return true;
+	}
+	if (inet_pton(AF_INET6, v->str, &b) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&b) || IN6_IS_ADDR_MULTICAST(&b) ||
+		    IN6_IS_ADDR_LINKLOCAL(&b)) {
+			err(ld, v->s, "'%s' '%s' is not an IPv6 address to "
+			    "listen on (IPv4-mapped, multicast or link-local: "
+			    "write '::' or a global or unique-local address)",
+			    v->key, shown(ld, v->str));
+			return false;
+		}
+		if (*v6) {
+			err(ld, v->s, "'%s' '%s': a second IPv6 address (at "
+			    "most one of each family)", v->key, v->str);
+			return false;
+		}
+		*v6 = true;
+		*a6 = b;
+		return true;
+	}
+	err(ld, v->s, "'%s' '%s' is not an IPv4 or IPv6 address", v->key,
+	    shown(ld, v->str));
+	return false;
+}
+
 static void
 set_listen_addr(struct ld *ld, const struct val *v)
 {
-	if (addr_parse(v->str, &ld->c->listen_addr) == -1)
-		err(ld, v->s, "'%s' '%s' is not an IPv4 address", v->key,
-		    shown(ld, v->str));
+	(void)addr_of_family(ld, v, &ld->c->listen_v4, &ld->c->listen_addr,
+	    &ld->c->listen_v6, &ld->c->listen6_addr);
 }
 
 static void
@@ -554,14 +598,35 @@ set_alt_port(struct ld *ld, const struct val *v)
 static void
 set_alt_addr(struct ld *ld, const struct val *v)
 {
-	if (addr_parse(v->str, &ld->c->alt_addr) == -1)
-		err(ld, v->s, "'%s' '%s' is not an IPv4 address", v->key,
-		    shown(ld, v->str));
-	else if (ld->c->alt_addr.s_addr == ld->c->listen_addr.s_addr)
-		err(ld, v->s, "'%s' '%s' equals 'listen.address'", v->key,
-		    v->str);
-	else
-		ld->c->has_alt_addr = true;
+	struct conf	*c = ld->c;
+	bool		 was4 = c->has_alt_addr, was6 = c->has_alt_addr6;
+
+	if (!addr_of_family(ld, v, &c->has_alt_addr, &c->alt_addr,
+	    &c->has_alt_addr6, &c->alt_addr6))
+		return;
+	if (c->has_alt_addr && !was4) {
+		if (!c->listen_v4) {
+			err(ld, v->s, "'%s' '%s': no IPv4 'listen.address' to "
+			    "be the alternate of", v->key, v->str);
+			c->has_alt_addr = false;
+		} else if (c->alt_addr.s_addr == c->listen_addr.s_addr) {
+			err(ld, v->s, "'%s' '%s' equals 'listen.address'",
+			    v->key, v->str);
+			c->has_alt_addr = false;
+		}
+	}
+	if (c->has_alt_addr6 && !was6) {
+		if (!c->listen_v6) {
+			err(ld, v->s, "'%s' '%s': no IPv6 'listen.address' to "
+			    "be the alternate of", v->key, v->str);
+			c->has_alt_addr6 = false;
+		} else if (memcmp(&c->alt_addr6, &c->listen6_addr,
+		    sizeof(c->alt_addr6)) == 0) {
+			err(ld, v->s, "'%s' '%s' equals 'listen.address'",
+			    v->key, v->str);
+			c->has_alt_addr6 = false;
+		}
+	}
 }
 
 static void
@@ -707,11 +772,27 @@ static void
 set_nb_host(struct ld *ld, const struct val *v)
 {
 	struct in_addr	a;
+	struct in6_addr	a6;
+	char		canon[INET6_ADDRSTRLEN];
+	const char	*host = v->str;
 	int		i;
 
 	if (ld->nb == NULL)
 		return;
-	if (host_numeric(v->str) && addr_parse(v->str, &a) == -1) {
+	if (strchr(v->str, ':') != NULL) {
+		/* an IPv6 literal, kept in RFC 5952 form */
+		if (inet_pton(AF_INET6, v->str, &a6) != 1 ||
+		    IN6_IS_ADDR_UNSPECIFIED(&a6) ||
+		    IN6_IS_ADDR_MULTICAST(&a6) || IN6_IS_ADDR_V4MAPPED(&a6) ||
+		    IN6_IS_ADDR_LINKLOCAL(&a6)) {
+			err(ld, v->s, "'%s' '%s' is not an IPv6 address a "
+			    "neighbour can have (write it without brackets or "
+			    "port; not ::, multicast, link-local or "
+			    "IPv4-mapped)", v->key, shown(ld, v->str));
+			return;
+		}
+		host = inet_ntop(AF_INET6, &a6, canon, sizeof(canon));
+	} else if (host_numeric(v->str) && addr_parse(v->str, &a) == -1) {
 		err(ld, v->s, "'%s' '%s' looks like an IPv4 address but is not "
 		    "A.B.C.D (each 0-255, no leading zeros)", v->key,
 		    shown(ld, v->str));
@@ -723,7 +804,7 @@ set_nb_host(struct ld *ld, const struct val *v)
 		    shown(ld, v->str), i);
 		return;
 	}
-	if ((ld->nb->host = strdup(v->str)) == NULL)
+	if ((ld->nb->host = strdup(host)) == NULL)
 		oom(ld, v);
 }
 
@@ -974,10 +1055,10 @@ static const struct field fields[] = {
 	/* path			type	req  min  max	default		setter */
 	{ "name",		F_STR,	 REQ, 1, CONF_NAME_MAX, NULL,	set_name, 0 },
 	{ "listen",		F_GROUP, OPT, 0, 0,	NULL,		NULL, 0 },
-	{ "listen.address",	F_STR,	 OPT, 1, 0,	"0.0.0.0",	set_listen_addr, 0 },
+	{ "listen.address",	F_ADDRS, OPT, 1, 0,	"0.0.0.0",	set_listen_addr, 0 },
 	{ "listen.port",	F_INT,	 OPT, 1, 65535,	STR(CONF_DEFAULT_PORT), set_u16, OFF(listen_port) },
 	{ "listen.alt_port",	F_INT,	 OPT, 0, 65535,	NULL /* port + 1 */, set_alt_port, 0 },
-	{ "listen.alt_address",	F_STR,	 OPT, 1, 0,	NULL,		set_alt_addr, 0 },
+	{ "listen.alt_address",	F_ADDRS, OPT, 1, 0,	NULL,		set_alt_addr, 0 },
 	{ "listen.tcp_port",	F_INT,	 OPT, 1, 65535,	NULL /* none */, set_u16, OFF(listen_tcp_port) },
 	{ "public",		F_STR,	 OPT, 1, 0,	NULL,		set_public, 0 },
 	{ "neighbours",		F_LIST,	 OPT, 0, 0,	NULL,		NULL, 0 },
@@ -1114,8 +1195,38 @@ check(struct ld *ld, const struct field *f, const config_setting_t *s,
 		ef = field_find(epath);
 	}
 	switch (f->type) {
+	case F_ADDRS:
+		if (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST) {
+			int n = config_setting_length(s);
+
+			if (n < 1 || n > 2) {
+				err(ld, s, "'%s' must hold one or two addresses "
+				    "(at most one of each family), not %d", key,
+				    n);
+				return;
+			}
+			for (int i = 0; i < n; i++) {
+				const config_setting_t *e =
+				    config_setting_get_elem(s, (unsigned)i);
+
+				snprintf(ekey, sizeof(ekey), "%s.[%d]", key, i);
+				if (config_setting_type(e) !=
+				    CONFIG_TYPE_STRING) {
+					err(ld, e, "'%s' must be a string, not "
+					    "%s", ekey, type_name(
+					    config_setting_type(e)));
+					continue;
+				}
+				v.key = ekey;
+				v.s = e;
+				v.str = config_setting_get_string(e);
+				f->set(ld, &v);
+			}
+			return;
+		}
+		/* FALLTHROUGH */
 	case F_PFX:
-		if (t == CONFIG_TYPE_GROUP) {
+		if (f->type == F_PFX && t == CONFIG_TYPE_GROUP) {
 			memset(&ld->pa, 0, sizeof(ld->pa));
 			walk_group(ld, s, f->path, key);
 			alias_finish(ld, s, key);
@@ -1183,6 +1294,7 @@ wrong:
 	    f->type == F_GROUP ? "a group { ... }" :
 	    f->type == F_INT ? "an integer" :
 	    f->type == F_STR ? "a string" :
+	    f->type == F_ADDRS ? "a string or an array [ ... ] of strings" :
 	    f->type == F_PFX ? "a string \"A.B.C.D/N\" or a group "
 	    "{ prefix = ...; as = ...; }" :
 	    f->type == F_BOOL ? "a boolean (true or false)" :
@@ -1722,6 +1834,25 @@ paddr(FILE *fp, struct in_addr a)
 	pstr(fp, inet_ntop(AF_INET, &a, buf, sizeof(buf)));
 }
 
+/* One address as a string, or both families as an array. */
+static void
+paddrs(FILE *fp, bool v4, struct in_addr a4, bool v6,
+    const struct in6_addr *a6)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (v4 && v6)
+		fputs("[ ", fp);
+	if (v4)
+		paddr(fp, a4);
+	if (v4 && v6)
+		fputs(", ", fp);
+	if (v6)
+		pstr(fp, inet_ntop(AF_INET6, a6, buf, sizeof(buf)));
+	if (v4 && v6)
+		fputs(" ]", fp);
+}
+
 void
 conf_print(const struct conf *c, FILE *fp)
 {
@@ -1731,12 +1862,14 @@ conf_print(const struct conf *c, FILE *fp)
 	fputs("name = ", fp);
 	pstr(fp, c->name);
 	fputs(";\nlisten = {\n\taddress = ", fp);
-	paddr(fp, c->listen_addr);
+	paddrs(fp, c->listen_v4, c->listen_addr, c->listen_v6,
+	    &c->listen6_addr);
 	fprintf(fp, ";\n\tport = %u;\n\talt_port = %u;\n", c->listen_port,
 	    c->alt_port);
-	if (c->has_alt_addr) {
+	if (c->has_alt_addr || c->has_alt_addr6) {
 		fputs("\talt_address = ", fp);
-		paddr(fp, c->alt_addr);
+		paddrs(fp, c->has_alt_addr, c->alt_addr, c->has_alt_addr6,
+		    &c->alt_addr6);
 		fputs(";\n", fp);
 	}
 	if (c->listen_tcp_port != 0)

@@ -69,7 +69,8 @@ enum conf_transport {
 
 struct conf_neighbour {
 	char		name[CONF_NAME_MAX + 1];
-	char		*host;		/* IPv4 literal or hostname */
+	char		*host;		/* IPv4 or IPv6 literal (RFC 5952 */
+					/* form), or a hostname */
 	uint16_t	port;
 	uint16_t	tcp_port;	/* 0: none (no TCP link) */
 	enum conf_transport transport;	/* default auto */
@@ -84,12 +85,22 @@ struct conf_key_at {
 struct conf {
 	char		*path;			/* the file it was loaded from */
 	char		 name[CONF_NAME_MAX + 1];
+	/*
+	 * 'listen.address': one address or a list of at most one per
+	 * family ("0.0.0.0", "::", or specific ones); default "0.0.0.0".
+	 * 'listen.alt_address' likewise, each of a family listened on.
+	 */
+	bool		 listen_v4;		/* listen_addr is used */
 	struct in_addr	 listen_addr;		/* default 0.0.0.0 */
+	bool		 listen_v6;		/* listen6_addr is used */
+	struct in6_addr	 listen6_addr;
 	uint16_t	 listen_port;		/* default 4795 */
 	uint16_t	 alt_port;		/* 0: none; default port+1 */
 	uint16_t	 listen_tcp_port;	/* 0 (default): no TCP links in */
 	bool		 has_alt_addr;
 	struct in_addr	 alt_addr;
+	bool		 has_alt_addr6;
+	struct in6_addr	 alt_addr6;
 	bool		 has_public;
 	struct in_addr	 public_addr;		/* "public" = "A.B.C.D:PORT" */
 	uint16_t	 public_port;

@@ -154,19 +154,35 @@ fixed_ip(struct ctx *x, const struct conf *b, const char *key, bool had,
 	fixed(x, b, key, had ? ip(was, w) : "none", has ? ip(now, n) : "none");
 }
 
+static void
+fixed_ip6(struct ctx *x, const struct conf *b, const char *key, bool had,
+    const struct in6_addr *was, bool has, const struct in6_addr *now)
+{
+	char w[INET6_ADDRSTRLEN], n[INET6_ADDRSTRLEN];
+
+	if (had == has && (!had || memcmp(was, now, sizeof(*was)) == 0))
+		return;
+	fixed(x, b, key, had ? inet_ntop(AF_INET6, was, w, sizeof(w)) :
+	    "none", has ? inet_ntop(AF_INET6, now, n, sizeof(n)) : "none");
+}
+
 /* The keys that need a restart: sockets, TUN, identity, privileges. */
 static void
 diff_fixed(struct ctx *x, const struct conf *a, const struct conf *b)
 {
 	fixed_s(x, b, "name", a->name, b->name);
-	fixed_ip(x, b, "listen.address", true, a->listen_addr, true,
-	    b->listen_addr);
+	fixed_ip(x, b, "listen.address", a->listen_v4, a->listen_addr,
+	    b->listen_v4, b->listen_addr);
+	fixed_ip6(x, b, "listen.address", a->listen_v6, &a->listen6_addr,
+	    b->listen_v6, &b->listen6_addr);
 	fixed_u(x, b, "listen.port", a->listen_port, b->listen_port);
 	fixed_u(x, b, "listen.alt_port", a->alt_port, b->alt_port);
 	fixed_u(x, b, "listen.tcp_port", a->listen_tcp_port,
 	    b->listen_tcp_port);
 	fixed_ip(x, b, "listen.alt_address", a->has_alt_addr, a->alt_addr,
 	    b->has_alt_addr, b->alt_addr);
+	fixed_ip6(x, b, "listen.alt_address", a->has_alt_addr6, &a->alt_addr6,
+	    b->has_alt_addr6, &b->alt_addr6);
 	if (a->has_tun != b->has_tun)
 		fixed(x, b, "tun", a->has_tun ? "a TUN" : "none",
 		    b->has_tun ? "a TUN" : "none");

@@ -230,6 +230,14 @@ fail:
 	return -1;
 }
 
+bool
+ep_wire_ok(const struct ep *e)
+{
+	if (e->family == 0)
+		return true;
+	return ep_is_set(e) && e->port != 0 && !ep_is_any(e);
+}
+
 size_t
 ep_wire_len(const struct ep *e)
 {

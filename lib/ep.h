@@ -84,6 +84,8 @@ int		 ep_parse(const char *, struct ep *);
  */
 void		 ep_wr(struct buf_wr *, const struct ep *);
 void		 ep_rd(struct buf_rd *, struct ep *);
+/* Whether ep_rd would take what ep_wr writes for e (unset, or fully set). */
+bool		 ep_wire_ok(const struct ep *);
 /* Bytes ep_wr writes for e: 1, 7 or 19. */
 size_t		 ep_wire_len(const struct ep *);
 

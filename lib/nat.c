@@ -114,10 +114,9 @@ nat_keepalive_interval(uint32_t lifetime_s, int min_s, int max_s)
 }
 
 static bool
-ep_eq(const struct nat_endpoint *a, const struct nat_endpoint *b)
+same_ep(const struct nat_endpoint *a, const struct nat_endpoint *b)
 {
-	return a->valid && b->valid && a->addr.s_addr == b->addr.s_addr &&
-	    a->port == b->port;
+	return a->valid && b->valid && ep_eq(&a->ep, &b->ep);
 }
 
 /* Anything but the two tested outcomes (including garbage) is untested. */
@@ -172,9 +171,9 @@ classify_mapping(const struct nat_obs *obs, struct nat_result *res)
 	port_meas = obs->alt_port_available && obs->mapped_alt_port.valid;
 	addr_meas = obs->alt_addr_available && obs->mapped_alt_addr.valid;
 
-	if (port_meas && !ep_eq(&obs->mapped_alt_port, &obs->mapped_primary))
+	if (port_meas && !same_ep(&obs->mapped_alt_port, &obs->mapped_primary))
 		return NAT_BEH_APD;
-	if (addr_meas && !ep_eq(&obs->mapped_alt_addr, &obs->mapped_primary)) {
+	if (addr_meas && !same_ep(&obs->mapped_alt_addr, &obs->mapped_primary)) {
 		if (port_meas)
 			return NAT_BEH_AD;
 		assume(res, "alternate port untested: "
@@ -241,10 +240,14 @@ classify_filtering(const struct nat_obs *obs, struct nat_result *res)
  *    measured; mapping, filtering and type are UNKNOWN.
  * 2. The primary mapping equals our local address and port (and no
  *    measured alternate mapping differs from it): no translation, mapping
- *    NONE, type OPEN.  Filtering comes from the filtering trials if any
- *    was run (a firewall may still filter; the type stays OPEN because it
- *    names the translation, and the filtering field says the rest), else
- *    it is UNKNOWN.
+ *    NONE.  Filtering comes from the filtering trials if any was run, and
+ *    the type is what a NAT with an endpoint-independent mapping and that
+ *    filtering would be: EI gives OPEN, AD restricted cone, APD
+ *    port-restricted cone.  That is the IPv6 case (no translation, but a
+ *    stateful firewall that drops unsolicited inbound packets): it needs a
+ *    punch like a cone NAT, and the feasibility matrix must know.  With
+ *    no filtering trial run, filtering is UNKNOWN and the type OPEN
+ *    (assumed, and said).
  * 3. Otherwise mapping and filtering follow classify_mapping() and
  *    classify_filtering() above, and the type is the highest (most open)
  *    one all of whose predicates hold:
@@ -280,23 +283,28 @@ nat_classify(const struct nat_obs *obs, struct nat_result *res)
 	res->hairpin = outcome(obs->hairpin);
 	if (obs->local.valid) {
 		res->port_preserved_known = true;
-		res->port_preserved = pri->port == obs->local.port;
+		res->port_preserved = pri->ep.port == obs->local.ep.port;
 	}
 
-	open = ep_eq(pri, &obs->local) &&
+	open = same_ep(pri, &obs->local) &&
 	    (!obs->alt_port_available || !obs->mapped_alt_port.valid ||
-	    ep_eq(&obs->mapped_alt_port, &obs->local)) &&
+	    same_ep(&obs->mapped_alt_port, &obs->local)) &&
 	    (!obs->alt_addr_available || !obs->mapped_alt_addr.valid ||
-	    ep_eq(&obs->mapped_alt_addr, &obs->local));
+	    same_ep(&obs->mapped_alt_addr, &obs->local));
 	if (open) {
 		res->mapping = NAT_BEH_NONE;
 		res->type = NAT_TYPE_OPEN;
 		if (outcome(obs->filt_alt_port) == NAT_UNTESTED &&
 		    outcome(obs->filt_alt_addr) == NAT_UNTESTED &&
-		    outcome(obs->filt_third) == NAT_UNTESTED)
+		    outcome(obs->filt_third) == NAT_UNTESTED) {
 			assume(res, "filtering untested");
-		else
-			res->filtering = classify_filtering(obs, res);
+			return;
+		}
+		res->filtering = classify_filtering(obs, res);
+		if (res->filtering == NAT_BEH_AD)
+			res->type = NAT_TYPE_RESTRICTED;
+		else if (res->filtering == NAT_BEH_APD)
+			res->type = NAT_TYPE_PORT_RESTRICTED;
 		return;
 	}
 

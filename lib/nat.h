@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "ep.h"
+
 /* Size of nat_result.assumed, NUL included. */
 #define NAT_ASSUMED_MAX	160
 
@@ -53,9 +55,9 @@ enum nat_type {
 	NAT_TYPE_UNKNOWN,
 };
 
+/* An address and port of either family (IPv4 or IPv6, lib/ep.h). */
 struct nat_endpoint {
-	struct in_addr	addr;		/* network byte order */
-	uint16_t	port;		/* host byte order */
+	struct ep	ep;
 	bool		valid;		/* false: unanswered or not run */
 };
 

@@ -101,12 +101,6 @@ name_len_ok(const char *name)
 	return name_check((const uint8_t *)name, (size_t)(nul - name));
 }
 
-/* A probe target is either unset (0.0.0.0:0) or fully set. */
-static bool
-target_ok(struct in_addr addr, uint16_t port)
-{
-	return (addr.s_addr == 0) == (port == 0);
-}
 
 /* Whether t is an enum nat_type value: the ones the wire can carry. */
 static bool
@@ -133,7 +127,8 @@ nat_ok(const struct pkt_nat_result *nr, size_t *assumed_len)
 	int len;
 
 	if (nr->mapping > PKT_NAT_BEH_MAX || nr->filtering > PKT_NAT_BEH_MAX ||
-	    !nat_type_ok(nr->type) || nr->port_preserved > PKT_NAT_PP_MAX)
+	    !nat_type_ok(nr->type) || nr->port_preserved > PKT_NAT_PP_MAX ||
+	    !ep_wire_ok(&nr->mapped))
 		return false;
 	for (i = 0; i < PKT_NAT_TRIALS; i++)
 		if (nr->trials[i] > PKT_NAT_OUTCOME_MAX)
@@ -305,7 +300,7 @@ static void
 info_decode(struct buf_rd *r, struct pkt_info *in)
 {
 	in->alt_port = rd_u16be(r);
-	in->alt_addr.s_addr = htonl(rd_u32be(r));
+	ep_rd(r, &in->alt_addr);
 }
 
 static void
@@ -317,10 +312,7 @@ probe_req_decode(struct buf_rd *r, struct pkt_probe_req *pr)
 		rd_fail(r, "unknown probe source");
 		return;
 	}
-	pr->target_addr.s_addr = htonl(rd_u32be(r));
-	pr->target_port = rd_u16be(r);
-	if (r->err == NULL && !target_ok(pr->target_addr, pr->target_port))
-		rd_fail(r, "half-set probe target");
+	ep_rd(r, &pr->target);
 }
 
 static void
@@ -338,18 +330,15 @@ probe_resp_decode(struct buf_rd *r, struct pkt_probe_resp *pr)
 		rd_fail(r, "unknown probe source");
 		return;
 	}
-	pr->mapped_addr.s_addr = htonl(rd_u32be(r));
-	pr->mapped_port = rd_u16be(r);
+	ep_rd(r, &pr->mapped);
 }
 
 static void
 third_req_decode(struct buf_rd *r, struct pkt_third_req *t)
 {
 	t->nonce = rd_u64be(r);
-	t->target_addr.s_addr = htonl(rd_u32be(r));
-	t->target_port = rd_u16be(r);
-	if (r->err == NULL &&
-	    (t->target_addr.s_addr == 0 || t->target_port == 0))
+	ep_rd(r, &t->target);
+	if (r->err == NULL && !ep_is_set(&t->target))
 		rd_fail(r, "missing third-party target");
 }
 
@@ -423,8 +412,7 @@ nat_decode(struct buf_rd *r, struct pkt_nat_result *nr)
 	for (i = 0; i < PKT_NAT_TRIALS; i++)
 		nr->trials[i] = rd_enum(r, PKT_NAT_OUTCOME_MAX,
 		    "unknown trial outcome");
-	nr->mapped_addr.s_addr = htonl(rd_u32be(r));
-	nr->mapped_port = rd_u16be(r);
+	ep_rd(r, &nr->mapped);
 	text_decode(r, nr->assumed, PKT_NAT_ASSUMED_MAX,
 	    "assumed text too long", "bad character in assumed text");
 }
@@ -440,11 +428,15 @@ lsa_decode(struct buf_rd *r, struct pkt_lsa *l)
 	    "bad character in origin name");
 	l->seq = rd_u64be(r);
 	l->age_s = rd_u16be(r);
-	l->ep_addr.s_addr = htonl(rd_u32be(r));
-	l->ep_port = rd_u16be(r);
-	if (r->err == NULL && !target_ok(l->ep_addr, l->ep_port)) {
-		rd_fail(r, "half-set endpoint");
+	l->n_eps = rd_u8(r);
+	if (r->err == NULL && l->n_eps > PKT_LSA_EP_MAX) {
+		rd_fail(r, "too many endpoints in lsa");
 		return;
+	}
+	for (i = 0; i < l->n_eps && r->err == NULL; i++) {
+		ep_rd(r, &l->eps[i]);
+		if (r->err == NULL && !ep_is_set(&l->eps[i]))
+			rd_fail(r, "unset endpoint in lsa");
 	}
 	l->n_prefixes = rd_u16be(r);
 	if (r->err == NULL && l->n_prefixes > PKT_LSA_PREFIX_MAX) {
@@ -506,13 +498,6 @@ lsa_decode(struct buf_rd *r, struct pkt_lsa *l)
 	rd_bytes(r, l->sig, l->sig_len);
 }
 
-/* u32 addr, u16 port; any value (all zero: unknown). */
-static void
-ep_decode(struct buf_rd *r, struct in_addr *addr, uint16_t *port)
-{
-	addr->s_addr = htonl(rd_u32be(r));
-	*port = rd_u16be(r);
-}
 
 /* u8 n_path (1-16), then that many names. */
 static void
@@ -556,9 +541,9 @@ conn_req_decode(struct buf_rd *r, struct pkt_conn_req *cr)
 	cr->src_nat = rd_nat_type(r, "unknown source nat type");
 	cr->path_nat = rd_nat_type(r, "unknown path nat type");
 	path_decode(r, &cr->n_path, cr->path);
-	ep_decode(r, &cr->src_mapped_addr, &cr->src_mapped_port);
-	ep_decode(r, &cr->dst_mapped_addr, &cr->dst_mapped_port);
-	ep_decode(r, &cr->src_local_addr, &cr->src_local_port);
+	ep_rd(r, &cr->src_mapped);
+	ep_rd(r, &cr->dst_mapped);
+	ep_rd(r, &cr->src_local);
 }
 
 static void
@@ -577,9 +562,9 @@ conn_resp_decode(struct buf_rd *r, struct pkt_conn_resp *cr)
 	text_decode(r, cr->reason, PKT_REASON_MAX, "reason text too long",
 	    "bad character in reason text");
 	path_decode(r, &cr->n_path, cr->path);
-	ep_decode(r, &cr->src_mapped_addr, &cr->src_mapped_port);
-	ep_decode(r, &cr->dst_mapped_addr, &cr->dst_mapped_port);
-	ep_decode(r, &cr->dst_local_addr, &cr->dst_local_port);
+	ep_rd(r, &cr->src_mapped);
+	ep_rd(r, &cr->dst_mapped);
+	ep_rd(r, &cr->dst_local);
 }
 
 static void
@@ -790,11 +775,14 @@ lsa_ok(const struct pkt_lsa *l)
 	const struct pkt_lsa_link *lk;
 	uint16_t i, j;
 
-	if (name_len_ok(l->origin) == 0 || !target_ok(l->ep_addr, l->ep_port) ||
+	if (name_len_ok(l->origin) == 0 || l->n_eps > PKT_LSA_EP_MAX ||
 	    l->n_prefixes > PKT_LSA_PREFIX_MAX ||
 	    l->n_links > PKT_LSA_LINK_MAX ||
 	    l->cert_len > PKT_LSA_CERT_MAX || l->sig_len > PKT_LSA_SIG_MAX)
 		return false;
+	for (i = 0; i < l->n_eps; i++)
+		if (!ep_is_set(&l->eps[i]) || !ep_wire_ok(&l->eps[i]))
+			return false;
 	for (i = 0; i < l->n_prefixes; i++) {
 		const struct pkt_lsa_prefix *pf = &l->prefixes[i];
 
@@ -825,8 +813,9 @@ lsa_body_encode(struct buf_wr *w, const struct pkt_lsa *l, bool with_age)
 	wr_u64be(w, l->seq);
 	if (with_age)
 		wr_u16be(w, l->age_s);
-	wr_u32be(w, ntohl(l->ep_addr.s_addr));
-	wr_u16be(w, l->ep_port);
+	wr_u8(w, l->n_eps);
+	for (i = 0; i < l->n_eps; i++)
+		ep_wr(w, &l->eps[i]);
 	wr_u16be(w, l->n_prefixes);
 	for (i = 0; i < l->n_prefixes; i++) {
 		if (l->prefixes[i].v6) {
@@ -899,12 +888,6 @@ path_encode(struct buf_wr *w, uint8_t n_path,
 		(void)name_encode(w, path[i]);
 }
 
-static void
-ep_encode(struct buf_wr *w, struct in_addr addr, uint16_t port)
-{
-	wr_u32be(w, ntohl(addr.s_addr));
-	wr_u16be(w, port);
-}
 
 static int
 conn_req_encode(struct buf_wr *w, const struct pkt_conn_req *cr)
@@ -912,7 +895,8 @@ conn_req_encode(struct buf_wr *w, const struct pkt_conn_req *cr)
 	if (name_len_ok(cr->src) == 0 || name_len_ok(cr->dst) == 0 ||
 	    strcmp(cr->src, cr->dst) == 0 || cr->cls > PKT_CLS_MAX ||
 	    !nat_type_ok(cr->src_nat) || !nat_type_ok(cr->path_nat) ||
-	    !path_ok(cr->n_path, cr->path))
+	    !path_ok(cr->n_path, cr->path) || !ep_wire_ok(&cr->src_mapped) ||
+	    !ep_wire_ok(&cr->dst_mapped) || !ep_wire_ok(&cr->src_local))
 		return -1;
 	wr_u8(w, PKT_MSG_CONN_REQ);
 	wr_u64be(w, cr->id);
@@ -924,9 +908,9 @@ conn_req_encode(struct buf_wr *w, const struct pkt_conn_req *cr)
 	wr_nat_type(w, cr->src_nat);
 	wr_nat_type(w, cr->path_nat);
 	path_encode(w, cr->n_path, cr->path);
-	ep_encode(w, cr->src_mapped_addr, cr->src_mapped_port);
-	ep_encode(w, cr->dst_mapped_addr, cr->dst_mapped_port);
-	ep_encode(w, cr->src_local_addr, cr->src_local_port);
+	ep_wr(w, &cr->src_mapped);
+	ep_wr(w, &cr->dst_mapped);
+	ep_wr(w, &cr->src_local);
 	return 0;
 }
 
@@ -939,7 +923,8 @@ conn_resp_encode(struct buf_wr *w, const struct pkt_conn_resp *cr)
 	if (rlen < 0 || cr->decision != PKT_CONN_RELAY ||
 	    cr->direct > PKT_DIRECT_MAX || !nat_type_ok(cr->path_nat) ||
 	    !nat_type_ok(cr->src_nat) || !nat_type_ok(cr->dst_nat) ||
-	    !path_ok(cr->n_path, cr->path))
+	    !path_ok(cr->n_path, cr->path) || !ep_wire_ok(&cr->src_mapped) ||
+	    !ep_wire_ok(&cr->dst_mapped) || !ep_wire_ok(&cr->dst_local))
 		return -1;
 	wr_u8(w, PKT_MSG_CONN_RESP);
 	wr_u64be(w, cr->id);
@@ -951,9 +936,9 @@ conn_resp_encode(struct buf_wr *w, const struct pkt_conn_resp *cr)
 	wr_u8(w, (uint8_t)rlen);
 	wr_bytes(w, cr->reason, (size_t)rlen);
 	path_encode(w, cr->n_path, cr->path);
-	ep_encode(w, cr->src_mapped_addr, cr->src_mapped_port);
-	ep_encode(w, cr->dst_mapped_addr, cr->dst_mapped_port);
-	ep_encode(w, cr->dst_local_addr, cr->dst_local_port);
+	ep_wr(w, &cr->src_mapped);
+	ep_wr(w, &cr->dst_mapped);
+	ep_wr(w, &cr->dst_local);
 	return 0;
 }
 
@@ -1008,41 +993,40 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 		wr_u8(&w, m->u.close_reason);
 		break;
 	case PKT_MSG_INFO:
+		if (!ep_wire_ok(&m->u.info.alt_addr))
+			return -1;
 		wr_u8(&w, m->type);
 		wr_u16be(&w, m->u.info.alt_port);
-		wr_u32be(&w, ntohl(m->u.info.alt_addr.s_addr));
+		ep_wr(&w, &m->u.info.alt_addr);
 		break;
 	case PKT_MSG_PROBE_REQ:
 		if (m->u.probe_req.from > PKT_FROM_MAX ||
-		    !target_ok(m->u.probe_req.target_addr,
-		    m->u.probe_req.target_port))
+		    !ep_wire_ok(&m->u.probe_req.target))
 			return -1;
 		wr_u8(&w, m->type);
 		wr_u64be(&w, m->u.probe_req.id);
 		wr_u8(&w, m->u.probe_req.from);
-		wr_u32be(&w, ntohl(m->u.probe_req.target_addr.s_addr));
-		wr_u16be(&w, m->u.probe_req.target_port);
+		ep_wr(&w, &m->u.probe_req.target);
 		break;
 	case PKT_MSG_PROBE_RESP:
 		if ((m->u.probe_resp.status != PKT_PROBE_OK &&
 		    m->u.probe_resp.status != PKT_PROBE_UNAVAILABLE) ||
-		    m->u.probe_resp.from > PKT_FROM_MAX)
+		    m->u.probe_resp.from > PKT_FROM_MAX ||
+		    !ep_wire_ok(&m->u.probe_resp.mapped))
 			return -1;
 		wr_u8(&w, m->type);
 		wr_u64be(&w, m->u.probe_resp.id);
 		wr_u8(&w, m->u.probe_resp.status);
 		wr_u8(&w, m->u.probe_resp.from);
-		wr_u32be(&w, ntohl(m->u.probe_resp.mapped_addr.s_addr));
-		wr_u16be(&w, m->u.probe_resp.mapped_port);
+		ep_wr(&w, &m->u.probe_resp.mapped);
 		break;
 	case PKT_MSG_THIRD_REQ:
-		if (m->u.third.target_addr.s_addr == 0 ||
-		    m->u.third.target_port == 0)
+		if (!ep_is_set(&m->u.third.target) ||
+		    !ep_wire_ok(&m->u.third.target))
 			return -1;
 		wr_u8(&w, m->type);
 		wr_u64be(&w, m->u.third.nonce);
-		wr_u32be(&w, ntohl(m->u.third.target_addr.s_addr));
-		wr_u16be(&w, m->u.third.target_port);
+		ep_wr(&w, &m->u.third.target);
 		break;
 	case PKT_MSG_NAT_RESULT:
 		nr = &m->u.nat;
@@ -1055,8 +1039,7 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 		wr_u8(&w, nr->port_preserved);
 		wr_u32be(&w, nr->lifetime_s);
 		wr_bytes(&w, nr->trials, PKT_NAT_TRIALS);
-		wr_u32be(&w, ntohl(nr->mapped_addr.s_addr));
-		wr_u16be(&w, nr->mapped_port);
+		ep_wr(&w, &nr->mapped);
 		wr_u8(&w, (uint8_t)alen);
 		wr_bytes(&w, nr->assumed, alen);
 		break;

@@ -34,6 +34,7 @@
 #include <netinet/in.h>
 
 #include "buf.h"
+#include "ep.h"
 #include "nat.h"
 
 #define PKT_VERSION		1
@@ -123,10 +124,19 @@ struct pkt_crl {
 	size_t		 len;
 };
 
-/* u16 alt_port (0: none), u32 alt_addr (0.0.0.0: none).  Sent on link up. */
+/*
+ * Endpoints (struct ep) cross the wire as lib/ep.h's ep_wr() writes them:
+ * u8 family (0 none, 4, 6), then the address (4 or 16 bytes) and u16
+ * port; a set endpoint has a specified address and a non-zero port.
+ */
+
+/*
+ * u16 alt_port (0: none), endpoint alt_addr (unset: none; its port is the
+ * primary port).  Sent on link up.
+ */
 struct pkt_info {
 	uint16_t	alt_port;
-	struct in_addr	alt_addr;
+	struct ep	alt_addr;
 };
 
 /* Which of its sockets the neighbour should answer a probe from. */
@@ -138,14 +148,13 @@ enum pkt_probe_from {
 };
 
 /*
- * u64 id, u8 from (enum pkt_probe_from), u32 target addr, u16 target port.
- * Target 0.0.0.0:0 means "answer the source address of this request".
+ * u64 id, u8 from (enum pkt_probe_from), endpoint target.  An unset
+ * target means "answer the source address of this request".
  */
 struct pkt_probe_req {
 	uint64_t	id;
 	uint8_t		from;
-	struct in_addr	target_addr;
-	uint16_t	target_port;
+	struct ep	target;
 };
 
 enum pkt_probe_status {
@@ -153,20 +162,18 @@ enum pkt_probe_status {
 	PKT_PROBE_UNAVAILABLE	= 1,	/* no such socket / no third proxy */
 };
 
-/* u64 id, u8 status, u8 from, u32 mapped addr, u16 mapped port. */
+/* u64 id, u8 status, u8 from, endpoint mapped (may be unset). */
 struct pkt_probe_resp {
 	uint64_t	id;
 	uint8_t		status;		/* enum pkt_probe_status */
 	uint8_t		from;		/* enum pkt_probe_from that answered */
-	struct in_addr	mapped_addr;	/* the request's source as seen */
-	uint16_t	mapped_port;
+	struct ep	mapped;		/* the request's source as seen */
 };
 
-/* u64 nonce, u32 target addr, u16 target port: send a PKT_PROBE there. */
+/* u64 nonce, endpoint target (set): send a PKT_PROBE there. */
 struct pkt_third_req {
 	uint64_t	nonce;
-	struct in_addr	target_addr;
-	uint16_t	target_port;
+	struct ep	target;
 };
 
 #define PKT_NAT_TRIALS		6	/* map primary, alt port, alt addr; */
@@ -177,7 +184,7 @@ struct pkt_third_req {
  * The sender's measurement of its own NAT toward the receiver:
  * u8 mapping (0-4), u8 filtering (0-4), u8 type (0-5), u8 port_preserved
  * (0 no, 1 yes, 2 unknown), u32 lifetime_s, 6 x u8 trial outcome (0-2),
- * u32 mapped addr, u16 mapped port, u8 assumed_len (<= 159), assumed text
+ * endpoint mapped (may be unset), u8 assumed_len (<= 159), assumed text
  * (printable ASCII).  Numbers are lib/nat.h's enums; type on the wire is
  * enum nat_type minus one.
  */
@@ -188,8 +195,7 @@ struct pkt_nat_result {
 	uint8_t		port_preserved;
 	uint32_t	lifetime_s;
 	uint8_t		trials[PKT_NAT_TRIALS];
-	struct in_addr	mapped_addr;
-	uint16_t	mapped_port;
+	struct ep	mapped;
 	char		assumed[PKT_NAT_ASSUMED_MAX + 1];
 };
 
@@ -218,6 +224,7 @@ enum pkt_close_reason {
 };
 
 #define PKT_LSA_PREFIX_MAX	64
+#define PKT_LSA_EP_MAX		4	/* endpoints, both families */
 #define PKT_LSA_LINK_MAX	64
 #define PKT_LSA_CERT_MAX	2048	/* the originator's DER certificate */
 #define PKT_LSA_SIG_MAX		512	/* its signature (ECDSA P-256: <= 72) */
@@ -247,14 +254,15 @@ struct pkt_lsa_link {
 
 /*
  * A link-state advertisement (flooded):
- * u8 name_len, origin name, u64 seq, u16 age_s, u32 endpoint addr,
- * u16 endpoint port (0.0.0.0:0: not reachable from outside), u16 n_prefixes
+ * u8 name_len, origin name, u64 seq, u16 age_s, u8 n_eps (<= 4) + that
+ * many set endpoints: where the origin can be reached from outside, any
+ * mix of IPv4 and IPv6 (none: nowhere), u16 n_prefixes
  * (<= 64), n x { u8 plen, u32 addr } (IPv4) or { u8 PKT_LSA_PREFIX_V6,
  * u8 plen (<= 128), 16-byte addr } (IPv6), u16 n_links (<= 64), n x { u8
  * name_len, peer name, u8 nat (0-5), u16 cost (>= 1) }, u16 cert_len
  * (<= 2048) + the originator's DER certificate, u16 sig_len (<= 512) + its
  * signature over pkt_lsa_tbs() (everything above except age_s and the
- * certificate).  The endpoint is either fully zero or fully non-zero.  An
+ * certificate).  An
  * unsigned advertisement (cert_len and sig_len 0) decodes; the topology
  * refuses it (lib/lsasig.h).
  */
@@ -262,8 +270,8 @@ struct pkt_lsa {
 	char			origin[PKT_NAME_MAX + 1];
 	uint64_t		seq;
 	uint16_t		age_s;
-	struct in_addr		ep_addr;
-	uint16_t		ep_port;
+	uint8_t			n_eps;
+	struct ep		eps[PKT_LSA_EP_MAX];
 	uint16_t		n_prefixes;
 	struct pkt_lsa_prefix	prefixes[PKT_LSA_PREFIX_MAX];
 	uint16_t		n_links;
@@ -279,10 +287,11 @@ struct pkt_lsa {
  * u64 id, u8 len + src proxy name, u8 len + dst proxy name, u32 src_ip,
  * u32 dst_ip, u8 cls (enum ipv4_class, 0-4), u8 src_nat (0-5), u8 path_nat
  * (0-5), u8 n_path (1-16), n x { u8 len, name }: the proxies it crossed so
- * far, starting with src; then three endpoints of u32 addr + u16 port:
+ * far, starting with src; then three endpoints (unset when unknown):
  * src_mapped (filled in by the first hop: where it sees src), dst_mapped
  * (filled in by the last hop: where it sees dst), src_local (src's own
- * listen address).  An endpoint is all zero when unknown.
+ * listen address of src_mapped's family).  A direct channel needs the
+ * two mapped endpoints to be of one family.
  */
 struct pkt_conn_req {
 	uint64_t	id;
@@ -294,12 +303,9 @@ struct pkt_conn_req {
 	enum nat_type	path_nat;
 	uint8_t		n_path;
 	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
-	struct in_addr	src_mapped_addr;
-	uint16_t	src_mapped_port;
-	struct in_addr	dst_mapped_addr;
-	uint16_t	dst_mapped_port;
-	struct in_addr	src_local_addr;
-	uint16_t	src_local_port;
+	struct ep	src_mapped;
+	struct ep	dst_mapped;
+	struct ep	src_local;
 };
 
 enum pkt_conn_decision {
@@ -311,9 +317,9 @@ enum pkt_conn_decision {
  * u64 id, u8 decision (0), u8 direct (0 not possible, 1 possible), u8
  * path_nat (0-5), u8 src_nat (0-5), u8 dst_nat (0-5), u8 reason_len
  * (<= 159) + reason (printable ASCII), u8 n_path (1-16) + names: the
- * request's path with the destination appended; then three endpoints of
- * u32 addr + u16 port: src_mapped, dst_mapped (copied from the request)
- * and dst_local (the destination's own listen address).
+ * request's path with the destination appended; then three endpoints:
+ * src_mapped, dst_mapped (copied from the request) and dst_local (the
+ * destination's own listen address of dst_mapped's family).
  */
 struct pkt_conn_resp {
 	uint64_t	id;
@@ -325,12 +331,9 @@ struct pkt_conn_resp {
 	char		reason[PKT_REASON_MAX + 1];
 	uint8_t		n_path;
 	char		path[PKT_PATH_MAX][PKT_NAME_MAX + 1];
-	struct in_addr	src_mapped_addr;
-	uint16_t	src_mapped_port;
-	struct in_addr	dst_mapped_addr;
-	uint16_t	dst_mapped_port;
-	struct in_addr	dst_local_addr;
-	uint16_t	dst_local_port;
+	struct ep	src_mapped;
+	struct ep	dst_mapped;
+	struct ep	dst_local;
 };
 
 enum pkt_echo_kind {

@@ -279,10 +279,12 @@ same_content(const struct pkt_lsa *a, const struct pkt_lsa *b)
 {
 	uint16_t	i;
 
-	if (a->seq != b->seq || a->ep_addr.s_addr != b->ep_addr.s_addr ||
-	    a->ep_port != b->ep_port || a->n_prefixes != b->n_prefixes ||
-	    a->n_links != b->n_links)
+	if (a->seq != b->seq || a->n_eps != b->n_eps ||
+	    a->n_prefixes != b->n_prefixes || a->n_links != b->n_links)
 		return false;
+	for (i = 0; i < a->n_eps && i < PKT_LSA_EP_MAX; i++)
+		if (!ep_eq(&a->eps[i], &b->eps[i]))
+			return false;
 	for (i = 0; i < a->n_prefixes; i++)
 		if (a->prefixes[i].plen != b->prefixes[i].plen ||
 		    a->prefixes[i].v6 != b->prefixes[i].v6 ||

@@ -264,6 +264,22 @@ log_due(uint64_t n)
 	return n != 0 && (n & (n - 1)) == 0;
 }
 
+/*
+ * Our own listen address of a family, for a peer behind the same NAT;
+ * unset if we listen on the wildcard address (or not on that family).
+ */
+static struct ep
+local_ep(struct proxyd *px, int family)
+{
+	const struct psock *s = proxyd_sock(px, family, PSOCK_PRIMARY);
+	struct ep none;
+
+	memset(&none, 0, sizeof(none));
+	if (s == NULL || !ep_wire_ok(&s->local) || !ep_is_set(&s->local))
+		return none;
+	return s->local;
+}
+
 static void
 send_request(struct proxyd *px, struct channel *ch, struct link *nh,
     const struct ipv4_info *info)
@@ -287,8 +303,7 @@ send_request(struct proxyd *px, struct channel *ch, struct link *nh,
 	q->n_path = 1;
 	snprintf(q->path[0], sizeof(q->path[0]), "%s", px->conf->name);
 	/* our LAN endpoint, for a destination behind the same NAT */
-	q->src_local_addr = px->socks[PSOCK_PRIMARY].local.a.v4;
-	q->src_local_port = px->socks[PSOCK_PRIMARY].local.port;
+	q->src_local = local_ep(px, nh->peer.family);
 	ch->origin = true;
 	ch->req_us = now_us();
 	link_send_msg(nh, &conn_msg);
@@ -349,8 +364,8 @@ path_has(const char path[][PKT_NAME_MAX + 1], int n, const char *name)
 }
 
 static void	punch_begin(struct proxyd *, struct channel *,
-		    struct in_addr mapped, uint16_t mport, struct in_addr local,
-		    uint16_t lport, struct in_addr own_mapped);
+		    const struct ep *mapped, const struct ep *local,
+		    const struct ep *own_mapped);
 
 /* What an answer tells a channel, at either end. */
 static void
@@ -382,8 +397,8 @@ answer_channel(struct proxyd *px, const struct link *from,
 	ch->id = q->id;
 	ch->origin = false;
 	if (r->direct && ch->direct != DIRECT_UP)
-		punch_begin(px, ch, q->src_mapped_addr, q->src_mapped_port,
-		    q->src_local_addr, q->src_local_port, q->dst_mapped_addr);
+		punch_begin(px, ch, &q->src_mapped, &q->src_local,
+		    &q->dst_mapped);
 }
 
 static void
@@ -418,18 +433,25 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 	if (r->n_path < PKT_PATH_MAX)
 		snprintf(r->path[r->n_path++], sizeof(r->path[0]), "%s",
 		    px->conf->name);
-	r->src_mapped_addr = q->src_mapped_addr;
-	r->src_mapped_port = q->src_mapped_port;
-	r->dst_mapped_addr = q->dst_mapped_addr;
-	r->dst_mapped_port = q->dst_mapped_port;
-	r->dst_local_addr = px->socks[PSOCK_PRIMARY].local.a.v4;
-	r->dst_local_port = px->socks[PSOCK_PRIMARY].local.port;
-	if (direct && (q->src_mapped_port == 0 || q->dst_mapped_port == 0)) {
+	r->src_mapped = q->src_mapped;
+	r->dst_mapped = q->dst_mapped;
+	r->dst_local = local_ep(px, q->dst_mapped.family);
+	if (direct && (!ep_is_set(&q->src_mapped) ||
+	    !ep_is_set(&q->dst_mapped))) {
 		direct = false;
 		r->direct = 0;
 		snprintf(r->reason, sizeof(r->reason), "relay now; direct "
 		    "not possible (the path did not learn both mapped "
 		    "addresses)");
+	} else if (direct && q->src_mapped.family != q->dst_mapped.family) {
+		/* one end links over IPv4, the other over IPv6 */
+		direct = false;
+		r->direct = 0;
+		snprintf(r->reason, sizeof(r->reason), "relay now; direct "
+		    "not possible (the ends are reachable over different "
+		    "address families: %s and %s)", q->src_mapped.family ==
+		    AF_INET6 ? "IPv6" : "IPv4", q->dst_mapped.family ==
+		    AF_INET6 ? "IPv6" : "IPv4");
 	}
 	answer_channel(px, from, q, r);
 	log_info("connection request %016llx from '%s' (%u hops, path NAT %s):"
@@ -505,10 +527,8 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 		}
 		if (q->n_path == 1) {
 			/* no proxy between us saw where the origin is mapped */
-			q->src_mapped_addr.s_addr = 0;
-			q->src_mapped_port = 0;
-			q->dst_mapped_addr.s_addr = 0;
-			q->dst_mapped_port = 0;
+			memset(&q->src_mapped, 0, sizeof(q->src_mapped));
+			memset(&q->dst_mapped, 0, sizeof(q->dst_mapped));
 		}
 		answer(px, from, q);
 		return;
@@ -520,12 +540,10 @@ conn_req_input(struct link *from, struct pkt_conn_req *q)
 	}
 	/* the mediating proxies tell each end where the other is mapped */
 	if (q->n_path == 1) {
-		q->src_mapped_addr = from->peer.a.v4;
-		q->src_mapped_port = from->peer.port;
+		q->src_mapped = from->peer;
 	}
 	if (strcmp(nh->name, q->dst) == 0) {
-		q->dst_mapped_addr = nh->peer.a.v4;
-		q->dst_mapped_port = nh->peer.port;
+		q->dst_mapped = nh->peer;
 	}
 	link_nat = peer_link_nat(nh);
 	q->path_nat = nat_path_fold(q->path_nat, link_nat);
@@ -577,9 +595,8 @@ conn_resp_input(struct link *from, const struct pkt_conn_resp *r)
 		    (double)(now_us() - ch->req_us) / 1000.0);
 		flush(px, ch);
 		if (r->direct && ch->direct != DIRECT_UP)
-			punch_begin(px, ch, r->dst_mapped_addr,
-			    r->dst_mapped_port, r->dst_local_addr,
-			    r->dst_local_port, r->src_mapped_addr);
+			punch_begin(px, ch, &r->dst_mapped, &r->dst_local,
+			    &r->src_mapped);
 		return;
 	}
 }
@@ -600,14 +617,13 @@ direct_state_name(enum direct_state d)
  * dials the DTLS handshake once its own punches have opened its NAT.
  */
 static void
-punch_begin(struct proxyd *px, struct channel *ch, struct in_addr mapped,
-    uint16_t mport, struct in_addr local, uint16_t lport,
-    struct in_addr own_mapped)
+punch_begin(struct proxyd *px, struct channel *ch, const struct ep *mapped,
+    const struct ep *local, const struct ep *own_mapped)
 {
 	char a[EP_STRLEN];
 	int punching = 0;
 
-	if (mport == 0)
+	if (!ep_is_set(mapped))
 		return;
 	if (link_udp_blocked(px)) {
 		snprintf(ch->direct_why, sizeof(ch->direct_why), "not tried: "
@@ -624,10 +640,11 @@ punch_begin(struct proxyd *px, struct channel *ch, struct in_addr mapped,
 		    "%d channels are punching already", punching);
 		return;
 	}
-	ch->peer_ep_local = mapped.s_addr == own_mapped.s_addr &&
-	    lport != 0 && local.s_addr != htonl(INADDR_ANY);
-	ch->peer_ep = ch->peer_ep_local ? ep_v4(local, lport) :
-	    ep_v4(mapped, mport);
+	/* same public address (a NAT both sit behind): the LAN address */
+	ch->peer_ep_local = ep_addr_eq(mapped, own_mapped) &&
+	    ep_is_set(local) && local->family == mapped->family &&
+	    !ep_is_any(local);
+	ch->peer_ep = ch->peer_ep_local ? *local : *mapped;
 	ch->direct = DIRECT_PUNCHING;
 	ch->punch_start_us = now_us();
 	ch->punch_last_us = 0;
@@ -688,9 +705,10 @@ direct_step(struct proxyd *px, struct channel *ch, uint64_t now)
 
 			buf_wr_init(&w, dgram, sizeof(dgram));
 			pkt_hdr_encode(&w, PKT_PUNCH, 0, ch->id);
-			if (w.err == NULL)
-				psock_send(&px->socks[PSOCK_PRIMARY], dgram,
-				    w.off, &ch->peer_ep);
+			if (w.err == NULL && proxyd_sock(px,
+			    ch->peer_ep.family, PSOCK_PRIMARY) != NULL)
+				psock_send(proxyd_sock(px, ch->peer_ep.family,
+				    PSOCK_PRIMARY), dgram, w.off, &ch->peer_ep);
 			ch->punch_tx++;
 			ch->punch_last_us = now;
 		}

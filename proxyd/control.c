@@ -707,7 +707,7 @@ cmd_nat(struct client *c, unsigned *rows)
 		const struct pkt_nat_result *rr;
 		struct json_w w;
 		static char trials[1024], assumed[1024], rassumed[1024];
-		char a[INET_ADDRSTRLEN], mapped[32], one[128];
+		char mapped[EP_STRLEN], one[128];
 		struct json_w tw;
 
 		if (l->state != LINK_UP || nat == NULL || remote == NULL)
@@ -725,8 +725,7 @@ cmd_nat(struct client *c, unsigned *rows)
 			json_end(&ow);
 			json_elem(&tw, one);
 		}
-		inet_ntop(AF_INET, &nat->mapped.addr, a, sizeof(a));
-		snprintf(mapped, sizeof(mapped), "%s:%u", a, nat->mapped.port);
+		ep_fmt(&nat->mapped.ep, mapped, sizeof(mapped));
 		json_begin(&w, rowbuf, sizeof(rowbuf));
 		json_str(&w, "name", l->name);
 		json_str(&w, "type", nat->valid ? nat_type_name(r->type) :
@@ -936,9 +935,10 @@ cmd_topology(struct client *c, unsigned *rows)
 		static char pfx[PKT_LSA_PREFIX_MAX * 50], lnk[PKT_LSA_LINK_MAX *
 		    256], pfxa[PKT_LSA_PREFIX_MAX * 54 + 4],
 		    ref[PKT_LSA_PREFIX_MAX * 110];
-		char ep[32], addr[INET_ADDRSTRLEN], one[256];
+		char ep[EP_STRLEN], addr[INET_ADDRSTRLEN], one[256];
+		char eps[PKT_LSA_EP_MAX * (EP_STRLEN + 3) + 3];
 		char ps[IPPREFIX_STRLEN];
-		struct json_w w, lw;
+		struct json_w w, lw, ew;
 		size_t off = 0, roff = 0;
 
 		pfx[0] = '\0';
@@ -967,13 +967,20 @@ cmd_topology(struct client *c, unsigned *rows)
 			json_end(&ow);
 			json_elem(&lw, one);	/* fails the array if ow did */
 		}
-		inet_ntop(AF_INET, &a->ep_addr, addr, sizeof(addr));
-		snprintf(ep, sizeof(ep), "%s:%u", addr, a->ep_port);
+		json_begin_array(&ew, eps, sizeof(eps));
+		for (int k = 0; k < a->n_eps && k < PKT_LSA_EP_MAX; k++)
+			json_elem_str(&ew, ep_fmt(&a->eps[k], ep, sizeof(ep)));
+		if (a->n_eps > 0)
+			ep_fmt(&a->eps[0], ep, sizeof(ep));
 		json_begin(&w, rowbuf, sizeof(rowbuf));
 		json_str(&w, "origin", a->origin);
 		json_uint(&w, "seq", a->seq);
 		json_uint(&w, "age_s", age);
-		str_or_null(&w, "endpoint", a->ep_port ? ep : NULL);
+		str_or_null(&w, "endpoint", a->n_eps > 0 ? ep : NULL);
+		if (json_end_array(&ew) < 0)
+			json_null(&w, "endpoints");
+		else
+			json_raw(&w, "endpoints", eps);
 		list_out(&w, "prefixes", pfx, " ", pfxa, sizeof(pfxa));
 		str_or_null(&w, "refused", ref[0] != '\0' ? ref : NULL);
 		if (json_end_array(&lw) < 0)

@@ -39,6 +39,7 @@ static void	rekey_release(struct link *);
 static void	old_release(struct link *);
 static void	rekey_input(struct link *, const struct pkt_rekey *);
 static void	rekey_timeout(struct link *);
+static void	race_cb(evutil_socket_t, short, void *);
 
 static const char *
 addr_str(const struct ep *e, char *buf, size_t len)
@@ -160,7 +161,11 @@ pmtu_ack(struct link *l, const struct pkt_mtu *a)
 static int
 udp_send(struct link *l, const uint8_t *p, size_t len)
 {
-	if (psock_send(&l->px->socks[PSOCK_PRIMARY], p, len, &l->peer) == -1)
+	struct psock *ps = proxyd_sock(l->px, l->peer.family, PSOCK_PRIMARY);
+
+	/* no socket of the peer's family: counted as a failed send */
+	if (psock_send(ps != NULL ? ps : &l->px->socks[PSOCK_PRIMARY], p,
+	    len, &l->peer) == -1)
 		return -1;
 	l->tx_packets++;
 	return 0;
@@ -389,6 +394,11 @@ link_alloc(struct proxyd *px)
 		free(l);
 		return NULL;
 	}
+	if ((l->race_timer = evtimer_new(px->base, race_cb, l)) == NULL) {
+		event_free(l->hs_timer);
+		free(l);
+		return NULL;
+	}
 	l->next = px->links;
 	px->links = l;
 	return l;
@@ -410,6 +420,7 @@ link_unlink_free(struct link *l)
 		SSL_free(l->ssl);
 	X509_free(l->peer_cert);
 	event_free(l->hs_timer);
+	event_free(l->race_timer);
 	aead_release(&l->aead);
 	rekey_release(l);
 	old_release(l);
@@ -536,26 +547,45 @@ lookup_done(struct link *l, int err, const struct evutil_addrinfo *res,
 {
 	struct proxyd *px = l->px;
 	const struct evutil_addrinfo *ai;
-	struct ep found, s;
+	struct ep found, s, v4, v6;
 	const struct ep *sin = NULL;
+	bool ours = false;
 	char a[EP_STRLEN];
 
+	memset(&v4, 0, sizeof(v4));
+	memset(&v6, 0, sizeof(v6));
+	memset(&found, 0, sizeof(found));
+	/*
+	 * The first address of each family we have a socket for; IPv6 is
+	 * dialled first, IPv4 LINK_RACE_MS later beside it (race_cb).
+	 * Several addresses: keep ours while it is among them.
+	 */
 	for (ai = res; err == 0 && ai != NULL; ai = ai->ai_next) {
-		if (ai->ai_family != AF_INET || ep_from_sa(&s, ai->ai_addr,
-		    (socklen_t)ai->ai_addrlen) == -1)
+		if (ep_from_sa(&s, ai->ai_addr, (socklen_t)ai->ai_addrlen) ==
+		    -1 || proxyd_sock(px, s.family, PSOCK_PRIMARY) == NULL)
 			continue;
-		if (sin == NULL) {
+		if (s.family == AF_INET6 && !ep_is_set(&v6))
+			v6 = s;
+		if (s.family == AF_INET && !ep_is_set(&v4))
+			v4 = s;
+		if (!ours && l->resolved && ep_addr_eq(&s, l->state ==
+		    LINK_UP ? &l->dns_addr : &l->peer)) {
 			found = s;
-			sin = &found;
+			ours = true;
 		}
-		/* several addresses: keep ours while it is among them */
-		if (ep_addr_eq(&s, l->state == LINK_UP ? &l->dns_addr :
-		    &l->peer))
-			found = s;
+	}
+	if (!ours && ep_is_set(&v6))
+		found = v6;
+	else if (!ours && ep_is_set(&v4))
+		found = v4;
+	if (ep_is_set(&found)) {
+		sin = &found;
+		l->alt_peer = found.family == AF_INET6 ? v4 : v6;
+		l->alt_peer.port = l->nbr->port;
 	}
 	if (sin == NULL) {
 		const char *why = err != 0 ? evutil_gai_strerror(err) :
-		    "no IPv4 address";
+		    "no address of a family we listen on";
 
 		if (l->resolved) {
 			ep_addr_fmt(&l->peer, a, sizeof(a));
@@ -624,7 +654,7 @@ lookup_start(struct link *l)
 		return;
 	}
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_INET;
+	hints.ai_family = AF_UNSPEC;	/* A and AAAA */
 	hints.ai_socktype = SOCK_DGRAM;
 	hints.ai_protocol = IPPROTO_UDP;
 	t->px = px;
@@ -908,8 +938,42 @@ hs_start(struct link *l)
 	l->session = l->tp->kind == LINK_TP_UDP ? new_session(px) : 0;
 	l->state = LINK_HANDSHAKE;
 	l->hs_start_us = now_us();
-	if (l->tp->dial(l) == -1)
+	if (l->tp->dial(l) == -1) {
 		link_close(l, "cannot start handshake");
+		return;
+	}
+	if (!l->following && !l->ephemeral && l->named &&
+	    ep_is_set(&l->alt_peer) && l->alt_peer.family != l->peer.family) {
+		struct timeval tv = { 0, LINK_RACE_MS * 1000 };
+
+		evtimer_add(l->race_timer, &tv);
+	}
+}
+
+/*
+ * Happy Eyeballs (RFC 8305's idea) for a name with addresses of both
+ * families: the handshake to the preferred one (IPv6) had LINK_RACE_MS
+ * alone and is not through, so the other family is dialled beside it, as
+ * a following link (follow_dial): whichever comes up first is kept
+ * (link_up replaces the other), so a broken family costs LINK_RACE_MS,
+ * not a handshake timeout.
+ */
+static void
+race_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+	char who[128], a[EP_STRLEN];
+
+	(void)fd;
+	(void)what;
+	if (l->state != LINK_HANDSHAKE || !ep_is_set(&l->alt_peer) ||
+	    link_find(l->px, l->name) != NULL)
+		return;
+	log_info("%s: no link after %d ms, dialling %s beside it",
+	    link_who(l, who, sizeof(who)), LINK_RACE_MS,
+	    ep_fmt(&l->alt_peer, a, sizeof(a)));
+	l->px->st.link_races++;
+	follow_dial(l, &l->alt_peer);
 }
 
 /*
@@ -949,6 +1013,9 @@ follow_done(struct link *l)
 		if (m == l || m->nbr != l->nbr || m->following)
 			continue;
 		l->named = m->named;
+		/* the address not taken stays the other family's */
+		l->alt_peer = ep_addr_eq(&m->alt_peer, &l->peer) ? m->peer :
+		    m->alt_peer;
 		if (m->state != LINK_IDLE)
 			link_close(m, "replaced");
 		link_unlink_free(m);

@@ -36,6 +36,7 @@
 #define LINK_DEAD_MIN_S		15	/* dead after max(3 intervals, this) */
 #define LINK_BACKOFF_MAX_S	60
 #define LINK_RESOLVE_S		300	/* neighbour host names looked up again */
+#define LINK_RACE_MS		250	/* IPv6 head start over IPv4 (RFC 8305) */
 /*
  * Path MTU between neighbours, as the IPv4 size of a datagram that gets
  * through: assumed LINK_PMTU_MIN until measured, then the largest of
@@ -218,6 +219,8 @@ struct link {
 	bool			 following;	/* dialled beside an up link to */
 						/* the name's new address */
 	struct ep		 dns_addr;	/* the name's latest answer */
+	struct ep		 alt_peer;	/* its other family's answer */
+	struct event		*race_timer;	/* dials alt_peer beside us */
 	struct link_lookup	*lookup;	/* in flight, or NULL */
 	uint64_t		 lookup_us;	/* next periodic lookup */
 	uint32_t		 session;

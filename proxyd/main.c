@@ -88,32 +88,51 @@ burst_end(void *arg)
 	tun_flush(px->tun);
 }
 
+/*
+ * The listen sockets of one family: primary, alternate port, alternate
+ * address (sharing the port of a wildcard primary).  0 or -1 (logged).
+ */
+static int
+listen_family(struct proxyd *px, struct psock *socks, const struct ep *la,
+    bool has_alt, const struct ep *aa)
+{
+	const struct conf *c = px->conf;
+
+	if (psock_open(&socks[PSOCK_PRIMARY], &px->sock_env, la,
+	    c->listen_port, PSOCK_PRIMARY) == -1)
+		return -1;
+	if (c->alt_port != 0 && psock_open(&socks[PSOCK_ALT_PORT],
+	    &px->sock_env, la, c->alt_port, PSOCK_ALT_PORT) == -1)
+		return -1;
+	if (!has_alt)
+		return 0;
+	if (ep_is_any(la))
+		return psock_open_beside(&socks[PSOCK_ALT_ADDR],
+		    &px->sock_env, aa, PSOCK_ALT_ADDR, &socks[PSOCK_PRIMARY]);
+	return psock_open(&socks[PSOCK_ALT_ADDR], &px->sock_env, aa,
+	    c->listen_port, PSOCK_ALT_ADDR);
+}
+
 static int
 listen_open(struct proxyd *px)
 {
 	const struct conf *c = px->conf;
 	struct ep la = ep_v4(c->listen_addr, 0), aa = ep_v4(c->alt_addr, 0);
+	struct ep la6 = ep_v6(&c->listen6_addr, 0);
+	struct ep aa6 = ep_v6(&c->alt_addr6, 0);
 
 	px->sock_env.base = px->base;
 	px->sock_env.input = link_datagram;
 	px->sock_env.burst_end = burst_end;
 	px->sock_env.arg = px;
 	px->sock_env.st = &px->sock_st;
-	if (psock_open(&px->socks[PSOCK_PRIMARY], &px->sock_env, &la,
-	    c->listen_port, PSOCK_PRIMARY) == -1)
+	if (c->listen_v4 && listen_family(px, px->socks, &la, c->has_alt_addr,
+	    &aa) == -1)
 		return -1;
-	if (c->alt_port != 0 && psock_open(&px->socks[PSOCK_ALT_PORT],
-	    &px->sock_env, &la, c->alt_port, PSOCK_ALT_PORT) == -1)
+	if (c->listen_v6 && listen_family(px, px->socks6, &la6,
+	    c->has_alt_addr6, &aa6) == -1)
 		return -1;
-	if (!c->has_alt_addr)
-		return 0;
-	/* the alternate address shares the port of a wildcard primary */
-	if (ep_is_any(&la))
-		return psock_open_beside(&px->socks[PSOCK_ALT_ADDR],
-		    &px->sock_env, &aa, PSOCK_ALT_ADDR,
-		    &px->socks[PSOCK_PRIMARY]);
-	return psock_open(&px->socks[PSOCK_ALT_ADDR], &px->sock_env,
-	    &aa, c->listen_port, PSOCK_ALT_ADDR);
+	return 0;
 }
 
 /* evdns speaks through our log (it tells warnings from the rest only). */
@@ -359,7 +378,7 @@ main(int argc, char *argv[])
 	px->conf_path = conf_path;
 	px->log_forced = verbose > 0;
 	for (int i = 0; i < PSOCK_LISTEN; i++)
-		px->socks[i].fd = -1;
+		px->socks[i].fd = px->socks6[i].fd = -1;
 	px->start_us = now_us();
 	if ((px->base = event_base_new()) == NULL)
 		fatalx("cannot create event base");
@@ -450,8 +469,10 @@ out:
 	metrics_close(px->metrics);
 	control_close(px->control);
 	tun_close(px->tun);
-	for (int i = 0; i < PSOCK_LISTEN; i++)
+	for (int i = 0; i < PSOCK_LISTEN; i++) {
 		psock_close(&px->socks[i]);
+		psock_close(&px->socks6[i]);
+	}
 	route_table_release(&px->routes);
 	flow_table_free(px->flows);
 	peer_free(px);

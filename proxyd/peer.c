@@ -252,14 +252,13 @@ peer_own_nat(const struct link *l)
 }
 
 bool
-peer_own_mapped(const struct link *l, struct in_addr *addr, uint16_t *port)
+peer_own_mapped(const struct link *l, struct ep *ep)
 {
 	const struct nat_view *v = probe_view(l);
 
 	if (v == NULL || !v->valid || !v->mapped.valid)
 		return false;
-	*addr = v->mapped.addr;
-	*port = v->mapped.port;
+	*ep = v->mapped.ep;
 	return true;
 }
 

@@ -61,8 +61,7 @@ enum nat_type peer_link_nat(const struct link *);
 /* Our own NAT toward the link's peer as we measured it, or unknown. */
 enum nat_type peer_own_nat(const struct link *);
 /* Where the peer sees our link socket, if measured; false if not. */
-bool	peer_own_mapped(const struct link *, struct in_addr *addr,
-	    uint16_t *port);
+bool	peer_own_mapped(const struct link *, struct ep *ep);
 /* Whether l is a direct (hole-punched) link of a channel (conn). */
 bool	peer_link_is_direct(const struct link *);
 

@@ -92,7 +92,7 @@ struct probe_link {
 	struct nat_view		 nat;		/* our NAT toward it */
 	struct nat_remote	 remote;	/* its NAT toward us */
 	uint16_t		 alt_port;	/* from its INFO; 0 none */
-	struct in_addr		 alt_addr;	/* from its INFO; 0 none */
+	struct ep		 alt_addr;	/* from its INFO; unset: none */
 	unsigned		 budget;	/* probe answers left this second */
 	/* where its probe requests came from: the only targets we answer */
 	struct ep		 seen[PROBE_SEEN_RING];
@@ -133,10 +133,13 @@ new_id(void)
 	return id | 1;
 }
 
+/* The link's own socket: the primary listen socket of its family. */
 static struct psock *
 primary(struct link *l)
 {
-	return &l->px->socks[PSOCK_PRIMARY];
+	struct psock *s = proxyd_sock(l->px, l->peer.family, PSOCK_PRIMARY);
+
+	return s != NULL ? s : &l->px->socks[PSOCK_PRIMARY];
 }
 
 static void
@@ -147,10 +150,8 @@ send_req(struct link *l, struct psock *via, const struct ep *to,
 
 	m.u.probe_req.id = id;
 	m.u.probe_req.from = from;
-	if (target != NULL) {
-		m.u.probe_req.target_addr = target->a.v4;
-		m.u.probe_req.target_port = target->port;
-	}
+	if (target != NULL)
+		m.u.probe_req.target = *target;
 	link_send_msg_via(l, &m, via, to);
 }
 
@@ -228,7 +229,8 @@ void
 probe_link_up(struct link *l, bool trials)
 {
 	struct pkt_msg info = { .type = PKT_MSG_INFO };
-	const struct conf *c = l->px->conf;
+	const struct psock *aa = proxyd_sock(l->px, l->peer.family,
+	    PSOCK_ALT_ADDR);
 
 	probe_link_down(l);
 	if ((l->probe = calloc(1, sizeof(*l->probe))) == NULL) {
@@ -237,9 +239,10 @@ probe_link_up(struct link *l, bool trials)
 	}
 	l->probe->budget = PROBE_REPLY_BUDGET;
 	/* where our alternate port and address are, for its trials */
-	info.u.info.alt_port = c->alt_port;
-	if (c->has_alt_addr)
-		info.u.info.alt_addr = c->alt_addr;
+	/* every listen family has the alternate port (main.c) */
+	info.u.info.alt_port = l->px->conf->alt_port;
+	if (aa != NULL && !ep_is_any(&aa->local) && ep_wire_ok(&aa->local))
+		info.u.info.alt_addr = aa->local;
 	link_send_msg(l, &info);
 	if (trials)
 		probe_start(l, 1000);
@@ -294,21 +297,20 @@ local_endpoint(struct link *l, struct nat_endpoint *ep)
 	struct ep got;
 	int fd;
 
-	ep->port = own->port;
+	ep->ep = *own;
 	ep->valid = true;
-	if (!ep_is_any(own)) {
-		ep->addr = own->a.v4;
+	if (!ep_is_any(own))
 		return;
-	}
 	/* bound to any address: ask the routing table which one is used */
-	ep->addr.s_addr = htonl(INADDR_ANY);
 	if ((fd = socket(l->peer.family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
 	len = ep_to_sa(&l->peer, &ss);
 	if (connect(fd, (struct sockaddr *)&ss, len) == 0 &&
 	    (len = sizeof(ss), getsockname(fd, (struct sockaddr *)&ss,
-	    &len)) == 0 && ep_from_sa(&got, (struct sockaddr *)&ss, len) == 0)
-		ep->addr = got.a.v4;
+	    &len)) == 0 && ep_from_sa(&got, (struct sockaddr *)&ss, len) == 0) {
+		ep->ep = got;
+		ep->ep.port = own->port;
+	}
 	close(fd);
 }
 
@@ -327,8 +329,8 @@ send_result(struct link *l)
 	r->lifetime_s = res->lifetime_s;
 	for (int i = 0; i < PROBE_TRIALS; i++)
 		r->trials[i] = (uint8_t)l->probe->nat.trials[i];
-	r->mapped_addr = l->probe->nat.mapped.addr;
-	r->mapped_port = l->probe->nat.mapped.port;
+	if (l->probe->nat.mapped.valid && ep_wire_ok(&l->probe->nat.mapped.ep))
+		r->mapped = l->probe->nat.mapped.ep;
 	snprintf(r->assumed, sizeof(r->assumed), "%s", res->assumed);
 	for (char *p = r->assumed; *p != '\0'; p++)
 		if (*p < 0x20 || *p > 0x7e)
@@ -498,7 +500,7 @@ classify(struct probe *pr)
 	struct link *l = pr->l;
 	struct nat_obs obs;
 	uint32_t lifetime = l->probe->nat.res.lifetime_s;
-	char who[128], a[INET_ADDRSTRLEN];
+	char who[128], a[EP_STRLEN];
 
 	memset(&obs, 0, sizeof(obs));
 	local_endpoint(l, &obs.local);
@@ -510,14 +512,14 @@ classify(struct probe *pr)
 		 * Mapping is compared on the trials' own socket: its mapping
 		 * toward the primary against those toward the alternates.
 		 */
-		obs.local.port = pr->ms.local.port;
+		obs.local.ep.port = pr->ms.local.port;
 		obs.mapped_primary = pr->ref;
 	} else if (!pr->ms_shared) {
 		/* without that first mapping nothing can be compared */
 		obs.mapped_alt_port.valid = obs.mapped_alt_addr.valid = false;
 	}
 	obs.alt_port_available = l->probe->alt_port != 0;
-	obs.alt_addr_available = l->probe->alt_addr.s_addr != 0;
+	obs.alt_addr_available = ep_is_set(&l->probe->alt_addr);
 	obs.filt_alt_port = pr->out[TRIAL_FILT_ALT_PORT];
 	obs.filt_alt_addr = pr->out[TRIAL_FILT_ALT_ADDR];
 	obs.filt_third = pr->out[TRIAL_FILT_THIRD];
@@ -543,13 +545,13 @@ classify(struct probe *pr)
 	l->probe->nat.mapped = pr->mapped[0];
 	l->probe->nat.valid = true;
 	l->probe->nat.measured_at = time(NULL);
-	inet_ntop(AF_INET, &pr->mapped[0].addr, a, sizeof(a));
+	ep_fmt(&pr->mapped[0].ep, a, sizeof(a));
 	log_info("%s: NAT toward it: %s (mapping %s, filtering %s), mapped "
-	    "%s:%u%s%s", link_who(l, who, sizeof(who)),
+	    "%s%s%s", link_who(l, who, sizeof(who)),
 	    nat_type_name(l->probe->nat.res.type),
 	    nat_behaviour_name(l->probe->nat.res.mapping),
 	    nat_behaviour_name(l->probe->nat.res.filtering),
-	    pr->mapped[0].valid ? a : "?", pr->mapped[0].port,
+	    pr->mapped[0].valid ? a : "?",
 	    l->probe->nat.res.assumed[0] ? "; " : "", l->probe->nat.res.assumed);
 	send_result(l);
 	peer_nat_changed(l->px);	/* our links' NAT types changed */
@@ -568,12 +570,12 @@ phase_enter(struct probe *pr, enum phase ph, uint64_t now)
 	if (ph == PH_FILTER) {
 		if (l->probe->alt_port == 0)
 			pr->answered[TRIAL_FILT_ALT_PORT] = true;
-		if (l->probe->alt_addr.s_addr == 0)
+		if (!ep_is_set(&l->probe->alt_addr))
 			pr->answered[TRIAL_FILT_ALT_ADDR] = true;
 	} else if (ph == PH_MAP) {
 		if (l->probe->alt_port == 0)
 			pr->answered[TRIAL_MAP_ALT_PORT] = true;
-		if (l->probe->alt_addr.s_addr == 0)
+		if (!ep_is_set(&l->probe->alt_addr))
 			pr->answered[TRIAL_MAP_ALT_ADDR] = true;
 	} else if (ph == PH_DONE) {
 		ms_close(pr);
@@ -621,7 +623,8 @@ phase_send(struct probe *pr)
 		}
 		if (!pr->answered[TRIAL_MAP_ALT_ADDR]) {
 			to = l->peer;
-			to.a.v4 = l->probe->alt_addr;
+			to = l->probe->alt_addr;
+			to.port = l->peer.port;
 			send_req(l, ms_sock(pr), &to,
 			    pr->ids[TRIAL_MAP_ALT_ADDR], PKT_FROM_PRIMARY, NULL);
 		}
@@ -646,7 +649,7 @@ phase_complete(const struct probe *pr)
 		    pr->answered[TRIAL_MAP_ALT_ADDR] &&
 		    (pr->ref_answered || pr->ms_shared ||
 		    (pr->l->probe->alt_port == 0 &&
-		    pr->l->probe->alt_addr.s_addr == 0));
+		    !ep_is_set(&pr->l->probe->alt_addr)));
 	default:
 		return true;
 	}
@@ -781,8 +784,8 @@ answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
 	 * neighbour's requests came from before (a lifetime rung's mapping):
 	 * never to an address it merely names.
 	 */
-	if (q->target_port != 0 && q->from != PKT_FROM_THIRD) {
-		dst = ep_v4(q->target_addr, q->target_port);
+	if (ep_is_set(&q->target) && q->from != PKT_FROM_THIRD) {
+		dst = q->target;
 		if (!seen_has(l->probe, &dst)) {
 			px->st.drop_probe_target++;
 			return;
@@ -791,15 +794,15 @@ answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
 	r->id = q->id;
 	r->from = q->from;
 	r->status = PKT_PROBE_OK;
-	r->mapped_addr = from->a.v4;
-	r->mapped_port = from->port;
+	r->mapped = *from;
 	switch (q->from) {
 	case PKT_FROM_ALT_PORT:
 	case PKT_FROM_ALT_ADDR: {
-		struct psock *alt = &px->socks[q->from == PKT_FROM_ALT_PORT ?
-		    PSOCK_ALT_PORT : PSOCK_ALT_ADDR];
+		struct psock *alt = proxyd_sock(px, from->family,
+		    q->from == PKT_FROM_ALT_PORT ? PSOCK_ALT_PORT :
+		    PSOCK_ALT_ADDR);
 
-		if (alt->fd == -1)
+		if (alt == NULL || alt->fd == -1)
 			r->status = PKT_PROBE_UNAVAILABLE;
 		else
 			via = alt;
@@ -816,8 +819,7 @@ answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
 			struct pkt_msg t = { .type = PKT_MSG_THIRD_REQ };
 
 			t.u.third.nonce = q->id;
-			t.u.third.target_addr = dst.a.v4;
-			t.u.third.target_port = dst.port;
+			t.u.third.target = dst;
 			link_send_msg(third, &t);
 		}
 		dst = *from;		/* the acknowledgement goes back */
@@ -838,8 +840,8 @@ on_resp(struct link *l, const struct pkt_probe_resp *r, struct psock *in)
 
 	if (pr == NULL)
 		return;
-	ep.addr = r->mapped_addr;
-	ep.port = r->mapped_port;
+	ep.ep = r->mapped;
+	ep.valid = ep_is_set(&r->mapped);
 	if (in == &pr->ms && r->id == pr->id_ref && !pr->ref_answered) {
 		pr->ref_answered = r->status == PKT_PROBE_OK;
 		pr->ref = ep;
@@ -854,7 +856,7 @@ on_resp(struct link *l, const struct pkt_probe_resp *r, struct psock *in)
 		if (rg == NULL)
 			return;
 		if (rg->st == R_BINDING && r->id == rg->id_bind) {
-			rg->mapped = ep_v4(r->mapped_addr, r->mapped_port);
+			rg->mapped = r->mapped;
 			rg->st = R_WAITING;
 			rg->t_us = now_us();
 		} else if (rg->st == R_CHECKING && r->id == rg->id_check)
@@ -956,11 +958,13 @@ probe_msg(struct link *l, const struct pkt_msg *m, struct psock *in,
 			break;
 		}
 		l->probe->budget--;
-		to = ep_v4(m->u.third.target_addr, m->u.third.target_port);
+		to = m->u.third.target;
 		buf_wr_init(&w, dgram, sizeof(dgram));
 		pkt_hdr_encode(&w, PKT_PROBE, 0, m->u.third.nonce);
-		if (w.err == NULL &&
-		    psock_send(primary(l), dgram, w.off, &to) == 0) {
+		/* the target's family, whichever our link to l has */
+		if (w.err == NULL && proxyd_sock(px, to.family,
+		    PSOCK_PRIMARY) != NULL && psock_send(proxyd_sock(px,
+		    to.family, PSOCK_PRIMARY), dgram, w.off, &to) == 0) {
 			struct probe_ctx *c = px->probe;
 
 			c->sent_to[c->sent_next].addr = to;

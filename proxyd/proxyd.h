@@ -59,6 +59,7 @@ struct proxyd_stats {
 	uint64_t	drop_hs_limit;	/* too many handshakes in progress */
 	uint64_t	drop_cookie;	/* handshake with a bad or old cookie */
 	uint64_t	hs_cookies;	/* cookies sent to unproven sources */
+	uint64_t	link_races;	/* the other family dialled (RFC 8305) */
 	uint64_t	drop_probe_limit; /* probe answers over the budget */
 	uint64_t	drop_probe_target; /* probe target nobody observed */
 	uint64_t	drop_punch_limit; /* direct attempts over the limit */
@@ -119,7 +120,8 @@ struct proxyd {
 	time_t			 cert_not_after; /* ours; 0: not known */
 	struct psock_env	 sock_env;	/* what every socket shares */
 	struct psock_stats	 sock_st;
-	struct psock		 socks[PSOCK_LISTEN];	/* fd -1 if unused */
+	struct psock		 socks[PSOCK_LISTEN];	/* IPv4; fd -1 if unused */
+	struct psock		 socks6[PSOCK_LISTEN];	/* IPv6; fd -1 if unused */
 	const struct link_events *link_ev;	/* how links report (peer.c) */
 	struct link		*links;		/* list, see link.h */
 	unsigned		 n_handshakes;	/* inbound, in progress */
@@ -169,5 +171,20 @@ struct proxyd {
 
 /* Monotonic microseconds (unit tests bring their own clock). */
 uint64_t	now_us(void);
+
+/*
+ * The listen socket of kind k for family (AF_INET, AF_INET6), or NULL if
+ * none of that family was opened (its local address has no family then).
+ */
+static inline struct psock *
+proxyd_sock(struct proxyd *px, int family, enum psock_kind k)
+{
+	struct psock *s;
+
+	if ((unsigned)k >= PSOCK_LISTEN)
+		return NULL;
+	s = family == AF_INET6 ? &px->socks6[k] : &px->socks[k];
+	return family != 0 && s->local.family == family ? s : NULL;
+}
 
 #endif

@@ -177,11 +177,14 @@ open_bound(struct psock *ps, const struct psock_env *env, const struct ep *addr,
 	ep_fmt(&ps->local, a, sizeof(a));
 	if (!ep_is_set(addr)) {
 		log_warnx("cannot open UDP socket: no address family");
+		memset(&ps->local, 0, sizeof(ps->local));
 		return -1;
 	}
 	if ((ps->fd = socket(addr->family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
-		log_warn("cannot create UDP socket");
+		log_warn("cannot create UDP %s socket", addr->family ==
+		    AF_INET6 ? "IPv6" : "IPv4");
+		memset(&ps->local, 0, sizeof(ps->local));
 		return -1;
 	}
 	/*
@@ -250,6 +253,7 @@ fail_close:
 	close(ps->fd);
 	ps->fd = -1;
 	ps->ev = NULL;
+	memset(&ps->local, 0, sizeof(ps->local));	/* not open */
 	return -1;
 }
 

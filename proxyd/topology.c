@@ -26,6 +26,38 @@
 
 static struct pkt_msg lsa_msg;	/* large: one, reused */
 
+/*
+ * An endpoint others may link to, at most one per family (the first
+ * found: a configured public endpoint before a measured one).
+ */
+static void
+add_ep(struct pkt_lsa *a, const struct ep *e)
+{
+	if (!ep_wire_ok(e) || !ep_is_set(e) || a->n_eps >= PKT_LSA_EP_MAX)
+		return;
+	for (int i = 0; i < a->n_eps; i++)
+		if (a->eps[i].family == e->family)
+			return;
+	a->eps[a->n_eps++] = *e;
+}
+
+/*
+ * The advertised endpoint of a we can send to (we listen on its family),
+ * IPv6 first; NULL if none.
+ */
+static const struct ep *
+reachable_ep(struct proxyd *px, const struct pkt_lsa *a)
+{
+	static const int fams[] = { AF_INET6, AF_INET };
+
+	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++)
+		for (int i = 0; i < a->n_eps && i < PKT_LSA_EP_MAX; i++)
+			if (a->eps[i].family == fams[f] && proxyd_sock(px,
+			    fams[f], PSOCK_PRIMARY) != NULL)
+				return &a->eps[i];
+	return NULL;
+}
+
 static void
 build_own(struct proxyd *px, struct pkt_lsa *a)
 {
@@ -44,8 +76,9 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 		a->prefixes[a->n_prefixes++].plen = c->prefixes[i].plen;
 	}
 	if (c->has_public) {
-		a->ep_addr = c->public_addr;
-		a->ep_port = c->public_port;
+		struct ep pub = ep_v4(c->public_addr, c->public_port);
+
+		add_ep(a, &pub);
 	}
 	for (struct link *l = px->links; l != NULL; l = l->next) {
 		struct pkt_lsa_link *k;
@@ -75,8 +108,12 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 		    60001 : (unsigned)(1 + l->rtt_ms * 10)) +
 		    link_cost_extra(l));
 		/* not behind a NAT toward it: reachable where it sees us */
-		if (a->ep_port == 0 && k->nat == NAT_TYPE_OPEN)
-			(void)peer_own_mapped(l, &a->ep_addr, &a->ep_port);
+		if (k->nat == NAT_TYPE_OPEN) {
+			struct ep m;
+
+			if (peer_own_mapped(l, &m))
+				add_ep(a, &m);
+		}
 	}
 }
 
@@ -771,7 +808,7 @@ learn_links(struct proxyd *px)
 	 * make them hubs.
 	 */
 	while (learned < TOPOLOGY_LEARNED_MAX) {
-		char host[INET_ADDRSTRLEN];
+		char host[EP_STRLEN];
 		const struct pkt_lsa *best = NULL;
 		uint32_t best_h = 0;
 
@@ -780,7 +817,7 @@ learn_links(struct proxyd *px)
 			bool known = false;
 			uint32_t h;
 
-			if (a->ep_port == 0 ||
+			if (reachable_ep(px, a) == NULL ||
 			    strcmp(a->origin, px->conf->name) == 0)
 				continue;
 			for (l = px->links; l != NULL; l = l->next)
@@ -795,16 +832,12 @@ learn_links(struct proxyd *px)
 		}
 		if ((a = best) == NULL)
 			break;
-		{
-			struct ep ep = ep_v4(a->ep_addr, a->ep_port);
-
-			if (link_learn(px, a->origin, &ep) == NULL)
-				return;
-		}
-		inet_ntop(AF_INET, &a->ep_addr, host, sizeof(host));
+		if (link_learn(px, a->origin, reachable_ep(px, a)) == NULL)
+			return;
+		ep_fmt(reachable_ep(px, a), host, sizeof(host));
 		learned++;
-		log_info("learned neighbour '%s' at %s:%u from the topology",
-		    a->origin, host, a->ep_port);
+		log_info("learned neighbour '%s' at %s from the topology",
+		    a->origin, host);
 	}
 }
 

@@ -151,8 +151,22 @@ txq_flush(struct proxyd *px)
 		return;
 	m = build(q);
 	while (off < m) {
-		n = sendmmsg(px->socks[PSOCK_PRIMARY].fd, q->msgs + off,
-		    (unsigned)(m - off), 0);
+		/* a run of messages of one family goes to that socket */
+		int fam = ((struct sockaddr *)q->msgs[off].msg_hdr.msg_name)->
+		    sa_family, end = off + 1;
+		struct psock *ps = proxyd_sock(px, fam, PSOCK_PRIMARY);
+
+		while (end < m && ((struct sockaddr *)q->msgs[end].msg_hdr.
+		    msg_name)->sa_family == fam)
+			end++;
+		if (ps == NULL) {
+			/* no socket of that family: those frames are lost */
+			for (; off < end; off++)
+				px->st.drop_send +=
+				    q->msgs[off].msg_hdr.msg_iovlen;
+			continue;
+		}
+		n = sendmmsg(ps->fd, q->msgs + off, (unsigned)(end - off), 0);
 		if (n > 0) {
 			off += n;
 			continue;

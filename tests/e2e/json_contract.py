@@ -10,15 +10,42 @@
 # FILE holds the JSON of NAME: an array of rows (proxyctl -j) or one
 # object (hello, error).  Every object must have exactly the documented
 # fields, each of a documented type; array(object) fields are checked
-# against the table NAME.FIELD when the page has one.  Prints one line
+# against the table NAME.FIELD when the page has one.  The type
+# "endpoint" is a string "A.B.C.D:PORT" or "[IPV6]:PORT", the IPv6
+# address in RFC 5952 form (lower case, longest zero run compressed), port
+# 1-65535.  Prints one line
 # saying what was checked, or every difference; exits 0 or 1 (2: usage,
 # a table missing, or FILE not JSON).
+import ipaddress
 import json
 import re
 import sys
 
 TYPES = {"string", "number", "boolean", "null", "object", "array(string)",
-         "array(object)", "array(number)"}
+         "array(object)", "array(number)", "endpoint", "array(endpoint)"}
+
+
+def is_endpoint(v):
+    """Whether v is "A.B.C.D:PORT" or "[V6]:PORT", V6 in RFC 5952 form."""
+    if not isinstance(v, str):
+        return False
+    m = re.match(r'^\[([0-9a-f:.]+)\]:([0-9]{1,5})$', v)
+    if m:
+        try:
+            a = ipaddress.IPv6Address(m.group(1))
+        except ValueError:
+            return False
+        ok = a.compressed == m.group(1)
+    else:
+        m = re.match(r'^([0-9.]+):([0-9]{1,5})$', v)
+        if not m:
+            return False
+        try:
+            ok = str(ipaddress.IPv4Address(m.group(1))) == m.group(1)
+        except ValueError:
+            return False
+    return ok and 1 <= int(m.group(2)) <= 65535 and \
+        str(int(m.group(2))) == m.group(2)
 
 
 def tables(page):
@@ -93,6 +120,11 @@ def check(tabs, name, obj, where, errs, counts):
             errs.append("%s: documented field '%s' is missing" % (where, k))
             continue
         t = type_of(obj[k])
+        if t == "string" and "endpoint" in types:
+            t = "endpoint" if is_endpoint(obj[k]) else "string (not ip:port)"
+        elif t == "array(string)" and "array(endpoint)" in types:
+            t = "array(endpoint)" if all(map(is_endpoint, obj[k])) else \
+                "array(string) (not all ip:port)"
         ok = t in types or (t == "array()" and
                             any(x.startswith("array(") for x in types))
         if not ok:

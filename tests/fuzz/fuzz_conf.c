@@ -91,7 +91,12 @@ conf_same(const struct conf *a, const struct conf *b)
 	size_t i;
 
 	if (strcmp(a->name, b->name) != 0 ||
-	    a->listen_addr.s_addr != b->listen_addr.s_addr ||
+	    a->listen_v4 != b->listen_v4 || a->listen_v6 != b->listen_v6 ||
+	    (a->listen_v4 && a->listen_addr.s_addr != b->listen_addr.s_addr) ||
+	    (a->listen_v6 && memcmp(&a->listen6_addr, &b->listen6_addr,
+	    sizeof(a->listen6_addr)) != 0) ||
+	    a->has_alt_addr6 != b->has_alt_addr6 || (a->has_alt_addr6 &&
+	    memcmp(&a->alt_addr6, &b->alt_addr6, sizeof(a->alt_addr6)) != 0) ||
 	    a->listen_port != b->listen_port || a->alt_port != b->alt_port ||
 	    a->has_alt_addr != b->has_alt_addr ||
 	    (a->has_alt_addr && a->alt_addr.s_addr != b->alt_addr.s_addr) ||

@@ -35,6 +35,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* What the decoder promises for text: terminated, printable, <= max. */
+/* Equal, and what the decoder accepted is sendable again. */
+static bool
+ep_equal(const struct ep *a, const struct ep *b)
+{
+	return ep_eq(a, b) && ep_wire_ok(a);
+}
+
 static bool
 text_ok(const char *s, size_t size, size_t max)
 {
@@ -90,8 +97,7 @@ nat_equal(const struct pkt_nat_result *a, const struct pkt_nat_result *b)
 	    a->port_preserved == b->port_preserved &&
 	    a->lifetime_s == b->lifetime_s &&
 	    memcmp(a->trials, b->trials, sizeof(a->trials)) == 0 &&
-	    a->mapped_addr.s_addr == b->mapped_addr.s_addr &&
-	    a->mapped_port == b->mapped_port &&
+	    ep_equal(&a->mapped, &b->mapped) &&
 	    strcmp(a->assumed, b->assumed) == 0;
 }
 
@@ -125,13 +131,15 @@ lsa_equal(const struct pkt_lsa *a, const struct pkt_lsa *b)
 	uint16_t i, j;
 
 	if (!names_equal(a->origin, b->origin) || a->seq != b->seq ||
-	    a->age_s != b->age_s || a->ep_addr.s_addr != b->ep_addr.s_addr ||
-	    a->ep_port != b->ep_port ||
-	    (a->ep_addr.s_addr == 0) != (a->ep_port == 0) ||
+	    a->age_s != b->age_s || a->n_eps != b->n_eps ||
+	    a->n_eps > PKT_LSA_EP_MAX ||
 	    a->n_prefixes != b->n_prefixes ||
 	    a->n_prefixes > PKT_LSA_PREFIX_MAX ||
 	    a->n_links != b->n_links || a->n_links > PKT_LSA_LINK_MAX)
 		return false;
+	for (i = 0; i < a->n_eps; i++)
+		if (!ep_equal(&a->eps[i], &b->eps[i]) || !ep_is_set(&a->eps[i]))
+			return false;
 	for (i = 0; i < a->n_prefixes; i++) {
 		if (a->prefixes[i].v6 != b->prefixes[i].v6 ||
 		    a->prefixes[i].plen != b->prefixes[i].plen)
@@ -176,11 +184,6 @@ path_equal(uint8_t an, const char a[PKT_PATH_MAX][PKT_NAME_MAX + 1],
 	return true;
 }
 
-static bool
-ep_equal(struct in_addr aa, uint16_t ap, struct in_addr ba, uint16_t bp)
-{
-	return aa.s_addr == ba.s_addr && ap == bp;
-}
 
 static bool
 conn_req_equal(const struct pkt_conn_req *a, const struct pkt_conn_req *b)
@@ -193,12 +196,9 @@ conn_req_equal(const struct pkt_conn_req *a, const struct pkt_conn_req *b)
 	    a->src_nat == b->src_nat && nat_type_ok(a->src_nat) &&
 	    a->path_nat == b->path_nat && nat_type_ok(a->path_nat) &&
 	    path_equal(a->n_path, a->path, b->n_path, b->path) &&
-	    ep_equal(a->src_mapped_addr, a->src_mapped_port,
-	    b->src_mapped_addr, b->src_mapped_port) &&
-	    ep_equal(a->dst_mapped_addr, a->dst_mapped_port,
-	    b->dst_mapped_addr, b->dst_mapped_port) &&
-	    ep_equal(a->src_local_addr, a->src_local_port,
-	    b->src_local_addr, b->src_local_port);
+	    ep_equal(&a->src_mapped, &b->src_mapped) &&
+	    ep_equal(&a->dst_mapped, &b->dst_mapped) &&
+	    ep_equal(&a->src_local, &b->src_local);
 }
 
 static bool
@@ -213,12 +213,9 @@ conn_resp_equal(const struct pkt_conn_resp *a, const struct pkt_conn_resp *b)
 	    text_ok(a->reason, sizeof(a->reason), PKT_REASON_MAX) &&
 	    strcmp(a->reason, b->reason) == 0 &&
 	    path_equal(a->n_path, a->path, b->n_path, b->path) &&
-	    ep_equal(a->src_mapped_addr, a->src_mapped_port,
-	    b->src_mapped_addr, b->src_mapped_port) &&
-	    ep_equal(a->dst_mapped_addr, a->dst_mapped_port,
-	    b->dst_mapped_addr, b->dst_mapped_port) &&
-	    ep_equal(a->dst_local_addr, a->dst_local_port,
-	    b->dst_local_addr, b->dst_local_port);
+	    ep_equal(&a->src_mapped, &b->src_mapped) &&
+	    ep_equal(&a->dst_mapped, &b->dst_mapped) &&
+	    ep_equal(&a->dst_local, &b->dst_local);
 }
 
 static bool
@@ -253,25 +250,20 @@ msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 		return a->u.close_reason == b->u.close_reason;
 	case PKT_MSG_INFO:
 		return a->u.info.alt_port == b->u.info.alt_port &&
-		    a->u.info.alt_addr.s_addr == b->u.info.alt_addr.s_addr;
+		    ep_equal(&a->u.info.alt_addr, &b->u.info.alt_addr);
 	case PKT_MSG_PROBE_REQ:
 		return a->u.probe_req.id == b->u.probe_req.id &&
 		    a->u.probe_req.from == b->u.probe_req.from &&
-		    a->u.probe_req.target_addr.s_addr ==
-		    b->u.probe_req.target_addr.s_addr &&
-		    a->u.probe_req.target_port == b->u.probe_req.target_port;
+		    ep_equal(&a->u.probe_req.target, &b->u.probe_req.target);
 	case PKT_MSG_PROBE_RESP:
 		return a->u.probe_resp.id == b->u.probe_resp.id &&
 		    a->u.probe_resp.status == b->u.probe_resp.status &&
 		    a->u.probe_resp.from == b->u.probe_resp.from &&
-		    a->u.probe_resp.mapped_addr.s_addr ==
-		    b->u.probe_resp.mapped_addr.s_addr &&
-		    a->u.probe_resp.mapped_port == b->u.probe_resp.mapped_port;
+		    ep_equal(&a->u.probe_resp.mapped, &b->u.probe_resp.mapped);
 	case PKT_MSG_THIRD_REQ:
 		return a->u.third.nonce == b->u.third.nonce &&
-		    a->u.third.target_addr.s_addr ==
-		    b->u.third.target_addr.s_addr &&
-		    a->u.third.target_port == b->u.third.target_port;
+		    ep_equal(&a->u.third.target, &b->u.third.target) &&
+		    ep_is_set(&a->u.third.target);
 	case PKT_MSG_NAT_RESULT:
 		return nat_equal(&a->u.nat, &b->u.nat);
 	case PKT_MSG_LSA:

@@ -174,13 +174,10 @@ send_conn_req(struct link *l, unsigned long i)
 		snprintf(q->path[1], sizeof(q->path[1]), "%s", px->conf->name);
 	}
 	/* the victim, claimed as both the origin's mapping and its LAN */
-	q->src_mapped_addr = opt.target.a.v4;
-	q->src_mapped_port = opt.target.port;
-	q->src_local_addr = opt.target.a.v4;
-	q->src_local_port = opt.target.port;
+	q->src_mapped = opt.target;
+	q->src_local = opt.target;
 	/* and the destination where we see it, as a last hop would say */
-	q->dst_mapped_addr = l->peer.a.v4;
-	q->dst_mapped_port = l->peer.port;
+	q->dst_mapped = l->peer;
 	if ((n = pkt_msg_encode(&msg, pt, sizeof(pt))) < 1)
 		return -1;
 	return send_raw(l, pt[0], pt + 1, (size_t)n - 1);

@@ -384,12 +384,66 @@ START_TEST(rejects_own_and_duplicate_neighbour_names)
 }
 END_TEST
 
+START_TEST(loads_listen_addresses_of_both_families)
+{
+	char b[INET6_ADDRSTRLEN];
+
+	loads(MIN);
+	ck_assert(c->listen_v4);
+	ck_assert(!c->listen_v6);
+	conf_free(c);
+	c = NULL;
+	loads(MIN "listen = { address = \"::\"; };\n");
+	ck_assert(!c->listen_v4);
+	ck_assert(c->listen_v6);
+	ck_assert(IN6_IS_ADDR_UNSPECIFIED(&c->listen6_addr));
+	conf_free(c);
+	c = NULL;
+	loads(MIN "listen = { address = [ \"0.0.0.0\", \"2001:DB8::1\" ];\n"
+	    "  alt_address = [ \"2001:db8::2\", \"192.0.2.7\" ]; };\n"
+	    "neighbours = ( { name = \"p\"; host = \"2001:DB8:0::5\"; } );\n");
+	ck_assert(c->listen_v4 && c->listen_v6);
+	ck_assert_str_eq(inet_ntop(AF_INET6, &c->listen6_addr, b, sizeof(b)),
+	    "2001:db8::1");
+	ck_assert(c->has_alt_addr && c->has_alt_addr6);
+	ck_assert_str_eq(ntoa(c->alt_addr), "192.0.2.7");
+	/* an IPv6 neighbour is kept in RFC 5952 form */
+	ck_assert_str_eq(c->neighbours[0].host, "2001:db8::5");
+}
+END_TEST
+
+START_TEST(rejects_bad_listen_address_lists)
+{
+	FAILS(MIN "listen = { address = [ \"0.0.0.0\", \"192.0.2.1\" ]; };\n",
+	    "x.conf:3: 'listen.address.[1]' '192.0.2.1': a second IPv4 address "
+	    "(at most one of each family)");
+	conf_errs_release(&errs);
+	FAILS(MIN "listen = { address = [ \"::\", \"::\", \"::\" ]; };\n",
+	    "x.conf:3: 'listen.address' must hold one or two addresses (at "
+	    "most one of each family), not 3");
+	conf_errs_release(&errs);
+	FAILS(MIN "listen = { address = \"0.0.0.0\"; alt_address = \"::1\"; };\n",
+	    "x.conf:3: 'listen.alt_address' '::1': no IPv6 'listen.address' to "
+	    "be the alternate of");
+	conf_errs_release(&errs);
+	FAILS(MIN "listen = { address = \"fe80::1\"; };\n",
+	    "x.conf:3: 'listen.address' 'fe80::1' is not an IPv6 address to "
+	    "listen on (IPv4-mapped, multicast or link-local: write '::' or a "
+	    "global or unique-local address)");
+	conf_errs_release(&errs);
+	FAILS(MIN "neighbours = ( { name = \"p\"; host = \"2001:db8::g\"; } );\n",
+	    "x.conf:3: 'neighbours.[0].host' '2001:db8::g' is not an IPv6 "
+	    "address a neighbour can have (write it without brackets or port; "
+	    "not ::, multicast, link-local or IPv4-mapped)");
+}
+END_TEST
+
 START_TEST(rejects_bad_addresses)
 {
 	FAILS(MIN "listen = { address = \"1.2.3\"; alt_address = \"x\"; };\n"
 	    "public = \"198.51.100.1\";\n",
-	    "x.conf:3: 'listen.address' '1.2.3' is not an IPv4 address",
-	    "x.conf:3: 'listen.alt_address' 'x' is not an IPv4 address",
+	    "x.conf:3: 'listen.address' '1.2.3' is not an IPv4 or IPv6 address",
+	    "x.conf:3: 'listen.alt_address' 'x' is not an IPv4 or IPv6 address",
 	    "x.conf:4: 'public' '198.51.100.1' is not A.B.C.D:PORT "
 	    "(PORT 1-65535)");
 	conf_errs_release(&errs);
@@ -1220,6 +1274,10 @@ conf_suite(void)
 	add(s, "rejects_own_and_duplicate_neighbour_names",
 	    rejects_own_and_duplicate_neighbour_names);
 	add(s, "rejects_bad_addresses", rejects_bad_addresses);
+	add(s, "loads_listen_addresses_of_both_families",
+	    loads_listen_addresses_of_both_families);
+	add(s, "rejects_bad_listen_address_lists",
+	    rejects_bad_listen_address_lists);
 	add_loop(s, "rejects_bad_public", rejects_bad_public,
 	    NELEM(bad_publics));
 	add(s, "rejects_bad_prefixes", rejects_bad_prefixes);

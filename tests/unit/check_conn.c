@@ -111,13 +111,10 @@ req_from_a(uint8_t n_path)
 	q.n_path = n_path;
 	for (int i = 0; i < n_path; i++)
 		snprintf(q.path[i], sizeof(q.path[i]), "%s", names[i]);
-	q.src_local_addr = fake_ip("10.0.0.1");
-	q.src_local_port = 4790;
+	q.src_local = fake_sin("10.0.0.1", 4790);
 	if (n_path >= 2) {	/* b filled these in */
-		q.src_mapped_addr = fake_ip(A_MAPPED);
-		q.src_mapped_port = A_MAPPED_PORT;
-		q.dst_mapped_addr = fake_ip(C_MAPPED);
-		q.dst_mapped_port = C_MAPPED_PORT;
+		q.src_mapped = fake_sin(A_MAPPED, A_MAPPED_PORT);
+		q.dst_mapped = fake_sin(C_MAPPED, C_MAPPED_PORT);
 	}
 	return q;
 }
@@ -141,12 +138,9 @@ answer_for(uint64_t id, bool direct)
 	snprintf(r.path[0], sizeof(r.path[0]), "a");
 	snprintf(r.path[1], sizeof(r.path[1]), "b");
 	snprintf(r.path[2], sizeof(r.path[2]), "c");
-	r.src_mapped_addr = fake_ip(A_MAPPED);
-	r.src_mapped_port = A_MAPPED_PORT;
-	r.dst_mapped_addr = fake_ip(C_MAPPED);
-	r.dst_mapped_port = C_MAPPED_PORT;
-	r.dst_local_addr = fake_ip("10.3.0.1");
-	r.dst_local_port = 4790;
+	r.src_mapped = fake_sin(A_MAPPED, A_MAPPED_PORT);
+	r.dst_mapped = fake_sin(C_MAPPED, C_MAPPED_PORT);
+	r.dst_local = fake_sin("10.3.0.1", 4790);
 	return r;
 }
 
@@ -203,10 +197,10 @@ START_TEST(request_carries_own_nat_link_nat_and_path)
 	ck_assert_uint_eq(q->dst_ip.s_addr, fake_ip("192.168.3.20").s_addr);
 	ck_assert_uint_eq(q->cls, IPV4_ESP);
 	/* our LAN endpoint; the mapped ones are the path's to fill in */
-	ck_assert_uint_eq(q->src_local_addr.s_addr, fake_ip("10.0.0.1").s_addr);
-	ck_assert_uint_eq(q->src_local_port, CONF_DEFAULT_PORT);
-	ck_assert_uint_eq(q->src_mapped_port, 0);
-	ck_assert_uint_eq(q->dst_mapped_port, 0);
+	ck_assert_uint_eq(q->src_local.a.v4.s_addr, fake_ip("10.0.0.1").s_addr);
+	ck_assert_uint_eq(q->src_local.port, CONF_DEFAULT_PORT);
+	ck_assert_uint_eq(q->src_mapped.port, 0);
+	ck_assert_uint_eq(q->dst_mapped.port, 0);
 
 	ch = conn_channel(px, "c");
 	ck_assert_ptr_nonnull(ch);
@@ -269,10 +263,10 @@ START_TEST(first_hop_folds_nat_appends_itself_and_fills_src_mapped)
 	ck_assert_str_eq(f->path[0], "a");
 	ck_assert_str_eq(f->path[1], "b");
 	/* first hop: where it sees a; last hop: where it sees c */
-	ck_assert_uint_eq(f->src_mapped_addr.s_addr, fake_ip(A_MAPPED).s_addr);
-	ck_assert_uint_eq(f->src_mapped_port, A_MAPPED_PORT);
-	ck_assert_uint_eq(f->dst_mapped_addr.s_addr, fake_ip(C_MAPPED).s_addr);
-	ck_assert_uint_eq(f->dst_mapped_port, C_MAPPED_PORT);
+	ck_assert_uint_eq(f->src_mapped.a.v4.s_addr, fake_ip(A_MAPPED).s_addr);
+	ck_assert_uint_eq(f->src_mapped.port, A_MAPPED_PORT);
+	ck_assert_uint_eq(f->dst_mapped.a.v4.s_addr, fake_ip(C_MAPPED).s_addr);
+	ck_assert_uint_eq(f->dst_mapped.port, C_MAPPED_PORT);
 	ck_assert_uint_eq(px->st.drop_malformed + px->st.drop_noroute, 0);
 }
 END_TEST
@@ -303,17 +297,15 @@ START_TEST(later_hop_not_last_fills_no_mapped_address)
 	lb = fake_link_add(px, "b", LINK_UP, B_ADDR, 4790);
 	fake_link_add(px, "y", LINK_UP, "203.0.113.9", 4790);
 	fake_set_path("c", "y", 2, 20, NAT_TYPE_OPEN);
-	q.src_mapped_addr = fake_ip("192.0.2.77");
-	q.src_mapped_port = 7777;
-	q.dst_mapped_addr.s_addr = 0;
-	q.dst_mapped_port = 0;
+	q.src_mapped = fake_sin("192.0.2.77", 7777);
+	memset(&q.dst_mapped, 0, sizeof(q.dst_mapped));
 	conn_req_input(lb, &q);
 
 	ck_assert_str_eq(fake_sent_last(PKT_MSG_CONN_REQ)->link_name, "y");
-	ck_assert_uint_eq(last_req()->src_mapped_addr.s_addr,
+	ck_assert_uint_eq(last_req()->src_mapped.a.v4.s_addr,
 	    fake_ip("192.0.2.77").s_addr);
-	ck_assert_uint_eq(last_req()->src_mapped_port, 7777);
-	ck_assert_uint_eq(last_req()->dst_mapped_port, 0);
+	ck_assert_uint_eq(last_req()->src_mapped.port, 7777);
+	ck_assert_uint_eq(last_req()->dst_mapped.port, 0);
 	ck_assert_uint_eq(last_req()->n_path, 3);
 	ck_assert_str_eq(last_req()->path[2], "x");
 }
@@ -392,10 +384,10 @@ START_TEST(destination_answers_direct_possible)
 	ck_assert_uint_eq(r->n_path, 3);
 	ck_assert_str_eq(r->path[2], "c");
 	ck_assert_ptr_nonnull(strstr(r->reason, "direct possible"));
-	ck_assert_uint_eq(r->src_mapped_port, A_MAPPED_PORT);
-	ck_assert_uint_eq(r->dst_mapped_port, C_MAPPED_PORT);
-	ck_assert_uint_eq(r->dst_local_addr.s_addr, fake_ip("10.3.0.1").s_addr);
-	ck_assert_uint_eq(r->dst_local_port, 4790);
+	ck_assert_uint_eq(r->src_mapped.port, A_MAPPED_PORT);
+	ck_assert_uint_eq(r->dst_mapped.port, C_MAPPED_PORT);
+	ck_assert_uint_eq(r->dst_local.a.v4.s_addr, fake_ip("10.3.0.1").s_addr);
+	ck_assert_uint_eq(r->dst_local.port, 4790);
 
 	/* c keeps a channel back to a and starts punching toward a's NAT */
 	ch = conn_channel(px, "a");
@@ -453,7 +445,7 @@ START_TEST(destination_refuses_direct_without_both_mapped_addresses)
 	make("c");
 	lb = fake_link_add(px, "b", LINK_UP, B_ADDR, 4790);
 	fake_set_own_nat(lb, NAT_TYPE_OPEN);
-	q.dst_mapped_port = 0;
+	memset(&q.dst_mapped, 0, sizeof(q.dst_mapped));
 	conn_req_input(lb, &q);
 	ck_assert_uint_eq(last_resp()->direct, 0);
 	ck_assert_ptr_nonnull(strstr(last_resp()->reason,
@@ -922,7 +914,7 @@ START_TEST(same_public_address_punches_to_lan_address)
 
 	tun_pkt("c", lb, 1, 100);
 	r = answer_for(last_req()->id, true);
-	r.dst_mapped_addr = r.src_mapped_addr;	/* one NAT for both */
+	r.dst_mapped.a.v4 = r.src_mapped.a.v4;	/* one NAT for both */
 	conn_resp_input(lb, &r);
 	ch = conn_channel(px, "c");
 	ck_assert(ch->peer_ep_local);
@@ -1239,15 +1231,13 @@ START_TEST(destination_as_first_hop_ignores_claimed_mapped_addresses)
 	make("c");
 	la = fake_link_add(px, "a", LINK_UP, A_MAPPED, A_MAPPED_PORT);
 	fake_set_own_nat(la, NAT_TYPE_FULL_CONE);
-	q.src_mapped_addr = fake_ip("192.0.2.66");
-	q.src_mapped_port = 53;
-	q.dst_mapped_addr = fake_ip("192.0.2.67");
-	q.dst_mapped_port = 53;
+	q.src_mapped = fake_sin("192.0.2.66", 53);
+	q.dst_mapped = fake_sin("192.0.2.67", 53);
 	conn_req_input(la, &q);
 	r = last_resp();
 	ck_assert_int_eq(r->direct, 0);
-	ck_assert_uint_eq(r->src_mapped_port, 0);
-	ck_assert_uint_eq(r->dst_mapped_port, 0);
+	ck_assert_uint_eq(r->src_mapped.port, 0);
+	ck_assert_uint_eq(r->dst_mapped.port, 0);
 	ch = conn_channel(px, "a");
 	ck_assert_ptr_nonnull(ch);
 	ck_assert_int_eq(ch->direct, DIRECT_NONE);

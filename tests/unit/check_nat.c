@@ -24,8 +24,8 @@ ep(const char *s, uint16_t port)
 	struct nat_endpoint	e;
 
 	memset(&e, 0, sizeof(e));
-	ck_assert_int_eq(inet_pton(AF_INET, s, &e.addr), 1);
-	e.port = port;
+	ck_assert_int_eq(ep_parse_addr(s, &e.ep), 0);
+	e.ep.port = port;
 	e.valid = true;
 	return e;
 }
@@ -113,13 +113,54 @@ START_TEST(open_filtering_unknown_when_untested)
 }
 END_TEST
 
-START_TEST(open_reports_firewall_filtering)
+/*
+ * No translation behind a stateful firewall (the IPv6 case): mapping none,
+ * and the type a cone NAT with that filtering would have, so the
+ * feasibility matrix asks for a punch.
+ */
+START_TEST(open_behind_stateful_firewall_is_port_restricted)
 {
 	make_open();
 	obs.filt_alt_port = NAT_NOT_RECEIVED;
 	obs.filt_alt_addr = obs.filt_third = NAT_NOT_RECEIVED;
 	nat_classify(&obs, &res);
-	check_result(NAT_BEH_NONE, NAT_BEH_APD, NAT_TYPE_OPEN, "");
+	check_result(NAT_BEH_NONE, NAT_BEH_APD, NAT_TYPE_PORT_RESTRICTED, "");
+}
+END_TEST
+
+START_TEST(open_ipv6_behind_firewall_is_port_restricted)
+{
+	obs.local = ep("2001:db8:a::2", 4795);
+	make_open();
+	obs.filt_alt_port = obs.filt_alt_addr = obs.filt_third =
+	    NAT_NOT_RECEIVED;
+	nat_classify(&obs, &res);
+	check_result(NAT_BEH_NONE, NAT_BEH_APD, NAT_TYPE_PORT_RESTRICTED, "");
+	ck_assert(nat_direct_feasible(res.type, res.type, NULL, 0));
+	/* against a symmetric NAT the firewall's filter wants the port */
+	ck_assert(!nat_direct_feasible(res.type, NAT_TYPE_SYMMETRIC, NULL,
+	    0));
+}
+END_TEST
+
+START_TEST(open_with_address_filtering_is_restricted)
+{
+	make_open();
+	obs.filt_alt_port = NAT_RECEIVED;
+	obs.filt_alt_addr = obs.filt_third = NAT_NOT_RECEIVED;
+	nat_classify(&obs, &res);
+	check_result(NAT_BEH_NONE, NAT_BEH_AD, NAT_TYPE_RESTRICTED, "");
+}
+END_TEST
+
+START_TEST(ipv6_mapping_differs_from_local_is_translated)
+{
+	obs.local = ep("fd00:a::2", 4795);
+	obs.mapped_primary = ep("2001:db8:a::1", 4795);
+	obs.mapped_alt_port = obs.mapped_primary;
+	obs.mapped_alt_addr = obs.mapped_primary;
+	nat_classify(&obs, &res);
+	ck_assert_int_eq(res.mapping, NAT_BEH_EI);
 }
 END_TEST
 
@@ -136,7 +177,7 @@ END_TEST
 START_TEST(local_primary_but_alternate_translated_is_not_open)
 {
 	make_open();
-	obs.mapped_alt_port.port = LOCAL_PORT + 1;
+	obs.mapped_alt_port.ep.port = LOCAL_PORT + 1;
 	nat_classify(&obs, &res);
 	check_result(NAT_BEH_APD, NAT_BEH_EI, NAT_TYPE_SYMMETRIC, "");
 }
@@ -217,8 +258,8 @@ END_TEST
 
 START_TEST(symmetric_via_port_change)
 {
-	obs.mapped_alt_port.port = 50001;
-	obs.mapped_alt_addr.port = 50002;
+	obs.mapped_alt_port.ep.port = 50001;
+	obs.mapped_alt_addr.ep.port = 50002;
 	nat_classify(&obs, &res);
 	check_result(NAT_BEH_APD, NAT_BEH_EI, NAT_TYPE_SYMMETRIC, "");
 }
@@ -226,7 +267,7 @@ END_TEST
 
 START_TEST(symmetric_via_port_change_without_alt_address)
 {
-	obs.mapped_alt_port.port = 50001;
+	obs.mapped_alt_port.ep.port = 50001;
 	obs.alt_addr_available = false;
 	obs.mapped_alt_addr.valid = false;
 	nat_classify(&obs, &res);
@@ -236,7 +277,7 @@ END_TEST
 
 START_TEST(symmetric_via_address_change)
 {
-	obs.mapped_alt_addr.port = 50002;
+	obs.mapped_alt_addr.ep.port = 50002;
 	nat_classify(&obs, &res);
 	/* AD mapping with EI filtering is still not a cone */
 	check_result(NAT_BEH_AD, NAT_BEH_EI, NAT_TYPE_SYMMETRIC, "");
@@ -254,7 +295,7 @@ END_TEST
 
 START_TEST(address_change_without_alt_port_assumes_apd)
 {
-	obs.mapped_alt_addr.port = 50002;
+	obs.mapped_alt_addr.ep.port = 50002;
 	obs.mapped_alt_port.valid = false;	/* no answer */
 	nat_classify(&obs, &res);
 	check_result(NAT_BEH_APD, NAT_BEH_EI, NAT_TYPE_SYMMETRIC,
@@ -353,9 +394,9 @@ START_TEST(port_preservation)
 	ck_assert(res.port_preserved_known);
 	ck_assert(res.port_preserved);
 
-	obs.mapped_primary.port = 61000;
-	obs.mapped_alt_port.port = 61000;
-	obs.mapped_alt_addr.port = 61000;
+	obs.mapped_primary.ep.port = 61000;
+	obs.mapped_alt_port.ep.port = 61000;
+	obs.mapped_alt_addr.ep.port = 61000;
 	nat_classify(&obs, &res);
 	ck_assert(res.port_preserved_known);
 	ck_assert(!res.port_preserved);
@@ -614,8 +655,14 @@ nat_suite(void)
 		    open_when_mapping_equals_local },
 		{ "open_filtering_unknown_when_untested",
 		    open_filtering_unknown_when_untested },
-		{ "open_reports_firewall_filtering",
-		    open_reports_firewall_filtering },
+		{ "open_behind_stateful_firewall_is_port_restricted",
+		    open_behind_stateful_firewall_is_port_restricted },
+		{ "open_ipv6_behind_firewall_is_port_restricted",
+		    open_ipv6_behind_firewall_is_port_restricted },
+		{ "open_with_address_filtering_is_restricted",
+		    open_with_address_filtering_is_restricted },
+		{ "ipv6_mapping_differs_from_local_is_translated",
+		    ipv6_mapping_differs_from_local_is_translated },
 		{ "open_without_alternates_is_still_open",
 		    open_without_alternates_is_still_open },
 		{ "local_primary_but_alternate_translated_is_not_open",

@@ -127,18 +127,19 @@ static const uint8_t g_close_replaced[] = { 0x05, 0x02 };
 static const uint8_t g_info[] = {
 	0x06,					/* INFO */
 	0x11, 0x52,				/* alt port 4434 */
-	0xc0, 0x00, 0x02, 0x63,			/* alt addr 192.0.2.99 */
+	0x04, 0xc0, 0x00, 0x02, 0x63,		/* alt addr IPv4 192.0.2.99 */
+	0x12, 0xbb,				/* (primary port 4795) */
 };
 
 static const uint8_t g_info_none[] = {
-	0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x06, 0x00, 0x00, 0x00,			/* no alternates */
 };
 
 static const uint8_t g_probe_req[] = {
 	0x07,					/* PROBE_REQ */
 	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,	/* id */
 	0x03,					/* from THIRD */
-	0xc6, 0x33, 0x64, 0x07,			/* 198.51.100.7 */
+	0x04, 0xc6, 0x33, 0x64, 0x07,		/* IPv4 198.51.100.7 */
 	0x9c, 0x40,				/* port 40000 */
 };
 
@@ -146,8 +147,8 @@ static const uint8_t g_probe_req_reply[] = {
 	0x07,					/* PROBE_REQ */
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* id */
 	0x00,					/* from PRIMARY */
-	0x00, 0x00, 0x00, 0x00,			/* 0.0.0.0:0: reply to */
-	0x00, 0x00,				/* the request's source */
+	0x00,					/* unset: reply to the */
+						/* request's source */
 };
 
 static const uint8_t g_probe_resp[] = {
@@ -155,7 +156,7 @@ static const uint8_t g_probe_resp[] = {
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a,	/* id 42 */
 	0x00,					/* OK */
 	0x02,					/* from ALT_ADDR */
-	0xcb, 0x00, 0x71, 0x05,			/* 203.0.113.5 */
+	0x04, 0xcb, 0x00, 0x71, 0x05,		/* IPv4 203.0.113.5 */
 	0xc3, 0x50,				/* port 50000 */
 };
 
@@ -164,13 +165,13 @@ static const uint8_t g_probe_resp_unavail[] = {
 	0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,	/* id */
 	0x01,					/* UNAVAILABLE */
 	0x01,					/* from ALT_PORT */
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* nothing mapped */
+	0x00,					/* nothing mapped */
 };
 
 static const uint8_t g_third_req[] = {
 	0x09,					/* THIRD_REQ */
 	0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x00, 0x01,	/* nonce */
-	0xc0, 0x00, 0x02, 0x0a,			/* 192.0.2.10 */
+	0x04, 0xc0, 0x00, 0x02, 0x0a,		/* IPv4 192.0.2.10 */
 	0x1f, 0x90,				/* port 8080 */
 };
 
@@ -179,7 +180,7 @@ static const uint8_t g_nat_result[] = {
 	0x02, 0x04, 0x04, 0x01,			/* EI, APD, type 4, yes */
 	0x00, 0x00, 0x01, 0x2c,			/* lifetime 300 s */
 	0x01, 0x01, 0x02, 0x02, 0x01, 0x00,	/* trials */
-	0xcb, 0x00, 0x71, 0x05,			/* 203.0.113.5 */
+	0x04, 0xcb, 0x00, 0x71, 0x05,		/* IPv4 203.0.113.5 */
 	0xc3, 0x50,				/* port 50000 */
 	0x11,					/* 17 bytes assumed */
 	'a', 'l', 't', ' ', 'a', 'd', 'd', 'r', ' ',
@@ -191,7 +192,7 @@ static const uint8_t g_nat_result_max[] = {
 	0x04, 0x04, 0x05, 0x02,			/* every enum at its max */
 	0xff, 0xff, 0xff, 0xff,
 	0x02, 0x02, 0x02, 0x02, 0x02, 0x02,
-	0xff, 0xff, 0xff, 0xff,
+	0x04, 0xff, 0xff, 0xff, 0xff,
 	0xff, 0xff,
 	0x00,					/* nothing assumed */
 };
@@ -201,8 +202,7 @@ static const uint8_t g_nat_result_zero[] = {
 	0x00, 0x00, 0x00, 0x00,
 	0x00, 0x00, 0x00, 0x00,
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00,
+	0x00,					/* nothing mapped */
 	0x00,
 };
 
@@ -211,7 +211,11 @@ static const uint8_t g_lsa[] = {
 	0x01, 'a',				/* origin "a" */
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,	/* seq 256 */
 	0x00, 0x05,				/* age 5 s */
-	0xcb, 0x00, 0x71, 0x05,			/* endpoint 203.0.113.5 */
+	0x02,					/* 2 endpoints: */
+	0x04, 0xcb, 0x00, 0x71, 0x05,		/* IPv4 203.0.113.5 */
+	0x11, 0x51,				/* port 4433 */
+	0x06, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x05,	/* IPv6 2001:db8:5::1 */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
 	0x11, 0x51,				/* port 4433 */
 	0x00, 0x02,				/* 2 prefixes */
 	0x18, 0x0a, 0x01, 0x02, 0x00,		/* 10.1.2.0/24 */
@@ -228,7 +232,7 @@ static const uint8_t g_lsa_bare[] = {
 	0x01, '-',				/* origin "-" */
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* seq max */
 	0xff, 0xff,				/* age 65535 s */
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* no endpoint */
+	0x00,					/* no endpoint */
 	0x00, 0x01,				/* 1 prefix */
 	0x00, 0x00, 0x00, 0x00, 0x00,		/* 0.0.0.0/0 */
 	0x00, 0x00,				/* no links */
@@ -267,9 +271,10 @@ static const uint8_t g_conn_req[] = {
 	0x02,					/* 2 on the path: */
 	0x01, 'a',				/* "a" */
 	0x03, 'b', '-', 'c',			/* "b-c" */
-	0xcb, 0x00, 0x71, 0x07, 0xea, 0x60,	/* src_mapped 203.0.113.7:60000 */
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* dst_mapped unknown */
-	0x00, 0x00, 0x00, 0x00, 0x11, 0x51,	/* src_local 0.0.0.0:4433 */
+	0x04, 0xcb, 0x00, 0x71, 0x07, 0xea, 0x60, /* src_mapped */
+						/* 203.0.113.7:60000 */
+	0x00,					/* dst_mapped unknown */
+	0x00,					/* src_local unknown */
 };
 
 static const uint8_t g_conn_resp[] = {
@@ -282,9 +287,12 @@ static const uint8_t g_conn_resp[] = {
 	'r', 'e', 'l', 'a', 'y', ' ', 'v', 'i', 'a', ' ', 'b',
 	0x03,					/* 3 on the path: */
 	0x01, 'a', 0x01, 'b', 0x01, 'd',	/* "a", "b", "d" */
-	0xcb, 0x00, 0x71, 0x07, 0xea, 0x60,	/* src_mapped 203.0.113.7:60000 */
-	0xc6, 0x33, 0x64, 0x09, 0x11, 0x51,	/* dst_mapped 198.51.100.9:4433 */
-	0xc0, 0xa8, 0x01, 0x02, 0x11, 0x51,	/* dst_local 192.168.1.2:4433 */
+	0x04, 0xcb, 0x00, 0x71, 0x07, 0xea, 0x60, /* src_mapped */
+						/* 203.0.113.7:60000 */
+	0x04, 0xc6, 0x33, 0x64, 0x09, 0x11, 0x51, /* dst_mapped */
+						/* 198.51.100.9:4433 */
+	0x04, 0xc0, 0xa8, 0x01, 0x02, 0x11, 0x51, /* dst_local */
+						/* 192.168.1.2:4433 */
 };
 
 static const uint8_t g_conn_resp_min[] = {
@@ -295,9 +303,11 @@ static const uint8_t g_conn_resp_min[] = {
 	0x05, 0x00, 0x05,			/* path, src, dst nat */
 	0x00,					/* no reason */
 	0x01, 0x01, 'd',			/* path "d" */
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* src_mapped */
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* dst_mapped unknown */
-	0x0a, 0x00, 0x00, 0x01, 0x00, 0x00,	/* dst_local 10.0.0.1:0 */
+	0x04, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* src_mapped */
+	0x00,					/* dst_mapped unknown */
+	0x06, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,	/* dst_local */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x12, 0xbb,				/* [2001:db8::1]:4795 */
 };
 
 static const uint8_t g_echo[] = {
@@ -332,32 +342,38 @@ static const uint8_t g_echo_answer[] = {
 
 /* Offsets of fields in the goldens above, for the rejection tests. */
 #define OFF_REQ_FROM		9
-#define OFF_REQ_ADDR		10
-#define OFF_REQ_PORT		14
+#define OFF_REQ_FAM		10	/* endpoint: u8 family, addr, port */
+#define OFF_REQ_ADDR		11
+#define OFF_REQ_PORT		15
 #define OFF_RESP_STATUS		9
 #define OFF_RESP_FROM		10
-#define OFF_THIRD_ADDR		9
-#define OFF_THIRD_PORT		13
+#define OFF_THIRD_FAM		9
+#define OFF_THIRD_ADDR		10
+#define OFF_THIRD_PORT		14
 #define OFF_NAT_MAPPING		1
 #define OFF_NAT_FILTERING	2
 #define OFF_NAT_TYPE		3
 #define OFF_NAT_PP		4
 #define OFF_NAT_TRIALS		9
-#define OFF_NAT_ALEN		21
-#define OFF_NAT_TEXT		22
+#define OFF_NAT_ALEN		22
+#define OFF_NAT_TEXT		23
 #define OFF_LSA_ORIGIN		1	/* name_len; g_lsa and g_lsa_bare */
-#define OFF_LSA_EP_ADDR		13
-#define OFF_LSA_EP_PORT		17
-#define OFF_LSA_NPFX		19
-#define OFF_LSA_PFX0		21	/* plen, then u32 addr */
-#define OFF_LSA_PFX1		26
-#define OFF_LSA_NLINKS		31	/* g_lsa_bare: 26 */
-#define OFF_LSA_LINK0		33	/* name_len "b" */
-#define OFF_LSA_NAT0		35
-#define OFF_LSA_COST0		36
-#define OFF_LSA_LINK1		38	/* name_len "c.d" */
-#define OFF_LSA_NAT1		42
-#define OFF_LSA_COST1		43
+#define OFF_LSA_NEPS		13	/* then IPv4 and IPv6 endpoints */
+#define OFF_LSA_EP_FAM		14
+#define OFF_LSA_EP_ADDR		15
+#define OFF_LSA_EP_PORT		19
+#define OFF_LSA_EP6_FAM		21
+#define OFF_LSA_NPFX		40
+#define OFF_LSA_PFX0		42	/* plen, then u32 addr */
+#define OFF_LSA_PFX1		47
+#define OFF_LSA_NLINKS		52	/* g_lsa_bare: 21 */
+#define OFF_LSAB_PFX0		16	/* g_lsa_bare: no endpoint */
+#define OFF_LSA_LINK0		54	/* name_len "b" */
+#define OFF_LSA_NAT0		56
+#define OFF_LSA_COST0		57
+#define OFF_LSA_LINK1		59	/* name_len "c.d" */
+#define OFF_LSA_NAT1		63
+#define OFF_LSA_COST1		64
 #define OFF_CREQ_SRC		9
 #define OFF_CREQ_DST		11
 #define OFF_CREQ_CLS		21
@@ -377,7 +393,7 @@ static const uint8_t g_echo_answer[] = {
 #define OFF_CRESP_PATH0		27
 #define OFF_CRESP_PATH1		29
 #define OFF_CRESP_PATH2		31
-#define EPS_LEN			18	/* CONN_REQ/RESP: 3 x (addr, port) */
+#define EPS_LEN			21	/* full CONN_REQ/RESP: 3 IPv4 endpoints */
 #define OFF_ECHO_ID		1
 #define OFF_ECHO_KIND		9
 #define OFF_ECHO_TIME		10
@@ -420,6 +436,17 @@ ip4(const char *s)
 
 	ck_assert_int_eq(inet_pton(AF_INET, s, &a), 1);
 	return a;
+}
+
+/* An endpoint from a literal of either family and a port. */
+static struct ep
+ep_of(const char *s, uint16_t port)
+{
+	struct ep e;
+
+	ck_assert_int_eq(ep_parse_addr(s, &e), 0);
+	e.port = port;
+	return e;
 }
 
 static void
@@ -469,7 +496,7 @@ build_info(struct pkt_msg *m)
 {
 	m->type = PKT_MSG_INFO;
 	m->u.info.alt_port = 4434;
-	m->u.info.alt_addr = ip4("192.0.2.99");
+	m->u.info.alt_addr = ep_of("192.0.2.99", 4795);
 }
 
 static void
@@ -477,7 +504,7 @@ build_info_none(struct pkt_msg *m)
 {
 	m->type = PKT_MSG_INFO;
 	m->u.info.alt_port = 0;
-	m->u.info.alt_addr.s_addr = 0;
+	memset(&m->u.info.alt_addr, 0, sizeof(m->u.info.alt_addr));
 }
 
 static void
@@ -486,8 +513,7 @@ build_probe_req(struct pkt_msg *m)
 	m->type = PKT_MSG_PROBE_REQ;
 	m->u.probe_req.id = 0x0102030405060708ULL;
 	m->u.probe_req.from = PKT_FROM_THIRD;
-	m->u.probe_req.target_addr = ip4("198.51.100.7");
-	m->u.probe_req.target_port = 40000;
+	m->u.probe_req.target = ep_of("198.51.100.7", 40000);
 }
 
 static void
@@ -496,8 +522,7 @@ build_probe_req_reply(struct pkt_msg *m)
 	m->type = PKT_MSG_PROBE_REQ;
 	m->u.probe_req.id = UINT64_MAX;
 	m->u.probe_req.from = PKT_FROM_PRIMARY;
-	m->u.probe_req.target_addr.s_addr = 0;
-	m->u.probe_req.target_port = 0;
+	memset(&m->u.probe_req.target, 0, sizeof(m->u.probe_req.target));
 }
 
 static void
@@ -507,8 +532,7 @@ build_probe_resp(struct pkt_msg *m)
 	m->u.probe_resp.id = 42;
 	m->u.probe_resp.status = PKT_PROBE_OK;
 	m->u.probe_resp.from = PKT_FROM_ALT_ADDR;
-	m->u.probe_resp.mapped_addr = ip4("203.0.113.5");
-	m->u.probe_resp.mapped_port = 50000;
+	m->u.probe_resp.mapped = ep_of("203.0.113.5", 50000);
 }
 
 static void
@@ -518,8 +542,7 @@ build_probe_resp_unavail(struct pkt_msg *m)
 	m->u.probe_resp.id = 0x8000000000000001ULL;
 	m->u.probe_resp.status = PKT_PROBE_UNAVAILABLE;
 	m->u.probe_resp.from = PKT_FROM_ALT_PORT;
-	m->u.probe_resp.mapped_addr.s_addr = 0;
-	m->u.probe_resp.mapped_port = 0;
+	memset(&m->u.probe_resp.mapped, 0, sizeof(m->u.probe_resp.mapped));
 }
 
 static void
@@ -527,8 +550,7 @@ build_third_req(struct pkt_msg *m)
 {
 	m->type = PKT_MSG_THIRD_REQ;
 	m->u.third.nonce = 0xdeadbeef00000001ULL;
-	m->u.third.target_addr = ip4("192.0.2.10");
-	m->u.third.target_port = 8080;
+	m->u.third.target = ep_of("192.0.2.10", 8080);
 }
 
 static void
@@ -544,8 +566,7 @@ build_nat_result(struct pkt_msg *m)
 	nr->port_preserved = 1;
 	nr->lifetime_s = 300;
 	memcpy(nr->trials, trials, sizeof(trials));
-	nr->mapped_addr = ip4("203.0.113.5");
-	nr->mapped_port = 50000;
+	nr->mapped = ep_of("203.0.113.5", 50000);
 	strcpy(nr->assumed, "alt addr untested");
 }
 
@@ -561,8 +582,7 @@ build_nat_result_max(struct pkt_msg *m)
 	nr->port_preserved = 2;
 	nr->lifetime_s = UINT32_MAX;
 	memset(nr->trials, 2, sizeof(nr->trials));
-	nr->mapped_addr.s_addr = 0xffffffff;
-	nr->mapped_port = UINT16_MAX;
+	nr->mapped = ep_of("255.255.255.255", UINT16_MAX);
 	nr->assumed[0] = '\0';
 }
 
@@ -590,8 +610,9 @@ build_lsa(struct pkt_msg *m)
 	set_name(l->origin, "a");
 	l->seq = 256;
 	l->age_s = 5;
-	l->ep_addr = ip4("203.0.113.5");
-	l->ep_port = 4433;
+	l->n_eps = 2;
+	l->eps[0] = ep_of("203.0.113.5", 4433);
+	l->eps[1] = ep_of("2001:db8:5::1", 4433);
 	l->n_prefixes = 2;
 	l->prefixes[0].v6 = false;
 	l->prefixes[0].plen = 24;
@@ -622,8 +643,7 @@ build_lsa_bare(struct pkt_msg *m)
 	set_name(l->origin, "-");
 	l->seq = UINT64_MAX;
 	l->age_s = UINT16_MAX;
-	l->ep_addr.s_addr = 0;
-	l->ep_port = 0;
+	l->n_eps = 0;
 	l->n_prefixes = 1;
 	l->prefixes[0].v6 = false;
 	l->prefixes[0].plen = 0;
@@ -668,12 +688,9 @@ build_conn_req(struct pkt_msg *m)
 	cr->n_path = 2;
 	set_name(cr->path[0], "a");
 	set_name(cr->path[1], "b-c");
-	cr->src_mapped_addr = ip4("203.0.113.7");
-	cr->src_mapped_port = 60000;
-	cr->dst_mapped_addr.s_addr = 0;
-	cr->dst_mapped_port = 0;
-	cr->src_local_addr.s_addr = htonl(INADDR_ANY);
-	cr->src_local_port = 4433;
+	cr->src_mapped = ep_of("203.0.113.7", 60000);
+	memset(&cr->dst_mapped, 0, sizeof(cr->dst_mapped));
+	memset(&cr->src_local, 0, sizeof(cr->src_local));
 }
 
 static void
@@ -693,12 +710,9 @@ build_conn_resp(struct pkt_msg *m)
 	set_name(cr->path[0], "a");
 	set_name(cr->path[1], "b");
 	set_name(cr->path[2], "d");
-	cr->src_mapped_addr = ip4("203.0.113.7");
-	cr->src_mapped_port = 60000;
-	cr->dst_mapped_addr = ip4("198.51.100.9");
-	cr->dst_mapped_port = 4433;
-	cr->dst_local_addr = ip4("192.168.1.2");
-	cr->dst_local_port = 4433;
+	cr->src_mapped = ep_of("203.0.113.7", 60000);
+	cr->dst_mapped = ep_of("198.51.100.9", 4433);
+	cr->dst_local = ep_of("192.168.1.2", 4433);
 }
 
 static void
@@ -716,12 +730,9 @@ build_conn_resp_min(struct pkt_msg *m)
 	cr->reason[0] = '\0';
 	cr->n_path = 1;
 	set_name(cr->path[0], "d");
-	cr->src_mapped_addr.s_addr = 0xffffffff;
-	cr->src_mapped_port = UINT16_MAX;
-	cr->dst_mapped_addr.s_addr = 0;
-	cr->dst_mapped_port = 0;
-	cr->dst_local_addr = ip4("10.0.0.1");
-	cr->dst_local_port = 0;
+	cr->src_mapped = ep_of("255.255.255.255", UINT16_MAX);
+	memset(&cr->dst_mapped, 0, sizeof(cr->dst_mapped));
+	cr->dst_local = ep_of("2001:db8::1", 4795);
 }
 
 static void
@@ -804,8 +815,9 @@ assert_lsa_eq(const struct pkt_lsa *a, const struct pkt_lsa *b)
 	ck_assert_str_eq(a->origin, b->origin);
 	ck_assert_uint_eq(a->seq, b->seq);
 	ck_assert_uint_eq(a->age_s, b->age_s);
-	ck_assert_uint_eq(a->ep_addr.s_addr, b->ep_addr.s_addr);
-	ck_assert_uint_eq(a->ep_port, b->ep_port);
+	ck_assert_uint_eq(a->n_eps, b->n_eps);
+	for (i = 0; i < a->n_eps; i++)
+		ck_assert(ep_eq(&a->eps[i], &b->eps[i]));
 	ck_assert_uint_eq(a->n_prefixes, b->n_prefixes);
 	for (i = 0; i < a->n_prefixes; i++) {
 		ck_assert_uint_eq(a->prefixes[i].plen, b->prefixes[i].plen);
@@ -847,33 +859,23 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 		break;
 	case PKT_MSG_INFO:
 		ck_assert_uint_eq(a->u.info.alt_port, b->u.info.alt_port);
-		ck_assert_uint_eq(a->u.info.alt_addr.s_addr,
-		    b->u.info.alt_addr.s_addr);
+		ck_assert(ep_eq(&a->u.info.alt_addr, &b->u.info.alt_addr));
 		break;
 	case PKT_MSG_PROBE_REQ:
 		ck_assert_uint_eq(a->u.probe_req.id, b->u.probe_req.id);
 		ck_assert_uint_eq(a->u.probe_req.from, b->u.probe_req.from);
-		ck_assert_uint_eq(a->u.probe_req.target_addr.s_addr,
-		    b->u.probe_req.target_addr.s_addr);
-		ck_assert_uint_eq(a->u.probe_req.target_port,
-		    b->u.probe_req.target_port);
+		ck_assert(ep_eq(&a->u.probe_req.target, &b->u.probe_req.target));
 		break;
 	case PKT_MSG_PROBE_RESP:
 		ck_assert_uint_eq(a->u.probe_resp.id, b->u.probe_resp.id);
 		ck_assert_uint_eq(a->u.probe_resp.status,
 		    b->u.probe_resp.status);
 		ck_assert_uint_eq(a->u.probe_resp.from, b->u.probe_resp.from);
-		ck_assert_uint_eq(a->u.probe_resp.mapped_addr.s_addr,
-		    b->u.probe_resp.mapped_addr.s_addr);
-		ck_assert_uint_eq(a->u.probe_resp.mapped_port,
-		    b->u.probe_resp.mapped_port);
+		ck_assert(ep_eq(&a->u.probe_resp.mapped, &b->u.probe_resp.mapped));
 		break;
 	case PKT_MSG_THIRD_REQ:
 		ck_assert_uint_eq(a->u.third.nonce, b->u.third.nonce);
-		ck_assert_uint_eq(a->u.third.target_addr.s_addr,
-		    b->u.third.target_addr.s_addr);
-		ck_assert_uint_eq(a->u.third.target_port,
-		    b->u.third.target_port);
+		ck_assert(ep_eq(&a->u.third.target, &b->u.third.target));
 		break;
 	case PKT_MSG_NAT_RESULT:
 		ck_assert_uint_eq(a->u.nat.mapping, b->u.nat.mapping);
@@ -884,9 +886,7 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 		ck_assert_uint_eq(a->u.nat.lifetime_s, b->u.nat.lifetime_s);
 		ck_assert_mem_eq(a->u.nat.trials, b->u.nat.trials,
 		    PKT_NAT_TRIALS);
-		ck_assert_uint_eq(a->u.nat.mapped_addr.s_addr,
-		    b->u.nat.mapped_addr.s_addr);
-		ck_assert_uint_eq(a->u.nat.mapped_port, b->u.nat.mapped_port);
+		ck_assert(ep_eq(&a->u.nat.mapped, &b->u.nat.mapped));
 		ck_assert_str_eq(a->u.nat.assumed, b->u.nat.assumed);
 		break;
 	case PKT_MSG_LSA:
@@ -908,18 +908,9 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 		for (i = 0; i < a->u.conn_req.n_path; i++)
 			ck_assert_str_eq(a->u.conn_req.path[i],
 			    b->u.conn_req.path[i]);
-		ck_assert_uint_eq(a->u.conn_req.src_mapped_addr.s_addr,
-		    b->u.conn_req.src_mapped_addr.s_addr);
-		ck_assert_uint_eq(a->u.conn_req.src_mapped_port,
-		    b->u.conn_req.src_mapped_port);
-		ck_assert_uint_eq(a->u.conn_req.dst_mapped_addr.s_addr,
-		    b->u.conn_req.dst_mapped_addr.s_addr);
-		ck_assert_uint_eq(a->u.conn_req.dst_mapped_port,
-		    b->u.conn_req.dst_mapped_port);
-		ck_assert_uint_eq(a->u.conn_req.src_local_addr.s_addr,
-		    b->u.conn_req.src_local_addr.s_addr);
-		ck_assert_uint_eq(a->u.conn_req.src_local_port,
-		    b->u.conn_req.src_local_port);
+		ck_assert(ep_eq(&a->u.conn_req.src_mapped, &b->u.conn_req.src_mapped));
+		ck_assert(ep_eq(&a->u.conn_req.dst_mapped, &b->u.conn_req.dst_mapped));
+		ck_assert(ep_eq(&a->u.conn_req.src_local, &b->u.conn_req.src_local));
 		break;
 	case PKT_MSG_CONN_RESP:
 		ck_assert_uint_eq(a->u.conn_resp.id, b->u.conn_resp.id);
@@ -937,18 +928,9 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 		for (i = 0; i < a->u.conn_resp.n_path; i++)
 			ck_assert_str_eq(a->u.conn_resp.path[i],
 			    b->u.conn_resp.path[i]);
-		ck_assert_uint_eq(a->u.conn_resp.src_mapped_addr.s_addr,
-		    b->u.conn_resp.src_mapped_addr.s_addr);
-		ck_assert_uint_eq(a->u.conn_resp.src_mapped_port,
-		    b->u.conn_resp.src_mapped_port);
-		ck_assert_uint_eq(a->u.conn_resp.dst_mapped_addr.s_addr,
-		    b->u.conn_resp.dst_mapped_addr.s_addr);
-		ck_assert_uint_eq(a->u.conn_resp.dst_mapped_port,
-		    b->u.conn_resp.dst_mapped_port);
-		ck_assert_uint_eq(a->u.conn_resp.dst_local_addr.s_addr,
-		    b->u.conn_resp.dst_local_addr.s_addr);
-		ck_assert_uint_eq(a->u.conn_resp.dst_local_port,
-		    b->u.conn_resp.dst_local_port);
+		ck_assert(ep_eq(&a->u.conn_resp.src_mapped, &b->u.conn_resp.src_mapped));
+		ck_assert(ep_eq(&a->u.conn_resp.dst_mapped, &b->u.conn_resp.dst_mapped));
+		ck_assert(ep_eq(&a->u.conn_resp.dst_local, &b->u.conn_resp.dst_local));
 		break;
 	case PKT_MSG_ECHO:
 		ck_assert_uint_eq(a->u.echo.id, b->u.echo.id);
@@ -1596,27 +1578,47 @@ patched_accepts(const uint8_t *g, size_t len, size_t off, uint8_t val)
 
 START_TEST(decode_accepts_any_info)
 {
-	static const uint8_t p[] = {
-		0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	static const uint8_t p[] = {		/* IPv4 alternate address */
+		0x06, 0xff, 0xff, 0x04, 0xff, 0xff, 0xff, 0xff, 0x12, 0x7b,
 	};
 	static const uint8_t q[] = {
-		0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,	/* port only */
+		0x06, 0x00, 0x01, 0x00,			/* port only */
 	};
-	static const uint8_t r[] = {
-		0x06, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x01,	/* addr only */
+	static const uint8_t r[] = {		/* IPv6 alternate address */
+		0x06, 0x00, 0x00, 0x06, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0x02, 0x12, 0x7b,
+	};
+	static const uint8_t bad_fam[] = {
+		0x06, 0x00, 0x00, 0x05, 0x0a, 0x00, 0x00, 0x01, 0x12, 0x7b,
+	};
+	static const uint8_t bad_port[] = {
+		0x06, 0x00, 0x00, 0x04, 0x0a, 0x00, 0x00, 0x01, 0x00, 0x00,
+	};
+	static const uint8_t any6[] = {
+		0x06, 0x00, 0x00, 0x06, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x7b,
 	};
 	struct pkt_msg m;
 	const char *why;
+	char a[EP_STRLEN];
 
 	ck_assert_int_eq(msg_dec(p, sizeof(p), &m, &why), 0);
 	ck_assert_uint_eq(m.u.info.alt_port, UINT16_MAX);
-	ck_assert_uint_eq(m.u.info.alt_addr.s_addr, 0xffffffff);
+	ck_assert_uint_eq(m.u.info.alt_addr.a.v4.s_addr, 0xffffffff);
+	ck_assert_uint_eq(m.u.info.alt_addr.port, 4731);
 	ck_assert_int_eq(msg_dec(q, sizeof(q), &m, &why), 0);
 	ck_assert_uint_eq(m.u.info.alt_port, 1);
-	ck_assert_uint_eq(m.u.info.alt_addr.s_addr, 0);
+	ck_assert(!ep_is_set(&m.u.info.alt_addr));
 	ck_assert_int_eq(msg_dec(r, sizeof(r), &m, &why), 0);
 	ck_assert_uint_eq(m.u.info.alt_port, 0);
-	ck_assert_uint_eq(m.u.info.alt_addr.s_addr, ip4("10.0.0.1").s_addr);
+	ck_assert_str_eq(ep_fmt(&m.u.info.alt_addr, a, sizeof(a)),
+	    "[2001:db8::2]:4731");
+	/* every truncation of the IPv6 one fails */
+	for (size_t n = 4; n < sizeof(r); n++)
+		ck_assert_int_eq(msg_dec(r, n, &m, &why), -1);
+	ck_assert_int_eq(msg_dec(bad_fam, sizeof(bad_fam), &m, &why), -1);
+	ck_assert_int_eq(msg_dec(bad_port, sizeof(bad_port), &m, &why), -1);
+	ck_assert_int_eq(msg_dec(any6, sizeof(any6), &m, &why), -1);
 }
 END_TEST
 
@@ -1640,22 +1642,26 @@ END_TEST
 
 START_TEST(decode_rejects_probe_req_half_target)
 {
-	static const uint8_t one[] = { 1 };
+	static const uint8_t fams[] = { 1, 5, 7, 0x80, 0xff };
 	uint8_t p[sizeof(g_probe_req)];
-	size_t i;
 
 	/* Address set, port zero. */
 	memcpy(p, g_probe_req, sizeof(p));
 	p[OFF_REQ_PORT] = p[OFF_REQ_PORT + 1] = 0;
-	msg_rejects(p, sizeof(p), "half-set probe target");
+	msg_rejects(p, sizeof(p), "endpoint: zero address or port");
 	/* Port set, address zero. */
 	memcpy(p, g_probe_req, sizeof(p));
 	memset(p + OFF_REQ_ADDR, 0, 4);
-	msg_rejects(p, sizeof(p), "half-set probe target");
-	/* Any single non-zero byte of either half of an unset target. */
-	for (i = 0; i < 6; i++)
-		patched_rejects(g_probe_req_reply, sizeof(g_probe_req_reply),
-		    OFF_REQ_ADDR + i, one, 1, "half-set probe target");
+	msg_rejects(p, sizeof(p), "endpoint: zero address or port");
+	/* A family that is neither none, 4 nor 6. */
+	patched_rejects(g_probe_req, sizeof(g_probe_req), OFF_REQ_FAM, fams,
+	    sizeof(fams), "endpoint: unknown address family");
+	/* IPv4 claimed, IPv6's length follows: trailing bytes, or short. */
+	patched_rejects(g_probe_req, sizeof(g_probe_req), OFF_REQ_FAM,
+	    (const uint8_t[]){ 6 }, 1, "truncated");
+	/* Unset, but followed by bytes. */
+	patched_rejects(g_probe_req, sizeof(g_probe_req), OFF_REQ_FAM,
+	    (const uint8_t[]){ 0 }, 1, "trailing bytes");
 }
 END_TEST
 
@@ -1691,13 +1697,17 @@ START_TEST(decode_rejects_third_req_missing_target)
 
 	memcpy(p, g_third_req, sizeof(p));
 	memset(p + OFF_THIRD_ADDR, 0, 4);
-	msg_rejects(p, sizeof(p), "missing third-party target");
+	msg_rejects(p, sizeof(p), "endpoint: zero address or port");
 	memcpy(p, g_third_req, sizeof(p));
 	memset(p + OFF_THIRD_PORT, 0, 2);
-	msg_rejects(p, sizeof(p), "missing third-party target");
-	memset(p + OFF_THIRD_ADDR, 0, 4);
-	msg_rejects(p, sizeof(p), "missing third-party target");
+	msg_rejects(p, sizeof(p), "endpoint: zero address or port");
+	/* unset: nothing to send to */
+	msg_rejects(g_third_req, OFF_THIRD_FAM, "truncated");
+	memcpy(p, g_third_req, OFF_THIRD_FAM);
+	p[OFF_THIRD_FAM] = 0;
+	msg_rejects(p, OFF_THIRD_FAM + 1, "missing third-party target");
 	/* One non-zero byte in each half is enough. */
+	memcpy(p, g_third_req, sizeof(p));
 	memset(p + OFF_THIRD_ADDR, 0, 6);
 	p[OFF_THIRD_ADDR + 3] = 1;
 	p[OFF_THIRD_PORT + 1] = 1;
@@ -1855,7 +1865,8 @@ long_name(char *dst, unsigned i)
 	dst[PKT_NAME_MAX - 1] = last[i];
 }
 
-#define FULL_LSA_LEN	(1 + 1 + PKT_NAME_MAX + 8 + 2 + 4 + 2 + \
+#define FULL_LSA_EPS	(1 + 2 * (1 + 4 + 2) + 2 * (1 + 16 + 2))
+#define FULL_LSA_LEN	(1 + 1 + PKT_NAME_MAX + 8 + 2 + FULL_LSA_EPS + \
 	2 + PKT_LSA_PREFIX_MAX * 5 + 2 + PKT_LSA_LINK_MAX * (1 + PKT_NAME_MAX + 3) + \
 	2 + PKT_LSA_CERT_MAX + 2 + PKT_LSA_SIG_MAX)
 #define FULL_CREQ_NPATH	(1 + 8 + 2 * (1 + PKT_NAME_MAX) + 4 + 4 + 3)
@@ -1869,7 +1880,8 @@ long_name(char *dst, unsigned i)
 	PKT_PATH_MAX * (1 + PKT_NAME_MAX))
 
 /* The full LSA's 63-char origin moves its counts by 62 bytes. */
-#define FULL_LSA_NPFX	(OFF_LSA_NPFX + PKT_NAME_MAX - 1)
+#define FULL_LSA_NPFX	(OFF_LSA_NPFX + PKT_NAME_MAX - 1 + FULL_LSA_EPS - \
+	(1 + 7 + 19))
 #define FULL_LSA_NLINKS	(FULL_LSA_NPFX + 2 + PKT_LSA_PREFIX_MAX * 5)
 #define FULL_LSA_LINK(i) \
 	(FULL_LSA_NLINKS + 2 + (size_t)(i) * (1 + PKT_NAME_MAX + 3))
@@ -1884,8 +1896,11 @@ build_full_lsa(struct pkt_msg *m)
 	long_name(l->origin, 63);
 	l->seq = 0x0123456789abcdefULL;
 	l->age_s = 59;
-	l->ep_addr = ip4("198.51.100.1");
-	l->ep_port = 1;
+	l->n_eps = PKT_LSA_EP_MAX;
+	l->eps[0] = ep_of("198.51.100.1", 1);
+	l->eps[1] = ep_of("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
+	l->eps[2] = ep_of("255.255.255.255", 65535);
+	l->eps[3] = ep_of("fd00::1", 2);
 	l->n_prefixes = PKT_LSA_PREFIX_MAX;
 	for (i = 0; i < PKT_LSA_PREFIX_MAX; i++) {
 		l->prefixes[i].plen = (uint8_t)(i % 33 == 32 ? 32 : 24);
@@ -1923,12 +1938,9 @@ build_full_conn_req(struct pkt_msg *m)
 	cr->n_path = PKT_PATH_MAX;
 	for (i = 0; i < PKT_PATH_MAX; i++)
 		long_name(cr->path[i], i == 0 ? 0 : i + 1);
-	cr->src_mapped_addr.s_addr = 0xffffffff;
-	cr->src_mapped_port = UINT16_MAX;
-	cr->dst_mapped_addr = ip4("198.51.100.2");
-	cr->dst_mapped_port = 1;
-	cr->src_local_addr = ip4("172.16.0.1");
-	cr->src_local_port = 2;
+	cr->src_mapped = ep_of("255.255.255.255", UINT16_MAX);
+	cr->dst_mapped = ep_of("198.51.100.2", 1);
+	cr->src_local = ep_of("172.16.0.1", 2);
 }
 
 static void
@@ -1950,12 +1962,9 @@ build_full_conn_resp(struct pkt_msg *m)
 	cr->n_path = PKT_PATH_MAX;
 	for (i = 0; i < PKT_PATH_MAX; i++)
 		long_name(cr->path[i], i);
-	cr->src_mapped_addr = ip4("203.0.113.1");
-	cr->src_mapped_port = 3;
-	cr->dst_mapped_addr.s_addr = 0xffffffff;
-	cr->dst_mapped_port = UINT16_MAX;
-	cr->dst_local_addr = ip4("192.168.0.1");
-	cr->dst_local_port = 4;
+	cr->src_mapped = ep_of("203.0.113.1", 3);
+	cr->dst_mapped = ep_of("255.255.255.255", UINT16_MAX);
+	cr->dst_local = ep_of("192.168.0.1", 4);
 }
 
 static void
@@ -2005,9 +2014,9 @@ big_encode(int i, struct pkt_msg *m)
 START_TEST(big_msg_sizes)
 {
 	/* What pkt.c's comment on the int return assumes. */
-	ck_assert_uint_eq(FULL_LSA_LEN, 7257);
-	ck_assert_uint_eq(FULL_CREQ_LEN, 1191);
-	ck_assert_uint_eq(FULL_CRESP_LEN, 1217);
+	ck_assert_uint_eq(FULL_LSA_LEN, 7304);
+	ck_assert_uint_eq(FULL_CREQ_LEN, 1194);
+	ck_assert_uint_eq(FULL_CRESP_LEN, 1220);
 	ck_assert_uint_eq(FULL_ECHO_LEN, 1172);
 }
 END_TEST
@@ -2086,7 +2095,7 @@ static const uint8_t g_lsa_none[] = {
 	0x0b, 0x01, 'x',
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 	0x00, 0x00,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0x01, 0x04, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	0x00, 0x00,
 	0x00, 0x00,
 	0x00, 0x00,
@@ -2232,21 +2241,26 @@ END_TEST
 
 START_TEST(decode_rejects_lsa_half_endpoint)
 {
-	static const uint8_t one[] = { 1 };
 	uint8_t p[sizeof(g_lsa)];
-	size_t i;
 
 	/* Address set, port zero; port set, address zero. */
 	memcpy(p, g_lsa, sizeof(p));
 	memset(p + OFF_LSA_EP_PORT, 0, 2);
-	msg_rejects(p, sizeof(p), "half-set endpoint");
+	msg_rejects(p, sizeof(p), "endpoint: zero address or port");
 	memcpy(p, g_lsa, sizeof(p));
 	memset(p + OFF_LSA_EP_ADDR, 0, 4);
-	msg_rejects(p, sizeof(p), "half-set endpoint");
-	/* Any single non-zero byte of an unset endpoint. */
-	for (i = 0; i < 6; i++)
-		patched_rejects(g_lsa_bare, sizeof(g_lsa_bare),
-		    OFF_LSA_EP_ADDR + i, one, 1, "half-set endpoint");
+	msg_rejects(p, sizeof(p), "endpoint: zero address or port");
+	/* The IPv6 one as ::. */
+	memcpy(p, g_lsa, sizeof(p));
+	memset(p + OFF_LSA_EP6_FAM + 1, 0, 16);
+	msg_rejects(p, sizeof(p), "endpoint: zero address or port");
+	/* An unset endpoint in the list. */
+	patched_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_EP_FAM,
+	    (const uint8_t[]){ 0 }, 1, "unset endpoint in lsa");
+	/* More than four. */
+	patched_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_NEPS,
+	    (const uint8_t[]){ PKT_LSA_EP_MAX + 1, 0xff }, 2,
+	    "too many endpoints in lsa");
 	/* One non-zero byte in each half is enough. */
 	memcpy(p, g_lsa, sizeof(p));
 	memset(p + OFF_LSA_EP_ADDR, 0, 6);
@@ -2317,11 +2331,11 @@ START_TEST(decode_rejects_lsa_plen_over_32)
 	    "prefix length over 32");
 	patched_rejects(g_lsa, sizeof(g_lsa), OFF_LSA_PFX1, bad, sizeof(bad),
 	    "prefix length over 32");
-	patched_rejects(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0, bad,
+	patched_rejects(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSAB_PFX0, bad,
 	    sizeof(bad), "prefix length over 32");
 	/* Any length up to 32 where no host bits are set. */
-	patched_accepts(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0, 32);
-	patched_accepts(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0, 17);
+	patched_accepts(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSAB_PFX0, 32);
+	patched_accepts(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSAB_PFX0, 17);
 	patched_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_PFX0, 23);
 	patched_accepts(g_lsa, sizeof(g_lsa), OFF_LSA_PFX0, 32);
 }
@@ -2388,9 +2402,9 @@ START_TEST(decode_rejects_lsa_host_bits)
 	    { 31 }, 1, "host bits set in prefix");
 	/* Any bit of a /0. */
 	for (i = 1; i <= 4; i++) {
-		patched_rejects(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0 + i,
+		patched_rejects(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSAB_PFX0 + i,
 		    one, 1, "host bits set in prefix");
-		patched_rejects(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSA_PFX0 + i,
+		patched_rejects(g_lsa_bare, sizeof(g_lsa_bare), OFF_LSAB_PFX0 + i,
 		    high, 1, "host bits set in prefix");
 	}
 	/* A /32 has none; 10.1.2.128/25 is clean. */
@@ -2523,20 +2537,31 @@ START_TEST(decode_rejects_conn_req_unknown_nat)
 END_TEST
 
 /* n_path rules for a golden whose count is at off; endpoints follow. */
+/* The three endpoints' bytes at the end of a CONN_REQ/RESP golden. */
+static size_t
+g_eps_len(const uint8_t *g)
+{
+	if (g == g_conn_req)
+		return 7 + 1 + 1;
+	if (g == g_conn_resp_min)
+		return 7 + 1 + 19;
+	return EPS_LEN;		/* g_conn_resp: three IPv4 ones */
+}
+
 static void
 path_len_rule(const uint8_t *g, size_t glen, size_t off)
 {
 	static const uint8_t bad[] = { 0, PKT_PATH_MAX + 1, 0x80, 0xff };
 	uint8_t p[SPLICE_MAX];
-	size_t first = off + 2 + g[off + 1];
+	size_t first = off + 2 + g[off + 1], eps = g_eps_len(g);
 
 	/* Judged on the count alone. */
 	patched_rejects(g, glen, off, bad, sizeof(bad), "bad path length");
 	/* A single entry: the first one. */
 	memcpy(p, g, first);
-	memcpy(p + first, g + glen - EPS_LEN, EPS_LEN);
+	memcpy(p + first, g + glen - eps, eps);
 	p[off] = 1;
-	bytes_accepted(p, first + EPS_LEN);
+	bytes_accepted(p, first + eps);
 }
 
 START_TEST(decode_rejects_conn_req_bad_path_len)
@@ -2563,23 +2588,45 @@ START_TEST(decode_rejects_conn_req_bad_path_name)
 }
 END_TEST
 
-/* Every byte of the three endpoints at the end of golden g is free. */
+/*
+ * The three endpoints at the end of golden g: any mix of unset, IPv4 and
+ * IPv6 decodes and encodes back the same; a half-set one (a socket bound
+ * to the wildcard address has only a port) is refused.
+ */
 static void
 endpoints_free(const uint8_t *g, size_t glen)
 {
-	static const uint8_t vals[] = { 0x00, 0x01, 0x80, 0xff };
+	static const uint8_t none[] = { 0 };
+	static const uint8_t v4[] = { 4, 192, 0, 2, 1, 0x12, 0xbb };
+	static const uint8_t v6[] = {
+		6, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0x01, 0x12, 0xbb,
+	};
+	static const uint8_t half[] = { 4, 0, 0, 0, 0, 0x12, 0xbb };
+	const uint8_t *eps[] = { none, v4, v6 };
+	const size_t lens[] = { sizeof(none), sizeof(v4), sizeof(v6) };
+	size_t head = glen - g_eps_len(g), n;
 	uint8_t p[SPLICE_MAX];
-	size_t i, j;
 
-	for (i = glen - EPS_LEN; i < glen; i++)
-		for (j = 0; j < sizeof(vals); j++)
-			patched_accepts(g, glen, i, vals[j]);
-	/* Half-set is fine: a socket bound to 0.0.0.0 has only a port. */
-	memcpy(p, g, glen);
-	memset(p + glen - EPS_LEN, 0, EPS_LEN);
-	p[glen - 1] = 1;
-	p[glen - EPS_LEN] = 1;
-	bytes_accepted(p, glen);
+	for (int a = 0; a < 3; a++)
+		for (int b = 0; b < 3; b++)
+			for (int c = 0; c < 3; c++) {
+				memcpy(p, g, head);
+				n = head;
+				memcpy(p + n, eps[a], lens[a]);
+				n += lens[a];
+				memcpy(p + n, eps[b], lens[b]);
+				n += lens[b];
+				memcpy(p + n, eps[c], lens[c]);
+				n += lens[c];
+				bytes_accepted(p, n);
+			}
+	memcpy(p, g, head);
+	memcpy(p + head, half, sizeof(half));
+	p[head + sizeof(half)] = 0;
+	p[head + sizeof(half) + 1] = 0;
+	msg_rejects(p, head + sizeof(half) + 2,
+	    "endpoint: zero address or port");
 }
 
 START_TEST(decode_accepts_any_conn_endpoints)
@@ -2960,14 +3007,14 @@ static void
 brk_req_addr_only(struct pkt_msg *m)
 {
 	build_probe_req(m);
-	m->u.probe_req.target_port = 0;
+	m->u.probe_req.target.port = 0;
 }
 
 static void
 brk_req_port_only(struct pkt_msg *m)
 {
 	build_probe_req(m);
-	m->u.probe_req.target_addr.s_addr = 0;
+	m->u.probe_req.target.a.v4.s_addr = 0;
 }
 
 static void
@@ -2988,22 +3035,21 @@ static void
 brk_third_no_addr(struct pkt_msg *m)
 {
 	build_third_req(m);
-	m->u.third.target_addr.s_addr = 0;
+	m->u.third.target.a.v4.s_addr = 0;
 }
 
 static void
 brk_third_no_port(struct pkt_msg *m)
 {
 	build_third_req(m);
-	m->u.third.target_port = 0;
+	m->u.third.target.port = 0;
 }
 
 static void
 brk_third_unset(struct pkt_msg *m)
 {
 	build_third_req(m);
-	m->u.third.target_addr.s_addr = 0;
-	m->u.third.target_port = 0;
+	memset(&m->u.third.target, 0, sizeof(m->u.third.target));
 }
 
 static void
@@ -3101,14 +3147,35 @@ static void
 brk_lsa_ep_addr_only(struct pkt_msg *m)
 {
 	build_lsa(m);
-	m->u.lsa.ep_port = 0;
+	m->u.lsa.eps[0].port = 0;
 }
 
 static void
 brk_lsa_ep_port_only(struct pkt_msg *m)
 {
 	build_lsa(m);
-	m->u.lsa.ep_addr.s_addr = 0;
+	m->u.lsa.eps[0].a.v4.s_addr = 0;
+}
+
+static void
+brk_lsa_too_many_eps(struct pkt_msg *m)
+{
+	build_lsa(m);
+	m->u.lsa.n_eps = PKT_LSA_EP_MAX + 1;
+}
+
+static void
+brk_lsa_unset_ep(struct pkt_msg *m)
+{
+	build_lsa(m);
+	memset(&m->u.lsa.eps[1], 0, sizeof(m->u.lsa.eps[1]));
+}
+
+static void
+brk_lsa_v6_any(struct pkt_msg *m)
+{
+	build_lsa(m);
+	memset(&m->u.lsa.eps[1].a.v6, 0, sizeof(m->u.lsa.eps[1].a.v6));
 }
 
 static void
@@ -3450,7 +3517,8 @@ static void (*const msg_breakers[])(struct pkt_msg *) = {
 	brk_nat_first_trial, brk_nat_last_trial, brk_nat_unterminated,
 	brk_nat_control_char, brk_nat_del, brk_nat_high_bit,
 	brk_lsa_origin_empty, brk_lsa_origin_unterminated, brk_lsa_origin_char,
-	brk_lsa_ep_addr_only, brk_lsa_ep_port_only, brk_lsa_too_many_prefixes,
+	brk_lsa_ep_addr_only, brk_lsa_ep_port_only, brk_lsa_too_many_eps,
+	brk_lsa_unset_ep, brk_lsa_v6_any, brk_lsa_too_many_prefixes,
 	brk_lsa_plen, brk_lsa_host_bits, brk_lsa_too_many_links,
 	brk_lsa_peer_empty, brk_lsa_peer_unterminated, brk_lsa_peer_char,
 	brk_lsa_nat, brk_lsa_cost, brk_lsa_duplicate,
@@ -3699,18 +3767,21 @@ END_TEST
 START_TEST(encode_accepts_any_info)
 {
 	struct pkt_msg m;
-	uint8_t out[16];
+	uint8_t out[32];
 	static const uint8_t want[] = {
-		0x06, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff,
+		0x06, 0x00, 0x01, 0x04, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01,
 	};
 
 	memset(&m, 0, sizeof(m));
 	m.type = PKT_MSG_INFO;
 	m.u.info.alt_port = 1;
-	m.u.info.alt_addr.s_addr = 0xffffffff;
+	m.u.info.alt_addr = ep_of("255.255.255.255", 1);
 	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)),
 	    (int)sizeof(want));
 	ck_assert_mem_eq(out, want, sizeof(want));
+	/* a half-set endpoint is refused, not sent */
+	m.u.info.alt_addr.port = 0;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
 }
 END_TEST
 

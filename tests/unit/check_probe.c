@@ -63,7 +63,7 @@ info(struct link *l, uint16_t alt_port, const char *alt_addr)
 
 	m.u.info.alt_port = alt_port;
 	if (alt_addr != NULL)
-		m.u.info.alt_addr = fake_ip(alt_addr);
+		m.u.info.alt_addr = fake_sin(alt_addr, l->peer.port);
 	probe_msg(l, &m, sock(PSOCK_PRIMARY), &from);
 }
 
@@ -77,8 +77,7 @@ resp(struct link *l, uint64_t id, uint8_t status, const char *addr,
 	m.u.probe_resp.id = id;
 	m.u.probe_resp.status = status;
 	if (addr != NULL)
-		m.u.probe_resp.mapped_addr = fake_ip(addr);
-	m.u.probe_resp.mapped_port = port;
+		m.u.probe_resp.mapped = fake_sin(addr, port);
 	probe_msg(l, &m, in, &from);
 }
 
@@ -93,8 +92,7 @@ req(struct link *l, uint64_t id, uint8_t from_kind, const char *src,
 	m.u.probe_req.id = id;
 	m.u.probe_req.from = from_kind;
 	if (target != NULL) {
-		m.u.probe_req.target_addr = fake_ip(target);
-		m.u.probe_req.target_port = target_port;
+		m.u.probe_req.target = fake_sin(target, target_port);
 	}
 	probe_msg(l, &m, in, &from);
 }
@@ -106,8 +104,7 @@ third_req(struct link *l, uint64_t nonce, const char *target, uint16_t port)
 	struct ep from = l->peer;
 
 	m.u.third.nonce = nonce;
-	m.u.third.target_addr = fake_ip(target);
-	m.u.third.target_port = port;
+	m.u.third.target = fake_sin(target, port);
 	probe_msg(l, &m, sock(PSOCK_PRIMARY), &from);
 }
 
@@ -154,7 +151,7 @@ reqs_from(const struct link *l, uint8_t from, size_t start)
 	for (size_t i = start; (m = fake_sent_nth(PKT_MSG_PROBE_REQ, i)) !=
 	    NULL; i++)
 		n += m->link == l && m->msg.u.probe_req.from == from &&
-		    !is_rung_bind(m) && m->msg.u.probe_req.target_port == 0;
+		    !is_rung_bind(m) && m->msg.u.probe_req.target.port == 0;
 	return n;
 }
 
@@ -277,10 +274,10 @@ react(void)
 			n_rung++;
 			continue;
 		}
-		if (q->target_port != 0 && q->from == PKT_FROM_PRIMARY) {
+		if (q->target.port != 0 && q->from == PKT_FROM_PRIMARY) {
 			/* a rung's check: does its mapping still exist? */
 			for (k = 0; k < n_rung; k++)
-				if (rung[k].mapped_port == q->target_port)
+				if (rung[k].mapped_port == q->target.port)
 					break;
 			if (k == n_rung || (nm.lifetime_s != 0 &&
 			    fake_now_us - rung[k].bound_us >=
@@ -409,12 +406,13 @@ START_TEST(link_up_sends_info_with_our_alternates)
 	px->conf->alt_port = 4795;
 	px->conf->has_alt_addr = true;
 	px->conf->alt_addr = fake_ip("10.0.0.2");
+	fake_listen(px, PSOCK_ALT_ADDR, "10.0.0.2", CONF_DEFAULT_PORT);
 	probe_link_up(la, false);
 	ck_assert_uint_eq(fake_sent_count(PKT_MSG_INFO), 1);
 	m = fake_sent_last(PKT_MSG_INFO);
 	ck_assert_ptr_eq(m->link, la);
 	ck_assert_uint_eq(m->msg.u.info.alt_port, 4795);
-	ck_assert_uint_eq(m->msg.u.info.alt_addr.s_addr,
+	ck_assert_uint_eq(m->msg.u.info.alt_addr.a.v4.s_addr,
 	    fake_ip("10.0.0.2").s_addr);
 	ck_assert_ptr_nonnull(probe_view(la));
 	ck_assert(!probe_view(la)->valid);
@@ -427,7 +425,7 @@ START_TEST(link_up_info_without_alt_addr_is_zero)
 	ck_assert_uint_eq(fake_sent_last(PKT_MSG_INFO)->msg.u.info.alt_port,
 	    CONF_DEFAULT_PORT + 1);
 	ck_assert_uint_eq(
-	    fake_sent_last(PKT_MSG_INFO)->msg.u.info.alt_addr.s_addr, 0);
+	    fake_sent_last(PKT_MSG_INFO)->msg.u.info.alt_addr.family, 0);
 }
 END_TEST
 
@@ -457,7 +455,7 @@ START_TEST(link_up_trials_start_after_a_second)
 	ck_assert_int_eq(m->via_kind, PSOCK_PRIMARY);
 	ck_assert(sin_is(&m->to, A_ADDR, A_PORT));
 	ck_assert_uint_eq(m->msg.u.probe_req.from, PKT_FROM_PRIMARY);
-	ck_assert_uint_eq(m->msg.u.probe_req.target_port, 0);
+	ck_assert_uint_eq(m->msg.u.probe_req.target.port, 0);
 }
 END_TEST
 
@@ -497,7 +495,7 @@ START_TEST(phases_send_to_the_right_destinations)
 		m = fake_sent_nth(PKT_MSG_PROBE_REQ, i);
 		ck_assert(sin_is(&m->to, A_ADDR, A_PORT));
 		ck_assert_int_eq(m->via_kind, PSOCK_PRIMARY);
-		ck_assert_uint_eq(m->msg.u.probe_req.target_port, 0);
+		ck_assert_uint_eq(m->msg.u.probe_req.target.port, 0);
 	}
 	/* no mapping trial toward the alternates while filtering runs */
 	ck_assert_ptr_null(req_to(A_ADDR, A_ALT_PORT, PKT_FROM_PRIMARY, 0));
@@ -542,7 +540,7 @@ START_TEST(phases_send_to_the_right_destinations)
 	/* nobody acknowledged the third-proxy request: not run */
 	ck_assert_int_eq(probe_view(la)->trials[TRIAL_FILT_THIRD],
 	    NAT_UNTESTED);
-	ck_assert_uint_eq(probe_view(la)->mapped.port, 6000);
+	ck_assert_uint_eq(probe_view(la)->mapped.ep.port, 6000);
 	ck_assert_int_eq(timers_pending(), 0);
 }
 END_TEST
@@ -657,9 +655,9 @@ START_TEST(classify_by_highest_match)
 	for (int t = 0; t < PROBE_TRIALS; t++)
 		ck_assert_uint_eq(r->trials[t], v->trials[t]);
 	if (!c->mute_primary) {
-		ck_assert_uint_eq(r->mapped_addr.s_addr,
+		ck_assert_uint_eq(r->mapped.a.v4.s_addr,
 		    fake_ip(c->addr).s_addr);
-		ck_assert_uint_eq(r->mapped_port, c->port[0]);
+		ck_assert_uint_eq(r->mapped.port, c->port[0]);
 	} else	/* nothing to filter on: the run ends there */
 		ck_assert_uint_eq(reqs_from(la, PKT_FROM_ALT_PORT, 0), 0);
 	ck_assert_uint_eq(fake.n_nat_changed, 1);
@@ -763,9 +761,9 @@ START_TEST(answers_primary_from_the_socket_it_came_in)
 	ck_assert_uint_eq(m->msg.u.probe_resp.id, 77);
 	ck_assert_uint_eq(m->msg.u.probe_resp.status, PKT_PROBE_OK);
 	/* the mapping: where the request came from */
-	ck_assert_uint_eq(m->msg.u.probe_resp.mapped_addr.s_addr,
+	ck_assert_uint_eq(m->msg.u.probe_resp.mapped.a.v4.s_addr,
 	    fake_ip(A_ADDR).s_addr);
-	ck_assert_uint_eq(m->msg.u.probe_resp.mapped_port, 5555);
+	ck_assert_uint_eq(m->msg.u.probe_resp.mapped.port, 5555);
 }
 END_TEST
 
@@ -822,7 +820,7 @@ START_TEST(answers_to_the_target_and_never_from_a_trial_socket)
 	m = fake_sent_last(PKT_MSG_PROBE_RESP);
 	ck_assert_uint_eq(m->msg.u.probe_resp.id, 5);
 	ck_assert(sin_is(&m->to, "203.0.113.9", 7000));
-	ck_assert_uint_eq(m->msg.u.probe_resp.mapped_port, 5555);
+	ck_assert_uint_eq(m->msg.u.probe_resp.mapped.port, 5555);
 	ck_assert_uint_eq(px->st.drop_probe_target, 1);
 	/* came in on one of our own lifetime sockets: the primary answers */
 	req(la, 6, PKT_FROM_PRIMARY, A_ADDR, 5555, NULL, 0, &rung_sock);
@@ -877,17 +875,17 @@ START_TEST(third_request_goes_to_another_neighbour)
 	m = fake_sent_last(PKT_MSG_THIRD_REQ);
 	ck_assert_ptr_eq(m->link, lc);
 	ck_assert_uint_eq(m->msg.u.third.nonce, 10);
-	ck_assert_uint_eq(m->msg.u.third.target_addr.s_addr,
+	ck_assert_uint_eq(m->msg.u.third.target.a.v4.s_addr,
 	    fake_ip(A_ADDR).s_addr);
-	ck_assert_uint_eq(m->msg.u.third.target_port, 5555);
+	ck_assert_uint_eq(m->msg.u.third.target.port, 5555);
 	/* a named target is ignored: the third proxy sends where we saw a */
 	req(la, 11, PKT_FROM_THIRD, A_ADDR, 5555, "192.0.2.77", 6000,
 	    sock(PSOCK_PRIMARY));
 	m = fake_sent_last(PKT_MSG_THIRD_REQ);
 	ck_assert_uint_eq(m->msg.u.third.nonce, 11);
-	ck_assert_uint_eq(m->msg.u.third.target_addr.s_addr,
+	ck_assert_uint_eq(m->msg.u.third.target.a.v4.s_addr,
 	    fake_ip(A_ADDR).s_addr);
-	ck_assert_uint_eq(m->msg.u.third.target_port, 5555);
+	ck_assert_uint_eq(m->msg.u.third.target.port, 5555);
 	/* the acknowledgement goes back to the asker */
 	m = fake_sent_last(PKT_MSG_PROBE_RESP);
 	ck_assert_ptr_eq(m->link, la);
@@ -1154,9 +1152,29 @@ START_TEST(ladder_opens_rungs_after_classification)
 }
 END_TEST
 
+/*
+ * No translation, but a stateful firewall (the IPv6 case): mapping none,
+ * filtering address-and-port-dependent, port-restricted like a cone NAT,
+ * and the binding lifetime is the firewall's: the ladder runs.
+ */
+START_TEST(no_translation_behind_firewall_is_port_restricted)
+{
+	nm.addr = LOCAL_ADDR;
+	nm.pass_alt_port = nm.pass_alt_addr = nm.pass_third = false;
+	up_with_trials();
+	drive_until_result(la, 10000);
+	ck_assert_int_eq(probe_view(la)->res.mapping, NAT_BEH_NONE);
+	ck_assert_int_eq(probe_view(la)->res.filtering, NAT_BEH_APD);
+	ck_assert_int_eq(probe_view(la)->res.type, NAT_TYPE_PORT_RESTRICTED);
+	ck_assert(fake.n_psock_open > 1);	/* the ladder's sockets */
+}
+END_TEST
+
 START_TEST(ladder_not_run_when_open)
 {
 	nm.addr = LOCAL_ADDR;
+	/* no NAT and no firewall: everything gets in */
+	nm.pass_alt_port = nm.pass_alt_addr = nm.pass_third = true;
 	up_with_trials();
 	drive_until_result(la, 10000);
 	ck_assert_int_eq(probe_view(la)->res.type, NAT_TYPE_OPEN);
@@ -1309,6 +1327,8 @@ probe_suite(void)
 		{ "ladder_opens_rungs_after_classification",
 		    ladder_opens_rungs_after_classification },
 		{ "ladder_not_run_when_open", ladder_not_run_when_open },
+		{ "no_translation_behind_firewall_is_port_restricted",
+		    no_translation_behind_firewall_is_port_restricted },
 		{ "ladder_without_sockets_is_skipped",
 		    ladder_without_sockets_is_skipped },
 		{ "ladder_measures_lifetime_and_adapts_keepalive",

@@ -96,8 +96,8 @@ lsa_link(struct pkt_lsa *a, const char *peer, uint16_t cost)
 static void
 lsa_ep(struct pkt_lsa *a, const char *addr, uint16_t port)
 {
-	a->ep_addr = fake_ip(addr);
-	a->ep_port = port;
+	a->n_eps = 1;
+	a->eps[0] = fake_sin(addr, port);
 }
 
 /* a's advertisement: its site, links to b and z; a newer one each call. */
@@ -284,8 +284,7 @@ START_TEST(init_advertises_prefixes_and_up_links)
 	ck_assert_ptr_null(own_link("d"));
 	ck_assert_ptr_null(own_link("x"));
 	/* behind NATs, not public: no endpoint */
-	ck_assert_uint_eq(a->ep_port, 0);
-	ck_assert_uint_eq(a->ep_addr.s_addr, 0);
+	ck_assert_uint_eq(a->n_eps, 0);
 	/* flooded to the up links at once */
 	ck_assert_uint_eq(lsas("a", "b"), 1);
 	ck_assert_uint_eq(lsas("c", "b"), 1);
@@ -313,9 +312,9 @@ START_TEST(endpoint_when_public)
 	px->conf->public_addr = fake_ip("192.0.2.10");
 	px->conf->public_port = 4790;
 	init();
-	ck_assert_uint_eq(topo_get(px->topo, "b")->ep_addr.s_addr,
+	ck_assert_uint_eq(topo_get(px->topo, "b")->eps[0].a.v4.s_addr,
 	    fake_ip("192.0.2.10").s_addr);
-	ck_assert_uint_eq(topo_get(px->topo, "b")->ep_port, 4790);
+	ck_assert_uint_eq(topo_get(px->topo, "b")->eps[0].port, 4790);
 }
 END_TEST
 
@@ -327,16 +326,16 @@ START_TEST(endpoint_when_open_toward_a_link)
 	fake_set_own_nat(la, NAT_TYPE_FULL_CONE);
 	fake_set_own_mapped(la, "192.0.2.30", 6000);
 	init();
-	ck_assert_uint_eq(topo_get(px->topo, "b")->ep_port, 0);
+	ck_assert_uint_eq(topo_get(px->topo, "b")->n_eps, 0);
 	/* open toward c: reachable where c sees us */
 	fake_set_own_nat(lc, NAT_TYPE_OPEN);
 	fake_set_own_mapped(lc, "192.0.2.20", 4790);
 	fake_advance_s(2);
 	topology_originate(px);
-	ck_assert_uint_eq(topo_get(px->topo, "b")->ep_addr.s_addr,
+	ck_assert_uint_eq(topo_get(px->topo, "b")->eps[0].a.v4.s_addr,
 	    fake_ip("192.0.2.20").s_addr);
-	ck_assert_uint_eq(topo_get(px->topo, "b")->ep_port, 4790);
-	ck_assert_uint_eq(last_lsa("a", "b")->ep_port, 4790);
+	ck_assert_uint_eq(topo_get(px->topo, "b")->eps[0].port, 4790);
+	ck_assert_uint_eq(last_lsa("a", "b")->eps[0].port, 4790);
 }
 END_TEST
 
@@ -946,7 +945,7 @@ START_TEST(learns_endpoints_in_pair_hash_order)
 	    peer.port);
 	ck_assert_uint_eq(fake.learn_ep.a.v4.s_addr,
 	    topo_get(px->topo, order[TOPOLOGY_LEARNED_MAX - 1])->
-	    ep_addr.s_addr);
+	    eps[0].a.v4.s_addr);
 	/* at the limit: no more */
 	topology_tick(px);
 	ck_assert_uint_eq(fake.n_learn, TOPOLOGY_LEARNED_MAX);

@@ -1050,14 +1050,13 @@ peer_own_nat(const struct link *l)
 }
 
 bool
-peer_own_mapped(const struct link *l, struct in_addr *addr, uint16_t *port)
+peer_own_mapped(const struct link *l, struct ep *ep)
 {
 	struct per_link *p = pl_find(l, false);
 
 	if (p == NULL || !p->mapped_set)
 		return false;
-	*addr = p->mapped_addr;
-	*port = p->mapped_port;
+	*ep = ep_v4(p->mapped_addr, p->mapped_port);
 	return true;
 }
 
