@@ -240,14 +240,15 @@ classify_filtering(const struct nat_obs *obs, struct nat_result *res)
  *    measured; mapping, filtering and type are UNKNOWN.
  * 2. The primary mapping equals our local address and port (and no
  *    measured alternate mapping differs from it): no translation, mapping
- *    NONE.  Filtering comes from the filtering trials if any was run, and
- *    the type is what a NAT with an endpoint-independent mapping and that
- *    filtering would be: EI gives OPEN, AD restricted cone, APD
- *    port-restricted cone.  That is the IPv6 case (no translation, but a
- *    stateful firewall that drops unsolicited inbound packets): it needs a
- *    punch like a cone NAT, and the feasibility matrix must know.  With
- *    no filtering trial run, filtering is UNKNOWN and the type OPEN
- *    (assumed, and said).
+ *    NONE.  Filtering comes from the filtering trials if any was run.  The
+ *    type is OPEN unless a filtering trial's packet was refused: then
+ *    there is a firewall, proven, and the type is what a NAT with an
+ *    endpoint-independent mapping and that filtering is: AD restricted
+ *    cone, APD port-restricted cone.  That is the IPv6 case (no
+ *    translation, but a stateful firewall that drops unsolicited inbound
+ *    packets): it needs a punch like a cone NAT, and the feasibility
+ *    matrix must know.  With no filtering trial run, filtering is UNKNOWN
+ *    and the type OPEN (assumed, and said).
  * 3. Otherwise mapping and filtering follow classify_mapping() and
  *    classify_filtering() above, and the type is the highest (most open)
  *    one all of whose predicates hold:
@@ -301,6 +302,10 @@ nat_classify(const struct nat_obs *obs, struct nat_result *res)
 			return;
 		}
 		res->filtering = classify_filtering(obs, res);
+		if (outcome(obs->filt_alt_port) != NAT_NOT_RECEIVED &&
+		    outcome(obs->filt_alt_addr) != NAT_NOT_RECEIVED &&
+		    outcome(obs->filt_third) != NAT_NOT_RECEIVED)
+			return;		/* nothing was refused */
 		if (res->filtering == NAT_BEH_AD)
 			res->type = NAT_TYPE_RESTRICTED;
 		else if (res->filtering == NAT_BEH_APD)

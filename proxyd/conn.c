@@ -443,8 +443,12 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 		snprintf(r->reason, sizeof(r->reason), "relay now; direct "
 		    "not possible (the path did not learn both mapped "
 		    "addresses)");
-	} else if (direct && q->src_mapped.family != q->dst_mapped.family) {
-		/* one end links over IPv4, the other over IPv6 */
+	} else if (ep_is_set(&q->src_mapped) && ep_is_set(&q->dst_mapped) &&
+	    q->src_mapped.family != q->dst_mapped.family) {
+		/*
+		 * One end links over IPv4, the other over IPv6: whatever
+		 * their NATs, no punch can join them; said first.
+		 */
 		direct = false;
 		r->direct = 0;
 		snprintf(r->reason, sizeof(r->reason), "relay now; direct "

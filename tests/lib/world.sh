@@ -531,6 +531,120 @@ world_down() {
 }
 
 # --------------------------------------------------------------------------
+# IPv6 (issue 13): a dual-stack internet on 2001:db8::/32 beside the IPv4
+# one, added to a world_up world by world6_up.  Defaults stay IPv4 only:
+# nothing here runs unless a test calls it.
+#
+#   NATA wan 2001:db8:a::2 ── INET 2001:db8:a::1 / 2001:db8:b::1 ── NATB wan 2001:db8:b::2
+#   site LANs 2001:db8:10a::/64, 2001:db8:10b::/64 (proxies ::2, gateways ::1)
+#   brpub 2001:db8:f::1, PUB 2001:db8:f::10
+#
+# The sites have no NAT on IPv6, only a home-router firewall on their NAT
+# box (ip6tables: LAN to WAN accepted, WAN to LAN only ESTABLISHED,RELATED,
+# ICMPv6 packet-too-big let through).
+
+WORLD6_A_WAN=2001:db8:a::2  WORLD6_A_WAN_GW=2001:db8:a::1
+WORLD6_B_WAN=2001:db8:b::2  WORLD6_B_WAN_GW=2001:db8:b::1
+WORLD6_A_LAN=2001:db8:10a::/64 WORLD6_B_LAN=2001:db8:10b::/64
+WORLD6_A_GW=2001:db8:10a::1 WORLD6_B_GW=2001:db8:10b::1
+WORLD6_A_PX=2001:db8:10a::2 WORLD6_B_PX=2001:db8:10b::2
+WORLD6_PUB_GW=2001:db8:f::1 WORLD6_PUB_ADDR=2001:db8:f::10
+
+# Internal: IPv6 on in namespace SHORT (addresses usable at once: no DAD);
+# a router also forwards.
+_ns6_on() {	# SHORT [router]
+	local i
+	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+	    net.ipv6.conf.default.disable_ipv6=0 \
+	    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+	    >/dev/null || return 1
+	for i in $(ip -n "$(ns "$1")" -o link show | awk -F': ' '{print $2}' |
+	    sed 's/@.*//'); do
+		nsx "$1" sysctl -qw "net.ipv6.conf.$i.disable_ipv6=0" \
+		    "net.ipv6.conf.$i.accept_dad=0" >/dev/null 2>&1
+	done
+	if [ "${2:-}" = router ]; then
+		nsx "$1" sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null ||
+		    return 1
+	fi
+	return 0
+}
+
+# Internal: ip6tables in namespace (full name) NS.
+_ip6t() { local n=$1; shift; _w ip netns exec "$n" ip6tables -w "$@"; }
+
+# fw6 a|b: site a's or b's NAT box filters IPv6 like a home router.
+fw6() {
+	local n
+	n=$(ns "nat$1")
+	_ip6t "$n" -F && _ip6t "$n" -P FORWARD DROP &&
+	_ip6t "$n" -A FORWARD -i br0 -o wan -j ACCEPT &&
+	_ip6t "$n" -A FORWARD -i wan -o br0 -m conntrack \
+	    --ctstate ESTABLISHED,RELATED -j ACCEPT &&
+	_ip6t "$n" -A FORWARD -p ipv6-icmp --icmpv6-type packet-too-big \
+	    -j ACCEPT &&
+	_ip6t "$n" -A INPUT -i wan -p ipv6-icmp -j ACCEPT &&
+	_ip6t "$n" -A INPUT -i wan -m conntrack \
+	    --ctstate ESTABLISHED,RELATED -j ACCEPT &&
+	_ip6t "$n" -A INPUT -i wan -j DROP || return 1
+	ip netns exec "$n" conntrack -f ipv6 -F >/dev/null 2>&1
+	return 0
+}
+
+# Internal: site s on IPv6 (dual or v6only); v6only also takes the proxy's
+# IPv4 way out (its default route), so its links can only be IPv6.
+_site6_up() {	# a|b dual|v6only
+	local s=$1 S=${1^^} mode=$2 wan wan_gw gw lan px
+	eval "wan=\$WORLD6_${S}_WAN wan_gw=\$WORLD6_${S}_WAN_GW"
+	eval "gw=\$WORLD6_${S}_GW lan=\$WORLD6_${S}_LAN px=\$WORLD6_${S}_PX"
+	_ns6_on "nat$s" router && _ns6_on "px$s" || return 1
+	_w ip -n "$(ns inet)" -6 addr add "$wan_gw/64" dev "nat$s" nodad &&
+	_w ip -n "$(ns "nat$s")" -6 addr add "$wan/64" dev wan nodad &&
+	_w ip -n "$(ns "nat$s")" -6 route add default via "$wan_gw" &&
+	_w ip -n "$(ns "nat$s")" -6 addr add "$gw/64" dev br0 nodad &&
+	_w ip -n "$(ns inet)" -6 route add "$lan" via "$wan" &&
+	_w ip -n "$(ns "px$s")" -6 addr add "$px/64" dev eth0 nodad &&
+	_w ip -n "$(ns "px$s")" -6 route add default via "$gw" &&
+	fw6 "$s" || return 1
+	if [ "$mode" = v6only ]; then
+		_w ip -n "$(ns "px$s")" route del default || return 1
+	fi
+	return 0
+}
+
+# world6_up [--a dual|v6only|v4only] [--b ...]: IPv6 on the internet side
+# and at pub (always), and at the sites as asked (default dual; v4only
+# leaves a site as world_up made it).  Call after world_up.
+world6_up() {
+	local a=dual b=dual
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--a) a=$2; shift 2 ;;
+		--b) b=$2; shift 2 ;;
+		*) wlog "world6_up: unknown option '$1'"; return 1 ;;
+		esac
+	done
+	_ns6_on inet router && _ns6_on pub &&
+	_w ip -n "$(ns inet)" -6 addr add "$WORLD6_PUB_GW/64" dev brpub nodad &&
+	_w ip -n "$(ns pub)" -6 addr add "$WORLD6_PUB_ADDR/64" dev eth0 nodad &&
+	_w ip -n "$(ns pub)" -6 route add default via "$WORLD6_PUB_GW" ||
+	    return 1
+	if [ "$a" != v4only ]; then _site6_up a "$a" || return 1; fi
+	if [ "$b" != v4only ]; then _site6_up b "$b" || return 1; fi
+	return 0
+}
+
+# hosts_wrapper: prints a PROXYD_WRAPPER that runs the daemon with
+# $WORLD_DIR/hosts bind-mounted over /etc/hosts (in the mount namespace
+# "ip netns exec" gives it, so nothing on the host changes): names with A
+# and AAAA records without a DNS server.  Write $WORLD_DIR/hosts first.
+hosts_wrapper() {
+	printf 'mount --bind "%s/hosts" /etc/hosts && exec "$@"\n' \
+	    "$WORLD_DIR" >"$WORLD_DIR/with-hosts.sh"
+	echo "sh $WORLD_DIR/with-hosts.sh"
+}
+
+# --------------------------------------------------------------------------
 # NATs and routes
 
 # Internal: iptables in namespace (full name) NS.
@@ -907,11 +1021,14 @@ EOF
 #   crl=FILE [none]                   (tls.crl)
 #   control=PATH [$WORLD_DIR/NAME.sock]  keepalive=MIN:MAX [5:120]
 #   log=LEVEL [debug]                 extra="raw libconfig lines"
+#   addresses="0.0.0.0 ::" [none]     listen.address as a list (the port
+#                                     stays listen's); neighbours may be
+#                                     NAME@[IPV6]:PORT
 #   require_prefixes=true|false [$WORLD_REQUIRE_PREFIXES, true]: tls key
 proxy_conf() {
 	local name=$1 kv k v
 	shift
-	local listen=0.0.0.0:4790 alt_port='' alt_address='' public=''
+	local listen=0.0.0.0:4790 alt_port='' alt_address='' public='' addresses=''
 	local neighbours='' prefixes='' tun='' tun_name=pxy0 mtu=1500
 	local forward="ike esp icmp" pki=$WORLD_DIR/pki ca='' cert='' key=''
 	local control='' keepalive=5:120 log=debug extra='' crl=''
@@ -919,7 +1036,7 @@ proxy_conf() {
 	for kv in "$@"; do
 		k=${kv%%=*} v=${kv#*=}
 		case $k in
-		listen|alt_port|alt_address|public|neighbours|prefixes|tun|\
+		listen|alt_port|alt_address|public|neighbours|prefixes|tun|addresses|\
 		tun_name|mtu|forward|pki|ca|cert|key|control|keepalive|log|extra|\
 		require_prefixes|crl)
 			printf -v "$k" '%s' "$v" ;;
@@ -935,7 +1052,20 @@ proxy_conf() {
 	{
 		echo "# generated by tests/lib/world.sh"
 		echo "name = \"$name\";"
-		printf 'listen = { address = "%s"; port = %s;' "${listen%:*}" "${listen##*:}"
+		if [ -n "$addresses" ]; then
+			# a list: one address of each family (issue 13)
+			printf 'listen = { address = ['
+			first=1
+			for n in $addresses; do
+				[ $first = 1 ] || printf ','
+				printf ' "%s"' "$n"
+				first=0
+			done
+			printf ' ]; port = %s;' "${listen##*:}"
+		else
+			printf 'listen = { address = "%s"; port = %s;' \
+			    "${listen%:*}" "${listen##*:}"
+		fi
 		[ "$alt_port" != none ] && printf ' alt_port = %s;' "$alt_port"
 		[ -n "$alt_address" ] && printf ' alt_address = "%s";' "$alt_address"
 		echo ' };'
@@ -945,8 +1075,12 @@ proxy_conf() {
 		for n in $neighbours; do
 			h=${n#*@}
 			[ $first = 1 ] || printf ','
+			# host:port, or [ipv6]:port
+			v=${h%:*}
+			v=${v#[}
+			v=${v%]}
 			printf ' { name = "%s"; host = "%s"; port = %s; }' \
-			    "${n%%@*}" "${h%:*}" "${h##*:}"
+			    "${n%%@*}" "$v" "${h##*:}"
 			first=0
 		done
 		echo ' );'

@@ -153,6 +153,19 @@ START_TEST(open_with_address_filtering_is_restricted)
 }
 END_TEST
 
+/* Received from the alternate port, the rest untested: no firewall seen. */
+START_TEST(open_with_only_unrefused_filtering_stays_open)
+{
+	make_open();
+	obs.filt_alt_port = NAT_RECEIVED;
+	obs.filt_alt_addr = obs.filt_third = NAT_UNTESTED;
+	nat_classify(&obs, &res);
+	ck_assert_int_eq(res.mapping, NAT_BEH_NONE);
+	ck_assert_int_eq(res.filtering, NAT_BEH_AD);
+	ck_assert_int_eq(res.type, NAT_TYPE_OPEN);
+}
+END_TEST
+
 START_TEST(ipv6_mapping_differs_from_local_is_translated)
 {
 	obs.local = ep("fd00:a::2", 4795);
@@ -661,6 +674,8 @@ nat_suite(void)
 		    open_ipv6_behind_firewall_is_port_restricted },
 		{ "open_with_address_filtering_is_restricted",
 		    open_with_address_filtering_is_restricted },
+		{ "open_with_only_unrefused_filtering_stays_open",
+		    open_with_only_unrefused_filtering_stays_open },
 		{ "ipv6_mapping_differs_from_local_is_translated",
 		    ipv6_mapping_differs_from_local_is_translated },
 		{ "open_without_alternates_is_still_open",

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+#
+# IPv6 underlay (issue 13): links between proxies over either family, in a
+# dual-stack simulated internet (2001:db8::/32 beside the IPv4 ranges).
+#  1. Both sites dual-stack, each behind a symmetric IPv4 NAT (MASQUERADE
+#     --random-fully: over IPv4 alone the channel could only relay) and an
+#     IPv6 home-router firewall (ip6tables: established,related inbound
+#     only); pub dual-stack, named pub.v6.test with an A and an AAAA record.
+#     The sites link to pub over IPv6 (Happy Eyeballs prefers it); their NAT
+#     trials toward pub say mapping none, filtering
+#     address-and-port-dependent, port-restricted cone; the channel between
+#     the sites goes direct over IPv6 (a punched link between the two
+#     firewalled addresses), pub's relay counters stay flat while the
+#     sites' hosts ping each other over it, and the time from the first
+#     packet to the direct channel is measured.  proxyctl shows the IPv6
+#     addresses in RFC 5952 form and the JSON contract accepts them.
+#  2. Site A IPv6-only (listens on :: only and has no IPv4 way out), site B
+#     IPv4-only (listens on 0.0.0.0 only; its NAT a port-restricted cone):
+#     they reach each other through pub, which has both; the channel stays
+#     relayed and says why (different address families).
+# Until the overlay carries IPv6 site prefixes, the site traffic is the
+# IPv4 hosts' ping, over the IPv6 links.
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# shellcheck source=tests/lib/world.sh
+. "$top_srcdir/tests/lib/world.sh"
+
+world_require jq ping ip6tables conntrack python3
+NAME=pub.v6.test
+e2e_traps
+
+route_field() {	# PROXY PREFIX FIELD
+	pjson "$1" routes | jq -r --arg p "$2" --arg f "$3" \
+	    'map(select(.prefix == $p)) | .[0][$f] // empty'
+}
+nbr_field() {	# PROXY NEIGHBOUR FIELD
+	pjson "$1" neighbours | jq -r --arg n "$2" --arg f "$3" \
+	    'map(select(.name == $n)) | .[0][$f] // empty'
+}
+nat_field() {	# PROXY NEIGHBOUR FIELD
+	pjson "$1" nat | jq -r --arg n "$2" --arg f "$3" \
+	    'map(select(.name == $n)) | .[0][$f] // empty'
+}
+# icmp packets pub relayed (its flows); fails if unreadable
+relay_icmp() {
+	local j
+	j=$(pjson pub flows) || return 1
+	jq '[.[] | select(.proto == "icmp") | .packets] | add // 0' <<<"$j"
+}
+is_count() { [[ ${1:-} =~ ^[0-9]+$ ]]; }
+# ping_all N: N pings hosta -> hostb's LAN address, all answered
+ping_all() {
+	local n=$1 out rx tx
+	out=$(nsx hosta timeout $((n + 10)) ping -n -c "$n" -i 0.2 -W 2 \
+	    "$WORLD_B_HOST" 2>&1)
+	tx=$(sed -n 's/^\([0-9][0-9]*\) packets transmitted.*/\1/p' <<<"$out")
+	rx=$(sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p' <<<"$out")
+	echo "${rx:-0}/${tx:-0}"
+	[ "${tx:-0}" = "$n" ] && [ "${rx:-0}" = "$n" ]
+}
+# contract NAME: proxyctl -j NAME's rows of every proxy against proxyctl(8)
+contract() {
+	local p f rc=0
+	for p in pub site-a site-b; do
+		f=$WORLD_DIR/contract-$p-$1.json
+		pjson "$p" "$1" >"$f" || return 1
+		python3 "$top_srcdir/tests/e2e/json_contract.py" \
+		    "$top_srcdir/man/proxyctl.8" "$1" "$f" >/dev/null || {
+			python3 "$top_srcdir/tests/e2e/json_contract.py" \
+			    "$top_srcdir/man/proxyctl.8" "$1" "$f" |
+			    sed 's/^/#   /'
+			rc=1
+		}
+	done
+	return $rc
+}
+
+world_up --nat-a random --nat-b random >/dev/null ||
+    { ok 1 "world up"; t_summary; exit 1; }
+world6_up --a dual --b dual
+ok $? "dual-stack world up (IPv4 NATs symmetric, IPv6 firewalls)"
+make_certs "$WORLD_DIR/pki"
+printf '%s %s\n%s %s\n' "$WORLD_PUB_ADDR" "$NAME" "$WORLD6_PUB_ADDR" "$NAME" \
+    >"$WORLD_DIR/hosts"
+PROXYD_WRAPPER=$(hosts_wrapper)
+
+# --- 1. both sites dual-stack ---------------------------------------------
+proxy_start pub pub "$(proxy_conf_std pub addresses="0.0.0.0 ::")" &&
+proxy_start pxa site-a "$(proxy_conf_std site-a addresses="0.0.0.0 ::" \
+    neighbours="pub@$NAME:$WORLD_PUB_PORT")" &&
+proxy_start pxb site-b "$(proxy_conf_std site-b addresses="0.0.0.0 ::" \
+    neighbours="pub@$NAME:$WORLD_PUB_PORT")"
+ok $? "proxies started (pub on 0.0.0.0 and ::, the sites dial '$NAME')"
+ok "$(grep -c 'listening on UDP \[::\]:4790' "$WORLD_DIR/pub.log" |
+    grep -qx 1; echo $?)" "pub listens on [::]:4790 beside 0.0.0.0:4790"
+
+links_up() {
+	[ "$(nbr_field site-a pub state)" = up ] &&
+	    [ "$(nbr_field site-b pub state)" = up ]
+}
+ok "$(wait_for 15 links_up; echo $?)" "both sites linked to pub"
+a_pub=$(nbr_field site-a pub addr) b_pub=$(nbr_field site-b pub addr)
+ok "$([ "$a_pub" = "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" ] &&
+    [ "$b_pub" = "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" ]; echo $?)" \
+    "the links to pub are IPv6, shown in RFC 5952 form (site-a: $a_pub, site-b: $b_pub)"
+pub_a=$(nbr_field pub site-a addr)
+ok "$([ "${pub_a%:*}" = "[$WORLD6_A_PX]" ]; echo $?)" \
+    "pub sees site-a at its own IPv6 address ($pub_a): no translation"
+
+trials_done() {
+	[ "$(nat_field site-a pub type)" = port-restricted-cone ] &&
+	    [ "$(nat_field site-b pub type)" = port-restricted-cone ]
+}
+ok "$(wait_for 30 trials_done; echo $?)" \
+    "both sites measured a port-restricted cone toward pub over IPv6"
+m=$(nat_field site-a pub mapping) f=$(nat_field site-a pub filtering)
+ok "$([ "$m" = none ] && [ "$f" = address-and-port-dependent ]; echo $?)" \
+    "site-a's IPv6 path: mapping $m, filtering $f (a firewall, no NAT)"
+echo "# site-a toward pub: $(pjson site-a nat | jq -c '.[0] | {type, mapping, filtering, mapped, assumed}')"
+
+# The time to a direct IPv6 channel: from the first packet for site-b's LAN
+# (a one-packet ping) to site-a's route saying direct.
+is_direct() { [ "$(route_field site-a "$WORLD_B_LAN" channel)" = direct ]; }
+t0=$(now_ms)
+nsx hosta ping -n -c 1 -W 1 "$WORLD_B_HOST" >/dev/null 2>&1 &
+first_ping=$!
+ok "$(wait_for 20 is_direct; echo $?)" "site-a's channel to site-b went direct"
+t1=$(now_ms)
+wait "$first_ping"
+echo "# time to the direct IPv6 channel: $((t1 - t0)) ms (from the first packet; polled every 0.2 s or so)"
+echo "# site-a: $(route_field site-a "$WORLD_B_LAN" reason)"
+a_b=$(nbr_field site-a site-b addr)
+ok "$([ "${a_b%:*}" = "[$WORLD6_B_PX]" ]; echo $?)" \
+    "the direct link runs over IPv6, to site-b's own address ($a_b)"
+
+r1=$(relay_icmp)
+got=$(ping_all 20)
+ok $? "hosts ping each other over the direct IPv6 link ($got replies)"
+r2=$(relay_icmp)
+ok "$(is_count "$r1" && is_count "$r2" && [ "$r1" = "$r2" ]; echo $?)" \
+    "pub relayed none of them (icmp packets via pub: ${r1:-unreadable} -> ${r2:-unreadable}: $(( ${r2:-0} - ${r1:-0} )) of the 40)"
+
+for t in neighbours nat topology; do
+	contract "$t"
+	ok $? "proxyctl -j $t with IPv6 addresses keeps the JSON contract"
+done
+pub_eps() {
+	pjson "$1" topology |
+	    jq -r '.[] | select(.origin == "pub") | .endpoints | join(" ")'
+}
+ep=$(pub_eps site-a)
+echo "# pub advertises endpoints: ${ep:-none} (only IPv6 links so far: only the IPv6 mapping was observed)"
+ok "$([ "$ep" = "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" ]; echo $?)" \
+    "pub advertises the IPv6 endpoint its neighbours observed"
+txt=$(pctl pxa "$(proxy_sock site-a)" neighbours)
+ok "$(grep -qF "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" <<<"$txt"; echo $?)" \
+    "proxyctl neighbours (text) shows [ipv6]:port"
+sed 's/^/#   /' <<<"$txt"
+
+proxy_stop site-a
+proxy_stop site-b
+
+# --- 2. IPv6-only site A, IPv4-only site B --------------------------------
+nat_mode b masquerade
+_w ip -n "$(ns pxa)" route del default
+ok $? "site-a has no IPv4 way out, site-b's NAT is a port-restricted cone"
+proxy_start pxa site-a "$(proxy_conf_std site-a addresses="::" \
+    neighbours="pub@[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT")" &&
+proxy_start pxb site-b "$(proxy_conf_std site-b \
+    neighbours="pub@$WORLD_PUB_ADDR:$WORLD_PUB_PORT")"
+ok $? "site-a listens on :: only, site-b on 0.0.0.0 only"
+ok "$(wait_for 15 links_up; echo $?)" "both linked to pub (site-a over IPv6, site-b over IPv4)"
+echo "# site-a -> pub $(nbr_field site-a pub addr), site-b -> pub $(nbr_field site-b pub addr)"
+r1=$(relay_icmp)
+got=$(ping_all 10)
+ok $? "an IPv6-only site and an IPv4-only site reach each other ($got replies)"
+r2=$(relay_icmp)
+ok "$(is_count "$r1" && is_count "$r2" && [ "$r2" -ge $((r1 + 20)) ]; echo $?)" \
+    "through pub, which has both families (icmp packets via pub: ${r1:-?} -> ${r2:-?})"
+# once pub has an IPv4 link too, it advertises an endpoint of each family
+both_eps() {
+	ep=$(pub_eps site-b)
+	grep -qF "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" <<<"$ep" &&
+	    grep -qF "$WORLD_PUB_ADDR:$WORLD_PUB_PORT" <<<"$ep"
+}
+ok "$(wait_for 30 both_eps; echo $?)" \
+    "pub's advertisement carries an endpoint of each family ($(pub_eps site-b))"
+ch=$(route_field site-a "$WORLD_B_LAN" channel)
+why=$(route_field site-a "$WORLD_B_LAN" reason)
+echo "# site-a: $ch: $why"
+ok "$([ "$ch" = relay ] && grep -q 'different address families' <<<"$why"; echo $?)" \
+    "the channel stays relayed, and says the families differ"
+
+t_summary
