@@ -935,7 +935,7 @@ cmd_topology(struct client *c, unsigned *rows)
 		static char pfx[PKT_LSA_PREFIX_MAX * 50], lnk[PKT_LSA_LINK_MAX *
 		    256], pfxa[PKT_LSA_PREFIX_MAX * 54 + 4],
 		    ref[PKT_LSA_PREFIX_MAX * 110];
-		char ep[EP_STRLEN], addr[INET_ADDRSTRLEN], one[256];
+		char ep[EP_STRLEN], one[256];
 		char eps[PKT_LSA_EP_MAX * (EP_STRLEN + 3) + 3];
 		char ps[IPPREFIX_STRLEN];
 		struct json_w w, lw, ew;
