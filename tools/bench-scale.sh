@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
 #
-# bench-scale.sh: the control plane at scale (issue 6).  A live run of N
+# bench-scale.sh: the control plane at scale (issues 6 and 16).  A live run of N
 # proxies in one network namespace, all on 127.0.0.1, no TUN (pure relays,
 # so no prefixes: convergence is counted in origins, not routes).
 #
 # Usage (root, from anywhere in the tree):
 #
-#   bash tools/bench-scale.sh            # N=50 proxies, R=3 repetitions
+#   bash tools/bench-scale.sh            # N=200 proxies, R=3 repetitions
 #   N=20 R=1 bash tools/bench-scale.sh
 #
 # What it does:
@@ -27,7 +27,11 @@
 #     max, from /proc/PID/status), CPU seconds (utime+stime from
 #     /proc/PID/stat) per proxy (median, max) and of all proxies, and the
 #     namespace's UDP datagrams received and receive-buffer drops
-#     (/proc/net/snmp) since the start;
+#     (/proc/net/snmp) since the start; the advertisements whose signature
+#     the proxies checked (status "lsa_verified", summed) and the CPU of all
+#     proxies divided by that: the cost per advertisement, signature check
+#     included (an upper bound: start-up, handshakes and keepalives are in
+#     the CPU too);
 #   - settling: SETTLE (60) more seconds, in 5 s steps, with a timeline on
 #     stderr (datagrams/s, drops/s, CPU of all proxies).  Then links up per
 #     proxy (median, max), max VmRSS, CPU of all proxies while settling,
@@ -60,7 +64,7 @@
 
 set -u
 
-: "${N:=50}" "${R:=3}" "${CONVERGE_MAX:=120}" "${TERM_MAX:=60}" "${KILL_MAX:=75}"
+: "${N:=200}" "${R:=3}" "${CONVERGE_MAX:=120}" "${TERM_MAX:=60}" "${KILL_MAX:=75}"
 : "${POLL:=0.2}" "${SETTLE:=60}" "${LOG:=info}" "${KEEPALIVE:=5:120}" "${KEEP:=0}"
 
 top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -285,7 +289,7 @@ cpu_all() {	# CPU seconds of all running proxies together
 }
 
 # The figures of one repetition, in this order (the report's rows).
-METRICS=(conv rss_med rss_max cpu_med cpu_max cpu_sum udp_conv drop_conv
+METRICS=(conv rss_med rss_max cpu_med cpu_max cpu_sum lsa_conv us_lsa udp_conv drop_conv
     links_med links_max rss_settle cpu_settle udp_settle drop_settle udp_tail
     term kill)
 declare -A LABEL=(
@@ -295,6 +299,8 @@ declare -A LABEL=(
 	[cpu_med]="CPU per proxy until convergence, median (s)"
 	[cpu_max]="CPU per proxy until convergence, max (s)"
 	[cpu_sum]="CPU of all proxies until convergence (s)"
+	[lsa_conv]="advertisements checked (signature) until convergence, all proxies"
+	[us_lsa]="CPU per checked advertisement until convergence, all in (us)"
 	[udp_conv]="UDP datagrams received until convergence"
 	[drop_conv]="UDP receive-buffer drops until convergence"
 	[links_med]="links up per proxy after settling, median"
@@ -358,10 +364,15 @@ one_run() {	# RUN
 		v[conv]=$(awk -v a="$last" -v b="$t0" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
 	fi
 	# resources at (just after) convergence
-	local rss=() cpu=()
+	local rss=() cpu=() nver=0
 	for i in $(seq 0 $((N - 1))); do
 		rss+=("$(rss_of "${PID[$i]}")")
 		cpu+=("$(cpu_of "${PID[$i]}")")
+	done
+	for i in $(seq 0 $((N - 1))); do
+		out=$(ctlj "$i" status 2>/dev/null) || continue
+		n=$(grep -o '"lsa_verified":[0-9]*' <<<"$out" | head -n 1)
+		nver=$(( nver + ${n#*:} ))
 	done
 	read -r udp1 drop1 < <(udp_counters)
 	v[udp_conv]=$(( udp1 - udp0 )) v[drop_conv]=$(( drop1 - drop0 ))
@@ -370,7 +381,9 @@ one_run() {	# RUN
 	v[cpu_med]=$(printf '%s\n' "${cpu[@]}" | median)
 	v[cpu_max]=$(printf '%s\n' "${cpu[@]}" | maxof)
 	v[cpu_sum]=$(printf '%s\n' "${cpu[@]}" | awk '{ s += $1 } END { printf "%.2f", s }')
-	log "run $run: converge ${v[conv]}s; per proxy RSS median ${v[rss_med]} KiB max ${v[rss_max]} KiB, CPU median ${v[cpu_med]}s max ${v[cpu_max]}s; all: CPU ${v[cpu_sum]}s, UDP in ${v[udp_conv]}, rcvbuf drops ${v[drop_conv]}"
+	v[lsa_conv]=$nver
+	[ "$nver" -gt 0 ] && v[us_lsa]=$(awk -v c="${v[cpu_sum]}" -v n="$nver" 'BEGIN { printf "%.0f", c * 1e6 / n }')
+	log "run $run: converge ${v[conv]}s; per proxy RSS median ${v[rss_med]} KiB max ${v[rss_max]} KiB, CPU median ${v[cpu_med]}s max ${v[cpu_max]}s; all: CPU ${v[cpu_sum]}s, ${v[lsa_conv]} advertisements checked (${v[us_lsa]} us CPU each), UDP in ${v[udp_conv]}, rcvbuf drops ${v[drop_conv]}"
 
 	# settling: SETTLE seconds in 5 s steps, a timeline on stderr (learned
 	# links come up meanwhile, NAT trials run, advertisements flood)
