@@ -313,7 +313,7 @@ END_TEST
  */
 START_TEST(random_against_invariants)
 {
-	enum { NBRS = 5, ORIGINS = 40, ROUNDS = 20000 };
+	enum { NBRS = 5, ORIGINS = 40, ROUNDS = 5000 };
 	uint64_t newest[NBRS][ORIGINS] = { { 0 } };	/* since popped */
 	uint64_t seqs[ORIGINS] = { 0 };
 	bool waiting[NBRS][ORIGINS] = { { false } };
@@ -377,6 +377,7 @@ lsaq_suite(void)
 	TCase *tc = tcase_create("queue");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);	/* sanitizers on a loaded machine */
 	tcase_add_test(tc, fifo_per_neighbour_round_robin_between);
 	tcase_add_test(tc, newer_copy_replaces_the_waiting_older);
 	tcase_add_test(tc, another_neighbours_copy_does_not_displace);
