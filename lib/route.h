@@ -156,6 +156,19 @@ bool		 route_is_local6(const struct route_table *,
 /* Formats "ADDR/N" (RFC 5952) into buf (at least 50 bytes). */
 const char	*route6_prefix_str(const struct route6 *, char *buf,
 		    size_t len);
+/*
+ * IPv6 twins of route_conflicts() and route_conflicts_find(): claims of
+ * different dests whose prefixes overlap (or are equal).  The pairs come
+ * in table order (by a, then b), each once, the first max of them.  The
+ * flag of a route of the indexed table is read from the index (computed
+ * with it, O(n * lengths)); the pairs scan only flagged routes (worst
+ * O(flagged^2), in practice a few steps per pair).  Unindexed, or r not
+ * in t: scans.  No allocation.
+ */
+bool		 route6_conflicts(const struct route_table *t,
+		    const struct route6 *r);
+size_t		 route6_conflicts_find(const struct route_table *,
+		    struct route6 *a, struct route6 *b, size_t max);
 /* Whether r6's prefix holds dst. */
 bool		 route6_contains(const struct route6 *,
 		    const struct in6_addr *dst);

@@ -17,10 +17,12 @@
  * probes, still O(1) in the number of routes.  The hash is not keyed:
  * prefixes come from authenticated advertisements, and a crafted set of
  * colliding prefixes degrades a probe to a scan of the colliding run, no
- * worse than the scan this replaced.  Memory: 24 bytes a slot, a power
- * of two at least twice the routes (so at most 96 bytes a route).
+ * worse than the scan this replaced.  Memory: 32 bytes a slot, a power
+ * of two at least twice the routes (so at most 128 bytes a route),
+ * and a byte per route for its conflict flag.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,12 +31,20 @@
 
 #define R6_USED		0x01
 #define R6_LOCAL	0x02
+#define R6_MULTI	0x04	/* routes of more than one dest */
+
+/* under: what longer prefixes under a slot claim (conflict flags) */
+#define UNDER_NONE	0
+#define UNDER_ONE	1	/* all the dest of v6[under_pos] */
+#define UNDER_MANY	2
 
 struct r6_slot {
 	uint64_t	hi, lo;		/* network, host order halves */
 	uint32_t	pos;		/* lowest position with this prefix */
+	uint32_t	under_pos;
 	uint8_t		plen;
 	uint8_t		flags;
+	uint8_t		under;
 };
 
 struct route6_index {
@@ -46,6 +56,7 @@ struct route6_index {
 	uint8_t		 n_lens;
 	uint8_t		 local_lens[129]; /* those with an own prefix */
 	uint8_t		 n_local_lens;
+	uint8_t		*conflict;	/* per position: claims overlap another's */
 	size_t		 bytes;
 };
 
@@ -106,9 +117,9 @@ index6_of(const struct route_table *t)
 	return x != NULL && x->v == t->v6 && x->n == t->n6 ? x : NULL;
 }
 
-/* The slot of (hi, lo, plen), or NULL. */
-static inline const struct r6_slot *
-slot_find(const struct route6_index *x, uint64_t hi, uint64_t lo,
+/* The slot number of (hi, lo, plen), or SIZE_MAX. */
+static inline size_t
+slot_idx(const struct route6_index *x, uint64_t hi, uint64_t lo,
     uint8_t plen)
 {
 	size_t	i = slot_hash(hi, lo, plen) & x->mask;
@@ -117,9 +128,83 @@ slot_find(const struct route6_index *x, uint64_t hi, uint64_t lo,
 		const struct r6_slot *s = &x->slot[i];
 
 		if (!(s->flags & R6_USED))
-			return NULL;
+			return SIZE_MAX;
 		if (s->plen == plen && s->hi == hi && s->lo == lo)
-			return s;
+			return i;
+	}
+}
+
+/* The slot of (hi, lo, plen), or NULL. */
+static inline const struct r6_slot *
+slot_find(const struct route6_index *x, uint64_t hi, uint64_t lo,
+    uint8_t plen)
+{
+	size_t	i = slot_idx(x, hi, lo, plen);
+
+	return i == SIZE_MAX ? NULL : &x->slot[i];
+}
+
+/*
+ * The conflict flag of every route, O(n * lengths): first each slot
+ * learns what the longer prefixes under it claim (none, one dest, several),
+ * by probing the slot's own shorter lengths; then a route conflicts when
+ * its own prefix has another dest, when a longer prefix under it has one,
+ * or when a shorter one over it (probed again) has one.
+ */
+static void
+conflicts_mark(struct route6_index *x, const struct route6 *v)
+{
+	uint64_t	 mh, ml;
+
+	for (size_t k = 0; k <= x->mask; k++) {
+		const struct r6_slot *s = &x->slot[k];
+
+		if (!(s->flags & R6_USED))
+			continue;
+		for (unsigned i = 0; i < x->n_lens; i++) {
+			struct r6_slot	*u;
+			size_t		 ui;
+
+			if (x->lens[i] >= s->plen)
+				continue;
+			mask128(s->hi, s->lo, x->lens[i], &mh, &ml);
+			if ((ui = slot_idx(x, mh, ml, x->lens[i])) == SIZE_MAX)
+				continue;
+			u = &x->slot[ui];
+			if (u->under == UNDER_MANY)
+				continue;
+			if (s->flags & R6_MULTI)
+				u->under = UNDER_MANY;
+			else if (u->under == UNDER_NONE) {
+				u->under = UNDER_ONE;
+				u->under_pos = s->pos;
+			} else if (strcmp(v[u->under_pos].dest,
+			    v[s->pos].dest) != 0)
+				u->under = UNDER_MANY;
+		}
+	}
+	for (size_t p = 0; p < x->n; p++) {
+		const struct route6 *r = &v[p];
+		uint64_t	 hi = load64(r->addr.s6_addr);
+		uint64_t	 lo = load64(r->addr.s6_addr + 8);
+		const struct r6_slot *s = slot_find(x, hi, lo, r->plen);
+		bool		 c;
+
+		c = (s->flags & R6_MULTI) || s->under == UNDER_MANY ||
+		    (s->under == UNDER_ONE &&
+		    strcmp(v[s->under_pos].dest, r->dest) != 0);
+		for (unsigned i = 0; i < x->n_lens && !c; i++) {
+			const struct r6_slot *u;
+
+			if (x->lens[i] >= r->plen)
+				continue;
+			mask128(hi, lo, x->lens[i], &mh, &ml);
+			if ((u = slot_find(x, mh, ml, x->lens[i])) != NULL &&
+			    ((u->flags & R6_MULTI) ||
+			    strcmp(v[u->pos].dest, r->dest) != 0))
+				c = true;
+		}
+		x->conflict[p] = c;
 	}
 }
 
@@ -128,6 +213,7 @@ route_table_index6_free(struct route_table *t)
 {
 	if (t->idx6 != NULL) {
 		free(t->idx6->slot);
+		free(t->idx6->conflict);
 		free(t->idx6);
 		t->idx6 = NULL;
 	}
@@ -166,7 +252,9 @@ route_table_index6(struct route_table *t)
 		;
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		goto fail;
-	if ((x->slot = calloc(size, sizeof(*x->slot))) == NULL) {
+	if ((x->slot = calloc(size, sizeof(*x->slot))) == NULL ||
+	    (x->conflict = calloc(n, 1)) == NULL) {
+		free(x->slot);
 		free(x);
 		goto fail;
 	}
@@ -190,7 +278,8 @@ route_table_index6(struct route_table *t)
 			s->plen = r->plen;
 			s->pos = (uint32_t)i;	/* i rises: the lowest */
 			s->flags = R6_USED;
-		}
+		} else if (strcmp(t->v6[s->pos].dest, r->dest) != 0)
+			s->flags |= R6_MULTI;
 		if (route6_is_own(r)) {
 			s->flags |= R6_LOCAL;
 			seen_local[r->plen] = true;
@@ -205,7 +294,8 @@ route_table_index6(struct route_table *t)
 	}
 	x->v = t->v6;
 	x->n = n;
-	x->bytes = sizeof(*x) + size * sizeof(*x->slot);
+	conflicts_mark(x, t->v6);
+	x->bytes = sizeof(*x) + size * sizeof(*x->slot) + n;
 	t->idx6 = x;
 	return 0;
 
@@ -295,6 +385,55 @@ route_is_local6(const struct route_table *t, const struct in6_addr *dst)
 			return true;
 	}
 	return false;
+}
+
+/* Different dests, overlapping prefixes (equal included). */
+static bool
+claims6_conflict(const struct route6 *a, const struct route6 *b)
+{
+	struct route6	 s = *a;
+
+	if (strcmp(a->dest, b->dest) == 0)
+		return false;
+	if (b->plen < a->plen)
+		return route6_contains(b, &a->addr);
+	s.plen = a->plen;
+	return route6_contains(&s, &b->addr);
+}
+
+bool
+route6_conflicts(const struct route_table *t, const struct route6 *r)
+{
+	const struct route6_index *x = index6_of(t);
+
+	if (x != NULL && r >= t->v6 && r < t->v6 + t->n6)
+		return x->conflict[r - t->v6] != 0;
+	for (size_t i = 0; i < t->n6; i++)
+		if (claims6_conflict(r, &t->v6[i]))
+			return true;
+	return false;
+}
+
+size_t
+route6_conflicts_find(const struct route_table *t, struct route6 *a,
+    struct route6 *b, size_t max)
+{
+	const struct route6_index *x = index6_of(t);
+	size_t		 k = 0;
+
+	for (size_t i = 0; i < t->n6 && k < max; i++) {
+		if (x != NULL && !x->conflict[i])
+			continue;
+		for (size_t j = i + 1; j < t->n6 && k < max; j++) {
+			if (x != NULL && !x->conflict[j])
+				continue;
+			if (claims6_conflict(&t->v6[i], &t->v6[j])) {
+				a[k] = t->v6[i];
+				b[k++] = t->v6[j];
+			}
+		}
+	}
+	return k;
 }
 
 const char *

@@ -514,8 +514,8 @@ lsa_prefix_text(const struct pkt_lsa_prefix *p, char *buf, size_t len)
 
 /*
  * The IPv6 routes, after the IPv4 ones, with the same fields.  XXX no
- * kernel route is planned for them yet ("kernel": "none"), and conflicts
- * are not looked for (false).
+ * kernel route is planned for them yet ("kernel": "none"); "conflict" is
+ * route6_conflicts()'s flag.
  */
 static void
 routes6_rows(struct client *c, unsigned *rows)
@@ -555,7 +555,7 @@ routes6_rows(struct client *c, unsigned *rows)
 		    ch->direct_why : ch->reason[0] ? ch->reason :
 		    "connection request in flight");
 		str_or_null(&w, "decision", ch != NULL ? ch->reason : NULL);
-		json_bool(&w, "conflict", false);
+		json_bool(&w, "conflict", route6_conflicts(&px->routes, r));
 		json_null(&w, "alias_of");
 		json_str(&w, "kernel", r->hops == 0 ? "local" :
 		    kroute6_installed(px, &r->addr, r->plen) ? "installed" :

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 
+#include "ipaddr.h"
 #include "kroute.h"
 #include "link.h"
 #include "log.h"
@@ -730,6 +731,22 @@ topology_recompute(struct proxyd *px)
 			    "match, then the nearest claim",
 			    route_prefix_str(&ca[i], pa, sizeof(pa)), ca[i].dest,
 			    route_prefix_str(&cb[i], pb, sizeof(pb)), cb[i].dest);
+	{	/* IPv6 claims: the same check, counted with the IPv4 ones */
+		struct route6 c6a[8], c6b[8];
+		char q6a[IPPREFIX_STRLEN], q6b[IPPREFIX_STRLEN];
+		size_t n6 = route6_conflicts_find(&px->routes, c6a, c6b, 8);
+
+		if (n + n6 != px->n_conflicts)
+			for (size_t i = 0; i < n6; i++)
+				log_warnx("prefix conflict: %s claimed by '%s' "
+				    "overlaps %s claimed by '%s'; traffic "
+				    "follows the longest match, then the "
+				    "nearest claim",
+				    route6_prefix_str(&c6a[i], q6a, sizeof(q6a)),
+				    c6a[i].dest, route6_prefix_str(&c6b[i], q6b,
+				    sizeof(q6b)), c6b[i].dest);
+		n += n6;
+	}
 	px->n_conflicts = n;
 	kroute_sync(px);
 	peer_routes_changed(px);

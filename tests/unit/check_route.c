@@ -1093,7 +1093,7 @@ rand_table6(struct route_table *t, size_t n, bool any_plen, bool shuffled)
 		if (rnd() % 3 == 0) {
 			strcpy(r->dest, SELF);
 		} else {
-			strcpy(r->dest, "bravo");
+			strcpy(r->dest, rnd() % 2 ? "bravo" : "charlie");
 			strcpy(r->next_hop, "bravo");
 			r->hops = (uint8_t)(1 + rnd() % 3);
 		}
@@ -1103,7 +1103,7 @@ rand_table6(struct route_table *t, size_t n, bool any_plen, bool shuffled)
 		qsort(t->v6, n, sizeof(*t->v6), cmp_plen_desc);
 	expect(route_table_index(t) == 0, "not indexed");
 	expect(n == 0 || route_table_indexed6(t), "no IPv6 index");
-	expect(route_table_mem6(t) <= 96 * n + 2048, "IPv6 index of %zu bytes",
+	expect(route_table_mem6(t) <= 136 * n + 2048, "IPv6 index of %zu bytes",
 	    route_table_mem6(t));
 }
 
@@ -1158,6 +1158,55 @@ check_lookups6(const struct route_table *t, uint64_t seed, size_t count,
 	}
 }
 
+/* Overlap of different dests, by bits (not through route.c). */
+static bool
+ref6_conflict(const struct route6 *a, const struct route6 *b)
+{
+	if (strcmp(a->dest, b->dest) == 0)
+		return false;
+	return a->plen <= b->plen ? ref6_holds(a, &b->addr) :
+	    ref6_holds(b, &a->addr);
+}
+
+static void
+check_conflicts6(const struct route_table *t, uint64_t seed)
+{
+	static struct route6 ca[16], cb[16];
+	size_t		 got, want = 0;
+	uint32_t	 wi[16], wj[16];
+
+	for (size_t i = 0; i < t->n6; i++) {
+		bool	c = false;
+
+		for (size_t j = 0; j < t->n6; j++)
+			if (j != i && ref6_conflict(&t->v6[i], &t->v6[j])) {
+				c = true;
+				if (j > i && want < 16) {
+					wi[want] = (uint32_t)i;
+					wj[want++] = (uint32_t)j;
+				}
+			}
+		expect(route6_conflicts(t, &t->v6[i]) == c, "seed %llu: "
+		    "conflict flag of %zu: %d", (unsigned long long)seed, i, c);
+	}
+	/* pairs in table order: sort the reference by (i, j) */
+	for (size_t x = 1; x < want; x++)
+		for (size_t y = x; y > 0 && (wi[y - 1] > wi[y] ||
+		    (wi[y - 1] == wi[y] && wj[y - 1] > wj[y])); y--) {
+			uint32_t ti = wi[y], tj = wj[y];
+
+			wi[y] = wi[y - 1], wj[y] = wj[y - 1];
+			wi[y - 1] = ti, wj[y - 1] = tj;
+		}
+	got = route6_conflicts_find(t, ca, cb, 16);
+	expect(got == want, "seed %llu: %zu IPv6 conflict pairs, reference "
+	    "%zu", (unsigned long long)seed, got, want);
+	for (size_t k = 0; k < got && want < 16; k++)
+		expect(memcmp(&ca[k], &t->v6[wi[k]], sizeof(ca[k])) == 0 &&
+		    memcmp(&cb[k], &t->v6[wj[k]], sizeof(cb[k])) == 0,
+		    "seed %llu: pair %zu", (unsigned long long)seed, k);
+}
+
 START_TEST(index6_matches_reference)
 {
 	for (uint64_t seed = 1; seed <= 2000; seed++) {
@@ -1171,6 +1220,8 @@ START_TEST(index6_matches_reference)
 		rand_table6(&tbl, n, any, shuffled);
 		check_lookups6(&tbl, seed, seed % 50 == 0 ? 5000 : 200,
 		    !shuffled);
+		if (n <= 300)
+			check_conflicts6(&tbl, seed);
 	}
 }
 END_TEST
