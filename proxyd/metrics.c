@@ -414,6 +414,9 @@ render_counters(struct out *o, const struct proxyd *px)
 	    "Connection requests this proxy started.", s->conn_requests);
 	single_u64(o, "proxyd_queued_packets_total", "counter",
 	    "First packets that waited for a channel.", s->queued);
+	single_u64(o, "proxyd_icmp6_packet_too_big_sent_total", "counter",
+	    "ICMPv6 Packet Too Big messages written into the TUN for IPv6 "
+	    "packets larger than their next link carries.", s->ptb6_sent);
 }
 
 int

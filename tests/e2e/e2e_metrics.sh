@@ -90,6 +90,8 @@ check "site-a: a packet counter of the link" \
     has_sample site-a 'proxyd_link_receive_packets_total\{peer="pub"\} [1-9][0-9]*'
 check "site-a: the drop counter, by reason" \
     has_sample site-a 'proxyd_drops_total\{reason="malformed"\} [0-9]+'
+check "site-a: ICMPv6 Packet Too Big counter" \
+    has_sample site-a 'proxyd_icmp6_packet_too_big_sent_total [0-9]+'
 # the topology (pub's advertisement) may come a moment after the link
 pub_one_hop() {
 	scrape pxa "http://127.0.0.1:$PORT/metrics" site-a &&
