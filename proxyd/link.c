@@ -168,6 +168,7 @@ udp_send(struct link *l, const uint8_t *p, size_t len)
 	    len, &l->peer) == -1)
 		return -1;
 	l->tx_packets++;
+	l->tx_bytes += len;
 	return 0;
 }
 
@@ -2061,6 +2062,7 @@ sealed_open(struct proxyd *px, struct link *l, enum link_key k,
 	replay_commit(rp, h->seq);
 	l->last_rx_us = now_us();
 	l->rx_packets++;
+	l->rx_bytes += PKT_SEALED_HDR_LEN + h->body_len;
 	if (l->ssl != NULL) {
 		/* The peer finished its handshake: the DTLS state can go. */
 		SSL_free(l->ssl);
@@ -2260,6 +2262,7 @@ send_split(struct link *l, uint8_t *frame, size_t mlen, unsigned count)
 			continue;
 		}
 		l->tx_packets++;
+		l->tx_bytes += PKT_SEALED_HDR_LEN + (size_t)n + PKT_TAG_LEN;
 		txq_commit(px, PKT_SEALED_HDR_LEN + (size_t)n + PKT_TAG_LEN,
 		    &l->peer);
 	}
@@ -2296,6 +2299,8 @@ link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl,
 	if (seal(l, frame, len + PKT_DATA_HDR_LEN) == -1)
 		return -1;
 	l->tx_packets++;
+	l->tx_bytes += PKT_SEALED_HDR_LEN + len + PKT_DATA_HDR_LEN +
+	    PKT_TAG_LEN;
 	txq_commit(l->px, PKT_SEALED_HDR_LEN + len + PKT_DATA_HDR_LEN +
 	    PKT_TAG_LEN, &l->peer);
 	return 0;

@@ -246,6 +246,7 @@ struct link {
 	int			 dead_s;	/* 0: from the interval */
 	uint32_t		 ka_id;
 	uint64_t		 rx_packets, tx_packets;
+	uint64_t		 rx_bytes, tx_bytes;	/* sealed datagrams */
 	uint16_t		 pmtu;		/* datagram size that gets through */
 	uint16_t		 pmtu_best;	/* largest acked this round */
 	uint32_t		 pmtu_round;	/* id of the probes out */

@@ -289,6 +289,20 @@ render_links(struct out *o, const struct link **v, size_t n)
 		label(o, "peer", v[i]->name);
 		value_u64(o, v[i]->tx_packets);
 	}
+	family(o, "proxyd_link_receive_bytes_total", "counter",
+	    "Bytes of the authenticated datagrams received on the link.");
+	for (i = 0; i < n; i++) {
+		sample(o, "proxyd_link_receive_bytes_total");
+		label(o, "peer", v[i]->name);
+		value_u64(o, v[i]->rx_bytes);
+	}
+	family(o, "proxyd_link_transmit_bytes_total", "counter",
+	    "Bytes of the datagrams sent on the link.");
+	for (i = 0; i < n; i++) {
+		sample(o, "proxyd_link_transmit_bytes_total");
+		label(o, "peer", v[i]->name);
+		value_u64(o, v[i]->tx_bytes);
+	}
 }
 
 /* Every reachable proxy: its path's hops and its channel, if any. */

@@ -393,6 +393,7 @@ stream_send(struct link *l, const uint8_t *p, size_t len, bool bulk)
 		return -1;
 	}
 	l->tx_packets++;
+	l->tx_bytes += len;
 	s->px->sock_st.tx_packets++;
 	s->px->sock_st.tx_bytes += len;
 	return 0;

@@ -88,6 +88,8 @@ check "site-a: keepalive interval in seconds" \
     has_sample site-a 'proxyd_link_keepalive_interval_seconds\{peer="pub"\} [0-9]+'
 check "site-a: a packet counter of the link" \
     has_sample site-a 'proxyd_link_receive_packets_total\{peer="pub"\} [1-9][0-9]*'
+check "site-a: the link's bytes each way" \
+    has_sample site-a 'proxyd_link_(receive|transmit)_bytes_total\{peer="pub"\} [1-9][0-9]*'
 check "site-a: the drop counter, by reason" \
     has_sample site-a 'proxyd_drops_total\{reason="malformed"\} [0-9]+'
 check "site-a: ICMPv6 Packet Too Big counter" \

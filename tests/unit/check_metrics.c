@@ -199,6 +199,8 @@ busy_world(void)
 	pub->rekeys = 4;
 	pub->rx_packets = 1000;
 	pub->tx_packets = 2000;
+	pub->rx_bytes = 123456;
+	pub->tx_bytes = 234567;
 	set_view(pub, true, NAT_TYPE_SYMMETRIC, 30);
 	/* a second link to pub, not up: pub's up one stands for it */
 	dup = fake_link_add(px, "pub", LINK_HANDSHAKE, "203.0.113.11", 4790);
@@ -411,6 +413,8 @@ START_TEST(render_links_one_per_peer)
 	ck_line("proxyd_link_rekeys_total{peer=\"pub\"} 4");
 	ck_line("proxyd_link_receive_packets_total{peer=\"pub\"} 1000");
 	ck_line("proxyd_link_transmit_packets_total{peer=\"pub\"} 2000");
+	ck_line("proxyd_link_receive_bytes_total{peer=\"pub\"} 123456");
+	ck_line("proxyd_link_transmit_bytes_total{peer=\"pub\"} 234567");
 	ck_line("proxyd_link_keepalive_interval_seconds{peer=\"pub\"} 25");
 	ck_line("proxyd_link_keepalive_interval_seconds{peer=\"site-b\"} 5");
 	/* sorted by name */
