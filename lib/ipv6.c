@@ -17,13 +17,10 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "ipsec.h"
 #include "ipv6.h"
 
-#define PORT_IKE		500
-#define PORT_IKE_NATT		4500
-#define UDP_HDR_LEN		8
 #define ESP_HDR_LEN		8	/* SPI, sequence number */
-#define NATT_KEEPALIVE		0xff	/* RFC 3948 2.3 */
 #define FRAG_HDR_LEN		8
 #define FRAG_OFFSET_MASK	0xfff8
 
@@ -39,50 +36,21 @@ fail(const char **why, const char *msg)
 }
 
 static void
-read_ike_spi(struct buf_rd *r, struct ipv6_info *info)
-{
-	if (rd_left(r) >= 8)
-		info->ike_spi_i = rd_u64be(r);
-}
-
-/* UDP 4500: IKE behind a zero marker, keepalives, or ESP (RFC 3948 2). */
-static void
-classify_natt(struct buf_rd *r, struct ipv6_info *info)
-{
-	size_t left = rd_left(r);
-	uint32_t marker;
-
-	if (left == 1) {
-		if (rd_u8(r) == NATT_KEEPALIVE)
-			info->cls = IPV6_IKE;
-		return;
-	}
-	if (left < 4)
-		return;
-	marker = rd_u32be(r);
-	if (marker == 0) {
-		read_ike_spi(r, info);
-		info->cls = IPV6_IKE;
-	} else if (left >= ESP_HDR_LEN) {
-		info->spi = marker;
-		info->cls = IPV6_ESP_UDP;
-	}
-}
-
-static void
 classify_udp(struct buf_rd *r, struct ipv6_info *info)
 {
-	if (rd_left(r) < UDP_HDR_LEN)
+	struct ipsec_udp u;
+
+	if (!ipsec_udp_classify(r, &u))
 		return;
-	info->sport = rd_u16be(r);
-	info->dport = rd_u16be(r);
-	rd_skip(r, 4);			/* length, checksum */
-	if (info->sport == PORT_IKE || info->dport == PORT_IKE) {
-		read_ike_spi(r, info);
+	info->sport = u.sport;
+	info->dport = u.dport;
+	if (u.kind == IPSEC_UDP_IKE) {
+		info->ike_spi_i = u.ike_spi_i;
 		info->cls = IPV6_IKE;
-	} else if (info->sport == PORT_IKE_NATT ||
-	    info->dport == PORT_IKE_NATT)
-		classify_natt(r, info);
+	} else if (u.kind == IPSEC_UDP_ESP) {
+		info->spi = u.spi;
+		info->cls = IPV6_ESP_UDP;
+	}
 }
 
 static void
