@@ -187,6 +187,13 @@ both_eps() {
 }
 ok "$(wait_for 30 both_eps; echo $?)" \
     "pub's advertisement carries an endpoint of each family ($(pub_eps site-b))"
+# pub's new advertisement changes the path, which resets the channel:
+# traffic again after it (a ping a try) makes the channel the check reads
+relayed_again() {
+	ping_all 1 >/dev/null
+	[ "$(route_field site-a "$WORLD_B_LAN" channel)" = relay ]
+}
+wait_for 15 relayed_again
 ch=$(route_field site-a "$WORLD_B_LAN" channel)
 why=$(route_field site-a "$WORLD_B_LAN" reason)
 echo "# site-a: $ch: $why"
