@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ep.h"
+#include "ipaddr.h"
 
 struct ep
 ep_v4(struct in_addr addr, uint16_t port)
@@ -130,18 +131,21 @@ ep_eq(const struct ep *x, const struct ep *y)
 	return ep_addr_eq(x, y) && (!ep_is_set(x) || x->port == y->port);
 }
 
+/* One RFC 5952 printer for every address proxyd shows: ipaddr_str(). */
 const char *
 ep_addr_fmt(const struct ep *e, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
+	struct ipaddr a = { 0 };
 
 	if (len == 0)
 		return buf;
-	if (!ep_is_set(e) ||
-	    inet_ntop(e->family, &e->a, a, sizeof(a)) == NULL)
+	if (e->family == AF_INET)
+		ipaddr_set4(&a, e->a.v4);
+	else if (e->family == AF_INET6)
+		ipaddr_set6(&a, &e->a.v6);
+	if (a.af == 0 || !ep_is_set(e) ||
+	    ipaddr_str(&a, buf, len)[0] == '\0')
 		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%s", a);
 	return buf;
 }
 
@@ -165,21 +169,13 @@ ep_fmt(const struct ep *e, char *buf, size_t len)
 int
 ep_parse_addr(const char *s, struct ep *e)
 {
-	struct in_addr a4;
-	struct in6_addr a6;
+	struct ipaddr a;
 
 	memset(e, 0, sizeof(*e));
-	if (s == NULL)
+	if (ipaddr_parse(s, &a) == -1)
 		return -1;
-	if (inet_pton(AF_INET, s, &a4) == 1) {
-		*e = ep_v4(a4, 0);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a6) == 1) {
-		*e = ep_v6(&a6, 0);
-		return 0;
-	}
-	return -1;
+	*e = a.af == AF_INET ? ep_v4(a.u.v4, 0) : ep_v6(&a.u.v6, 0);
+	return 0;
 }
 
 int
