@@ -517,6 +517,42 @@ lsa_prefix_text(const struct pkt_lsa_prefix *p, char *buf, size_t len)
  * kernel route is planned for them yet ("kernel": "none"); "conflict" is
  * route6_conflicts()'s flag.
  */
+/*
+ * The channel columns of a route row (path_nat ... direct), the same for
+ * both families; hops 0 is an own prefix.  Returns the channel, if any.
+ */
+static const struct channel *
+channel_fields(struct json_w *w, struct proxyd *px, const char *dest,
+    uint8_t hops, uint8_t path_nat)
+{
+	const struct channel *ch = hops > 0 ? conn_channel(px, dest) : NULL;
+	uint8_t pnat = ch != NULL && ch->answered ? ch->path_nat : path_nat;
+
+	str_or_null(w, "path_nat", hops == 0 ? NULL :
+	    nat_type_name((enum nat_type)pnat));
+	str_or_null(w, "path_nat_from", hops == 0 ? NULL :
+	    ch != NULL && ch->answered ? "request" : "topology");
+	json_str(w, "channel", hops == 0 ? "local" : ch == NULL ?
+	    "none" : ch->direct == DIRECT_UP ? "direct" :
+	    ch->state == CH_REQUESTING ? "requesting" : "relay");
+	secs_or_null(w, "channel_s", ch == NULL ? -1 :
+	    ch->direct == DIRECT_UP || ch->direct == DIRECT_FAILED ?
+	    secs_since(ch->direct_since_us, now_us()) :
+	    secs_since(ch->since_us, now_us()));
+	json_str(w, "direct", ch == NULL ? "none" :
+	    direct_state_name(ch->direct));
+	return ch;
+}
+
+/* A remote route's reason: the direct decision's, else the channel's. */
+static const char *
+channel_reason(const struct channel *ch)
+{
+	return ch == NULL ? "no traffic yet" : ch->direct_why[0] ?
+	    ch->direct_why : ch->reason[0] ? ch->reason :
+	    "connection request in flight";
+}
+
 static void
 routes6_rows(struct client *c, unsigned *rows)
 {
@@ -526,10 +562,7 @@ routes6_rows(struct client *c, unsigned *rows)
 		const struct route6 *r = &px->routes.v6[i];
 		struct json_w w;
 		char p[IPPREFIX_STRLEN];
-		const struct channel *ch = r->hops > 0 ?
-		    conn_channel(px, r->dest) : NULL;
-		uint8_t pnat = ch != NULL && ch->answered ? ch->path_nat :
-		    r->path_nat;
+		const struct channel *ch;
 
 		json_begin(&w, rowbuf, sizeof(rowbuf));
 		json_str(&w, "prefix", route6_prefix_str(r, p, sizeof(p)));
@@ -537,23 +570,9 @@ routes6_rows(struct client *c, unsigned *rows)
 		json_str(&w, "next_hop", r->hops == 0 ? "local" : r->next_hop);
 		json_uint(&w, "hops", r->hops);
 		json_uint(&w, "cost", r->cost);
-		str_or_null(&w, "path_nat", r->hops == 0 ? NULL :
-		    nat_type_name((enum nat_type)pnat));
-		str_or_null(&w, "path_nat_from", r->hops == 0 ? NULL :
-		    ch != NULL && ch->answered ? "request" : "topology");
-		json_str(&w, "channel", r->hops == 0 ? "local" : ch == NULL ?
-		    "none" : ch->direct == DIRECT_UP ? "direct" :
-		    ch->state == CH_REQUESTING ? "requesting" : "relay");
-		secs_or_null(&w, "channel_s", ch == NULL ? -1 :
-		    ch->direct == DIRECT_UP || ch->direct == DIRECT_FAILED ?
-		    secs_since(ch->direct_since_us, now_us()) :
-		    secs_since(ch->since_us, now_us()));
-		json_str(&w, "direct", ch == NULL ? "none" :
-		    direct_state_name(ch->direct));
+		ch = channel_fields(&w, px, r->dest, r->hops, r->path_nat);
 		json_str(&w, "reason", r->hops == 0 ? "own prefix" :
-		    ch == NULL ? "no traffic yet" : ch->direct_why[0] ?
-		    ch->direct_why : ch->reason[0] ? ch->reason :
-		    "connection request in flight");
+		    channel_reason(ch));
 		str_or_null(&w, "decision", ch != NULL ? ch->reason : NULL);
 		json_bool(&w, "conflict", route6_conflicts(&px->routes, r));
 		json_null(&w, "alias_of");
@@ -577,10 +596,7 @@ cmd_routes(struct client *c, unsigned *rows)
 		const struct conf_prefix *al = r->hops == 0 ?
 		    own_alias(px, r->addr, r->plen) : NULL;
 
-		const struct channel *ch = r->hops > 0 ?
-		    conn_channel(px, r->dest) : NULL;
-		uint8_t pnat = ch != NULL && ch->answered ? ch->path_nat :
-		    r->path_nat;
+		const struct channel *ch;
 
 		json_begin(&w, rowbuf, sizeof(rowbuf));
 		json_str(&w, "prefix", route_prefix_str(r, p, sizeof(p)));
@@ -588,28 +604,14 @@ cmd_routes(struct client *c, unsigned *rows)
 		json_str(&w, "next_hop", r->hops == 0 ? "local" : r->next_hop);
 		json_uint(&w, "hops", r->hops);
 		json_uint(&w, "cost", r->cost);
-		str_or_null(&w, "path_nat", r->hops == 0 ? NULL :
-		    nat_type_name((enum nat_type)pnat));
-		str_or_null(&w, "path_nat_from", r->hops == 0 ? NULL :
-		    ch != NULL && ch->answered ? "request" : "topology");
-		json_str(&w, "channel", r->hops == 0 ? "local" : ch == NULL ?
-		    "none" : ch->direct == DIRECT_UP ? "direct" :
-		    ch->state == CH_REQUESTING ? "requesting" : "relay");
-		secs_or_null(&w, "channel_s", ch == NULL ? -1 :
-		    ch->direct == DIRECT_UP || ch->direct == DIRECT_FAILED ?
-		    secs_since(ch->direct_since_us, now_us()) :
-		    secs_since(ch->since_us, now_us()));
-		json_str(&w, "direct", ch == NULL ? "none" :
-		    direct_state_name(ch->direct));
+		ch = channel_fields(&w, px, r->dest, r->hops, r->path_nat);
 		if (al != NULL)
 			snprintf(reason, sizeof(reason), "own prefix, alias of "
 			    "%s", prefix_text(al->addr, al->plen, real,
 			    sizeof(real)));
 		json_str(&w, "reason", al != NULL ? reason :
 		    r->hops == 0 ? "own prefix" :
-		    ch == NULL ? "no traffic yet" : ch->direct_why[0] ?
-		    ch->direct_why : ch->reason[0] ? ch->reason :
-		    "connection request in flight");
+		    channel_reason(ch));
 		str_or_null(&w, "decision", ch != NULL ? ch->reason : NULL);
 		json_bool(&w, "conflict", route_conflicts(&px->routes, r));
 		if (al != NULL)		/* the LAN's real prefix behind it */
