@@ -746,6 +746,11 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 		}
 		m->u.rekey.rec = rd_ptr(&r, m->u.rekey.len);
 		break;
+	case PKT_MSG_MOVE:
+		m->u.move = rd_u32be(&r);
+		if (r.err == NULL && m->u.move == 0)
+			rd_fail(&r, "move session 0");
+		break;
 	default:
 		rd_fail(&r, "unknown message type");
 		break;
@@ -1100,6 +1105,12 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 		wr_u8(&w, m->type);
 		wr_u32be(&w, m->u.rekey.session);
 		wr_bytes(&w, m->u.rekey.rec, m->u.rekey.len);
+		break;
+	case PKT_MSG_MOVE:
+		if (m->u.move == 0)
+			return -1;
+		wr_u8(&w, m->type);
+		wr_u32be(&w, m->u.move);
 		break;
 	default:
 		return -1;

@@ -96,7 +96,16 @@ enum pkt_msg_type {
 	PKT_MSG_MTU_ACK		= 17,
 	PKT_MSG_CRL		= 20,	/* CRL flooding, see struct pkt_crl */
 	PKT_MSG_REKEY		= 21,	/* a rekey's handshake, pkt_rekey */
+	PKT_MSG_MOVE		= 22,	/* a successor link's session, u.move */
 };
+
+/*
+ * A move: u32 session (never 0), the session of a UDP handshake the
+ * sender has just dialled beside this link to the same peer (over the
+ * other address family).  Sealed on the link it is to replace, it tells
+ * the answering side that the new link, once up, is this one moving
+ * (make-before-break, link.h), not a restarted or cloned peer.
+ */
 
 /*
  * A rekey: the link's next DTLS handshake, carried sealed over the up
@@ -420,6 +429,7 @@ struct pkt_msg {
 		struct pkt_mtu		mtu;	/* MTU_PROBE, MTU_ACK */
 		struct pkt_crl		crl;
 		struct pkt_rekey	rekey;
+		uint32_t		move;	/* MOVE: the new session */
 	} u;
 };
 

@@ -389,6 +389,9 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_tcp_queue", s->drop_tcp_queue);
 	json_uint(&w, "udp_fallbacks", s->udp_fallbacks);
 	json_uint(&w, "link_moves", s->link_moves);
+	json_uint(&w, "family_upgrades", s->family_upgrades);
+	json_uint(&w, "family_upgrade_tries", s->family_upgrade_tries);
+	json_uint(&w, "family_upgrade_failed", s->family_upgrade_failed);
 	json_bool(&w, "udp_blocked", link_udp_blocked(px));
 	str_or_null(&w, "tun", px->tun != NULL ? tun_name(px->tun) : NULL);
 	json_uint(&w, "ctl_clients", (uint64_t)ctl->n_clients);
@@ -443,6 +446,7 @@ cmd_neighbours(struct client *c, unsigned *rows)
 		json_str(&w, "dir", l->initiator ? "out" : "in");
 		json_str(&w, "transport", link_transport_name(l));
 		json_uint(&w, "moves", l->moves);
+		json_uint(&w, "upgrades", l->upgrades);
 		if (l->rtt_ms >= 0)
 			json_dbl(&w, "rtt_ms", l->rtt_ms);
 		else

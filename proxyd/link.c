@@ -40,6 +40,8 @@ static void	old_release(struct link *);
 static void	rekey_input(struct link *, const struct pkt_rekey *);
 static void	rekey_timeout(struct link *);
 static void	race_cb(evutil_socket_t, short, void *);
+static void	move_announce(struct link *, const struct link *);
+static void	v6_try_failed(struct link *, const char *);
 
 static const char *
 addr_str(const struct ep *e, char *buf, size_t len)
@@ -363,6 +365,13 @@ cookie_input(struct proxyd *px, const struct ep *from,
 	l->has_cookie = true;
 	if (l->hs_last_len > 0)
 		(void)hs_send(l, l->hs_last, l->hs_last_len);
+	if (l->v6_try) {
+		/* again, in case the first announcement was lost */
+		struct link *up = link_find(px, l->name);
+
+		if (up != NULL)
+			move_announce(up, l);
+	}
 }
 
 /* Inbound handshakes in progress from one address. */
@@ -391,6 +400,7 @@ link_alloc(struct proxyd *px)
 	l->io.arg = l;
 	l->tp = &udp_tp;
 	l->udp_retry_s = LINK_UDP_RETRY_MIN_S;
+	l->v6_retry_s = LINK_V6_RETRY_MIN_S;
 	if ((l->hs_timer = evtimer_new(px->base, hs_timer_cb, l)) == NULL) {
 		free(l);
 		return NULL;
@@ -691,7 +701,7 @@ lookup_abandon(struct link *l)
 static bool
 lookup_due(const struct link *l, uint64_t now)
 {
-	return l->named && l->resolved && !l->following &&
+	return l->named && l->resolved && !l->following && !l->moving &&
 	    l->lookup == NULL && now >= l->lookup_us;
 }
 
@@ -701,7 +711,7 @@ link_resolve_all(struct proxyd *px)
 	unsigned n = 0;
 
 	for (struct link *l = px->links; l != NULL; l = l->next) {
-		if (!l->named || l->following || l->nbr == NULL)
+		if (!l->named || l->following || l->moving || l->nbr == NULL)
 			continue;
 		if (!l->resolved)
 			l->next_try_us = now_us();	/* looked up then */
@@ -1017,6 +1027,8 @@ follow_done(struct link *l)
 		/* the address not taken stays the other family's */
 		l->alt_peer = ep_addr_eq(&m->alt_peer, &l->peer) ? m->peer :
 		    m->alt_peer;
+		if (m->moving)
+			continue;	/* the race's IPv6 handshake goes on */
 		if (m->state != LINK_IDLE)
 			link_close(m, "replaced");
 		link_unlink_free(m);
@@ -1192,13 +1204,28 @@ clone_check(struct link *l)
 static void	link_move(struct link *m, struct link *t);
 static struct link *move_target(const struct link *);
 
+/*
+ * The race's IPv4 link l came up while our IPv6 handshake m to the same
+ * neighbour is still running: m goes on beside l, as an IPv6 try (it
+ * takes l's place if it comes up: both families at once end on IPv6).
+ */
+static bool
+race_goes_on(const struct link *l, const struct link *m)
+{
+	return l->following && l->initiator && m->initiator &&
+	    m->nbr == l->nbr && !m->moving && m->state == LINK_HANDSHAKE &&
+	    m->tp->kind == LINK_TP_UDP && l->tp->kind == LINK_TP_UDP &&
+	    l->peer.family == AF_INET && m->peer.family == AF_INET6;
+}
+
 static void
 link_up(struct link *l, SSL *ssl)
 {
 	struct proxyd *px = l->px;
 	struct link *m, *next;
 	uint8_t km[CRYPTO_KEYMAT_LEN];
-	char who[128];
+	char who[128], a[EP_STRLEN];
+	bool leftover = false;
 
 	if (SSL_export_keying_material(ssl, km, sizeof(km),
 	    CRYPTO_EXPORT_LABEL, strlen(CRYPTO_EXPORT_LABEL), NULL, 0, 0) != 1 ||
@@ -1236,6 +1263,11 @@ link_up(struct link *l, SSL *ssl)
 			l->hs_counted = false;
 		}
 	}
+	/* before a move: the new handshake's certificate goes with it */
+	X509_free(l->peer_cert);
+	l->peer_cert = SSL_get1_peer_certificate(ssl);
+	if (tls_not_after(l->peer_cert, &l->peer_not_after) == -1)
+		l->peer_not_after = 0;
 	if ((m = move_target(l)) != NULL) {
 		link_move(m, l);	/* frees l */
 		return;
@@ -1251,6 +1283,15 @@ link_up(struct link *l, SSL *ssl)
 		if (m == l || strcmp(m->name, l->name) != 0 ||
 		    m->state == LINK_IDLE)
 			continue;
+		if (race_goes_on(l, m)) {
+			/* l is the neighbour's link now (follow_done) */
+			lookup_abandon(m);
+			evtimer_del(m->race_timer);
+			m->moving = m->v6_try = true;
+			px->st.family_upgrade_tries++;
+			leftover = true;
+			continue;
+		}
 		if (link_wins_over(l, m)) {
 			log_info("%s: replaced by a newer link",
 			    link_who(m, who, sizeof(who)));
@@ -1262,10 +1303,6 @@ link_up(struct link *l, SSL *ssl)
 	}
 	if (l->following)
 		follow_done(l);
-	X509_free(l->peer_cert);
-	l->peer_cert = SSL_get1_peer_certificate(ssl);
-	if (tls_not_after(l->peer_cert, &l->peer_not_after) == -1)
-		l->peer_not_after = 0;
 	replay_init(&l->replay);
 	l->tx_seq = 0;
 	l->exhausted = false;
@@ -1281,12 +1318,25 @@ link_up(struct link *l, SSL *ssl)
 		l->udp_retry_s = LINK_UDP_RETRY_MIN_S;
 	} else
 		l->udp_retry_us = l->up_us + (uint64_t)l->udp_retry_s * 1000000;
+	l->v6_retry_s = LINK_V6_RETRY_MIN_S;
+	l->v6_retry_us = l->up_us + (uint64_t)l->v6_retry_s * 1000000;
+	l->v6_failed = 0;
 	log_info("%s: link up (%s, %s, session %08x)", link_who(l, who,
 	    sizeof(who)), l->initiator ? "outbound" : "inbound", l->tp->name,
 	    l->session);
 	evtimer_del(l->hs_timer);
 	link_set_keepalive(l, px->conf->ka_min, 0);
 	send_keepalive(l, l->up_us);
+	if (leftover)
+		for (m = px->links; m != NULL; m = m->next)
+			if (m->v6_try && m->nbr == l->nbr) {
+				log_info("%s: link up over IPv4 first; the IPv6 "
+				    "handshake to %s goes on beside it, and "
+				    "takes over if it completes", link_who(l,
+				    who, sizeof(who)), addr_str(&m->peer, a,
+				    sizeof(a)));
+				move_announce(l, m);
+			}
 	l->pmtu_round = 0;
 	if (l->tp->kind == LINK_TP_UDP) {
 		l->pmtu = LINK_PMTU_MIN;
@@ -1416,6 +1466,8 @@ link_close(struct link *l, const char *reason)
 	/* a TCP attempt that failed: UDP first again next time */
 	if (!was_up && failed && l->tp->kind == LINK_TP_TCP)
 		l->udp_failed = false;
+	if (l->v6_try && !was_up)
+		v6_try_failed(l, reason);
 	l->state = LINK_IDLE;	/* before the engines hear: it is gone */
 	if (was_up)
 		px->link_ev->down(l, reason);
@@ -1439,6 +1491,32 @@ link_close(struct link *l, const char *reason)
 	else if (l->backoff_s < LINK_BACKOFF_MAX_S)
 		l->backoff_s = l->backoff_s * 2 > LINK_BACKOFF_MAX_S ?
 		    LINK_BACKOFF_MAX_S : l->backoff_s * 2;
+}
+
+/*
+ * An IPv6 try beside an up IPv4 link did not come up: counted, and logged
+ * at the 1st, 2nd, 4th ... failure of the up link (its next try is
+ * already set, backed off).
+ */
+static void
+v6_try_failed(struct link *t, const char *reason)
+{
+	struct proxyd *px = t->px;
+	struct link *up = link_find(px, t->name);
+	char who[128], a[EP_STRLEN];
+	uint64_t now = now_us();
+
+	px->st.family_upgrade_failed++;
+	if (up == NULL)
+		return;
+	up->v6_failed++;
+	if (log_due(up->v6_failed))
+		log_info("%s: IPv6 try to %s failed (%s): the link stays on "
+		    "IPv4, next try in %.0f s (%u failed since link up)",
+		    link_who(up, who, sizeof(who)), addr_str(&t->peer, a,
+		    sizeof(a)), reason, up->v6_retry_us > now ?
+		    (double)(up->v6_retry_us - now) / 1e6 : 0.0,
+		    up->v6_failed);
 }
 
 static struct link *
@@ -1558,9 +1636,26 @@ rekey_abandon(struct link *l, const char *why)
 }
 
 /*
- * The next keys take over: the current ones become the old ones, which
- * open packets for LINK_REKEY_GRACE_S more; the peer's certificate is the
- * one this handshake verified.
+ * The keys in use become the old ones, which open packets (never seal)
+ * for LINK_REKEY_GRACE_S more, with their own replay window: packets in
+ * flight when a rekey switches keys, or when link_move() takes another
+ * handshake's, are neither lost nor refused.  Older ones go.
+ */
+static void
+keys_retire(struct link *l, uint64_t now)
+{
+	old_release(l);
+	l->old.session = l->session;
+	l->old.aead = l->aead;
+	memset(&l->aead, 0, sizeof(l->aead));
+	l->old.replay = l->replay;
+	l->old.until_us = now + (uint64_t)LINK_REKEY_GRACE_S * 1000000;
+}
+
+/*
+ * The next keys take over: the current ones become the old ones
+ * (keys_retire()); the peer's certificate is the one this handshake
+ * verified.
  */
 static void
 rekey_switch(struct link *l)
@@ -1572,11 +1667,7 @@ rekey_switch(struct link *l)
 	char who[128], desc[200];
 
 	cert = SSL_get1_peer_certificate(l->rk.ssl);
-	old_release(l);
-	l->old.session = l->session;
-	l->old.aead = l->aead;
-	l->old.replay = l->replay;
-	l->old.until_us = now + (uint64_t)LINK_REKEY_GRACE_S * 1000000;
+	keys_retire(l, now);
 	l->session = l->rk.session;
 	l->aead = l->rk.aead;
 	memset(&l->rk.aead, 0, sizeof(l->rk.aead));
@@ -1974,6 +2065,12 @@ msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
 	case PKT_MSG_REKEY:
 		rekey_input(l, &m->u.rekey);	/* may close l */
 		break;
+	case PKT_MSG_MOVE:
+		/* the peer dials a link to replace this one (link_up) */
+		l->move_session = m->u.move;
+		l->move_until_us = now_us() + (uint64_t)LINK_HS_TIMEOUT_S *
+		    1000000;
+		break;
 	default:
 		l->px->link_ev->msg(l, m, in, from);
 		break;
@@ -2063,7 +2160,7 @@ sealed_open(struct proxyd *px, struct link *l, enum link_key k,
 	l->last_rx_us = now_us();
 	l->rx_packets++;
 	l->rx_bytes += PKT_SEALED_HDR_LEN + h->body_len;
-	if (l->ssl != NULL) {
+	if (l->ssl != NULL && k != KEY_OLD) {
 		/* The peer finished its handshake: the DTLS state can go. */
 		SSL_free(l->ssl);
 		l->ssl = NULL;
@@ -2079,11 +2176,12 @@ sealed_open(struct proxyd *px, struct link *l, enum link_key k,
 	}
 	/*
 	 * The peer's NAT gave it a new mapping: follow it.  Probe traffic
-	 * comes from other sockets on purpose and never moves a link.
+	 * comes from other sockets on purpose and never moves a link, nor do
+	 * packets under the old keys (in flight across a move, link_move()).
 	 */
 	if (in->kind == PSOCK_PRIMARY && m.type != PKT_MSG_PROBE_REQ &&
 	    m.type != PKT_MSG_PROBE_RESP && l->tp->kind == LINK_TP_UDP &&
-	    !from_peer(l, from)) {
+	    k != KEY_OLD && !from_peer(l, from)) {
 		log_info("%s: moved to %s", link_who(l, who, sizeof(who)),
 		    addr_str(from, a, sizeof(a)));
 		l->peer = *from;
@@ -2371,32 +2469,93 @@ udp_gave_up(struct link *l)
 	hs_start(l);
 }
 
+/* The try beside up link l (moving), or NULL. */
+static struct link *
+beside_try(const struct link *l)
+{
+	for (struct link *t = l->px->links; t != NULL; t = t->next)
+		if (t->moving && t->nbr == l->nbr && t != l)
+			return t;
+	return NULL;
+}
+
 /*
- * On TCP: a UDP handshake to the same neighbour beside the up link; if it
- * completes, link_up() moves the link to it (link_move()); if not, it is
- * freed and the next try waits twice as long.
+ * A UDP handshake to neighbour l at to, beside the up link l, to take its
+ * place: if it completes, link_up() moves l to it (link_move()); if not,
+ * it is freed.  The caller has backed the next try off already.  The try
+ * in its handshake, or NULL (none started).
  */
-static void
-udp_retry(struct link *l, uint64_t now)
+static struct link *
+beside_dial(struct link *l, const struct ep *to, bool v6)
 {
 	struct link *t;
 
-	l->udp_retry_us = now + (uint64_t)l->udp_retry_s * 1000000;
-	l->udp_retry_s = l->udp_retry_s * 2 > LINK_UDP_RETRY_MAX_S ?
-	    LINK_UDP_RETRY_MAX_S : l->udp_retry_s * 2;
-	for (t = l->px->links; t != NULL; t = t->next)
-		if (t->moving && t->nbr == l->nbr)
-			return;		/* one try at a time */
 	if ((t = link_alloc(l->px)) == NULL)
-		return;
+		return NULL;
 	t->nbr = l->nbr;
 	t->initiator = true;
 	t->moving = true;
+	t->v6_try = v6;
 	snprintf(t->name, sizeof(t->name), "%s", l->name);
-	set_peer(t, &l->peer);
+	set_peer(t, to);
+	hs_start(t);		/* may free t */
+	return beside_try(l);
+}
+
+/* On TCP: UDP to the same address, backed off (LINK_UDP_RETRY_MIN_S). */
+static void
+udp_retry(struct link *l, uint64_t now)
+{
+	if (beside_try(l) != NULL)
+		return;		/* one try at a time */
+	l->udp_retry_us = now + (uint64_t)l->udp_retry_s * 1000000;
+	l->udp_retry_s = l->udp_retry_s * 2 > LINK_UDP_RETRY_MAX_S ?
+	    LINK_UDP_RETRY_MAX_S : l->udp_retry_s * 2;
 	log_debug("neighbour '%s': trying UDP again beside the TCP link",
 	    l->name);
-	hs_start(t);
+	(void)beside_dial(l, &l->peer, false);
+}
+
+/* Whether up link l should try IPv6 beside it (LINK_V6_RETRY_MIN_S). */
+static bool
+v6_wanted(const struct link *l)
+{
+	return l->initiator && l->nbr != NULL && !l->ephemeral &&
+	    !l->following && !l->moving && l->tp->kind == LINK_TP_UDP &&
+	    l->peer.family == AF_INET && ep_is_set(&l->alt_peer) &&
+	    l->alt_peer.family == AF_INET6 &&
+	    proxyd_sock(l->px, AF_INET6, PSOCK_PRIMARY) != NULL;
+}
+
+/* The session of try t is announced on up link l (PKT_MSG_MOVE). */
+static void
+move_announce(struct link *l, const struct link *t)
+{
+	struct pkt_msg m = { .type = PKT_MSG_MOVE };
+
+	if (t->session == 0)
+		return;
+	m.u.move = t->session;
+	(void)link_send_msg(l, &m);
+}
+
+/* On IPv4: IPv6 beside the up link, backed off, its session announced. */
+static void
+v6_retry(struct link *l, uint64_t now)
+{
+	struct link *t;
+	char a[EP_STRLEN];
+
+	if (beside_try(l) != NULL)
+		return;		/* one try at a time */
+	l->v6_retry_us = now + (uint64_t)l->v6_retry_s * 1000000;
+	l->v6_retry_s = l->v6_retry_s * 2 > LINK_V6_RETRY_MAX_S ?
+	    LINK_V6_RETRY_MAX_S : l->v6_retry_s * 2;
+	l->px->st.family_upgrade_tries++;
+	log_debug("neighbour '%s': trying IPv6 (%s) again beside the IPv4 "
+	    "link", l->name, addr_str(&l->alt_peer, a, sizeof(a)));
+	if ((t = beside_dial(l, &l->alt_peer, true)) != NULL)
+		move_announce(l, t);
 }
 
 void
@@ -2453,6 +2612,8 @@ link_tick(struct proxyd *px)
 			if (l->tp->kind == LINK_TP_TCP && auto_tcp(l) &&
 			    !l->following && now >= l->udp_retry_us)
 				udp_retry(l, now);
+			if (v6_wanted(l) && now >= l->v6_retry_us)
+				v6_retry(l, now);
 			link_tick_keys(l, now);	/* may close l */
 			break;
 		}
@@ -2482,18 +2643,32 @@ link_shutdown(struct proxyd *px)
 }
 
 /*
- * An up link m to the peer t just authenticated over another transport
- * from the same address: t is the same peer changing transport (UDP back
- * after TCP, or TCP when UDP stopped), not a clone.
+ * The up link m whose place t, just authenticated, takes: t is the same
+ * peer over another transport from the same address (UDP back after TCP,
+ * or TCP when UDP stopped); or our own try beside m (UDP after TCP, IPv6
+ * after IPv4); or the try the peer announced on m (PKT_MSG_MOVE) with
+ * the certificate m's peer has.  Not a restart, not a clone.
  */
 static struct link *
 move_target(const struct link *t)
 {
-	for (struct link *m = t->px->links; m != NULL; m = m->next)
-		if (m != t && m->state == LINK_UP && m->tp != t->tp &&
-		    strcmp(m->name, t->name) == 0 &&
-		    ep_addr_eq(&m->peer, &t->peer))
+	uint64_t now = now_us();
+
+	for (struct link *m = t->px->links; m != NULL; m = m->next) {
+		if (m == t || m->state != LINK_UP ||
+		    strcmp(m->name, t->name) != 0)
+			continue;
+		if (m->tp != t->tp && ep_addr_eq(&m->peer, &t->peer))
 			return m;
+		if (t->moving && t->nbr == m->nbr)
+			return m;
+		if (!t->initiator && t->tp->kind == LINK_TP_UDP &&
+		    m->move_session != 0 && m->move_session == t->session &&
+		    now < m->move_until_us && m->peer_cert != NULL &&
+		    t->peer_cert != NULL &&
+		    X509_cmp(m->peer_cert, t->peer_cert) == 0)
+			return m;
+	}
 	return NULL;
 }
 
@@ -2511,7 +2686,9 @@ link_move(struct link *m, struct link *t)
 {
 	struct proxyd *px = m->px;
 	const struct link_tp *was = m->tp;
-	char who[128];
+	struct ep was_peer = m->peer;
+	bool up6 = m->peer.family == AF_INET && t->peer.family == AF_INET6;
+	char who[128], a[EP_STRLEN], b[EP_STRLEN];
 	uint64_t now = now_us();
 
 	m->tp->release(m, true);
@@ -2520,20 +2697,20 @@ link_move(struct link *m, struct link *t)
 	t->tp_state = NULL;
 	m->tp->rebind(m, t);
 	t->tp = &udp_tp;		/* nothing left to release */
+	/* fresh keys: any rekey of the old session is moot */
+	rekey_release(m);
+	keys_retire(m, now);		/* packets in flight still open */
 	m->session = t->session;
-	aead_release(&m->aead);
 	m->aead = t->aead;
 	memset(&t->aead, 0, sizeof(t->aead));
 	replay_init(&m->replay);
 	m->tx_seq = 0;
 	m->peer = t->peer;
+	m->move_session = 0;
 	X509_free(m->peer_cert);		/* the new handshake's */
 	m->peer_cert = t->peer_cert;
 	t->peer_cert = NULL;
 	m->peer_not_after = t->peer_not_after;
-	/* fresh keys: any rekey of the old session is moot */
-	rekey_release(m);
-	old_release(m);
 	m->exhausted = false;
 	m->frag_sess = m->session;
 	m->key_us = now;
@@ -2553,9 +2730,25 @@ link_move(struct link *m, struct link *t)
 		m->pmtu_next_us = UINT64_MAX;
 	}
 	px->st.link_moves++;
-	log_info("%s: link moved from %s to %s (session %08x), "
-	    "make-before-break", link_who(m, who, sizeof(who)), was->name,
-	    m->tp->name, m->session);
+	if (up6) {
+		/* the name's other address is now the IPv4 one */
+		if (m->nbr != NULL && m->initiator && m->named) {
+			m->alt_peer = ep_is_set(&m->dns_addr) ? m->dns_addr :
+			    was_peer;
+			m->alt_peer.port = m->nbr->port;
+			m->dns_addr = m->peer;
+		}
+		m->upgrades++;
+		px->st.family_upgrades++;
+		log_info("%s: link moved from IPv4 %s to IPv6 %s (%s, session "
+		    "%08x), make-before-break", link_who(m, who, sizeof(who)),
+		    addr_str(&was_peer, a, sizeof(a)), addr_str(&m->peer, b,
+		    sizeof(b)), m->tp->name, m->session);
+	} else
+		log_info("%s: link moved from %s %s to %s %s (session %08x), "
+		    "make-before-break", link_who(m, who, sizeof(who)),
+		    was->name, addr_str(&was_peer, a, sizeof(a)), m->tp->name,
+		    addr_str(&m->peer, b, sizeof(b)), m->session);
 	evtimer_del(t->hs_timer);
 	t->state = LINK_IDLE;
 	link_unlink_free(t);

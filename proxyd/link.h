@@ -99,6 +99,25 @@
  * event (make-before-break: link_move()).  The reverse move, a TCP link
  * coming up beside an up UDP one from the same address, works alike.
  */
+/*
+ * Family upgrade: Happy Eyeballs goes on after the race.  When a configured
+ * neighbour's name has addresses of both families and its link came up
+ * over IPv4 (the IPv6 handshake was slower than LINK_RACE_MS, or IPv6 was
+ * broken), the IPv6 handshake still running then is let finish beside the
+ * up link, and later the dialling side tries IPv6 again beside it every
+ * LINK_V6_RETRY_MIN_S, doubling to LINK_V6_RETRY_MAX_S (one try at a
+ * time, each failure counted).  An IPv6 link that comes up takes the IPv4
+ * link's place make-before-break (link_move(), as a UDP link takes a TCP
+ * link's): no down or up event, the engines keep the same link, and the
+ * IPv4 keys open packets in flight for LINK_REKEY_GRACE_S more, as after a
+ * rekey.  The answering side tells that new link from a restarted or
+ * cloned peer because the dialling side announces the new session first,
+ * sealed on the link it is to replace (PKT_MSG_MOVE, valid for
+ * LINK_HS_TIMEOUT_S), and the new link must present the same certificate.
+ */
+#define LINK_V6_RETRY_MIN_S	5	/* on IPv4: IPv6 again after, doubling */
+#define LINK_V6_RETRY_MAX_S	300	/* ... up to */
+
 enum link_transport {
 	LINK_TP_UDP,
 	LINK_TP_TCP,
@@ -199,7 +218,10 @@ struct link_events {
 	/* An unauthenticated PKT_PROBE or PKT_PUNCH datagram. */
 	void	(*unauth)(struct proxyd *, uint8_t type, uint64_t nonce,
 		    const struct ep *from);
-	/* An up link moved to another transport (optional; no down/up). */
+	/*
+	 * An up link moved to another transport or address family
+	 * (optional; no down/up).
+	 */
 	void	(*moved)(struct link *);
 };
 
@@ -274,6 +296,15 @@ struct link {
 	int			 udp_retry_s;	/* on TCP: next UDP try after */
 	uint64_t		 udp_retry_us;
 	unsigned		 moves;		/* transport changes while up */
+	/* family upgrade (see LINK_V6_RETRY_MIN_S) */
+	bool			 v6_try;	/* an IPv6 try beside an up */
+						/* IPv4 link (also moving) */
+	int			 v6_retry_s;	/* on IPv4: next IPv6 try after */
+	uint64_t		 v6_retry_us;
+	unsigned		 v6_failed;	/* tries failed since link up */
+	unsigned		 upgrades;	/* IPv4 -> IPv6 moves while up */
+	uint32_t		 move_session;	/* the peer announced: the link */
+	uint64_t		 move_until_us;	/* with it replaces this one */
 };
 
 /*

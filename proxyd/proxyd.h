@@ -106,6 +106,9 @@ struct proxyd_stats {
 	uint64_t	drop_tcp_queue;	/* packets over the send queue */
 	uint64_t	udp_fallbacks;	/* auto links that went to TCP */
 	uint64_t	link_moves;	/* up links moved between transports */
+	uint64_t	family_upgrades; /* up links moved from IPv4 to IPv6 */
+	uint64_t	family_upgrade_tries; /* IPv6 handshakes beside IPv4 */
+	uint64_t	family_upgrade_failed; /* ... that did not come up */
 };
 
 struct proxyd {

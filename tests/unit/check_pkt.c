@@ -3988,6 +3988,35 @@ START_TEST(rekey_round_trips_and_rejects_bad_fields)
 }
 END_TEST
 
+/* A move: the successor session, never 0, and nothing after it. */
+START_TEST(move_round_trips_and_rejects_bad_fields)
+{
+	struct pkt_msg m = { .type = PKT_MSG_MOVE }, d;
+	uint8_t out[16];
+	const char *why = NULL;
+	int n;
+
+	m.u.move = 0xa1b2c3d4;
+	n = pkt_msg_encode(&m, out, sizeof(out));
+	ck_assert_int_eq(n, 5);
+	ck_assert_uint_eq(out[0], PKT_MSG_MOVE);
+	ck_assert_uint_eq(out[1], 0xa1);
+	ck_assert_uint_eq(out[4], 0xd4);
+	ck_assert_int_eq(pkt_msg_decode(out, 5, &d, &why), 0);
+	ck_assert_uint_eq(d.type, PKT_MSG_MOVE);
+	ck_assert_uint_eq(d.u.move, 0xa1b2c3d4);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(pkt_msg_decode(out, (size_t)i, &d, &why), -1);
+	out[5] = 0;
+	ck_assert_int_eq(pkt_msg_decode(out, 6, &d, &why), -1);
+	memset(out + 1, 0, 4);
+	ck_assert_int_eq(pkt_msg_decode(out, 5, &d, &why), -1);
+	ck_assert_str_eq(why, "move session 0");
+	m.u.move = 0;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------- */
 
 static void
@@ -4189,6 +4218,8 @@ pkt_suite(void)
 	add(s, "mtu_probe_padding_must_be_zero", mtu_probe_padding_must_be_zero);
 	add(s, "rekey_round_trips_and_rejects_bad_fields",
 	    rekey_round_trips_and_rejects_bad_fields);
+	add(s, "move_round_trips_and_rejects_bad_fields",
+	    move_round_trips_and_rejects_bad_fields);
 
 	add_loop(s, "nat_field_round_trips_every_type",
 	    nat_field_round_trips_every_type, NNATFIELDS);
