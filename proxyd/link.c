@@ -1203,6 +1203,26 @@ clone_check(struct link *l)
 
 static void	link_move(struct link *m, struct link *t);
 static struct link *move_target(const struct link *);
+static bool	race_siblings(const struct link *, const struct link *);
+
+/*
+ * Whether l and up link m to the same peer are the two families of one
+ * Happy Eyeballs race: both UDP, from the same certificate, and l's
+ * handshake started before m came up, so l is no restart (a restarted
+ * peer's handshake starts after the old link is up) and no clone.  Of
+ * the two, IPv6 is kept: an IPv6 l takes m's place (move_target), an
+ * IPv4 l gives way (link_up).  Both ends decide alike, whichever
+ * completes first on each.
+ */
+static bool
+race_siblings(const struct link *l, const struct link *m)
+{
+	return m != l && m->state == LINK_UP && strcmp(m->name, l->name) == 0 &&
+	    l->tp->kind == LINK_TP_UDP && m->tp->kind == LINK_TP_UDP &&
+	    l->peer.family != m->peer.family && l->hs_start_us < m->up_us &&
+	    m->peer_cert != NULL && l->peer_cert != NULL &&
+	    X509_cmp(m->peer_cert, l->peer_cert) == 0;
+}
 
 /*
  * The race's IPv4 link l came up while our IPv6 handshake m to the same
@@ -1276,6 +1296,14 @@ link_up(struct link *l, SSL *ssl)
 		link_close(l, "the link it was to take over is gone");
 		return;
 	}
+	for (m = px->links; m != NULL; m = m->next)
+		if (race_siblings(l, m) && l->peer.family == AF_INET) {
+			log_info("%s: the IPv6 link of the same race is up "
+			    "already (%s): keeping it", link_who(l, who,
+			    sizeof(who)), addr_str(&m->peer, a, sizeof(a)));
+			link_close(l, "a preferred link to this peer exists");
+			return;
+		}
 	if (clone_check(l))
 		return;
 	for (m = px->links; m != NULL; m = next) {
@@ -1494,9 +1522,9 @@ link_close(struct link *l, const char *reason)
 }
 
 /*
- * An IPv6 try beside an up IPv4 link did not come up: counted, and logged
- * at the 1st, 2nd, 4th ... failure of the up link (its next try is
- * already set, backed off).
+ * An IPv6 try beside an up IPv4 link did not come up: counted, logged at
+ * the 1st, 2nd, 4th ... failure of the up link, and the next try is due
+ * v6_retry_s from now, which doubles (to LINK_V6_RETRY_MAX_S).
  */
 static void
 v6_try_failed(struct link *t, const char *reason)
@@ -1510,6 +1538,9 @@ v6_try_failed(struct link *t, const char *reason)
 	if (up == NULL)
 		return;
 	up->v6_failed++;
+	up->v6_retry_us = now + (uint64_t)up->v6_retry_s * 1000000;
+	up->v6_retry_s = up->v6_retry_s * 2 > LINK_V6_RETRY_MAX_S ?
+	    LINK_V6_RETRY_MAX_S : up->v6_retry_s * 2;
 	if (log_due(up->v6_failed))
 		log_info("%s: IPv6 try to %s failed (%s): the link stays on "
 		    "IPv4, next try in %.0f s (%u failed since link up)",
@@ -2548,9 +2579,9 @@ v6_retry(struct link *l, uint64_t now)
 
 	if (beside_try(l) != NULL)
 		return;		/* one try at a time */
-	l->v6_retry_us = now + (uint64_t)l->v6_retry_s * 1000000;
-	l->v6_retry_s = l->v6_retry_s * 2 > LINK_V6_RETRY_MAX_S ?
-	    LINK_V6_RETRY_MAX_S : l->v6_retry_s * 2;
+	/* v6_try_failed() sets the next try; this if the try just vanishes */
+	l->v6_retry_us = now + (uint64_t)(LINK_HS_TIMEOUT_S + 1 +
+	    l->v6_retry_s) * 1000000;
 	l->px->st.family_upgrade_tries++;
 	log_debug("neighbour '%s': trying IPv6 (%s) again beside the IPv4 "
 	    "link", l->name, addr_str(&l->alt_peer, a, sizeof(a)));
@@ -2661,6 +2692,8 @@ move_target(const struct link *t)
 		if (m->tp != t->tp && ep_addr_eq(&m->peer, &t->peer))
 			return m;
 		if (t->moving && t->nbr == m->nbr)
+			return m;
+		if (race_siblings(t, m) && t->peer.family == AF_INET6)
 			return m;
 		if (!t->initiator && t->tp->kind == LINK_TP_UDP &&
 		    m->move_session != 0 && m->move_session == t->session &&

@@ -9,7 +9,10 @@
  * dead links, backoff, which of two links to a peer survives, and what
  * link_close() leaves behind, and rekeys (the switch under traffic, the
  * old keys' grace, who starts, crossed rekeys, volume and hard limits,
- * re-verification, expiry of the peer's certificate).  Not covered: DTLS retransmission
+ * re-verification, expiry of the peer's certificate), and Happy Eyeballs
+ * after the race (IPv4 first, then IPv6 takes over make-before-break; a
+ * broken IPv6 keeps IPv4 with backed-off retries; both at once end on
+ * IPv6 on both sides).  Not covered: DTLS retransmission
  * (hs_timer_cb), which runs on OpenSSL's own clock and libevent timers.
  */
 #include <check.h>
@@ -18,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+
+#include <event2/event.h>
 
 #include "crypto.h"
 #include "frag.h"
@@ -1933,6 +1938,244 @@ START_TEST(expired_peer_certificate_closes_the_link)
 }
 END_TEST
 
+
+/* Happy Eyeballs after the race */
+
+/*
+ * alpha's link to bravo as a lookup of a name with an AAAA and an A record
+ * leaves it: IPv6 first, IPv4 the other family (lookup_done()).
+ */
+static struct link *
+make_dual_pair(void)
+{
+	struct link *l;
+
+	make_pair();
+	l = link_named(&alpha->px, "bravo");
+	ck_assert_ptr_nonnull(l);
+	l->named = true;
+	l->resolved = true;
+	l->peer = bravo->px.socks6[PSOCK_PRIMARY].local;
+	l->dns_addr = l->peer;
+	l->alt_peer = node_addr(bravo, PSOCK_PRIMARY);
+	l->lookup_us = UINT64_MAX;	/* no DNS here */
+	return l;
+}
+
+/* LINK_RACE_MS have passed: the race timer of l fires. */
+static void
+fire_race(struct link *l)
+{
+	event_active(l->race_timer, EV_TIMEOUT, 1);
+	event_base_loop(l->px->base, EVLOOP_NONBLOCK);
+}
+
+/* Moves queued IPv6 datagrams to held[] (NULL: dropped). */
+static void
+hold_v6(struct fake_dgram *held, size_t *n, size_t max)
+{
+	struct fake_dgram keep[FAKE_Q_MAX], d;
+	size_t k = 0;
+
+	while (fake_q_pop(&d)) {
+		if (d.to.family != AF_INET6)
+			keep[k++] = d;
+		else if (held != NULL && *n < max)
+			held[(*n)++] = d;
+		else
+			free(d.buf);
+	}
+	for (size_t i = 0; i < k; i++)
+		fake_q[fake_q_len++] = keep[i];
+}
+
+/* fake_pump(), IPv6 held back (or dropped) the whole time. */
+static void
+pump_v4(struct fake_dgram *held, size_t *n, size_t max)
+{
+	for (int i = 0; i < 400; i++) {
+		hold_v6(held, n, max);
+		if (fake_pump(1) == 0)
+			break;
+	}
+	hold_v6(held, n, max);
+}
+
+/* The only link of n, up over family, or a failed check. */
+static struct link *
+only_link(struct node *n, int family)
+{
+	struct link *l = n->px.links;
+
+	ck_assert_uint_eq(links_count(&n->px, -1), 1);
+	ck_assert_int_eq(l->state, LINK_UP);
+	ck_assert_int_eq(l->peer.family, family);
+	return l;
+}
+
+/*
+ * IPv4 wins the race (the IPv6 handshake is slow), then the IPv6
+ * handshake completes: the link moves to IPv6 on both ends without a down
+ * or a second up, the answering side by the announced session (not as a
+ * restart or a clone), and a packet sealed under the IPv4 keys before the
+ * move still arrives after it, without moving the link back.
+ */
+START_TEST(ipv4_first_then_ipv6_takes_over)
+{
+	struct fake_dgram held[32], old;
+	struct pkt_msg info = { .type = PKT_MSG_INFO };
+	struct link *l6 = make_dual_pair(), *la, *lb;
+	size_t nheld = 0;
+
+	link_tick(&alpha->px);		/* IPv6 dialled first */
+	hold_v6(held, &nheld, 32);
+	ck_assert_uint_eq(nheld, 1);
+	fire_race(l6);			/* no link after LINK_RACE_MS */
+	ck_assert_uint_eq(alpha->px.st.link_races, 1);
+	pump_v4(held, &nheld, 32);
+	la = link_find(&alpha->px, "bravo");
+	lb = link_find(&bravo->px, "alpha");
+	ck_assert_ptr_nonnull(la);
+	ck_assert_ptr_nonnull(lb);
+	ck_assert_int_eq(la->peer.family, AF_INET);
+	ck_assert_int_eq(lb->peer.family, AF_INET);
+	/* the IPv6 handshake goes on beside, announced to bravo */
+	ck_assert_int_eq(l6->state, LINK_HANDSHAKE);
+	ck_assert(l6->moving && l6->v6_try);
+	ck_assert_uint_eq(alpha->px.st.family_upgrade_tries, 1);
+	ck_assert_uint_eq(lb->move_session, l6->session);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, NULL), 2);
+	/* a packet bravo seals under the IPv4 keys, in flight */
+	old = capture_msg(lb, &info);
+	ck_assert_int_eq(old.to.family, AF_INET);
+	for (size_t i = 0; i < nheld; i++) {
+		fake_deliver(&held[i]);
+		free(held[i].buf);
+	}
+	fake_pump(400);
+	ck_assert_ptr_eq(only_link(alpha, AF_INET6), la);
+	ck_assert_ptr_eq(only_link(bravo, AF_INET6), lb);
+	ck_assert_uint_eq(la->upgrades, 1);
+	ck_assert_uint_eq(lb->upgrades, 1);
+	ck_assert_uint_eq(alpha->px.st.family_upgrades, 1);
+	ck_assert_uint_eq(bravo->px.st.family_upgrades, 1);
+	ck_assert_uint_eq(la->session, lb->session);
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, NULL), 2);
+	ck_assert_uint_eq(bravo->px.st.clones_detected, 0);
+	/* the name's other address is the IPv4 one now */
+	ck_assert_int_eq(la->alt_peer.family, AF_INET);
+	/* the packet in flight arrives, and alpha stays on IPv6 */
+	fake_ev_len = 0;
+	ck_assert(fake_deliver(&old));
+	free(old.buf);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &alpha->px), 1);
+	ck_assert_int_eq(fake_ev_last(EV_MSG, &alpha->px)->type,
+	    PKT_MSG_INFO);
+	ck_assert_int_eq(la->peer.family, AF_INET6);
+	/* and the new session carries both ways */
+	old = capture_msg(la, &info);
+	ck_assert_int_eq(old.to.family, AF_INET6);
+	ck_assert(fake_deliver(&old));
+	free(old.buf);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 1);
+}
+END_TEST
+
+/*
+ * IPv6 broken: the link stays up on IPv4, with no down event, and IPv6 is
+ * tried again beside it, one try at a time, each failure counted and the
+ * wait after it doubling from LINK_V6_RETRY_MIN_S.
+ */
+START_TEST(ipv6_broken_keeps_ipv4_and_backs_off)
+{
+	struct link *l6 = make_dual_pair(), *la;
+	uint64_t start[16], fail[16], tries, failed;
+	size_t ns = 0, nf = 0;
+
+	link_tick(&alpha->px);
+	hold_v6(NULL, NULL, 0);
+	fire_race(l6);
+	pump_v4(NULL, NULL, 0);
+	la = link_find(&alpha->px, "bravo");
+	ck_assert_ptr_nonnull(la);
+	ck_assert_int_eq(la->peer.family, AF_INET);
+	fake_ev_len = 0;
+	tries = alpha->px.st.family_upgrade_tries;
+	failed = alpha->px.st.family_upgrade_failed;
+	start[ns++] = fake_now;
+	for (int sec = 0; sec < 400; sec++) {
+		fake_now += SEC;
+		link_tick(&alpha->px);
+		link_tick(&bravo->px);
+		pump_v4(NULL, NULL, 0);
+		if (alpha->px.st.family_upgrade_failed != failed && nf < 16)
+			fail[nf++] = fake_now;
+		if (alpha->px.st.family_upgrade_tries != tries && ns < 16)
+			start[ns++] = fake_now;
+		tries = alpha->px.st.family_upgrade_tries;
+		failed = alpha->px.st.family_upgrade_failed;
+		/* one try at a time */
+		ck_assert_uint_le(links_count(&alpha->px, LINK_HANDSHAKE), 1);
+	}
+	ck_assert_ptr_eq(only_link(alpha, AF_INET), la);
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);
+	ck_assert_uint_eq(alpha->px.st.family_upgrades, 0);
+	/* bounded: 5, 10, 20, 40, 80, 160 s after each failure */
+	ck_assert_uint_ge(ns, 6);
+	ck_assert_uint_le(ns, 8);
+	ck_assert_uint_ge(nf, ns - 1);
+	for (size_t i = 1; i < ns && i <= nf; i++) {
+		uint64_t wait = (start[i] - fail[i - 1]) / SEC;
+
+		ck_assert_uint_eq(wait, (uint64_t)LINK_V6_RETRY_MIN_S <<
+		    (i - 1));
+	}
+	ck_assert_uint_eq(la->v6_failed, nf);
+}
+END_TEST
+
+/*
+ * Both families' handshakes run at once, in three interleavings (IPv6's
+ * datagrams first, IPv4's first, strictly alternating): every one ends
+ * with one link on each side, over IPv6, the same session, and neither
+ * side saw a down event or a second up.
+ */
+START_TEST(both_families_at_once_end_on_ipv6)
+{
+	struct link *l6 = make_dual_pair();
+	int prefer = _i;	/* 0: IPv6 first, 1: IPv4 first, 2: turns */
+
+	link_tick(&alpha->px);
+	fire_race(l6);
+	for (int step = 0; step < 1000 && fake_q_len > 0; step++) {
+		int want = prefer == 0 ? AF_INET6 : prefer == 1 ? AF_INET :
+		    step % 2 == 0 ? AF_INET6 : AF_INET;
+		size_t pick = 0;
+		struct fake_dgram d;
+
+		for (size_t i = 0; i < fake_q_len; i++)
+			if (fake_q[i].to.family == want) {
+				pick = i;
+				break;
+			}
+		d = fake_q[pick];
+		memmove(&fake_q[pick], &fake_q[pick + 1],
+		    (fake_q_len - pick - 1) * sizeof(fake_q[0]));
+		fake_q_len--;
+		fake_now += MSEC;	/* a datagram a millisecond */
+		fake_deliver(&d);
+		free(d.buf);
+	}
+	ck_assert_uint_eq(fake_q_len, 0);
+	ck_assert_uint_eq(only_link(alpha, AF_INET6)->session,
+	    only_link(bravo, AF_INET6)->session);
+	ck_assert_uint_eq(fake_ev_count(EV_DOWN, NULL), 0);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, &alpha->px), 1);
+	ck_assert_uint_eq(fake_ev_count(EV_UP, &bravo->px), 1);
+}
+END_TEST
+
 static Suite *
 link_suite(void)
 {
@@ -2049,6 +2292,13 @@ link_suite(void)
 	tcase_add_test(tc, rekey_all_rekeys_every_up_link_in_the_background);
 	tcase_add_test(tc, lost_rekey_is_dropped_and_retried);
 	tcase_add_test(tc, expired_peer_certificate_closes_the_link);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("happy_eyeballs");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, ipv4_first_then_ipv6_takes_over);
+	tcase_add_test(tc, ipv6_broken_keeps_ipv4_and_backs_off);
+	tcase_add_loop_test(tc, both_families_at_once_end_on_ipv6, 0, 3);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -43,7 +43,8 @@ node_of_sock(const struct psock *ps, enum psock_kind *kind)
 {
 	for (size_t i = 0; i < FAKE_NODES_MAX; i++)
 		for (int k = 0; nodes[i] != NULL && k < PSOCK_LISTEN; k++)
-			if (ps == &nodes[i]->px.socks[k]) {
+			if (ps == &nodes[i]->px.socks[k] ||
+			    ps == &nodes[i]->px.socks6[k]) {
 				*kind = (enum psock_kind)k;
 				return nodes[i];
 			}
@@ -429,7 +430,7 @@ node_new(const char *name, const char *cert, uint8_t octet)
 {
 	struct node *n;
 	struct ep a;
-	char ip[16];
+	char ip[48];
 	size_t i;
 
 	for (i = 0; i < FAKE_NODES_MAX && nodes[i] != NULL; i++)
@@ -457,6 +458,10 @@ node_new(const char *name, const char *cert, uint8_t octet)
 	    FAKE_PORT + 1, PSOCK_ALT_PORT);
 	psock_open(&n->px.socks[PSOCK_ALT_ADDR], &n->px.sock_env, &a, 0,
 	    PSOCK_ALT_ADDR);
+	snprintf(ip, sizeof(ip), "2001:db8::%u", octet);
+	ep_parse_addr(ip, &a);
+	psock_open(&n->px.socks6[PSOCK_PRIMARY], &n->px.sock_env, &a,
+	    FAKE_PORT, PSOCK_PRIMARY);
 	if ((n->px.base = event_base_new()) == NULL ||
 	    (n->px.ssl_ctx = tls_ctx_new(&n->conf)) == NULL) {
 		if (n->px.base != NULL)
@@ -511,7 +516,7 @@ nodes_free(void)
 static bool
 same_addr(const struct ep *a, const struct ep *b)
 {
-	return a->a.v4.s_addr == b->a.v4.s_addr &&
+	return a->family == b->family && ep_addr_eq(a, b) &&
 	    a->port == b->port;
 }
 
@@ -519,8 +524,11 @@ bool
 fake_deliver(const struct fake_dgram *d)
 {
 	for (size_t i = 0; i < FAKE_NODES_MAX; i++)
-		for (int k = 0; nodes[i] != NULL && k < PSOCK_LISTEN; k++) {
-			struct psock *ps = &nodes[i]->px.socks[k];
+		for (int k = 0; nodes[i] != NULL && k < 2 * PSOCK_LISTEN;
+		    k++) {
+			struct psock *ps = k < PSOCK_LISTEN ?
+			    &nodes[i]->px.socks[k] :
+			    &nodes[i]->px.socks6[k - PSOCK_LISTEN];
 			uint8_t *copy;
 
 			if (!same_addr(&ps->local, &d->to))

@@ -85,7 +85,8 @@ const struct fake_ev *fake_ev_last(enum fake_ev_kind, const struct proxyd *px);
 
 /*
  * A proxy: struct proxyd first, so the fakes that get a px find the rest.
- * It listens on 10.0.0.OCTET:4790 (and an alternate port socket).
+ * It listens on 10.0.0.OCTET:4790 (and an alternate port socket), and on
+ * [2001:db8::OCTET]:4790 (a primary IPv6 socket: dual-stack).
  */
 struct node {
 	struct proxyd		px;
