@@ -104,9 +104,12 @@
  * neighbour's name has addresses of both families and its link came up
  * over IPv4 (the IPv6 handshake was slower than LINK_RACE_MS, or IPv6 was
  * broken), the IPv6 handshake still running then is let finish beside the
- * up link, and later the dialling side tries IPv6 again beside it every
- * LINK_V6_RETRY_MIN_S, doubling to LINK_V6_RETRY_MAX_S (one try at a
- * time, each failure counted).  An IPv6 link that comes up takes the IPv4
+ * up link, and the dialling side tries IPv6 again beside it
+ * LINK_V6_RETRY_MIN_S after each failed try, the wait doubling to
+ * LINK_V6_RETRY_MAX_S (one try at a time, each failure counted).  Two
+ * links of one race that both come up (same certificate, the second
+ * dialled before the first was up) end on IPv6 on both ends, whichever
+ * completes first on each.  An IPv6 link that comes up takes the IPv4
  * link's place make-before-break (link_move(), as a UDP link takes a TCP
  * link's): no down or up event, the engines keep the same link, and the
  * IPv4 keys open packets in flight for LINK_REKEY_GRACE_S more, as after a

@@ -43,7 +43,7 @@ struct stream {
 };
 
 struct stream_ctx {
-	struct evconnlistener	*lev;
+	struct evconnlistener	*lev[2];	/* IPv4, IPv6: NULL if none */
 	struct event		*retry;		/* after EMFILE */
 	SSL_CTX			*ctx;		/* TLS, from ... */
 	SSL_CTX			*ctx_src;	/* ... this DTLS context */
@@ -476,8 +476,9 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (px->stream != NULL && px->stream->lev != NULL)
-		evconnlistener_enable(px->stream->lev);
+	for (int i = 0; px->stream != NULL && i < 2; i++)
+		if (px->stream->lev[i] != NULL)
+			evconnlistener_enable(px->stream->lev[i]);
 }
 
 /* accept() failed (out of descriptors): pause a second, not spin. */
@@ -490,9 +491,36 @@ accept_error_cb(struct evconnlistener *lev, void *arg)
 
 	log_warnx("TCP links: cannot accept: %s; pausing 1 s",
 	    evutil_socket_error_to_string(e));
-	evconnlistener_disable(lev);
+	for (int i = 0; i < 2; i++)
+		if (px->stream->lev[i] != NULL)
+			evconnlistener_disable(px->stream->lev[i]);
+	(void)lev;
 	if (px->stream->retry != NULL)
 		evtimer_add(px->stream->retry, &one);
+}
+
+/* A TCP listener on a (IPv6 ones IPv6 only, as the UDP sockets). */
+static struct evconnlistener *
+listen_one(struct proxyd *px, const struct ep *a)
+{
+	struct evconnlistener *lev;
+	struct sockaddr_storage ss;
+	socklen_t sl = ep_to_sa(a, &ss);
+	char s[EP_STRLEN];
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+	    LEV_OPT_REUSEABLE;
+
+	if (a->family == AF_INET6)
+		flags |= LEV_OPT_BIND_IPV6ONLY;
+	lev = evconnlistener_new_bind(px->base, accept_cb, px, flags, 64,
+	    (struct sockaddr *)&ss, (int)sl);
+	if (lev == NULL) {
+		log_warn("cannot listen on TCP %s", ep_fmt(a, s, sizeof(s)));
+		return NULL;
+	}
+	evconnlistener_set_error_cb(lev, accept_error_cb);
+	log_info("listening for TCP links on %s", ep_fmt(a, s, sizeof(s)));
+	return lev;
 }
 
 int
@@ -500,29 +528,24 @@ stream_listen(struct proxyd *px)
 {
 	const struct conf *c = px->conf;
 	struct stream_ctx *sc;
-	struct sockaddr_in sin;
-	char a[INET_ADDRSTRLEN];
+	struct ep a;
 
 	if (c->listen_tcp_port == 0)
 		return 0;
 	if ((sc = sctx(px)) == NULL || tls_ctx(px) == NULL)
 		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr = c->listen_addr;
-	sin.sin_port = htons(c->listen_tcp_port);
-	sc->lev = evconnlistener_new_bind(px->base, accept_cb, px,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
-	    64, (struct sockaddr *)&sin, sizeof(sin));
-	if (sc->lev == NULL) {
-		log_warn("cannot listen on TCP %s:%u", inet_ntop(AF_INET,
-		    &c->listen_addr, a, sizeof(a)), c->listen_tcp_port);
-		return -1;
+	/* on each family the UDP sockets listen on */
+	if (c->listen_v4) {
+		a = ep_v4(c->listen_addr, c->listen_tcp_port);
+		if ((sc->lev[0] = listen_one(px, &a)) == NULL)
+			return -1;
 	}
-	evconnlistener_set_error_cb(sc->lev, accept_error_cb);
+	if (c->listen_v6) {
+		a = ep_v6(&c->listen6_addr, c->listen_tcp_port);
+		if ((sc->lev[1] = listen_one(px, &a)) == NULL)
+			return -1;
+	}
 	sc->retry = evtimer_new(px->base, retry_cb, px);
-	log_info("listening for TCP links on %s:%u", inet_ntop(AF_INET,
-	    &c->listen_addr, a, sizeof(a)), c->listen_tcp_port);
 	return 0;
 }
 
@@ -535,8 +558,9 @@ stream_close(struct proxyd *px)
 		return;
 	while (sc->lingering != NULL)
 		stream_free(sc->lingering);
-	if (sc->lev != NULL)
-		evconnlistener_free(sc->lev);
+	for (int i = 0; i < 2; i++)
+		if (sc->lev[i] != NULL)
+			evconnlistener_free(sc->lev[i]);
 	if (sc->retry != NULL)
 		event_free(sc->retry);
 	SSL_CTX_free(sc->ctx);

@@ -15,10 +15,22 @@
 #     sites' hosts ping each other over it, and the time from the first
 #     packet to the direct channel is measured.  proxyctl shows the IPv6
 #     addresses in RFC 5952 form and the JSON contract accepts them.
+#     Whichever family's handshake finished first, the links end on IPv6
+#     (Happy Eyeballs goes on after the race: an IPv4 link moves to IPv6).
+#  1b. Happy Eyeballs after the race: site A's firewall drops its IPv6
+#     datagrams to pub for the first seconds, so IPv4 wins the race; the
+#     direct IPv6 path between the sites is kept closed, so the sites'
+#     traffic is relayed through pub over that link.  Once IPv6 is let
+#     through, the link moves to IPv6 make-before-break: both ends count
+#     the upgrade, neither logs the link down, and a ping at 10/s from host
+#     A to host B across the move loses nothing (time to move printed).
 #  2. Site A IPv6-only (listens on :: only and has no IPv4 way out), site B
 #     IPv4-only (listens on 0.0.0.0 only; its NAT a port-restricted cone):
 #     they reach each other through pub, which has both; the channel stays
 #     relayed and says why (different address families).
+#  3. A TCP link over IPv6 (issue 14's TCP links): pub listens on TCP too,
+#     on both families; the IPv6-only site A dials it over TCP only; pings
+#     cross it (site A -> pub over TCP/IPv6, pub -> site B over UDP/IPv4).
 # Until the overlay carries IPv6 site prefixes, the site traffic is the
 # IPv4 hosts' ping, over the IPv6 links.
 
@@ -101,6 +113,16 @@ links_up() {
 	    [ "$(nbr_field site-b pub state)" = up ]
 }
 ok "$(wait_for 15 links_up; echo $?)" "both sites linked to pub"
+# IPv4 may win the race on a loaded machine: the link then moves to IPv6
+# (its race handshake, or the retry 5 s after that one fails)
+on_v6() {
+	[ "$(nbr_field site-a pub addr)" = "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" ] &&
+	    [ "$(nbr_field site-b pub addr)" = "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" ]
+}
+wait_for 40 on_v6
+for p in site-a site-b; do
+	echo "# $p: first link to pub over $(grep -q 'link up over IPv4 first' "$WORLD_DIR/$p.log" && echo 'IPv4, then moved to IPv6' || echo IPv6)"
+done
 a_pub=$(nbr_field site-a pub addr) b_pub=$(nbr_field site-b pub addr)
 ok "$([ "$a_pub" = "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" ] &&
     [ "$b_pub" = "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" ]; echo $?)" \
@@ -141,6 +163,7 @@ ok $? "hosts ping each other over the direct IPv6 link ($got replies)"
 r2=$(relay_icmp)
 ok "$(is_count "$r1" && is_count "$r2" && [ "$r1" = "$r2" ]; echo $?)" \
     "pub relayed none of them (icmp packets via pub: ${r1:-unreadable} -> ${r2:-unreadable}: $(( ${r2:-0} - ${r1:-0} )) of the 40)"
+echo "# share of the hosts' traffic via pub: $(( ${r2:-0} - ${r1:-0} )) of 40 icmp packets ($(( (${r2:-0} - ${r1:-0}) * 100 / 40 ))%)"
 
 for t in neighbours nat topology; do
 	contract "$t"
@@ -159,6 +182,76 @@ ok "$(grep -qF "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" <<<"$txt"; echo $?)" \
     "proxyctl neighbours (text) shows [ipv6]:port"
 sed 's/^/#   /' <<<"$txt"
 
+proxy_stop site-a
+proxy_stop site-b
+
+# --- 1b. IPv4 wins the race, then the link moves to IPv6 --------------------
+# icmp_seq numbers answered in ping output FILE -> "lost/sent" between the
+# first and the last answer (a request still in flight at the stop is not
+# a loss)
+seq_loss() {
+	sed -n 's/.*icmp_seq=\([0-9]*\).*/\1/p' "$1" | sort -n | uniq |
+	    awk 'NR == 1 { lo = $1 } { hi = $1; n++ }
+		END { if (n == 0) print "all/0"; else print (hi - lo + 1 - n) "/" (hi - lo + 1) }'
+}
+v6_to_pub="-i br0 -d $WORLD6_PUB_ADDR -p udp --dport $WORLD_PUB_PORT -j DROP"
+no_direct6="-i br0 -d $WORLD6_B_PX -p udp -j DROP"
+# shellcheck disable=SC2086
+_ip6t "$(ns nata)" -I FORWARD 1 $v6_to_pub &&
+    _ip6t "$(ns nata)" -I FORWARD 1 $no_direct6
+ok $? "site A's firewall drops its IPv6 datagrams to pub (for now) and to site B (for this part)"
+pub_down0=$(grep -c "peer 'site-a'.*link down" "$WORLD_DIR/pub.log")
+up0=$(pstatus pub family_upgrades)
+proxy_start pxa site-a "$(proxy_conf_std site-a addresses="0.0.0.0 ::" \
+    neighbours="pub@$NAME:$WORLD_PUB_PORT")" &&
+proxy_start pxb site-b "$(proxy_conf_std site-b addresses="0.0.0.0 ::" \
+    neighbours="pub@$NAME:$WORLD_PUB_PORT")"
+ok $? "sites started again"
+a_up() { [ "$(nbr_field site-a pub state)" = up ]; }
+wait_for 15 links_up
+a_pub=$(nbr_field site-a pub addr)
+ok "$([ "$a_pub" = "$WORLD_PUB_ADDR:$WORLD_PUB_PORT" ]; echo $?)" \
+    "with IPv6 to pub dropped, site-a's link to pub came up over IPv4 ($a_pub)"
+grep -q 'link up over IPv4 first' "$WORLD_DIR/site-a.log"
+ok $? "site-a logged that IPv4 won and its IPv6 handshake goes on beside"
+# the sites' traffic crosses that link (relayed: no direct path)
+wait_for 20 eval 'ping_all 1 >/dev/null'
+ns_bg pingmv hosta ping -n -i 0.1 -W 2 -c 900 "$WORLD_B_HOST"
+pingmv=$!
+sleep 3
+# shellcheck disable=SC2086
+_ip6t "$(ns nata)" -D FORWARD $v6_to_pub
+t0=$(now_ms)
+moved() { [ "$(nbr_field site-a pub addr)" = "[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" ]; }
+wait_for 45 moved
+rc=$?
+T_MOVE=$(( $(now_ms) - t0 ))
+ok $rc "once IPv6 is let through, site-a's link moves to IPv6 ($(nbr_field site-a pub addr), $T_MOVE ms after)"
+echo "# time from IPv6 let through to the move: $T_MOVE ms"
+sleep 3
+kill -INT "$pingmv" 2>/dev/null
+wait_for 5 eval '! kill -0 "$pingmv" 2>/dev/null'
+ns_bg_stop pingmv
+loss=$(seq_loss "$WORLD_DIR/pingmv.out")
+echo "# ping across the move: $loss lost; $(grep -E 'transmitted' "$WORLD_DIR/pingmv.out")"
+ok "$([ "${loss%%/*}" = 0 ] && [ "${loss##*/}" -ge 30 ]; echo $?)" \
+    "a ping at 10/s from host A to host B across the move lost nothing ($loss)"
+grep -E "peer 'pub'.*link moved from IPv4 $WORLD_PUB_ADDR:$WORLD_PUB_PORT to IPv6 \[$WORLD6_PUB_ADDR\]:$WORLD_PUB_PORT" \
+    "$WORLD_DIR/site-a.log" | sed 's/^/#   /'
+ok "${PIPESTATUS[0]}" "site-a logged the move naming pub and both addresses"
+ok "$([ "$(pstatus site-a family_upgrades)" = 1 ] &&
+    [ "$(nbr_field site-a pub upgrades)" = 1 ] &&
+    [ "$(pstatus pub family_upgrades)" -ge $((up0 + 1)) ] &&
+    [ "$(nbr_field pub site-a upgrades)" = 1 ]; echo $?)" \
+    "both ends counted the upgrade (site-a family_upgrades $(pstatus site-a family_upgrades), pub $(pstatus pub family_upgrades); tries $(pstatus site-a family_upgrade_tries), failed $(pstatus site-a family_upgrade_failed))"
+pub_a=$(nbr_field pub site-a addr)
+ok "$([ "${pub_a%:*}" = "[$WORLD6_A_PX]" ] &&
+    [ "$(grep -c "peer 'site-a'.*link down" "$WORLD_DIR/pub.log")" = "$pub_down0" ] &&
+    ! grep -q "peer 'pub'.*link down" "$WORLD_DIR/site-a.log" &&
+    [ "$(pstatus pub clones_detected)" = 0 ]; echo $?)" \
+    "pub moved too ($pub_a): no link down on either end, no clone"
+# shellcheck disable=SC2086
+_ip6t "$(ns nata)" -D FORWARD $no_direct6
 proxy_stop site-a
 proxy_stop site-b
 
@@ -199,5 +292,38 @@ why=$(route_field site-a "$WORLD_B_LAN" reason)
 echo "# site-a: $ch: $why"
 ok "$([ "$ch" = relay ] && grep -q 'different address families' <<<"$why"; echo $?)" \
     "the channel stays relayed, and says the families differ"
+
+# --- 3. a TCP link over IPv6 ----------------------------------------------
+TCP_PORT=443
+proxy_stop site-a
+proxy_stop pub
+sed -i "s/^listen = { \(.*\) };/listen = { \1 tcp_port = $TCP_PORT; };/" \
+    "$WORLD_DIR/pub.conf"
+proxy_start pub pub "$WORLD_DIR/pub.conf"
+ok $? "pub restarted with TCP links on port $TCP_PORT"
+ok "$(grep -q "listening for TCP links on \[::\]:$TCP_PORT" "$WORLD_DIR/pub.log" &&
+    grep -q "listening for TCP links on 0.0.0.0:$TCP_PORT" "$WORLD_DIR/pub.log"; echo $?)" \
+    "pub listens for TCP links on [::]:$TCP_PORT and 0.0.0.0:$TCP_PORT"
+proxy_conf_std site-a addresses="::" \
+    neighbours="pub@[$WORLD6_PUB_ADDR]:$WORLD_PUB_PORT" >/dev/null
+sed -i "s/port = $WORLD_PUB_PORT; }/port = $WORLD_PUB_PORT; tcp_port = $TCP_PORT; transport = \"tcp\"; }/" \
+    "$WORLD_DIR/site-a.conf"
+grep -q 'transport = "tcp"' "$WORLD_DIR/site-a.conf" &&
+    proxy_start pxa site-a "$WORLD_DIR/site-a.conf"
+ok $? "site-a (IPv6 only) dials pub over TCP only"
+tcp6_up() {
+	[ "$(nbr_field site-a pub state)" = up ] &&
+	    [ "$(nbr_field site-a pub transport)" = tcp ] &&
+	    [ "$(nbr_field site-b pub state)" = up ]
+}
+ok "$(wait_for 30 tcp6_up; echo $?)" "site-a's link to pub is up over TCP, site-b's again"
+a_pub=$(nbr_field site-a pub addr) pub_a=$(nbr_field pub site-a addr)
+ok "$([ "$a_pub" = "[$WORLD6_PUB_ADDR]:$TCP_PORT" ] &&
+    [ "${pub_a%:*}" = "[$WORLD6_A_PX]" ] &&
+    [ "$(nbr_field pub site-a transport)" = tcp ]; echo $?)" \
+    "the TCP link runs over IPv6 (site-a -> $a_pub, pub sees $pub_a over $(nbr_field pub site-a transport))"
+wait_for 20 eval 'ping_all 1 >/dev/null'
+got=$(ping_all 20)
+ok $? "hosts ping each other across the TCP link over IPv6 and pub ($got replies)"
 
 t_summary
