@@ -399,6 +399,27 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "ctl_refused", ctl->n_refused);
 	json_uint(&w, "ctl_idle_closed", ctl->n_idle);
 	json_uint(&w, "ctl_unread_dropped", ctl->n_unread);
+	{
+		/* the loop's health over the last window (lib/looplag.h) */
+		struct looplag_summary ls;
+
+		looplag_summary(&px->lag, now_us(), LOOPLAG_WINDOW_US, &ls);
+		json_uint(&w, "loop_window_s", LOOPLAG_WINDOW_US / 1000000);
+		json_dbl(&w, "loop_lag_p50_ms", (double)ls.lag_p50 / 1000);
+		json_dbl(&w, "loop_lag_p99_ms", (double)ls.lag_p99 / 1000);
+		json_dbl(&w, "loop_lag_max_ms", (double)ls.lag_max / 1000);
+		if (ls.runq_known) {
+			json_dbl(&w, "loop_lag_max_runq_ms",
+			    (double)ls.lag_max_runq / 1000);
+			json_dbl(&w, "loop_runq_ms", (double)ls.runq / 1000);
+		} else {
+			json_null(&w, "loop_lag_max_runq_ms");
+			json_null(&w, "loop_runq_ms");
+		}
+		json_dbl(&w, "loop_work_max_ms", (double)ls.work_max / 1000);
+		str_or_null(&w, "loop_work_max", ls.work_max > 0 ?
+		    looplag_work_name(ls.work_max_what) : NULL);
+	}
 	row_out(c, &w, rows);
 }
 
@@ -1347,7 +1368,10 @@ handle(struct client *c, const char *line, size_t len)
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0) {
+			uint64_t t0 = now_us();
+
 			cmds[i].fn(c, &rows);
+			proxyd_work(c->ctl->px, LOOPLAG_CONTROL, t0);
 			if (rows == UINT_MAX || rows == ROWS_PENDING)
 				return;		/* replied an error, or later */
 			evbuffer_add_printf(out,

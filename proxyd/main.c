@@ -183,11 +183,82 @@ static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxyd *px = arg;
+	uint64_t t0 = now_us();
 
 	(void)fd;
 	(void)what;
 	peer_tick(px);
 	flow_expire(px->flows, now_us(), (uint64_t)FLOW_IDLE_S * 1000000);
+	proxyd_work(px, LOOPLAG_TICK, t0);
+}
+
+/*
+ * The run-queue wait of our thread since the last call, in microseconds,
+ * from /proc/self/schedstat (opened once; UINT64_MAX when it cannot be
+ * read: a kernel without CONFIG_SCHED_INFO, no /proc).
+ */
+static uint64_t
+runq_delta(struct proxyd *px)
+{
+	char buf[96];
+	ssize_t n;
+	uint64_t ns, d;
+
+	if (px->schedstat_fd == -1)
+		return UINT64_MAX;
+	n = pread(px->schedstat_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0) {
+		close(px->schedstat_fd);
+		px->schedstat_fd = -1;
+		return UINT64_MAX;
+	}
+	buf[n] = '\0';
+	if (looplag_parse_schedstat(buf, &ns) == -1)
+		return UINT64_MAX;
+	d = ns >= px->runq_ns ? (ns - px->runq_ns) / 1000 : 0;
+	px->runq_ns = ns;
+	return d;
+}
+
+static void
+lag_arm(struct proxyd *px, uint64_t now)
+{
+	struct timeval tv = { 0, LOOPLAG_PERIOD_MS * 1000 };
+
+	px->lag_due_us = now + (uint64_t)LOOPLAG_PERIOD_MS * 1000;
+	(void)evtimer_add(px->lag_ev, &tv);
+}
+
+/*
+ * The loop's lag probe: a timer every LOOPLAG_PERIOD_MS that records how
+ * late it fired, and how long the kernel kept us waiting for a CPU
+ * meanwhile (lib/looplag.h).  A one-shot timer re-armed from now, so a
+ * long stall is one late sample, not a burst of catch-up ones.
+ */
+static void
+lag_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxyd *px = arg;
+	uint64_t now = now_us();
+
+	(void)fd;
+	(void)what;
+	looplag_sample(&px->lag, now, now > px->lag_due_us ? now -
+	    px->lag_due_us : 0, runq_delta(px));
+	lag_arm(px, now);
+}
+
+static void
+lag_start(struct proxyd *px)
+{
+	px->schedstat_fd = open("/proc/self/schedstat", O_RDONLY | O_CLOEXEC);
+	if (px->schedstat_fd == -1)
+		log_debug("cannot open /proc/self/schedstat (%s): the loop's "
+		    "run-queue wait is not known", strerror(errno));
+	(void)runq_delta(px);		/* the baseline */
+	if ((px->lag_ev = evtimer_new(px->base, lag_cb, px)) == NULL)
+		fatalx("out of memory");
+	lag_arm(px, now_us());
 }
 
 static void
@@ -207,8 +278,15 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		(void)peer_reload_crl(px);
 		return;
 	}
+	/*
+	 * At once: no further callback of this turn runs (a slice of checks,
+	 * a route computation), and px->stopping keeps the engines from
+	 * starting new work on the way out (topology.c).
+	 */
 	log_info("signal %d: shutting down", (int)sig);
-	event_base_loopexit(px->base, NULL);
+	px->stopping = true;
+	px->stop_us = now_us();
+	event_base_loopbreak(px->base);
 }
 
 /*
@@ -334,6 +412,7 @@ main(int argc, char *argv[])
 	bool foreground = false, test = false;
 	int verbose = 0, ch, rc = 1;
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	uint64_t t_links = 0, t_tun = 0;
 
 	while ((ch = getopt(argc, argv, "c:fhtvV")) != -1) {
 		switch (ch) {
@@ -379,6 +458,7 @@ main(int argc, char *argv[])
 	px->log_forced = verbose > 0;
 	for (int i = 0; i < PSOCK_LISTEN; i++)
 		px->socks[i].fd = px->socks6[i].fd = -1;
+	px->schedstat_fd = -1;
 	px->start_us = now_us();
 	if ((px->base = event_base_new()) == NULL)
 		fatalx("cannot create event base");
@@ -456,19 +536,29 @@ main(int argc, char *argv[])
 	log_info("proxyd %s '%s' started with %zu neighbour(s), %zu prefix(es)",
 	    PROXYD_VERSION, px->conf->name, px->conf->n_neighbours,
 	    px->conf->n_prefixes);
+	lag_start(px);
 	link_tick(px);		/* first attempts now, not in a second */
 	event_base_dispatch(px->base);
 	rc = 0;
+	if (px->stop_us == 0)
+		px->stop_us = now_us();
 	peer_shutdown(px);
+	t_links = now_us();
 out:
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (px->sigs[i] != NULL)
 			event_free(px->sigs[i]);
 	if (px->tick != NULL)
 		event_free(px->tick);
+	if (px->lag_ev != NULL)
+		event_free(px->lag_ev);
+	if (px->schedstat_fd != -1)
+		close(px->schedstat_fd);
 	metrics_close(px->metrics);
 	control_close(px->control);
+	t_tun = now_us();
 	tun_close(px->tun);
+	t_tun = now_us() - t_tun;
 	for (int i = 0; i < PSOCK_LISTEN; i++) {
 		psock_close(&px->socks[i]);
 		psock_close(&px->socks6[i]);
@@ -482,8 +572,17 @@ out:
 	lsasig_key_free(px->lsa_key);
 	lsasig_verifier_free(px->lsa_verifier);
 	dns_close(px);
-	if (rc == 0)
+	if (rc == 0) {
+		uint64_t t = now_us();
+
+		/* where a slow stop went (bench_flood.sh reads it) */
+		log_info("stopped in %.1f ms (links told %.1f ms, TUN and its "
+		    "routes %.1f ms, the rest %.1f ms)", (double)(t -
+		    px->stop_us) / 1000, (double)(t_links - px->stop_us) /
+		    1000, (double)t_tun / 1000, (double)(t - t_links -
+		    t_tun) / 1000);
 		pidfile_remove(px->conf);
+	}
 	else if (pid_fd != -1)
 		close(pid_fd);
 	conf_free(px->conf);

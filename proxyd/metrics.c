@@ -433,6 +433,56 @@ render_counters(struct out *o, const struct proxyd *px)
 	    "packets larger than their next link carries.", s->ptb6_sent);
 }
 
+/* A histogram of microseconds (lib/looplag.h), in seconds. */
+static void
+histogram(struct out *o, const char *name, const char *help,
+    const struct looplag_hist *h)
+{
+	char le[32], bname[96];
+	uint64_t cum = 0;
+
+	family(o, name, "histogram", help);
+	snprintf(bname, sizeof(bname), "%s_bucket", name);
+	for (size_t i = 0; i <= LOOPLAG_BOUNDS; i++) {
+		cum += h->bucket[i];
+		if (i < LOOPLAG_BOUNDS)
+			snprintf(le, sizeof(le), "%g",
+			    (double)looplag_bounds_us[i] / 1e6);
+		else
+			snprintf(le, sizeof(le), "+Inf");
+		sample(o, bname);
+		label(o, "le", le);
+		value_u64(o, cum);
+	}
+	snprintf(bname, sizeof(bname), "%s_sum", name);
+	sample(o, bname);
+	value_dbl(o, (double)h->sum_us / 1e6);
+	snprintf(bname, sizeof(bname), "%s_count", name);
+	sample(o, bname);
+	value_u64(o, h->count);
+}
+
+/* The event loop's health since start (lib/looplag.h). */
+static void
+render_loop(struct out *o, const struct proxyd *px)
+{
+	histogram(o, "proxyd_event_loop_lag_seconds", "How late the event "
+	    "loop's probe timer fired (every 50 ms): time nothing could be "
+	    "served, whether the daemon was busy or waited for a CPU.",
+	    &px->lag.lag);
+	histogram(o, "proxyd_event_loop_work_seconds", "Length of the pieces "
+	    "of work the daemon times itself (signature check slices, route "
+	    "computations, control requests, metrics scrapes, the tick).",
+	    &px->lag.busy);
+	if (!px->lag.runq_known)
+		return;
+	family(o, "proxyd_run_queue_wait_seconds_total", "counter", "Time "
+	    "the daemon was runnable but waited for a CPU (the machine's "
+	    "share of the loop's lag; /proc/self/schedstat).");
+	sample(o, "proxyd_run_queue_wait_seconds_total");
+	value_dbl(o, (double)px->lag.runq_total_us / 1e6);
+}
+
 int
 metrics_render(const struct proxyd *px, struct evbuffer *b)
 {
@@ -456,6 +506,7 @@ metrics_render(const struct proxyd *px, struct evbuffer *b)
 	free(v);
 	render_destinations(&o, px);
 	render_counters(&o, px);
+	render_loop(&o, px);
 	single_u64(&o, "proxyd_topology_origins", "gauge",
 	    "Proxies in the topology database, this one included.",
 	    px->topo != NULL ? topo_count(px->topo) : 0);
@@ -503,6 +554,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
 	struct evbuffer *body;
+	uint64_t t0;
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(hdr, "Allow", "GET, HEAD");
@@ -515,6 +567,7 @@ request_cb(struct evhttp_request *req, void *arg)
 		    "not found: metrics are at " METRICS_PATH);
 		return;
 	}
+	t0 = now_us();
 	if ((body = evbuffer_new()) == NULL ||
 	    metrics_render(m->px, body) == -1) {
 		log_warnx("metrics: out of memory rendering a reply");
@@ -524,6 +577,7 @@ request_cb(struct evhttp_request *req, void *arg)
 		    "out of memory");
 		return;
 	}
+	proxyd_work(m->px, LOOPLAG_METRICS, t0);
 	evhttp_add_header(hdr, "Content-Type", METRICS_CONTENT_TYPE);
 	evhttp_add_header(hdr, "Cache-Control", "no-store");
 	if (cmd == EVHTTP_REQ_HEAD) {

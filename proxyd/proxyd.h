@@ -21,6 +21,7 @@
 #include "route.h"
 #include "srcauth.h"
 #include "flow.h"
+#include "looplag.h"
 #include "netmap.h"
 
 #define PROXYD_VERSION	"0.1"
@@ -168,12 +169,29 @@ struct proxyd {
 	struct metrics		*metrics;	/* NULL: no 'metrics' key */
 	struct event		*tick;
 	struct event		*sigs[4];
+	bool			 stopping;	/* TERM/INT: no more slices */
+	uint64_t		 stop_us;	/* when it came */
+	struct event		*lag_ev;	/* main.c: the loop's lag probe */
+	uint64_t		 lag_due_us;	/* when it should fire */
+	int			 schedstat_fd;	/* /proc/self/schedstat; -1 */
+	uint64_t		 runq_ns;	/* its wait field, last read */
+	struct looplag		 lag;		/* lag and timed work */
 	uint64_t		 start_us;
 	struct proxyd_stats	 st;
 };
 
 /* Monotonic microseconds (unit tests bring their own clock). */
 uint64_t	now_us(void);
+
+/*
+ * Records a piece of work of kind w that began at t0 (now_us()), for the
+ * loop's health figures (lib/looplag.h: status and metrics show them).
+ */
+static inline void
+proxyd_work(struct proxyd *px, enum looplag_work w, uint64_t t0)
+{
+	looplag_work(&px->lag, w, t0, now_us());
+}
 
 /*
  * The listen socket of kind k for family (AF_INET, AF_INET6), or NULL if

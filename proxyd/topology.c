@@ -582,13 +582,17 @@ verify_cb(evutil_socket_t fd, short what, void *arg)
 	static const struct lsaq_budget b = { TOPOLOGY_VERIFY_BATCH,
 	    TOPOLOGY_VERIFY_SLICE_US };
 	struct proxyd *px = arg;
+	uint64_t t0 = now_us();
 
 	(void)fd;
 	(void)what;
 	px->verify_pending = false;
+	if (px->stopping)
+		return;		/* shutting down: what waits goes unchecked */
 	(void)lsaq_drain(px->lsaq, &b, clock_cb, verify_one, px);
 	queue_stats(px);
 	verify_arm(px);
+	proxyd_work(px, LOOPLAG_VERIFY, t0);
 }
 
 static void
@@ -596,7 +600,7 @@ verify_arm(struct proxyd *px)
 {
 	struct timeval tv = { 0, 0 };
 
-	if (px->verify_pending || lsaq_len(px->lsaq) == 0)
+	if (px->verify_pending || px->stopping || lsaq_len(px->lsaq) == 0)
 		return;
 	if (evtimer_add(px->verify_ev, &tv) == 0)
 		px->verify_pending = true;
@@ -670,8 +674,19 @@ tables_equal(const struct route_table *a, const struct route_table *b)
 	return true;
 }
 
+static void	recompute(struct proxyd *);
+
 void
 topology_recompute(struct proxyd *px)
+{
+	uint64_t t0 = now_us();
+
+	recompute(px);
+	proxyd_work(px, LOOPLAG_ROUTES, t0);
+}
+
+static void
+recompute(struct proxyd *px)
 {
 	struct route_table next;
 	struct route ca[8], cb[8];

@@ -294,7 +294,7 @@ check_format(const char *t)
 {
 	char fam[128] = "", type[32] = "", prev[256][2][160];
 	size_t nprev = 0;
-	char seen[64][128];
+	char seen[96][128];
 	size_t nseen = 0;
 	int lineno = 0;
 
@@ -317,7 +317,7 @@ check_format(const char *t)
 			for (size_t i = 0; i < nseen; i++)
 				ck_assert_msg(strcmp(seen[i], name) != 0,
 				    "line %d: family %s again", lineno, name);
-			ck_assert_uint_lt(nseen, 64);
+			ck_assert_uint_lt(nseen, 96);
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
 			snprintf(fam, sizeof(fam), "%s", name);
 			type[0] = '\0';
@@ -329,7 +329,8 @@ check_format(const char *t)
 			ck_assert_msg(strcmp(name, fam) == 0, "line %d: TYPE of "
 			    "%s after HELP of %s", lineno, name, fam);
 			ck_assert_msg(strcmp(type, "counter") == 0 ||
-			    strcmp(type, "gauge") == 0, "line %d: type %s",
+			    strcmp(type, "gauge") == 0 ||
+			    strcmp(type, "histogram") == 0, "line %d: type %s",
 			    lineno, type);
 			len = strlen(name);
 			ck_assert_msg((strcmp(type, "counter") == 0) == (len > 6 &&
@@ -347,9 +348,17 @@ check_format(const char *t)
 
 			ck_assert_msg(type[0] != '\0', "line %d: sample before "
 			    "TYPE", lineno);
-			ck_assert_msg(n == strlen(fam) &&
-			    strncmp(line, fam, n) == 0, "line %d: sample '%s' "
-			    "in family %s", lineno, line, fam);
+			ck_assert_msg(strncmp(line, fam, strlen(fam)) == 0 &&
+			    (n == strlen(fam) || (strcmp(type, "histogram") ==
+			    0 && (strncmp(line + strlen(fam), "_bucket{le=",
+			    11) == 0 || (n == strlen(fam) + 4 && strncmp(line +
+			    strlen(fam), "_sum", 4) == 0) || (n == strlen(fam) +
+			    6 && strncmp(line + strlen(fam), "_count", 6) ==
+			    0)))), "line %d: sample '%s' in family %s", lineno,
+			    line, fam);
+			ck_assert_msg(strcmp(type, "histogram") != 0 ||
+			    n != strlen(fam), "line %d: histogram sample '%s' "
+			    "without _bucket, _sum or _count", lineno, line);
 			ck_assert_msg(line[n] == ' ' || line[n] == '{',
 			    "line %d: '%s'", lineno, line);
 			sp = line[n] == ' ' ? line + n : labels_end(line + n,
@@ -555,6 +564,38 @@ START_TEST(render_topology)
 END_TEST
 
 /*
+ * The event loop's lag and timed work as histograms in seconds: buckets
+ * cumulative, ending in +Inf, with _sum and _count; the run-queue wait as
+ * a counter once a schedstat reading was given.
+ */
+START_TEST(render_loop_lag_histograms)
+{
+	render();
+	ck_line("proxyd_event_loop_lag_seconds_count 0");
+	ck_assert_ptr_null(strstr(text, "proxyd_run_queue_wait"));
+	looplag_sample(&px->lag, 1000000, 3000, 1500);		/* 3 ms */
+	looplag_sample(&px->lag, 2000000, 300000, 250000);	/* 300 ms */
+	looplag_sample(&px->lag, 3000000, 0, 0);
+	looplag_work(&px->lag, LOOPLAG_ROUTES, 0, 40000);	/* 40 ms */
+	render();
+	ck_line("# TYPE proxyd_event_loop_lag_seconds histogram");
+	ck_line("proxyd_event_loop_lag_seconds_bucket{le=\"0.001\"} 1");
+	ck_line("proxyd_event_loop_lag_seconds_bucket{le=\"0.005\"} 2");
+	ck_line("proxyd_event_loop_lag_seconds_bucket{le=\"0.25\"} 2");
+	ck_line("proxyd_event_loop_lag_seconds_bucket{le=\"0.5\"} 3");
+	ck_line("proxyd_event_loop_lag_seconds_bucket{le=\"+Inf\"} 3");
+	ck_line("proxyd_event_loop_lag_seconds_sum 0.303");
+	ck_line("proxyd_event_loop_lag_seconds_count 3");
+	ck_line("proxyd_event_loop_work_seconds_bucket{le=\"0.02\"} 0");
+	ck_line("proxyd_event_loop_work_seconds_bucket{le=\"0.05\"} 1");
+	ck_line("proxyd_event_loop_work_seconds_count 1");
+	ck_line("# TYPE proxyd_run_queue_wait_seconds_total counter");
+	ck_line("proxyd_run_queue_wait_seconds_total 0.2515");
+	check_format(text);
+}
+END_TEST
+
+/*
  * Label values escape backslash, double quote and line feed (\\, \", \n);
  * nothing else.  No proxy name has them today, but the renderer must not
  * trust that.
@@ -668,6 +709,9 @@ START_TEST(http_get_metrics)
 	body = strstr(a, "\r\n\r\n");
 	ck_assert_ptr_nonnull(body);
 	body += 4;
+	/* the scrape timed itself after its rendering (a work sample) */
+	ck_assert_uint_eq(px->lag.busy.count, 1);
+	looplag_init(&px->lag);
 	render();
 	ck_assert_str_eq(body, text);
 	free(a);
@@ -805,6 +849,7 @@ metrics_suite(void)
 	tcase_add_test(tc, render_relay_channel);
 	tcase_add_test(tc, render_counters_by_reason);
 	tcase_add_test(tc, render_topology);
+	tcase_add_test(tc, render_loop_lag_histograms);
 	tcase_add_test(tc, render_escapes_label_values);
 	suite_add_tcase(s, tc);
 
