@@ -77,15 +77,17 @@ looplag_sample(struct looplag *l, uint64_t now_us, uint64_t lag_us,
 
 void
 looplag_work(struct looplag *l, enum looplag_work what, uint64_t start_us,
-    uint64_t end_us)
+    uint64_t end_us, uint64_t cpu_us)
 {
 	uint64_t us = end_us > start_us ? end_us - start_us : 0;
 
 	hist_add(&l->busy, us);
-	if (us < LOOPLAG_WORK_FLOOR_US || (unsigned)what >= LOOPLAG_WORK_MAX)
+	if ((us < LOOPLAG_WORK_FLOOR_US && cpu_us < LOOPLAG_WORK_FLOOR_US) ||
+	    (unsigned)what >= LOOPLAG_WORK_MAX)
 		return;
 	l->work[l->whead].at_us = end_us;
 	l->work[l->whead].us = clamp32(us);
+	l->work[l->whead].cpu_us = clamp32(cpu_us);
 	l->work[l->whead].what = (uint8_t)what;
 	l->whead = (l->whead + 1) % LOOPLAG_WORK_RING;
 	if (l->wn < LOOPLAG_WORK_RING)
@@ -152,7 +154,13 @@ looplag_summary(const struct looplag *l, uint64_t now_us, uint64_t window_us,
 			break;
 		if (l->work[j].us > s->work_max) {
 			s->work_max = l->work[j].us;
+			s->work_max_cpu = l->work[j].cpu_us;
 			s->work_max_what = (enum looplag_work)l->work[j].what;
+		}
+		if (l->work[j].cpu_us > s->work_cpu_max) {
+			s->work_cpu_max = l->work[j].cpu_us;
+			s->work_cpu_max_what =
+			    (enum looplag_work)l->work[j].what;
 		}
 	}
 }

@@ -59,7 +59,7 @@ struct looplag {
 	size_t		 head, n;	/* next slot; samples held */
 	struct {
 		uint64_t	at_us;
-		uint32_t	us;
+		uint32_t	us, cpu_us;
 		uint8_t		what;
 	}		 work[LOOPLAG_WORK_RING];
 	size_t		 whead, wn;
@@ -76,8 +76,11 @@ struct looplag_summary {
 					/* of the worst lag (if known) */
 	uint64_t	 runq;		/* run-queue wait in the window */
 	bool		 runq_known;
-	uint64_t	 work_max;	/* longest timed work (>= floor) */
+	uint64_t	 work_max;	/* longest timed work (>= floor), */
+	uint64_t	 work_max_cpu;	/* the CPU it took */
 	enum looplag_work work_max_what;
+	uint64_t	 work_cpu_max;	/* most CPU a piece of work took */
+	enum looplag_work work_cpu_max_what;
 };
 
 /* Starts empty (a zeroed struct is empty too). */
@@ -88,9 +91,13 @@ void	looplag_init(struct looplag *);
  */
 void	looplag_sample(struct looplag *, uint64_t now_us, uint64_t lag_us,
 	    uint64_t runq_us);
-/* A piece of work of kind what ran from start_us to end_us. */
+/*
+ * A piece of work of kind what ran from start_us to end_us and took
+ * cpu_us of CPU time (less than its length when the kernel ran others
+ * meanwhile: the machine's share, not ours).
+ */
 void	looplag_work(struct looplag *, enum looplag_work what,
-	    uint64_t start_us, uint64_t end_us);
+	    uint64_t start_us, uint64_t end_us, uint64_t cpu_us);
 /* The samples of the last window_us before now_us. */
 void	looplag_summary(const struct looplag *, uint64_t now_us,
 	    uint64_t window_us, struct looplag_summary *);

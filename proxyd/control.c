@@ -417,8 +417,14 @@ cmd_status(struct client *c, unsigned *rows)
 			json_null(&w, "loop_runq_ms");
 		}
 		json_dbl(&w, "loop_work_max_ms", (double)ls.work_max / 1000);
+		json_dbl(&w, "loop_work_max_cpu_ms", (double)ls.work_max_cpu /
+		    1000);
 		str_or_null(&w, "loop_work_max", ls.work_max > 0 ?
 		    looplag_work_name(ls.work_max_what) : NULL);
+		json_dbl(&w, "loop_work_cpu_max_ms", (double)ls.work_cpu_max /
+		    1000);
+		str_or_null(&w, "loop_work_cpu_max", ls.work_cpu_max > 0 ?
+		    looplag_work_name(ls.work_cpu_max_what) : NULL);
 	}
 	row_out(c, &w, rows);
 }
@@ -1368,7 +1374,7 @@ handle(struct client *c, const char *line, size_t len)
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0) {
-			uint64_t t0 = now_us();
+			struct proxyd_t0 t0 = proxyd_work_begin();
 
 			cmds[i].fn(c, &rows);
 			proxyd_work(c->ctl->px, LOOPLAG_CONTROL, t0);

@@ -385,7 +385,10 @@ sync_routes(struct proxyd *px, bool quiet)
 void
 kroute_sync(struct proxyd *px)
 {
+	struct proxyd_t0 t0 = proxyd_work_begin();
+
 	sync_routes(px, false);
+	proxyd_work(px, LOOPLAG_KROUTE, t0);
 }
 
 void

@@ -183,7 +183,7 @@ static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxyd *px = arg;
-	uint64_t t0 = now_us();
+	struct proxyd_t0 t0 = proxyd_work_begin();
 
 	(void)fd;
 	(void)what;
@@ -412,7 +412,7 @@ main(int argc, char *argv[])
 	bool foreground = false, test = false;
 	int verbose = 0, ch, rc = 1;
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	uint64_t t_links = 0, t_tun = 0;
+	uint64_t t_links = 0, t_tun = 0, t_state = 0, cpu_stop = 0;
 
 	while ((ch = getopt(argc, argv, "c:fhtvV")) != -1) {
 		switch (ch) {
@@ -542,6 +542,7 @@ main(int argc, char *argv[])
 	rc = 0;
 	if (px->stop_us == 0)
 		px->stop_us = now_us();
+	cpu_stop = cpu_now_us();
 	peer_shutdown(px);
 	t_links = now_us();
 out:
@@ -565,22 +566,26 @@ out:
 	}
 	route_table_release(&px->routes);
 	flow_table_free(px->flows);
+	t_state = now_us();
 	peer_free(px);
 	stream_close(px);
 	txq_free(px);
 	SSL_CTX_free(px->ssl_ctx);
 	lsasig_key_free(px->lsa_key);
 	lsasig_verifier_free(px->lsa_verifier);
+	t_state = now_us() - t_state;
 	dns_close(px);
 	if (rc == 0) {
 		uint64_t t = now_us();
 
 		/* where a slow stop went (bench_flood.sh reads it) */
 		log_info("stopped in %.1f ms (links told %.1f ms, TUN and its "
-		    "routes %.1f ms, the rest %.1f ms)", (double)(t -
-		    px->stop_us) / 1000, (double)(t_links - px->stop_us) /
-		    1000, (double)t_tun / 1000, (double)(t - t_links -
-		    t_tun) / 1000);
+		    "routes %.1f ms, tables and caches freed %.1f ms, the "
+		    "rest %.1f ms; CPU %.1f ms)", (double)(t - px->stop_us) /
+		    1000, (double)(t_links - px->stop_us) / 1000,
+		    (double)t_tun / 1000, (double)t_state / 1000, (double)(t -
+		    t_links - t_tun - t_state) / 1000, (double)(cpu_now_us() -
+		    cpu_stop) / 1000);
 		pidfile_remove(px->conf);
 	}
 	else if (pid_fd != -1)

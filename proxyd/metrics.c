@@ -554,7 +554,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
 	struct evbuffer *body;
-	uint64_t t0;
+	struct proxyd_t0 t0;
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(hdr, "Allow", "GET, HEAD");
@@ -567,7 +567,7 @@ request_cb(struct evhttp_request *req, void *arg)
 		    "not found: metrics are at " METRICS_PATH);
 		return;
 	}
-	t0 = now_us();
+	t0 = proxyd_work_begin();
 	if ((body = evbuffer_new()) == NULL ||
 	    metrics_render(m->px, body) == -1) {
 		log_warnx("metrics: out of memory rendering a reply");

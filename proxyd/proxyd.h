@@ -183,14 +183,41 @@ struct proxyd {
 /* Monotonic microseconds (unit tests bring their own clock). */
 uint64_t	now_us(void);
 
+/* The thread's CPU time in microseconds (timed work: looplag.h). */
+static inline uint64_t
+cpu_now_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* When a timed piece of work began: proxyd_work_begin(). */
+struct proxyd_t0 {
+	uint64_t	wall_us, cpu_us;
+};
+
+static inline struct proxyd_t0
+proxyd_work_begin(void)
+{
+	return (struct proxyd_t0){ now_us(), cpu_now_us() };
+}
+
 /*
- * Records a piece of work of kind w that began at t0 (now_us()), for the
- * loop's health figures (lib/looplag.h: status and metrics show them).
+ * Records a piece of work of kind w that began at t0, its length and the
+ * CPU it took, for the loop's health figures (lib/looplag.h: status and
+ * metrics show them).  Wall time beyond the CPU time is time the kernel
+ * gave the CPU to others meanwhile (or a system call slept).
  */
 static inline void
-proxyd_work(struct proxyd *px, enum looplag_work w, uint64_t t0)
+proxyd_work(struct proxyd *px, enum looplag_work w, struct proxyd_t0 t0)
 {
-	looplag_work(&px->lag, w, t0, now_us());
+	uint64_t cpu = cpu_now_us();
+
+	looplag_work(&px->lag, w, t0.wall_us, now_us(), cpu > t0.cpu_us ?
+	    cpu - t0.cpu_us : 0);
 }
 
 /*

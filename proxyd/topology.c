@@ -582,7 +582,7 @@ verify_cb(evutil_socket_t fd, short what, void *arg)
 	static const struct lsaq_budget b = { TOPOLOGY_VERIFY_BATCH,
 	    TOPOLOGY_VERIFY_SLICE_US };
 	struct proxyd *px = arg;
-	uint64_t t0 = now_us();
+	struct proxyd_t0 t0 = proxyd_work_begin();
 
 	(void)fd;
 	(void)what;
@@ -679,7 +679,7 @@ static void	recompute(struct proxyd *);
 void
 topology_recompute(struct proxyd *px)
 {
-	uint64_t t0 = now_us();
+	struct proxyd_t0 t0 = proxyd_work_begin();
 
 	recompute(px);
 	proxyd_work(px, LOOPLAG_ROUTES, t0);

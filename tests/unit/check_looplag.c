@@ -56,7 +56,7 @@ START_TEST(window_forgets_old_samples)
 	uint64_t t = 5 * S;
 
 	looplag_sample(&lag, t, 900 * MS, 800 * MS);
-	looplag_work(&lag, LOOPLAG_ROUTES, t - 700 * MS, t);
+	looplag_work(&lag, LOOPLAG_ROUTES, t - 700 * MS, t, 600 * MS);
 	looplag_summary(&lag, t + 9 * S, LOOPLAG_WINDOW_US, &s);
 	ck_assert_uint_eq(s.lag_max, 900 * MS);
 	ck_assert_uint_eq(s.lag_max_runq, 800 * MS);
@@ -107,12 +107,16 @@ START_TEST(longest_work_and_its_kind)
 {
 	struct looplag_summary s;
 
-	looplag_work(&lag, LOOPLAG_VERIFY, 1 * S, 1 * S + 6 * MS);
-	looplag_work(&lag, LOOPLAG_CONTROL, 2 * S, 2 * S + 30 * MS);
-	looplag_work(&lag, LOOPLAG_TICK, 3 * S, 3 * S + 200);	/* 0.2 ms */
+	looplag_work(&lag, LOOPLAG_VERIFY, 1 * S, 1 * S + 6 * MS, 5 * MS);
+	/* long, but mostly waiting for a CPU */
+	looplag_work(&lag, LOOPLAG_CONTROL, 2 * S, 2 * S + 30 * MS, 2 * MS);
+	looplag_work(&lag, LOOPLAG_TICK, 3 * S, 3 * S + 200, 150); /* 0.2 ms */
 	looplag_summary(&lag, 3 * S, LOOPLAG_WINDOW_US, &s);
 	ck_assert_uint_eq(s.work_max, 30 * MS);
+	ck_assert_uint_eq(s.work_max_cpu, 2 * MS);
 	ck_assert_int_eq(s.work_max_what, LOOPLAG_CONTROL);
+	ck_assert_uint_eq(s.work_cpu_max, 5 * MS);
+	ck_assert_int_eq(s.work_cpu_max_what, LOOPLAG_VERIFY);
 	ck_assert_uint_eq(lag.busy.count, 3);
 	ck_assert_uint_eq(lag.busy.bucket[0], 1);	/* <= 1 ms */
 	ck_assert_str_eq(looplag_work_name(LOOPLAG_CONTROL), "control");

@@ -576,7 +576,7 @@ START_TEST(render_loop_lag_histograms)
 	looplag_sample(&px->lag, 1000000, 3000, 1500);		/* 3 ms */
 	looplag_sample(&px->lag, 2000000, 300000, 250000);	/* 300 ms */
 	looplag_sample(&px->lag, 3000000, 0, 0);
-	looplag_work(&px->lag, LOOPLAG_ROUTES, 0, 40000);	/* 40 ms */
+	looplag_work(&px->lag, LOOPLAG_ROUTES, 0, 40000, 30000);	/* 40 ms */
 	render();
 	ck_line("# TYPE proxyd_event_loop_lag_seconds histogram");
 	ck_line("proxyd_event_loop_lag_seconds_bucket{le=\"0.001\"} 1");
