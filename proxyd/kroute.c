@@ -29,6 +29,12 @@ struct kroute {
 	struct rtplan_route	*inst;		/* ours in the kernel */
 	size_t			 n_inst, cap_inst;
 	struct rtplan		 plan;		/* the last pass's verdicts */
+	size_t			 next_step;	/* plan.steps not yet applied */
+	struct event		*ev;		/* applies them, a slice a turn */
+	bool			 ev_pending;
+	bool			 quiet;		/* the pass logs at debug */
+	size_t			 n_logged;	/* route lines of the pass */
+	size_t			 n_added, n_withdrawn;	/* not logged */
 	size_t			 n_refused;
 	uint64_t		 last_us;
 	bool			 warned_truncated;
@@ -39,6 +45,8 @@ struct kroute {
 	size_t			 n_ref6, cap_ref6;
 };
 
+static void	apply_cb(evutil_socket_t, short, void *);
+
 static struct kroute *
 state(struct proxyd *px)
 {
@@ -47,6 +55,8 @@ state(struct proxyd *px)
 		return NULL;
 	if (px->kroute->nl == NULL)
 		px->kroute->nl = rtnl_open();
+	if (px->kroute->ev == NULL && px->base != NULL)
+		px->kroute->ev = evtimer_new(px->base, apply_cb, px);
 	return px->kroute->nl != NULL ? px->kroute : NULL;
 }
 
@@ -248,6 +258,8 @@ kroute6_installed(const struct proxyd *px, const struct in6_addr *a,
 	    px->kroute->n_inst6, a, plen);
 }
 
+static void	apply_steps(struct proxyd *, struct kroute *);
+
 static void
 sync_routes(struct proxyd *px, bool quiet)
 {
@@ -319,50 +331,12 @@ sync_routes(struct proxyd *px, bool quiet)
 	}
 	free(want);
 	free(f);
-	for (size_t i = 0; i < plan.n_steps; i++) {
-		const struct rtplan_step *s = &plan.steps[i];
-		bool add = s->op == RTPLAN_ADD;
-
-		pfx(s->r.addr, s->r.plen, p, sizeof(p));
-		if (rtnl_route(k->nl, add, &s->r) == -1) {
-			if (add) {
-				struct rtplan_verdict *v = NULL;
-
-				for (size_t j = 0; j < plan.n_verdicts; j++)
-					if (plan.verdicts[j].r.addr.s_addr ==
-					    s->r.addr.s_addr &&
-					    plan.verdicts[j].r.plen == s->r.plen)
-						v = &plan.verdicts[j];
-				(quiet ? log_debug : log_warn)("route %s to "
-				    "'%s' not installed", p, dest_of(px,
-				    &s->r));
-				if (v != NULL && errno == EEXIST) {
-					v->refused = true;
-					memset(&v->by, 0, sizeof(v->by));
-					v->by.addr = s->r.addr;
-					v->by.plen = s->r.plen;
-				}
-				continue;
-			}
-			if (errno != ESRCH && errno != ENOENT &&
-			    errno != ENODEV) {
-				(quiet ? log_debug : log_warn)("cannot "
-				    "withdraw route %s", p);
-				continue;	/* still ours: retried */
-			}
-		}
-		if (add) {
-			if (inst_add(k, &s->r) == -1)
-				log_warnx("out of memory installing routes");
-			log_info("route %s to '%s' installed on '%s' "
-			    "(proto %u, metric %u)", p, dest_of(px, &s->r),
-			    tun_name(px->tun), RTNL_PROTO, s->r.metric);
-		} else {
-			inst_del(k, &s->r);
-			log_info("route %s withdrawn from '%s'", p,
-			    tun_name(px->tun));
-		}
-	}
+	/*
+	 * The verdicts first (the overlaps are known now); the steps go a
+	 * slice at a time (apply_steps()).  A pass made while an older one
+	 * still has steps left replaces it: it was planned from what is
+	 * installed now.
+	 */
 	k->n_refused = 0;
 	for (size_t i = 0; i < plan.n_verdicts; i++) {
 		const struct rtplan_verdict *v = &plan.verdicts[i], *old;
@@ -378,8 +352,131 @@ sync_routes(struct proxyd *px, bool quiet)
 		    v->r.plen, p, sizeof(p)), dest_of(px, &v->r),
 		    kroute_why(v, why, sizeof(why)));
 	}
+	if (k->n_added + k->n_withdrawn > 0)
+		log_info("and %zu more route(s) installed on '%s', %zu more "
+		    "withdrawn (proxyctl routes lists them)", k->n_added,
+		    tun_name(px->tun), k->n_withdrawn);
 	rtplan_release(&k->plan);
 	k->plan = plan;
+	k->next_step = 0;
+	k->quiet = quiet;
+	k->n_logged = k->n_added = k->n_withdrawn = 0;
+	apply_steps(px, k);
+}
+
+/* A route line of the pass: the first KROUTE_LOG_EACH, then counted. */
+static bool
+log_route(struct kroute *k, bool add)
+{
+	if (k->n_logged < KROUTE_LOG_EACH) {
+		k->n_logged++;
+		return true;
+	}
+	if (add)
+		k->n_added++;
+	else
+		k->n_withdrawn++;
+	return false;
+}
+
+/*
+ * Applies the pass's steps from next_step on, at most KROUTE_SLICE_STEPS
+ * or KROUTE_SLICE_US (whichever first, at least one), and comes back for
+ * the rest on the next loop turn: thousands of routes (a neighbour
+ * bringing a whole network, or taking it away) never hold the loop.
+ */
+static void
+apply_steps(struct proxyd *px, struct kroute *k)
+{
+	uint64_t t0 = now_us();
+	unsigned done = 0;
+	char p[32];
+
+	while (k->next_step < k->plan.n_steps) {
+		const struct rtplan_step *s = &k->plan.steps[k->next_step++];
+		bool add = s->op == RTPLAN_ADD;
+
+		if (done++ >= KROUTE_SLICE_STEPS ||
+		    now_us() - t0 >= KROUTE_SLICE_US) {
+			k->next_step--;
+			break;
+		}
+		pfx(s->r.addr, s->r.plen, p, sizeof(p));
+		if (rtnl_route(k->nl, add, &s->r) == -1) {
+			if (add) {
+				struct rtplan_verdict *v = NULL;
+
+				for (size_t j = 0; j < k->plan.n_verdicts; j++)
+					if (k->plan.verdicts[j].r.addr.s_addr ==
+					    s->r.addr.s_addr &&
+					    k->plan.verdicts[j].r.plen ==
+					    s->r.plen)
+						v = &k->plan.verdicts[j];
+				(k->quiet ? log_debug : log_warn)("route %s "
+				    "to '%s' not installed", p, dest_of(px,
+				    &s->r));
+				if (v != NULL && errno == EEXIST) {
+					v->refused = true;
+					memset(&v->by, 0, sizeof(v->by));
+					v->by.addr = s->r.addr;
+					v->by.plen = s->r.plen;
+					k->n_refused++;
+				}
+				continue;
+			}
+			if (errno != ESRCH && errno != ENOENT &&
+			    errno != ENODEV) {
+				(k->quiet ? log_debug : log_warn)("cannot "
+				    "withdraw route %s", p);
+				continue;	/* still ours: retried */
+			}
+		}
+		if (add) {
+			if (inst_add(k, &s->r) == -1)
+				log_warnx("out of memory installing routes");
+			if (log_route(k, true))
+				log_info("route %s to '%s' installed on '%s' "
+				    "(proto %u, metric %u)", p, dest_of(px,
+				    &s->r), tun_name(px->tun), RTNL_PROTO,
+				    s->r.metric);
+		} else {
+			inst_del(k, &s->r);
+			if (log_route(k, false))
+				log_info("route %s withdrawn from '%s'", p,
+				    tun_name(px->tun));
+		}
+	}
+	if (k->next_step < k->plan.n_steps) {
+		struct timeval tv = { 0, 0 };
+
+		if (!k->ev_pending && k->ev != NULL && !px->stopping &&
+		    evtimer_add(k->ev, &tv) == 0)
+			k->ev_pending = true;
+		return;
+	}
+	if (k->n_added + k->n_withdrawn > 0)
+		log_info("and %zu more route(s) installed on '%s', %zu more "
+		    "withdrawn (proxyctl routes lists them)", k->n_added,
+		    tun_name(px->tun), k->n_withdrawn);
+	k->n_added = k->n_withdrawn = 0;
+}
+
+static void
+apply_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxyd *px = arg;
+	struct kroute *k = px->kroute;
+	struct proxyd_t0 t0 = proxyd_work_begin();
+
+	(void)fd;
+	(void)what;
+	if (k == NULL)
+		return;
+	k->ev_pending = false;
+	if (px->stopping || px->tun == NULL)
+		return;		/* the routes go with the TUN */
+	apply_steps(px, k);
+	proxyd_work(px, LOOPLAG_KROUTE, t0);
 }
 
 void
@@ -404,6 +501,8 @@ kroute_free(struct proxyd *px)
 {
 	if (px->kroute == NULL)
 		return;
+	if (px->kroute->ev != NULL)
+		event_free(px->kroute->ev);
 	rtnl_close(px->kroute->nl);
 	free(px->kroute->inst);
 	free(px->kroute->inst6);

@@ -22,8 +22,20 @@
 #include "rtplan.h"
 
 #define KROUTE_RECHECK_S	10
+/*
+ * A pass's route changes go to the kernel a slice per loop turn, at most
+ * KROUTE_SLICE_STEPS or KROUTE_SLICE_US, whichever first; the first
+ * KROUTE_LOG_EACH changes of a pass are logged each, the rest in one line.
+ */
+#define KROUTE_SLICE_STEPS	256
+#define KROUTE_SLICE_US		5000
+#define KROUTE_LOG_EACH		16
 
-/* Brings the kernel in line with px->routes (nothing without a TUN). */
+/*
+ * Brings the kernel in line with px->routes (nothing without a TUN): the
+ * changes are planned now, and applied a slice now and the rest on the
+ * following loop turns.
+ */
 void	kroute_sync(struct proxyd *);
 /* Once a second: every KROUTE_RECHECK_S, kroute_sync() again. */
 void	kroute_tick(struct proxyd *);

@@ -1267,6 +1267,152 @@ START_TEST(burst_is_checked_in_slices_not_at_once)
 END_TEST
 
 /*
+ * A slow check (every clock reading finds the clock 1 ms further: the
+ * work between readings took that long) ends the slice at its time
+ * budget, well before its count: the loop is held TOPOLOGY_VERIFY_SLICE_US
+ * and a check, not a whole batch.
+ */
+START_TEST(slow_checks_end_the_slice_at_its_time_budget)
+{
+	struct pkt_lsa q;
+	char name[16];
+	uint64_t t0;
+
+	init();
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "q%03d", i);
+		lsa_init(&q, name, 1);
+		lsa_link(&q, "a", 1);
+		input_signed(la, &q);
+	}
+	fake_now_step_us = 1000;
+	t0 = fake_now_us;
+	loop_turn();			/* one slice */
+	ck_assert_uint_ge(px->st.lsa_verified, 1);
+	ck_assert_uint_lt(px->st.lsa_verified, TOPOLOGY_VERIFY_BATCH / 4);
+	/* the clock moved by the slice's readings: about its budget */
+	ck_assert_uint_le(fake_now_us - t0, TOPOLOGY_VERIFY_SLICE_US +
+	    20 * fake_now_step_us);
+	fake_now_step_us = 0;
+	for (int turns = 0; turns < 200 && px->st.lsa_queue > 0; turns++)
+		loop_turn();
+	ck_assert_uint_eq(px->st.lsa_verified, 100);
+}
+END_TEST
+
+/*
+ * Many route changes at once (ten origins of 64 prefixes each, checked
+ * in one burst) go to the kernel KROUTE_SLICE_STEPS a loop turn, not all
+ * in the callback that computed them; and when they all go away, so do
+ * the withdrawals, with the log summing up beyond KROUTE_LOG_EACH.
+ */
+#define MANY_ORIGINS	10
+static void
+feed_many(bool linked)
+{
+	struct pkt_lsa a, z;
+	char name[16], pfx[32];
+
+	lsa_init(&a, "a", ++seq_a);
+	lsa_prefix(&a, "10.1.0.0", 16);
+	lsa_link(&a, "b", 10);
+	for (int i = 0; linked && i < MANY_ORIGINS; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		lsa_link(&a, name, 10);
+	}
+	input_signed(la, &a);
+	for (int i = 0; linked && i < MANY_ORIGINS; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		lsa_init(&z, name, 1);
+		for (int j = 0; j < PKT_LSA_PREFIX_MAX; j++) {
+			snprintf(pfx, sizeof(pfx), "10.%d.%d.0", 100 + i, j);
+			lsa_prefix(&z, pfx, 24);
+		}
+		lsa_link(&z, "a", 10);
+		input_signed(la, &z);
+	}
+	topology_settle(px);
+}
+
+START_TEST(many_route_changes_go_a_slice_a_turn)
+{
+	size_t all = 1 + MANY_ORIGINS * PKT_LSA_PREFIX_MAX, turns;
+
+	fake_tun_attach(px);
+	init();
+	feed_many(true);
+	ck_assert_uint_eq(px->routes.n, all + px->conf->n_prefixes);
+	ck_assert_uint_eq(kroute_installed(px), KROUTE_SLICE_STEPS);
+	ck_assert_uint_eq(fake_rtnl_count(), KROUTE_SLICE_STEPS);
+	for (turns = 0; turns < 20 && kroute_installed(px) < all; turns++) {
+		size_t before = kroute_installed(px);
+
+		loop_turn();
+		ck_assert_uint_le(kroute_installed(px) - before,
+		    KROUTE_SLICE_STEPS);
+	}
+	ck_assert_uint_eq(kroute_installed(px), all);
+	ck_assert_uint_eq(turns, (all + KROUTE_SLICE_STEPS - 1) /
+	    KROUTE_SLICE_STEPS - 1);
+	ck_assert_uint_eq(rtnl_calls(true, "10.109.63.0", 24), 1);
+	/* all of them gone: withdrawn the same way */
+	fake_advance_s(2);		/* past the per-origin rate */
+	feed_many(false);
+	ck_assert_uint_eq(px->routes.n, 1 + px->conf->n_prefixes);
+	ck_assert_uint_eq(kroute_installed(px), all - KROUTE_SLICE_STEPS);
+	for (turns = 0; turns < 20 && kroute_installed(px) > 1; turns++)
+		loop_turn();
+	ck_assert_uint_eq(kroute_installed(px), 1);	/* a's 10.1/16 */
+	ck_assert_uint_eq(rtnl_calls(false, "10.109.63.0", 24), 1);
+	ck_assert_uint_eq(rtnl_calls(false, "10.1.0.0", 16), 0);
+}
+END_TEST
+
+/* A slow kernel: the slice ends at KROUTE_SLICE_US, the rest follows. */
+START_TEST(slow_route_changes_end_the_slice_at_its_time_budget)
+{
+	size_t all = 1 + MANY_ORIGINS * PKT_LSA_PREFIX_MAX, turns;
+
+	fake_tun_attach(px);
+	init();
+	fake_rtnl_delay_us = 1000;	/* 1 ms a route */
+	feed_many(true);
+	ck_assert_uint_ge(kroute_installed(px), 1);
+	ck_assert_uint_le(kroute_installed(px), KROUTE_SLICE_US / 1000 + 1);
+	for (turns = 0; turns < 1000 && kroute_installed(px) < all; turns++)
+		loop_turn();
+	ck_assert_uint_eq(kroute_installed(px), all);
+	ck_assert_uint_ge(turns, all / (KROUTE_SLICE_US / 1000 + 1));
+}
+END_TEST
+
+/*
+ * Once TERM came (px->stopping) the slices stop: what waits is left
+ * (the checks undone, the routes go with the TUN).
+ */
+START_TEST(stopping_ends_the_slices)
+{
+	struct pkt_lsa q;
+	size_t n;
+
+	fake_tun_attach(px);
+	init();
+	feed_many(true);
+	n = kroute_installed(px);
+	lsa_init(&q, "q0", 1);
+	lsa_link(&q, "a", 1);
+	input_signed(la, &q);
+	ck_assert_uint_eq(px->st.lsa_queue, 1);
+	px->stopping = true;
+	for (int i = 0; i < 5; i++)
+		loop_turn();
+	ck_assert_uint_eq(kroute_installed(px), n);
+	ck_assert_uint_eq(px->st.lsa_queue, 1);
+	ck_assert_uint_eq(px->st.lsa_verified, MANY_ORIGINS + 1);
+}
+END_TEST
+
+/*
  * A neighbour's newer copy of a waiting origin replaces its older one: one
  * signature check, the newer stored, flooded to all but that neighbour.
  */
@@ -1450,6 +1596,13 @@ topology_suite(void)
 		    origin_over_its_rate_is_dropped_others_kept },
 		{ "origins_over_the_limit_are_counted",
 		    origins_over_the_limit_are_counted },
+		{ "slow_checks_end_the_slice_at_its_time_budget",
+		    slow_checks_end_the_slice_at_its_time_budget },
+		{ "many_route_changes_go_a_slice_a_turn",
+		    many_route_changes_go_a_slice_a_turn },
+		{ "slow_route_changes_end_the_slice_at_its_time_budget",
+		    slow_route_changes_end_the_slice_at_its_time_budget },
+		{ "stopping_ends_the_slices", stopping_ends_the_slices },
 	};
 	Suite *s = suite_create("topology");
 

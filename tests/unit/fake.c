@@ -24,6 +24,8 @@
 #define FAKE_TOPO_LINKS	64	/* pairs with a peer_topo_linked() answer */
 
 uint64_t	fake_now_us = FAKE_T0_US;
+uint64_t	fake_now_step_us;
+uint64_t	fake_rtnl_delay_us;
 int		fake_tun_ifindex = 7;
 int		fake_rtnl_result;
 int		fake_rtnl_errno = EEXIST;
@@ -119,6 +121,7 @@ copy_name(char *dst, size_t len, const char *src)
 uint64_t
 now_us(void)
 {
+	fake_now_us += fake_now_step_us;	/* slow work, if asked */
 	return fake_now_us;
 }
 
@@ -191,6 +194,8 @@ fake_reset(void)
 	n_topo_links = 0;
 	fake_topo_linked_default = true;
 	fake_now_us = FAKE_T0_US;
+	fake_now_step_us = 0;
+	fake_rtnl_delay_us = 0;
 	fake_tun_ifindex = 7;
 	fake_rtnl_result = 0;
 	fake_rtnl_errno = EEXIST;
@@ -850,6 +855,7 @@ rtnl_route(struct rtnl *nl, bool add, const struct rtplan_route *r)
 	routes[n_routes].v6 = false;
 	memset(&routes[n_routes].dst6, 0, sizeof(routes[n_routes].dst6));
 	n_routes++;
+	fake_now_us += fake_rtnl_delay_us;
 	if (fake_rtnl_result != 0)
 		errno = fake_rtnl_errno;
 	return fake_rtnl_result;

@@ -53,6 +53,8 @@
 /* now_us() returns this.  fake_proxyd_new() sets it to FAKE_T0_US. */
 #define FAKE_T0_US	1000000000ULL	/* 1000 s: "now - 0" is never small */
 extern uint64_t	fake_now_us;
+/* Each now_us() call first advances the clock by this (0): slow work. */
+extern uint64_t	fake_now_step_us;
 
 void	fake_advance_us(uint64_t us);
 void	fake_advance_ms(uint64_t ms);
@@ -188,6 +190,8 @@ struct fake_route_call {
 size_t		 fake_rtnl_count(void);
 const struct fake_route_call *fake_rtnl_nth(size_t i);
 extern int	 fake_rtnl_result;	/* rtnl_route() returns it; 0 */
+extern uint64_t	 fake_rtnl_delay_us;	/* rtnl_route() advances the */
+					/* clock by it (0): a slow kernel */
 extern int	 fake_rtnl_errno;	/* and sets errno to this; EEXIST */
 /* The host's routes of other protocols that rtnl_foreign() returns. */
 #define FAKE_FOREIGN_MAX	16
