@@ -572,7 +572,8 @@ out:
 	txq_free(px);
 	SSL_CTX_free(px->ssl_ctx);
 	lsasig_key_free(px->lsa_key);
-	lsasig_verifier_free(px->lsa_verifier);
+	if (!px->stopping || PROXYD_FREE_AT_EXIT)	/* see proxyd.h */
+		lsasig_verifier_free(px->lsa_verifier);
 	t_state = now_us() - t_state;
 	dns_close(px);
 	if (rc == 0) {

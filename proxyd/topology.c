@@ -334,10 +334,15 @@ topology_free(struct proxyd *px)
 		event_free(px->verify_ev);
 	px->verify_ev = NULL;
 	px->verify_pending = false;
-	lsaq_free(px->lsaq);
+	/* at exit, a production build leaves the big tables to the kernel */
+	if (!px->stopping || PROXYD_FREE_AT_EXIT) {
+		lsaq_free(px->lsaq);
+		topo_free(px->topo);
+		free(px->paths);
+	}
 	px->lsaq = NULL;
-	topo_free(px->topo);
-	free(px->paths);
+	px->topo = NULL;
+	px->paths = NULL;
 	kroute_free(px);
 }
 
