@@ -32,6 +32,8 @@ struct kroute {
 	size_t			 next_step;	/* plan.steps not yet applied */
 	struct event		*ev;		/* applies them, a slice a turn */
 	bool			 ev_pending;
+	bool			 replan;	/* a pass to plan on that turn */
+	bool			 replan_quiet;
 	bool			 quiet;		/* the pass logs at debug */
 	size_t			 n_logged;	/* route lines of the pass */
 	size_t			 n_added, n_withdrawn;	/* not logged */
@@ -475,8 +477,34 @@ apply_cb(evutil_socket_t fd, short what, void *arg)
 	k->ev_pending = false;
 	if (px->stopping || px->tun == NULL)
 		return;		/* the routes go with the TUN */
-	apply_steps(px, k);
+	if (k->replan) {
+		k->replan = false;
+		sync_routes(px, k->replan_quiet);
+	} else
+		apply_steps(px, k);
 	proxyd_work(px, LOOPLAG_KROUTE, t0);
+}
+
+/*
+ * A large table's pass is planned on a loop turn of its own (reading the
+ * host's table and planning over thousands of routes takes milliseconds,
+ * on top of the shortest paths that asked for it); a small one at once.
+ */
+static bool
+deferred(struct proxyd *px, bool quiet)
+{
+	struct kroute *k;
+	struct timeval tv = { 0, 0 };
+
+	if (px->routes.n + px->routes.n6 <= KROUTE_INLINE_MAX ||
+	    px->tun == NULL || (k = state(px)) == NULL || k->ev == NULL)
+		return false;
+	k->replan_quiet = k->replan ? k->replan_quiet && quiet : quiet;
+	k->replan = true;
+	k->last_us = now_us();
+	if (!k->ev_pending && evtimer_add(k->ev, &tv) == 0)
+		k->ev_pending = true;
+	return k->ev_pending;
 }
 
 void
@@ -484,6 +512,8 @@ kroute_sync(struct proxyd *px)
 {
 	struct proxyd_t0 t0 = proxyd_work_begin();
 
+	if (deferred(px, false))
+		return;
 	sync_routes(px, false);
 	proxyd_work(px, LOOPLAG_KROUTE, t0);
 }
@@ -492,7 +522,7 @@ void
 kroute_tick(struct proxyd *px)
 {
 	if (px->kroute != NULL && now_us() - px->kroute->last_us >=
-	    (uint64_t)KROUTE_RECHECK_S * 1000000)
+	    (uint64_t)KROUTE_RECHECK_S * 1000000 && !deferred(px, true))
 		sync_routes(px, true);
 }
 

@@ -27,13 +27,16 @@
  * KROUTE_SLICE_STEPS or KROUTE_SLICE_US, whichever first; the first
  * KROUTE_LOG_EACH changes of a pass are logged each, the rest in one line.
  */
+#define KROUTE_INLINE_MAX	256	/* larger tables: planned on a turn */
+					/* of their own */
 #define KROUTE_SLICE_STEPS	256
 #define KROUTE_SLICE_US		5000
 #define KROUTE_LOG_EACH		16
 
 /*
  * Brings the kernel in line with px->routes (nothing without a TUN): the
- * changes are planned now, and applied a slice now and the rest on the
+ * changes are planned now (on the next loop turn for a table of more than
+ * KROUTE_INLINE_MAX routes), and applied a slice then and the rest on the
  * following loop turns.
  */
 void	kroute_sync(struct proxyd *);

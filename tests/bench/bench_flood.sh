@@ -36,10 +36,17 @@
 # BENCH_FLOOD_STOPS (5 SIGTERMs under load),
 # BENCH_FLOOD_NICE (-15: the proxies and the probes run at this niceness,
 # so that other work on a shared machine stays out of the latencies),
+# BENCH_FLOOD_AUTOGROUP=1 (this run's own session and autogroup, at that
+# niceness too: see below),
 # BENCH_FLOOD_PERF=1 (perf record pub, or BENCH_FLOOD_PERF_PROXY, meanwhile,
 # into WORLD_DIR or BENCH_FLOOD_PERF_OUT).
 
 set -u
+# BENCH_FLOOD_AUTOGROUP=1: in a session of its own, whose autogroup gets
+# niceness BENCH_FLOOD_NICE too (see below).
+if [ "${BENCH_FLOOD_AUTOGROUP:-0}" = 1 ] && [ -z "${_BENCH_FLOOD_SETSID:-}" ]; then
+	exec env _BENCH_FLOOD_SETSID=1 setsid -w bash "$0" "$@"
+fi
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 # shellcheck source=tests/lib/world.sh
 . "$top_srcdir/tests/lib/world.sh"
@@ -54,6 +61,16 @@ FLOOD_ADDR=203.0.113.77
 e2e_traps
 NICE=${BENCH_FLOOD_NICE:--15}
 export PROXYD_WRAPPER="nice -n $NICE"
+# With the kernel's autogroups on (/proc/sys/kernel/sched_autogroup_enabled),
+# niceness orders processes within one session only: against other
+# sessions' work the proxies get their session's share whatever their
+# niceness.  BENCH_FLOOD_AUTOGROUP=1 gives this run's session (its own, by
+# setsid above) the niceness too; off by default, as it takes CPU from
+# everyone else's work on a shared machine while it runs.
+AUTOGROUP="off ($(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo '?') = autogroups enabled; the proxies' niceness counts within this session only)"
+if [ -n "${_BENCH_FLOOD_SETSID:-}" ]; then
+	echo "$NICE" >/proc/self/autogroup && AUTOGROUP="on: $(cat /proc/self/autogroup)"
+fi
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 mem_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
@@ -268,6 +285,7 @@ settled() {	# site-a holds them all (or has stopped growing for 5 s)
 	l=$(cut -d' ' -f1 /proc/loadavg)
 	load_peak=$(awk -v a="$l" -v b="$load_peak" 'BEGIN { print (a > b) ? a : b }')
 	n=$(pstatus site-a proxies)
+	[ "${n:-0}" -gt "$n_max" ] && n_max=$n
 	[ "${n:-0}" -ge $((N + 3)) ] && return 0
 	if [ "${n:-0}" = "${last_n:-}" ]; then
 		[ $(( $(now_ms) - last_t )) -ge 5000 ]
@@ -276,7 +294,7 @@ settled() {	# site-a holds them all (or has stopped growing for 5 s)
 	last_n=$n last_t=$(now_ms)
 	return 1
 }
-last_n='' last_t=$(now_ms)
+last_n='' last_t=$(now_ms) n_max=0
 wait_for 120 settled
 t_settle=$(( $(now_ms) - t0 ))
 phase_mark end
@@ -309,7 +327,8 @@ while [ "${#stops[@]}" -lt "${BENCH_FLOOD_STOPS:-5}" ]; do
 done
 
 echo "# pxrogue: $(tr '\n' ';' <"$WORLD_DIR/flood.out")"
-echo "# settled after $t_settle ms (site-a held ${held[site-a:proxies]} proxies); the table's figures are from then"
+echo "# settled after $t_settle ms (site-a held ${held[site-a:proxies]} proxies then, at most $n_max); the table's figures are from then"
+echo "# niceness $NICE; autogroup $AUTOGROUP"
 echo "# load average (1, 5, 15 min): idle start ${ph_load[idle]}; flood start ${ph_load[flood]}; settled ${ph_load[end]}; highest 1-min seen during the flood $load_peak"
 printf '| proxy | proxies | verified | rate | full | queue peak | queue dropped | CPU s | RSS before MB | RSS after MB | RSS peak MB |\n'
 printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
