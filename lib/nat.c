@@ -240,15 +240,20 @@ classify_filtering(const struct nat_obs *obs, struct nat_result *res)
  *    measured; mapping, filtering and type are UNKNOWN.
  * 2. The primary mapping equals our local address and port (and no
  *    measured alternate mapping differs from it): no translation, mapping
- *    NONE.  Filtering comes from the filtering trials if any was run.  The
- *    type is OPEN unless a filtering trial's packet was refused: then
- *    there is a firewall, proven, and the type is what a NAT with an
+ *    NONE.  Filtering follows classify_filtering() below, so untested
+ *    trials leave it at the most restrictive answer consistent with the
+ *    rest (all untested: APD, assumed and said).  No translation says
+ *    nothing about a firewall: the IPv6 case is exactly that (no NAT, but
+ *    a stateful firewall that drops unsolicited inbound packets), and it
+ *    needs a punch like a cone NAT.  So the type is OPEN only when the
+ *    filtering is proven EI (a packet from another address arrived), or
+ *    an unsolicited packet (from the alternate port) was seen to arrive
+ *    and none was refused; otherwise it is what a NAT with an
  *    endpoint-independent mapping and that filtering is: AD restricted
- *    cone, APD port-restricted cone.  That is the IPv6 case (no
- *    translation, but a stateful firewall that drops unsolicited inbound
- *    packets): it needs a punch like a cone NAT, and the feasibility
- *    matrix must know.  With no filtering trial run, filtering is UNKNOWN
- *    and the type OPEN (assumed, and said).
+ *    cone, APD port-restricted cone.  A path whose filtering could not be tested at all (the
+ *    neighbour has neither alternate, no third proxy took part) is thus a
+ *    port-restricted cone by assumption, never "open" by default, and the
+ *    feasibility matrix asks for a punch.
  * 3. Otherwise mapping and filtering follow classify_mapping() and
  *    classify_filtering() above, and the type is the highest (most open)
  *    one all of whose predicates hold:
@@ -293,23 +298,25 @@ nat_classify(const struct nat_obs *obs, struct nat_result *res)
 	    (!obs->alt_addr_available || !obs->mapped_alt_addr.valid ||
 	    same_ep(&obs->mapped_alt_addr, &obs->local));
 	if (open) {
+		bool refused, arrived;
+
 		res->mapping = NAT_BEH_NONE;
-		res->type = NAT_TYPE_OPEN;
-		if (outcome(obs->filt_alt_port) == NAT_UNTESTED &&
-		    outcome(obs->filt_alt_addr) == NAT_UNTESTED &&
-		    outcome(obs->filt_third) == NAT_UNTESTED) {
-			assume(res, "filtering untested");
-			return;
-		}
 		res->filtering = classify_filtering(obs, res);
-		if (outcome(obs->filt_alt_port) != NAT_NOT_RECEIVED &&
-		    outcome(obs->filt_alt_addr) != NAT_NOT_RECEIVED &&
-		    outcome(obs->filt_third) != NAT_NOT_RECEIVED)
-			return;		/* nothing was refused */
-		if (res->filtering == NAT_BEH_AD)
+		refused = outcome(obs->filt_alt_port) == NAT_NOT_RECEIVED ||
+		    outcome(obs->filt_alt_addr) == NAT_NOT_RECEIVED ||
+		    outcome(obs->filt_third) == NAT_NOT_RECEIVED;
+		arrived = outcome(obs->filt_alt_port) == NAT_RECEIVED ||
+		    outcome(obs->filt_alt_addr) == NAT_RECEIVED ||
+		    outcome(obs->filt_third) == NAT_RECEIVED;
+		if (res->filtering == NAT_BEH_EI || (arrived && !refused))
+			res->type = NAT_TYPE_OPEN;
+		else if (res->filtering == NAT_BEH_AD)
 			res->type = NAT_TYPE_RESTRICTED;
-		else if (res->filtering == NAT_BEH_APD)
+		else
 			res->type = NAT_TYPE_PORT_RESTRICTED;
+		if (!arrived && !refused)
+			assume(res, "no translation, but a firewall not ruled "
+			    "out: port-restricted cone assumed");
 		return;
 	}
 

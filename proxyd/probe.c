@@ -809,9 +809,15 @@ answer(struct link *l, const struct pkt_probe_req *q, struct psock *in,
 		break;
 	}
 	case PKT_FROM_THIRD:
+		/*
+		 * A third proxy linked to us over the target's family surely
+		 * has a socket of that family: one without it would send
+		 * nothing, and the trial would read as a refusal.
+		 */
 		for (third = px->links; third != NULL; third = third->next)
 			if (third != l && third->state == LINK_UP &&
-			    strcmp(third->name, l->name) != 0)
+			    strcmp(third->name, l->name) != 0 &&
+			    third->peer.family == dst.family)
 				break;
 		if (third == NULL)
 			r->status = PKT_PROBE_UNAVAILABLE;
@@ -907,6 +913,20 @@ sent_recently(struct proxyd *px, const struct ep *a)
 	return false;
 }
 
+/*
+ * Likewise any proxy we hold a link to, in whatever state (a learned
+ * neighbour we dial, a direct channel): our own packets to it opened our
+ * filter for it.
+ */
+static bool
+linked_to(struct proxyd *px, const struct ep *a)
+{
+	for (struct link *l = px->links; l != NULL; l = l->next)
+		if (ep_addr_eq(&l->peer, a))
+			return true;
+	return false;
+}
+
 void
 probe_nonce(struct proxyd *px, uint64_t nonce, const struct ep *from)
 {
@@ -916,7 +936,7 @@ probe_nonce(struct proxyd *px, uint64_t nonce, const struct ep *from)
 		if (pr != NULL && pr->ids[TRIAL_FILT_THIRD] == nonce &&
 		    !pr->answered[TRIAL_FILT_THIRD]) {
 			pr->answered[TRIAL_FILT_THIRD] = true;
-			if (sent_recently(px, from)) {
+			if (sent_recently(px, from) || linked_to(px, from)) {
 				pr->out[TRIAL_FILT_THIRD] = NAT_UNTESTED;
 				pr->third_void = true;
 			} else

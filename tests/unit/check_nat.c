@@ -94,6 +94,9 @@ check_result(enum nat_behaviour mapping, enum nat_behaviour filtering,
 #define A_FILT_PORT \
 	"filtering from alternate port untested: " \
 	"address-and-port-dependent assumed"
+#define A_NO_XLAT \
+	"no translation, but a firewall not ruled out: " \
+	"port-restricted cone assumed"
 
 START_TEST(open_when_mapping_equals_local)
 {
@@ -103,13 +106,86 @@ START_TEST(open_when_mapping_equals_local)
 }
 END_TEST
 
-START_TEST(open_filtering_unknown_when_untested)
+/*
+ * No translation, and no filtering trial could run (the neighbour has no
+ * alternate port or address and no third proxy took part): nothing shows
+ * that unsolicited packets get in, so the path is typed like a
+ * port-restricted cone (a punch is needed), never "open" by default, and
+ * the assumption is said.
+ */
+START_TEST(untested_filtering_without_translation_is_port_restricted)
 {
 	make_open();
+	obs.alt_port_available = obs.alt_addr_available = false;
+	obs.mapped_alt_port.valid = obs.mapped_alt_addr.valid = false;
 	obs.filt_alt_port = obs.filt_alt_addr = obs.filt_third = NAT_UNTESTED;
 	nat_classify(&obs, &res);
-	check_result(NAT_BEH_NONE, NAT_BEH_UNKNOWN, NAT_TYPE_OPEN,
-	    "filtering untested");
+	check_result(NAT_BEH_NONE, NAT_BEH_APD, NAT_TYPE_PORT_RESTRICTED,
+	    A_FILT_ALL "; " A_NO_XLAT);
+	/* two such sites punch; against a symmetric NAT they cannot */
+	ck_assert(nat_direct_feasible(res.type, res.type, NULL, 0));
+	ck_assert(!nat_direct_feasible(res.type, NAT_TYPE_SYMMETRIC, NULL,
+	    0));
+}
+END_TEST
+
+/* The IPv6 literal case of the same: a firewall's address, no alternates. */
+START_TEST(untested_filtering_ipv6_is_port_restricted)
+{
+	obs.local = ep("2001:db8:10a::2", 4790);
+	make_open();
+	obs.alt_port_available = obs.alt_addr_available = false;
+	obs.mapped_alt_port.valid = obs.mapped_alt_addr.valid = false;
+	obs.filt_alt_port = obs.filt_alt_addr = obs.filt_third = NAT_UNTESTED;
+	nat_classify(&obs, &res);
+	ck_assert_int_eq(res.mapping, NAT_BEH_NONE);
+	ck_assert_int_eq(res.filtering, NAT_BEH_APD);
+	ck_assert_int_eq(res.type, NAT_TYPE_PORT_RESTRICTED);
+	ck_assert_ptr_nonnull(strstr(res.assumed, "filtering untested"));
+}
+END_TEST
+
+/*
+ * No alternates, but a third proxy's packet was refused: the firewall is
+ * proven without an alternate port or address.
+ */
+START_TEST(third_refused_without_alternates_is_port_restricted)
+{
+	make_open();
+	obs.alt_port_available = obs.alt_addr_available = false;
+	obs.mapped_alt_port.valid = obs.mapped_alt_addr.valid = false;
+	obs.filt_alt_port = obs.filt_alt_addr = NAT_UNTESTED;
+	obs.filt_third = NAT_NOT_RECEIVED;
+	nat_classify(&obs, &res);
+	check_result(NAT_BEH_NONE, NAT_BEH_APD, NAT_TYPE_PORT_RESTRICTED,
+	    A_FILT_PORT);
+}
+END_TEST
+
+/*
+ * A packet from the alternate address arrived: filtering EI, proven, and
+ * the path is open even though a third proxy's packet was lost (its
+ * refusal cannot make the filter stricter than what got in).
+ */
+START_TEST(open_when_other_address_arrived_despite_a_lost_third)
+{
+	make_open();
+	obs.filt_third = NAT_NOT_RECEIVED;
+	nat_classify(&obs, &res);
+	check_result(NAT_BEH_NONE, NAT_BEH_EI, NAT_TYPE_OPEN, "");
+}
+END_TEST
+
+/* ... and a third proxy's packet that arrived proves the path open. */
+START_TEST(third_received_without_alternates_is_open)
+{
+	make_open();
+	obs.alt_port_available = obs.alt_addr_available = false;
+	obs.mapped_alt_port.valid = obs.mapped_alt_addr.valid = false;
+	obs.filt_alt_port = obs.filt_alt_addr = NAT_UNTESTED;
+	obs.filt_third = NAT_RECEIVED;
+	nat_classify(&obs, &res);
+	check_result(NAT_BEH_NONE, NAT_BEH_EI, NAT_TYPE_OPEN, "");
 }
 END_TEST
 
@@ -666,8 +742,16 @@ nat_suite(void)
 	} cases[] = {
 		{ "open_when_mapping_equals_local",
 		    open_when_mapping_equals_local },
-		{ "open_filtering_unknown_when_untested",
-		    open_filtering_unknown_when_untested },
+		{ "untested_filtering_without_translation_is_port_restricted",
+		    untested_filtering_without_translation_is_port_restricted },
+		{ "untested_filtering_ipv6_is_port_restricted",
+		    untested_filtering_ipv6_is_port_restricted },
+		{ "third_refused_without_alternates_is_port_restricted",
+		    third_refused_without_alternates_is_port_restricted },
+		{ "open_when_other_address_arrived_despite_a_lost_third",
+		    open_when_other_address_arrived_despite_a_lost_third },
+		{ "third_received_without_alternates_is_open",
+		    third_received_without_alternates_is_open },
 		{ "open_behind_stateful_firewall_is_port_restricted",
 		    open_behind_stateful_firewall_is_port_restricted },
 		{ "open_ipv6_behind_firewall_is_port_restricted",

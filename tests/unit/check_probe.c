@@ -895,6 +895,36 @@ START_TEST(third_request_goes_to_another_neighbour)
 }
 END_TEST
 
+/*
+ * The third proxy sends from its socket of the target's family: one linked
+ * to us over the other family may have none, and its silence would read as
+ * a refusal (a firewall that is not there).
+ */
+START_TEST(third_request_needs_a_neighbour_of_the_targets_family)
+{
+	struct link *l6, *lc;
+
+	probe_link_up(la, false);
+	l6 = fake_link_add(px, "c6", LINK_UP, C_ADDR, A_PORT);
+	ck_assert_int_eq(ep_parse_addr("2001:db8:c::3", &l6->peer), 0);
+	l6->peer.port = A_PORT;
+	req(la, 20, PKT_FROM_THIRD, A_ADDR, 5555, NULL, 0,
+	    sock(PSOCK_PRIMARY));
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_THIRD_REQ), 0);
+	ck_assert_uint_eq(
+	    fake_sent_last(PKT_MSG_PROBE_RESP)->msg.u.probe_resp.status,
+	    PKT_PROBE_UNAVAILABLE);
+	lc = fake_link_add(px, "c", LINK_UP, C_ADDR, A_PORT);
+	req(la, 21, PKT_FROM_THIRD, A_ADDR, 5555, NULL, 0,
+	    sock(PSOCK_PRIMARY));
+	ck_assert_uint_eq(fake_sent_count(PKT_MSG_THIRD_REQ), 1);
+	ck_assert_ptr_eq(fake_sent_last(PKT_MSG_THIRD_REQ)->link, lc);
+	ck_assert_uint_eq(
+	    fake_sent_last(PKT_MSG_PROBE_RESP)->msg.u.probe_resp.status,
+	    PKT_PROBE_OK);
+}
+END_TEST
+
 START_TEST(answers_held_to_a_budget_per_second)
 {
 	probe_link_up(la, false);
@@ -1014,6 +1044,30 @@ START_TEST(nonce_from_an_address_we_sent_to_is_void)
 	resp(la, id, PKT_PROBE_OK, NULL, 0, sock(PSOCK_PRIMARY));
 	probe_nonce(px, id, &from);
 	ck_assert_uint_eq(px->st.drop_malformed, 0);
+	fake_psock_open_fails = true;
+	drive_ms(6000);
+	ck_assert(probe_view(la)->valid);
+	ck_assert_int_eq(probe_view(la)->trials[TRIAL_FILT_THIRD],
+	    NAT_UNTESTED);
+	ck_assert_int_ne(probe_view(la)->res.filtering, NAT_BEH_EI);
+	ck_assert_ptr_nonnull(strstr(probe_view(la)->res.assumed,
+	    "third-proxy trial void"));
+}
+END_TEST
+
+/*
+ * A third proxy we hold a link to (a learned neighbour we dialled, a direct
+ * channel) has had our packets: its probe getting in proves nothing.
+ */
+START_TEST(nonce_from_a_linked_proxy_is_void)
+{
+	struct ep from = fake_sin(C_ADDR, 5000);
+	uint64_t id;
+
+	fake_link_add(px, "c", LINK_HANDSHAKE, C_ADDR, A_PORT);
+	id = to_filter_phase();
+	resp(la, id, PKT_PROBE_OK, NULL, 0, sock(PSOCK_PRIMARY));
+	probe_nonce(px, id, &from);
 	fake_psock_open_fails = true;
 	drive_ms(6000);
 	ck_assert(probe_view(la)->valid);
@@ -1170,6 +1224,36 @@ START_TEST(no_translation_behind_firewall_is_port_restricted)
 }
 END_TEST
 
+/*
+ * No translation toward a neighbour with no alternate port or address and
+ * no third proxy: no filtering trial could run, so nothing proves that
+ * unsolicited packets get in.  Typed a port-restricted cone by assumption
+ * (said in the result sent to the neighbour), never open by default.
+ */
+START_TEST(no_translation_untested_filtering_is_port_restricted)
+{
+	const struct pkt_nat_result *r;
+
+	/* the neighbour sees the link's own socket: no translation */
+	nm.addr = LOCAL_ADDR;
+	nm.port[0] = sock(PSOCK_PRIMARY)->local.port;
+	nm.no_third = true;
+	probe_link_up(la, true);		/* no INFO: no alternates */
+	drive_until_result(la, 10000);
+	ck_assert_uint_eq(reqs_from(la, PKT_FROM_ALT_PORT, 0), 0);
+	ck_assert_uint_eq(reqs_from(la, PKT_FROM_ALT_ADDR, 0), 0);
+	ck_assert_int_eq(probe_view(la)->trials[TRIAL_FILT_THIRD],
+	    NAT_UNTESTED);
+	ck_assert_int_eq(probe_view(la)->res.mapping, NAT_BEH_NONE);
+	ck_assert_int_eq(probe_view(la)->res.filtering, NAT_BEH_APD);
+	ck_assert_int_eq(probe_view(la)->res.type, NAT_TYPE_PORT_RESTRICTED);
+	r = &fake_sent_last(PKT_MSG_NAT_RESULT)->msg.u.nat;
+	ck_assert_int_eq(r->type, NAT_TYPE_PORT_RESTRICTED);
+	ck_assert_ptr_nonnull(strstr(r->assumed, "filtering untested"));
+	ck_assert_ptr_nonnull(strstr(r->assumed, "firewall not ruled out"));
+}
+END_TEST
+
 START_TEST(ladder_not_run_when_open)
 {
 	nm.addr = LOCAL_ADDR;
@@ -1308,6 +1392,8 @@ probe_suite(void)
 		    every_rung_of_a_full_ladder_can_be_checked },
 		{ "third_request_goes_to_another_neighbour",
 		    third_request_goes_to_another_neighbour },
+		{ "third_request_needs_a_neighbour_of_the_targets_family",
+		    third_request_needs_a_neighbour_of_the_targets_family },
 		{ "answers_held_to_a_budget_per_second",
 		    answers_held_to_a_budget_per_second },
 		{ "budget_is_per_link", budget_is_per_link },
@@ -1318,6 +1404,8 @@ probe_suite(void)
 		    nonce_answers_the_third_trial },
 		{ "nonce_from_an_address_we_sent_to_is_void",
 		    nonce_from_an_address_we_sent_to_is_void },
+		{ "nonce_from_a_linked_proxy_is_void",
+		    nonce_from_a_linked_proxy_is_void },
 		{ "info_and_result_are_stored", info_and_result_are_stored },
 		{ "link_nat_folds_both_ends", link_nat_folds_both_ends },
 		{ "message_on_a_link_not_up_is_dropped",
@@ -1326,6 +1414,8 @@ probe_suite(void)
 		{ "link_down_during_trials", link_down_during_trials },
 		{ "ladder_opens_rungs_after_classification",
 		    ladder_opens_rungs_after_classification },
+		{ "no_translation_untested_filtering_is_port_restricted",
+		    no_translation_untested_filtering_is_port_restricted },
 		{ "ladder_not_run_when_open", ladder_not_run_when_open },
 		{ "no_translation_behind_firewall_is_port_restricted",
 		    no_translation_behind_firewall_is_port_restricted },
