@@ -104,6 +104,105 @@ rtplan_overlap(const struct rtplan_foreign *f, size_t n, struct in_addr addr,
 	return false;
 }
 
+/* a with the bits beyond plen cleared. */
+static struct in6_addr
+mask6(const struct in6_addr *a, unsigned plen)
+{
+	struct in6_addr m = *a;
+
+	for (unsigned i = 0; i < 16; i++) {
+		if (plen >= 8 * (i + 1))
+			continue;
+		m.s6_addr[i] &= plen <= 8 * i ? 0 :
+		    (uint8_t)(0xff << (8 - (plen - 8 * i)));
+	}
+	return m;
+}
+
+/* memcmp orders addresses in network byte order numerically. */
+static int
+cmp_key6(const struct in6_addr *a, uint8_t pa, const struct in6_addr *b,
+    uint8_t pb)
+{
+	int c = memcmp(a, b, sizeof(*a));
+
+	if (c != 0)
+		return c < 0 ? -1 : 1;
+	return pa < pb ? -1 : pa > pb;
+}
+
+static int
+cmp_foreign6(const void *x, const void *y)
+{
+	const struct rtplan_foreign6 *a = x, *b = y;
+
+	return cmp_key6(&a->addr, a->plen, &b->addr, b->plen);
+}
+
+void
+rtplan_foreign6_sort(struct rtplan_foreign6 *f, size_t n)
+{
+	if (n > 1)
+		qsort(f, n, sizeof(*f), cmp_foreign6);
+}
+
+static size_t
+lower_bound6(const struct rtplan_foreign6 *f, size_t n,
+    const struct in6_addr *a, uint8_t p)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_key6(&f[mid].addr, f[mid].plen, a, p) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The IPv4 search, over 128 bits: a holding route is one exact search per
+ * shorter length; a route inside ours has its network address in our
+ * range, so it sorts at or after our first address and at or before the
+ * last one.
+ */
+bool
+rtplan_overlap6(const struct rtplan_foreign6 *f, size_t n,
+    const struct in6_addr *addr, uint8_t plen, struct rtplan_foreign6 *by)
+{
+	struct in6_addr lo, hi, m;
+	size_t i;
+
+	if (plen > 128)
+		return false;
+	lo = mask6(addr, plen);
+	hi = lo;
+	for (unsigned b = plen; b < 128; b++)
+		hi.s6_addr[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+	for (uint8_t p = 1; p <= plen; p++) {
+		m = mask6(&lo, p);
+		i = lower_bound6(f, n, &m, p);
+		if (i < n && f[i].plen == p &&
+		    memcmp(&f[i].addr, &m, sizeof(m)) == 0) {
+			if (by != NULL)
+				*by = f[i];
+			return true;
+		}
+	}
+	for (i = lower_bound6(f, n, &lo, 0); i < n &&
+	    memcmp(&f[i].addr, &hi, sizeof(hi)) <= 0; i++) {
+		if (f[i].plen == 0)
+			continue;	/* a default route holds everything */
+		if (by != NULL)
+			*by = f[i];
+		return true;
+	}
+	return false;
+}
+
 static bool
 same_place(const struct rtplan_route *a, const struct rtplan_route *b)
 {

@@ -89,6 +89,30 @@ void	rtplan_release(struct rtplan *);
 const struct rtplan_verdict *rtplan_find(const struct rtplan *p,
 	    struct in_addr addr, uint8_t plen);
 /*
+ * IPv6: a route on the host that proxyd did not install, and the same
+ * overlap test over 128-bit prefixes (a holding route is looked for at
+ * each shorter length, so O(129 log n)).  The IPv6 plan itself is applied
+ * by proxyd/kroute.c, which needs only this verdict per prefix.
+ */
+struct rtplan_foreign6 {
+	struct in6_addr	addr;		/* host bits zero */
+	uint8_t		plen;		/* 0-128 */
+	uint8_t		proto;
+	int		ifindex;
+};
+
+/* Sorts IPv6 foreign routes by (addr, plen), as rtplan_overlap6() needs. */
+void	rtplan_foreign6_sort(struct rtplan_foreign6 *, size_t n);
+/*
+ * Whether addr/plen (host bits beyond plen ignored) overlaps one of the
+ * sorted f[0..n) other than a default route (::/0); *by (if not NULL) gets
+ * the first found (a holding route before one inside).  false for a plen
+ * above 128.
+ */
+bool	rtplan_overlap6(const struct rtplan_foreign6 *f, size_t n,
+	    const struct in6_addr *addr, uint8_t plen,
+	    struct rtplan_foreign6 *by);
+/*
  * A route protocol's name as iproute2 spells it ("kernel" for a connected
  * route, "boot", "static", "dhcp", ...), else its number, into buf.
  */

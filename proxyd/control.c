@@ -592,8 +592,9 @@ routes6_rows(struct client *c, unsigned *rows)
 	for (size_t i = 0; i < px->routes.n6; i++) {
 		const struct route6 *r = &px->routes.v6[i];
 		struct json_w w;
-		char p[IPPREFIX_STRLEN];
+		char p[IPPREFIX_STRLEN], why[160];
 		const struct channel *ch;
+		const struct rtplan_foreign6 *by;
 
 		json_begin(&w, rowbuf, sizeof(rowbuf));
 		json_str(&w, "prefix", route6_prefix_str(r, p, sizeof(p)));
@@ -607,10 +608,16 @@ routes6_rows(struct client *c, unsigned *rows)
 		str_or_null(&w, "decision", ch != NULL ? ch->reason : NULL);
 		json_bool(&w, "conflict", route6_conflicts(&px->routes, r));
 		json_null(&w, "alias_of");
+		by = r->hops == 0 ? NULL : kroute6_refused(px, &r->addr,
+		    r->plen);
 		json_str(&w, "kernel", r->hops == 0 ? "local" :
 		    kroute6_installed(px, &r->addr, r->plen) ? "installed" :
-		    "none");
-		json_null(&w, "kernel_reason");
+		    by != NULL ? "refused" : "none");
+		if (by != NULL)
+			json_str(&w, "kernel_reason", kroute_why6(by, why,
+			    sizeof(why)));
+		else
+			json_null(&w, "kernel_reason");
 		row_out(c, &w, rows);
 	}
 }

@@ -22,6 +22,8 @@
 struct kroute6 {
 	struct in6_addr		 addr;
 	uint8_t			 plen;
+	/* in ref6: what refused it (proto 0: the kernel said EEXIST) */
+	struct rtplan_foreign6	 by;
 };
 
 struct kroute {
@@ -43,8 +45,9 @@ struct kroute {
 	bool			 adopted;	/* an earlier run's, once */
 	struct kroute6		*inst6;		/* our IPv6 routes in the kernel */
 	size_t			 n_inst6, cap_inst6;
-	struct kroute6		*ref6;		/* IPv6 routes refused (EEXIST) */
+	struct kroute6		*ref6;		/* IPv6 prefixes refused */
 	size_t			 n_ref6, cap_ref6;
+	bool			 adopted6, warned_truncated6;
 };
 
 static void	apply_cb(evutil_socket_t, short, void *);
@@ -66,18 +69,40 @@ state(struct proxyd *px)
  * A remote prefix that holds one of our neighbours' addresses must not go
  * on the TUN: our own link packets to that neighbour would follow it into
  * the TUN and the link would die (a site inside another site's LAN, as
- * site C inside site M's network).  Returns the neighbour, or NULL.
+ * site C inside site M's network).  Either family.  Returns the
+ * neighbour, or NULL.
  */
 static const struct link *
-covers_peer(const struct proxyd *px, const struct route *r)
+covers_peer(const struct proxyd *px, const struct ipprefix *q)
 {
-	uint32_t mask = r->plen == 0 ? 0 : htonl(UINT32_MAX << (32 - r->plen));
+	for (const struct link *l = px->links; l != NULL; l = l->next) {
+		struct ipaddr a;
 
-	for (const struct link *l = px->links; l != NULL; l = l->next)
-		if (l->resolved && l->peer.family == AF_INET &&
-		    (l->peer.a.v4.s_addr & mask) == r->addr.s_addr)
+		if (!l->resolved)
+			continue;
+		if (l->peer.family == AF_INET)
+			ipaddr_set4(&a, l->peer.a.v4);
+		else if (l->peer.family == AF_INET6)
+			ipaddr_set6(&a, &l->peer.a.v6);
+		else
+			continue;
+		if (ipprefix_contains(q, &a))
 			return l;
+	}
 	return NULL;
+}
+
+/* The log line of a prefix left off the TUN because it holds nb. */
+static void
+log_covers(const struct link *nb, const char *p, const char *dest,
+    bool quiet)
+{
+	char a[EP_STRLEN];
+
+	ep_addr_fmt(&nb->peer, a, sizeof(a));
+	(quiet ? log_debug : log_warnx)("route %s to '%s' not installed on "
+	    "the TUN: it holds neighbour '%s''s address %s, and our link to "
+	    "it would loop into the TUN", p, dest, nb->name, a);
 }
 
 static const char *
@@ -90,28 +115,51 @@ pfx(struct in_addr a, uint8_t plen, char *buf, size_t len)
 	return buf;
 }
 
+/* "overlaps the host's static route P dev D", or the EEXIST text. */
+static const char *
+why_text(uint8_t proto, int ifindex, const char *p, char *buf, size_t len)
+{
+	char name[16], dev[IF_NAMESIZE] = "";
+
+	if (proto == 0) {		/* the kernel said EEXIST */
+		snprintf(buf, len, "an equal route is on the host already "
+		    "(same prefix and metric)");
+		return buf;
+	}
+	if (ifindex == 0 || if_indextoname((unsigned)ifindex, dev) == NULL)
+		snprintf(dev, sizeof(dev), "%s", ifindex == 0 ? "-" : "?");
+	snprintf(buf, len, "overlaps the host's %s route %s dev %s",
+	    rtplan_proto_name(proto, name, sizeof(name)), p, dev);
+	return buf;
+}
+
 const char *
 kroute_why(const struct rtplan_verdict *v, char *buf, size_t len)
 {
-	char p[32], proto[16], dev[IF_NAMESIZE] = "";
+	char p[32];
 
 	if (v == NULL || !v->refused) {
 		snprintf(buf, len, "%s", "");
 		return buf;
 	}
-	if (v->by.proto == 0) {		/* the kernel said EEXIST */
-		snprintf(buf, len, "an equal route is on the host already "
-		    "(same prefix and metric)");
+	return why_text(v->by.proto, v->by.ifindex, pfx(v->by.addr,
+	    v->by.plen, p, sizeof(p)), buf, len);
+}
+
+const char *
+kroute_why6(const struct rtplan_foreign6 *by, char *buf, size_t len)
+{
+	char p[IPPREFIX_STRLEN];
+	struct ipprefix q;
+
+	if (by == NULL) {
+		snprintf(buf, len, "%s", "");
 		return buf;
 	}
-	if (v->by.ifindex == 0 || if_indextoname((unsigned)v->by.ifindex, dev)
-	    == NULL)
-		snprintf(dev, sizeof(dev), "%s", v->by.ifindex == 0 ? "-" :
-		    "?");
-	snprintf(buf, len, "overlaps the host's %s route %s dev %s",
-	    rtplan_proto_name(v->by.proto, proto, sizeof(proto)),
-	    pfx(v->by.addr, v->by.plen, p, sizeof(p)), dev);
-	return buf;
+	ipaddr_set6(&q.addr, &by->addr);
+	q.plen = by->plen;
+	return why_text(by->proto, by->ifindex, ipprefix_str(&q, p,
+	    sizeof(p)), buf, len);
 }
 
 static const char *
@@ -150,14 +198,21 @@ inst_del(struct kroute *k, const struct rtplan_route *r)
 		}
 }
 
-static bool
-k6_has(const struct kroute6 *v, size_t n, const struct in6_addr *a,
+static const struct kroute6 *
+k6_find(const struct kroute6 *v, size_t n, const struct in6_addr *a,
     uint8_t plen)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i].plen == plen && memcmp(&v[i].addr, a, 16) == 0)
-			return true;
-	return false;
+			return &v[i];
+	return NULL;
+}
+
+static bool
+k6_has(const struct kroute6 *v, size_t n, const struct in6_addr *a,
+    uint8_t plen)
+{
+	return k6_find(v, n, a, plen) != NULL;
 }
 
 static int
@@ -173,44 +228,90 @@ k6_add(struct kroute6 **v, size_t *n, size_t *cap, const struct in6_addr *a,
 		*v = nv;
 		*cap = c;
 	}
+	memset(&(*v)[*n], 0, sizeof((*v)[*n]));
 	(*v)[*n].addr = *a;
 	(*v)[(*n)++].plen = plen;
 	return 0;
 }
 
-/* Whether the IPv6 prefix is a remote one the TUN should carry. */
-static bool
-want6(const struct proxyd *px, const struct in6_addr *a, uint8_t plen)
+static void
+q6(struct ipprefix *q, const struct in6_addr *a, uint8_t plen)
 {
+	ipaddr_set6(&q->addr, a);
+	q->plen = plen;
+}
+
+/*
+ * Whether the IPv6 prefix is a remote one the TUN should carry: not our
+ * own, not holding a neighbour's address, not overlapping a host route of
+ * another protocol (f, sorted).
+ */
+static bool
+want6(const struct proxyd *px, const struct in6_addr *a, uint8_t plen,
+    const struct rtplan_foreign6 *f, size_t nf)
+{
+	struct ipprefix q;
+
+	q6(&q, a, plen);
 	for (size_t i = 0; i < px->routes.n6; i++) {
 		const struct route6 *r = &px->routes.v6[i];
 
 		if (r->hops > 0 && r->plen == plen &&
 		    memcmp(&r->addr, a, 16) == 0)
-			return !route_is_local6(&px->routes, a);
+			return !route_is_local6(&px->routes, a) &&
+			    covers_peer(px, &q) == NULL &&
+			    !rtplan_overlap6(f, nf, a, plen, NULL);
 	}
 	return false;
 }
 
 /*
- * The IPv6 routes: the remote IPv6 prefixes on the TUN, ours withdrawn
- * when no longer wanted.  Simpler than the IPv4 plan (see kroute.h).
+ * The IPv6 routes, by the IPv4 plan's rules (kroute.h) applied in place:
+ * the host's IPv6 table is read, a remote prefix that overlaps another
+ * protocol's route is refused (and ours withdrawn if one appeared), the
+ * rest go on the TUN, ours no longer wanted are withdrawn.  The IPv6
+ * prefixes are few (no sorted plan: a pass is O(n * (n + 129 log nf))).
+ * A refusal is logged when it is new, and kept for `proxyctl routes`.
  */
 static void
 sync_routes6(struct proxyd *px, struct kroute *k, bool quiet)
 {
-	char p[IPPREFIX_STRLEN];
+	char p[IPPREFIX_STRLEN], why[160];
+	struct rtplan_foreign6 *f = NULL, *own = NULL;
+	struct kroute6 *old;
+	size_t nf = 0, nown = 0, n_old;
 	struct ipprefix q;
+	bool truncated;
+
+	if (rtnl_foreign6(k->nl, &f, &nf, &truncated, &own, &nown) == -1)
+		return;		/* logged; tried again on the tick */
+	/* an earlier run's routes on our TUN: ours, kept or withdrawn */
+	for (size_t i = 0; !k->adopted6 && i < nown; i++) {
+		if (own[i].ifindex != tun_ifindex(px->tun) ||
+		    k6_has(k->inst6, k->n_inst6, &own[i].addr, own[i].plen) ||
+		    k6_add(&k->inst6, &k->n_inst6, &k->cap_inst6,
+		    &own[i].addr, own[i].plen) == -1)
+			continue;
+		q6(&q, &own[i].addr, own[i].plen);
+		log_info("route %s of an earlier run adopted",
+		    ipprefix_str(&q, p, sizeof(p)));
+	}
+	k->adopted6 = true;
+	free(own);
+	if (truncated && !k->warned_truncated6)
+		log_warnx("the host has more than %u IPv6 routes: overlaps "
+		    "with the others are not checked", RTNL_FOREIGN_MAX);
+	k->warned_truncated6 = truncated;
+	rtplan_foreign6_sort(f, nf);
 
 	for (size_t i = 0; i < k->n_inst6; ) {
 		struct kroute6 *r = &k->inst6[i];
 
-		if (want6(px, &r->addr, r->plen)) {
+		if (want6(px, &r->addr, r->plen, f, nf)) {
 			i++;
 			continue;
 		}
-		ipaddr_set6(&q.addr, &r->addr);
-		q.plen = r->plen;
+		q6(&q, &r->addr, r->plen);
 		ipprefix_str(&q, p, sizeof(p));
 		if (rtnl_route6(k->nl, false, &r->addr, r->plen,
 		    tun_ifindex(px->tun), px->conf->tun_metric) == -1 &&
@@ -223,24 +324,55 @@ sync_routes6(struct proxyd *px, struct kroute *k, bool quiet)
 		log_info("route %s withdrawn from '%s'", p, tun_name(px->tun));
 		k->inst6[i] = k->inst6[--k->n_inst6];
 	}
-	k->n_ref6 = 0;
+
+	/* this pass's refusals; the last pass's say which ones are news */
+	old = k->ref6;
+	n_old = k->n_ref6;
+	k->ref6 = NULL;
+	k->n_ref6 = k->cap_ref6 = 0;
 	for (size_t i = 0; i < px->routes.n6; i++) {
 		const struct route6 *r = &px->routes.v6[i];
+		const struct link *nb;
+		struct rtplan_foreign6 by;
+		const struct kroute6 *was;
+		bool refused = false;
 
-		if (!want6(px, &r->addr, r->plen) ||
+		if (r->hops == 0 || route_is_local6(&px->routes, &r->addr) ||
 		    k6_has(k->inst6, k->n_inst6, &r->addr, r->plen) ||
 		    k6_has(k->ref6, k->n_ref6, &r->addr, r->plen))
 			continue;
 		route6_prefix_str(r, p, sizeof(p));
-		if (rtnl_route6(k->nl, true, &r->addr, r->plen,
+		q6(&q, &r->addr, r->plen);
+		if ((nb = covers_peer(px, &q)) != NULL) {
+			log_covers(nb, p, r->dest, quiet);
+			continue;
+		}
+		was = k6_find(old, n_old, &r->addr, r->plen);
+		memset(&by, 0, sizeof(by));
+		if (rtplan_overlap6(f, nf, &r->addr, r->plen, &by))
+			refused = true;
+		else if (rtnl_route6(k->nl, true, &r->addr, r->plen,
 		    tun_ifindex(px->tun), px->conf->tun_metric) == -1) {
-			(quiet ? log_debug : log_warn)("route %s to '%s' not "
-			    "installed%s", p, r->dest, errno == EEXIST ?
-			    ": an equal route is on the host already; proxyd "
-			    "never touches routes it did not install" : "");
-			if (errno == EEXIST)
-				(void)k6_add(&k->ref6, &k->n_ref6,
-				    &k->cap_ref6, &r->addr, r->plen);
+			if (errno != EEXIST || was != NULL) {
+				(quiet || was != NULL ? log_debug : log_warn)(
+				    "route %s to '%s' not installed", p,
+				    r->dest);
+			}
+			if (errno != EEXIST)
+				continue;	/* retried on the next pass */
+			by.addr = r->addr;	/* proto 0: EEXIST */
+			by.plen = r->plen;
+			refused = true;
+		}
+		if (refused) {
+			if (k6_add(&k->ref6, &k->n_ref6, &k->cap_ref6,
+			    &r->addr, r->plen) == 0)
+				k->ref6[k->n_ref6 - 1].by = by;
+			if (was == NULL)
+				log_warnx("route %s to '%s' refused: it %s; "
+				    "proxyd never touches routes it did not "
+				    "install", p, r->dest, kroute_why6(&by,
+				    why, sizeof(why)));
 			continue;
 		}
 		if (k6_add(&k->inst6, &k->n_inst6, &k->cap_inst6, &r->addr,
@@ -250,6 +382,8 @@ sync_routes6(struct proxyd *px, struct kroute *k, bool quiet)
 		    "%u)", p, r->dest, tun_name(px->tun), RTNL_PROTO,
 		    (unsigned)px->conf->tun_metric);
 	}
+	free(old);
+	free(f);
 }
 
 bool
@@ -258,6 +392,18 @@ kroute6_installed(const struct proxyd *px, const struct in6_addr *a,
 {
 	return px->kroute != NULL && k6_has(px->kroute->inst6,
 	    px->kroute->n_inst6, a, plen);
+}
+
+const struct rtplan_foreign6 *
+kroute6_refused(const struct proxyd *px, const struct in6_addr *a,
+    uint8_t plen)
+{
+	const struct kroute6 *r;
+
+	if (px->kroute == NULL)
+		return NULL;
+	r = k6_find(px->kroute->ref6, px->kroute->n_ref6, a, plen);
+	return r != NULL ? &r->by : NULL;
 }
 
 static void	apply_steps(struct proxyd *, struct kroute *);
@@ -286,16 +432,15 @@ sync_routes(struct proxyd *px, bool quiet)
 	for (size_t i = 0; i < px->routes.n; i++) {
 		const struct route *r = &px->routes.v[i];
 		const struct link *nb;
-		char a[EP_STRLEN];
+		struct ipprefix q;
 
 		if (r->hops == 0 || route_is_local(&px->routes, r->addr))
 			continue;	/* own site: never via the TUN */
-		if ((nb = covers_peer(px, r)) != NULL) {
-			ep_addr_fmt(&nb->peer, a, sizeof(a));
-			(quiet ? log_debug : log_warnx)("route %s to '%s' not installed on the TUN: "
-			    "it holds neighbour '%s''s address %s, and our link "
-			    "to it would loop into the TUN", route_prefix_str(r,
-			    p, sizeof(p)), r->dest, nb->name, a);
+		ipaddr_set4(&q.addr, r->addr);
+		q.plen = r->plen;
+		if ((nb = covers_peer(px, &q)) != NULL) {
+			log_covers(nb, route_prefix_str(r, p, sizeof(p)),
+			    r->dest, quiet);
 			continue;
 		}
 		want[nw++] = (struct rtplan_route){ r->addr, r->plen,
@@ -552,11 +697,13 @@ kroute_verdict(const struct proxyd *px, struct in_addr addr, uint8_t plen)
 size_t
 kroute_installed(const struct proxyd *px)
 {
-	return px->kroute != NULL ? px->kroute->n_inst : 0;
+	return px->kroute != NULL ? px->kroute->n_inst +
+	    px->kroute->n_inst6 : 0;
 }
 
 size_t
 kroute_refused(const struct proxyd *px)
 {
-	return px->kroute != NULL ? px->kroute->n_refused : 0;
+	return px->kroute != NULL ? px->kroute->n_refused +
+	    px->kroute->n_ref6 : 0;
 }

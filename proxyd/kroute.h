@@ -52,17 +52,24 @@ void	kroute_free(struct proxyd *);
 const struct rtplan_verdict *kroute_verdict(const struct proxyd *,
 	    struct in_addr addr, uint8_t plen);
 /*
- * Whether our IPv6 route for addr/plen is in the kernel.  XXX IPv6 routes
- * are added with NLM_F_EXCL (never over an equal route: then refused and
- * logged) and only ours are deleted, but the overlap check against the
- * host's other IPv6 routes (lib/rtplan.c) is IPv4 only yet.
+ * Whether our IPv6 route for addr/plen is in the kernel; and, if the last
+ * pass refused it, the host route it overlaps (proto 0: the kernel found
+ * an equal route), else NULL.  IPv6 prefixes follow the IPv4 rules above.
  */
 bool	kroute6_installed(const struct proxyd *, const struct in6_addr *,
 	    uint8_t plen);
-/* Routes of ours in the kernel now; prefixes refused by the last pass. */
+const struct rtplan_foreign6 *kroute6_refused(const struct proxyd *,
+	    const struct in6_addr *, uint8_t plen);
+/*
+ * Routes of ours in the kernel now; prefixes refused by the last pass
+ * (both families).
+ */
 size_t	kroute_installed(const struct proxyd *);
 size_t	kroute_refused(const struct proxyd *);
 /* "overlaps the host's kernel route 192.168.77.0/24 dev eth1" */
 const char *kroute_why(const struct rtplan_verdict *, char *buf, size_t len);
+/* The same for an IPv6 refusal ("" for NULL). */
+const char *kroute_why6(const struct rtplan_foreign6 *, char *buf,
+	    size_t len);
 
 #endif

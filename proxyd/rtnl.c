@@ -132,110 +132,185 @@ read_replies(struct rtnl *r, bool dump,
 	return -1;
 }
 
-struct dump {
-	struct rtplan_foreign	*v;
-	size_t			 n, cap;
-	struct rtplan_route	*own;
-	size_t			 n_own, cap_own;
-	bool			 truncated, nomem;
+/* What a dump keeps of one route of the main table. */
+struct rt_fields {
+	uint8_t		dst[16];	/* 4 used for IPv4 */
+	uint8_t		plen, proto;
+	int		ifindex;	/* 0: none (blackhole, multipath) */
+	uint32_t	metric;
 };
+
+/*
+ * A dump of one family: the routes of any protocol but ours (foreign),
+ * ours (any run's), at most RTNL_FOREIGN_MAX in all.  Elements are
+ * struct rtplan_foreign or rtplan_route (IPv4), rtplan_foreign6 for
+ * both lists (IPv6), filled by put().
+ */
+struct dump {
+	int		 af;
+	void		*v, *own;
+	size_t		 n, cap, n_own, cap_own;
+	size_t		 size, size_own;	/* element sizes */
+	bool		 truncated, nomem;
+};
+
+/* Reads one RTM_NEWROUTE of d->af in the main table into *o. */
+static bool
+parse_route(const struct nlmsghdr *h, int af, struct rt_fields *o)
+{
+	const struct rtmsg *rt = NLMSG_DATA(h);
+	size_t alen_want = af == AF_INET ? 4 : 16;
+	uint32_t table;
+	int alen;
+
+	if (h->nlmsg_type != RTM_NEWROUTE ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*rt)) ||
+	    rt->rtm_family != af || rt->rtm_dst_len > 8 * alen_want)
+		return false;
+	memset(o, 0, sizeof(*o));
+	o->plen = rt->rtm_dst_len;
+	o->proto = rt->rtm_protocol;
+	table = rt->rtm_table;
+	alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*rt)));
+	for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, alen);
+	    a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == alen_want)
+			memcpy(o->dst, RTA_DATA(a), alen_want);
+		else if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) == 4)
+			memcpy(&o->ifindex, RTA_DATA(a), 4);
+		else if (a->rta_type == RTA_TABLE && RTA_PAYLOAD(a) == 4)
+			memcpy(&table, RTA_DATA(a), 4);
+		else if (a->rta_type == RTA_PRIORITY && RTA_PAYLOAD(a) == 4)
+			memcpy(&o->metric, RTA_DATA(a), 4);
+	}
+	/* local, default and policy tables: not ours */
+	return table == RT_TABLE_MAIN;
+}
+
+/* Room for one more element in a dump list; NULL (d->nomem) if none. */
+static void *
+grow(struct dump *d, void **v, size_t *n, size_t *cap, size_t size)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		void *nv = reallocarray(*v, c, size);
+
+		if (nv == NULL) {
+			d->nomem = true;
+			return NULL;
+		}
+		*v = nv;
+		*cap = c;
+	}
+	return (char *)*v + (*n)++ * size;
+}
 
 static void
 on_route(const struct nlmsghdr *h, void *arg)
 {
 	struct dump *d = arg;
-	const struct rtmsg *rt = NLMSG_DATA(h);
-	struct rtplan_foreign f;
-	uint32_t table, metric = 0;
-	int alen;
+	struct rt_fields o;
+	bool ours;
+	void *e;
 
-	if (h->nlmsg_type != RTM_NEWROUTE ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*rt)) ||
-	    rt->rtm_family != AF_INET || rt->rtm_dst_len > 32)
+	if (!parse_route(h, d->af, &o))
 		return;
-	memset(&f, 0, sizeof(f));
-	f.plen = rt->rtm_dst_len;
-	f.proto = rt->rtm_protocol;
-	table = rt->rtm_table;
-	alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*rt)));
-	for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, alen);
-	    a = RTA_NEXT(a, alen)) {
-		if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 4)
-			memcpy(&f.addr, RTA_DATA(a), 4);
-		else if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) == 4)
-			memcpy(&f.ifindex, RTA_DATA(a), 4);
-		else if (a->rta_type == RTA_TABLE && RTA_PAYLOAD(a) == 4)
-			memcpy(&table, RTA_DATA(a), 4);
-		else if (a->rta_type == RTA_PRIORITY && RTA_PAYLOAD(a) == 4)
-			memcpy(&metric, RTA_DATA(a), 4);
-	}
-	if (table != RT_TABLE_MAIN)
-		return;		/* local, default and policy tables: not ours */
 	if (d->n + d->n_own == RTNL_FOREIGN_MAX) {
 		d->truncated = true;
 		return;
 	}
-	if (rt->rtm_protocol == RTNL_PROTO) {
-		if (d->n_own == d->cap_own) {
-			size_t cap = d->cap_own ? d->cap_own * 2 : 16;
-			struct rtplan_route *v = realloc(d->own,
-			    cap * sizeof(*v));
-
-			if (v == NULL) {
-				d->nomem = true;
-				return;
-			}
-			d->own = v;
-			d->cap_own = cap;
-		}
-		d->own[d->n_own++] = (struct rtplan_route){ f.addr, f.plen,
-		    f.ifindex, metric };
+	ours = o.proto == RTNL_PROTO;
+	e = ours ? grow(d, &d->own, &d->n_own, &d->cap_own, d->size_own) :
+	    grow(d, &d->v, &d->n, &d->cap, d->size);
+	if (e == NULL)
 		return;
-	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		struct rtplan_foreign *v = realloc(d->v, cap * sizeof(*v));
+	if (d->af == AF_INET6) {
+		struct rtplan_foreign6 *f = e;
 
-		if (v == NULL) {
-			d->nomem = true;
-			return;
-		}
-		d->v = v;
-		d->cap = cap;
+		memcpy(&f->addr, o.dst, 16);
+		f->plen = o.plen;
+		f->proto = o.proto;
+		f->ifindex = o.ifindex;
+	} else if (ours) {
+		struct rtplan_route *r = e;
+
+		memcpy(&r->addr, o.dst, 4);
+		r->plen = o.plen;
+		r->ifindex = o.ifindex;
+		r->metric = o.metric;
+	} else {
+		struct rtplan_foreign *f = e;
+
+		memcpy(&f->addr, o.dst, 4);
+		f->plen = o.plen;
+		f->proto = o.proto;
+		f->ifindex = o.ifindex;
 	}
-	d->v[d->n++] = f;
+}
+
+static int
+dump(struct rtnl *r, struct dump *d)
+{
+	struct rt_req req;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	req.nh.nlmsg_type = RTM_GETROUTE;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.rt.rtm_family = (unsigned char)d->af;
+	if (send_req(r, &req) == -1 || read_replies(r, true, on_route, d) ==
+	    -1) {
+		log_warn("cannot read the host's %s routes", d->af == AF_INET ?
+		    "IPv4" : "IPv6");
+		free(d->v);
+		free(d->own);
+		return -1;
+	}
+	if (d->nomem) {
+		log_warnx("cannot read the host's routes: out of memory");
+		free(d->v);
+		free(d->own);
+		return -1;
+	}
+	return 0;
 }
 
 int
 rtnl_foreign(struct rtnl *r, struct rtplan_foreign **v, size_t *n,
     bool *truncated, struct rtplan_route **own, size_t *n_own)
 {
-	struct rt_req req;
-	struct dump d = { 0 };
+	struct dump d = { .af = AF_INET, .size = sizeof(**v),
+	    .size_own = sizeof(**own) };
 
 	*v = NULL;
 	*n = 0;
 	*truncated = false;
 	*own = NULL;
 	*n_own = 0;
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	req.nh.nlmsg_type = RTM_GETROUTE;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.rt.rtm_family = AF_INET;
-	if (send_req(r, &req) == -1 || read_replies(r, true, on_route, &d) ==
-	    -1) {
-		log_warn("cannot read the host's routes");
-		free(d.v);
-		free(d.own);
+	if (dump(r, &d) == -1)
 		return -1;
-	}
-	if (d.nomem) {
-		log_warnx("cannot read the host's routes: out of memory");
-		free(d.v);
-		free(d.own);
+	*own = d.own;
+	*n_own = d.n_own;
+	*v = d.v;
+	*n = d.n;
+	*truncated = d.truncated;
+	return 0;
+}
+
+int
+rtnl_foreign6(struct rtnl *r, struct rtplan_foreign6 **v, size_t *n,
+    bool *truncated, struct rtplan_foreign6 **own, size_t *n_own)
+{
+	struct dump d = { .af = AF_INET6, .size = sizeof(**v),
+	    .size_own = sizeof(**own) };
+
+	*v = NULL;
+	*n = 0;
+	*truncated = false;
+	*own = NULL;
+	*n_own = 0;
+	if (dump(r, &d) == -1)
 		return -1;
-	}
 	*own = d.own;
 	*n_own = d.n_own;
 	*v = d.v;

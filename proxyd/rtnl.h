@@ -38,6 +38,13 @@ int		 rtnl_foreign(struct rtnl *, struct rtplan_foreign **v,
 		    size_t *n, bool *truncated, struct rtplan_route **own,
 		    size_t *n_own);
 /*
+ * The same for the main table's IPv6 routes; ours come with their
+ * interface (their proto is RTNL_PROTO).
+ */
+int		 rtnl_foreign6(struct rtnl *, struct rtplan_foreign6 **v,
+		    size_t *n, bool *truncated, struct rtplan_foreign6 **own,
+		    size_t *n_own);
+/*
  * Adds (NLM_F_CREATE|NLM_F_EXCL: fails with EEXIST rather than replace)
  * or deletes (ours only) one route.  0, or -1 with errno set (not logged:
  * the caller knows why it asked).

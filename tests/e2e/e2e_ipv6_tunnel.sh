@@ -13,7 +13,10 @@
 # LAN: large pings get an ICMPv6 Packet Too Big (from site-b's proxy host,
 # carried back through the proxies) and succeed after.  The IPv6 tunnel's
 # TCP throughput is measured next to the IPv4 tunnel's in the same run
-# (medians of E2E_RUNS, default 3, transfers of 5 s each).
+# (medians of E2E_RUNS, default 3, transfers of 5 s each).  Last, a
+# static IPv6 route inside site-b's prefix on site-a's proxy host: site-a
+# withdraws its own route for the prefix, leaves the static one alone and
+# says why in proxyctl routes; without the static route, its route is back.
 
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -231,6 +234,39 @@ for s in 1400 2000; do
 	ok $? "IPv6 ping -s $s through the tunnel after the Packet Too Big"
 done
 nsx pxb sysctl -qw net.ipv6.conf.eth0.mtu=1500 >/dev/null
+
+# ---- the host's own IPv6 routes win (issue 11 part 4's rule for IPv6): a
+# static route inside site-b's claimed prefix on site-a's proxy host makes
+# site-a withdraw its route for the prefix, never touch the static one, and
+# show why; once the static route is gone, site-a's is back.
+B6_STATIC=fd00:b:0:77::/64
+kernel6() {	# PROXY PREFIX FIELD
+	pjson "$1" routes | jq -r --arg p "$2" --arg f "$3" \
+	    'map(select(.prefix == $p)) | .[0][$f] // empty'
+}
+ours6() { ip -n "$(ns pxa)" -6 route show proto 200 | grep -q "^fd00:b::/48 dev pxy0"; }
+_w ip -n "$(ns pxa)" -6 route add "$B6_STATIC" dev eth0 proto static ||
+    bail "static route $B6_STATIC on pxa"
+refused6() { [ "$(kernel6 site-a "$B6_PFX" kernel)" = refused ]; }
+wait_for 25 refused6
+ok $? "site-a refuses $B6_PFX once a static route inside it is on the host (kernel: $(kernel6 site-a "$B6_PFX" kernel))"
+why=$(kernel6 site-a "$B6_PFX" kernel_reason)
+echo "# site-a routes $B6_PFX: kernel_reason \"$why\""
+[ "$why" = "overlaps the host's static route $B6_STATIC dev eth0" ]
+ok $? "proxyctl routes says why: the host's static route it overlaps"
+! ours6 && ip -n "$(ns pxa)" -6 route show proto static | grep -q "^$B6_STATIC dev eth0"
+ok $? "site-a's route for $B6_PFX is withdrawn, the static one untouched"
+grep -q "route $B6_PFX to 'site-b' refused: it overlaps the host's static route $B6_STATIC" \
+    "$WORLD_DIR/site-a.log"
+ok $? "and the refusal is logged, naming the prefix, the site and the route"
+txt=$(pctl pxa "$(proxy_sock site-a)" routes)
+grep -F "$B6_PFX" <<<"$txt" | grep -q refused
+ok $? "proxyctl routes (text) shows $B6_PFX refused"
+_w ip -n "$(ns pxa)" -6 route del "$B6_STATIC" proto static
+wait_for 25 ours6
+ok $? "the static route gone, site-a installs $B6_PFX again ($(kernel6 site-a "$B6_PFX" kernel))"
+ping6_ok 56
+ok $? "and IPv6 pings cross the tunnel again"
 
 for name in pub site-a site-b; do
 	proxy_alive "$name"

@@ -196,6 +196,24 @@ kroute6_installed(const struct proxyd *px, const struct in6_addr *a,
 	return false;
 }
 
+const struct rtplan_foreign6 *
+kroute6_refused(const struct proxyd *px, const struct in6_addr *a,
+    uint8_t plen)
+{
+	(void)px;
+	(void)a;
+	(void)plen;
+	return NULL;
+}
+
+const char *
+kroute_why6(const struct rtplan_foreign6 *by, char *buf, size_t len)
+{
+	(void)by;
+	snprintf(buf, len, "%s", "");
+	return buf;
+}
+
 uint64_t
 revoke_crl_number(const struct proxyd *px, bool *have)
 {

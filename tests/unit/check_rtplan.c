@@ -149,6 +149,159 @@ START_TEST(overlap_matches_brute_force)
 }
 END_TEST
 
+static struct in6_addr
+ip6(const char *s)
+{
+	struct in6_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET6, s, &a), 1);
+	return a;
+}
+
+static struct rtplan_foreign6
+fr6(const char *a, uint8_t plen, uint8_t proto)
+{
+	return (struct rtplan_foreign6){ ip6(a), plen, proto, 3 };
+}
+
+START_TEST(overlap6_equal_inside_and_holding)
+{
+	struct rtplan_foreign6 f[] = {
+		fr6("2001:db8:10a::", 64, 2),		/* connected */
+		fr6("fd00:77::", 32, 4),		/* static */
+		fr6("::", 0, 3),			/* default route */
+		fr6("fd00:a:0:5:8000::", 65, 186),	/* another daemon's */
+		fr6("fe80::", 64, 2),			/* link-local */
+	}, by;
+	struct in6_addr a;
+
+	rtplan_foreign6_sort(f, 5);
+	/* equal */
+	a = ip6("2001:db8:10a::");
+	ck_assert(rtplan_overlap6(f, 5, &a, 64, &by));
+	ck_assert_uint_eq(by.proto, 2);
+	ck_assert_uint_eq(by.plen, 64);
+	/* a claim inside a foreign route */
+	a = ip6("fd00:77:1::");
+	ck_assert(rtplan_overlap6(f, 5, &a, 48, &by));
+	ck_assert_uint_eq(by.proto, 4);
+	ck_assert_int_eq(memcmp(&by.addr, &f[0].addr, 16) == 0 ||
+	    by.plen == 32, 1);
+	a = ip6("2001:db8:10a::8000:0:0");
+	ck_assert(rtplan_overlap6(f, 5, &a, 97, &by));
+	ck_assert_uint_eq(by.plen, 64);
+	/* a claim holding a foreign route, across a byte boundary */
+	a = ip6("fd00:a::");
+	ck_assert(rtplan_overlap6(f, 5, &a, 48, &by));
+	ck_assert_uint_eq(by.proto, 186);
+	a = ip6("2001:db8::");
+	ck_assert(rtplan_overlap6(f, 5, &a, 32, &by));
+	/* beside them; the default route refuses nothing */
+	a = ip6("2001:db8:10b::");
+	ck_assert(!rtplan_overlap6(f, 5, &a, 64, NULL));
+	a = ip6("fd00:78::");
+	ck_assert(!rtplan_overlap6(f, 5, &a, 32, NULL));
+	a = ip6("fd00:a:0:5::");
+	ck_assert(!rtplan_overlap6(f, 5, &a, 65, NULL));
+	a = ip6("fd00:a:0:5::");
+	ck_assert(rtplan_overlap6(f, 5, &a, 64, NULL));
+	/* host bits beyond plen are ignored */
+	a = ip6("2001:db8:10b::1");
+	ck_assert(!rtplan_overlap6(f, 5, &a, 64, NULL));
+	a = ip6("2001:db8:10a::1");
+	ck_assert(rtplan_overlap6(f, 5, &a, 64, NULL));
+	/* everything holds every route but the default; nothing, none */
+	ck_assert(rtplan_overlap6(f, 5, &a, 0, NULL));
+	ck_assert(!rtplan_overlap6(f, 0, &a, 64, NULL));
+	ck_assert(!rtplan_overlap6(f, 5, &a, 129, NULL));
+	/* a /128 inside a connected /64 */
+	a = ip6("2001:db8:10a::2");
+	ck_assert(rtplan_overlap6(f, 5, &a, 128, &by));
+	ck_assert_uint_eq(by.plen, 64);
+}
+END_TEST
+
+/* Whether a and b agree on their first n bits (written bit by bit). */
+static bool
+same_bits(const struct in6_addr *a, const struct in6_addr *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned x = (a->s6_addr[i / 8] >> (7 - i % 8)) & 1;
+		unsigned y = (b->s6_addr[i / 8] >> (7 - i % 8)) & 1;
+
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* Random bits in a few places (so that overlaps happen), masked to plen. */
+static struct in6_addr
+rand6(uint32_t *seed, uint8_t plen)
+{
+	struct in6_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.s6_addr[0] = 0xfd;
+	for (int i = 1; i < 16; i++) {
+		*seed = *seed * 1103515245u + 12345u;
+		/*
+		 * bytes 1-4 from a small set, the rest mostly zero with a
+		 * few low values: prefixes are shared, not all the time
+		 */
+		a.s6_addr[i] = i <= 4 ? (uint8_t)((*seed >> 8) % 8) :
+		    (*seed >> 16) % 4 != 0 ? 0 :
+		    (uint8_t)((*seed >> 8) & 0x83);
+	}
+	for (unsigned b = plen; b < 128; b++)
+		a.s6_addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+	return a;
+}
+
+START_TEST(overlap6_matches_brute_force)
+{
+	enum { NF = 200, ROUNDS = 20000 };
+	struct rtplan_foreign6 f[NF];
+	uint32_t seed = 4242;
+	size_t hits = 0;
+
+	for (int round = 0; round < 20; round++) {
+		for (size_t i = 0; i < NF; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* a few default routes, the rest /36 or longer */
+			f[i].plen = (seed >> 20) % 50 == 0 ? 0 :
+			    (uint8_t)(36 + (seed >> 8) % 93);
+			f[i].addr = rand6(&seed, f[i].plen);
+			f[i].proto = 4;
+			f[i].ifindex = 1;
+		}
+		rtplan_foreign6_sort(f, NF);
+		for (int k = 0; k < ROUNDS / 20; k++) {
+			struct in6_addr a;
+			uint8_t plen;
+			bool want = false;
+
+			seed = seed * 1103515245u + 12345u;
+			plen = (uint8_t)(1 + (seed >> 8) % 128);
+			a = rand6(&seed, plen);
+			for (size_t i = 0; i < NF; i++) {
+				uint8_t q = f[i].plen;
+
+				if (q > 0 && same_bits(&a, &f[i].addr,
+				    q < plen ? q : plen))
+					want = true;
+			}
+			hits += want;
+			ck_assert_msg(rtplan_overlap6(f, NF, &a, plen, NULL) ==
+			    want, "round %d k %d", round, k);
+		}
+	}
+	/* both answers were exercised */
+	ck_assert_uint_gt(hits, ROUNDS / 5);
+	ck_assert_uint_lt(hits, ROUNDS - ROUNDS / 5);
+}
+END_TEST
+
 START_TEST(plan_adds_what_is_new_and_refuses_overlaps)
 {
 	struct rtplan_route want[] = {
@@ -259,6 +412,9 @@ rtplan_suite(void)
 		{ "overlap_equal_inside_and_holding",
 		    overlap_equal_inside_and_holding },
 		{ "overlap_matches_brute_force", overlap_matches_brute_force },
+		{ "overlap6_equal_inside_and_holding",
+		    overlap6_equal_inside_and_holding },
+		{ "overlap6_matches_brute_force", overlap6_matches_brute_force },
 		{ "plan_adds_what_is_new_and_refuses_overlaps",
 		    plan_adds_what_is_new_and_refuses_overlaps },
 		{ "plan_applies_only_the_difference",

@@ -614,10 +614,151 @@ START_TEST(ipv6_routes_installed_and_withdrawn)
 	feed_z6(true);
 	ck_assert_uint_eq(rtnl6_calls(true, "fd00:9::", 32), 2);
 	ck_assert(!kroute6_installed(px, &a, 32));
+	ck_assert_ptr_nonnull(kroute6_refused(px, &a, 32));
+	ck_assert_uint_eq(kroute6_refused(px, &a, 32)->proto, 0);
 	fake_rtnl_result = 0;
 	fake_advance_s(2);
 	feed_z6(false);
 	ck_assert_uint_eq(rtnl6_calls(false, "fd00:9::", 32), 1);
+}
+END_TEST
+
+/* z's advertisement with IPv6 prefix p/plen beside its IPv4 one. */
+static void
+feed_z6_claim(const char *p, uint8_t plen)
+{
+	struct pkt_lsa a;
+
+	lsa_init(&a, "z", ++seq_z);
+	lsa_prefix(&a, "10.9.0.0", 16);
+	a.prefixes[a.n_prefixes].v6 = true;
+	ck_assert_int_eq(inet_pton(AF_INET6, p,
+	    &a.prefixes[a.n_prefixes].addr6), 1);
+	a.prefixes[a.n_prefixes++].plen = plen;
+	lsa_link(&a, "a", 10);
+	feed(la, &a);
+}
+
+/* An IPv6 route on the host of another protocol. */
+static void
+host_route6(const char *addr, uint8_t plen, uint8_t proto)
+{
+	struct rtplan_foreign6 f = { .plen = plen, .proto = proto,
+	    .ifindex = 3 };
+
+	ck_assert_int_eq(inet_pton(AF_INET6, addr, &f.addr), 1);
+	ck_assert_uint_lt(fake_n_foreign6, FAKE_FOREIGN_MAX);
+	fake_foreign6[fake_n_foreign6++] = f;
+}
+
+/*
+ * An IPv6 claim that overlaps a host route of another protocol (issue 11
+ * part 4's rule, for IPv6): not installed, never deleted, refused with the
+ * route it overlaps, counted, and a later claim inside it likewise.
+ */
+START_TEST(ipv6_claim_over_a_host_route_refused_and_shown)
+{
+	const struct rtplan_foreign6 *by;
+	struct in6_addr a;
+	char why[160];
+
+	host_route6("fd00:9:0:77::", 64, 4);		/* static */
+	fake_tun_attach(px);
+	init();
+	feed_a();
+	feed_z6_claim("fd00:9::", 48);			/* holds it */
+	ck_assert_uint_eq(px->routes.n6, 1);
+	ck_assert_uint_eq(rtnl6_calls(true, "fd00:9::", 48), 0);
+	ck_assert_uint_eq(rtnl6_calls(false, "fd00:9::", 48), 0);
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:9::", &a), 1);
+	ck_assert(!kroute6_installed(px, &a, 48));
+	by = kroute6_refused(px, &a, 48);
+	ck_assert_ptr_nonnull(by);
+	ck_assert_uint_eq(by->proto, 4);
+	ck_assert_uint_eq(by->plen, 64);
+	/* "dev" names the test machine's interface 3, whatever it is */
+	ck_assert_ptr_eq(strstr(kroute_why6(by, why, sizeof(why)),
+	    "overlaps the host's static route fd00:9:0:77::/64 dev "), why);
+	ck_assert_uint_eq(kroute_refused(px), 1);
+	/* the IPv4 prefix beside it is installed */
+	ck_assert_uint_eq(rtnl_calls(true, "10.9.0.0", 16), 1);
+	/* a claim inside the host route: refused as well */
+	fake_advance_s(2);
+	feed_z6_claim("fd00:9:0:77:8000::", 65);
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:9:0:77:8000::", &a), 1);
+	ck_assert_uint_eq(rtnl6_calls(true, "fd00:9:0:77:8000::", 65), 0);
+	ck_assert_ptr_nonnull(kroute6_refused(px, &a, 65));
+	/* and one beside it goes in */
+	fake_advance_s(2);
+	feed_z6_claim("fd00:8::", 32);
+	ck_assert_uint_eq(rtnl6_calls(true, "fd00:8::", 32), 1);
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:8::", &a), 1);
+	ck_assert(kroute6_installed(px, &a, 32));
+	ck_assert_ptr_null(kroute6_refused(px, &a, 32));
+}
+END_TEST
+
+/* The operator's IPv6 route added later takes ours away; gone, it is back. */
+START_TEST(ipv6_host_route_added_later_takes_ours_away)
+{
+	struct in6_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd00:9::", &a), 1);
+	fake_tun_attach(px);
+	init();
+	feed_a();
+	feed_z6_claim("fd00:9::", 32);
+	ck_assert_uint_eq(rtnl6_calls(true, "fd00:9::", 32), 1);
+	ck_assert(kroute6_installed(px, &a, 32));
+	host_route6("fd00:9:4::", 48, 4);
+	fake_advance_s(KROUTE_RECHECK_S);
+	topology_tick(px);
+	ck_assert_uint_eq(rtnl6_calls(false, "fd00:9::", 32), 1);
+	ck_assert_uint_eq(rtnl6_calls(false, "fd00:9:4::", 48), 0);
+	ck_assert(!kroute6_installed(px, &a, 32));
+	ck_assert_ptr_nonnull(kroute6_refused(px, &a, 32));
+	fake_n_foreign6 = 0;
+	fake_advance_s(KROUTE_RECHECK_S);
+	topology_tick(px);
+	ck_assert_uint_eq(rtnl6_calls(true, "fd00:9::", 32), 2);
+	ck_assert(kroute6_installed(px, &a, 32));
+	ck_assert_ptr_null(kroute6_refused(px, &a, 32));
+}
+END_TEST
+
+/*
+ * A remote IPv6 prefix that holds an IPv6 neighbour's address stays off
+ * the TUN (our link to it would loop into the TUN), and one we installed
+ * is withdrawn when such a neighbour appears.
+ */
+START_TEST(ipv6_route_covering_a_neighbour_not_installed)
+{
+	struct in6_addr a;
+	struct link *l6;
+
+	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8:c::", &a), 1);
+	fake_tun_attach(px);
+	init();
+	feed_a();
+	l6 = fake_link_add(px, "c6", LINK_UP, "203.0.113.3", 4790);
+	ck_assert_int_eq(ep_parse_addr("2001:db8:c::3", &l6->peer), 0);
+	l6->peer.port = 4790;
+	feed_z6_claim("2001:db8:c::", 48);
+	ck_assert_uint_eq(px->routes.n6, 1);
+	ck_assert_uint_eq(rtnl6_calls(true, "2001:db8:c::", 48), 0);
+	ck_assert(!kroute6_installed(px, &a, 48));
+	ck_assert_ptr_null(kroute6_refused(px, &a, 48));
+	/* the neighbour moves away: the route goes in */
+	ck_assert_int_eq(ep_parse_addr("2001:db8:d::3", &l6->peer), 0);
+	fake_advance_s(KROUTE_RECHECK_S);
+	topology_tick(px);
+	ck_assert_uint_eq(rtnl6_calls(true, "2001:db8:c::", 48), 1);
+	/* and back: ours is withdrawn */
+	ck_assert_int_eq(ep_parse_addr("2001:db8:c::3", &l6->peer), 0);
+	fake_advance_s(KROUTE_RECHECK_S);
+	topology_tick(px);
+	ck_assert_uint_eq(rtnl6_calls(false, "2001:db8:c::", 48), 1);
+	ck_assert(!kroute6_installed(px, &a, 48));
 }
 END_TEST
 
@@ -1560,6 +1701,12 @@ topology_suite(void)
 		    route_covering_a_neighbour_not_installed },
 		{ "ipv6_routes_installed_and_withdrawn",
 		    ipv6_routes_installed_and_withdrawn },
+		{ "ipv6_claim_over_a_host_route_refused_and_shown",
+		    ipv6_claim_over_a_host_route_refused_and_shown },
+		{ "ipv6_host_route_added_later_takes_ours_away",
+		    ipv6_host_route_added_later_takes_ours_away },
+		{ "ipv6_route_covering_a_neighbour_not_installed",
+		    ipv6_route_covering_a_neighbour_not_installed },
 		{ "claim_over_a_host_route_refused_and_shown",
 		    claim_over_a_host_route_refused_and_shown },
 		{ "host_route_added_later_takes_ours_away",

@@ -31,6 +31,8 @@ int		fake_rtnl_result;
 int		fake_rtnl_errno = EEXIST;
 struct rtplan_foreign fake_foreign[FAKE_FOREIGN_MAX];
 size_t		fake_n_foreign;
+struct rtplan_foreign6 fake_foreign6[FAKE_FOREIGN_MAX];
+size_t		fake_n_foreign6;
 bool		fake_psock_open_fails;
 struct fake_calls fake;
 bool		fake_topo_linked_default = true;
@@ -200,6 +202,7 @@ fake_reset(void)
 	fake_rtnl_result = 0;
 	fake_rtnl_errno = EEXIST;
 	fake_n_foreign = 0;
+	fake_n_foreign6 = 0;
 	fake_psock_open_fails = false;
 }
 
@@ -838,6 +841,24 @@ rtnl_foreign(struct rtnl *r, struct rtplan_foreign **v, size_t *n,
 		if ((*v = malloc(fake_n_foreign * sizeof(**v))) == NULL)
 			abort();
 		memcpy(*v, fake_foreign, fake_n_foreign * sizeof(**v));
+	}
+	return 0;
+}
+
+int
+rtnl_foreign6(struct rtnl *r, struct rtplan_foreign6 **v, size_t *n,
+    bool *truncated, struct rtplan_foreign6 **own, size_t *n_own)
+{
+	(void)r;
+	*own = NULL;
+	*n_own = 0;
+	*truncated = false;
+	*n = fake_n_foreign6;
+	*v = NULL;
+	if (fake_n_foreign6 > 0) {
+		if ((*v = malloc(fake_n_foreign6 * sizeof(**v))) == NULL)
+			abort();
+		memcpy(*v, fake_foreign6, fake_n_foreign6 * sizeof(**v));
 	}
 	return 0;
 }

@@ -197,6 +197,9 @@ extern int	 fake_rtnl_errno;	/* and sets errno to this; EEXIST */
 #define FAKE_FOREIGN_MAX	16
 extern struct rtplan_foreign fake_foreign[FAKE_FOREIGN_MAX];
 extern size_t	 fake_n_foreign;
+/* ... and the IPv6 ones that rtnl_foreign6() returns. */
+extern struct rtplan_foreign6 fake_foreign6[FAKE_FOREIGN_MAX];
+extern size_t	 fake_n_foreign6;
 extern bool	 fake_psock_open_fails;	/* psock_open() returns -1 */
 
 /*
