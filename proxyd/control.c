@@ -310,6 +310,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_noroute", s->drop_noroute);
 	json_uint(&w, "drop_ttl", s->drop_ttl);
 	json_uint(&w, "drop_source", s->drop_source);
+	json_uint(&w, "drop_loop", s->drop_loop);
 	json_uint(&w, "drop_crl", s->drop_crl);
 	{
 		bool have;

@@ -364,6 +364,7 @@ render_counters(struct out *o, const struct proxyd *px)
 	reason_u64(o, d, "no_route", s->drop_noroute);
 	reason_u64(o, d, "ttl", s->drop_ttl);
 	reason_u64(o, d, "source", s->drop_source);
+	reason_u64(o, d, "loop", s->drop_loop);
 	reason_u64(o, d, "probe_limit", s->drop_probe_limit);
 	reason_u64(o, d, "punch_limit", s->drop_punch_limit);
 	reason_u64(o, d, "conn_origin", s->drop_conn_origin);

@@ -54,6 +54,7 @@ struct proxyd_stats {
 	uint64_t	drop_noroute;
 	uint64_t	drop_ttl;
 	uint64_t	drop_source;	/* inner source not the origin's */
+	uint64_t	drop_loop;	/* relayed: the route led back */
 	uint64_t	drop_crl;	/* CRL messages refused */
 	uint64_t	crl_adopted;	/* CRLs put in force */
 	uint64_t	revoked_closed;	/* links closed: peer revoked */
@@ -151,6 +152,7 @@ struct proxyd {
 	size_t			 n_paths;
 	size_t			 n_conflicts;	/* overlapping prefix claims */
 	uint64_t		 last_originate_us;
+	size_t			 n_draining;	/* links left out: peer ends */
 	struct event		*originate_ev;	/* a held-back flood */
 	bool			 originate_pending;
 	struct conn_pool	*conn;		/* conn.c */

@@ -127,6 +127,37 @@ next_hop(struct proxyd *px, const struct ipv4_info *info,
 	return l;
 }
 
+/*
+ * The link a packet relayed for dest leaves on, when the route says l and
+ * it came in over from.  Every proxy computes its routes from its own copy
+ * of the topology; while a change travels (a link came up or closed, a
+ * cost moved) two neighbours can each route a destination through the
+ * other for a moment, and a packet would bounce between them until its
+ * TTL ran out (or its origin dropped it on return).  So a packet never
+ * goes back over the link it came from: it goes straight to its
+ * destination proxy when we hold a link to it (the destination delivers
+ * it, whatever its routes say), else it is dropped and counted
+ * (drop_loop).  A direct link (a channel between its two ends only) never
+ * carries another origin's packets.  NULL: dropped.
+ */
+static struct link *
+onward(struct proxyd *px, struct link *from, struct link *l, const char *dest)
+{
+	char who[128];
+
+	if (l != from)
+		return l;
+	for (struct link *d = px->links; d != NULL; d = d->next)
+		if (d != from && d->state == LINK_UP &&
+		    strcmp(d->name, dest) == 0 && !peer_link_is_direct(d))
+			return d;
+	px->st.drop_loop++;
+	log_debug("%s: packet for '%s' dropped: our route goes back where it "
+	    "came from (the topology is changing)", link_who(from, who,
+	    sizeof(who)), dest);
+	return NULL;
+}
+
 /* --- IPv6 (the version nibble says 6) --- */
 
 static int
@@ -269,6 +300,8 @@ relay6_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 		px->st.drop_noroute++;
 		return;
 	}
+	if ((l = onward(px, from, l, r->dest)) == NULL)
+		return;
 	{
 		uint8_t *frame = txq_slot(px);
 
@@ -361,7 +394,8 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 		px->st.drop_ttl++;
 		return;
 	}
-	if ((l = next_hop(px, &info, &r)) == NULL)
+	if ((l = next_hop(px, &info, &r)) == NULL ||
+	    (l = onward(px, from, l, r->dest)) == NULL)
 		return;
 	{
 		uint8_t *frame = txq_slot(px);

@@ -59,10 +59,40 @@ reachable_ep(struct proxyd *px, const struct pkt_lsa *a)
 	return NULL;
 }
 
+/*
+ * Whether up link l is drained: its peer's certificate ends within
+ * TOPOLOGY_DRAIN_S, and the link will close then (link.c closes it, and a
+ * rekey would be refused).  A drained link is left out of our
+ * advertisement while it still works, so that every proxy moves its
+ * routes off it (the link-state form of a graceful shutdown, as OSPF's
+ * stub-router advertisement, RFC 6987) before it closes: a relay that
+ * vanishes under the traffic loses what is in flight toward it, and while
+ * the news travels neighbours can route through each other for a moment.
+ * Either end leaving it out is enough (routes use two-way links only).
+ */
+static bool
+draining(const struct link *l, time_t now)
+{
+	return l->peer_not_after != 0 &&
+	    now + TOPOLOGY_DRAIN_S >= l->peer_not_after;
+}
+
+/* Up links drained now (see draining()). */
+static size_t
+count_draining(const struct proxyd *px, time_t now)
+{
+	size_t n = 0;
+
+	for (const struct link *l = px->links; l != NULL; l = l->next)
+		n += l->state == LINK_UP && draining(l, now);
+	return n;
+}
+
 static void
 build_own(struct proxyd *px, struct pkt_lsa *a)
 {
 	const struct conf *c = px->conf;
+	time_t now = time(NULL);
 
 	memset(a, 0, sizeof(*a));
 	snprintf(a->origin, sizeof(a->origin), "%s", c->name);
@@ -91,7 +121,7 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 		 * everyone else.  The ends route over them locally.
 		 */
 		if (l->state != LINK_UP || peer_link_is_direct(l) ||
-		    a->n_links >= PKT_LSA_LINK_MAX)
+		    draining(l, now) || a->n_links >= PKT_LSA_LINK_MAX)
 			continue;
 		for (int i = 0; i < a->n_links; i++)
 			dup |= strcmp(a->links[i].peer, l->name) == 0;
@@ -152,6 +182,7 @@ originate_now(struct proxyd *px, bool flood_it)
 	static struct pkt_lsa own;
 
 	build_own(px, &own);
+	px->n_draining = count_draining(px, time(NULL));
 	own.seq = topo_next_seq(px->topo, (uint64_t)time(NULL) << 20);
 	if (px->lsa_key != NULL && lsasig_sign(px->lsa_key, &own) == -1)
 		log_warnx("cannot sign our advertisement: the others will "
@@ -885,7 +916,8 @@ topology_tick(struct proxyd *px)
 
 	if (topo_expire(px->topo, now) > 0)
 		topology_recompute(px);
-	if (now - px->last_originate_us >= (uint64_t)TOPO_REFRESH_S * 1000000)
+	if (now - px->last_originate_us >= (uint64_t)TOPO_REFRESH_S * 1000000 ||
+	    count_draining(px, time(NULL)) != px->n_draining)
 		topology_originate(px);
 	learn_links(px);
 	kroute_tick(px);

@@ -325,6 +325,49 @@ START_TEST(ipv6_too_big_for_the_link_gets_packet_too_big)
 }
 END_TEST
 
+/*
+ * A passing loop while the topology changes (e2e_rekey lost pings so):
+ * our route toward z says c, but the packet came from c, which routes z
+ * through us.  It never goes back to c: straight to z while we hold a
+ * link to it, else dropped and counted.
+ */
+START_TEST(relayed_never_sent_back_where_it_came_from)
+{
+	const struct fake_data *d;
+	uint8_t p[128];
+
+	from_link(lc, pkt_origin_id("a"), "10.1.0.5", "10.9.0.9");
+	ck_assert_uint_eq(fake_data_count(), 1);
+	d = fake_data_last();
+	ck_assert_str_eq(d->link_name, "z");
+	ck_assert_uint_eq(d->origin, pkt_origin_id("a"));
+	ck_assert_uint_eq(d->ttl, 7);
+	ck_assert_uint_eq(px->st.drop_loop, 0);
+	/* the same for IPv6 */
+	add_route6("fd00:9::", 32, "z", "c", 2);
+	relay_routes_changed(px);
+	(void)ip6(p, "fd00:9::4", "fd00:9::9", 58, 64);
+	relay_from_link(px, lc, 8, pkt_origin_id("z"), p, 64);
+	ck_assert_uint_eq(fake_data_count(), 2);
+	ck_assert_str_eq(fake_data_last()->link_name, "z");
+	/* a direct link to z is the channel between z and us only */
+	fake_set_direct(lz, true);
+	from_link(lc, pkt_origin_id("a"), "10.1.0.5", "10.9.0.9");
+	ck_assert_uint_eq(fake_data_count(), 2);
+	ck_assert_uint_eq(px->st.drop_loop, 1);
+	/* no link to z at all */
+	fake_set_direct(lz, false);
+	lz->state = LINK_IDLE;
+	from_link(lc, pkt_origin_id("a"), "10.1.0.5", "10.9.0.9");
+	ck_assert_uint_eq(fake_data_count(), 2);
+	ck_assert_uint_eq(px->st.drop_loop, 2);
+	/* from elsewhere it follows the route as ever */
+	from_link(la, pkt_origin_id("a"), "10.1.0.5", "10.9.0.9");
+	ck_assert_uint_eq(fake_data_count(), 3);
+	ck_assert_str_eq(fake_data_last()->link_name, "c");
+}
+END_TEST
+
 START_TEST(srcauth_table_rules)
 {
 	struct srcauth a;
@@ -366,6 +409,8 @@ relay_suite(void)
 		{ "withdrawn_prefix_no_longer_a_source",
 		    withdrawn_prefix_no_longer_a_source },
 		{ "from_tun_not_checked", from_tun_not_checked },
+		{ "relayed_never_sent_back_where_it_came_from",
+		    relayed_never_sent_back_where_it_came_from },
 		{ "srcauth_table_rules", srcauth_table_rules },
 	};
 

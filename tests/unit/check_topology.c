@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -516,6 +517,42 @@ START_TEST(link_down_readvertises)
 	ck_assert_ptr_null(own_link("c"));
 	ck_assert_uint_eq(lsas("a", "b"), 2);
 	ck_assert_uint_eq(last_lsa("a", "b")->n_links, 1);
+}
+END_TEST
+
+/*
+ * A link whose peer's certificate is about to end is left out of our
+ * advertisement while it still works (drained), so routes leave it before
+ * it closes; the tick notices a link entering that window.  Certificate
+ * times are wall-clock seconds, as link.c keeps them.
+ */
+START_TEST(link_drained_before_the_peer_certificate_ends)
+{
+	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+	struct link *le = fake_link_add(px, "e", LINK_UP, E_ADDR, 4790);
+
+	la->peer_not_after = time(NULL) + 30 * 86400;
+	lc->peer_not_after = time(NULL) + TOPOLOGY_DRAIN_S + 60;
+	le->peer_not_after = time(NULL) + TOPOLOGY_DRAIN_S - 2;
+	init();
+	ck_assert_ptr_nonnull(own_link("a"));
+	ck_assert_ptr_nonnull(own_link("c"));
+	ck_assert_ptr_null(own_link("e"));
+	ck_assert_uint_eq(last_lsa("a", "b")->n_links, 2);
+	/* c's end comes near: the next tick advertises without it */
+	fake_advance_s(2);
+	topology_tick(px);
+	ck_assert_ptr_nonnull(own_link("c"));
+	lc->peer_not_after = time(NULL) + TOPOLOGY_DRAIN_S - 1;
+	topology_tick(px);
+	ck_assert_ptr_null(own_link("c"));
+	ck_assert_ptr_nonnull(own_link("a"));
+	ck_assert_uint_eq(lsas("a", "b"), 2);
+	ck_assert_uint_eq(last_lsa("a", "b")->n_links, 1);
+	/* nothing more changed: no more floods */
+	fake_advance_s(2);
+	topology_tick(px);
+	ck_assert_uint_eq(lsas("a", "b"), 2);
 }
 END_TEST
 
@@ -1691,6 +1728,8 @@ topology_suite(void)
 		{ "invalid_lsa_counts_drop", invalid_lsa_counts_drop },
 		{ "link_up_sends_the_database", link_up_sends_the_database },
 		{ "link_down_readvertises", link_down_readvertises },
+		{ "link_drained_before_the_peer_certificate_ends",
+		    link_drained_before_the_peer_certificate_ends },
 		{ "routes_computed_and_installed",
 		    routes_computed_and_installed },
 		{ "routes_changed_noticed_only_on_change",
