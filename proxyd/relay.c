@@ -149,8 +149,13 @@ onward(struct proxyd *px, struct link *from, struct link *l, const char *dest)
 		return l;
 	for (struct link *d = px->links; d != NULL; d = d->next)
 		if (d != from && d->state == LINK_UP &&
-		    strcmp(d->name, dest) == 0 && !peer_link_is_direct(d))
+		    strcmp(d->name, dest) == 0 && !peer_link_is_direct(d)) {
+			log_debug("%s: packet for '%s' sent straight to it: "
+			    "our route goes back where it came from (the "
+			    "topology is changing)", link_who(from, who,
+			    sizeof(who)), dest);
 			return d;
+		}
 	px->st.drop_loop++;
 	log_debug("%s: packet for '%s' dropped: our route goes back where it "
 	    "came from (the topology is changing)", link_who(from, who,
