@@ -412,6 +412,12 @@ render_counters(struct out *o, const struct proxyd *px)
 	single_u64(o, "proxyd_clone_refused_total", "counter",
 	    "Links refused as the other of two live proxies with one name.",
 	    s->clone_refused);
+	single_u64(o, "proxyd_family_upgrades_total", "counter",
+	    "Up links that moved from IPv4 to IPv6 without going down.",
+	    s->family_upgrades);
+	single_u64(o, "proxyd_family_upgrade_failed_total", "counter",
+	    "IPv6 handshakes beside an up IPv4 link that did not come up.",
+	    s->family_upgrade_failed);
 	single_u64(o, "proxyd_receive_packets_total", "counter",
 	    "UDP datagrams received on the listen sockets.", s->rx_packets);
 	single_u64(o, "proxyd_receive_bytes_total", "counter",
