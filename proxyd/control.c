@@ -289,6 +289,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "tun_rx", s->tun_rx);
 	json_uint(&w, "tun_tx", s->tun_tx);
 	json_uint(&w, "tun_gso", s->tun_gso);
+	json_uint(&w, "tun_rx_gso", s->tun_rx_gso);
 	{
 		const struct frag_stats *fs = px->frags != NULL ?
 		    &px->frags->st : &(const struct frag_stats){ 0 };

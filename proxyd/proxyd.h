@@ -77,6 +77,7 @@ struct proxyd_stats {
 	uint64_t	expired_closed;	/* links closed: peer cert expired */
 	uint64_t	tun_rx, tun_tx;
 	uint64_t	tun_gso;	/* GSO frames written to the TUN */
+	uint64_t	tun_rx_gso;	/* super-packets read from the TUN */
 	uint64_t	conn_requests;	/* connection requests we started */
 	uint64_t	queued;		/* first packets that waited */
 	uint64_t	drop_queue;	/* first packets the queue refused */

@@ -13,9 +13,18 @@
  * once and cuts it into the original datagrams, with their checksums, at
  * the end.  Everything else, and a run of one, is written as it is.  If the
  * kernel refuses the GSO frame, the held datagrams are written one by one
- * and GSO is not tried again.  Reads carry the header too: offloads are not
- * enabled (TUNSETOFFLOAD), so the kernel hands over whole, checksummed
- * packets, and anything else is dropped and counted.
+ * and GSO is not tried again.
+ *
+ * Reads carry the header too.  Offloads are enabled where the kernel has
+ * them (TUNSETOFFLOAD TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6, Linux 6.2):
+ * the kernel then hands over a run of UDP datagrams that GRO joined on the
+ * LAN interface (rx-udp-gro-forwarding), or that a LAN host's socket sent
+ * with UDP GSO, as one super-packet, which lib/vnet.c cuts back into the
+ * datagrams, each in its own slot of the send batch: one read() for up to
+ * 64 datagrams instead of one each.  Packets whose checksum the kernel left
+ * partial are completed before they go on.  TSO super-packets are not
+ * offered and never come; anything else the header announces is dropped
+ * and counted.  A kernel without USO: no offloads, whole packets as before.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,9 +43,14 @@
 #include "log.h"
 #include "tun.h"
 #include "txq.h"
+#include "vnet.h"
 
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4	5	/* Linux 6.2; older headers lack it */
+#endif
+#ifndef TUN_F_USO4
+#define TUN_F_USO4	0x20	/* Linux 6.2 */
+#define TUN_F_USO6	0x40
 #endif
 
 #define TUN_BATCH	64
@@ -61,11 +75,39 @@ struct tun {
 	int		 ifindex;
 	int		 mtu;
 	bool		 no_gso;	/* the kernel refused a GSO frame */
+	bool		 offload;	/* TUNSETOFFLOAD with USO took */
+	uint8_t		*super;		/* a super-packet being cut */
 	char		 name[IFNAMSIZ];
 	struct event	*ev;
 	tun_input_fn	 input;
 	struct hold	 hold;
 };
+
+/*
+ * A UDP GSO super-packet read into frame: copied aside, then each of its
+ * datagrams built in a slot of the send batch and passed on.
+ */
+static void
+read_super(struct tun *t, const struct virtio_net_hdr *vh, uint8_t *ip,
+    size_t len)
+{
+	struct vnet_uso u;
+
+	if (t->super == NULL || vnet_uso_parse(ip, len, vh->gso_size,
+	    vh->csum_start, &u) == -1) {
+		t->px->st.drop_malformed++;
+		return;
+	}
+	memcpy(t->super, ip, len);
+	t->px->st.tun_rx_gso++;
+	for (int i = 0; i < u.n; i++) {
+		uint8_t *frame = txq_slot(t->px);
+		size_t n = vnet_uso_segment(t->super, &u, i,
+		    frame + PKT_DATA_HEADROOM);
+
+		t->input(t->px, frame, n);
+	}
+}
 
 static void
 tun_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -79,6 +121,7 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 		uint8_t *at = frame + PKT_DATA_HEADROOM - VNET_LEN;
 		struct virtio_net_hdr vh;
 		ssize_t n = read(fd, at, 65535 + VNET_LEN);
+		size_t len;
 
 		if (n <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
@@ -86,14 +129,48 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		memcpy(&vh, at, sizeof(vh));
-		if (n <= VNET_LEN || vh.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
-		    (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
-			t->px->st.drop_malformed++;	/* not offered: never */
+		if (n <= VNET_LEN) {
+			t->px->st.drop_malformed++;
 			continue;
 		}
-		t->input(t->px, frame, (size_t)n - VNET_LEN);
+		len = (size_t)n - VNET_LEN;
+		if ((vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) ==
+		    VIRTIO_NET_HDR_GSO_UDP_L4 && t->offload) {
+			read_super(t, &vh, frame + PKT_DATA_HEADROOM, len);
+			continue;
+		}
+		if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+		    ((vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+		    (!t->offload || vnet_csum_complete(frame +
+		    PKT_DATA_HEADROOM, len, vh.csum_start, vh.csum_offset)
+		    == -1))) {
+			t->px->st.drop_malformed++;	/* not offered */
+			continue;
+		}
+		t->input(t->px, frame, len);
 	}
 	txq_flush(t->px);
+}
+
+/*
+ * Offloads on reads where the kernel has UDP segmentation offload on the
+ * TUN; without it (before 6.2: EINVAL) none, and packets come whole.
+ */
+static void
+offload_on(struct tun *t)
+{
+	unsigned int f = TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6;
+
+	if ((t->super = malloc(65536)) == NULL)
+		return;
+	if (ioctl(t->fd, TUNSETOFFLOAD, f) == -1) {
+		log_info("tun '%s': no UDP segmentation offload (%s): reading "
+		    "packet by packet", t->name, strerror(errno));
+		free(t->super);
+		t->super = NULL;
+		return;
+	}
+	t->offload = true;
 }
 
 static int
@@ -159,6 +236,7 @@ tun_open(struct proxyd *px, const char *name, int mtu, tun_input_fn input)
 			goto fail_close;
 		}
 	}
+	offload_on(t);
 	if (if_set(t->name, mtu) == -1)
 		goto fail_close;
 	if ((t->ifindex = (int)if_nametoindex(t->name)) == 0) {
@@ -176,6 +254,7 @@ tun_open(struct proxyd *px, const char *name, int mtu, tun_input_fn input)
 fail_close:
 	if (t->ev != NULL)
 		event_free(t->ev);
+	free(t->super);
 	close(t->fd);
 fail_free:
 	free(t);
@@ -189,6 +268,7 @@ tun_close(struct tun *t)
 		return;
 	event_free(t->ev);
 	close(t->fd);
+	free(t->super);
 	free(t);
 }
 

@@ -11,12 +11,15 @@
 # path, the CPU microseconds (user + system, /proc/PID/stat) of site-a,
 # pub and site-b per packet site-a read from its TUN; on the kernel path
 # the CPU shares of the iperf3 sender and receiver; the same-run ratios and
-# the added RTT per proxy hop ((relay - kernel) / 3); and where packets
-# were dropped (site A's TUN queue, the UDP receive buffers).
+# the added RTT per proxy hop ((relay - kernel) / 3); where packets were
+# dropped (site A's TUN queue, the UDP receive buffers); and the wake-up
+# ceiling of the RTT (a UDP echo on hostB against pings, tools/udp-rr.c).
 #
 #   BINS="base=/path/proxyd new=build/proxyd/proxyd" REPS=3 bash tools/bench-relay.sh
 #
-# Knobs: BINS (default: this tree's build), REPS (2), SECS (4), OUT
+# Knobs: BINS (default: this tree's build), REPS (2), SECS (4), GRO (1:
+# GRO, UDP GRO forwarding and threaded NAPI on every veth, both legs;
+# default 0), OUT
 # (iperf3 JSON, default a temporary directory), WATCH (time bound in
 # seconds, 1500), PINGS (1000).  Root; not part of any test suite.
 set -u
@@ -46,21 +49,50 @@ trap 'exit 143' TERM INT
 WD=$!
 world_require iperf3 jq ping
 world_up --nat-a none --nat-b none --routes nat >/dev/null || exit 1
+if [ "${GRO:-0}" = 1 ]; then
+  # GRO on every veth of the world, with UDP GRO forwarding and threaded
+  # NAPI: what a host whose NIC batches its receive (interrupt coalescing,
+  # GRO) gets after 'ethtool -K IF rx-udp-gro-forwarding on'.  (A veth's
+  # NAPI otherwise runs inline in the sender's syscall, one packet per
+  # poll, and GRO never joins anything.)  Both legs, kernel-routed and
+  # relayed, run with it.
+  for n in $(ip netns list | awk -v p="$PXT_PREFIX" 'index($1, p) == 1 {print $1}'); do
+    for i in $(ip -n "$n" -o link show type veth | awk -F': ' '{sub(/@.*/, "", $2); print $2}'); do
+      { ip netns exec "$n" ethtool -K "$i" gro on rx-udp-gro-forwarding on >/dev/null 2>&1 &&
+        ip netns exec "$n" sh -c "echo 1 >/sys/class/net/$i/threaded"; } ||
+        echo "# GRO: cannot set on $n $i" >&2
+    done
+  done
+fi
 make_certs "$WORLD_DIR/pki" >/dev/null
 HZ=$(getconf CLK_TCK)
 ticks() { awk '{print $14+$15}' /proc/$1/stat 2>/dev/null || echo 0; }
 rx() { jq -r '.end.sum_received | "\((.packets - .lost_packets) / .seconds / 1000 | .*10|floor/10)"' $1; }
 udp() { # SIZE TAG kernel|relay -> "kpps [CPU us per TUN packet: A pub B]"
-  local size=$1 tag=$2 mode=$3 a0 a1 p0 p1 b0 b1 t0 t1
+  local size=$1 tag=$2 mode=$3 a0 a1 p0 p1 b0 b1 t0 t1 g0 g1
   nsx hostb iperf3 -s -1 -B $WORLD_B_HOST >/dev/null 2>&1 &
   local sp=$!
   sleep 0.5
-  if [ $mode = relay ]; then a0=$(ticks "$(proxy_pid site-a)"); p0=$(ticks "$(proxy_pid pub)"); b0=$(ticks "$(proxy_pid site-b)"); t0=$(pjson site-a status | jq '.[0].tun_rx'); fi
+  if [ $mode = relay ]; then a0=$(ticks "$(proxy_pid site-a)"); p0=$(ticks "$(proxy_pid pub)"); b0=$(ticks "$(proxy_pid site-b)"); t0=$(pjson site-a status | jq '.[0].tun_rx'); g0=$(pjson site-a status | jq '.[0].tun_rx_gso // 0'); fi
   nsx hosta timeout $((SECS+10)) iperf3 -c $WORLD_B_HOST -u -b 0 -l $size -t $SECS -J > $OUT/$tag.json 2>/dev/null
   wait $sp 2>/dev/null
-  if [ $mode = relay ]; then a1=$(ticks "$(proxy_pid site-a)"); p1=$(ticks "$(proxy_pid pub)"); b1=$(ticks "$(proxy_pid site-b)"); t1=$(pjson site-a status | jq '.[0].tun_rx')
-    awk -v k="$(rx "$OUT/$tag.json")" -v n=$((t1-t0)) -v a=$((a1-a0)) -v p=$((p1-p0)) -v b=$((b1-b0)) -v hz=$HZ 'BEGIN{printf "%s %.2f %.2f %.2f", k, a/hz/n*1e6, p/hz/n*1e6, b/hz/n*1e6}'
+  if [ $mode = relay ]; then a1=$(ticks "$(proxy_pid site-a)"); p1=$(ticks "$(proxy_pid pub)"); b1=$(ticks "$(proxy_pid site-b)"); t1=$(pjson site-a status | jq '.[0].tun_rx'); g1=$(pjson site-a status | jq '.[0].tun_rx_gso // 0')
+    awk -v k="$(rx "$OUT/$tag.json")" -v n=$((t1-t0)) -v a=$((a1-a0)) -v p=$((p1-p0)) -v b=$((b1-b0)) -v g=$((g1-g0)) -v hz=$HZ 'BEGIN{printf "%s %.2f %.2f %.2f tun-super %d", k, a/hz/n*1e6, p/hz/n*1e6, b/hz/n*1e6, g}'
   else echo "$(rx $OUT/$tag.json) $(jq -r '.end.cpu_utilization_percent | "snd \(.host_total|floor)% rcv \(.remote_total|floor)%"' $OUT/$tag.json)"; fi
+}
+# The wake-up ceiling: round trips to a UDP echo on hostB (tools/udp-rr.c:
+# blocking recvfrom and sendto, the least a process can do to pass a
+# packet on) against pings, which hostB's kernel answers, at the same
+# rate.  The difference is what one pass through a process costs on this
+# machine; a relayed round trip passes through a proxy twice per hop.
+RR=
+cc -O2 -o "$WORLD_DIR/bin/udp-rr" "$top_srcdir/tools/udp-rr.c" 2>/dev/null && RR=$WORLD_DIR/bin/udp-rr
+echo_rtt() {
+  [ -n "$RR" ] || { echo "-"; return; }
+  nsx hostb "$RR" -s $WORLD_B_HOST 7777 & local sp=$!
+  sleep 0.3
+  nsx hosta timeout 30 "$RR" -c $WORLD_B_HOST 7777 ${PINGS:-1000} 1000 | awk '{print $1}'
+  kill $sp 2>/dev/null; wait $sp 2>/dev/null
 }
 busy() { nsx hosta ping -n -q -c ${PINGS:-1000} -i 0.001 -W 1 $WORLD_B_HOST 2>/dev/null | awk -F/ '/rtt/{print $5}'; }
 drops() { # tun tx_dropped on pxa; RcvbufErrors on pxa pub pxb; hostb udp RcvbufErrors
@@ -83,8 +115,9 @@ for rep in $(seq $REPS); do
   for n in pub site-a site-b; do proxy_alive $n && proxy_stop $n; done
   nat_mode a none && nat_mode b none && host_routes hosta nat && host_routes hostb nat
   sleep 1
-  k64=$(udp 64 k64-$rep kernel); kbig=$(udp 1372 kbig-$rep kernel); kr=$(busy)
-  echo "rep $rep load $(cut -d' ' -f1 /proc/loadavg) kernel: 64 $k64 | 1372 $kbig | rtt1000 $kr"
+  k64=$(udp 64 k64-$rep kernel); kbig=$(udp 1372 kbig-$rep kernel); kr=$(busy); ke=$(echo_rtt)
+  echo "rep $rep load $(cut -d' ' -f1 /proc/loadavg) kernel: 64 $k64 | 1372 $kbig | rtt1000 $kr | udp echo rtt1000 $ke"
+  awk -v e="$ke" -v k="$kr" 'BEGIN{if (e != "-") printf "  wake-up ceiling: one pass through a process %.3f ms, so at least %.3f ms per proxy hop\n", e-k, 2*(e-k)}'
   nat_mode a masquerade && nat_mode b random && host_routes hosta proxy && host_routes hostb proxy
   for b in $BINS; do name=${b%%=*}
     start_bin $name || { echo "rep $rep $name: proxies did not come up"; continue; }

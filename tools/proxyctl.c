@@ -155,6 +155,7 @@ static const struct column status_cols[] = {
 	{ "tun rx packets",	"tun_rx",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "tun tx packets",	"tun_tx",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "tun tx GSO frames",	"tun_gso",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "tun rx GSO frames",	"tun_rx_gso",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "split pieces tx",	"frag_tx",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "split pieces rx",	"frag_rx",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "split joined",	"frag_joined",		FMT_NUM, SHOW_ALWAYS, false },

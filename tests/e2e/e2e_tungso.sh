@@ -22,6 +22,14 @@
 #      in its log, writes no GSO frame, and the numbered datagrams of 1.
 #      still all arrive whole and in order (the burst that met the refusal
 #      included).
+#   4. Super-packets read from site-a's TUN (offloads on, lib/vnet.c): GRO,
+#      UDP GRO forwarding and threaded NAPI on the veths of site A's NAT
+#      and PXA, so runs of hostA's datagrams reach site-a's TUN as UDP GSO
+#      super-packets, which site-a cuts back into datagrams.  site-b still
+#      writes one by one (3.: or as GSO frames when the shim was skipped),
+#      so hostB's tcpdump sees the checksums site-a computed: none bad
+#      while site-a read super-packets during an iperf3 blast, and the
+#      numbered datagrams of 1. all arrive whole and in order.
 
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -172,6 +180,51 @@ else
 	ok $? "refused: no damaged or reordered datagram ($bad, $disorder)"
 	[ "$got" -ge $((N * 99 / 100)) ]
 	ok $? "refused: at least 99% arrived, written one by one ($got of $N)"
+fi
+
+# 4. super-packets from site-a's TUN
+if grep -q "no UDP segmentation offload" "$WORLD_DIR/site-a.log"; then
+	ok 0 "# SKIP this kernel has no UDP segmentation offload on a TUN (before 6.2)"
+else
+	gro_ok=0
+	for n in nata pxa; do
+		for i in $(ip -n "$(ns $n)" -o link show type veth |
+		    awk -F': ' '{sub(/@.*/, "", $2); print $2}'); do
+			nsx $n ethtool -K "$i" gro on rx-udp-gro-forwarding on \
+			    >/dev/null 2>&1 &&
+			    nsx $n sh -c "echo 1 >/sys/class/net/$i/threaded" ||
+			    gro_ok=1
+		done
+	done
+	ok $gro_ok "GRO, UDP GRO forwarding and threaded NAPI on site A's veths"
+	sa0=$(pstatus site-a tun_rx_gso)
+	nsx hostb tcpdump -i eth0 -n -vv -c 20000 "udp and src host $WORLD_A_HOST" \
+	    >"$WORLD_DIR/tcpdump4.txt" 2>"$WORLD_DIR/tcpdump4.err" </dev/null &
+	_pid_record tcpdump-b4 $! "$(ns hostb)"
+	wait_for 3 grep -q listening "$WORLD_DIR/tcpdump4.err"
+	nsx hostb iperf3 -s -1 -B "$WORLD_B_HOST" >"$WORLD_DIR/iperf3-server4.log" 2>&1 </dev/null &
+	_pid_record iperf3-server4 $! "$(ns hostb)"
+	sleep 0.5
+	nsx hosta timeout 20 iperf3 -c "$WORLD_B_HOST" -u -b 0 -l 1200 -t 2 \
+	    >"$WORLD_DIR/iperf3-4.txt" 2>&1
+	ok $? "super: iperf3 UDP blast through the proxies"
+	sa1=$(pstatus site-a tun_rx_gso)
+	sleep 1
+	_pid_stop tcpdump-b4
+	seen=$(grep -c "UDP, length" "$WORLD_DIR/tcpdump4.txt")
+	badsum=$(grep -c "bad udp cksum" "$WORLD_DIR/tcpdump4.txt")
+	echo "# super: site-a read $((sa1 - sa0)) super-packets; tcpdump on" \
+	    "hostB: $seen datagrams from hostA, $badsum with a bad checksum"
+	[ "$((sa1 - sa0))" -ge 1 ]
+	ok $? "super: site-a read UDP super-packets from its TUN ($((sa1 - sa0)))"
+	[ "$seen" -ge 1000 ] && [ "$badsum" = 0 ]
+	ok $? "super: none of $seen datagrams on hostB with a bad UDP checksum ($badsum)"
+	s0=$(pstatus site-a tun_rx_gso)
+	numbered super
+	s1=$(pstatus site-a tun_rx_gso)
+	echo "# super: the numbered burst came in $((s1 - s0)) super-packets"
+	[ "$bad" = 0 ] && [ "$disorder" = 0 ] && [ "$got" -ge $((N * 99 / 100)) ]
+	ok $? "super: numbered datagrams whole, in order, at least 99% ($got of $N, $bad damaged, $disorder out of order)"
 fi
 
 t_summary
