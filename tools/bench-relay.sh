@@ -89,7 +89,7 @@ RR=
 cc -O2 -o "$WORLD_DIR/bin/udp-rr" "$top_srcdir/tools/udp-rr.c" 2>/dev/null && RR=$WORLD_DIR/bin/udp-rr
 echo_rtt() {
   [ -n "$RR" ] || { echo "-"; return; }
-  nsx hostb "$RR" -s $WORLD_B_HOST 7777 & local sp=$!
+  ip netns exec "$(ns hostb)" "$RR" -s $WORLD_B_HOST 7777 >/dev/null 2>&1 </dev/null & local sp=$!
   sleep 0.3
   nsx hosta timeout 30 "$RR" -c $WORLD_B_HOST 7777 ${PINGS:-1000} 1000 | awk '{print $1}'
   kill $sp 2>/dev/null; wait $sp 2>/dev/null
