@@ -24,22 +24,37 @@ wr16(uint8_t *p, uint16_t v)
 
 /*
  * The one's complement sum of n bytes as big-endian 16-bit words (an odd
- * last byte is the high half of a word), added to sum, not folded.  Four
- * bytes at a time into 64 bits: no carry is lost below 2^32 words.
+ * last byte is the high half of a word), folded to 16 bits and added to
+ * sum.  Eight bytes at a time in the machine's byte order, which the sum
+ * does not care about but for one swap at the end (RFC 1071, 2.(B)); no
+ * carry is lost in 64 bits below 2^30 words.
  */
 static uint64_t
 sum_bytes(const uint8_t *p, size_t n, uint64_t sum)
 {
-	size_t i = 0;
+	uint64_t s = 0, w;
+	uint16_t h;
 
-	for (; i + 4 <= n; i += 4)
-		sum += (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 |
-		    (uint32_t)p[i + 2] << 8 | p[i + 3];
-	for (; i + 2 <= n; i += 2)
-		sum += rd16(p + i);
-	if (i < n)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		s += (w & 0xffffffffu) + (w >> 32);
+	}
+	for (; n >= 2; p += 2, n -= 2) {
+		memcpy(&h, p, 2);
+		s += h;
+	}
+	if (n == 1) {
+		uint8_t last[2] = { p[0], 0 };
+
+		memcpy(&h, last, 2);
+		s += h;
+	}
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (s >> 8 | s << 8) & 0xffff;
+#endif
+	return sum + s;
 }
 
 static uint16_t
