@@ -68,6 +68,7 @@ make_certs "$WORLD_DIR/pki" >/dev/null
 HZ=$(getconf CLK_TCK)
 ticks() { awk '{print $14+$15}' /proc/$1/stat 2>/dev/null || echo 0; }
 rx() { jq -r '.end.sum_received | "\((.packets - .lost_packets) / .seconds / 1000 | .*10|floor/10)"' $1; }
+sent() { jq -r '.end.sum_sent | "\(.packets / .seconds / 1000 | .*10|floor/10)"' $1; }
 udp() { # SIZE TAG kernel|relay -> "kpps [CPU us per TUN packet: A pub B]"
   local size=$1 tag=$2 mode=$3 a0 a1 p0 p1 b0 b1 t0 t1 g0 g1
   nsx hostb iperf3 -s -1 -B $WORLD_B_HOST >/dev/null 2>&1 &
@@ -77,8 +78,8 @@ udp() { # SIZE TAG kernel|relay -> "kpps [CPU us per TUN packet: A pub B]"
   nsx hosta timeout $((SECS+10)) iperf3 -c $WORLD_B_HOST -u -b 0 -l $size -t $SECS -J > $OUT/$tag.json 2>/dev/null
   wait $sp 2>/dev/null
   if [ $mode = relay ]; then a1=$(ticks "$(proxy_pid site-a)"); p1=$(ticks "$(proxy_pid pub)"); b1=$(ticks "$(proxy_pid site-b)"); t1=$(pjson site-a status | jq '.[0].tun_rx'); g1=$(pjson site-a status | jq '.[0].tun_rx_gso // 0')
-    awk -v k="$(rx "$OUT/$tag.json")" -v n=$((t1-t0)) -v a=$((a1-a0)) -v p=$((p1-p0)) -v b=$((b1-b0)) -v g=$((g1-g0)) -v hz=$HZ 'BEGIN{printf "%s %.2f %.2f %.2f tun-super %d", k, a/hz/n*1e6, p/hz/n*1e6, b/hz/n*1e6, g}'
-  else echo "$(rx $OUT/$tag.json) $(jq -r '.end.cpu_utilization_percent | "snd \(.host_total|floor)% rcv \(.remote_total|floor)%"' $OUT/$tag.json)"; fi
+    awk -v k="$(rx "$OUT/$tag.json")" -v n=$((t1-t0)) -v a=$((a1-a0)) -v p=$((p1-p0)) -v b=$((b1-b0)) -v g=$((g1-g0)) -v s="$(sent "$OUT/$tag.json")" -v hz=$HZ 'BEGIN{printf "%s %.2f %.2f %.2f tun-super %d sent %s", k, a/hz/n*1e6, p/hz/n*1e6, b/hz/n*1e6, g, s}'
+  else echo "$(rx $OUT/$tag.json) $(jq -r '.end.cpu_utilization_percent | "snd \(.host_total|floor)% rcv \(.remote_total|floor)%"' $OUT/$tag.json) sent $(sent $OUT/$tag.json)"; fi
 }
 # The wake-up ceiling: round trips to a UDP echo on hostB (tools/udp-rr.c:
 # blocking recvfrom and sendto, the least a process can do to pass a
@@ -86,7 +87,9 @@ udp() { # SIZE TAG kernel|relay -> "kpps [CPU us per TUN packet: A pub B]"
 # rate.  The difference is what one pass through a process costs on this
 # machine; a relayed round trip passes through a proxy twice per hop.
 RR=
-cc -O2 -o "$WORLD_DIR/bin/udp-rr" "$top_srcdir/tools/udp-rr.c" 2>/dev/null && RR=$WORLD_DIR/bin/udp-rr
+# (Not with GRO=1: threaded NAPI adds wake-ups of its own to every hop.)
+[ "${GRO:-0}" = 1 ] ||
+  { cc -O2 -o "$WORLD_DIR/bin/udp-rr" "$top_srcdir/tools/udp-rr.c" 2>/dev/null && RR=$WORLD_DIR/bin/udp-rr; }
 echo_rtt() {
   [ -n "$RR" ] || { echo "-"; return; }
   ip netns exec "$(ns hostb)" "$RR" -s $WORLD_B_HOST 7777 >/dev/null 2>&1 </dev/null & local sp=$!
@@ -115,16 +118,23 @@ for rep in $(seq $REPS); do
   for n in pub site-a site-b; do proxy_alive $n && proxy_stop $n; done
   nat_mode a none && nat_mode b none && host_routes hosta nat && host_routes hostb nat
   sleep 1
-  k64=$(udp 64 k64-$rep kernel); kbig=$(udp 1372 kbig-$rep kernel); kr=$(busy); ke=$(echo_rtt)
+  d0=$(drops); k64=$(udp 64 k64-$rep kernel); echo "  kernel drops during 64: $(drops_diff "$d0" "$(drops)")"; kbig=$(udp 1372 kbig-$rep kernel); kr=$(busy); ke=$(echo_rtt)
   echo "rep $rep load $(cut -d' ' -f1 /proc/loadavg) kernel: 64 $k64 | 1372 $kbig | rtt1000 $kr | udp echo rtt1000 $ke"
-  awk -v e="$ke" -v k="$kr" 'BEGIN{if (e != "-") printf "  wake-up ceiling: one pass through a process %.3f ms, so at least %.3f ms per proxy hop\n", e-k, 2*(e-k)}'
+  awk -v e="$ke" -v k="$kr" 'BEGIN{if (e != "-") {printf "  wake-up ceiling: one pass through a process %.3f ms, so at least %.3f ms per proxy hop\n", e-k, 2*(e-k); printf "%.3f\n", 2*(e-k) >> "'"$OUT/floor.txt"'"}}'
   nat_mode a masquerade && nat_mode b random && host_routes hosta proxy && host_routes hostb proxy
   for b in $BINS; do name=${b%%=*}
     start_bin $name || { echo "rep $rep $name: proxies did not come up"; continue; }
     d0=$(drops)
     r64=$(udp 64 $name-r64-$rep relay); echo "  drops during 64: $(drops_diff "$d0" "$(drops)")"; rbig=$(udp 1372 $name-rbig-$rep relay); rr=$(busy)
     echo "rep $rep load $(cut -d' ' -f1 /proc/loadavg) $name: 64 $r64 | 1372 $rbig | rtt1000 $rr" 
-    awk -v a="$k64" -v b="$r64" -v c="$kbig" -v d="$rbig" -v e="$kr" -v f="$rr" -v nm=$name 'BEGIN{split(b,y," ");split(d,w," "); printf "  %s ratio 64 %.2f  1372 %.2f  rtt/hop %.3f ms\n", nm, y[1]/a, w[1]/c, (f-e)/3}'
+    awk -v a="$k64" -v b="$r64" -v c="$kbig" -v d="$rbig" -v e="$kr" -v f="$rr" -v nm=$name 'BEGIN{split(b,y," ");split(d,w," "); printf "  %s ratio 64 %.2f  1372 %.2f  rtt/hop %.3f ms\n", nm, y[1]/a, w[1]/c, (f-e)/3; printf "%s %.2f %.2f %.3f %s %s\n", nm, y[1]/a, w[1]/c, (f-e)/3, y[2], w[2] >> "'"$OUT/ratios.txt"'"}'
   done
 done
+med() { sort -g | awk '{v[NR]=$1} END{if (NR) printf "%s", (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2); else printf "-"}'; }
+echo "# medians over $REPS repetitions (per-repetition ratios): relayed/routed 64 B, 1372 B, added RTT per hop ms, site-a CPU us/pkt 64 B, 1372 B"
+for b in $BINS; do name=${b%%=*}
+  [ -s "$OUT/ratios.txt" ] || break
+  echo "  $name: $(for c in 2 3 4 5 6; do awk -v n=$name -v c=$c '$1 == n {print $c}' "$OUT/ratios.txt" | med; printf " "; done)"
+done
+[ -s "$OUT/floor.txt" ] && echo "  wake-up floor per hop (2 passes through a process), ms: $(med <"$OUT/floor.txt")"
 echo "# iperf3 JSON in $OUT"
