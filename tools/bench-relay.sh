@@ -110,8 +110,9 @@ start_bin() {
   wait_for 20 nsx hosta ping -n -q -c 1 -W 1 "$WORLD_B_HOST" || return 1
   sleep 2; nsx hosta ping -n -q -c 5 -i 0.2 "$WORLD_B_HOST" >/dev/null
   local ch
-  ch=$(pjson site-a routes | jq -r --arg p $WORLD_B_LAN '.[]|select(.prefix==$p)|.channel')
-  [ "$ch" = relay ] || { echo "channel $ch"; return 1; }
+  relayed() { ch=$(pjson site-a routes | jq -r --arg p $WORLD_B_LAN '.[]|select(.prefix==$p)|.channel'); [ "$ch" = relay ]; }
+  # the NAT trials that rule direct out take longer on a loaded machine
+  wait_for 20 relayed || { echo "channel $ch"; return 1; }
 }
 echo "# columns: kpps [cpu us/pkt A pub B]; load avg at start of each line"
 for rep in $(seq $REPS); do
