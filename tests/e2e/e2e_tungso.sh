@@ -29,7 +29,7 @@
 #      writes one by one (3.: or as GSO frames when the shim was skipped),
 #      so hostB's tcpdump sees the checksums site-a computed: none bad
 #      while site-a read super-packets during an iperf3 blast, and the
-#      numbered datagrams of 1. all arrive whole and in order.
+#      numbered datagrams of 1. arrive whole and in order (90 % at least).
 
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -223,8 +223,10 @@ else
 	numbered super
 	s1=$(pstatus site-a tun_rx_gso)
 	echo "# super: the numbered burst came in $((s1 - s0)) super-packets"
-	[ "$bad" = 0 ] && [ "$disorder" = 0 ] && [ "$got" -ge $((N * 99 / 100)) ]
-	ok $? "super: numbered datagrams whole, in order, at least 99% ($got of $N, $bad damaged, $disorder out of order)"
+	# 90 %, not 99: threaded NAPI on a loaded 2-core machine loses more
+	# on the way; a wrong checksum from site-a loses all but a few percent
+	[ "$bad" = 0 ] && [ "$disorder" = 0 ] && [ "$got" -ge $((N * 90 / 100)) ]
+	ok $? "super: numbered datagrams whole, in order, at least 90% ($got of $N, $bad damaged, $disorder out of order)"
 fi
 
 t_summary
