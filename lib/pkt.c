@@ -529,14 +529,62 @@ ends_decode(struct buf_rd *r, char *src, char *dst)
 	return r->err == NULL ? 0 : -1;
 }
 
+/* A connection request's inner addresses: u8 family, src, dst. */
+static void
+inner_rd(struct buf_rd *r, struct ipaddr *src, struct ipaddr *dst)
+{
+	uint8_t fam = rd_u8(r);
+
+	memset(src, 0, sizeof(*src));
+	memset(dst, 0, sizeof(*dst));
+	if (r->err != NULL || fam == 0)
+		return;
+	if (fam == 4) {
+		src->af = dst->af = AF_INET;
+		rd_bytes(r, &src->u.v4, 4);
+		rd_bytes(r, &dst->u.v4, 4);
+	} else if (fam == 6) {
+		src->af = dst->af = AF_INET6;
+		rd_bytes(r, &src->u.v6, 16);
+		rd_bytes(r, &dst->u.v6, 16);
+	} else
+		rd_fail(r, "inner addresses: unknown address family");
+	if (r->err != NULL) {
+		memset(src, 0, sizeof(*src));
+		memset(dst, 0, sizeof(*dst));
+	}
+}
+
+/* Both of one family, or both none. */
+static bool
+inner_ok(const struct ipaddr *src, const struct ipaddr *dst)
+{
+	return src->af == dst->af && (src->af == 0 || src->af == AF_INET ||
+	    src->af == AF_INET6);
+}
+
+static void
+inner_wr(struct buf_wr *w, const struct ipaddr *src, const struct ipaddr *dst)
+{
+	if (src->af == AF_INET) {
+		wr_u8(w, 4);
+		wr_bytes(w, &src->u.v4, 4);
+		wr_bytes(w, &dst->u.v4, 4);
+	} else if (src->af == AF_INET6) {
+		wr_u8(w, 6);
+		wr_bytes(w, &src->u.v6, 16);
+		wr_bytes(w, &dst->u.v6, 16);
+	} else
+		wr_u8(w, 0);
+}
+
 static void
 conn_req_decode(struct buf_rd *r, struct pkt_conn_req *cr)
 {
 	cr->id = rd_u64be(r);
 	if (ends_decode(r, cr->src, cr->dst) == -1)
 		return;
-	cr->src_ip.s_addr = htonl(rd_u32be(r));
-	cr->dst_ip.s_addr = htonl(rd_u32be(r));
+	inner_rd(r, &cr->src_ip, &cr->dst_ip);
 	cr->cls = rd_enum(r, PKT_CLS_MAX, "unknown traffic class");
 	cr->src_nat = rd_nat_type(r, "unknown source nat type");
 	cr->path_nat = rd_nat_type(r, "unknown path nat type");
@@ -899,6 +947,7 @@ conn_req_encode(struct buf_wr *w, const struct pkt_conn_req *cr)
 {
 	if (name_len_ok(cr->src) == 0 || name_len_ok(cr->dst) == 0 ||
 	    strcmp(cr->src, cr->dst) == 0 || cr->cls > PKT_CLS_MAX ||
+	    !inner_ok(&cr->src_ip, &cr->dst_ip) ||
 	    !nat_type_ok(cr->src_nat) || !nat_type_ok(cr->path_nat) ||
 	    !path_ok(cr->n_path, cr->path) || !ep_wire_ok(&cr->src_mapped) ||
 	    !ep_wire_ok(&cr->dst_mapped) || !ep_wire_ok(&cr->src_local))
@@ -907,8 +956,7 @@ conn_req_encode(struct buf_wr *w, const struct pkt_conn_req *cr)
 	wr_u64be(w, cr->id);
 	(void)name_encode(w, cr->src);
 	(void)name_encode(w, cr->dst);
-	wr_u32be(w, ntohl(cr->src_ip.s_addr));
-	wr_u32be(w, ntohl(cr->dst_ip.s_addr));
+	inner_wr(w, &cr->src_ip, &cr->dst_ip);
 	wr_u8(w, cr->cls);
 	wr_nat_type(w, cr->src_nat);
 	wr_nat_type(w, cr->path_nat);

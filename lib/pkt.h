@@ -35,6 +35,7 @@
 
 #include "buf.h"
 #include "ep.h"
+#include "ipaddr.h"
 #include "nat.h"
 
 #define PKT_VERSION		1
@@ -293,8 +294,10 @@ struct pkt_lsa {
 
 /*
  * A connection request, forwarded hop by hop toward dst:
- * u64 id, u8 len + src proxy name, u8 len + dst proxy name, u32 src_ip,
- * u32 dst_ip, u8 cls (enum ipv4_class, 0-4), u8 src_nat (0-5), u8 path_nat
+ * u64 id, u8 len + src proxy name, u8 len + dst proxy name, the inner
+ * addresses of the packet that opened it: u8 family (0 none, 4 or 6), then
+ * src_ip and dst_ip of that family (4 or 16 bytes each; nothing for 0),
+ * u8 cls (enum ipv4_class, 0-4), u8 src_nat (0-5), u8 path_nat
  * (0-5), u8 n_path (1-16), n x { u8 len, name }: the proxies it crossed so
  * far, starting with src; then three endpoints (unset when unknown):
  * src_mapped (filled in by the first hop: where it sees src), dst_mapped
@@ -306,7 +309,7 @@ struct pkt_conn_req {
 	uint64_t	id;
 	char		src[PKT_NAME_MAX + 1];
 	char		dst[PKT_NAME_MAX + 1];
-	struct in_addr	src_ip, dst_ip;
+	struct ipaddr	src_ip, dst_ip;	/* one family; af 0: not given */
 	uint8_t		cls;
 	enum nat_type	src_nat;
 	enum nat_type	path_nat;

@@ -280,12 +280,28 @@ local_ep(struct proxyd *px, int family)
 	return s->local;
 }
 
+/* "fd00:a::10 -> fd00:b::10", or "unnamed addresses". */
+static const char *
+flow_text(const struct ipaddr *src, const struct ipaddr *dst, char *buf,
+    size_t len)
+{
+	char s[IPADDR_STRLEN], d[IPADDR_STRLEN];
+
+	if (src->af == 0 || dst->af == 0)
+		snprintf(buf, len, "unnamed addresses");
+	else
+		snprintf(buf, len, "%s -> %s", ipaddr_str(src, s, sizeof(s)),
+		    ipaddr_str(dst, d, sizeof(d)));
+	return buf;
+}
+
 static void
 send_request(struct proxyd *px, struct channel *ch, struct link *nh,
-    const struct ipv4_info *info)
+    const struct peer_flow *flow)
 {
 	struct pkt_conn_req *q = &conn_msg.u.conn_req;
 	enum nat_type link_nat = peer_link_nat(nh);
+	char text[2 * IPADDR_STRLEN + 8];
 
 	memset(&conn_msg, 0, sizeof(conn_msg));
 	conn_msg.type = PKT_MSG_CONN_REQ;
@@ -294,9 +310,13 @@ send_request(struct proxyd *px, struct channel *ch, struct link *nh,
 	q->id = ch->id;
 	snprintf(q->src, sizeof(q->src), "%s", px->conf->name);
 	snprintf(q->dst, sizeof(q->dst), "%s", ch->dest);
-	q->src_ip = info->src;
-	q->dst_ip = info->dst;
-	q->cls = (uint8_t)info->cls;
+	q->src_ip = flow->src;
+	q->dst_ip = flow->dst;
+	if (q->src_ip.af != q->dst_ip.af)	/* never: one packet's */
+		memset(&q->dst_ip, 0, sizeof(q->dst_ip));
+	ch->flow_src = q->src_ip;
+	ch->flow_dst = q->dst_ip;
+	q->cls = flow->cls;
 	/* our own NAT: what we measured toward the first hop */
 	q->src_nat = peer_own_nat(nh);
 	q->path_nat = link_nat;
@@ -308,14 +328,15 @@ send_request(struct proxyd *px, struct channel *ch, struct link *nh,
 	ch->req_us = now_us();
 	link_send_msg(nh, &conn_msg);
 	px->st.conn_requests++;
-	log_info("connection request %016llx to '%s' for %s flow via '%s'",
-	    (unsigned long long)ch->id, ch->dest, ipv4_class_name(info->cls),
-	    nh->name);
+	log_info("connection request %016llx to '%s' for %s flow %s via '%s'",
+	    (unsigned long long)ch->id, ch->dest,
+	    ipv4_class_name((enum ipv4_class)flow->cls), flow_text(&q->src_ip,
+	    &q->dst_ip, text, sizeof(text)), nh->name);
 }
 
 void
 conn_from_tun(struct proxyd *px, const char *dest, struct link *nh,
-    uint8_t *frame, size_t len, const struct ipv4_info *info)
+    uint8_t *frame, size_t len, const struct peer_flow *flow)
 {
 	struct conn_pool *cp = px->conn;
 	struct channel *ch = find(px, dest);
@@ -326,7 +347,7 @@ conn_from_tun(struct proxyd *px, const char *dest, struct link *nh,
 		ch->state = CH_REQUESTING;
 		ch->since_us = now_us();
 		ch->direct_fails = hist_take(cp, dest);
-		send_request(px, ch, nh, info);
+		send_request(px, ch, nh, flow);
 	}
 	ch->last_use_us = now_us();
 	if (ch->state == CH_RELAY) {
@@ -396,6 +417,8 @@ answer_channel(struct proxyd *px, const struct link *from,
 	ch->since_us = ch->last_use_us = now_us();
 	ch->id = q->id;
 	ch->origin = false;
+	ch->flow_src = q->src_ip;
+	ch->flow_dst = q->dst_ip;
 	if (r->direct && ch->direct != DIRECT_UP)
 		punch_begin(px, ch, &q->src_mapped, &q->src_local,
 		    &q->dst_mapped);
@@ -407,7 +430,7 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 	struct pkt_conn_resp *r = &conn_msg.u.conn_resp;
 	enum nat_type src = q->src_nat;
 	enum nat_type dst = peer_own_nat(from);
-	char why[PKT_REASON_MAX + 1];
+	char why[PKT_REASON_MAX + 1], text[2 * IPADDR_STRLEN + 8];
 	bool direct;
 
 	direct = nat_direct_feasible(src, dst, why, sizeof(why));
@@ -458,8 +481,10 @@ answer(struct proxyd *px, struct link *from, const struct pkt_conn_req *q)
 		    AF_INET6 ? "IPv6" : "IPv4");
 	}
 	answer_channel(px, from, q, r);
-	log_info("connection request %016llx from '%s' (%u hops, path NAT %s):"
-	    " %s", (unsigned long long)q->id, q->src, q->n_path,
+	log_info("connection request %016llx from '%s' for %s flow %s (%u "
+	    "hops, path NAT %s): %s", (unsigned long long)q->id, q->src,
+	    ipv4_class_name((enum ipv4_class)q->cls), flow_text(&q->src_ip,
+	    &q->dst_ip, text, sizeof(text)), q->n_path,
 	    nat_type_name(q->path_nat), r->reason);
 	link_send_msg(from, &conn_msg);
 }

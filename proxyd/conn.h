@@ -71,6 +71,8 @@ struct channel {
 	int		q_head, q_tail, q_len;	/* slot indices, FIFO */
 	bool		origin;		/* we sent the request */
 	char		requester[PKT_NAME_MAX + 1];	/* "": our own */
+	/* the packet the request was for (af 0: not named) */
+	struct ipaddr	flow_src, flow_dst;
 	/* the topology's path when the answer came: a change asks again */
 	uint8_t		topo_hops;
 	enum nat_type	topo_nat;
@@ -94,8 +96,9 @@ void	conn_free(struct proxyd *);
  * channel, or queues it and starts a connection request.  frame as in
  * relay_from_tun().
  */
+struct peer_flow;
 void	conn_from_tun(struct proxyd *, const char *dest, struct link *nh,
-	    uint8_t *frame, size_t len, const struct ipv4_info *);
+	    uint8_t *frame, size_t len, const struct peer_flow *);
 void	conn_req_input(struct link *from, struct pkt_conn_req *);
 void	conn_resp_input(struct link *from, const struct pkt_conn_resp *);
 /* Timeouts and idle channels; once a second and from a short timer. */

@@ -574,6 +574,17 @@ channel_fields(struct json_w *w, struct proxyd *px, const char *dest,
 	    secs_since(ch->since_us, now_us()));
 	json_str(w, "direct", ch == NULL ? "none" :
 	    direct_state_name(ch->direct));
+	/* the packet the channel's connection request named */
+	{
+		char a[IPADDR_STRLEN];
+		bool named = ch != NULL && ch->flow_src.af != 0 &&
+		    ch->flow_dst.af != 0;
+
+		str_or_null(w, "flow_src", named ? ipaddr_str(&ch->flow_src,
+		    a, sizeof(a)) : NULL);
+		str_or_null(w, "flow_dst", named ? ipaddr_str(&ch->flow_dst,
+		    a, sizeof(a)) : NULL);
+	}
 	return ch;
 }
 

@@ -283,7 +283,7 @@ peer_routes_changed(struct proxyd *px)
 
 void
 peer_to_channel(struct proxyd *px, const char *dest, struct link *nh,
-    uint8_t *frame, size_t len, const struct ipv4_info *info)
+    uint8_t *frame, size_t len, const struct peer_flow *flow)
 {
-	conn_from_tun(px, dest, nh, frame, len, info);
+	conn_from_tun(px, dest, nh, frame, len, flow);
 }

@@ -18,6 +18,7 @@
 
 #include <openssl/x509.h>
 
+#include "ipaddr.h"
 #include "ipv4.h"
 #include "nat.h"
 #include "proxyd.h"
@@ -70,8 +71,17 @@ bool	peer_link_is_direct(const struct link *);
 void	peer_nat_changed(struct proxyd *);
 /* The routes changed: channels check their paths (conn). */
 void	peer_routes_changed(struct proxyd *);
+/*
+ * The packet a channel is asked for: its inner addresses (either family,
+ * named in the connection request) and its class (enum ipv4_class; the
+ * IPv6 classifier's classes have the same values).
+ */
+struct peer_flow {
+	struct ipaddr	src, dst;
+	uint8_t		cls;
+};
 /* A LAN packet for remote proxy dest, first hop nh (conn). */
 void	peer_to_channel(struct proxyd *, const char *dest, struct link *nh,
-	    uint8_t *frame, size_t len, const struct ipv4_info *);
+	    uint8_t *frame, size_t len, const struct peer_flow *);
 
 #endif

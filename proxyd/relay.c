@@ -251,7 +251,7 @@ relay6_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 {
 	uint8_t *ip = frame + PKT_DATA_HEADROOM;
 	struct ipv6_info info;
-	struct ipv4_info v4;
+	struct peer_flow flow;
 	const struct route6 *r;
 	struct link *l;
 
@@ -266,14 +266,10 @@ relay6_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 	}
 	if (too_big6(px, l, ip, len, &info))
 		return;
-	/*
-	 * The channel engine's connection request names IPv4 inner
-	 * addresses only: an IPv6 flow's request carries 0.0.0.0 and its
-	 * class.  XXX an IPv6 field in PKT_MSG_CONN_REQ.
-	 */
-	memset(&v4, 0, sizeof(v4));
-	v4.cls = (enum ipv4_class)info.cls;
-	peer_to_channel(px, r->dest, l, frame, len, &v4);
+	ipaddr_set6(&flow.src, &info.src);
+	ipaddr_set6(&flow.dst, &info.dst);
+	flow.cls = (uint8_t)info.cls;
+	peer_to_channel(px, r->dest, l, frame, len, &flow);
 }
 
 static void
@@ -327,6 +323,7 @@ relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 	enum netmap_res res;
 	const struct route *r;
 	struct link *l;
+	struct peer_flow flow;
 
 	px->st.tun_rx++;
 	if (len > 0 && ip[0] >> 4 == 6) {
@@ -340,7 +337,10 @@ relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 		return;
 	if ((l = next_hop(px, &info, &r)) == NULL)
 		return;
-	peer_to_channel(px, r->dest, l, frame, len, &info);
+	ipaddr_set4(&flow.src, info.src);
+	ipaddr_set4(&flow.dst, info.dst);
+	flow.cls = (uint8_t)info.cls;
+	peer_to_channel(px, r->dest, l, frame, len, &flow);
 }
 
 /*

@@ -224,6 +224,8 @@ static const struct column route_cols[] = {
 	{ "KERNEL",		"kernel",	FMT_STR,	SHOW_ALWAYS, false },
 	{ "REASON",		"reason",	FMT_STR,	SHOW_ALWAYS, true },
 	{ "DECISION",		"decision",	FMT_STR,	SHOW_VERBOSE, true },
+	{ "FLOW-SRC",		"flow_src",	FMT_STR,	SHOW_VERBOSE, false },
+	{ "FLOW-DST",		"flow_dst",	FMT_STR,	SHOW_VERBOSE, false },
 	{ "KERNEL-REASON",	"kernel_reason", FMT_STR,	SHOW_VERBOSE, true },
 	{ NULL,			NULL,		FMT_STR,	SHOW_ALWAYS, false }
 };

@@ -13,7 +13,9 @@
 # LAN: large pings get an ICMPv6 Packet Too Big (from site-b's proxy host,
 # carried back through the proxies) and succeed after.  The IPv6 tunnel's
 # TCP throughput is measured next to the IPv4 tunnel's in the same run
-# (medians of E2E_RUNS, default 3, transfers of 5 s each).  Last, a
+# (medians of E2E_RUNS, default 3, transfers of 5 s each).  The flows
+# tables on the way show the IPv6 IKE flow, and the connection request
+# that opened the channel named its IPv6 inner addresses.  Last, a
 # static IPv6 route inside site-b's prefix on site-a's proxy host: site-a
 # withdraws its own route for the prefix, leaves the static one alone and
 # says why in proxyctl routes; without the static route, its route is back.
@@ -191,8 +193,33 @@ n=$(pjson site-a flows | jq --arg h "[$A6_HOST]:4500" \
 echo "# site-a IPv6 flows: $(pjson site-a flows | jq -c '[.[] | select(.src | startswith("[") or contains(":")) | {proto, src, dst, packets}]')"
 [ "${n:-0}" -ge 1 ]
 ok $? "site-a's flow table shows the IPv6 IKE/ESP flow in RFC 5952 form ($n)"
+# every proxy on the way shows the flow with its real addresses, and the
+# connection request named them (not 0.0.0.0): both ends' channel says so
+for name in pub site-b; do
+	n=$(pjson "$name" flows | jq --arg h "[$A6_HOST]:500" --arg d "[$B6_HOST]:500" \
+	    '[.[] | select(.proto == "ike" and .src == $h and .dst == $d)] | length')
+	[ "${n:-0}" -ge 1 ]
+	ok $? "$name's proxyctl flows shows the IKE flow [$A6_HOST]:500 -> [$B6_HOST]:500"
+done
 ping6_ok 56
 ok $? "IPv6 ping through the IPv6 tunnel"
+flow_of() {	# PROXY PREFIX: "src -> dst" its channel's request named
+	pjson "$1" routes | jq -r --arg p "$2" \
+	    'map(select(.prefix == $p)) | .[0] | "\(.flow_src) -> \(.flow_dst)"'
+}
+# a new path (pub's advertisements settling) forgets a channel until the
+# next packet: traffic (the tunnel's ESP) between the looks
+flows_named() {
+	nsx hosta ping -6 -n -q -c 1 -W 1 -I "$A6_INNER" "$B6_INNER" >/dev/null 2>&1
+	fa=$(flow_of site-a "$B6_PFX") fb=$(flow_of site-b "$A6_PFX")
+	[ "$fa" = "$A6_HOST -> $B6_HOST" ] && [ "$fb" = "$A6_HOST -> $B6_HOST" ]
+}
+wait_for 15 flows_named
+ok $? "the connection request named the IPv6 inner addresses: both ends' routes show $A6_HOST -> $B6_HOST"
+echo "# channel flows: site-a $fa, site-b $fb"
+grep -q "connection request [0-9a-f]* from 'site-a' for [a-z-]* flow $A6_HOST -> $B6_HOST" \
+    "$WORLD_DIR/site-b.log"
+ok $? "site-b's log names the request's IPv6 flow"
 
 # ---- full-size TCP, and the IPv4 tunnel beside it, E2E_RUNS times
 swanctl_initiate hosta tunnel 20 && wait_for 10 both_installed tunnel

@@ -190,8 +190,10 @@ conn_req_equal(const struct pkt_conn_req *a, const struct pkt_conn_req *b)
 {
 	return a->id == b->id && names_equal(a->src, b->src) &&
 	    names_equal(a->dst, b->dst) && strcmp(a->src, a->dst) != 0 &&
-	    a->src_ip.s_addr == b->src_ip.s_addr &&
-	    a->dst_ip.s_addr == b->dst_ip.s_addr &&
+	    ipaddr_eq(&a->src_ip, &b->src_ip) &&
+	    ipaddr_eq(&a->dst_ip, &b->dst_ip) &&
+	    a->src_ip.af == a->dst_ip.af && (a->src_ip.af == 0 ||
+	    a->src_ip.af == AF_INET || a->src_ip.af == AF_INET6) &&
 	    a->cls == b->cls && a->cls <= 4 &&
 	    a->src_nat == b->src_nat && nat_type_ok(a->src_nat) &&
 	    a->path_nat == b->path_nat && nat_type_ok(a->path_nat) &&

@@ -160,8 +160,9 @@ send_conn_req(struct link *l, unsigned long i)
 		    i);
 	snprintf(q->dst, sizeof(q->dst), "%s", opt.dst != NULL ? opt.dst :
 	    l->name);
-	q->src_ip.s_addr = htonl(0x0a000001 + (uint32_t)(i & 0xffff));
-	q->dst_ip.s_addr = htonl(0x0a800001);
+	ipaddr_set4(&q->src_ip, (struct in_addr){ htonl(0x0a000001 +
+	    (uint32_t)(i & 0xffff)) });
+	ipaddr_set4(&q->dst_ip, (struct in_addr){ htonl(0x0a800001) });
 	q->cls = 0;
 	q->src_nat = NAT_TYPE_OPEN;
 	q->path_nat = NAT_TYPE_OPEN;

@@ -49,29 +49,44 @@ teardown(void)
 	px = NULL;
 }
 
-static struct ipv4_info
-esp_info(void)
+static struct ipaddr
+ipa(const char *s)
 {
-	struct ipv4_info i;
+	struct ipaddr a;
 
-	memset(&i, 0, sizeof(i));
-	i.src = fake_ip("192.168.1.10");
-	i.dst = fake_ip("192.168.3.20");
-	i.proto = 50;
-	i.spi = 0x1234;
-	i.cls = IPV4_ESP;
-	return i;
+	ck_assert_int_eq(ipaddr_parse(s, &a), 0);
+	return a;
 }
 
-/* A LAN packet of len bytes, all mark, for dest via nh. */
+static struct peer_flow
+esp_flow(void)
+{
+	struct peer_flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.src = ipa("192.168.1.10");
+	f.dst = ipa("192.168.3.20");
+	f.cls = IPV4_ESP;
+	return f;
+}
+
+/* A LAN packet of len bytes, all mark, for dest via nh, of flow f. */
+static void
+tun_pkt_flow(const char *dest, struct link *nh, uint8_t mark, size_t len,
+    const struct peer_flow *f)
+{
+	memset(frame, 0, sizeof(frame));
+	memset(frame + PKT_DATA_HEADROOM, mark, len);
+	conn_from_tun(px, dest, nh, frame, len, f);
+}
+
+/* The same for the ESP flow 192.168.1.10 -> 192.168.3.20. */
 static void
 tun_pkt(const char *dest, struct link *nh, uint8_t mark, size_t len)
 {
-	struct ipv4_info i = esp_info();
+	struct peer_flow f = esp_flow();
 
-	memset(frame, 0, sizeof(frame));
-	memset(frame + PKT_DATA_HEADROOM, mark, len);
-	conn_from_tun(px, dest, nh, frame, len, &i);
+	tun_pkt_flow(dest, nh, mark, len, &f);
 }
 
 static const struct pkt_conn_req *
@@ -103,8 +118,8 @@ req_from_a(uint8_t n_path)
 	q.id = 0x1122334455667788ULL;
 	snprintf(q.src, sizeof(q.src), "a");
 	snprintf(q.dst, sizeof(q.dst), "c");
-	q.src_ip = fake_ip("192.168.1.10");
-	q.dst_ip = fake_ip("192.168.3.20");
+	q.src_ip = ipa("192.168.1.10");
+	q.dst_ip = ipa("192.168.3.20");
 	q.cls = IPV4_ESP;
 	q.src_nat = NAT_TYPE_FULL_CONE;
 	q.path_nat = NAT_TYPE_RESTRICTED;
@@ -193,8 +208,12 @@ START_TEST(request_carries_own_nat_link_nat_and_path)
 	ck_assert_int_eq(q->path_nat, NAT_TYPE_RESTRICTED);
 	ck_assert_uint_eq(q->n_path, 1);
 	ck_assert_str_eq(q->path[0], "a");
-	ck_assert_uint_eq(q->src_ip.s_addr, fake_ip("192.168.1.10").s_addr);
-	ck_assert_uint_eq(q->dst_ip.s_addr, fake_ip("192.168.3.20").s_addr);
+	{
+		struct ipaddr s = ipa("192.168.1.10"), d = ipa("192.168.3.20");
+
+		ck_assert(ipaddr_eq(&q->src_ip, &s));
+		ck_assert(ipaddr_eq(&q->dst_ip, &d));
+	}
 	ck_assert_uint_eq(q->cls, IPV4_ESP);
 	/* our LAN endpoint; the mapped ones are the path's to fill in */
 	ck_assert_uint_eq(q->src_local.a.v4.s_addr, fake_ip("10.0.0.1").s_addr);
@@ -400,6 +419,53 @@ START_TEST(destination_answers_direct_possible)
 	ck_assert_uint_eq(ch->peer_ep.a.v4.s_addr,
 	    fake_ip(A_MAPPED).s_addr);
 	ck_assert_uint_eq(ch->peer_ep.port, A_MAPPED_PORT);
+}
+END_TEST
+
+/*
+ * An IPv6 packet's request names its inner addresses (not 0.0.0.0), and
+ * the origin's channel keeps them.
+ */
+START_TEST(request_names_ipv6_inner_addresses)
+{
+	struct link *lb = origin();
+	struct peer_flow f;
+	struct ipaddr s = ipa("fd00:a::10"), d = ipa("fd00:b::10");
+	const struct pkt_conn_req *q;
+
+	memset(&f, 0, sizeof(f));
+	f.src = s;
+	f.dst = d;
+	f.cls = IPV4_IKE;
+	tun_pkt_flow("c", lb, 1, 100, &f);
+	q = last_req();
+	ck_assert_int_eq(q->src_ip.af, AF_INET6);
+	ck_assert(ipaddr_eq(&q->src_ip, &s));
+	ck_assert(ipaddr_eq(&q->dst_ip, &d));
+	ck_assert_uint_eq(q->cls, IPV4_IKE);
+	ck_assert(ipaddr_eq(&conn_channel(px, "c")->flow_src, &s));
+	ck_assert(ipaddr_eq(&conn_channel(px, "c")->flow_dst, &d));
+}
+END_TEST
+
+/* The destination's channel keeps the addresses the request named. */
+START_TEST(destination_keeps_the_requests_inner_addresses)
+{
+	struct link *lb;
+	struct pkt_conn_req q = req_from_a(2);
+	struct ipaddr s = ipa("fd00:a::10"), d = ipa("fd00:b::10");
+	const struct channel *ch;
+
+	q.src_ip = s;
+	q.dst_ip = d;
+	make("c");
+	lb = fake_link_add(px, "b", LINK_UP, B_ADDR, 4790);
+	fake_set_own_nat(lb, NAT_TYPE_PORT_RESTRICTED);
+	conn_req_input(lb, &q);
+	ch = conn_channel(px, "a");
+	ck_assert_ptr_nonnull(ch);
+	ck_assert(ipaddr_eq(&ch->flow_src, &s));
+	ck_assert(ipaddr_eq(&ch->flow_dst, &d));
 }
 END_TEST
 
@@ -1499,6 +1565,10 @@ conn_suite(void)
 		    request_with_full_path_is_dropped },
 		{ "destination_answers_direct_possible",
 		    destination_answers_direct_possible },
+		{ "request_names_ipv6_inner_addresses",
+		    request_names_ipv6_inner_addresses },
+		{ "destination_keeps_the_requests_inner_addresses",
+		    destination_keeps_the_requests_inner_addresses },
 		{ "destination_refuses_direct_without_both_mapped_addresses",
 		    destination_refuses_direct_without_both_mapped_addresses },
 		{ "answer_at_middle_hop_goes_to_previous_proxy",

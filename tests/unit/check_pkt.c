@@ -263,6 +263,7 @@ static const uint8_t g_conn_req[] = {
 	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,	/* id */
 	0x01, 'a',				/* src "a" */
 	0x01, 'd',				/* dst "d" */
+	0x04,					/* inner: IPv4 */
 	0x0a, 0x01, 0x02, 0x03,			/* src_ip 10.1.2.3 */
 	0x0a, 0x04, 0x05, 0x06,			/* dst_ip 10.4.5.6 */
 	0x01,					/* cls ESP_UDP */
@@ -376,12 +377,13 @@ static const uint8_t g_echo_answer[] = {
 #define OFF_LSA_COST1		64
 #define OFF_CREQ_SRC		9
 #define OFF_CREQ_DST		11
-#define OFF_CREQ_CLS		21
-#define OFF_CREQ_SRC_NAT	22
-#define OFF_CREQ_PATH_NAT	23
-#define OFF_CREQ_NPATH		24
-#define OFF_CREQ_PATH0		25
-#define OFF_CREQ_PATH1		27
+#define OFF_CREQ_INNER		13	/* u8 family, then the addresses */
+#define OFF_CREQ_CLS		22
+#define OFF_CREQ_SRC_NAT	23
+#define OFF_CREQ_PATH_NAT	24
+#define OFF_CREQ_NPATH		25
+#define OFF_CREQ_PATH0		26
+#define OFF_CREQ_PATH1		28
 #define OFF_CRESP_DECISION	9
 #define OFF_CRESP_DIRECT	10
 #define OFF_CRESP_PATH_NAT	11
@@ -680,8 +682,8 @@ build_conn_req(struct pkt_msg *m)
 	cr->id = 0x0102030405060708ULL;
 	set_name(cr->src, "a");
 	set_name(cr->dst, "d");
-	cr->src_ip = ip4("10.1.2.3");
-	cr->dst_ip = ip4("10.4.5.6");
+	ipaddr_set4(&cr->src_ip, ip4("10.1.2.3"));
+	ipaddr_set4(&cr->dst_ip, ip4("10.4.5.6"));
 	cr->cls = 1;
 	cr->src_nat = NAT_TYPE_RESTRICTED;	/* wire 2 */
 	cr->path_nat = NAT_TYPE_SYMMETRIC;	/* wire 4 */
@@ -896,10 +898,10 @@ assert_msg_eq(const struct pkt_msg *a, const struct pkt_msg *b)
 		ck_assert_uint_eq(a->u.conn_req.id, b->u.conn_req.id);
 		ck_assert_str_eq(a->u.conn_req.src, b->u.conn_req.src);
 		ck_assert_str_eq(a->u.conn_req.dst, b->u.conn_req.dst);
-		ck_assert_uint_eq(a->u.conn_req.src_ip.s_addr,
-		    b->u.conn_req.src_ip.s_addr);
-		ck_assert_uint_eq(a->u.conn_req.dst_ip.s_addr,
-		    b->u.conn_req.dst_ip.s_addr);
+		ck_assert(ipaddr_eq(&a->u.conn_req.src_ip,
+		    &b->u.conn_req.src_ip));
+		ck_assert(ipaddr_eq(&a->u.conn_req.dst_ip,
+		    &b->u.conn_req.dst_ip));
 		ck_assert_uint_eq(a->u.conn_req.cls, b->u.conn_req.cls);
 		ck_assert_uint_eq(a->u.conn_req.src_nat, b->u.conn_req.src_nat);
 		ck_assert_uint_eq(a->u.conn_req.path_nat,
@@ -1869,7 +1871,7 @@ long_name(char *dst, unsigned i)
 #define FULL_LSA_LEN	(1 + 1 + PKT_NAME_MAX + 8 + 2 + FULL_LSA_EPS + \
 	2 + PKT_LSA_PREFIX_MAX * 5 + 2 + PKT_LSA_LINK_MAX * (1 + PKT_NAME_MAX + 3) + \
 	2 + PKT_LSA_CERT_MAX + 2 + PKT_LSA_SIG_MAX)
-#define FULL_CREQ_NPATH	(1 + 8 + 2 * (1 + PKT_NAME_MAX) + 4 + 4 + 3)
+#define FULL_CREQ_NPATH	(1 + 8 + 2 * (1 + PKT_NAME_MAX) + 1 + 16 + 16 + 3)
 #define FULL_CREQ_LEN	(FULL_CREQ_NPATH + 1 + \
 	PKT_PATH_MAX * (1 + PKT_NAME_MAX) + EPS_LEN)
 #define FULL_CRESP_NPATH (1 + 8 + 5 + 1 + PKT_REASON_MAX)
@@ -1930,8 +1932,10 @@ build_full_conn_req(struct pkt_msg *m)
 	cr->id = UINT64_MAX;
 	long_name(cr->src, 0);
 	long_name(cr->dst, 1);
-	cr->src_ip.s_addr = 0xffffffff;
-	cr->dst_ip.s_addr = 0;
+	/* the longest inner addresses: IPv6 */
+	ck_assert_int_eq(ipaddr_parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	    &cr->src_ip), 0);
+	ck_assert_int_eq(ipaddr_parse("::", &cr->dst_ip), 0);
 	cr->cls = 4;
 	cr->src_nat = NAT_TYPE_UNKNOWN;
 	cr->path_nat = NAT_TYPE_UNKNOWN;
@@ -2015,7 +2019,7 @@ START_TEST(big_msg_sizes)
 {
 	/* What pkt.c's comment on the int return assumes. */
 	ck_assert_uint_eq(FULL_LSA_LEN, 7304);
-	ck_assert_uint_eq(FULL_CREQ_LEN, 1194);
+	ck_assert_uint_eq(FULL_CREQ_LEN, 1219);
 	ck_assert_uint_eq(FULL_CRESP_LEN, 1220);
 	ck_assert_uint_eq(FULL_ECHO_LEN, 1172);
 }
@@ -2634,6 +2638,101 @@ START_TEST(decode_accepts_any_conn_endpoints)
 	endpoints_free(g_conn_req, sizeof(g_conn_req));
 	endpoints_free(g_conn_resp, sizeof(g_conn_resp));
 	endpoints_free(g_conn_resp_min, sizeof(g_conn_resp_min));
+}
+END_TEST
+
+/* g_conn_req with IPv6 inner addresses fd00:a::10 -> fd00:b::10. */
+static const uint8_t g_conn_req6[] = {
+	0x0c,					/* CONN_REQ */
+	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,	/* id */
+	0x01, 'a',				/* src "a" */
+	0x01, 'd',				/* dst "d" */
+	0x06,					/* inner: IPv6 */
+	0xfd, 0x00, 0x00, 0x0a, 0, 0, 0, 0,	/* fd00:a::10 */
+	0, 0, 0, 0, 0, 0, 0, 0x10,
+	0xfd, 0x00, 0x00, 0x0b, 0, 0, 0, 0,	/* fd00:b::10 */
+	0, 0, 0, 0, 0, 0, 0, 0x10,
+	0x01,					/* cls ESP_UDP */
+	0x02,					/* src_nat 2 */
+	0x04,					/* path_nat 4 */
+	0x02,					/* 2 on the path: */
+	0x01, 'a',				/* "a" */
+	0x03, 'b', '-', 'c',			/* "b-c" */
+	0x04, 0xcb, 0x00, 0x71, 0x07, 0xea, 0x60, /* src_mapped */
+	0x00,					/* dst_mapped unknown */
+	0x00,					/* src_local unknown */
+};
+
+/*
+ * A connection request for an IPv6 packet names its inner addresses (not
+ * 0.0.0.0): the golden decodes to them, and a built one encodes to it.
+ */
+START_TEST(conn_req_ipv6_inner_addresses_round_trip)
+{
+	struct pkt_msg m, built;
+	struct ipaddr s6, d6;
+	uint8_t out[256];
+	const char *why;
+	char b[IPADDR_STRLEN];
+
+	ck_assert_int_eq(msg_dec(g_conn_req6, sizeof(g_conn_req6), &m, &why),
+	    0);
+	ck_assert_int_eq(m.u.conn_req.src_ip.af, AF_INET6);
+	ck_assert_str_eq(ipaddr_str(&m.u.conn_req.src_ip, b, sizeof(b)),
+	    "fd00:a::10");
+	ck_assert_str_eq(ipaddr_str(&m.u.conn_req.dst_ip, b, sizeof(b)),
+	    "fd00:b::10");
+	memset(&built, 0, sizeof(built));
+	build_conn_req(&built);
+	ck_assert_int_eq(ipaddr_parse("fd00:a::10", &s6), 0);
+	ck_assert_int_eq(ipaddr_parse("fd00:b::10", &d6), 0);
+	built.u.conn_req.src_ip = s6;
+	built.u.conn_req.dst_ip = d6;
+	ck_assert_int_eq(pkt_msg_encode(&built, out, sizeof(out)),
+	    (int)sizeof(g_conn_req6));
+	ck_assert_mem_eq(out, g_conn_req6, sizeof(g_conn_req6));
+	/* truncated anywhere inside the addresses: refused */
+	for (size_t n = OFF_CREQ_INNER + 1; n < OFF_CREQ_INNER + 33; n++)
+		ck_assert_int_eq(msg_dec(g_conn_req6, n, &m, &why), -1);
+	/* no addresses named (family 0): nothing follows the family */
+	memset(&built.u.conn_req.src_ip, 0, sizeof(struct ipaddr));
+	memset(&built.u.conn_req.dst_ip, 0, sizeof(struct ipaddr));
+	ck_assert_int_eq(pkt_msg_encode(&built, out, sizeof(out)),
+	    (int)sizeof(g_conn_req) - 8);
+	ck_assert_uint_eq(out[OFF_CREQ_INNER], 0);
+	ck_assert_int_eq(msg_dec(out, sizeof(g_conn_req) - 8, &m, &why), 0);
+	ck_assert_int_eq(m.u.conn_req.src_ip.af, 0);
+	ck_assert_int_eq(m.u.conn_req.dst_ip.af, 0);
+}
+END_TEST
+
+START_TEST(decode_rejects_conn_req_unknown_inner_family)
+{
+	static const uint8_t bad[] = { 1, 2, 5, 10, 0x80, 0xff };
+
+	patched_rejects(g_conn_req, sizeof(g_conn_req), OFF_CREQ_INNER, bad,
+	    sizeof(bad), "inner addresses: unknown address family");
+	patched_rejects(g_conn_req6, sizeof(g_conn_req6), OFF_CREQ_INNER, bad,
+	    sizeof(bad), "inner addresses: unknown address family");
+}
+END_TEST
+
+/* Inner addresses of two families, or an unknown one, are not sent. */
+START_TEST(encode_rejects_mixed_inner_families)
+{
+	struct pkt_msg m;
+	uint8_t out[256];
+
+	memset(&m, 0, sizeof(m));
+	build_conn_req(&m);
+	ck_assert_int_eq(ipaddr_parse("fd00:b::10", &m.u.conn_req.dst_ip), 0);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+	memset(&m.u.conn_req.dst_ip, 0, sizeof(struct ipaddr));
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
+	memset(&m, 0, sizeof(m));
+	build_conn_req(&m);
+	m.u.conn_req.src_ip.af = m.u.conn_req.dst_ip.af = 99;
+	ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), -1);
 }
 END_TEST
 
@@ -4168,6 +4267,12 @@ pkt_suite(void)
 	    decode_rejects_conn_req_bad_path_name);
 	add(s, "decode_accepts_any_conn_endpoints",
 	    decode_accepts_any_conn_endpoints);
+	add(s, "conn_req_ipv6_inner_addresses_round_trip",
+	    conn_req_ipv6_inner_addresses_round_trip);
+	add(s, "decode_rejects_conn_req_unknown_inner_family",
+	    decode_rejects_conn_req_unknown_inner_family);
+	add(s, "encode_rejects_mixed_inner_families",
+	    encode_rejects_mixed_inner_families);
 	add(s, "decode_rejects_conn_resp_unknown_decision",
 	    decode_rejects_conn_resp_unknown_decision);
 	add(s, "decode_rejects_conn_resp_bad_direct",

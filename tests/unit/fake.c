@@ -1111,7 +1111,7 @@ peer_routes_changed(struct proxyd *px)
 
 void
 peer_to_channel(struct proxyd *px, const char *dest, struct link *nh,
-    uint8_t *frame, size_t len, const struct ipv4_info *info)
+    uint8_t *frame, size_t len, const struct peer_flow *flow)
 {
 	(void)px;
 	(void)frame;
@@ -1119,8 +1119,8 @@ peer_to_channel(struct proxyd *px, const char *dest, struct link *nh,
 	copy_name(fake.to_channel_dest, sizeof(fake.to_channel_dest), dest);
 	fake.to_channel_nh = nh;
 	fake.to_channel_len = len;
-	if (info != NULL)
-		fake.to_channel_info = *info;
+	if (flow != NULL)
+		fake.to_channel_flow = *flow;
 }
 
 /* ---- timers ---- */

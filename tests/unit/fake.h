@@ -247,7 +247,7 @@ struct fake_calls {
 	char			to_channel_dest[PKT_NAME_MAX + 1];
 	struct link		*to_channel_nh;
 	size_t			to_channel_len;
-	struct ipv4_info	to_channel_info;
+	struct peer_flow	to_channel_flow;
 };
 extern struct fake_calls fake;
 
