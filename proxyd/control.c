@@ -307,6 +307,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "drop_auth", s->drop_auth);
 	json_uint(&w, "drop_replay", s->drop_replay);
 	json_uint(&w, "drop_nosession", s->drop_nosession);
+	json_uint(&w, "drop_closed", s->drop_closed);
 	json_uint(&w, "drop_policy", s->drop_policy);
 	json_uint(&w, "drop_noroute", s->drop_noroute);
 	json_uint(&w, "drop_ttl", s->drop_ttl);

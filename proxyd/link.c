@@ -1462,6 +1462,31 @@ hs_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	hs_arm(l);
 }
 
+/* Session s of a link closed now: known as such for a grace period. */
+static void
+closed_add(struct proxyd *px, uint32_t s)
+{
+	if (s == 0)
+		return;
+	px->closed[px->closed_next].session = s;
+	px->closed[px->closed_next].until_us = now_us() +
+	    (uint64_t)LINK_REKEY_GRACE_S * 1000000;
+	px->closed_next = (px->closed_next + 1) % LINK_CLOSED_MAX;
+}
+
+/* Whether s is the session of a link closed within the grace period. */
+static bool
+closed_lately(const struct proxyd *px, uint32_t s)
+{
+	uint64_t now = now_us();
+
+	for (size_t i = 0; i < LINK_CLOSED_MAX; i++)
+		if (px->closed[i].session == s && s != 0 &&
+		    now < px->closed[i].until_us)
+			return true;
+	return false;
+}
+
 void
 link_close(struct link *l, const char *reason)
 {
@@ -1469,6 +1494,14 @@ link_close(struct link *l, const char *reason)
 	bool was_up = l->state == LINK_UP;
 	bool failed = was_up || l->state == LINK_HANDSHAKE;
 	char who[128];
+
+	if (was_up) {
+		/* what the peer seals before it hears of this is late */
+		closed_add(px, l->session);
+		closed_add(px, l->old.session);
+		if (l->rk.ssl != NULL)
+			closed_add(px, l->rk.session);
+	}
 
 	if (l->hs_counted) {
 		px->n_handshakes--;
@@ -2233,6 +2266,13 @@ sealed_input(struct proxyd *px, struct psock *in,
 	struct link *l = find_key(px, h->session, &k);
 	char a[EP_STRLEN];
 
+	if (l == NULL && closed_lately(px, h->session)) {
+		px->st.drop_closed++;
+		log_debug("datagram from %s dropped: session %08x is of a "
+		    "link closed just now", addr_str(from, a, sizeof(a)),
+		    h->session);
+		return;
+	}
 	if (l == NULL || l->state != LINK_UP) {
 		px->st.drop_nosession++;
 		log_debug("datagram from %s dropped: no up link has session "

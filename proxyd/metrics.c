@@ -360,6 +360,7 @@ render_counters(struct out *o, const struct proxyd *px)
 	    "(handshake and authentication failures are counted apart).");
 	reason_u64(o, d, "malformed", s->drop_malformed + ss->rx_bad);
 	reason_u64(o, d, "no_session", s->drop_nosession);
+	reason_u64(o, d, "closed", s->drop_closed);
 	reason_u64(o, d, "policy", s->drop_policy);
 	reason_u64(o, d, "no_route", s->drop_noroute);
 	reason_u64(o, d, "ttl", s->drop_ttl);

@@ -44,12 +44,21 @@ struct lsaq;
 struct stream_ctx;
 struct link_tp;
 
+/*
+ * The sessions of the last LINK_CLOSED_MAX links closed stay known for
+ * LINK_REKEY_GRACE_S (link.c): what the peer sealed before it heard of
+ * the close is counted apart (drop_closed), not as a datagram for no
+ * session.
+ */
+#define LINK_CLOSED_MAX		16
+
 struct proxyd_stats {
 	uint64_t	rx_packets, rx_bytes;	/* tx: struct psock_stats */
 	uint64_t	drop_malformed;	/* undecodable datagrams or messages */
 	uint64_t	drop_auth;	/* AEAD open failed: forged or stale key */
 	uint64_t	drop_replay;
 	uint64_t	drop_nosession;	/* sealed packet for no known link */
+	uint64_t	drop_closed;	/* ... for a link closed just now */
 	uint64_t	drop_policy;	/* forwarding policy said no */
 	uint64_t	drop_noroute;
 	uint64_t	drop_ttl;
@@ -130,6 +139,11 @@ struct proxyd {
 	struct psock		 socks6[PSOCK_LISTEN];	/* IPv6; fd -1 if unused */
 	const struct link_events *link_ev;	/* how links report (peer.c) */
 	struct link		*links;		/* list, see link.h */
+	struct {				/* link.c: sessions of links */
+		uint32_t	 session;	/* closed lately, for */
+		uint64_t	 until_us;	/* LINK_REKEY_GRACE_S */
+	}			 closed[LINK_CLOSED_MAX];
+	unsigned		 closed_next;
 	unsigned		 n_handshakes;	/* inbound, in progress */
 	struct stream_ctx	*stream;	/* stream.c: TCP links */
 	const struct link_tp	*tcp_tp;	/* stream.c's, given by main.c */

@@ -847,6 +847,37 @@ START_TEST(unknown_session_counts_drop_nosession)
 }
 END_TEST
 
+/*
+ * bravo closes its link (a certificate expired, say) while alpha still
+ * seals on it: what alpha sent before it heard is counted as late for a
+ * closed link, for LINK_REKEY_GRACE_S; after that, as session-less.
+ */
+START_TEST(datagram_for_a_link_closed_lately_counts_drop_closed)
+{
+	struct link *la = make_up_pair(), *lb = link_find(&bravo->px, "alpha");
+	struct fake_dgram d1 = capture_info(la, 1), d2 = capture_info(la, 2);
+	struct fake_dgram d3 = capture_info(la, 3);
+
+	link_close(lb, "test");
+	ck_assert(fake_deliver(&d1));
+	ck_assert_uint_eq(bravo->px.st.drop_closed, 1);
+	ck_assert_uint_eq(bravo->px.st.drop_nosession, 0);
+	/* another session is still unknown */
+	put_session(d2.buf, get_session(d2.buf) ^ 0x5a5a5a5a);
+	ck_assert(fake_deliver(&d2));
+	ck_assert_uint_eq(bravo->px.st.drop_nosession, 1);
+	/* the grace ends */
+	fake_now += (LINK_REKEY_GRACE_S + 1) * SEC;
+	ck_assert(fake_deliver(&d3));
+	ck_assert_uint_eq(bravo->px.st.drop_closed, 1);
+	ck_assert_uint_eq(bravo->px.st.drop_nosession, 2);
+	ck_assert_uint_eq(fake_ev_count(EV_MSG, &bravo->px), 0);
+	free(d1.buf);
+	free(d2.buf);
+	free(d3.buf);
+}
+END_TEST
+
 START_TEST(sealed_for_link_in_handshake_counts_drop_nosession)
 {
 	uint8_t buf[PKT_SEALED_HDR_LEN + 20];
@@ -2213,6 +2244,8 @@ link_suite(void)
 	tcase_add_test(tc, replayed_datagram_counts_drop_replay);
 	tcase_add_test(tc, reordered_datagrams_within_window_pass);
 	tcase_add_test(tc, unknown_session_counts_drop_nosession);
+	tcase_add_test(tc,
+	    datagram_for_a_link_closed_lately_counts_drop_closed);
 	tcase_add_test(tc, sealed_for_link_in_handshake_counts_drop_nosession);
 	tcase_add_loop_test(tc, malformed_header_counts_drop_malformed, 0,
 	    (int)(sizeof(bad_hdr) / sizeof(bad_hdr[0])));

@@ -223,6 +223,7 @@ busy_world(void)
 	px->st.drop_ttl = 14;
 	px->st.drop_source = 19;
 	px->st.drop_loop = 26;
+	px->st.drop_closed = 27;
 	px->st.drop_probe_limit = 15;
 	px->st.drop_punch_limit = 16;
 	px->st.drop_conn_origin = 21;
@@ -525,13 +526,14 @@ START_TEST(render_counters_by_reason)
 	ck_line("proxyd_drops_total{reason=\"ttl\"} 14");
 	ck_line("proxyd_drops_total{reason=\"source\"} 19");
 	ck_line("proxyd_drops_total{reason=\"loop\"} 26");
+	ck_line("proxyd_drops_total{reason=\"closed\"} 27");
 	ck_line("proxyd_drops_total{reason=\"probe_limit\"} 15");
 	ck_line("proxyd_drops_total{reason=\"punch_limit\"} 16");
 	ck_line("proxyd_drops_total{reason=\"conn_origin\"} 21");
 	ck_line("proxyd_drops_total{reason=\"conn_limit\"} 22");
 	ck_line("proxyd_drops_total{reason=\"queue_full\"} 17");
 	ck_line("proxyd_drops_total{reason=\"send_failed\"} 20");
-	ck_assert_int_eq(count_prefix("proxyd_drops_total{"), 13);
+	ck_assert_int_eq(count_prefix("proxyd_drops_total{"), 14);
 	ck_line("proxyd_handshake_failures_total{reason=\"refused\"} 21");
 	ck_line("proxyd_handshake_failures_total{reason=\"cookie\"} 22");
 	ck_line("proxyd_handshake_failures_total{reason=\"limit\"} 23");
