@@ -65,6 +65,12 @@ fold(uint64_t sum)
 	return (uint16_t)sum;
 }
 
+uint16_t
+vnet_sum(const uint8_t *p, size_t n, uint32_t sum)
+{
+	return fold(sum_bytes(p, n, sum));
+}
+
 int
 vnet_csum_complete(uint8_t *p, size_t len, size_t start, size_t off)
 {

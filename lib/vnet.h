@@ -25,6 +25,14 @@
  */
 int	vnet_csum_complete(uint8_t *p, size_t len, size_t start, size_t off);
 
+/*
+ * The one's complement sum (RFC 1071) of n bytes as big-endian 16-bit
+ * words, plus sum, folded to 16 bits and not complemented: a header
+ * checksum is its complement, a partial checksum for the kernel to
+ * complete is the pseudo-header's sum itself.
+ */
+uint16_t vnet_sum(const uint8_t *p, size_t n, uint32_t sum);
+
 /* A UDP GSO super-packet, checked by vnet_uso_parse(). */
 struct vnet_uso {
 	size_t		l4off;	/* IP header length: the UDP header's offset */

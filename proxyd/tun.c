@@ -302,23 +302,6 @@ wr16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* The one's complement sum of n bytes (n even), not folded to 16 bits. */
-static uint32_t
-sum16(const uint8_t *p, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += rd16(p + i);
-	return sum;
-}
-
-static uint16_t
-fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /*
  * A UDP datagram that may go into a GSO frame: IPv4 without options, not
  * a fragment, DF set (so rewriting the IP ids is harmless), lengths
@@ -359,10 +342,10 @@ write_gso(struct tun *t)
 	memcpy(hdr, h->mem, IP_UDP_LEN);
 	wr16(hdr + 2, (uint16_t)total);
 	wr16(hdr + 10, 0);
-	wr16(hdr + 10, (uint16_t)~fold(sum16(hdr, 20, 0)));
+	wr16(hdr + 10, (uint16_t)~vnet_sum(hdr, 20, 0));
 	wr16(hdr + 24, (uint16_t)(total - 20));
 	/* UDP checksum: the pseudo-header sum only, the kernel adds the rest */
-	wr16(hdr + 26, fold(sum16(hdr + 12, 8, 17u + (uint32_t)(total - 20))));
+	wr16(hdr + 26, vnet_sum(hdr + 12, 8, 17u + (uint32_t)(total - 20)));
 	memset(&vh, 0, sizeof(vh));
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;

@@ -241,6 +241,28 @@ START_TEST(zero_checksum_sent_as_ffff)
 }
 END_TEST
 
+/* vnet_sum() against the reference on every length and odd offsets. */
+START_TEST(sum_matches_reference)
+{
+	uint8_t b[80];
+	uint32_t seed = 12345;
+
+	for (size_t i = 0; i < sizeof(b); i++) {
+		seed = seed * 1103515245u + 12345u;
+		b[i] = (uint8_t)(seed >> 16);
+	}
+	for (size_t off = 0; off < 3; off++)
+		for (size_t n = 0; n + off <= sizeof(b); n++) {
+			ck_assert_uint_eq(vnet_sum(b + off, n, 0),
+			    ref_sum(b + off, n, 0));
+			ck_assert_uint_eq(vnet_sum(b + off, n, 17 + 1400),
+			    ref_sum(b + off, n, 17 + 1400));
+		}
+	memset(b, 0xff, sizeof(b));
+	ck_assert_uint_eq(vnet_sum(b, sizeof(b), 0xffff), 0xffff);
+}
+END_TEST
+
 static Suite *
 vnet_suite(void)
 {
@@ -252,6 +274,7 @@ vnet_suite(void)
 	tcase_add_test(tc, malformed_super_packets_refused);
 	tcase_add_test(tc, partial_checksums_completed);
 	tcase_add_test(tc, zero_checksum_sent_as_ffff);
+	tcase_add_test(tc, sum_matches_reference);
 	suite_add_tcase(s, tc);
 	return s;
 }
