@@ -25,6 +25,23 @@ struct buf_wr {
 	const char	*err;	/* NULL while all writes fit */
 };
 
+/*
+ * Unchecked big-endian 16-bit load and store at p, for packet code that
+ * has checked its bounds already (checksums, header rewrites).
+ */
+static inline uint16_t
+be16_get(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void
+be16_put(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
 void	 buf_rd_init(struct buf_rd *, const uint8_t *, size_t);
 uint8_t	 rd_u8(struct buf_rd *);
 uint16_t rd_u16be(struct buf_rd *);

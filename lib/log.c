@@ -67,6 +67,12 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+int
+log_debugging(void)
+{
+	return log_lvl >= LOG_LVL_DEBUG;
+}
+
 const char *
 log_level_name(int l)
 {

@@ -20,6 +20,12 @@ void	log_init(int foreground, int level, const char *ident);
 int	log_to_stderr(void);
 /* The level from now on (a reload's 'log'). */
 void	log_set_level(int level);
+/*
+ * Whether debug lines are written: callers on paths a stranger can drive
+ * per packet test it before formatting addresses for a line that would
+ * be dropped.
+ */
+int	log_debugging(void);
 /* Parses "error", "warn", "info", "debug"; returns -1 if unknown. */
 int	log_level_parse(const char *);
 const char *log_level_name(int);

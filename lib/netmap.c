@@ -19,6 +19,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "buf.h"
 #include "netmap.h"
 
 #define IP_HDR_MIN	20
@@ -54,23 +55,10 @@ struct hdr {
 	bool		first;		/* fragment offset 0: the L4 header is here */
 };
 
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static uint32_t
 rd32(const uint8_t *p)
 {
-	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
+	return (uint32_t)be16_get(p) << 16 | be16_get(p + 2);
 }
 
 static void	word_set(uint8_t *, uint16_t, const struct cs *, size_t);
@@ -84,7 +72,7 @@ cs_adjust(const struct cs *c, uint16_t old, uint16_t new)
 
 	if (c->p == NULL || old == new)
 		return;
-	hc = rd16(c->p);
+	hc = be16_get(c->p);
 	if (c->udp && hc == 0)
 		return;			/* no checksum: stays none (RFC 768) */
 	s = (uint32_t)(uint16_t)~hc + (uint16_t)~old + new;
@@ -100,9 +88,9 @@ cs_adjust(const struct cs *c, uint16_t old, uint16_t new)
 static void
 word_set(uint8_t *w, uint16_t v, const struct cs *cs, size_t n)
 {
-	uint16_t old = rd16(w);
+	uint16_t old = be16_get(w);
 
-	wr16(w, v);
+	be16_put(w, v);
 	for (size_t i = 0; i < n; i++)
 		cs_adjust(&cs[i], old, v);
 }
@@ -118,8 +106,8 @@ addr_set(uint8_t *p, uint32_t v, const struct cs *cs, size_t n)
 	uint32_t	old = rd32(p), s;
 	uint16_t	hc, r;
 
-	wr16(p, (uint16_t)(v >> 16));
-	wr16(p + 2, (uint16_t)v);
+	be16_put(p, (uint16_t)(v >> 16));
+	be16_put(p + 2, (uint16_t)v);
 	if (old == v)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -127,7 +115,7 @@ addr_set(uint8_t *p, uint32_t v, const struct cs *cs, size_t n)
 
 		if (c->p == NULL)
 			continue;
-		hc = rd16(c->p);
+		hc = be16_get(c->p);
 		if (c->udp && hc == 0)
 			continue;	/* no checksum: stays none (RFC 768) */
 		s = (uint32_t)(uint16_t)~hc + (uint16_t)~(old >> 16) +
@@ -153,10 +141,10 @@ hdr_read(const uint8_t *ip, size_t avail, bool outer, struct hdr *h)
 	h->ihl = (size_t)(ip[0] & 0x0f) * 4;
 	if (h->ihl < IP_HDR_MIN || h->ihl > avail)
 		return false;
-	if (outer && rd16(ip + IP_OFF_TOTLEN) != avail)
+	if (outer && be16_get(ip + IP_OFF_TOTLEN) != avail)
 		return false;
 	h->proto = ip[IP_OFF_PROTO];
-	h->first = (rd16(ip + IP_OFF_FRAG) & IP_OFFSET_MASK) == 0;
+	h->first = (be16_get(ip + IP_OFF_FRAG) & IP_OFFSET_MASK) == 0;
 	return true;
 }
 

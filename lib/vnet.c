@@ -5,22 +5,10 @@
  */
 #include <string.h>
 
+#include "buf.h"
 #include "vnet.h"
 
 #define UDP_HDR	8
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /*
  * The one's complement sum of n bytes as big-endian 16-bit words (an odd
@@ -80,7 +68,7 @@ vnet_csum_complete(uint8_t *p, size_t len, size_t start, size_t off)
 		return -1;
 	/* 0 is "no checksum" to UDP: sent as 0xffff, as the kernel does */
 	c = (uint16_t)~fold(sum_bytes(p + start, len - start, 0));
-	wr16(p + start + off, c == 0 ? 0xffff : c);
+	be16_put(p + start + off, c == 0 ? 0xffff : c);
 	return 0;
 }
 
@@ -97,13 +85,13 @@ vnet_uso_parse(const uint8_t *p, size_t len, size_t gso_size,
 		if (len < 20)
 			return -1;
 		l4off = (size_t)(p[0] & 0x0f) * 4;
-		if (l4off < 20 || p[9] != 17 || rd16(p + 2) != len ||
-		    (rd16(p + 6) & 0x3fff) != 0)	/* MF or an offset */
+		if (l4off < 20 || p[9] != 17 || be16_get(p + 2) != len ||
+		    (be16_get(p + 6) & 0x3fff) != 0)	/* MF or an offset */
 			return -1;
 		break;
 	case 6:
 		l4off = 40;
-		if (len < 40 || p[6] != 17 || rd16(p + 4) != len - 40)
+		if (len < 40 || p[6] != 17 || be16_get(p + 4) != len - 40)
 			return -1;
 		break;
 	default:
@@ -137,19 +125,19 @@ vnet_uso_segment(const uint8_t *p, const struct vnet_uso *u, int i,
 	memcpy(out, p, u->l4off + UDP_HDR);
 	memcpy(udp + UDP_HDR, p + u->l4off + UDP_HDR + at, plen);
 	if (out[0] >> 4 == 4) {
-		wr16(out + 2, (uint16_t)len);
-		wr16(out + 4, (uint16_t)(rd16(p + 4) + i));
-		wr16(out + 10, 0);
-		wr16(out + 10, (uint16_t)~fold(sum_bytes(out, u->l4off, 0)));
+		be16_put(out + 2, (uint16_t)len);
+		be16_put(out + 4, (uint16_t)(be16_get(p + 4) + i));
+		be16_put(out + 10, 0);
+		be16_put(out + 10, (uint16_t)~fold(sum_bytes(out, u->l4off, 0)));
 		sum = sum_bytes(out + 12, 8, 0);	/* addresses */
 	} else {
-		wr16(out + 4, (uint16_t)ulen);
+		be16_put(out + 4, (uint16_t)ulen);
 		sum = sum_bytes(out + 8, 32, 0);
 	}
 	sum += 17 + ulen;
-	wr16(udp + 4, (uint16_t)ulen);
-	wr16(udp + 6, 0);
+	be16_put(udp + 4, (uint16_t)ulen);
+	be16_put(udp + 6, 0);
 	sum = fold(sum_bytes(udp, ulen, sum));
-	wr16(udp + 6, sum == 0xffff ? 0xffff : (uint16_t)~sum);
+	be16_put(udp + 6, sum == 0xffff ? 0xffff : (uint16_t)~sum);
 	return len;
 }

@@ -551,14 +551,12 @@ apply_steps(struct proxyd *px, struct kroute *k)
 		pfx(s->r.addr, s->r.plen, p, sizeof(p));
 		if (rtnl_route(k->nl, add, &s->r) == -1) {
 			if (add) {
-				struct rtplan_verdict *v = NULL;
+				const struct rtplan_verdict *f = rtplan_find(
+				    &k->plan, s->r.addr, s->r.plen);
+				/* the plan is ours: its verdict may change */
+				struct rtplan_verdict *v = f == NULL ? NULL :
+				    &k->plan.verdicts[f - k->plan.verdicts];
 
-				for (size_t j = 0; j < k->plan.n_verdicts; j++)
-					if (k->plan.verdicts[j].r.addr.s_addr ==
-					    s->r.addr.s_addr &&
-					    k->plan.verdicts[j].r.plen ==
-					    s->r.plen)
-						v = &k->plan.verdicts[j];
 				(k->quiet ? log_debug : log_warn)("route %s "
 				    "to '%s' not installed", p, dest_of(px,
 				    &s->r));

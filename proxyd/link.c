@@ -2195,9 +2195,11 @@ sealed_open(struct proxyd *px, struct link *l, enum link_key k,
 	    &l->replay;
 	if (!replay_check(rp, h->seq)) {
 		px->st.drop_replay++;
-		log_debug("%s: datagram %llu of session %08x dropped: replayed "
-		    "or too old", link_who(l, who, sizeof(who)),
-		    (unsigned long long)h->seq, h->session);
+		if (log_debugging())
+			log_debug("%s: datagram %llu of session %08x dropped: "
+			    "replayed or too old", link_who(l, who,
+			    sizeof(who)), (unsigned long long)h->seq,
+			    h->session);
 		return;
 	}
 	/*
@@ -2212,8 +2214,10 @@ sealed_open(struct proxyd *px, struct link *l, enum link_key k,
 	if (aead_open(ae, h->seq, buf, PKT_SEALED_HDR_LEN, body,
 	    h->body_len, slot) == -1) {
 		px->st.drop_auth++;
-		log_debug("%s: datagram of session %08x dropped: it does not "
-		    "authenticate", link_who(l, who, sizeof(who)), h->session);
+		if (log_debugging())
+			log_debug("%s: datagram of session %08x dropped: it "
+			    "does not authenticate", link_who(l, who,
+			    sizeof(who)), h->session);
 		return;
 	}
 	if (k == KEY_NEXT) {
@@ -2268,15 +2272,18 @@ sealed_input(struct proxyd *px, struct psock *in,
 
 	if (l == NULL && closed_lately(px, h->session)) {
 		px->st.drop_closed++;
-		log_debug("datagram from %s dropped: session %08x is of a "
-		    "link closed just now", addr_str(from, a, sizeof(a)),
-		    h->session);
+		if (log_debugging())
+			log_debug("datagram from %s dropped: session %08x is "
+			    "of a link closed just now", addr_str(from, a,
+			    sizeof(a)), h->session);
 		return;
 	}
 	if (l == NULL || l->state != LINK_UP) {
 		px->st.drop_nosession++;
-		log_debug("datagram from %s dropped: no up link has session "
-		    "%08x", addr_str(from, a, sizeof(a)), h->session);
+		if (log_debugging())
+			log_debug("datagram from %s dropped: no up link has "
+			    "session %08x", addr_str(from, a, sizeof(a)),
+			    h->session);
 		return;
 	}
 	sealed_open(px, l, k, in, from, buf, h);

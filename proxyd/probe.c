@@ -622,7 +622,6 @@ phase_send(struct probe *pr)
 			    pr->ids[TRIAL_MAP_ALT_PORT], PKT_FROM_PRIMARY, NULL);
 		}
 		if (!pr->answered[TRIAL_MAP_ALT_ADDR]) {
-			to = l->peer;
 			to = l->probe->alt_addr;
 			to.port = l->peer.port;
 			send_req(l, ms_sock(pr), &to,

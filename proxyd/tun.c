@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "buf.h"
 #include "pkt.h"
 #include "log.h"
 #include "tun.h"
@@ -289,19 +290,6 @@ write_one(struct tun *t, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /*
  * A UDP datagram that may go into a GSO frame: IPv4 without options, not
  * a fragment, DF set (so rewriting the IP ids is harmless), lengths
@@ -311,9 +299,9 @@ static bool
 holdable(const uint8_t *ip, size_t len)
 {
 	return len > IP_UDP_LEN && len <= HOLD_BYTES && ip[0] == 0x45 &&
-	    ip[9] == 17 && rd16(ip + 2) == len &&
-	    (rd16(ip + 6) & 0xbfff) == 0 && (ip[6] & 0x40) &&
-	    rd16(ip + 24) == len - 20;
+	    ip[9] == 17 && be16_get(ip + 2) == len &&
+	    (be16_get(ip + 6) & 0xbfff) == 0 && (ip[6] & 0x40) &&
+	    be16_get(ip + 24) == len - 20;
 }
 
 /* Same flow and header as the held ones, and room for it. */
@@ -340,12 +328,12 @@ write_gso(struct tun *t)
 	size_t total = IP_UDP_LEN + h->payload;
 
 	memcpy(hdr, h->mem, IP_UDP_LEN);
-	wr16(hdr + 2, (uint16_t)total);
-	wr16(hdr + 10, 0);
-	wr16(hdr + 10, (uint16_t)~vnet_sum(hdr, 20, 0));
-	wr16(hdr + 24, (uint16_t)(total - 20));
+	be16_put(hdr + 2, (uint16_t)total);
+	be16_put(hdr + 10, 0);
+	be16_put(hdr + 10, (uint16_t)~vnet_sum(hdr, 20, 0));
+	be16_put(hdr + 24, (uint16_t)(total - 20));
 	/* UDP checksum: the pseudo-header sum only, the kernel adds the rest */
-	wr16(hdr + 26, vnet_sum(hdr + 12, 8, 17u + (uint32_t)(total - 20)));
+	be16_put(hdr + 26, vnet_sum(hdr + 12, 8, 17u + (uint32_t)(total - 20)));
 	memset(&vh, 0, sizeof(vh));
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;

@@ -43,34 +43,9 @@ world_require jq ping ip6tables conntrack python3
 NAME=pub.v6.test
 e2e_traps
 
-route_field() {	# PROXY PREFIX FIELD
-	pjson "$1" routes | jq -r --arg p "$2" --arg f "$3" \
-	    'map(select(.prefix == $p)) | .[0][$f] // empty'
-}
-nbr_field() {	# PROXY NEIGHBOUR FIELD
-	pjson "$1" neighbours | jq -r --arg n "$2" --arg f "$3" \
-	    'map(select(.name == $n)) | .[0][$f] // empty'
-}
 nat_field() {	# PROXY NEIGHBOUR FIELD
 	pjson "$1" nat | jq -r --arg n "$2" --arg f "$3" \
 	    'map(select(.name == $n)) | .[0][$f] // empty'
-}
-# icmp packets pub relayed (its flows); fails if unreadable
-relay_icmp() {
-	local j
-	j=$(pjson pub flows) || return 1
-	jq '[.[] | select(.proto == "icmp") | .packets] | add // 0' <<<"$j"
-}
-is_count() { [[ ${1:-} =~ ^[0-9]+$ ]]; }
-# ping_all N: N pings hosta -> hostb's LAN address, all answered
-ping_all() {
-	local n=$1 out rx tx
-	out=$(nsx hosta timeout $((n + 10)) ping -n -c "$n" -i 0.2 -W 2 \
-	    "$WORLD_B_HOST" 2>&1)
-	tx=$(sed -n 's/^\([0-9][0-9]*\) packets transmitted.*/\1/p' <<<"$out")
-	rx=$(sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p' <<<"$out")
-	echo "${rx:-0}/${tx:-0}"
-	[ "${tx:-0}" = "$n" ] && [ "${rx:-0}" = "$n" ]
 }
 # contract NAME: proxyctl -j NAME's rows of every proxy against proxyctl(8)
 contract() {

@@ -1249,6 +1249,39 @@ pstatus() {
 	    'if length == 1 then .[0][$f] else (map(select(has($f))) | .[0][$f]) end // empty'
 }
 
+# route_field PROXY PREFIX FIELD: one field of a proxy's route row.
+route_field() {
+	pjson "$1" routes | jq -r --arg p "$2" --arg f "$3" \
+	    'map(select(.prefix == $p)) | .[0][$f] // empty'
+}
+
+# nbr_field PROXY NEIGHBOUR FIELD: one field of a proxy's neighbour row.
+nbr_field() {
+	pjson "$1" neighbours | jq -r --arg n "$2" --arg f "$3" \
+	    'map(select(.name == $n)) | .[0][$f] // empty'
+}
+
+# relay_icmp: the icmp packets pub's flows counted; fails if unreadable.
+relay_icmp() {
+	local j
+	j=$(pjson pub flows) || return 1
+	jq '[.[] | select(.proto == "icmp") | .packets] | add // 0' <<<"$j"
+}
+
+is_count() { [[ ${1:-} =~ ^[0-9]+$ ]]; }
+
+# ping_all N: N pings hosta -> hostB's LAN address ($WORLD_B_HOST), 0.2 s
+# apart; prints "received/transmitted" and succeeds when all N came back.
+ping_all() {
+	local n=$1 out rx tx
+	out=$(nsx hosta timeout $((n + 10)) ping -n -c "$n" -i 0.2 -W 2 \
+	    "$WORLD_B_HOST" 2>&1)
+	tx=$(sed -n 's/^\([0-9][0-9]*\) packets transmitted.*/\1/p' <<<"$out")
+	rx=$(sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p' <<<"$out")
+	echo "${rx:-0}/${tx:-0}"
+	[ "${tx:-0}" = "$n" ] && [ "${rx:-0}" = "$n" ]
+}
+
 # neighbour_state PROXY NEIGHBOUR: prints the state of PROXY's link to
 # NEIGHBOUR ("up", "handshake", ... or nothing).
 neighbour_state() {
