@@ -50,6 +50,7 @@ PKGS=(
 	nebula                        # tools/bench.sh: Nebula 1.6 (nebula-cert
 	                              # too) as the peer it is compared with
 	linux-perf                    # profiling the relay path (README)
+	bc                            # tests/bench/bench_flood.sh: its medians and ratios
 )
 
 check_only=0
