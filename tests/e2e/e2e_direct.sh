@@ -259,6 +259,15 @@ start_world random
 ok $? "proxies restarted with site B behind MASQUERADE --random-fully"
 sym() { [ "$(pjson site-b nat | jq -r '.[0].type')" = symmetric ]; }
 ok "$(wait_for 20 sym; echo $?)" "site-b measured a symmetric NAT"
+# and site-a its own NAT toward pub: a request made before that finds a
+# path NAT "unknown", and the path change that follows waits for the next
+# packet, which a finished ping never sends
+a_measured() {
+	local t
+	t=$(pjson site-a nat | jq -r '.[0].type')
+	[ -n "$t" ] && [ "$t" != probing ] && [ "$t" != unknown ] && [ "$t" != null ]
+}
+ok "$(wait_for 20 a_measured; echo $?)" "site-a measured its NAT toward pub"
 
 swanctl_initiate hosta >/dev/null
 ok "$(wait_for 20 child_sa_installed hosta tunnel; echo $?)" "tunnel up through the relay"
