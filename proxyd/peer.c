@@ -274,6 +274,25 @@ peer_nat_changed(struct proxyd *px)
 	topology_originate(px);
 }
 
+/*
+ * Runs a route computation that is waiting, before a packet is refused on
+ * the routes' account; true when one ran.  We flood an advertisement the
+ * moment it is verified but compute routes at most once per
+ * TOPOLOGY_RECOMPUTE_MIN_MS, so a neighbour that learned a site through
+ * us can send that site's traffic before our own routes (and the
+ * inner-source table built from them) hold it.  Only a pending computation
+ * runs, so packets, forged or not, never make routes computed more often
+ * than advertisements do.
+ */
+bool
+peer_routes_catch_up(struct proxyd *px)
+{
+	if (!px->recompute_pending)
+		return false;
+	topology_recompute(px);
+	return true;
+}
+
 void
 peer_routes_changed(struct proxyd *px)
 {

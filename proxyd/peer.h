@@ -72,6 +72,11 @@ void	peer_nat_changed(struct proxyd *);
 /* The routes changed: channels check their paths (conn). */
 void	peer_routes_changed(struct proxyd *);
 /*
+ * A route computation is waiting: run it now (topology), before a packet
+ * is refused for want of a route or a known source.  True when one ran.
+ */
+bool	peer_routes_catch_up(struct proxyd *);
+/*
  * The packet a channel is asked for: its inner addresses (either family,
  * named in the connection request) and its class (enum ipv4_class; the
  * IPv6 classifier's classes have the same values).

@@ -44,7 +44,9 @@ source_ok(struct proxyd *px, const struct link *from, uint32_t origin,
 		return false;
 	if (peer_link_is_direct(from) && origin != pkt_origin_id(from->name))
 		return false;
-	return srcauth_allows(&px->srcauth, origin, info->src);
+	return srcauth_allows(&px->srcauth, origin, info->src) ||
+	    (peer_routes_catch_up(px) &&
+	    srcauth_allows(&px->srcauth, origin, info->src));
 }
 
 /* from: the link a packet came over, or NULL for the TUN. */
@@ -115,6 +117,8 @@ next_hop(struct proxyd *px, const struct ipv4_info *info,
 	const struct route *r = route_lookup(&px->routes, info->dst);
 	struct link *l;
 
+	if ((r == NULL || r->hops == 0) && peer_routes_catch_up(px))
+		r = route_lookup(&px->routes, info->dst);
 	*rp = r;
 	if (r == NULL || r->hops == 0) {
 		px->st.drop_noroute++;
@@ -182,7 +186,9 @@ classify6(struct proxyd *px, const uint8_t *ip, size_t len,
 	if (from != NULL && (origin == px->self_id ||
 	    (peer_link_is_direct(from) &&
 	    origin != pkt_origin_id(from->name)) ||
-	    !srcauth_allows6(&px->srcauth, origin, &info->src))) {
+	    (!srcauth_allows6(&px->srcauth, origin, &info->src) &&
+	    !(peer_routes_catch_up(px) &&
+	    srcauth_allows6(&px->srcauth, origin, &info->src))))) {
 		char a[IPADDR_STRLEN], who[128];
 		struct ipaddr s;
 
@@ -296,6 +302,8 @@ relay6_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 		return;
 	}
 	r = route_lookup6(&px->routes, &info.dst);
+	if ((r == NULL || r->hops == 0) && peer_routes_catch_up(px))
+		r = route_lookup6(&px->routes, &info.dst);
 	if (r == NULL || r->hops == 0 ||
 	    (l = link_find(px, r->next_hop)) == NULL) {
 		px->st.drop_noroute++;

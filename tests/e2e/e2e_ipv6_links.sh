@@ -241,6 +241,7 @@ proxy_start pxb site-b "$(proxy_conf_std site-b \
 ok $? "site-a listens on :: only, site-b on 0.0.0.0 only"
 ok "$(wait_for 15 links_up; echo $?)" "both linked to pub (site-a over IPv6, site-b over IPv4)"
 echo "# site-a -> pub $(nbr_field site-a pub addr), site-b -> pub $(nbr_field site-b pub addr)"
+ok "$(wait_for 15 routes_both; echo $?)" "site-a and site-b route to each other's LAN"
 r1=$(relay_icmp)
 got=$(ping_all 10)
 ok $? "an IPv6-only site and an IPv4-only site reach each other ($got replies)"

@@ -1297,6 +1297,15 @@ has_route() {
 	pjson "$1" routes | jq -e --arg p "$2" 'any(.[]; .prefix == $p)' >/dev/null
 }
 
+# routes_both: site-a and site-b each hold a route to the other's LAN, in
+# their tables and in their namespaces' kernel tables (a ping sent before
+# the kernel route is in place leaves by the host's default route).
+routes_both() {
+	has_route site-a "$WORLD_B_LAN" && has_route site-b "$WORLD_A_LAN" &&
+	    ip -n "$(ns pxa)" -4 route show "$WORLD_B_LAN" | grep -q . &&
+	    ip -n "$(ns pxb)" -4 route show "$WORLD_A_LAN" | grep -q .
+}
+
 # flow_packets PROXY [PROTO...]: total packets of PROXY's flows with those
 # protocols (default: ike esp esp-udp).
 flow_packets() {

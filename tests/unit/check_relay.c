@@ -169,6 +169,44 @@ START_TEST(withdrawn_prefix_no_longer_a_source)
 }
 END_TEST
 
+/* what a waiting route computation brings: z's route back */
+static void
+z_route_back(struct proxyd *p)
+{
+	p->routes.n = 3;
+	relay_routes_changed(p);
+}
+
+/*
+ * We flood an advertisement at once but compute routes later: a packet
+ * its origin's neighbour sent on that news runs the waiting computation
+ * before it is judged, once; with none waiting a forged packet runs none.
+ */
+START_TEST(waiting_routes_computed_before_a_drop)
+{
+	px->routes.n = 2;		/* z's route not computed yet */
+	relay_routes_changed(px);
+	fake.routes_pending = true;
+	fake.on_catch_up = z_route_back;
+	from_link(la, pkt_origin_id("z"), "10.9.3.4", "10.2.0.7");
+	ck_assert_uint_eq(fake.n_tun_send, 1);
+	ck_assert_uint_eq(px->st.drop_source, 0);
+	ck_assert(!fake.routes_pending);
+	/* forged: dropped; nothing waits, so nothing is computed */
+	from_link(la, pkt_origin_id("a"), "10.9.3.4", "10.2.0.7");
+	ck_assert_uint_eq(px->st.drop_source, 1);
+	ck_assert_uint_eq(fake.n_tun_send, 1);
+	/* a packet for z's prefix with its route still waiting goes on */
+	px->routes.n = 2;
+	relay_routes_changed(px);
+	fake.routes_pending = true;
+	from_link(la, pkt_origin_id("a"), "10.1.0.5", "10.9.0.9");
+	ck_assert_uint_eq(fake_data_count(), 1);
+	ck_assert_str_eq(fake_data_last()->link_name, "c");
+	ck_assert_uint_eq(px->st.drop_noroute, 0);
+}
+END_TEST
+
 START_TEST(from_tun_not_checked)
 {
 	uint8_t frame[PKT_DATA_HEADROOM + 64 + PKT_TAG_LEN];
@@ -412,6 +450,8 @@ relay_suite(void)
 		{ "relayed_never_sent_back_where_it_came_from",
 		    relayed_never_sent_back_where_it_came_from },
 		{ "srcauth_table_rules", srcauth_table_rules },
+		{ "waiting_routes_computed_before_a_drop",
+		    waiting_routes_computed_before_a_drop },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

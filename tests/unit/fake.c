@@ -1109,6 +1109,18 @@ peer_routes_changed(struct proxyd *px)
 	fake.n_routes_changed++;
 }
 
+bool
+peer_routes_catch_up(struct proxyd *px)
+{
+	fake.n_catch_up++;
+	if (!fake.routes_pending)
+		return false;
+	fake.routes_pending = false;
+	if (fake.on_catch_up != NULL)
+		fake.on_catch_up(px);
+	return true;
+}
+
 void
 peer_to_channel(struct proxyd *px, const char *dest, struct link *nh,
     uint8_t *frame, size_t len, const struct peer_flow *flow)

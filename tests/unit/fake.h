@@ -243,6 +243,11 @@ struct fake_calls {
 	/* peer.h notices */
 	unsigned		n_nat_changed;		/* peer_nat_changed() */
 	unsigned		n_routes_changed;	/* peer_routes_changed() */
+	/* peer_routes_catch_up(): calls; a computation waiting (cleared */
+	/* when one runs); what it does then (NULL: nothing) */
+	unsigned		n_catch_up;
+	bool			routes_pending;
+	void			(*on_catch_up)(struct proxyd *);
 	unsigned		n_to_channel;		/* peer_to_channel() */
 	char			to_channel_dest[PKT_NAME_MAX + 1];
 	struct link		*to_channel_nh;
