@@ -97,8 +97,10 @@
 #
 # Knobs: BENCH_RUNS, BENCH_QUICK=1, BENCH_PATHS ("kernel relay direct tinc
 # tinc-relay nebula nebula-relay", a subset is fine but ratios need kernel,
-# tinc and nebula),
-# BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_BUSY_PINGS, BENCH_OUT (results directory),
+# tinc and nebula), BENCH_VARIANTS ("plain ipsec ipsec1336", a subset is
+# fine: e.g. "ipsec" alone for repeated IPsec runs; the state of every proxy
+# after each variant, proxyctl -j status and neighbours, is kept with
+# BENCH_KEEP=1), BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_BUSY_PINGS, BENCH_OUT (results directory),
 # BENCH_TIMEOUT (seconds for the whole run, 3600; quick 1500), BENCH_KEEP=1
 # (keep the world directory with every iperf3 JSON and log), top_builddir,
 # TINC_CIPHER / TINC_DIGEST (default: tinc's own, aes-256-cbc / sha256),
@@ -122,6 +124,8 @@ else
 	: "${BENCH_PINGS:=200}" "${BENCH_BUSY_PINGS:=1000}" "${BENCH_TIMEOUT:=3600}"
 fi
 : "${BENCH_PATHS:=kernel relay direct tinc tinc-relay nebula nebula-relay}"
+: "${BENCH_VARIANTS:=plain ipsec ipsec1336}"
+variant_on() { case " $BENCH_VARIANTS " in *" $1 "*) return 0 ;; esac; return 1; }
 : "${BENCH_OUT:=$top_srcdir/bench-results}"
 PUB_ALT=203.0.113.11
 # The endpoints' ipsec0 MTU, the same on every path: libipsec's default
@@ -460,6 +464,18 @@ csv_fail() {
 	echo "$1,$2,$3,$(cut -d' ' -f1 /proc/loadavg),FAILED: ${why:0:120}$(printf ',NA%.0s' $(seq 24))" >>"$CSV"
 }
 
+# proxies_state RUN PATH VARIANT: every proxy's status and neighbours after
+# the variant's tests (split/join and drop counters, each link's path MTU).
+proxies_state() {
+	case $2 in relay|direct) ;; *) return 0 ;; esac
+	local n
+	for n in site-a pub site-b; do
+		pjson "$n" status >"$WORLD_DIR/r$1-$2-$3-status-$n.json" 2>/dev/null
+		pjson "$n" neighbours >"$WORLD_DIR/r$1-$2-$3-neighbours-$n.json" 2>/dev/null
+	done
+	return 0
+}
+
 # measure RUN PATH VARIANT: one row of figures.
 measure() {
 	local run=$1 path=$2 var=$3 src dst big tag procs p pid
@@ -592,27 +608,33 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 			continue
 		fi
 		echo "- run $run, $path: $PATH_NOTE" >>"$NOTES"
-		measure "$run" "$path" plain
-		case $path in
-		relay|direct)
-			pjson site-a status >"$WORLD_DIR/r$run-$path-status-site-a.json" 2>/dev/null
-			pjson pub status >"$WORLD_DIR/r$run-$path-status-pub.json" 2>/dev/null ;;
-		esac
-		if ipsec_up; then
+		if variant_on plain; then
+			measure "$run" "$path" plain
+			proxies_state "$run" "$path" plain
+		fi
+		if ! variant_on ipsec && ! variant_on ipsec1336; then
+			:
+		elif ipsec_up; then
 			if [ -n "${BENCH_HOLD:-}" ]; then
 				blog "holding: prefix $PXT_PREFIX; rm $BENCH_HOLD to go on"
 				touch "$BENCH_HOLD"
 				while [ -e "$BENCH_HOLD" ]; do sleep 1; done
 			fi
-			measure "$run" "$path" ipsec
+			if variant_on ipsec; then
+				measure "$run" "$path" ipsec
+				proxies_state "$run" "$path" ipsec
+			fi
 			case $path in
 			kernel|relay|direct)
 				# the old advice: the endpoints' ipsec0 lowered
-				nsx hosta ip link set ipsec0 mtu "$BENCH_MTU_LOW" &&
-				    nsx hostb ip link set ipsec0 mtu "$BENCH_MTU_LOW" &&
-				    flush_caches &&
-				    measure "$run" "$path" ipsec1336 ||
-				    csv_fail "$run" "$path" ipsec1336 "cannot set ipsec0 mtu"
+				if variant_on ipsec1336; then
+					nsx hosta ip link set ipsec0 mtu "$BENCH_MTU_LOW" &&
+					    nsx hostb ip link set ipsec0 mtu "$BENCH_MTU_LOW" &&
+					    flush_caches &&
+					    measure "$run" "$path" ipsec1336 ||
+					    csv_fail "$run" "$path" ipsec1336 "cannot set ipsec0 mtu"
+					proxies_state "$run" "$path" ipsec1336
+				fi
 				;;
 			esac
 		else
@@ -741,7 +763,7 @@ report() {
 		}
 		for (k = 1; k <= 3; k++) {
 			ref = k == 1 ? "kernel" : k == 2 ? "tinc" : "nebula"
-			if (!has(ref, "plain")) continue
+			if (!has(ref, "plain") && !has(ref, "ipsec")) continue
 			print ""
 			print "### Ratios to " label[ref] " (per-run ratio, same variant, median over runs)"
 			print ""
