@@ -2230,7 +2230,7 @@ sealed_open(struct proxyd *px, struct link *l, enum link_key k,
 	else
 		memcpy(body, slot, ptlen);
 	replay_commit(rp, h->seq);
-	l->last_rx_us = now_us();
+	l->last_rx_us = now_pkt_us();
 	l->rx_packets++;
 	l->rx_bytes += PKT_SEALED_HDR_LEN + h->body_len;
 	if (l->ssl != NULL && k != KEY_OLD) {

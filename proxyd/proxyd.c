@@ -15,3 +15,23 @@ now_us(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
+
+static uint64_t burst_us;	/* 0: no batch under way */
+
+uint64_t
+now_pkt_us(void)
+{
+	return burst_us != 0 ? burst_us : now_us();
+}
+
+void
+now_burst_begin(void)
+{
+	burst_us = now_us();
+}
+
+void
+now_burst_end(void)
+{
+	burst_us = 0;
+}

@@ -85,6 +85,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 			env->burst_end(env->arg);
 			return;
 		}
+		now_burst_begin();
 		for (int i = 0; i < n; i++) {
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC ||
 			    ep_from_sa(&src, (struct sockaddr *)&from[i],
@@ -100,9 +101,11 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 			/* a probe socket may be closed by what it received */
 			env->input(env->arg, ps, &src, bufs[i],
 			    msgs[i].msg_len);
+			now_burst_end();
 			env->burst_end(env->arg);
 			return;
 		}
+		now_burst_end();
 		env->burst_end(env->arg);
 		if (n < PSOCK_BATCH)
 			return;

@@ -83,4 +83,16 @@ void	psock_close(struct psock *);
 int	psock_send(struct psock *, const uint8_t *, size_t,
 	    const struct ep *to);
 
+/*
+ * The burst clock (issue 16; in proxyd.c beside now_us()): the read loops
+ * (psock.c, tun.c) read the clock once per batch of packets, from
+ * now_burst_begin() to now_burst_end(), and the per-packet bookkeeping (a
+ * link's last receive, a flow's last packet) takes that reading with
+ * now_pkt_us(); outside a batch now_pkt_us() reads the clock.  Nothing
+ * that measures an interval uses it.
+ */
+uint64_t	now_pkt_us(void);
+void		now_burst_begin(void);
+void		now_burst_end(void);
+
 #endif

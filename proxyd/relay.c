@@ -96,7 +96,7 @@ count(struct proxyd *px, struct ipv4_info *info, size_t len,
 			info->src = x->alias;	/* ESP was left untranslated */
 	}
 	info->nat_refused = res == NETMAP_ESP;
-	flow_update(px->flows, info, len, now_us());
+	flow_update(px->flows, info, len, now_pkt_us());
 	if (res == NETMAP_ESP) {
 		px->st.drop_esp_nat++;
 		return -1;
@@ -263,7 +263,7 @@ relay6_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 
 	if (classify6(px, ip, len, &info, NULL, 0) == -1)
 		return;
-	flow_update6(px->flows, &info, len, now_us());
+	flow_update6(px->flows, &info, len, now_pkt_us());
 	r = route_lookup6(&px->routes, &info.dst);
 	if (r == NULL || r->hops == 0 ||
 	    (l = link_find(px, r->next_hop)) == NULL) {
@@ -288,7 +288,7 @@ relay6_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 
 	if (classify6(px, ip, len, &info, from, origin) == -1)
 		return;
-	flow_update6(px->flows, &info, len, now_us());
+	flow_update6(px->flows, &info, len, now_pkt_us());
 	if (route_is_local6(&px->routes, &info.dst)) {
 		if (px->tun == NULL) {
 			px->st.drop_noroute++;

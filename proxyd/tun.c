@@ -116,6 +116,7 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct tun *t = arg;
 
 	(void)what;
+	now_burst_begin();
 	/* read until empty (or a batch), each packet into the send batch */
 	for (int i = 0; i < TUN_BATCH; i++) {
 		uint8_t *frame = txq_slot(t->px);
@@ -150,6 +151,7 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		t->input(t->px, frame, len);
 	}
+	now_burst_end();
 	txq_flush(t->px);
 }
 

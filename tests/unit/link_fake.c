@@ -36,6 +36,12 @@ now_us(void)
 	return fake_now;
 }
 
+uint64_t
+now_pkt_us(void)
+{
+	return fake_now;
+}
+
 /* sockets and send batch */
 
 static struct node *
