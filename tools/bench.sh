@@ -40,8 +40,25 @@
 #   (g) nebula-relay  the same with site B MASQUERADE --random-fully:
 #                Nebula relays through pub (checked with pub's counters of
 #                Nebula's UDP port: bytes through pub per byte moved).
+#   (h) bare     the ceiling: tools/tunfwd, the barest userspace relay one
+#                can write here, in place of the proxies: on PXA and PXB a
+#                TUN (MTU 1500, as proxyd's) read in batches, one UDP
+#                datagram per packet to PUB's public address (sendmmsg);
+#                on PUB one UDP socket forwarding each datagram
+#                (recvmmsg/sendmmsg) to the other site's address as it
+#                observed it; no crypto, no offloads, no control plane.
+#                Site B MASQUERADE --random-fully as in (b), hosts route
+#                the other LAN via PXA/PXB as for proxyd; checked with
+#                pub's counters of its UDP port 4794 (bytes through pub
+#                per ping byte >= 1).  Plain only.  What any userspace
+#                relay through three processes reaches on this machine:
+#                the targets table shows each target's ratio with (h) in
+#                place of proxyd, so an unmet target shows its ceiling.
+#   (h') bare-aead  the same with AES-256-GCM per hop (tunfwd --aead:
+#                OpenSSL 3, the cipher proxyd uses; the relay decrypts and
+#                encrypts again): the cost of the crypto alone.
 #
-# Every path is measured as "plain" (hostA 10.1.0.10 -> hostB 10.2.0.10;
+# Every path but (h) is measured as "plain" (hostA 10.1.0.10 -> hostB 10.2.0.10;
 # the proxies run with forward = all) and "ipsec" (a strongSwan IKEv2 tunnel
 # between the endpoints, userspace ESP in UDP 4500, traffic 172.16.1.1 ->
 # 172.16.2.1 inside it, the endpoints at their default tunnel MTU, as an
@@ -96,11 +113,13 @@
 # bench-results/bench-DATE.png.  Progress goes to stderr.
 #
 # Knobs: BENCH_RUNS, BENCH_QUICK=1, BENCH_PATHS ("kernel relay direct tinc
-# tinc-relay nebula nebula-relay", a subset is fine but ratios need kernel,
-# tinc and nebula), BENCH_VARIANTS ("plain ipsec ipsec1336", a subset is
+# tinc-relay nebula nebula-relay bare bare-aead", a subset is fine but
+# ratios need kernel, tinc and nebula; e.g. "kernel relay bare" for the
+# ceiling alone), BENCH_VARIANTS ("plain ipsec ipsec1336", a subset is
 # fine: e.g. "ipsec" alone for repeated IPsec runs; the state of every proxy
 # after each variant, proxyctl -j status and neighbours, is kept with
-# BENCH_KEEP=1), BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_BUSY_PINGS, BENCH_OUT (results directory),
+# BENCH_KEEP=1; the bare relay runs "plain" only),
+# BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_BUSY_PINGS, BENCH_OUT (results directory),
 # BENCH_TIMEOUT (seconds for the whole run, 3600; quick 1500), BENCH_KEEP=1
 # (keep the world directory with every iperf3 JSON and log), top_builddir,
 # TINC_CIPHER / TINC_DIGEST (default: tinc's own, aes-256-cbc / sha256),
@@ -123,9 +142,12 @@ else
 	: "${BENCH_RUNS:=3}" "${BENCH_TCP_SECS:=5}" "${BENCH_UDP_SECS:=5}"
 	: "${BENCH_PINGS:=200}" "${BENCH_BUSY_PINGS:=1000}" "${BENCH_TIMEOUT:=3600}"
 fi
-: "${BENCH_PATHS:=kernel relay direct tinc tinc-relay nebula nebula-relay}"
+: "${BENCH_PATHS:=kernel relay direct tinc tinc-relay nebula nebula-relay bare bare-aead}"
 : "${BENCH_VARIANTS:=plain ipsec ipsec1336}"
 variant_on() { case " $BENCH_VARIANTS " in *" $1 "*) return 0 ;; esac; return 1; }
+# tools/tunfwd's relay port on pub (the bare relay, paths bare and bare-aead)
+: "${TUNFWD_PORT:=4794}"
+export TUNFWD_PORT
 : "${BENCH_OUT:=$top_srcdir/bench-results}"
 PUB_ALT=203.0.113.11
 # The endpoints' ipsec0 MTU, the same on every path: libipsec's default
@@ -221,6 +243,16 @@ WATCHDOG=$!
 mkdir -p "$WORLD_DIR/bin"
 { cp "$PROXYD" "$WORLD_DIR/bin/proxyd" &&
     cp "$PROXYCTL" "$WORLD_DIR/bin/proxyctl"; } || die "cannot copy the binaries"
+# the bare relay (tools/tunfwd, built by make beside proxyd)
+TUNFWD=$WORLD_DIR/bin/tunfwd
+case " $BENCH_PATHS " in
+*" bare "*|*" bare-aead "*)
+	if [ ! -x "$top_builddir/tools/tunfwd" ]; then
+		blog "no tools/tunfwd in $top_builddir: making it"
+		make -C "$top_builddir" tools/tunfwd >&2 || die "cannot build tools/tunfwd"
+	fi
+	cp "$top_builddir/tools/tunfwd" "$TUNFWD" || die "cannot copy tools/tunfwd" ;;
+esac
 BUILD_DESC="$top_builddir ($(date -r "$PROXYD" '+%F %T'))"
 PROXYD=$WORLD_DIR/bin/proxyd PROXYCTL=$WORLD_DIR/bin/proxyctl
 
@@ -255,6 +287,7 @@ procs_of() {
 	relay|direct) echo "proxy-site-a proxy-pub proxy-site-b" ;;
 	tinc|tinc-relay) echo "tinc-sitea tinc-pub tinc-siteb" ;;
 	nebula|nebula-relay) echo "nebula-sitea nebula-pub nebula-siteb" ;;
+	bare|bare-aead) echo "tunfwd-sitea tunfwd-pub tunfwd-siteb" ;;
 	*) echo "" ;;
 	esac
 }
@@ -290,6 +323,47 @@ nebula_via_pub() {
 	awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.2f\n", (b - a) / (50 * 1028) }'
 }
 nebula_direct() { awk -v v="$(nebula_via_pub)" 'BEGIN { exit !(v < 0.1) }'; }
+# tunfwd_via_pub: the same for the bare relay's UDP port on pub.
+tunfwd_via_pub() {
+	local b0 b1
+	b0=$(pub_bytes | awk '{ print $5 }')
+	nsx hosta ping -n -q -c 50 -i 0.01 -s 1000 -W 1 "$WORLD_B_HOST" >/dev/null 2>&1
+	b1=$(pub_bytes | awk '{ print $5 }')
+	awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.2f\n", (b - a) / (50 * 1028) }'
+}
+
+# tunfwd_start [--aead]: the bare relay on PUB, then a site on PXA and PXB
+# (TUN tfw0, MTU 1500) dialling pub's public address, each routing the
+# other site's LAN and inner prefix into its TUN.
+tunfwd_start() {
+	local s id peer_lan peer_inner
+	ns_bg tunfwd-pub pub "$TUNFWD" relay "$WORLD_PUB_ADDR" "$TUNFWD_PORT" "$@" || return 1
+	for s in a b; do
+		if [ $s = a ]; then id=0 peer_lan=$WORLD_B_LAN peer_inner=$WORLD_B_INNER_NET
+		else id=1 peer_lan=$WORLD_A_LAN peer_inner=$WORLD_A_INNER_NET; fi
+		ns_bg "tunfwd-site$s" "px$s" "$TUNFWD" site "$id" tfw0 \
+		    "$WORLD_PUB_ADDR" "$TUNFWD_PORT" --mtu 1500 "$@" || return 1
+		wait_for 5 nsx "px$s" ip link show tfw0 up >/dev/null 2>&1 || return 1
+		nsx "px$s" ip route replace "$peer_lan" dev tfw0 &&
+		    nsx "px$s" ip route replace "$peer_inner" dev tfw0 || return 1
+	done
+	sleep 0.3
+	for s in tunfwd-pub tunfwd-sitea tunfwd-siteb; do
+		pid_of "$s" >/dev/null && kill -0 "$(pid_of "$s")" 2>/dev/null || {
+			blog "tunfwd: $s exited at once: $(head -c 300 "$WORLD_DIR/$s.out")"
+			return 1; }
+	done
+}
+
+# tunfwd_stop: stops the three (SIGTERM: each prints its counters) and
+# notes the relay's counters.
+tunfwd_stop() {
+	local n
+	for n in tunfwd-siteb tunfwd-sitea tunfwd-pub; do _pid_stop "$n"; done
+	[ -s "$WORLD_DIR/tunfwd-pub.out" ] &&
+	    echo "- $(tail -n 1 "$WORLD_DIR/tunfwd-pub.out")" >>"$NOTES"
+	return 0
+}
 
 flush_caches() {
 	local h
@@ -399,6 +473,21 @@ path_up() {
 			return 1
 		fi
 		;;
+	bare|bare-aead)
+		nat_mode a masquerade && nat_mode b random &&
+		host_routes hosta proxy && host_routes hostb proxy || return 1
+		flush_caches
+		local aead=
+		[ "$1" = bare-aead ] && aead=--aead
+		# shellcheck disable=SC2086 # empty or one word
+		tunfwd_start $aead || { PATH_NOTE="tunfwd did not start"; return 1; }
+		wait_for 10 plain_ping || { PATH_NOTE="no ping"; return 1; }
+		local v
+		v=$(tunfwd_via_pub)
+		PATH_NOTE="tunfwd${aead:+ $aead}: bytes through pub per ping byte: $v"
+		awk -v v="$v" 'BEGIN { exit !(v >= 1) }' ||
+		    { PATH_NOTE="not relayed via pub: $PATH_NOTE"; return 1; }
+		;;
 	*) PATH_NOTE="unknown path"; return 1 ;;
 	esac
 	return 0
@@ -416,6 +505,7 @@ path_down() {
 		;;
 	tinc|tinc-relay) tinc_stop ;;
 	nebula|nebula-relay) nebula_stop ;;
+	bare|bare-aead) tunfwd_stop ;;
 	esac
 	_pid_stop iperf3-server
 	return 0
@@ -526,13 +616,15 @@ measure() {
 	read -r via transport < <(awk -v a="$pb0" -v b="$pb1" -v n="${bytes:-0}" 'BEGIN {
 	    split(a, x, " "); split(b, y, " ")
 	    tt = y[1] - x[1]; tu = y[2] - x[2]; pu = y[3] - x[3]; nu = y[4] - x[4]
-	    s = tt + tu + pu + nu
+	    fu = y[5] - x[5]
+	    s = tt + tu + pu + nu + fu
 	    if (n <= 0) { print "NA none"; exit }
 	    t = ""
 	    if (tt > 0.01 * n) t = t sprintf("tinc-tcp=%.2f;", tt / n)
 	    if (tu > 0.01 * n) t = t sprintf("tinc-udp=%.2f;", tu / n)
 	    if (pu > 0.01 * n) t = t sprintf("proxyd-udp=%.2f;", pu / n)
 	    if (nu > 0.01 * n) t = t sprintf("nebula-udp=%.2f;", nu / n)
+	    if (fu > 0.01 * n) t = t sprintf("tunfwd-udp=%.2f;", fu / n)
 	    sub(/;$/, "", t)
 	    printf "%.3f %s\n", s / n, t == "" ? "none" : t }')
 	case $path in
@@ -543,11 +635,11 @@ measure() {
 		mode="channel $(route_field site-a "$pfx" channel) (next hop $(route_field site-a "$pfx" next_hop))"
 		pjson site-a routes >"$tag-routes-site-a.json" 2>/dev/null
 		pjson pub flows >"$tag-flows-pub.json" 2>/dev/null ;;
-	tinc|tinc-relay|nebula|nebula-relay)
+	tinc|tinc-relay|nebula|nebula-relay|bare|bare-aead)
 		if awk -v v="$via" 'BEGIN { exit !(v != "NA" && v < 0.05) }'; then
 			mode="direct UDP"
 		else
-			mode="relayed via pub ($(sed 's/tinc-//g; s/nebula-//g; s/=/ /g; s/;/, /g' <<<"$transport"))"
+			mode="relayed via pub ($(sed 's/tinc-//g; s/nebula-//g; s/tunfwd-//g; s/=/ /g; s/;/, /g' <<<"$transport"))"
 		fi ;;
 	esac
 
@@ -602,7 +694,10 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 		if ! path_up "$path"; then
 			blog "run $run: path $path failed: $PATH_NOTE"
 			csv_fail "$run" "$path" plain "$PATH_NOTE"
-			csv_fail "$run" "$path" ipsec "$PATH_NOTE"
+			case $path in
+			bare|bare-aead) ;;
+			*) csv_fail "$run" "$path" ipsec "$PATH_NOTE" ;;
+			esac
 			[ "$run" = 1 ] && world_dump_logs >"$WORLD_DIR/fail-$path.log" 2>&1
 			path_down "$path"
 			continue
@@ -612,6 +707,12 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 			measure "$run" "$path" plain
 			proxies_state "$run" "$path" plain
 		fi
+		case $path in
+		bare|bare-aead)
+			# the ceiling is measured on plain traffic only
+			path_down "$path"
+			continue ;;
+		esac
 		if ! variant_on ipsec && ! variant_on ipsec1336; then
 			:
 		elif ipsec_up; then
@@ -731,10 +832,13 @@ report() {
 		label["tinc-relay"] = "(e) tinc 1.0, B symmetric"
 		label["nebula"] = "(f) Nebula 1.6"
 		label["nebula-relay"] = "(g) Nebula 1.6 relayed, B symmetric"
+		label["bare"] = "(h) bare relay (tunfwd) via pub, B symmetric"
+		label["bare-aead"] = "(h) bare relay + AES-GCM"
 		short["kernel"] = "kernel"; short["relay"] = "proxyd relay"
 		short["direct"] = "proxyd direct"; short["tinc"] = "tinc"
 		short["tinc-relay"] = "tinc relay"; short["nebula"] = "nebula"
 		short["nebula-relay"] = "nebula relay"
+		short["bare"] = "bare relay"; short["bare-aead"] = "bare relay+GCM"
 		vlabel["plain"] = "no"; vlabel["ipsec"] = "yes"
 		vlabel["ipsec1336"] = "yes, MTU 1336"
 		nv = split("plain ipsec ipsec1336", V, " ")
@@ -798,6 +902,29 @@ report() {
 		target("added RTT per proxy hop at 1000 pings/s, direct: (direct - kernel) / 2, ms", dper("direct", "plain", c_rbz, "kernel", 2), "<=", 0.05, "ms")
 		target("(Nebula) added RTT per hop at 1000 pings/s, relayed: (nebula relay - kernel) / 3, ms", dper("nebula-relay", "plain", c_rbz, "kernel", 3), "", "", "ms")
 		target("(tinc) plain TCP: proxyd relayed / tinc relayed", rat("relay", "plain", c_tcp, "tinc-relay"), "", "", "x")
+		# the ceiling: each relayed target with the bare relay in place of proxyd
+		if (has("bare", "plain")) {
+			target("(ceiling) plain TCP: bare relay / Nebula relayed", rat("bare", "plain", c_tcp, "nebula-relay"), "", "", "x")
+			target("(ceiling) relay CPU s/GB: bare relay pub / Nebula pub (plain TCP)", rat("bare", "plain", c_cp, "nebula-relay"), "", "", "x")
+			target("(ceiling) UDP MTU-sized pps: bare relay / kernel routed", rat("bare", "plain", c_ub, "kernel"), "", "", "x")
+			target("(ceiling) UDP 64 B pps: bare relay / kernel routed", rat("bare", "plain", c_u64, "kernel"), "", "", "x")
+			target("(ceiling) added RTT per hop at 1000 pings/s: (bare relay - kernel) / 3, ms", dper("bare", "plain", c_rbz, "kernel", 3), "", "", "ms")
+			target("proxyd relayed / bare relay: plain TCP", rat("relay", "plain", c_tcp, "bare"), "", "", "x")
+			target("proxyd relayed / bare relay: UDP MTU-sized pps", rat("relay", "plain", c_ub, "bare"), "", "", "x")
+			target("proxyd relayed / bare relay: UDP 64 B pps", rat("relay", "plain", c_u64, "bare"), "", "", "x")
+			target("proxyd relayed / bare relay: pub CPU s/GB", rat("relay", "plain", c_cp, "bare"), "", "", "x")
+			target("proxyd relayed - bare relay: RTT at 1000 pings/s per hop, ms", dper("relay", "plain", c_rbz, "bare", 3), "", "", "ms")
+		}
+		if (has("bare-aead", "plain")) {
+			target("(ceiling, AES-GCM per hop) plain TCP: bare relay + GCM / Nebula relayed", rat("bare-aead", "plain", c_tcp, "nebula-relay"), "", "", "x")
+			target("(ceiling, AES-GCM per hop) relay CPU s/GB: bare relay + GCM pub / Nebula pub", rat("bare-aead", "plain", c_cp, "nebula-relay"), "", "", "x")
+			target("(ceiling, AES-GCM per hop) UDP MTU-sized pps: bare relay + GCM / kernel routed", rat("bare-aead", "plain", c_ub, "kernel"), "", "", "x")
+			target("(ceiling, AES-GCM per hop) UDP 64 B pps: bare relay + GCM / kernel routed", rat("bare-aead", "plain", c_u64, "kernel"), "", "", "x")
+			target("(ceiling, AES-GCM per hop) added RTT per hop at 1000 pings/s, ms", dper("bare-aead", "plain", c_rbz, "kernel", 3), "", "", "ms")
+			target("proxyd relayed / bare relay + GCM: plain TCP", rat("relay", "plain", c_tcp, "bare-aead"), "", "", "x")
+			target("proxyd relayed / bare relay + GCM: UDP MTU-sized pps", rat("relay", "plain", c_ub, "bare-aead"), "", "", "x")
+			target("proxyd relayed / bare relay + GCM: pub CPU s/GB", rat("relay", "plain", c_cp, "bare-aead"), "", "", "x")
+		}
 		target("IKE retransmissions, proxyd relayed (most in a run)", maxv("relay", "ipsec", c_retx), "<=", 0, "n")
 		target("IKE retransmissions, proxyd direct (most in a run)", maxv("direct", "ipsec", c_retx), "<=", 0, "n")
 		# proxy capacity: plain traffic, proxyd relayed next to tinc relayed
@@ -807,7 +934,7 @@ report() {
 		print "| path | how it went | TCP Mbit/s | UDP 64 B kpps | UDP MTU kpps | pub CPU s/GB | sites CPU s/GB (A + B) | pub RSS MiB | via pub |"
 		print "|---|---|--:|--:|--:|--:|--:|--:|--:|"
 		for (i = 1; i <= np; i++) {
-			p = P[i]; if (p != "relay" && p != "tinc-relay" && p != "nebula-relay") continue
+			p = P[i]; if (p != "relay" && p != "tinc-relay" && p != "nebula-relay" && p != "bare" && p != "bare-aead") continue
 			sa = med(p, "plain", c_ca); sb = med(p, "plain", c_cb)
 			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label[p], modes(p, "plain"),
 			    f(med(p, "plain", c_tcp), "%.0f"), f(med(p, "plain", c_u64), "%.1f"),
@@ -826,6 +953,14 @@ report() {
 			    fr(rat("relay", "plain", c_tcp, "nebula-relay")), fr(rat("relay", "plain", c_u64, "nebula-relay")),
 			    fr(rat("relay", "plain", c_ub, "nebula-relay")), fr(rat("relay", "plain", c_cp, "nebula-relay")),
 			    fr(rat("relay", "plain", c_rp, "nebula-relay"))
+		}
+		for (k = 1; k <= 2; k++) {
+			ref = k == 1 ? "bare" : "bare-aead"
+			if (!(("relay", "plain", 1) in row && (ref, "plain", 1) in row)) continue
+			printf "| proxyd relay / %s (per-run ratio) | | %s | %s | %s | %s | | %s | |\n", label[ref],
+			    fr(rat("relay", "plain", c_tcp, ref)), fr(rat("relay", "plain", c_u64, ref)),
+			    fr(rat("relay", "plain", c_ub, ref)), fr(rat("relay", "plain", c_cp, ref)),
+			    fr(rat("relay", "plain", c_rp, ref))
 		}
 		# chart data: label, TCP plain, TCP ipsec, RTT plain, RTT ipsec
 		for (i = 1; i <= np; i++) {
@@ -849,7 +984,7 @@ set boxwidth 0.9
 set xtics rotate by -20 nomirror
 set grid ytics
 set key top right
-set multiplot layout 1,2 title "proxyd vs kernel routing vs tinc 1.0 vs Nebula 1.6 (medians of $BENCH_RUNS run(s), $(date +%F))"
+set multiplot layout 1,2 title "proxyd vs kernel routing vs tinc 1.0 vs Nebula 1.6 vs a bare relay (medians of $BENCH_RUNS run(s), $(date +%F))"
 set title "TCP throughput hostA -> hostB (iperf3, 1 stream)"
 set ylabel "Mbit/s (log scale)"
 set logscale y
@@ -883,7 +1018,7 @@ DAT=$WORLD_DIR/chart.dat
 	echo
 	echo "Units: CPU s/GB = CPU seconds (user + system) of that proxy process per 10^9 bytes of TCP payload the receiver got; system time includes the kernel work done inside its syscalls (TUN, UDP, veth delivery and the forwarding and NAT of the next namespaces, which run inline), the same for proxyd and tincd.  RSS = VmRSS.  TCP retransmits = the sender's count over the TCP test; socket drops = UDP RcvbufErrors on PXA, PUB and PXB during it (datagrams, or GRO batches of datagrams, dropped because a proxy's socket receive buffer was full).  \"via pub\" = bytes PUB received during the TCP test (both directions, with headers and retransmissions) per TCP payload byte delivered: 0 = not through pub.  UDP kpps = thousands of packets per second the receiver got while the sender blasted (-b 0).  IKE ms = first IKE_SA_INIT out to IKE_AUTH response in, on hostA's wire.  RTT median and p99 are from pings at 100/s; RTT busy is the median at 1000/s, where the CPUs do not go idle between pings."
 	echo
-	echo "Setups: proxyd with forward = all, TUN MTU 1500 (the default), log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  Nebula $(nebula -version 2>/dev/null | awk '{ print $2 }') with its defaults (AES-256-GCM, TUN nebula1 MTU 1300), lighthouse and relay (am_relay) on PUB without a TUN, sites with unsafe_routes and relays = [pub]; whether it relayed is read from PUB's counters of its UDP port 4242 (\"via pub\").  IPsec rows are at the endpoints' default tunnel MTU (libipsec: 1400) unless marked 1336.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
+	echo "Setups: proxyd with forward = all, TUN MTU 1500 (the default), log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  Nebula $(nebula -version 2>/dev/null | awk '{ print $2 }') with its defaults (AES-256-GCM, TUN nebula1 MTU 1300), lighthouse and relay (am_relay) on PUB without a TUN, sites with unsafe_routes and relays = [pub]; whether it relayed is read from PUB's counters of its UDP port 4242 (\"via pub\").  Bare relay (h): tools/tunfwd, TUN tfw0 MTU 1500 on PXA and PXB without offloads (one read and one write per packet, sendmmsg/recvmmsg batches of 64 on the UDP side, 4 MiB socket buffers as proxyd, datagrams over the path MTU fragmented by IP), relay on PUB UDP $TUNFWD_PORT forwarding between the two addresses it observed, no crypto (\"+ AES-GCM\": AES-256-GCM per hop, OpenSSL 3), plain only; \"via pub\" from PUB's counters of that port.  IPsec rows are at the endpoints' default tunnel MTU (libipsec: 1400) unless marked 1336.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
 	echo
 	echo "### What was checked per path"
 	echo

@@ -201,23 +201,25 @@ pub_counters_add() {
 	local r
 	for r in "-p tcp --dport $TINC_PORT" "-p udp --dport $TINC_PORT" \
 	    "-p udp --dport $WORLD_PUB_PORT" "-p udp --dport $((WORLD_PUB_PORT + 1))" \
-	    "-p udp --dport ${NEBULA_PORT:-4242}"; do
+	    "-p udp --dport ${NEBULA_PORT:-4242}" "-p udp --dport ${TUNFWD_PORT:-4794}"; do
 		# shellcheck disable=SC2086
 		nsx pub iptables -w -A INPUT $r || return 1
 	done
 }
 
-# pub_bytes: prints "TINC_TCP TINC_UDP PROXYD_UDP NEBULA_UDP" bytes received so far.
+# pub_bytes: prints "TINC_TCP TINC_UDP PROXYD_UDP NEBULA_UDP TUNFWD_UDP" bytes
+# received so far (TUNFWD: tools/tunfwd's relay, the bench's bare relay).
 pub_bytes() {
 	nsx pub iptables -w -L INPUT -nvx 2>/dev/null | awk -v tp="dpt:$TINC_PORT" \
 	    -v pp="dpt:$WORLD_PUB_PORT" -v pa="dpt:$((WORLD_PUB_PORT + 1))" \
-	    -v np="dpt:${NEBULA_PORT:-4242}" '
+	    -v np="dpt:${NEBULA_PORT:-4242}" -v fp="dpt:${TUNFWD_PORT:-4794}" '
 	    NR > 2 { b = $2; d = $NF; p = $(NF - 1)	# "... udp dpt:655"
 	             if (p == "tcp" && d == tp) tt += b
 	             else if (p == "udp" && d == tp) tu += b
 	             else if (p == "udp" && (d == pp || d == pa)) pu += b
-	             else if (p == "udp" && d == np) nu += b }
-	    END { printf "%.0f %.0f %.0f %.0f\n", tt, tu, pu, nu }'
+	             else if (p == "udp" && d == np) nu += b
+	             else if (p == "udp" && d == fp) fu += b }
+	    END { printf "%.0f %.0f %.0f %.0f %.0f\n", tt, tu, pu, nu, fu }'
 }
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * tunfwd: the barest userspace relay this machine can run, for
+ * tools/bench.sh's path (h) "bare relay": what any userspace relay through
+ * three processes (site A, the public relay, site B) can reach here, so
+ * that a target proxyd misses shows its ceiling, measured in the same run.
+ * Not installed; built by make as a benchmark tool.
+ *
+ *   tunfwd site ID TUN PUB_ADDR PORT [--mtu N] [--aead]
+ *	ID 0 (site A) or 1 (site B).  Opens the TUN device TUN (IFF_TUN,
+ *	no packet information, MTU N, default 1500 like proxyd's), brings
+ *	it up, and connects one UDP socket to the relay.  Packets read from
+ *	the TUN (up to TF_BATCH per wake-up, non-blocking reads until
+ *	EAGAIN) go out as one datagram each with a single sendmmsg();
+ *	datagrams from the relay (recvmmsg, TF_BATCH at a time) are
+ *	written to the TUN one write() each.  Datagrams larger than the
+ *	path are fragmented by IP (IP_PMTUDISC_DONT), as proxyd splits its
+ *	frames in two.
+ *   tunfwd relay ADDR PORT [--aead]
+ *	One UDP socket; recvmmsg/sendmmsg batches; forwards each datagram
+ *	from one site to the other.  A site's address is learnt only from
+ *	the datagrams it sent (with --aead: only from those that
+ *	authenticate), in a fixed table of two entries (one per ID); a
+ *	datagram whose other site has not been heard from is dropped and
+ *	counted: nothing is ever sent to an address not observed.
+ *
+ * Wire format: 4 bytes (magic 'T' 'F', the origin site's ID, 0); with
+ * --aead then an 8-byte big-endian counter, the AES-256-GCM ciphertext of
+ * the packet and its 16-byte tag, the 12 header bytes authenticated as
+ * AAD.  --aead is per hop, as in proxyd: the relay decrypts and encrypts
+ * again.  The key is a fixed test key; the nonce is 4 bytes naming the
+ * sender and direction ('A' or 'B' from a site, 'a' + origin ID from the
+ * relay) followed by the sender's counter, so no nonce repeats under the
+ * one key.  No replay window: this is a benchmark of the cost of the
+ * cipher, not a secure channel.
+ *
+ * On SIGTERM or SIGINT it prints its counters to stderr and exits 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define TF_BATCH	64
+#define TF_MTU_MIN	576
+#define TF_MTU_MAX	9000
+#define TF_HDR		4
+#define TF_CTR		8
+#define TF_TAG		16
+#define TF_OVERHEAD	(TF_HDR + TF_CTR + TF_TAG)
+#define TF_SLOT		(TF_MTU_MAX + TF_OVERHEAD)
+#define TF_BUFSIZE	(4 * 1024 * 1024)	/* as proxyd's link sockets */
+
+static volatile sig_atomic_t tf_stop;
+
+static const uint8_t tf_key[32] = {	/* fixed test key, benchmark only */
+	0x74, 0x75, 0x6e, 0x66, 0x77, 0x64, 0x2d, 0x62,
+	0x65, 0x6e, 0x63, 0x68, 0x2d, 0x6f, 0x6e, 0x6c,
+	0x79, 0x2d, 0x6e, 0x6f, 0x74, 0x2d, 0x61, 0x2d,
+	0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x21, 0x21,
+};
+
+struct tf_stats {
+	unsigned long long	rx_tun, tx_udp, rx_udp, tx_tun, tx_fwd;
+	unsigned long long	drop_short, drop_magic, drop_auth, drop_noaddr;
+	unsigned long long	drop_send, drop_tunwrite, drop_big, learnt;
+};
+
+static struct tf_stats st;
+static EVP_CIPHER_CTX *tf_enc, *tf_dec;
+static int tf_aead;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	tf_stop = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tunfwd site ID TUN PUB_ADDR PORT [--mtu N] [--aead]\n"
+	    "       tunfwd relay ADDR PORT [--aead]\n");
+	exit(2);
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "tunfwd: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static long
+parse_num(const char *s, long lo, long hi, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "tunfwd: %s '%s' is not a number from %ld "
+		    "to %ld\n", what, s, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+static void
+parse_addr(const char *a, const char *p, struct sockaddr_in *sin)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)parse_num(p, 1, 65535, "port"));
+	if (inet_pton(AF_INET, a, &sin->sin_addr) != 1) {
+		fprintf(stderr, "tunfwd: '%s' is not an IPv4 address\n", a);
+		exit(2);
+	}
+}
+
+static int
+udp_socket(void)
+{
+	int fd, sz = TF_BUFSIZE, pmtu = IP_PMTUDISC_DONT;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		die("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+	    sizeof(pmtu)) == -1)
+		die("IP_MTU_DISCOVER");
+	return fd;
+}
+
+static void
+crypto_init(void)
+{
+	if (!tf_aead)
+		return;
+	tf_enc = EVP_CIPHER_CTX_new();
+	tf_dec = EVP_CIPHER_CTX_new();
+	if (tf_enc == NULL || tf_dec == NULL ||
+	    EVP_EncryptInit_ex(tf_enc, EVP_aes_256_gcm(), NULL, tf_key,
+	    NULL) != 1 ||
+	    EVP_DecryptInit_ex(tf_dec, EVP_aes_256_gcm(), NULL, tf_key,
+	    NULL) != 1) {
+		fprintf(stderr, "tunfwd: cannot set up AES-256-GCM\n");
+		exit(1);
+	}
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static void
+make_nonce(uint8_t nonce[12], uint8_t who, const uint8_t ctr[8])
+{
+	nonce[0] = who;
+	nonce[1] = nonce[2] = nonce[3] = 0;
+	memcpy(nonce + 4, ctr, 8);
+}
+
+/*
+ * Seals the packet of len bytes at out + TF_HDR + TF_CTR in place: header,
+ * counter, ciphertext, tag.  Without --aead only the header is written.
+ * Returns the datagram's length, 0 on failure.
+ */
+static size_t
+seal(uint8_t *out, size_t len, uint8_t origin, uint8_t who, uint64_t *ctr)
+{
+	uint8_t nonce[12], *body;
+	int n, f;
+
+	out[0] = 'T';
+	out[1] = 'F';
+	out[2] = origin;
+	out[3] = 0;
+	if (!tf_aead)
+		return TF_HDR + len;
+	put_be64(out + TF_HDR, ++*ctr);
+	make_nonce(nonce, who, out + TF_HDR);
+	body = out + TF_HDR + TF_CTR;
+	if (EVP_EncryptInit_ex(tf_enc, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_EncryptUpdate(tf_enc, NULL, &n, out, TF_HDR + TF_CTR) != 1 ||
+	    EVP_EncryptUpdate(tf_enc, body, &n, body, (int)len) != 1 ||
+	    EVP_EncryptFinal_ex(tf_enc, body + n, &f) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(tf_enc, EVP_CTRL_GCM_GET_TAG, TF_TAG,
+	    body + len) != 1)
+		return 0;
+	return TF_HDR + TF_CTR + len + TF_TAG;
+}
+
+/*
+ * Checks a datagram of len bytes (magic, origin ID, and with --aead the
+ * tag, under the nonce of the sender "who" given the origin) and decrypts
+ * it in place.  Returns the packet's length and sets *origin, or -1
+ * (counted).  who_base: 'A' for datagrams from a site, 'a' from the relay.
+ */
+static long
+open_dgram(uint8_t *p, size_t len, uint8_t who_base, uint8_t *origin)
+{
+	uint8_t nonce[12], *body;
+	size_t blen;
+	int n, f;
+
+	if (len < TF_HDR + (tf_aead ? TF_CTR + TF_TAG : 0)) {
+		st.drop_short++;
+		return -1;
+	}
+	if (p[0] != 'T' || p[1] != 'F' || p[2] > 1 || p[3] != 0) {
+		st.drop_magic++;
+		return -1;
+	}
+	*origin = p[2];
+	if (!tf_aead)
+		return (long)(len - TF_HDR);
+	blen = len - TF_HDR - TF_CTR - TF_TAG;
+	body = p + TF_HDR + TF_CTR;
+	make_nonce(nonce, (uint8_t)(who_base + *origin), p + TF_HDR);
+	if (EVP_DecryptInit_ex(tf_dec, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_DecryptUpdate(tf_dec, NULL, &n, p, TF_HDR + TF_CTR) != 1 ||
+	    EVP_DecryptUpdate(tf_dec, body, &n, body, (int)blen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(tf_dec, EVP_CTRL_GCM_SET_TAG, TF_TAG,
+	    body + blen) != 1 ||
+	    EVP_DecryptFinal_ex(tf_dec, body + n, &f) != 1) {
+		st.drop_auth++;
+		return -1;
+	}
+	return (long)blen;
+}
+
+static void
+print_stats(const char *role)
+{
+	fprintf(stderr, "tunfwd %s: rx_tun %llu tx_udp %llu rx_udp %llu "
+	    "tx_tun %llu forwarded %llu learnt %llu; drops: short %llu "
+	    "magic %llu auth %llu no_address %llu send %llu tun_write %llu "
+	    "too_big %llu\n", role, st.rx_tun, st.tx_udp, st.rx_udp,
+	    st.tx_tun, st.tx_fwd, st.learnt, st.drop_short, st.drop_magic,
+	    st.drop_auth, st.drop_noaddr, st.drop_send, st.drop_tunwrite,
+	    st.drop_big);
+}
+
+/* Sends n prepared messages; what the socket refuses is dropped, counted. */
+static void
+send_batch(int fd, struct mmsghdr *m, unsigned int n)
+{
+	unsigned int done = 0;
+	int r;
+
+	while (done < n) {
+		r = sendmmsg(fd, m + done, n - done, 0);
+		if (r > 0) {
+			done += (unsigned int)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		/* EAGAIN (buffer full) or an error for the first message */
+		st.drop_send++;
+		done++;
+	}
+	st.tx_udp += done;
+}
+
+static int
+tun_open(const char *name, int mtu)
+{
+	struct ifreq ifr;
+	int fd, s;
+
+	if (strlen(name) >= IFNAMSIZ) {
+		fprintf(stderr, "tunfwd: TUN name '%s' longer than %d\n",
+		    name, IFNAMSIZ - 1);
+		exit(2);
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		die("/dev/net/tun");
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	memcpy(ifr.ifr_name, name, strlen(name));
+	if (ioctl(fd, TUNSETIFF, &ifr) == -1)
+		die("TUNSETIFF");
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s == -1)
+		die("socket");
+	ifr.ifr_mtu = mtu;
+	if (ioctl(s, SIOCSIFMTU, &ifr) == -1)
+		die("SIOCSIFMTU");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == -1)
+		die("SIOCGIFFLAGS");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) == -1)
+		die("SIOCSIFFLAGS");
+	close(s);
+	return fd;
+}
+
+static uint8_t bufs[TF_BATCH][TF_SLOT];
+static struct iovec iovs[TF_BATCH];
+static struct mmsghdr msgs[TF_BATCH];
+static struct sockaddr_in names[TF_BATCH];
+
+static int
+run_site(int id, const char *tun, const struct sockaddr_in *pub, int mtu)
+{
+	struct pollfd pfd[2];
+	uint64_t ctr = 0;
+	const size_t off = TF_HDR + (tf_aead ? TF_CTR : 0);
+	uint8_t origin;
+	int tfd, ufd, i, n;
+	ssize_t r;
+	long plen;
+	size_t dlen;
+
+	tfd = tun_open(tun, mtu);
+	ufd = udp_socket();
+	if (connect(ufd, (const struct sockaddr *)pub, sizeof(*pub)) == -1)
+		die("connect");
+	pfd[0].fd = tfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = ufd;
+	pfd[1].events = POLLIN;
+	while (!tf_stop) {
+		if (poll(pfd, 2, 1000) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		if (pfd[0].revents & (POLLIN | POLLERR)) {
+			/* TUN -> relay: up to TF_BATCH packets, one sendmmsg */
+			for (n = 0; n < TF_BATCH; n++) {
+				r = read(tfd, bufs[n] + off,
+				    (size_t)mtu + 1);
+				if (r <= 0)
+					break;
+				st.rx_tun++;
+				if (r > mtu) {
+					st.drop_big++;
+					n--;
+					continue;
+				}
+				dlen = seal(bufs[n], (size_t)r, (uint8_t)id,
+				    (uint8_t)('A' + id), &ctr);
+				if (dlen == 0) {
+					st.drop_send++;
+					n--;
+					continue;
+				}
+				iovs[n].iov_base = bufs[n];
+				iovs[n].iov_len = dlen;
+				memset(&msgs[n], 0, sizeof(msgs[n]));
+				msgs[n].msg_hdr.msg_iov = &iovs[n];
+				msgs[n].msg_hdr.msg_iovlen = 1;
+			}
+			if (n > 0)
+				send_batch(ufd, msgs, (unsigned int)n);
+		}
+		if (pfd[1].revents & (POLLIN | POLLERR)) {
+			/* relay -> TUN: one recvmmsg, one write per packet */
+			for (i = 0; i < TF_BATCH; i++) {
+				iovs[i].iov_base = bufs[i];
+				iovs[i].iov_len = TF_SLOT;
+				memset(&msgs[i], 0, sizeof(msgs[i]));
+				msgs[i].msg_hdr.msg_iov = &iovs[i];
+				msgs[i].msg_hdr.msg_iovlen = 1;
+			}
+			n = recvmmsg(ufd, msgs, TF_BATCH, MSG_DONTWAIT, NULL);
+			for (i = 0; i < n; i++) {
+				st.rx_udp++;
+				if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+					st.drop_big++;
+					continue;
+				}
+				plen = open_dgram(bufs[i], msgs[i].msg_len, 'a',
+				    &origin);
+				if (plen < 0)
+					continue;
+				if (origin != 1 - id) {
+					st.drop_magic++;
+					continue;
+				}
+				if (write(tfd, bufs[i] + off, (size_t)plen) !=
+				    plen) {
+					st.drop_tunwrite++;
+					continue;
+				}
+				st.tx_tun++;
+			}
+		}
+	}
+	print_stats(id == 0 ? "site 0" : "site 1");
+	return 0;
+}
+
+static int
+same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_addr.s_addr == b->sin_addr.s_addr &&
+	    a->sin_port == b->sin_port;
+}
+
+static uint8_t obufs[TF_BATCH][TF_SLOT];
+static struct iovec oiovs[TF_BATCH];
+static struct mmsghdr omsgs[TF_BATCH];
+
+static int
+run_relay(const struct sockaddr_in *bind_to)
+{
+	struct sockaddr_in site[2];
+	int known[2] = { 0, 0 };
+	uint64_t ctr[2] = { 0, 0 };
+	const size_t off = TF_HDR + (tf_aead ? TF_CTR : 0);
+	struct pollfd pfd;
+	uint8_t origin;
+	int fd, i, n, out;
+	long plen;
+	size_t dlen;
+
+	fd = udp_socket();
+	if (bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to)) == -1)
+		die("bind");
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (!tf_stop) {
+		if (poll(&pfd, 1, 1000) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		if (!(pfd.revents & (POLLIN | POLLERR)))
+			continue;
+		for (i = 0; i < TF_BATCH; i++) {
+			iovs[i].iov_base = bufs[i];
+			iovs[i].iov_len = TF_SLOT;
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_iov = &iovs[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &names[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(names[i]);
+		}
+		n = recvmmsg(fd, msgs, TF_BATCH, MSG_DONTWAIT, NULL);
+		for (i = 0, out = 0; i < n; i++) {
+			st.rx_udp++;
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				st.drop_big++;
+				continue;
+			}
+			if (msgs[i].msg_hdr.msg_namelen != sizeof(names[i]) ||
+			    names[i].sin_family != AF_INET) {
+				st.drop_short++;
+				continue;
+			}
+			plen = open_dgram(bufs[i], msgs[i].msg_len, 'A',
+			    &origin);
+			if (plen < 0)
+				continue;
+			/* learnt only from what this site sent (and proved) */
+			if (!known[origin] ||
+			    !same_addr(&site[origin], &names[i])) {
+				site[origin] = names[i];
+				known[origin] = 1;
+				st.learnt++;
+			}
+			if (!known[1 - origin]) {
+				st.drop_noaddr++;
+				continue;
+			}
+			if (tf_aead) {
+				memcpy(obufs[out] + off, bufs[i] + off,
+				    (size_t)plen);
+				dlen = seal(obufs[out], (size_t)plen, origin,
+				    (uint8_t)('a' + origin), &ctr[origin]);
+				if (dlen == 0) {
+					st.drop_send++;
+					continue;
+				}
+				oiovs[out].iov_base = obufs[out];
+			} else {
+				dlen = msgs[i].msg_len;
+				oiovs[out].iov_base = bufs[i];
+			}
+			oiovs[out].iov_len = dlen;
+			memset(&omsgs[out], 0, sizeof(omsgs[out]));
+			omsgs[out].msg_hdr.msg_iov = &oiovs[out];
+			omsgs[out].msg_hdr.msg_iovlen = 1;
+			omsgs[out].msg_hdr.msg_name = &site[1 - origin];
+			omsgs[out].msg_hdr.msg_namelen = sizeof(site[0]);
+			out++;
+		}
+		if (out > 0) {
+			st.tx_fwd += (unsigned long long)out;
+			send_batch(fd, omsgs, (unsigned int)out);
+		}
+	}
+	print_stats("relay");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sigaction sa;
+	struct sockaddr_in addr;
+	int i, mtu = 1500, nargs;
+
+	if (argc < 2)
+		usage();
+	nargs = strcmp(argv[1], "site") == 0 ? 6 :
+	    strcmp(argv[1], "relay") == 0 ? 4 : 0;
+	if (nargs == 0 || argc < nargs)
+		usage();
+	for (i = nargs; i < argc; i++) {
+		if (strcmp(argv[i], "--aead") == 0)
+			tf_aead = 1;
+		else if (strcmp(argv[i], "--mtu") == 0 && i + 1 < argc &&
+		    nargs == 6)
+			mtu = (int)parse_num(argv[++i], TF_MTU_MIN, TF_MTU_MAX,
+			    "MTU");
+		else
+			usage();
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		die("sigaction");
+	crypto_init();
+	if (nargs == 6) {
+		parse_addr(argv[4], argv[5], &addr);
+		return run_site((int)parse_num(argv[2], 0, 1, "ID"), argv[3],
+		    &addr, mtu);
+	}
+	parse_addr(argv[2], argv[3], &addr);
+	return run_relay(&addr);
+}
