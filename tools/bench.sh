@@ -147,6 +147,8 @@ fi
 variant_on() { case " $BENCH_VARIANTS " in *" $1 "*) return 0 ;; esac; return 1; }
 # tools/tunfwd's relay port on pub (the bare relay, paths bare and bare-aead)
 : "${TUNFWD_PORT:=4794}"
+# the bare relay's TUN MTU: proxyd's (1500) unless said otherwise
+: "${BENCH_BARE_MTU:=1500}"
 export TUNFWD_PORT
 : "${BENCH_OUT:=$top_srcdir/bench-results}"
 PUB_ALT=203.0.113.11
@@ -333,7 +335,7 @@ tunfwd_via_pub() {
 }
 
 # tunfwd_start [--aead]: the bare relay on PUB, then a site on PXA and PXB
-# (TUN tfw0, MTU 1500) dialling pub's public address, each routing the
+# (TUN tfw0, MTU BENCH_BARE_MTU) dialling pub's public address, each routing the
 # other site's LAN and inner prefix into its TUN.
 tunfwd_start() {
 	local s id peer_lan peer_inner
@@ -342,7 +344,7 @@ tunfwd_start() {
 		if [ $s = a ]; then id=0 peer_lan=$WORLD_B_LAN peer_inner=$WORLD_B_INNER_NET
 		else id=1 peer_lan=$WORLD_A_LAN peer_inner=$WORLD_A_INNER_NET; fi
 		ns_bg "tunfwd-site$s" "px$s" "$TUNFWD" site "$id" tfw0 \
-		    "$WORLD_PUB_ADDR" "$TUNFWD_PORT" --mtu 1500 "$@" || return 1
+		    "$WORLD_PUB_ADDR" "$TUNFWD_PORT" --mtu "$BENCH_BARE_MTU" "$@" || return 1
 		wait_for 5 nsx "px$s" ip link show tfw0 up >/dev/null 2>&1 || return 1
 		nsx "px$s" ip route replace "$peer_lan" dev tfw0 &&
 		    nsx "px$s" ip route replace "$peer_inner" dev tfw0 || return 1

@@ -8,21 +8,28 @@
  *
  *   tunfwd site ID TUN PUB_ADDR PORT [--mtu N] [--aead]
  *	ID 0 (site A) or 1 (site B).  Opens the TUN device TUN (IFF_TUN,
- *	no packet information, MTU N, default 1500 like proxyd's), brings
- *	it up, and connects one UDP socket to the relay.  Packets read from
- *	the TUN (up to TF_BATCH per wake-up, non-blocking reads until
- *	EAGAIN) go out as one datagram each with a single sendmmsg();
- *	datagrams from the relay (recvmmsg, TF_BATCH at a time) are
- *	written to the TUN one write() each.  Datagrams larger than the
+ *	no packet information, no offloads, MTU N, default 1500 like
+ *	proxyd's), brings it up, and connects one UDP socket to the relay.
+ *	Packets read from the TUN (up to TF_BATCH per wake-up, one read()
+ *	each until EAGAIN) go out as one datagram each with a single
+ *	sendmmsg(), runs of equal-sized ones as one UDP GSO message;
+ *	datagrams from the relay (recvmmsg, TF_BATCH messages at a time,
+ *	UDP GRO) are written to the TUN one write() each.  Every second (and at start)
+ *	it sends the relay an empty datagram, a hello, so that the relay
+ *	learns its address before it has traffic (and its NAT mapping stays
+ *	up), as proxyd's keepalives do.  Datagrams larger than the
  *	path are fragmented by IP (IP_PMTUDISC_DONT), as proxyd splits its
  *	frames in two.
  *   tunfwd relay ADDR PORT [--aead]
- *	One UDP socket; recvmmsg/sendmmsg batches; forwards each datagram
- *	from one site to the other.  A site's address is learnt only from
+ *	One UDP socket; recvmmsg/sendmmsg batches with UDP GRO and GSO
+ *	(a GRO super-datagram goes on as one GSO message when it all goes
+ *	to the same site); forwards each datagram from one site to the
+ *	other.  A site's address is learnt only from
  *	the datagrams it sent (with --aead: only from those that
  *	authenticate), in a fixed table of two entries (one per ID); a
  *	datagram whose other site has not been heard from is dropped and
- *	counted: nothing is ever sent to an address not observed.
+ *	counted: nothing is ever sent to an address not observed.  Hellos
+ *	(empty packets) teach the address and are not forwarded.
  *
  * Wire format: 4 bytes (magic 'T' 'F', the origin site's ID, 0); with
  * --aead then an 8-byte big-endian counter, the AES-256-GCM ciphertext of
@@ -34,6 +41,11 @@
  * one key.  No replay window: this is a benchmark of the cost of the
  * cipher, not a secure channel.
  *
+ * --no-offload: no UDP GRO or GSO (one datagram per message).  UDP GSO is
+ * used only for datagrams of at most 1472 bytes (a 1500-byte path); the
+ * larger ones, from 1500-byte TUN packets, go one per message and IP
+ * fragments them.
+ *
  * On SIGTERM or SIGINT it prints its counters to stderr and exits 0.
  */
 #include <arpa/inet.h>
@@ -42,6 +54,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
@@ -52,6 +65,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TF_BATCH	64
@@ -77,11 +91,13 @@ struct tf_stats {
 	unsigned long long	rx_tun, tx_udp, rx_udp, tx_tun, tx_fwd;
 	unsigned long long	drop_short, drop_magic, drop_auth, drop_noaddr;
 	unsigned long long	drop_send, drop_tunwrite, drop_big, learnt;
+	unsigned long long	hello;
 };
 
 static struct tf_stats st;
 static EVP_CIPHER_CTX *tf_enc, *tf_dec;
 static int tf_aead;
+static int tf_offload = 1;	/* UDP GRO and GSO; --no-offload: none */
 
 static void
 on_signal(int sig)
@@ -94,8 +110,9 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: tunfwd site ID TUN PUB_ADDR PORT [--mtu N] [--aead]\n"
-	    "       tunfwd relay ADDR PORT [--aead]\n");
+	    "usage: tunfwd site ID TUN PUB_ADDR PORT [--mtu N] [--aead] "
+	    "[--no-offload]\n"
+	    "       tunfwd relay ADDR PORT [--aead] [--no-offload]\n");
 	exit(2);
 }
 
@@ -137,7 +154,7 @@ parse_addr(const char *a, const char *p, struct sockaddr_in *sin)
 static int
 udp_socket(void)
 {
-	int fd, sz = TF_BUFSIZE, pmtu = IP_PMTUDISC_DONT;
+	int fd, sz = TF_BUFSIZE, pmtu = IP_PMTUDISC_DONT, one = 1;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -149,6 +166,9 @@ udp_socket(void)
 	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
 	    sizeof(pmtu)) == -1)
 		die("IP_MTU_DISCOVER");
+	if (tf_offload && setsockopt(fd, SOL_UDP, UDP_GRO, &one,
+	    sizeof(one)) == -1)
+		fprintf(stderr, "tunfwd: no UDP GRO: %s\n", strerror(errno));
 	return fd;
 }
 
@@ -263,32 +283,10 @@ print_stats(const char *role)
 	fprintf(stderr, "tunfwd %s: rx_tun %llu tx_udp %llu rx_udp %llu "
 	    "tx_tun %llu forwarded %llu learnt %llu; drops: short %llu "
 	    "magic %llu auth %llu no_address %llu send %llu tun_write %llu "
-	    "too_big %llu\n", role, st.rx_tun, st.tx_udp, st.rx_udp,
-	    st.tx_tun, st.tx_fwd, st.learnt, st.drop_short, st.drop_magic,
-	    st.drop_auth, st.drop_noaddr, st.drop_send, st.drop_tunwrite,
-	    st.drop_big);
-}
-
-/* Sends n prepared messages; what the socket refuses is dropped, counted. */
-static void
-send_batch(int fd, struct mmsghdr *m, unsigned int n)
-{
-	unsigned int done = 0;
-	int r;
-
-	while (done < n) {
-		r = sendmmsg(fd, m + done, n - done, 0);
-		if (r > 0) {
-			done += (unsigned int)r;
-			continue;
-		}
-		if (r == -1 && errno == EINTR)
-			continue;
-		/* EAGAIN (buffer full) or an error for the first message */
-		st.drop_send++;
-		done++;
-	}
-	st.tx_udp += done;
+	    "too_big %llu; hellos %llu\n", role, st.rx_tun, st.tx_udp,
+	    st.rx_udp, st.tx_tun, st.tx_fwd, st.learnt, st.drop_short,
+	    st.drop_magic, st.drop_auth, st.drop_noaddr, st.drop_send,
+	    st.drop_tunwrite, st.drop_big, st.hello);
 }
 
 static int
@@ -325,10 +323,177 @@ tun_open(const char *name, int mtu)
 	return fd;
 }
 
+static time_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* An empty packet to the relay: it learns (or refreshes) our address. */
+static void
+send_hello(int fd, int id, uint64_t *ctr)
+{
+	uint8_t d[TF_OVERHEAD];
+	size_t dlen;
+
+	dlen = seal(d, 0, (uint8_t)id, (uint8_t)('A' + id), ctr);
+	if (dlen == 0 || send(fd, d, dlen, 0) != (ssize_t)dlen)
+		st.drop_send++;
+	else
+		st.hello++;
+}
+
+/*
+ * The datagrams to send, in order: each a pointer, a length and the
+ * destination (NULL on a site's connected socket).  out_flush() coalesces
+ * runs of equal-sized datagrams to the same destination into one UDP GSO
+ * message (UDP_SEGMENT; the last of a run may be shorter), so the kernel
+ * does the per-datagram work below one system call.
+ */
+#define TF_SEGS		(TF_BATCH * TF_GRO_SEGS)
+#define TF_GRO_SEGS	64		/* kernel's UDP_MAX_SEGMENTS, at least */
+#define TF_GSO_MAX	1472		/* largest datagram sent by GSO: 1500 - 28 */
+#define TF_SUPER	65535		/* largest GRO super-datagram */
+
+static struct iovec out_iov[TF_SEGS];
+static const struct sockaddr_in *out_dst[TF_SEGS];
+static unsigned int out_n;
+static struct mmsghdr out_msg[TF_SEGS];
+static unsigned int out_cnt[TF_SEGS];
+static union {
+	char		buf[CMSG_SPACE(sizeof(uint16_t))];
+	struct cmsghdr	align;
+} out_ctl[TF_SEGS];
+
+static void
+out_add(uint8_t *p, size_t len, const struct sockaddr_in *dst)
+{
+	if (out_n >= TF_SEGS) {		/* cannot happen: sized for it */
+		st.drop_send++;
+		return;
+	}
+	out_iov[out_n].iov_base = p;
+	out_iov[out_n].iov_len = len;
+	out_dst[out_n] = dst;
+	out_n++;
+}
+
+static void
+out_flush(int fd)
+{
+	unsigned int i = 0, j, m = 0, done = 0, k;
+	size_t size, total;
+	struct cmsghdr *c;
+	int r;
+
+	while (i < out_n) {
+		size = out_iov[i].iov_len;
+		total = size;
+		j = i + 1;
+		if (tf_offload && size <= TF_GSO_MAX) {
+			while (j < out_n && j - i < TF_GRO_SEGS &&
+			    out_dst[j] == out_dst[i] &&
+			    out_iov[j].iov_len <= size &&
+			    total + out_iov[j].iov_len <= 65000) {
+				total += out_iov[j].iov_len;
+				if (out_iov[j++].iov_len < size)
+					break;	/* a shorter one ends the run */
+			}
+		}
+		memset(&out_msg[m], 0, sizeof(out_msg[m]));
+		out_msg[m].msg_hdr.msg_iov = &out_iov[i];
+		out_msg[m].msg_hdr.msg_iovlen = j - i;
+		if (out_dst[i] != NULL) {
+			out_msg[m].msg_hdr.msg_name = (void *)(uintptr_t)out_dst[i];
+			out_msg[m].msg_hdr.msg_namelen = sizeof(*out_dst[i]);
+		}
+		if (j - i > 1) {
+			out_msg[m].msg_hdr.msg_control = out_ctl[m].buf;
+			out_msg[m].msg_hdr.msg_controllen = sizeof(out_ctl[m].buf);
+			c = CMSG_FIRSTHDR(&out_msg[m].msg_hdr);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			*(uint16_t *)(void *)CMSG_DATA(c) = (uint16_t)size;
+		}
+		out_cnt[m++] = j - i;
+		i = j;
+	}
+	while (done < m) {
+		k = m - done > 1024 ? 1024 : m - done;
+		r = sendmmsg(fd, out_msg + done, k, 0);
+		if (r > 0) {
+			for (k = 0; k < (unsigned int)r; k++)
+				st.tx_udp += out_cnt[done + k];
+			done += (unsigned int)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		/* EAGAIN (buffer full) or an error for the first message */
+		st.drop_send += out_cnt[done];
+		done++;
+	}
+	out_n = 0;
+}
+
+/*
+ * Received super-datagrams: UDP GRO hands over several datagrams from one
+ * source in one buffer, all of gso_size bytes but the last.
+ */
+static uint8_t rbuf[TF_BATCH][TF_SUPER];
+static struct iovec riov[TF_BATCH];
+static struct mmsghdr rmsg[TF_BATCH];
+static struct sockaddr_in rname[TF_BATCH];
+static union {
+	char		buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr	align;
+} rctl[TF_BATCH];
+
+static int
+recv_batch(int fd)
+{
+	int i, n;
+
+	for (i = 0; i < TF_BATCH; i++) {
+		riov[i].iov_base = rbuf[i];
+		riov[i].iov_len = sizeof(rbuf[i]);
+		memset(&rmsg[i], 0, sizeof(rmsg[i]));
+		rmsg[i].msg_hdr.msg_iov = &riov[i];
+		rmsg[i].msg_hdr.msg_iovlen = 1;
+		rmsg[i].msg_hdr.msg_name = &rname[i];
+		rmsg[i].msg_hdr.msg_namelen = sizeof(rname[i]);
+		rmsg[i].msg_hdr.msg_control = rctl[i].buf;
+		rmsg[i].msg_hdr.msg_controllen = sizeof(rctl[i].buf);
+	}
+	n = recvmmsg(fd, rmsg, TF_BATCH, MSG_DONTWAIT, NULL);
+	return n < 0 ? 0 : n;
+}
+
+/* The segment size of received message i: its GRO size, else its length. */
+static size_t
+seg_size(int i)
+{
+	struct cmsghdr *c;
+	size_t len = rmsg[i].msg_len;
+	int gso;
+
+	for (c = CMSG_FIRSTHDR(&rmsg[i].msg_hdr); c != NULL;
+	    c = CMSG_NXTHDR(&rmsg[i].msg_hdr, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&gso, CMSG_DATA(c), sizeof(gso));
+			if (gso > 0 && (size_t)gso < len)
+				return (size_t)gso;
+		}
+	}
+	return len;
+}
+
 static uint8_t bufs[TF_BATCH][TF_SLOT];
-static struct iovec iovs[TF_BATCH];
-static struct mmsghdr msgs[TF_BATCH];
-static struct sockaddr_in names[TF_BATCH];
 
 static int
 run_site(int id, const char *tun, const struct sockaddr_in *pub, int mtu)
@@ -336,11 +501,12 @@ run_site(int id, const char *tun, const struct sockaddr_in *pub, int mtu)
 	struct pollfd pfd[2];
 	uint64_t ctr = 0;
 	const size_t off = TF_HDR + (tf_aead ? TF_CTR : 0);
-	uint8_t origin;
+	uint8_t origin, *p;
 	int tfd, ufd, i, n;
 	ssize_t r;
 	long plen;
-	size_t dlen;
+	size_t dlen, seg, o, len;
+	time_t last = 0, now;
 
 	tfd = tun_open(tun, mtu);
 	ufd = udp_socket();
@@ -351,16 +517,19 @@ run_site(int id, const char *tun, const struct sockaddr_in *pub, int mtu)
 	pfd[1].fd = ufd;
 	pfd[1].events = POLLIN;
 	while (!tf_stop) {
+		if ((now = now_s()) != last) {
+			send_hello(ufd, id, &ctr);
+			last = now;
+		}
 		if (poll(pfd, 2, 1000) == -1) {
 			if (errno == EINTR)
 				continue;
 			die("poll");
 		}
 		if (pfd[0].revents & (POLLIN | POLLERR)) {
-			/* TUN -> relay: up to TF_BATCH packets, one sendmmsg */
+			/* TUN -> relay: up to TF_BATCH packets, GSO runs */
 			for (n = 0; n < TF_BATCH; n++) {
-				r = read(tfd, bufs[n] + off,
-				    (size_t)mtu + 1);
+				r = read(tfd, bufs[n] + off, (size_t)mtu + 1);
 				if (r <= 0)
 					break;
 				st.rx_tun++;
@@ -376,45 +545,39 @@ run_site(int id, const char *tun, const struct sockaddr_in *pub, int mtu)
 					n--;
 					continue;
 				}
-				iovs[n].iov_base = bufs[n];
-				iovs[n].iov_len = dlen;
-				memset(&msgs[n], 0, sizeof(msgs[n]));
-				msgs[n].msg_hdr.msg_iov = &iovs[n];
-				msgs[n].msg_hdr.msg_iovlen = 1;
+				out_add(bufs[n], dlen, NULL);
 			}
-			if (n > 0)
-				send_batch(ufd, msgs, (unsigned int)n);
+			out_flush(ufd);
 		}
 		if (pfd[1].revents & (POLLIN | POLLERR)) {
 			/* relay -> TUN: one recvmmsg, one write per packet */
-			for (i = 0; i < TF_BATCH; i++) {
-				iovs[i].iov_base = bufs[i];
-				iovs[i].iov_len = TF_SLOT;
-				memset(&msgs[i], 0, sizeof(msgs[i]));
-				msgs[i].msg_hdr.msg_iov = &iovs[i];
-				msgs[i].msg_hdr.msg_iovlen = 1;
-			}
-			n = recvmmsg(ufd, msgs, TF_BATCH, MSG_DONTWAIT, NULL);
+			n = recv_batch(ufd);
 			for (i = 0; i < n; i++) {
-				st.rx_udp++;
-				if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				if (rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
 					st.drop_big++;
 					continue;
 				}
-				plen = open_dgram(bufs[i], msgs[i].msg_len, 'a',
-				    &origin);
-				if (plen < 0)
-					continue;
-				if (origin != 1 - id) {
-					st.drop_magic++;
-					continue;
+				seg = seg_size(i);
+				for (o = 0; o < rmsg[i].msg_len; o += seg) {
+					p = rbuf[i] + o;
+					len = rmsg[i].msg_len - o;
+					if (len > seg)
+						len = seg;
+					st.rx_udp++;
+					plen = open_dgram(p, len, 'a', &origin);
+					if (plen <= 0)	/* bad, or a hello */
+						continue;
+					if (origin != 1 - id) {
+						st.drop_magic++;
+						continue;
+					}
+					if (write(tfd, p + off, (size_t)plen) !=
+					    plen) {
+						st.drop_tunwrite++;
+						continue;
+					}
+					st.tx_tun++;
 				}
-				if (write(tfd, bufs[i] + off, (size_t)plen) !=
-				    plen) {
-					st.drop_tunwrite++;
-					continue;
-				}
-				st.tx_tun++;
 			}
 		}
 	}
@@ -429,9 +592,8 @@ same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
 	    a->sin_port == b->sin_port;
 }
 
-static uint8_t obufs[TF_BATCH][TF_SLOT];
-static struct iovec oiovs[TF_BATCH];
-static struct mmsghdr omsgs[TF_BATCH];
+/* with --aead: the re-sealed datagrams, at the offsets they came in at */
+static uint8_t obuf[TF_BATCH][TF_SUPER];
 
 static int
 run_relay(const struct sockaddr_in *bind_to)
@@ -441,10 +603,10 @@ run_relay(const struct sockaddr_in *bind_to)
 	uint64_t ctr[2] = { 0, 0 };
 	const size_t off = TF_HDR + (tf_aead ? TF_CTR : 0);
 	struct pollfd pfd;
-	uint8_t origin;
-	int fd, i, n, out;
+	uint8_t origin, *p, *q;
+	int fd, i, n;
 	long plen;
-	size_t dlen;
+	size_t dlen, seg, o, len;
 
 	fd = udp_socket();
 	if (bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to)) == -1)
@@ -459,68 +621,59 @@ run_relay(const struct sockaddr_in *bind_to)
 		}
 		if (!(pfd.revents & (POLLIN | POLLERR)))
 			continue;
-		for (i = 0; i < TF_BATCH; i++) {
-			iovs[i].iov_base = bufs[i];
-			iovs[i].iov_len = TF_SLOT;
-			memset(&msgs[i], 0, sizeof(msgs[i]));
-			msgs[i].msg_hdr.msg_iov = &iovs[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &names[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(names[i]);
-		}
-		n = recvmmsg(fd, msgs, TF_BATCH, MSG_DONTWAIT, NULL);
-		for (i = 0, out = 0; i < n; i++) {
-			st.rx_udp++;
-			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+		n = recv_batch(fd);
+		for (i = 0; i < n; i++) {
+			if (rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				st.drop_big++;
 				continue;
 			}
-			if (msgs[i].msg_hdr.msg_namelen != sizeof(names[i]) ||
-			    names[i].sin_family != AF_INET) {
+			if (rmsg[i].msg_hdr.msg_namelen != sizeof(rname[i]) ||
+			    rname[i].sin_family != AF_INET) {
 				st.drop_short++;
 				continue;
 			}
-			plen = open_dgram(bufs[i], msgs[i].msg_len, 'A',
-			    &origin);
-			if (plen < 0)
-				continue;
-			/* learnt only from what this site sent (and proved) */
-			if (!known[origin] ||
-			    !same_addr(&site[origin], &names[i])) {
-				site[origin] = names[i];
-				known[origin] = 1;
-				st.learnt++;
-			}
-			if (!known[1 - origin]) {
-				st.drop_noaddr++;
-				continue;
-			}
-			if (tf_aead) {
-				memcpy(obufs[out] + off, bufs[i] + off,
-				    (size_t)plen);
-				dlen = seal(obufs[out], (size_t)plen, origin,
-				    (uint8_t)('a' + origin), &ctr[origin]);
-				if (dlen == 0) {
-					st.drop_send++;
+			seg = seg_size(i);
+			for (o = 0; o < rmsg[i].msg_len; o += seg) {
+				p = rbuf[i] + o;
+				len = rmsg[i].msg_len - o;
+				if (len > seg)
+					len = seg;
+				st.rx_udp++;
+				plen = open_dgram(p, len, 'A', &origin);
+				if (plen < 0)
+					continue;
+				/* learnt only from what a site sent (and proved) */
+				if (!known[origin] ||
+				    !same_addr(&site[origin], &rname[i])) {
+					site[origin] = rname[i];
+					known[origin] = 1;
+					st.learnt++;
+				}
+				if (plen == 0)		/* a hello */
+					continue;
+				if (!known[1 - origin]) {
+					st.drop_noaddr++;
 					continue;
 				}
-				oiovs[out].iov_base = obufs[out];
-			} else {
-				dlen = msgs[i].msg_len;
-				oiovs[out].iov_base = bufs[i];
+				q = p;
+				dlen = len;
+				if (tf_aead) {
+					/* same size out as in: same offset */
+					q = obuf[i] + o;
+					memcpy(q + off, p + off, (size_t)plen);
+					dlen = seal(q, (size_t)plen, origin,
+					    (uint8_t)('a' + origin),
+					    &ctr[origin]);
+					if (dlen == 0) {
+						st.drop_send++;
+						continue;
+					}
+				}
+				st.tx_fwd++;
+				out_add(q, dlen, &site[1 - origin]);
 			}
-			oiovs[out].iov_len = dlen;
-			memset(&omsgs[out], 0, sizeof(omsgs[out]));
-			omsgs[out].msg_hdr.msg_iov = &oiovs[out];
-			omsgs[out].msg_hdr.msg_iovlen = 1;
-			omsgs[out].msg_hdr.msg_name = &site[1 - origin];
-			omsgs[out].msg_hdr.msg_namelen = sizeof(site[0]);
-			out++;
 		}
-		if (out > 0) {
-			st.tx_fwd += (unsigned long long)out;
-			send_batch(fd, omsgs, (unsigned int)out);
-		}
+		out_flush(fd);
 	}
 	print_stats("relay");
 	return 0;
@@ -542,6 +695,8 @@ main(int argc, char **argv)
 	for (i = nargs; i < argc; i++) {
 		if (strcmp(argv[i], "--aead") == 0)
 			tf_aead = 1;
+		else if (strcmp(argv[i], "--no-offload") == 0)
+			tf_offload = 0;
 		else if (strcmp(argv[i], "--mtu") == 0 && i + 1 < argc &&
 		    nargs == 6)
 			mtu = (int)parse_num(argv[++i], TF_MTU_MIN, TF_MTU_MAX,
