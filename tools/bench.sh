@@ -42,11 +42,13 @@
 #                Nebula's UDP port: bytes through pub per byte moved).
 #   (h) bare     the ceiling: tools/tunfwd, the barest userspace relay one
 #                can write here, in place of the proxies: on PXA and PXB a
-#                TUN (MTU 1500, as proxyd's) read in batches, one UDP
-#                datagram per packet to PUB's public address (sendmmsg);
-#                on PUB one UDP socket forwarding each datagram
-#                (recvmmsg/sendmmsg) to the other site's address as it
-#                observed it; no crypto, no offloads, no control plane.
+#                TUN (MTU 1468: the largest whose datagrams cross a
+#                1500-byte path unfragmented; BENCH_BARE_MTU) read in
+#                batches, one UDP datagram per packet to PUB's public
+#                address (sendmmsg, UDP GSO); on PUB one UDP socket
+#                forwarding each datagram (recvmmsg with UDP GRO,
+#                sendmmsg with GSO) to the other site's address as it
+#                observed it; no crypto, no TUN offloads, no control plane.
 #                Site B MASQUERADE --random-fully as in (b), hosts route
 #                the other LAN via PXA/PXB as for proxyd; checked with
 #                pub's counters of its UDP port 4794 (bytes through pub
@@ -119,6 +121,7 @@
 # fine: e.g. "ipsec" alone for repeated IPsec runs; the state of every proxy
 # after each variant, proxyctl -j status and neighbours, is kept with
 # BENCH_KEEP=1; the bare relay runs "plain" only),
+# BENCH_BARE_MTU (the bare relay's TUN MTU: auto, or a number),
 # BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_BUSY_PINGS, BENCH_OUT (results directory),
 # BENCH_TIMEOUT (seconds for the whole run, 3600; quick 1500), BENCH_KEEP=1
 # (keep the world directory with every iperf3 JSON and log), top_builddir,
@@ -147,8 +150,12 @@ fi
 variant_on() { case " $BENCH_VARIANTS " in *" $1 "*) return 0 ;; esac; return 1; }
 # tools/tunfwd's relay port on pub (the bare relay, paths bare and bare-aead)
 : "${TUNFWD_PORT:=4794}"
-# the bare relay's TUN MTU: proxyd's (1500) unless said otherwise
-: "${BENCH_BARE_MTU:=1500}"
+# the bare relay's TUN MTU: "auto" = the largest whose datagrams cross a
+# 1500-byte path unfragmented (1468 plain, 1444 with AES-GCM: tunfwd cannot
+# split a packet in two datagrams as proxyd does, and IP fragments through
+# both NATs and pub's reassembly are no ceiling), or a number (1500 =
+# proxyd's TUN MTU, full-size packets then IP-fragmented).
+: "${BENCH_BARE_MTU:=auto}"
 export TUNFWD_PORT
 : "${BENCH_OUT:=$top_srcdir/bench-results}"
 PUB_ALT=203.0.113.11
@@ -338,13 +345,18 @@ tunfwd_via_pub() {
 # (TUN tfw0, MTU BENCH_BARE_MTU) dialling pub's public address, each routing the
 # other site's LAN and inner prefix into its TUN.
 tunfwd_start() {
-	local s id peer_lan peer_inner
+	local s id peer_lan peer_inner mtu=$BENCH_BARE_MTU
+	if [ "$mtu" = auto ]; then
+		# 1500 - IP/UDP 28 - tunfwd's header 4 (+ counter 8 + tag 16)
+		mtu=1468
+		[ "${1:-}" = --aead ] && mtu=1444
+	fi
 	ns_bg tunfwd-pub pub "$TUNFWD" relay "$WORLD_PUB_ADDR" "$TUNFWD_PORT" "$@" || return 1
 	for s in a b; do
 		if [ $s = a ]; then id=0 peer_lan=$WORLD_B_LAN peer_inner=$WORLD_B_INNER_NET
 		else id=1 peer_lan=$WORLD_A_LAN peer_inner=$WORLD_A_INNER_NET; fi
 		ns_bg "tunfwd-site$s" "px$s" "$TUNFWD" site "$id" tfw0 \
-		    "$WORLD_PUB_ADDR" "$TUNFWD_PORT" --mtu "$BENCH_BARE_MTU" "$@" || return 1
+		    "$WORLD_PUB_ADDR" "$TUNFWD_PORT" --mtu "$mtu" "$@" || return 1
 		wait_for 5 nsx "px$s" ip link show tfw0 up >/dev/null 2>&1 || return 1
 		nsx "px$s" ip route replace "$peer_lan" dev tfw0 &&
 		    nsx "px$s" ip route replace "$peer_inner" dev tfw0 || return 1
@@ -1020,7 +1032,7 @@ DAT=$WORLD_DIR/chart.dat
 	echo
 	echo "Units: CPU s/GB = CPU seconds (user + system) of that proxy process per 10^9 bytes of TCP payload the receiver got; system time includes the kernel work done inside its syscalls (TUN, UDP, veth delivery and the forwarding and NAT of the next namespaces, which run inline), the same for proxyd and tincd.  RSS = VmRSS.  TCP retransmits = the sender's count over the TCP test; socket drops = UDP RcvbufErrors on PXA, PUB and PXB during it (datagrams, or GRO batches of datagrams, dropped because a proxy's socket receive buffer was full).  \"via pub\" = bytes PUB received during the TCP test (both directions, with headers and retransmissions) per TCP payload byte delivered: 0 = not through pub.  UDP kpps = thousands of packets per second the receiver got while the sender blasted (-b 0).  IKE ms = first IKE_SA_INIT out to IKE_AUTH response in, on hostA's wire.  RTT median and p99 are from pings at 100/s; RTT busy is the median at 1000/s, where the CPUs do not go idle between pings."
 	echo
-	echo "Setups: proxyd with forward = all, TUN MTU 1500 (the default), log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  Nebula $(nebula -version 2>/dev/null | awk '{ print $2 }') with its defaults (AES-256-GCM, TUN nebula1 MTU 1300), lighthouse and relay (am_relay) on PUB without a TUN, sites with unsafe_routes and relays = [pub]; whether it relayed is read from PUB's counters of its UDP port 4242 (\"via pub\").  Bare relay (h): tools/tunfwd, TUN tfw0 MTU 1500 on PXA and PXB without offloads (one read and one write per packet, sendmmsg/recvmmsg batches of 64 on the UDP side, 4 MiB socket buffers as proxyd, datagrams over the path MTU fragmented by IP), relay on PUB UDP $TUNFWD_PORT forwarding between the two addresses it observed, no crypto (\"+ AES-GCM\": AES-256-GCM per hop, OpenSSL 3), plain only; \"via pub\" from PUB's counters of that port.  IPsec rows are at the endpoints' default tunnel MTU (libipsec: 1400) unless marked 1336.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
+	echo "Setups: proxyd with forward = all, TUN MTU 1500 (the default), log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  Nebula $(nebula -version 2>/dev/null | awk '{ print $2 }') with its defaults (AES-256-GCM, TUN nebula1 MTU 1300), lighthouse and relay (am_relay) on PUB without a TUN, sites with unsafe_routes and relays = [pub]; whether it relayed is read from PUB's counters of its UDP port 4242 (\"via pub\").  Bare relay (h): tools/tunfwd, TUN tfw0 on PXA and PXB (MTU $BENCH_BARE_MTU; auto = 1468 plain, 1444 with AES-GCM: the largest whose datagrams cross the 1500-byte path unfragmented) without TUN offloads (one read and one write per packet; sendmmsg/recvmmsg batches of 64 with UDP GSO and GRO on the UDP side, 4 MiB socket buffers as proxyd), relay on PUB UDP $TUNFWD_PORT forwarding between the two addresses it observed, no crypto (\"+ AES-GCM\": AES-256-GCM per hop, OpenSSL 3), plain only; \"via pub\" from PUB's counters of that port.  IPsec rows are at the endpoints' default tunnel MTU (libipsec: 1400) unless marked 1336.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
 	echo
 	echo "### What was checked per path"
 	echo
