@@ -167,6 +167,7 @@ struct proxyd {
 	size_t			 n_paths;
 	size_t			 n_conflicts;	/* overlapping prefix claims */
 	uint64_t		 last_originate_us;
+	uint32_t		 flood_hold_ms;	/* now between our floods */
 	size_t			 n_draining;	/* links left out: peer ends */
 	struct event		*originate_ev;	/* a held-back flood */
 	bool			 originate_pending;

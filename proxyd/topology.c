@@ -173,9 +173,34 @@ flood(struct proxyd *px, const char *origin, const struct link *except,
  * Rebuilds our advertisement and our routes; floods it when asked.  A
  * burst of changes (many links coming up at once, NAT results arriving)
  * would otherwise flood the network once per change: flooding is held to
- * one per TOPOLOGY_FLOOD_MIN_MS, and what changed in between goes out
- * with the next one.  Our own routes follow every change at once.
+ * one per hold time, and what changed in between goes out with the next
+ * one.  Our own routes follow every change at once.
+ *
+ * The hold backs off (as OSPF throttles LSA generation, RFC 8405): it
+ * starts at TOPOLOGY_FLOOD_MIN_MS, doubles with every flood that follows
+ * the one before within twice the hold (changes keep coming), up to
+ * TOPOLOGY_FLOOD_MAX_MS, and falls back to the minimum after a quiet
+ * spell.  Every flood costs every proxy in the network a signature check,
+ * so a network whose links all come up at once (N proxies, each changing
+ * for tens of seconds while the others start, learn links and measure
+ * NATs) paid N checks per change of every proxy: N^2 a second, more than
+ * 200 proxies on two cores could do.  A single change after a quiet spell
+ * (a neighbour leaving) still goes out at once.
  */
+static void
+flood_hold_next(struct proxyd *px, uint64_t now)
+{
+	uint64_t hold = px->flood_hold_ms != 0 ? px->flood_hold_ms :
+	    TOPOLOGY_FLOOD_MIN_MS;
+
+	if (px->last_originate_us != 0 &&
+	    now - px->last_originate_us < 2 * hold * 1000)
+		hold = hold * 2 > TOPOLOGY_FLOOD_MAX_MS ?
+		    TOPOLOGY_FLOOD_MAX_MS : hold * 2;
+	else
+		hold = TOPOLOGY_FLOOD_MIN_MS;
+	px->flood_hold_ms = (uint32_t)hold;
+}
 static void
 originate_now(struct proxyd *px, bool flood_it)
 {
@@ -192,6 +217,7 @@ originate_now(struct proxyd *px, bool flood_it)
 		return;
 	}
 	if (flood_it) {
+		flood_hold_next(px, now_us());
 		px->last_originate_us = now_us();
 		flood(px, px->conf->name, NULL, NULL);
 	}
@@ -199,6 +225,7 @@ originate_now(struct proxyd *px, bool flood_it)
 }
 
 static void	verify_one(void *, const struct lsaq_item *);
+static bool	flood_held(struct proxyd *, uint64_t);
 static uint64_t	clock_cb(void *);
 static void	verify_cb(evutil_socket_t, short, void *);
 static void	queue_stats(struct proxyd *);
@@ -211,29 +238,40 @@ originate_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	px->originate_pending = false;
-	originate_now(px, true);
+	/* early (a clock step): the flood waits for its hold still */
+	if (!flood_held(px, now_us()))
+		originate_now(px, true);
+}
+
+/*
+ * True if our flood must wait (the hold since the last has not passed):
+ * then the timer that sends it is armed.
+ */
+static bool
+flood_held(struct proxyd *px, uint64_t now)
+{
+	uint64_t wait, hold;
+	struct timeval tv;
+
+	hold = (uint64_t)(px->flood_hold_ms != 0 ? px->flood_hold_ms :
+	    TOPOLOGY_FLOOD_MIN_MS) * 1000;
+	if (px->last_originate_us == 0 || now - px->last_originate_us >=
+	    hold)
+		return false;
+	if (px->originate_pending)
+		return true;
+	wait = hold - (now - px->last_originate_us);
+	tv.tv_sec = (time_t)(wait / 1000000);
+	tv.tv_usec = (suseconds_t)(wait % 1000000);
+	if (evtimer_add(px->originate_ev, &tv) == 0)
+		px->originate_pending = true;
+	return true;
 }
 
 void
 topology_originate(struct proxyd *px)
 {
-	uint64_t now = now_us(), wait;
-	struct timeval tv;
-
-	if (px->last_originate_us == 0 || now - px->last_originate_us >=
-	    (uint64_t)TOPOLOGY_FLOOD_MIN_MS * 1000) {
-		originate_now(px, true);
-		return;
-	}
-	originate_now(px, false);
-	if (px->originate_pending)
-		return;
-	wait = (uint64_t)TOPOLOGY_FLOOD_MIN_MS * 1000 -
-	    (now - px->last_originate_us);
-	tv.tv_sec = (time_t)(wait / 1000000);
-	tv.tv_usec = (suseconds_t)(wait % 1000000);
-	if (evtimer_add(px->originate_ev, &tv) == 0)
-		px->originate_pending = true;
+	originate_now(px, !flood_held(px, now_us()));
 }
 
 static void

@@ -23,6 +23,8 @@ struct link;
 
 #define TOPOLOGY_LEARNED_MAX	4	/* links to proxies learned from ads */
 #define TOPOLOGY_FLOOD_MIN_MS	1000	/* our advertisement at most this often */
+#define TOPOLOGY_FLOOD_MAX_MS	8000	/* ... backing off to this while */
+					/* changes keep coming (topology.c) */
 #define TOPOLOGY_DRAIN_S	5	/* a link whose peer's certificate ends */
 					/* this soon is left out of our ad */
 #define TOPOLOGY_LOG_EVERY_S	5	/* drop log lines, per kind */

@@ -374,12 +374,75 @@ START_TEST(burst_of_originates_floods_once_then_later)
 	ck_assert_int_eq(timers_pending(), 0);
 	fire_timers();
 	ck_assert_uint_eq(lsas("a", "b"), 2);
-	/* a flood long enough after the last goes out at once */
-	fake_advance_ms(TOPOLOGY_FLOOD_MIN_MS);
+	/*
+	 * a flood long enough after the last goes out at once (the held
+	 * one followed the first within twice the minimum: the hold is 2 s)
+	 */
+	fake_advance_ms(2 * TOPOLOGY_FLOOD_MIN_MS);
 	topology_originate(px);
 	ck_assert_uint_eq(lsas("a", "b"), 3);
 	ck_assert_int_eq(timers_pending(), 0);
 	(void)lc;
+}
+END_TEST
+
+/*
+ * Changes that keep coming back the flood off: the hold doubles from
+ * TOPOLOGY_FLOOD_MIN_MS to TOPOLOGY_FLOOD_MAX_MS (N proxies changing at
+ * once cost every proxy N signature checks per round), and a quiet spell
+ * brings it back to the minimum, so a single change floods at once.
+ */
+START_TEST(changes_that_keep_coming_back_the_flood_off)
+{
+	uint64_t t_last = 0, gaps[8];
+	unsigned n = 0, seen;
+
+	init();
+	ck_assert_uint_eq(lsas("a", "b"), 1);
+	fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+	seen = lsas("a", "b");
+	/* a change every 100 ms for 80 s: floods only when the hold ends */
+	for (int i = 0; i < 800 && n < 8; i++) {
+		fake_advance_ms(100);
+		fire_timers();
+		topology_originate(px);
+		if (lsas("a", "b") != seen) {
+			seen = lsas("a", "b");
+			if (t_last != 0)
+				gaps[n++] = now_us() - t_last;
+			t_last = now_us();
+		}
+	}
+	ck_assert_uint_eq(n, 8);
+	/* 2, 4, 8, 8, ... s apart (timer-driven: within one step) */
+	ck_assert_uint_ge(gaps[0], 2000000 - 100000);
+	ck_assert_uint_le(gaps[0], 2000000 + 100000);
+	ck_assert_uint_ge(gaps[1], 4000000 - 100000);
+	ck_assert_uint_le(gaps[1], 4000000 + 100000);
+	for (unsigned k = 2; k < n; k++) {
+		ck_assert_uint_ge(gaps[k], TOPOLOGY_FLOOD_MAX_MS * 1000ull -
+		    100000);
+		ck_assert_uint_le(gaps[k], TOPOLOGY_FLOOD_MAX_MS * 1000ull +
+		    100000);
+	}
+	/* our own copy still followed every change */
+	ck_assert_ptr_nonnull(own_link("c"));
+	/* the change still held goes out; then quiet for twice the longest
+	 * hold: the next change floods at once */
+	fake_advance_ms(TOPOLOGY_FLOOD_MAX_MS);
+	fire_timers();
+	ck_assert_int_eq(timers_pending(), 0);
+	fake_advance_ms(2 * TOPOLOGY_FLOOD_MAX_MS);
+	seen = lsas("a", "b");
+	topology_originate(px);
+	ck_assert_uint_eq(lsas("a", "b"), seen + 1);
+	/* ... and the one after it waits the minimum hold only */
+	fake_advance_ms(100);
+	topology_originate(px);
+	ck_assert_uint_eq(lsas("a", "b"), seen + 1);
+	fake_advance_ms(TOPOLOGY_FLOOD_MIN_MS);
+	fire_timers();
+	ck_assert_uint_eq(lsas("a", "b"), seen + 2);
 }
 END_TEST
 
@@ -1718,6 +1781,8 @@ topology_suite(void)
 		    endpoint_when_open_toward_a_link },
 		{ "burst_of_originates_floods_once_then_later",
 		    burst_of_originates_floods_once_then_later },
+		{ "changes_that_keep_coming_back_the_flood_off",
+		    changes_that_keep_coming_back_the_flood_off },
 		{ "tick_refreshes_our_advertisement",
 		    tick_refreshes_our_advertisement },
 		{ "newer_lsa_flooded_to_others_not_back",
