@@ -53,14 +53,18 @@
 # Knobs: N (50), R (3), CONVERGE_MAX (120), TERM_MAX (60), KILL_MAX (75),
 # POLL (0.2 s between polling rounds), SETTLE (60), LOG (proxyd log level,
 # "info"), KEEPALIVE ("5:120", min:max), KEEP=1 (keep the temporary
-# directory with configurations and logs), PROXYD, PROXYCTL, PROXYD_CA
+# directory with configurations and logs), PKI=DIR (keep the CA and the
+# certificates in DIR and reuse those already there: making 200 takes
+# minutes), PROXYD, PROXYCTL, PROXYD_CA
 # (default: the newest build in the tree, as tests/lib/builddir.sh picks it;
 # the daemon and proxyctl are copied into the temporary directory first,
 # so a rebuild meanwhile does not disturb the run).
 #
-# The poller runs outside the namespace: the control sockets are files, not
-# network addresses.  Polling costs CPU on a small machine (one proxyctl per
-# unconverged proxy per round); the time resolution is one polling round.
+# The poller (tools/bench-scale-poll.py, one python3 process per wait) runs
+# outside the namespace: the control sockets are files, not network
+# addresses.  It replaced one proxyctl, grep and head per proxy per round,
+# which at N=200 cost more CPU than the proxies; the time resolution is one
+# polling round.
 # Every loop is bounded; the trap kills only the proxies this script
 # started (by pid), deletes its namespace and its temporary directory.
 
@@ -87,7 +91,7 @@ nap() { sleep "$1" & wait $!; }
 die() { log "bench-scale: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespace)"
-for t in ip openssl awk getconf; do
+for t in ip openssl awk getconf python3; do
 	command -v "$t" >/dev/null 2>&1 || die "missing tool '$t'"
 done
 [ -x "$PROXYD" ] || die "no daemon at '$PROXYD' (build it)"
@@ -220,53 +224,17 @@ check_alive() {
 # T0 (ms), or to "-" after MAX seconds.  Not in a subshell: a signal must
 # reach the trap at once.
 wait_gone() {	# T0 MAX LIVE_IDX... -- GONE_NAME...
-	local t0=$1 max=$2 i pending=() gone=() alive_n out deadline done_at=0 last_out=
+	local t0=$1 max=$2 socks=() gone at
 	shift 2
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do pending+=("$1"); shift; done
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do socks+=("$(sock_of "$1")"); shift; done
 	shift
-	gone=("$@")
-	alive_n=${#pending[@]}
-	local next_report=$(( t0 + 5000 ))
-	deadline=$(( t0 + max * 1000 ))
-	while [ ${#pending[@]} -gt 0 ]; do
-		local still=()
-		for i in "${pending[@]}"; do
-			out=$(ctlj "$i" topology 2>/dev/null | reach_count " ${gone[*]} ")
-			if [ "$out" = "$alive_n	0" ]; then
-				done_at=$(now_ms)
-			else
-				still+=("$i")
-				last_out="$(name_of "$i"): $out"
-			fi
-		done
-		pending=("${still[@]}")
-		[ ${#pending[@]} -eq 0 ] && break
-		if [ "$(now_ms)" -ge "$next_report" ]; then
-			log "  $(( ($(now_ms) - t0) / 1000 ))s: ${#pending[@]} proxies not settled (reachable, gone-but-reachable: $last_out)"
-			next_report=$(( next_report + 5000 ))
-		fi
-		if [ "$(now_ms)" -ge "$deadline" ]; then
-			log "  not settled after ${max}s: ${#pending[@]} proxies, e.g. $(name_of "${pending[0]}")"
-			GONE_S=-
-			return 1
-		fi
-		nap "$POLL"
-	done
-	GONE_S=$(awk -v a="$done_at" -v b="$t0" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
-}
-
-# topology JSON rows on stdin (one per line): prints "REACHABLE<TAB>BAD",
-# the number of reachable origins and how many of them are in GONE
-# (" name name ... ").  awk, not jq: it is polled in a tight loop.
-reach_count() {	# GONE
-	awk -v g="$1" '/"origin":"/ {
-		match($0, /"origin":"[^"]*"/)
-		o = substr($0, RSTART + 10, RLENGTH - 11)
-		if ($0 ~ /"reachable":true/) {
-			n++
-			if (index(g, " " o " ")) bad++
-		}
-	} END { printf "%d\t%d\n", n, bad }'
+	gone=$(IFS=,; echo "$*")
+	at=$(python3 "$POLLER" gone "$t0" "$max" "$POLL" "$gone" "${socks[@]}" 2>&3)
+	if [ "$at" = - ] || [ -z "$at" ]; then
+		GONE_S=-
+		return 1
+	fi
+	GONE_S=$(awk -v a="$at" -v b="$t0" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
 }
 
 # UDP counters of the namespace (a live proxy's /proc/PID/net/snmp is the
@@ -333,36 +301,14 @@ one_run() {	# RUN
 	done
 	log "run $run: started $N proxies in $(( $(now_ms) - t0 )) ms"
 
-	# convergence: each proxy's "proxies" reaches N
-	mapfile -t pending < <(seq 0 $((N - 1)))
-	deadline=$(( t0 + CONVERGE_MAX * 1000 ))
-	local last=0 next_report=$(( t0 + 10000 ))
-	while [ ${#pending[@]} -gt 0 ]; do
-		still=()
-		for i in "${pending[@]}"; do
-			out=$(ctlj "$i" status 2>/dev/null) || { still+=("$i"); continue; }
-			n=$(grep -o '"proxies":[0-9]*' <<<"$out" | head -n 1)
-			n=${n#*:}
-			if [ "${n:-0}" -ge "$N" ]; then
-				last=$(now_ms)
-			else
-				still+=("$i")
-			fi
-		done
-		pending=("${still[@]}")
-		[ ${#pending[@]} -eq 0 ] && break
-		check_alive $(seq 0 $((N - 1))) || { log "run $run: a proxy died"; break; }
-		if [ "$(now_ms)" -ge "$next_report" ]; then
-			log "  $(( ($(now_ms) - t0) / 1000 ))s: ${#pending[@]} proxies not converged"
-			next_report=$(( next_report + 10000 ))
-		fi
-		if [ "$(now_ms)" -ge "$deadline" ]; then
-			log "run $run: not converged after ${CONVERGE_MAX}s: ${#pending[@]} left, e.g. $(name_of "${pending[0]}"): $(ctlj "${pending[0]}" status 2>/dev/null | grep -o '"proxies":[0-9]*')"
-			break
-		fi
-		nap "$POLL"
-	done
-	if [ ${#pending[@]} -eq 0 ]; then
+	# convergence: each proxy's "proxies" reaches N (one poller process
+	# for all sockets: a proxyctl per proxy per round cost more CPU than
+	# the proxies at N=200)
+	local socks=() last
+	for i in $(seq 0 $((N - 1))); do socks+=("$(sock_of "$i")"); done
+	last=$(python3 "$POLLER" converge "$t0" "$CONVERGE_MAX" "$POLL" "$N" "${socks[@]}" 2>&3)
+	check_alive $(seq 0 $((N - 1))) || log "run $run: a proxy died"
+	if [ "$last" != - ] && [ -n "$last" ]; then
 		v[conv]=$(awk -v a="$last" -v b="$t0" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
 	fi
 	# resources at (just after) convergence
@@ -371,11 +317,12 @@ one_run() {	# RUN
 		rss+=("$(rss_of "${PID[$i]}")")
 		cpu+=("$(cpu_of "${PID[$i]}")")
 	done
-	for i in $(seq 0 $((N - 1))); do
-		out=$(ctlj "$i" status 2>/dev/null) || continue
-		n=$(grep -o '"lsa_verified":[0-9]*' <<<"$out" | head -n 1)
-		nver=$(( nver + ${n#*:} ))
-	done
+	local sums
+	sums=$(python3 "$POLLER" sum lsa_verified,lsa_queue_dropped,lsa_rate,lsa_full,drop_hs_limit,neighbours_up "${socks[@]}")
+	log "run $run: status counters at convergence (field sum median max):"
+	sed 's/^/#   /' <<<"$sums" >&3
+	nver=$(awk '$1 == "lsa_verified" && $2 != "-" { print $2 }' <<<"$sums")
+	nver=${nver:-0}
 	read -r udp1 drop1 < <(udp_counters)
 	v[udp_conv]=$(( udp1 - udp0 )) v[drop_conv]=$(( drop1 - drop0 ))
 	v[rss_med]=$(printf '%s\n' "${rss[@]}" | median)
@@ -409,12 +356,11 @@ one_run() {	# RUN
 		local links=() rss2=()
 		for i in $(seq 0 $((N - 1))); do
 			rss2+=("$(rss_of "${PID[$i]}")")
-			out=$(ctlj "$i" status 2>/dev/null) || continue
-			n=$(grep -o '"neighbours_up":[0-9]*' <<<"$out" | head -n 1)
-			links+=("${n#*:}")
 		done
-		v[links_med]=$(printf '%s\n' "${links[@]}" | median)
-		v[links_max]=$(printf '%s\n' "${links[@]}" | maxof)
+		sums=$(python3 "$POLLER" sum neighbours_up,lsa_verified,lsa_queue_dropped,lsa_rate,drop_hs_limit "${socks[@]}")
+		log "run $run: status counters after settling (field sum median max):"
+		sed 's/^/#   /' <<<"$sums" >&3
+		read -r _ _ v[links_med] v[links_max] < <(grep '^neighbours_up ' <<<"$sums")
 		v[rss_settle]=$(printf '%s\n' "${rss2[@]}" | maxof)
 		log "run $run: after ${SETTLE}s settling: links up median ${v[links_med]} max ${v[links_max]}, RSS max ${v[rss_settle]} KiB, CPU of all ${v[cpu_settle]}s, ${v[udp_settle]} datagrams/s, ${v[drop_settle]} rcvbuf drops"
 		check_alive $(seq 0 $((N - 1))) || log "run $run: a proxy died while settling"
@@ -468,16 +414,24 @@ done
 [ -x "$DIR/bin/proxyd" ] || die "cannot copy a working proxyd/proxyctl into $DIR/bin"
 log "daemon: $("$DIR/bin/proxyd" -V 2>&1 | head -n 1), copied from $PROXYD ($(date -r "$PROXYD" +%H:%M:%S))"
 PROXYD=$DIR/bin/proxyd PROXYCTL=$DIR/bin/proxyctl
+POLLER=$top_srcdir/tools/bench-scale-poll.py
 
 t=$(now_ms)
-"$PROXYD_CA" init "$DIR/pki" >/dev/null || die "proxyd-ca init failed"
+if [ -n "${PKI:-}" ]; then	# a kept CA and certificates, reused
+	mkdir -p "$PKI" || die "cannot create PKI directory '$PKI'"
+	ln -s "$(cd "$PKI" && pwd)" "$DIR/pki" || die "cannot link $PKI"
+fi
+[ -f "$DIR/pki/ca.crt" ] || "$PROXYD_CA" init "$DIR/pki" >/dev/null ||
+    die "proxyd-ca init failed"
 for i in $(seq 0 $((N - 1))); do
-	"$PROXYD_CA" issue "$DIR/pki" "$(name_of "$i")" >/dev/null ||
+	[ -f "$DIR/pki/$(name_of "$i").crt" ] ||
+	    "$PROXYD_CA" issue "$DIR/pki" "$(name_of "$i")" >/dev/null ||
 	    die "proxyd-ca issue $(name_of "$i") failed"
 	write_conf "$i"
 done
 log "certificates and configurations: $(( ($(now_ms) - t) / 1000 ))s"
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)	# the machine may be shared
 for r in $(seq 1 "$R"); do
 	one_run "$r"	# not in a subshell: the trap must see PID[]
 	[ "$r" -lt "$R" ] && nap 2	# let the sockets and the ports go
@@ -487,7 +441,7 @@ done
 # Report
 
 echo
-echo "proxyd control plane at scale: N=$N proxies on 127.0.0.1 in one namespace, ring + chords (i+7, even i), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "proxyd control plane at scale: N=$N proxies on 127.0.0.1 in one namespace, ring + chords (i+7, even i), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), load average before the proxies started: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 hdr="| figure |" sep="|---|"
 for r in $(seq 1 "$R"); do hdr="$hdr run $r |" sep="$sep---:|"; done
