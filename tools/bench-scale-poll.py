@@ -21,7 +21,7 @@ to seconds.
       (sockets that do not answer are left out)
 
 Progress goes to stderr every 5 s (10 s for converge).  Every wait is
-bounded: a socket that does not answer within 2 s counts as not there yet.
+bounded (rounds too): a socket that does not answer within 0.5 s counts as not there yet.
 """
 import json
 import socket
@@ -30,7 +30,7 @@ import sys
 import time
 
 
-def ask(path, cmd, timeout=2.0):
+def ask(path, cmd, timeout=0.5):
     """The rows of one command, or None if the proxy did not answer."""
     try:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -76,7 +76,10 @@ def wait_all(t0, max_s, poll_s, socks, done, what, every):
     deadline = t0 + max_s * 1000
     while pending:
         still = []
-        for p in pending:
+        for k, p in enumerate(pending):
+            if now_ms() >= deadline:	# a slow round is bounded too
+                still.extend(pending[k:])
+                break
             if done(p):
                 last = now_ms()
             else:
