@@ -185,7 +185,8 @@ flood(struct proxyd *px, const char *origin, const struct link *except,
  * for tens of seconds while the others start, learn links and measure
  * NATs) paid N checks per change of every proxy: N^2 a second, more than
  * 200 proxies on two cores could do.  A single change after a quiet spell
- * (a neighbour leaving) still goes out at once.
+ * still goes out at once, and bad news within the minimum hold whatever
+ * the back-off (originate_bad_news()).
  */
 static void
 flood_hold_next(struct proxyd *px, uint64_t now)
@@ -272,6 +273,27 @@ void
 topology_originate(struct proxyd *px)
 {
 	originate_now(px, !flood_held(px, now_us()));
+}
+
+/*
+ * Bad news (a link of ours gone, or drained) goes out within
+ * TOPOLOGY_FLOOD_MIN_MS of our last flood whatever the back-off: until it
+ * does, the others route through us to a proxy we no longer reach (with
+ * the hold at its longest, for up to TOPOLOGY_FLOOD_MAX_MS).  The back-off
+ * is for the storms of good news a network starting at once makes (links
+ * coming up, NAT results); a loss starts it again from the minimum.
+ */
+static void
+originate_bad_news(struct proxyd *px)
+{
+	if (px->flood_hold_ms > TOPOLOGY_FLOOD_MIN_MS) {
+		px->flood_hold_ms = TOPOLOGY_FLOOD_MIN_MS;
+		if (px->originate_pending) {
+			evtimer_del(px->originate_ev);
+			px->originate_pending = false;
+		}
+	}
+	topology_originate(px);
 }
 
 static void
@@ -440,7 +462,7 @@ topology_link_down(struct proxyd *px, bool direct)
 	if (direct)
 		topology_recompute(px);
 	else
-		topology_originate(px);
+		originate_bad_news(px);
 }
 
 /*
@@ -954,8 +976,10 @@ topology_tick(struct proxyd *px)
 
 	if (topo_expire(px->topo, now) > 0)
 		topology_recompute(px);
-	if (now - px->last_originate_us >= (uint64_t)TOPO_REFRESH_S * 1000000 ||
-	    count_draining(px, time(NULL)) != px->n_draining)
+	if (count_draining(px, time(NULL)) != px->n_draining)
+		originate_bad_news(px);
+	else if (now - px->last_originate_us >=
+	    (uint64_t)TOPO_REFRESH_S * 1000000)
 		topology_originate(px);
 	learn_links(px);
 	kroute_tick(px);

@@ -446,6 +446,71 @@ START_TEST(changes_that_keep_coming_back_the_flood_off)
 }
 END_TEST
 
+/*
+ * A change every 100 ms until a flood goes out with the hold at its
+ * longest; returns the count of our floods to a, that one included.
+ */
+static unsigned
+back_off_to_the_longest_hold(void)
+{
+	unsigned seen = lsas("a", "b");
+
+	for (int i = 0; i < 600; i++) {
+		fake_advance_ms(100);
+		fire_timers();
+		topology_originate(px);
+		if (lsas("a", "b") != seen) {
+			seen = lsas("a", "b");
+			if (px->flood_hold_ms == TOPOLOGY_FLOOD_MAX_MS)
+				return seen;
+		}
+	}
+	ck_abort_msg("the hold never reached its longest");
+	return seen;
+}
+
+/* Milliseconds (in 100 ms steps, at most 10 s) until flood seen + 1. */
+static unsigned
+flood_after(unsigned seen)
+{
+	unsigned ms = 0;
+
+	while (lsas("a", "b") == seen && ms < 10000) {
+		fake_advance_ms(100);
+		fire_timers();
+		ms += 100;
+	}
+	ck_assert_uint_eq(lsas("a", "b"), seen + 1);
+	return ms;
+}
+
+/*
+ * Bad news does not wait for the back-off: with the hold backed off to
+ * its longest by a stream of changes, a link going down floods the
+ * minimum hold after the flood before it, and so does a link drained.
+ */
+START_TEST(bad_news_floods_whatever_the_back_off)
+{
+	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+	struct link *le = fake_link_add(px, "e", LINK_UP, E_ADDR, 4790);
+	unsigned seen;
+
+	init();
+	seen = back_off_to_the_longest_hold();
+	/* c goes down just after a flood: out 1 s later, not 8 */
+	lc->state = LINK_IDLE;
+	topology_link_down(px, false);
+	ck_assert_uint_eq(flood_after(seen), TOPOLOGY_FLOOD_MIN_MS);
+	ck_assert_int_eq(last_lsa("a", "b")->n_links, 2);	/* a, e */
+	/* good news backs off again; then e is drained: out 1 s later */
+	seen = back_off_to_the_longest_hold();
+	le->peer_not_after = time(NULL) + TOPOLOGY_DRAIN_S;
+	topology_tick(px);
+	ck_assert_uint_eq(flood_after(seen), TOPOLOGY_FLOOD_MIN_MS);
+	ck_assert_int_eq(last_lsa("a", "b")->n_links, 1);	/* a */
+}
+END_TEST
+
 START_TEST(tick_refreshes_our_advertisement)
 {
 	init();
@@ -1783,6 +1848,8 @@ topology_suite(void)
 		    burst_of_originates_floods_once_then_later },
 		{ "changes_that_keep_coming_back_the_flood_off",
 		    changes_that_keep_coming_back_the_flood_off },
+		{ "bad_news_floods_whatever_the_back_off",
+		    bad_news_floods_whatever_the_back_off },
 		{ "tick_refreshes_our_advertisement",
 		    tick_refreshes_our_advertisement },
 		{ "newer_lsa_flooded_to_others_not_back",
