@@ -13,7 +13,6 @@
  * cannot put packets with another site's addresses on anyone's LAN.
  */
 #include <string.h>
-#include <arpa/inet.h>
 
 #include "ipaddr.h"
 #include "ipv4.h"
@@ -25,10 +24,18 @@
 #include "tun.h"
 #include "txq.h"
 
+/* Whether src lies in a prefix of origin (either family). */
+static bool
+src_allowed(const struct proxyd *px, uint32_t origin, const struct ipaddr *src)
+{
+	return src->af == AF_INET ?
+	    srcauth_allows(&px->srcauth, origin, src->u.v4) :
+	    srcauth_allows6(&px->srcauth, origin, &src->u.v6);
+}
 
 /*
  * Whether a packet that came over link from with origin id origin may
- * carry info->src.  Not our own id (a packet of ours never comes back);
+ * carry src.  Not our own id (a packet of ours never comes back);
  * on a direct link the peer itself is the origin; and the source lies in
  * one of the origin's prefixes (as advertised: an aliased site's packets
  * carry its alias, translated before they left it).  What a relaying
@@ -38,15 +45,29 @@
  */
 static bool
 source_ok(struct proxyd *px, const struct link *from, uint32_t origin,
-    const struct ipv4_info *info)
+    const struct ipaddr *src)
 {
 	if (origin == px->self_id)
 		return false;
 	if (peer_link_is_direct(from) && origin != pkt_origin_id(from->name))
 		return false;
-	return srcauth_allows(&px->srcauth, origin, info->src) ||
-	    (peer_routes_catch_up(px) &&
-	    srcauth_allows(&px->srcauth, origin, info->src));
+	return src_allowed(px, origin, src) ||
+	    (peer_routes_catch_up(px) && src_allowed(px, origin, src));
+}
+
+/* Counts and logs a packet source_ok() refused. */
+static void
+source_refused(struct proxyd *px, const struct link *from, uint32_t origin,
+    const struct ipaddr *src)
+{
+	char a[IPADDR_STRLEN], who[128];
+
+	px->st.drop_source++;
+	if (!log_debugging())
+		return;		/* a hostile proxy can drive this per packet */
+	log_debug("%s: packet from %s dropped: not a source of its origin "
+	    "(id %08x)", link_who(from, who, sizeof(who)),
+	    ipaddr_str(src, a, sizeof(a)), (unsigned)origin);
 }
 
 /* from: the link a packet came over, or NULL for the TUN. */
@@ -64,15 +85,14 @@ classify(struct proxyd *px, const uint8_t *ip, size_t len,
 		px->st.drop_policy++;
 		return -1;
 	}
-	if (from != NULL && !source_ok(px, from, origin, info)) {
-		char a[INET_ADDRSTRLEN], who[128];
+	if (from != NULL) {
+		struct ipaddr s;
 
-		px->st.drop_source++;
-		log_debug("%s: packet from %s dropped: not a source of its "
-		    "origin (id %08x)", link_who(from, who, sizeof(who)),
-		    inet_ntop(AF_INET, &info->src, a, sizeof(a)) != NULL ? a :
-		    "?", (unsigned)origin);
-		return -1;
+		ipaddr_set4(&s, info->src);
+		if (!source_ok(px, from, origin, &s)) {
+			source_refused(px, from, origin, &s);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -183,21 +203,14 @@ classify6(struct proxyd *px, const uint8_t *ip, size_t len,
 		px->st.drop_policy++;
 		return -1;
 	}
-	if (from != NULL && (origin == px->self_id ||
-	    (peer_link_is_direct(from) &&
-	    origin != pkt_origin_id(from->name)) ||
-	    (!srcauth_allows6(&px->srcauth, origin, &info->src) &&
-	    !(peer_routes_catch_up(px) &&
-	    srcauth_allows6(&px->srcauth, origin, &info->src))))) {
-		char a[IPADDR_STRLEN], who[128];
+	if (from != NULL) {
 		struct ipaddr s;
 
-		px->st.drop_source++;
 		ipaddr_set6(&s, &info->src);
-		log_debug("%s: packet from %s dropped: not a source of its "
-		    "origin (id %08x)", link_who(from, who, sizeof(who)),
-		    ipaddr_str(&s, a, sizeof(a)), (unsigned)origin);
-		return -1;
+		if (!source_ok(px, from, origin, &s)) {
+			source_refused(px, from, origin, &s);
+			return -1;
+		}
 	}
 	return 0;
 }
