@@ -273,13 +273,16 @@ topo_next_seq(struct topo *t, uint64_t base)
 	return seq;
 }
 
-/* Same advertisement apart from its age (our own, echoed back to us). */
+/*
+ * Same endpoints, prefixes and links (peer, NAT type, cost): what routes
+ * are computed from, whatever the sequence number, age and signature.
+ */
 static bool
-same_content(const struct pkt_lsa *a, const struct pkt_lsa *b)
+same_body(const struct pkt_lsa *a, const struct pkt_lsa *b)
 {
 	uint16_t	i;
 
-	if (a->seq != b->seq || a->n_eps != b->n_eps ||
+	if (a->n_eps != b->n_eps ||
 	    a->n_prefixes != b->n_prefixes || a->n_links != b->n_links)
 		return false;
 	for (i = 0; i < a->n_eps && i < PKT_LSA_EP_MAX; i++)
@@ -298,6 +301,13 @@ same_content(const struct pkt_lsa *a, const struct pkt_lsa *b)
 		    a->links[i].cost != b->links[i].cost)
 			return false;
 	return true;
+}
+
+/* Same advertisement apart from its age (our own, echoed back to us). */
+static bool
+same_content(const struct pkt_lsa *a, const struct pkt_lsa *b)
+{
+	return a->seq == b->seq && same_body(a, b);
 }
 
 /*
@@ -364,18 +374,22 @@ topo_classify(const struct topo *t, const struct pkt_lsa *lsa,
 enum topo_verdict
 topo_receive(struct topo *t, const struct pkt_lsa *lsa, uint64_t now_us)
 {
-	return topo_receive_checked(t, lsa, 0, TOPO_REFUSED_NO, now_us);
+	return topo_receive_checked(t, lsa, 0, TOPO_REFUSED_NO, now_us, NULL);
 }
 
 enum topo_verdict
 topo_receive_checked(struct topo *t, const struct pkt_lsa *lsa,
-    uint64_t refused, enum topo_refusal why, uint64_t now_us)
+    uint64_t refused, enum topo_refusal why, uint64_t now_us, bool *changed)
 {
 	struct topo_entry *e;
 	enum topo_verdict v;
 	size_t		 at = 0;
 	uint64_t	 iv = 1000000 / t->lim.rate;
+	bool		 dummy;
 
+	if (changed == NULL)
+		changed = &dummy;
+	*changed = false;
 	v = classify(t, lsa, now_us, &at);
 	if (v == TOPO_OWN) {
 		if (!t->seen_own || topo_seq_newer(lsa->seq, t->own_max))
@@ -387,12 +401,15 @@ topo_receive_checked(struct topo *t, const struct pkt_lsa *lsa,
 		return v;
 	if (at < t->n && strcmp(t->v[at]->lsa.origin, lsa->origin) == 0) {
 		e = t->v[at];
+		*changed = !same_body(&e->lsa, lsa) || e->refused != refused ||
+		    (refused != 0 && e->refused_why != (uint8_t)why);
 		e->lsa = *lsa;
 		e->rx_us = now_us;
 	} else {
 		if (insert_at(t, at, lsa, now_us) == -1)
 			return TOPO_INVALID;	/* ENOMEM: drop, like a refusal */
 		e = t->v[at];
+		*changed = true;
 	}
 	e->refused = refused;
 	e->refused_why = refused != 0 ? (uint8_t)why : TOPO_REFUSED_NO;
@@ -592,6 +609,9 @@ struct spf {
 	uint32_t	 *heap;
 	uint32_t	 *pos;		/* SPF_NONE: not in heap */
 	size_t		  hn;
+	/* origin name -> node: open addressing, SPF_NONE empty */
+	uint32_t	 *ix;
+	size_t		  ix_mask;	/* slots - 1 (a power of 2) */
 };
 
 static void
@@ -604,6 +624,7 @@ spf_release(struct spf *s)
 	free(s->enat);
 	free(s->heap);
 	free(s->pos);
+	free(s->ix);
 }
 
 /* The label order described above: true if a sorts before b. */
@@ -681,6 +702,57 @@ heap_pop(struct spf *s)
 	return top;
 }
 
+/* FNV-1a of a NUL-terminated name. */
+static uint32_t
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/*
+ * An index of the nodes by origin name, built once per run: resolving
+ * every advertised link by binary search cost log2(N) string compares on
+ * entries far apart in memory, the largest share of a run at a few hundred
+ * proxies (perf, bench-scale N=200); a hash probe costs one compare.
+ * Slots are at least twice the nodes, so probes stay short.
+ */
+static int
+spf_index(const struct topo *t, struct spf *s)
+{
+	size_t slots = 16;
+
+	while (slots < 2 * s->n)
+		slots *= 2;
+	if ((s->ix = malloc(slots * sizeof(*s->ix))) == NULL)
+		return -1;
+	memset(s->ix, 0xff, slots * sizeof(*s->ix));	/* SPF_NONE */
+	s->ix_mask = slots - 1;
+	for (size_t x = 0; x < s->n; x++) {
+		size_t h = name_hash(t->v[x]->lsa.origin) & s->ix_mask;
+
+		while (s->ix[h] != SPF_NONE)
+			h = (h + 1) & s->ix_mask;
+		s->ix[h] = (uint32_t)x;
+	}
+	return 0;
+}
+
+/* The node of origin name, or SPF_NONE. */
+static uint32_t
+spf_node(const struct topo *t, const struct spf *s, const char *name)
+{
+	size_t h = name_hash(name) & s->ix_mask;
+
+	for (; s->ix[h] != SPF_NONE; h = (h + 1) & s->ix_mask)
+		if (strcmp(t->v[s->ix[h]]->lsa.origin, name) == 0)
+			return s->ix[h];
+	return SPF_NONE;
+}
+
 /* Resolves link peers to node numbers and keeps the two-way links. */
 static void
 spf_edges(const struct topo *t, struct spf *s)
@@ -692,11 +764,9 @@ spf_edges(const struct topo *t, struct spf *s)
 		const struct pkt_lsa *lsa = &t->v[x]->lsa;
 
 		for (k = 0; k < used_links(t, lsa); k++) {
-			size_t	y;
+			uint32_t y = spf_node(t, s, lsa->links[k].peer);
 
-			if (!find(t, lsa->links[k].peer, &y) || y == x)
-				y = SPF_NONE;
-			s->peer[s->off[x] + k] = (uint32_t)y;
+			s->peer[s->off[x] + k] = y == x ? SPF_NONE : y;
 		}
 	}
 	for (x = 0; x < s->n; x++) {
@@ -758,6 +828,8 @@ spf_run(const struct topo *t, struct spf *s)
 	if (!find(t, t->self, &at))
 		return 0;	/* no own advertisement: nothing reachable */
 	s->self = (uint32_t)at;
+	if (spf_index(t, s) == -1)
+		goto fail_release;
 	spf_edges(t, s);
 
 	s->lab[at].cost = 0;

@@ -106,10 +106,16 @@ enum topo_verdict topo_classify(const struct topo *, const struct pkt_lsa *,
 /*
  * topo_receive() of a verified advertisement: prefixes whose bit is set in
  * refused (bit i: prefix i) are kept for flooding but never routed, for
- * reason why (TOPO_REFUSED_BLOCKS or TOPO_REFUSED_NO_BLOCKS).
+ * reason why (TOPO_REFUSED_BLOCKS or TOPO_REFUSED_NO_BLOCKS).  *changed
+ * (changed may be NULL) is set when what routes are computed from changed:
+ * a new origin, or other endpoints, prefixes, links (peer, NAT type, cost)
+ * or refusals than the copy it replaces.  A refresh that repeats them
+ * (only the sequence number, age and signature new) leaves it false, and
+ * the caller need not compute its routes again.
  */
 enum topo_verdict topo_receive_checked(struct topo *, const struct pkt_lsa *,
-		    uint64_t refused, enum topo_refusal why, uint64_t now_us);
+		    uint64_t refused, enum topo_refusal why, uint64_t now_us,
+		    bool *changed);
 /*
  * Whether prefix k of the advertisement at position i (topo_at order) is
  * refused, and why.

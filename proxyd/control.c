@@ -342,6 +342,7 @@ cmd_status(struct client *c, unsigned *rows)
 	json_uint(&w, "proxies", topo_count(px->topo));
 	json_uint(&w, "conflicts", px->n_conflicts);
 	json_uint(&w, "lsa_verified", s->lsa_verified);
+	json_uint(&w, "lsa_unchanged", s->lsa_unchanged);
 	json_uint(&w, "lsa_unsigned", s->lsa_unsigned);
 	json_uint(&w, "lsa_bad_cert", s->lsa_bad_cert);
 	json_uint(&w, "lsa_forged", s->lsa_forged);

@@ -267,6 +267,7 @@ struct link {
 	unsigned		 reconnects;
 	unsigned		 refusals;	/* refused as a clone in a row */
 	double			 rtt_ms;	/* < 0 until measured */
+	uint16_t		 adv_cost;	/* last advertised; 0: none */
 	int			 ka_interval_s;	/* link_set_keepalive() */
 	int			 dead_s;	/* 0: from the interval */
 	uint32_t		 ka_id;

@@ -396,6 +396,9 @@ render_counters(struct out *o, const struct proxyd *px)
 	single_u64(o, "proxyd_lsa_verified_total", "counter",
 	    "Advertisement signatures checked and found good.",
 	    s->lsa_verified);
+	single_u64(o, "proxyd_lsa_unchanged_total", "counter",
+	    "Newer advertisements repeating the stored copy's endpoints, "
+	    "prefixes and links: no route computation.", s->lsa_unchanged);
 	single_u64(o, "proxyd_lsa_queue", "gauge", "Received advertisements "
 	    "waiting for their signature check.", s->lsa_queue);
 	single_u64(o, "proxyd_lsa_queue_dropped_total", "counter",

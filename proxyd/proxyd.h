@@ -104,6 +104,7 @@ struct proxyd_stats {
 	uint64_t	lsa_full;	/* new origin, table at max_origins */
 	uint64_t	lsa_refused_prefixes; /* claims outside the blocks */
 	uint64_t	lsa_verified;	/* signatures checked and good */
+	uint64_t	lsa_unchanged;	/* newer, same links: no routes run */
 	/* the queue of ads waiting for their check (topology.c, lsaq.h) */
 	uint64_t	lsa_queue;	/* waiting now (a gauge) */
 	uint64_t	lsa_queue_peak;	/* most waiting at once */

@@ -88,6 +88,33 @@ count_draining(const struct proxyd *px, time_t now)
 	return n;
 }
 
+/*
+ * The cost we advertise for link l, measured now at cost: the one we
+ * advertised last while the measure stays within TOPOLOGY_COST_BAND of it
+ * (a third either way, or 1 ms), else the measure.  A cost follows the
+ * last keepalive's RTT, which jitters, most under load; advertised as
+ * measured, nearly every refresh would carry other costs, and every proxy
+ * in the network would compute its routes again for each (N proxies
+ * refreshing every TOPO_REFRESH_S: N^2 / TOPO_REFRESH_S route runs a
+ * second in all).  Within the band a refresh repeats the links, and the
+ * others store it without a route run (topo_receive_checked()).  A real
+ * change of the path (a slower uplink, TCP instead of UDP) leaves the
+ * band and goes out with the next advertisement.
+ */
+static uint16_t
+advertised_cost(struct link *l, unsigned cost)
+{
+	unsigned last = l->adv_cost, d;
+
+	if (cost > UINT16_MAX)
+		cost = UINT16_MAX;
+	d = cost > last ? cost - last : last - cost;
+	if (last == 0 || (d > TOPOLOGY_COST_BAND_ABS &&
+	    d * TOPOLOGY_COST_BAND_DIV > last))
+		l->adv_cost = (uint16_t)cost;
+	return l->adv_cost;
+}
+
 static void
 build_own(struct proxyd *px, struct pkt_lsa *a)
 {
@@ -135,9 +162,9 @@ build_own(struct proxyd *px, struct pkt_lsa *a)
 		 * transport adds (TCP: head-of-line blocking, retransmits
 		 * inside the link), so routes prefer UDP links
 		 */
-		k->cost = (uint16_t)((l->rtt_ms < 0 ? 1 : l->rtt_ms > 6000 ?
-		    60001 : (unsigned)(1 + l->rtt_ms * 10)) +
-		    link_cost_extra(l));
+		k->cost = advertised_cost(l, (unsigned)(l->rtt_ms < 0 ? 1 :
+		    l->rtt_ms > 6000 ? 60001 : (unsigned)(1 + l->rtt_ms *
+		    10)) + link_cost_extra(l));
 		/* not behind a NAT toward it: reachable where it sees us */
 		if (k->nat == NAT_TYPE_OPEN) {
 			struct ep m;
@@ -551,7 +578,7 @@ lsa_use(struct proxyd *px, struct link *l, const char *from,
 	enum topo_verdict v = topo_classify(px->topo, a, now_us());
 	enum lsasig_result r = LSASIG_UNSIGNED;
 	uint64_t refused = 0, more;
-	bool no_blocks = false;
+	bool no_blocks = false, changed = false;
 	char who[128];
 
 	if (v == TOPO_NEWER || v == TOPO_OWN || v == TOPO_OLDER) {
@@ -565,7 +592,8 @@ lsa_use(struct proxyd *px, struct link *l, const char *from,
 		px->st.lsa_verified++;
 	}
 	switch (topo_receive_checked(px->topo, a, refused, no_blocks ?
-	    TOPO_REFUSED_NO_BLOCKS : TOPO_REFUSED_BLOCKS, now_us())) {
+	    TOPO_REFUSED_NO_BLOCKS : TOPO_REFUSED_BLOCKS, now_us(),
+	    &changed)) {
 	case TOPO_NEWER:
 		log_debug("%s: advertisement of '%s' seq %llu", who_of(l, from,
 		    who, sizeof(who)), a->origin, (unsigned long long)a->seq);
@@ -584,7 +612,11 @@ lsa_use(struct proxyd *px, struct link *l, const char *from,
 				    (unsigned long long)more);
 		}
 		flood(px, a->origin, l, from);
-		recompute_soon(px);
+		/* a refresh repeating what routes come from changes none */
+		if (changed)
+			recompute_soon(px);
+		else
+			px->st.lsa_unchanged++;
 		break;
 	case TOPO_OLDER:
 		if (l != NULL)

@@ -28,6 +28,9 @@ struct link;
 #define TOPOLOGY_DRAIN_S	5	/* a link whose peer's certificate ends */
 					/* this soon is left out of our ad */
 #define TOPOLOGY_LOG_EVERY_S	5	/* drop log lines, per kind */
+#define TOPOLOGY_COST_BAND_DIV	3	/* an advertised link cost stays */
+#define TOPOLOGY_COST_BAND_ABS	10	/* ... while the measure is within */
+					/* a third of it, or 1 ms */
 #define TOPOLOGY_RECOMPUTE_MIN_MS 200	/* routes after advertisements: */
 					/* at most this often */
 /*

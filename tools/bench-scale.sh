@@ -318,7 +318,7 @@ one_run() {	# RUN
 		cpu+=("$(cpu_of "${PID[$i]}")")
 	done
 	local sums
-	sums=$(python3 "$POLLER" sum lsa_verified,lsa_queue_dropped,lsa_rate,lsa_full,drop_hs_limit,neighbours_up "${socks[@]}")
+	sums=$(python3 "$POLLER" sum lsa_verified,lsa_unchanged,lsa_queue_dropped,lsa_rate,lsa_full,drop_hs_limit,neighbours_up "${socks[@]}")
 	log "run $run: status counters at convergence (field sum median max):"
 	sed 's/^/#   /' <<<"$sums" >&3
 	nver=$(awk '$1 == "lsa_verified" && $2 != "-" { print $2 }' <<<"$sums")
@@ -357,7 +357,7 @@ one_run() {	# RUN
 		for i in $(seq 0 $((N - 1))); do
 			rss2+=("$(rss_of "${PID[$i]}")")
 		done
-		sums=$(python3 "$POLLER" sum neighbours_up,lsa_verified,lsa_queue_dropped,lsa_rate,drop_hs_limit "${socks[@]}")
+		sums=$(python3 "$POLLER" sum neighbours_up,lsa_verified,lsa_unchanged,lsa_queue_dropped,lsa_rate,drop_hs_limit "${socks[@]}")
 		log "run $run: status counters after settling (field sum median max):"
 		sed 's/^/#   /' <<<"$sums" >&3
 		read -r _ _ v[links_med] v[links_max] < <(grep '^neighbours_up ' <<<"$sums")

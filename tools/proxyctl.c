@@ -164,6 +164,7 @@ static const struct column status_cols[] = {
 	{ "proxies known",	"proxies",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "prefix conflicts",	"conflicts",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "ads verified",	"lsa_verified",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "ads unchanged",	"lsa_unchanged",	FMT_NUM, SHOW_ALWAYS, false },
 	{ "ads unsigned",	"lsa_unsigned",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "ads bad cert",	"lsa_bad_cert",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "ads forged",		"lsa_forged",		FMT_NUM, SHOW_ALWAYS, false },

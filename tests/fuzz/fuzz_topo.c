@@ -464,7 +464,8 @@ signed_op(struct topo *t, struct cursor *c, bool tamper, uint64_t now)
 	for (i = 0; i < l.n_prefixes; i++)
 		if (((refused >> i & 1) != 0) == covered(k, &l.prefixes[i]))
 			abort();
-	v = topo_receive_checked(t, &l, refused, TOPO_REFUSED_BLOCKS, now);
+	v = topo_receive_checked(t, &l, refused, TOPO_REFUSED_BLOCKS, now,
+	    NULL);
 	if (v == TOPO_NEWER) {
 		const struct pkt_lsa *a;
 

@@ -210,6 +210,58 @@ START_TEST(receive_larger_seq_replaces)
 }
 END_TEST
 
+/*
+ * A newer copy says whether what routes come from changed: a new origin
+ * does; a refresh repeating endpoints, prefixes, links and refusals does
+ * not; another cost, NAT type, link, prefix or refusal does.
+ */
+START_TEST(receive_says_whether_the_routing_content_changed)
+{
+	struct pkt_lsa	l = lsa("bravo", 7);
+	bool		changed = false;
+	uint64_t	t = T0;
+
+#define RECV(refused) (t += SEC, topo_receive_checked(topo, &l, (refused), \
+	    TOPO_REFUSED_BLOCKS, t, &changed))
+	add_link(&l, "alpha", NAT_TYPE_OPEN, 30);
+	add_prefix(&l, "10.2.0.0", 16);
+	ck_assert_int_eq(RECV(0), TOPO_NEWER);
+	ck_assert(changed);		/* a new origin */
+	l.seq++;
+	l.sig_len = 3;			/* a new signature: not routing */
+	ck_assert_int_eq(RECV(0), TOPO_NEWER);
+	ck_assert(!changed);
+	ck_assert_uint_eq(topo_get(topo, "bravo")->seq, 8);	/* stored */
+	l.seq++;
+	l.links[0].cost = 31;
+	ck_assert_int_eq(RECV(0), TOPO_NEWER);
+	ck_assert(changed);
+	l.seq++;
+	l.links[0].nat = NAT_TYPE_SYMMETRIC;
+	ck_assert_int_eq(RECV(0), TOPO_NEWER);
+	ck_assert(changed);
+	l.seq++;
+	add_link(&l, "charlie", NAT_TYPE_OPEN, 30);
+	ck_assert_int_eq(RECV(0), TOPO_NEWER);
+	ck_assert(changed);
+	l.seq++;
+	l.prefixes[0].plen = 17;
+	ck_assert_int_eq(RECV(0), TOPO_NEWER);
+	ck_assert(changed);
+	l.seq++;
+	ck_assert_int_eq(RECV(1), TOPO_NEWER);	/* a prefix refused now */
+	ck_assert(changed);
+	l.seq++;
+	ck_assert_int_eq(RECV(1), TOPO_NEWER);
+	ck_assert(!changed);
+	/* same seq: not newer, nothing stored, nothing changed */
+	changed = true;
+	ck_assert_int_eq(RECV(1), TOPO_SAME);
+	ck_assert(!changed);
+#undef RECV
+}
+END_TEST
+
 START_TEST(receive_equal_seq_is_same)
 {
 	struct pkt_lsa	l = lsa("bravo", 7);
@@ -1210,7 +1262,7 @@ START_TEST(prefixes_over_the_limit_and_refused_are_not_routed)
 	add_prefix(&b, "10.2.0.0", 25);		/* refused by its cert */
 	add_prefix(&b, "10.1.1.0", 24);		/* over the limit */
 	ck_assert_int_eq(topo_receive_checked(topo, &b, UINT64_C(1) << 1,
-	    TOPO_REFUSED_BLOCKS, T0), TOPO_NEWER);
+	    TOPO_REFUSED_BLOCKS, T0, NULL), TOPO_NEWER);
 	ck_assert_int_eq(topo_routes(topo, &tbl), 0);
 	ck_assert_uint_eq(tbl.n, 4);
 	ck_assert_ptr_nonnull(route_lookup(&tbl, ip("10.1.0.1")));
@@ -1538,6 +1590,8 @@ topo_suite(void)
 		    receive_larger_seq_replaces, false },
 		{ "receive_equal_seq_is_same", receive_equal_seq_is_same,
 		    false },
+		{ "receive_says_whether_the_routing_content_changed",
+		    receive_says_whether_the_routing_content_changed, false },
 		{ "receive_smaller_seq_is_older_and_kept_out",
 		    receive_smaller_seq_is_older_and_kept_out, false },
 		{ "receive_own_restart_is_own_and_next_seq_jumps",

@@ -307,6 +307,70 @@ START_TEST(link_cost_follows_rtt)
 }
 END_TEST
 
+/* Our advertisement again, its flood hold passed. */
+static const struct pkt_lsa_link *
+cost_after(double rtt_ms)
+{
+	la->rtt_ms = rtt_ms;
+	fake_advance_s(10);
+	topology_originate(px);
+	return own_link("a");
+}
+
+/*
+ * An advertised cost stays while the RTT measured stays within a third of
+ * it or 1 ms (jitter), and follows a real change.
+ */
+START_TEST(link_cost_keeps_its_band)
+{
+	la->rtt_ms = 0.5;
+	init();
+	ck_assert_uint_eq(own_link("a")->cost, 6);
+	ck_assert_uint_eq(cost_after(0.9)->cost, 6);
+	ck_assert_uint_eq(cost_after(1.5)->cost, 6);	/* 1 ms: the edge */
+	ck_assert_uint_eq(cost_after(1.7)->cost, 18);
+	ck_assert_uint_eq(cost_after(100)->cost, 1001);
+	ck_assert_uint_eq(cost_after(120)->cost, 1001);	/* within a third */
+	ck_assert_uint_eq(cost_after(80)->cost, 1001);
+	ck_assert_uint_eq(cost_after(140)->cost, 1401);
+	ck_assert_uint_eq(cost_after(60)->cost, 601);
+	ck_assert_uint_eq(cost_after(-1)->cost, 1);	/* unmeasured */
+	ck_assert_uint_eq(cost_after(7000)->cost, 60001);
+}
+END_TEST
+
+/*
+ * A refresh that repeats the links and prefixes of the copy we hold is
+ * stored and flooded on, but computes no routes; a changed one does.
+ */
+START_TEST(refresh_with_the_same_links_computes_no_routes)
+{
+	struct link *lc = fake_link_add(px, "c", LINK_UP, C_ADDR, 4790);
+	struct pkt_lsa a;
+	uint64_t ran;
+
+	world();
+	ran = px->last_recompute_us;
+	ck_assert_uint_ne(ran, 0);
+	fake_advance_s(2);
+	feed_a();			/* newer, the same links */
+	ck_assert_uint_eq(px->st.lsa_unchanged, 1);
+	ck_assert_uint_eq(px->last_recompute_us, ran);
+	ck_assert_uint_eq(topo_get(px->topo, "a")->seq, seq_a);
+	ck_assert_uint_eq(last_lsa("c", "a")->seq, seq_a);	/* flooded */
+	fake_advance_s(2);
+	lsa_init(&a, "a", ++seq_a);
+	lsa_prefix(&a, "10.1.0.0", 16);
+	lsa_link(&a, "b", 10);
+	lsa_link(&a, "z", 20);		/* another cost */
+	feed(la, &a);
+	ck_assert_uint_eq(px->st.lsa_unchanged, 1);
+	ck_assert_uint_gt(px->last_recompute_us, ran);
+	ck_assert_ptr_nonnull(route_to("10.9.0.0", 16));
+	(void)lc;
+}
+END_TEST
+
 START_TEST(endpoint_when_public)
 {
 	px->conf->has_public = true;
@@ -1831,6 +1895,9 @@ topology_suite(void)
 		{ "init_advertises_prefixes_and_up_links",
 		    init_advertises_prefixes_and_up_links },
 		{ "link_cost_follows_rtt", link_cost_follows_rtt },
+		{ "link_cost_keeps_its_band", link_cost_keeps_its_band },
+		{ "refresh_with_the_same_links_computes_no_routes",
+		    refresh_with_the_same_links_computes_no_routes },
 		{ "burst_is_checked_in_slices_not_at_once",
 		    burst_is_checked_in_slices_not_at_once },
 		{ "newer_copy_replaces_the_waiting_one",
