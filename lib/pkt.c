@@ -826,6 +826,7 @@ static bool
 lsa_ok(const struct pkt_lsa *l)
 {
 	const struct pkt_lsa_link *lk;
+	uint32_t h[PKT_LSA_LINK_MAX];
 	uint16_t i, j;
 
 	if (name_len_ok(l->origin) == 0 || l->n_eps > PKT_LSA_EP_MAX ||
@@ -848,9 +849,18 @@ lsa_ok(const struct pkt_lsa *l)
 		if (name_len_ok(lk->peer) == 0 || !nat_type_ok(lk->nat) ||
 		    lk->cost == 0)
 			return false;
-		/* Both terminated: checked above for every j < i. */
+		/*
+		 * No peer twice.  Both terminated: checked above for every
+		 * j < i.  A hash of each name first: every advertisement is
+		 * checked on every encode and decode, and the string compares
+		 * of a proxy with 50 links were a tenth of its CPU at scale.
+		 */
+		h[i] = 2166136261u;
+		for (const char *s = lk->peer; *s != '\0'; s++)
+			h[i] = (h[i] ^ (uint8_t)*s) * 16777619u;
 		for (j = 0; j < i; j++)
-			if (strcmp(l->links[j].peer, lk->peer) == 0)
+			if (h[j] == h[i] &&
+			    strcmp(l->links[j].peer, lk->peer) == 0)
 				return false;
 	}
 	return true;

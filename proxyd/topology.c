@@ -965,16 +965,22 @@ learn_links(struct proxyd *px)
 	/*
 	 * Candidates in an order of their own for every proxy (a hash of both
 	 * names): in database order every proxy would pick the same ones and
-	 * make them hubs.
+	 * make them hubs.  A candidate that already advertises
+	 * TOPOLOGY_LEARNED_HUB links comes last: a network that starts at
+	 * once knows only the first proxies started when it picks, and
+	 * without this every proxy linked to those (bench-scale N=200: 40 to
+	 * 130 links on the first few, whose handshakes then failed in
+	 * storms and whose every link change was flooded to all).
 	 */
 	while (learned < TOPOLOGY_LEARNED_MAX) {
 		char host[EP_STRLEN];
 		const struct pkt_lsa *best = NULL;
 		uint32_t best_h = 0;
+		bool best_hub = false;
 
 		for (size_t i = 0; (a = topo_at(px->topo, i, now_us(), &age)) !=
 		    NULL; i++) {
-			bool known = false;
+			bool known = false, hub;
 			uint32_t h;
 
 			if (reachable_ep(px, a) == NULL ||
@@ -985,9 +991,12 @@ learn_links(struct proxyd *px)
 			if (known)
 				continue;
 			h = pair_hash(px->conf->name, a->origin);
-			if (best == NULL || h < best_h) {
+			hub = a->n_links >= TOPOLOGY_LEARNED_HUB;
+			if (best == NULL || (best_hub && !hub) ||
+			    (hub == best_hub && h < best_h)) {
 				best = a;
 				best_h = h;
+				best_hub = hub;
 			}
 		}
 		if ((a = best) == NULL)

@@ -1322,6 +1322,48 @@ START_TEST(learns_endpoints_in_pair_hash_order)
 }
 END_TEST
 
+/*
+ * Candidates that already advertise TOPOLOGY_LEARNED_HUB links come after
+ * every other: the first two in hash order are hubs, so the four learned
+ * are the next four; with only hubs left, a hub is learned.
+ */
+START_TEST(learns_hubs_last)
+{
+	const char *order[N_CAND];
+	struct pkt_lsa p;
+	char ep[32], peer[16];
+
+	init();
+	hash_order(order);
+	for (size_t i = 0; i < N_CAND; i++) {
+		lsa_init(&p, order[i], 1);
+		snprintf(ep, sizeof(ep), "192.0.2.%zu", 10 + i);
+		lsa_ep(&p, ep, (uint16_t)(5000 + i));
+		for (int k = 0; i < 2 && k < TOPOLOGY_LEARNED_HUB; k++) {
+			snprintf(peer, sizeof(peer), "h%d", k);
+			lsa_link(&p, peer, 10);
+		}
+		feed(la, &p);
+	}
+	topology_tick(px);
+	ck_assert_uint_eq(fake.n_learn, TOPOLOGY_LEARNED_MAX);
+	for (size_t i = 0; i < N_CAND; i++)
+		ck_assert_msg((fake_link_named(px, order[i]) != NULL) ==
+		    (i >= 2 && i < 2 + TOPOLOGY_LEARNED_MAX),
+		    "candidate %zu in hash order (%s)", i, order[i]);
+	/* the non-hubs gone but the last: a hub fills the place */
+	for (size_t i = 2 + 1; i < 2 + TOPOLOGY_LEARNED_MAX; i++)
+		link_forget(fake_link_named(px, order[i]));
+	for (size_t i = 2 + 1; i < N_CAND; i++) {
+		lsa_init(&p, order[i], 2);
+		feed(la, &p);		/* no endpoint any more */
+	}
+	topology_tick(px);
+	ck_assert_ptr_nonnull(fake_link_named(px, order[0]));
+	ck_assert_ptr_nonnull(fake_link_named(px, order[1]));
+}
+END_TEST
+
 START_TEST(learned_origin_that_leaves_is_forgotten)
 {
 	const char *order[N_CAND];
@@ -1961,6 +2003,7 @@ topology_suite(void)
 		    direct_link_makes_destination_one_hop },
 		{ "learns_endpoints_in_pair_hash_order",
 		    learns_endpoints_in_pair_hash_order },
+		{ "learns_hubs_last", learns_hubs_last },
 		{ "learned_origin_that_leaves_is_forgotten",
 		    learned_origin_that_leaves_is_forgotten },
 		{ "learned_link_up_is_kept_when_origin_leaves",
