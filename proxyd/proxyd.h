@@ -169,6 +169,7 @@ struct proxyd {
 	size_t			 n_conflicts;	/* overlapping prefix claims */
 	uint64_t		 last_originate_us;
 	uint32_t		 flood_hold_ms;	/* now between our floods */
+	uint64_t		 topo_grew_us;	/* a new origin last came */
 	size_t			 n_draining;	/* links left out: peer ends */
 	struct event		*originate_ev;	/* a held-back flood */
 	bool			 originate_pending;

@@ -579,6 +579,7 @@ lsa_use(struct proxyd *px, struct link *l, const char *from,
 	enum lsasig_result r = LSASIG_UNSIGNED;
 	uint64_t refused = 0, more;
 	bool no_blocks = false, changed = false;
+	size_t origins = topo_count(px->topo);
 	char who[128];
 
 	if (v == TOPO_NEWER || v == TOPO_OWN || v == TOPO_OLDER) {
@@ -611,6 +612,8 @@ lsa_use(struct proxyd *px, struct link *l, const char *from,
 				    TOPO_REFUSED_BLOCKS),
 				    (unsigned long long)more);
 		}
+		if (topo_count(px->topo) > origins)
+			px->topo_grew_us = now_us();	/* learn_links() */
 		flood(px, a->origin, l, from);
 		/* a refresh repeating what routes come from changes none */
 		if (changed)
@@ -972,6 +975,14 @@ learn_links(struct proxyd *px)
 	 * 130 links on the first few, whose handshakes then failed in
 	 * storms and whose every link change was flooded to all).
 	 */
+	/*
+	 * Not while origins keep arriving: a network that starts at once
+	 * would pick among the few proxies known yet, the first started, and
+	 * make them hubs whatever the order below (bench-scale N=200).
+	 */
+	if (px->topo_grew_us != 0 && now_us() - px->topo_grew_us <
+	    (uint64_t)TOPOLOGY_LEARN_SETTLE_S * 1000000)
+		return;
 	while (learned < TOPOLOGY_LEARNED_MAX) {
 		char host[EP_STRLEN];
 		const struct pkt_lsa *best = NULL;

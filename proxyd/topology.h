@@ -24,6 +24,7 @@ struct link;
 #define TOPOLOGY_LEARNED_MAX	4	/* links to proxies learned from ads */
 #define TOPOLOGY_LEARNED_HUB	16	/* ... preferably to one advertising */
 					/* fewer links than this */
+#define TOPOLOGY_LEARN_SETTLE_S	5	/* ... once no new origin came for */
 #define TOPOLOGY_FLOOD_MIN_MS	1000	/* our advertisement at most this often */
 #define TOPOLOGY_FLOOD_MAX_MS	8000	/* ... backing off to this while */
 					/* changes keep coming (topology.c) */

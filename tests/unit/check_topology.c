@@ -1295,6 +1295,11 @@ START_TEST(learns_endpoints_in_pair_hash_order)
 	topology_tick(px);
 	ck_assert_uint_eq(fake.n_learn, 0);
 	feed_candidates(1, NULL);
+	/* no learning while origins keep arriving */
+	fake_advance_s(TOPOLOGY_LEARN_SETTLE_S - 1);
+	topology_tick(px);
+	ck_assert_uint_eq(fake.n_learn, 0);
+	fake_advance_s(1);
 	topology_tick(px);
 	ck_assert_uint_eq(fake.n_learn, TOPOLOGY_LEARNED_MAX);
 	/* learned links go first on the list: the last learned leads */
@@ -1345,6 +1350,7 @@ START_TEST(learns_hubs_last)
 		}
 		feed(la, &p);
 	}
+	fake_advance_s(TOPOLOGY_LEARN_SETTLE_S);
 	topology_tick(px);
 	ck_assert_uint_eq(fake.n_learn, TOPOLOGY_LEARNED_MAX);
 	for (size_t i = 0; i < N_CAND; i++)
@@ -1372,6 +1378,7 @@ START_TEST(learned_origin_that_leaves_is_forgotten)
 	init();
 	hash_order(order);
 	feed_candidates(1, NULL);
+	fake_advance_s(TOPOLOGY_LEARN_SETTLE_S);
 	topology_tick(px);
 	ck_assert_uint_eq(fake.n_learn, TOPOLOGY_LEARNED_MAX);
 	/* order[0] falls silent, the others go on */
@@ -1379,7 +1386,7 @@ START_TEST(learned_origin_that_leaves_is_forgotten)
 	ck_assert_ptr_nonnull(kept);
 	fake_advance_s(30);
 	feed_candidates(2, order[0]);
-	fake_advance_s(TOPO_MAX_AGE_S - 31);
+	fake_advance_s(TOPO_MAX_AGE_S - 31 - TOPOLOGY_LEARN_SETTLE_S);
 	feed_candidates(3, order[0]);
 	topology_tick(px);
 	ck_assert_uint_eq(fake.n_forget, 0);
@@ -1404,6 +1411,7 @@ START_TEST(learned_link_up_is_kept_when_origin_leaves)
 	init();
 	hash_order(order);
 	feed_candidates(1, NULL);
+	fake_advance_s(TOPOLOGY_LEARN_SETTLE_S);
 	topology_tick(px);
 	l = fake_link_named(px, order[0]);
 	ck_assert_ptr_nonnull(l);
