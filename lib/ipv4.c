@@ -178,3 +178,81 @@ ipv4_class_name(enum ipv4_class cls)
 	}
 	return "unknown";
 }
+
+/* RFC 1624 eqn. 3: the checksum at c after a 16-bit word went from m to n. */
+static void
+csum_replace16(uint8_t *c, uint16_t m, uint16_t n)
+{
+	uint32_t sum = (uint16_t)~(((uint32_t)c[0] << 8) | c[1]);
+
+	sum += (uint16_t)~m;
+	sum += n;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = (uint16_t)~sum;
+	c[0] = (uint8_t)(sum >> 8);
+	c[1] = (uint8_t)sum;
+}
+
+static uint16_t
+swap16(uint16_t v)
+{
+	return (uint16_t)((v << 8) | (v >> 8));
+}
+
+int
+ip_tcp_mss_clamp(uint8_t *ip, size_t len, size_t ip_max)
+{
+	size_t hl, doff, o;
+	uint8_t *th;
+	uint16_t mss, max;
+
+	if (len < 1)
+		return 0;
+	if (ip[0] >> 4 == 4) {
+		hl = (size_t)(ip[0] & 0x0f) * 4;
+		if (hl < IPV4_HDR_MIN || len < hl || ip[9] != PROTO_TCP ||
+		    ((((unsigned)ip[6] << 8) | ip[7]) &
+		    (IPV4_MF | IPV4_OFFSET_MASK)) != 0)
+			return 0;
+	} else if (ip[0] >> 4 == 6) {
+		hl = 40;
+		if (len < hl || ip[6] != PROTO_TCP)
+			return 0;
+	} else
+		return 0;
+	if (len - hl < 20 || ip_max < hl + 20 + 1)
+		return 0;
+	th = ip + hl;
+	doff = (size_t)(th[12] >> 4) * 4;
+	if (!(th[13] & 0x02) || doff < 20 || doff > len - hl)
+		return 0;	/* not a SYN, or a bad data offset */
+	max = ip_max - hl - 20 > 0xffff ? 0xffff : (uint16_t)(ip_max - hl - 20);
+	for (o = 20; o < doff;) {
+		uint8_t kind = th[o];
+
+		if (kind == 0)
+			break;			/* end of options */
+		if (kind == 1) {
+			o++;			/* NOP */
+			continue;
+		}
+		if (o + 1 >= doff || th[o + 1] < 2 || th[o + 1] > doff - o)
+			return 0;		/* malformed options */
+		if (kind == 2 && th[o + 1] == 4) {
+			mss = (uint16_t)((th[o + 2] << 8) | th[o + 3]);
+			if (mss <= max)
+				return 0;
+			th[o + 2] = (uint8_t)(max >> 8);
+			th[o + 3] = (uint8_t)max;
+			if ((o + 2) & 1)	/* odd offset: the sum sees it swapped */
+				csum_replace16(th + 16, swap16(mss),
+				    swap16(max));
+			else
+				csum_replace16(th + 16, mss, max);
+			return 1;
+		}
+		o += th[o + 1];
+	}
+	return 0;
+}

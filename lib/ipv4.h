@@ -56,4 +56,16 @@ int	ipv4_parse(const uint8_t *, size_t, struct ipv4_info *, const char **why);
 bool	ipv4_policy_allows(const struct ipv4_info *, unsigned fwd);
 const char *ipv4_class_name(enum ipv4_class);	/* "ike", "esp-udp", "esp", "icmp", "other" */
 
+/*
+ * TCP MSS clamping (the data path's, for plain TCP it forwards): if the
+ * IPv4 or IPv6 packet of len bytes at ip is a TCP segment with SYN set
+ * (IPv4: not a fragment; IPv6: TCP right after the fixed header) whose
+ * MSS option would let the other end send IP packets larger than ip_max
+ * bytes, the option is lowered to fit (ip_max less the IP and TCP fixed
+ * headers) and the TCP checksum adjusted (RFC 1624; a valid checksum stays
+ * valid).  Everything is bounds-checked: a malformed packet is left as it
+ * is.  1 if the packet was changed, else 0.
+ */
+int	ip_tcp_mss_clamp(uint8_t *ip, size_t len, size_t ip_max);
+
 #endif

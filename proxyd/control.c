@@ -295,6 +295,7 @@ cmd_status(struct client *c, unsigned *rows)
 		    &px->frags->st : &(const struct frag_stats){ 0 };
 
 		json_uint(&w, "frag_tx", s->frag_tx);
+		json_uint(&w, "tcp_mss_clamped", s->tcp_mss_clamped);
 		json_uint(&w, "frag_rx", fs->pieces);
 		json_uint(&w, "frag_joined", fs->joined);
 		json_uint(&w, "drop_frag", fs->dup + fs->mismatch +

@@ -94,6 +94,7 @@ struct proxyd_stats {
 	uint64_t	drop_esp_nat;	/* raw ESP of a translated host */
 	uint64_t	xlat_out, xlat_in;	/* packets translated (netmap) */
 	uint64_t	frag_tx;	/* DATA split: pieces sent */
+	uint64_t	tcp_mss_clamped;	/* TCP SYNs whose MSS we lowered */
 	uint64_t	drop_toobig;	/* DATA too large even split */
 	uint64_t	ptb6_sent;	/* ICMPv6 Packet Too Big into the TUN */
 	/* advertisements dropped before use (topology.c), by reason */

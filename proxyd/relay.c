@@ -11,6 +11,9 @@
  * A packet from a link must come from an inner source its origin owns:
  * every hop checks it (the origin id travels in the frame), so a proxy
  * cannot put packets with another site's addresses on anyone's LAN.
+ * Plain TCP has its SYNs' MSS clamped at both edges (where a packet enters
+ * from the TUN and where it leaves into it) to what the link carries in
+ * one datagram, so that its segments are not split (clamp()).
  */
 #include <string.h>
 
@@ -187,6 +190,40 @@ onward(struct proxyd *px, struct link *from, struct link *l, const char *dest)
 	return NULL;
 }
 
+/*
+ * The largest IP packet link l carries in one datagram, unsplit; 0 if not
+ * up.  Until its path MTU is measured that is LINK_PMTU_MIN's share.
+ */
+static size_t
+link_ip_unsplit(const struct link *l)
+{
+	size_t over = LINK_UDP_IP_LEN + PKT_SEALED_HDR_LEN + PKT_TAG_LEN +
+	    PKT_DATA_HDR_LEN;
+
+	if (l == NULL || l->state != LINK_UP || l->pmtu <= over)
+		return 0;
+	return l->pmtu - over;
+}
+
+/*
+ * A TCP SYN entering or leaving through the TUN, to or from link l: its
+ * MSS is lowered so that neither end sends segments larger than l carries
+ * unsplit (tinc's ClampMSS, OpenVPN's mssfix).  A split full-size segment
+ * costs two datagrams, two seals and opens per hop and a join at every
+ * hop; TCP adapts its segment size for free.  Only the SYN's option
+ * changes (and the checksum, incrementally); ESP and everything else
+ * pass untouched, so IPsec endpoints still get full-size packets carried
+ * split.  The caller checked the protocol is TCP.
+ */
+static void
+clamp(struct proxyd *px, const struct link *l, uint8_t *ip, size_t len)
+{
+	size_t max = link_ip_unsplit(l);
+
+	if (max > 0 && ip_tcp_mss_clamp(ip, len, max) == 1)
+		px->st.tcp_mss_clamped++;
+}
+
 /* --- IPv6 (the version nibble says 6) --- */
 
 static int
@@ -285,6 +322,8 @@ relay6_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 	}
 	if (too_big6(px, l, ip, len, &info))
 		return;
+	if (info.proto == 6)
+		clamp(px, l, ip, len);
 	ipaddr_set6(&flow.src, &info.src);
 	ipaddr_set6(&flow.dst, &info.dst);
 	flow.cls = (uint8_t)info.cls;
@@ -306,6 +345,14 @@ relay6_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 		if (px->tun == NULL) {
 			px->st.drop_noroute++;
 			return;
+		}
+		if (info.proto == 6) {
+			uint8_t *w = txq_slot(px) + PKT_DATA_HEADROOM;
+
+			if (ip != w)
+				memmove(w, ip, len);
+			ip = w;
+			clamp(px, from, w, len);
 		}
 		tun_send(px->tun, ip, len);
 		return;
@@ -358,6 +405,8 @@ relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 		return;
 	if ((l = next_hop(px, &info, &r)) == NULL)
 		return;
+	if (info.proto == 6)
+		clamp(px, l, ip, len);
 	ipaddr_set4(&flow.src, info.src);
 	ipaddr_set4(&flow.dst, info.dst);
 	flow.cls = (uint8_t)info.cls;
@@ -370,8 +419,8 @@ relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
  * slot); one that arrived elsewhere (unit tests) is copied there first.
  */
 static void
-deliver(struct proxyd *px, const uint8_t *ip, size_t len,
-    struct ipv4_info *info)
+deliver(struct proxyd *px, const struct link *from, const uint8_t *ip,
+    size_t len, struct ipv4_info *info)
 {
 	uint8_t *w = txq_slot(px) + PKT_DATA_HEADROOM;
 	struct netmap_xlat x;
@@ -390,6 +439,12 @@ deliver(struct proxyd *px, const uint8_t *ip, size_t len,
 	}
 	if (count(px, info, len, res, &x, NETMAP_IN) == -1)
 		return;
+	if (info->proto == 6) {
+		if (ip != w)
+			memmove(w, ip, len);
+		ip = w;
+		clamp(px, from, w, len);
+	}
 	tun_send(px->tun, ip, len);
 }
 
@@ -412,7 +467,7 @@ relay_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 	if (classify(px, ip, len, &info, from, origin) == -1)
 		return;
 	if (route_is_local(&px->routes, info.dst)) {
-		deliver(px, ip, len, &info);
+		deliver(px, from, ip, len, &info);
 		return;
 	}
 	(void)count(px, &info, len, NETMAP_PASS, NULL, NETMAP_IN);

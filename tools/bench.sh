@@ -391,8 +391,8 @@ flush_caches() {
 proxies_start() {	# [alt]
 	local n extra
 	for n in pub site-a site-b; do
-		extra=
-		[ "$n" = pub ] && [ "${1:-}" = alt ] && extra=alt_address=$PUB_ALT
+		extra=${BENCH_PROXY_EXTRA:-}
+		[ "$n" = pub ] && [ "${1:-}" = alt ] && extra="$extra alt_address=$PUB_ALT"
 		rm -f "$(proxy_sock "$n")"
 		# shellcheck disable=SC2086
 		proxy_start "$(proxy_ns "$n")" "$n" \

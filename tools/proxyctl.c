@@ -160,6 +160,7 @@ static const struct column status_cols[] = {
 	{ "split pieces rx",	"frag_rx",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "split joined",	"frag_joined",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "drop split",		"drop_frag",		FMT_NUM, SHOW_ALWAYS, false },
+	{ "TCP MSS clamped",	"tcp_mss_clamped",	FMT_NUM, SHOW_ALWAYS, false },
 	{ "drop too big",	"drop_toobig",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "proxies known",	"proxies",		FMT_NUM, SHOW_ALWAYS, false },
 	{ "prefix conflicts",	"conflicts",		FMT_NUM, SHOW_ALWAYS, false },

@@ -2,10 +2,13 @@
 /*
  * This file owns the libFuzzer harness for lib/ipv4.c: arbitrary bytes go
  * through ipv4_parse, and whatever parses must satisfy the invariants the
- * relay and flow table rely on.  Any violation aborts.
+ * relay and flow table rely on.  Any violation aborts.  The same bytes go
+ * through ip_tcp_mss_clamp (IPv4 or IPv6, parsed or not): it may change at
+ * most the MSS value and the TCP checksum, and a second pass nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ipv4.h"
 
@@ -32,6 +35,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why = NULL;
 	unsigned fwd;
 
+	if (size > 0 && size <= 65535) {
+		uint8_t *c = malloc(size);
+		size_t diff = 0, max = size > 2 ? (size_t)data[size - 1] *
+		    (size_t)data[size - 2] : 1500;
+		int rc;
+
+		if (c == NULL)
+			abort();
+		memcpy(c, data, size);
+		rc = ip_tcp_mss_clamp(c, size, max);
+		for (size_t i = 0; i < size; i++)
+			diff += c[i] != data[i];
+		if ((rc == 0 && diff != 0) || (rc == 1 && diff > 4) ||
+		    ip_tcp_mss_clamp(c, size, max) != 0)
+			abort();
+		free(c);
+	}
 	if (ipv4_parse(data, size, &info, &why) == -1) {
 		if (why == NULL)
 			abort();

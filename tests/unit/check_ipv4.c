@@ -649,6 +649,200 @@ START_TEST(class_names)
 }
 END_TEST
 
+
+/* --- TCP MSS clamping --- */
+
+/* The one's complement sum of n bytes plus sum, folded, not complemented. */
+static uint32_t
+sum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* Whether the TCP checksum of the IPv4 (hl 20) or IPv6 packet verifies. */
+static bool
+tcp_sum_ok(const uint8_t *ip, size_t len)
+{
+	size_t hl = ip[0] >> 4 == 4 ? 20 : 40;
+	uint32_t s = ip[0] >> 4 == 4 ? sum16(ip + 12, 8, 0) :
+	    sum16(ip + 8, 32, 0);
+
+	s = sum16(ip + hl, len - hl, s + 6 + (uint32_t)(len - hl));
+	return s == 0xffff;
+}
+
+/* Sets the TCP checksum of the packet right. */
+static void
+tcp_sum_set(uint8_t *ip, size_t len)
+{
+	size_t hl = ip[0] >> 4 == 4 ? 20 : 40;
+	uint32_t s = ip[0] >> 4 == 4 ? sum16(ip + 12, 8, 0) :
+	    sum16(ip + 8, 32, 0);
+
+	ip[hl + 16] = ip[hl + 17] = 0;
+	s = (uint16_t)~sum16(ip + hl, len - hl, s + 6 + (uint32_t)(len - hl));
+	ip[hl + 16] = (uint8_t)(s >> 8);
+	ip[hl + 17] = (uint8_t)s;
+}
+
+/*
+ * A TCP segment (flags, the options opt of optn bytes, a multiple of 4,
+ * 10 bytes of payload) in IPv4 (v6 false) or IPv6, checksum right.
+ */
+static size_t
+tcp_pkt(uint8_t *p, bool v6, uint8_t flags, const uint8_t *opt, size_t optn)
+{
+	size_t hl = v6 ? 40 : 20, tl = 20 + optn + 10, len = hl + tl;
+
+	memset(p, 0, len);
+	if (v6) {
+		p[0] = 0x60;
+		p[4] = (uint8_t)(tl >> 8);
+		p[5] = (uint8_t)tl;
+		p[6] = 6;
+		p[7] = 64;
+		p[8] = 0xfd;
+		p[23] = 1;
+		p[24] = 0xfd;
+		p[39] = 2;
+	} else {
+		p[0] = 0x45;
+		p[2] = (uint8_t)(len >> 8);
+		p[3] = (uint8_t)len;
+		p[6] = 0x40;			/* DF */
+		p[8] = 64;
+		p[9] = 6;
+		memcpy(p + 12, "\x0a\x01\x00\x0a\x0a\x02\x00\x0a", 8);
+	}
+	p[hl] = 0x9c;				/* source port 40000 */
+	p[hl + 1] = 0x40;
+	p[hl + 3] = 80;
+	p[hl + 4] = 0x12;			/* a sequence number */
+	p[hl + 12] = (uint8_t)(((20 + optn) / 4) << 4);
+	p[hl + 13] = flags;
+	p[hl + 14] = 0xfa;			/* window */
+	memcpy(p + hl + 20, opt, optn);
+	for (size_t i = 0; i < 10; i++)
+		p[hl + 20 + optn + i] = (uint8_t)(0xa0 + i * 7);
+	tcp_sum_set(p, len);
+	return len;
+}
+
+/* MSS 1460 first (even offset), and after one NOP (odd offset). */
+static const uint8_t opt_even[] = {
+	0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07,
+};
+static const uint8_t opt_odd[] = {
+	0x01, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07, 0x00, 0x00, 0x00,
+};
+
+START_TEST(mss_clamp_lowers_syn_mss_keeping_checksum)
+{
+	static const struct {
+		const uint8_t	*opt;
+		size_t		 n, at;		/* the MSS value's offset */
+	} o[] = {
+		{ opt_even, sizeof(opt_even), 22 },
+		{ opt_odd, sizeof(opt_odd), 23 },
+	};
+	uint8_t p[200], before[200];
+
+	for (int v6 = 0; v6 <= 1; v6++)
+		for (size_t i = 0; i < 2; i++)
+			for (int f = 0; f < 2; f++) {	/* SYN, SYN-ACK */
+				size_t hl = v6 ? 40 : 20;
+				size_t len = tcp_pkt(p, v6, f ? 0x12 : 0x02,
+				    o[i].opt, o[i].n);
+				size_t want = 1436 - hl - 20;
+
+				ck_assert(tcp_sum_ok(p, len));
+				memcpy(before, p, len);
+				ck_assert_int_eq(ip_tcp_mss_clamp(p, len, 1436),
+				    1);
+				ck_assert_uint_eq((size_t)(p[hl + o[i].at] << 8 |
+				    p[hl + o[i].at + 1]), want);
+				ck_assert_msg(tcp_sum_ok(p, len),
+				    "checksum v6 %d layout %zu", v6, i);
+				/* nothing else changed */
+				for (size_t k = 0; k < len; k++)
+					if (k != hl + o[i].at &&
+					    k != hl + o[i].at + 1 &&
+					    k != hl + 16 && k != hl + 17)
+						ck_assert_uint_eq(p[k],
+						    before[k]);
+				/* a second pass has nothing to do */
+				ck_assert_int_eq(ip_tcp_mss_clamp(p, len, 1436),
+				    0);
+			}
+}
+END_TEST
+
+START_TEST(mss_clamp_leaves_the_rest_alone)
+{
+	static const uint8_t bad_len[] = { 0x08, 0x00, 0x02, 0x04, 0x05, 0xb4,
+	    0x00, 0x00 };			/* option length 0, then MSS */
+	static const uint8_t too_long[] = { 0x01, 0x01, 0x01, 0x08, 0x09,
+	    0x00, 0x00, 0x00 };			/* runs past the header */
+	static const uint8_t after_end[] = { 0x00, 0x02, 0x04, 0x05, 0xb4,
+	    0x00, 0x00, 0x00 };			/* MSS after end of options */
+	uint8_t p[200], before[200];
+	size_t len;
+
+	/* the MSS fits already */
+	len = tcp_pkt(p, false, 0x02, opt_even, sizeof(opt_even));
+	memcpy(before, p, len);
+	ck_assert_int_eq(ip_tcp_mss_clamp(p, len, 1500), 0);
+	ck_assert_mem_eq(p, before, len);
+	/* not a SYN */
+	len = tcp_pkt(p, false, 0x10, opt_even, sizeof(opt_even));
+	memcpy(before, p, len);
+	ck_assert_int_eq(ip_tcp_mss_clamp(p, len, 1000), 0);
+	ck_assert_mem_eq(p, before, len);
+	/* an IPv4 fragment */
+	len = tcp_pkt(p, false, 0x02, opt_even, sizeof(opt_even));
+	p[6] = 0x20;
+	memcpy(before, p, len);
+	ck_assert_int_eq(ip_tcp_mss_clamp(p, len, 1000), 0);
+	ck_assert_mem_eq(p, before, len);
+	/* not TCP */
+	len = tcp_pkt(p, false, 0x02, opt_even, sizeof(opt_even));
+	p[9] = 17;
+	memcpy(before, p, len);
+	ck_assert_int_eq(ip_tcp_mss_clamp(p, len, 1000), 0);
+	ck_assert_mem_eq(p, before, len);
+	/* malformed options, and an MSS after the end of the list */
+	len = tcp_pkt(p, false, 0x02, bad_len, sizeof(bad_len));
+	memcpy(before, p, len);
+	ck_assert_int_eq(ip_tcp_mss_clamp(p, len, 1000), 0);
+	ck_assert_mem_eq(p, before, len);
+	len = tcp_pkt(p, false, 0x02, too_long, sizeof(too_long));
+	ck_assert_int_eq(ip_tcp_mss_clamp(p, len, 1000), 0);
+	len = tcp_pkt(p, true, 0x02, after_end, sizeof(after_end));
+	ck_assert_int_eq(ip_tcp_mss_clamp(p, len, 1000), 0);
+	/* a data offset beyond the packet */
+	len = tcp_pkt(p, false, 0x02, opt_even, sizeof(opt_even));
+	p[20 + 12] = 0xf0;
+	ck_assert_int_eq(ip_tcp_mss_clamp(p, 20 + 40, 1000), 0);
+	/* truncated anywhere: no read past the end (ASan), nothing done */
+	len = tcp_pkt(p, false, 0x02, opt_even, sizeof(opt_even));
+	for (size_t n = 0; n < 20 + 20 + 4; n++) {
+		uint8_t *c = malloc(n > 0 ? n : 1);
+
+		ck_assert_ptr_nonnull(c);
+		memcpy(c, p, n);
+		ck_assert_int_eq(ip_tcp_mss_clamp(c, n, 1000), 0);
+		free(c);
+	}
+}
+END_TEST
+
 static void
 add(Suite *s, const char *name, const TTest *t)
 {
@@ -696,6 +890,10 @@ ipv4_suite(void)
 	add(s, "policy_applies_to_parsed_packets",
 	    policy_applies_to_parsed_packets);
 	add(s, "class_names", class_names);
+	add(s, "mss_clamp_lowers_syn_mss_keeping_checksum",
+	    mss_clamp_lowers_syn_mss_keeping_checksum);
+	add(s, "mss_clamp_leaves_the_rest_alone",
+	    mss_clamp_leaves_the_rest_alone);
 	return s;
 }
 

@@ -219,6 +219,72 @@ START_TEST(from_tun_not_checked)
 }
 END_TEST
 
+
+/*
+ * A TCP SYN src -> dst with MSS mss (the option first), TCP checksum
+ * left 0: the clamp adjusts it incrementally, lib's tests check that.
+ */
+static size_t
+tcp_syn(uint8_t *p, const char *src, const char *dst, uint16_t mss)
+{
+	struct in_addr s = fake_ip(src), d = fake_ip(dst);
+
+	memset(p, 0, 44);
+	p[0] = 0x45;
+	p[3] = 44;
+	p[6] = 0x40;
+	p[8] = 64;
+	p[9] = 6;
+	memcpy(p + 12, &s, 4);
+	memcpy(p + 16, &d, 4);
+	p[20 + 12] = 6 << 4;		/* 24-byte TCP header */
+	p[20 + 13] = 0x02;		/* SYN */
+	p[40] = 2;
+	p[41] = 4;
+	p[42] = (uint8_t)(mss >> 8);
+	p[43] = (uint8_t)mss;
+	return 44;
+}
+
+/*
+ * Plain TCP: a SYN's MSS is clamped where it enters from the TUN (to the
+ * next hop's link) and where it leaves into it (from the link it came
+ * over), to what that link carries unsplit: path MTU less 64 (UDP/IP,
+ * sealed header, tag, DATA header) less 40.  Transit is left alone.
+ */
+START_TEST(tcp_syn_mss_clamped_at_both_edges)
+{
+	uint8_t frame[PKT_DATA_HEADROOM + 64 + PKT_TAG_LEN];
+	uint8_t *ip = frame + PKT_DATA_HEADROOM, p[64];
+
+	px->conf->forward |= CONF_FWD_ALL;
+	la->pmtu = 1500;
+	tcp_syn(ip, "10.2.0.7", "10.1.0.5", 1460);
+	relay_from_tun(px, frame, 44);
+	ck_assert_uint_eq(fake.n_to_channel, 1);
+	ck_assert_uint_eq(ip[42] << 8 | ip[43], 1500 - 64 - 40);
+	ck_assert_uint_eq(px->st.tcp_mss_clamped, 1);
+	/* into the TUN, from a, whose link has a smaller path MTU */
+	la->pmtu = 1400;
+	relay_from_link(px, la, 8, pkt_origin_id("a"), p,
+	    tcp_syn(p, "10.1.0.5", "10.2.0.7", 1460));
+	ck_assert_uint_eq(fake.n_tun_send, 1);
+	ck_assert_uint_eq(fake.tun_first[42] << 8 | fake.tun_first[43],
+	    1400 - 64 - 40);
+	ck_assert_uint_eq(px->st.tcp_mss_clamped, 2);
+	/* one that fits is left alone */
+	relay_from_link(px, la, 8, pkt_origin_id("a"), p,
+	    tcp_syn(p, "10.1.0.5", "10.2.0.7", 1200));
+	ck_assert_uint_eq(fake.n_tun_send, 2);
+	ck_assert_uint_eq(fake.tun_first[42] << 8 | fake.tun_first[43], 1200);
+	/* transit (a -> z via c) is not ours to change */
+	relay_from_link(px, la, 8, pkt_origin_id("a"), p,
+	    tcp_syn(p, "10.1.0.5", "10.9.0.9", 1460));
+	ck_assert_uint_eq(fake_data_count(), 1);
+	ck_assert_uint_eq(px->st.tcp_mss_clamped, 2);
+}
+END_TEST
+
 /* --- IPv6: b owns fd00:b::/48, a fd00:a::/48, z fd00:9::/32 via c --- */
 
 static void
@@ -447,6 +513,8 @@ relay_suite(void)
 		{ "withdrawn_prefix_no_longer_a_source",
 		    withdrawn_prefix_no_longer_a_source },
 		{ "from_tun_not_checked", from_tun_not_checked },
+		{ "tcp_syn_mss_clamped_at_both_edges",
+		    tcp_syn_mss_clamped_at_both_edges },
 		{ "relayed_never_sent_back_where_it_came_from",
 		    relayed_never_sent_back_where_it_came_from },
 		{ "srcauth_table_rules", srcauth_table_rules },
