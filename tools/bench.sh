@@ -123,6 +123,8 @@
 # BENCH_KEEP=1; the bare relay runs "plain" only),
 # BENCH_BARE_MTU (the bare relay's TUN MTU: auto, or a number),
 # BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_BUSY_PINGS, BENCH_OUT (results directory),
+# BENCH_PROXY_EXTRA (more proxy_conf_std settings for every proxyd, e.g.
+# "mtu=1436": the TUN MTU below which no packet is split on a 1500-byte path),
 # BENCH_TIMEOUT (seconds for the whole run, 3600; quick 1500), BENCH_KEEP=1
 # (keep the world directory with every iperf3 JSON and log), top_builddir,
 # TINC_CIPHER / TINC_DIGEST (default: tinc's own, aes-256-cbc / sha256),
