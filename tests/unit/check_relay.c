@@ -429,6 +429,36 @@ START_TEST(ipv6_too_big_for_the_link_gets_packet_too_big)
 }
 END_TEST
 
+
+/* IPv6: the same clamp, 60 bytes of IP and TCP headers. */
+START_TEST(ipv6_tcp_syn_mss_clamped_at_both_edges)
+{
+	uint8_t frame[PKT_DATA_HEADROOM + 128 + PKT_TAG_LEN];
+	uint8_t *ip = frame + PKT_DATA_HEADROOM, p[128];
+
+	px->conf->forward |= CONF_FWD_ALL;
+	la->pmtu = 1500;
+	ip6(ip, "fd00:b::7", "fd00:a::5", 6, 64);
+	ip[40 + 12] = 6 << 4;		/* 24-byte TCP header */
+	ip[40 + 13] = 0x02;		/* SYN */
+	memcpy(ip + 60, "\x02\x04\x05\xa0", 4);	/* MSS 1440 */
+	relay_from_tun(px, frame, 64);
+	ck_assert_uint_eq(fake.n_to_channel, 1);
+	ck_assert_uint_eq(ip[62] << 8 | ip[63], 1500 - 64 - 60);
+	ck_assert_uint_eq(px->st.tcp_mss_clamped, 1);
+	la->pmtu = 1400;
+	ip6(p, "fd00:a::5", "fd00:b::7", 6, 64);
+	p[40 + 12] = 6 << 4;
+	p[40 + 13] = 0x12;		/* SYN-ACK */
+	memcpy(p + 60, "\x02\x04\x05\xa0", 4);
+	relay_from_link(px, la, 8, pkt_origin_id("a"), p, 64);
+	ck_assert_uint_eq(fake.n_tun_send, 1);
+	ck_assert_uint_eq(fake.tun_first[62] << 8 | fake.tun_first[63],
+	    1400 - 64 - 60);
+	ck_assert_uint_eq(px->st.tcp_mss_clamped, 2);
+}
+END_TEST
+
 /*
  * A passing loop while the topology changes (e2e_rekey lost pings so):
  * our route toward z says c, but the packet came from c, which routes z
@@ -540,6 +570,8 @@ relay_suite(void)
 			    ipv6_from_tun_policy_and_malformed },
 			{ "ipv6_too_big_for_the_link_gets_packet_too_big",
 			    ipv6_too_big_for_the_link_gets_packet_too_big },
+			{ "ipv6_tcp_syn_mss_clamped_at_both_edges",
+			    ipv6_tcp_syn_mss_clamped_at_both_edges },
 		};
 
 		for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
