@@ -17,9 +17,19 @@
 #include "pkt.h"
 #include "route.h"
 
-#define TOPO_MAX_AGE_S		60	/* an advertisement not refreshed */
+#define TOPO_MAX_AGE_S		180	/* an advertisement not refreshed */
 					/* within this is dropped */
-#define TOPO_REFRESH_S		20	/* origins re-advertise this often */
+#define TOPO_REFRESH_S		60	/* origins re-advertise this often */
+/*
+ * A refresh reaches every proxy over every link: N origins cost each
+ * proxy N / TOPO_REFRESH_S signature checks a second, and a network
+ * N * links / TOPO_REFRESH_S datagrams (N=200 at 20 s: 21,000 a second
+ * at rest, 1.3 cores of this VM).  What changes floods at once (links,
+ * NAT types); the refresh only carries slow cost drift and keeps a live
+ * origin from ageing out, and the dead are routed around as soon as their
+ * neighbours say so, not when their advertisement ages out.  OSPF
+ * refreshes every 30 minutes.
+ */
 
 struct topo;
 

@@ -8,7 +8,7 @@
  * from every table at once (its neighbours re-advertise without it); one
  * that dies is gone when its neighbours declare the link dead (at most
  * 3 keepalive intervals, 15 s minimum); a stale advertisement ages out of
- * every database after TOPO_MAX_AGE_S (60 s).
+ * every database after TOPO_MAX_AGE_S (180 s).
  */
 #ifndef PROXYD_TOPOLOGY_H
 #define PROXYD_TOPOLOGY_H

@@ -422,15 +422,16 @@ START_TEST(expire_counts_received_age)
 {
 	struct pkt_lsa	l = lsa("bravo", 1), m = lsa("charlie", 1);
 
-	l.age_s = 50;
+	l.age_s = TOPO_MAX_AGE_S - 10;
 	ck_assert_int_eq(topo_receive(topo, &l, T0), TOPO_NEWER);
 	ck_assert_int_eq(topo_receive(topo, &m, T0), TOPO_NEWER);
 	ck_assert_uint_eq(topo_expire(topo, T0 + 9 * SEC + SEC / 2), 0);
 	ck_assert_uint_eq(topo_expire(topo, T0 + 10 * SEC), 1);
 	ck_assert_ptr_null(topo_get(topo, "bravo"));
 	ck_assert_ptr_nonnull(topo_get(topo, "charlie"));
-	ck_assert_uint_eq(topo_expire(topo, T0 + 59 * SEC), 0);
-	ck_assert_uint_eq(topo_expire(topo, T0 + 60 * SEC), 1);
+	ck_assert_uint_eq(topo_expire(topo, T0 + (TOPO_MAX_AGE_S - 1) * SEC),
+	    0);
+	ck_assert_uint_eq(topo_expire(topo, T0 + TOPO_MAX_AGE_S * SEC), 1);
 	ck_assert_uint_eq(topo_count(topo), 0);
 }
 END_TEST
