@@ -171,6 +171,7 @@ struct proxyd {
 	uint64_t		 last_originate_us;
 	uint32_t		 flood_hold_ms;	/* now between our floods */
 	uint64_t		 topo_grew_us;	/* a new origin last came */
+	uint64_t		 refresh_us;	/* our next refresh after a flood */
 	size_t			 n_draining;	/* links left out: peer ends */
 	struct event		*originate_ev;	/* a held-back flood */
 	bool			 originate_pending;

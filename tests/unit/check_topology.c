@@ -575,15 +575,36 @@ START_TEST(bad_news_floods_whatever_the_back_off)
 }
 END_TEST
 
+/*
+ * Refreshed within TOPO_REFRESH_S, not before three quarters of it; the
+ * interval is drawn anew at every flood, so proxies started together
+ * drift apart.
+ */
 START_TEST(tick_refreshes_our_advertisement)
 {
+	uint64_t first, other = 0;
+	size_t n;
+
 	init();
-	fake_advance_s(TOPO_REFRESH_S - 1);
+	first = px->refresh_us;
+	fake_advance_s(TOPO_REFRESH_S * 3 / 4 - 1);
 	topology_tick(px);
 	ck_assert_uint_eq(lsas("a", "b"), 1);
-	fake_advance_s(1);
+	fake_advance_s(TOPO_REFRESH_S / 4 + 1);
 	topology_tick(px);
 	ck_assert_uint_eq(lsas("a", "b"), 2);
+	for (n = 2; n < 40; n++) {
+		ck_assert_uint_ge(px->refresh_us,
+		    (uint64_t)TOPO_REFRESH_S * 1000000 * 3 / 4);
+		ck_assert_uint_le(px->refresh_us,
+		    (uint64_t)TOPO_REFRESH_S * 1000000);
+		if (px->refresh_us != first)
+			other = px->refresh_us;
+		fake_advance_s(TOPO_REFRESH_S);
+		topology_tick(px);
+		ck_assert_uint_eq(lsas("a", "b"), n + 1);
+	}
+	ck_assert_uint_ne(other, 0);	/* not the same every time */
 }
 END_TEST
 
