@@ -27,14 +27,7 @@ e2e_traps
 
 world_up || bail "world up"
 make_certs "$WORLD_DIR/pki" || bail "certificates"
-for n in pub site-a site-b; do
-	proxy_start "$(proxy_ns "$n")" "$n" \
-	    "$(proxy_conf_std "$n" forward=all)" || bail "$n started"
-done
-wait_for 30 has_route site-a "$WORLD_B_LAN" &&
-    wait_for 30 has_route site-b "$WORLD_A_LAN" || bail "routes between the sites"
-wait_for 20 nsx hosta ping -n -q -c 1 -W 1 "$WORLD_B_HOST" ||
-    bail "ping hosta -> hostb through the proxies"
+proxies_std_up forward=all
 ok 0 "world up, proxies up, hostA reaches hostB through them"
 # link_pmtu PROXY NEIGHBOUR: the path MTU PROXY measured on that link.
 link_pmtu() {

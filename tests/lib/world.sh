@@ -1152,6 +1152,22 @@ proxy_conf_std() {
 	esac
 }
 
+# proxies_std_up [key=value ...]: pub, site-a and site-b started with
+# proxy_conf_std and the keys given, then routes between the sites and a
+# ping hostA -> hostB through them; bails out when any of it fails.
+proxies_std_up() {
+	local n
+	for n in pub site-a site-b; do
+		proxy_start "$(proxy_ns "$n")" "$n" \
+		    "$(proxy_conf_std "$n" "$@")" || bail "$n started"
+	done
+	wait_for 30 has_route site-a "$WORLD_B_LAN" &&
+	    wait_for 30 has_route site-b "$WORLD_A_LAN" ||
+	    bail "routes between the sites"
+	wait_for 20 nsx hosta ping -n -q -c 1 -W 1 "$WORLD_B_HOST" ||
+	    bail "ping hosta -> hostb through the proxies"
+}
+
 # Internal: a starting proxy is ready (control socket there) or gone.
 _proxy_ready() { [ -S "$1" ] || ! kill -0 "$2" 2>/dev/null; }
 
