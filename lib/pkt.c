@@ -855,9 +855,7 @@ lsa_ok(const struct pkt_lsa *l)
 		 * checked on every encode and decode, and the string compares
 		 * of a proxy with 50 links were a tenth of its CPU at scale.
 		 */
-		h[i] = 2166136261u;
-		for (const char *s = lk->peer; *s != '\0'; s++)
-			h[i] = (h[i] ^ (uint8_t)*s) * 16777619u;
+		h[i] = pkt_origin_id(lk->peer);
 		for (j = 0; j < i; j++)
 			if (h[j] == h[i] &&
 			    strcmp(l->links[j].peer, lk->peer) == 0)

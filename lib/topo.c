@@ -702,17 +702,6 @@ heap_pop(struct spf *s)
 	return top;
 }
 
-/* FNV-1a of a NUL-terminated name. */
-static uint32_t
-name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 /*
  * An index of the nodes by origin name, built once per run: resolving
  * every advertised link by binary search cost log2(N) string compares on
@@ -732,7 +721,7 @@ spf_index(const struct topo *t, struct spf *s)
 	memset(s->ix, 0xff, slots * sizeof(*s->ix));	/* SPF_NONE */
 	s->ix_mask = slots - 1;
 	for (size_t x = 0; x < s->n; x++) {
-		size_t h = name_hash(t->v[x]->lsa.origin) & s->ix_mask;
+		size_t h = pkt_origin_id(t->v[x]->lsa.origin) & s->ix_mask;
 
 		while (s->ix[h] != SPF_NONE)
 			h = (h + 1) & s->ix_mask;
@@ -745,7 +734,7 @@ spf_index(const struct topo *t, struct spf *s)
 static uint32_t
 spf_node(const struct topo *t, const struct spf *s, const char *name)
 {
-	size_t h = name_hash(name) & s->ix_mask;
+	size_t h = pkt_origin_id(name) & s->ix_mask;
 
 	for (; s->ix[h] != SPF_NONE; h = (h + 1) & s->ix_mask)
 		if (strcmp(t->v[s->ix[h]]->lsa.origin, name) == 0)

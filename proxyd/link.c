@@ -2457,7 +2457,7 @@ int
 link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl,
     uint32_t origin)
 {
-	size_t over = LINK_UDP_IP_LEN + PKT_SEALED_HDR_LEN + PKT_TAG_LEN;
+	size_t over = LINK_DGRAM_OVERHEAD;
 	size_t mlen = len + PKT_DATA_HDR_LEN;	/* the DATA message */
 	uint8_t *h = frame + PKT_SEALED_HDR_LEN;
 	unsigned count;

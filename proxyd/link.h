@@ -51,6 +51,9 @@
 #define LINK_PMTU_EARLY_S	2
 #define LINK_PMTU_EVERY_S	60
 #define LINK_UDP_IP_LEN		28	/* IPv4 and UDP headers */
+/* what a sealed datagram adds to its message: headers, seal, tag */
+#define LINK_DGRAM_OVERHEAD	(LINK_UDP_IP_LEN + PKT_SEALED_HDR_LEN + \
+				    PKT_TAG_LEN)
 #define LINK_CLONE_WINDOW_S	600	/* a replaced address back within: clone */
 #define LINK_CLONE_HOLD_S	300	/* then the other address is refused */
 #define LINK_CLONES_MAX		32	/* names whose takeovers are tracked */

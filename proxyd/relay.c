@@ -197,12 +197,25 @@ onward(struct proxyd *px, struct link *from, struct link *l, const char *dest)
 static size_t
 link_ip_unsplit(const struct link *l)
 {
-	size_t over = LINK_UDP_IP_LEN + PKT_SEALED_HDR_LEN + PKT_TAG_LEN +
-	    PKT_DATA_HDR_LEN;
+	size_t over = LINK_DGRAM_OVERHEAD + PKT_DATA_HDR_LEN;
 
 	if (l == NULL || l->state != LINK_UP || l->pmtu <= over)
 		return 0;
 	return l->pmtu - over;
+}
+
+/*
+ * ip where in-place rewrites and tun_send() want it, the txq slot after
+ * its headroom: copied there if it arrived elsewhere (unit tests).
+ */
+static uint8_t *
+in_slot(struct proxyd *px, const uint8_t *ip, size_t len)
+{
+	uint8_t *w = txq_slot(px) + PKT_DATA_HEADROOM;
+
+	if (ip != w)
+		memmove(w, ip, len);
+	return w;
 }
 
 /*
@@ -259,7 +272,7 @@ classify6(struct proxyd *px, const uint8_t *ip, size_t len,
 static size_t
 link_ip_max(const struct link *l)
 {
-	size_t over = LINK_UDP_IP_LEN + PKT_SEALED_HDR_LEN + PKT_TAG_LEN;
+	size_t over = LINK_DGRAM_OVERHEAD;
 	size_t room, max;
 
 	if (l->state != LINK_UP || l->pmtu <= over + PKT_FRAG_HDR_LEN)
@@ -322,7 +335,7 @@ relay6_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 	}
 	if (too_big6(px, l, ip, len, &info))
 		return;
-	if (info.proto == 6)
+	if (info.proto == IPPROTO_TCP)
 		clamp(px, l, ip, len);
 	ipaddr_set6(&flow.src, &info.src);
 	ipaddr_set6(&flow.dst, &info.dst);
@@ -346,13 +359,11 @@ relay6_from_link(struct proxyd *px, struct link *from, uint8_t ttl,
 			px->st.drop_noroute++;
 			return;
 		}
-		if (info.proto == 6) {
-			uint8_t *w = txq_slot(px) + PKT_DATA_HEADROOM;
+		if (info.proto == IPPROTO_TCP) {
+			uint8_t *w = in_slot(px, ip, len);
 
-			if (ip != w)
-				memmove(w, ip, len);
-			ip = w;
 			clamp(px, from, w, len);
+			ip = w;
 		}
 		tun_send(px->tun, ip, len);
 		return;
@@ -405,7 +416,7 @@ relay_from_tun(struct proxyd *px, uint8_t *frame, size_t len)
 		return;
 	if ((l = next_hop(px, &info, &r)) == NULL)
 		return;
-	if (info.proto == 6)
+	if (info.proto == IPPROTO_TCP)
 		clamp(px, l, ip, len);
 	ipaddr_set4(&flow.src, info.src);
 	ipaddr_set4(&flow.dst, info.dst);
@@ -422,7 +433,7 @@ static void
 deliver(struct proxyd *px, const struct link *from, const uint8_t *ip,
     size_t len, struct ipv4_info *info)
 {
-	uint8_t *w = txq_slot(px) + PKT_DATA_HEADROOM;
+	uint8_t *w;
 	struct netmap_xlat x;
 	enum netmap_res res = NETMAP_PASS;
 
@@ -432,17 +443,13 @@ deliver(struct proxyd *px, const struct link *from, const uint8_t *ip,
 		return;
 	}
 	if (px->netmap.n > 0) {
-		if (ip != w)
-			memmove(w, ip, len);
-		ip = w;
+		ip = w = in_slot(px, ip, len);
 		res = netmap_translate(&px->netmap, NETMAP_IN, w, len, &x);
 	}
 	if (count(px, info, len, res, &x, NETMAP_IN) == -1)
 		return;
-	if (info->proto == 6) {
-		if (ip != w)
-			memmove(w, ip, len);
-		ip = w;
+	if (info->proto == IPPROTO_TCP) {
+		ip = w = in_slot(px, ip, len);
 		clamp(px, from, w, len);
 	}
 	tun_send(px->tun, ip, len);

@@ -437,7 +437,7 @@ signed_op(struct topo *t, struct cursor *c, bool tamper, uint64_t now)
 	size_t			k = take_u8(c) % NPKI, i;
 	unsigned		bit = take_u8(c);
 	uint64_t		refused;
-	bool			no_blocks;
+	bool			no_blocks, changed;
 	enum topo_verdict	v;
 
 	if (!take_lsa(c, &m))
@@ -465,7 +465,9 @@ signed_op(struct topo *t, struct cursor *c, bool tamper, uint64_t now)
 		if (((refused >> i & 1) != 0) == covered(k, &l.prefixes[i]))
 			abort();
 	v = topo_receive_checked(t, &l, refused, TOPO_REFUSED_BLOCKS, now,
-	    NULL);
+	    &changed);
+	if (changed && v != TOPO_NEWER)
+		abort();	/* only a stored copy changes routes */
 	if (v == TOPO_NEWER) {
 		const struct pkt_lsa *a;
 
