@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <openssl/evp.h>
 
 #include "crypto.h"
 
@@ -262,6 +263,87 @@ START_TEST(replay_window_slides_and_clears_stale_bits)
 }
 END_TEST
 
+/*
+ * What a fresh EVP context with the nonce salt || seq passed as the IV
+ * makes of pt: the c->s half of km (the initiator's sending direction).
+ */
+static void
+reference_seal(uint64_t seq, const uint8_t *aad, int aadlen,
+    const uint8_t *pt, int ptlen, uint8_t *out)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	uint8_t iv[12];
+	int n, fin;
+
+	ck_assert_ptr_nonnull(ctx);
+	memcpy(iv, km + 2 * CRYPTO_KEY_LEN, CRYPTO_SALT_LEN);
+	for (int i = 0; i < 8; i++)
+		iv[CRYPTO_SALT_LEN + i] = (uint8_t)(seq >> (56 - 8 * i));
+	ck_assert_int_eq(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, km,
+	    iv), 1);
+	ck_assert_int_eq(EVP_EncryptUpdate(ctx, NULL, &n, aad, aadlen), 1);
+	ck_assert_int_eq(EVP_EncryptUpdate(ctx, out, &n, pt, ptlen), 1);
+	ck_assert_int_eq(EVP_EncryptFinal_ex(ctx, out + n, &fin), 1);
+	ck_assert_int_eq(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG,
+	    CRYPTO_TAG_LEN, out + ptlen), 1);
+	EVP_CIPHER_CTX_free(ctx);
+}
+
+/*
+ * The contexts are keyed once and given each packet's nonce: a run of
+ * packets through one context, in order, skipping, backwards and at the
+ * top of the range, each equal to what a fresh context makes, and each
+ * opening (after a forgery too) only under its own sequence number.
+ */
+START_TEST(one_context_per_direction_seals_like_fresh_ones)
+{
+	static const uint64_t seqs[] = { 1, 2, 3, 4, 9, 10, 5, 6,
+	    UINT64_MAX - 1, UINT64_MAX, 7 };
+	uint8_t aad[14], pt[200], ct[200 + CRYPTO_TAG_LEN];
+	uint8_t want[200 + CRYPTO_TAG_LEN], back[200];
+
+	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+		uint64_t seq = seqs[i];
+		int len = (int)(i * 17 % 200) + 1;
+
+		memset(aad, (int)i, sizeof(aad));
+		memset(pt, (int)(i * 3 + 1), sizeof(pt));
+		reference_seal(seq, aad, sizeof(aad), pt, len, want);
+		ck_assert_int_eq(aead_seal(&ini, seq, aad, sizeof(aad), pt,
+		    (size_t)len, ct), 0);
+		ck_assert_msg(memcmp(ct, want, (size_t)len + CRYPTO_TAG_LEN)
+		    == 0, "packet %zu (seq %llu) differs from a fresh context's",
+		    i, (unsigned long long)seq);
+		ck_assert_int_eq(aead_open(&rsp, seq ^ 1, aad, sizeof(aad), ct,
+		    (size_t)len + CRYPTO_TAG_LEN, back), -1);
+		ck_assert_int_eq(aead_open(&rsp, seq, aad, sizeof(aad), ct,
+		    (size_t)len + CRYPTO_TAG_LEN, back), 0);
+		ck_assert_mem_eq(back, pt, (size_t)len);
+	}
+}
+END_TEST
+
+/*
+ * After a seal the sending context is finished with its nonce: more data
+ * without a new one is refused, not encrypted under the same nonce.
+ */
+START_TEST(sending_context_refuses_a_second_packet_on_one_nonce)
+{
+	uint8_t aad[4] = { 0 }, pt[32] = { 0 }, ct[32 + CRYPTO_TAG_LEN];
+	int n;
+
+	ck_assert_int_eq(aead_seal(&ini, 3, aad, sizeof(aad), pt, sizeof(pt),
+	    ct), 0);
+	ck_assert_int_ne(EVP_EncryptUpdate(ini.tx.ctx, ct, &n, pt,
+	    (int)sizeof(pt)), 1);
+	/* and the next seal, given its nonce, works */
+	ck_assert_int_eq(aead_seal(&ini, 4, aad, sizeof(aad), pt, sizeof(pt),
+	    ct), 0);
+	ck_assert_int_eq(aead_open(&rsp, 4, aad, sizeof(aad), ct, sizeof(ct),
+	    pt), 0);
+}
+END_TEST
+
 static Suite *
 crypto_suite(void)
 {
@@ -277,6 +359,8 @@ crypto_suite(void)
 	tcase_add_test(tc, seal_then_open_round_trips_both_ways);
 	tcase_add_test(tc, seal_in_place_works);
 	tcase_add_test(tc, open_rejects_forgery_wrong_seq_aad_and_direction);
+	tcase_add_test(tc, one_context_per_direction_seals_like_fresh_ones);
+	tcase_add_test(tc, sending_context_refuses_a_second_packet_on_one_nonce);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("replay");
 	tcase_add_test(tc, replay_rejects_zero_and_duplicates);
