@@ -42,6 +42,21 @@ be16_put(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* The same for 32 bits (TCP sequence numbers, addresses). */
+static inline uint32_t
+be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+be32_put(uint8_t *p, uint32_t v)
+{
+	be16_put(p, (uint16_t)(v >> 16));
+	be16_put(p + 2, (uint16_t)v);
+}
+
 void	 buf_rd_init(struct buf_rd *, const uint8_t *, size_t);
 uint8_t	 rd_u8(struct buf_rd *);
 uint16_t rd_u16be(struct buf_rd *);

@@ -60,4 +60,51 @@ int	vnet_uso_parse(const uint8_t *p, size_t len, size_t gso_size,
 size_t	vnet_uso_segment(const uint8_t *p, const struct vnet_uso *u, int i,
 	    uint8_t *out);
 
+/* A TCP GSO super-packet, checked by vnet_tso_parse(). */
+struct vnet_tso {
+	size_t		l4off;	/* IP header length: the TCP header's offset */
+	size_t		hlen;	/* IP and TCP headers */
+	size_t		seg;	/* TCP payload of each segment but the last */
+	size_t		payload;	/* TCP payload of all of them */
+	int		n;	/* segments, 1 .. VNET_SEGS_MAX */
+};
+
+/*
+ * Checks a TCP GSO super-packet (gso_type TCPV4 or TCPV6) of len bytes
+ * with the header's gso_size and csum_start: IPv4 (no fragment, total
+ * length len, protocol TCP, the TCP header at csum_start = the IP header
+ * length) or IPv6 (next header TCP right after the fixed header, payload
+ * length len - 40); a TCP header of 20 to 60 bytes within len, no SYN or
+ * RST, some payload, gso_size > 0, at most VNET_SEGS_MAX segments.  0 and
+ * *t filled, or -1.
+ */
+int	vnet_tso_parse(const uint8_t *p, size_t len, size_t gso_size,
+	    size_t csum_start, struct vnet_tso *t);
+
+/*
+ * Writes segment i (0 .. t->n - 1) of the super-packet p to out, which
+ * has room for t->hlen + t->seg bytes, as the kernel would have sent it:
+ * the IP header with its length (IPv4: the id plus i and the header
+ * checksum), the TCP header with the sequence number advanced by the
+ * payload before it, FIN and PSH only on the last segment, CWR only on
+ * the first, and the full checksum; the payload.  Returns its length.
+ */
+size_t	vnet_tso_segment(const uint8_t *p, const struct vnet_tso *t, int i,
+	    uint8_t *out);
+
+/*
+ * Coalescing TCP segments into one GSO frame for a TUN write (the reverse
+ * of the above, as GRO does).  vnet_tcp_gro_hlen() answers whether an
+ * IPv4 packet of len bytes may be coalesced at all: no IP options, not a
+ * fragment, DF set, lengths consistent, ACK set and none of SYN, RST, FIN,
+ * URG or CWR, some payload.  It returns the IP and TCP header length, or
+ * 0.  vnet_tcp_follows() answers whether such a packet continues the run
+ * that starts with first (same headers but for the IP length, id and
+ * checksum, the TCP sequence number, PSH and checksum) and whose payload
+ * so far is held bytes: its sequence number is first's plus held.
+ */
+size_t	vnet_tcp_gro_hlen(const uint8_t *ip, size_t len);
+int	vnet_tcp_follows(const uint8_t *first, const uint8_t *ip,
+	    size_t hlen, size_t held);
+
 #endif

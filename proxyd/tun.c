@@ -7,24 +7,29 @@
  *
  * The device carries a virtio-net header (IFF_VNET_HDR) so that writes can
  * be GSO super-frames.  Packets for our LAN arrive in bursts from one
- * recvmmsg(); consecutive UDP datagrams of one flow with the same size (a
- * tunnel's ESP in UDP, full-size) are held, and tun_flush() writes them as
- * one UDP GSO frame (VIRTIO_NET_HDR_GSO_UDP_L4): the kernel forwards it
- * once and cuts it into the original datagrams, with their checksums, at
- * the end.  Everything else, and a run of one, is written as it is.  If the
- * kernel refuses the GSO frame, the held datagrams are written one by one
- * and GSO is not tried again.
+ * recvmmsg(); consecutive packets of one flow that the kernel could have
+ * cut from one super-frame are held, and tun_flush() writes them as one
+ * GSO frame: the kernel forwards it once and cuts it into the original
+ * packets, with their checksums, at the end (or hands it whole to a LAN
+ * host that takes it so).  Two kinds are held: UDP datagrams of the same
+ * size (a tunnel's ESP in UDP, full-size; VIRTIO_NET_HDR_GSO_UDP_L4), and
+ * TCP segments of one connection in sequence with equal headers, as GRO
+ * joins them (VIRTIO_NET_HDR_GSO_TCPV4; lib/vnet.c says which).
+ * Everything else, and a run of one, is written as it is.  If the kernel
+ * refuses a GSO frame of a kind, the held packets are written one by one
+ * and that kind is not tried again.
  *
  * Reads carry the header too.  Offloads are enabled where the kernel has
- * them (TUNSETOFFLOAD TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6, Linux 6.2):
- * the kernel then hands over a run of UDP datagrams that GRO joined on the
- * LAN interface (rx-udp-gro-forwarding), or that a LAN host's socket sent
- * with UDP GSO, as one super-packet, which lib/vnet.c cuts back into the
- * datagrams, each in its own slot of the send batch: one read() for up to
- * 64 datagrams instead of one each.  Packets whose checksum the kernel left
- * partial are completed before they go on.  TSO super-packets are not
- * offered and never come; anything else the header announces is dropped
- * and counted.  A kernel without USO: no offloads, whole packets as before.
+ * them (TUNSETOFFLOAD TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 |
+ * TUN_F_USO6, Linux 6.2): the kernel then hands over a run of UDP
+ * datagrams that GRO joined on the LAN interface (rx-udp-gro-forwarding),
+ * or that a LAN host's socket sent with UDP GSO, and a LAN host's TCP
+ * super-packet (TSO) or one that GRO joined, as one super-packet, which
+ * lib/vnet.c cuts back into the packets, each in its own slot of the send
+ * batch: one read() for up to 64 KB instead of one per packet.  Packets
+ * whose checksum the kernel left partial are completed before they go on;
+ * anything else the header announces is dropped and counted.  A kernel
+ * without USO: no offloads, whole packets as before.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,17 +62,24 @@
 #define TUN_BATCH	64
 #define VNET_LEN	((int)sizeof(struct virtio_net_hdr))
 #define IP_UDP_LEN	28		/* IPv4 header without options + UDP */
-#define HOLD_MAX	64		/* datagrams in one GSO frame */
+#define HDR_MAX		80		/* IPv4 header + TCP with options */
+#define HOLD_MAX	64		/* packets in one GSO frame */
 #define HOLD_BYTES	65000		/* IP length of one GSO frame */
+#define TCP_PSH		0x08
 
-/* The UDP datagrams held for one GSO frame, stored whole and back to back. */
+/*
+ * The packets held for one GSO frame, stored whole and back to back: UDP
+ * datagrams (proto 17) or TCP segments (6), all with headers of hlen bytes.
+ */
 struct hold {
-	uint8_t		 mem[HOLD_BYTES + IP_UDP_LEN];
+	uint8_t		 mem[HOLD_BYTES + HDR_MAX];
 	size_t		 off[HOLD_MAX], len[HOLD_MAX];
 	int		 n;
+	uint8_t		 proto;
+	size_t		 hlen;		/* IP and transport header */
 	size_t		 used;		/* bytes of mem in use */
-	size_t		 seg;		/* UDP payload of the first */
-	size_t		 payload;	/* UDP payload of all of them */
+	size_t		 seg;		/* payload of the first */
+	size_t		 payload;	/* payload of all of them */
 };
 
 struct tun {
@@ -75,7 +87,8 @@ struct tun {
 	int		 fd;
 	int		 ifindex;
 	int		 mtu;
-	bool		 no_gso;	/* the kernel refused a GSO frame */
+	bool		 no_gso;	/* the kernel refused a UDP GSO frame */
+	bool		 no_tso;	/* the kernel refused a TCP GSO frame */
 	bool		 offload;	/* TUNSETOFFLOAD with USO took */
 	uint8_t		*super;		/* a super-packet being cut */
 	char		 name[IFNAMSIZ];
@@ -85,28 +98,33 @@ struct tun {
 };
 
 /*
- * A UDP GSO super-packet read into frame: copied aside, then each of its
- * datagrams built in a slot of the send batch and passed on.
+ * A UDP (tcp false) or TCP GSO super-packet read into frame: copied aside,
+ * then each of its datagrams or segments built in a slot of the send
+ * batch and passed on.
  */
 static void
 read_super(struct tun *t, const struct virtio_net_hdr *vh, uint8_t *ip,
-    size_t len)
+    size_t len, bool tcp)
 {
 	struct vnet_uso u;
+	struct vnet_tso s;
+	int n;
 
-	if (t->super == NULL || vnet_uso_parse(ip, len, vh->gso_size,
-	    vh->csum_start, &u) == -1) {
+	if (t->super == NULL || (tcp ? vnet_tso_parse(ip, len, vh->gso_size,
+	    vh->csum_start, &s) : vnet_uso_parse(ip, len, vh->gso_size,
+	    vh->csum_start, &u)) == -1) {
 		t->px->st.drop_malformed++;
 		return;
 	}
 	memcpy(t->super, ip, len);
 	t->px->st.tun_rx_gso++;
-	for (int i = 0; i < u.n; i++) {
+	n = tcp ? s.n : u.n;
+	for (int i = 0; i < n; i++) {
 		uint8_t *frame = txq_slot(t->px);
-		size_t n = vnet_uso_segment(t->super, &u, i,
-		    frame + PKT_DATA_HEADROOM);
+		uint8_t *out = frame + PKT_DATA_HEADROOM;
 
-		t->input(t->px, frame, n);
+		t->input(t->px, frame, tcp ? vnet_tso_segment(t->super, &s, i,
+		    out) : vnet_uso_segment(t->super, &u, i, out));
 	}
 }
 
@@ -124,6 +142,7 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 		struct virtio_net_hdr vh;
 		ssize_t n = read(fd, at, 65535 + VNET_LEN);
 		size_t len;
+		uint8_t gso;
 
 		if (n <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
@@ -136,9 +155,12 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		len = (size_t)n - VNET_LEN;
-		if ((vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) ==
-		    VIRTIO_NET_HDR_GSO_UDP_L4 && t->offload) {
-			read_super(t, &vh, frame + PKT_DATA_HEADROOM, len);
+		gso = vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+		if (t->offload && (gso == VIRTIO_NET_HDR_GSO_UDP_L4 ||
+		    gso == VIRTIO_NET_HDR_GSO_TCPV4 ||
+		    gso == VIRTIO_NET_HDR_GSO_TCPV6)) {
+			read_super(t, &vh, frame + PKT_DATA_HEADROOM, len,
+			    gso != VIRTIO_NET_HDR_GSO_UDP_L4);
 			continue;
 		}
 		if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
@@ -157,12 +179,14 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Offloads on reads where the kernel has UDP segmentation offload on the
- * TUN; without it (before 6.2: EINVAL) none, and packets come whole.
+ * TUN (TCP's it has had for long); without it (before 6.2: EINVAL) none,
+ * and packets come whole.
  */
 static void
 offload_on(struct tun *t)
 {
-	unsigned int f = TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6;
+	unsigned int f = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 |
+	    TUN_F_USO6;
 
 	if ((t->super = malloc(65536)) == NULL)
 		return;
@@ -293,73 +317,96 @@ write_one(struct tun *t, const uint8_t *p, size_t len)
 }
 
 /*
- * A UDP datagram that may go into a GSO frame: IPv4 without options, not
- * a fragment, DF set (so rewriting the IP ids is harmless), lengths
- * consistent, some payload.
+ * The header length of a packet that may go into a GSO frame, 0 if none
+ * may: a UDP datagram (IPv4 without options, not a fragment, DF set so
+ * that rewriting the IP ids is harmless, lengths consistent, some
+ * payload), or a TCP segment that GRO could join (vnet.h).
  */
-static bool
-holdable(const uint8_t *ip, size_t len)
+static size_t
+holdable(const struct tun *t, const uint8_t *ip, size_t len)
 {
-	return len > IP_UDP_LEN && len <= HOLD_BYTES && ip[0] == 0x45 &&
-	    ip[9] == 17 && be16_get(ip + 2) == len &&
+	if (len <= IP_UDP_LEN || len > HOLD_BYTES || ip[0] != 0x45)
+		return 0;
+	if (ip[9] == 6)
+		return t->no_tso ? 0 : vnet_tcp_gro_hlen(ip, len);
+	return !t->no_gso && ip[9] == 17 && be16_get(ip + 2) == len &&
 	    (be16_get(ip + 6) & 0xbfff) == 0 && (ip[6] & 0x40) &&
-	    be16_get(ip + 24) == len - 20;
+	    be16_get(ip + 24) == len - 20 ? IP_UDP_LEN : 0;
 }
 
-/* Same flow and header as the held ones, and room for it. */
+/* Same flow and header as the held ones, in sequence, and room for it. */
 static bool
-joins(const struct hold *h, const uint8_t *ip, size_t len)
+joins(const struct hold *h, const uint8_t *ip, size_t len, size_t hlen)
 {
 	const uint8_t *first = h->mem;
 
-	return h->n > 0 && h->n < HOLD_MAX && len - IP_UDP_LEN <= h->seg &&
-	    h->used + len <= sizeof(h->mem) &&
-	    IP_UDP_LEN + h->payload + (len - IP_UDP_LEN) <= HOLD_BYTES &&
-	    ip[1] == first[1] && ip[8] == first[8] &&
+	if (h->n == 0 || h->n >= HOLD_MAX || ip[9] != h->proto ||
+	    hlen != h->hlen || len - hlen > h->seg ||
+	    h->used + len > sizeof(h->mem) ||
+	    hlen + h->payload + (len - hlen) > HOLD_BYTES)
+		return false;
+	if (h->proto == 6)
+		return vnet_tcp_follows(first, ip, hlen, h->payload);
+	return ip[1] == first[1] && ip[8] == first[8] &&
 	    memcmp(ip + 12, first + 12, 12) == 0;	/* addresses, ports */
 }
 
-/* The held datagrams as one UDP GSO frame; -1 if the kernel refused it. */
+/* The held packets as one GSO frame; -1 if the kernel refused it. */
 static int
 write_gso(struct tun *t)
 {
 	struct hold *h = &t->hold;
 	struct virtio_net_hdr vh;
-	uint8_t hdr[IP_UDP_LEN];
+	uint8_t hdr[HDR_MAX];
 	struct iovec iov[2 + HOLD_MAX];
-	size_t total = IP_UDP_LEN + h->payload;
+	size_t total = h->hlen + h->payload;
+	bool tcp = h->proto == 6;
+	const uint8_t *last = h->mem + h->off[h->n - 1];
 
-	memcpy(hdr, h->mem, IP_UDP_LEN);
+	memcpy(hdr, h->mem, h->hlen);
 	be16_put(hdr + 2, (uint16_t)total);
 	be16_put(hdr + 10, 0);
 	be16_put(hdr + 10, (uint16_t)~vnet_sum(hdr, 20, 0));
-	be16_put(hdr + 24, (uint16_t)(total - 20));
-	/* UDP checksum: the pseudo-header sum only, the kernel adds the rest */
-	be16_put(hdr + 26, vnet_sum(hdr + 12, 8, 17u + (uint32_t)(total - 20)));
 	memset(&vh, 0, sizeof(vh));
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
-	vh.hdr_len = IP_UDP_LEN;
+	vh.hdr_len = (uint16_t)h->hlen;
 	vh.gso_size = (uint16_t)h->seg;
 	vh.csum_start = 20;
-	vh.csum_offset = 6;
+	/* the checksum field: the pseudo-header sum only, the kernel (or
+	 * the receiving host, taking the frame whole) adds the rest */
+	if (tcp) {
+		hdr[33] |= last[33] & TCP_PSH;	/* the last one's push */
+		be16_put(hdr + 36, vnet_sum(hdr + 12, 8,
+		    6u + (uint32_t)(total - 20)));
+		vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		vh.csum_offset = 16;
+	} else {
+		be16_put(hdr + 24, (uint16_t)(total - 20));
+		be16_put(hdr + 26, vnet_sum(hdr + 12, 8,
+		    17u + (uint32_t)(total - 20)));
+		vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+		vh.csum_offset = 6;
+	}
 	iov[0].iov_base = &vh;
 	iov[0].iov_len = sizeof(vh);
 	iov[1].iov_base = hdr;
-	iov[1].iov_len = sizeof(hdr);
+	iov[1].iov_len = h->hlen;
 	for (int i = 0; i < h->n; i++) {
-		iov[2 + i].iov_base = h->mem + h->off[i] + IP_UDP_LEN;
-		iov[2 + i].iov_len = h->len[i] - IP_UDP_LEN;
+		iov[2 + i].iov_base = h->mem + h->off[i] + h->hlen;
+		iov[2 + i].iov_len = h->len[i] - h->hlen;
 	}
 	if (writev(t->fd, iov, 2 + h->n) == -1) {
 		if (errno == EINVAL || errno == EOPNOTSUPP) {
-			log_info("tun '%s': UDP GSO frames refused (%s): "
-			    "writing datagrams one by one from now on",
-			    t->name, strerror(errno));
-			t->no_gso = true;
+			log_info("tun '%s': %s GSO frames refused (%s): "
+			    "writing them one by one from now on", t->name,
+			    tcp ? "TCP" : "UDP", strerror(errno));
+			if (tcp)
+				t->no_tso = true;
+			else
+				t->no_gso = true;
 			return -1;
 		}
-		/* a full queue and the like: the datagrams are lost */
+		/* a full queue and the like: the packets are lost */
 		log_debug("write to tun '%s': %s", t->name, strerror(errno));
 		return 0;
 	}
@@ -375,7 +422,7 @@ tun_flush(struct tun *t)
 
 	if (t == NULL || (h = &t->hold)->n == 0)
 		return;
-	if (h->n == 1 || t->no_gso || write_gso(t) == -1)
+	if (h->n == 1 || write_gso(t) == -1)
 		for (int i = 0; i < h->n; i++)
 			write_one(t, h->mem + h->off[i], h->len[i]);
 	h->n = 0;
@@ -387,20 +434,26 @@ void
 tun_send(struct tun *t, const uint8_t *ip, size_t len)
 {
 	struct hold *h = &t->hold;
+	size_t hlen = holdable(t, ip, len);
 
-	if (!t->no_gso && holdable(ip, len)) {
-		if (!joins(h, ip, len))
+	if (hlen != 0) {
+		if (!joins(h, ip, len, hlen))
 			tun_flush(t);
-		if (h->n == 0)
-			h->seg = len - IP_UDP_LEN;
+		if (h->n == 0) {
+			h->proto = ip[9];
+			h->hlen = hlen;
+			h->seg = len - hlen;
+		}
 		h->off[h->n] = h->used;
 		h->len[h->n] = len;
 		memcpy(h->mem + h->used, ip, len);
 		h->used += len;
-		h->payload += len - IP_UDP_LEN;
+		h->payload += len - hlen;
 		h->n++;
-		if (len - IP_UDP_LEN < h->seg || h->n == HOLD_MAX)
-			tun_flush(t);	/* a shorter one ends the run */
+		/* a shorter one, or a push, ends the run */
+		if (len - hlen < h->seg || h->n == HOLD_MAX ||
+		    (h->proto == 6 && (ip[33] & TCP_PSH)))
+			tun_flush(t);
 		return;
 	}
 	tun_flush(t);

@@ -4,7 +4,9 @@
  * hands them over, cut back into the datagrams they were made of (IPv4 and
  * IPv6, a shorter last one, odd lengths, checksums against a plain
  * reference implementation), partial checksums completed, and everything
- * malformed refused.
+ * malformed refused; TCP super-packets (TSO) cut into the segments the
+ * sender's kernel would have sent, and the checks that decide which
+ * segments may be joined into one GSO frame again.
  */
 #include <check.h>
 #include <stdbool.h>
@@ -263,6 +265,185 @@ START_TEST(sum_matches_reference)
 }
 END_TEST
 
+
+/*
+ * A TCP segment 10.1.0.5:40000 -> 10.2.0.7:5201 (or IPv6) with seq, flags,
+ * plen payload bytes (byte k of the stream is (uint8_t)(k * 7)), and
+ * optlen bytes of options (a timestamp-like pattern); full checksums.
+ */
+static size_t
+segment(uint8_t *p, int v6, uint16_t id, uint32_t seq, uint8_t flags,
+    size_t optlen, size_t plen)
+{
+	size_t l4 = v6 ? 40 : 20, th = 20 + optlen, tlen = th + plen;
+	size_t len = l4 + tlen;
+	uint32_t s;
+
+	memset(p, 0, l4 + th);
+	if (v6) {
+		p[0] = 0x60;
+		put16(p + 4, (uint16_t)tlen);
+		p[6] = 6;
+		p[7] = 64;
+		p[8] = 0x20; p[9] = 0x01; p[10] = 0x0d; p[11] = 0xb8; p[23] = 5;
+		p[24] = 0x20; p[25] = 0x01; p[26] = 0x0d; p[27] = 0xb8;
+		p[39] = 7;
+		s = ref_sum(p + 8, 32, 0);
+	} else {
+		p[0] = 0x45;
+		p[1] = 0x02;		/* ECT(0) */
+		put16(p + 2, (uint16_t)len);
+		put16(p + 4, id);
+		p[6] = 0x40;
+		p[8] = 64;
+		p[9] = 6;
+		p[12] = 10; p[13] = 1; p[15] = 5;
+		p[16] = 10; p[17] = 2; p[19] = 7;
+		put16(p + 10, (uint16_t)~ref_sum(p, 20, 0));
+		s = ref_sum(p + 12, 8, 0);
+	}
+	put16(p + l4, 40000);
+	put16(p + l4 + 2, 5201);
+	p[l4 + 4] = (uint8_t)(seq >> 24); p[l4 + 5] = (uint8_t)(seq >> 16);
+	p[l4 + 6] = (uint8_t)(seq >> 8); p[l4 + 7] = (uint8_t)seq;
+	p[l4 + 8] = 0x12; p[l4 + 11] = 0x34;	/* ack */
+	p[l4 + 12] = (uint8_t)(th / 4 << 4);
+	p[l4 + 13] = flags;
+	put16(p + l4 + 14, 501);		/* window */
+	for (size_t i = 0; i < optlen; i++)
+		p[l4 + 20 + i] = (uint8_t)(i == 0 ? 1 : 0x40 + i);
+	for (size_t i = 0; i < plen; i++)
+		p[l4 + th + i] = (uint8_t)((seq - 1000 + i) * 7);
+	s = ref_sum(p + l4, tlen, s + 6 + (uint32_t)tlen);
+	put16(p + l4 + 16, (uint16_t)~s);
+	return len;
+}
+
+static void
+check_tso(int v6, size_t optlen, size_t total, size_t mss, uint8_t flags)
+{
+	static uint8_t sp[65536], want[2048], got[2048];
+	size_t l4 = v6 ? 40 : 20, len, at = 0;
+	struct vnet_tso t;
+	int n = (int)((total + mss - 1) / mss);
+
+	/* the super-packet: the first segment's headers, total lengths;
+	 * the kernel leaves the pseudo-header sum, which vnet ignores */
+	len = segment(sp, v6, 77, 1000, flags, optlen, total);
+	ck_assert_int_eq(vnet_tso_parse(sp, len, mss, l4, &t), 0);
+	ck_assert_int_eq(t.n, n);
+	ck_assert_uint_eq(t.hlen, l4 + 20 + optlen);
+	for (int i = 0; i < n; i++) {
+		size_t plen = total - at < mss ? total - at : mss;
+		uint8_t f = flags;
+		size_t wl, gl;
+
+		if (i != n - 1)
+			f &= (uint8_t)~0x09;		/* FIN, PSH */
+		if (i != 0)
+			f &= (uint8_t)~0x80;		/* CWR */
+		wl = segment(want, v6, (uint16_t)(77 + i), (uint32_t)(1000 + at),
+		    f, optlen, plen);
+		gl = vnet_tso_segment(sp, &t, i, got);
+		ck_assert_uint_eq(gl, wl);
+		ck_assert_uint_le(gl, t.hlen + t.seg);
+		ck_assert_mem_eq(got, want, wl);
+		at += plen;
+	}
+}
+
+START_TEST(tcp_super_packets_cut_back)
+{
+	check_tso(0, 12, 65000 - 52, 1396 - 12, 0x18);	/* ACK PSH, TS */
+	check_tso(0, 0, 3 * 1460, 1460, 0x10);		/* exact multiple */
+	check_tso(0, 12, 4001, 1000, 0x99);		/* CWR FIN PSH ACK */
+	check_tso(0, 40, 1, 1000, 0x10);		/* one byte, 40 B opts */
+	check_tso(1, 12, 20001, 1388, 0x18);
+}
+END_TEST
+
+START_TEST(malformed_tcp_super_packets_refused)
+{
+	static uint8_t p[4096];
+	struct vnet_tso t;
+	size_t len = segment(p, 0, 1, 1000, 0x10, 0, 3000);
+
+	ck_assert_int_eq(vnet_tso_parse(p, len, 1000, 20, &t), 0);
+	ck_assert_int_eq(vnet_tso_parse(p, len, 0, 20, &t), -1);
+	ck_assert_int_eq(vnet_tso_parse(p, len, 1000, 24, &t), -1);
+	ck_assert_int_eq(vnet_tso_parse(p, len, 10, 20, &t), -1); /* > 128 */
+	ck_assert_int_eq(vnet_tso_parse(p, len - 1, 1000, 20, &t), -1);
+	p[33] = 0x12;					/* SYN */
+	ck_assert_int_eq(vnet_tso_parse(p, len, 1000, 20, &t), -1);
+	p[33] = 0x14;					/* RST */
+	ck_assert_int_eq(vnet_tso_parse(p, len, 1000, 20, &t), -1);
+	p[33] = 0x10;
+	p[32] = 0x40;					/* 16-byte header */
+	ck_assert_int_eq(vnet_tso_parse(p, len, 1000, 20, &t), -1);
+	p[32] = 0xf0;					/* 60 bytes: fits */
+	ck_assert_int_eq(vnet_tso_parse(p, len, 1000, 20, &t), 0);
+	len = segment(p, 0, 1, 1000, 0x10, 0, 0);	/* no payload */
+	ck_assert_int_eq(vnet_tso_parse(p, len, 1000, 20, &t), -1);
+	len = segment(p, 0, 1, 1000, 0x10, 20, 10);
+	p[32] = 0xf0;					/* header past the end */
+	ck_assert_int_eq(vnet_tso_parse(p, len, 1000, 20, &t), -1);
+	len = segment(p, 0, 1, 1000, 0x10, 0, 100);
+	p[9] = 17;
+	ck_assert_int_eq(vnet_tso_parse(p, len, 1000, 20, &t), -1);
+}
+END_TEST
+
+START_TEST(tcp_segments_joined_only_in_sequence)
+{
+	static uint8_t a[2048], b[2048];
+	size_t la, lb, h;
+
+	la = segment(a, 0, 1, 1000, 0x10, 12, 1384);
+	ck_assert_uint_eq(vnet_tcp_gro_hlen(a, la), 52);
+	lb = segment(b, 0, 2, 1000 + 1384, 0x10, 12, 1384);
+	h = vnet_tcp_gro_hlen(b, lb);
+	ck_assert_uint_eq(h, 52);
+	ck_assert_int_eq(vnet_tcp_follows(a, b, h, 1384), 1);
+	ck_assert_int_eq(vnet_tcp_follows(a, b, h, 1383), 0);	/* a gap */
+	ck_assert_int_eq(vnet_tcp_follows(a, b, h, 2768), 0);
+	lb = segment(b, 0, 2, 1000 + 1384, 0x18, 12, 100);	/* push */
+	ck_assert_int_eq(vnet_tcp_follows(a, b, h, 1384), 1);
+	b[30]++;						/* ack */
+	ck_assert_int_eq(vnet_tcp_follows(a, b, h, 1384), 0);
+	b[30]--;
+	b[35]++;						/* window */
+	ck_assert_int_eq(vnet_tcp_follows(a, b, h, 1384), 0);
+	b[35]--;
+	b[45]++;						/* options */
+	ck_assert_int_eq(vnet_tcp_follows(a, b, h, 1384), 0);
+	b[45]--;
+	b[21]++;						/* port */
+	ck_assert_int_eq(vnet_tcp_follows(a, b, h, 1384), 0);
+	b[21]--;
+	b[1] = 0x03;						/* CE */
+	ck_assert_int_eq(vnet_tcp_follows(a, b, h, 1384), 0);
+	b[1] = 0x02;
+	b[33] = 0x50;						/* ECE */
+	ck_assert_int_eq(vnet_tcp_follows(a, b, h, 1384), 0);
+	/* not joinable at all */
+	la = segment(a, 0, 1, 1000, 0x11, 12, 10);		/* FIN */
+	ck_assert_uint_eq(vnet_tcp_gro_hlen(a, la), 0);
+	la = segment(a, 0, 1, 1000, 0x90, 12, 10);		/* CWR */
+	ck_assert_uint_eq(vnet_tcp_gro_hlen(a, la), 0);
+	la = segment(a, 0, 1, 1000, 0x02, 0, 10);		/* SYN */
+	ck_assert_uint_eq(vnet_tcp_gro_hlen(a, la), 0);
+	la = segment(a, 0, 1, 1000, 0x10, 12, 0);		/* no data */
+	ck_assert_uint_eq(vnet_tcp_gro_hlen(a, la), 0);
+	la = segment(a, 0, 1, 1000, 0x10, 12, 10);
+	a[6] = 0;						/* no DF */
+	ck_assert_uint_eq(vnet_tcp_gro_hlen(a, la), 0);
+	a[6] = 0x40;
+	ck_assert_uint_eq(vnet_tcp_gro_hlen(a, la - 1), 0);	/* length */
+	la = segment(a, 1, 1, 1000, 0x10, 12, 10);		/* IPv6 */
+	ck_assert_uint_eq(vnet_tcp_gro_hlen(a, la), 0);
+}
+END_TEST
+
 static Suite *
 vnet_suite(void)
 {
@@ -275,6 +456,9 @@ vnet_suite(void)
 	tcase_add_test(tc, partial_checksums_completed);
 	tcase_add_test(tc, zero_checksum_sent_as_ffff);
 	tcase_add_test(tc, sum_matches_reference);
+	tcase_add_test(tc, tcp_super_packets_cut_back);
+	tcase_add_test(tc, malformed_tcp_super_packets_refused);
+	tcase_add_test(tc, tcp_segments_joined_only_in_sequence);
 	suite_add_tcase(s, tc);
 	return s;
 }
