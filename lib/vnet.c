@@ -112,26 +112,64 @@ ip_super(const uint8_t *p, size_t len, int proto)
 	}
 }
 
+/*
+ * How a payload of n bytes (n > 0) is cut at gso_size bytes (> 0): the
+ * size of every segment but the last in *seg, their count in *segs; -1 if
+ * more than VNET_SEGS_MAX.
+ */
+static int
+segs(size_t payload, size_t gso_size, size_t *seg, int *segs)
+{
+	size_t n = (payload + gso_size - 1) / gso_size;
+
+	if (n > VNET_SEGS_MAX)
+		return -1;
+	*seg = gso_size < payload ? gso_size : payload;
+	*segs = (int)n;
+	return 0;
+}
+
+/*
+ * Segment i of super-packet p into out: its hlen bytes of headers, then
+ * plen bytes of the payload from offset at; the IP header for a transport
+ * length of tlen (IPv4, with l4off bytes of header: the total length, the
+ * id plus i, the header checksum; IPv6: the payload length).  Returns the
+ * pseudo-header sum for protocol proto.
+ */
+static uint64_t
+seg_ip(const uint8_t *p, size_t l4off, size_t hlen, size_t at, size_t plen,
+    int i, unsigned proto, uint8_t *out)
+{
+	size_t tlen = hlen - l4off + plen;
+
+	memcpy(out, p, hlen);
+	memcpy(out + hlen, p + hlen + at, plen);
+	if (out[0] >> 4 == 4) {
+		be16_put(out + 2, (uint16_t)(l4off + tlen));
+		be16_put(out + 4, (uint16_t)(be16_get(p + 4) + i));
+		be16_put(out + 10, 0);
+		be16_put(out + 10, (uint16_t)~fold(sum_bytes(out, l4off, 0)));
+		return sum_bytes(out + 12, 8, proto + tlen);	/* addresses */
+	}
+	be16_put(out + 4, (uint16_t)tlen);
+	return sum_bytes(out + 8, 32, proto + tlen);
+}
+
 int
 vnet_uso_parse(const uint8_t *p, size_t len, size_t gso_size,
     size_t csum_start, struct vnet_uso *u)
 {
-	size_t l4off, payload, n;
+	size_t l4off, payload;
 
 	if (gso_size == 0 || (l4off = ip_super(p, len, 17)) == 0)
 		return -1;
 	if (csum_start != l4off || len < l4off + UDP_HDR)
 		return -1;
 	payload = len - l4off - UDP_HDR;
-	if (payload == 0)
-		return -1;
-	n = (payload + gso_size - 1) / gso_size;
-	if (n > VNET_SEGS_MAX)
+	if (payload == 0 || segs(payload, gso_size, &u->seg, &u->n) == -1)
 		return -1;
 	u->l4off = l4off;
-	u->seg = gso_size < payload ? gso_size : payload;
 	u->payload = payload;
-	u->n = (int)n;
 	return 0;
 }
 
@@ -145,19 +183,7 @@ vnet_uso_segment(const uint8_t *p, const struct vnet_uso *u, int i,
 	uint8_t *udp = out + u->l4off;
 	uint64_t sum;
 
-	memcpy(out, p, u->l4off + UDP_HDR);
-	memcpy(udp + UDP_HDR, p + u->l4off + UDP_HDR + at, plen);
-	if (out[0] >> 4 == 4) {
-		be16_put(out + 2, (uint16_t)len);
-		be16_put(out + 4, (uint16_t)(be16_get(p + 4) + i));
-		be16_put(out + 10, 0);
-		be16_put(out + 10, (uint16_t)~fold(sum_bytes(out, u->l4off, 0)));
-		sum = sum_bytes(out + 12, 8, 0);	/* addresses */
-	} else {
-		be16_put(out + 4, (uint16_t)ulen);
-		sum = sum_bytes(out + 8, 32, 0);
-	}
-	sum += 17 + ulen;
+	sum = seg_ip(p, u->l4off, u->l4off + UDP_HDR, at, plen, i, 17, out);
 	be16_put(udp + 4, (uint16_t)ulen);
 	be16_put(udp + 6, 0);
 	sum = fold(sum_bytes(udp, ulen, sum));
@@ -169,7 +195,7 @@ int
 vnet_tso_parse(const uint8_t *p, size_t len, size_t gso_size,
     size_t csum_start, struct vnet_tso *t)
 {
-	size_t l4off, hlen, payload, n;
+	size_t l4off, hlen;
 
 	if (gso_size == 0 || (l4off = ip_super(p, len, 6)) == 0 ||
 	    csum_start != l4off || len < l4off + TCP_HDR)
@@ -178,15 +204,11 @@ vnet_tso_parse(const uint8_t *p, size_t len, size_t gso_size,
 	if (hlen < l4off + TCP_HDR || hlen >= len ||
 	    (p[l4off + 13] & (TH_SYN | TH_RST)))
 		return -1;
-	payload = len - hlen;
-	n = (payload + gso_size - 1) / gso_size;
-	if (n > VNET_SEGS_MAX)
+	if (segs(len - hlen, gso_size, &t->seg, &t->n) == -1)
 		return -1;
 	t->l4off = l4off;
 	t->hlen = hlen;
-	t->seg = gso_size < payload ? gso_size : payload;
-	t->payload = payload;
-	t->n = (int)n;
+	t->payload = len - hlen;
 	return 0;
 }
 
@@ -200,19 +222,7 @@ vnet_tso_segment(const uint8_t *p, const struct vnet_tso *t, int i,
 	uint8_t *tcp = out + t->l4off;
 	uint64_t sum;
 
-	memcpy(out, p, t->hlen);
-	memcpy(out + t->hlen, p + t->hlen + at, plen);
-	if (out[0] >> 4 == 4) {
-		be16_put(out + 2, (uint16_t)len);
-		be16_put(out + 4, (uint16_t)(be16_get(p + 4) + i));
-		be16_put(out + 10, 0);
-		be16_put(out + 10, (uint16_t)~fold(sum_bytes(out, t->l4off, 0)));
-		sum = sum_bytes(out + 12, 8, 0);	/* addresses */
-	} else {
-		be16_put(out + 4, (uint16_t)tlen);
-		sum = sum_bytes(out + 8, 32, 0);
-	}
-	sum += 6 + tlen;
+	sum = seg_ip(p, t->l4off, t->hlen, at, plen, i, 6, out);
 	be32_put(tcp + 4, be32_get(p + t->l4off + 4) + (uint32_t)at);
 	if (i != t->n - 1)
 		tcp[13] &= (uint8_t)~(TH_FIN | TH_PSH);

@@ -33,6 +33,40 @@ ref_sum(const uint8_t *p, size_t n, uint32_t s)
 	return s;
 }
 
+/*
+ * The IP header of a packet 10.1.0.5 -> 10.2.0.7 (or 2001:db8::5 ->
+ * 2001:db8::7) carrying tlen bytes of protocol proto, with id and tos
+ * (IPv4, DF set) and a valid header checksum; the rest of the first
+ * hlen bytes zeroed.  Returns the pseudo-header sum of the addresses.
+ */
+static uint32_t
+ip_header(uint8_t *p, int v6, int proto, size_t tlen, uint16_t id,
+    uint8_t tos, size_t hlen)
+{
+	memset(p, 0, hlen);
+	if (v6) {
+		p[0] = 0x60;
+		put16(p + 4, (uint16_t)tlen);
+		p[6] = (uint8_t)proto;
+		p[7] = 64;
+		p[8] = 0x20; p[9] = 0x01; p[10] = 0x0d; p[11] = 0xb8; p[23] = 5;
+		p[24] = 0x20; p[25] = 0x01; p[26] = 0x0d; p[27] = 0xb8;
+		p[39] = 7;
+		return ref_sum(p + 8, 32, 0);
+	}
+	p[0] = 0x45;
+	p[1] = tos;
+	put16(p + 2, (uint16_t)(20 + tlen));
+	put16(p + 4, id);
+	p[6] = 0x40;		/* DF */
+	p[8] = 64;
+	p[9] = (uint8_t)proto;
+	p[12] = 10; p[13] = 1; p[15] = 5;
+	p[16] = 10; p[17] = 2; p[19] = 7;
+	put16(p + 10, (uint16_t)~ref_sum(p, 20, 0));
+	return ref_sum(p + 12, 8, 0);
+}
+
 /* A UDP datagram from 10.1.0.5:4500 to 10.2.0.7:4500 (or IPv6), id. */
 static size_t
 datagram(uint8_t *p, int v6, uint16_t id, size_t plen, uint8_t fill)
@@ -40,28 +74,7 @@ datagram(uint8_t *p, int v6, uint16_t id, size_t plen, uint8_t fill)
 	size_t l4 = v6 ? 40 : 20, ulen = 8 + plen, len = l4 + ulen;
 	uint32_t s;
 
-	memset(p, 0, l4 + 8);
-	if (v6) {
-		p[0] = 0x60;
-		put16(p + 4, (uint16_t)ulen);
-		p[6] = 17;
-		p[7] = 64;
-		p[8] = 0x20; p[9] = 0x01; p[10] = 0x0d; p[11] = 0xb8; p[23] = 5;
-		p[24] = 0x20; p[25] = 0x01; p[26] = 0x0d; p[27] = 0xb8;
-		p[39] = 7;
-		s = ref_sum(p + 8, 32, 0);
-	} else {
-		p[0] = 0x45;
-		put16(p + 2, (uint16_t)len);
-		put16(p + 4, id);
-		p[6] = 0x40;		/* DF */
-		p[8] = 64;
-		p[9] = 17;
-		p[12] = 10; p[13] = 1; p[15] = 5;
-		p[16] = 10; p[17] = 2; p[19] = 7;
-		put16(p + 10, (uint16_t)~ref_sum(p, 20, 0));
-		s = ref_sum(p + 12, 8, 0);
-	}
+	s = ip_header(p, v6, 17, ulen, id, 0, l4 + 8);
 	put16(p + l4, 4500);
 	put16(p + l4 + 2, 4500);
 	put16(p + l4 + 4, (uint16_t)ulen);
@@ -279,29 +292,7 @@ segment(uint8_t *p, int v6, uint16_t id, uint32_t seq, uint8_t flags,
 	size_t len = l4 + tlen;
 	uint32_t s;
 
-	memset(p, 0, l4 + th);
-	if (v6) {
-		p[0] = 0x60;
-		put16(p + 4, (uint16_t)tlen);
-		p[6] = 6;
-		p[7] = 64;
-		p[8] = 0x20; p[9] = 0x01; p[10] = 0x0d; p[11] = 0xb8; p[23] = 5;
-		p[24] = 0x20; p[25] = 0x01; p[26] = 0x0d; p[27] = 0xb8;
-		p[39] = 7;
-		s = ref_sum(p + 8, 32, 0);
-	} else {
-		p[0] = 0x45;
-		p[1] = 0x02;		/* ECT(0) */
-		put16(p + 2, (uint16_t)len);
-		put16(p + 4, id);
-		p[6] = 0x40;
-		p[8] = 64;
-		p[9] = 6;
-		p[12] = 10; p[13] = 1; p[15] = 5;
-		p[16] = 10; p[17] = 2; p[19] = 7;
-		put16(p + 10, (uint16_t)~ref_sum(p, 20, 0));
-		s = ref_sum(p + 12, 8, 0);
-	}
+	s = ip_header(p, v6, 6, tlen, id, 0x02, l4 + th);	/* ECT(0) */
 	put16(p + l4, 40000);
 	put16(p + l4 + 2, 5201);
 	p[l4 + 4] = (uint8_t)(seq >> 24); p[l4 + 5] = (uint8_t)(seq >> 16);
