@@ -96,55 +96,26 @@ done
 f0=$(frag_counts)
 a_tx0=$(pstatus site-a frag_tx) p_j0=$(pstatus pub frag_joined)
 b_j0=$(pstatus site-b frag_joined)
-# A sink on hostB counts every byte until the sender closes, and answers
-# the count; the sender sends 16 MB, closes its side and reads the answer.
-# (iperf3 -n stops counting at the receiver when the sender has written
-# the last byte, so a fast run could miss its own in-flight tail.)
-nsx hostb python3 -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5201))
-s.listen(1)
-s.settimeout(70)
-c, _ = s.accept()
-c.settimeout(70)
-n = 0
-while True:
-    b = c.recv(1 << 16)
-    if not b:
-        break
-    n += len(b)
-c.sendall(str(n).encode())
-c.close()
-' "$WORLD_B_INNER" >"$WORLD_DIR/tcp-sink.log" 2>&1 </dev/null &
+# A sink on hostB counts and hashes every byte until the sender closes,
+# and answers; the sender sends 16 MB, closes its side and reads the answer
+# (tests/lib/tcp_stream.py).
+nsx hostb python3 "$top_srcdir/tests/lib/tcp_stream.py" sink "$WORLD_B_INNER" 5201 \
+    >"$WORLD_DIR/tcp-sink.log" 2>&1 </dev/null &
 _pid_record tcp-sink $! "$(ns hostb)"
 wait_for 5 nsx hostb sh -c "ss -ltn | grep -q '$WORLD_B_INNER:5201'"
 retrans() { nsx hosta awk '/^Tcp:/ { if (h) print $13; h = 1 }' /proc/net/snmp; }
 r0=$(retrans)
 t0=$(now_ms)
-got=$(nsx hosta timeout 60 python3 -c '
-import socket, sys
-c = socket.create_connection((sys.argv[1], 5201), timeout=60,
-                             source_address=(sys.argv[2], 0))
-buf = bytes(1 << 16)
-for _ in range(256):
-    c.sendall(buf)
-c.shutdown(socket.SHUT_WR)
-a = b""
-while True:
-    b = c.recv(64)
-    if not b:
-        break
-    a += b
-print(a.decode())
-' "$WORLD_B_INNER" "$WORLD_A_INNER" 2>"$WORLD_DIR/tcp-source.log")
+got=$(nsx hosta timeout 60 python3 "$top_srcdir/tests/lib/tcp_stream.py" source \
+    "$WORLD_B_INNER" "$WORLD_A_INNER" 5201 16 2>"$WORLD_DIR/tcp-source.log")
 rc=$?
 ms=$(( $(now_ms) - t0 ))
 retr=$(( $(retrans) - r0 ))
 echo "# 16 MB through the tunnel in $ms ms: $(( 16777216 * 8 / (ms > 0 ? ms : 1) / 1000 )) Mbit/s, $retr retransmissions"
-[ "$rc" = 0 ] && [ "${got:-0}" = 16777216 ]
-ok $? "16 MB TCP transfer through the tunnel completes within 60 s, every byte counted at hostB (received ${got:-none} of 16777216 bytes)"
+# shellcheck disable=SC2086 # split the two answers into words
+set -- $got
+[ "$rc" = 0 ] && [ "$#" = 4 ] && [ "$1" = 16777216 ] && [ "$1" = "$3" ] && [ "$2" = "$4" ]
+ok $? "16 MB TCP transfer through the tunnel completes within 60 s, every byte counted and hashed at hostB (received ${1:-none} of 16777216 bytes, SHA-256 ${2:-none}, sent ${4:-none})"
 _pid_stop tcp-sink
 a_tx=$(pstatus site-a frag_tx) p_j=$(pstatus pub frag_joined)
 b_j=$(pstatus site-b frag_joined)

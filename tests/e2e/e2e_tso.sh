@@ -11,8 +11,8 @@
 # pub, site-a and site-b with forward = all; 32 MB of a known stream
 # hostA -> hostB, then 32 MB hostB -> hostA, then hostA -> hostB again with
 # site-b's LAN interface offloads off (the kernel cuts site-b's frames in
-# software and hostB checks every checksum), each through a python3 sink
-# that counts every byte and hashes them:
+# software and hostB checks every checksum), each through tests/lib/tcp_stream.py,
+# which counts every byte and hashes it at both ends:
 #   - every byte arrives, in order, unchanged (SHA-256 at both ends);
 #   - the sending proxy read TCP super-packets (tun_rx_gso) and cut them
 #     into several segments each on average (tun_rx per super-packet);
@@ -44,46 +44,7 @@ csum_errors() {
 	nsx "$1" awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InCsumErrors") c = i; h = 1 } else print $c }' /proc/net/snmp
 }
 
-SINK='
-import hashlib, socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5201))
-s.listen(1)
-s.settimeout(90)
-c, _ = s.accept()
-c.settimeout(90)
-h = hashlib.sha256()
-n = 0
-while True:
-    b = c.recv(1 << 16)
-    if not b:
-        break
-    n += len(b)
-    h.update(b)
-c.sendall(("%d %s" % (n, h.hexdigest())).encode())
-c.close()
-'
-SOURCE='
-import hashlib, socket, sys
-c = socket.create_connection((sys.argv[1], 5201), timeout=90,
-                             source_address=(sys.argv[2], 0))
-h = hashlib.sha256()
-n = 0
-for i in range(512):
-    b = bytes((i * 31 + k) & 0xff for k in range(256)) * 256
-    c.sendall(b)
-    h.update(b)
-    n += len(b)
-c.shutdown(socket.SHUT_WR)
-a = b""
-while True:
-    b = c.recv(128)
-    if not b:
-        break
-    a += b
-print(a.decode(), "%d %s" % (n, h.hexdigest()))
-'
+STREAM="$top_srcdir/tests/lib/tcp_stream.py"
 
 # transfer FROM TO FROM_IP TO_IP SENDER_PROXY RECEIVER_PROXY
 transfer() {
@@ -93,13 +54,14 @@ transfer() {
 	x0=$(pstatus "$rp" tun_gso) t0=$(pstatus "$rp" tun_tx)
 	e0=$(( $(csum_errors hosta) + $(csum_errors hostb) ))
 	m0=$(( $(pstatus "$sp" drop_malformed) + $(pstatus "$rp" drop_malformed) ))
-	nsx "$to" python3 -c "$SINK" "$to_ip" >"$WORLD_DIR/sink-$to.log" 2>&1 </dev/null &
+	nsx "$to" python3 "$STREAM" sink "$to_ip" 5201 >"$WORLD_DIR/sink-$to.log" 2>&1 </dev/null &
 	_pid_record "sink-$to" $! "$(ns "$to")"
 	wait_for 5 nsx "$to" sh -c "ss -ltn | grep -q '$to_ip:5201'"
-	got=$(nsx "$from" timeout 120 python3 -c "$SOURCE" "$to_ip" "$from_ip" \
+	got=$(nsx "$from" timeout 120 python3 "$STREAM" source "$to_ip" "$from_ip" 5201 32 \
 	    2>"$WORLD_DIR/source-$from.log")
 	rc=$?
 	_pid_stop "sink-$to"
+	# shellcheck disable=SC2086 # split the two answers into words
 	set -- $got
 	[ "$rc" = 0 ] && [ "$#" = 4 ] && [ "$1" = 33554432 ] && [ "$1" = "$3" ] &&
 	    [ "$2" = "$4" ]
