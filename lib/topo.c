@@ -42,6 +42,7 @@ struct topo {
 	size_t			  cap;
 	bool			  seen_own;	/* own_max is meaningful */
 	uint64_t		  own_max;	/* newest own seq seen flooding */
+	uint64_t		  own_last;	/* the last own seq seen */
 	struct topo_limits	  lim;
 };
 
@@ -270,6 +271,14 @@ topo_next_seq(struct topo *t, uint64_t base)
 		seq = own->lsa.seq + 1;
 	if (t->seen_own && !topo_seq_newer(seq, t->own_max))
 		seq = t->own_max + 1;
+	/*
+	 * Serial order is not transitive across half the number space: a seq
+	 * newer than own_max can still be older than an own copy seen since
+	 * (own_max newer than it).  The last one seen wins: our next
+	 * advertisement must replace what is flooding now.
+	 */
+	if (t->seen_own && !topo_seq_newer(seq, t->own_last))
+		seq = t->own_last + 1;
 	return seq;
 }
 
@@ -394,6 +403,7 @@ topo_receive_checked(struct topo *t, const struct pkt_lsa *lsa,
 	if (v == TOPO_OWN) {
 		if (!t->seen_own || topo_seq_newer(lsa->seq, t->own_max))
 			t->own_max = lsa->seq;
+		t->own_last = lsa->seq;
 		t->seen_own = true;
 		return v;
 	}

@@ -329,6 +329,24 @@ START_TEST(receive_own_echo_is_same)
 }
 END_TEST
 
+START_TEST(receive_own_next_seq_beats_the_last_seen)
+{
+	struct pkt_lsa	old = lsa("alpha", 100);
+	uint64_t	y = 100 - ((UINT64_C(1) << 63) - 1);
+
+	/* 100 is newer than y (half the space less one apart), and 101 is
+	 * newer than 100 but not than y: serial order is not transitive */
+	ck_assert(topo_seq_newer(100, y));
+	ck_assert(!topo_seq_newer(101, y));
+	ck_assert_int_eq(topo_receive(topo, &old, T0), TOPO_OWN);
+	old.seq = y;
+	ck_assert_int_eq(topo_receive(topo, &old, T0), TOPO_OWN);
+	/* the copy flooding now is y: the next must replace it */
+	ck_assert(topo_seq_newer(topo_next_seq(topo, 0), y));
+	ck_assert_uint_eq(topo_next_seq(topo, 0), y + 1);
+}
+END_TEST
+
 START_TEST(receive_own_before_set_self_is_own)
 {
 	struct pkt_lsa	old = lsa("alpha", 42);
@@ -1601,6 +1619,8 @@ topo_suite(void)
 		    false },
 		{ "receive_own_before_set_self_is_own",
 		    receive_own_before_set_self_is_own, false },
+		{ "receive_own_next_seq_beats_the_last_seen",
+		    receive_own_next_seq_beats_the_last_seen, false },
 		{ "receive_rejects_invalid", receive_rejects_invalid, false },
 		{ "receive_refuses_new_origin_when_full",
 		    receive_refuses_new_origin_when_full, false },
