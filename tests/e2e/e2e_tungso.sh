@@ -216,12 +216,10 @@ else
 	numbered super
 	s1=$(pstatus site-a tun_rx_gso)
 	echo "# super: the numbered burst came in $((s1 - s0)) super-packets"
-	# half, not 99 %: with threaded NAPI on site A's veths the burst
-	# crosses three more scheduled threads on two cores, and what arrives
-	# moves with the machine's load (86 % in one clean-clone run, 2026-12-06);
-	# a wrong checksum from site-a loses all but a few percent
-	[ "$bad" = 0 ] && [ "$disorder" = 0 ] && [ "$got" -ge $((N * 50 / 100)) ]
-	ok $? "super: numbered datagrams whole, in order, at least half ($got of $N, $bad damaged, $disorder out of order)"
+	# 90 %, not 99: threaded NAPI on a loaded 2-core machine loses more
+	# on the way; a wrong checksum from site-a loses all but a few percent
+	[ "$bad" = 0 ] && [ "$disorder" = 0 ] && [ "$got" -ge $((N * 90 / 100)) ]
+	ok $? "super: numbered datagrams whole, in order, at least 90% ($got of $N, $bad damaged, $disorder out of order)"
 fi
 
 t_summary
