@@ -16,7 +16,7 @@
 #define TH_FIN	0x01
 #define TH_SYN	0x02
 #define TH_RST	0x04
-#define TH_PSH	0x08
+#define TH_PSH	VNET_TH_PSH
 #define TH_ACK	0x10
 #define TH_URG	0x20
 #define TH_CWR	0x80

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #define VNET_SEGS_MAX	128	/* datagrams in one super-packet */
+#define VNET_TH_PSH	0x08	/* TCP push: ends a run of joined segments */
 
 /*
  * Completes a partial checksum in place: the 16-bit field at start + off

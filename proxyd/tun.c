@@ -65,7 +65,6 @@
 #define HDR_MAX		80		/* IPv4 header + TCP with options */
 #define HOLD_MAX	64		/* packets in one GSO frame */
 #define HOLD_BYTES	65000		/* IP length of one GSO frame */
-#define TCP_PSH		0x08
 
 /*
  * The packets held for one GSO frame, stored whole and back to back: UDP
@@ -375,7 +374,7 @@ write_gso(struct tun *t)
 	/* the checksum field: the pseudo-header sum only, the kernel (or
 	 * the receiving host, taking the frame whole) adds the rest */
 	if (tcp) {
-		hdr[33] |= last[33] & TCP_PSH;	/* the last one's push */
+		hdr[33] |= last[33] & VNET_TH_PSH;	/* the last one's push */
 		be16_put(hdr + 36, vnet_sum(hdr + 12, 8,
 		    6u + (uint32_t)(total - 20)));
 		vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
@@ -452,7 +451,7 @@ tun_send(struct tun *t, const uint8_t *ip, size_t len)
 		h->n++;
 		/* a shorter one, or a push, ends the run */
 		if (len - hlen < h->seg || h->n == HOLD_MAX ||
-		    (h->proto == 6 && (ip[33] & TCP_PSH)))
+		    (h->proto == 6 && (ip[33] & VNET_TH_PSH)))
 			tun_flush(t);
 		return;
 	}
