@@ -799,6 +799,9 @@ pkt_msg_decode(const uint8_t *p, size_t len, struct pkt_msg *m,
 		if (r.err == NULL && m->u.move == 0)
 			rd_fail(&r, "move session 0");
 		break;
+	case PKT_MSG_FEATURES:
+		m->u.features = rd_u8(&r);
+		break;
 	default:
 		rd_fail(&r, "unknown message type");
 		break;
@@ -1167,6 +1170,10 @@ pkt_msg_encode(const struct pkt_msg *m, uint8_t *out, size_t cap)
 			return -1;
 		wr_u8(&w, m->type);
 		wr_u32be(&w, m->u.move);
+		break;
+	case PKT_MSG_FEATURES:
+		wr_u8(&w, m->type);
+		wr_u8(&w, m->u.features);
 		break;
 	default:
 		return -1;

@@ -98,7 +98,21 @@ enum pkt_msg_type {
 	PKT_MSG_CRL		= 20,	/* CRL flooding, see struct pkt_crl */
 	PKT_MSG_REKEY		= 21,	/* a rekey's handshake, pkt_rekey */
 	PKT_MSG_MOVE		= 22,	/* a successor link's session, u.move */
+	PKT_MSG_HC_SET		= 23,	/* DATA, headers kept (lib/hc.h) */
+	PKT_MSG_HC		= 24,	/* DATA, headers from a context */
+	PKT_MSG_FEATURES	= 25,	/* what the sender understands */
 };
+
+/*
+ * Features: u8 flags.  Each side of a link sends its own once up (and with
+ * its keepalives until the peer has heard it, a few times at most); a
+ * sender uses a feature toward a peer only once the peer has said it has
+ * it, so a proxy of an older version (which drops the message as unknown)
+ * is never sent what it cannot read.  Unknown flags are ignored.
+ */
+#define PKT_FEAT_HC		0x01	/* reads HC_SET and HC (lib/hc.h) */
+#define PKT_FEAT_HEARD		0x80	/* has heard the receiver's features */
+#define PKT_FEAT_SEND_MAX	8	/* sent unheard at most this often */
 
 /*
  * A move: u32 session (never 0), the session of a UDP handshake the
@@ -432,6 +446,7 @@ struct pkt_msg {
 		struct pkt_mtu		mtu;	/* MTU_PROBE, MTU_ACK */
 		struct pkt_crl		crl;
 		struct pkt_rekey	rekey;
+		uint8_t			features;	/* PKT_FEAT_* */
 		uint32_t		move;	/* MOVE: the new session */
 	} u;
 };

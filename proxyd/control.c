@@ -296,6 +296,11 @@ cmd_status(struct client *c, unsigned *rows)
 
 		json_uint(&w, "frag_tx", s->frag_tx);
 		json_uint(&w, "tcp_mss_clamped", s->tcp_mss_clamped);
+		json_uint(&w, "hc_tx", s->hc_tx);
+		json_uint(&w, "hc_set_tx", s->hc_set_tx);
+		json_uint(&w, "hc_rx", s->hc_rx);
+		json_uint(&w, "hc_set_rx", s->hc_set_rx);
+		json_uint(&w, "drop_hc_miss", s->drop_hc_miss);
 		json_uint(&w, "frag_rx", fs->pieces);
 		json_uint(&w, "frag_joined", fs->joined);
 		json_uint(&w, "drop_frag", fs->dup + fs->mismatch +

@@ -95,6 +95,37 @@ link_set_keepalive(struct link *l, int interval_s, int dead_s)
 	l->dead_s = dead_s > 0 ? dead_s : 0;
 }
 
+/*
+ * Our features (PKT_MSG_FEATURES), saying whether we have heard the
+ * peer's.  Sent at link up, then with each keepalive until the peer says
+ * it has heard them (PKT_FEAT_SEND_MAX times at most: a proxy of an older
+ * version never answers), and in answer to the peer's while it has not.
+ */
+static void
+send_features(struct link *l)
+{
+	struct pkt_msg m = { .type = PKT_MSG_FEATURES };
+
+	m.u.features = PKT_FEAT_HC | (l->peer_feat != 0 ? PKT_FEAT_HEARD : 0);
+	l->feat_sent++;
+	link_send_msg(l, &m);
+}
+
+/*
+ * Fresh header-compression tables for a new session, both ways: the
+ * peer's are fresh too.  Our generations start at a random byte so that
+ * a context of the old session is unlikely to pass for a new one.
+ */
+static void
+hc_reset(struct link *l)
+{
+	uint8_t seed = 0;
+
+	(void)RAND_bytes(&seed, 1);
+	hc_init(&l->hc_tx, seed);
+	hc_init(&l->hc_rx, 0);
+}
+
 /* A keepalive now: the peer answers with an ack that gives the RTT. */
 static void
 send_keepalive(struct link *l, uint64_t now)
@@ -1355,6 +1386,11 @@ link_up(struct link *l, SSL *ssl)
 	evtimer_del(l->hs_timer);
 	link_set_keepalive(l, px->conf->ka_min, 0);
 	send_keepalive(l, l->up_us);
+	hc_reset(l);
+	l->peer_feat = 0;
+	l->feat_heard = false;
+	l->feat_sent = 0;
+	send_features(l);
 	if (leftover)
 		for (m = px->links; m != NULL; m = m->next)
 			if (m->v6_try && m->nbr == l->nbr) {
@@ -2129,6 +2165,14 @@ msg_input(struct link *l, struct pkt_msg *m, struct psock *in,
 	case PKT_MSG_REKEY:
 		rekey_input(l, &m->u.rekey);	/* may close l */
 		break;
+	case PKT_MSG_FEATURES:
+		/* a flag that is never set still counts as heard */
+		l->peer_feat = m->u.features | PKT_FEAT_HEARD;
+		if (m->u.features & PKT_FEAT_HEARD)
+			l->feat_heard = true;
+		else if (l->feat_sent < 2 * PKT_FEAT_SEND_MAX)
+			send_features(l);	/* it has not heard ours */
+		break;
 	case PKT_MSG_MOVE:
 		/* the peer dials a link to replace this one (link_up) */
 		l->move_session = m->u.move;
@@ -2167,13 +2211,49 @@ frag_input(struct link *l, uint8_t *slot, size_t *len)
 	    &mlen);
 	if (rc != 1)
 		return -1;
-	if (mlen == 0 || msg[0] != PKT_MSG_DATA) {
+	if (mlen == 0 || (msg[0] != PKT_MSG_DATA &&
+	    msg[0] != PKT_MSG_HC_SET && msg[0] != PKT_MSG_HC)) {
 		l->px->st.drop_malformed++;
 		return -1;
 	}
 	memmove(slot, msg, mlen);
 	*len = mlen;
 	return 0;
+}
+
+/*
+ * An HC or HC_SET message at slot (*len bytes) made the DATA message it
+ * stands for, in place (lib/hc.h).  0, or -1 (dropped and counted).
+ */
+static int
+hc_input(struct link *l, uint8_t *slot, size_t *len)
+{
+	struct proxyd *px = l->px;
+	bool set = slot[0] == PKT_MSG_HC_SET;
+	const char *why = "";
+	char who[128];
+
+	switch (hc_rx_expand(&l->hc_rx, slot, len, TXQ_SLOT_SIZE -
+	    PKT_SEALED_HDR_LEN, &why)) {
+	case HC_RX_OK:
+		if (set)
+			px->st.hc_set_rx++;
+		else
+			px->st.hc_rx++;
+		return 0;
+	case HC_RX_MISS:
+		px->st.drop_hc_miss++;
+		if (log_debugging())
+			log_debug("%s: compressed packet dropped: %s",
+			    link_who(l, who, sizeof(who)), why);
+		return -1;
+	case HC_RX_BAD:
+	default:
+		px->st.drop_malformed++;
+		log_debug("%s: bad message: %s", link_who(l, who,
+		    sizeof(who)), why);
+		return -1;
+	}
 }
 
 static void
@@ -2225,7 +2305,8 @@ sealed_open(struct proxyd *px, struct link *l, enum link_key k,
 		rp = &l->replay;
 	}
 	ptlen = h->body_len - PKT_TAG_LEN;
-	if (ptlen > 0 && (slot[0] == PKT_MSG_DATA || slot[0] == PKT_MSG_FRAG))
+	if (ptlen > 0 && (slot[0] == PKT_MSG_DATA || slot[0] == PKT_MSG_FRAG ||
+	    slot[0] == PKT_MSG_HC || slot[0] == PKT_MSG_HC_SET))
 		body = slot;
 	else
 		memcpy(body, slot, ptlen);
@@ -2241,6 +2322,9 @@ sealed_open(struct proxyd *px, struct link *l, enum link_key k,
 	if (ptlen > 0 && body[0] == PKT_MSG_FRAG &&
 	    frag_input(l, slot, &ptlen) == -1)
 		return;			/* pieces missing, or dropped */
+	if (ptlen > 0 && (body[0] == PKT_MSG_HC || body[0] == PKT_MSG_HC_SET) &&
+	    hc_input(l, slot, &ptlen) == -1)
+		return;
 	if (pkt_msg_decode(body, ptlen, &m, &why) == -1) {
 		px->st.drop_malformed++;
 		log_debug("%s: bad message: %s", link_who(l, who, sizeof(who)),
@@ -2408,6 +2492,9 @@ link_send_msg_via(struct link *l, const struct pkt_msg *m, struct psock *via,
 	    PKT_TAG_LEN, to);
 }
 
+static int	send_pieces(struct link *, uint8_t *, const uint8_t *, size_t,
+		    unsigned);
+
 /*
  * The DATA message at frame + PKT_SEALED_HDR_LEN (mlen bytes) in count
  * pieces, each sealed on its own and sent (batched if frame is the send
@@ -2417,11 +2504,20 @@ static int
 send_split(struct link *l, uint8_t *frame, size_t mlen, unsigned count)
 {
 	static uint8_t whole[PKT_FRAG_TOTAL_MAX];
+
+	memcpy(whole, frame + PKT_SEALED_HDR_LEN, mlen);
+	return send_pieces(l, frame, whole, mlen, count);
+}
+
+/* The same for a message already in whole (mlen bytes, not the frame). */
+static int
+send_pieces(struct link *l, uint8_t *frame, const uint8_t *whole,
+    size_t mlen, unsigned count)
+{
 	struct proxyd *px = l->px;
 	bool batch = txq_is_slot(px, frame) && l->tp->kind == LINK_TP_UDP;
 	struct pkt_msg m = { .type = PKT_MSG_FRAG };
 
-	memcpy(whole, frame + PKT_SEALED_HDR_LEN, mlen);
 	m.u.frag.id = ++l->frag_id;
 	m.u.frag.count = (uint8_t)count;
 	m.u.frag.total = (uint16_t)mlen;
@@ -2453,6 +2549,43 @@ send_split(struct link *l, uint8_t *frame, size_t mlen, unsigned count)
 	return 0;
 }
 
+/*
+ * A DATA message that would be split, sent instead with its IP and UDP
+ * headers left out (lib/hc.h), when the packet allows it: whole as a
+ * context (HC_SET, split) when the next hop does not hold its headers
+ * yet or is due a refresh (*mlen 0 if that failed), else as HC in place
+ * at frame, its length in *mlen for the caller to send unsplit.
+ */
+static enum hc_plan
+compress(struct link *l, uint8_t *frame, size_t len, uint32_t origin,
+    size_t *mlen)
+{
+	static uint8_t whole[PKT_FRAG_TOTAL_MAX];
+	uint8_t *m = frame + PKT_SEALED_HDR_LEN, ctx, gen;
+	size_t n, over = LINK_DGRAM_OVERHEAD;
+	enum hc_plan p;
+
+	p = hc_tx_plan(&l->hc_tx, m + PKT_DATA_HDR_LEN, len, origin,
+	    now_pkt_us(), &ctx, &gen);
+	switch (p) {
+	case HC_PLAN_SHORT:
+		*mlen = hc_shrink(m, len, ctx, gen);
+		l->px->st.hc_tx++;
+		return p;
+	case HC_PLAN_SET:
+		if (HC_SET_HDR + len > sizeof(whole))
+			return HC_PLAN_NONE;
+		n = hc_set_build(whole, m, len, ctx, gen);
+		l->px->st.hc_set_tx++;
+		*mlen = send_pieces(l, frame, whole, n, pkt_frag_count(n,
+		    l->pmtu - over - PKT_FRAG_HDR_LEN)) == -1 ? 0 : n;
+		return p;
+	case HC_PLAN_NONE:
+	default:
+		return p;
+	}
+}
+
 int
 link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl,
     uint32_t origin)
@@ -2469,24 +2602,32 @@ link_send_data(struct link *l, uint8_t *frame, size_t len, uint8_t ttl,
 	h[4] = (uint8_t)(origin >> 8);
 	h[5] = (uint8_t)origin;
 	if (l->state == LINK_UP && over + mlen > l->pmtu) {
-		count = pkt_frag_count(mlen, l->pmtu - over -
-		    PKT_FRAG_HDR_LEN);
-		if (count < 2) {
-			l->px->st.drop_toobig++;
-			return -1;
+		enum hc_plan p = HC_PLAN_NONE;
+
+		/* 28 bytes of headers fewer may spare the split */
+		if (over + mlen - HC_SAVES <= l->pmtu &&
+		    (l->peer_feat & PKT_FEAT_HC) && l->tp->kind == LINK_TP_UDP)
+			p = compress(l, frame, len, origin, &mlen);
+		if (p == HC_PLAN_SET)		/* sent whole, split */
+			return mlen == 0 ? -1 : 0;
+		if (p == HC_PLAN_NONE) {
+			count = pkt_frag_count(mlen, l->pmtu - over -
+			    PKT_FRAG_HDR_LEN);
+			if (count < 2) {
+				l->px->st.drop_toobig++;
+				return -1;
+			}
+			return send_split(l, frame, mlen, count);
 		}
-		return send_split(l, frame, mlen, count);
 	}
 	if (!txq_is_slot(l->px, frame) || l->tp->kind != LINK_TP_UDP)
-		return seal_send(l, frame, len + PKT_DATA_HDR_LEN, true);
+		return seal_send(l, frame, mlen, true);
 	/* built in the send batch's slot: seal and queue it */
-	if (seal(l, frame, len + PKT_DATA_HDR_LEN) == -1)
+	if (seal(l, frame, mlen) == -1)
 		return -1;
 	l->tx_packets++;
-	l->tx_bytes += PKT_SEALED_HDR_LEN + len + PKT_DATA_HDR_LEN +
-	    PKT_TAG_LEN;
-	txq_commit(l->px, PKT_SEALED_HDR_LEN + len + PKT_DATA_HDR_LEN +
-	    PKT_TAG_LEN, &l->peer);
+	l->tx_bytes += PKT_SEALED_HDR_LEN + mlen + PKT_TAG_LEN;
+	txq_commit(l->px, PKT_SEALED_HDR_LEN + mlen + PKT_TAG_LEN, &l->peer);
 	return 0;
 }
 
@@ -2691,8 +2832,12 @@ link_tick(struct proxyd *px)
 				break;
 			}
 			if (now - l->last_ka_us >=
-			    (uint64_t)l->ka_interval_s * 1000000)
+			    (uint64_t)l->ka_interval_s * 1000000) {
 				send_keepalive(l, now);
+				if (!l->feat_heard &&
+				    l->feat_sent < PKT_FEAT_SEND_MAX)
+					send_features(l);
+			}
 			if (now >= l->pmtu_next_us)
 				pmtu_round(l, now);
 			if (l->tp->kind == LINK_TP_TCP && auto_tcp(l) &&
@@ -2801,6 +2946,7 @@ link_move(struct link *m, struct link *t)
 	m->peer_not_after = t->peer_not_after;
 	m->exhausted = false;
 	m->frag_sess = m->session;
+	hc_reset(m);
 	m->key_us = now;
 	m->rekey_after_us = 0;
 	m->rekey_now = false;

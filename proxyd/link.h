@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "crypto.h"
+#include "hc.h"
 #include "pkt.h"
 #include "proxyd.h"
 #include "tls.h"
@@ -281,6 +282,11 @@ struct link {
 	uint32_t		 pmtu_round;	/* id of the probes out */
 	uint64_t		 pmtu_next_us;	/* next round */
 	uint32_t		 frag_id;	/* last split message's id */
+	/* header compression (lib/hc.h), both ways; reset with the session */
+	struct hc_table		 hc_tx, hc_rx;
+	uint8_t			 peer_feat;	/* PKT_FEAT_* the peer sent */
+	bool			 feat_heard;	/* the peer has heard ours */
+	uint8_t			 feat_sent;	/* ours sent since link up */
 	uint32_t		 frag_sess;	/* pieces joined under: the */
 						/* session at link up */
 	struct link_rekey	 rk;

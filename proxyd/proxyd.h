@@ -94,6 +94,12 @@ struct proxyd_stats {
 	uint64_t	drop_esp_nat;	/* raw ESP of a translated host */
 	uint64_t	xlat_out, xlat_in;	/* packets translated (netmap) */
 	uint64_t	frag_tx;	/* DATA split: pieces sent */
+	/* header compression on links (lib/hc.h) */
+	uint64_t	hc_tx;		/* packets sent with headers left out */
+	uint64_t	hc_set_tx;	/* packets sent whole as a context */
+	uint64_t	hc_rx;		/* packets received short, expanded */
+	uint64_t	hc_set_rx;	/* contexts received */
+	uint64_t	drop_hc_miss;	/* short, of a context not held */
 	uint64_t	tcp_mss_clamped;	/* TCP SYNs whose MSS we lowered */
 	uint64_t	drop_toobig;	/* DATA too large even split */
 	uint64_t	ptb6_sent;	/* ICMPv6 Packet Too Big into the TUN */

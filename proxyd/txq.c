@@ -22,7 +22,7 @@
 #include "log.h"
 #include "txq.h"
 
-#define SLOT_SIZE	(PKT_DATA_HEADROOM + 65536 + PKT_TAG_LEN)
+#define SLOT_SIZE	TXQ_SLOT_SIZE
 
 #define GSO_BYTES_MAX	60000	/* payload of one GSO message */
 #define GSO_SEGS_MAX	64	/* the kernel's UDP_MAX_SEGMENTS */

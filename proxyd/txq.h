@@ -11,9 +11,12 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "pkt.h"
 #include "proxyd.h"
 
 #define TXQ_MAX		64	/* frames per sendmmsg() */
+/* bytes of one slot: the link header, 65535 bytes and the tag */
+#define TXQ_SLOT_SIZE	(PKT_DATA_HEADROOM + 65536 + PKT_TAG_LEN)
 
 int	 txq_init(struct proxyd *);
 void	 txq_free(struct proxyd *);
