@@ -37,21 +37,17 @@ hc_eligible(const uint8_t *ip, size_t len)
 }
 
 /*
- * Whether the packet's fixed fields are those of context c.  The id of an
- * atomic datagram (DF set; it is not a fragment, hc_eligible) is not one
- * of them: RFC 6864 (section 4) says it means nothing, that a source may
- * set it to any value and that every device must ignore it; senders do
- * change it packet by packet, so it is left out and rebuilt as the
- * context's.  Without DF it is kept, and must match.
+ * Whether the packet's fixed fields are those of context c.  The id is
+ * not one of them: only atomic datagrams (DF set, not a fragment) are
+ * compressed, and RFC 6864 (section 4) says their id means nothing, that
+ * a source may set it to any value and that every device must ignore it.
+ * Senders do change it packet by packet; it is rebuilt as the context's.
  */
 static bool
 same(const struct hc_ctx *c, const uint8_t *ip, uint32_t origin)
 {
-	bool atomic = (ip[6] & 0x40) != 0;
-
 	return c->used && c->origin == origin &&
 	    memcmp(c->hdr, ip, 2) == 0 &&		/* version, IHL, TOS */
-	    (atomic || memcmp(c->hdr + 4, ip + 4, 2) == 0) &&	/* id */
 	    memcmp(c->hdr + 6, ip + 6, 4) == 0 &&	/* flags, TTL, proto */
 	    memcmp(c->hdr + 12, ip + 12, 12) == 0;	/* addresses, ports */
 }
@@ -63,7 +59,7 @@ hc_tx_plan(struct hc_table *t, const uint8_t *ip, size_t len,
 	struct hc_ctx *c = NULL;
 	size_t i;
 
-	if (!hc_eligible(ip, len))
+	if (!hc_eligible(ip, len) || (ip[6] & 0x40) == 0)	/* DF */
 		return HC_PLAN_NONE;
 	if (same(&t->ctx[t->last % HC_CTX_MAX], ip, origin))
 		i = t->last % HC_CTX_MAX;

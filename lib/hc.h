@@ -25,10 +25,11 @@
  * and counted.  Only packets whose headers are rebuilt bit for bit are
  * compressed (IPv4 without options, UDP, not a fragment, lengths that
  * agree, a valid header checksum), so what leaves the next hop is the
- * endpoint's own packet, with one exception: the IP id of a packet with
- * DF set, which RFC 6864 says no device may use (section 4), is the
- * context's, whatever the packet had (endpoints change it per packet;
- * carrying it would cost the 2 bytes that make a 1464-byte packet fit).
+ * endpoint's own packet, with one exception: the sender compresses only
+ * packets with DF set, whose IP id RFC 6864 says no device may use
+ * (section 4), and the id is rebuilt as the context's, whatever the packet
+ * had (endpoints change it per packet; carrying it would cost the 2 bytes
+ * that make a 1464-byte packet fit).
  * The expanded packet then goes through every check a DATA message goes
  * through.  "Now" is passed in.
  */
@@ -85,7 +86,8 @@ void	hc_init(struct hc_table *, uint8_t gen_seed);
 /* Whether the IP packet ip (len bytes) can be compressed (see above). */
 bool	hc_eligible(const uint8_t *ip, size_t len);
 /*
- * Sender: how to send the eligible packet ip (len bytes) of origin.
+ * Sender: how to send the packet ip (len bytes) of origin: NONE unless it
+ * is eligible and has DF set.
  * Finds its context or takes one (the oldest given, with a new
  * generation), and says whether to send it whole (new, or due a refresh)
  * or short.  *ctx and *gen are set for both.

@@ -26,6 +26,9 @@
  *       --bodies-file FILE instead: records of u16 length (big-endian) +
  *       body, sent in turn (the N-th message is record N mod their
  *       number), e.g. many advertisements from tests/tools/lsagen.
+ *       With --raw 0 each record's first byte is its message's type
+ *       (several types over one link, e.g. a header context and the
+ *       compressed packets that use it).
  *
  *   Common: --rate R  messages per second (default 1000; 0: at once)
  *           --hold S  stay linked S seconds after the last one (default 2)
@@ -204,10 +207,16 @@ send_cb(evutil_socket_t fd, short what, void *arg)
 			r = send_conn_req(the_link, sent);
 		else if (opt.n_recs > 0) {
 			size_t o = opt.rec_off[sent % opt.n_recs];
+			size_t len = (size_t)opt.recs[o] << 8 | opt.recs[o + 1];
 
-			r = send_raw(the_link, (uint8_t)opt.raw_type,
-			    opt.recs + o + 2, (size_t)opt.recs[o] << 8 |
-			    opt.recs[o + 1]);
+			if (opt.raw_type != 0)
+				r = send_raw(the_link, (uint8_t)opt.raw_type,
+				    opt.recs + o + 2, len);
+			else if (len >= 1)	/* typed records */
+				r = send_raw(the_link, opt.recs[o + 2],
+				    opt.recs + o + 3, len - 1);
+			else
+				r = -1;
 		} else
 			r = send_raw(the_link, (uint8_t)opt.raw_type, opt.body,
 			    opt.body_len);
