@@ -283,6 +283,8 @@ msg_equal(const struct pkt_msg *a, const struct pkt_msg *b)
 		    memcmp(a->u.rekey.rec, b->u.rekey.rec, a->u.rekey.len) == 0;
 	case PKT_MSG_MOVE:
 		return a->u.move == b->u.move && a->u.move != 0;
+	case PKT_MSG_FEATURES:
+		return a->u.features == b->u.features;
 	case PKT_MSG_ECHO:
 		return echo_equal(&a->u.echo, &b->u.echo);
 	case PKT_MSG_FRAG:

@@ -4116,6 +4116,37 @@ START_TEST(move_round_trips_and_rejects_bad_fields)
 }
 END_TEST
 
+/*
+ * Features: one byte of flags, every value kept (an older sender knows
+ * fewer, a newer more), nothing after it.
+ */
+START_TEST(features_round_trip_and_reject_bad_lengths)
+{
+	struct pkt_msg m = { .type = PKT_MSG_FEATURES }, d;
+	uint8_t out[8];
+	const char *why = NULL;
+
+	for (unsigned v = 0; v < 256; v++) {
+		m.u.features = (uint8_t)v;
+		ck_assert_int_eq(pkt_msg_encode(&m, out, sizeof(out)), 2);
+		ck_assert_uint_eq(out[0], PKT_MSG_FEATURES);
+		ck_assert_uint_eq(out[1], v);
+		ck_assert_int_eq(pkt_msg_decode(out, 2, &d, &why), 0);
+		ck_assert_uint_eq(d.type, PKT_MSG_FEATURES);
+		ck_assert_uint_eq(d.u.features, v);
+	}
+	ck_assert_int_eq(pkt_msg_decode(out, 1, &d, &why), -1);
+	out[2] = 0;
+	ck_assert_int_eq(pkt_msg_decode(out, 3, &d, &why), -1);
+	ck_assert_int_eq(pkt_msg_encode(&m, out, 1), -1);
+	/* HC and HC_SET are lib/hc.c's to read: never a pkt_msg */
+	out[0] = PKT_MSG_HC;
+	ck_assert_int_eq(pkt_msg_decode(out, 2, &d, &why), -1);
+	out[0] = PKT_MSG_HC_SET;
+	ck_assert_int_eq(pkt_msg_decode(out, 2, &d, &why), -1);
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------- */
 
 static void
@@ -4325,6 +4356,8 @@ pkt_suite(void)
 	    rekey_round_trips_and_rejects_bad_fields);
 	add(s, "move_round_trips_and_rejects_bad_fields",
 	    move_round_trips_and_rejects_bad_fields);
+	add(s, "features_round_trip_and_reject_bad_lengths",
+	    features_round_trip_and_reject_bad_lengths);
 
 	add_loop(s, "nat_field_round_trips_every_type",
 	    nat_field_round_trips_every_type, NNATFIELDS);
