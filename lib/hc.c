@@ -33,7 +33,13 @@ hc_eligible(const uint8_t *ip, size_t len)
 		return false;
 	if (be16_get(ip + 24) != len - 20)	/* the UDP length */
 		return false;
-	return vnet_sum(ip, 20, 0) == 0xffff;	/* the header checksum */
+	/*
+	 * A valid header checksum, in the form it is rebuilt in: where the
+	 * other words sum to 0xffff both 0 and 0xffff check, and the
+	 * receiver writes 0 (0xffff is never the sum's complement: 0x45..
+	 * keeps the sum from being 0).
+	 */
+	return be16_get(ip + 10) != 0xffff && vnet_sum(ip, 20, 0) == 0xffff;
 }
 
 /*
@@ -163,7 +169,7 @@ rx_short(struct hc_table *t, uint8_t *m, size_t *len, size_t cap,
 {
 	const struct hc_ctx *c;
 	size_t pay, ip_len;
-	uint8_t ttl, sum[2], *ip;
+	uint8_t sum[2], *ip;
 
 	if (*len < HC_MSG_HDR)
 		return bad(why, "compressed message too short");
@@ -178,11 +184,10 @@ rx_short(struct hc_table *t, uint8_t *m, size_t *len, size_t cap,
 		*why = "header context not held";
 		return HC_RX_MISS;
 	}
-	ttl = m[1];
 	memcpy(sum, m + 4, 2);
 	memmove(m + HC_DATA_HDR + HC_IP_HDR, m + HC_MSG_HDR, pay);
 	m[0] = PKT_MSG_DATA;
-	m[1] = ttl;
+	/* m[1], the TTL, stays */
 	be32_put(m + 2, c->origin);
 	ip = m + HC_DATA_HDR;
 	memcpy(ip, c->hdr, HC_IP_HDR);
@@ -199,8 +204,10 @@ enum hc_rx
 hc_rx_expand(struct hc_table *t, uint8_t *m, size_t *len, size_t cap,
     const char **why)
 {
-	if (*len < 1 || *len > cap)
+	if (*len < 1)
 		return bad(why, "empty message");
+	if (*len > cap)
+		return bad(why, "message larger than its buffer");
 	if (m[0] == PKT_MSG_HC_SET)
 		return rx_set(t, m, len, why);
 	if (m[0] == PKT_MSG_HC)
