@@ -95,21 +95,8 @@ for name in site-a pub site-b; do
 		c0[$name.$f]=$(num "$name" "$f")
 	done
 done
-nsx hostb python3 "$top_srcdir/tests/lib/tcp_stream.py" sink "$WORLD_B_INNER" 5201 \
-    >"$WORLD_DIR/tcp-sink.log" 2>&1 </dev/null &
-_pid_record tcp-sink $! "$(ns hostb)"
-wait_for 5 nsx hostb sh -c "ss -ltn | grep -q '$WORLD_B_INNER:5201'"
-t0=$(now_ms)
-got=$(nsx hosta timeout 60 python3 "$top_srcdir/tests/lib/tcp_stream.py" source \
-    "$WORLD_B_INNER" "$WORLD_A_INNER" 5201 16 2>"$WORLD_DIR/tcp-source.log")
-rc=$?
-ms=$(( $(now_ms) - t0 ))
-echo "# 16 MB through the tunnel in $ms ms: $(( 16777216 * 8 / (ms > 0 ? ms : 1) / 1000 )) Mbit/s"
-# shellcheck disable=SC2086 # split the two answers into words
-set -- $got
-[ "$rc" = 0 ] && [ "$#" = 4 ] && [ "$1" = 16777216 ] && [ "$1" = "$3" ] && [ "$2" = "$4" ]
-ok $? "(1) 16 MB through the tunnel, every byte counted and hashed at hostB (received ${1:-none} of 16777216, SHA-256 ${2:-none}, sent ${4:-none})"
-_pid_stop tcp-sink
+tunnel_stream 16
+ok $? "(1) 16 MB through the tunnel, every byte counted and hashed at hostB (received $STREAM_RX of 16777216, SHA-256 $STREAM_RX_SUM, sent $STREAM_TX_SUM)"
 d() { echo $(( $(num "$1" "$2") - ${c0[$1.$2]} )); }
 for spec in site-a:pub pub:site-b; do
 	s=${spec%%:*} r=${spec#*:}
@@ -297,14 +284,7 @@ ok $? "(2e) 20000 HC_SET over 16 contexts: pub took them ($(( e1 - e0 ))) with i
 
 # ---- the ping, all along
 ns_bg_wait tunnel-ping $(( PING_N / 5 + 30 ))
-got=$(grep -o 'icmp_seq=[0-9]*' "$WORLD_DIR/ping.out" | cut -d= -f2)
-sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$WORLD_DIR/ping.out")
-nrecv=$(wc -w <<<"$got")
-gap=$(awk -v n="${sent:-0}" 'BEGIN { last = 0; max = 0 }
-    { if ($1 - last - 1 > max) max = $1 - last - 1; last = $1 }
-    END { if (n - last > max) max = n - last; print max }' <<<"$got")
-echo "# tunnel ping: ${sent:-?} sent, $nrecv answered, longest run lost $gap"
-[ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$gap" -le 1 ] && [ $(( (sent - nrecv) * 50 )) -lt "$sent" ]
+ping_unbroken "$WORLD_DIR/ping.out"
 ok $? "the tunnel's ping never broke (at most one echo lost in a row, under 2 % lost)"
 
 t_summary

@@ -98,27 +98,12 @@ f0=$(frag_counts)
 a_tx0=$(pstatus site-a frag_tx) p_j0=$(pstatus pub frag_joined)
 b_j0=$(pstatus site-b frag_joined) p_hc0=$(pstatus pub hc_tx)
 b_hc0=$(pstatus site-b hc_rx)
-# A sink on hostB counts and hashes every byte until the sender closes,
-# and answers; the sender sends 16 MB, closes its side and reads the answer
-# (tests/lib/tcp_stream.py).
-nsx hostb python3 "$top_srcdir/tests/lib/tcp_stream.py" sink "$WORLD_B_INNER" 5201 \
-    >"$WORLD_DIR/tcp-sink.log" 2>&1 </dev/null &
-_pid_record tcp-sink $! "$(ns hostb)"
-wait_for 5 nsx hostb sh -c "ss -ltn | grep -q '$WORLD_B_INNER:5201'"
 retrans() { nsx hosta awk '/^Tcp:/ { if (h) print $13; h = 1 }' /proc/net/snmp; }
 r0=$(retrans)
-t0=$(now_ms)
-got=$(nsx hosta timeout 60 python3 "$top_srcdir/tests/lib/tcp_stream.py" source \
-    "$WORLD_B_INNER" "$WORLD_A_INNER" 5201 16 2>"$WORLD_DIR/tcp-source.log")
+tunnel_stream 16
 rc=$?
-ms=$(( $(now_ms) - t0 ))
-retr=$(( $(retrans) - r0 ))
-echo "# 16 MB through the tunnel in $ms ms: $(( 16777216 * 8 / (ms > 0 ? ms : 1) / 1000 )) Mbit/s, $retr retransmissions"
-# shellcheck disable=SC2086 # split the two answers into words
-set -- $got
-[ "$rc" = 0 ] && [ "$#" = 4 ] && [ "$1" = 16777216 ] && [ "$1" = "$3" ] && [ "$2" = "$4" ]
-ok $? "16 MB TCP transfer through the tunnel completes within 60 s, every byte counted and hashed at hostB (received ${1:-none} of 16777216 bytes, SHA-256 ${2:-none}, sent ${4:-none})"
-_pid_stop tcp-sink
+echo "# $(( $(retrans) - r0 )) retransmissions at hostA"
+ok $rc "16 MB TCP transfer through the tunnel completes within 60 s, every byte counted and hashed at hostB (received $STREAM_RX of 16777216 bytes, SHA-256 $STREAM_RX_SUM, sent $STREAM_TX_SUM)"
 a_tx=$(pstatus site-a frag_tx) p_j=$(pstatus pub frag_joined)
 b_j=$(pstatus site-b frag_joined) p_hc=$(pstatus pub hc_tx)
 b_hc=$(pstatus site-b hc_rx)

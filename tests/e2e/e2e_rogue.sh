@@ -205,14 +205,7 @@ ok $? "(3) pub is alive and site-a still routes $WORLD_B_LAN to site-b"
 
 # ---- the ping, all along
 ns_bg_wait tunnel-ping $(( PING_N / 5 + 30 ))
-got=$(grep -o 'icmp_seq=[0-9]*' "$WORLD_DIR/ping.out" | cut -d= -f2)
-sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$WORLD_DIR/ping.out")
-nrecv=$(wc -w <<<"$got")
-gap=$(awk -v n="${sent:-0}" 'BEGIN { last = 0; max = 0 }
-    { if ($1 - last - 1 > max) max = $1 - last - 1; last = $1 }
-    END { if (n - last > max) max = n - last; print max }' <<<"$got")
-echo "# tunnel ping: ${sent:-?} sent, $nrecv answered, longest run lost $gap"
-[ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$gap" -le 1 ] && [ $(( (sent - nrecv) * 50 )) -lt "$sent" ]
+ping_unbroken "$WORLD_DIR/ping.out"
 ok $? "the tunnel's ping never broke (at most one echo lost in a row, under 2 % lost)"
 
 t_summary

@@ -94,6 +94,49 @@ _w() {
 # now_ms: wall clock in milliseconds.
 now_ms() { date +%s%3N; }
 
+# tunnel_stream MB: MB megabytes of TCP from hostA's inner address to a
+# sink on hostB's (port 5201), within 60 s, through whatever carries them
+# (tests/lib/tcp_stream.py: the sink counts and hashes every byte until the
+# sender closes, and answers).  Prints "# ... in N ms: M Mbit/s".  Sets
+# STREAM_RX and STREAM_RX_SUM (bytes and SHA-256 at hostB), STREAM_TX_SUM
+# (hostA's) and STREAM_MS.  0 only if all MB arrived and the hashes agree.
+tunnel_stream() {
+	local mb=$1 got rc
+	nsx hostb python3 "$top_srcdir/tests/lib/tcp_stream.py" sink \
+	    "$WORLD_B_INNER" 5201 >"$WORLD_DIR/tcp-sink.log" 2>&1 </dev/null &
+	_pid_record tcp-sink $! "$(ns hostb)"
+	wait_for 5 nsx hostb sh -c "ss -ltn | grep -q '$WORLD_B_INNER:5201'"
+	STREAM_MS=$(now_ms)
+	got=$(nsx hosta timeout 60 python3 "$top_srcdir/tests/lib/tcp_stream.py" \
+	    source "$WORLD_B_INNER" "$WORLD_A_INNER" 5201 "$mb" \
+	    2>"$WORLD_DIR/tcp-source.log")
+	rc=$?
+	STREAM_MS=$(( $(now_ms) - STREAM_MS ))
+	_pid_stop tcp-sink
+	echo "# $mb MB through the tunnel in $STREAM_MS ms: $(( mb * 8388608 / (STREAM_MS > 0 ? STREAM_MS : 1) / 1000 )) Mbit/s"
+	# shellcheck disable=SC2086 # the two answers, as words
+	set -- $got
+	STREAM_RX=${1:-none} STREAM_RX_SUM=${2:-none} STREAM_TX_SUM=${4:-none}
+	[ "$rc" = 0 ] && [ "$#" = 4 ] && [ "$1" = $(( mb * 1048576 )) ] &&
+	    [ "$1" = "$3" ] && [ "$2" = "$4" ]
+}
+
+# ping_unbroken FILE: whether the ping whose output is FILE never broke:
+# at most one echo lost in a row (the end included) and under 2 % lost.
+# Prints "# tunnel ping: ..." with the counts.
+ping_unbroken() {
+	local got sent nrecv gap
+	got=$(grep -o 'icmp_seq=[0-9]*' "$1" | cut -d= -f2)
+	sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$1")
+	nrecv=$(wc -w <<<"$got")
+	gap=$(awk -v n="${sent:-0}" 'BEGIN { last = 0; max = 0 }
+	    { if ($1 - last - 1 > max) max = $1 - last - 1; last = $1 }
+	    END { if (n - last > max) max = n - last; print max }' <<<"$got")
+	echo "# tunnel ping: ${sent:-?} sent, $nrecv answered, longest run lost $gap"
+	[ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$gap" -le 1 ] &&
+	    [ $(( (sent - nrecv) * 50 )) -lt "$sent" ]
+}
+
 # wait_for TIMEOUT CMD...: polls CMD (every 0.1 s) until it succeeds or
 # TIMEOUT seconds (may be fractional) have passed.  Returns 0 or 1.
 wait_for() {
