@@ -29,7 +29,9 @@
 #      writes one by one (3.: or as GSO frames when the shim was skipped),
 #      so hostB's tcpdump sees the checksums site-a computed: none bad
 #      while site-a read super-packets during an iperf3 blast, and the
-#      numbered datagrams of 1. arrive whole and in order (90 % at least).
+#      numbered datagrams of 1. arrive whole and in order: 99 % at least
+#      of those site-a read from its TUN (threaded NAPI under load may drop
+#      some before they reach it; at least half must).
 
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -212,14 +214,21 @@ else
 	ok $? "super: site-a read UDP super-packets from its TUN ($((sa1 - sa0)))"
 	[ "$seen" -ge 1000 ] && [ "$badsum" = 0 ]
 	ok $? "super: none of $seen datagrams on hostB with a bad UDP checksum ($badsum)"
-	s0=$(pstatus site-a tun_rx_gso)
+	s0=$(pstatus site-a tun_rx_gso) r0=$(pstatus site-a tun_rx)
 	numbered super
-	s1=$(pstatus site-a tun_rx_gso)
-	echo "# super: the numbered burst came in $((s1 - s0)) super-packets"
-	# 90 %, not 99: threaded NAPI on a loaded 2-core machine loses more
-	# on the way; a wrong checksum from site-a loses all but a few percent
-	[ "$bad" = 0 ] && [ "$disorder" = 0 ] && [ "$got" -ge $((N * 90 / 100)) ]
-	ok $? "super: numbered datagrams whole, in order, at least 90% ($got of $N, $bad damaged, $disorder out of order)"
+	s1=$(pstatus site-a tun_rx_gso) r1=$(pstatus site-a tun_rx)
+	read_n=$((r1 - r0))
+	echo "# super: the numbered burst came in $((s1 - s0)) super-packets;" \
+	    "site-a read $read_n of the $N datagrams from its TUN"
+	[ "$bad" = 0 ] && [ "$disorder" = 0 ]
+	ok $? "super: numbered datagrams whole and in order ($bad damaged, $disorder out of order)"
+	# Threaded NAPI on a loaded 2-core machine drops some of the burst
+	# before it reaches site-a's TUN (86 % arrived in one loaded run):
+	# the kernel's loss, not the proxies'.  What site-a did read, cut
+	# from super-packets, must arrive: 99 % of it, as in 1.  (A wrong
+	# checksum from site-a loses all but a few percent.)
+	[ "$read_n" -ge $((N / 2)) ] && [ "$got" -ge $((read_n * 99 / 100)) ]
+	ok $? "super: at least 99% of what site-a read from its TUN arrived ($got of $read_n read; $N sent)"
 fi
 
 t_summary
