@@ -44,7 +44,7 @@
 # 90 min and some checks time healing or count datagrams), E2E_ALONE (tests
 # that never run beside another: they load both cores, default e2e_tunnel
 # e2e_tungso e2e_alloc e2e_overlap), E2E_ASAN_TESTS (default e2e_tunnel e2e_direct
-# e2e_malformed e2e_topology e2e_tso), E2E_ONLY (run only these end-to-end tests,
+# e2e_malformed e2e_topology e2e_tso e2e_hc), E2E_ONLY (run only these end-to-end tests,
 # e.g. "e2e_tunnel e2e_nat").
 
 set -u
@@ -294,7 +294,7 @@ fi
 
 E2E_TIMEOUT=${E2E_TIMEOUT:-900}
 E2E_JOBS=${E2E_JOBS:-1}
-E2E_ASAN_TESTS=${E2E_ASAN_TESTS-e2e_tunnel e2e_direct e2e_malformed e2e_topology e2e_tso}
+E2E_ASAN_TESTS=${E2E_ASAN_TESTS-e2e_tunnel e2e_direct e2e_malformed e2e_topology e2e_tso e2e_hc}
 E2E_ALONE=${E2E_ALONE-e2e_tunnel e2e_tungso e2e_alloc e2e_overlap}
 RUN_DIR=/tmp/pxt-run.$$
 
