@@ -104,7 +104,7 @@ hc_tx_plan(struct hc_table *t, const uint8_t *ip, size_t len,
 size_t
 hc_shrink(uint8_t *m, size_t ip_len, uint8_t ctx, uint8_t gen)
 {
-	uint8_t *ip = m + HC_DATA_HDR;
+	uint8_t *ip = m + PKT_DATA_HDR_LEN;
 	uint8_t sum[2];
 
 	memcpy(sum, ip + 26, 2);
@@ -125,7 +125,7 @@ hc_set_build(uint8_t *out, const uint8_t *m, size_t ip_len, uint8_t ctx,
 	memcpy(out + 1, m + 1, 5);	/* TTL, origin */
 	out[6] = ctx;
 	out[7] = gen;
-	memcpy(out + HC_SET_HDR, m + HC_DATA_HDR, ip_len);
+	memcpy(out + HC_SET_HDR, m + PKT_DATA_HDR_LEN, ip_len);
 	return HC_SET_HDR + ip_len;
 }
 
@@ -157,8 +157,8 @@ rx_set(struct hc_table *t, uint8_t *m, size_t *len, const char **why)
 	c->origin = be32_get(m + 2);
 	memcpy(c->hdr, m + HC_SET_HDR, HC_IP_HDR);
 	m[0] = PKT_MSG_DATA;
-	memmove(m + HC_DATA_HDR, m + HC_SET_HDR, ip_len);
-	*len = HC_DATA_HDR + ip_len;
+	memmove(m + PKT_DATA_HDR_LEN, m + HC_SET_HDR, ip_len);
+	*len = PKT_DATA_HDR_LEN + ip_len;
 	return HC_RX_OK;
 }
 
@@ -177,7 +177,7 @@ rx_short(struct hc_table *t, uint8_t *m, size_t *len, size_t cap,
 		return bad(why, "header context out of range");
 	pay = *len - HC_MSG_HDR;
 	ip_len = HC_IP_HDR + pay;
-	if (ip_len > 65535 || HC_DATA_HDR + ip_len > cap)
+	if (ip_len > 65535 || PKT_DATA_HDR_LEN + ip_len > cap)
 		return bad(why, "compressed message too long");
 	c = &t->ctx[m[2]];
 	if (!c->used || c->gen != m[3]) {
@@ -185,18 +185,18 @@ rx_short(struct hc_table *t, uint8_t *m, size_t *len, size_t cap,
 		return HC_RX_MISS;
 	}
 	memcpy(sum, m + 4, 2);
-	memmove(m + HC_DATA_HDR + HC_IP_HDR, m + HC_MSG_HDR, pay);
+	memmove(m + PKT_DATA_HDR_LEN + HC_IP_HDR, m + HC_MSG_HDR, pay);
 	m[0] = PKT_MSG_DATA;
 	/* m[1], the TTL, stays */
 	be32_put(m + 2, c->origin);
-	ip = m + HC_DATA_HDR;
+	ip = m + PKT_DATA_HDR_LEN;
 	memcpy(ip, c->hdr, HC_IP_HDR);
 	be16_put(ip + 2, (uint16_t)ip_len);
 	be16_put(ip + 10, 0);
 	be16_put(ip + 10, (uint16_t)~vnet_sum(ip, 20, 0));
 	be16_put(ip + 24, (uint16_t)(ip_len - 20));
 	memcpy(ip + 26, sum, 2);
-	*len = HC_DATA_HDR + ip_len;
+	*len = PKT_DATA_HDR_LEN + ip_len;
 	return HC_RX_OK;
 }
 

@@ -40,12 +40,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pkt.h"
+
 #define HC_CTX_MAX	16
 #define HC_IP_HDR	28	/* IPv4 without options + UDP */
 #define HC_MSG_HDR	6	/* HC: type, ttl, ctx, gen, UDP checksum */
 #define HC_SET_HDR	8	/* HC_SET: type, ttl, origin, ctx, gen */
-#define HC_DATA_HDR	6	/* DATA: type, ttl, origin (lib/pkt.h) */
-#define HC_SAVES	(HC_DATA_HDR + HC_IP_HDR - HC_MSG_HDR)
+#define HC_SAVES	(PKT_DATA_HDR_LEN + HC_IP_HDR - HC_MSG_HDR)
 #define HC_REFRESH_PKTS	64	/* a context is sent whole again after */
 #define HC_REFRESH_US	250000	/* ... or after this long */
 
@@ -95,12 +96,12 @@ bool	hc_eligible(const uint8_t *ip, size_t len);
 enum hc_plan hc_tx_plan(struct hc_table *, const uint8_t *ip, size_t len,
 	    uint32_t origin, uint64_t now_us, uint8_t *ctx, uint8_t *gen);
 /*
- * Turns the DATA message at m (HC_DATA_HDR + ip_len bytes, the packet
+ * Turns the DATA message at m (PKT_DATA_HDR_LEN + ip_len bytes, the packet
  * eligible) into an HC message in place; returns its length.
  */
 size_t	hc_shrink(uint8_t *m, size_t ip_len, uint8_t ctx, uint8_t gen);
 /*
- * Writes the HC_SET message for the DATA message m (HC_DATA_HDR + ip_len
+ * Writes the HC_SET message for the DATA message m (PKT_DATA_HDR_LEN + ip_len
  * bytes) to out (room for HC_SET_HDR + ip_len); returns its length.
  */
 size_t	hc_set_build(uint8_t *out, const uint8_t *m, size_t ip_len,

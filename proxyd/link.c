@@ -2495,6 +2495,9 @@ link_send_msg_via(struct link *l, const struct pkt_msg *m, struct psock *via,
 static int	send_pieces(struct link *, uint8_t *, const uint8_t *, size_t,
 		    unsigned);
 
+/* A message being split (DATA, or HC_SET from compress()), whole. */
+static uint8_t	split_msg[PKT_FRAG_TOTAL_MAX];
+
 /*
  * The DATA message at frame + PKT_SEALED_HDR_LEN (mlen bytes) in count
  * pieces, each sealed on its own and sent (batched if frame is the send
@@ -2503,10 +2506,8 @@ static int	send_pieces(struct link *, uint8_t *, const uint8_t *, size_t,
 static int
 send_split(struct link *l, uint8_t *frame, size_t mlen, unsigned count)
 {
-	static uint8_t whole[PKT_FRAG_TOTAL_MAX];
-
-	memcpy(whole, frame + PKT_SEALED_HDR_LEN, mlen);
-	return send_pieces(l, frame, whole, mlen, count);
+	memcpy(split_msg, frame + PKT_SEALED_HDR_LEN, mlen);
+	return send_pieces(l, frame, split_msg, mlen, count);
 }
 
 /* The same for a message already in whole (mlen bytes, not the frame). */
@@ -2560,7 +2561,6 @@ static enum hc_plan
 compress(struct link *l, uint8_t *frame, size_t len, uint32_t origin,
     size_t *mlen)
 {
-	static uint8_t whole[PKT_FRAG_TOTAL_MAX];
 	uint8_t *m = frame + PKT_SEALED_HDR_LEN, ctx, gen;
 	size_t n, over = LINK_DGRAM_OVERHEAD;
 	enum hc_plan p;
@@ -2573,11 +2573,10 @@ compress(struct link *l, uint8_t *frame, size_t len, uint32_t origin,
 		l->px->st.hc_tx++;
 		return p;
 	case HC_PLAN_SET:
-		if (HC_SET_HDR + len > sizeof(whole))
-			return HC_PLAN_NONE;
-		n = hc_set_build(whole, m, len, ctx, gen);
+		/* it fits: the caller's DATA fit a path MTU <= PKT_MTU_MAX */
+		n = hc_set_build(split_msg, m, len, ctx, gen);
 		l->px->st.hc_set_tx++;
-		*mlen = send_pieces(l, frame, whole, n, pkt_frag_count(n,
+		*mlen = send_pieces(l, frame, split_msg, n, pkt_frag_count(n,
 		    l->pmtu - over - PKT_FRAG_HDR_LEN)) == -1 ? 0 : n;
 		return p;
 	case HC_PLAN_NONE:

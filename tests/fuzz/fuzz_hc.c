@@ -88,9 +88,9 @@ sum16(const uint8_t *p, size_t n)
 static void
 check_data(const uint8_t *m, size_t len, size_t cap)
 {
-	if (len > cap || len < HC_DATA_HDR + HC_IP_HDR || m[0] != PKT_MSG_DATA)
+	if (len > cap || len < PKT_DATA_HDR_LEN + HC_IP_HDR || m[0] != PKT_MSG_DATA)
 		abort();
-	if (!hc_eligible(m + HC_DATA_HDR, len - HC_DATA_HDR))
+	if (!hc_eligible(m + PKT_DATA_HDR_LEN, len - PKT_DATA_HDR_LEN))
 		abort();
 }
 
@@ -127,7 +127,7 @@ receiver(const uint8_t *msg, size_t len, uint8_t aux)
 			check_data(b, out, cap);
 			if (out != len - 2 || b[1] != msg[1] ||
 			    memcmp(b + 2, msg + 2, 4) != 0 ||
-			    memcmp(b + HC_DATA_HDR, msg + HC_SET_HDR,
+			    memcmp(b + PKT_DATA_HDR_LEN, msg + HC_SET_HDR,
 			    len - HC_SET_HDR) != 0)
 				abort();
 			c = &rx_model[msg[6]];
@@ -142,7 +142,7 @@ receiver(const uint8_t *msg, size_t len, uint8_t aux)
 		uint8_t hdr[HC_IP_HDR];
 
 		if (len < HC_MSG_HDR || msg[2] >= HC_CTX_MAX ||
-		    ip_len > IP_MAX || HC_DATA_HDR + ip_len > cap) {
+		    ip_len > IP_MAX || PKT_DATA_HDR_LEN + ip_len > cap) {
 			if (r != HC_RX_BAD)
 				abort();
 			goto done;
@@ -163,10 +163,10 @@ receiver(const uint8_t *msg, size_t len, uint8_t aux)
 		be16_put(hdr + 10, (uint16_t)~sum16(hdr, 20));
 		be16_put(hdr + 24, (uint16_t)(ip_len - 20));
 		memcpy(hdr + 26, msg + 4, 2);
-		if (out != HC_DATA_HDR + ip_len || b[1] != msg[1] ||
+		if (out != PKT_DATA_HDR_LEN + ip_len || b[1] != msg[1] ||
 		    be32_get(b + 2) != c->origin ||
-		    memcmp(b + HC_DATA_HDR, hdr, HC_IP_HDR) != 0 ||
-		    memcmp(b + HC_DATA_HDR + HC_IP_HDR, msg + HC_MSG_HDR,
+		    memcmp(b + PKT_DATA_HDR_LEN, hdr, HC_IP_HDR) != 0 ||
+		    memcmp(b + PKT_DATA_HDR_LEN + HC_IP_HDR, msg + HC_MSG_HDR,
 		    len - HC_MSG_HDR) != 0)
 			abort();
 	} else if (r != HC_RX_BAD)
@@ -186,7 +186,7 @@ done:
 static size_t
 mkpacket(uint8_t *m, uint8_t op, const uint8_t *d, size_t len)
 {
-	uint8_t *ip = m + HC_DATA_HDR;
+	uint8_t *ip = m + PKT_DATA_HDR_LEN;
 	uint16_t c;
 
 	m[0] = PKT_MSG_DATA;
@@ -229,13 +229,13 @@ sender(uint8_t op, const uint8_t *d, size_t len, uint64_t now)
 
 	if (len < 2 || len - 2 > IP_MAX)
 		return;
-	m = malloc(HC_DATA_HDR + len);
+	m = malloc(PKT_DATA_HDR_LEN + len);
 	w = malloc(HC_SET_HDR + len);
 	if (m == NULL || w == NULL)
 		goto done;
 	ip_len = mkpacket(m, op, d, len);
-	mlen = HC_DATA_HDR + ip_len;
-	ip = m + HC_DATA_HDR;
+	mlen = PKT_DATA_HDR_LEN + ip_len;
+	ip = m + PKT_DATA_HDR_LEN;
 	p = hc_tx_plan(&tx, ip, ip_len, be32_get(m + 2), now, &ctx, &gen);
 	if (!hc_eligible(ip, ip_len) || (ip[6] & 0x40) == 0) {	/* DF */
 		if (p != HC_PLAN_NONE)

@@ -124,7 +124,7 @@ udp_sum(uint8_t *ip, size_t len)
 static size_t
 mkdata(uint8_t *m, const struct flow *f, size_t ip_len)
 {
-	uint8_t *ip = m + HC_DATA_HDR;
+	uint8_t *ip = m + PKT_DATA_HDR_LEN;
 
 	ck_assert_uint_ge(ip_len, HC_IP_HDR);
 	ck_assert_uint_le(ip_len, IP_MAX);
@@ -150,7 +150,7 @@ mkdata(uint8_t *m, const struct flow *f, size_t ip_len)
 		be16_put(ip + 26, 0);
 	else
 		udp_sum(ip, ip_len);
-	return HC_DATA_HDR + ip_len;
+	return PKT_DATA_HDR_LEN + ip_len;
 }
 
 /* Expands the message in work (len bytes), expecting the DATA in orig. */
@@ -175,7 +175,7 @@ send_flow(const struct flow *f, size_t ip_len, uint64_t now,
 {
 	size_t dlen = mkdata(orig, f, ip_len), len;
 
-	ck_assert_int_eq(hc_tx_plan(tx, orig + HC_DATA_HDR, ip_len,
+	ck_assert_int_eq(hc_tx_plan(tx, orig + PKT_DATA_HDR_LEN, ip_len,
 	    f->origin, now, ctx, gen), want);
 	ck_assert_uint_lt(*ctx, HC_CTX_MAX);
 	if (want == HC_PLAN_SET) {
@@ -196,7 +196,7 @@ static size_t
 mkshort(const struct flow *f, size_t ip_len, uint8_t ctx, uint8_t gen)
 {
 	mkdata(orig, f, ip_len);
-	memcpy(work, orig, HC_DATA_HDR + ip_len);
+	memcpy(work, orig, PKT_DATA_HDR_LEN + ip_len);
 	return hc_shrink(work, ip_len, ctx, gen);
 }
 
@@ -264,13 +264,13 @@ START_TEST(round_trip_keeps_a_wrong_udp_checksum)
 
 	send_flow(&f, 500, 0, HC_PLAN_SET, &ctx, &gen);
 	mkdata(orig, &f, 500);
-	orig[HC_DATA_HDR + 26] ^= 0x5a;
-	ck_assert(hc_eligible(orig + HC_DATA_HDR, 500));
-	ck_assert_int_eq(hc_tx_plan(tx, orig + HC_DATA_HDR, 500, f.origin, 1,
+	orig[PKT_DATA_HDR_LEN + 26] ^= 0x5a;
+	ck_assert(hc_eligible(orig + PKT_DATA_HDR_LEN, 500));
+	ck_assert_int_eq(hc_tx_plan(tx, orig + PKT_DATA_HDR_LEN, 500, f.origin, 1,
 	    &ctx, &gen), HC_PLAN_SHORT);
-	memcpy(work, orig, HC_DATA_HDR + 500);
+	memcpy(work, orig, PKT_DATA_HDR_LEN + 500);
 	len = hc_shrink(work, 500, ctx, gen);
-	expand_is(len, HC_DATA_HDR + 500);
+	expand_is(len, PKT_DATA_HDR_LEN + 500);
 }
 END_TEST
 
@@ -283,7 +283,7 @@ static void
 short_with_df_id(struct flow *f, uint16_t id, size_t ip_len, uint64_t now,
     uint16_t ctx_id, uint8_t want_ctx, uint8_t want_gen)
 {
-	uint8_t ctx, gen, *ip = orig + HC_DATA_HDR;
+	uint8_t ctx, gen, *ip = orig + PKT_DATA_HDR_LEN;
 	size_t len;
 
 	f->id = id;
@@ -294,13 +294,13 @@ short_with_df_id(struct flow *f, uint16_t id, size_t ip_len, uint64_t now,
 	    HC_PLAN_SHORT);
 	ck_assert_uint_eq(ctx, want_ctx);
 	ck_assert_uint_eq(gen, want_gen);
-	memcpy(work, orig, HC_DATA_HDR + ip_len);
+	memcpy(work, orig, PKT_DATA_HDR_LEN + ip_len);
 	len = hc_shrink(work, ip_len, ctx, gen);
 	/* what must come out: the packet with the context's id */
 	be16_put(ip + 4, ctx_id);
 	ip_sum(ip, 20);
-	expand_is(len, HC_DATA_HDR + ip_len);
-	ck_assert(hc_eligible(work + HC_DATA_HDR, ip_len));
+	expand_is(len, PKT_DATA_HDR_LEN + ip_len);
+	ck_assert(hc_eligible(work + PKT_DATA_HDR_LEN, ip_len));
 }
 
 START_TEST(df_packet_takes_context_id)
@@ -337,8 +337,8 @@ START_TEST(sender_compresses_only_df)
 	f.df = false;
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		mkdata(orig, &f, sizes[i]);
-		ck_assert(hc_eligible(orig + HC_DATA_HDR, sizes[i]));
-		ck_assert_int_eq(hc_tx_plan(tx, orig + HC_DATA_HDR, sizes[i],
+		ck_assert(hc_eligible(orig + PKT_DATA_HDR_LEN, sizes[i]));
+		ck_assert_int_eq(hc_tx_plan(tx, orig + PKT_DATA_HDR_LEN, sizes[i],
 		    f.origin, i, &ctx, &gen), HC_PLAN_NONE);
 	}
 	/* no context was taken: the DF flow gets the first one */
@@ -347,7 +347,7 @@ START_TEST(sender_compresses_only_df)
 	ck_assert_uint_eq(ctx, 0);
 	f.df = false;
 	mkdata(orig, &f, 1464);
-	ck_assert_int_eq(hc_tx_plan(tx, orig + HC_DATA_HDR, 1464, f.origin,
+	ck_assert_int_eq(hc_tx_plan(tx, orig + PKT_DATA_HDR_LEN, 1464, f.origin,
 	    11, &c2, &g2), HC_PLAN_NONE);
 	f.df = true;
 	send_flow(&f, 1464, 12, HC_PLAN_SHORT, &c2, &g2);
@@ -459,7 +459,7 @@ START_TEST(full_table_reuses_oldest_with_new_generation)
 
 	/* one flow more: the first one's context, a generation not seen */
 	mkdata(orig, &v[HC_CTX_MAX], 300);
-	ck_assert_int_eq(hc_tx_plan(tx, orig + HC_DATA_HDR, 300,
+	ck_assert_int_eq(hc_tx_plan(tx, orig + PKT_DATA_HDR_LEN, 300,
 	    v[HC_CTX_MAX].origin, 50, &ctx[HC_CTX_MAX], &gen[HC_CTX_MAX]),
 	    HC_PLAN_SET);
 	ck_assert_uint_eq(ctx[HC_CTX_MAX], ctx[0]);
@@ -472,10 +472,10 @@ START_TEST(full_table_reuses_oldest_with_new_generation)
 	/* now the SET arrives, and then the new flow's HC works */
 	mkdata(orig, &v[HC_CTX_MAX], 300);
 	len = hc_set_build(work, orig, 300, ctx[HC_CTX_MAX], gen[HC_CTX_MAX]);
-	expand_is(len, HC_DATA_HDR + 300);
+	expand_is(len, PKT_DATA_HDR_LEN + 300);
 	v[HC_CTX_MAX].fill = 1;
 	len = mkshort(&v[HC_CTX_MAX], 700, ctx[HC_CTX_MAX], gen[HC_CTX_MAX]);
-	expand_is(len, HC_DATA_HDR + 700);
+	expand_is(len, PKT_DATA_HDR_LEN + 700);
 	/* and the first flow's late HC, its old generation, is refused */
 	memcpy(work, old, old_len);
 	len = old_len;
@@ -510,7 +510,7 @@ START_TEST(receiver_without_set_misses)
 	}
 	/* a held context, another generation */
 	len = hc_set_build(work, orig, 100, 3, 77);
-	expand_is(len, HC_DATA_HDR + 100);
+	expand_is(len, PKT_DATA_HDR_LEN + 100);
 	len = mkshort(&f, 100, 3, 78);
 	ck_assert_int_eq(hc_rx_expand(rx, work, &len, ROOM, &why),
 	    HC_RX_MISS);
@@ -518,7 +518,7 @@ START_TEST(receiver_without_set_misses)
 	ck_assert_int_eq(hc_rx_expand(rx, work, &len, ROOM, &why),
 	    HC_RX_MISS);
 	len = mkshort(&f, 100, 3, 77);
-	expand_is(len, HC_DATA_HDR + 100);
+	expand_is(len, PKT_DATA_HDR_LEN + 100);
 }
 END_TEST
 
@@ -563,9 +563,9 @@ expand_prefix(const uint8_t *msg, size_t n, size_t cap, size_t *out)
 		ck_assert_ptr_nonnull(why);
 	else if (r == HC_RX_OK) {
 		ck_assert_uint_eq(b[0], PKT_MSG_DATA);
-		ck_assert_uint_ge(*out, HC_DATA_HDR + HC_IP_HDR);
+		ck_assert_uint_ge(*out, PKT_DATA_HDR_LEN + HC_IP_HDR);
 		ck_assert_uint_le(*out, cap);
-		ck_assert(hc_eligible(b + HC_DATA_HDR, *out - HC_DATA_HDR));
+		ck_assert(hc_eligible(b + PKT_DATA_HDR_LEN, *out - PKT_DATA_HDR_LEN));
 	}
 	free(b);
 	return r;
@@ -580,7 +580,7 @@ START_TEST(truncated_messages)
 
 	mkdata(orig, &f, 200);
 	set_len = hc_set_build(set, orig, 200, 2, 9);
-	memcpy(work, orig, HC_DATA_HDR + 200);
+	memcpy(work, orig, PKT_DATA_HDR_LEN + 200);
 	short_len = hc_shrink(work, 200, 2, 9);
 	ck_assert_uint_eq(short_len, sizeof(shrt));
 	memcpy(shrt, work, short_len);
@@ -598,7 +598,7 @@ START_TEST(truncated_messages)
 	}
 	ck_assert_int_eq(expand_prefix(set, set_len, set_len, &out),
 	    HC_RX_OK);
-	ck_assert_uint_eq(out, HC_DATA_HDR + 200);
+	ck_assert_uint_eq(out, PKT_DATA_HDR_LEN + 200);
 	/*
 	 * An HC cut short of its header is bad; one cut in its payload is an
 	 * HC of a shorter packet, which nothing tells from the real thing.
@@ -633,7 +633,7 @@ set_of(size_t ip_len, uint8_t ctx, uint8_t gen)
 START_TEST(set_of_ineligible_packet_is_bad)
 {
 	struct flow f = flow_base();
-	uint8_t *ip = orig + HC_DATA_HDR;
+	uint8_t *ip = orig + PKT_DATA_HDR_LEN;
 	const char *why = NULL;
 	size_t len;
 
@@ -730,12 +730,12 @@ START_TEST(expansion_past_cap_or_ip_max_is_bad)
 	/* exactly the room it needs, then one byte less */
 	slen = mkshort(&f, 1464, 5, 42);
 	len = slen;
-	ck_assert_int_eq(hc_rx_expand(rx, work, &len, HC_DATA_HDR + 1464,
+	ck_assert_int_eq(hc_rx_expand(rx, work, &len, PKT_DATA_HDR_LEN + 1464,
 	    &why), HC_RX_OK);
-	ck_assert_mem_eq(work, orig, HC_DATA_HDR + 1464);
+	ck_assert_mem_eq(work, orig, PKT_DATA_HDR_LEN + 1464);
 	slen = mkshort(&f, 1464, 5, 42);
 	len = slen;
-	ck_assert_int_eq(hc_rx_expand(rx, work, &len, HC_DATA_HDR + 1463,
+	ck_assert_int_eq(hc_rx_expand(rx, work, &len, PKT_DATA_HDR_LEN + 1463,
 	    &why), HC_RX_BAD);
 	/* a message longer than its room */
 	len = slen;
@@ -744,7 +744,7 @@ START_TEST(expansion_past_cap_or_ip_max_is_bad)
 	/* the largest packet, then one byte more than an IPv4 packet holds */
 	len = mkshort(&f, IP_MAX, 5, 42);
 	ck_assert_int_eq(hc_rx_expand(rx, work, &len, ROOM, &why), HC_RX_OK);
-	ck_assert_uint_eq(len, HC_DATA_HDR + IP_MAX);
+	ck_assert_uint_eq(len, PKT_DATA_HDR_LEN + IP_MAX);
 	ck_assert_mem_eq(work, orig, len);
 	len = mkshort(&f, IP_MAX, 5, 42);
 	work[len] = 0;
@@ -769,7 +769,7 @@ END_TEST
 static bool
 eligible_after(size_t len, size_t off, uint16_t v)
 {
-	uint8_t *ip = orig + HC_DATA_HDR;
+	uint8_t *ip = orig + PKT_DATA_HDR_LEN;
 	struct flow f = flow_base();
 
 	mkdata(orig, &f, len);
@@ -782,7 +782,7 @@ eligible_after(size_t len, size_t off, uint16_t v)
 START_TEST(eligible_rules)
 {
 	struct flow f = flow_base();
-	uint8_t *ip = orig + HC_DATA_HDR;
+	uint8_t *ip = orig + PKT_DATA_HDR_LEN;
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		mkdata(orig, &f, sizes[i]);
@@ -856,11 +856,11 @@ START_TEST(negative_zero_header_checksum)
 		0x40, 0x11, 0xff, 0xff, 0xc0, 0xa8, 0x01, 0x02,
 		0xc0, 0xa8, 0x01, 0x03,
 	};
-	uint8_t *ip = orig + HC_DATA_HDR, ctx, gen;
+	uint8_t *ip = orig + PKT_DATA_HDR_LEN, ctx, gen;
 	size_t len, n;
 	const char *why = NULL;
 
-	memset(orig, 0, HC_DATA_HDR + 100);
+	memset(orig, 0, PKT_DATA_HDR_LEN + 100);
 	orig[0] = PKT_MSG_DATA;
 	orig[1] = 9;
 	be32_put(orig + 2, 0x01020304);
@@ -881,11 +881,11 @@ START_TEST(negative_zero_header_checksum)
 	    HC_RX_OK);
 	ck_assert_int_eq(hc_tx_plan(tx, ip, 100, 0x01020304, 1, &ctx, &gen),
 	    HC_PLAN_SHORT);
-	memcpy(work, orig, HC_DATA_HDR + 100);
+	memcpy(work, orig, PKT_DATA_HDR_LEN + 100);
 	n = hc_shrink(work, 100, ctx, gen);
 	ck_assert_int_eq(hc_rx_expand(rx, work, &n, ROOM, &why),
 	    HC_RX_OK);
-	ck_assert_uint_eq(n, HC_DATA_HDR + 100);
+	ck_assert_uint_eq(n, PKT_DATA_HDR_LEN + 100);
 	ck_assert_mem_eq(work, orig, n);
 }
 END_TEST
