@@ -31,7 +31,10 @@
 #         hostB, all 201, at the right length (an iptables counter there);
 #      e. 20000 HC_SET at 5000/s cycling all 16 contexts with new
 #         generations: pub's memory stays flat (RSS grows < 1 MiB) and it
-#         answers its control socket.
+#         answers its control socket;
+#      f. 2000 PKT_MSG_FEATURES that never say they heard pub's: pub
+#         answers only up to its cap (200 datagrams to rogue at most, not
+#         one answer each).
 #      Throughout, the tunnel's ping does not break.
 
 set -u
@@ -281,6 +284,25 @@ t0=$(now_ms); num pub routes >/dev/null; t1=$(now_ms)
 echo "# pub: hc_set_rx $e0 -> $e1, RSS $r0 -> $r1 KiB, status answered in $(( t1 - t0 )) ms"
 [ "$rc" = 0 ] && [ $(( e1 - e0 )) -ge 19000 ] && [ $(( r1 - r0 )) -lt 1024 ] && proxy_alive pub
 ok $? "(2e) 20000 HC_SET over 16 contexts: pub took them ($(( e1 - e0 ))) with its memory flat (RSS +$(( r1 - r0 )) KiB) and is alive"
+
+# f. features that never say "heard": pub answers each only until its own
+# cap (2 x PKT_FEAT_SEND_MAX per link up), not one answer per message
+python3 -c 'import sys; sys.stdout.buffer.write(b"\x00\x02\x19\x01")' \
+    >"$WORLD_DIR/feat.bin"
+rogue_link() {	# FIELD: pub's neighbours row for rogue
+	pjson pub neighbours | jq -r --arg f "$1" \
+	    'map(select(.name == "rogue")) | .[0][$f] // 0'
+}
+NS_BG_OUT=$WORLD_DIR/rogue-feat.out ns_bg rogue-feat rogue "$PXROGUE" -c "$conf_rogue" \
+    -n pub --raw 0 --bodies-file "$WORLD_DIR/feat.bin" --count 2000 --rate 1000 --hold 3
+feat_in() { [ "$(rogue_link rx_packets)" -ge 2000 ]; }
+wait_for 15 feat_in
+frx=$(rogue_link rx_packets) ftx=$(rogue_link tx_packets)
+ns_bg_wait rogue-feat 30
+rc=$?
+echo "# pub's link to rogue: $frx datagrams in, $ftx out (rogue exit $rc)"
+[ "$rc" = 0 ] && [ "$frx" -ge 2000 ] && [ "$ftx" -le 200 ]
+ok $? "(2f) 2000 features messages that never say heard: pub sent rogue $ftx datagrams in all, not one answer each"
 
 # ---- the ping, all along
 ns_bg_wait tunnel-ping $(( PING_N / 5 + 30 ))
