@@ -29,9 +29,8 @@
 #      writes one by one (3.: or as GSO frames when the shim was skipped),
 #      so hostB's tcpdump sees the checksums site-a computed: none bad
 #      while site-a read super-packets during an iperf3 blast, and the
-#      numbered datagrams of 1. arrive whole and in order: 99 % at least
-#      of those site-a read from its TUN (threaded NAPI under load may drop
-#      some before they reach it; at least half must).
+#      numbered datagrams of 1. arrive whole and in order: 90 % at least
+#      of those hostA sent, and 99 % of those site-a read from its TUN.
 
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -222,12 +221,14 @@ else
 	    "site-a read $read_n of the $N datagrams from its TUN"
 	[ "$bad" = 0 ] && [ "$disorder" = 0 ]
 	ok $? "super: numbered datagrams whole and in order ($bad damaged, $disorder out of order)"
-	# Threaded NAPI on a loaded 2-core machine drops some of the burst
-	# before it reaches site-a's TUN (86 % arrived in one loaded run):
-	# the kernel's loss, not the proxies'.  What site-a did read, cut
-	# from super-packets, must arrive: 99 % of it, as in 1.  (A wrong
-	# checksum from site-a loses all but a few percent.)
-	[ "$read_n" -ge $((N / 2)) ] && [ "$got" -ge $((read_n * 99 / 100)) ]
+	# 90 % of what hostA sent, not 99: threaded NAPI on a loaded 2-core
+	# machine drops some before site-a's TUN (86 % arrived in one loaded
+	# run).  What site-a did read, cut from super-packets, must arrive:
+	# 99 % of it, as in 1.  (A wrong checksum from site-a loses all but a
+	# few percent.)
+	[ "$got" -ge $((N * 90 / 100)) ]
+	ok $? "super: at least 90% of the burst arrived ($got of $N)"
+	[ "$got" -ge $((read_n * 99 / 100)) ]
 	ok $? "super: at least 99% of what site-a read from its TUN arrived ($got of $read_n read; $N sent)"
 fi
 
