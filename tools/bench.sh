@@ -52,15 +52,20 @@
 #                Site B MASQUERADE --random-fully as in (b), hosts route
 #                the other LAN via PXA/PXB as for proxyd; checked with
 #                pub's counters of its UDP port 4794 (bytes through pub
-#                per ping byte >= 1).  Plain only.  What any userspace
+#                per ping byte >= 1).  Plain, and "ipsec" (the endpoints
+#                at their default MTU: their 1464-byte ESP in UDP fits
+#                the 1468-byte TUN whole, as it crosses proxyd's links
+#                whole with header compression).  What any userspace
 #                relay through three processes reaches on this machine:
 #                the targets table shows each target's ratio with (h) in
 #                place of proxyd, so an unmet target shows its ceiling.
 #   (h') bare-aead  the same with AES-256-GCM per hop (tunfwd --aead:
 #                OpenSSL 3, the cipher proxyd uses; the relay decrypts and
-#                encrypts again): the cost of the crypto alone.
+#                encrypts again): the cost of the crypto alone.  Plain
+#                only: its 1444-byte TUN is smaller than the endpoints'
+#                full-size ESP in UDP.
 #
-# Every path but (h) is measured as "plain" (hostA 10.1.0.10 -> hostB 10.2.0.10;
+# Every path but (h) and (h') is measured as "plain" (hostA 10.1.0.10 -> hostB 10.2.0.10;
 # the proxies run with forward = all) and "ipsec" (a strongSwan IKEv2 tunnel
 # between the endpoints, userspace ESP in UDP 4500, traffic 172.16.1.1 ->
 # 172.16.2.1 inside it, the endpoints at their default tunnel MTU, as an
@@ -120,7 +125,8 @@
 # ceiling alone), BENCH_VARIANTS ("plain ipsec ipsec1336", a subset is
 # fine: e.g. "ipsec" alone for repeated IPsec runs; the state of every proxy
 # after each variant, proxyctl -j status and neighbours, is kept with
-# BENCH_KEEP=1; the bare relay runs "plain" only),
+# BENCH_KEEP=1; the bare relay runs "plain" and "ipsec", with AES-GCM
+# "plain" only),
 # BENCH_BARE_MTU (the bare relay's TUN MTU: auto, or a number),
 # BENCH_TCP_SECS, BENCH_UDP_SECS, BENCH_PINGS, BENCH_BUSY_PINGS, BENCH_OUT (results directory),
 # BENCH_PROXY_EXTRA (more proxy_conf_std settings for every proxyd, e.g.
@@ -711,7 +717,7 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 			blog "run $run: path $path failed: $PATH_NOTE"
 			csv_fail "$run" "$path" plain "$PATH_NOTE"
 			case $path in
-			bare|bare-aead) ;;
+			bare-aead) ;;
 			*) csv_fail "$run" "$path" ipsec "$PATH_NOTE" ;;
 			esac
 			[ "$run" = 1 ] && world_dump_logs >"$WORLD_DIR/fail-$path.log" 2>&1
@@ -724,8 +730,9 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 			proxies_state "$run" "$path" plain
 		fi
 		case $path in
-		bare|bare-aead)
-			# the ceiling is measured on plain traffic only
+		bare-aead)
+			# plain only: its TUN (1444) is smaller than the
+			# endpoints' full-size ESP in UDP (1464)
 			path_down "$path"
 			continue ;;
 		esac
@@ -815,7 +822,7 @@ report() {
 		return m
 	}
 	function target(what, x, op, goal, unit,   shown, met) {
-		shown = x == "NA" ? "–" : unit == "x" ? fr(x) : unit == "ms" ? sprintf("%.3f", x) : sprintf("%d", x)
+		shown = x == "NA" ? "–" : unit == "x" ? fr(x) : unit == "ms" ? sprintf("%.3f", x) : unit == "s/GB" ? sprintf("%.1f s/GB", x) : sprintf("%d", x)
 		if (op == "") { printf "| %s | %s | | |\n", what, shown; return }
 		met = x == "NA" ? "not measured" : (op == ">=" ? x >= goal : x <= goal) ? "yes" : "**no**"
 		printf "| %s | %s | %s %s%s | %s |\n", what, shown, op == ">=" ? "≥" : "≤",
@@ -931,6 +938,12 @@ report() {
 			target("proxyd relayed / bare relay: pub CPU s/GB", rat("relay", "plain", c_cp, "bare"), "", "", "x")
 			target("proxyd relayed - bare relay: RTT at 1000 pings/s per hop, ms", dper("relay", "plain", c_rbz, "bare", 3), "", "", "ms")
 		}
+		if (has("bare", "ipsec")) {
+			target("(ceiling) IPsec TCP, endpoints at default MTU: bare relay / kernel routed", rat("bare", "ipsec", c_tcp, "kernel"), "", "", "x")
+			target("proxyd relayed / bare relay: IPsec TCP, endpoints at default MTU", rat("relay", "ipsec", c_tcp, "bare"), "", "", "x")
+			target("(ceiling) IPsec TCP, default MTU: CPU s/GB of the three relay processes, bare relay", med("bare", "ipsec", c_ct), "", "", "s/GB")
+			target("IPsec TCP, default MTU: CPU s/GB of the three proxies, proxyd relayed", med("relay", "ipsec", c_ct), "", "", "s/GB")
+		}
 		if (has("bare-aead", "plain")) {
 			target("(ceiling, AES-GCM per hop) plain TCP: bare relay + GCM / Nebula relayed", rat("bare-aead", "plain", c_tcp, "nebula-relay"), "", "", "x")
 			target("(ceiling, AES-GCM per hop) relay CPU s/GB: bare relay + GCM pub / Nebula pub", rat("bare-aead", "plain", c_cp, "nebula-relay"), "", "", "x")
@@ -1034,7 +1047,7 @@ DAT=$WORLD_DIR/chart.dat
 	echo
 	echo "Units: CPU s/GB = CPU seconds (user + system) of that proxy process per 10^9 bytes of TCP payload the receiver got; system time includes the kernel work done inside its syscalls (TUN, UDP, veth delivery and the forwarding and NAT of the next namespaces, which run inline), the same for proxyd and tincd.  RSS = VmRSS.  TCP retransmits = the sender's count over the TCP test; socket drops = UDP RcvbufErrors on PXA, PUB and PXB during it (datagrams, or GRO batches of datagrams, dropped because a proxy's socket receive buffer was full).  \"via pub\" = bytes PUB received during the TCP test (both directions, with headers and retransmissions) per TCP payload byte delivered: 0 = not through pub.  UDP kpps = thousands of packets per second the receiver got while the sender blasted (-b 0).  IKE ms = first IKE_SA_INIT out to IKE_AUTH response in, on hostA's wire.  RTT median and p99 are from pings at 100/s; RTT busy is the median at 1000/s, where the CPUs do not go idle between pings."
 	echo
-	echo "Setups: proxyd with forward = all, TUN MTU 1500 (the default), log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  Nebula $(nebula -version 2>/dev/null | awk '{ print $2 }') with its defaults (AES-256-GCM, TUN nebula1 MTU 1300), lighthouse and relay (am_relay) on PUB without a TUN, sites with unsafe_routes and relays = [pub]; whether it relayed is read from PUB's counters of its UDP port 4242 (\"via pub\").  Bare relay (h): tools/tunfwd, TUN tfw0 on PXA and PXB (MTU $BENCH_BARE_MTU; auto = 1468 plain, 1444 with AES-GCM: the largest whose datagrams cross the 1500-byte path unfragmented) without TUN offloads (one read and one write per packet; sendmmsg/recvmmsg batches of 64 with UDP GSO and GRO on the UDP side, 4 MiB socket buffers as proxyd), relay on PUB UDP $TUNFWD_PORT forwarding between the two addresses it observed, no crypto (\"+ AES-GCM\": AES-256-GCM per hop, OpenSSL 3), plain only; \"via pub\" from PUB's counters of that port.  IPsec rows are at the endpoints' default tunnel MTU (libipsec: 1400) unless marked 1336.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
+	echo "Setups: proxyd with forward = all, TUN MTU 1500 (the default), log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  Nebula $(nebula -version 2>/dev/null | awk '{ print $2 }') with its defaults (AES-256-GCM, TUN nebula1 MTU 1300), lighthouse and relay (am_relay) on PUB without a TUN, sites with unsafe_routes and relays = [pub]; whether it relayed is read from PUB's counters of its UDP port 4242 (\"via pub\").  Bare relay (h): tools/tunfwd, TUN tfw0 on PXA and PXB (MTU $BENCH_BARE_MTU; auto = 1468 plain, 1444 with AES-GCM: the largest whose datagrams cross the 1500-byte path unfragmented) without TUN offloads (one read and one write per packet; sendmmsg/recvmmsg batches of 64 with UDP GSO and GRO on the UDP side, 4 MiB socket buffers as proxyd), relay on PUB UDP $TUNFWD_PORT forwarding between the two addresses it observed, no crypto, plain and IPsec at the default MTU (\"+ AES-GCM\": AES-256-GCM per hop, OpenSSL 3, plain only); \"via pub\" from PUB's counters of that port.  IPsec rows are at the endpoints' default tunnel MTU (libipsec: 1400) unless marked 1336.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
 	echo
 	echo "### What was checked per path"
 	echo
