@@ -64,6 +64,16 @@
 #                encrypts again): the cost of the crypto alone.  Plain
 #                only: its 1444-byte TUN is smaller than the endpoints'
 #                full-size ESP in UDP.
+#   (i) bare-direct  the ceiling for the direct path: tools/tunfwd site to
+#                site without the relay (--bind PORT --direct: each site
+#                sends to the other's NAT address at the port both bind;
+#                their hellos every second open both NATs, as a hole punch
+#                does), both sites MASQUERADE as in (c), the same TUN and
+#                batches as (h), no crypto; checked with pub's counters
+#                (bytes through pub per ping byte < 0.1).  The relay on
+#                pub runs idle beside it, as proxyd's pub does in (c).
+#                Plain and "ipsec": what (c)'s targets reach with the
+#                least a userspace hop can do in place of the two proxies.
 #
 # Every path but (h) and (h') is measured as "plain" (hostA 10.1.0.10 -> hostB 10.2.0.10;
 # the proxies run with forward = all) and "ipsec" (a strongSwan IKEv2 tunnel
@@ -120,7 +130,7 @@
 # bench-results/bench-DATE.png.  Progress goes to stderr.
 #
 # Knobs: BENCH_RUNS, BENCH_QUICK=1, BENCH_PATHS ("kernel relay direct tinc
-# tinc-relay nebula nebula-relay bare bare-aead", a subset is fine but
+# tinc-relay nebula nebula-relay bare bare-aead bare-direct", a subset is fine but
 # ratios need kernel, tinc and nebula; e.g. "kernel relay bare" for the
 # ceiling alone), BENCH_VARIANTS ("plain ipsec ipsec1336", a subset is
 # fine: e.g. "ipsec" alone for repeated IPsec runs; the state of every proxy
@@ -153,7 +163,7 @@ else
 	: "${BENCH_RUNS:=3}" "${BENCH_TCP_SECS:=5}" "${BENCH_UDP_SECS:=5}"
 	: "${BENCH_PINGS:=200}" "${BENCH_BUSY_PINGS:=1000}" "${BENCH_TIMEOUT:=3600}"
 fi
-: "${BENCH_PATHS:=kernel relay direct tinc tinc-relay nebula nebula-relay bare bare-aead}"
+: "${BENCH_PATHS:=kernel relay direct tinc tinc-relay nebula nebula-relay bare bare-aead bare-direct}"
 : "${BENCH_VARIANTS:=plain ipsec ipsec1336}"
 variant_on() { case " $BENCH_VARIANTS " in *" $1 "*) return 0 ;; esac; return 1; }
 # tools/tunfwd's relay port on pub (the bare relay, paths bare and bare-aead)
@@ -263,7 +273,7 @@ mkdir -p "$WORLD_DIR/bin"
 # the bare relay (tools/tunfwd, built by make beside proxyd)
 TUNFWD=$WORLD_DIR/bin/tunfwd
 case " $BENCH_PATHS " in
-*" bare "*|*" bare-aead "*)
+*" bare "*|*" bare-aead "*|*" bare-direct "*)
 	if [ ! -x "$top_builddir/tools/tunfwd" ]; then
 		blog "no tools/tunfwd in $top_builddir: making it"
 		make -C "$top_builddir" tools/tunfwd >&2 || die "cannot build tools/tunfwd"
@@ -304,7 +314,7 @@ procs_of() {
 	relay|direct) echo "proxy-site-a proxy-pub proxy-site-b" ;;
 	tinc|tinc-relay) echo "tinc-sitea tinc-pub tinc-siteb" ;;
 	nebula|nebula-relay) echo "nebula-sitea nebula-pub nebula-siteb" ;;
-	bare|bare-aead) echo "tunfwd-sitea tunfwd-pub tunfwd-siteb" ;;
+	bare|bare-aead|bare-direct) echo "tunfwd-sitea tunfwd-pub tunfwd-siteb" ;;
 	*) echo "" ;;
 	esac
 }
@@ -349,22 +359,31 @@ tunfwd_via_pub() {
 	awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.2f\n", (b - a) / (50 * 1028) }'
 }
 
-# tunfwd_start [--aead]: the bare relay on PUB, then a site on PXA and PXB
-# (TUN tfw0, MTU BENCH_BARE_MTU) dialling pub's public address, each routing the
-# other site's LAN and inner prefix into its TUN.
+# tunfwd_start [--aead | --direct]: the bare relay on PUB, then a site on
+# PXA and PXB (TUN tfw0, MTU BENCH_BARE_MTU) dialling pub's public address
+# (--direct: the other site's NAT address, both bound to TUNFWD_PORT; the
+# relay then idles), each routing the other site's LAN and inner prefix
+# into its TUN.
 tunfwd_start() {
-	local s id peer_lan peer_inner mtu=$BENCH_BARE_MTU
+	local s id peer_lan peer_inner peer mtu=$BENCH_BARE_MTU
+	local -a sargs=("$@")
 	if [ "$mtu" = auto ]; then
 		# 1500 - IP/UDP 28 - tunfwd's header 4 (+ counter 8 + tag 16)
 		mtu=1468
 		[ "${1:-}" = --aead ] && mtu=1444
 	fi
-	ns_bg tunfwd-pub pub "$TUNFWD" relay "$WORLD_PUB_ADDR" "$TUNFWD_PORT" "$@" || return 1
+	if [ "${1:-}" = --direct ]; then
+		ns_bg tunfwd-pub pub "$TUNFWD" relay "$WORLD_PUB_ADDR" "$TUNFWD_PORT" || return 1
+		sargs=(--bind "$TUNFWD_PORT" --direct)
+	else
+		ns_bg tunfwd-pub pub "$TUNFWD" relay "$WORLD_PUB_ADDR" "$TUNFWD_PORT" "$@" || return 1
+	fi
 	for s in a b; do
-		if [ $s = a ]; then id=0 peer_lan=$WORLD_B_LAN peer_inner=$WORLD_B_INNER_NET
-		else id=1 peer_lan=$WORLD_A_LAN peer_inner=$WORLD_A_INNER_NET; fi
+		if [ $s = a ]; then id=0 peer_lan=$WORLD_B_LAN peer_inner=$WORLD_B_INNER_NET peer=$WORLD_B_WAN
+		else id=1 peer_lan=$WORLD_A_LAN peer_inner=$WORLD_A_INNER_NET peer=$WORLD_A_WAN; fi
+		[ "${1:-}" = --direct ] || peer=$WORLD_PUB_ADDR
 		ns_bg "tunfwd-site$s" "px$s" "$TUNFWD" site "$id" tfw0 \
-		    "$WORLD_PUB_ADDR" "$TUNFWD_PORT" --mtu "$mtu" "$@" || return 1
+		    "$peer" "$TUNFWD_PORT" --mtu "$mtu" "${sargs[@]}" || return 1
 		wait_for 5 nsx "px$s" ip link show tfw0 up >/dev/null 2>&1 || return 1
 		nsx "px$s" ip route replace "$peer_lan" dev tfw0 &&
 		    nsx "px$s" ip route replace "$peer_inner" dev tfw0 || return 1
@@ -510,6 +529,18 @@ path_up() {
 		awk -v v="$v" 'BEGIN { exit !(v >= 1) }' ||
 		    { PATH_NOTE="not relayed via pub: $PATH_NOTE"; return 1; }
 		;;
+	bare-direct)
+		nat_mode a masquerade && nat_mode b masquerade &&
+		host_routes hosta proxy && host_routes hostb proxy || return 1
+		flush_caches
+		tunfwd_start --direct || { PATH_NOTE="tunfwd did not start"; return 1; }
+		wait_for 10 plain_ping || { PATH_NOTE="no ping"; return 1; }
+		local v
+		v=$(tunfwd_via_pub)
+		PATH_NOTE="tunfwd --direct: bytes through pub per ping byte: $v"
+		awk -v v="$v" 'BEGIN { exit !(v < 0.1) }' ||
+		    { PATH_NOTE="not direct: $PATH_NOTE"; return 1; }
+		;;
 	*) PATH_NOTE="unknown path"; return 1 ;;
 	esac
 	return 0
@@ -527,7 +558,7 @@ path_down() {
 		;;
 	tinc|tinc-relay) tinc_stop ;;
 	nebula|nebula-relay) nebula_stop ;;
-	bare|bare-aead) tunfwd_stop ;;
+	bare|bare-aead|bare-direct) tunfwd_stop ;;
 	esac
 	_pid_stop iperf3-server
 	return 0
@@ -657,7 +688,7 @@ measure() {
 		mode="channel $(route_field site-a "$pfx" channel) (next hop $(route_field site-a "$pfx" next_hop))"
 		pjson site-a routes >"$tag-routes-site-a.json" 2>/dev/null
 		pjson pub flows >"$tag-flows-pub.json" 2>/dev/null ;;
-	tinc|tinc-relay|nebula|nebula-relay|bare|bare-aead)
+	tinc|tinc-relay|nebula|nebula-relay|bare|bare-aead|bare-direct)
 		if awk -v v="$via" 'BEGIN { exit !(v != "NA" && v < 0.05) }'; then
 			mode="direct UDP"
 		else
@@ -857,11 +888,13 @@ report() {
 		label["nebula-relay"] = "(g) Nebula 1.6 relayed, B symmetric"
 		label["bare"] = "(h) bare relay (tunfwd) via pub, B symmetric"
 		label["bare-aead"] = "(h) bare relay + AES-GCM"
+		label["bare-direct"] = "(i) bare direct (tunfwd site to site)"
 		short["kernel"] = "kernel"; short["relay"] = "proxyd relay"
 		short["direct"] = "proxyd direct"; short["tinc"] = "tinc"
 		short["tinc-relay"] = "tinc relay"; short["nebula"] = "nebula"
 		short["nebula-relay"] = "nebula relay"
 		short["bare"] = "bare relay"; short["bare-aead"] = "bare relay+GCM"
+		short["bare-direct"] = "bare direct"
 		vlabel["plain"] = "no"; vlabel["ipsec"] = "yes"
 		vlabel["ipsec1336"] = "yes, MTU 1336"
 		nv = split("plain ipsec ipsec1336", V, " ")
@@ -943,6 +976,14 @@ report() {
 			target("proxyd relayed / bare relay: IPsec TCP, endpoints at default MTU", rat("relay", "ipsec", c_tcp, "bare"), "", "", "x")
 			target("(ceiling) IPsec TCP, default MTU: CPU s/GB of the three relay processes, bare relay", med("bare", "ipsec", c_ct), "", "", "s/GB")
 			target("IPsec TCP, default MTU: CPU s/GB of the three proxies, proxyd relayed", med("relay", "ipsec", c_ct), "", "", "s/GB")
+		}
+		if (has("bare-direct", "ipsec")) {
+			target("(ceiling) IPsec TCP, endpoints at default MTU: bare direct / kernel routed", rat("bare-direct", "ipsec", c_tcp, "kernel"), "", "", "x")
+			target("proxyd direct / bare direct: IPsec TCP, endpoints at default MTU", rat("direct", "ipsec", c_tcp, "bare-direct"), "", "", "x")
+		}
+		if (has("bare-direct", "plain")) {
+			target("(ceiling) added RTT per hop at 1000 pings/s, direct: (bare direct - kernel) / 2, ms", dper("bare-direct", "plain", c_rbz, "kernel", 2), "", "", "ms")
+			target("proxyd direct - bare direct: RTT at 1000 pings/s per hop, ms", dper("direct", "plain", c_rbz, "bare-direct", 2), "", "", "ms")
 		}
 		if (has("bare-aead", "plain")) {
 			target("(ceiling, AES-GCM per hop) plain TCP: bare relay + GCM / Nebula relayed", rat("bare-aead", "plain", c_tcp, "nebula-relay"), "", "", "x")
@@ -1047,7 +1088,7 @@ DAT=$WORLD_DIR/chart.dat
 	echo
 	echo "Units: CPU s/GB = CPU seconds (user + system) of that proxy process per 10^9 bytes of TCP payload the receiver got; system time includes the kernel work done inside its syscalls (TUN, UDP, veth delivery and the forwarding and NAT of the next namespaces, which run inline), the same for proxyd and tincd.  RSS = VmRSS.  TCP retransmits = the sender's count over the TCP test; socket drops = UDP RcvbufErrors on PXA, PUB and PXB during it (datagrams, or GRO batches of datagrams, dropped because a proxy's socket receive buffer was full).  \"via pub\" = bytes PUB received during the TCP test (both directions, with headers and retransmissions) per TCP payload byte delivered: 0 = not through pub.  UDP kpps = thousands of packets per second the receiver got while the sender blasted (-b 0).  IKE ms = first IKE_SA_INIT out to IKE_AUTH response in, on hostA's wire.  RTT median and p99 are from pings at 100/s; RTT busy is the median at 1000/s, where the CPUs do not go idle between pings."
 	echo
-	echo "Setups: proxyd with forward = all, TUN MTU 1500 (the default), log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  Nebula $(nebula -version 2>/dev/null | awk '{ print $2 }') with its defaults (AES-256-GCM, TUN nebula1 MTU 1300), lighthouse and relay (am_relay) on PUB without a TUN, sites with unsafe_routes and relays = [pub]; whether it relayed is read from PUB's counters of its UDP port 4242 (\"via pub\").  Bare relay (h): tools/tunfwd, TUN tfw0 on PXA and PXB (MTU $BENCH_BARE_MTU; auto = 1468 plain, 1444 with AES-GCM: the largest whose datagrams cross the 1500-byte path unfragmented) without TUN offloads (one read and one write per packet; sendmmsg/recvmmsg batches of 64 with UDP GSO and GRO on the UDP side, 4 MiB socket buffers as proxyd), relay on PUB UDP $TUNFWD_PORT forwarding between the two addresses it observed, no crypto, plain and IPsec at the default MTU (\"+ AES-GCM\": AES-256-GCM per hop, OpenSSL 3, plain only); \"via pub\" from PUB's counters of that port.  IPsec rows are at the endpoints' default tunnel MTU (libipsec: 1400) unless marked 1336.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
+	echo "Setups: proxyd with forward = all, TUN MTU 1500 (the default), log info, keepalive 5..120 s; (b) site B MASQUERADE --random-fully and pub without alternate address, (c) pub with alternate address $PUB_ALT.  tinc 1.0 in router mode, TUN tinc0 (MTU 1500, tinc's PMTU discovery), Debian defaults aes-256-cbc + sha256 (4-byte MAC), public node on PUB with DeviceType = dummy, sites ConnectTo = pub.  Nebula $(nebula -version 2>/dev/null | awk '{ print $2 }') with its defaults (AES-256-GCM, TUN nebula1 MTU 1300), lighthouse and relay (am_relay) on PUB without a TUN, sites with unsafe_routes and relays = [pub]; whether it relayed is read from PUB's counters of its UDP port 4242 (\"via pub\").  Bare relay (h): tools/tunfwd, TUN tfw0 on PXA and PXB (MTU $BENCH_BARE_MTU; auto = 1468 plain, 1444 with AES-GCM: the largest whose datagrams cross the 1500-byte path unfragmented) without TUN offloads (one read and one write per packet; sendmmsg/recvmmsg batches of 64 with UDP GSO and GRO on the UDP side, 4 MiB socket buffers as proxyd), relay on PUB UDP $TUNFWD_PORT forwarding between the two addresses it observed, no crypto, plain and IPsec at the default MTU (\"+ AES-GCM\": AES-256-GCM per hop, OpenSSL 3, plain only); \"via pub\" from PUB's counters of that port.  Bare direct (i): the same tunfwd sites sending to each other's NAT address (both bound to UDP $TUNFWD_PORT, both sites MASQUERADE; their hellos open the NATs), no relay in the path, no crypto, plain and IPsec at the default MTU.  IPsec rows are at the endpoints' default tunnel MTU (libipsec: 1400) unless marked 1336.  How tinc ran is read from sitea's node list (SIGUSR2 dump: \"via siteb\" with a settled PMTU = direct UDP; PMTU min 0 = no UDP path to siteb) and from PUB's counters during the TCP test: \"relayed via pub (udp N)\" means tinc forwarded the packets as UDP through the public node, \"tcp\" over its TCP meta connections."
 	echo
 	echo "### What was checked per path"
 	echo

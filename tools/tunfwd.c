@@ -41,6 +41,14 @@
  * one key.  No replay window: this is a benchmark of the cost of the
  * cipher, not a secure channel.
  *
+ * --bind LPORT --direct (site only): a direct path between the two sites,
+ * no relay: PUB_ADDR PORT is then the other site's public (NAT) address
+ * and the port it binds, LPORT this site's own port (the same on both
+ * sides, which MASQUERADE keeps); the hellos both send every second open
+ * each NAT's mapping toward the other, as a hole punch does, and the
+ * datagrams that come back are the other site's own (their nonce names
+ * the sending site, 'A' + its ID).  tools/bench.sh's path "bare-direct".
+ *
  * --no-offload: no UDP GRO or GSO (one datagram per message).  UDP GSO is
  * used only for datagrams of at most 1472 bytes (a 1500-byte path); the
  * larger ones, from 1500-byte TUN packets, go one per message and IP
@@ -98,6 +106,8 @@ static struct tf_stats st;
 static EVP_CIPHER_CTX *tf_enc, *tf_dec;
 static int tf_aead;
 static int tf_offload = 1;	/* UDP GRO and GSO; --no-offload: none */
+static int tf_direct;		/* --direct: the peer is the other site */
+static int tf_bind_port;	/* --bind PORT: the site's local UDP port */
 
 static void
 on_signal(int sig)
@@ -112,6 +122,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tunfwd site ID TUN PUB_ADDR PORT [--mtu N] [--aead] "
 	    "[--no-offload]\n"
+	    "              [--bind LPORT --direct]\n"
 	    "       tunfwd relay ADDR PORT [--aead] [--no-offload]\n");
 	exit(2);
 }
@@ -510,6 +521,16 @@ run_site(int id, const char *tun, const struct sockaddr_in *pub, int mtu)
 
 	tfd = tun_open(tun, mtu);
 	ufd = udp_socket();
+	if (tf_bind_port != 0) {
+		struct sockaddr_in local;
+
+		memset(&local, 0, sizeof(local));
+		local.sin_family = AF_INET;
+		local.sin_port = htons((uint16_t)tf_bind_port);
+		if (bind(ufd, (const struct sockaddr *)&local,
+		    sizeof(local)) == -1)
+			die("bind");
+	}
 	if (connect(ufd, (const struct sockaddr *)pub, sizeof(*pub)) == -1)
 		die("connect");
 	pfd[0].fd = tfd;
@@ -564,7 +585,8 @@ run_site(int id, const char *tun, const struct sockaddr_in *pub, int mtu)
 					if (len > seg)
 						len = seg;
 					st.rx_udp++;
-					plen = open_dgram(p, len, 'a', &origin);
+					plen = open_dgram(p, len,
+					    tf_direct ? 'A' : 'a', &origin);
 					if (plen <= 0)	/* bad, or a hello */
 						continue;
 					if (origin != 1 - id) {
@@ -701,6 +723,12 @@ main(int argc, char **argv)
 		    nargs == 6)
 			mtu = (int)parse_num(argv[++i], TF_MTU_MIN, TF_MTU_MAX,
 			    "MTU");
+		else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc &&
+		    nargs == 6)
+			tf_bind_port = (int)parse_num(argv[++i], 1, 65535,
+			    "local port");
+		else if (strcmp(argv[i], "--direct") == 0 && nargs == 6)
+			tf_direct = 1;
 		else
 			usage();
 	}
