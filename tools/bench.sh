@@ -514,32 +514,30 @@ path_up() {
 			return 1
 		fi
 		;;
-	bare|bare-aead)
-		nat_mode a masquerade && nat_mode b random &&
+	bare|bare-aead|bare-direct)
+		# the relay (B symmetric, the datagrams cross pub) or site to
+		# site (both MASQUERADE, nothing crosses pub)
+		local how= natb=random direct=0
+		case $1 in
+		bare-aead) how=--aead ;;
+		bare-direct) how=--direct natb=masquerade direct=1 ;;
+		esac
+		nat_mode a masquerade && nat_mode b "$natb" &&
 		host_routes hosta proxy && host_routes hostb proxy || return 1
 		flush_caches
-		local aead=
-		[ "$1" = bare-aead ] && aead=--aead
 		# shellcheck disable=SC2086 # empty or one word
-		tunfwd_start $aead || { PATH_NOTE="tunfwd did not start"; return 1; }
+		tunfwd_start $how || { PATH_NOTE="tunfwd did not start"; return 1; }
 		wait_for 10 plain_ping || { PATH_NOTE="no ping"; return 1; }
 		local v
 		v=$(tunfwd_via_pub)
-		PATH_NOTE="tunfwd${aead:+ $aead}: bytes through pub per ping byte: $v"
-		awk -v v="$v" 'BEGIN { exit !(v >= 1) }' ||
-		    { PATH_NOTE="not relayed via pub: $PATH_NOTE"; return 1; }
-		;;
-	bare-direct)
-		nat_mode a masquerade && nat_mode b masquerade &&
-		host_routes hosta proxy && host_routes hostb proxy || return 1
-		flush_caches
-		tunfwd_start --direct || { PATH_NOTE="tunfwd did not start"; return 1; }
-		wait_for 10 plain_ping || { PATH_NOTE="no ping"; return 1; }
-		local v
-		v=$(tunfwd_via_pub)
-		PATH_NOTE="tunfwd --direct: bytes through pub per ping byte: $v"
-		awk -v v="$v" 'BEGIN { exit !(v < 0.1) }' ||
-		    { PATH_NOTE="not direct: $PATH_NOTE"; return 1; }
+		PATH_NOTE="tunfwd${how:+ $how}: bytes through pub per ping byte: $v"
+		if [ $direct = 1 ]; then
+			awk -v v="$v" 'BEGIN { exit !(v < 0.1) }' ||
+			    { PATH_NOTE="not direct: $PATH_NOTE"; return 1; }
+		else
+			awk -v v="$v" 'BEGIN { exit !(v >= 1) }' ||
+			    { PATH_NOTE="not relayed via pub: $PATH_NOTE"; return 1; }
+		fi
 		;;
 	*) PATH_NOTE="unknown path"; return 1 ;;
 	esac
