@@ -65,7 +65,7 @@
 #                only: its 1444-byte TUN is smaller than the endpoints'
 #                full-size ESP in UDP.
 #   (i) bare-direct  the ceiling for the direct path: tools/tunfwd site to
-#                site without the relay (--bind PORT --direct: each site
+#                site without the relay (--direct PORT: each site
 #                sends to the other's NAT address at the port both bind;
 #                their hellos every second open both NATs, as a hole punch
 #                does), both sites MASQUERADE as in (c), the same TUN and
@@ -166,7 +166,8 @@ fi
 : "${BENCH_PATHS:=kernel relay direct tinc tinc-relay nebula nebula-relay bare bare-aead bare-direct}"
 : "${BENCH_VARIANTS:=plain ipsec ipsec1336}"
 variant_on() { case " $BENCH_VARIANTS " in *" $1 "*) return 0 ;; esac; return 1; }
-# tools/tunfwd's relay port on pub (the bare relay, paths bare and bare-aead)
+# tools/tunfwd's relay port on pub (the bare relay, paths bare and
+# bare-aead), and both sites' port in bare-direct
 : "${TUNFWD_PORT:=4794}"
 # the bare relay's TUN MTU: "auto" = the largest whose datagrams cross a
 # 1500-byte path unfragmented (1468 plain, 1444 with AES-GCM: tunfwd cannot
@@ -366,18 +367,17 @@ tunfwd_via_pub() {
 # into its TUN.
 tunfwd_start() {
 	local s id peer_lan peer_inner peer mtu=$BENCH_BARE_MTU
-	local -a sargs=("$@")
+	local -a rargs=() sargs=()
+	case ${1:-} in
+	--aead) rargs=(--aead) sargs=(--aead) ;;
+	--direct) sargs=(--direct "$TUNFWD_PORT") ;;
+	esac
 	if [ "$mtu" = auto ]; then
 		# 1500 - IP/UDP 28 - tunfwd's header 4 (+ counter 8 + tag 16)
 		mtu=1468
 		[ "${1:-}" = --aead ] && mtu=1444
 	fi
-	if [ "${1:-}" = --direct ]; then
-		ns_bg tunfwd-pub pub "$TUNFWD" relay "$WORLD_PUB_ADDR" "$TUNFWD_PORT" || return 1
-		sargs=(--bind "$TUNFWD_PORT" --direct)
-	else
-		ns_bg tunfwd-pub pub "$TUNFWD" relay "$WORLD_PUB_ADDR" "$TUNFWD_PORT" "$@" || return 1
-	fi
+	ns_bg tunfwd-pub pub "$TUNFWD" relay "$WORLD_PUB_ADDR" "$TUNFWD_PORT" "${rargs[@]}" || return 1
 	for s in a b; do
 		if [ $s = a ]; then id=0 peer_lan=$WORLD_B_LAN peer_inner=$WORLD_B_INNER_NET peer=$WORLD_B_WAN
 		else id=1 peer_lan=$WORLD_A_LAN peer_inner=$WORLD_A_INNER_NET peer=$WORLD_A_WAN; fi
@@ -517,10 +517,10 @@ path_up() {
 	bare|bare-aead|bare-direct)
 		# the relay (B symmetric, the datagrams cross pub) or site to
 		# site (both MASQUERADE, nothing crosses pub)
-		local how= natb=random direct=0
+		local how= natb=random
 		case $1 in
 		bare-aead) how=--aead ;;
-		bare-direct) how=--direct natb=masquerade direct=1 ;;
+		bare-direct) how=--direct natb=masquerade ;;
 		esac
 		nat_mode a masquerade && nat_mode b "$natb" &&
 		host_routes hosta proxy && host_routes hostb proxy || return 1
@@ -531,7 +531,7 @@ path_up() {
 		local v
 		v=$(tunfwd_via_pub)
 		PATH_NOTE="tunfwd${how:+ $how}: bytes through pub per ping byte: $v"
-		if [ $direct = 1 ]; then
+		if [ "$1" = bare-direct ]; then
 			awk -v v="$v" 'BEGIN { exit !(v < 0.1) }' ||
 			    { PATH_NOTE="not direct: $PATH_NOTE"; return 1; }
 		else

@@ -41,9 +41,9 @@
  * one key.  No replay window: this is a benchmark of the cost of the
  * cipher, not a secure channel.
  *
- * --bind LPORT --direct (site only): a direct path between the two sites,
- * no relay: PUB_ADDR PORT is then the other site's public (NAT) address
- * and the port it binds, LPORT this site's own port (the same on both
+ * --direct LPORT (site only): a direct path between the two sites, no
+ * relay: PUB_ADDR PORT is then the other site's public (NAT) address and
+ * the port it binds, LPORT this site's own port, bound (the same on both
  * sides, which MASQUERADE keeps); the hellos both send every second open
  * each NAT's mapping toward the other, as a hole punch does, and the
  * datagrams that come back are the other site's own (their nonce names
@@ -106,8 +106,8 @@ static struct tf_stats st;
 static EVP_CIPHER_CTX *tf_enc, *tf_dec;
 static int tf_aead;
 static int tf_offload = 1;	/* UDP GRO and GSO; --no-offload: none */
-static int tf_direct;		/* --direct: the peer is the other site */
-static int tf_bind_port;	/* --bind PORT: the site's local UDP port */
+static int tf_direct_port;	/* --direct LPORT: the peer is the other
+				   site; this site's bound UDP port */
 
 static void
 on_signal(int sig)
@@ -122,7 +122,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tunfwd site ID TUN PUB_ADDR PORT [--mtu N] [--aead] "
 	    "[--no-offload]\n"
-	    "              [--bind LPORT --direct]\n"
+	    "              [--direct LPORT]\n"
 	    "       tunfwd relay ADDR PORT [--aead] [--no-offload]\n");
 	exit(2);
 }
@@ -521,12 +521,12 @@ run_site(int id, const char *tun, const struct sockaddr_in *pub, int mtu)
 
 	tfd = tun_open(tun, mtu);
 	ufd = udp_socket();
-	if (tf_bind_port != 0) {
+	if (tf_direct_port != 0) {
 		struct sockaddr_in local;
 
 		memset(&local, 0, sizeof(local));
 		local.sin_family = AF_INET;
-		local.sin_port = htons((uint16_t)tf_bind_port);
+		local.sin_port = htons((uint16_t)tf_direct_port);
 		if (bind(ufd, (const struct sockaddr *)&local,
 		    sizeof(local)) == -1)
 			die("bind");
@@ -586,7 +586,7 @@ run_site(int id, const char *tun, const struct sockaddr_in *pub, int mtu)
 						len = seg;
 					st.rx_udp++;
 					plen = open_dgram(p, len,
-					    tf_direct ? 'A' : 'a', &origin);
+					    tf_direct_port ? 'A' : 'a', &origin);
 					if (plen <= 0)	/* bad, or a hello */
 						continue;
 					if (origin != 1 - id) {
@@ -723,12 +723,10 @@ main(int argc, char **argv)
 		    nargs == 6)
 			mtu = (int)parse_num(argv[++i], TF_MTU_MIN, TF_MTU_MAX,
 			    "MTU");
-		else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc &&
+		else if (strcmp(argv[i], "--direct") == 0 && i + 1 < argc &&
 		    nargs == 6)
-			tf_bind_port = (int)parse_num(argv[++i], 1, 65535,
+			tf_direct_port = (int)parse_num(argv[++i], 1, 65535,
 			    "local port");
-		else if (strcmp(argv[i], "--direct") == 0 && nargs == 6)
-			tf_direct = 1;
 		else
 			usage();
 	}
